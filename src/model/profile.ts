@@ -1,0 +1,135 @@
+/**
+ * The profile model: plain data that ingest/ builds, ui/ draws and sessions save.
+ * Counts are in samples; `event` says what one sample means (its period and unit), so the UI
+ * can say "cycles" or "ms of CPU" truthfully. Lines are 1-based (`line1`).
+ */
+
+export const PROFILE_MODEL_VERSION = 1;
+
+export interface EventInfo {
+  /** perf's event name: "cycles", "cycles:u", "cpu-clock", ... or "samples" for pprof imports. */
+  name: string;
+  /** What `period` is measured in: "nanoseconds" (cpu-clock), "cycles", "count". */
+  unit: 'nanoseconds' | 'cycles' | 'count';
+  /** Average period of one sample in `unit` (e.g. 1e9/999 ns for cpu-clock at 999 Hz). */
+  periodPerSample: number;
+  /** Sampling frequency asked for, in Hz, when known. */
+  frequencyHz?: number;
+  /** Set when the event is a fallback, e.g. "cycles not supported on this machine (no PMU)". */
+  fallbackReason?: string;
+}
+
+export interface BinaryIdentity {
+  path: string;
+  buildId?: string;
+  goBuildId?: string;
+  goVersion?: string;
+  modulePath?: string;
+  vcsRevision?: string;
+  vcsModified?: boolean;
+}
+
+export interface FunctionStat {
+  name: string;
+  /** Declaration (func line), when known. */
+  file?: string;
+  line1?: number;
+  /** Samples whose innermost frame is this function. */
+  selfSamples: number;
+  /** Samples in which this function appears anywhere in the stack (counted once per sample). */
+  cumSamples: number;
+  /** True when every sample of this function comes from inlined copies. */
+  inlinedOnly?: boolean;
+}
+
+export interface LineStat {
+  file: string;
+  line1: number;
+  selfSamples: number;
+  cumSamples: number;
+  /** Function this line belongs to. */
+  function: string;
+  /** Functions this line's code was inlined into, when it ran inlined. */
+  inlinedInto?: string[];
+}
+
+/**
+ * The call tree, flattened: node i has parent parents[i] (-1 for roots), function index
+ * functions[i] into Profile.functions, and the samples of its subtree and of itself.
+ * Children follow their parent (pre-order), so a subtree is a contiguous range.
+ */
+export interface CallTree {
+  parents: number[];
+  functions: number[];
+  /** Line (1-based) in the parent's function where the call happened; 0 for roots. */
+  callLines: number[];
+  totalSamples: number[];
+  selfSamples: number[];
+}
+
+export interface HistogramBucket {
+  /** Inclusive lower bound, exclusive upper bound, in nanoseconds. */
+  loNanos: number;
+  hiNanos: number;
+  count: number;
+}
+
+/** Per-call latency of one traced function (eBPF entry + RET uprobes). */
+export interface FunctionLatency {
+  function: string;
+  calls: number;
+  /** Entries without a matching RET (panics, Goexit, still running at the end). */
+  unmatched: number;
+  sumNanos: number;
+  p50Nanos: number;
+  p90Nanos: number;
+  p99Nanos: number;
+  buckets: HistogramBucket[];
+  durationNanos: number;
+  /** Calls in each second of the trace. */
+  callsPerSecond?: number[];
+  /** Cycles per call where the PMU offers them; absent here ("ns only"). */
+  cyclesPerCall?: number;
+}
+
+export interface SchedLatency {
+  count: number;
+  p50Nanos: number;
+  p90Nanos: number;
+  p99Nanos: number;
+  buckets: HistogramBucket[];
+  worst: { goid: number; waitNanos: number }[];
+  durationNanos: number;
+}
+
+export interface SyscallStat {
+  name: string;
+  nr: number;
+  count: number;
+  totalNanos: number;
+  buckets: HistogramBucket[];
+  /** Top Go call sites, symbolized: "main.writeAll (main.go:42)". */
+  topSites?: { frames: string[]; count: number }[];
+}
+
+export interface Profile {
+  version: typeof PROFILE_MODEL_VERSION;
+  /** Where it came from: "perf", "pprof", "session". */
+  source: string;
+  event: EventInfo;
+  binary?: BinaryIdentity;
+  target?: { pid?: number; host?: string; cmdline?: string };
+  /** Wall-clock start (ms since epoch) and length of the recording. */
+  startTimeMs?: number;
+  durationNanos: number;
+  totalSamples: number;
+  lostSamples: number;
+  /** Samples that had no frame in the Go binary (kernel, vdso, other libraries). */
+  unattributedSamples: number;
+  functions: FunctionStat[];
+  lines: LineStat[];
+  callTree: CallTree;
+  latency?: FunctionLatency[];
+  sched?: SchedLatency;
+  syscalls?: SyscallStat[];
+}
