@@ -10,6 +10,12 @@ type Subcommand = { summary: string; load: () => Promise<{ run(argv: string[]): 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   symbolize: { summary: 'symbolize --binary PATH < addresses: one JSON line of frames per address', load: () => import('./cli/symbolize') },
   info: { summary: 'info --binary PATH: build id, Go version, module, VCS, debug info present', load: () => import('./cli/info') },
+  record: { summary: 'record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--host user@host] -o session.json', load: () => import('./cli/record') },
+  report: { summary: 'report INPUT [--binary PATH] [--top N] [--json]: top functions and lines of a perf.data, pprof or session', load: () => import('./cli/report') },
+  pprof: { summary: 'pprof INPUT [--binary PATH] -o out.pb.gz: export to pprof (profile.proto, gzip)', load: () => import('./cli/pprof') },
+  trace: { summary: 'trace --pid PID --func NAME [--func NAME ...] --duration S [--json]: per-call latency (eBPF)', load: () => import('./cli/trace') },
+  sched: { summary: 'sched --pid PID --duration S [--json]: goroutine run-queue latency (eBPF)', load: () => import('./cli/sched') },
+  syscalls: { summary: 'syscalls --pid PID --duration S [--stacks] [--json]: syscall counts and latency (eBPF)', load: () => import('./cli/syscalls') },
 };
 
 function usage(): string {

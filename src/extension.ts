@@ -1,7 +1,174 @@
+/**
+ * Go Perf Lens in VS Code. activate() only wires things up: every provider, view, command and
+ * listener is created here and pushed onto context.subscriptions.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { exportPprofCommand, openProfileCommand, pinBaselineCommand, readProfileFile, saveProfileCommand } from './commands/profileFiles';
+import { chooseProcess, passwordPrompt, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
+import { showError } from './commands/showError';
+import { runTraceMode, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
+import type { Profile } from './model/profile';
+import { ConfigWatcher } from './ui/config';
+import type { GoPerfLensApi } from './ui/extensionApi';
+import { FlameGraphPanel } from './ui/flameGraphPanel';
+import { functionAsText } from './ui/summaryText';
+import { Freshness } from './ui/freshness';
+import { HotFunctionsTree, type FunctionNode } from './ui/hotFunctionsTree';
+import { LatencyPanel } from './ui/latencyPanel';
+import { LineHeatDecorator } from './ui/lineHeatDecorator';
+import { ProfileCodeLensProvider } from './ui/profileCodeLensProvider';
+import { ProfileHoverProvider } from './ui/profileHoverProvider';
+import { ProfileSession } from './ui/profileSession';
+import { ProfileStatusBar } from './ui/statusBar';
+import { scanFuncDecls, findFuncDecl } from './ui/funcDecl';
+import { UserError } from './util/userError';
 
-export function activate(context: vscode.ExtensionContext): void {
-  void context;
+const launched = new Set<ChildProcess>();
+
+export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
+  const subs = context.subscriptions;
+  const log = vscode.window.createOutputChannel('Go Perf Lens');
+  const config = new ConfigWatcher();
+  const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
+  const session = new ProfileSession(config, storage);
+  const freshness = new Freshness(session);
+  const decorator = new LineHeatDecorator(session, config, freshness);
+  const tree = new HotFunctionsTree(session);
+  const treeView = vscode.window.createTreeView('goPerfLens.hotFunctions', { treeDataProvider: tree, showCollapseAll: true });
+  const codeLenses = new ProfileCodeLensProvider(session, config);
+  const goFiles: vscode.DocumentSelector = { language: 'go', scheme: 'file' };
+  const openFunction = (name: string): Promise<void> => openFunctionSource(session, name);
+  const flame = new FlameGraphPanel(context.extensionUri, session, (name) => openFunction(name).catch((e: unknown) => showError(e, log, 'Open function')));
+  const latencyPanel = new LatencyPanel(context.extensionUri, session);
+  subs.push(log, config, session, freshness, decorator, tree, treeView, codeLenses, flame, latencyPanel, new ProfileStatusBar(session));
+  subs.push(
+    vscode.languages.registerCodeLensProvider(goFiles, codeLenses),
+    vscode.languages.registerHoverProvider(goFiles, new ProfileHoverProvider(session, freshness)),
+  );
+  subs.push(session.onDidChange(() => (treeView.message = session.baseline && session.current ? `Compared with baseline ${session.baseline.label}` : undefined)));
+
+  const askPassword = passwordPrompt();
+  const cacheDir = path.join(context.globalStorageUri.fsPath, 'binaries');
+  const profileDeps: ProfileDeps = {
+    session,
+    config: () => config.value,
+    cacheDir,
+    askPassword,
+    launched,
+    runTrace: (target, pid, mode) => runTraceMode(traceDeps, target, pid, mode),
+  };
+  const traceDeps: TraceDeps = {
+    session,
+    config: () => config.value,
+    cacheDir,
+    askPassword,
+    pickPid: async () => {
+      const c = await chooseProcess(profileDeps);
+      return c && { target: c.target, pid: c.pid };
+    },
+    showLatencyPanel: () => latencyPanel.show(),
+  };
+
+  // Every command reports errors the same way: a message with a way forward, never a stack.
+  const command = (id: string, what: string, fn: (...args: never[]) => unknown): void => {
+    subs.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          await fn(...args);
+        } catch (e) {
+          await showError(e, log, what);
+        }
+      }),
+    );
+  };
+  command('goPerfLens.profileProcess', 'Profile Go process', () => profileProcessCommand(profileDeps));
+  command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
+  command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));
+  command('goPerfLens.saveProfile', 'Save profile', () => saveProfileCommand(session));
+  command('goPerfLens.exportPprof', 'Export pprof', () => exportPprofCommand(session));
+  command('goPerfLens.clearProfile', 'Clear profile', () => session.set(undefined));
+  command('goPerfLens.pinBaseline', 'Pin baseline', () => pinBaselineCommand(session));
+  command('goPerfLens.clearBaseline', 'Clear baseline', () => session.setBaseline(undefined));
+  command('goPerfLens.traceFunction', 'Trace latency', (arg?: FunctionNode | string) => traceFunctionCommand(traceDeps, arg));
+  command('goPerfLens.showFlameGraph', 'Show flame graph', () => flame.show());
+  command('goPerfLens.showLatency', 'Show latency', () => latencyPanel.show());
+  command('goPerfLens.showCallers', 'Show callers', () => tree.setMode('callers'));
+  command('goPerfLens.showCallees', 'Show callees', () => tree.setMode('callees'));
+  command('goPerfLens.openFunction', 'Open function', (name: string) => openFunction(name));
+  command('goPerfLens.showViews', 'Show views', () => vscode.commands.executeCommand('workbench.view.extension.goPerfLens'));
+  command('goPerfLens.copyFunction', 'Copy as text', async (node?: FunctionNode) => {
+    const p = session.current?.profile;
+    const fn = node && p?.functions[node.fn];
+    if (p && fn) await vscode.env.clipboard.writeText(functionAsText(p, fn));
+  });
+  command('goPerfLens.revealFunction', 'Reveal function', async (name: string) => {
+    await vscode.commands.executeCommand('workbench.view.extension.goPerfLens');
+    const node = tree.rootOf(name);
+    if (node) await treeView.reveal(node, { select: true, focus: true });
+  });
+
+  // GOROOT for mapping standard-library frames; asked once, in the background.
+  execFile('go', ['env', 'GOROOT'], { timeout: 10000 }, (err, stdout) => {
+    if (!err && stdout.trim()) {
+      session.goroot = stdout.trim();
+      session.refresh();
+    }
+  });
+  session.restore();
+
+  const loadFile = (fsPath: string): void => {
+    void readProfileFile(fsPath, async () => undefined).then(
+      (loaded) => session.set(loaded),
+      (e: unknown) => showError(e, log, 'Load session'),
+    );
+  };
+  return {
+    loadProfile: (profile: Profile, label = 'profile') => session.set({ profile, label }),
+    loadSessionFile: loadFile,
+    pinBaseline: (profile: Profile, label = 'baseline') => session.setBaseline({ profile, label }),
+    clear: () => session.set(undefined),
+    testing: {
+      decorationsFor: (uri) => {
+        decorator.redrawAll();
+        return decorator.drawnFor(uri);
+      },
+      hotFunctionRows: () => tree.getChildren().map((n) => row(tree, n)),
+      hotFunctionChildren: (name) => {
+        const root = tree.rootOf(name);
+        return root ? tree.getChildren(root).map((n) => row(tree, n)) : [];
+      },
+      setTreeMode: (mode) => tree.setMode(mode),
+      resolveFile: (f) => session.view()?.resolve(f)?.path,
+    },
+  };
 }
 
-export function deactivate(): void {}
+function row(tree: HotFunctionsTree, n: FunctionNode): { name: string; label: string; description: string } {
+  const item = tree.getTreeItem(n);
+  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+  return { name: n.name, label, description: typeof item.description === 'string' ? item.description : '' };
+}
+
+/** Opens a function's declaration (GOROOT and module-cache files read-only), keeping focus where it was. */
+async function openFunctionSource(session: ProfileSession, name: string): Promise<void> {
+  const view = session.view();
+  const fn = view?.graph.indexOf(name);
+  if (!view || fn === undefined) return;
+  const loc = view.locate(fn);
+  if (!loc.path) throw new UserError(`the source of ${name} is not in this workspace`, 'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder', 'source-not-found');
+  const recorded = view.profile.functions[fn]!.file;
+  const readOnly = recorded ? view.resolve(recorded)?.readOnly === true : false;
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(loc.path));
+  const line1 = loc.line1 ?? findFuncDecl(scanFuncDecls(doc.getText()), name) ?? 1;
+  const pos = new vscode.Position(Math.max(0, line1 - 1), 0);
+  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true, preserveFocus: false });
+  if (readOnly) await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
+}
+
+export function deactivate(): void {
+  for (const child of launched) child.kill();
+  launched.clear();
+}

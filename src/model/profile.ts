@@ -112,6 +112,33 @@ export interface SyscallStat {
   topSites?: { frames: string[]; count: number }[];
 }
 
+/** One inlined frame of a location: a function (index into Profile.functions) at a line. */
+export interface LocationFrame {
+  function: number;
+  line1: number;
+}
+
+/**
+ * A distinct code address (or, for imports without addresses, a distinct frame list) and its
+ * inline chain, innermost first (pprof's convention).
+ */
+export interface ProfileLocation {
+  /** Address in the binary (link-time virtual address), hex "0x…", when known. */
+  address?: string;
+  frames: LocationFrame[];
+}
+
+/**
+ * The distinct stacks behind the aggregates, as pprof keeps them: stacks[i] lists indices into
+ * `locations`, leaf first, and was seen counts[i] times. Kept so pprof export (and -list line
+ * counts) stay exact and a profile can be re-aggregated.
+ */
+export interface StackTable {
+  locations: ProfileLocation[];
+  stacks: number[][];
+  counts: number[];
+}
+
 export interface Profile {
   version: typeof PROFILE_MODEL_VERSION;
   /** Where it came from: "perf", "pprof", "session". */
@@ -129,6 +156,10 @@ export interface Profile {
   functions: FunctionStat[];
   lines: LineStat[];
   callTree: CallTree;
+  /** The distinct stacks (see StackTable); absent for profiles that only carry aggregates. */
+  stacks?: StackTable;
+  /** What went wrong on the way but did not stop ingest (truncated file, unmapped frames, ...). */
+  warnings?: string[];
   latency?: FunctionLatency[];
   sched?: SchedLatency;
   syscalls?: SyscallStat[];

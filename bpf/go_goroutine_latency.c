@@ -1,0 +1,62 @@
+// go_goroutine_latency: how long runnable goroutines wait before they run.
+//
+// One uprobe, on runtime.casgstatus(gp, oldval, newval) — Go's register ABI puts gp in RAX,
+// oldval in RBX and newval in RCX. Every change of a goroutine's status to _Grunnable
+// (newproc1: _Gdead→, ready/injectglist: _Gwaiting→, goschedImpl and preemption: _Grunning→,
+// exitsyscall0: _Gsyscall→) and the one change to _Grunning that starts it (execute:
+// _Grunnable→_Grunning) goes through this one function, so a single probe sees both ends of
+// every wait exactly, with no guessing about which of ready/newproc1/globrunqput/... ran.
+// casgstatus is NOSPLIT (no stack check), so probing its first instruction counts each call
+// once. The wait is keyed by goid, read from gp at GOID_OFFSET (runtime.g.goid, from DWARF).
+//
+// Compiled with -DTGID=<pid> -DGOID_OFFSET=<bytes>.
+#include <uapi/linux/ptrace.h>
+
+#define G_RUNNABLE 1
+#define G_RUNNING 2
+#define NSLOTS 64
+
+BPF_HASH(runnable_since, u64, u64, 65536);   // goid -> ns when it became runnable
+BPF_HASH(worst, u64, u64, 10240);            // goid -> longest wait seen
+BPF_ARRAY(stats, u64, 2);                    // [0] waits, [1] sum of waits (ns)
+BPF_ARRAY(hist, u64, NSLOTS);
+
+static inline void add(u64 *p, u64 v) {
+    if (p)
+        __sync_fetch_and_add(p, v);
+}
+
+int on_casgstatus(struct pt_regs *ctx) {
+    if ((bpf_get_current_pid_tgid() >> 32) != TGID)
+        return 0;
+    u32 oldval = (u32)ctx->bx;
+    u32 newval = (u32)ctx->cx;
+    if (newval != G_RUNNABLE && !(newval == G_RUNNING && oldval == G_RUNNABLE))
+        return 0;
+    u64 goid = 0;
+    if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(ctx->ax + GOID_OFFSET)) != 0)
+        return 0;
+    u64 now = bpf_ktime_get_ns();
+    if (newval == G_RUNNABLE) {
+        runnable_since.update(&goid, &now);
+        return 0;
+    }
+    u64 *t = runnable_since.lookup(&goid);
+    if (!t)
+        return 0;   // became runnable before the probe was attached
+    u64 delta = now - *t;
+    runnable_since.delete(&goid);
+    u32 i0 = 0, i1 = 1;
+    add(stats.lookup(&i0), 1);
+    add(stats.lookup(&i1), delta);
+    u32 slot = bpf_log2l(delta);
+    if (slot >= NSLOTS)
+        slot = NSLOTS - 1;
+    add(hist.lookup(&slot), 1);
+    u64 *w = worst.lookup(&goid);
+    if (!w)
+        worst.update(&goid, &delta);
+    else if (*w < delta)
+        *w = delta;
+    return 0;
+}

@@ -1,0 +1,294 @@
+/**
+ * Starts one helper run (a LaunchPlan + an envelope) and yields its typed messages. Streamed
+ * files are written into the caller's private directory chunk by chunk and checked (size and
+ * sha256) before a `received-file` message names them. Cancellation: a stop line and EOF on
+ * stdin first (the helper stops perf and cleans up), then SIGTERM, then SIGKILL to the whole
+ * process group (ours is detached; for ssh, ssh's exit makes sshd close the remote side).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createHash, Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../util/userError';
+import { HelperMessage, PROTOCOL_VERSION, WireMessage } from './helperProtocol';
+import { LaunchPlan, LOADER, READY_LINE, SUDO_PROMPT, currentUser, sudoersHint, whereLabel } from './launchPlan';
+
+export interface Envelope {
+  v: number;
+  subcommand: string;
+  args: Record<string, unknown>;
+  files: Record<string, string>;
+  program: string;
+}
+
+export interface HelperClientOptions {
+  /** Where streamed files go (a private directory the caller owns). */
+  tempDir: string;
+  signal?: AbortSignal;
+  /** Wait between the stop request, SIGTERM and SIGKILL (default 3000 ms each). */
+  graceMs?: number;
+}
+
+interface OpenFile { name: string; path: string; fd: number; size: number; expected: number; hash: Hash }
+
+const STDERR_KEEP = 16 * 1024;
+const SAFE_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,100}$/;
+
+export class HelperClient {
+  private readonly child: ChildProcess;
+  private stderrText = '';
+  private spawnError: NodeJS.ErrnoException | undefined;
+  private exited = false;
+  private cancelled = false;
+  private wrongPassword = false;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly exitInfo: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly onAbort = (): void => this.cancel();
+  private consumed = false;
+
+  constructor(readonly plan: LaunchPlan, private readonly envelope: Envelope, private readonly opts: HelperClientOptions) {
+    if (opts.signal?.aborted) throw cancelledError();
+    this.child = spawn(plan.file, plan.args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true, // own process group: cancel can signal the whole tree
+    });
+    this.exitInfo = new Promise((resolve) => {
+      this.child.once('error', (e: NodeJS.ErrnoException) => {
+        this.spawnError = e;
+        this.exited = true;
+        resolve({ code: null, signal: null });
+      });
+      this.child.once('close', (code, signal) => {
+        this.exited = true;
+        resolve({ code, signal });
+      });
+    });
+    void this.exitInfo.then(() => this.finish());
+    this.child.stdin!.on('error', () => { /* the helper exited first: EPIPE is expected */ });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderrText = (this.stderrText + d.toString('utf8')).slice(-STDERR_KEEP);
+      if (plan.password !== undefined && /Sorry, try again|incorrect password/i.test(this.stderrText) && !this.wrongPassword) {
+        // sudo would read its next attempt from stdin: never let it; stop now.
+        this.wrongPassword = true;
+        this.killGroup('SIGKILL');
+      }
+    });
+    if (plan.password !== undefined) this.child.stdin!.write(`${plan.password}\n`);
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The pid of the launched process (python, sudo, pkexec or ssh), leader of its own process group. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The helper's stderr so far (its last 16 KiB), for diagnostics. */
+  get stderr(): string {
+    return this.stderrText.split(SUDO_PROMPT).join('');
+  }
+
+  /** Asks the helper to finish early, keeping what it has (a record returns a shorter perf.data). */
+  stop(): void {
+    if (!this.exited && this.child.stdin!.writable) this.child.stdin!.write('{"cmd":"stop"}\n');
+  }
+
+  /** Cancels: stop + EOF on stdin, then SIGTERM, then SIGKILL to the process group. */
+  cancel(): void {
+    if (this.exited || this.cancelled) return;
+    this.cancelled = true;
+    this.stop();
+    this.child.stdin!.end();
+    const grace = this.opts.graceMs ?? 3000;
+    this.timers.push(setTimeout(() => {
+      this.killGroup('SIGTERM');
+      this.timers.push(setTimeout(() => this.killGroup('SIGKILL'), grace));
+    }, grace));
+  }
+
+  /** Resolves when the process has exited. */
+  async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exitInfo;
+  }
+
+  private finish(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private killGroup(sig: NodeJS.Signals): void {
+    if (this.exited || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, sig);
+    } catch {
+      try { this.child.kill(sig); } catch { /* gone */ }
+    }
+  }
+
+  private async *lines(): AsyncGenerator<Buffer> {
+    let pending: Buffer[] = [];
+    for await (const chunk of this.child.stdout! as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, start);
+        if (nl < 0) break;
+        pending.push(chunk.subarray(start, nl));
+        yield pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+        pending = [];
+        start = nl + 1;
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+    }
+    if (pending.length) yield Buffer.concat(pending);
+  }
+
+  /**
+   * The helper's messages, in order; ends after `result` or `error` (an `error` message is
+   * yielded, not thrown: runHelper turns it into a UserError). Throws a UserError when the helper
+   * could not be started or stopped without a result, and code "cancelled" after cancel().
+   * Breaking out of the loop cancels the helper.
+   */
+  async *messages(): AsyncGenerator<HelperMessage> {
+    if (this.consumed) throw new Error('HelperClient.messages() can be iterated once');
+    this.consumed = true;
+    let ready = false;
+    let terminal = false;
+    const files = new Map<string, OpenFile>();
+    try {
+      for await (const raw of this.lines()) {
+        if (!ready) {
+          // Anything a login shell prints before the bootstrap runs is not ours: skip it.
+          if (raw.toString('utf8').trim() === READY_LINE) {
+            ready = true;
+            this.child.stdin!.write(`${LOADER}\n${JSON.stringify(this.envelope)}\n`);
+          }
+          continue;
+        }
+        let msg: WireMessage;
+        try {
+          msg = JSON.parse(raw.toString('utf8')) as WireMessage;
+        } catch {
+          throw protocolError(`a line that is not JSON: ${raw.toString('utf8').slice(0, 200)}`);
+        }
+        switch (msg.type) {
+          case 'hello':
+            if (msg.protocol !== PROTOCOL_VERSION) throw protocolError(`protocol ${msg.protocol}, expected ${PROTOCOL_VERSION}`);
+            yield msg;
+            break;
+          case 'file': {
+            if (!SAFE_FILE.test(msg.name) || files.has(msg.name)) throw protocolError(`a bad file name ${JSON.stringify(msg.name)}`);
+            const p = path.join(this.opts.tempDir, msg.name);
+            const fd = fs.openSync(p, 'w', 0o600);
+            files.set(msg.name, { name: msg.name, path: p, fd, size: 0, expected: msg.size, hash: createHash('sha256') });
+            break;
+          }
+          case 'chunk': {
+            const f = files.get(msg.name);
+            if (!f) throw protocolError(`a chunk of an unopened file ${JSON.stringify(msg.name)}`);
+            const b = Buffer.from(msg.data, 'base64');
+            fs.writeSync(f.fd, b);
+            f.hash.update(b);
+            f.size += b.length;
+            break;
+          }
+          case 'file-end': {
+            const f = files.get(msg.name);
+            if (!f) throw protocolError(`the end of an unopened file ${JSON.stringify(msg.name)}`);
+            fs.closeSync(f.fd);
+            files.delete(msg.name);
+            const digest = f.hash.digest('hex');
+            if (f.size !== msg.size || digest !== msg.sha256) {
+              throw protocolError(`${msg.name} arrived damaged (${f.size} of ${msg.size} bytes, sha256 ${digest} ≠ ${msg.sha256})`);
+            }
+            yield { type: 'received-file', name: f.name, path: f.path, size: f.size, sha256: digest };
+            break;
+          }
+          case 'result':
+          case 'error':
+            terminal = true;
+            yield msg;
+            break;
+          default:
+            yield msg;
+        }
+      }
+      const exit = await this.exitInfo;
+      if (this.cancelled) throw cancelledError();
+      if (!terminal) throw this.failure(ready, exit.code, exit.signal);
+    } finally {
+      for (const f of files.values()) {
+        try { fs.closeSync(f.fd); } catch { /* closed */ }
+      }
+      if (!this.exited) this.cancel();
+    }
+  }
+
+  /** Why the helper gave no result: the launcher's failure (sudo, ssh, python) or a crash. */
+  private failure(ready: boolean, code: number | null, signal: NodeJS.Signals | null): UserError {
+    const err = this.stderr.trim();
+    const tail = err.split('\n').slice(-4).join(' / ').slice(0, 600);
+    const where = whereLabel(this.plan);
+    const plan = this.plan;
+    const user = plan.target.kind === 'ssh' ? (plan.target.user ?? 'YOUR_USER') : currentUser();
+    const sudoHint = sudoersHint(user, plan.python.startsWith('/') ? plan.python : '/usr/bin/python3');
+    if (this.spawnError) {
+      const e = this.spawnError;
+      if (e.code === 'ENOENT') {
+        if (plan.via === 'ssh' || plan.via === 'ssh-sudo-password') return new UserError('ssh is not installed on this machine', 'install it: sudo apt-get install openssh-client', 'ssh-missing');
+        if (plan.via.startsWith('sudo')) return new UserError('sudo is not installed on this machine', `run as root, or install sudo and ${sudoHint}`, 'sudo-missing');
+        if (plan.via === 'pkexec') return new UserError('pkexec is not installed on this machine', 'install policykit-1, use sudo, or run as root', 'pkexec-missing');
+        return new UserError(`${plan.python} is not installed on this machine`, 'install python3, or set the Python path in the settings', 'python-missing');
+      }
+      return new UserError(`cannot start ${plan.file}: ${e.message}`, undefined, 'launch-failed');
+    }
+    if (!ready) {
+      if (this.wrongPassword || /Sorry, try again|incorrect password/i.test(err)) {
+        return new UserError(`sudo on ${where} did not accept the password`, 'try again with the right password', 'sudo-wrong-password');
+      }
+      if (/a password is required/i.test(err)) {
+        return new UserError(`sudo on ${where} needs a password and none could be asked for`, sudoHint, 'sudo-password-required');
+      }
+      if (/not in the sudoers file|not allowed to (execute|run)|may not run sudo|is not allowed/i.test(err)) {
+        return new UserError(`sudo on ${where} refused to start the helper: ${tail}`, sudoHint, 'sudo-refused');
+      }
+      if (/no password was provided|no tty present|a terminal is required/i.test(err)) {
+        return new UserError(`sudo on ${where} needs a password: ${tail}`, sudoHint, 'sudo-password-required');
+      }
+      if (/python3 was not found|is not an executable on this host/.test(err) || (code === 127 && /python/i.test(err))) {
+        return new UserError(`Python 3 is missing on ${where}: ${tail}`, 'install python3 there (apt-get install python3), or set the Python path', 'python-missing');
+      }
+      if (/sudo: (command )?not found|sudo: not found/.test(err)) {
+        return new UserError(`sudo is not installed on ${where}`, 'log in as root (user "root" in the target), or install sudo there', 'sudo-missing');
+      }
+      if (plan.via === 'pkexec' && (code === 126 || code === 127)) {
+        return new UserError('pkexec did not authorize the helper (dismissed or not allowed)', 'try again, or use sudo / run as root', 'pkexec-refused');
+      }
+      if ((plan.via === 'ssh' || plan.via === 'ssh-sudo-password') && code === 255) return sshError(where, err, tail);
+    }
+    const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+    if (!ready) return new UserError(`the helper could not be started on ${where} (${how}): ${tail || 'no output'}`, undefined, 'launch-failed');
+    return new UserError(`the helper on ${where} stopped without a result (${how})${tail ? `: ${tail}` : ''}`, undefined, 'helper-crashed');
+  }
+}
+
+function sshError(where: string, err: string, tail: string): UserError {
+  if (/Permission denied|Too many authentication failures|no mutual signature|Authentication failed/i.test(err)) {
+    return new UserError(`ssh could not log in to ${where}: ${tail}`,
+      'ssh runs with BatchMode=yes (no password prompts): set up a key (ssh-copy-id) or an agent, and check the user name', 'ssh-auth');
+  }
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(err)) {
+    return new UserError(`ssh does not trust the host key of ${where}`, `connect once with "ssh ${where}" to check and accept its key`, 'ssh-hostkey');
+  }
+  if (/Connection refused|timed out|No route to host|Could not resolve|Name or service not known|Network is unreachable|Connection closed|Connection reset|port \d+:/i.test(err)) {
+    return new UserError(`cannot reach ${where} over ssh: ${tail}`, 'check the host name, port and network (and that sshd runs there)', 'ssh-unreachable');
+  }
+  return new UserError(`ssh to ${where} failed: ${tail || 'exit code 255'}`, 'try "ssh HOST true" in a terminal to see why', 'ssh-failed');
+}
+
+function protocolError(what: string): UserError {
+  return new UserError(`the helper sent ${what}`, 'this is a bug in go-perf-lens: please report it', 'helper-protocol');
+}
+
+export function cancelledError(): UserError {
+  return new UserError('cancelled', undefined, 'cancelled');
+}

@@ -1,0 +1,141 @@
+/**
+ * The helper's JSON-lines protocol (bpf/helper.py speaks it on stdout), mirrored as a
+ * TypeScript union. Version 1. Binary files travel as file / chunk... / file-end (base64);
+ * HelperClient turns them into `received-file` messages pointing at a local file.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Stable error codes from the helper (bpf/helper.py ERROR_CODES) and from capture itself. */
+export type HelperErrorCode =
+  | 'bad-argument' | 'unknown-subcommand' | 'pid-gone' | 'not-go' | 'not-root' | 'perf-missing'
+  | 'perf-failed' | 'event-unsupported' | 'bcc-missing' | 'unsupported' | 'cancelled' | 'io-error'
+  | 'internal';
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  helper: string;
+  subcommand: string;
+  capabilities: string[];
+  /** The helper's own pid on the target. */
+  pid: number;
+  root: boolean;
+  python: string;
+  pythonVersion: string;
+  /** The helper's private directory on the target (removed when it exits). */
+  tempDir: string;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  message: string;
+  elapsedSec?: number;
+  durationSec?: number;
+  [extra: string]: unknown;
+}
+
+/** Per-interval results (the eBPF subcommands send one each second). */
+export interface PartialMessage { type: 'partial'; data: unknown }
+export interface WarningMessage { type: 'warning'; message: string }
+export interface FileStartMessage { type: 'file'; name: string; size: number }
+export interface ChunkMessage { type: 'chunk'; name: string; data: string }
+export interface FileEndMessage { type: 'file-end'; name: string; size: number; sha256: string }
+export interface ResultMessage { type: 'result'; data: unknown }
+export interface ErrorMessage { type: 'error'; code: HelperErrorCode | string; message: string; hint: string | null }
+
+/** Exactly what travels on the wire. */
+export type WireMessage =
+  | HelloMessage | ProgressMessage | PartialMessage | WarningMessage
+  | FileStartMessage | ChunkMessage | FileEndMessage | ResultMessage | ErrorMessage;
+
+/** A streamed file, complete and verified (size and sha256), written into the client's temp dir. */
+export interface ReceivedFileMessage { type: 'received-file'; name: string; path: string; size: number; sha256: string }
+
+/** What HelperClient yields: wire messages minus the file plumbing, plus received files. */
+export type HelperMessage =
+  | HelloMessage | ProgressMessage | PartialMessage | WarningMessage | ReceivedFileMessage | ResultMessage | ErrorMessage;
+
+// ---- results of the perf subcommands -------------------------------------------------------
+
+export type EventStatus = 'supported' | 'unsupported' | `error: ${string}`;
+
+export interface ProbeResult {
+  root: boolean;
+  kernel: string;
+  arch: string;
+  perfEventParanoid: number | null;
+  python: string;
+  pythonVersion: string;
+  perf: { present: true; path: string; version: string } | { present: false; error: string; hint: string | null };
+  /** Keys: 'cycles:u', 'cycles', 'instructions:u', 'cpu-clock', 'task-clock'. */
+  events: Record<string, EventStatus>;
+  recommendedEvent: 'cycles:u' | 'cpu-clock' | null;
+  fallbackReason?: string;
+  bcc: { importable: boolean; python: string | null; module?: string; tried: string[] };
+  kernelHeaders: { path: string; present: boolean };
+  btf: boolean;
+  tracefs: { mounted: boolean; path: string | null };
+  uprobes: boolean;
+  kprobes: boolean;
+  pid?: number;
+  process?: GoBuildInfo & { exe: string; exeSize: number } | null;
+}
+
+export interface GoBuildInfo {
+  /** e.g. "go1.23.5"; null for a non-Go executable. */
+  goVersion: string | null;
+  modulePath: string | null;
+  /** The Go build id (.note.go.buildid), e.g. "abc/def/ghi/jkl". */
+  goBuildId: string | null;
+  /** The GNU build id (.note.gnu.build-id) in hex, which perf records; Go links have none by default. */
+  gnuBuildId: string | null;
+}
+
+export interface GoProcess extends GoBuildInfo {
+  pid: number;
+  exe: string;
+  exeSize: number;
+  comm: string;
+  cmdline: string[];
+  uid: number | null;
+  user: string | null;
+  /** Seconds since the process started. */
+  uptimeSec?: number;
+  /** Unix time (seconds) the process started. */
+  startTime?: number | null;
+}
+
+export interface ProcessesResult { processes: GoProcess[]; unreadable?: number }
+
+export interface BinaryResult extends GoBuildInfo {
+  pid: number;
+  exe: string | null;
+  size: number;
+  sha256: string;
+  infoOnly?: boolean;
+}
+
+export interface RecordResult {
+  pid: number;
+  /** The event perf recorded: 'cycles:u' or 'cpu-clock'. */
+  event: string;
+  requestedEvent: 'auto' | 'cycles' | 'cpu-clock';
+  /** Why `auto` did not take cycles (null when it did, or when cpu-clock was asked for). */
+  fallbackReason: string | null;
+  freqHz: number;
+  durationSec: number;
+  elapsedSec: number;
+  endedBy: 'duration' | 'stop' | 'perf-exited';
+  /** perf's own count of samples written, when it printed one. */
+  samples: number | null;
+  lost: number | null;
+  warnings: string[];
+  perfVersion: string;
+  perfData: { name: string; size: number; sha256: string };
+  exe: string | null;
+  exeSize: number | null;
+  goVersion: string | null;
+  goBuildId: string | null;
+  gnuBuildId: string | null;
+}

@@ -1,0 +1,122 @@
+/**
+ * Runs one helper subcommand on a target to its result: picks the launch (root, sudo -n, a
+ * password asked once and fed to sudo -S, pkexec, ssh), sends the envelope, forwards messages,
+ * collects streamed files, and turns the helper's `error` into a UserError with its code.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UserError } from '../util/userError';
+import { Envelope, HelperClient, cancelledError } from './helperClient';
+import { loadHelperPayload } from './helperFiles';
+import { HelloMessage, HelperMessage, PROTOCOL_VERSION, ReceivedFileMessage } from './helperProtocol';
+import { LaunchPlan, initialPlan, withPassword } from './launchPlan';
+import { Target } from './target';
+
+/** Asks the user for their sudo password; undefined = they declined. `forget` drops a cached one. */
+export type PasswordPrompt = (() => Promise<string | undefined>) & { forget?: () => void };
+
+export interface RunHelperOptions {
+  signal?: AbortSignal;
+  /** Every message as it arrives (progress, partial results, warnings, received files...). */
+  onMessage?: (m: HelperMessage) => void;
+  /** Called when sudo needs a password. Without it, a password-protected sudo is a UserError. */
+  askPassword?: PasswordPrompt;
+  /** A private directory for streamed files; default: a new one (returned in HelperRun.tempDir). */
+  tempDir?: string;
+  /** Exposes the client (e.g. to call stop() for a graceful early end). */
+  onStart?: (client: HelperClient) => void;
+}
+
+export interface HelperRun<R> {
+  hello: HelloMessage;
+  result: R;
+  files: ReceivedFileMessage[];
+  warnings: string[];
+  /** The directory holding `files` (the caller removes it); undefined when nothing was streamed. */
+  tempDir: string | undefined;
+}
+
+/** Wraps a prompt so the password is asked once and kept in memory only (forget() drops it). */
+export function rememberPassword(ask: () => Promise<string | undefined>): PasswordPrompt {
+  let known: string | undefined;
+  const f: PasswordPrompt = async () => {
+    if (known === undefined) known = await ask();
+    return known;
+  };
+  f.forget = () => { known = undefined; };
+  return f;
+}
+
+export function makePrivateTempDir(prefix = 'go-perf-lens-capture-'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o700);
+  return d;
+}
+
+export async function runHelper<R = unknown>(
+  target: Target,
+  subcommand: string,
+  args: Record<string, unknown>,
+  opts: RunHelperOptions = {},
+): Promise<HelperRun<R>> {
+  if (opts.signal?.aborted) throw cancelledError();
+  const payload = loadHelperPayload();
+  const envelope: Envelope = { v: PROTOCOL_VERSION, subcommand, args, files: payload.files, program: payload.program };
+  const ownDir = opts.tempDir === undefined;
+  const tempDir = opts.tempDir ?? makePrivateTempDir();
+  let plan: LaunchPlan = initialPlan(target);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const run = await runOnce<R>(plan, envelope, tempDir, opts);
+        if (ownDir && run.files.length === 0) {
+          fs.rmSync(tempDir, { recursive: true, force: true });
+          return { ...run, tempDir: undefined };
+        }
+        return { ...run, tempDir };
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        if (e.code === 'sudo-wrong-password') opts.askPassword?.forget?.();
+        const retry = (e.code === 'sudo-password-required' || e.code === 'sudo-wrong-password') && attempt < 3;
+        if (!retry) throw e;
+        if (!opts.askPassword) {
+          throw new UserError(`${e.message.replace(/ and none could be asked for$/, '')}: sudo -n refused to start the helper without one`, e.hint, 'sudo-refused');
+        }
+        const pw = await opts.askPassword();
+        if (pw === undefined) throw new UserError('no sudo password was given', e.hint, 'sudo-refused');
+        if (opts.signal?.aborted) throw cancelledError();
+        plan = withPassword(plan, pw);
+      }
+    }
+  } catch (e) {
+    if (ownDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function runOnce<R>(plan: LaunchPlan, envelope: Envelope, tempDir: string, opts: RunHelperOptions): Promise<Omit<HelperRun<R>, 'tempDir'>> {
+  const client = new HelperClient(plan, envelope, { tempDir, signal: opts.signal });
+  opts.onStart?.(client);
+  let hello: HelloMessage | undefined;
+  const files: ReceivedFileMessage[] = [];
+  const warnings: string[] = [];
+  for await (const m of client.messages()) {
+    opts.onMessage?.(m);
+    switch (m.type) {
+      case 'hello': hello = m; break;
+      case 'warning': warnings.push(m.message); break;
+      case 'received-file': files.push(m); break;
+      case 'error':
+        if (m.code === 'cancelled' && opts.signal?.aborted) throw cancelledError();
+        throw new UserError(m.message, m.hint ?? undefined, m.code);
+      case 'result':
+        if (!hello) throw new UserError('the helper sent a result before its hello', 'this is a bug in go-perf-lens', 'helper-protocol');
+        await client.exit();
+        return { hello, result: m.data as R, files, warnings };
+      default: break;
+    }
+  }
+  // messages() throws when there is no terminal message; this is unreachable in practice.
+  throw new UserError('the helper ended without a result', undefined, 'helper-crashed');
+}

@@ -1,0 +1,110 @@
+/**
+ * `go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock]
+ * [--host user@host[:port]] -o session.json`: copies the process's executable (cached by build
+ * id), records it with perf through the helper, ingests, and writes a session.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fetchBinary, recordPerf } from '../capture/captureApi';
+import type { Target } from '../capture/target';
+import { parsePerfData } from '../formats/perfData';
+import { ingestPerfData } from '../ingest/fromPerfData';
+import { loadBinary } from '../ingest/loadBinary';
+import type { Profile } from '../model/profile';
+import { makeSession, saveSession } from '../model/session';
+import { UserError } from '../util/userError';
+import { intOption, parseArgs } from './parseArgs';
+
+const USAGE = 'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--host user@host[:port]] -o session.json';
+
+/** "user@host:port" → an ssh target (validated by capture). */
+export function parseHost(spec: string): Target {
+  const m = /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new UserError(`--host "${spec}" is not of the form [user@]host[:port]`, USAGE, 'usage');
+  const t: Target = { kind: 'ssh', host: m[2]! };
+  if (m[1]) t.user = m[1];
+  if (m[3]) t.port = Number(m[3]);
+  return t;
+}
+
+export function binaryCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'go-perf-lens', 'binaries');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const args = parseArgs(argv, { values: ['pid', 'duration', 'freq', 'event', 'host', 'output'], aliases: { '-o': 'output' } }, USAGE);
+  if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`, USAGE, 'usage');
+  const pid = intOption(args, 'pid', undefined, 1, 2 ** 22, USAGE);
+  if (pid === undefined) throw new UserError('record needs --pid PID', USAGE, 'usage');
+  const durationRaw = args.values.get('duration');
+  if (durationRaw === undefined) throw new UserError('record needs --duration SECONDS', USAGE, 'usage');
+  const durationSec = Number(durationRaw);
+  if (!/^\d+(\.\d+)?$/.test(durationRaw) || !(durationSec > 0) || durationSec > 3600) {
+    throw new UserError(`--duration must be a number of seconds above 0 and at most 3600 (got "${durationRaw}")`, USAGE, 'usage');
+  }
+  const freqHz = intOption(args, 'freq', 999, 1, 100_000, USAGE)!;
+  const event = args.values.get('event') ?? 'auto';
+  if (event !== 'auto' && event !== 'cycles' && event !== 'cpu-clock') throw new UserError(`--event must be auto, cycles or cpu-clock (got "${event}")`, USAGE, 'usage');
+  const out = args.values.get('output');
+  if (!out) throw new UserError('record needs -o session.json', USAGE, 'usage');
+  const host = args.values.get('host');
+  const target: Target = host ? parseHost(host) : { kind: 'local' };
+
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const profile = await recordSession(target, { pid, durationSec, freqHz, event }, controller.signal, (m) => process.stderr.write(m));
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    saveSession(out, makeSession(profile, 'go-perf-lens record'));
+    for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+    process.stderr.write(`recorded ${profile.totalSamples} samples of pid ${pid} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export interface RecordRequestCli {
+  pid: number;
+  durationSec: number;
+  freqHz: number;
+  event: 'auto' | 'cycles' | 'cpu-clock';
+}
+
+/** Fetch the binary, record, ingest: the whole of `record` but writing the file. */
+export async function recordSession(target: Target, req: RecordRequestCli, signal: AbortSignal, log: (m: string) => void = () => {}): Promise<Profile> {
+  const where = target.kind === 'local' ? '' : ` on ${target.host}`;
+  const fetched = await fetchBinary(target, req.pid, binaryCacheDir(), { signal });
+  if (!fetched.info.goVersion) {
+    throw new UserError(
+      `process ${req.pid}${where} (${fetched.info.exe ?? 'unknown executable'}) is not a Go program: its executable has no Go build information`,
+      'pick the PID of a Go program (go-perf-lens lists them in the editor; `pgrep -a NAME` finds one)',
+      'not-go',
+    );
+  }
+  const startTimeMs = Date.now();
+  log(`recording pid ${req.pid}${where} for ${req.durationSec} s at ${req.freqHz} Hz…\n`);
+  const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event }, { signal });
+  try {
+    const d = parsePerfData(fs.readFileSync(rec.perfDataPath));
+    const bin = loadBinary(fetched.path);
+    const targetInfo: NonNullable<Profile['target']> = { pid: req.pid };
+    if (target.kind === 'ssh') targetInfo.host = target.host;
+    if (fetched.info.exe) targetInfo.cmdline = fetched.info.exe;
+    const warnings = [...rec.warnings];
+    if (rec.result.endedBy === 'perf-exited') warnings.push(`the recording ended early after ${rec.result.elapsedSec.toFixed(1)} s (did process ${req.pid} exit?)`);
+    const opts: Parameters<typeof ingestPerfData>[2] = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
+    if (rec.fallbackReason) opts.fallbackReason = rec.fallbackReason;
+    const profile = ingestPerfData(d, bin, opts);
+    if (profile.durationNanos === 0 || rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
+    return profile;
+  } finally {
+    fs.rmSync(rec.tempDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The eBPF tracers end to end, for the CLI and the extension (no vscode here): read the
+ * target's binary, plan the probes on this side (names → addresses, RETs, g field offsets),
+ * run the helper's `trace` / `sched` / `syscalls` subcommand, and turn its results into the
+ * model. The helper only loads, attaches, counts and detaches.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type HelperClient, type PasswordPrompt, type Target, fetchBinary, runHelper } from '../capture';
+import type { HelperMessage } from '../capture/helperProtocol';
+import { type ElfFile, parseElf } from '../formats/elf';
+import { toFunctionLatency, toSchedLatency, toSyscallStats, type WireSchedResult, type WireSyscallsResult, type WireTraceResult } from '../ingest/ebpfResults';
+import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profile';
+import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
+import { openGoPclntab } from '../formats/openGoPclntab';
+import { goidOffset } from '../symbolize/goRuntimeLayout';
+import { GoBinaryIndex, type TracePlan } from '../symbolize/goTracePlan';
+import { FormatError } from '../util/byteReader';
+import { UserError } from '../util/userError';
+
+export interface AttachedInfo {
+  probes: number;
+  /** From the helper's start of compilation to the last probe attached. */
+  attachMs: number;
+  compileMs: number;
+}
+
+export interface TracingOptions {
+  target: Target;
+  pid: number;
+  durationSec: number;
+  signal?: AbortSignal;
+  askPassword?: PasswordPrompt;
+  /** The probes are live. */
+  onAttached?: (info: AttachedInfo) => void;
+  /** Every helper message (partial results each second, warnings...). */
+  onMessage?: (m: HelperMessage) => void;
+  /** The helper client, e.g. to stop() early and still get the results so far. */
+  onStart?: (client: HelperClient) => void;
+  /** Where remote binaries are cached; default ~/.cache/go-perf-lens/binaries. */
+  binaryCacheDir?: string;
+}
+
+export interface TargetBinary {
+  elf: ElfFile;
+  /** Size in bytes, which the helper checks against /proc/PID/exe before attaching. */
+  size: number;
+}
+
+/** The target's executable: read directly when it is local and readable, else copied by the helper. */
+export async function loadTargetBinary(opts: TracingOptions): Promise<TargetBinary> {
+  let bytes: Uint8Array | undefined;
+  if (opts.target.kind === 'local') {
+    try {
+      bytes = fs.readFileSync(`/proc/${opts.pid}/exe`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') throw new UserError(`no process with PID ${opts.pid}`, 'check the PID (it may have exited)', 'pid-gone');
+      // EACCES: someone else's process; the privileged helper can read it.
+    }
+  }
+  if (!bytes) {
+    const dir = opts.binaryCacheDir ?? path.join(os.homedir(), '.cache', 'go-perf-lens', 'binaries');
+    const got = await fetchBinary(opts.target, opts.pid, dir, { signal: opts.signal, askPassword: opts.askPassword });
+    bytes = fs.readFileSync(got.path);
+  }
+  try {
+    return { elf: parseElf(bytes), size: bytes.length };
+  } catch (e) {
+    if (e instanceof FormatError) throw new UserError(`PID ${opts.pid} is not a Go program: its executable is not a 64-bit ELF file (${e.message})`, 'pass the PID of a Go process', 'not-go');
+    throw e;
+  }
+}
+
+function forward(opts: TracingOptions) {
+  return (m: HelperMessage): void => {
+    if (m.type === 'progress' && m.phase === 'attached') {
+      opts.onAttached?.({ probes: Number(m.probes), attachMs: Number(m.attachMs), compileMs: Number(m.compileMs) });
+    }
+    opts.onMessage?.(m);
+  };
+}
+
+function runOpts(opts: TracingOptions) {
+  return { signal: opts.signal, askPassword: opts.askPassword, onMessage: forward(opts), onStart: opts.onStart };
+}
+
+export interface FunctionTraceResult {
+  plan: TracePlan;
+  latency: FunctionLatency[];
+  wire: WireTraceResult;
+}
+
+/** Per-call latency of Go functions named as Go names them (go_func_cycles). */
+export async function traceFunctions(opts: TracingOptions & { functions: string[] }): Promise<FunctionTraceResult> {
+  if (opts.functions.length === 0) throw new UserError('name at least one function to trace', 'e.g. --func main.handle', 'usage');
+  const bin = await loadTargetBinary(opts);
+  const plan = new GoBinaryIndex(bin.elf).plan(opts.functions);
+  const functions = plan.functions.map((f) => ({ name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) }));
+  const run = await runHelper<WireTraceResult>(opts.target, 'trace', { pid: opts.pid, duration: opts.durationSec, functions, exeSize: bin.size }, runOpts(opts));
+  const wire = run.result;
+  return { plan, wire, latency: wire.functions.map((f) => toFunctionLatency(f, wire.elapsedSec)) };
+}
+
+export interface SchedTraceResult {
+  sched: SchedLatency;
+  wire: WireSchedResult;
+  goidOffsetSource: 'dwarf' | 'table';
+}
+
+/** How long runnable goroutines wait to run (go_goroutine_latency). */
+export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult> {
+  const bin = await loadTargetBinary(opts);
+  const idx = new GoBinaryIndex(bin.elf);
+  const cas = idx.probesOf(idx.resolve('runtime.casgstatus')[0]!);
+  const goid = goidOffset(bin.elf, idx.goVersion);
+  const run = await runHelper<WireSchedResult>(opts.target, 'sched', {
+    pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, exeSize: bin.size,
+  }, runOpts(opts));
+  return { sched: toSchedLatency(run.result), wire: run.result, goidOffsetSource: goid.source };
+}
+
+export interface SyscallTraceResult {
+  syscalls: SyscallStat[];
+  wire: WireSyscallsResult;
+}
+
+/** Per-syscall counts, time and latency, with the top Go call sites when `stacks` (go_syscall_breakdown). */
+export async function traceSyscalls(opts: TracingOptions & { stacks?: boolean }): Promise<SyscallTraceResult> {
+  let frameNames: ((pc: bigint) => string[]) | undefined;
+  if (opts.stacks) {
+    const tab = openGoPclntab((await loadTargetBinary(opts)).elf);
+    if (tab) {
+      const sym = new GopclntabSymbolizer(tab);
+      // Return addresses point after the call: look up pc-1 so the line is the call's.
+      frameNames = (pc) => sym.symbolize(pc - 1n).map((f) => `${f.function} (${path.basename(f.file)}:${f.line})`);
+    }
+  }
+  const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec };
+  if (opts.stacks) args.stacks = true;
+  const run = await runHelper<WireSyscallsResult>(opts.target, 'syscalls', args, runOpts(opts));
+  return { wire: run.result, syscalls: toSyscallStats(run.result, frameNames) };
+}

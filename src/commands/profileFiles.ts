@@ -1,0 +1,120 @@
+/**
+ * Open profile… (perf.data, pprof .pb.gz, session), Save profile…, Export pprof…, Clear
+ * profile, and the baseline commands.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { gzipPprof } from '../formats/pprof';
+import { decodePprof } from '../formats/pprof';
+import { parsePerfData } from '../formats/perfData';
+import { ingestPerfData, recordedBinaryPath } from '../ingest/fromPerfData';
+import { ingestPprof } from '../ingest/fromPprof';
+import { loadBinary } from '../ingest/loadBinary';
+import { toPprof } from '../ingest/toPprof';
+import type { Profile } from '../model/profile';
+import { looksLikeSession, loadSession, makeSession, saveSession } from '../model/session';
+import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
+import { UserError } from '../util/userError';
+
+export type ProfileKind = 'session' | 'pprof' | 'perf.data';
+
+/** What a file holds, from its first bytes. */
+export function sniffProfile(head: Uint8Array): ProfileKind | undefined {
+  if (looksLikeSession(head)) return 'session';
+  if (head.length >= 8 && Buffer.from(head.subarray(0, 8)).toString('latin1') === 'PERFILE2') return 'perf.data';
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'pprof';
+  // An uncompressed pprof starts with field 1 (sample_type), wire type 2: 0x0a.
+  if (head.length >= 1 && head[0] === 0x0a) return 'pprof';
+  return undefined;
+}
+
+/** Reads any supported profile file into the model; perf.data needs the binary (asked for when it is not where perf saw it). */
+export async function readProfileFile(file: string, pickBinary: (recorded: string | undefined) => Promise<string | undefined>): Promise<LoadedProfile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`, undefined, 'unreadable');
+  }
+  const kind = sniffProfile(bytes.subarray(0, 256));
+  const label = path.basename(file);
+  switch (kind) {
+    case 'session': {
+      const s = loadSession(file) as ReturnType<typeof loadSession> & { label?: string };
+      return { profile: s.profile, label: s.label ?? label };
+    }
+    case 'pprof':
+      return { profile: ingestPprof(decodePprof(bytes)), label };
+    case 'perf.data': {
+      const data = parsePerfData(bytes);
+      const recorded = recordedBinaryPath(data);
+      const binary = recorded && fs.existsSync(recorded) ? recorded : await pickBinary(recorded);
+      if (!binary) throw new UserError('cancelled', undefined, 'cancelled');
+      return { profile: ingestPerfData(data, loadBinary(binary)), label };
+    }
+    default:
+      throw new UserError(`${file} is not a profile Go Perf Lens knows`, 'open a perf.data file, a pprof profile (.pb.gz) or a saved session (.json)', 'unknown-format');
+  }
+}
+
+export async function openProfileCommand(session: ProfileSession, asBaseline = false): Promise<void> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    title: asBaseline ? 'Open baseline profile' : 'Open profile',
+    openLabel: asBaseline ? 'Pin as baseline' : 'Open profile',
+    filters: { Profiles: ['data', 'gz', 'pb', 'pprof', 'prof', 'json'], 'All files': ['*'] },
+  });
+  const file = picked?.[0];
+  if (!file) return;
+  const loaded = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(file.fsPath)}` }, () =>
+    readProfileFile(file.fsPath, async (recorded) => {
+      const bin = await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        title: recorded ? `perf recorded ${recorded}, which is not here: pick that Go binary` : 'Pick the Go binary that was profiled',
+        openLabel: 'Use this binary',
+      });
+      return bin?.[0]?.fsPath;
+    }),
+  );
+  if (asBaseline) session.setBaseline(loaded);
+  else session.set(loaded);
+}
+
+function requireProfile(session: ProfileSession): LoadedProfile {
+  const cur = session.current;
+  if (!cur) throw new UserError('no profile is loaded', 'run "Go Perf Lens: Profile Go process" or "Open profile…" first', 'no-profile');
+  return cur;
+}
+
+export async function saveProfileCommand(session: ProfileSession): Promise<void> {
+  const cur = requireProfile(session);
+  const target = await vscode.window.showSaveDialog({ title: 'Save profile', filters: { 'Go Perf Lens session': ['json'] }, defaultUri: defaultUri(`${slug(cur.label)}.goperflens.json`) });
+  if (!target) return;
+  saveSession(target.fsPath, { ...makeSession(cur.profile, 'go-perf-lens extension'), label: cur.label } as ReturnType<typeof makeSession>);
+  void vscode.window.showInformationMessage(`Saved the profile to ${target.fsPath}`);
+}
+
+export async function exportPprofCommand(session: ProfileSession): Promise<void> {
+  const cur = requireProfile(session);
+  const target = await vscode.window.showSaveDialog({ title: 'Export pprof', filters: { 'pprof profile': ['pb.gz'] }, defaultUri: defaultUri(`${slug(cur.label)}.pb.gz`) });
+  if (!target) return;
+  fs.writeFileSync(target.fsPath, gzipPprof(toPprof(cur.profile)));
+  void vscode.window.showInformationMessage(`Exported ${target.fsPath} — open it with: go tool pprof -http=: ${target.fsPath}`);
+}
+
+export function pinBaselineCommand(session: ProfileSession): void {
+  const cur = requireProfile(session);
+  // A deep copy: later latency traces add to the current profile, not to the pinned one.
+  session.setBaseline({ profile: structuredClone(cur.profile) as Profile, label: cur.label });
+  void vscode.window.showInformationMessage(`Pinned "${cur.label}" as the baseline: the next profile shows as a difference against it.`);
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'profile';
+}
+
+function defaultUri(name: string): vscode.Uri | undefined {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  return folder ? vscode.Uri.joinPath(folder, name) : undefined;
+}

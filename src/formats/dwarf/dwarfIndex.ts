@@ -1,0 +1,590 @@
+/**
+ * An address index over a binary's DWARF. Built eagerly: unit headers and each compile unit's
+ * address ranges (from its unit DIE). Built lazily, per unit, on first lookup: the tree of
+ * subprograms and inlined subroutines, flattened into sorted segments (pc → deepest inlined
+ * node), and the unit's line table. Addresses are numbers inside (text addresses fit in 2^53).
+ */
+import { ByteReader, FormatError } from '../../util/byteReader';
+import type { ElfFile } from '../elf';
+import { parseAbbrevTable, type Abbrev, type AbbrevTable } from './abbrev';
+import * as C from './constants';
+import { dwarfSectionsOf, type DwarfSections } from './dwarfSections';
+import { FloorIndex } from './floorIndex';
+import { lookupRow, parseLineHeader, parseLineTable, type LineTable } from './lineTable';
+import { readRanges } from './ranges';
+import { BAD_ADDRESS, fixedFormSize, isAddressForm, parseUnitHeaders, readFormNumber, readString, skipForm, type UnitHeader } from './unit';
+
+export interface DwarfFrame {
+  function: string;
+  file: string;
+  line: number;
+}
+
+export interface DwarfFunction {
+  name: string;
+  lowPc: number;
+  highPc: number;
+  declFile?: string;
+  declLine?: number;
+  /** Offset of the subprogram DIE in .debug_info. */
+  dieOffset: number;
+}
+
+interface DieInfo {
+  name: string;
+  declFile?: string;
+  declLine?: number;
+}
+
+interface UnitInfo {
+  header: UnitHeader;
+  name: string;
+  compDir: string;
+  stmtList: number;
+  /** [lo, hi) pairs from the unit DIE; undefined when it gives none. */
+  ranges?: number[];
+}
+
+/** The decoded code tree of one unit. */
+interface UnitCode {
+  nodeDie: Int32Array | number[];
+  nodeParent: Int32Array;
+  nodeCallFile: Int32Array;
+  nodeCallLine: Int32Array;
+  /** Root (physical function) index into `funcs` for every node. */
+  nodeFunc: Int32Array;
+  funcs: DwarfFunctionRec[];
+  segStart: Float64Array;
+  segNode: Int32Array;
+  segIndex: FloorIndex;
+  /** [lo, hi) of every node range, for units without unit-level ranges. */
+  allRanges: number[];
+  /** Function names per node, resolved on first use. */
+  nodeName: (string | undefined)[];
+}
+
+interface DwarfFunctionRec {
+  dieOffset: number;
+  lowPc: number;
+  highPc: number;
+}
+
+const MAX_REF_DEPTH = 16;
+
+export class DwarfIndex {
+  readonly units: UnitInfo[] = [];
+  /** Highest DWARF version among the compile units. */
+  readonly version: number;
+  private readonly abbrevCache = new Map<number, AbbrevTable>();
+  // Filled densely up front: sparse writes would put these arrays in slow dictionary mode.
+  private readonly codeCache: (UnitCode | undefined)[];
+  private readonly lineCache: (LineTable | undefined)[];
+  private readonly fileCache: (string[] | undefined)[];
+  private readonly dieCache = new Map<number, DieInfo>();
+  private readonly unitOffsets: Float64Array;
+  private cuLo!: Float64Array;
+  private cuHi!: Float64Array;
+  private cuUnit!: Int32Array;
+  private cuIndex!: FloorIndex;
+  private allFunctions?: DwarfFunction[];
+  private readonly structCache = new Map<string, Map<string, number> | undefined>();
+
+  constructor(readonly sections: DwarfSections) {
+    const headers = parseUnitHeaders(sections.info);
+    this.unitOffsets = Float64Array.from(headers, (h) => h.offset);
+    this.codeCache = new Array<UnitCode | undefined>(headers.length).fill(undefined);
+    this.lineCache = new Array<LineTable | undefined>(headers.length).fill(undefined);
+    this.fileCache = new Array<string[] | undefined>(headers.length).fill(undefined);
+    let version = 0;
+    for (const h of headers) {
+      version = Math.max(version, h.version);
+      this.units.push(this.readUnitDie(h));
+    }
+    this.version = version;
+    this.buildUnitMap();
+  }
+
+  // ---------- eager: unit DIEs and the unit address map ----------
+
+  private abbrevsOf(u: UnitHeader): AbbrevTable {
+    if (u.abbrevs) return u.abbrevs;
+    let t = this.abbrevCache.get(u.abbrevOffset);
+    if (!t) {
+      if (u.abbrevOffset >= this.sections.abbrev.length) throw new FormatError(`abbreviation table offset 0x${u.abbrevOffset.toString(16)} outside .debug_abbrev`, '.debug_info', u.offset);
+      t = parseAbbrevTable(this.sections.abbrev, u.abbrevOffset);
+      this.abbrevCache.set(u.abbrevOffset, t);
+    }
+    u.abbrevs = t;
+    return t;
+  }
+
+  private abbrevAt(r: ByteReader, u: UnitHeader, code: number): Abbrev {
+    const ab = this.abbrevsOf(u).get(code);
+    if (!ab) r.fail(`unknown abbreviation code ${code}`);
+    return ab;
+  }
+
+  private readUnitDie(u: UnitHeader): UnitInfo {
+    const info: UnitInfo = { header: u, name: '', compDir: '', stmtList: -1 };
+    if (u.unitType !== C.DW_UT_compile && u.unitType !== C.DW_UT_partial) return info;
+    const s = this.sections;
+    const r = new ByteReader(s.info, '.debug_info').seek(u.dieOffset);
+    if (r.pos >= u.end) return info;
+    const code = r.uleb128();
+    if (code === 0) return info;
+    const ab = this.abbrevAt(r, u, code);
+    const start = r.pos;
+    // Pass 1: the bases, which other attributes of this same DIE may need.
+    for (let i = 0; i < ab.names.length; i++) {
+      const name = ab.names[i]!;
+      const form = ab.forms[i]!;
+      if (name === C.DW_AT_str_offsets_base) u.strOffsetsBase = readFormNumber(r, form, u, s, ab.consts[i]!);
+      else if (name === C.DW_AT_addr_base || name === C.DW_AT_GNU_addr_base) u.addrBase = readFormNumber(r, form, u, s, ab.consts[i]!);
+      else if (name === C.DW_AT_rnglists_base || name === C.DW_AT_GNU_ranges_base) u.rnglistsBase = readFormNumber(r, form, u, s, ab.consts[i]!);
+      else skipForm(r, form, u);
+    }
+    r.seek(start);
+    let low = BAD_ADDRESS;
+    let high = BAD_ADDRESS;
+    let highIsOffset = false;
+    let rangesForm = -1;
+    let rangesValue = 0;
+    for (let i = 0; i < ab.names.length; i++) {
+      const name = ab.names[i]!;
+      const form = ab.forms[i]!;
+      switch (name) {
+        case C.DW_AT_name: info.name = readString(r, form, u, s); break;
+        case C.DW_AT_comp_dir: info.compDir = readString(r, form, u, s); break;
+        case C.DW_AT_stmt_list: info.stmtList = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        case C.DW_AT_low_pc: low = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        case C.DW_AT_high_pc: highIsOffset = !isAddressForm(form); high = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        case C.DW_AT_ranges: rangesForm = form; rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        default: skipForm(r, form, u);
+      }
+    }
+    u.baseAddress = low === BAD_ADDRESS ? 0 : low;
+    if (rangesForm >= 0) {
+      info.ranges = [];
+      readRanges(s, u, rangesForm, rangesValue, info.ranges);
+    } else if (low !== BAD_ADDRESS && high !== BAD_ADDRESS) {
+      const hi = highIsOffset ? low + high : high;
+      info.ranges = low < hi ? [low, hi] : [];
+    } else if (!ab.hasChildren) {
+      info.ranges = [];
+    }
+    return info;
+  }
+
+  private buildUnitMap(): void {
+    const los: number[] = [];
+    const his: number[] = [];
+    const idx: number[] = [];
+    for (let i = 0; i < this.units.length; i++) {
+      const unit = this.units[i]!;
+      if (unit.header.unitType !== C.DW_UT_compile && unit.header.unitType !== C.DW_UT_partial) continue;
+      // A unit DIE without ranges: its subprograms say where its code is.
+      const ranges = unit.ranges ?? this.unitCode(i).allRanges;
+      for (let k = 0; k + 1 < ranges.length; k += 2) { los.push(ranges[k]!); his.push(ranges[k + 1]!); idx.push(i); }
+    }
+    const order = los.map((_, k) => k).sort((a, b) => los[a]! - los[b]! || his[b]! - his[a]!);
+    this.cuLo = Float64Array.from(order, (k) => los[k]!);
+    this.cuHi = Float64Array.from(order, (k) => his[k]!);
+    this.cuUnit = Int32Array.from(order, (k) => idx[k]!);
+    this.cuIndex = new FloorIndex(this.cuLo);
+  }
+
+  /** Index of the unit whose ranges contain pc, or -1. */
+  unitIndexAt(pc: number): number {
+    const i = this.cuIndex.floor(pc);
+    for (let k = i; k >= 0 && k >= i - 8; k--) if (pc < this.cuHi[k]!) return this.cuUnit[k]!;
+    return -1;
+  }
+
+  // ---------- lazy: a unit's code tree ----------
+
+  private skipAttrs(r: ByteReader, ab: Abbrev, u: UnitHeader): void {
+    const key = u.addrSize | (u.offsetSize << 4) | (u.version << 8);
+    if (ab.fixedKey !== key) {
+      let size = 0;
+      for (let i = 0; i < ab.forms.length; i++) {
+        const n = fixedFormSize(ab.forms[i]!, u);
+        if (n < 0) { size = -1; break; }
+        size += n;
+      }
+      ab.fixedSize = size;
+      ab.fixedKey = key;
+    }
+    if (ab.fixedSize >= 0) r.skip(ab.fixedSize);
+    else for (let i = 0; i < ab.forms.length; i++) skipForm(r, ab.forms[i]!, u);
+  }
+
+  private unitCode(ui: number): UnitCode {
+    const cached = this.codeCache[ui];
+    if (cached) return cached;
+    const code = this.decodeUnitCode(this.units[ui]!.header);
+    this.codeCache[ui] = code;
+    return code;
+  }
+
+  private decodeUnitCode(u: UnitHeader): UnitCode {
+    const s = this.sections;
+    const r = new ByteReader(s.info, '.debug_info').seek(u.dieOffset);
+    const nodeDie: number[] = [];
+    const nodeParent: number[] = [];
+    const nodeCallFile: number[] = [];
+    const nodeCallLine: number[] = [];
+    const nodeDepth: number[] = [];
+    const nodeFunc: number[] = [];
+    const funcs: DwarfFunctionRec[] = [];
+    const rl: number[] = [];
+    const rh: number[] = [];
+    const rn: number[] = [];
+    const stack: number[] = [];
+    const tmp: number[] = [];
+    let cur = -1;
+    const end = u.end;
+    while (r.pos < end) {
+      const dieOff = r.pos;
+      const code = r.uleb128();
+      if (code === 0) {
+        if (stack.length === 0) break;
+        cur = stack.pop()!;
+        if (stack.length === 0) break;
+        continue;
+      }
+      const ab = this.abbrevAt(r, u, code);
+      let enclosing = cur;
+      const tag = ab.tag;
+      if (tag === C.DW_TAG_subprogram || tag === C.DW_TAG_inlined_subroutine) {
+        let low = BAD_ADDRESS;
+        let high = BAD_ADDRESS;
+        let highIsOffset = false;
+        let rangesForm = -1;
+        let rangesValue = 0;
+        let callFile = 0;
+        let callLine = 0;
+        const names = ab.names;
+        for (let i = 0; i < names.length; i++) {
+          const form = ab.forms[i]!;
+          switch (names[i]) {
+            case C.DW_AT_low_pc: low = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case C.DW_AT_high_pc: highIsOffset = !isAddressForm(form); high = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case C.DW_AT_ranges: rangesForm = form; rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case C.DW_AT_call_file: callFile = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case C.DW_AT_call_line: callLine = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            default: skipForm(r, form, u);
+          }
+        }
+        tmp.length = 0;
+        if (rangesForm >= 0) readRanges(s, u, rangesForm, rangesValue, tmp);
+        else if (low !== BAD_ADDRESS && high !== BAD_ADDRESS) {
+          const hi = highIsOffset ? low + high : high;
+          if (low < hi) tmp.push(low, hi);
+        }
+        const isFunc = tag === C.DW_TAG_subprogram;
+        if (tmp.length > 0 && (isFunc || cur >= 0)) {
+          const node = nodeDie.length;
+          nodeDie.push(dieOff);
+          nodeParent.push(isFunc ? -1 : cur);
+          nodeCallFile.push(callFile);
+          nodeCallLine.push(callLine);
+          nodeDepth.push(isFunc ? 0 : nodeDepth[cur]! + 1);
+          if (isFunc) {
+            // The entry range: low_pc's, else the first listed.
+            let lo = tmp[0]!;
+            let hi = tmp[1]!;
+            for (let k = 0; k < tmp.length; k += 2) if (tmp[k] === low) { lo = tmp[k]!; hi = tmp[k + 1]!; }
+            nodeFunc.push(funcs.length);
+            funcs.push({ dieOffset: dieOff, lowPc: lo, highPc: hi });
+          } else {
+            nodeFunc.push(nodeFunc[cur]!);
+          }
+          for (let k = 0; k < tmp.length; k += 2) { rl.push(tmp[k]!); rh.push(tmp[k + 1]!); rn.push(node); }
+          enclosing = node;
+        } else {
+          enclosing = -1; // declarations, abstract instances: nothing inside runs at an address of theirs
+        }
+      } else {
+        this.skipAttrs(r, ab, u);
+      }
+      if (ab.hasChildren) { stack.push(cur); cur = enclosing; }
+    }
+
+    // Flatten the nested ranges into segments owned by the deepest node (ranges nest properly).
+    const order = rl.map((_, k) => k).sort((a, b) => rl[a]! - rl[b]! || nodeDepth[rn[a]!]! - nodeDepth[rn[b]!]! || rh[b]! - rh[a]!);
+    const segStart: number[] = [];
+    const segNode: number[] = [];
+    const setOwner = (pos: number, node: number): void => {
+      const n = segStart.length;
+      if (n > 0 && pos < segStart[n - 1]!) return; // improperly nested input: keep what we have
+      if (n > 0 && segStart[n - 1] === pos) {
+        segNode[n - 1] = node;
+        if (n > 1 && segNode[n - 2] === node) { segStart.pop(); segNode.pop(); }
+      } else if (n === 0 || segNode[n - 1] !== node) {
+        segStart.push(pos);
+        segNode.push(node);
+      }
+    };
+    const open: number[] = [];
+    const closeUntil = (pos: number): void => {
+      while (open.length > 0 && rh[open[open.length - 1]!]! <= pos) {
+        const k = open.pop()!;
+        setOwner(rh[k]!, open.length > 0 ? rn[open[open.length - 1]!]! : -1);
+      }
+    };
+    for (const k of order) {
+      closeUntil(rl[k]!);
+      open.push(k);
+      setOwner(rl[k]!, rn[k]!);
+    }
+    closeUntil(Infinity);
+    const segStartArr = Float64Array.from(segStart);
+    const allRanges: number[] = [];
+    for (let k = 0; k < rl.length; k++) if (nodeParent[rn[k]!] === -1) allRanges.push(rl[k]!, rh[k]!);
+    return {
+      nodeDie,
+      nodeParent: Int32Array.from(nodeParent),
+      nodeCallFile: Int32Array.from(nodeCallFile),
+      nodeCallLine: Int32Array.from(nodeCallLine),
+      nodeFunc: Int32Array.from(nodeFunc),
+      funcs,
+      segStart: segStartArr,
+      segNode: Int32Array.from(segNode),
+      segIndex: new FloorIndex(segStartArr),
+      allRanges,
+      nodeName: new Array<string | undefined>(nodeDie.length).fill(undefined),
+    };
+  }
+
+  private lineTable(ui: number): LineTable | undefined {
+    const cached = this.lineCache[ui];
+    if (cached) return cached;
+    const unit = this.units[ui]!;
+    if (unit.stmtList < 0) return undefined;
+    const t = parseLineTable(this.sections, unit.stmtList, unit.header, unit.compDir);
+    this.lineCache[ui] = t;
+    return t;
+  }
+
+  /** The unit's file names (index = DWARF file number), from its line table header. */
+  private files(ui: number): string[] {
+    const lt = this.lineCache[ui];
+    if (lt) return lt.header.files;
+    let f = this.fileCache[ui];
+    if (!f) {
+      const unit = this.units[ui]!;
+      f = unit.stmtList < 0 ? [] : parseLineHeader(this.sections, unit.stmtList, unit.header, unit.compDir).files;
+      this.fileCache[ui] = f;
+    }
+    return f;
+  }
+
+  private unitIndexOfDie(off: number): number {
+    const o = this.unitOffsets;
+    let a = 0;
+    let b = o.length;
+    while (a < b) { const m = (a + b) >>> 1; if (o[m]! <= off) a = m + 1; else b = m; }
+    const ui = a - 1;
+    if (ui < 0 || off >= this.units[ui]!.header.end) throw new FormatError(`DIE reference 0x${off.toString(16)} is outside every unit`, '.debug_info', off);
+    return ui;
+  }
+
+  /** Name and declaration of a DIE, following DW_AT_specification / DW_AT_abstract_origin. */
+  dieInfo(off: number, depth = 0): DieInfo {
+    const cached = this.dieCache.get(off);
+    if (cached) return cached;
+    const ui = this.unitIndexOfDie(off);
+    const u = this.units[ui]!.header;
+    const s = this.sections;
+    const r = new ByteReader(s.info, '.debug_info').seek(off);
+    const ab = this.abbrevAt(r, u, r.uleb128());
+    let name = '';
+    let linkageName = '';
+    let ref = -1;
+    let declFileNum = -1;
+    let declLine = -1;
+    for (let i = 0; i < ab.names.length; i++) {
+      const form = ab.forms[i]!;
+      switch (ab.names[i]) {
+        case C.DW_AT_name: name = readString(r, form, u, s); break;
+        case C.DW_AT_linkage_name: case C.DW_AT_MIPS_linkage_name: linkageName = readString(r, form, u, s); break;
+        case C.DW_AT_specification: case C.DW_AT_abstract_origin: ref = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        case C.DW_AT_decl_file: declFileNum = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        case C.DW_AT_decl_line: declLine = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+        default: skipForm(r, form, u);
+      }
+    }
+    // llvm-symbolizer prefers the linkage name (Go gives one where it differs from DW_AT_name,
+    // e.g. "type:.eq.T.4" for DW_AT_name "type:.eq.T·4"), except that Go's assembly functions'
+    // ".abi0" suffix is dropped, as .gopclntab and go tool addr2line name them.
+    const result: DieInfo = { name: linkageName ? stripAbi0(linkageName) : name };
+    if (declFileNum >= 0) {
+      const f = this.files(ui)[declFileNum];
+      if (f !== undefined) result.declFile = f;
+    }
+    if (declLine >= 0) result.declLine = declLine;
+    if (ref >= 0 && ref !== off && depth < MAX_REF_DEPTH && (!result.name || result.declFile === undefined || result.declLine === undefined)) {
+      const o = this.dieInfo(ref, depth + 1);
+      if (!result.name) result.name = o.name;
+      if (result.declFile === undefined && o.declFile !== undefined) result.declFile = o.declFile;
+      if (result.declLine === undefined && o.declLine !== undefined) result.declLine = o.declLine;
+    }
+    this.dieCache.set(off, result);
+    return result;
+  }
+
+  // ---------- queries ----------
+
+  /** Frames for pc, innermost first, like llvm-symbolizer --inlining; [] outside every function. */
+  symbolize(pc: number): DwarfFrame[] {
+    const ui = this.unitIndexAt(pc);
+    if (ui < 0) return [];
+    const code = this.unitCode(ui);
+    const si = code.segIndex.floor(pc);
+    if (si < 0) return [];
+    let node = code.segNode[si]!;
+    if (node < 0) return [];
+    const lt = this.lineTable(ui);
+    const files = lt ? lt.header.files : [];
+    let file = '';
+    let line = 0;
+    if (lt) {
+      const row = lookupRow(lt, pc);
+      if (row >= 0) { file = files[lt.file[row]!] ?? ''; line = lt.line[row]!; }
+    }
+    const frames: DwarfFrame[] = [{ function: this.nodeName(code, node), file, line }];
+    for (let parent = code.nodeParent[node]!; parent >= 0; node = parent, parent = code.nodeParent[node]!) {
+      frames.push({ function: this.nodeName(code, parent), file: files[code.nodeCallFile[node]!] ?? '', line: code.nodeCallLine[node]! });
+    }
+    return frames;
+  }
+
+  private nodeName(code: UnitCode, node: number): string {
+    return code.nodeName[node] ?? (code.nodeName[node] = this.dieInfo(code.nodeDie[node]!).name);
+  }
+
+  private toFunction(rec: DwarfFunctionRec): DwarfFunction {
+    const d = this.dieInfo(rec.dieOffset);
+    const f: DwarfFunction = { name: d.name, lowPc: rec.lowPc, highPc: rec.highPc, dieOffset: rec.dieOffset };
+    if (d.declFile !== undefined) f.declFile = d.declFile;
+    if (d.declLine !== undefined) f.declLine = d.declLine;
+    return f;
+  }
+
+  /** The physical function whose code contains pc. */
+  functionAt(pc: number): DwarfFunction | undefined {
+    const ui = this.unitIndexAt(pc);
+    if (ui < 0) return undefined;
+    const code = this.unitCode(ui);
+    const si = code.segIndex.floor(pc);
+    if (si < 0) return undefined;
+    const node = code.segNode[si]!;
+    return node < 0 ? undefined : this.toFunction(code.funcs[code.nodeFunc[node]!]!);
+  }
+
+  /** Every physical function (subprogram with code), sorted by lowPc. Decodes every unit. */
+  functions(): DwarfFunction[] {
+    if (this.allFunctions) return this.allFunctions;
+    const out: DwarfFunction[] = [];
+    for (let ui = 0; ui < this.units.length; ui++) {
+      const t = this.units[ui]!.header.unitType;
+      if (t !== C.DW_UT_compile && t !== C.DW_UT_partial) continue;
+      for (const rec of this.unitCode(ui).funcs) out.push(this.toFunction(rec));
+    }
+    out.sort((x, y) => x.lowPc - y.lowPc || x.highPc - y.highPc);
+    this.allFunctions = out;
+    return out;
+  }
+
+  /** Decodes every unit now (benchmarks measure lookups separately from decoding). */
+  decodeAll(): void {
+    for (let ui = 0; ui < this.units.length; ui++) {
+      const t = this.units[ui]!.header.unitType;
+      if (t !== C.DW_UT_compile && t !== C.DW_UT_partial) continue;
+      this.unitCode(ui);
+      this.lineTable(ui);
+    }
+  }
+
+  /** Byte offset of a member in a named structure type (e.g. "runtime.g", "goid"), from DW_AT_data_member_location. */
+  structFieldOffset(typeName: string, fieldName: string): number | undefined {
+    return this.structFields(typeName)?.get(fieldName);
+  }
+
+  /** All members of the first complete structure type with this name, with their offsets. */
+  structFields(typeName: string): Map<string, number> | undefined {
+    if (this.structCache.has(typeName)) return this.structCache.get(typeName);
+    let found: Map<string, number> | undefined;
+    for (let ui = 0; ui < this.units.length && !found; ui++) found = this.findStruct(this.units[ui]!.header, typeName);
+    this.structCache.set(typeName, found);
+    return found;
+  }
+
+  private findStruct(u: UnitHeader, typeName: string): Map<string, number> | undefined {
+    const s = this.sections;
+    const r = new ByteReader(s.info, '.debug_info').seek(u.dieOffset);
+    let depth = 0;
+    let structDepth = -1;
+    let fields: Map<string, number> | undefined;
+    while (r.pos < u.end) {
+      const code = r.uleb128();
+      if (code === 0) {
+        depth--;
+        if (fields && depth === structDepth) return fields;
+        if (depth <= 0) break;
+        continue;
+      }
+      const ab = this.abbrevAt(r, u, code);
+      const wanted = (ab.tag === C.DW_TAG_structure_type && !fields) || (ab.tag === C.DW_TAG_member && fields && depth === structDepth + 1);
+      if (!wanted) {
+        this.skipAttrs(r, ab, u);
+      } else {
+        let name = '';
+        let declaration = false;
+        let location: number | undefined;
+        for (let i = 0; i < ab.names.length; i++) {
+          const form = ab.forms[i]!;
+          const attr = ab.names[i];
+          if (attr === C.DW_AT_name) name = readString(r, form, u, s);
+          else if (attr === C.DW_AT_declaration) declaration = readFormNumber(r, form, u, s, ab.consts[i]!) !== 0;
+          else if (attr === C.DW_AT_data_member_location) location = memberLocation(r, form, u, s, ab.consts[i]!);
+          else skipForm(r, form, u);
+        }
+        if (ab.tag === C.DW_TAG_structure_type) {
+          if (name === typeName && !declaration && ab.hasChildren) { fields = new Map(); structDepth = depth; }
+        } else if (fields && location !== undefined && !fields.has(name)) {
+          fields.set(name, location);
+        }
+      }
+      if (ab.hasChildren) depth++;
+      else if (fields && depth === structDepth) return fields; // struct without children
+    }
+    return fields;
+  }
+}
+
+function stripAbi0(name: string): string {
+  return name.endsWith('.abi0') ? name.slice(0, -5) : name;
+}
+
+/** DW_AT_data_member_location: a constant, or (DWARF 2 style) an expression DW_OP_plus_uconst N. */
+function memberLocation(r: ByteReader, form: number, u: UnitHeader, s: DwarfSections, implicitConst: number): number | undefined {
+  let len = -1;
+  if (form === C.DW_FORM_exprloc || form === C.DW_FORM_block) len = r.uleb128();
+  else if (form === C.DW_FORM_block1) len = r.u8();
+  else if (form === C.DW_FORM_block2) len = r.u16();
+  else if (form === C.DW_FORM_block4) len = r.u32();
+  if (len < 0) return readFormNumber(r, form, u, s, implicitConst);
+  const expr = r.sub(r.pos, len);
+  r.skip(len);
+  if (len === 0) return undefined;
+  const op = expr.u8();
+  if (op === C.DW_OP_plus_uconst || op === C.DW_OP_constu) return expr.uleb128();
+  return undefined;
+}
+
+/** The DWARF index of a binary, or undefined when it has no DWARF. */
+export function dwarfIndexOf(elf: ElfFile): DwarfIndex | undefined {
+  const s = dwarfSectionsOf(elf);
+  return s ? new DwarfIndex(s) : undefined;
+}

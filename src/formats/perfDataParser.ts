@@ -1,0 +1,633 @@
+/**
+ * The perf.data decoder behind parsePerfData (types and the format notes are in perfData.ts).
+ * One pass over the records; samples go straight into growable typed arrays.
+ */
+import { ByteReader, FormatError, decodeUtf8 } from '../util/byteReader';
+import {
+  HEADER_FEAT, PERF_RECORD, PERF_SAMPLE,
+  type PerfBuildId, type PerfComm, type PerfData, type PerfEventAttrInfo, type PerfFeatures, type PerfMmap,
+  type PerfSamples, type PerfTaskEvent,
+} from './perfData';
+import { eventName, parseAttr } from './perfDataAttr';
+
+const MAGIC = 'PERFILE2';
+const FILE_HEADER_SIZE = 104;
+const PIPE_HEADER_SIZE = 16;
+const SEC_HEADER = 'perf.data header';
+const SEC_ATTRS = 'perf.data attrs';
+const SEC_RECORDS = 'perf.data records';
+const SEC_FEATURES = 'perf.data features';
+
+const TWO32 = 4294967296;
+const MISC_CPUMODE_MASK = 7;
+const MISC_MMAP_DATA = 1 << 13;
+const MISC_COMM_EXEC = 1 << 13;
+const MISC_MMAP_BUILD_ID = 1 << 14;
+const MISC_BUILD_ID_SIZE = 1 << 15;
+const BRANCH_HW_INDEX = 1n << 17n;
+const FORMAT_TOTAL_TIME_ENABLED = 1n, FORMAT_TOTAL_TIME_RUNNING = 2n, FORMAT_ID = 4n, FORMAT_GROUP = 8n, FORMAT_LOST = 16n;
+
+/** Precomputed per-attr facts the sample decoder needs (no bigint work per sample). */
+interface Layout {
+  identifier: boolean; ip: boolean; tid: boolean; time: boolean; addr: boolean; id: boolean;
+  streamId: boolean; cpu: boolean; period: boolean; read: boolean; callchain: boolean; raw: boolean;
+  branchStack: boolean; regsUser: boolean; stackUser: boolean; weight: boolean; dataSrc: boolean;
+  transaction: boolean; regsIntr: boolean; physAddr: boolean; aux: boolean; cgroup: boolean;
+  dataPageSize: boolean; codePageSize: boolean;
+  /** Bytes of a non-group read_format value block, or per-member bytes and header bytes for a group. */
+  readGroup: boolean; readHeaderBytes: number; readEntryBytes: number;
+  branchHwIndex: boolean;
+  regsUserCount: number; regsIntrCount: number;
+  fixedPeriod: number;
+  sampleIdAll: boolean;
+  /** Bytes of the sample_id_all trailer and where in it the time is (-1: none). */
+  trailerBytes: number; trailerTimeAt: number; trailerTidAt: number;
+}
+
+function popcount64(x: bigint): number {
+  let n = 0;
+  while (x) { n += Number(x & 1n); x >>= 1n; }
+  return n;
+}
+
+function layoutOf(a: PerfEventAttrInfo): Layout {
+  const t = a.sampleType;
+  const has = (b: bigint) => (t & b) !== 0n;
+  const rf = a.readFormat;
+  const rHas = (b: bigint) => (rf & b) !== 0n;
+  const group = rHas(FORMAT_GROUP);
+  const times = (rHas(FORMAT_TOTAL_TIME_ENABLED) ? 8 : 0) + (rHas(FORMAT_TOTAL_TIME_RUNNING) ? 8 : 0);
+  const perValue = 8 + (rHas(FORMAT_ID) ? 8 : 0) + (rHas(FORMAT_LOST) ? 8 : 0);
+  let trailer = 0, timeAt = -1, tidAt = -1;
+  if (a.sampleIdAll) {
+    if (has(PERF_SAMPLE.TID)) { tidAt = trailer; trailer += 8; }
+    if (has(PERF_SAMPLE.TIME)) { timeAt = trailer; trailer += 8; }
+    if (has(PERF_SAMPLE.ID)) trailer += 8;
+    if (has(PERF_SAMPLE.STREAM_ID)) trailer += 8;
+    if (has(PERF_SAMPLE.CPU)) trailer += 8;
+    if (has(PERF_SAMPLE.IDENTIFIER)) trailer += 8;
+  }
+  return {
+    identifier: has(PERF_SAMPLE.IDENTIFIER), ip: has(PERF_SAMPLE.IP), tid: has(PERF_SAMPLE.TID),
+    time: has(PERF_SAMPLE.TIME), addr: has(PERF_SAMPLE.ADDR), id: has(PERF_SAMPLE.ID),
+    streamId: has(PERF_SAMPLE.STREAM_ID), cpu: has(PERF_SAMPLE.CPU), period: has(PERF_SAMPLE.PERIOD),
+    read: has(PERF_SAMPLE.READ), callchain: has(PERF_SAMPLE.CALLCHAIN), raw: has(PERF_SAMPLE.RAW),
+    branchStack: has(PERF_SAMPLE.BRANCH_STACK), regsUser: has(PERF_SAMPLE.REGS_USER),
+    stackUser: has(PERF_SAMPLE.STACK_USER), weight: has(PERF_SAMPLE.WEIGHT) || has(PERF_SAMPLE.WEIGHT_STRUCT),
+    dataSrc: has(PERF_SAMPLE.DATA_SRC), transaction: has(PERF_SAMPLE.TRANSACTION),
+    regsIntr: has(PERF_SAMPLE.REGS_INTR), physAddr: has(PERF_SAMPLE.PHYS_ADDR), aux: has(PERF_SAMPLE.AUX),
+    cgroup: has(PERF_SAMPLE.CGROUP), dataPageSize: has(PERF_SAMPLE.DATA_PAGE_SIZE),
+    codePageSize: has(PERF_SAMPLE.CODE_PAGE_SIZE),
+    readGroup: group, readHeaderBytes: group ? 8 + times : times, readEntryBytes: perValue,
+    branchHwIndex: (a.branchSampleType & BRANCH_HW_INDEX) !== 0n,
+    regsUserCount: popcount64(a.sampleRegsUser), regsIntrCount: popcount64(a.sampleRegsIntr),
+    fixedPeriod: a.freq ? 0 : a.samplePeriod ?? 0,
+    sampleIdAll: a.sampleIdAll,
+    trailerBytes: trailer, trailerTimeAt: timeAt, trailerTidAt: tidAt,
+  };
+}
+
+/** Growable columns; trimmed to `count` at the end. */
+class SampleColumns {
+  count = 0;
+  private cap: number;
+  pid: Int32Array; tid: Int32Array; time: Float64Array; ip: Float64Array; period: Float64Array;
+  cpu: Int32Array; attrIndex: Uint16Array; cpumode: Uint8Array; chainOffset: Uint32Array; chainLength: Uint32Array;
+  chain: Float64Array; chainUsed = 0;
+  readonly chainWide = new Map<number, bigint>();
+  readonly ipWide = new Map<number, bigint>();
+
+  constructor(cap: number, chainCap: number) {
+    this.cap = Math.max(16, cap);
+    const c = this.cap;
+    this.pid = new Int32Array(c); this.tid = new Int32Array(c); this.time = new Float64Array(c);
+    this.ip = new Float64Array(c); this.period = new Float64Array(c); this.cpu = new Int32Array(c);
+    this.attrIndex = new Uint16Array(c); this.cpumode = new Uint8Array(c);
+    this.chainOffset = new Uint32Array(c); this.chainLength = new Uint32Array(c);
+    this.chain = new Float64Array(Math.max(64, chainCap));
+  }
+
+  /** Makes room for one more sample; returns its index. */
+  next(): number {
+    if (this.count === this.cap) {
+      const c = this.cap * 2;
+      const grow = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => { const b = make(c); b.set(a as unknown as ArrayLike<number>); return b; };
+      this.pid = grow(this.pid, (n) => new Int32Array(n)); this.tid = grow(this.tid, (n) => new Int32Array(n));
+      this.time = grow(this.time, (n) => new Float64Array(n)); this.ip = grow(this.ip, (n) => new Float64Array(n));
+      this.period = grow(this.period, (n) => new Float64Array(n)); this.cpu = grow(this.cpu, (n) => new Int32Array(n));
+      this.attrIndex = grow(this.attrIndex, (n) => new Uint16Array(n)); this.cpumode = grow(this.cpumode, (n) => new Uint8Array(n));
+      this.chainOffset = grow(this.chainOffset, (n) => new Uint32Array(n)); this.chainLength = grow(this.chainLength, (n) => new Uint32Array(n));
+      this.cap = c;
+    }
+    return this.count++;
+  }
+
+  reserveChain(n: number): void {
+    if (this.chainUsed + n <= this.chain.length) return;
+    let c = this.chain.length * 2;
+    while (c < this.chainUsed + n) c *= 2;
+    const b = new Float64Array(c);
+    b.set(this.chain.subarray(0, this.chainUsed));
+    this.chain = b;
+  }
+
+  finish(): PerfSamples {
+    const n = this.count;
+    // slice() copies, so the oversized growth buffers can be freed.
+    return {
+      count: n,
+      pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), time: this.time.slice(0, n), ip: this.ip.slice(0, n),
+      period: this.period.slice(0, n), cpu: this.cpu.slice(0, n), attrIndex: this.attrIndex.slice(0, n),
+      cpumode: this.cpumode.slice(0, n), chainOffset: this.chainOffset.slice(0, n), chainLength: this.chainLength.slice(0, n),
+      chain: this.chain.slice(0, this.chainUsed), chainWide: this.chainWide, ipWide: this.ipWide,
+    };
+  }
+}
+
+/** Mutable state of one parse. */
+class Parser {
+  readonly dv: DataView;
+  readonly attrs: PerfEventAttrInfo[] = [];
+  layouts: Layout[] = [];
+  /** Sample id → attr index (ids are small kernel counters, safe as numbers). */
+  idToAttr = new Map<number, number>();
+  /** Position of the id in a sample, in u64 words after the header (-1: none), and from the end of other records. */
+  sampleIdPos = -1;
+  trailerIdPosFromEnd = -1;
+  readonly mmaps: PerfMmap[] = [];
+  readonly comms: PerfComm[] = [];
+  readonly tasks: PerfTaskEvent[] = [];
+  readonly recordCounts = new Map<number, number>();
+  lostSamples = 0;
+  lostRecords = 0;
+  throttles = 0;
+  unthrottles = 0;
+  features: PerfFeatures = { present: [], buildIds: [] };
+  samples: SampleColumns;
+  truncated?: { offset: number; reason: string };
+
+  constructor(readonly bytes: Uint8Array, dataBytes: number) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A callchain sample is typically ≥ 100 bytes; start there and grow by doubling.
+    this.samples = new SampleColumns(Math.min(1 << 20, Math.ceil(dataBytes / 128)), Math.min(1 << 22, Math.ceil(dataBytes / 16)));
+  }
+
+  u64num(p: number): number {
+    return this.dv.getUint32(p + 4, true) * TWO32 + this.dv.getUint32(p, true);
+  }
+
+  addAttr(a: PerfEventAttrInfo): void {
+    const idx = this.attrs.length;
+    if (idx >= 0xffff) throw new FormatError('too many event attrs', SEC_ATTRS, 0);
+    this.attrs.push(a);
+    this.layouts.push(layoutOf(a));
+    for (const id of a.ids) this.idToAttr.set(Number(id), idx);
+    // Every attr must agree where the id sits (perf enforces this with PERF_SAMPLE_IDENTIFIER); the first one decides.
+    const l = this.layouts[0]!;
+    if (l.identifier) { this.sampleIdPos = 0; this.trailerIdPosFromEnd = 1; }
+    else if (l.id) {
+      this.sampleIdPos = (l.ip ? 1 : 0) + (l.tid ? 1 : 0) + (l.time ? 1 : 0) + (l.addr ? 1 : 0);
+      this.trailerIdPosFromEnd = 1 + (l.cpu ? 1 : 0) + (l.streamId ? 1 : 0);
+    } else { this.sampleIdPos = -1; this.trailerIdPosFromEnd = -1; }
+  }
+
+  /** The attr of a record: by its id when there are several attrs, else the only one. */
+  attrFor(p: number, size: number, sample: boolean): number {
+    if (this.attrs.length <= 1) return 0;
+    let at: number;
+    if (sample) {
+      if (this.sampleIdPos < 0) return 0;
+      at = p + 8 + this.sampleIdPos * 8;
+    } else {
+      if (this.trailerIdPosFromEnd < 0 || !this.layouts[0]!.sampleIdAll) return 0;
+      at = p + size - this.trailerIdPosFromEnd * 8;
+    }
+    if (at < p + 8 || at + 8 > p + size) throw new FormatError('record too short for its sample id', SEC_RECORDS, p);
+    const idx = this.idToAttr.get(this.u64num(at));
+    return idx ?? 0;
+  }
+
+  /** Records in [start, end); `fileEnd` true when end is the end of the bytes (a cut record there means truncation). */
+  records(start: number, end: number, cutMeansTruncated: boolean, pipe: boolean): void {
+    const dv = this.dv;
+    let p = start;
+    while (p < end) {
+      if (p + 8 > end) { this.cut(p, end, 'record header', cutMeansTruncated); return; }
+      const type = dv.getUint32(p, true);
+      const misc = dv.getUint16(p + 4, true);
+      const size = dv.getUint16(p + 6, true);
+      if (size < 8) throw new FormatError(`record of type ${type} has size ${size} (< 8)`, SEC_RECORDS, p);
+      if (p + size > end) { this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated); return; }
+      this.recordCounts.set(type, (this.recordCounts.get(type) ?? 0) + 1);
+      let extra = 0;
+      switch (type) {
+        case PERF_RECORD.SAMPLE: this.sample(p, misc, size); break;
+        case PERF_RECORD.MMAP: this.mmap(p, misc, size, false); break;
+        case PERF_RECORD.MMAP2: this.mmap(p, misc, size, true); break;
+        case PERF_RECORD.COMM: this.comm(p, misc, size); break;
+        case PERF_RECORD.FORK: case PERF_RECORD.EXIT: this.task(p, size, type === PERF_RECORD.FORK ? 'fork' : 'exit'); break;
+        case PERF_RECORD.LOST: this.need(p, size, 24); this.lostRecords++; this.lostSamples += this.u64num(p + 16); break;
+        case PERF_RECORD.LOST_SAMPLES: this.need(p, size, 16); this.lostRecords++; this.lostSamples += this.u64num(p + 8); break;
+        case PERF_RECORD.THROTTLE: this.throttles++; break;
+        case PERF_RECORD.UNTHROTTLE: this.unthrottles++; break;
+        case PERF_RECORD.HEADER_ATTR: if (pipe) this.headerAttr(p, size); break;
+        case PERF_RECORD.HEADER_FEATURE: if (pipe) this.headerFeature(p, size); break;
+        case PERF_RECORD.HEADER_BUILD_ID: if (pipe) this.features.buildIds.push(this.buildIdEvent(new ByteReader(this.bytes, SEC_RECORDS).sub(p, size))); break;
+        case PERF_RECORD.HEADER_TRACING_DATA: {
+          // The tracing data follows the record, padded to 8 bytes, outside header.size.
+          this.need(p, size, 12);
+          const n = dv.getUint32(p + 8, true);
+          extra = n + ((8 - (n % 8)) % 8);
+          break;
+        }
+        case PERF_RECORD.AUXTRACE: this.need(p, size, 16); extra = this.u64num(p + 8); break;
+        case PERF_RECORD.COMPRESSED:
+          throw new FormatError('compressed records (perf record -z) are not supported; record without -z', SEC_RECORDS, p);
+        default: break; // every other record is skipped by its size
+      }
+      p += size;
+      if (extra) {
+        if (p + extra > end) { this.cut(p - size, end, `record of type ${type} with ${extra} bytes of payload`, cutMeansTruncated); return; }
+        p += extra;
+      }
+    }
+  }
+
+  private cut(p: number, end: number, what: string, truncated: boolean): void {
+    const msg = `${what} at 0x${p.toString(16)} runs past the end of the data at 0x${end.toString(16)}`;
+    if (!truncated) throw new FormatError(msg, SEC_RECORDS, p);
+    this.truncated ??= { offset: p, reason: `file cut short: ${msg}; ${end - p} byte(s) of a partial record dropped` };
+  }
+
+  private need(p: number, size: number, n: number): void {
+    if (size < n) throw new FormatError(`record needs ${n} bytes, has ${size}`, SEC_RECORDS, p);
+  }
+
+  private sample(p: number, misc: number, size: number): void {
+    const ai = this.attrFor(p, size, true);
+    const l = this.layouts[ai];
+    if (!l) throw new FormatError('sample before any event attr', SEC_RECORDS, p);
+    const dv = this.dv;
+    const end = p + size;
+    const s = this.samples;
+    const i = s.next();
+    s.attrIndex[i] = ai;
+    s.cpumode[i] = misc & MISC_CPUMODE_MASK;
+    let q = p + 8;
+    const fail = (what: string): never => { s.count--; throw new FormatError(`sample ${what} runs past the record's ${size} bytes`, SEC_RECORDS, p); };
+    // Fixed-size leading fields: check them together.
+    const fixed = (l.identifier ? 8 : 0) + (l.ip ? 8 : 0) + (l.tid ? 8 : 0) + (l.time ? 8 : 0) + (l.addr ? 8 : 0) +
+      (l.id ? 8 : 0) + (l.streamId ? 8 : 0) + (l.cpu ? 8 : 0) + (l.period ? 8 : 0);
+    if (q + fixed > end) fail('header fields');
+    if (l.identifier) q += 8;
+    if (l.ip) {
+      const hi = dv.getInt32(q + 4, true);
+      s.ip[i] = hi * TWO32 + dv.getUint32(q, true);
+      if (hi >= 0x200000 || hi < -0x200000) s.ipWide.set(i, dv.getBigUint64(q, true));
+      q += 8;
+    } else s.ip[i] = NaN;
+    if (l.tid) { s.pid[i] = dv.getInt32(q, true); s.tid[i] = dv.getInt32(q + 4, true); q += 8; } else { s.pid[i] = -1; s.tid[i] = -1; }
+    s.time[i] = l.time ? this.u64num(q) : NaN; if (l.time) q += 8;
+    if (l.addr) q += 8;
+    if (l.id) q += 8;
+    if (l.streamId) q += 8;
+    if (l.cpu) { s.cpu[i] = dv.getInt32(q, true); q += 8; } else s.cpu[i] = -1;
+    if (l.period) { s.period[i] = this.u64num(q); q += 8; } else s.period[i] = l.fixedPeriod;
+    if (l.read) {
+      if (q + l.readHeaderBytes > end) fail('read values');
+      if (l.readGroup) {
+        const nr = this.u64num(q);
+        if (nr > (end - q) / 8) fail('read group');
+        q += l.readHeaderBytes + nr * l.readEntryBytes;
+      } else q += l.readHeaderBytes + l.readEntryBytes;
+      if (q > end) fail('read values');
+    }
+    if (l.callchain) {
+      if (q + 8 > end) fail('callchain length');
+      const nr = this.u64num(q);
+      q += 8;
+      if (nr > (end - q) / 8) fail(`callchain of ${nr} entries`);
+      s.reserveChain(nr);
+      const chain = s.chain;
+      let o = s.chainUsed;
+      s.chainOffset[i] = o;
+      s.chainLength[i] = nr;
+      for (let k = 0; k < nr; k++, q += 8) {
+        const hi = dv.getInt32(q + 4, true);
+        // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
+        if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(q, true));
+        chain[o++] = hi * TWO32 + dv.getUint32(q, true);
+      }
+      s.chainUsed = o;
+    } else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }
+    // The rest is only walked, so a malformed tail is caught (and so is a wrong layout).
+    if (l.raw) { if (q + 4 > end) fail('raw size'); q += 4 + dv.getUint32(q, true); }
+    if (l.branchStack) {
+      if (q + 8 > end) fail('branch stack');
+      const nr = this.u64num(q);
+      if (nr > (end - q) / 24) fail('branch stack');
+      q += 8 + (l.branchHwIndex ? 8 : 0) + nr * 24;
+    }
+    if (l.regsUser) { if (q + 8 > end) fail('user regs'); const abi = this.u64num(q); q += 8 + (abi ? l.regsUserCount * 8 : 0); }
+    if (l.stackUser) {
+      if (q + 8 > end) fail('user stack');
+      const sz = this.u64num(q);
+      if (sz > end - q) fail('user stack');
+      q += 8 + sz + (sz ? 8 : 0);
+    }
+    if (l.weight) q += 8;
+    if (l.dataSrc) q += 8;
+    if (l.transaction) q += 8;
+    if (l.regsIntr) { if (q + 8 > end) fail('intr regs'); const abi = this.u64num(q); q += 8 + (abi ? l.regsIntrCount * 8 : 0); }
+    if (l.physAddr) q += 8;
+    if (l.cgroup) q += 8;
+    if (l.dataPageSize) q += 8;
+    if (l.codePageSize) q += 8;
+    if (l.aux) { if (q + 8 > end) fail('aux'); const sz = this.u64num(q); if (sz > end - q) fail('aux'); q += 8 + sz; }
+    if (q > end) fail('fields');
+  }
+
+  /** Time from the sample_id_all trailer of a non-sample record, when the attr has one. */
+  private trailerTime(p: number, size: number, bodyEnd: number): number | undefined {
+    const l = this.layouts[this.attrFor(p, size, false)];
+    if (!l || !l.sampleIdAll || l.trailerTimeAt < 0) return undefined;
+    const t = p + size - l.trailerBytes;
+    if (t < bodyEnd) return undefined;
+    return this.u64num(t + l.trailerTimeAt);
+  }
+
+  private cstr(p: number, end: number): { s: string; end: number } {
+    let e = p;
+    const b = this.bytes;
+    while (e < end && b[e] !== 0) e++;
+    return { s: decodeUtf8(b, p, e), end: e + 1 };
+  }
+
+  private mmap(p: number, misc: number, size: number, v2: boolean): void {
+    const fixed = v2 ? 72 : 40;
+    this.need(p, size, fixed + 1);
+    const dv = this.dv;
+    const name = this.cstr(p + fixed, p + size);
+    const m: PerfMmap = {
+      pid: dv.getInt32(p + 8, true), tid: dv.getInt32(p + 12, true),
+      start: dv.getBigUint64(p + 16, true), len: dv.getBigUint64(p + 24, true), pgoff: dv.getBigUint64(p + 32, true),
+      filename: name.s, mmap2: v2, cpumode: misc & MISC_CPUMODE_MASK, isData: (misc & MISC_MMAP_DATA) !== 0,
+    };
+    if (v2) {
+      if (misc & MISC_MMAP_BUILD_ID) {
+        const n = Math.min(20, this.bytes[p + 40]!);
+        m.buildId = hex(this.bytes, p + 44, n);
+      } else {
+        m.maj = dv.getUint32(p + 40, true); m.min = dv.getUint32(p + 44, true);
+        m.ino = dv.getBigUint64(p + 48, true); m.inoGeneration = dv.getBigUint64(p + 56, true);
+      }
+      m.prot = dv.getUint32(p + 64, true); m.flags = dv.getUint32(p + 68, true);
+    }
+    const t = this.trailerTime(p, size, name.end);
+    if (t !== undefined) m.time = t;
+    this.mmaps.push(m);
+  }
+
+  private comm(p: number, misc: number, size: number): void {
+    this.need(p, size, 17);
+    const name = this.cstr(p + 16, p + size);
+    const c: PerfComm = { pid: this.dv.getInt32(p + 8, true), tid: this.dv.getInt32(p + 12, true), comm: name.s, exec: (misc & MISC_COMM_EXEC) !== 0 };
+    const t = this.trailerTime(p, size, name.end);
+    if (t !== undefined) c.time = t;
+    this.comms.push(c);
+  }
+
+  private task(p: number, size: number, kind: 'fork' | 'exit'): void {
+    this.need(p, size, 32);
+    const dv = this.dv;
+    this.tasks.push({ kind, pid: dv.getInt32(p + 8, true), ppid: dv.getInt32(p + 12, true), tid: dv.getInt32(p + 16, true), ptid: dv.getInt32(p + 20, true), time: this.u64num(p + 24) });
+  }
+
+  /** Pipe mode PERF_RECORD_HEADER_ATTR: perf_event_attr (its own size) then the ids. */
+  private headerAttr(p: number, size: number): void {
+    const r = new ByteReader(this.bytes, SEC_RECORDS).sub(p + 8, size - 8);
+    const attr = parseAttr(r, size - 8, SEC_RECORDS);
+    const ids: bigint[] = [];
+    while (r.remaining >= 8) ids.push(r.u64());
+    attr.ids = ids;
+    this.addAttr(attr);
+  }
+
+  /** Pipe mode PERF_RECORD_HEADER_FEATURE: u64 feature id, then the feature's bytes as in a file. */
+  private headerFeature(p: number, size: number): void {
+    this.need(p, size, 16);
+    const feat = this.u64num(p + 8);
+    if (feat < 256 && !this.features.present.includes(feat)) this.features.present.push(feat);
+    this.feature(feat, new ByteReader(this.bytes, SEC_RECORDS).sub(p + 16, size - 16));
+  }
+
+  /** One feature section. Unknown ones are ignored (their extent is known to the caller). */
+  feature(feat: number, r: ByteReader): void {
+    const f = this.features;
+    switch (feat) {
+      case HEADER_FEAT.BUILD_ID:
+        while (r.remaining >= 8) {
+          const at = r.pos;
+          r.skip(6);
+          const sz = r.u16();
+          if (sz < 8) r.fail(`build id record of size ${sz}`, at);
+          f.buildIds.push(this.buildIdEvent(r.sub(at, sz)));
+          r.seek(at + sz);
+        }
+        break;
+      case HEADER_FEAT.HOSTNAME: f.hostname = headerString(r); break;
+      case HEADER_FEAT.OSRELEASE: f.osRelease = headerString(r); break;
+      case HEADER_FEAT.VERSION: f.version = headerString(r); break;
+      case HEADER_FEAT.ARCH: f.arch = headerString(r); break;
+      case HEADER_FEAT.NRCPUS: f.nrCpusAvailable = r.u32(); f.nrCpusOnline = r.u32(); break;
+      case HEADER_FEAT.CMDLINE: {
+        const n = r.u32();
+        if (n > r.remaining / 4) r.fail(`cmdline count ${n} too large`);
+        const out: string[] = [];
+        for (let k = 0; k < n; k++) out.push(headerString(r));
+        f.cmdline = out;
+        break;
+      }
+      case HEADER_FEAT.EVENT_DESC: {
+        const n = r.u32();
+        const attrSize = r.u32();
+        if (attrSize < 8 || n > r.remaining / (attrSize + 8)) r.fail(`event desc count ${n} / attr size ${attrSize} do not fit`);
+        const out: NonNullable<PerfFeatures['eventDescs']> = [];
+        for (let k = 0; k < n; k++) {
+          const ar = r.sub(r.pos, attrSize);
+          const a = parseAttr(ar, attrSize, r.section);
+          r.skip(attrSize);
+          const nrIds = r.u32();
+          const name = headerString(r);
+          if (nrIds > r.remaining / 8) r.fail(`event desc with ${nrIds} ids does not fit`);
+          const ids: bigint[] = [];
+          for (let j = 0; j < nrIds; j++) ids.push(r.u64());
+          out.push({ name, type: a.type, config: a.config, ids });
+        }
+        f.eventDescs = out;
+        break;
+      }
+      default: break;
+    }
+  }
+
+  /** struct build_id_event: header, pid, 24 bytes of build id (size byte at 20 when MISC_BUILD_ID_SIZE), file name. */
+  buildIdEvent(r: ByteReader): PerfBuildId {
+    r.skip(4);
+    const misc = r.u16();
+    r.skip(2);
+    const pid = r.i32();
+    const id = r.bytesN(24);
+    const n = misc & MISC_BUILD_ID_SIZE ? Math.min(20, id[20]!) : 20;
+    const nameBytes = r.bytesN(r.remaining);
+    const z = nameBytes.indexOf(0);
+    return { pid, buildId: hex(id, 0, n), filename: decodeUtf8(nameBytes, 0, z < 0 ? nameBytes.length : z), cpumode: misc & MISC_CPUMODE_MASK };
+  }
+
+  result(pipeMode: boolean): PerfData {
+    const samples = this.samples.finish();
+    // Names: EVENT_DESC lists the events in attr order; fall back to what perf would derive.
+    const descs = this.features.eventDescs;
+    this.attrs.forEach((a, k) => {
+      const byId = descs?.find((d) => d.ids.length > 0 && a.ids.length > 0 && d.ids.some((id) => a.ids.includes(id)));
+      const desc = byId ?? (descs && descs.length === this.attrs.length ? descs[k] : undefined);
+      a.name = desc?.name ?? eventName(a);
+      if (a.ids.length === 0 && desc) a.ids = desc.ids.slice();
+    });
+    let first: number | undefined, last: number | undefined;
+    for (let i = 0; i < samples.count; i++) {
+      const t = samples.time[i]!;
+      if (Number.isNaN(t)) continue;
+      if (first === undefined || t < first) first = t;
+      if (last === undefined || t > last) last = t;
+    }
+    this.features.present.sort((a, b) => a - b);
+    const d: PerfData = {
+      pipeMode, attrs: this.attrs, samples, mmaps: this.mmaps, comms: this.comms, tasks: this.tasks,
+      lostSamples: this.lostSamples, lostRecords: this.lostRecords, throttles: this.throttles, unthrottles: this.unthrottles,
+      recordCounts: this.recordCounts, features: this.features,
+    };
+    if (first !== undefined) d.firstSampleTimeNs = first;
+    if (last !== undefined) d.lastSampleTimeNs = last;
+    if (this.truncated) d.truncated = this.truncated;
+    return d;
+  }
+}
+
+function hex(b: Uint8Array, at: number, n: number): string {
+  let s = '';
+  for (let k = 0; k < n; k++) s += b[at + k]!.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** struct perf_header_string: u32 len (including NUL padding), then the bytes. */
+function headerString(r: ByteReader): string {
+  const len = r.u32();
+  const b = r.bytesN(len);
+  const z = b.indexOf(0);
+  return decodeUtf8(b, 0, z < 0 ? b.length : z);
+}
+
+/**
+ * Decodes a whole perf.data (file or pipe mode). Throws FormatError for a file that is not
+ * perf.data or is broken in its header/attrs/records; a file cut short inside the data
+ * section (perf killed) is not an error: whole records are kept and `truncated` says where.
+ */
+export function parsePerfData(bytes: Uint8Array): PerfData {
+  const h = new ByteReader(bytes, SEC_HEADER);
+  if (bytes.length < 16) h.fail(`file of ${bytes.length} bytes is too short for a perf.data header`, 0);
+  const magic = decodeUtf8(bytes, 0, 8);
+  if (magic !== MAGIC) {
+    if (magic === '2ELIFREP') h.fail('big-endian perf.data is not supported', 0);
+    if (magic === 'PERFFILE') h.fail('perf.data version 1 (PERFFILE) is too old; re-record with a newer perf', 0);
+    h.fail('not a perf.data file (no PERFILE2 magic)', 0);
+  }
+  h.seek(8);
+  const headerSize = h.u64n();
+  if (headerSize === PIPE_HEADER_SIZE) return parsePipe(bytes);
+  if (headerSize !== FILE_HEADER_SIZE) h.fail(`header size ${headerSize} is neither ${FILE_HEADER_SIZE} (file) nor ${PIPE_HEADER_SIZE} (pipe)`, 8);
+  if (bytes.length < FILE_HEADER_SIZE) h.fail(`file of ${bytes.length} bytes is too short for the ${FILE_HEADER_SIZE}-byte header`, 0);
+
+  const attrSize = h.u64n();
+  const attrsOff = h.u64n(), attrsSize = h.u64n();
+  const dataOff = h.u64n(), dataSizeDeclared = h.u64n();
+  h.skip(16); // event_types: unused since perf 3.x
+  const featBits: number[] = [];
+  for (let w = 0; w < 4; w++) {
+    const lo = h.u32(), hi = h.u32();
+    for (let b = 0; b < 32; b++) {
+      if (lo & (1 << b)) featBits.push(w * 64 + b);
+      if (hi & (1 << b)) featBits.push(w * 64 + 32 + b);
+    }
+  }
+  featBits.sort((a, b) => a - b);
+
+  if (attrSize < 16 + 64 || attrSize > 4096) h.fail(`attr entry size ${attrSize} is implausible`, 16);
+  if (attrsSize % attrSize !== 0) h.fail(`attrs section size ${attrsSize} is not a multiple of the attr entry size ${attrSize}`, 32);
+  if (attrsOff + attrsSize > bytes.length) h.fail(`attrs section 0x${attrsOff.toString(16)}+0x${attrsSize.toString(16)} is past the end of the file (${bytes.length} bytes)`, 24);
+  if (dataOff < FILE_HEADER_SIZE || dataOff > bytes.length) h.fail(`data section offset 0x${dataOff.toString(16)} is outside the file (${bytes.length} bytes)`, 40);
+
+  const dataEndDeclared = dataOff + dataSizeDeclared;
+  let dataEnd = dataEndDeclared;
+  let truncatedReason: string | undefined;
+  if (dataSizeDeclared === 0 && bytes.length > dataOff) {
+    // perf writes the final sizes only when it exits cleanly: a killed perf leaves 0 here.
+    dataEnd = bytes.length;
+    truncatedReason = 'the header has no data size (perf did not finish writing the file, e.g. it was killed); read records up to the end of the file';
+  } else if (dataEndDeclared > bytes.length) {
+    dataEnd = bytes.length;
+    truncatedReason = `the data section ends at 0x${dataEndDeclared.toString(16)} but the file has only ${bytes.length} bytes`;
+  }
+  const p = new Parser(bytes, dataEnd - dataOff);
+
+  const ar = new ByteReader(bytes, SEC_ATTRS);
+  for (let off = attrsOff; off < attrsOff + attrsSize; off += attrSize) {
+    const r = ar.sub(off, attrSize);
+    const attr = parseAttr(r.sub(0, attrSize - 16), attrSize - 16, SEC_ATTRS);
+    r.seek(attrSize - 16);
+    const idsOff = r.u64n(), idsSize = r.u64n();
+    if (idsSize % 8 !== 0 || idsOff + idsSize > bytes.length) r.fail(`ids 0x${idsOff.toString(16)}+0x${idsSize.toString(16)} outside the file`, attrSize - 16);
+    const ir = ar.sub(idsOff, idsSize);
+    const ids: bigint[] = [];
+    while (!ir.eof) ids.push(ir.u64());
+    attr.ids = ids;
+    p.addAttr(attr);
+  }
+  if (p.attrs.length === 0) h.fail('no event attrs', 24);
+
+  // Feature sections: a table of (offset, size) right after the data, one per set bit.
+  if (!truncatedReason) {
+    const fr = new ByteReader(bytes, SEC_FEATURES);
+    const tableEnd = dataEndDeclared + featBits.length * 16;
+    if (tableEnd > bytes.length) {
+      truncatedReason = `the feature table at 0x${dataEndDeclared.toString(16)} is past the end of the file (${bytes.length} bytes); features not read`;
+    } else {
+      fr.seek(dataEndDeclared);
+      for (const bit of featBits) {
+        const off = fr.u64n(), size = fr.u64n();
+        p.features.present.push(bit);
+        if (off + size > bytes.length) {
+          truncatedReason = `feature ${bit} at 0x${off.toString(16)}+0x${size.toString(16)} is past the end of the file (${bytes.length} bytes)`;
+          break;
+        }
+        p.feature(bit, fr.sub(off, size, `${SEC_FEATURES} (feature ${bit})`));
+      }
+    }
+  }
+
+  p.records(dataOff, dataEnd, truncatedReason !== undefined && dataEnd === bytes.length, false);
+  if (truncatedReason && !p.truncated) p.truncated = { offset: Math.min(dataEnd, bytes.length), reason: truncatedReason };
+  else if (truncatedReason && p.truncated) p.truncated.reason = `${truncatedReason}; ${p.truncated.reason}`;
+  return p.result(false);
+}
+
+/** Pipe mode: a 16-byte header, then records to the end; attrs and features come as records. */
+function parsePipe(bytes: Uint8Array): PerfData {
+  const p = new Parser(bytes, bytes.length);
+  p.records(PIPE_HEADER_SIZE, bytes.length, true, true);
+  if (p.attrs.length === 0) {
+    if (p.truncated) throw new FormatError(`pipe-mode perf.data ends before its first event attr (${p.truncated.reason})`, SEC_RECORDS, p.truncated.offset);
+    throw new FormatError('pipe-mode perf.data has no event attr record', SEC_RECORDS, PIPE_HEADER_SIZE);
+  }
+  return p.result(true);
+}

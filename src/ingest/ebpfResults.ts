@@ -1,0 +1,136 @@
+/**
+ * The eBPF helper subcommands' results (trace, sched, syscalls — see bpf/helper.py) as types,
+ * and their conversion into the model (FunctionLatency, SchedLatency, SyscallStat) that the UI
+ * draws. Histograms are log2 buckets in nanoseconds; percentiles are estimated from them.
+ */
+import type { FunctionLatency, HistogramBucket, SchedLatency, SyscallStat } from '../model/profile';
+
+/** One log2 bucket as the helper sends it: [lo_ns, hi_ns). */
+export interface WireBucket {
+  lo_ns: number;
+  hi_ns: number;
+  count: number;
+}
+
+export interface WireFunctionResult {
+  name: string;
+  /** Entries seen (after the stack check: exact). */
+  calls: number;
+  /** Returns paired with an entry, timed, in the histogram. */
+  matched: number;
+  /** Returns of recursive calls nested deeper than the in-kernel stack (64): counted, not timed. */
+  untimedDeep: number;
+  /** Entries never paired with a RET (panic, Goexit, still running at the end). */
+  unmatched: number;
+  sum_ns: number;
+  buckets: WireBucket[];
+  callsPerSecond: number[];
+}
+
+export interface WireTraceResult {
+  functions: WireFunctionResult[];
+  elapsedSec: number;
+  /** "ns only" where the PMU has no cycles counter (the helper does not count cycles). */
+  cycles: string;
+  endedBy?: 'duration' | 'stop' | 'target-exited';
+  attachMs?: number;
+  probes?: number;
+}
+
+export interface WireSchedResult {
+  count: number;
+  sum_ns: number;
+  buckets: WireBucket[];
+  worst: { goid: number; wait_ns: number }[];
+  elapsedSec: number;
+  endedBy?: 'duration' | 'stop' | 'target-exited';
+  attachMs?: number;
+}
+
+export interface WireSyscall {
+  nr: number;
+  name: string;
+  count: number;
+  total_ns: number;
+  buckets: WireBucket[];
+  /** User stacks (innermost first), when asked for. */
+  topSites?: { addrs: number[]; count: number }[];
+}
+
+export interface WireSyscallsResult {
+  syscalls: WireSyscall[];
+  elapsedSec: number;
+  endedBy?: 'duration' | 'stop' | 'target-exited';
+  attachMs?: number;
+}
+
+export function toBuckets(w: WireBucket[]): HistogramBucket[] {
+  return w.map((b) => ({ loNanos: b.lo_ns, hiNanos: b.hi_ns, count: b.count }));
+}
+
+/**
+ * The q-quantile (0 < q ≤ 1) of a bucketed distribution, interpolated linearly inside the
+ * bucket that holds it (a log2 bucket's true values are unknown within a factor of two). 0 when
+ * empty.
+ */
+export function quantileNanos(buckets: HistogramBucket[], q: number): number {
+  const total = buckets.reduce((s, b) => s + b.count, 0);
+  if (total === 0) return 0;
+  const sorted = [...buckets].sort((a, b) => a.loNanos - b.loNanos);
+  const rank = q * total;
+  let seen = 0;
+  for (const b of sorted) {
+    if (seen + b.count >= rank) {
+      const frac = b.count === 0 ? 0 : (rank - seen) / b.count;
+      return Math.round(b.loNanos + frac * (b.hiNanos - b.loNanos));
+    }
+    seen += b.count;
+  }
+  return sorted[sorted.length - 1]!.hiNanos;
+}
+
+export function toFunctionLatency(w: WireFunctionResult, elapsedSec: number): FunctionLatency {
+  const buckets = toBuckets(w.buckets);
+  return {
+    function: w.name,
+    calls: w.calls,
+    unmatched: w.unmatched,
+    sumNanos: w.sum_ns,
+    p50Nanos: quantileNanos(buckets, 0.5),
+    p90Nanos: quantileNanos(buckets, 0.9),
+    p99Nanos: quantileNanos(buckets, 0.99),
+    buckets,
+    durationNanos: Math.round(elapsedSec * 1e9),
+    callsPerSecond: [...w.callsPerSecond],
+  };
+}
+
+export function toSchedLatency(w: WireSchedResult): SchedLatency {
+  const buckets = toBuckets(w.buckets);
+  return {
+    count: w.count,
+    p50Nanos: quantileNanos(buckets, 0.5),
+    p90Nanos: quantileNanos(buckets, 0.9),
+    p99Nanos: quantileNanos(buckets, 0.99),
+    buckets,
+    worst: w.worst.map((x) => ({ goid: x.goid, waitNanos: x.wait_ns })),
+    durationNanos: Math.round(w.elapsedSec * 1e9),
+  };
+}
+
+/**
+ * `frameNames(pc)` names the frames at one return address, innermost (inlined) first, e.g.
+ * ["syscall.Write (syscall_linux.go:42)", "main.main (main.go:7)"]; [] drops it.
+ */
+export function toSyscallStats(w: WireSyscallsResult, frameNames?: (pc: bigint) => string[]): SyscallStat[] {
+  return w.syscalls.map((s) => {
+    const stat: SyscallStat = { name: s.name, nr: s.nr, count: s.count, totalNanos: s.total_ns, buckets: toBuckets(s.buckets) };
+    if (s.topSites && frameNames) {
+      stat.topSites = s.topSites.map((site) => ({
+        frames: site.addrs.flatMap((a) => frameNames(BigInt(a))),
+        count: site.count,
+      }));
+    }
+    return stat;
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The session file: one Profile (plus where it came from) as versioned JSON, so a recording can
+ * be reopened later, in the CLI or the extension, exactly as it was ingested.
+ */
+import * as fs from 'node:fs';
+import { UserError } from '../util/userError';
+import { PROFILE_MODEL_VERSION, Profile } from './profile';
+
+export const SESSION_FORMAT = 'go-perf-lens-session';
+export const SESSION_VERSION = 1;
+
+export interface SessionFile {
+  format: typeof SESSION_FORMAT;
+  version: typeof SESSION_VERSION;
+  /** When the session was written (ms since epoch). */
+  createdMs: number;
+  /** Tool that wrote it, e.g. "go-perf-lens 0.1.0 record". */
+  createdBy?: string;
+  profile: Profile;
+}
+
+/** Thrown for files that are not sessions, come from another version, or are corrupt. */
+export class SessionError extends UserError {
+  constructor(message: string, readonly path?: string) {
+    super(path ? `${path}: ${message}` : message, 'open a session file written by go-perf-lens record (or the extension)', 'bad-session');
+    this.name = 'SessionError';
+  }
+}
+
+export function makeSession(profile: Profile, createdBy?: string, createdMs = Date.now()): SessionFile {
+  const s: SessionFile = { format: SESSION_FORMAT, version: SESSION_VERSION, createdMs, profile };
+  if (createdBy !== undefined) s.createdBy = createdBy;
+  return s;
+}
+
+/** JSON text of a session (compact: sessions of long recordings get large). */
+export function serializeSession(session: SessionFile): string {
+  return JSON.stringify(session);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNumArray(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'number');
+}
+
+/** Structural checks on the parts every reader relies on; returns a message or undefined. */
+function checkProfile(p: unknown): string | undefined {
+  if (!isObj(p)) return 'the "profile" field is missing or not an object';
+  if (p.version !== PROFILE_MODEL_VERSION) return `profile model version ${String(p.version)} is not supported (this build reads ${PROFILE_MODEL_VERSION})`;
+  if (!isObj(p.event) || typeof p.event.name !== 'string') return 'profile.event is missing';
+  for (const k of ['durationNanos', 'totalSamples', 'lostSamples', 'unattributedSamples']) {
+    if (typeof p[k] !== 'number') return `profile.${k} is missing or not a number`;
+  }
+  if (!Array.isArray(p.functions) || !p.functions.every((f) => isObj(f) && typeof f.name === 'string' && typeof f.selfSamples === 'number' && typeof f.cumSamples === 'number')) {
+    return 'profile.functions is malformed';
+  }
+  if (!Array.isArray(p.lines) || !p.lines.every((l) => isObj(l) && typeof l.file === 'string' && typeof l.line1 === 'number')) {
+    return 'profile.lines is malformed';
+  }
+  const t = p.callTree;
+  if (!isObj(t)) return 'profile.callTree is missing';
+  const n = Array.isArray(t.parents) ? t.parents.length : -1;
+  for (const k of ['parents', 'functions', 'callLines', 'totalSamples', 'selfSamples']) {
+    const a = t[k];
+    if (!isNumArray(a) || a.length !== n) return `profile.callTree.${k} is malformed`;
+  }
+  const nf = p.functions.length;
+  if (!(t.functions as number[]).every((f) => Number.isInteger(f) && f >= 0 && f < nf)) return 'profile.callTree.functions points outside profile.functions';
+  if (!(t.parents as number[]).every((q, i) => Number.isInteger(q) && q >= -1 && q < i)) return 'profile.callTree.parents is not in pre-order';
+  if (p.stacks !== undefined) {
+    const s = p.stacks;
+    if (!isObj(s) || !Array.isArray(s.locations) || !Array.isArray(s.stacks) || !isNumArray(s.counts) || s.stacks.length !== s.counts.length) {
+      return 'profile.stacks is malformed';
+    }
+    const nl = s.locations.length;
+    if (!s.stacks.every((st) => isNumArray(st) && st.every((l) => Number.isInteger(l) && l >= 0 && l < nl))) return 'profile.stacks points outside its locations';
+    if (!s.locations.every((l) => isObj(l) && Array.isArray(l.frames) && l.frames.every((f) => isObj(f) && typeof f.function === 'number' && f.function >= 0 && f.function < nf))) {
+      return 'profile.stacks.locations is malformed';
+    }
+  }
+  return undefined;
+}
+
+/** Parses and validates session text; `path` only names the file in errors. */
+export function parseSession(text: string, path?: string): SessionFile {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new SessionError(`not a Go Perf Lens session (not valid JSON: ${(e as Error).message})`, path);
+  }
+  if (!isObj(v) || v.format !== SESSION_FORMAT) {
+    throw new SessionError(`not a Go Perf Lens session (the "format" field is not "${SESSION_FORMAT}")`, path);
+  }
+  if (v.version !== SESSION_VERSION) {
+    const newer = typeof v.version === 'number' && v.version > SESSION_VERSION;
+    throw new SessionError(
+      `session version ${String(v.version)} is not supported: this build reads version ${SESSION_VERSION}${newer ? ' (the file comes from a newer Go Perf Lens; update it)' : ''}`,
+      path,
+    );
+  }
+  if (typeof v.createdMs !== 'number') throw new SessionError('corrupt session: "createdMs" is missing', path);
+  const problem = checkProfile(v.profile);
+  if (problem) throw new SessionError(`corrupt session: ${problem}`, path);
+  return v as unknown as SessionFile;
+}
+
+/** True when the text looks like a session (cheap sniff for front ends choosing a reader). */
+export function looksLikeSession(head: Uint8Array | string): boolean {
+  const s = typeof head === 'string' ? head.slice(0, 200) : Buffer.from(head.subarray(0, 200)).toString('latin1');
+  return /^\s*\{/.test(s) && s.includes(SESSION_FORMAT);
+}
+
+/** Writes a session file atomically (temp file + rename), so a reader never sees half a file. */
+export function saveSession(path: string, session: SessionFile): void {
+  const tmp = `${path}.tmp${process.pid}`;
+  fs.writeFileSync(tmp, serializeSession(session));
+  fs.renameSync(tmp, path);
+}
+
+export function loadSession(path: string): SessionFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SessionError(`cannot read the session: ${(e as Error).message}`, path);
+  }
+  return parseSession(text, path);
+}

@@ -1,0 +1,27 @@
+/**
+ * What activate() returns: a small API for other extensions and for the extension-host tests
+ * (`testing` answers "what did the UI draw?" without scraping the DOM).
+ */
+import type * as vscode from 'vscode';
+import type { Profile } from '../model/profile';
+import type { DrawnLine } from './lineHeatDecorator';
+
+export interface GoPerfLensTesting {
+  /** Redraws now (skipping the debounce) and returns what is drawn in the visible editor of `uri`; undefined when none is visible. */
+  decorationsFor(uri: vscode.Uri): DrawnLine[] | undefined;
+  /** The hot-functions tree's root rows, in order: label and description. */
+  hotFunctionRows(): { name: string; label: string; description: string }[];
+  /** Children rows of a root function in the current mode. */
+  hotFunctionChildren(name: string): { name: string; label: string; description: string }[];
+  setTreeMode(mode: 'callees' | 'callers'): void;
+  /** The local file a recorded file name maps to. */
+  resolveFile(recordedFile: string): string | undefined;
+}
+
+export interface GoPerfLensApi {
+  loadProfile(profile: Profile, label?: string): void;
+  loadSessionFile(fsPath: string): void;
+  pinBaseline(profile: Profile, label?: string): void;
+  clear(): void;
+  readonly testing: GoPerfLensTesting;
+}

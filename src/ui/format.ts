@@ -1,0 +1,69 @@
+/**
+ * Number formatting for the editor: compact counts (1.3k), durations (1.2 µs), percentages,
+ * and the after-line figure "4.2% · 1.3k". Pure: no vscode import, so it unit-tests in Node.
+ */
+
+/** 950 → "950", 1340 → "1.3k", 83000 → "83k", 1.2e6 → "1.2M". */
+export function formatCount(n: number): string {
+  const a = Math.abs(n);
+  if (a < 1000) return String(Math.round(n));
+  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [div, suffix] of units) {
+    if (a >= div) {
+      const v = n / div;
+      // Two significant figures below 10 ("1.3k"), whole numbers above ("83k").
+      const text = Math.abs(v) < 9.95 ? v.toFixed(1).replace(/\.0$/, '') : String(Math.round(v));
+      return text + suffix;
+    }
+  }
+  return String(n);
+}
+
+/** Nanoseconds to a short human duration: "850 ns", "1.2 µs", "4.1 ms", "2.5 s". */
+export function formatDuration(nanos: number): string {
+  const a = Math.abs(nanos);
+  const scales: [number, string][] = [[1e9, 's'], [1e6, 'ms'], [1e3, 'µs']];
+  for (const [div, unit] of scales) {
+    if (a >= div) return `${trimNumber(nanos / div)} ${unit}`;
+  }
+  return `${Math.round(nanos)} ns`;
+}
+
+/** Labels for log2 histogram bucket bounds: "1µs", "512µs", "2ms" (no space, to stay narrow). */
+export function formatDurationShort(nanos: number): string {
+  return formatDuration(nanos).replace(' ', '');
+}
+
+function trimNumber(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 100) return String(Math.round(v));
+  if (a >= 10) return v.toFixed(1).replace(/\.0$/, '');
+  return v.toFixed(1).replace(/\.0$/, '');
+}
+
+/** A share in [0, 1] as "4.2%"; tiny non-zero shares as "<0.1%". */
+export function formatPercent(share: number): string {
+  if (share > 0 && share < 0.0005) return '<0.1%';
+  const p = share * 100;
+  return `${p >= 99.95 ? '100' : p.toFixed(1)}%`;
+}
+
+/** A signed share change in percentage points: "+1.2 pp", "−0.4 pp". */
+export function formatDeltaPercent(delta: number): string {
+  const p = delta * 100;
+  const sign = p > 0 ? '+' : p < 0 ? '−' : '±';
+  return `${sign}${Math.abs(p).toFixed(1)} pp`;
+}
+
+export type LineFigureAmount = 'samples' | 'time' | 'none';
+
+/**
+ * The figure after a hot line: "4.2% · 1.3k" (samples), "4.2% · 13 ms" (time) or "4.2%".
+ * `nanosPerSample` is undefined when the event is not time-based; then time falls back to samples.
+ */
+export function formatLineFigure(samples: number, totalSamples: number, amount: LineFigureAmount, nanosPerSample?: number): string {
+  const pct = formatPercent(totalSamples > 0 ? samples / totalSamples : 0);
+  if (amount === 'none') return pct;
+  if (amount === 'time' && nanosPerSample !== undefined) return `${pct} · ${formatDuration(samples * nanosPerSample)}`;
+  return `${pct} · ${formatCount(samples)}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Whether the loaded profile's binary matches the workspace: git HEAD against the binary's
+ * vcs.revision / vcs.modified (asked once per profile, asynchronously), and each file's
+ * modification time against the binary's. The decorator dims heat where this says so.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { ProfileSession } from './profileSession';
+import { binaryMismatch, fileStaleness, type WorkspaceRevision } from './staleness';
+
+export class Freshness implements vscode.Disposable {
+  private revision: WorkspaceRevision = {};
+  private binaryMtimeMs: number | undefined;
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.emitter.event;
+  private readonly sub: vscode.Disposable;
+  private generation = 0;
+
+  constructor(private readonly session: ProfileSession) {
+    this.sub = session.onDidChange(() => this.recheck());
+    this.recheck();
+  }
+
+  private recheck(): void {
+    const gen = ++this.generation;
+    const bin = this.session.current?.profile.binary;
+    const local = this.session.current?.profile.target?.host === undefined;
+    this.binaryMtimeMs = undefined;
+    if (bin?.path && local) {
+      try {
+        this.binaryMtimeMs = fs.statSync(bin.path).mtimeMs;
+      } catch {
+        /* binary gone or remote: no time to compare with */
+      }
+    }
+    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+    if (!bin?.vcsRevision || !folder) return;
+    execFile('git', ['rev-parse', 'HEAD'], { cwd: folder, timeout: 5000 }, (err, stdout) => {
+      if (gen !== this.generation || err) return;
+      const head = stdout.trim();
+      execFile('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: folder, timeout: 5000 }, (err2, out2) => {
+        if (gen !== this.generation) return;
+        const before = binaryMismatch(bin, this.revision);
+        this.revision = { head, dirty: !err2 && out2.trim().length > 0 };
+        if (binaryMismatch(bin, this.revision) !== before) this.emitter.fire();
+      });
+    });
+  }
+
+  /** Why the whole binary may not match the workspace, if it may not. */
+  binaryProblem(): string | undefined {
+    return binaryMismatch(this.session.current?.profile.binary, this.revision);
+  }
+
+  /** Why one file's heat is dimmed, if it is. */
+  fileProblem(fsPath: string): string | undefined {
+    const whole = this.binaryProblem();
+    if (whole) return whole;
+    let mtime: number | undefined;
+    try {
+      mtime = fs.statSync(fsPath).mtimeMs;
+    } catch {
+      return undefined;
+    }
+    return fileStaleness(fsPath, mtime, this.binaryMtimeMs, this.session.current?.profile.binary);
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}

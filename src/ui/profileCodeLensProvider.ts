@@ -1,0 +1,40 @@
+/**
+ * A code lens above each `func` with data: "12.4% CPU (self 3.1%) · 83k calls/s · p50 1.2 µs ·
+ * p99 4.1 ms" (the parts that have data). Clicking reveals the function in the tree.
+ */
+import * as vscode from 'vscode';
+import type { ConfigWatcher } from './config';
+import { documentFunctions } from './documentFunctions';
+import type { ProfileSession } from './profileSession';
+import { codeLensTitle } from './summaryText';
+
+export class ProfileCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.emitter.event;
+  private readonly subs: vscode.Disposable[];
+
+  constructor(
+    private readonly session: ProfileSession,
+    private readonly config: ConfigWatcher,
+  ) {
+    this.subs = [session.onDidChange(() => this.emitter.fire()), config.onDidChange(() => this.emitter.fire())];
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const view = this.session.view();
+    if (!view || !this.config.value.codeLens || doc.uri.scheme !== 'file') return [];
+    const lenses: vscode.CodeLens[] = [];
+    for (const f of documentFunctions(view, doc)) {
+      const title = codeLensTitle(view.profile, f.stat, f.latency);
+      if (!title) continue;
+      const range = new vscode.Range(f.line1 - 1, 0, f.line1 - 1, 0);
+      lenses.push(new vscode.CodeLens(range, { title, command: 'goPerfLens.revealFunction', arguments: [f.name], tooltip: `Reveal ${f.name} in Hot functions` }));
+    }
+    return lenses;
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    this.emitter.dispose();
+  }
+}

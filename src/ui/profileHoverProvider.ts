@@ -1,0 +1,41 @@
+/**
+ * Hovers: on a function name, its latency histogram (SVG image), count, rate, percentiles and
+ * unmatched calls — or its CPU share when it was not traced; on a hot line, samples, share
+ * and the inline chain.
+ */
+import * as vscode from 'vscode';
+import type { Freshness } from './freshness';
+import { documentFunctions } from './documentFunctions';
+import { parseGoFuncName } from './funcDecl';
+import type { ProfileSession } from './profileSession';
+import { codeLensTitle, latencyHoverMarkdown, lineHoverMarkdown } from './summaryText';
+
+export class ProfileHoverProvider implements vscode.HoverProvider {
+  constructor(
+    private readonly session: ProfileSession,
+    private readonly freshness: Freshness,
+  ) {}
+
+  provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const view = this.session.view();
+    if (!view || doc.uri.scheme !== 'file') return undefined;
+    const parts: string[] = [];
+    const word = doc.getWordRangeAtPosition(pos);
+    const wordText = word ? doc.getText(word) : undefined;
+    if (wordText) {
+      const onDecl = documentFunctions(view, doc).find((f) => f.line1 === pos.line + 1 && parseGoFuncName(f.name).name === wordText);
+      if (onDecl?.latency) parts.push(latencyHoverMarkdown(onDecl.latency));
+      else if (onDecl?.stat) parts.push(`**Go Perf Lens** — ${codeLensTitle(view.profile, onDecl.stat, undefined)}`);
+    }
+    const lines = view.heat.linesOf(doc.uri.fsPath);
+    const counts = lines?.get(pos.line + 1);
+    if (counts && (counts.selfSamples > 0 || counts.cumSamples > 0)) {
+      parts.push(lineHoverMarkdown(view.profile, counts, this.freshness.fileProblem(doc.uri.fsPath)));
+    }
+    if (!parts.length) return undefined;
+    const md = new vscode.MarkdownString(parts.join('\n\n---\n\n'), true);
+    // Data URIs for the histogram image; no command links, so no trust needed.
+    md.supportHtml = false;
+    return new vscode.Hover(md);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The one place that holds the loaded profile (and an optional pinned baseline), with one
+ * change event. Decorations, code lenses, hovers, the tree, the status bar and the webviews
+ * all redraw from it. It persists itself in the extension's storage, so a window reload
+ * brings the same heat back.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FunctionLatency, Profile, SchedLatency, SyscallStat } from '../model/profile';
+import { loadSession, makeSession, saveSession } from '../model/session';
+import type { ConfigWatcher } from './config';
+import { parseModulePath, type ModuleRoot } from './pathMapper';
+import { ProfileView } from './profileView';
+
+export interface LoadedProfile {
+  profile: Profile;
+  /** What the user calls it: "main (PID 1234)", "cpu.pb.gz". */
+  label: string;
+}
+
+export class ProfileSession implements vscode.Disposable {
+  private currentProfile: LoadedProfile | undefined;
+  private baselineProfile: LoadedProfile | undefined;
+  private cachedView: ProfileView | undefined;
+  private readonly emitter = new vscode.EventEmitter<void>();
+  /** Fires after the profile, the baseline, or a setting that changes what is drawn, changed. */
+  readonly onDidChange = this.emitter.event;
+  private readonly subs: vscode.Disposable[] = [];
+  private persistTimer: NodeJS.Timeout | undefined;
+  goroot: string | undefined;
+
+  constructor(
+    private readonly config: ConfigWatcher,
+    /** Folder for the persisted session (context.storageUri or globalStorageUri). */
+    private readonly storageDir: string | undefined,
+  ) {
+    this.subs.push(
+      config.onDidChange(() => this.invalidate(false)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.invalidate(false)),
+    );
+  }
+
+  get current(): LoadedProfile | undefined {
+    return this.currentProfile;
+  }
+
+  get baseline(): LoadedProfile | undefined {
+    return this.baselineProfile;
+  }
+
+  set(loaded: LoadedProfile | undefined): void {
+    this.currentProfile = loaded;
+    this.invalidate(true);
+  }
+
+  setBaseline(loaded: LoadedProfile | undefined): void {
+    this.baselineProfile = loaded;
+    this.invalidate(true);
+  }
+
+  /** Adds (or replaces) latency results of traced functions in the current profile. */
+  addLatency(results: readonly FunctionLatency[]): void {
+    const cur = this.currentProfile;
+    if (!cur) return;
+    const names = new Set(results.map((r) => r.function));
+    cur.profile.latency = [...(cur.profile.latency ?? []).filter((l) => !names.has(l.function)), ...results];
+    this.invalidate(true);
+  }
+
+  setSchedAndSyscalls(sched: SchedLatency | undefined, syscalls: SyscallStat[] | undefined): void {
+    const cur = this.currentProfile;
+    if (!cur) return;
+    if (sched) cur.profile.sched = sched;
+    if (syscalls) cur.profile.syscalls = syscalls;
+    this.invalidate(true);
+  }
+
+  /** The derived view for the current settings; undefined without a profile. */
+  view(): ProfileView | undefined {
+    if (!this.currentProfile) return undefined;
+    if (!this.cachedView) {
+      const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+      const mapperOptions = {
+        workspaceFolders: folders,
+        modules: findModules(folders),
+        mappings: this.config.value.pathMappings,
+        exists: (p: string) => {
+          try {
+            return fs.statSync(p).isFile();
+          } catch {
+            return false;
+          }
+        },
+        ...(this.goroot ? { goroot: this.goroot } : {}),
+      };
+      this.cachedView = new ProfileView(this.currentProfile.profile, mapperOptions, this.baselineProfile?.profile);
+    }
+    return this.cachedView;
+  }
+
+  private invalidate(profileChanged: boolean): void {
+    this.cachedView = undefined;
+    void vscode.commands.executeCommand('setContext', 'goPerfLens.hasProfile', !!this.currentProfile);
+    void vscode.commands.executeCommand('setContext', 'goPerfLens.hasBaseline', !!this.baselineProfile);
+    if (profileChanged) this.schedulePersist();
+    this.emitter.fire();
+  }
+
+  /** Redraw everything (e.g. after GOROOT became known). */
+  refresh(): void {
+    this.invalidate(false);
+  }
+
+  // Persistence: one session file per slot; written a little after the last change.
+  private schedulePersist(): void {
+    if (!this.storageDir) return;
+    clearTimeout(this.persistTimer);
+    this.persistTimer = setTimeout(() => this.persistNow(), 500);
+  }
+
+  persistNow(): void {
+    clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    if (!this.storageDir) return;
+    try {
+      fs.mkdirSync(this.storageDir, { recursive: true });
+      for (const [slot, loaded] of [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const) {
+        const file = path.join(this.storageDir, `${slot}.session.json`);
+        if (loaded) saveSession(file, { ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<typeof makeSession>);
+        else fs.rmSync(file, { force: true });
+      }
+    } catch (e) {
+      console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
+    }
+  }
+
+  /** Brings back what the last window had loaded; silently ignores missing or unreadable files. */
+  restore(): void {
+    if (!this.storageDir) return;
+    const read = (slot: string): LoadedProfile | undefined => {
+      const file = path.join(this.storageDir!, `${slot}.session.json`);
+      if (!fs.existsSync(file)) return undefined;
+      try {
+        const s = loadSession(file) as ReturnType<typeof loadSession> & { label?: string };
+        return { profile: s.profile, label: s.label ?? slot };
+      } catch (e) {
+        console.error(`Go Perf Lens: ignoring the saved session: ${(e as Error).message}`);
+        return undefined;
+      }
+    };
+    this.currentProfile = read('current');
+    this.baselineProfile = read('baseline');
+    this.invalidate(false);
+  }
+
+  dispose(): void {
+    if (this.persistTimer) this.persistNow();
+    for (const s of this.subs) s.dispose();
+    this.emitter.dispose();
+  }
+}
+
+/** go.mod files at the top of each folder and a few levels below (skipping vendor, node_modules, dot-folders). */
+export function findModules(folders: readonly string[], maxDepth = 3): ModuleRoot[] {
+  const out: ModuleRoot[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isFile() && e.name === 'go.mod') {
+        try {
+          const mp = parseModulePath(fs.readFileSync(path.join(dir, e.name), 'utf8'));
+          if (mp) out.push({ folder: dir, modulePath: mp });
+        } catch {
+          /* unreadable go.mod: skip */
+        }
+      }
+    }
+    if (depth >= maxDepth) return;
+    for (const e of entries) {
+      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'vendor' && e.name !== 'node_modules' && e.name !== 'testdata') walk(path.join(dir, e.name), depth + 1);
+    }
+  };
+  for (const f of folders) walk(f, 0);
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * Everything the editor derives from the loaded profile for one set of settings: the path
+ * mapping, the heat index, the function graph, the diff against a baseline and where each
+ * function is declared. Built lazily by ProfileSession and thrown away whenever the profile
+ * or the settings change. Pure apart from `exists`/`readText` callbacks: no vscode import.
+ */
+import type { FunctionLatency, Profile } from '../model/profile';
+import { FunctionGraph } from './functionGraph';
+import { HeatIndex } from './heatIndex';
+import { PathMapper, type MappedPath, type PathMapperOptions } from './pathMapper';
+import { diffProfiles, type ProfileDiff } from './profileDiff';
+
+export interface FunctionLocation {
+  fn: number;
+  /** Local file, when the model knows the decl file and it maps to one. */
+  path?: string;
+  line1?: number;
+}
+
+export class ProfileView {
+  readonly mapper: PathMapper;
+  readonly heat: HeatIndex;
+  readonly graph: FunctionGraph;
+  readonly diff: ProfileDiff | undefined;
+  /** Local file → indexes of functions declared or sampled in it. */
+  private readonly functionsByFile = new Map<string, Set<number>>();
+  private readonly latencyByName = new Map<string, FunctionLatency>();
+
+  constructor(readonly profile: Profile, mapperOptions: PathMapperOptions, readonly baseline?: Profile) {
+    this.mapper = new PathMapper(mapperOptions);
+    const resolve = (f: string): string | undefined => this.mapper.resolve(f)?.path;
+    this.heat = new HeatIndex(profile, resolve);
+    this.graph = new FunctionGraph(profile);
+    this.diff = baseline ? diffProfiles(profile, baseline) : undefined;
+    profile.functions.forEach((f, i) => {
+      if (f.file) this.addFileFunction(resolve(f.file), i);
+    });
+    for (const l of profile.lines) {
+      const i = this.graph.indexOf(l.function);
+      if (i !== undefined) this.addFileFunction(resolve(l.file), i);
+    }
+    for (const lat of profile.latency ?? []) this.latencyByName.set(lat.function, lat);
+  }
+
+  private addFileFunction(path: string | undefined, fn: number): void {
+    if (path === undefined) return;
+    let s = this.functionsByFile.get(path);
+    if (!s) this.functionsByFile.set(path, (s = new Set()));
+    s.add(fn);
+  }
+
+  resolve(recordedFile: string): MappedPath | undefined {
+    return this.mapper.resolve(recordedFile);
+  }
+
+  functionsIn(localFile: string): number[] {
+    return [...(this.functionsByFile.get(localFile) ?? [])];
+  }
+
+  latencyOf(name: string): FunctionLatency | undefined {
+    return this.latencyByName.get(name);
+  }
+
+  latencies(): FunctionLatency[] {
+    return [...this.latencyByName.values()];
+  }
+
+  /** Where function `fn` is declared, as far as the model says. */
+  locate(fn: number): FunctionLocation {
+    const f = this.profile.functions[fn];
+    const loc: FunctionLocation = { fn };
+    if (f?.file) {
+      const m = this.mapper.resolve(f.file);
+      if (m) loc.path = m.path;
+      if (f.line1) loc.line1 = f.line1;
+    }
+    if (!loc.path && f) {
+      // No decl file: fall back to the file holding most of its self samples.
+      let best: { file: string; n: number } | undefined;
+      for (const l of this.profile.lines) {
+        if (l.function === f.name && (!best || l.cumSamples > best.n)) best = { file: l.file, n: l.cumSamples };
+      }
+      const m = best && this.mapper.resolve(best.file);
+      if (m) loc.path = m.path;
+    }
+    return loc;
+  }
+}

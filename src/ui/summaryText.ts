@@ -1,0 +1,94 @@
+/**
+ * The words and Markdown the editor shows: code-lens titles, hover texts, the tree's
+ * descriptions, the status-bar text. Pure: no vscode import (vscode wraps these strings).
+ */
+import type { FunctionLatency, FunctionStat, Profile } from '../model/profile';
+import { formatCount, formatDuration, formatPercent } from './format';
+import { histogramSvg, svgDataUri } from './histogramSvg';
+import type { LineCounts } from './heatIndex';
+import { shortFuncName } from './funcDecl';
+
+/** What one sample is called in the UI: "cycles", or "CPU time" when perf fell back to cpu-clock. */
+export function eventLabel(profile: Profile): string {
+  const n = profile.event.name.replace(/:.*$/, '');
+  if (n === 'cpu-clock' || n === 'task-clock') return 'CPU time';
+  return n;
+}
+
+export function callsPerSecond(lat: FunctionLatency): number | undefined {
+  return lat.durationNanos > 0 ? lat.calls / (lat.durationNanos / 1e9) : undefined;
+}
+
+/** "12.4% CPU (self 3.1%) · 83k calls/s · p50 1.2 µs · p99 4.1 ms" — only the parts that have data. */
+export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | undefined, lat: FunctionLatency | undefined): string {
+  const parts: string[] = [];
+  if (profile && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
+    parts.push(`${formatPercent(fn.cumSamples / profile.totalSamples)} CPU (self ${formatPercent(fn.selfSamples / profile.totalSamples)})`);
+  }
+  if (lat) {
+    const rate = callsPerSecond(lat);
+    if (rate !== undefined) parts.push(`${formatCount(rate)} calls/s`);
+    if (lat.calls > 0) parts.push(`p50 ${formatDuration(lat.p50Nanos)}`, `p99 ${formatDuration(lat.p99Nanos)}`);
+  }
+  return parts.join(' · ');
+}
+
+/** Hover Markdown for a traced function: the histogram image, count, rate, percentiles, unmatched. */
+export function latencyHoverMarkdown(lat: FunctionLatency): string {
+  const rate = callsPerSecond(lat);
+  const lines = [`**${escapeMd(shortFuncName(lat.function))}** — latency per call`, ''];
+  if (lat.buckets.some((b) => b.count > 0)) {
+    lines.push(`![latency histogram of ${escapeMd(shortFuncName(lat.function))}](${svgDataUri(histogramSvg(lat.buckets))})`, '');
+  }
+  lines.push(
+    `| calls | rate | p50 | p90 | p99 | mean | unmatched |`,
+    `|---:|---:|---:|---:|---:|---:|---:|`,
+    `| ${formatCount(lat.calls)} | ${rate !== undefined ? `${formatCount(rate)}/s` : '—'} | ${formatDuration(lat.p50Nanos)} | ${formatDuration(lat.p90Nanos)} | ${formatDuration(lat.p99Nanos)} | ${lat.calls > 0 ? formatDuration(lat.sumNanos / lat.calls) : '—'} | ${formatCount(lat.unmatched)} |`,
+  );
+  if (lat.unmatched > 0) lines.push('', `_${formatCount(lat.unmatched)} calls had no matching return (panic, Goexit, or still running when the trace ended)._`);
+  return lines.join('\n');
+}
+
+/** Hover Markdown for a hot line: samples, share, and where it ran inlined. */
+export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: string): string {
+  const total = Math.max(profile.totalSamples, 1);
+  const label = eventLabel(profile);
+  const nps = profile.event.unit === 'nanoseconds' ? profile.event.periodPerSample : undefined;
+  const amount = (n: number): string => (nps !== undefined ? `${formatCount(n)} samples ≈ ${formatDuration(n * nps)}` : `${formatCount(n)} samples`);
+  const lines = [
+    `**Go Perf Lens** — ${escapeMd(label)}`,
+    '',
+    `self: ${amount(counts.selfSamples)} (${formatPercent(counts.selfSamples / total)})  `,
+    `with callees: ${amount(counts.cumSamples)} (${formatPercent(counts.cumSamples / total)})`,
+  ];
+  const fns = new Set(counts.stats.map((s) => s.function));
+  if (fns.size) lines.push('', `in ${[...fns].map((f) => '`' + shortFuncName(f) + '`').join(', ')}`);
+  for (const s of counts.stats) {
+    if (s.inlinedInto && s.inlinedInto.length) {
+      lines.push('', `inlined into ${s.inlinedInto.map((f) => '`' + shortFuncName(f) + '`').join(' → ')} (${formatCount(s.selfSamples)} samples)`);
+    }
+  }
+  if (stale) lines.push('', `$(warning) ${escapeMd(stale)}`);
+  return lines.join('\n');
+}
+
+/** Status bar: "$(flame) CPU time · 12.3k samples · 10 s". */
+export function statusText(profile: Profile): string {
+  return `$(flame) ${eventLabel(profile)} · ${formatCount(profile.totalSamples)} samples · ${formatDuration(profile.durationNanos)}`;
+}
+
+/** The tree's description for a function row: "self 3.1% · cum 12.4%". */
+export function functionDescription(profile: Profile, fn: FunctionStat): string {
+  const total = Math.max(profile.totalSamples, 1);
+  return `self ${formatPercent(fn.selfSamples / total)} · cum ${formatPercent(fn.cumSamples / total)}`;
+}
+
+/** A plain-text line for "Copy as text". */
+export function functionAsText(profile: Profile, fn: FunctionStat): string {
+  const where = fn.file ? ` (${fn.file}${fn.line1 ? `:${fn.line1}` : ''})` : '';
+  return `${fn.name}${where}\t${functionDescription(profile, fn)}\t${fn.selfSamples}/${fn.cumSamples} of ${profile.totalSamples} samples`;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => '\\' + c);
+}

@@ -1,0 +1,392 @@
+/**
+ * Drives the VS Code web workbench (served by the VS Code server) in headless Chromium the way a
+ * user would: trust dialog, F1 command palette, quick picks, code lenses, hovers, tree rows,
+ * screenshots. Selectors are VS Code 1.100's DOM (ENVIRONMENT.md lists the verified ones).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS, playwright, type BrowserContext, type Locator, type Page } from './playwright';
+import { RESULTS_DIR } from './runDir';
+import type { VsCodeServer } from './vscodeServer';
+
+export interface OpenWorkbenchOptions {
+  server: VsCodeServer;
+  /** The workspace folder to open. */
+  folder: string;
+  /** A file to open in an editor. */
+  file?: string;
+  /** The extension under development (the repo root: dist/extension.js runs). */
+  extensionDevelopmentPath?: string;
+  /** A test module whose run() the extension host calls (extension-host tests). */
+  extensionTestsPath?: string;
+  /** A fresh Chromium profile folder. */
+  userDataDir: string;
+  viewport?: { width: number; height: number };
+  /** Time to wait for the workbench to appear. */
+  timeoutMs?: number;
+}
+
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
+const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
+
+/** The workbench URL: folder plus a payload of development/test/file entries. */
+export function workbenchUrl(o: Omit<OpenWorkbenchOptions, 'userDataDir'>): string {
+  const payload: [string, string][] = [];
+  if (o.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', o.server.remoteUri(o.extensionDevelopmentPath)]);
+  if (o.extensionTestsPath) payload.push(['extensionTestsPath', o.server.remoteUri(o.extensionTestsPath)]);
+  if (o.file) payload.push(['openFile', o.server.remoteUri(o.file)]);
+  let url = `${o.server.origin}/?folder=${encodeURIComponent(path.resolve(o.folder))}`;
+  if (payload.length) url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return url;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms); }),
+  ]);
+}
+
+export class Workbench {
+  /** Everything the page printed to its console (extension host output is forwarded there). */
+  readonly console: string[] = [];
+
+  private constructor(readonly page: Page, private readonly context: BrowserContext) {
+    page.on('console', (m) => { this.console.push(`[${m.type()}] ${m.text()}`); });
+    page.on('pageerror', (e) => { this.console.push(`[pageerror] ${e.message}`); });
+  }
+
+  /** Launches Chromium with a fresh profile and loads the workbench; waits until it is drawn. */
+  static async open(o: OpenWorkbenchOptions): Promise<Workbench> {
+    const viewport = o.viewport ?? { width: 1400, height: 900 };
+    const context = await withTimeout(playwright().chromium.launchPersistentContext(o.userDataDir, {
+      executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60000, viewport,
+    }), 70000, 'launching Chromium');
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      page.setDefaultTimeout(20000);
+      const wb = new Workbench(page, context);
+      await page.goto(workbenchUrl(o), { timeout: 60000, waitUntil: 'domcontentloaded' });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: o.timeoutMs ?? 60000 });
+      return wb;
+    } catch (e) {
+      await withTimeout(context.close(), 10000, 'closing Chromium').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Clicks "Yes, I trust the authors" if the workspace trust dialog shows up within timeoutMs. */
+  async trustIfAsked(timeoutMs = 15000): Promise<boolean> {
+    const button = this.page.getByRole('button', { name: /Yes, I trust the authors/ });
+    try {
+      await button.first().waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch {
+      return false;
+    }
+    await button.first().click();
+    await button.first().waitFor({ state: 'hidden', timeout: 10000 });
+    return true;
+  }
+
+  /**
+   * Makes the workspace trusted as a user would: "Yes, I trust the authors" in the startup dialog,
+   * or — when no dialog comes (extension test runs skip it) — the "Restricted Mode" status bar
+   * item, then "Trust" in the Workspace Trust editor. Resolves false if neither shows up.
+   */
+  async grantTrust(dialogWaitMs = 15000): Promise<boolean> {
+    if (await this.trustIfAsked(dialogWaitMs)) return true;
+    const restricted = this.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first();
+    if (!(await restricted.isVisible())) return false;
+    await restricted.click();
+    const trust = this.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+    await trust.waitFor({ state: 'visible', timeout: 20000 });
+    await trust.click();
+    await restricted.waitFor({ state: 'hidden', timeout: 20000 });
+    return true;
+  }
+
+  /** The active editor's text area (visible lines). */
+  editorLines(): Locator {
+    return this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  }
+
+  /** Waits for an editor showing a file whose tab label is `name`. */
+  async waitForEditor(name: string, timeoutMs = 30000): Promise<void> {
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.editorLines().waitFor({ state: 'visible', timeout: timeoutMs });
+  }
+
+  /** Focuses the editor (a click into its text) or, without one, the workbench. */
+  async focus(): Promise<void> {
+    const lines = this.editorLines();
+    if (await lines.isVisible()) await lines.click({ position: { x: 400, y: 5 } });
+    else await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 300 } });
+  }
+
+  /** F1, type the command title, check it is listed, Enter. Ctrl+Shift+P does not open it headless. */
+  async runCommand(title: string): Promise<void> {
+    await this.focus();
+    await this.page.keyboard.press('F1');
+    const box = this.page.locator(QUICK_INPUT_BOX);
+    await box.waitFor({ state: 'visible' });
+    await box.fill(`>${title}`);
+    const row = this.page.locator(QUICK_ROWS).filter({ hasText: title }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 10000 });
+    } catch {
+      const listed = await this.quickPickItems();
+      await this.page.keyboard.press('Escape');
+      throw new Error(`command "${title}" is not in the command palette (it lists: ${listed.slice(0, 10).join(' | ') || 'nothing'})`);
+    }
+    await row.click();
+  }
+
+  /** Commands the palette lists for a filter (e.g. "Go Perf Lens:"), then closes it. */
+  async paletteCommands(filter: string): Promise<string[]> {
+    await this.focus();
+    await this.page.keyboard.press('F1');
+    const box = this.page.locator(QUICK_INPUT_BOX);
+    await box.waitFor({ state: 'visible' });
+    await box.fill(`>${filter}`);
+    await this.page.waitForTimeout(1000);
+    const items = await this.quickPickItems();
+    await this.page.keyboard.press('Escape');
+    return items;
+  }
+
+  /** Waits for a quick pick (the quick input showing rows); optional text its title/placeholder has. */
+  async waitForQuickPick(titleOrPlaceholder?: RegExp, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const visible = await this.page.locator(QUICK_INPUT).isVisible();
+      if (visible) {
+        const title = (await this.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '';
+        const placeholder = (await this.page.locator(QUICK_INPUT_BOX).getAttribute('placeholder').catch(() => '')) ?? '';
+        const rows = await this.page.locator(QUICK_ROWS).count();
+        if (rows > 0 && (!titleOrPlaceholder || titleOrPlaceholder.test(title) || titleOrPlaceholder.test(placeholder))) return;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no quick pick${titleOrPlaceholder ? ` matching ${titleOrPlaceholder}` : ''} within ${timeoutMs / 1000} s`);
+      }
+      await this.page.waitForTimeout(250);
+    }
+  }
+
+  /** The labels (aria-label) of the rows the open quick pick shows, top first. */
+  async quickPickItems(): Promise<string[]> {
+    const rows = this.page.locator(QUICK_ROWS);
+    const n = await rows.count();
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push((await rows.nth(i).getAttribute('aria-label')) ?? (await rows.nth(i).innerText()));
+    return out;
+  }
+
+  /** The label of the focused (preselected) row of the open quick pick. */
+  async quickPickActive(): Promise<string | undefined> {
+    const row = this.page.locator(`${QUICK_ROWS}.focused`).first();
+    if ((await row.count()) === 0) return undefined;
+    return (await row.getAttribute('aria-label')) ?? undefined;
+  }
+
+  /** Types into the quick input as a user would (character by character). */
+  async typeInQuickInput(text: string): Promise<void> {
+    const box = this.page.locator(QUICK_INPUT_BOX);
+    await box.waitFor({ state: 'visible' });
+    await box.focus();
+    await this.page.keyboard.type(text, { delay: 30 });
+  }
+
+  async press(key: string): Promise<void> {
+    await this.page.keyboard.press(key);
+  }
+
+  /** Texts of the code lenses in the active editor. */
+  async codeLenses(): Promise<string[]> {
+    return this.page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').allInnerTexts();
+  }
+
+  /** Waits until some code lens text matches re; returns it. */
+  async waitForCodeLens(re: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.codeLenses()).find((t) => re.test(t));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no code lens matching ${re} within ${timeoutMs / 1000} s (lenses: ${JSON.stringify(await this.codeLenses())})`);
+      await this.page.waitForTimeout(500);
+    }
+  }
+
+  /**
+   * Waits until the active editor shows code lenses with some figure (a percentage) and returns
+   * every lens with the text of the line right below it (the line it belongs to).
+   */
+  async lensesAboveLines(timeoutMs: number): Promise<{ text: string; lineText: string }[]> {
+    const script = `(() => {
+      const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+      if (!ed) return [];
+      const lines = Array.from(ed.querySelectorAll('.view-lines .view-line')).map((l) => [l.getBoundingClientRect().top, (l.textContent || '').replace(/\\u00a0/g, ' ')]);
+      const out = [];
+      for (const lens of ed.querySelectorAll('.codelens-decoration')) {
+        const bottom = lens.getBoundingClientRect().bottom;
+        let best = null;
+        for (const [top, text] of lines) if (top >= bottom - 4 && (!best || top < best[0])) best = [top, text];
+        out.push({ text: lens.textContent || '', lineText: best ? best[1].trim() : '' });
+      }
+      return out;
+    })()`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lenses = await this.page.evaluate<{ text: string; lineText: string }[]>(script);
+      if (lenses.some((l) => /\d\s*%/.test(l.text))) return lenses;
+      if (Date.now() > deadline) {
+        const notes = await this.notifications().catch(() => []);
+        throw new Error(`no code lens with a percentage within ${timeoutMs / 1000} s (lenses: ${JSON.stringify(lenses)}; notifications: ${JSON.stringify(notes)})`);
+      }
+      await this.page.waitForTimeout(1000);
+    }
+  }
+
+  /**
+   * Where on screen a text occurs in the active editor's rendered lines: the centre of the
+   * `occurrence`-th match of `text` on the first line containing `lineText`.
+   */
+  async textPosition(lineText: string, text: string): Promise<{ x: number; y: number; line1: number }> {
+    const script = `(() => {
+      const lineText = ${JSON.stringify(lineText)}, text = ${JSON.stringify(text)};
+      const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+      if (!ed) return null;
+      const lines = Array.from(ed.querySelectorAll('.view-lines .view-line'));
+      lines.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top);
+      for (const line of lines) {
+        const content = (line.textContent || '').replace(/\\u00a0/g, ' ');
+        if (!content.includes(lineText)) continue;
+        const at = content.indexOf(text, content.indexOf(lineText));
+        if (at < 0) return null;
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        let offset = 0, node;
+        while ((node = walker.nextNode())) {
+          const len = node.textContent.length;
+          if (at < offset + len) {
+            const range = document.createRange();
+            range.setStart(node, at - offset);
+            range.setEnd(node, Math.min(len, at - offset + Math.max(1, Math.min(text.length, len - (at - offset)))));
+            const r = range.getBoundingClientRect();
+            return { x: r.left + r.width / 2, y: r.top + r.height / 2, top: line.getBoundingClientRect().top };
+          }
+          offset += len;
+        }
+      }
+      return null;
+    })()`;
+    const pos = await this.page.evaluate<{ x: number; y: number; top: number } | null>(script);
+    if (!pos) throw new Error(`"${text}" on a line with "${lineText}" is not visible in the active editor`);
+    return { x: pos.x, y: pos.y, line1: await this.lineNumberAt(pos.top) };
+  }
+
+  /** The 1-based line number shown in the gutter at a vertical position (top of a view line). */
+  private async lineNumberAt(top: number): Promise<number> {
+    const script = `(() => {
+      const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+      for (const n of ed.querySelectorAll('.margin-view-overlays .line-numbers')) {
+        const r = n.getBoundingClientRect();
+        if (Math.abs(r.top - ${top}) < 3) return Number(n.textContent);
+      }
+      return 0;
+    })()`;
+    return this.page.evaluate<number>(script);
+  }
+
+  /** Moves the mouse over a text in the editor and returns the hover's text once one shows. */
+  async hoverText(lineText: string, text: string, timeoutMs = 15000): Promise<{ text: string; html: string }> {
+    const pos = await this.textPosition(lineText, text);
+    await this.page.mouse.move(pos.x - 30, pos.y + 40);
+    await this.page.mouse.move(pos.x, pos.y, { steps: 4 });
+    const hover = this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).first();
+    await hover.waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.page.waitForTimeout(500); // images and late providers fill in
+    return { text: await hover.innerText(), html: await hover.evaluate<string>('(el) => el.innerHTML') };
+  }
+
+  /**
+   * Background colours of the editor's whole-line decorations, by 1-based line number (lines with
+   * no such decoration are absent). Extension line decorations (isWholeLine) render as
+   * `.view-overlays > div > .cdr` elements with an inline background.
+   */
+  async lineBackgrounds(): Promise<Map<number, string>> {
+    const script = `(() => {
+      const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+      if (!ed) return [];
+      const numbers = Array.from(ed.querySelectorAll('.margin-view-overlays .line-numbers')).map((n) => [n.getBoundingClientRect().top, Number(n.textContent)]);
+      const out = [];
+      for (const row of ed.querySelectorAll('.view-overlays > div')) {
+        const top = row.getBoundingClientRect().top;
+        const hit = numbers.find(([t]) => Math.abs(t - top) < 3);
+        if (!hit) continue;
+        for (const d of row.querySelectorAll('.cdr')) {
+          const bg = getComputedStyle(d).backgroundColor;
+          if (bg && bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') out.push([hit[1], bg]);
+        }
+      }
+      return out;
+    })()`;
+    return new Map(await this.page.evaluate<[number, string][]>(script));
+  }
+
+  /** Texts drawn after line ends by decorations (`after` content), by 1-based line number. */
+  async afterLineTexts(): Promise<Map<number, string>> {
+    const script = `(() => {
+      const ed = document.querySelector('.editor-group-container.active .monaco-editor');
+      if (!ed) return [];
+      const numbers = Array.from(ed.querySelectorAll('.margin-view-overlays .line-numbers')).map((n) => [n.getBoundingClientRect().top, Number(n.textContent)]);
+      const out = [];
+      for (const line of ed.querySelectorAll('.view-lines .view-line')) {
+        const top = line.getBoundingClientRect().top;
+        const hit = numbers.find(([t]) => Math.abs(t - top) < 3);
+        if (!hit) continue;
+        let text = '';
+        for (const span of line.querySelectorAll('span[class*="ced-"]')) {
+          const c = getComputedStyle(span, '::after').content;
+          if (c && c !== 'none' && c !== 'normal') text += c.replace(/^"|"$/g, '');
+        }
+        if (text) out.push([hit[1], text]);
+      }
+      return out;
+    })()`;
+    return new Map(await this.page.evaluate<[number, string][]>(script));
+  }
+
+  /** Opens a view by its name through the palette's generated "Focus on NAME View" command. */
+  async focusView(name: string): Promise<void> {
+    await this.runCommand(`Focus on ${name} View`);
+  }
+
+  /** Row labels of the tree in the view titled `name` (top first, as shown). */
+  async treeItems(name: string): Promise<string[]> {
+    const pane = this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: name }) }).first();
+    const rows = pane.locator('.pane-body .monaco-list-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 20000 });
+    const n = await rows.count();
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push((await rows.nth(i).getAttribute('aria-label')) ?? (await rows.nth(i).innerText()));
+    return out;
+  }
+
+  /** Texts of the notification toasts currently shown. */
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+  }
+
+  /** Saves a screenshot of the whole window to test-results/NAME.png and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${name}.png`);
+    await this.page.screenshot({ path: file, timeout: 20000 });
+    return file;
+  }
+
+  async close(): Promise<void> {
+    await withTimeout(this.context.close(), 15000, 'closing Chromium').catch(() => undefined);
+  }
+}

@@ -1,0 +1,266 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  HelloMessage, HelperClient, ProgressMessage, fetchBinary, listGoProcesses, probeTarget, recordPerf, runHelper,
+} from '../../../src/capture';
+import { UserError } from '../../../src/util/userError';
+import { newestGo } from '../../support/goToolchains';
+import {
+  Spinner, eventually, isAlive, killSpin, machineHasCycles, oldestGo, perfEvents, perfProcessesFor, perfScriptSampleCount, startSpin,
+} from './captureSupport';
+
+const local = { kind: 'local' as const };
+
+async function expectUserError(p: Promise<unknown>, code: string, re?: RegExp): Promise<UserError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${(e as Error)?.stack ?? e}`);
+    assert.equal(e.code, code, `code of: ${e.message}`);
+    if (re) assert.match(e.message, re);
+    return e;
+  }
+  assert.fail(`expected a UserError with code ${code}`);
+}
+
+describe('capture: helper on this machine [root, perf, Go]', function () {
+  this.timeout(120000);
+  let spin: Spinner;
+  let spinOld: Spinner;
+  const dirs: string[] = [];
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'these tests run as root');
+    spin = await startSpin(newestGo());
+    spinOld = await startSpin(oldestGo());
+  });
+  after(() => {
+    killSpin(spin);
+    killSpin(spinOld);
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('probe: cpu-clock usable, cycles as perf stat says, root, perf version', async () => {
+    const p = await probeTarget(local);
+    assert.equal(p.root, true);
+    assert.ok(p.perf.present);
+    const perfVersion = execFileSync('perf', ['--version']).toString().trim();
+    assert.equal(`perf version ${p.perf.version}`, perfVersion);
+    assert.equal(p.events['cpu-clock'], 'supported');
+    const cycles = machineHasCycles();
+    assert.equal(p.events['cycles:u'], cycles ? 'supported' : 'unsupported');
+    assert.equal(p.recommendedEvent, cycles ? 'cycles:u' : 'cpu-clock');
+    assert.equal(p.perfEventParanoid, Number(fs.readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim()));
+    assert.equal(p.uprobes, fs.existsSync('/sys/bus/event_source/devices/uprobe'));
+    assert.equal(p.kernelHeaders.present, fs.existsSync(`/lib/modules/${os.release()}/build/include`));
+    // BCC: the verdict matches whether /usr/bin/python3 can import it.
+    let bccOk = true;
+    try { execFileSync('/usr/bin/python3', ['-c', 'import bcc'], { stdio: 'ignore' }); } catch { bccOk = false; }
+    assert.equal(p.bcc.importable, bccOk);
+  });
+
+  it('probe with a PID checks the events against that process', async () => {
+    const p = await probeTarget(local, { pid: spin.pid });
+    assert.equal(p.events['cpu-clock'], 'supported');
+    assert.equal(p.process?.exe, spin.bin);
+  });
+
+  it('processes: lists the fixtures with the Go version `go version` reports', async () => {
+    const ps = await listGoProcesses(local);
+    for (const s of [spin, spinOld]) {
+      const p = ps.find((x) => x.pid === s.pid);
+      assert.ok(p, `PID ${s.pid} listed`);
+      const goVersion = execFileSync(newestGo().goBin, ['version', s.bin]).toString().trim().split(': ')[1];
+      assert.equal(p.goVersion, goVersion);
+      assert.equal(p.exe, s.bin);
+      assert.deepEqual(p.cmdline, [s.bin]);
+      assert.equal(p.user, 'root');
+      assert.equal(p.modulePath, 'example.com/spin');
+      const buildId = execFileSync(newestGo().goBin, ['tool', 'buildid', s.bin]).toString().trim();
+      assert.equal(p.goBuildId, buildId);
+      assert.ok(typeof p.uptimeSec === 'number' && p.uptimeSec >= 0);
+    }
+    assert.ok(!ps.some((p) => p.pid === process.pid), 'node is not a Go process');
+  });
+
+  it('binary: streams /proc/PID/exe byte for byte, then serves it from the cache by build id', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-bincache-'));
+    dirs.push(cache);
+    const a = await fetchBinary(local, spin.pid, cache);
+    assert.equal(a.cached, false);
+    assert.ok(fs.readFileSync(a.path).equals(fs.readFileSync(spin.bin)));
+    assert.equal(a.info.sha256, createHash('sha256').update(fs.readFileSync(spin.bin)).digest('hex'));
+    assert.equal(a.info.goBuildId, execFileSync(newestGo().goBin, ['tool', 'buildid', spin.bin]).toString().trim());
+    const b = await fetchBinary(local, spin.pid, cache);
+    assert.equal(b.cached, true);
+    assert.equal(b.path, a.path);
+  });
+
+  it('record auto: picks the event the machine has, perf script reads the samples', async () => {
+    const progress: ProgressMessage[] = [];
+    const r = await recordPerf(local, { pid: spin.pid, durationSec: 1, freqHz: 499 }, { onProgress: (p) => progress.push(p) });
+    dirs.push(r.tempDir);
+    const cycles = machineHasCycles();
+    assert.equal(r.event, cycles ? 'cycles:u' : 'cpu-clock');
+    if (!cycles) assert.match(r.fallbackReason ?? '', /cycles is not supported/);
+    assert.ok(perfEvents(r.perfDataPath).some((e) => e.startsWith(r.event.split(':')[0]!)), perfEvents(r.perfDataPath).join());
+    const n = perfScriptSampleCount(r.perfDataPath);
+    assert.ok(n > 0, 'samples recorded');
+    assert.equal(r.result.samples, n, 'perf record\'s own count equals what perf script reads');
+    assert.equal(r.result.exe, spin.bin);
+    assert.ok(progress.length >= 1);
+    assert.equal(fs.statSync(r.tempDir).mode & 0o777, 0o700);
+  });
+
+  it('record --event cycles: succeeds where the PMU has cycles, else "event-unsupported"', async () => {
+    const p = recordPerf(local, { pid: spin.pid, durationSec: 1, event: 'cycles' });
+    if (machineHasCycles()) {
+      const r = await p;
+      dirs.push(r.tempDir);
+      assert.equal(r.event, 'cycles:u');
+    } else {
+      const e = await expectUserError(p, 'event-unsupported', /cycles is not supported on this machine .*use --event cpu-clock/);
+      assert.match(e.hint ?? '', /cpu-clock/);
+    }
+  });
+
+  it('bad arguments are rejected with clear codes', async () => {
+    const rec = (args: Record<string, unknown>) => runHelper(local, 'record', { duration: 1, ...args });
+    await expectUserError(rec({ pid: -1 }), 'bad-argument', /--pid/);
+    await expectUserError(rec({ pid: '1; rm -rf /' }), 'bad-argument', /--pid must be a positive whole number/);
+    await expectUserError(rec({ pid: 0 }), 'bad-argument', /--pid/);
+    // A PID that does not exist: one past pid_max's range of live ones is not reliable; use an exited child.
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    await expectUserError(rec({ pid: gone.pid }), 'pid-gone', new RegExp(`no process with PID ${gone.pid}`));
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      await expectUserError(rec({ pid: sleeper.pid }), 'not-go', /is not a Go program/);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    await expectUserError(rec({ pid: spin.pid, duration: 0 }), 'bad-argument', /--duration must be between 1 and 3600/);
+    await expectUserError(rec({ pid: spin.pid, duration: 1e9 }), 'bad-argument', /--duration/);
+    await expectUserError(rec({ pid: spin.pid, freq: 0 }), 'bad-argument', /--freq/);
+    await expectUserError(rec({ pid: spin.pid, freq: 20001 }), 'bad-argument', /--freq/);
+    await expectUserError(rec({ pid: spin.pid, event: 'cycles; reboot' }), 'bad-argument', /--event must be one of/);
+    await expectUserError(rec({ pid: spin.pid, duration: '1 --foo' }), 'bad-argument', /--duration/);
+    await expectUserError(rec({ pid: spin.pid, output: '/etc/passwd' }), 'bad-argument', /unknown argument.*--output/);
+    await expectUserError(runHelper(local, 'no-such-thing', {}), 'unknown-subcommand');
+    await expectUserError(runHelper(local, 'binary', { pid: 'self' }), 'bad-argument');
+  });
+
+  it('a PID that exits mid-recording: what was recorded plus a warning', async () => {
+    const short = await startSpin(newestGo(), ['-exit-after-ms', '1200']);
+    try {
+      const r = await recordPerf(local, { pid: short.pid, durationSec: 4 });
+      dirs.push(r.tempDir);
+      assert.ok(r.warnings.some((w) => new RegExp(`PID ${short.pid} exited`).test(w)), r.warnings.join('; '));
+      assert.equal(r.result.endedBy, 'perf-exited');
+      assert.ok(perfScriptSampleCount(r.perfDataPath) > 0);
+    } finally {
+      killSpin(short);
+    }
+  });
+
+  it('a PID that exits before any sample: "pid-gone"', async () => {
+    const idle = await startSpin(newestGo());
+    idle.proc.kill('SIGSTOP'); // stopped: it uses no CPU, so no sample lands before it dies
+    try {
+      const p = recordPerf(local, { pid: idle.pid, durationSec: 5 }, {
+        onProgress: (m) => { if (m.perfPid) setTimeout(() => idle.proc.kill('SIGKILL'), 300); },
+      });
+      await expectUserError(p, 'pid-gone', /exited before/);
+    } finally {
+      killSpin(idle);
+    }
+  });
+
+  /** Starts a 30 s recording of a fresh spinner and resolves once perf runs. */
+  async function recordingInFlight(signal?: AbortSignal) {
+    const target = await startSpin(newestGo());
+    let client: HelperClient | undefined;
+    let hello: HelloMessage | undefined;
+    let perfPid: number | undefined;
+    let started!: () => void;
+    const running = new Promise<void>((r) => { started = r; });
+    const done = runHelper(local, 'record', { pid: target.pid, duration: 30 }, {
+      signal,
+      onStart: (c) => { client = c; },
+      onMessage: (m) => {
+        if (m.type === 'hello') hello = m;
+        if (m.type === 'progress' && typeof m.perfPid === 'number') { perfPid = m.perfPid; started(); }
+      },
+    });
+    done.catch(() => undefined);
+    await running;
+    assert.ok(client && hello && perfPid);
+    assert.ok(isAlive(perfPid));
+    assert.ok(fs.existsSync(hello.tempDir));
+    return { target, client, hello, perfPid, done };
+  }
+
+  async function assertCleanedUp(f: { target: Spinner; hello: HelloMessage; perfPid: number }) {
+    assert.ok(await eventually(() => !isAlive(f.perfPid) && perfProcessesFor(f.target.pid).length === 0), 'no perf left');
+    assert.ok(await eventually(() => !fs.existsSync(f.hello.tempDir)), `temp dir ${f.hello.tempDir} removed`);
+    assert.ok(await eventually(() => !isAlive(f.hello.pid)), 'helper gone');
+    assert.ok(isAlive(f.target.pid), 'the target keeps running');
+  }
+
+  for (const how of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`the helper killed with ${how} mid-record leaves no perf and no temp dir; the target lives`, async () => {
+      const f = await recordingInFlight();
+      try {
+        process.kill(f.hello.pid, how);
+        await expectUserError(f.done, how === 'SIGTERM' ? 'cancelled' : 'helper-crashed');
+        await assertCleanedUp(f);
+      } finally {
+        killSpin(f.target);
+      }
+    });
+  }
+
+  it('the whole process group killed with SIGKILL: the reaper still cleans up', async () => {
+    const f = await recordingInFlight();
+    try {
+      process.kill(-f.client.pid!, 'SIGKILL');
+      await expectUserError(f.done, 'helper-crashed');
+      await assertCleanedUp(f);
+    } finally {
+      killSpin(f.target);
+    }
+  });
+
+  it('cancel through an AbortSignal stops perf, cleans up, rejects with "cancelled"', async () => {
+    const ac = new AbortController();
+    const f = await recordingInFlight(ac.signal);
+    try {
+      ac.abort();
+      await expectUserError(f.done, 'cancelled', /^cancelled$/);
+      await assertCleanedUp(f);
+    } finally {
+      killSpin(f.target);
+    }
+  });
+
+  it('stop() ends a recording early and still delivers the perf.data', async () => {
+    const target = await startSpin(newestGo());
+    try {
+      let client: HelperClient | undefined;
+      const r = await recordPerf(local, { pid: target.pid, durationSec: 30 }, {
+        onStart: (c) => { client = c; },
+        onProgress: (m) => { if (m.elapsedSec !== undefined && m.elapsedSec >= 1) client?.stop(); },
+      });
+      dirs.push(r.tempDir);
+      assert.equal(r.result.endedBy, 'stop');
+      assert.ok(r.warnings.some((w) => /stopped early/.test(w)));
+      assert.ok(perfScriptSampleCount(r.perfDataPath) > 0);
+    } finally {
+      killSpin(target);
+    }
+  });
+});

@@ -1,0 +1,126 @@
+import * as assert from 'node:assert/strict';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SshTarget, listGoProcesses, probeTarget, recordPerf } from '../../../src/capture';
+import { UserError } from '../../../src/util/userError';
+import { newestGo } from '../../support/goToolchains';
+import { Spinner, eventually, isAlive, killSpin, machineHasCycles, perfProcessesFor, perfScriptSampleCount, startSpin } from './captureSupport';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, limitMs = 15000): Promise<void> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`sshd did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, perf]', function () {
+  this.timeout(120000);
+  let dir: string;
+  let sshd: ChildProcess | undefined;
+  let port: number;
+  let spin: Spinner;
+  let target: SshTarget;
+  let sshdLog = '';
+  const dirs: string[] = [];
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'these tests run as root');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-sshd-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host_key')]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'client_key')]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other_key')]);
+    // Key-only auth with our own authorized_keys file: /root/.ssh is never touched.
+    fs.copyFileSync(path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys'));
+    port = await freePort();
+    fs.writeFileSync(path.join(dir, 'sshd_config'), [
+      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'UsePAM no', 'StrictModes no', 'LogLevel ERROR',
+    ].join('\n') + '\n');
+    fs.mkdirSync('/run/sshd', { recursive: true });
+    sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    sshd.stderr!.on('data', (d: Buffer) => { sshdLog += d.toString(); });
+    await waitForPort(port);
+    target = {
+      kind: 'ssh', host: '127.0.0.1', port, user: 'root', identityFile: path.join(dir, 'client_key'),
+      extraArgs: ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-F', '/dev/null'],
+    };
+    spin = await startSpin(newestGo());
+  });
+
+  after(() => {
+    killSpin(spin);
+    sshd?.kill('SIGTERM');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('probe runs over ssh as root there', async () => {
+    const p = await probeTarget(target);
+    assert.equal(p.root, true, sshdLog);
+    assert.equal(p.python, '/usr/bin/python3');
+    assert.equal(p.events['cpu-clock'], 'supported');
+    assert.equal(p.events['cycles:u'], machineHasCycles() ? 'supported' : 'unsupported');
+  });
+
+  it('processes and record over ssh: the perf.data comes back whole', async () => {
+    const ps = await listGoProcesses(target);
+    assert.ok(ps.some((p) => p.pid === spin.pid && p.exe === spin.bin));
+    const r = await recordPerf(target, { pid: spin.pid, durationSec: 1 });
+    dirs.push(r.tempDir);
+    assert.equal(r.event, machineHasCycles() ? 'cycles:u' : 'cpu-clock');
+    const n = perfScriptSampleCount(r.perfDataPath);
+    assert.ok(n > 0);
+    assert.equal(r.result.samples, n);
+  });
+
+  it('a helper error over ssh keeps its code (event-unsupported or bad-argument)', async () => {
+    await assert.rejects(recordPerf(target, { pid: spin.pid, durationSec: 0 }), (e: unknown) =>
+      e instanceof UserError && e.code === 'bad-argument' && /--duration/.test(e.message));
+  });
+
+  it('cancel over ssh: the remote helper stops perf and cleans up', async () => {
+    const ac = new AbortController();
+    let perfPid: number | undefined;
+    const p = recordPerf(target, { pid: spin.pid, durationSec: 30 }, {
+      signal: ac.signal,
+      onProgress: (m) => { if (typeof m.perfPid === 'number') { perfPid = m.perfPid; ac.abort(); } },
+    });
+    await assert.rejects(p, (e: unknown) => e instanceof UserError && e.code === 'cancelled');
+    assert.ok(perfPid);
+    // The remote side is this machine: perf must be gone and the target alive.
+    assert.ok(await eventually(() => !isAlive(perfPid!) && perfProcessesFor(spin.pid).length === 0), 'perf stopped');
+    assert.ok(isAlive(spin.pid));
+  });
+
+  it('an unreachable host fails quickly with "ssh-unreachable"', async () => {
+    const closed = await freePort();
+    await assert.rejects(probeTarget({ ...target, port: closed }), (e: unknown) =>
+      e instanceof UserError && e.code === 'ssh-unreachable' && /cannot reach root@127\.0\.0\.1:\d+ over ssh/.test(e.message) && /Connection refused/.test(e.message));
+  });
+
+  it('a key the host does not accept gives "ssh-auth" with a hint', async () => {
+    await assert.rejects(probeTarget({ ...target, identityFile: path.join(dir, 'other_key'), extraArgs: [...target.extraArgs!, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none'] }),
+      (e: unknown) => e instanceof UserError && e.code === 'ssh-auth' && /BatchMode/.test(e.hint ?? ''));
+  });
+});
