@@ -1088,6 +1088,7 @@ def _last_lines(text, n=3):
 # [2^(s-1), 2^s) ns), a `partial` each second, the final snapshot as the result.
 
 _E_NSLOTS = 64
+_E_NFINE = 512
 _E_MAX_FUNCS = 32
 _E_MAX_RETS = 256
 
@@ -1111,6 +1112,21 @@ def _e_buckets(counts):
     for s, c in enumerate(counts):
         if c:
             out.append({'lo_ns': 0 if s == 0 else 1 << (s - 1), 'hi_ns': 1 << s, 'count': int(c)})
+    return out
+
+
+def _e_fine(counts):
+    """The fine histogram (8 sub-buckets per power of two, see fine_slot in the .c files) as
+    sparse [[lo_ns, hi_ns, count], ...] for percentiles."""
+    out = []
+    for s, c in enumerate(counts):
+        if not c:
+            continue
+        if s < 8:
+            out.append([s, s + 1, int(c)])
+        else:
+            e, m = 3 + (s - 8) // 8, (s - 8) % 8
+            out.append([(8 + m) << (e - 3), (9 + m) << (e - 3), int(c)])
     return out
 
 
@@ -1223,13 +1239,14 @@ def cmd_trace(args):
             fail('pid-gone', 'PID %d exited while the probes were being attached' % pid)
         fail('unsupported', 'attaching uprobe %d failed: %s' % (probes + 1, str(e)[:300]))
     attach_ms = _e_attached(t0, compiled, probes)
-    calls, matched, sum_ns, hist, deep = b['calls'], b['matched'], b['sum_ns'], b['hist'], b['deep']
+    calls, matched, sum_ns, hist, deep, fine = b['calls'], b['matched'], b['sum_ns'], b['hist'], b['deep'], b['fine']
     n = len(funcs)
     last = [0] * n
     per_sec = [[] for _ in range(n)]
 
     def snapshot(elapsed, final=False):
         h = [v.value for v in hist.values()]
+        fh = [v.value for v in fine.values()]
         out = []
         for i, f in enumerate(funcs):
             c = calls[calls.Key(i)].value
@@ -1240,6 +1257,7 @@ def cmd_trace(args):
             out.append({'name': f['name'], 'calls': int(c), 'matched': int(m), 'untimedDeep': int(d),
                         'unmatched': int(max(0, c - m - d)), 'sum_ns': int(sum_ns[sum_ns.Key(i)].value),
                         'buckets': _e_buckets(h[i * _E_NSLOTS:(i + 1) * _E_NSLOTS]),
+                        'fine': _e_fine(fh[i * _E_NFINE:(i + 1) * _E_NFINE]),
                         'callsPerSecond': list(per_sec[i])})
         return {'functions': out, 'elapsedSec': round(elapsed, 3), 'cycles': 'ns only'}
 
@@ -1270,13 +1288,14 @@ def cmd_sched(args):
             fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)
         fail('unsupported', 'attaching the uprobe failed: %s' % str(e)[:300])
     attach_ms = _e_attached(t0, compiled, 1)
-    hist, stats, worst = b['hist'], b['stats'], b['worst']
+    hist, stats, worst, fine = b['hist'], b['stats'], b['worst'], b['fine']
 
     def snapshot(elapsed, final=False):
         h = [v.value for v in hist.values()]
         w = sorted(((int(v.value), int(k.value)) for k, v in worst.items()), reverse=True)[:10]
         return {'count': int(stats[stats.Key(0)].value), 'sum_ns': int(stats[stats.Key(1)].value),
-                'buckets': _e_buckets(h), 'worst': [{'goid': g, 'wait_ns': ns} for ns, g in w],
+                'buckets': _e_buckets(h), 'fine': _e_fine([v.value for v in fine.values()]),
+                'worst': [{'goid': g, 'wait_ns': ns} for ns, g in w],
                 'elapsedSec': round(elapsed, 3)}
 
     res = _e_run(pid, duration, snapshot)

@@ -9,6 +9,7 @@
 // Usage: node scripts/prepareUiFixtures.mjs [DIR]   (default out/ui-fixtures)
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +42,12 @@ fs.rmSync(dir, { recursive: true, force: true });
 const ws = path.join(dir, 'workspace');
 fs.mkdirSync(ws, { recursive: true });
 fs.cpSync(path.join(root, 'test', 'fixtures', 'go', 'exampleservice'), ws, { recursive: true });
+// The sources predate the build (as they do for a real user): date them long ago, so a binary
+// copy cached by an earlier run is still newer than its sources and heat is not dimmed.
+const longAgo = new Date('2001-01-01T00:00:00Z');
+for (const f of fs.readdirSync(ws, { recursive: true })) fs.utimesSync(path.join(ws, f), longAgo, longAgo);
 const go = newestGo();
-const env = { ...process.env, PATH: `${path.dirname(go)}:${process.env.PATH}`, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0', GOCACHE: path.join(dir, '.gocache'), GOPATH: path.join(dir, '.gopath') };
+const env = { ...process.env, PATH: `${path.dirname(go)}:${process.env.PATH}`, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0', GOCACHE: path.join(os.tmpdir(), 'go-perf-lens-fixtures', 'gocache', path.basename(path.dirname(path.dirname(go)))), GOPATH: path.join(os.tmpdir(), 'go-perf-lens-fixtures', 'gopath') };
 const bin = path.join(dir, 'bin', 'exampleservice');
 const load = path.join(dir, 'bin', 'load');
 execFileSync(go, ['build', '-o', bin, '.'], { cwd: ws, env, stdio: ['ignore', 'inherit', 'inherit'] });

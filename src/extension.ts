@@ -128,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   return {
     loadProfile: (profile: Profile, label = 'profile') => session.set({ profile, label }),
     loadSessionFile: loadFile,
-    pinBaseline: (profile: Profile, label = 'baseline') => session.setBaseline({ profile, label }),
+    pinBaseline: (profile: Profile | undefined, label = 'baseline') => session.setBaseline(profile && { profile, label }),
     clear: () => session.set(undefined),
     testing: {
       decorationsFor: (uri) => {

@@ -87,7 +87,7 @@ export function remoteCommand(python: string | undefined, sudo: '-n' | '-S'): st
   const pick = python
     ? `PY='${python}'; [ -x "$PY" ] || { echo "go-perf-lens: $PY is not an executable on this host" >&2; exit 127; }; `
     : `PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3) || { echo "go-perf-lens: python3 was not found on this host" >&2; exit 127; }; `;
-  const sudoArgs = sudo === '-n' ? '-n' : `-S -p '${SUDO_PROMPT}'`;
+  const sudoArgs = sudo === '-n' ? '-n' : `-k -S -p '${SUDO_PROMPT}'`;
   return `${pick}B="${BOOTSTRAP}"; if [ "$(id -u)" = 0 ]; then exec "$PY" -c "$B"; else exec sudo ${sudoArgs} -- "$PY" -c "$B"; fi`;
 }
 
@@ -133,7 +133,9 @@ function sudoMissing(python: string): UserError {
 /** The same launch, answering sudo's password prompt on stdin (`sudo -S`). */
 export function withPassword(plan: LaunchPlan, password: string): LaunchPlan {
   if (plan.via === 'sudo' || plan.via === 'sudo-password') {
-    return { ...plan, args: ['-S', '-p', SUDO_PROMPT, '--', plan.python, '-c', BOOTSTRAP], via: 'sudo-password', password };
+    // -k: always ask, so the password line is read by sudo even when it has cached credentials
+    // (otherwise the line would reach Python as its first stdin line).
+    return { ...plan, args: ['-k', '-S', '-p', SUDO_PROMPT, '--', plan.python, '-c', BOOTSTRAP], via: 'sudo-password', password };
   }
   if (plan.target.kind === 'ssh' && (plan.via === 'ssh' || plan.via === 'ssh-sudo-password')) {
     return { ...plan, args: sshArgs(plan.target, remoteCommand(plan.target.python, '-S')), via: 'ssh-sudo-password', password };

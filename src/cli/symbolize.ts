@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import { UserError } from '../util/userError';
 import { openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
-import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
+import { type ByteSink, GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
 
 const USAGE = `usage: go-perf-lens symbolize --binary PATH [--backend auto|dwarf|gopclntab] < addresses
@@ -73,14 +73,17 @@ export function readBinary(path: string): Uint8Array {
   }
 }
 
-/** A function from a numeric pc to its frames as UTF-8 JSON array bytes. */
-export function framesJsonFunction(sym: Symbolizer): (pc: number) => Uint8Array {
-  if (sym instanceof GopclntabSymbolizer) return (pc) => sym.framesJsonBytes(pc);
-  const empty = Buffer.from('[]');
-  return (pc) => {
+/** Writes the frames of a numeric pc as a JSON array into a sink. */
+export type FramesWriter = (pc: number, sink: ByteSink) => void;
+
+export function framesJsonWriter(sym: Symbolizer): FramesWriter {
+  if (sym instanceof GopclntabSymbolizer) return (pc, sink) => sym.writeFramesJson(pc, sink);
+  return (pc, sink) => {
     const frames = sym.symbolize(BigInt(pc));
-    if (frames.length === 0) return empty;
-    return Buffer.from(JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))));
+    const bytes = Buffer.from(frames.length === 0 ? '[]' : JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))));
+    sink.ensure(bytes.length);
+    sink.buf.set(bytes, sink.pos);
+    sink.pos += bytes.length;
   };
 }
 
@@ -93,9 +96,9 @@ const FRAMES_OPEN = Buffer.from('","frames":');
 const CLOSE = Buffer.from('}\n');
 
 /** Output assembled as bytes in ~1 MB buffers, written with backpressure; EPIPE ends quietly. */
-class Output {
-  private buf: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
-  private pos = 0;
+class Output implements ByteSink {
+  buf: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
+  pos = 0;
   private ready: Buffer[] = [];
   private closed = false;
   private drainWaiter: (() => void) | undefined;
@@ -114,33 +117,40 @@ class Output {
   get full(): boolean {
     return this.ready.length > 0;
   }
-  /** Room for n more bytes in the current buffer (starting a new one when needed). */
-  reserve(n: number): Buffer {
+  /**
+   * Room for n more bytes at buf[pos]: a full buffer joins the ready list and a fresh one
+   * starts (a line may span two buffers; they are written in order).
+   */
+  ensure(n: number): void {
     if (this.pos + n > this.buf.length) {
       if (this.pos > 0) this.ready.push(this.buf.subarray(0, this.pos));
       this.buf = Buffer.allocUnsafe(Math.max(BATCH_BYTES, n));
       this.pos = 0;
     }
-    return this.buf;
   }
   /** One address line: {"addr":"0x<hex>","frames":<frames>}\n, hex lower-cased from src[s, e). */
-  addressLine(src: Uint8Array, s: number, e: number, frames: Uint8Array): void {
-    const b = this.reserve(ADDR_OPEN.length + (e - s) + FRAMES_OPEN.length + frames.length + CLOSE.length);
+  addressLine(src: Uint8Array, s: number, e: number, pc: number, frames: FramesWriter | undefined): void {
+    this.ensure(ADDR_OPEN.length + (e - s) + FRAMES_OPEN.length + 2);
+    const b = this.buf;
     let o = this.pos;
     for (let i = 0; i < ADDR_OPEN.length; i++) b[o++] = ADDR_OPEN[i]!;
     for (let i = s; i < e; i++) b[o++] = src[i]! | 0x20; // 'A'-'F' → 'a'-'f'; digits unchanged
     for (let i = 0; i < FRAMES_OPEN.length; i++) b[o++] = FRAMES_OPEN[i]!;
-    const n = frames.length;
-    if (n < 64) for (let i = 0; i < n; i++) b[o++] = frames[i]!;
-    else { b.set(frames, o); o += n; }
-    b[o++] = CLOSE[0]!;
-    b[o++] = CLOSE[1]!;
     this.pos = o;
+    if (frames) {
+      frames(pc, this);
+    } else {
+      b[this.pos++] = 0x5b;
+      b[this.pos++] = 0x5d;
+    }
+    this.ensure(2);
+    this.buf[this.pos++] = CLOSE[0]!;
+    this.buf[this.pos++] = CLOSE[1]!;
   }
   text(s: string): void {
     const bytes = Buffer.from(s);
-    const b = this.reserve(bytes.length);
-    b.set(bytes, this.pos);
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
   async flush(all = false): Promise<void> {
@@ -174,13 +184,12 @@ class Output {
  * Exported for tests and for other front ends.
  */
 export async function symbolizeStream(
-  framesJson: (pc: number) => Uint8Array,
+  framesJson: FramesWriter,
   input: AsyncIterable<Buffer | string>,
   output: NodeJS.WritableStream,
   warn: (msg: string) => void,
 ): Promise<number> {
   const out = new Output(output);
-  const empty = Buffer.from('[]');
   let lineNo = 0;
   let bad = 0;
   let carry: Buffer | undefined;
@@ -210,7 +219,7 @@ export async function symbolizeStream(
       v = v * 16 + d;
     }
     // Above 2^53 a number loses bits; no user-space text address is that high.
-    out.addressLine(b, p, e, digits > 13 && v > Number.MAX_SAFE_INTEGER ? empty : framesJson(v));
+    out.addressLine(b, p, e, v, digits > 13 && v > Number.MAX_SAFE_INTEGER ? undefined : framesJson);
   };
 
   for await (const chunk of input) {
@@ -242,6 +251,6 @@ export async function run(argv: string[]): Promise<number> {
   if (args === 'help') { process.stdout.write(USAGE); return 0; }
   const bytes = readBinary(args.binary);
   const { symbolizer } = openSymbolizer(bytes, args.binary, args.backend);
-  const bad = await symbolizeStream(framesJsonFunction(symbolizer), process.stdin, process.stdout, (m) => process.stderr.write(`go-perf-lens: ${m}\n`));
+  const bad = await symbolizeStream(framesJsonWriter(symbolizer), process.stdin, process.stdout, (m) => process.stderr.write(`go-perf-lens: ${m}\n`));
   return bad > 0 ? 1 : 0;
 }

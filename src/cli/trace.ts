@@ -20,7 +20,15 @@ export async function run(argv: string[]): Promise<number> {
   if (names.length === 0) throw new UserError('trace needs at least one --func NAME', USAGE.trimEnd(), 'usage');
   const t = terminalTracing(o, 'tracing');
   try {
-    const r = await traceFunctions({ ...t.opts, functions: names });
+    const r = await traceFunctions({
+      ...t.opts,
+      functions: names,
+      onPlan: (plan) => {
+        for (const f of plan.functions) {
+          if (f.exitJumps.length > 0) process.stderr.write(`note: ${f.name} can also leave by a jump to another function (a tail call); calls that leave that way count as unmatched\n`);
+        }
+      },
+    });
     if (o.json) {
       const functions = r.latency.map((f, i) => ({
         name: f.function,

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { type HelperClient, type PasswordPrompt, type Target, fetchBinary, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { type ElfFile, parseElf } from '../formats/elf';
-import { toFunctionLatency, toSchedLatency, toSyscallStats, type WireSchedResult, type WireSyscallsResult, type WireTraceResult } from '../ingest/ebpfResults';
+import { toFunctionLatencies, toSchedLatency, toSyscallStats, type WireSchedResult, type WireSyscallsResult, type WireTraceResult } from '../ingest/ebpfResults';
 import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profile';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import { openGoPclntab } from '../formats/openGoPclntab';
@@ -93,14 +93,15 @@ export interface FunctionTraceResult {
 }
 
 /** Per-call latency of Go functions named as Go names them (go_func_cycles). */
-export async function traceFunctions(opts: TracingOptions & { functions: string[] }): Promise<FunctionTraceResult> {
+export async function traceFunctions(opts: TracingOptions & { functions: string[]; onPlan?: (plan: TracePlan) => void }): Promise<FunctionTraceResult> {
   if (opts.functions.length === 0) throw new UserError('name at least one function to trace', 'e.g. --func main.handle', 'usage');
   const bin = await loadTargetBinary(opts);
   const plan = new GoBinaryIndex(bin.elf).plan(opts.functions);
+  opts.onPlan?.(plan);
   const functions = plan.functions.map((f) => ({ name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) }));
   const run = await runHelper<WireTraceResult>(opts.target, 'trace', { pid: opts.pid, duration: opts.durationSec, functions, exeSize: bin.size }, runOpts(opts));
   const wire = run.result;
-  return { plan, wire, latency: wire.functions.map((f) => toFunctionLatency(f, wire.elapsedSec)) };
+  return { plan, wire, latency: toFunctionLatencies(wire) };
 }
 
 export interface SchedTraceResult {
@@ -128,17 +129,19 @@ export interface SyscallTraceResult {
 
 /** Per-syscall counts, time and latency, with the top Go call sites when `stacks` (go_syscall_breakdown). */
 export async function traceSyscalls(opts: TracingOptions & { stacks?: boolean }): Promise<SyscallTraceResult> {
-  let frameNames: ((pc: bigint) => string[]) | undefined;
-  if (opts.stacks) {
-    const tab = openGoPclntab((await loadTargetBinary(opts)).elf);
-    if (tab) {
-      const sym = new GopclntabSymbolizer(tab);
-      // Return addresses point after the call: look up pc-1 so the line is the call's.
-      frameNames = (pc) => sym.symbolize(pc - 1n).map((f) => `${f.function} (${path.basename(f.file)}:${f.line})`);
-    }
-  }
   const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec };
   if (opts.stacks) args.stacks = true;
+  // The binary is only needed to name the call sites afterwards: read it while the helper runs.
+  const names = opts.stacks ? loadTargetBinary(opts).then(frameNamer, () => undefined) : Promise.resolve(undefined);
   const run = await runHelper<WireSyscallsResult>(opts.target, 'syscalls', args, runOpts(opts));
-  return { wire: run.result, syscalls: toSyscallStats(run.result, frameNames) };
+  return { wire: run.result, syscalls: toSyscallStats(run.result, await names) };
+}
+
+/** Names for the frames at a return address, from the pclntab (any Go binary, even stripped). */
+function frameNamer(bin: TargetBinary): ((pc: bigint) => string[]) | undefined {
+  const tab = openGoPclntab(bin.elf);
+  if (!tab) return undefined;
+  const sym = new GopclntabSymbolizer(tab);
+  // Return addresses point after the call: look up pc-1 so the line is the call's.
+  return (pc) => sym.symbolize(pc - 1n).map((f) => `${f.function} (${path.basename(f.file)}:${f.line})`);
 }

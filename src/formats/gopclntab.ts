@@ -72,6 +72,8 @@ export interface PclntabOptions {
   readVaddr?: VaddrReader;
 }
 
+/** Text bytes per findFunc bucket: 256 keeps the scan to a step or two (Go functions are larger). */
+const BUCKET_BYTES = 256;
 const INLINED_CALL_SIZE_120 = 16;
 const INLINED_CALL_SIZE_OLD = 20;
 
@@ -171,14 +173,27 @@ export class GoPclntab {
     const e = this.entryOffs;
     const n = this.nfunc;
     if (n === 0 || off < e[0]! || off >= e[n]!) return -1;
-    let lo = 0;
-    let hi = n; // invariant: e[lo] <= off < e[hi]
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >>> 1;
-      if (e[mid]! <= off) lo = mid;
-      else hi = mid;
+    // A bucket table (like the runtime's findfunctab) turns the search into a short scan.
+    const buckets = this.buckets ?? this.buildBuckets();
+    let i = buckets[Math.floor((off - e[0]!) / BUCKET_BYTES)]!;
+    while (e[i + 1]! <= off) i++;
+    return i;
+  }
+
+  private buckets?: Uint32Array;
+  private buildBuckets(): Uint32Array {
+    const e = this.entryOffs;
+    const n = this.nfunc;
+    const span = e[n]! - e[0]!;
+    const b = new Uint32Array(Math.floor(span / BUCKET_BYTES) + 1);
+    let i = 0;
+    for (let k = 0; k < b.length; k++) {
+      const at = e[0]! + k * BUCKET_BYTES;
+      while (i < n - 1 && e[i + 1]! <= at) i++;
+      b[k] = i;
     }
-    return lo;
+    this.buckets = b;
+    return b;
   }
 
   entryOf(i: number): number {

@@ -32,10 +32,14 @@ export function openGoPclntab(elf: ElfFile): GoPclntab | undefined {
 }
 
 function findGofunc(elf: ElfFile, tab: GoPclntab, pclntabAddr: number): number | undefined {
+  // moduledata first: one pass over .noptrdata is much cheaper than decoding a large
+  // symbol table (cmd/compile has ~100k symbols); the symbol is the fallback.
+  const found = findGofuncInModuledata(elf, tab, pclntabAddr);
+  if (found !== undefined) return found;
   for (const s of elf.symbols()) {
     if (s.name === 'go:func.*' || s.name === 'go.func.*') return Number(s.value);
   }
-  return findGofuncInModuledata(elf, tab, pclntabAddr);
+  return undefined;
 }
 
 /** Word index of moduledata.gofunc: 1.20 added covctrs/ecovctrs before it. */

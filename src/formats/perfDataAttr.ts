@@ -77,7 +77,8 @@ export function eventName(a: PerfEventAttrInfo): string {
     if (!a.excludeHv) mods += 'h';
     excludeGuestDefault = true;
   }
-  mods += 'p'.repeat(precise.get(a) ?? 0);
+  const p = precise.get(a) ?? 0;
+  if (p) { mods += 'p'.repeat(p); excludeGuestDefault = true; }
   const gh = guestHost.get(a);
   if (gh && (gh.excludeHost || gh.excludeGuest === excludeGuestDefault)) {
     if (!gh.excludeHost) mods += 'H';

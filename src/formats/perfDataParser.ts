@@ -40,6 +40,8 @@ interface Layout {
   regsUserCount: number; regsIntrCount: number;
   fixedPeriod: number;
   sampleIdAll: boolean;
+  /** sample_type has bits newer than this decoder: trailing fields are then tolerated. */
+  unknownBits: boolean;
   /** Bytes of the sample_id_all trailer and where in it the time is (-1: none). */
   trailerBytes: number; trailerTimeAt: number; trailerTidAt: number;
 }
@@ -83,6 +85,7 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
     regsUserCount: popcount64(a.sampleRegsUser), regsIntrCount: popcount64(a.sampleRegsIntr),
     fixedPeriod: a.freq ? 0 : a.samplePeriod ?? 0,
     sampleIdAll: a.sampleIdAll,
+    unknownBits: t >> 25n !== 0n,
     trailerBytes: trailer, trailerTimeAt: timeAt, trailerTidAt: tidAt,
   };
 }
@@ -99,12 +102,13 @@ class SampleColumns {
 
   constructor(cap: number, chainCap: number) {
     this.cap = Math.max(16, cap);
+    chainCap = Math.max(64, chainCap);
     const c = this.cap;
     this.pid = new Int32Array(c); this.tid = new Int32Array(c); this.time = new Float64Array(c);
     this.ip = new Float64Array(c); this.period = new Float64Array(c); this.cpu = new Int32Array(c);
     this.attrIndex = new Uint16Array(c); this.cpumode = new Uint8Array(c);
     this.chainOffset = new Uint32Array(c); this.chainLength = new Uint32Array(c);
-    this.chain = new Float64Array(Math.max(64, chainCap));
+    this.chain = new Float64Array(chainCap);
   }
 
   /** Makes room for one more sample; returns its index. */
@@ -133,13 +137,15 @@ class SampleColumns {
 
   finish(): PerfSamples {
     const n = this.count;
-    // slice() copies, so the oversized growth buffers can be freed.
+    // Views when mostly full (the usual case: sized by the estimate), copies when mostly empty.
+    const fit = <T extends Int32Array | Float64Array | Uint16Array | Uint8Array | Uint32Array>(a: T, used: number): T =>
+      (used * 2 >= a.length ? a.subarray(0, used) : a.slice(0, used)) as T;
     return {
       count: n,
-      pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), time: this.time.slice(0, n), ip: this.ip.slice(0, n),
-      period: this.period.slice(0, n), cpu: this.cpu.slice(0, n), attrIndex: this.attrIndex.slice(0, n),
-      cpumode: this.cpumode.slice(0, n), chainOffset: this.chainOffset.slice(0, n), chainLength: this.chainLength.slice(0, n),
-      chain: this.chain.slice(0, this.chainUsed), chainWide: this.chainWide, ipWide: this.ipWide,
+      pid: fit(this.pid, n), tid: fit(this.tid, n), time: fit(this.time, n), ip: fit(this.ip, n),
+      period: fit(this.period, n), cpu: fit(this.cpu, n), attrIndex: fit(this.attrIndex, n),
+      cpumode: fit(this.cpumode, n), chainOffset: fit(this.chainOffset, n), chainLength: fit(this.chainLength, n),
+      chain: fit(this.chain, this.chainUsed), chainWide: this.chainWide, ipWide: this.ipWide,
     };
   }
 }
@@ -157,7 +163,9 @@ class Parser {
   readonly mmaps: PerfMmap[] = [];
   readonly comms: PerfComm[] = [];
   readonly tasks: PerfTaskEvent[] = [];
-  readonly recordCounts = new Map<number, number>();
+  /** Counts of record types < 128 (all there are), summed into a Map at the end. */
+  private readonly counts = new Float64Array(128);
+  private readonly otherCounts = new Map<number, number>();
   lostSamples = 0;
   lostRecords = 0;
   throttles = 0;
@@ -166,10 +174,31 @@ class Parser {
   samples: SampleColumns;
   truncated?: { offset: number; reason: string };
 
-  constructor(readonly bytes: Uint8Array, dataBytes: number) {
+  /** Little-endian word views of `bytes` when it is 4-byte aligned (the callchain fast path); x86/arm hosts are little-endian. */
+  readonly u32?: Uint32Array;
+  readonly i32?: Int32Array;
+
+  constructor(readonly bytes: Uint8Array, dataStart: number, dataEnd: number) {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // A callchain sample is typically ≥ 100 bytes; start there and grow by doubling.
-    this.samples = new SampleColumns(Math.min(1 << 20, Math.ceil(dataBytes / 128)), Math.min(1 << 22, Math.ceil(dataBytes / 16)));
+    if (bytes.byteOffset % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
+      this.u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+      this.i32 = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+    }
+    const est = this.estimate(dataStart, dataEnd);
+    this.samples = new SampleColumns(est.samples, est.chain);
+  }
+
+  /** A quick walk over record headers: how many samples, and a bound on callchain entries, so the columns are sized once. */
+  private estimate(start: number, end: number): { samples: number; chain: number } {
+    const dv = this.dv;
+    let p = start, samples = 0, sampleBytes = 0;
+    while (p + 8 <= end) {
+      const size = dv.getUint16(p + 6, true);
+      if (size < 8) break;
+      if (dv.getUint32(p, true) === PERF_RECORD.SAMPLE) { samples++; sampleBytes += size; }
+      p += size;
+    }
+    return { samples, chain: Math.ceil(sampleBytes / 8) };
   }
 
   u64num(p: number): number {
@@ -218,7 +247,7 @@ class Parser {
       const size = dv.getUint16(p + 6, true);
       if (size < 8) throw new FormatError(`record of type ${type} has size ${size} (< 8)`, SEC_RECORDS, p);
       if (p + size > end) { this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated); return; }
-      this.recordCounts.set(type, (this.recordCounts.get(type) ?? 0) + 1);
+      if (type < 128) this.counts[type]++; else this.otherCounts.set(type, (this.otherCounts.get(type) ?? 0) + 1);
       let extra = 0;
       switch (type) {
         case PERF_RECORD.SAMPLE: this.sample(p, misc, size); break;
@@ -274,11 +303,10 @@ class Parser {
     s.attrIndex[i] = ai;
     s.cpumode[i] = misc & MISC_CPUMODE_MASK;
     let q = p + 8;
-    const fail = (what: string): never => { s.count--; throw new FormatError(`sample ${what} runs past the record's ${size} bytes`, SEC_RECORDS, p); };
     // Fixed-size leading fields: check them together.
     const fixed = (l.identifier ? 8 : 0) + (l.ip ? 8 : 0) + (l.tid ? 8 : 0) + (l.time ? 8 : 0) + (l.addr ? 8 : 0) +
       (l.id ? 8 : 0) + (l.streamId ? 8 : 0) + (l.cpu ? 8 : 0) + (l.period ? 8 : 0);
-    if (q + fixed > end) fail('header fields');
+    if (q + fixed > end) this.sampleFail('header fields', p, size);
     if (l.identifier) q += 8;
     if (l.ip) {
       const hi = dv.getInt32(q + 4, true);
@@ -294,57 +322,75 @@ class Parser {
     if (l.cpu) { s.cpu[i] = dv.getInt32(q, true); q += 8; } else s.cpu[i] = -1;
     if (l.period) { s.period[i] = this.u64num(q); q += 8; } else s.period[i] = l.fixedPeriod;
     if (l.read) {
-      if (q + l.readHeaderBytes > end) fail('read values');
+      if (q + l.readHeaderBytes > end) this.sampleFail('read values', p, size);
       if (l.readGroup) {
         const nr = this.u64num(q);
-        if (nr > (end - q) / 8) fail('read group');
+        if (nr > (end - q) / 8) this.sampleFail('read group', p, size);
         q += l.readHeaderBytes + nr * l.readEntryBytes;
       } else q += l.readHeaderBytes + l.readEntryBytes;
-      if (q > end) fail('read values');
+      if (q > end) this.sampleFail('read values', p, size);
     }
     if (l.callchain) {
-      if (q + 8 > end) fail('callchain length');
+      if (q + 8 > end) this.sampleFail('callchain length', p, size);
       const nr = this.u64num(q);
       q += 8;
-      if (nr > (end - q) / 8) fail(`callchain of ${nr} entries`);
+      if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
       s.reserveChain(nr);
       const chain = s.chain;
       let o = s.chainUsed;
       s.chainOffset[i] = o;
       s.chainLength[i] = nr;
-      for (let k = 0; k < nr; k++, q += 8) {
-        const hi = dv.getInt32(q + 4, true);
-        // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
-        if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(q, true));
-        chain[o++] = hi * TWO32 + dv.getUint32(q, true);
+      const u32 = this.u32, i32 = this.i32;
+      if (u32 && i32 && (q & 3) === 0) {
+        // Aligned (file mode always is): plain typed-array reads, the hot loop of the whole parse.
+        for (let k = 0, w = q >> 2; k < nr; k++, w += 2) {
+          const hi = i32[w + 1]!;
+          // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
+          if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(w * 4, true));
+          chain[o++] = hi * TWO32 + u32[w]!;
+        }
+        q += nr * 8;
+      } else {
+        for (let k = 0; k < nr; k++, q += 8) {
+          const hi = dv.getInt32(q + 4, true);
+          if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(q, true));
+          chain[o++] = hi * TWO32 + dv.getUint32(q, true);
+        }
       }
       s.chainUsed = o;
     } else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }
     // The rest is only walked, so a malformed tail is caught (and so is a wrong layout).
-    if (l.raw) { if (q + 4 > end) fail('raw size'); q += 4 + dv.getUint32(q, true); }
+    if (l.raw) { if (q + 4 > end) this.sampleFail('raw size', p, size); q += 4 + dv.getUint32(q, true); }
     if (l.branchStack) {
-      if (q + 8 > end) fail('branch stack');
+      if (q + 8 > end) this.sampleFail('branch stack', p, size);
       const nr = this.u64num(q);
-      if (nr > (end - q) / 24) fail('branch stack');
+      if (nr > (end - q) / 24) this.sampleFail('branch stack', p, size);
       q += 8 + (l.branchHwIndex ? 8 : 0) + nr * 24;
     }
-    if (l.regsUser) { if (q + 8 > end) fail('user regs'); const abi = this.u64num(q); q += 8 + (abi ? l.regsUserCount * 8 : 0); }
+    if (l.regsUser) { if (q + 8 > end) this.sampleFail('user regs', p, size); const abi = this.u64num(q); q += 8 + (abi ? l.regsUserCount * 8 : 0); }
     if (l.stackUser) {
-      if (q + 8 > end) fail('user stack');
+      if (q + 8 > end) this.sampleFail('user stack', p, size);
       const sz = this.u64num(q);
-      if (sz > end - q) fail('user stack');
+      if (sz > end - q) this.sampleFail('user stack', p, size);
       q += 8 + sz + (sz ? 8 : 0);
     }
     if (l.weight) q += 8;
     if (l.dataSrc) q += 8;
     if (l.transaction) q += 8;
-    if (l.regsIntr) { if (q + 8 > end) fail('intr regs'); const abi = this.u64num(q); q += 8 + (abi ? l.regsIntrCount * 8 : 0); }
+    if (l.regsIntr) { if (q + 8 > end) this.sampleFail('intr regs', p, size); const abi = this.u64num(q); q += 8 + (abi ? l.regsIntrCount * 8 : 0); }
     if (l.physAddr) q += 8;
     if (l.cgroup) q += 8;
     if (l.dataPageSize) q += 8;
     if (l.codePageSize) q += 8;
-    if (l.aux) { if (q + 8 > end) fail('aux'); const sz = this.u64num(q); if (sz > end - q) fail('aux'); q += 8 + sz; }
-    if (q > end) fail('fields');
+    if (l.aux) { if (q + 8 > end) this.sampleFail('aux', p, size); const sz = this.u64num(q); if (sz > end - q) this.sampleFail('aux', p, size); q += 8 + sz; }
+    if (q > end) this.sampleFail('fields', p, size);
+    // With only known bits, the fields must fill the record exactly: anything else means a wrong layout.
+    if (q !== end && !l.unknownBits) { s.count--; throw new FormatError(`sample fields end at ${q - p} of the record's ${size} bytes`, SEC_RECORDS, p); }
+  }
+
+  private sampleFail(what: string, p: number, size: number): never {
+    this.samples.count--;
+    throw new FormatError(`sample ${what} runs past the record's ${size} bytes`, SEC_RECORDS, p);
   }
 
   /** Time from the sample_id_all trailer of a non-sample record, when the attr has one. */
@@ -484,6 +530,13 @@ class Parser {
     return { pid, buildId: hex(id, 0, n), filename: decodeUtf8(nameBytes, 0, z < 0 ? nameBytes.length : z), cpumode: misc & MISC_CPUMODE_MASK };
   }
 
+  private recordCountMap(): Map<number, number> {
+    const m = new Map<number, number>();
+    this.counts.forEach((n, t) => { if (n) m.set(t, n); });
+    for (const [t, n] of this.otherCounts) m.set(t, n);
+    return m;
+  }
+
   result(pipeMode: boolean): PerfData {
     const samples = this.samples.finish();
     // Names: EVENT_DESC lists the events in attr order; fall back to what perf would derive.
@@ -505,7 +558,7 @@ class Parser {
     const d: PerfData = {
       pipeMode, attrs: this.attrs, samples, mmaps: this.mmaps, comms: this.comms, tasks: this.tasks,
       lostSamples: this.lostSamples, lostRecords: this.lostRecords, throttles: this.throttles, unthrottles: this.unthrottles,
-      recordCounts: this.recordCounts, features: this.features,
+      recordCounts: this.recordCountMap(), features: this.features,
     };
     if (first !== undefined) d.firstSampleTimeNs = first;
     if (last !== undefined) d.lastSampleTimeNs = last;
@@ -578,7 +631,7 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
     dataEnd = bytes.length;
     truncatedReason = `the data section ends at 0x${dataEndDeclared.toString(16)} but the file has only ${bytes.length} bytes`;
   }
-  const p = new Parser(bytes, dataEnd - dataOff);
+  const p = new Parser(bytes, dataOff, dataEnd);
 
   const ar = new ByteReader(bytes, SEC_ATTRS);
   for (let off = attrsOff; off < attrsOff + attrsSize; off += attrSize) {
@@ -623,7 +676,7 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
 
 /** Pipe mode: a 16-byte header, then records to the end; attrs and features come as records. */
 function parsePipe(bytes: Uint8Array): PerfData {
-  const p = new Parser(bytes, bytes.length);
+  const p = new Parser(bytes, PIPE_HEADER_SIZE, bytes.length);
   p.records(PIPE_HEADER_SIZE, bytes.length, true, true);
   if (p.attrs.length === 0) {
     if (p.truncated) throw new FormatError(`pipe-mode perf.data ends before its first event attr (${p.truncated.reason})`, SEC_RECORDS, p.truncated.offset);

@@ -1,7 +1,8 @@
 /**
  * The eBPF helper subcommands' results (trace, sched, syscalls — see bpf/helper.py) as types,
  * and their conversion into the model (FunctionLatency, SchedLatency, SyscallStat) that the UI
- * draws. Histograms are log2 buckets in nanoseconds; percentiles are estimated from them.
+ * draws. Histograms are log2 buckets in nanoseconds; percentiles are estimated from a finer
+ * histogram (8 sub-buckets per power of two) kept beside them, interpolated within a bucket.
  */
 import type { FunctionLatency, HistogramBucket, SchedLatency, SyscallStat } from '../model/profile';
 
@@ -24,8 +25,12 @@ export interface WireFunctionResult {
   unmatched: number;
   sum_ns: number;
   buckets: WireBucket[];
+  /** Sparse finer histogram (8 sub-buckets per power of two) for percentiles: [lo_ns, hi_ns, count]. */
+  fine?: FineBucket[];
   callsPerSecond: number[];
 }
+
+export type FineBucket = [number, number, number];
 
 export interface WireTraceResult {
   functions: WireFunctionResult[];
@@ -41,6 +46,7 @@ export interface WireSchedResult {
   count: number;
   sum_ns: number;
   buckets: WireBucket[];
+  fine?: FineBucket[];
   worst: { goid: number; wait_ns: number }[];
   elapsedSec: number;
   endedBy?: 'duration' | 'stop' | 'target-exited';
@@ -89,6 +95,12 @@ export function quantileNanos(buckets: HistogramBucket[], q: number): number {
   return sorted[sorted.length - 1]!.hiNanos;
 }
 
+/** p50/p90/p99 from the finer histogram when the helper sent one (12.5% wide buckets), else the log2 one. */
+function percentiles(buckets: HistogramBucket[], fine: FineBucket[] | undefined): { p50Nanos: number; p90Nanos: number; p99Nanos: number } {
+  const h = fine && fine.length > 0 ? fine.map(([lo, hi, count]) => ({ loNanos: lo, hiNanos: hi, count })) : buckets;
+  return { p50Nanos: quantileNanos(h, 0.5), p90Nanos: quantileNanos(h, 0.9), p99Nanos: quantileNanos(h, 0.99) };
+}
+
 export function toFunctionLatency(w: WireFunctionResult, elapsedSec: number): FunctionLatency {
   const buckets = toBuckets(w.buckets);
   return {
@@ -96,22 +108,23 @@ export function toFunctionLatency(w: WireFunctionResult, elapsedSec: number): Fu
     calls: w.calls,
     unmatched: w.unmatched,
     sumNanos: w.sum_ns,
-    p50Nanos: quantileNanos(buckets, 0.5),
-    p90Nanos: quantileNanos(buckets, 0.9),
-    p99Nanos: quantileNanos(buckets, 0.99),
+    ...percentiles(buckets, w.fine),
     buckets,
     durationNanos: Math.round(elapsedSec * 1e9),
     callsPerSecond: [...w.callsPerSecond],
   };
 }
 
+/** Every function of a trace result — or of a `partial` message's data, which has the same shape. */
+export function toFunctionLatencies(w: WireTraceResult): FunctionLatency[] {
+  return w.functions.map((f) => toFunctionLatency(f, w.elapsedSec));
+}
+
 export function toSchedLatency(w: WireSchedResult): SchedLatency {
   const buckets = toBuckets(w.buckets);
   return {
     count: w.count,
-    p50Nanos: quantileNanos(buckets, 0.5),
-    p90Nanos: quantileNanos(buckets, 0.9),
-    p99Nanos: quantileNanos(buckets, 0.99),
+    ...percentiles(buckets, w.fine),
     buckets,
     worst: w.worst.map((x) => ({ goid: x.goid, waitNanos: x.wait_ns })),
     durationNanos: Math.round(w.elapsedSec * 1e9),

@@ -12,7 +12,6 @@ import { FUNCDATA_INL_TREE, type GoPclntab, PCDATA_INL_TREE_INDEX } from '../for
 import { findGoProbePoints } from '../formats/goProbePoints';
 import { openGoPclntab } from '../formats/openGoPclntab';
 import { UserError } from '../util/userError';
-import { GopclntabSymbolizer } from './gopclntabSymbolizer';
 import type { FunctionInfo } from './symbolizer';
 
 export interface GoVersion {
@@ -74,7 +73,7 @@ export interface TracePlan {
 export class GoBinaryIndex {
   readonly goVersion: GoVersion;
   private readonly tab: GoPclntab;
-  private readonly sym: GopclntabSymbolizer;
+  private all?: FunctionInfo[];
   private inlinedCallers?: Map<string, Set<string>>;
 
   constructor(readonly elf: ElfFile) {
@@ -82,16 +81,26 @@ export class GoBinaryIndex {
     const tab = openGoPclntab(elf);
     if (!tab) throw new UserError('this Go binary has no .gopclntab, so its functions cannot be found', undefined, 'no-pclntab');
     this.tab = tab;
-    this.sym = new GopclntabSymbolizer(tab);
   }
 
+  /**
+   * Every physical function's name and range, without line tables (the symbolizer's
+   * functions() also decodes each function's lines, which costs seconds on big binaries).
+   */
   functions(): readonly FunctionInfo[] {
-    return this.sym.functions();
+    if (this.all) return this.all;
+    const tab = this.tab;
+    const out: FunctionInfo[] = [];
+    for (let i = 0; i < tab.nfunc; i++) {
+      out.push({ name: tab.funcName(tab.func(i)), lowPc: BigInt(tab.entryOf(i)), highPc: BigInt(tab.endOf(i)) });
+    }
+    this.all = out;
+    return out;
   }
 
   /** Resolves one name (exact, or `pkg.F[...]` / `pkg.F` for every instantiation of a generic). */
   resolve(name: string): FunctionInfo[] {
-    const exact = this.sym.functionByName(name);
+    const exact = this.functions().find((f) => f.name === name);
     if (exact) return [exact];
     const base = name.endsWith('[...]') ? name.slice(0, -5) : name.includes('[') ? undefined : name;
     if (base !== undefined) {

@@ -1,9 +1,12 @@
 /**
  * A Symbolizer over Go's .gopclntab: works on stripped binaries (-ldflags=-s -w) and keeps
- * the inline chain through the inline tree. Per function, the pcfile, pcln and
- * PCDATA_InlTreeIndex tables are decoded once (on first use) and merged into one sorted list
- * of PC ranges over which (file, line, inline index) is constant; each range's frames — and
- * their JSON, for the CLI — are built once and shared by every PC in it.
+ * the inline chain through the inline tree.
+ *
+ * Per function, on first use, the pcfile, pcln and PCDATA_InlTreeIndex tables are decoded and
+ * merged into one sorted list of PC ranges over which (file, line, inline index) is constant,
+ * and the inline tree entries it uses are resolved to (name, range of the call site). Names
+ * and files are interned once, as JSON-quoted UTF-8 bytes in one arena, so the CLI writes a
+ * frame by copying bytes — no per-address strings or objects.
  */
 import { type GoFuncRecord, type GoPclntab, type PcTable, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX } from '../formats/gopclntab';
 import type { FunctionInfo, SourceFrame, Symbolizer } from './symbolizer';
@@ -14,32 +17,114 @@ export const UNKNOWN_FILE = '?';
 /** A hard bound on inline depth, so a corrupt (cyclic) tree cannot loop. */
 const MAX_INLINE_DEPTH = 256;
 
-const EMPTY_JSON = new Uint8Array([0x5b, 0x5d]); // []
 const EMPTY: PcTable = { ends: new Uint32Array(0), vals: new Int32Array(0) };
 
-interface FuncLines {
-  rec: GoFuncRecord;
-  name: string;
-  /** Range k covers pc offsets [ends[k-1] (or 0), ends[k]) from the entry. */
-  ends: Uint32Array;
-  file: Int32Array;
-  line: Int32Array;
-  inl: Int32Array;
-  tree: number | undefined;
-  frames: (SourceFrame[] | undefined)[];
-  json: (Uint8Array | undefined)[];
+/** Where the CLI assembles output: `ensure(n)` guarantees n free bytes at buf[pos]. */
+export interface ByteSink {
+  buf: Uint8Array;
+  pos: number;
+  ensure(n: number): void;
 }
 
-const utf8 = new TextEncoder();
+/**
+ * Decoded functions live in shared, interleaved typed arrays (a random address then touches
+ * two or three cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
+ * JSON start, JSON length] (the frames' JSON is built on first use, into `json`), inline tree entries as [name slot, call-site range, parent index] triples.
+ */
+const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_JSON = 4, R_JSON_LEN = 5, R_STRIDE = 6;
+const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_STRIDE = 3;
+
+/** A growing byte store that is also a ByteSink (ranges' frames JSON is written into it). */
+class GrowableBytes implements ByteSink {
+  buf = new Uint8Array(1 << 20);
+  pos = 0;
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) {
+      const b = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+      b.set(this.buf.subarray(0, this.pos));
+      this.buf = b;
+    }
+  }
+}
+
+class GrowableInts {
+  a: Int32Array;
+  n = 0;
+  constructor(cap: number) { this.a = new Int32Array(cap); }
+  reserve(k: number): void {
+    if (this.n + k > this.a.length) {
+      const b = new Int32Array(Math.max(this.a.length * 2, this.n + k));
+      b.set(this.a.subarray(0, this.n));
+      this.a = b;
+    }
+  }
+}
+
+/** JSON-quoted strings as UTF-8 in one growing arena, addressed by slot. */
+class JsonArena {
+  bytes = new Uint8Array(1 << 16);
+  used = 0;
+  start = new Int32Array(1024);
+  len = new Int32Array(1024);
+  strings: string[] = [];
+  private readonly enc = new TextEncoder();
+
+  add(s: string): number {
+    const q = JSON.stringify(s);
+    const need = q.length * 3;
+    if (this.used + need > this.bytes.length) {
+      const b = new Uint8Array(Math.max(this.bytes.length * 2, this.used + need));
+      b.set(this.bytes.subarray(0, this.used));
+      this.bytes = b;
+    }
+    const slot = this.strings.length;
+    if (slot >= this.start.length) {
+      const s2 = new Int32Array(this.start.length * 2); s2.set(this.start); this.start = s2;
+      const l2 = new Int32Array(this.len.length * 2); l2.set(this.len); this.len = l2;
+    }
+    const { written } = this.enc.encodeInto(q, this.bytes.subarray(this.used));
+    this.start[slot] = this.used;
+    this.len[slot] = written;
+    this.used += written;
+    this.strings.push(s);
+    return slot;
+  }
+}
+
+const B_OPEN = 0x5b; // [
+const B_CLOSE = 0x5d; // ]
+const B_COMMA = 0x2c;
+const B_BRACE_CLOSE = 0x7d;
+const FUNCTION_KEY = new TextEncoder().encode('{"function":');
+const FILE_KEY = new TextEncoder().encode(',"file":');
+const LINE_KEY = new TextEncoder().encode(',"line":');
 
 export class GopclntabSymbolizer implements Symbolizer {
   readonly source = 'gopclntab' as const;
-  private readonly lines: (FuncLines | undefined)[];
+  /** Per function: first range index in `ranges` (-1 until decoded), range count, name slot, inline base. */
+  private readonly fStart: Int32Array;
+  private readonly fCount: Int32Array;
+  private readonly fName: Int32Array;
+  private readonly fInl: Int32Array;
+  private readonly ranges: GrowableInts;
+  private readonly inls: GrowableInts;
+  private readonly arena = new JsonArena();
+  private readonly json = new GrowableBytes();
+  private readonly nameSlots = new Map<number, number>();
+  private readonly fileSlots = new Map<string, number>();
+  private readonly unknownFile: number;
   private functionList?: FunctionInfo[];
   private byName?: Map<string, FunctionInfo>;
 
   constructor(readonly tab: GoPclntab) {
-    this.lines = new Array<FuncLines | undefined>(tab.nfunc);
+    const n = tab.nfunc;
+    this.fStart = new Int32Array(n).fill(-1);
+    this.fCount = new Int32Array(n);
+    this.fName = new Int32Array(n);
+    this.fInl = new Int32Array(n);
+    this.ranges = new GrowableInts(Math.min(1 << 22, 64 + n * 32));
+    this.inls = new GrowableInts(Math.min(1 << 20, 64 + n * 4));
+    this.unknownFile = this.arena.add(UNKNOWN_FILE);
   }
 
   /** Whether inline trees can be read (go:func.* was found). */
@@ -51,32 +136,130 @@ export class GopclntabSymbolizer implements Symbolizer {
     return this.framesAt(Number(pc));
   }
 
-  /** Frames for a numeric pc (shared arrays: do not mutate). */
+  /** The global index of the range holding pc in function i (decoding it first if needed). */
+  private rangeOf(i: number, pc: number): number {
+    let start = this.fStart[i]!;
+    if (start < 0) start = this.decode(i);
+    const r = this.ranges.a;
+    const rel = pc - this.tab.textStart - this.tab.entryOffs[i]!;
+    let lo = 0;
+    let hi = this.fCount[i]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (rel < r[(start + mid) * R_STRIDE + R_END]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < this.fCount[i]! ? start + lo : -1;
+  }
+
+  /** Frames for a numeric pc, innermost first. */
   framesAt(pc: number): SourceFrame[] {
     const i = this.tab.findFunc(pc);
     if (i < 0) return [];
-    const fl = this.funcLines(i);
-    const k = rangeIndex(fl.ends, pc - fl.rec.entry);
-    let f = fl.frames[k];
-    if (!f) { f = this.buildFrames(fl, k); fl.frames[k] = f; }
-    return f;
+    let k = this.rangeOf(i, pc);
+    const strs = this.arena.strings;
+    const name = strs[this.fName[i]!]!;
+    if (k < 0) return [{ function: name, file: UNKNOWN_FILE, line: 0 }];
+    const r = this.ranges.a;
+    const t = this.inls.a;
+    const base = this.fInl[i]!;
+    const frames: SourceFrame[] = [];
+    let q = k * R_STRIDE;
+    let ix = r[q + R_INL]!;
+    for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
+      const e = (base + ix) * I_STRIDE;
+      frames.push({ function: strs[t[e + I_NAME]!]!, file: strs[r[q + R_FILE]!]!, line: r[q + R_LINE]! });
+      k = t[e + I_SITE]!;
+      q = k * R_STRIDE;
+      ix = t[e + I_PARENT]!;
+    }
+    frames.push({ function: name, file: strs[r[q + R_FILE]!]!, line: r[q + R_LINE]! });
+    return frames;
   }
 
   /**
-   * The frames as UTF-8 JSON, e.g. `[{"function":"main.f","file":"/a.go","line":3}]`, built
-   * once per PC range (the CLI's hot path copies these bytes straight into its output).
+   * Writes the frames of pc as a JSON array (`[{"function":…,"file":…,"line":N},…]`) into
+   * the sink — the same frames as framesAt, byte for byte what JSON.stringify would give.
    */
-  framesJsonBytes(pc: number): Uint8Array {
+  writeFramesJson(pc: number, sink: ByteSink): void {
     const i = this.tab.findFunc(pc);
-    if (i < 0) return EMPTY_JSON;
-    const fl = this.funcLines(i);
-    const k = rangeIndex(fl.ends, pc - fl.rec.entry);
-    let s = fl.json[k];
-    if (s === undefined) {
-      s = utf8.encode(JSON.stringify(fl.frames[k] ?? this.buildFrames(fl, k)));
-      fl.json[k] = s;
+    const k = i < 0 ? -1 : this.rangeOf(i, pc);
+    if (k < 0) {
+      this.writeFramesJsonSlow(i, k, sink);
+      return;
     }
-    return s;
+    const q = k * R_STRIDE;
+    let start = this.ranges.a[q + R_JSON]!;
+    if (start < 0) start = this.buildJson(i, k);
+    const len = this.ranges.a[q + R_JSON_LEN]!;
+    sink.ensure(len);
+    const b = sink.buf;
+    const src = this.json.buf;
+    if (len > 48) {
+      b.set(src.subarray(start, start + len), sink.pos);
+      sink.pos += len;
+    } else {
+      let o = sink.pos;
+      for (let j = start, e = start + len; j < e; j++) b[o++] = src[j]!;
+      sink.pos = o;
+    }
+  }
+
+  /** Builds (once) the frames JSON of range k of function i; returns its start in `json`. */
+  private buildJson(i: number, k: number): number {
+    const start = this.json.pos;
+    this.writeFramesJsonSlow(i, k, this.json);
+    const q = k * R_STRIDE;
+    this.ranges.a[q + R_JSON] = start;
+    this.ranges.a[q + R_JSON_LEN] = this.json.pos - start;
+    return start;
+  }
+
+  /** Walks the inline chain and writes every frame (the uncached path). */
+  private writeFramesJsonSlow(i: number, k: number, sink: ByteSink): void {
+    sink.ensure(1);
+    sink.buf[sink.pos++] = B_OPEN;
+    if (i >= 0) {
+      if (k < 0) {
+        this.writeFrame(sink, this.fName[i]!, this.unknownFile, 0);
+      } else {
+        const r = this.ranges.a;
+        const t = this.inls.a;
+        const base = this.fInl[i]!;
+        let q = k * R_STRIDE;
+        let ix = r[q + R_INL]!;
+        for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
+          const e = (base + ix) * I_STRIDE;
+          this.writeFrame(sink, t[e + I_NAME]!, r[q + R_FILE]!, r[q + R_LINE]!);
+          sink.buf[sink.pos++] = B_COMMA;
+          q = t[e + I_SITE]! * R_STRIDE;
+          ix = t[e + I_PARENT]!;
+        }
+        this.writeFrame(sink, this.fName[i]!, r[q + R_FILE]!, r[q + R_LINE]!);
+      }
+    }
+    sink.ensure(1);
+    sink.buf[sink.pos++] = B_CLOSE;
+  }
+
+  private writeFrame(sink: ByteSink, nameSlot: number, fileSlot: number, line: number): void {
+    const a = this.arena;
+    const ns = a.start[nameSlot]!;
+    const nl = a.len[nameSlot]!;
+    const fs = a.start[fileSlot]!;
+    const fln = a.len[fileSlot]!;
+    sink.ensure(nl + fln + 48);
+    const b = sink.buf;
+    const src = a.bytes;
+    let o = sink.pos;
+    for (let j = 0; j < FUNCTION_KEY.length; j++) b[o++] = FUNCTION_KEY[j]!;
+    if (nl > 32) { b.set(src.subarray(ns, ns + nl), o); o += nl; } else for (let j = ns, e = ns + nl; j < e; j++) b[o++] = src[j]!;
+    for (let j = 0; j < FILE_KEY.length; j++) b[o++] = FILE_KEY[j]!;
+    if (fln > 32) { b.set(src.subarray(fs, fs + fln), o); o += fln; } else for (let j = fs, e = fs + fln; j < e; j++) b[o++] = src[j]!;
+    for (let j = 0; j < LINE_KEY.length; j++) b[o++] = LINE_KEY[j]!;
+    o = writeUint(b, o, line);
+    b[o++] = B_BRACE_CLOSE;
+    sink.pos = o;
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
@@ -103,18 +286,39 @@ export class GopclntabSymbolizer implements Symbolizer {
   private functionInfo(i: number): FunctionInfo {
     const rec = this.tab.func(i);
     const info: FunctionInfo = { name: this.tab.funcName(rec), lowPc: BigInt(rec.entry), highPc: BigInt(rec.end) };
-    const fl = this.funcLines(i);
-    if (fl.ends.length > 0 && fl.file[0]! >= 0) info.declFile = this.tab.fileName(rec, fl.file[0]!);
+    let start = this.fStart[i]!;
+    if (start < 0) start = this.decode(i);
+    const r = this.ranges.a;
+    const has = this.fCount[i]! > 0;
+    if (has && r[start * R_STRIDE + R_FILE] !== this.unknownFile) info.declFile = this.arena.strings[r[start * R_STRIDE + R_FILE]!]!;
     // Go 1.20+ records the `func` line; older tables only have the entry's line, which the
-    // compiler sets to the same line for the prologue.
+    // compiler gives the prologue (the `func` line) too.
     if (rec.startLine > 0) info.declLine = rec.startLine;
-    else if (fl.ends.length > 0 && fl.line[0]! > 0) info.declLine = fl.line[0]!;
+    else if (has && r[start * R_STRIDE + R_LINE]! > 0) info.declLine = r[start * R_STRIDE + R_LINE]!;
     return info;
   }
 
-  private funcLines(i: number): FuncLines {
-    const cached = this.lines[i];
-    if (cached) return cached;
+  private nameSlot(nameOff: number): number {
+    let slot = this.nameSlots.get(nameOff);
+    if (slot === undefined) {
+      slot = this.arena.add(this.tab.nameAt(nameOff));
+      this.nameSlots.set(nameOff, slot);
+    }
+    return slot;
+  }
+
+  private fileSlot(rec: GoFuncRecord, fileno: number): number {
+    const name = this.tab.fileName(rec, fileno);
+    let slot = this.fileSlots.get(name);
+    if (slot === undefined) {
+      slot = this.arena.add(name);
+      this.fileSlots.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** Decodes function i into the shared arrays; returns its first range index. */
+  private decode(i: number): number {
     const tab = this.tab;
     const rec = tab.func(i);
     const size = rec.end - rec.entry;
@@ -123,41 +327,80 @@ export class GopclntabSymbolizer implements Symbolizer {
     const inlOff = tab.pcdataOffset(rec, PCDATA_INL_TREE_INDEX);
     const tree = inlOff ? tab.funcdataAddr(rec, FUNCDATA_INL_TREE) : undefined;
     const ti = inlOff && tree !== undefined ? tab.decodePcTable(rec, inlOff) : EMPTY;
-    const fl = mergeTables(tf, tl, ti, size);
-    const out: FuncLines = { rec, name: tab.funcName(rec), ...fl, tree, frames: new Array(fl.ends.length), json: new Array(fl.ends.length) };
-    this.lines[i] = out;
-    return out;
-  }
+    const m = mergeTables(tf, tl, ti, size);
+    const n = m.ends.length;
 
-  private buildFrames(fl: FuncLines, k: number): SourceFrame[] {
-    const tab = this.tab;
-    const frames: SourceFrame[] = [];
-    if (k >= fl.ends.length) return [this.frame(fl.rec, fl.name, -1, -1)];
-    let file = fl.file[k]!;
-    let line = fl.line[k]!;
-    let ix = fl.tree === undefined ? -1 : fl.inl[k]!;
-    for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
-      const call = tab.inlinedCall(fl.tree!, ix);
-      if (!call) break;
-      frames.push(this.frame(fl.rec, tab.nameAt(call.nameOff), file, line));
-      // The call site's position is the position of the instruction at parentPc (as the
-      // runtime's inlineUnwinder does); its inline index is the caller's, 1.20+ (older
-      // trees also store the parent explicitly).
-      const k2 = rangeIndex(fl.ends, call.parentPc);
-      if (k2 >= fl.ends.length) break;
-      file = fl.file[k2]!;
-      line = fl.line[k2]!;
-      ix = tab.version === '1.20' ? fl.inl[k2]! : call.parent;
+    // Files: pcfile values → interned slots; a missing file or line → ("?", 0) as the runtime.
+    const fileCache = new Map<number, number>();
+    for (let k = 0; k < n; k++) {
+      const fno = m.file[k]!;
+      if (fno < 0 || m.line[k]! < 0) {
+        m.file[k] = this.unknownFile;
+        m.line[k] = 0;
+        continue;
+      }
+      let slot = fileCache.get(fno);
+      if (slot === undefined) { slot = this.fileSlot(rec, fno); fileCache.set(fno, slot); }
+      m.file[k] = slot;
     }
-    frames.push(this.frame(fl.rec, fl.name, file, line));
-    return frames;
-  }
 
-  private frame(rec: GoFuncRecord, fn: string, fileno: number, line: number): SourceFrame {
-    // The runtime's funcline1: either value missing → "?", 0.
-    if (fileno < 0 || line < 0) return { function: fn, file: UNKNOWN_FILE, line: 0 };
-    return { function: fn, file: this.tab.fileName(rec, fileno), line };
+    const ranges = this.ranges;
+    ranges.reserve(n * R_STRIDE);
+    const start = ranges.n / R_STRIDE;
+
+    // Inline tree entries used here (parents precede children, so [0, max] covers chains).
+    let maxIx = -1;
+    for (let k = 0; k < n; k++) if (m.inl[k]! > maxIx) maxIx = m.inl[k]!;
+    const calls = maxIx >= 0 && tree !== undefined ? tab.inlinedCalls(tree, maxIx + 1) : undefined;
+    const inls = this.inls;
+    const inlBase = inls.n / I_STRIDE;
+    if (calls) {
+      inls.reserve(calls.length * I_STRIDE);
+      const t = inls.a;
+      for (let ix = 0; ix < calls.length; ix++) {
+        const c = calls[ix]!;
+        const e = (inlBase + ix) * I_STRIDE;
+        t[e + I_NAME] = this.nameSlot(c.nameOff);
+        // The call site's position is that of the instruction at parentPc (as the runtime's
+        // inlineUnwinder does); its inline index is the caller's (1.20+), or the stored parent.
+        const k2 = c.parentPc < 0 ? n : rangeIndex(m.ends, c.parentPc);
+        let parent = k2 >= n ? -1 : tab.version === '1.20' ? m.inl[k2]! : c.parent;
+        // A parent must be an earlier entry: anything else is a corrupt tree; end the chain.
+        if (parent >= ix) parent = -1;
+        // A call site outside the function (corrupt): report the entry's position.
+        t[e + I_SITE] = start + (k2 >= n ? 0 : k2);
+        t[e + I_PARENT] = parent;
+      }
+      inls.n += calls.length * I_STRIDE;
+    }
+    const ncalls = calls ? calls.length : 0;
+    const r = ranges.a;
+    for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
+      r[q + R_END] = m.ends[k]!;
+      r[q + R_FILE] = m.file[k]!;
+      r[q + R_LINE] = m.line[k]!;
+      const ix = m.inl[k]!;
+      r[q + R_INL] = ix < ncalls ? ix : -1;
+      r[q + R_JSON] = -1;
+      r[q + R_JSON_LEN] = 0;
+    }
+    ranges.n += n * R_STRIDE;
+    this.fStart[i] = start;
+    this.fCount[i] = n;
+    this.fName[i] = this.nameSlot(rec.nameOff);
+    this.fInl[i] = inlBase;
+    return start;
   }
+}
+
+/** Decimal digits of a non-negative int32 into b at o; returns the new position. */
+function writeUint(b: Uint8Array, o: number, v: number): number {
+  if (v < 10) { b[o] = 48 + v; return o + 1; }
+  let n = 1;
+  for (let t = v; t >= 10; t = (t / 10) | 0) n++;
+  let p = o + n;
+  for (let t = v; p > o; t = (t / 10) | 0) b[--p] = 48 + (t % 10);
+  return o + n;
 }
 
 /** Index of the range containing pc offset rel: the first k with rel < ends[k] (may be ends.length). */
@@ -193,13 +436,19 @@ function mergeTables(a: PcTable, b: PcTable, c: PcTable, size: number): { ends: 
       if (ec <= cur) ic++;
       continue;
     }
-    ends[n] = end;
-    fa[n] = ia < a.ends.length ? a.vals[ia]! : -1;
-    fb[n] = ib < b.ends.length ? b.vals[ib]! : -1;
-    fc[n] = ic < c.ends.length ? c.vals[ic]! : -1;
+    const va = ia < a.ends.length ? a.vals[ia]! : -1;
+    const vb = ib < b.ends.length ? b.vals[ib]! : -1;
+    const vc = ic < c.ends.length ? c.vals[ic]! : -1;
     // Coalesce with the previous range when nothing changed.
-    if (n > 0 && fa[n - 1] === fa[n] && fb[n - 1] === fb[n] && fc[n - 1] === fc[n]) ends[n - 1] = end;
-    else n++;
+    if (n > 0 && fa[n - 1] === va && fb[n - 1] === vb && fc[n - 1] === vc) {
+      ends[n - 1] = end;
+    } else {
+      ends[n] = end;
+      fa[n] = va;
+      fb[n] = vb;
+      fc[n] = vc;
+      n++;
+    }
     if (ea === end) ia++;
     if (eb === end) ib++;
     if (ec === end) ic++;

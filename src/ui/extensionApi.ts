@@ -21,7 +21,8 @@ export interface GoPerfLensTesting {
 export interface GoPerfLensApi {
   loadProfile(profile: Profile, label?: string): void;
   loadSessionFile(fsPath: string): void;
-  pinBaseline(profile: Profile, label?: string): void;
+  /** Pins a baseline (undefined clears it). */
+  pinBaseline(profile: Profile | undefined, label?: string): void;
   clear(): void;
   readonly testing: GoPerfLensTesting;
 }

@@ -2,8 +2,8 @@
  * Maps file names recorded in a binary's debug information to local files: explicit
  * mappings first (setting goPerfLens.pathMappings), then the name itself when it exists,
  * then module-relative names (-trimpath builds: "example.com/svc/main.go") through each
- * workspace folder's go.mod module path, then GOROOT files ("$GOROOT/src/..." or another
- * machine's GOROOT) into the local GOROOT (read-only), then the longest existing suffix of
+ * workspace folder's go.mod module path, then GOROOT files ("$GOROOT/src/...", another
+ * machine's GOROOT, or -trimpath's bare "fmt/print.go") into the local GOROOT (read-only), then the longest existing suffix of
  * the name under a workspace folder (binaries built elsewhere). Pure apart from the `exists`
  * callback, so it unit-tests against a real temporary tree.
  */
@@ -70,10 +70,13 @@ export class PathMapper {
         if (exists(candidate)) return { path: candidate, readOnly: false, how: 'module' };
       }
     }
-    const g = GOROOT_SRC.exec(norm);
-    if (g && this.opts.goroot) {
-      const candidate = path.join(this.opts.goroot, 'src', g[1]!);
-      if (exists(candidate)) return { path: candidate, readOnly: true, how: 'goroot' };
+    if (this.opts.goroot) {
+      // "$GOROOT/src/fmt/print.go" (older -trimpath), another machine's GOROOT, or, from Go
+      // 1.20's -trimpath on, plain "fmt/print.go" (standard-library paths have no dot in their first element).
+      const g = GOROOT_SRC.exec(norm);
+      const rel = g ? g[1]! : !path.isAbsolute(norm) && !norm.split('/')[0]!.includes('.') ? norm : undefined;
+      const candidate = rel !== undefined ? path.join(this.opts.goroot, 'src', rel) : undefined;
+      if (candidate && exists(candidate)) return { path: candidate, readOnly: true, how: 'goroot' };
     }
     // Built elsewhere: the longest tail of the name that exists under a workspace folder.
     const parts = norm.split('/').filter((p) => p.length > 0);

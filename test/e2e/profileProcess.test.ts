@@ -37,10 +37,10 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
   let service: ChildProcess | undefined;
   let server: VsCodeServer | undefined;
   let wb: Workbench | undefined;
-  let step = 0;
+  let shotNo = 0;
 
   const shot = async (name: string): Promise<void> => {
-    if (wb) await wb.screenshot(`e2e-${String(++step).padStart(2, '0')}-${name}`).catch(() => undefined);
+    if (wb) await wb.screenshot(`e2e-${String(++shotNo).padStart(2, '0')}-${name}`).catch(() => undefined);
   };
 
   before(async function () {
@@ -65,7 +65,20 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     await shot('opened');
   });
 
+  // The steps build on each other: after one fails, the rest fail at once instead of waiting out their timeouts.
+  let brokenAt: string | undefined;
+  const critical = new Set<string>();
+  /** A step; `needed` marks the ones later steps cannot do without (picking and starting the recording). */
+  const step = (title: string, fn: () => Promise<void>, needed = false): void => {
+    if (needed) critical.add(title);
+    it(title, async () => {
+      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+      await fn();
+    });
+  };
+
   afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && !brokenAt && critical.has(this.currentTest.title)) brokenAt = this.currentTest.title;
     if (this.currentTest?.state === 'failed' && wb) {
       await wb.screenshot(`e2e-failed-${(this.currentTest.title).replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
       const notes = await wb.notifications().catch(() => []);
@@ -86,7 +99,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     }
   });
 
-  it('offers "Go Perf Lens: Profile Go process" in the command palette, listing the running service', async () => {
+  step('offers "Go Perf Lens: Profile Go process" in the command palette, listing the running service', async () => {
     await wb!.runCommand('Go Perf Lens: Profile Go process');
     await wb!.waitForQuickPick(undefined, 30000);
     // The list fills in when the process scan ends; wait for our service to appear.
@@ -99,25 +112,25 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     await shot('process-pick');
     assert.ok(items.some((i) => i.includes(String(service!.pid)) && i.includes(FIXTURE)),
       `no row with ${FIXTURE} and PID ${service!.pid}; rows: ${items.join(' | ')}`);
-  });
+  }, true);
 
-  it('typing the PID filters the list to the service; Enter picks it', async () => {
+  step('typing the PID filters the list to the service; Enter picks it', async () => {
     await wb!.typeInQuickInput(String(service!.pid));
     await wb!.page.waitForTimeout(500);
     const items = (await wb!.quickPickItems()).filter((i) => !/Launch a binary|Remote host/.test(i));
     assert.ok(items.length >= 1 && items.every((i) => i.includes(String(service!.pid))), `rows after filtering: ${items.join(' | ')}`);
     await wb!.press('Enter');
-  });
+  }, true);
 
-  it('"What to record" preselects CPU sampling; Enter starts recording', async () => {
+  step('"What to record" preselects CPU sampling; Enter starts recording', async () => {
     await wb!.waitForQuickPick(/What to record/, 20000);
     const active = await wb!.quickPickActive();
     await shot('what-to-record');
     assert.match(active ?? '', /CPU sampling/, `the preselected item is ${active}`);
     await wb!.press('Enter');
-  });
+  }, true);
 
-  it('heat appears: a code lens with a percentage above the hot func', async () => {
+  step('heat appears: a code lens with a percentage above the hot func', async () => {
     // Recording takes RECORD_SECONDS; symbolizing and the first draw follow.
     const lenses = await wb!.lensesAboveLines(RECORD_SECONDS * 1000 + 60000);
     await shot('heat');
@@ -126,14 +139,14 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     assert.match(hot.text, /\d+(\.\d+)?\s*%/, `the lens above ${HOT_FUNC} is "${hot.text}"`);
   });
 
-  it('tints lines in the hot func\'s body', async () => {
+  step('tints lines in the hot func\'s body', async () => {
     const body = funcBody(fs.readFileSync(mainGo, 'utf8'), HOT_DECL);
     const tinted = await wb!.lineBackgrounds();
     const inBody = [...tinted.keys()].filter((l) => l > body.first && l < body.last);
     assert.ok(inBody.length > 0, `no tinted line in ${HOT_FUNC}'s body (lines ${body.first}–${body.last}); tinted: ${JSON.stringify([...tinted])}`);
   });
 
-  it('the hot functions tree lists the hot function first', async () => {
+  step('the hot functions tree lists the hot function first', async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes?: { views?: Record<string, { id: string; name: string }[]> } };
     const view = Object.values(pkg.contributes?.views ?? {}).flat().find((v) => v.id === 'goPerfLens.hotFunctions');
     assert.ok(view, 'package.json contributes no goPerfLens.hotFunctions view');
@@ -144,7 +157,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     assert.match(items[0]!, new RegExp(`\\b${HOT_FUNC}\\b`), `first tree row is "${items[0]}" (rows: ${items.slice(0, 5).join(' | ')})`);
   });
 
-  it('"Trace latency of this function" on the hot func, then its hover shows the latency histogram', async () => {
+  step('"Trace latency of this function" on the hot func, then its hover shows the latency histogram', async () => {
     await wb!.page.locator('.editor-group-container.active .tab.active').first().click();
     const pos = await wb!.textPosition(HOT_DECL, HOT_FUNC);
     await wb!.page.mouse.click(pos.x, pos.y); // the cursor into the func's name

@@ -5,6 +5,8 @@ export interface LlvmFrame {
   function: string;
   file: string;
   line: number;
+  /** DW_AT_decl_line of the frame's function (0 when absent). */
+  startLine: number;
 }
 
 /** Frames per address, innermost first, exactly as llvm-symbolizer prints them. */
@@ -18,7 +20,7 @@ export function llvmSymbolize(binary: string, addrs: readonly bigint[]): LlvmFra
   const lines = out.split('\n').filter((l) => l.trim() !== '');
   if (lines.length !== addrs.length) throw new Error(`llvm-symbolizer answered ${lines.length} lines for ${addrs.length} addresses`);
   return lines.map((l) => {
-    const j = JSON.parse(l) as { Symbol?: { FunctionName: string; FileName: string; Line: number }[] };
-    return (j.Symbol ?? []).map((s) => ({ function: s.FunctionName, file: s.FileName, line: s.Line }));
+    const j = JSON.parse(l) as { Symbol?: { FunctionName: string; FileName: string; Line: number; StartLine: number }[] };
+    return (j.Symbol ?? []).map((s) => ({ function: s.FunctionName, file: s.FileName, line: s.Line, startLine: s.StartLine }));
   });
 }

@@ -414,10 +414,9 @@ export class DwarfIndex {
         default: skipForm(r, form, u);
       }
     }
-    // llvm-symbolizer prefers the linkage name (Go gives one where it differs from DW_AT_name,
-    // e.g. "type:.eq.T.4" for DW_AT_name "type:.eq.T·4"), except that Go's assembly functions'
-    // ".abi0" suffix is dropped, as .gopclntab and go tool addr2line name them.
-    const result: DieInfo = { name: linkageName ? stripAbi0(linkageName) : name };
+    // DW_AT_name as recorded; the linkage name only when there is no name (Go's assembly
+    // functions' linkage names end in ".abi0", which .gopclntab and go tool addr2line drop).
+    const result: DieInfo = { name: name || stripAbi0(linkageName) };
     if (declFileNum >= 0) {
       const f = this.files(ui)[declFileNum];
       if (f !== undefined) result.declFile = f;
@@ -504,6 +503,19 @@ export class DwarfIndex {
       this.unitCode(ui);
       this.lineTable(ui);
     }
+  }
+
+  /** Every address that starts a line-table row (end_sequence rows excluded), sorted, deduplicated. */
+  lineRowAddresses(): number[] {
+    const set = new Set<number>();
+    for (let ui = 0; ui < this.units.length; ui++) {
+      const t = this.units[ui]!.header.unitType;
+      if (t !== C.DW_UT_compile && t !== C.DW_UT_partial) continue;
+      const lt = this.lineTable(ui);
+      if (!lt) continue;
+      for (let i = 0; i < lt.addr.length; i++) if (lt.file[i]! >= 0) set.add(lt.addr[i]!);
+    }
+    return [...set].sort((a, b) => a - b);
   }
 
   /** Byte offset of a member in a named structure type (e.g. "runtime.g", "goid"), from DW_AT_data_member_location. */

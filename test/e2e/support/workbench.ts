@@ -174,12 +174,12 @@ export class Workbench {
     }
   }
 
-  /** The labels (aria-label) of the rows the open quick pick shows, top first. */
+  /** The text (label, description, detail) of the rows the open quick pick shows, top first. */
   async quickPickItems(): Promise<string[]> {
     const rows = this.page.locator(QUICK_ROWS);
     const n = await rows.count();
     const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push((await rows.nth(i).getAttribute('aria-label')) ?? (await rows.nth(i).innerText()));
+    for (let i = 0; i < n; i++) out.push((await rows.nth(i).innerText()).replace(/\s+/g, ' ').trim());
     return out;
   }
 
@@ -187,7 +187,7 @@ export class Workbench {
   async quickPickActive(): Promise<string | undefined> {
     const row = this.page.locator(`${QUICK_ROWS}.focused`).first();
     if ((await row.count()) === 0) return undefined;
-    return (await row.getAttribute('aria-label')) ?? undefined;
+    return (await row.innerText()).replace(/\s+/g, ' ').trim();
   }
 
   /** Types into the quick input as a user would (character by character). */

@@ -1,7 +1,7 @@
 /** Shared by the capture integration tests: the spin fixture, process checks, polling. */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { GoToolchain, buildGoFixture, goToolchains, newestGo } from '../../support/goToolchains';
+import { BuildVariant, GoToolchain, buildGoFixture, newestGo } from '../../support/goToolchains';
 
 export interface Spinner {
   proc: ChildProcess;
@@ -10,9 +10,12 @@ export interface Spinner {
   exited: Promise<void>;
 }
 
-/** Starts the spin fixture built with `tc` and resolves once it printed its ready line. */
-export async function startSpin(tc: GoToolchain = newestGo(), extra: string[] = []): Promise<Spinner> {
-  const bin = buildGoFixture('spin', tc);
+/**
+ * Starts the spin fixture built with `tc` and resolves once it printed its ready line. It exits
+ * by itself after 5 minutes unless told otherwise, so a crashed test run leaves nothing spinning.
+ */
+export async function startSpin(tc: GoToolchain = newestGo(), extra: string[] = ['-exit-after-ms', '300000'], variant?: BuildVariant): Promise<Spinner> {
+  const bin = buildGoFixture('spin', tc, variant);
   const proc = spawn(bin, extra, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -24,12 +27,6 @@ export async function startSpin(tc: GoToolchain = newestGo(), extra: string[] = 
     proc.once('exit', (code) => reject(new Error(`spin exited early (${code})`)));
   });
   return { proc, pid: proc.pid!, bin, exited };
-}
-
-export function oldestGo(): GoToolchain {
-  const all = goToolchains();
-  if (all.length === 0) throw new Error('no Go toolchain under /usr/lib/go-1.*: run scripts/setup.sh');
-  return all[0]!;
 }
 
 /** The process state letter from /proc/PID/stat, or undefined when it does not exist. */

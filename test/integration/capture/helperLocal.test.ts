@@ -5,15 +5,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  HelloMessage, HelperClient, ProgressMessage, fetchBinary, listGoProcesses, probeTarget, recordPerf, runHelper,
+  BinaryResult, HelloMessage, HelperClient, ProgressMessage, fetchBinary, listGoProcesses, probeTarget, recordPerf, runHelper,
 } from '../../../src/capture';
 import { UserError } from '../../../src/util/userError';
-import { newestGo } from '../../support/goToolchains';
+import { BUILD_VARIANTS, goToolchains, newestGo } from '../../support/goToolchains';
 import {
-  Spinner, eventually, isAlive, killSpin, machineHasCycles, oldestGo, perfEvents, perfProcessesFor, perfScriptSampleCount, startSpin,
+  Spinner, eventually, isAlive, killSpin, machineHasCycles, perfEvents, perfProcessesFor, perfScriptSampleCount, startSpin,
 } from './captureSupport';
 
 const local = { kind: 'local' as const };
+
+async function sha256File(p: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const b of fs.createReadStream(p)) h.update(b as Buffer);
+  return h.digest('hex');
+}
 
 async function expectUserError(p: Promise<unknown>, code: string, re?: RegExp): Promise<UserError> {
   try {
@@ -30,17 +36,24 @@ async function expectUserError(p: Promise<unknown>, code: string, re?: RegExp): 
 describe('capture: helper on this machine [root, perf, Go]', function () {
   this.timeout(120000);
   let spin: Spinner;
-  let spinOld: Spinner;
+  /** One stopped spinner per toolchain and build variant (stopped: they use no CPU while listed). */
+  const listed: Spinner[] = [];
   const dirs: string[] = [];
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'these tests run as root');
     spin = await startSpin(newestGo());
-    spinOld = await startSpin(oldestGo());
+    for (const tc of goToolchains()) {
+      for (const variant of [BUILD_VARIANTS[0]!, BUILD_VARIANTS.find((v) => v.name === 'stripped')!]) {
+        const sp = await startSpin(tc, undefined, variant);
+        sp.proc.kill('SIGSTOP');
+        listed.push(sp);
+      }
+    }
   });
   after(() => {
     killSpin(spin);
-    killSpin(spinOld);
+    for (const sp of listed) killSpin(sp);
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
@@ -69,15 +82,16 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     assert.equal(p.process?.exe, spin.bin);
   });
 
-  it('processes: lists the fixtures with the Go version `go version` reports', async () => {
+  it('processes: lists the fixtures (every toolchain, stripped too) with the Go version `go version` reports', async () => {
     const ps = await listGoProcesses(local);
-    for (const s of [spin, spinOld]) {
+    assert.ok(listed.length >= 2);
+    for (const s of [spin, ...listed]) {
       const p = ps.find((x) => x.pid === s.pid);
       assert.ok(p, `PID ${s.pid} listed`);
       const goVersion = execFileSync(newestGo().goBin, ['version', s.bin]).toString().trim().split(': ')[1];
       assert.equal(p.goVersion, goVersion);
       assert.equal(p.exe, s.bin);
-      assert.deepEqual(p.cmdline, [s.bin]);
+      assert.deepEqual(p.cmdline, [s.bin, '-exit-after-ms', '300000']);
       assert.equal(p.user, 'root');
       assert.equal(p.modulePath, 'example.com/spin');
       const buildId = execFileSync(newestGo().goBin, ['tool', 'buildid', s.bin]).toString().trim();
@@ -98,6 +112,24 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const b = await fetchBinary(local, spin.pid, cache);
     assert.equal(b.cached, true);
     assert.equal(b.path, a.path);
+  });
+
+  it('binary: a large executable (node, ~100 MB) streams intact in chunks', async () => {
+    const big = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-bincache-'));
+    dirs.push(cache);
+    try {
+      await eventually(() => isAlive(big.pid!) && fs.readlinkSync(`/proc/${big.pid}/exe`) === fs.realpathSync(process.execPath));
+      const r = await runHelper<BinaryResult>(local, 'binary', { pid: big.pid }, { tempDir: cache });
+      const size = fs.statSync(process.execPath).size;
+      assert.ok(size > 50e6, `node is ${size} bytes`);
+      assert.equal(r.files.length, 1);
+      assert.equal(fs.statSync(r.files[0]!.path).size, size);
+      assert.equal(await sha256File(r.files[0]!.path), await sha256File(process.execPath));
+      assert.equal(r.result.sha256, await sha256File(process.execPath));
+    } finally {
+      big.kill('SIGKILL');
+    }
   });
 
   it('record auto: picks the event the machine has, perf script reads the samples', async () => {
@@ -155,9 +187,12 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
   });
 
   it('a PID that exits mid-recording: what was recorded plus a warning', async () => {
-    const short = await startSpin(newestGo(), ['-exit-after-ms', '1200']);
+    // It exits 1 s after perf attached (a fixed lifetime would race with a slow start on a busy machine).
+    const short = await startSpin(newestGo(), ['-exit-after-ms', '600000']);
     try {
-      const r = await recordPerf(local, { pid: short.pid, durationSec: 4 });
+      const r = await recordPerf(local, { pid: short.pid, durationSec: 30 }, {
+        onProgress: (m) => { if (m.perfPid) setTimeout(() => short.proc.kill('SIGTERM'), 1000); },
+      });
       dirs.push(r.tempDir);
       assert.ok(r.warnings.some((w) => new RegExp(`PID ${short.pid} exited`).test(w)), r.warnings.join('; '));
       assert.equal(r.result.endedBy, 'perf-exited');

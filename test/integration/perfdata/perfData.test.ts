@@ -161,6 +161,24 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
         assert.deepEqual(ours, perfBuildIds(file));
       });
 
+      // (File mode only: pipe mode sends features as records.)
+      if (!rec.pipe) it('without the EVENT_DESC feature, event names are derived as perf evlist derives them', function () {
+        const b = Buffer.from(fs.readFileSync(file));
+        const dataOff = Number(b.readBigUInt64LE(40)), dataSize = Number(b.readBigUInt64LE(48));
+        const bits: number[] = [];
+        for (let k = 0; k < 256; k++) if ((b[72 + (k >> 3)]! >> (k & 7)) & 1) bits.push(k);
+        const at = bits.indexOf(12);
+        assert.ok(at >= 0, 'perf wrote EVENT_DESC');
+        // Drop its (offset, size) entry from the feature table and its bit from the bitmap.
+        const table = dataOff + dataSize;
+        b.copy(b, table + at * 16, table + (at + 1) * 16, table + bits.length * 16);
+        b[72 + 1] = b[72 + 1]! & ~(1 << 4);
+        const stripped = path.join(dir, `nodesc-${path.basename(file)}`);
+        fs.writeFileSync(stripped, b);
+        const names = parsePerfData(b).attrs.map((a) => a.name);
+        assert.deepEqual(names, perfEvlist(stripped));
+      });
+
       it('header features equal perf report --header-only', function () {
         const h = perfHeader(file);
         const f = d.features;

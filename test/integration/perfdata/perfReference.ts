@@ -34,6 +34,7 @@ function perf(args: string[]): string {
 
 export interface DumpSample {
   offset: number;
+  size: number;
   time: number;
   misc: number;
   pid: number;
@@ -52,9 +53,11 @@ export interface PerfDump {
   mmaps: DumpMmap[];
   /** "Aggregated stats": record type name (e.g. "SAMPLE", "MMAP2") → count. */
   stats: Map<string, number>;
+  /** File offset of every record perf read. */
+  recordOffsets: Set<number>;
 }
 
-const SAMPLE_RE = /^(-?\d+) 0x([0-9a-f]+) \[0x[0-9a-f]+\]: PERF_RECORD_SAMPLE\(IP, 0x([0-9a-f]+)\): (-?\d+)\/(-?\d+): 0x([0-9a-f]+) period: (\d+) addr: /;
+const SAMPLE_RE = /^(-?\d+) 0x([0-9a-f]+) \[0x([0-9a-f]+)\]: PERF_RECORD_SAMPLE\(IP, 0x([0-9a-f]+)\): (-?\d+)\/(-?\d+): 0x([0-9a-f]+) period: (\d+) addr: /;
 const MMAP_RE = /^-?\d+ 0x([0-9a-f]+) \[0x[0-9a-f]+\]: (PERF_RECORD_MMAP2? .*)$/;
 const CHAIN_RE = /^\.\.\.\.\.\s+\d+: ([0-9a-f]+)$/;
 const STAT_RE = /^\s+(\w+) events:\s+(\d+)/;
@@ -62,9 +65,15 @@ const STAT_RE = /^\s+(\w+) events:\s+(\d+)/;
 /** Parses `perf report -D`: every sample with its raw callchain, the mmaps, the record totals. */
 export function perfDump(file: string): PerfDump {
   const out = perf(['report', '-D', '-i', file]);
+  // In pipe mode perf counts offsets from after the 16-byte stream header; make them file offsets.
+  const head = Buffer.alloc(16);
+  const fd = fs.openSync(file, 'r');
+  try { fs.readSync(fd, head, 0, 16, 0); } finally { fs.closeSync(fd); }
+  const base = head.readBigUInt64LE(8) === 16n ? 16 : 0;
   const samples: DumpSample[] = [];
   const mmaps: DumpMmap[] = [];
   const stats = new Map<string, number>();
+  const recordOffsets = new Set<number>();
   let cur: DumpSample | undefined;
   let inStats = false;
   for (const line of out.split('\n')) {
@@ -80,17 +89,19 @@ export function perfDump(file: string): PerfDump {
     if (c && cur) { cur.chain.push(BigInt(`0x${c[1]}`)); continue; }
     const s = SAMPLE_RE.exec(line);
     if (s) {
-      cur = { offset: parseInt(s[2]!, 16), time: Number(s[1]), misc: parseInt(s[3]!, 16), pid: Number(s[4]), tid: Number(s[5]), ip: BigInt(`0x${s[6]}`), period: Number(s[7]), chain: [] };
+      cur = { offset: base + parseInt(s[2]!, 16), size: parseInt(s[3]!, 16), time: Number(s[1]), misc: parseInt(s[4]!, 16), pid: Number(s[5]), tid: Number(s[6]), ip: BigInt(`0x${s[7]}`), period: Number(s[8]), chain: [] };
       samples.push(cur);
       continue;
     }
+    const raw = /^0x([0-9a-f]+)@/.exec(line);
+    if (raw) recordOffsets.add(base + parseInt(raw[1]!, 16));
     const m = MMAP_RE.exec(line);
-    if (m) mmaps.push({ offset: parseInt(m[1]!, 16), line: m[2]! });
+    if (m) mmaps.push({ offset: base + parseInt(m[1]!, 16), line: m[2]! });
     if (line.startsWith('0x') || line === '') cur = undefined;
   }
   samples.sort((a, b) => a.offset - b.offset);
   mmaps.sort((a, b) => a.offset - b.offset);
-  return { samples, mmaps, stats };
+  return { samples, mmaps, stats, recordOffsets };
 }
 
 export interface ScriptSample {

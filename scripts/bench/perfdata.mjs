@@ -1,0 +1,84 @@
+// Benchmark: parsePerfData on a recording of ≥100,000 samples with callchains vs `perf script`
+// on the same file, in the same run. Each side runs as a whole fresh process (node startup
+// included), best of 3. Prints both times and the ratio.
+// Reusable: `benchRecording()` records (and caches) the fixture recording; `timeProcess()` times
+// a command. Ingest benchmarks import them from here.
+// Usage: node scripts/bench/perfdata.mjs [--samples N]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+export const BENCH_DIR = '/tmp/go-perf-lens-bench';
+
+/**
+ * A perf.data of the perfload fixture with at least `minSamples` samples (fp callchains,
+ * cpu-clock), cached in BENCH_DIR across runs. Needs root and perf; builds the fixture with
+ * the newest Go (compiled test support in out/). Returns { file, samples, binary }.
+ */
+export function benchRecording({ minSamples = 100_000, freq = 20_000 } = {}) {
+  const { buildGoFixture, newestGo } = require(path.join(root, 'out', 'test', 'support', 'goToolchains.js'));
+  const { parsePerfData } = require(path.join(root, 'out', 'src', 'formats', 'perfData.js'));
+  const binary = buildGoFixture('perfload', newestGo());
+  fs.mkdirSync(BENCH_DIR, { recursive: true });
+  const file = path.join(BENCH_DIR, `perfload-${minSamples}.data`);
+  const meta = `${file}.json`;
+  if (fs.existsSync(file) && fs.existsSync(meta)) {
+    const m = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    if (m.binary === binary && m.samples >= minSamples) return { file, samples: m.samples, binary };
+  }
+  // cpu-clock samples only while the fixture runs: record longer until there are enough.
+  let seconds = Math.max(3, Math.ceil(minSamples / (freq * 1.5)));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = spawnSync('perf', ['record', '-g', '--call-graph', 'fp', '-F', String(freq), '-e', 'cpu-clock', '-o', file, '--',
+      binary, '-duration', `${seconds}s`, '-workers', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`perf record failed: ${r.stderr}`);
+    const samples = parsePerfData(fs.readFileSync(file)).samples.count;
+    if (samples >= minSamples) {
+      fs.writeFileSync(meta, JSON.stringify({ binary, samples }));
+      return { file, samples, binary };
+    }
+    seconds = Math.ceil(seconds * Math.min(4, 1.2 * minSamples / Math.max(1, samples)));
+  }
+  throw new Error(`could not record ${minSamples} samples`);
+}
+
+/** Wall time of a whole process in ms (stdout to /dev/null unless captured), best of `runs`. */
+export function timeProcess(cmd, args, { runs = 3, capture = false } = {}) {
+  let best = Infinity, last;
+  for (let k = 0; k < runs; k++) {
+    const t0 = process.hrtime.bigint();
+    last = spawnSync(cmd, args, { stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (last.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${last.stderr}`);
+    best = Math.min(best, ms);
+  }
+  return { ms: best, stdout: capture ? last.stdout.toString() : '' };
+}
+
+function main() {
+  const at = process.argv.indexOf('--samples');
+  const minSamples = at > 0 ? Number(process.argv[at + 1]) : 100_000;
+  const { file, samples } = benchRecording({ minSamples });
+  const size = fs.statSync(file).size;
+  // Our side: a fresh node that reads and parses the file and reports its own figures.
+  const child = `
+    const { parsePerfData } = require(${JSON.stringify(path.join(root, 'out', 'src', 'formats', 'perfData.js'))});
+    const t0 = process.hrtime.bigint();
+    const d = parsePerfData(require('fs').readFileSync(${JSON.stringify(file)}));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    console.log(JSON.stringify({ ms, samples: d.samples.count, frames: d.samples.chain.length, maxRssMB: process.resourceUsage().maxRSS / 1024 }));`;
+  const ours = timeProcess(process.execPath, ['-e', child], { capture: true });
+  const inner = JSON.parse(ours.stdout);
+  const perf = timeProcess('perf', ['script', '-i', file]);
+  console.log(`recording: ${file} (${(size / 1e6).toFixed(1)} MB, ${inner.samples} samples, ${inner.frames} callchain entries)`);
+  console.log(`parsePerfData (fresh node process): ${ours.ms.toFixed(0)} ms  [parse alone ${inner.ms.toFixed(0)} ms, peak RSS ${inner.maxRssMB.toFixed(0)} MB]`);
+  console.log(`perf script -i FILE > /dev/null:    ${perf.ms.toFixed(0)} ms`);
+  console.log(`ratio: ${(perf.ms / ours.ms).toFixed(1)}x faster than perf script (whole process; ${(perf.ms / inner.ms).toFixed(0)}x parse alone)`);
+  if (samples < minSamples) process.exitCode = 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

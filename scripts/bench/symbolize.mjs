@@ -1,0 +1,114 @@
+// Symbolizer benchmark: cmd/compile built by Go 1.23 (cached), 1,000,000 seeded random text
+// addresses, whole-process wall time, CPU time and peak RSS for
+//   node dist/cli.js symbolize --binary BIN      (ours, full inline chains)
+//   llvm-symbolizer --inlining --obj BIN         (reference with inline chains)
+//   go tool addr2line BIN                        (reference without inline chains)
+// plus the index build alone (in-process, and each tool's time for a single address).
+// Peak RSS and CPU come from getrusage(RUSAGE_CHILDREN) of a one-child wrapper (Debian's
+// /usr/bin/python3), so they are the child's own ru_maxrss / ru_utime+ru_stime.
+// Usage: node scripts/bench/symbolize.mjs [--count N] [--runs R]
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i >= 0 ? Number(process.argv[i + 1]) : dflt; };
+const COUNT = arg('--count', 1_000_000);
+const RUNS = arg('--runs', 1);
+const GO = '/usr/lib/go-1.23/bin/go';
+const CACHE = '/tmp/go-perf-lens-bench';
+const BIN = path.join(CACHE, 'compile');
+const ADDRS = path.join(CACHE, `addrs-${COUNT}.txt`);
+const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+fs.mkdirSync(CACHE, { recursive: true });
+if (!fs.existsSync(BIN)) {
+  console.log(`building cmd/compile with Go 1.23 into ${BIN} (once, ~30 s)…`);
+  execFileSync(GO, ['build', '-o', BIN + '.tmp', 'cmd/compile'], {
+    cwd: CACHE, stdio: 'inherit',
+    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOPROXY: 'off', CGO_ENABLED: '0', GOCACHE: path.join(CACHE, 'gocache') },
+  });
+  fs.renameSync(BIN + '.tmp', BIN);
+}
+
+const { parseElf } = require(path.join(root, 'out/src/formats/elf.js'));
+const { openSymbolizer } = require(path.join(root, 'out/src/symbolize/openSymbolizer.js'));
+
+// Seeded addresses over .text (mulberry32: reproducible across runs and machines).
+if (!fs.existsSync(ADDRS)) {
+  const elf = parseElf(new Uint8Array(fs.readFileSync(BIN)));
+  const text = elf.section('.text');
+  const lo = Number(text.addr);
+  let s = 0x5eed1234 >>> 0;
+  const rnd = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const lines = new Array(COUNT);
+  for (let i = 0; i < COUNT; i++) lines[i] = '0x' + (lo + Math.floor(rnd() * text.size)).toString(16);
+  fs.writeFileSync(ADDRS, lines.join('\n') + '\n');
+}
+
+// Runs argv with stdin from a file and stdout to a file; returns wall, cpu, peak RSS.
+const WRAPPER = `
+import resource, subprocess, sys, time, json
+t0 = time.perf_counter()
+with open(sys.argv[1], 'rb') as fin, open(sys.argv[2], 'wb') as fout:
+    rc = subprocess.call(sys.argv[3:], stdin=fin, stdout=fout)
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": rc, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "maxrssKB": ru.ru_maxrss}))
+`;
+function measure(argv, input, output = '/dev/null') {
+  const r = spawnSync(PY, ['-c', WRAPPER, input, output, ...argv], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop());
+  if (m.rc !== 0) throw new Error(`${argv[0]} exited with ${m.rc}`);
+  return m;
+}
+function best(argv, input, output) {
+  let b;
+  for (let i = 0; i < RUNS; i++) { const m = measure(argv, input, output); if (!b || m.wall < b.wall) b = m; }
+  return b;
+}
+
+const cli = path.join(root, 'dist', 'cli.js');
+const tools = [
+  { name: 'go-perf-lens symbolize', argv: ['node', cli, 'symbolize', '--binary', BIN] },
+  { name: 'llvm-symbolizer --inlining', argv: ['llvm-symbolizer', '--inlining', '--obj', BIN] },
+  { name: 'go tool addr2line', argv: [GO, 'tool', 'addr2line', BIN] },
+];
+
+// Index build alone, in-process (read + parse + index), first call in this process.
+const t0 = performance.now();
+const bytes = new Uint8Array(fs.readFileSync(BIN));
+const t1 = performance.now();
+const { symbolizer } = openSymbolizer(bytes, BIN);
+const t2 = performance.now();
+const probe = fs.readFileSync(ADDRS, 'latin1').slice(0, 20).split('\n')[0];
+symbolizer.symbolize(BigInt(probe));
+const t3 = performance.now();
+
+const one = path.join(CACHE, 'one-address.txt');
+fs.writeFileSync(one, probe + '\n');
+
+const fmt = (s) => `${s.toFixed(2)} s`;
+const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
+console.log(`binary: ${BIN} (${(fs.statSync(BIN).size / 1e6).toFixed(1)} MB), ${COUNT.toLocaleString('en')} addresses, backend ${symbolizer.source}`);
+console.log(`index build alone (in-process): read ${(t1 - t0).toFixed(0)} ms, index ${(t2 - t1).toFixed(0)} ms, first lookup ${(t3 - t2).toFixed(1)} ms  [target ≤ 400 ms]`);
+
+const results = [];
+for (const t of tools) {
+  const single = best(t.argv, one);
+  const outFile = t === tools[0] ? path.join(CACHE, 'ours.jsonl') : '/dev/null';
+  const m = best(t.argv, ADDRS, outFile);
+  results.push({ ...t, m, single });
+  console.log(`${t.name.padEnd(28)} wall ${fmt(m.wall)}  cpu ${fmt(m.cpu)}  peak RSS ${mb(m.maxrssKB)}   (one address: ${fmt(single.wall)})`);
+}
+const ours = results[0];
+const outLines = fs.readFileSync(path.join(CACHE, 'ours.jsonl'), 'latin1').split('\n').length - 1;
+if (outLines !== COUNT) console.log(`WARNING: our output has ${outLines} lines for ${COUNT} addresses`);
+for (const r of results.slice(1)) {
+  console.log(`ours vs ${r.name}: wall ${(r.m.wall / ours.m.wall).toFixed(2)}× faster, cpu ${(r.m.cpu / ours.m.cpu).toFixed(2)}× less`);
+}
+console.log(`targets: ≥5× llvm-symbolizer --inlining, ≥2× go tool addr2line (wall), peak RSS ≤ 500 MB (ours ${mb(ours.m.maxrssKB)})`);

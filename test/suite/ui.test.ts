@@ -1,0 +1,214 @@
+/**
+ * The editor experience in a real VS Code, on a session recorded at test time from the fixture
+ * Go service (scripts/prepareUiFixtures.mjs: perf through `go-perf-lens record`, plus an eBPF
+ * latency trace of main.handleChecksum). Checks that what the UI draws is what the model says:
+ * heat on exactly the model's lines with its figures, code-lens texts on the func lines, the
+ * tree's order, hovers with the histogram image, the diff against a baseline, dimming of stale
+ * files. Needs root (perf, BCC) and Go, like the recording itself.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Profile } from '../../src/model/profile';
+import { loadSession } from '../../src/model/session';
+import type { GoPerfLensApi } from '../../src/ui/extensionApi';
+
+const EXTENSION_ID = 'go-perf-lens.go-perf-lens';
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+interface Fixture {
+  dir: string;
+  mainGo: string;
+  tracedFunction: string;
+  profile: Profile;
+}
+
+/** The runner may prepare the fixtures before VS Code starts (GO_PERF_LENS_UI_FIXTURES); else record them now. */
+function fixtures(): Fixture {
+  let dir = process.env.GO_PERF_LENS_UI_FIXTURES;
+  if (!dir || !fs.existsSync(path.join(dir, 'session.json'))) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ui-fixtures-'));
+    execFileSync(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { stdio: 'inherit', timeout: 600_000 });
+  }
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { mainGo: string; tracedFunction: string };
+  return { dir, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile };
+}
+
+const pct = (n: number, total: number): string => `${((100 * n) / total).toFixed(1)}%`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The model's self samples per line of one file (inlined copies of a line add up). */
+function modelLines(p: Profile, file: string): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const l of p.lines) if (l.file === file) m.set(l.line1, (m.get(l.line1) ?? 0) + l.selfSamples);
+  return m;
+}
+
+describe('editor UI on a recorded session [vscode, root, perf, bcc]', function () {
+  this.timeout(600_000);
+  let fx: Fixture;
+  let api: GoPerfLensApi;
+  let uri: vscode.Uri;
+  const threshold = 0.001; // goPerfLens.heatThreshold's default
+
+  before(async () => {
+    fx = fixtures();
+    const ext = vscode.extensions.getExtension<GoPerfLensApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+    api = await ext.activate();
+    uri = vscode.Uri.file(fx.mainGo);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
+    api.loadProfile(structuredClone(fx.profile), 'fixture session');
+  });
+
+  after(() => api?.clear());
+
+  it('the recording has CPU samples in the fixture’s main.go and a latency trace', () => {
+    assert.ok(fx.profile.totalSamples > 100, `only ${fx.profile.totalSamples} samples`);
+    assert.ok(modelLines(fx.profile, fx.mainGo).size >= 5, 'fewer than 5 sampled lines in main.go');
+    const lat = fx.profile.latency?.find((l) => l.function === fx.tracedFunction);
+    assert.ok(lat && lat.calls > 0, `no calls of ${fx.tracedFunction} traced`);
+  });
+
+  it('heat lands on exactly the lines the model says, with its figures', () => {
+    const drawn = api.testing.decorationsFor(uri);
+    assert.ok(drawn, 'main.go is visible but nothing was drawn');
+    const total = fx.profile.totalSamples;
+    const want = [...modelLines(fx.profile, fx.mainGo)]
+      .filter(([, n]) => n > 0 && n / total >= threshold)
+      .sort((a, b) => a[0] - b[0]);
+    assert.deepEqual(drawn.map((d) => d.line1), want.map(([l]) => l));
+    for (const [i, d] of drawn.entries()) {
+      const n = want[i]![1];
+      assert.equal(d.figure, `${pct(n, total)} · ${compact(n)}`, `line ${d.line1}`);
+      assert.match(d.kind, /^[1-5]$/, `line ${d.line1} is drawn as ${d.kind}, not as heat`);
+    }
+    // More samples never get a weaker tint.
+    const bySamples = drawn.map((d, i) => ({ n: want[i]![1], level: Number(d.kind) })).sort((a, b) => a.n - b.n);
+    for (let i = 1; i < bySamples.length; i++) assert.ok(bySamples[i]!.level >= bySamples[i - 1]!.level, JSON.stringify(bySamples));
+  });
+
+  it('a code lens above each profiled func, with the model’s shares and the traced latency', async () => {
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+    const ours = lenses.filter((l) => l.command?.command === 'goPerfLens.revealFunction');
+    const total = fx.profile.totalSamples;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const expected = fx.profile.functions
+      .filter((f) => f.file === fx.mainGo && f.line1 && f.cumSamples > 0 && /^\s*func\b/.test(doc.lineAt(f.line1 - 1).text))
+      .map((f) => ({ line0: f.line1! - 1, name: f.name, prefix: `${pct(f.cumSamples, total)} CPU (self ${pct(f.selfSamples, total)})` }))
+      .sort((a, b) => a.line0 - b.line0);
+    assert.ok(expected.length >= 4, `only ${expected.length} profiled funcs in main.go`);
+    const got = ours.map((l) => ({ line0: l.range.start.line, name: l.command!.arguments![0] as string, title: l.command!.title })).sort((a, b) => a.line0 - b.line0);
+    assert.deepEqual(got.map((g) => [g.line0, g.name]), expected.map((e) => [e.line0, e.name]));
+    for (const [i, g] of got.entries()) assert.ok(g.title.startsWith(expected[i]!.prefix), `${g.title} does not start with ${expected[i]!.prefix}`);
+    const traced = got.find((g) => g.name === fx.tracedFunction);
+    assert.ok(traced, `no lens on ${fx.tracedFunction}`);
+    const lat = fx.profile.latency!.find((l) => l.function === fx.tracedFunction)!;
+    assert.match(traced.title, / · [\d.]+k? calls\/s · p50 [\d.]+ (ns|µs|ms|s) · p99 [\d.]+ (ns|µs|ms|s)$/);
+    assert.ok(traced.title.includes(`p50 ${latencyText(lat.p50Nanos)}`), `${traced.title} lacks p50 ${latencyText(lat.p50Nanos)}`);
+  });
+
+  it('the hot-functions tree lists functions by self samples, hottest first', () => {
+    const rows = api.testing.hotFunctionRows();
+    const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
+    const order = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || a.name.localeCompare(b.name));
+    assert.deepEqual(rows.slice(0, 15).map((r) => r.name), order.slice(0, 15).map((f) => f.name));
+    const top = order[0]!;
+    assert.equal(rows[0]!.description, `self ${pct(top.selfSamples, fx.profile.totalSamples)} · cum ${pct(top.cumSamples, fx.profile.totalSamples)}`);
+  });
+
+  it('hovering the traced func’s name shows its latency histogram as an image', async () => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const fnName = fx.tracedFunction.replace(/^main\./, '');
+    const line0 = fx.profile.functions.find((f) => f.name === fx.tracedFunction)!.line1! - 1;
+    const col = doc.lineAt(line0).text.indexOf(fnName) + 2;
+    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line0, col))) ?? [];
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /!\[latency histogram of [^\]]*\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
+    const lat = fx.profile.latency!.find((l) => l.function === fx.tracedFunction)!;
+    assert.ok(text.includes(`| ${compact(lat.calls)} |`), `the call count ${compact(lat.calls)} is not in the hover:\n${text}`);
+    const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)\)/.exec(text)![1]!, 'base64').toString('utf8');
+    const bars = [...svg.matchAll(/<rect /g)].length;
+    const nonEmpty = lat.buckets.filter((b) => b.count > 0);
+    const span = lat.buckets.indexOf(nonEmpty.at(-1)!) - lat.buckets.indexOf(nonEmpty[0]!) + 1;
+    assert.equal(bars, span, 'one bar per bucket between the first and last non-empty ones');
+  });
+
+  it('hovering an inlined hot line names the functions it was inlined into', async () => {
+    const inl = fx.profile.lines.filter((l) => l.file === fx.mainGo && l.inlinedInto?.length && l.selfSamples > 0).sort((a, b) => b.selfSamples - a.selfSamples)[0];
+    assert.ok(inl, 'no inlined line with samples in main.go (main.mix is inlined into main.checksum)');
+    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(inl.line1 - 1, 2))) ?? [];
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.ok(text.includes(`inlined into ${inl.inlinedInto!.map((f) => '`' + f.replace(/^main\./, '') + '`').join(' → ')}`), text);
+    assert.match(text, /self: \d+ samples/);
+  });
+
+  it('a pinned baseline turns heat into a diff: red where hotter, green where cooler', () => {
+    const base = structuredClone(fx.profile);
+    const hot = [...modelLines(fx.profile, fx.mainGo)].sort((a, b) => b[1] - a[1]);
+    // The baseline had twice the samples on the hottest line and none on the second: the current
+    // profile is then cooler on the first and hotter on the second.
+    const [first, second] = [hot[0]![0], hot[1]![0]];
+    for (const l of base.lines) {
+      if (l.file !== fx.mainGo) continue;
+      if (l.line1 === first) l.selfSamples *= 2;
+      if (l.line1 === second) l.selfSamples = 0;
+    }
+    base.totalSamples = base.lines.reduce((n, l) => n + l.selfSamples, 0) + fx.profile.unattributedSamples;
+    api.pinBaseline(base, 'edited baseline');
+    try {
+      const drawn = api.testing.decorationsFor(uri)!;
+      assert.equal(drawn.find((d) => d.line1 === first)?.kind, 'faster');
+      assert.equal(drawn.find((d) => d.line1 === second)?.kind, 'slower');
+      for (const d of drawn) assert.match(d.figure, /^[+−]\d+\.\d pp$/);
+    } finally {
+      api.pinBaseline(undefined);
+      api.loadProfile(structuredClone(fx.profile), 'fixture session');
+    }
+  });
+
+  it('a source file saved after the build gets dimmed heat', async () => {
+    const before = fs.statSync(fx.mainGo);
+    fs.utimesSync(fx.mainGo, new Date(), new Date(Date.now() + 3600_000));
+    try {
+      const drawn = api.testing.decorationsFor(uri)!;
+      assert.ok(drawn.length > 0);
+      assert.deepEqual([...new Set(drawn.map((d) => d.kind))], ['stale']);
+    } finally {
+      fs.utimesSync(fx.mainGo, before.atime, before.mtime);
+    }
+    assert.ok(api.testing.decorationsFor(uri)!.every((d) => d.kind !== 'stale'));
+  });
+
+  it('the flame graph opens in a webview panel', async () => {
+    await vscode.commands.executeCommand('goPerfLens.showFlameGraph');
+    await sleep(500);
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Flame graph'), tabs.map((t) => t.label).join(', '));
+  });
+
+  it('clearing the profile removes every decoration and lens', async () => {
+    api.clear();
+    assert.deepEqual(api.testing.decorationsFor(uri), []);
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+    assert.equal(lenses.filter((l) => l.command?.command === 'goPerfLens.revealFunction').length, 0);
+    api.loadProfile(structuredClone(fx.profile), 'fixture session');
+  });
+});
+
+/** A count as the UI prints it: 950, 1.3k, 83k. */
+function compact(n: number): string {
+  return n < 1000 ? String(n) : `${(n / 1000).toFixed(n < 9950 ? 1 : 0).replace(/\.0$/, '')}k`;
+}
+
+/** The model's latency as the lens prints it (one decimal under 100, trailing .0 dropped). */
+function latencyText(nanos: number): string {
+  const [div, unit] = nanos >= 1e9 ? [1e9, 's'] : nanos >= 1e6 ? [1e6, 'ms'] : nanos >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
+  const v = nanos / div;
+  if (unit === 'ns') return `${Math.round(nanos)} ns`;
+  return `${v >= 100 ? String(Math.round(v)) : v.toFixed(1).replace(/\.0$/, '')} ${unit}`;
+}
+

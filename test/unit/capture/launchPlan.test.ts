@@ -1,0 +1,178 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BOOTSTRAP, LOADER, READY_LINE, SUDO_PROMPT, findOnPath, initialPlan, remoteCommand, sudoersHint, sudoersLine, withPassword } from '../../../src/capture/launchPlan';
+import { HelperClient, Envelope } from '../../../src/capture/helperClient';
+import { HelperMessage } from '../../../src/capture/helperProtocol';
+import { rememberPassword } from '../../../src/capture/runHelper';
+import { validateTarget } from '../../../src/capture/target';
+import { UserError } from '../../../src/util/userError';
+
+const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+describe('capture: launch plans (argv, sudoers line, remote command)', () => {
+  it('the bootstrap needs no escaping in sudoers nor inside double quotes in sh', () => {
+    assert.doesNotMatch(BOOTSTRAP, /[,:=\\*?[\]!]/); // sudoers specials and wildcards
+    assert.doesNotMatch(BOOTSTRAP, /[$`"\\]/); // sh specials inside "..."
+    assert.doesNotMatch(BOOTSTRAP, /\n/);
+  });
+
+  it('the sudoers line names the user, root, NOPASSWD and the exact command', () => {
+    assert.equal(sudoersLine('alice'), `alice ALL=(root) NOPASSWD: /usr/bin/python3 -c ${BOOTSTRAP}`);
+    assert.ok(sudoersHint('alice', '/opt/py/bin/python3').includes(`alice ALL=(root) NOPASSWD: /opt/py/bin/python3 -c ${BOOTSTRAP}`));
+  });
+
+  it('local as root runs Python directly; sudo, sudo -S and pkexec argv are fixed', () => {
+    if (process.getuid?.() === 0) {
+      const p = initialPlan({ kind: 'local' });
+      assert.equal(p.via, 'direct');
+      assert.deepEqual([p.file, ...p.args], [PY, '-c', BOOTSTRAP]);
+    }
+    const sudo = findOnPath('sudo');
+    if (sudo) {
+      const p = initialPlan({ kind: 'local', elevation: 'sudo', python: '/usr/bin/python3' });
+      assert.deepEqual([p.file, ...p.args], [sudo, '-n', '--', '/usr/bin/python3', '-c', BOOTSTRAP]);
+      const q = withPassword(p, 'secret');
+      assert.deepEqual([q.file, ...q.args], [sudo, '-k', '-S', '-p', SUDO_PROMPT, '--', '/usr/bin/python3', '-c', BOOTSTRAP]);
+      assert.equal(q.password, 'secret');
+      assert.equal(q.via, 'sudo-password');
+      assert.ok(!q.args.includes('secret'), 'the password never goes into argv');
+    } else {
+      assert.throws(() => initialPlan({ kind: 'local', elevation: 'sudo' }), (e: unknown) => e instanceof UserError && e.code === 'sudo-missing' && /sudoers|root/.test(e.hint ?? ''));
+    }
+    const pk = findOnPath('pkexec');
+    if (pk) {
+      const p = initialPlan({ kind: 'local', elevation: 'pkexec', python: '/usr/bin/python3' });
+      assert.deepEqual([p.file, ...p.args], [pk, '/usr/bin/python3', '-c', BOOTSTRAP]);
+    } else {
+      assert.throws(() => initialPlan({ kind: 'local', elevation: 'pkexec' }), (e: unknown) => e instanceof UserError && e.code === 'pkexec-missing');
+    }
+  });
+
+  it('ssh: user options first (they win), BatchMode, then port, user, key, --, host, fixed command', () => {
+    const p = initialPlan({ kind: 'ssh', host: 'db-1.example', port: 2200, user: 'ops', identityFile: '/k/id', extraArgs: ['-o', 'BatchMode=no'] });
+    assert.equal(p.file, 'ssh');
+    assert.deepEqual(p.args.slice(0, -1), ['-o', 'BatchMode=no', '-T', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=15',
+      '-p', '2200', '-l', 'ops', '-i', '/k/id', '--', 'db-1.example']);
+    assert.equal(p.args.at(-1), remoteCommand(undefined, '-n'));
+    const q = withPassword(p, 'pw');
+    assert.equal(q.args.at(-1), remoteCommand(undefined, '-S'));
+    assert.equal(q.password, 'pw');
+  });
+
+  it('rejects targets that could be taken for options or shell syntax', () => {
+    const bad = [
+      { kind: 'ssh' as const, host: '-oProxyCommand=touch /tmp/x' },
+      { kind: 'ssh' as const, host: 'a b' },
+      { kind: 'ssh' as const, host: 'h', user: '-l' },
+      { kind: 'ssh' as const, host: 'h', port: 70000 },
+      { kind: 'ssh' as const, host: 'h', python: "/usr/bin/python3'; reboot; '" },
+      { kind: 'local' as const, python: 'python3' },
+    ];
+    for (const t of bad) assert.throws(() => validateTarget(t), (e: unknown) => e instanceof UserError && e.code === 'bad-target', JSON.stringify(t));
+  });
+
+  it('the remote command, run by a real sh, prints the ready line and runs the loader from stdin', function () {
+    if (process.getuid?.() !== 0) this.skip(); // as non-root it would go to sudo; the root branch is what runs here
+    const r = spawnSync('sh', ['-c', remoteCommand(undefined, '-n')], { input: "import sys;sys.stdout.write('ran '+sys.executable)\n", encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${READY_LINE}\nran ${PY}`);
+    const missing = spawnSync('sh', ['-c', remoteCommand('/nonexistent/python3', '-n')], { input: '', encoding: 'utf8' });
+    assert.equal(missing.status, 127);
+    assert.match(missing.stderr, /\/nonexistent\/python3 is not an executable on this host/);
+  });
+
+  it('rememberPassword asks once, and again after forget()', async () => {
+    let asked = 0;
+    const ask = rememberPassword(async () => { asked++; return `pw${asked}`; });
+    assert.equal(await ask(), 'pw1');
+    assert.equal(await ask(), 'pw1');
+    ask.forget!();
+    assert.equal(await ask(), 'pw2');
+    assert.equal(asked, 2);
+  });
+});
+
+/** A stand-in helper: a real Python process that prints the ready line, reads LOADER, then runs `body`. */
+async function runFake(body: string): Promise<{ messages: HelperMessage[]; error?: UserError; dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
+  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, program: body };
+  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-c', BOOTSTRAP], via: 'direct', python: PY }, envelope, { tempDir: dir });
+  const messages: HelperMessage[] = [];
+  try {
+    for await (const m of client.messages()) messages.push(m);
+    return { messages, dir };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { messages, error: e, dir };
+  }
+}
+
+const PRELUDE = 'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
+  "W(type='hello',protocol=1,helper='t',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n";
+
+describe('capture: HelperClient over real processes', () => {
+  const dirs: string[] = [];
+  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+  it('receives a streamed file intact and yields the result', async () => {
+    const body = PRELUDE + [
+      "data=bytes(range(256))*5000",
+      "W(type='file',name='blob.bin',size=len(data))",
+      "[W(type='chunk',name='blob.bin',data=base64.b64encode(data[i:i+70000]).decode()) for i in range(0,len(data),70000)]",
+      "W(type='file-end',name='blob.bin',size=len(data),sha256=hashlib.sha256(data).hexdigest())",
+      "W(type='result',data={'ok':1})",
+    ].join('\n');
+    const r = await runFake(body);
+    dirs.push(r.dir);
+    assert.equal(r.error, undefined, r.error?.message);
+    const f = r.messages.find((m) => m.type === 'received-file');
+    assert.ok(f && f.type === 'received-file');
+    const expected = Buffer.alloc(256 * 5000);
+    for (let i = 0; i < expected.length; i++) expected[i] = i % 256;
+    assert.ok(fs.readFileSync(f.path).equals(expected));
+    assert.deepEqual(r.messages.at(-1), { type: 'result', data: { ok: 1 } });
+  });
+
+  it('a damaged file, a non-JSON line, a bad file name: "helper-protocol"', async () => {
+    const damaged = PRELUDE + "W(type='file',name='a',size=3)\nW(type='chunk',name='a',data='YWJj')\nW(type='file-end',name='a',size=3,sha256='00')\nW(type='result',data=1)";
+    const junk = PRELUDE + "sys.stdout.write('not json'+chr(10))";
+    const escape = PRELUDE + "W(type='file',name='../../etc/x',size=1)";
+    for (const body of [damaged, junk, escape]) {
+      const r = await runFake(body);
+      dirs.push(r.dir);
+      assert.equal(r.error?.code, 'helper-protocol', body);
+    }
+  });
+
+  it('a helper that exits without a result: "helper-crashed" with its stderr', async () => {
+    const r = await runFake(PRELUDE + "sys.stderr.write('boom happened'+chr(10))\nsys.exit(3)");
+    dirs.push(r.dir);
+    assert.equal(r.error?.code, 'helper-crashed');
+    assert.match(r.error!.message, /exit code 3.*boom happened/);
+  });
+
+  it('a launcher that fails before the ready line: "launch-failed" / "python-missing"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
+    dirs.push(dir);
+    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, program: '' };
+    const missing = new HelperClient({ target: { kind: 'local' }, file: '/nonexistent/python3', args: [], via: 'direct', python: '/nonexistent/python3' }, env, { tempDir: dir });
+    await assert.rejects((async () => { for await (const _ of missing.messages()) void _; })(), (e: unknown) => e instanceof UserError && e.code === 'python-missing');
+    const refused = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', 'echo "sudo: a password is required" >&2; exit 1'], via: 'sudo', python: '/usr/bin/python3' }, env, { tempDir: dir });
+    await assert.rejects((async () => { for await (const _ of refused.messages()) void _; })(),
+      (e: unknown) => e instanceof UserError && e.code === 'sudo-password-required' && (e.hint ?? '').includes('NOPASSWD'));
+  });
+
+  it('lines before the ready line (a chatty login shell) are ignored', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
+    dirs.push(dir);
+    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, program: PRELUDE + "W(type='result',data='fine')" };
+    const c = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', `echo 'Welcome!'; echo '{"type":"result","data":"forged"}'; exec ${PY} -c "${BOOTSTRAP}"`], via: 'direct', python: PY }, env, { tempDir: dir });
+    const got: HelperMessage[] = [];
+    for await (const m of c.messages()) got.push(m);
+    assert.deepEqual(got.at(-1), { type: 'result', data: 'fine' });
+    void LOADER;
+  });
+});
