@@ -60,13 +60,16 @@ static inline int on_entry(struct pt_regs *ctx, u32 fn) {
     u64 now = bpf_ktime_get_ns();
     struct gkey k = {.g = ctx->r14, .fn = fn};
     add(calls.lookup(&fn), 1);
-    u32 z = 0;
-    struct gstack *zero = zeros.lookup(&z);
-    if (!zero)
-        return 0;
-    struct gstack *s = open_calls.lookup_or_try_init(&k, zero);
-    if (!s)
-        return 0;
+    struct gstack *s = open_calls.lookup(&k);
+    if (!s) {
+        u32 z = 0;
+        struct gstack *zero = zeros.lookup(&z);
+        if (!zero)
+            return 0;
+        s = open_calls.lookup_or_try_init(&k, zero);
+        if (!s)
+            return 0;   // map full: counted, then unmatched
+    }
     u32 d = s->depth;
     if (d < MAXDEPTH)
         s->ts[d & (MAXDEPTH - 1)] = now;
@@ -88,9 +91,9 @@ static inline int on_ret(struct pt_regs *ctx, u32 fn) {
         add(deep.lookup(&fn), 1);
         return 0;
     }
+    // The entry stays when the depth is back to 0: goroutines (and their g) are reused, and
+    // an insert plus a delete on every call would double the cost of a probe hit.
     u64 delta = now - s->ts[d & (MAXDEPTH - 1)];
-    if (d == 0)
-        open_calls.delete(&k);
     add(matched.lookup(&fn), 1);
     add(sum_ns.lookup(&fn), delta);
     u32 slot = bpf_log2l(delta);

@@ -52,7 +52,8 @@ const addr = await new Promise((resolve, reject) => {
 say(`example service: pid ${svc.pid}, http://${addr}`);
 
 const recordSec = 5;
-const load = spawn(loadBin, ['-url', `http://${addr}`, '-duration', `${recordSec + 3}s`, '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The load runs until the recording is over (starting the helper takes a few seconds), then stops.
+const load = spawn(loadBin, ['-url', `http://${addr}`, '-duration', '120s', '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
 children.push(load);
 let loadOut = '';
 load.stdout.on('data', (d) => { loadOut += d; });
@@ -64,7 +65,9 @@ const cli = path.join(root, 'dist', 'cli.js');
 const rec = spawn('node', [cli, 'record', '--pid', String(svc.pid), '--duration', String(recordSec), '-o', session], { stdio: 'inherit' });
 children.push(rec);
 const recCode = await new Promise((r) => rec.on('exit', (c) => r(c ?? 1)));
-await new Promise((r) => (load.exitCode !== null ? r() : load.on('exit', r)));
+const loadDone = new Promise((r) => (load.exitCode !== null ? r() : load.on('exit', r)));
+load.kill('SIGTERM');
+await loadDone;
 stopAll();
 if (recCode !== 0) {
   say(`recording failed (exit ${recCode}); see the message above`);

@@ -156,6 +156,9 @@ async function endToEnd() {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(dir, f)) : [];
   if (files.length === 0) throw new Error('no end-to-end tests in out/test/e2e: compile the tests first (npx tsc -p .)');
   const e2eStats = path.join(runDir, 'e2e-stats.json');
+  // Screenshots of this run only: drop the ones earlier runs left.
+  const shots = path.join(root, 'test-results');
+  if (fs.existsSync(shots)) for (const f of fs.readdirSync(shots)) if (/^(e2e|package)-.*\.png$/.test(f)) fs.rmSync(path.join(shots, f));
   log(`end-to-end: ${files.map((f) => path.basename(f)).join(', ')}`);
   const child = spawn(process.execPath, [path.join(root, 'scripts', 'mochaRun.mjs'), e2eStats, grep, ...files], {
     cwd: root, stdio: 'inherit', detached: true,

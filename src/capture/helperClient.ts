@@ -22,8 +22,8 @@ export interface Envelope {
 }
 
 export interface HelperClientOptions {
-  /** Where streamed files go (a private directory the caller owns). */
-  tempDir: string;
+  /** Where streamed files go (a private directory the caller owns), or a function making it on first use. */
+  tempDir: string | (() => string);
   signal?: AbortSignal;
   /** Wait between the stop request, SIGTERM and SIGKILL (default 3000 ms each). */
   graceMs?: number;
@@ -177,7 +177,8 @@ export class HelperClient {
             break;
           case 'file': {
             if (!SAFE_FILE.test(msg.name) || files.has(msg.name)) throw protocolError(`a bad file name ${JSON.stringify(msg.name)}`);
-            const p = path.join(this.opts.tempDir, msg.name);
+            const dir = typeof this.opts.tempDir === 'string' ? this.opts.tempDir : this.opts.tempDir();
+            const p = path.join(dir, msg.name);
             const fd = fs.openSync(p, 'w', 0o600);
             files.set(msg.name, { name: msg.name, path: p, fd, size: 0, expected: msg.size, hash: createHash('sha256') });
             break;

@@ -33,7 +33,8 @@ export interface HelperRun<R> {
   result: R;
   files: ReceivedFileMessage[];
   warnings: string[];
-  /** The directory holding `files` (the caller removes it); undefined when nothing was streamed. */
+  /** The directory holding `files` (the caller removes it); undefined when nothing was streamed
+   * (or opts.tempDir when one was given). */
   tempDir: string | undefined;
 }
 
@@ -63,18 +64,16 @@ export async function runHelper<R = unknown>(
   if (opts.signal?.aborted) throw cancelledError();
   const payload = loadHelperPayload();
   const envelope: Envelope = { v: PROTOCOL_VERSION, subcommand, args, files: payload.files, program: payload.program };
-  const ownDir = opts.tempDir === undefined;
-  const tempDir = opts.tempDir ?? makePrivateTempDir();
   let plan: LaunchPlan = initialPlan(target);
+  // Our own directory is made when the first file arrives (probe and processes never need one).
+  let tempDir = opts.tempDir;
+  const ownDir = tempDir === undefined;
+  const dirFor = (): string => (tempDir ??= makePrivateTempDir());
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        const run = await runOnce<R>(plan, envelope, tempDir, opts);
-        if (ownDir && run.files.length === 0) {
-          fs.rmSync(tempDir, { recursive: true, force: true });
-          return { ...run, tempDir: undefined };
-        }
-        return { ...run, tempDir };
+        const run = await runOnce<R>(plan, envelope, dirFor, opts);
+        return { ...run, tempDir: run.files.length ? tempDir : opts.tempDir };
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
         if (e.code === 'sudo-wrong-password') opts.askPassword?.forget?.();
@@ -90,12 +89,12 @@ export async function runHelper<R = unknown>(
       }
     }
   } catch (e) {
-    if (ownDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    if (ownDir && tempDir !== undefined) fs.rmSync(tempDir, { recursive: true, force: true });
     throw e;
   }
 }
 
-async function runOnce<R>(plan: LaunchPlan, envelope: Envelope, tempDir: string, opts: RunHelperOptions): Promise<Omit<HelperRun<R>, 'tempDir'>> {
+async function runOnce<R>(plan: LaunchPlan, envelope: Envelope, tempDir: () => string, opts: RunHelperOptions): Promise<Omit<HelperRun<R>, 'tempDir'>> {
   const client = new HelperClient(plan, envelope, { tempDir, signal: opts.signal });
   opts.onStart?.(client);
   let hello: HelloMessage | undefined;

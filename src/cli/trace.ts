@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
           + `${f.unmatched ? `, ${f.unmatched} unmatched (panic, Goexit or still running)` : ''}${w.untimedDeep ? `, ${w.untimedDeep} deep recursive calls counted but not timed` : ''}\n`);
         process.stdout.write(formatLog2Histogram(f.buckets));
       }
-      process.stdout.write('\n(durations in ns only: this machine has no cycles counter)\n');
+      process.stdout.write('\n(ns only: cycles per call are not measured)\n');
       if (r.wire.endedBy === 'target-exited') process.stdout.write(`PID ${o.pid} exited during the trace\n`);
     }
     return 0;

@@ -241,7 +241,7 @@ export class GoPclntab {
   pcdataOffset(f: GoFuncRecord, k: number): number {
     if (k >= f.npcdata) return 0;
     const p = f.offset + this.recordSize() + 4 * k;
-    if (p + 4 > this.data.length) throw new FormatError(`pcdata[${k}] of ${this.funcName(f)} is outside the table`, SECTION, p);
+    if (p + 4 > this.data.length) throw new FormatError(`pcdata[${k}] of function ${f.index} is outside the table`, SECTION, p);
     return this.view.getUint32(p, true);
   }
 
@@ -269,16 +269,12 @@ export class GoPclntab {
     if (s !== undefined) return s;
     const start = this.funcnametab + nameOff;
     const d = this.data;
-    if (nameOff < 0 || start >= this.pctabEndGuard()) throw new FormatError(`function name offset 0x${nameOff.toString(16)} is outside funcnametab`, SECTION, start);
+    if (nameOff < 0 || start >= this.data.length) throw new FormatError(`function name offset ${nameOff} is outside funcnametab`, SECTION, this.funcnametab);
     const end = d.indexOf(0, start);
     if (end < 0) throw new FormatError('unterminated function name', SECTION, start);
     s = decodeUtf8(d, start, end);
     this.names.set(nameOff, s);
     return s;
-  }
-
-  private pctabEndGuard(): number {
-    return this.data.length;
   }
 
   funcName(f: GoFuncRecord): string {

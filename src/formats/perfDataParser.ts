@@ -42,6 +42,8 @@ interface Layout {
   sampleIdAll: boolean;
   /** sample_type has bits newer than this decoder: trailing fields are then tolerated. */
   unknownBits: boolean;
+  /** Any field after the callchain. */
+  hasTail: boolean;
   /** Bytes of the sample_id_all trailer and where in it the time is (-1: none). */
   trailerBytes: number; trailerTimeAt: number; trailerTidAt: number;
 }
@@ -86,6 +88,9 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
     fixedPeriod: a.freq ? 0 : a.samplePeriod ?? 0,
     sampleIdAll: a.sampleIdAll,
     unknownBits: t >> 25n !== 0n,
+    hasTail: (t & (PERF_SAMPLE.RAW | PERF_SAMPLE.BRANCH_STACK | PERF_SAMPLE.REGS_USER | PERF_SAMPLE.STACK_USER | PERF_SAMPLE.WEIGHT |
+      PERF_SAMPLE.WEIGHT_STRUCT | PERF_SAMPLE.DATA_SRC | PERF_SAMPLE.TRANSACTION | PERF_SAMPLE.REGS_INTR | PERF_SAMPLE.PHYS_ADDR |
+      PERF_SAMPLE.AUX | PERF_SAMPLE.CGROUP | PERF_SAMPLE.DATA_PAGE_SIZE | PERF_SAMPLE.CODE_PAGE_SIZE)) !== 0n,
     trailerBytes: trailer, trailerTimeAt: timeAt, trailerTidAt: tidAt,
   };
 }
@@ -137,9 +142,9 @@ class SampleColumns {
 
   finish(): PerfSamples {
     const n = this.count;
-    // Views when mostly full (the usual case: sized by the estimate), copies when mostly empty.
+    // Views, not copies: the untouched tail of each array was never backed by memory.
     const fit = <T extends Int32Array | Float64Array | Uint16Array | Uint8Array | Uint32Array>(a: T, used: number): T =>
-      (used * 2 >= a.length ? a.subarray(0, used) : a.slice(0, used)) as T;
+      a.subarray(0, used) as T;
     return {
       count: n,
       pid: fit(this.pid, n), tid: fit(this.tid, n), time: fit(this.time, n), ip: fit(this.ip, n),
@@ -184,21 +189,11 @@ class Parser {
       this.u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
       this.i32 = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
     }
-    const est = this.estimate(dataStart, dataEnd);
-    this.samples = new SampleColumns(est.samples, est.chain);
-  }
-
-  /** A quick walk over record headers: how many samples, and a bound on callchain entries, so the columns are sized once. */
-  private estimate(start: number, end: number): { samples: number; chain: number } {
-    const dv = this.dv;
-    let p = start, samples = 0, sampleBytes = 0;
-    while (p + 8 <= end) {
-      const size = dv.getUint16(p + 6, true);
-      if (size < 8) break;
-      if (dv.getUint32(p, true) === PERF_RECORD.SAMPLE) { samples++; sampleBytes += size; }
-      p += size;
-    }
-    return { samples, chain: Math.ceil(sampleBytes / 8) };
+    // Sized by upper bounds from the data size: every callchain entry takes 8 bytes of data,
+    // a typical sample ≥ 40. Fresh typed arrays are zero pages the OS maps lazily, so the unused
+    // tail costs address space, not memory or time; more samples than that grow by doubling.
+    const dataBytes = Math.max(0, dataEnd - dataStart);
+    this.samples = new SampleColumns(Math.ceil(dataBytes / 40), Math.ceil(dataBytes / 8));
   }
 
   u64num(p: number): number {
@@ -321,45 +316,65 @@ class Parser {
     if (l.streamId) q += 8;
     if (l.cpu) { s.cpu[i] = dv.getInt32(q, true); q += 8; } else s.cpu[i] = -1;
     if (l.period) { s.period[i] = this.u64num(q); q += 8; } else s.period[i] = l.fixedPeriod;
-    if (l.read) {
-      if (q + l.readHeaderBytes > end) this.sampleFail('read values', p, size);
-      if (l.readGroup) {
-        const nr = this.u64num(q);
-        if (nr > (end - q) / 8) this.sampleFail('read group', p, size);
-        q += l.readHeaderBytes + nr * l.readEntryBytes;
-      } else q += l.readHeaderBytes + l.readEntryBytes;
-      if (q > end) this.sampleFail('read values', p, size);
-    }
-    if (l.callchain) {
-      if (q + 8 > end) this.sampleFail('callchain length', p, size);
+    if (l.read) q = this.skipRead(l, q, end, p, size);
+    if (l.callchain) q = this.callchain(i, q, end, p, size);
+    else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }
+    if (l.hasTail) q = this.skipTail(l, q, end, p, size);
+    // With only known bits, the fields must fill the record exactly: anything else means a wrong layout.
+    if (q !== end && !l.unknownBits) { s.count--; throw new FormatError(`sample fields end at ${q - p} of the record's ${size} bytes`, SEC_RECORDS, p); }
+  }
+
+  // sample() is split into small functions on purpose: V8 optimizes small hot functions soon,
+  // and one big one late (or never, within a 100k-sample parse).
+
+  private skipRead(l: Layout, q: number, end: number, p: number, size: number): number {
+    if (q + l.readHeaderBytes > end) this.sampleFail('read values', p, size);
+    if (l.readGroup) {
       const nr = this.u64num(q);
-      q += 8;
-      if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
-      s.reserveChain(nr);
-      const chain = s.chain;
-      let o = s.chainUsed;
-      s.chainOffset[i] = o;
-      s.chainLength[i] = nr;
-      const u32 = this.u32, i32 = this.i32;
-      if (u32 && i32 && (q & 3) === 0) {
-        // Aligned (file mode always is): plain typed-array reads, the hot loop of the whole parse.
-        for (let k = 0, w = q >> 2; k < nr; k++, w += 2) {
-          const hi = i32[w + 1]!;
-          // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
-          if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(w * 4, true));
-          chain[o++] = hi * TWO32 + u32[w]!;
-        }
-        q += nr * 8;
-      } else {
-        for (let k = 0; k < nr; k++, q += 8) {
-          const hi = dv.getInt32(q + 4, true);
-          if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(q, true));
-          chain[o++] = hi * TWO32 + dv.getUint32(q, true);
-        }
+      if (nr > (end - q) / 8) this.sampleFail('read group', p, size);
+      q += l.readHeaderBytes + nr * l.readEntryBytes;
+    } else q += l.readHeaderBytes + l.readEntryBytes;
+    if (q > end) this.sampleFail('read values', p, size);
+    return q;
+  }
+
+  /** Copies sample i's callchain (at q: u64 nr, then nr u64 entries); returns the offset after it. */
+  private callchain(i: number, q: number, end: number, p: number, size: number): number {
+    const s = this.samples;
+    const dv = this.dv;
+    if (q + 8 > end) this.sampleFail('callchain length', p, size);
+    const nr = this.u64num(q);
+    q += 8;
+    if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
+    s.reserveChain(nr);
+    const chain = s.chain;
+    let o = s.chainUsed;
+    s.chainOffset[i] = o;
+    s.chainLength[i] = nr;
+    const u32 = this.u32, i32 = this.i32;
+    if (u32 && i32 && (q & 3) === 0) {
+      // Aligned (always, for whole files): plain typed-array reads, the hot loop of the whole parse.
+      for (let k = 0, w = q >> 2; k < nr; k++, w += 2) {
+        const hi = i32[w + 1]!;
+        // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
+        if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(w * 4, true));
+        chain[o++] = hi * TWO32 + u32[w]!;
       }
-      s.chainUsed = o;
-    } else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }
-    // The rest is only walked, so a malformed tail is caught (and so is a wrong layout).
+      q += nr * 8;
+    } else {
+      for (let k = 0; k < nr; k++, q += 8) {
+        const hi = dv.getInt32(q + 4, true);
+        if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(q, true));
+        chain[o++] = hi * TWO32 + dv.getUint32(q, true);
+      }
+    }
+    s.chainUsed = o;
+    return q;
+  }
+
+  /** Walks the fields after the callchain (only checked, not kept), so a malformed tail or a wrong layout is caught. */
+  private skipTail(l: Layout, q: number, end: number, p: number, size: number): number {
+    const dv = this.dv;
     if (l.raw) { if (q + 4 > end) this.sampleFail('raw size', p, size); q += 4 + dv.getUint32(q, true); }
     if (l.branchStack) {
       if (q + 8 > end) this.sampleFail('branch stack', p, size);
@@ -384,8 +399,7 @@ class Parser {
     if (l.codePageSize) q += 8;
     if (l.aux) { if (q + 8 > end) this.sampleFail('aux', p, size); const sz = this.u64num(q); if (sz > end - q) this.sampleFail('aux', p, size); q += 8 + sz; }
     if (q > end) this.sampleFail('fields', p, size);
-    // With only known bits, the fields must fill the record exactly: anything else means a wrong layout.
-    if (q !== end && !l.unknownBits) { s.count--; throw new FormatError(`sample fields end at ${q - p} of the record's ${size} bytes`, SEC_RECORDS, p); }
+    return q;
   }
 
   private sampleFail(what: string, p: number, size: number): never {

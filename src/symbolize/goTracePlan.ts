@@ -162,8 +162,9 @@ export class GoBinaryIndex {
       throw new UserError(`the code of ${f.name} is not in the file`, undefined, 'no-code');
     }
     const p = findGoProbePoints(this.elf.bytes.subarray(off, off + size), f.lowPc);
-    if (p.rets.length === 0 && p.exitJumps.length === 0) {
-      throw new UserError(`${f.name} never returns (no RET instruction), so its calls cannot be timed`, 'trace its caller instead', 'no-return');
+    if (p.rets.length === 0) {
+      const how = p.exitJumps.length > 0 ? 'it leaves only by jumping to another function (a wrapper or tail call)' : 'it never returns (no RET instruction)';
+      throw new UserError(`${f.name} has no RET to probe: ${how}, so its calls cannot be timed`, 'trace its caller (or the function it jumps to) instead', 'no-return');
     }
     return { name: f.name, lowPc: f.lowPc, highPc: f.highPc, entry: p.entry, rets: p.rets, stackCheck: p.stackCheck, exitJumps: p.exitJumps };
   }

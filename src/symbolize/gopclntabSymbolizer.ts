@@ -11,8 +11,11 @@
 import { type GoFuncRecord, type GoPclntab, type PcTable, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX } from '../formats/gopclntab';
 import type { FunctionInfo, SourceFrame, Symbolizer } from './symbolizer';
 
-/** File name the runtime reports when a PC has no file/line ("?", 0). */
-export const UNKNOWN_FILE = '?';
+/**
+ * Marks ranges without file/line — past a function's last instruction (alignment padding up to
+ * the next function's entry): the runtime would say ("?", 0); we say no frames, as DWARF does.
+ */
+const UNKNOWN_FILE = '?';
 
 /** A hard bound on inline depth, so a corrupt (cyclic) tree cannot loop. */
 const MAX_INLINE_DEPTH = 256;
@@ -157,10 +160,11 @@ export class GopclntabSymbolizer implements Symbolizer {
     const i = this.tab.findFunc(pc);
     if (i < 0) return [];
     let k = this.rangeOf(i, pc);
+    if (k < 0) return [];
+    const r = this.ranges.a;
+    if (r[k * R_STRIDE + R_FILE] === this.unknownFile) return [];
     const strs = this.arena.strings;
     const name = strs[this.fName[i]!]!;
-    if (k < 0) return [{ function: name, file: UNKNOWN_FILE, line: 0 }];
-    const r = this.ranges.a;
     const t = this.inls.a;
     const base = this.fInl[i]!;
     const frames: SourceFrame[] = [];
@@ -219,10 +223,8 @@ export class GopclntabSymbolizer implements Symbolizer {
   private writeFramesJsonSlow(i: number, k: number, sink: ByteSink): void {
     sink.ensure(1);
     sink.buf[sink.pos++] = B_OPEN;
-    if (i >= 0) {
-      if (k < 0) {
-        this.writeFrame(sink, this.fName[i]!, this.unknownFile, 0);
-      } else {
+    if (i >= 0 && k >= 0 && this.ranges.a[k * R_STRIDE + R_FILE] !== this.unknownFile) {
+      {
         const r = this.ranges.a;
         const t = this.inls.a;
         const base = this.fInl[i]!;
@@ -264,7 +266,8 @@ export class GopclntabSymbolizer implements Symbolizer {
 
   functionAt(pc: bigint): FunctionInfo | undefined {
     const i = this.tab.findFunc(Number(pc));
-    return i < 0 ? undefined : this.functions()[i];
+    const f = i < 0 ? undefined : this.functions()[i];
+    return f && pc < f.highPc ? f : undefined;
   }
 
   functions(): readonly FunctionInfo[] {
@@ -285,11 +288,16 @@ export class GopclntabSymbolizer implements Symbolizer {
 
   private functionInfo(i: number): FunctionInfo {
     const rec = this.tab.func(i);
-    const info: FunctionInfo = { name: this.tab.funcName(rec), lowPc: BigInt(rec.entry), highPc: BigInt(rec.end) };
     let start = this.fStart[i]!;
     if (start < 0) start = this.decode(i);
     const r = this.ranges.a;
     const has = this.fCount[i]! > 0;
+    // The code ends where the line table does; the rest up to the next entry is padding.
+    let end = rec.end;
+    for (let k = start + this.fCount[i]! - 1; k >= start; k--) {
+      if (r[k * R_STRIDE + R_FILE] !== this.unknownFile) { end = Math.min(rec.end, rec.entry + r[k * R_STRIDE + R_END]!); break; }
+    }
+    const info: FunctionInfo = { name: this.tab.funcName(rec), lowPc: BigInt(rec.entry), highPc: BigInt(end) };
     if (has && r[start * R_STRIDE + R_FILE] !== this.unknownFile) info.declFile = this.arena.strings[r[start * R_STRIDE + R_FILE]!]!;
     // Go 1.20+ records the `func` line; older tables only have the entry's line, which the
     // compiler gives the prologue (the `func` line) too.

@@ -33,11 +33,14 @@ export function documentFunctions(view: ProfileView, doc: vscode.TextDocument): 
   const fsPath = doc.uri.fsPath;
   const { decls, pkg } = scan(doc);
   const declLineOf = (name: string, modelFile: string | undefined, modelLine: number | undefined): number | undefined => {
-    if (modelFile && modelLine && view.resolve(modelFile)?.path === fsPath) {
-      // Trust the model's line when the text there is still a func declaration.
-      if (modelLine <= doc.lineCount && /^\s*func\b/.test(doc.lineAt(modelLine - 1).text)) return modelLine;
+    // The model's line wins when this file has that function's declaration there; otherwise
+    // (inlined-only functions, edited files) the scan finds it by name.
+    const byName = findFuncDecl(decls, name);
+    if (modelFile && modelLine && byName !== modelLine && view.resolve(modelFile)?.path === fsPath) {
+      const f = parseGoFuncName(name);
+      if (!f.anonymous && decls.some((d) => d.line1 === modelLine && d.name === f.name && d.receiver === f.receiver)) return modelLine;
     }
-    return findFuncDecl(decls, name);
+    return byName;
   };
   for (const fn of view.functionsIn(fsPath)) {
     const stat = view.profile.functions[fn]!;

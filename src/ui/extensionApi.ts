@@ -14,6 +14,8 @@ export interface GoPerfLensTesting {
   /** Children rows of a root function in the current mode. */
   hotFunctionChildren(name: string): { name: string; label: string; description: string }[];
   setTreeMode(mode: 'callees' | 'callers'): void;
+  /** The flame graph panel: open, its script running, how many call-tree nodes it has stored of how many. */
+  flameGraphStatus(): { open: boolean; ready: boolean; nodesAcked: number; nodeCount: number };
   /** The local file a recorded file name maps to. */
   resolveFile(recordedFile: string): string | undefined;
 }

@@ -14,6 +14,8 @@ export class FlameGraphPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
+  /** Nodes the webview has acknowledged (it asks for the next page after storing one). */
+  private nodesAcked = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -79,6 +81,7 @@ export class FlameGraphPanel implements vscode.Disposable {
     const init: ToFlameGraph = { type: 'init', names: p.functions.map((f) => f.name), nodeCount: p.callTree.parents.length, totalSamples: p.totalSamples, eventLabel: eventLabel(p) };
     const nps = nanosPerSample(p);
     if (nps !== undefined) init.nanosPerSample = nps;
+    this.nodesAcked = 0;
     this.post(init);
     this.sendPage(0);
   }
@@ -108,6 +111,7 @@ export class FlameGraphPanel implements vscode.Disposable {
         this.sendAll();
         break;
       case 'more':
+        this.nodesAcked = m.from;
         this.sendPage(m.from);
         break;
       case 'open': {
@@ -118,6 +122,11 @@ export class FlameGraphPanel implements vscode.Disposable {
         break;
       }
     }
+  }
+
+  /** For tests: is the panel open, has its script started, how much of the tree has it stored. */
+  status(): { open: boolean; ready: boolean; nodesAcked: number; nodeCount: number } {
+    return { open: !!this.panel, ready: this.ready, nodesAcked: this.nodesAcked, nodeCount: this.session.current?.profile.callTree.parents.length ?? 0 };
   }
 
   dispose(): void {

@@ -29,6 +29,8 @@ export class ProfileCodeLensProvider implements vscode.CodeLensProvider, vscode.
       if (!title) continue;
       const range = new vscode.Range(f.line1 - 1, 0, f.line1 - 1, 0);
       lenses.push(new vscode.CodeLens(range, { title, command: 'goPerfLens.revealFunction', arguments: [f.name], tooltip: `Reveal ${f.name} in Hot functions` }));
+      // A second, quieter lens to measure the function's latency per call (eBPF).
+      if (!f.latency) lenses.push(new vscode.CodeLens(range, { title: '$(watch) trace latency', command: 'goPerfLens.traceFunction', arguments: [f.name], tooltip: `Trace the latency of each call of ${f.name} (eBPF)` }));
     }
     return lenses;
   }

@@ -167,9 +167,9 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     for (;;) {
       await wb!.page.mouse.move(10, 10); // leave, so the next hover asks the providers again
       await wb!.page.waitForTimeout(1000);
-      const hover = await wb!.hoverText(HOT_DECL, HOT_FUNC, 10000).catch((e: Error) => ({ text: `(no hover: ${e.message})`, html: '' }));
-      last = hover.text;
-      if (/<img[^>]+src="[^"]*(svg|data:image)/i.test(hover.html)) {
+      const hover = await wb!.hoverText(HOT_DECL, HOT_FUNC, 10000).catch((e: Error) => ({ text: `(no hover: ${e.message})`, images: [] as string[] }));
+      last = `${hover.text} [images: ${hover.images.join(', ') || 'none'}]`;
+      if (hover.images.some((src) => /^data:image\/svg\+xml|\.svg\b/.test(src))) {
         await shot('latency-hover');
         assert.match(hover.text, /p50|p99|calls/i, `hover text: ${hover.text}`);
         return;

@@ -96,10 +96,13 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const ours = lenses.filter((l) => l.command?.command === 'goPerfLens.revealFunction');
     const total = fx.profile.totalSamples;
     const doc = await vscode.workspace.openTextDocument(uri);
+    // Where each profiled main.* function is declared, found in the text: `func name(`.
+    const declLine0 = (name: string): number => doc.getText().split('\n').findIndex((t) => t.startsWith(`func ${name}(`));
     const expected = fx.profile.functions
-      .filter((f) => f.file === fx.mainGo && f.line1 && f.cumSamples > 0 && /^\s*func\b/.test(doc.lineAt(f.line1 - 1).text))
-      .map((f) => ({ line0: f.line1! - 1, name: f.name, prefix: `${pct(f.cumSamples, total)} CPU (self ${pct(f.selfSamples, total)})` }))
+      .filter((f) => f.file === fx.mainGo && f.cumSamples > 0 && /^main\.\w+$/.test(f.name))
+      .map((f) => ({ line0: declLine0(f.name.slice(5)), name: f.name, prefix: `${pct(f.cumSamples, total)} CPU (self ${pct(f.selfSamples, total)})` }))
       .sort((a, b) => a.line0 - b.line0);
+    assert.ok(expected.every((e) => e.line0 >= 0), JSON.stringify(expected));
     assert.ok(expected.length >= 4, `only ${expected.length} profiled funcs in main.go`);
     const got = ours.map((l) => ({ line0: l.range.start.line, name: l.command!.arguments![0] as string, title: l.command!.title })).sort((a, b) => a.line0 - b.line0);
     assert.deepEqual(got.map((g) => [g.line0, g.name]), expected.map((e) => [e.line0, e.name]));
@@ -183,9 +186,17 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(api.testing.decorationsFor(uri)!.every((d) => d.kind !== 'stale'));
   });
 
-  it('the flame graph opens in a webview panel', async () => {
+  it('the flame graph opens in a webview panel and takes in the whole call tree, page by page', async () => {
     await vscode.commands.executeCommand('goPerfLens.showFlameGraph');
-    await sleep(500);
+    const deadline = Date.now() + 30_000;
+    let s = api.testing.flameGraphStatus();
+    while (!(s.ready && s.nodesAcked === s.nodeCount) && Date.now() < deadline) {
+      await sleep(200);
+      s = api.testing.flameGraphStatus();
+    }
+    assert.equal(s.nodeCount, fx.profile.callTree.parents.length);
+    assert.ok(s.ready, 'the webview script never said it was ready (CSP or bundle problem?)');
+    assert.equal(s.nodesAcked, s.nodeCount);
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
     assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Flame graph'), tabs.map((t) => t.label).join(', '));
   });

@@ -15,13 +15,28 @@ export interface Abbrev {
   fixedKey: number;
 }
 
-export type AbbrevTable = Map<number, Abbrev>;
+/** Abbreviations by code: a dense array for the usual small codes, a map for the rest. */
+export class AbbrevTable {
+  private readonly dense: (Abbrev | undefined)[] = [];
+  private readonly sparse = new Map<number, Abbrev>();
+  get(code: number): Abbrev | undefined {
+    return code < 4096 ? this.dense[code] : this.sparse.get(code);
+  }
+  set(code: number, ab: Abbrev): void {
+    if (code < 4096) {
+      while (this.dense.length <= code) this.dense.push(undefined);
+      this.dense[code] = ab;
+    } else {
+      this.sparse.set(code, ab);
+    }
+  }
+}
 
 /** Decodes the abbreviation table that starts at `offset` of .debug_abbrev. */
 export function parseAbbrevTable(abbrev: Uint8Array, offset: number): AbbrevTable {
   const r = new ByteReader(abbrev, '.debug_abbrev');
   r.seek(offset);
-  const table: AbbrevTable = new Map();
+  const table = new AbbrevTable();
   for (;;) {
     const code = r.uleb128();
     if (code === 0) break;

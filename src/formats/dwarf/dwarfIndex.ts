@@ -241,18 +241,22 @@ export class DwarfIndex {
     const rn: number[] = [];
     const stack: number[] = [];
     const tmp: number[] = [];
+    const abbrevs = this.abbrevsOf(u);
+    const bytes = s.info;
     let cur = -1;
     const end = u.end;
     while (r.pos < end) {
       const dieOff = r.pos;
-      const code = r.uleb128();
+      const first = bytes[dieOff]!;
+      let code: number;
+      if (first < 0x80) { code = first; r.pos = dieOff + 1; } else code = r.uleb128(); // one-byte codes are the rule
       if (code === 0) {
         if (stack.length === 0) break;
         cur = stack.pop()!;
         if (stack.length === 0) break;
         continue;
       }
-      const ab = this.abbrevAt(r, u, code);
+      const ab = abbrevs.get(code) ?? r.fail(`unknown abbreviation code ${code}`, dieOff);
       let enclosing = cur;
       const tag = ab.tag;
       if (tag === C.DW_TAG_subprogram || tag === C.DW_TAG_inlined_subroutine) {
@@ -311,7 +315,11 @@ export class DwarfIndex {
     }
 
     // Flatten the nested ranges into segments owned by the deepest node (ranges nest properly).
-    const order = rl.map((_, k) => k).sort((a, b) => rl[a]! - rl[b]! || nodeDepth[rn[a]!]! - nodeDepth[rn[b]!]! || rh[b]! - rh[a]!);
+    const cmp = (a: number, b: number): number => rl[a]! - rl[b]! || nodeDepth[rn[a]!]! - nodeDepth[rn[b]!]! || rh[b]! - rh[a]!;
+    const order = rl.map((_, k) => k);
+    let sorted = true;
+    for (let k = 1; k < order.length && sorted; k++) if (cmp(k - 1, k) > 0) sorted = false;
+    if (!sorted) order.sort(cmp);
     const segStart: number[] = [];
     const segNode: number[] = [];
     const setOwner = (pos: number, node: number): void => {

@@ -118,29 +118,40 @@ export class Workbench {
     await this.editorLines().waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
-  /** Focuses the editor (a click into its text) or, without one, the workbench. */
+  /** Focuses the active editor (keeping its cursor) or, without one, the workbench. */
   async focus(): Promise<void> {
-    const lines = this.editorLines();
-    if (await lines.isVisible()) await lines.click({ position: { x: 400, y: 5 } });
+    // Focus the editor's input without a click: a click would move the cursor.
+    const input = this.page.locator('.editor-group-container.active .monaco-editor textarea').first();
+    if ((await input.count()) > 0) await input.focus();
     else await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 300 } });
   }
 
-  /** F1, type the command title, check it is listed, Enter. Ctrl+Shift+P does not open it headless. */
-  async runCommand(title: string): Promise<void> {
-    await this.focus();
-    await this.page.keyboard.press('F1');
-    const box = this.page.locator(QUICK_INPUT_BOX);
-    await box.waitFor({ state: 'visible' });
-    await box.fill(`>${title}`);
-    const row = this.page.locator(QUICK_ROWS).filter({ hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 10000 });
-    } catch {
-      const listed = await this.quickPickItems();
-      await this.page.keyboard.press('Escape');
-      throw new Error(`command "${title}" is not in the command palette (it lists: ${listed.slice(0, 10).join(' | ') || 'nothing'})`);
+  /**
+   * F1, type the command title, click it once listed. Ctrl+Shift+P does not open the palette
+   * headless. Retries for a while: an extension's commands appear once its host has started.
+   */
+  async runCommand(title: string, timeoutMs = 40000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.focus();
+      await this.page.keyboard.press('F1');
+      const box = this.page.locator(QUICK_INPUT_BOX);
+      await box.waitFor({ state: 'visible' });
+      await box.fill(`>${title}`);
+      const row = this.page.locator(QUICK_ROWS).filter({ hasText: title }).first();
+      try {
+        await row.waitFor({ state: 'visible', timeout: 5000 });
+        await row.click();
+        return;
+      } catch {
+        const listed = await this.quickPickItems();
+        await this.page.keyboard.press('Escape');
+        if (Date.now() > deadline) {
+          throw new Error(`command "${title}" is not in the command palette (it lists: ${listed.slice(0, 10).join(' | ') || 'nothing'})`);
+        }
+        await this.page.waitForTimeout(2000);
+      }
     }
-    await row.click();
   }
 
   /** Commands the palette lists for a filter (e.g. "Go Perf Lens:"), then closes it. */
@@ -298,15 +309,18 @@ export class Workbench {
     return this.page.evaluate<number>(script);
   }
 
-  /** Moves the mouse over a text in the editor and returns the hover's text once one shows. */
-  async hoverText(lineText: string, text: string, timeoutMs = 15000): Promise<{ text: string; html: string }> {
+  /** Moves the mouse over a text in the editor; returns the hover's text and its images' sources (start of). */
+  async hoverText(lineText: string, text: string, timeoutMs = 15000): Promise<{ text: string; images: string[] }> {
     const pos = await this.textPosition(lineText, text);
     await this.page.mouse.move(pos.x - 30, pos.y + 40);
     await this.page.mouse.move(pos.x, pos.y, { steps: 4 });
     const hover = this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).first();
     await hover.waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.waitForTimeout(500); // images and late providers fill in
-    return { text: await hover.innerText(), html: await hover.evaluate<string>('(el) => el.innerHTML') };
+    const imgs = hover.locator('img');
+    const images: string[] = [];
+    for (let i = 0, n = await imgs.count(); i < n; i++) images.push(((await imgs.nth(i).getAttribute('src')) ?? '').slice(0, 120));
+    return { text: await hover.innerText(), images };
   }
 
   /**

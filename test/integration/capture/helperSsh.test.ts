@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SshTarget, listGoProcesses, probeTarget, recordPerf } from '../../../src/capture';
+import { SshTarget, listGoProcesses, probeTarget, recordPerf, sudoersLine } from '../../../src/capture';
 import { UserError } from '../../../src/util/userError';
 import { newestGo } from '../../support/goToolchains';
 import { Spinner, eventually, isAlive, killSpin, machineHasCycles, perfProcessesFor, perfScriptSampleCount, startSpin } from './captureSupport';
@@ -51,6 +51,9 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other_key')]);
     // Key-only auth with our own authorized_keys file: /root/.ssh is never touched.
     fs.copyFileSync(path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys'));
+    // sshd reads authorized_keys as the user logging in (a non-root one below): keys stay 0600.
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(path.join(dir, 'authorized_keys'), 0o644);
     port = await freePort();
     fs.writeFileSync(path.join(dir, 'sshd_config'), [
       `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
@@ -111,6 +114,37 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     // The remote side is this machine: perf must be gone and the target alive.
     assert.ok(await eventually(() => !isAlive(perfPid!) && perfProcessesFor(spin.pid).length === 0), 'perf stopped');
     assert.ok(isAlive(spin.pid));
+  });
+
+  describe('as a non-root user there, through sudo on the host [a temporary user]', () => {
+    const user = `gplssh${process.pid % 100000}`;
+    const password = 'ssh side sudo password';
+    const ruleFile = `/etc/sudoers.d/go-perf-lens-test-ssh-${process.pid}`;
+    let added = false;
+    before(() => {
+      execFileSync('useradd', ['-M', '-U', '-s', '/bin/sh', user]);
+      added = true;
+      execFileSync('chpasswd', [], { input: `${user}:${password}\n` });
+      // The documented line without NOPASSWD: sudo there asks for the password.
+      fs.writeFileSync(ruleFile, `${sudoersLine(user, '/usr/bin/python3').replace('NOPASSWD: ', '')}\n`, { mode: 0o440 });
+      execFileSync('visudo', ['-c', '-q', '-f', ruleFile]);
+    });
+    after(() => {
+      fs.rmSync(ruleFile, { force: true });
+      if (added) spawnSync('userdel', [user]);
+    });
+
+    it('sudo -n there refuses: "sudo-refused" with the sudoers line for that user', async () => {
+      await assert.rejects(probeTarget({ ...target, user }), (e: unknown) =>
+        e instanceof UserError && e.code === 'sudo-refused' && /needs a password/.test(e.message) && (e.hint ?? '').includes(`${user} ALL=(root) NOPASSWD: `));
+    });
+
+    it('the password, asked once, goes to sudo -S there and the helper runs as root', async () => {
+      let asked = 0;
+      const p = await probeTarget({ ...target, user }, { askPassword: async () => { asked++; return password; } });
+      assert.equal(p.root, true);
+      assert.equal(asked, 1);
+    });
   });
 
   it('an unreachable host fails quickly with "ssh-unreachable"', async () => {

@@ -198,9 +198,10 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
   this.timeout(300000);
   after(killAll);
 
-  it('measures run-queue waits of K spinning goroutines on GOMAXPROCS=1 in the expected range', async () => {
+  for (const tc of goToolchains()) {
+  it(`measures run-queue waits of K spinning goroutines on GOMAXPROCS=1 in the expected range (Go ${tc.version})`, async () => {
     const K = 4;
-    const bin = buildGoFixture('tracee', newestGo());
+    const bin = buildGoFixture('tracee', tc);
     const t = await startTracee(bin, ['spin', String(K)]);
     t.start();
     await t.done();
@@ -225,6 +226,7 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
       await t.exited;
     }
   });
+  }
 });
 
 describe('eBPF go_syscall_breakdown: syscalls [root, bcc]', function () {

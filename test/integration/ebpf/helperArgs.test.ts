@@ -1,0 +1,63 @@
+/**
+ * The helper's own checks on what it is asked to probe (it runs as root: a uprobe in the middle
+ * of an instruction would corrupt the target), through the real capture path.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { runHelper } from '../../../src/capture';
+import { parseElf } from '../../../src/formats/elf';
+import { GoBinaryIndex } from '../../../src/symbolize/goTracePlan';
+import { UserError } from '../../../src/util/userError';
+import { buildGoFixture, newestGo } from '../../support/goToolchains';
+import { killAll, startTracee } from './goProcess';
+
+async function helperError(args: Record<string, unknown>, sub = 'trace'): Promise<UserError> {
+  try {
+    await runHelper({ kind: 'local' }, sub, args);
+  } catch (e) {
+    assert.ok(e instanceof UserError, String(e));
+    return e;
+  }
+  assert.fail('the helper accepted it');
+}
+
+describe('eBPF helper argument checks [root, bcc]', function () {
+  this.timeout(120000);
+  after(killAll);
+
+  it('refuses addresses outside the executable code, a changed binary and malformed function lists', async () => {
+    const bin = buildGoFixture('tracee', newestGo());
+    const t = await startTracee(bin, ['calls', '1', '0']);
+    try {
+      const size = fs.statSync(bin).size;
+      const f = new GoBinaryIndex(parseElf(fs.readFileSync(bin))).plan(['main.busyWork']).functions[0]!;
+      const good = { name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) };
+      const base = { pid: t.pid, duration: 1, exeSize: size };
+
+      let e = await helperError({ ...base, functions: [{ ...good, entry: 0x10 }] });
+      assert.equal(e.code, 'bad-argument');
+      assert.match(e.message, /not in an executable segment/);
+
+      e = await helperError({ ...base, functions: [{ ...good, rets: [] }] });
+      assert.equal(e.code, 'bad-argument');
+
+      e = await helperError({ ...base, functions: [] });
+      assert.match(e.message, /--functions must list 1 to 32 functions/);
+
+      e = await helperError({ ...base, exeSize: size + 1, functions: [good] });
+      assert.match(e.message, /not the \d+ bytes that were decoded/);
+
+      e = await helperError({ ...base, duration: 0, functions: [good] });
+      assert.equal(e.code, 'bad-argument');
+
+      e = await helperError({ pid: t.pid, duration: 1, casgstatus: 'x', goidOffset: 152 }, 'sched');
+      assert.equal(e.code, 'bad-argument');
+
+      e = await helperError({ ...base, functions: [good], extra: 1 });
+      assert.match(e.message, /unknown argument/);
+    } finally {
+      t.proc.kill('SIGKILL');
+      await t.exited;
+    }
+  });
+});
