@@ -1165,9 +1165,25 @@ def _e_alive(pid):
     return state not in (None, 'Z', 'X')
 
 
-def _e_run(pid, duration, snapshot):
+def _e_detach(b):
+    """Detaches every probe but keeps the maps, so the final snapshot is one consistent state
+    (counts, sums and histograms read while probes fire can disagree by a few events)."""
+    for ev in list(b.uprobe_fds.keys()):
+        try:
+            b.detach_uprobe_event(ev)
+        except Exception:
+            pass
+    for tp in list(b.tracepoint_fds.keys()):
+        try:
+            b.detach_tracepoint(tp)
+        except Exception:
+            pass
+    time.sleep(0.01)  # let programs already running on other CPUs finish
+
+
+def _e_run(b, pid, duration, snapshot):
     """Streams a partial each second until the duration ends, a stop arrives or the target
-    exits; returns the final snapshot with how the run ended."""
+    exits; then detaches and returns the final snapshot with how the run ended."""
     start = time.time()
     ended_by = 'duration'
     while True:
@@ -1182,7 +1198,9 @@ def _e_run(pid, duration, snapshot):
             ended_by = 'target-exited'
             break
         partial(snapshot(time.time() - start))
-    res = snapshot(time.time() - start, True)
+    elapsed = time.time() - start
+    _e_detach(b)
+    res = snapshot(elapsed, True)
     res['endedBy'] = ended_by
     return res
 
@@ -1261,7 +1279,7 @@ def cmd_trace(args):
                         'callsPerSecond': list(per_sec[i])})
         return {'functions': out, 'elapsedSec': round(elapsed, 3), 'cycles': 'ns only'}
 
-    res = _e_run(pid, duration, snapshot)
+    res = _e_run(b, pid, duration, snapshot)
     res.update({'pid': pid, 'probes': probes, 'attachMs': attach_ms})
     return res
 
@@ -1298,7 +1316,7 @@ def cmd_sched(args):
                 'worst': [{'goid': g, 'wait_ns': ns} for ns, g in w],
                 'elapsedSec': round(elapsed, 3)}
 
-    res = _e_run(pid, duration, snapshot)
+    res = _e_run(b, pid, duration, snapshot)
     res.update({'pid': pid, 'probes': 1, 'attachMs': attach_ms})
     return res
 
@@ -1356,7 +1374,7 @@ def cmd_syscalls(args):
                     e['topSites'] = s
         return {'syscalls': out, 'elapsedSec': round(elapsed, 3)}
 
-    res = _e_run(pid, duration, snapshot)
+    res = _e_run(b, pid, duration, snapshot)
     res.update({'pid': pid, 'probes': 2, 'attachMs': attach_ms})
     return res
 

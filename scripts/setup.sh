@@ -53,7 +53,11 @@ if [ ! -e "/lib/modules/$K/build/include" ]; then
 fi
 
 # --- VS Code server (code-server's) + playwright-core for the real-VS-Code tests ----------------
-if [ "${GPL_SKIP_VSCODE:-0}" != 1 ] && [ ! -f "$TOOLS/.vscode-ready-4.100.3" ]; then
+vscode_ready() {
+  [ -f "$TOOLS/.vscode-ready-4.100.3" ] && [ -f "$TOOLS/node_modules/code-server/lib/vscode/out/server-main.js" ] \
+    && [ -f "$TOOLS/node_modules/playwright-core/package.json" ] && [ -f "$TOOLS/node_modules/@vscode/vsce/vsce" ]
+}
+if [ "${GPL_SKIP_VSCODE:-0}" != 1 ] && ! vscode_ready; then
   log "installing VS Code server 1.100.3 and playwright-core into $TOOLS (once)"
   mkdir -p "$TOOLS"; cd "$TOOLS"
   [ -f package.json ] || echo '{"name":"go-perf-lens-tools","private":true}' > package.json

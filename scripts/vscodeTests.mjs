@@ -25,7 +25,7 @@ const runSuite = !flag('--e2e-only');
 const runE2e = !flag('--suite-only');
 
 // Time limits (this machine has 2 cores; CI reads the totals, so nothing may hang).
-const TOTAL_MS = 8 * 60_000;
+const TOTAL_MS = Number(process.env.GPL_VSCODE_TOTAL_MS) || 8 * 60_000; // env override: to try the watchdog
 const SUITE_MS = 3 * 60_000;
 const E2E_MS = 4.5 * 60_000;
 
@@ -162,7 +162,7 @@ async function endToEnd() {
   log(`end-to-end: ${files.map((f) => path.basename(f)).join(', ')}`);
   const child = spawn(process.execPath, [path.join(root, 'scripts', 'mochaRun.mjs'), e2eStats, grep, ...files], {
     cwd: root, stdio: 'inherit', detached: true,
-    env: { ...process.env, GPL_VSCODE_RUN_DIR: runDir, GPL_E2E_BUDGET_MS: String(E2E_MS - 20_000) },
+    env: { ...process.env, GPL_VSCODE_RUN_DIR: runDir },
   });
   const code = await new Promise((resolve) => {
     const timer = setTimeout(() => {

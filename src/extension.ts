@@ -143,6 +143,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       setTreeMode: (mode) => tree.setMode(mode),
       resolveFile: (f) => session.view()?.resolve(f)?.path,
       flameGraphStatus: () => flame.status(),
+      persistNow: () => session.persistNow(),
     },
   };
 }

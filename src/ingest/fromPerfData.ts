@@ -126,6 +126,10 @@ function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
     if (!mine.includes(recorded)) mismatch('the build ids differ', recorded);
   }
   const text = bin.segments.filter((s) => s.flags & 1);
+  // With an interpreter (PIE), the kernel first maps the whole image executable in one piece
+  // and perf records only that exec mapping: its length is the image's span.
+  const lo = Math.min(...bin.segments.map((s) => s.vaddr - (s.vaddr % PAGE)));
+  const span = Math.max(...bin.segments.map((s) => Math.ceil((s.vaddr + s.memsz) / PAGE) * PAGE)) - lo;
   for (const m of d.mmaps) {
     if (m.filename !== file || !isExecMmap(m)) continue;
     const pgoff = Number(m.pgoff);
@@ -133,7 +137,7 @@ function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
     const ok = text.some((s) => {
       const off0 = s.offset - (s.offset % PAGE);
       const end = s.offset + s.filesz;
-      return off0 === pgoff && Math.abs(Math.ceil(end / PAGE) * PAGE - off0 - len) < PAGE;
+      return off0 === pgoff && (Math.abs(Math.ceil(end / PAGE) * PAGE - off0 - len) < PAGE || (pgoff === 0 && Math.abs(span - len) < PAGE));
     });
     if (!ok) {
       const onDisk = sameFile(file, bin.path) ? undefined : buildIdOnDisk(file);
@@ -170,6 +174,18 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
     return NaN;
   };
   const caches = new Map<number, Map<number, number>>();
+  // A return address is the instruction after a call, so look up address - 1; except where it
+  // is a function's first instruction (a signal frame's return into the sigreturn trampoline),
+  // which no call precedes.
+  const retKey = new Map<number, number>();
+  const callerPc = (v: number): number => {
+    let k = retKey.get(v);
+    if (k === undefined) {
+      k = bin.symbolizer.functionAt(BigInt(v))?.lowPc === BigInt(v) ? v : v - 1;
+      retKey.set(v, k);
+    }
+    return k;
+  };
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
   let total = 0, unattributed = 0, periodSum = 0;
@@ -196,7 +212,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
         cache.set(a, v);
       }
       if (Number.isNaN(v)) continue;
-      buf[n++] = j === 0 ? v : v - 1;
+      buf[n++] = j === 0 ? v : callerPc(v);
     }
     if (n === 0) { unattributed++; continue; }
     trie.add(buf, n, 1);

@@ -119,10 +119,11 @@ export class ProfileSession implements vscode.Disposable {
     this.persistTimer = setTimeout(() => this.persistNow(), 500);
   }
 
-  persistNow(): void {
+  /** Writes the store now; returns the current profile's session file, if there is one. */
+  persistNow(): string | undefined {
     clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
-    if (!this.storageDir) return;
+    if (!this.storageDir) return undefined;
     try {
       fs.mkdirSync(this.storageDir, { recursive: true });
       for (const [slot, loaded] of [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const) {
@@ -133,6 +134,7 @@ export class ProfileSession implements vscode.Disposable {
     } catch (e) {
       console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
     }
+    return this.currentProfile ? path.join(this.storageDir, 'current.session.json') : undefined;
   }
 
   /** Brings back what the last window had loaded; silently ignores missing or unreadable files. */

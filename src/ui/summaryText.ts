@@ -74,6 +74,10 @@ export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: 
 
 /** Status bar: "$(flame) CPU time · 12.3k samples · 10 s". */
 export function statusText(profile: Profile): string {
+  if (profile.totalSamples === 0 && profile.source === 'ebpf') {
+    const n = profile.latency?.length ?? 0;
+    return `$(watch) ${n} traced function${n === 1 ? '' : 's'}${profile.sched ? ' · sched' : ''}${profile.syscalls ? ' · syscalls' : ''}`;
+  }
   return `$(flame) ${eventLabel(profile)} · ${formatCount(profile.totalSamples)} samples · ${formatDuration(profile.durationNanos)}`;
 }
 

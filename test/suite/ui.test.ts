@@ -123,6 +123,44 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.equal(rows[0]!.description, `self ${pct(top.selfSamples, fx.profile.totalSamples)} · cum ${pct(top.cumSamples, fx.profile.totalSamples)}`);
   });
 
+  it('the callers toggle lists who calls a function, with the samples of each call edge', () => {
+    const t = fx.profile.callTree;
+    const fnIndex = fx.profile.functions.findIndex((f) => f.name === fx.tracedFunction);
+    // Reference straight from the flat call tree: sum each caller's edge totals.
+    const want = new Map<string, number>();
+    for (let i = 0; i < t.parents.length; i++) {
+      const p = t.parents[i]!;
+      if (t.functions[i] !== fnIndex || p < 0 || t.functions[p] === fnIndex) continue;
+      const caller = fx.profile.functions[t.functions[p]!]!.name;
+      want.set(caller, (want.get(caller) ?? 0) + t.totalSamples[i]!);
+    }
+    assert.ok(want.size > 0, `${fx.tracedFunction} has no caller in the call tree`);
+    api.testing.setTreeMode('callers');
+    try {
+      const rows = api.testing.hotFunctionChildren(fx.tracedFunction);
+      assert.deepEqual(new Set(rows.map((r) => r.name)), new Set(want.keys()));
+      for (const r of rows) assert.equal(r.description, `${pct(want.get(r.name)!, fx.profile.totalSamples)} from caller`);
+    } finally {
+      api.testing.setTreeMode('callees');
+    }
+  });
+
+  it('the loaded session is kept in the extension’s storage for the next window', () => {
+    const file = api.testing.persistNow();
+    assert.ok(file && fs.existsSync(file), 'no session file in storage');
+    const kept = loadSession(file).profile;
+    assert.equal(kept.totalSamples, fx.profile.totalSamples);
+    assert.deepEqual(kept.lines, fx.profile.lines);
+  });
+
+  it('the latency panel opens with the traced function', async () => {
+    await vscode.commands.executeCommand('goPerfLens.showLatency');
+    const deadline = Date.now() + 20_000;
+    const has = (): boolean => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Latency');
+    while (!has() && Date.now() < deadline) await sleep(200);
+    assert.ok(has(), 'no "Latency" webview tab');
+  });
+
   it('hovering the traced func’s name shows its latency histogram as an image', async () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     const fnName = fx.tracedFunction.replace(/^main\./, '');

@@ -64,6 +64,7 @@ interface UnitCode {
 }
 
 interface DwarfFunctionRec {
+  unit: number;
   dieOffset: number;
   lowPc: number;
   highPc: number;
@@ -214,19 +215,39 @@ export class DwarfIndex {
       ab.fixedSize = size;
       ab.fixedKey = key;
     }
-    if (ab.fixedSize >= 0) r.skip(ab.fixedSize);
-    else for (let i = 0; i < ab.forms.length; i++) skipForm(r, ab.forms[i]!, u);
+    if (ab.fixedSize >= 0) { r.skip(ab.fixedSize); return; }
+    // The hot path of the DIE walk: Go names every DIE with an inline DW_FORM_string.
+    const b = r.bytes;
+    const forms = ab.forms;
+    for (let i = 0; i < forms.length; i++) {
+      const form = forms[i]!;
+      if (form === C.DW_FORM_string) {
+        let p = r.pos;
+        while (p < b.length && b[p] !== 0) p++;
+        if (p >= b.length) r.fail('unterminated string');
+        r.pos = p + 1;
+      } else if (form === C.DW_FORM_udata || form === C.DW_FORM_sdata) {
+        let p = r.pos;
+        while (p < b.length && (b[p]! & 0x80) !== 0) p++;
+        if (p >= b.length) r.fail('truncated LEB128');
+        r.pos = p + 1;
+      } else {
+        const n = fixedFormSize(form, u);
+        if (n >= 0) r.skip(n);
+        else skipForm(r, form, u);
+      }
+    }
   }
 
   private unitCode(ui: number): UnitCode {
     const cached = this.codeCache[ui];
     if (cached) return cached;
-    const code = this.decodeUnitCode(this.units[ui]!.header);
+    const code = this.decodeUnitCode(this.units[ui]!.header, ui);
     this.codeCache[ui] = code;
     return code;
   }
 
-  private decodeUnitCode(u: UnitHeader): UnitCode {
+  private decodeUnitCode(u: UnitHeader, ui: number): UnitCode {
     const s = this.sections;
     const r = new ByteReader(s.info, '.debug_info').seek(u.dieOffset);
     const nodeDie: number[] = [];
@@ -299,7 +320,7 @@ export class DwarfIndex {
             let hi = tmp[1]!;
             for (let k = 0; k < tmp.length; k += 2) if (tmp[k] === low) { lo = tmp[k]!; hi = tmp[k + 1]!; }
             nodeFunc.push(funcs.length);
-            funcs.push({ dieOffset: dieOff, lowPc: lo, highPc: hi });
+            funcs.push({ unit: ui, dieOffset: dieOff, lowPc: lo, highPc: hi });
           } else {
             nodeFunc.push(nodeFunc[cur]!);
           }
@@ -475,6 +496,13 @@ export class DwarfIndex {
     const f: DwarfFunction = { name: d.name, lowPc: rec.lowPc, highPc: rec.highPc, dieOffset: rec.dieOffset };
     if (d.declFile !== undefined) f.declFile = d.declFile;
     if (d.declLine !== undefined) f.declLine = d.declLine;
+    if (f.declFile === undefined) {
+      // Go 1.19 records no DW_AT_decl_file: the file of the entry's line row is the function's.
+      // (Not its line: the entry row's line is the first statement's, not the `func` line.)
+      const lt = this.lineTable(rec.unit);
+      const row = lt ? lookupRow(lt, rec.lowPc) : -1;
+      if (lt && row >= 0) f.declFile = lt.header.files[lt.file[row]!];
+    }
     return f;
   }
 

@@ -150,24 +150,25 @@ export function parseLineHeader(s: DwarfSections, offset: number, u: UnitHeader,
 export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, compDir: string): LineTable {
   const h = parseLineHeader(s, offset, u, compDir);
   const r = new ByteReader(s.line, '.debug_line').seek(h.programOffset);
-  const addrs: number[] = [];
-  const lines: number[] = [];
-  const fileNums: number[] = [];
+  const endPos = h.end;
+  // Every row costs at least one opcode byte: the program's length bounds the row count.
+  const capacity = Math.max(0, endPos - h.programOffset) + 1;
+  const addrs = new Float64Array(capacity);
+  const lines = new Int32Array(capacity);
+  const fileNums = new Int32Array(capacity);
+  let rows = 0;
   const seqs: { lo: number; hi: number; first: number; end: number }[] = [];
   const minInst = h.minInstLength;
   const lineBase = h.lineBase;
   const lineRange = h.lineRange;
   const opcodeBase = h.opcodeBase;
   const constAddPc = Math.floor((255 - opcodeBase) / lineRange) * minInst;
-  const endPos = h.end;
   const bytes = s.line;
 
   let address = 0;
   let file = 1;
   let line = 1;
   let seqFirst = 0;
-  const emit = (): void => { addrs.push(address); lines.push(line); fileNums.push(file); };
-  const reset = (): void => { address = 0; file = 1; line = 1; seqFirst = addrs.length; };
 
   while (r.pos < endPos) {
     const op = bytes[r.pos++]!;
@@ -175,7 +176,7 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
       const adj = op - opcodeBase;
       address += Math.floor(adj / lineRange) * minInst;
       line += lineBase + (adj % lineRange);
-      emit();
+      addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++;
       continue;
     }
     switch (op) {
@@ -185,10 +186,10 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
         if (len === 0 || len > endPos - start) r.fail(`extended opcode length ${len} runs past the program`, start);
         const sub = r.u8();
         if (sub === C.DW_LNE_end_sequence) {
-          emit();
-          const endRow = addrs.length - 1;
+          addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++;
+          const endRow = rows - 1;
           if (endRow > seqFirst && addrs[seqFirst]! < address) seqs.push({ lo: addrs[seqFirst]!, hi: address, first: seqFirst, end: endRow });
-          reset();
+          address = 0; file = 1; line = 1; seqFirst = rows;
         } else if (sub === C.DW_LNE_set_address) {
           address = readAddress(r, len - 1 === 4 ? 4 : 8);
         }
@@ -196,7 +197,7 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
         r.seek(start + len);
         break;
       }
-      case C.DW_LNS_copy: emit(); break;
+      case C.DW_LNS_copy: addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++; break;
       case C.DW_LNS_advance_pc: address += r.uleb128() * minInst; break;
       case C.DW_LNS_advance_line: line += r.sleb128(); break;
       case C.DW_LNS_set_file: file = r.uleb128(); break;
@@ -221,6 +222,12 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
     total += q.end - q.first + 1;
     return true;
   });
+  if (kept.length === seqs.length && total === rows && kept.every((q, i) => i === 0 || q.first === kept[i - 1]!.end + 1) && (kept.length === 0 || kept[0]!.first === 0)) {
+    // Sequences already in address order, back to back: keep the arrays, just mark the ends.
+    for (const q of kept) fileNums[q.end] = -1;
+    const addr = addrs.slice(0, rows);
+    return { header: h, addr, line: lines.slice(0, rows), file: fileNums.slice(0, rows), index: new FloorIndex(addr) };
+  }
   const addr = new Float64Array(total);
   const lineOut = new Int32Array(total);
   const fileOut = new Int32Array(total);

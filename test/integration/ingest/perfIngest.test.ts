@@ -60,7 +60,8 @@ function pprofTop(file: string, n: number): Map<string, { flat: number; cum: num
   const rows = new Map<string, { flat: number; cum: number }>();
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+[\d.]+%\s+[\d.]+%\s+(\d+)\s+[\d.]+%\s+(.+?)\s*$/.exec(line);
-    if (m) rows.set(m[3]!, { flat: Number(m[1]), cum: Number(m[2]) });
+    // pprof marks functions that only ever ran inlined with " (inline)".
+    if (m) rows.set(m[3]!.replace(/ \(inline\)$/, ''), { flat: Number(m[1]), cum: Number(m[2]) });
   }
   return rows;
 }
@@ -114,7 +115,10 @@ describe('ingest perf.data [root, perf, go]', function () {
       const diffs: string[] = [];
       locs.forEach((l, i) => {
         const ours = l.frames.map((f) => `${profile.functions[f.function]!.name}:${f.line1}`).join(' < ');
-        const theirs = ref[i]!.map((f) => `${f.function}:${f.line}`).join(' < ');
+        // Named difference: DWARF names assembly functions with their ABI suffix (".abi0"),
+        // Go's own tables (and so Go's tools) without; and llvm prints an empty frame where
+        // nothing covers an address (we give none).
+        const theirs = ref[i]!.filter((f) => f.function !== '').map((f) => `${perfName(f.function)}:${f.line}`).join(' < ');
         if (ours !== theirs) diffs.push(`${l.address}: ours ${ours} | llvm ${theirs}`);
       });
       assert.deepEqual(diffs.slice(0, 20), []);
@@ -182,12 +186,13 @@ describe('ingest perf.data [root, perf, go]', function () {
       it(`puts a hot line's heat on that line (hotline, go${tc.version}, ${variant.name})`, () => {
         const bin = buildGoFixture('hotline', tc, variant);
         const data = path.join(tmp, `hot-${tc.version}-${variant.name}.data`);
-        perfRecordCommand([bin, '1.5'], data);
+        perfRecordCommand([bin, '2'], data);
         const p = ingestPerfData(parsePerfData(fs.readFileSync(data)), loadBinary(bin));
         const src = fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'go', 'hotline', 'main.go'), 'utf8').split('\n');
-        const hotLine = src.findIndex((l) => l.includes('// HOT')) + 1;
+        const hotLine = src.findIndex((l) => /\/\/ HOT$/.test(l)) + 1;
+        assert.ok(hotLine > 0, 'the fixture marks its hot line');
         const spin = p.functions.find((f) => f.name === 'main.spin')!;
-        assert.ok(spin.selfSamples > 300, `main.spin has ${spin.selfSamples} samples`);
+        assert.ok(spin.selfSamples >= 50, `main.spin has ${spin.selfSamples} samples`);
         const lines = p.lines.filter((l) => l.function === 'main.spin').sort((a, b) => b.selfSamples - a.selfSamples);
         assert.equal(lines[0]!.line1, hotLine);
         assert.ok(lines[0]!.selfSamples >= 0.8 * spin.selfSamples, `the HOT line has ${lines[0]!.selfSamples} of ${spin.selfSamples}`);
