@@ -31,7 +31,7 @@ const E2E_MS = 4.5 * 60_000;
 
 const stats = { passes: 0, failures: 0, pending: 0 };
 const started = Date.now();
-const log = (msg) => console.log(`[vscode-tests] ${msg}`);
+const log = (msg) => console.log(`[vscode-tests ${Math.round((Date.now() - started) / 1000)}s] ${msg}`);
 const fail = (msg) => { stats.failures++; console.error(`[vscode-tests] FAILED: ${msg}`); };
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-vscode-'));
 process.env.GPL_VSCODE_RUN_DIR = runDir; // the e2e helpers put their servers, profiles and workspaces here

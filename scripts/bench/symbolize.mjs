@@ -97,18 +97,26 @@ const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
 console.log(`binary: ${BIN} (${(fs.statSync(BIN).size / 1e6).toFixed(1)} MB), ${COUNT.toLocaleString('en')} addresses, backend ${symbolizer.source}`);
 console.log(`index build alone (in-process): read ${(t1 - t0).toFixed(0)} ms, index ${(t2 - t1).toFixed(0)} ms, first lookup ${(t3 - t2).toFixed(1)} ms  [target ≤ 400 ms]`);
 
+// Every tool writes to /dev/null while timed; our output is checked once, untimed, on a slice.
 const results = [];
 for (const t of tools) {
   const single = best(t.argv, one);
-  const outFile = t === tools[0] ? path.join(CACHE, 'ours.jsonl') : '/dev/null';
-  const m = best(t.argv, ADDRS, outFile);
+  const m = best(t.argv, ADDRS);
   results.push({ ...t, m, single });
   console.log(`${t.name.padEnd(28)} wall ${fmt(m.wall)}  cpu ${fmt(m.cpu)}  peak RSS ${mb(m.maxrssKB)}   (one address: ${fmt(single.wall)})`);
 }
 const ours = results[0];
-const outLines = fs.readFileSync(path.join(CACHE, 'ours.jsonl'), 'latin1').split('\n').length - 1;
-if (outLines !== COUNT) console.log(`WARNING: our output has ${outLines} lines for ${COUNT} addresses`);
+const sliceFile = path.join(CACHE, 'slice.txt');
+const sliceLines = fs.readFileSync(ADDRS, 'latin1').split('\n').slice(0, 10000);
+fs.writeFileSync(sliceFile, sliceLines.join('\n') + '\n');
+measure(tools[0].argv, sliceFile, path.join(CACHE, 'ours.jsonl'));
+const got = fs.readFileSync(path.join(CACHE, 'ours.jsonl'), 'latin1').trimEnd().split('\n');
+const withFrames = got.filter((l) => !l.endsWith('"frames":[]}')).length;
+const deepest = Math.max(...got.map((l) => (l.match(/"function":/g) ?? []).length));
+console.log(`check (first 10,000 addresses, untimed): ${got.length} lines, ${withFrames} with frames, deepest inline chain ${deepest} frames`);
 for (const r of results.slice(1)) {
   console.log(`ours vs ${r.name}: wall ${(r.m.wall / ours.m.wall).toFixed(2)}× faster, cpu ${(r.m.cpu / ours.m.cpu).toFixed(2)}× less`);
 }
 console.log(`targets: ≥5× llvm-symbolizer --inlining, ≥2× go tool addr2line (wall), peak RSS ≤ 500 MB (ours ${mb(ours.m.maxrssKB)})`);
+const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load} — on a shared machine wall times stretch with the load; cpu (user+sys) is the steadier comparison`);

@@ -8,7 +8,7 @@ import { UserError } from '../util/userError';
 import { FormatError } from '../util/byteReader';
 import { parseElf } from '../formats/elf';
 import { binaryInfo } from '../symbolize/openSymbolizer';
-import { readBinary } from './symbolize';
+import { readBinary } from './readBinary';
 
 const USAGE = 'usage: go-perf-lens info --binary PATH\n';
 

@@ -11,8 +11,8 @@
  * line — `{"addr":"<the text>","frames":[]}` — so output stays aligned with input, and a warning
  * naming its line number goes to stderr; the exit status is then 1.
  */
-import * as fs from 'node:fs';
 import { UserError } from '../util/userError';
+import { readBinary } from './readBinary';
 import { openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
 import { type ByteSink, GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
@@ -55,22 +55,6 @@ export function parseArgs(argv: string[]): SymbolizeArgs | 'help' {
   }
   if (!binary) throw new UserError('symbolize needs --binary PATH', USAGE.trimEnd(), 'usage');
   return { binary, backend };
-}
-
-/** Reads a binary for a CLI command, turning file-system errors into UserErrors. */
-export function readBinary(path: string): Uint8Array {
-  try {
-    const st = fs.statSync(path);
-    if (!st.isFile()) throw new UserError(`${path} is not a regular file`, 'pass the path of the Go program\'s executable', 'not-a-file');
-    const b = fs.readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new UserError(`${path}: no such file`, 'check the path of the binary (for a running process: /proc/PID/exe)', 'no-such-file');
-    if (err.code === 'EACCES') throw new UserError(`${path}: permission denied`, 'run as a user who can read the binary', 'permission');
-    throw new UserError(`${path}: cannot read (${err.message})`, undefined, 'read-failed');
-  }
 }
 
 /** Writes the frames of a numeric pc as a JSON array into a sink. */
@@ -249,7 +233,8 @@ export async function symbolizeStream(
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') { process.stdout.write(USAGE); return 0; }
-  const bytes = readBinary(args.binary);
+  // Lean read: a Go binary symbolized by its .gopclntab needs neither its code nor its DWARF.
+  const bytes = readBinary(args.binary, args.backend !== 'dwarf');
   const { symbolizer } = openSymbolizer(bytes, args.binary, args.backend);
   const bad = await symbolizeStream(framesJsonWriter(symbolizer), process.stdin, process.stdout, (m) => process.stderr.write(`go-perf-lens: ${m}\n`));
   return bad > 0 ? 1 : 0;

@@ -6,57 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { gzipPprof } from '../formats/pprof';
-import { decodePprof } from '../formats/pprof';
-import { parsePerfData } from '../formats/perfData';
-import { ingestPerfData, recordedBinaryPath } from '../ingest/fromPerfData';
-import { ingestPprof } from '../ingest/fromPprof';
-import { loadBinary } from '../ingest/loadBinary';
 import { toPprof } from '../ingest/toPprof';
 import type { Profile } from '../model/profile';
-import { looksLikeSession, loadSession, makeSession, saveSession } from '../model/session';
+import { makeSession, saveSession } from '../model/session';
 import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
-
-export type ProfileKind = 'session' | 'pprof' | 'perf.data';
-
-/** What a file holds, from its first bytes. */
-export function sniffProfile(head: Uint8Array): ProfileKind | undefined {
-  if (looksLikeSession(head)) return 'session';
-  if (head.length >= 8 && Buffer.from(head.subarray(0, 8)).toString('latin1') === 'PERFILE2') return 'perf.data';
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'pprof';
-  // An uncompressed pprof starts with field 1 (sample_type), wire type 2: 0x0a.
-  if (head.length >= 1 && head[0] === 0x0a) return 'pprof';
-  return undefined;
-}
-
-/** Reads any supported profile file into the model; perf.data needs the binary (asked for when it is not where perf saw it). */
-export async function readProfileFile(file: string, pickBinary: (recorded: string | undefined) => Promise<string | undefined>): Promise<LoadedProfile> {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new UserError(`cannot read ${file}: ${(e as Error).message}`, undefined, 'unreadable');
-  }
-  const kind = sniffProfile(bytes.subarray(0, 256));
-  const label = path.basename(file);
-  switch (kind) {
-    case 'session': {
-      const s = loadSession(file) as ReturnType<typeof loadSession> & { label?: string };
-      return { profile: s.profile, label: s.label ?? label };
-    }
-    case 'pprof':
-      return { profile: ingestPprof(decodePprof(bytes)), label };
-    case 'perf.data': {
-      const data = parsePerfData(bytes);
-      const recorded = recordedBinaryPath(data);
-      const binary = recorded && fs.existsSync(recorded) ? recorded : await pickBinary(recorded);
-      if (!binary) throw new UserError('cancelled', undefined, 'cancelled');
-      return { profile: ingestPerfData(data, loadBinary(binary)), label };
-    }
-    default:
-      throw new UserError(`${file} is not a profile Go Perf Lens knows`, 'open a perf.data file, a pprof profile (.pb.gz) or a saved session (.json)', 'unknown-format');
-  }
-}
+import { readProfileFile } from './readProfileFile';
 
 export async function openProfileCommand(session: ProfileSession, asBaseline = false): Promise<void> {
   const picked = await vscode.window.showOpenDialog({

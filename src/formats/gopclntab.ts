@@ -304,6 +304,20 @@ export class GoPclntab {
     return decodePcValueTable(this.data, this.pctab + off, this.quantum, f.end - f.entry);
   }
 
+  /** The same into reusable arrays; an offset of 0 (no table) gives an empty table. */
+  decodePcInto(f: GoFuncRecord, off: number, out: PcScratch): void {
+    if (off === 0) { out.n = 0; return; }
+    decodePcValueInto(this.data, this.pctab + off, this.quantum, f.end - f.entry, out);
+  }
+
+  /** Raw bytes of inline tree entries [0, count) and the entry size, or undefined when unreadable. */
+  inlineTreeBytes(tree: number, count: number): { bytes: Uint8Array; entrySize: number } | undefined {
+    if (!this.readVaddr || count <= 0) return undefined;
+    const entrySize = this.version === '1.20' ? INLINED_CALL_SIZE_120 : INLINED_CALL_SIZE_OLD;
+    const bytes = this.readVaddr(tree, count * entrySize);
+    return bytes ? { bytes, entrySize } : undefined;
+  }
+
   /** Entries [0, count) of the inline tree at virtual address `tree` (one read), or undefined. */
   inlinedCalls(tree: number, count: number): InlinedCall[] | undefined {
     if (!this.readVaddr || count <= 0) return undefined;
@@ -336,14 +350,29 @@ export class GoPclntab {
   }
 }
 
+/** Reusable, growing output arrays for pcvalue decoding (no allocation per function). */
+export class PcScratch {
+  ends = new Uint32Array(256);
+  vals = new Int32Array(256);
+  n = 0;
+  push(end: number, val: number): void {
+    if (this.n === this.ends.length) {
+      const e = new Uint32Array(this.n * 2); e.set(this.ends); this.ends = e;
+      const v = new Int32Array(this.n * 2); v.set(this.vals); this.vals = v;
+    }
+    this.ends[this.n] = end;
+    this.vals[this.n++] = val;
+  }
+}
+
 /**
- * Decodes a pcvalue table starting at byte `start` of `data`: pairs of (zig-zag value delta,
- * pc delta × quantum) varints, the value starting at -1, ending at a 0 value-delta byte after
- * the first pair. Bounded by the function size so corrupt tables cannot run away.
+ * Decodes a pcvalue table starting at byte `start` of `data` into `out` (reset first): pairs of
+ * (zig-zag value delta, pc delta × quantum) varints, the value starting at -1, ending at a 0
+ * value-delta byte after the first pair. Bounded by the function size so corrupt tables cannot
+ * run away. Entry i: value vals[i] for pc offsets < ends[i].
  */
-export function decodePcValueTable(data: Uint8Array, start: number, quantum: number, funcSize: number): PcTable {
-  const ends: number[] = [];
-  const vals: number[] = [];
+export function decodePcValueInto(data: Uint8Array, start: number, quantum: number, funcSize: number, out: PcScratch): void {
+  out.n = 0;
   let p = start;
   let val = -1;
   let pc = 0;
@@ -383,11 +412,16 @@ export function decodePcValueTable(data: Uint8Array, start: number, quantum: num
     }
     pc += pd * quantum;
     if (val < -0x80000000 || val > 0x7fffffff) throw new FormatError('pcvalue out of range', SECTION, p);
-    ends.push(pc);
-    vals.push(val);
+    out.push(pc, val);
     if (pc >= funcSize) break; // past the function: the rest cannot matter (the runtime stops at targetpc)
   }
-  return { ends: Uint32Array.from(ends), vals: Int32Array.from(vals) };
+}
+
+/** decodePcValueInto, returning fresh arrays. */
+export function decodePcValueTable(data: Uint8Array, start: number, quantum: number, funcSize: number): PcTable {
+  const s = new PcScratch();
+  decodePcValueInto(data, start, quantum, funcSize, s);
+  return { ends: s.ends.slice(0, s.n), vals: s.vals.slice(0, s.n) };
 }
 
 /** The value of a decoded table at pc offset `rel` (from the entry), or -1 (runtime: "invalid pc"). */

@@ -136,7 +136,7 @@ export interface PerfTaskEvent {
 export interface PerfBuildId {
   /** -1 for kernel entries. */
   pid: number;
-  /** Lower-case hex, trailing zero padding removed (as `perf buildid-list` prints it). */
+  /** Lower-case hex of the id's own size (20 bytes for SHA-1 GNU build ids), as `perf buildid-list` prints it. */
   buildId: string;
   filename: string;
   cpumode: number;

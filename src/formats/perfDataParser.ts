@@ -44,6 +44,8 @@ interface Layout {
   unknownBits: boolean;
   /** Any field after the callchain. */
   hasTail: boolean;
+  /** Offsets from the record start of the leading fixed fields (-1: absent), and where they end. */
+  ipAt: number; tidAt: number; timeAt: number; cpuAt: number; periodAt: number; fixedEnd: number;
   /** Bytes of the sample_id_all trailer and where in it the time is (-1: none). */
   trailerBytes: number; trailerTimeAt: number; trailerTidAt: number;
 }
@@ -62,16 +64,24 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
   const group = rHas(FORMAT_GROUP);
   const times = (rHas(FORMAT_TOTAL_TIME_ENABLED) ? 8 : 0) + (rHas(FORMAT_TOTAL_TIME_RUNNING) ? 8 : 0);
   const perValue = 8 + (rHas(FORMAT_ID) ? 8 : 0) + (rHas(FORMAT_LOST) ? 8 : 0);
-  let trailer = 0, timeAt = -1, tidAt = -1;
+  let trailer = 0, trailerTimeAt = -1, trailerTidAt = -1;
   if (a.sampleIdAll) {
-    if (has(PERF_SAMPLE.TID)) { tidAt = trailer; trailer += 8; }
-    if (has(PERF_SAMPLE.TIME)) { timeAt = trailer; trailer += 8; }
+    if (has(PERF_SAMPLE.TID)) { trailerTidAt = trailer; trailer += 8; }
+    if (has(PERF_SAMPLE.TIME)) { trailerTimeAt = trailer; trailer += 8; }
     if (has(PERF_SAMPLE.ID)) trailer += 8;
     if (has(PERF_SAMPLE.STREAM_ID)) trailer += 8;
     if (has(PERF_SAMPLE.CPU)) trailer += 8;
     if (has(PERF_SAMPLE.IDENTIFIER)) trailer += 8;
   }
+  // Leading fields, in the kernel's order: IDENTIFIER, IP, TID, TIME, ADDR, ID, STREAM_ID, CPU, PERIOD.
+  let at = 8;
+  const field = (bit: bigint): number => { if (!has(bit)) return -1; const o = at; at += 8; return o; };
+  field(PERF_SAMPLE.IDENTIFIER);
+  const ipAt = field(PERF_SAMPLE.IP), tidAt = field(PERF_SAMPLE.TID), timeAt = field(PERF_SAMPLE.TIME);
+  field(PERF_SAMPLE.ADDR); field(PERF_SAMPLE.ID); field(PERF_SAMPLE.STREAM_ID);
+  const cpuAt = field(PERF_SAMPLE.CPU), periodAt = field(PERF_SAMPLE.PERIOD);
   return {
+    ipAt, tidAt, timeAt, cpuAt, periodAt, fixedEnd: at,
     identifier: has(PERF_SAMPLE.IDENTIFIER), ip: has(PERF_SAMPLE.IP), tid: has(PERF_SAMPLE.TID),
     time: has(PERF_SAMPLE.TIME), addr: has(PERF_SAMPLE.ADDR), id: has(PERF_SAMPLE.ID),
     streamId: has(PERF_SAMPLE.STREAM_ID), cpu: has(PERF_SAMPLE.CPU), period: has(PERF_SAMPLE.PERIOD),
@@ -91,7 +101,7 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
     hasTail: (t & (PERF_SAMPLE.RAW | PERF_SAMPLE.BRANCH_STACK | PERF_SAMPLE.REGS_USER | PERF_SAMPLE.STACK_USER | PERF_SAMPLE.WEIGHT |
       PERF_SAMPLE.WEIGHT_STRUCT | PERF_SAMPLE.DATA_SRC | PERF_SAMPLE.TRANSACTION | PERF_SAMPLE.REGS_INTR | PERF_SAMPLE.PHYS_ADDR |
       PERF_SAMPLE.AUX | PERF_SAMPLE.CGROUP | PERF_SAMPLE.DATA_PAGE_SIZE | PERF_SAMPLE.CODE_PAGE_SIZE)) !== 0n,
-    trailerBytes: trailer, trailerTimeAt: timeAt, trailerTidAt: tidAt,
+    trailerBytes: trailer, trailerTimeAt, trailerTidAt,
   };
 }
 
@@ -297,25 +307,24 @@ class Parser {
     const i = s.next();
     s.attrIndex[i] = ai;
     s.cpumode[i] = misc & MISC_CPUMODE_MASK;
-    let q = p + 8;
-    // Fixed-size leading fields: check them together.
-    const fixed = (l.identifier ? 8 : 0) + (l.ip ? 8 : 0) + (l.tid ? 8 : 0) + (l.time ? 8 : 0) + (l.addr ? 8 : 0) +
-      (l.id ? 8 : 0) + (l.streamId ? 8 : 0) + (l.cpu ? 8 : 0) + (l.period ? 8 : 0);
-    if (q + fixed > end) this.sampleFail('header fields', p, size);
-    if (l.identifier) q += 8;
-    if (l.ip) {
-      const hi = dv.getInt32(q + 4, true);
-      s.ip[i] = hi * TWO32 + dv.getUint32(q, true);
-      if (hi >= 0x200000 || hi < -0x200000) s.ipWide.set(i, dv.getBigUint64(q, true));
-      q += 8;
+    // The leading fields sit at offsets fixed per layout (-1: absent).
+    if (p + l.fixedEnd > end) this.sampleFail('header fields', p, size);
+    let at = l.ipAt;
+    if (at >= 0) {
+      at += p;
+      const hi = dv.getInt32(at + 4, true);
+      s.ip[i] = hi * TWO32 + dv.getUint32(at, true);
+      if (hi >= 0x200000 || hi < -0x200000) s.ipWide.set(i, dv.getBigUint64(at, true));
     } else s.ip[i] = NaN;
-    if (l.tid) { s.pid[i] = dv.getInt32(q, true); s.tid[i] = dv.getInt32(q + 4, true); q += 8; } else { s.pid[i] = -1; s.tid[i] = -1; }
-    s.time[i] = l.time ? this.u64num(q) : NaN; if (l.time) q += 8;
-    if (l.addr) q += 8;
-    if (l.id) q += 8;
-    if (l.streamId) q += 8;
-    if (l.cpu) { s.cpu[i] = dv.getInt32(q, true); q += 8; } else s.cpu[i] = -1;
-    if (l.period) { s.period[i] = this.u64num(q); q += 8; } else s.period[i] = l.fixedPeriod;
+    at = l.tidAt;
+    if (at >= 0) { s.pid[i] = dv.getInt32(p + at, true); s.tid[i] = dv.getInt32(p + at + 4, true); } else { s.pid[i] = -1; s.tid[i] = -1; }
+    at = l.timeAt;
+    s.time[i] = at >= 0 ? dv.getUint32(p + at + 4, true) * TWO32 + dv.getUint32(p + at, true) : NaN;
+    at = l.cpuAt;
+    s.cpu[i] = at >= 0 ? dv.getInt32(p + at, true) : -1;
+    at = l.periodAt;
+    s.period[i] = at >= 0 ? dv.getUint32(p + at + 4, true) * TWO32 + dv.getUint32(p + at, true) : l.fixedPeriod;
+    let q = p + l.fixedEnd;
     if (l.read) q = this.skipRead(l, q, end, p, size);
     if (l.callchain) q = this.callchain(i, q, end, p, size);
     else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }

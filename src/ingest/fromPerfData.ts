@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { MappingIndex, type PerfData, type PerfMmap, userCallchain } from '../formats/perfData';
 import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
 import type { SourceFrame, Symbolizer } from '../symbolize/symbolizer';
+import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import { parseElf } from '../formats/elf';
 import { UserError } from '../util/userError';
 import { aggregate, type FrameSource, StackTrie } from './aggregate';
@@ -146,6 +147,42 @@ function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
   }
 }
 
+/**
+ * Entry address and declaration of the function holding a pc. For gopclntab this reads the one
+ * function record (Symbolizer.functionAt would describe every function of the binary first).
+ */
+function functionEntries(sym: Symbolizer): { entryOf(pc: number): number | undefined; declarationAt(pc: number): { file: string; line1: number } | undefined } {
+  if (sym instanceof GopclntabSymbolizer) {
+    const tab = sym.tab;
+    const rec = (pc: number) => {
+      const i = tab.findFunc(pc);
+      return i < 0 ? undefined : tab.func(i);
+    };
+    return {
+      entryOf: (pc) => rec(pc)?.entry,
+      declarationAt: (pc) => {
+        const r = rec(pc);
+        if (!r) return undefined;
+        const fr = sym.framesAt(r.entry);
+        const outer = fr[fr.length - 1];
+        if (!outer) return undefined;
+        // The func line (Go 1.20+ records it); else the line of the entry, the prologue's.
+        return { file: outer.file, line1: r.startLine > 0 ? r.startLine : outer.line };
+      },
+    };
+  }
+  return {
+    entryOf: (pc) => {
+      const f = sym.functionAt(BigInt(pc));
+      return f ? Number(f.lowPc) : undefined;
+    },
+    declarationAt: (pc) => {
+      const f = sym.functionAt(BigInt(pc));
+      return f?.declFile && f.declLine ? { file: f.declFile, line1: f.declLine } : undefined;
+    },
+  };
+}
+
 /** Symbolized frames of a link-time address; uses the gopclntab fast path when there is one. */
 function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[] {
   const fast = (sym as unknown as { framesAt?: (pc: number) => SourceFrame[] }).framesAt;
@@ -177,28 +214,26 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   // A return address is the instruction after a call, so look up address - 1; except where it
   // is a function's first instruction (a signal frame's return into the sigreturn trampoline),
   // which no call precedes.
+  const entry = functionEntries(bin.symbolizer);
   const retKey = new Map<number, number>();
   const callerPc = (v: number): number => {
     let k = retKey.get(v);
     if (k === undefined) {
-      k = bin.symbolizer.functionAt(BigInt(v))?.lowPc === BigInt(v) ? v : v - 1;
+      k = entry.entryOf(v) === v ? v : v - 1;
       retKey.set(v, k);
     }
     return k;
   };
+  // Pass 1, per sample: only hash and compare raw callchains, so that each distinct one (a
+  // few thousand, even in a million samples) is mapped and inserted once, with its count.
+  const rep = distinctChains(d, attrIndex, opts.pid);
+  const total = rep.total;
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
-  let total = 0, unattributed = 0, periodSum = 0;
-  let tMin = Infinity, tMax = -Infinity;
-  for (let i = 0; i < s.count; i++) {
-    if (s.attrIndex[i] !== attrIndex) continue;
+  let unattributed = 0;
+  for (let r = 0; r < rep.samples.length; r++) {
+    const i = rep.samples[r]!;
     const pid = s.pid[i]!;
-    if (opts.pid !== undefined && pid !== opts.pid) continue;
-    total++;
-    periodSum += s.period[i]!;
-    const t = s.time[i]!;
-    if (t < tMin) tMin = t;
-    if (t > tMax) tMax = t;
     let cache = caches.get(pid);
     if (!cache) caches.set(pid, (cache = new Map()));
     const chain = userCallchain(d, i);
@@ -207,25 +242,22 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
       const a = chain[j]!;
       let v = cache.get(a);
       if (v === undefined) {
-        const r = idx.resolve(pid, a);
-        v = r && r.mmap.filename === file ? toVaddr(r.fileOffset) : NaN;
+        const res = idx.resolve(pid, a);
+        v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
         cache.set(a, v);
       }
       if (Number.isNaN(v)) continue;
       buf[n++] = j === 0 ? v : callerPc(v);
     }
-    if (n === 0) { unattributed++; continue; }
-    trie.add(buf, n, 1);
+    if (n === 0) { unattributed += rep.counts[r]!; continue; }
+    trie.add(buf, n, rep.counts[r]!);
   }
 
   const frames = framesFn(bin.symbolizer);
   const source: FrameSource = {
     frames: frames,
     address: (pc) => `0x${pc.toString(16)}`,
-    declarationAt: (pc) => {
-      const f = bin.symbolizer.functionAt(BigInt(pc));
-      return f?.declFile && f.declLine ? { file: f.declFile, line1: f.declLine } : undefined;
-    },
+    declarationAt: (pc) => entry.declarationAt(pc),
   };
   const agg = aggregate(trie, source);
   if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
@@ -248,9 +280,9 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   const p: Profile = {
     version: PROFILE_MODEL_VERSION,
     source: 'perf',
-    event: eventInfoOf(d, attrIndex, total > 0 ? periodSum / total : 0, opts),
+    event: eventInfoOf(d, attrIndex, total > 0 ? rep.periodSum / total : 0, opts),
     binary: bin.identity,
-    durationNanos: total > 1 && Number.isFinite(tMin) && Number.isFinite(tMax) ? Math.round(tMax - tMin) : 0,
+    durationNanos: total > 1 && Number.isFinite(rep.tMin) && Number.isFinite(rep.tMax) ? Math.round(rep.tMax - rep.tMin) : 0,
     totalSamples: total,
     lostSamples: d.lostSamples,
     unattributedSamples: unattributed,
@@ -283,4 +315,81 @@ export function recordedBinaryPath(d: PerfData): string | undefined {
   const ranked = [...hits].sort((a, b) => b[1] - a[1]).map(([f]) => f);
   for (const b of d.features.buildIds) if (b.pid !== -1 && !b.filename.startsWith('[') && !ranked.includes(b.filename)) ranked.push(b.filename);
   return ranked.find((f) => fs.existsSync(f));
+}
+
+interface DistinctChains {
+  /** A representative sample index per distinct (pid, mode, callchain), and how many samples share it. */
+  samples: number[];
+  counts: number[];
+  total: number;
+  periodSum: number;
+  tMin: number;
+  tMax: number;
+}
+
+const TWO32 = 4294967296;
+
+/** Groups the samples of one event (and pid) by identical raw callchain, by hash + compare. */
+function distinctChains(d: PerfData, attrIndex: number, pidFilter: number | undefined): DistinctChains {
+  const s = d.samples;
+  const { chain, chainOffset, chainLength, ip, pid, cpumode } = s;
+  const out: DistinctChains = { samples: [], counts: [], total: 0, periodSum: 0, tMin: Infinity, tMax: -Infinity };
+  // Open addressing over an Int32Array (rep index + 1; 0 = empty), grown at half load.
+  let mask = 1023;
+  let table = new Int32Array(mask + 1);
+  const hashes: number[] = [];
+  const same = (a: number, b: number): boolean => {
+    if (pid[a] !== pid[b] || cpumode[a] !== cpumode[b]) return false;
+    const n = chainLength[a]!;
+    if (n !== chainLength[b]) return false;
+    if (n === 0) return ip[a] === ip[b] || (Number.isNaN(ip[a]!) && Number.isNaN(ip[b]!));
+    const oa = chainOffset[a]!, ob = chainOffset[b]!;
+    for (let k = 0; k < n; k++) if (chain[oa + k] !== chain[ob + k]) return false;
+    return true;
+  };
+  const attr = s.attrIndex;
+  for (let i = 0; i < s.count; i++) {
+    if (attr[i] !== attrIndex) continue;
+    if (pidFilter !== undefined && pid[i] !== pidFilter) continue;
+    out.total++;
+    out.periodSum += s.period[i]!;
+    const t = s.time[i]!;
+    if (t < out.tMin) out.tMin = t;
+    if (t > out.tMax) out.tMax = t;
+    let h = Math.imul(pid[i]! ^ (cpumode[i]! << 24), 0x9e3779b1);
+    const n = chainLength[i]!;
+    if (n === 0) {
+      const x = ip[i]!;
+      h = Math.imul(h ^ (x | 0), 0x85ebca6b) ^ ((x / TWO32) | 0);
+    } else {
+      const o = chainOffset[i]!;
+      for (let k = 0; k < n; k++) {
+        const x = chain[o + k]!;
+        h = Math.imul(h ^ (x | 0), 0x85ebca6b);
+        h = Math.imul(h ^ ((x / TWO32) | 0), 0xc2b2ae35);
+      }
+    }
+    h ^= h >>> 15;
+    let slot = h & mask;
+    let found = -1;
+    for (let e = table[slot]!; e !== 0; e = table[slot]!) {
+      if (hashes[e - 1] === h && same(out.samples[e - 1]!, i)) { found = e - 1; break; }
+      slot = (slot + 1) & mask;
+    }
+    if (found >= 0) { out.counts[found]!++; continue; }
+    out.samples.push(i);
+    out.counts.push(1);
+    hashes.push(h);
+    table[slot] = out.samples.length;
+    if (out.samples.length * 2 > mask) {
+      mask = mask * 2 + 1;
+      table = new Int32Array(mask + 1);
+      for (let r = 0; r < hashes.length; r++) {
+        let sl = hashes[r]! & mask;
+        while (table[sl] !== 0) sl = (sl + 1) & mask;
+        table[sl] = r + 1;
+      }
+    }
+  }
+  return out;
 }

@@ -8,7 +8,7 @@
  * and files are interned once, as JSON-quoted UTF-8 bytes in one arena, so the CLI writes a
  * frame by copying bytes — no per-address strings or objects.
  */
-import { type GoFuncRecord, type GoPclntab, type PcTable, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX } from '../formats/gopclntab';
+import { type GoFuncRecord, type GoPclntab, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX, PcScratch } from '../formats/gopclntab';
 import type { FunctionInfo, SourceFrame, Symbolizer } from './symbolizer';
 
 /**
@@ -20,7 +20,6 @@ const UNKNOWN_FILE = '?';
 /** A hard bound on inline depth, so a corrupt (cyclic) tree cannot loop. */
 const MAX_INLINE_DEPTH = 256;
 
-const EMPTY: PcTable = { ends: new Uint32Array(0), vals: new Int32Array(0) };
 
 /** Where the CLI assembles output: `ensure(n)` guarantees n free bytes at buf[pos]. */
 export interface ByteSink {
@@ -116,6 +115,13 @@ export class GopclntabSymbolizer implements Symbolizer {
   private readonly nameSlots = new Map<number, number>();
   private readonly fileSlots = new Map<string, number>();
   private readonly unknownFile: number;
+  /** Reusable decoding buffers and the per-function file cache (generation-stamped). */
+  private readonly sf = new PcScratch();
+  private readonly sl = new PcScratch();
+  private readonly si = new PcScratch();
+  private readonly fileCacheGen = new Int32Array(FILE_CACHE);
+  private readonly fileCacheSlot = new Int32Array(FILE_CACHE);
+  private fileGen = 0;
   private functionList?: FunctionInfo[];
   private byName?: Map<string, FunctionInfo>;
 
@@ -330,65 +336,68 @@ export class GopclntabSymbolizer implements Symbolizer {
     const tab = this.tab;
     const rec = tab.func(i);
     const size = rec.end - rec.entry;
-    const tf = rec.pcfile ? tab.decodePcTable(rec, rec.pcfile) : EMPTY;
-    const tl = rec.pcln ? tab.decodePcTable(rec, rec.pcln) : EMPTY;
+    const { sf, sl, si } = this;
+    tab.decodePcInto(rec, rec.pcfile, sf);
+    tab.decodePcInto(rec, rec.pcln, sl);
     const inlOff = tab.pcdataOffset(rec, PCDATA_INL_TREE_INDEX);
     const tree = inlOff ? tab.funcdataAddr(rec, FUNCDATA_INL_TREE) : undefined;
-    const ti = inlOff && tree !== undefined ? tab.decodePcTable(rec, inlOff) : EMPTY;
-    const m = mergeTables(tf, tl, ti, size);
-    const n = m.ends.length;
-
-    // Files: pcfile values → interned slots; a missing file or line → ("?", 0) as the runtime.
-    const fileCache = new Map<number, number>();
-    for (let k = 0; k < n; k++) {
-      const fno = m.file[k]!;
-      if (fno < 0 || m.line[k]! < 0) {
-        m.file[k] = this.unknownFile;
-        m.line[k] = 0;
-        continue;
-      }
-      let slot = fileCache.get(fno);
-      if (slot === undefined) { slot = this.fileSlot(rec, fno); fileCache.set(fno, slot); }
-      m.file[k] = slot;
-    }
+    tab.decodePcInto(rec, tree !== undefined ? inlOff : 0, si);
 
     const ranges = this.ranges;
-    ranges.reserve(n * R_STRIDE);
+    ranges.reserve((sf.n + sl.n + si.n + 1) * R_STRIDE);
     const start = ranges.n / R_STRIDE;
+    const n = mergeInto(sf, sl, si, size, ranges.a, ranges.n);
+    const r = ranges.a;
+
+    // Files: pcfile values → interned slots; a missing file or line marks the range unknown.
+    const gen = ++this.fileGen;
+    let maxIx = -1;
+    for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
+      const fno = r[q + R_FILE]!;
+      if (fno < 0 || r[q + R_LINE]! < 0) {
+        r[q + R_FILE] = this.unknownFile;
+        r[q + R_LINE] = 0;
+      } else if (fno < FILE_CACHE) {
+        if (this.fileCacheGen[fno] !== gen) { this.fileCacheGen[fno] = gen; this.fileCacheSlot[fno] = this.fileSlot(rec, fno); }
+        r[q + R_FILE] = this.fileCacheSlot[fno]!;
+      } else {
+        r[q + R_FILE] = this.fileSlot(rec, fno);
+      }
+      if (r[q + R_INL]! > maxIx) maxIx = r[q + R_INL]!;
+    }
 
     // Inline tree entries used here (parents precede children, so [0, max] covers chains).
-    let maxIx = -1;
-    for (let k = 0; k < n; k++) if (m.inl[k]! > maxIx) maxIx = m.inl[k]!;
-    const calls = maxIx >= 0 && tree !== undefined ? tab.inlinedCalls(tree, maxIx + 1) : undefined;
+    const raw = maxIx >= 0 && tree !== undefined ? tab.inlineTreeBytes(tree, maxIx + 1) : undefined;
     const inls = this.inls;
     const inlBase = inls.n / I_STRIDE;
-    if (calls) {
-      inls.reserve(calls.length * I_STRIDE);
+    const ncalls = raw ? maxIx + 1 : 0;
+    if (raw) {
+      inls.reserve(ncalls * I_STRIDE);
       const t = inls.a;
-      for (let ix = 0; ix < calls.length; ix++) {
-        const c = calls[ix]!;
+      const v = new DataView(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength);
+      const v120 = tab.version === '1.20';
+      for (let ix = 0, p = 0; ix < ncalls; ix++, p += raw.entrySize) {
+        // 1.20+: funcID u8, pad[3], nameOff i32, parentPc i32, startLine i32;
+        // older: parent i16, funcID u8, pad, file i32, line i32, nameOff i32, parentPc i32.
+        const nameOff = v.getInt32(p + (v120 ? 4 : 12), true);
+        const parentPc = v.getInt32(p + (v120 ? 8 : 16), true);
         const e = (inlBase + ix) * I_STRIDE;
-        t[e + I_NAME] = this.nameSlot(c.nameOff);
+        t[e + I_NAME] = this.nameSlot(nameOff);
         // The call site's position is that of the instruction at parentPc (as the runtime's
         // inlineUnwinder does); its inline index is the caller's (1.20+), or the stored parent.
-        const k2 = c.parentPc < 0 ? n : rangeIndex(m.ends, c.parentPc);
-        let parent = k2 >= n ? -1 : tab.version === '1.20' ? m.inl[k2]! : c.parent;
+        let k2 = parentPc < 0 ? n : rangeIndexGlobal(r, start, n, parentPc);
+        let parent = k2 >= n ? -1 : v120 ? r[(start + k2) * R_STRIDE + R_INL]! : v.getInt16(p, true);
         // A parent must be an earlier entry: anything else is a corrupt tree; end the chain.
         if (parent >= ix) parent = -1;
         // A call site outside the function (corrupt): report the entry's position.
-        t[e + I_SITE] = start + (k2 >= n ? 0 : k2);
+        if (k2 >= n) k2 = 0;
+        t[e + I_SITE] = start + k2;
         t[e + I_PARENT] = parent;
       }
-      inls.n += calls.length * I_STRIDE;
+      inls.n += ncalls * I_STRIDE;
     }
-    const ncalls = calls ? calls.length : 0;
-    const r = ranges.a;
     for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
-      r[q + R_END] = m.ends[k]!;
-      r[q + R_FILE] = m.file[k]!;
-      r[q + R_LINE] = m.line[k]!;
-      const ix = m.inl[k]!;
-      r[q + R_INL] = ix < ncalls ? ix : -1;
+      if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
       r[q + R_JSON] = -1;
       r[q + R_JSON_LEN] = 0;
     }
@@ -401,6 +410,9 @@ export class GopclntabSymbolizer implements Symbolizer {
   }
 }
 
+/** Per-function file cache size (pcfile values are small per-CU indexes). */
+const FILE_CACHE = 4096;
+
 /** Decimal digits of a non-negative int32 into b at o; returns the new position. */
 function writeUint(b: Uint8Array, o: number, v: number): number {
   if (v < 10) { b[o] = 48 + v; return o + 1; }
@@ -411,31 +423,29 @@ function writeUint(b: Uint8Array, o: number, v: number): number {
   return o + n;
 }
 
-/** Index of the range containing pc offset rel: the first k with rel < ends[k] (may be ends.length). */
-function rangeIndex(ends: Uint32Array, rel: number): number {
+/** Index (0-based within the function) of the range holding pc offset rel; n when past the end. */
+function rangeIndexGlobal(r: Int32Array, start: number, n: number, rel: number): number {
   let lo = 0;
-  let hi = ends.length;
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (rel < ends[mid]!) hi = mid;
+    if (rel < r[(start + mid) * R_STRIDE + R_END]!) hi = mid;
     else lo = mid + 1;
   }
   return lo;
 }
 
-/** Merges three pcvalue tables into ranges where all three are constant, covering [0, size). */
-function mergeTables(a: PcTable, b: PcTable, c: PcTable, size: number): { ends: Uint32Array; file: Int32Array; line: Int32Array; inl: Int32Array } {
-  const cap = a.ends.length + b.ends.length + c.ends.length + 1;
-  const ends = new Uint32Array(cap);
-  const fa = new Int32Array(cap);
-  const fb = new Int32Array(cap);
-  const fc = new Int32Array(cap);
-  let ia = 0, ib = 0, ic = 0, n = 0, cur = 0;
+/**
+ * Merges three decoded tables into ranges where all three are constant, covering [0, size),
+ * written as [end, file, line, inl, -, -] records into out from index `at`; returns the count.
+ */
+function mergeInto(a: PcScratch, b: PcScratch, c: PcScratch, size: number, out: Int32Array, at: number): number {
+  let ia = 0, ib = 0, ic = 0, n = 0, cur = 0, q = at;
   const INF = 0xffffffff;
   while (cur < size) {
-    const ea = ia < a.ends.length ? a.ends[ia]! : INF;
-    const eb = ib < b.ends.length ? b.ends[ib]! : INF;
-    const ec = ic < c.ends.length ? c.ends[ic]! : INF;
+    const ea = ia < a.n ? a.ends[ia]! : INF;
+    const eb = ib < b.n ? b.ends[ib]! : INF;
+    const ec = ic < c.n ? c.ends[ic]! : INF;
     const end = Math.min(ea, eb, ec, size);
     if (end <= cur) {
       // Zero-length steps (a pc delta of 0) carry no pcs: skip them.
@@ -444,17 +454,18 @@ function mergeTables(a: PcTable, b: PcTable, c: PcTable, size: number): { ends: 
       if (ec <= cur) ic++;
       continue;
     }
-    const va = ia < a.ends.length ? a.vals[ia]! : -1;
-    const vb = ib < b.ends.length ? b.vals[ib]! : -1;
-    const vc = ic < c.ends.length ? c.vals[ic]! : -1;
+    const va = ia < a.n ? a.vals[ia]! : -1;
+    const vb = ib < b.n ? b.vals[ib]! : -1;
+    const vc = ic < c.n ? c.vals[ic]! : -1;
     // Coalesce with the previous range when nothing changed.
-    if (n > 0 && fa[n - 1] === va && fb[n - 1] === vb && fc[n - 1] === vc) {
-      ends[n - 1] = end;
+    if (n > 0 && out[q - R_STRIDE + R_FILE] === va && out[q - R_STRIDE + R_LINE] === vb && out[q - R_STRIDE + R_INL] === vc) {
+      out[q - R_STRIDE + R_END] = end;
     } else {
-      ends[n] = end;
-      fa[n] = va;
-      fb[n] = vb;
-      fc[n] = vc;
+      out[q + R_END] = end;
+      out[q + R_FILE] = va;
+      out[q + R_LINE] = vb;
+      out[q + R_INL] = vc;
+      q += R_STRIDE;
       n++;
     }
     if (ea === end) ia++;
@@ -462,5 +473,5 @@ function mergeTables(a: PcTable, b: PcTable, c: PcTable, size: number): { ends: 
     if (ec === end) ic++;
     cur = end;
   }
-  return { ends: ends.slice(0, n), file: fa.slice(0, n), line: fb.slice(0, n), inl: fc.slice(0, n) };
+  return n;
 }

@@ -57,8 +57,13 @@ export function binaryInfo(elf: ElfFile): BinaryInfo {
     if (go.vcsModified !== undefined) info.vcsModified = go.vcsModified;
   }
   if (hasDwarf) {
-    const v = dwarfVersionOf(elf);
-    if (v !== undefined) info.dwarfVersion = v;
+    let v: number | undefined;
+    try {
+      v = dwarfVersionOf(elf);
+    } catch {
+      v = undefined; // a damaged .debug_info is the DWARF reader's to report, not this summary's
+    }
+    if (v !== undefined && v >= 2 && v <= 5) info.dwarfVersion = v;
   }
   return info;
 }

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { Workbench } from './support/workbench';
+import { Workbench, shortError } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
@@ -73,7 +73,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     if (needed) critical.add(title);
     it(title, async () => {
       if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-      await fn();
+      await fn().catch((e: unknown) => { throw shortError(e); });
     });
   };
 
@@ -94,8 +94,10 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
       await wb.close();
     }
     if (server) await server.stop();
-    if (service?.pid !== undefined && service.exitCode === null) {
+    if (service?.pid !== undefined && service.exitCode === null && service.signalCode === null) {
+      const exited = new Promise((resolve) => service!.once('exit', resolve));
       try { process.kill(-service.pid, 'SIGKILL'); } catch { /* gone */ }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]); // reap it
     }
   });
 

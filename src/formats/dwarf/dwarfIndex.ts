@@ -47,6 +47,7 @@ interface UnitInfo {
 
 /** The decoded code tree of one unit. */
 interface UnitCode {
+  /** The DIE naming each node: its abstract origin / specification when it has no name of its own (shared, so cached once). */
   nodeDie: Int32Array | number[];
   nodeParent: Int32Array;
   nodeCallFile: Int32Array;
@@ -221,12 +222,12 @@ export class DwarfIndex {
     const forms = ab.forms;
     for (let i = 0; i < forms.length; i++) {
       const form = forms[i]!;
-      if (form === C.DW_FORM_string) {
+      if (form === 0x08 /* DW_FORM_string */) {
         let p = r.pos;
         while (p < b.length && b[p] !== 0) p++;
         if (p >= b.length) r.fail('unterminated string');
         r.pos = p + 1;
-      } else if (form === C.DW_FORM_udata || form === C.DW_FORM_sdata) {
+      } else if (form === 0x0f /* DW_FORM_udata */ || form === 0x0d /* DW_FORM_sdata */) {
         let p = r.pos;
         while (p < b.length && (b[p]! & 0x80) !== 0) p++;
         if (p >= b.length) r.fail('truncated LEB128');
@@ -280,7 +281,7 @@ export class DwarfIndex {
       const ab = abbrevs.get(code) ?? r.fail(`unknown abbreviation code ${code}`, dieOff);
       let enclosing = cur;
       const tag = ab.tag;
-      if (tag === C.DW_TAG_subprogram || tag === C.DW_TAG_inlined_subroutine) {
+      if (tag === 0x2e /* DW_TAG_subprogram */ || tag === 0x1d /* DW_TAG_inlined_subroutine */) {
         let low = BAD_ADDRESS;
         let high = BAD_ADDRESS;
         let highIsOffset = false;
@@ -288,15 +289,21 @@ export class DwarfIndex {
         let rangesValue = 0;
         let callFile = 0;
         let callLine = 0;
+        let nameDie = dieOff;
+        let hasOwnName = false;
         const names = ab.names;
         for (let i = 0; i < names.length; i++) {
           const form = ab.forms[i]!;
           switch (names[i]) {
-            case C.DW_AT_low_pc: low = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case C.DW_AT_high_pc: highIsOffset = !isAddressForm(form); high = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case C.DW_AT_ranges: rangesForm = form; rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case C.DW_AT_call_file: callFile = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case C.DW_AT_call_line: callLine = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case 0x03: case 0x6e: case 0x2007: /* DW_AT_name, DW_AT_linkage_name, DW_AT_MIPS_linkage_name */
+              hasOwnName = true; skipForm(r, form, u); break;
+            case 0x31: case 0x47: /* DW_AT_abstract_origin, DW_AT_specification */
+              nameDie = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case 0x11: /* DW_AT_low_pc */ low = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case 0x12: /* DW_AT_high_pc */ highIsOffset = !isAddressForm(form); high = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case 0x55: /* DW_AT_ranges */ rangesForm = form; rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case 0x58: /* DW_AT_call_file */ callFile = readFormNumber(r, form, u, s, ab.consts[i]!); break;
+            case 0x59: /* DW_AT_call_line */ callLine = readFormNumber(r, form, u, s, ab.consts[i]!); break;
             default: skipForm(r, form, u);
           }
         }
@@ -306,10 +313,10 @@ export class DwarfIndex {
           const hi = highIsOffset ? low + high : high;
           if (low < hi) tmp.push(low, hi);
         }
-        const isFunc = tag === C.DW_TAG_subprogram;
+        const isFunc = tag === 0x2e;
         if (tmp.length > 0 && (isFunc || cur >= 0)) {
           const node = nodeDie.length;
-          nodeDie.push(dieOff);
+          nodeDie.push(hasOwnName ? dieOff : nameDie);
           nodeParent.push(isFunc ? -1 : cur);
           nodeCallFile.push(callFile);
           nodeCallLine.push(callLine);

@@ -8,7 +8,7 @@ export class FloorIndex {
   private readonly scale: number;
   private readonly buckets: Int32Array;
 
-  constructor(readonly keys: Float64Array, bucketsPerKey = 2) {
+  constructor(readonly keys: Float64Array, bucketsPerKey = 8) {
     const n = keys.length;
     if (n === 0) {
       this.base = 0;
@@ -18,8 +18,11 @@ export class FloorIndex {
     }
     this.base = keys[0]!;
     const span = keys[n - 1]! - this.base + 1;
-    // A power-of-two bucket width giving about bucketsPerKey buckets per key (at least 1 byte).
-    let width = 1;
+    // The narrowest power-of-two bucket width (from 4 bytes, about one instruction) that keeps
+    // the table within bucketsPerKey buckets per key: keys are dense in some places and sparse
+    // in others (a unit's code split across the text), so a width fitted to the average
+    // spacing would leave long scans where they are dense.
+    let width = 4;
     while (span / width > n * bucketsPerKey + 16) width *= 2;
     this.scale = 1 / width;
     const count = Math.floor((span - 1) * this.scale) + 1;

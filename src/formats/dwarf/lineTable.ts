@@ -179,6 +179,7 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
       addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++;
       continue;
     }
+    // Literal cases (a jump table); the names are in constants.ts.
     switch (op) {
       case 0: {
         const len = r.uleb128();
@@ -197,15 +198,15 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
         r.seek(start + len);
         break;
       }
-      case C.DW_LNS_copy: addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++; break;
-      case C.DW_LNS_advance_pc: address += r.uleb128() * minInst; break;
-      case C.DW_LNS_advance_line: line += r.sleb128(); break;
-      case C.DW_LNS_set_file: file = r.uleb128(); break;
-      case C.DW_LNS_set_column: r.uleb128(); break;
-      case C.DW_LNS_negate_stmt: case C.DW_LNS_set_basic_block: case C.DW_LNS_set_prologue_end: case C.DW_LNS_set_epilogue_begin: break;
-      case C.DW_LNS_const_add_pc: address += constAddPc; break;
-      case C.DW_LNS_fixed_advance_pc: address += r.u16(); break;
-      case C.DW_LNS_set_isa: r.uleb128(); break;
+      case 1: /* DW_LNS_copy */ addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++; break;
+      case 2: /* DW_LNS_advance_pc */ address += r.uleb128() * minInst; break;
+      case 3: /* DW_LNS_advance_line */ line += r.sleb128(); break;
+      case 4: /* DW_LNS_set_file */ file = r.uleb128(); break;
+      case 5: /* DW_LNS_set_column */ r.uleb128(); break;
+      case 6: case 7: case 10: case 11: /* negate_stmt, set_basic_block, set_prologue_end, set_epilogue_begin */ break;
+      case 8: /* DW_LNS_const_add_pc */ address += constAddPc; break;
+      case 9: /* DW_LNS_fixed_advance_pc */ address += r.u16(); break;
+      case 12: /* DW_LNS_set_isa */ r.uleb128(); break;
       default: {
         // An opcode this version does not define: skip its declared ULEB128 operands.
         const n = h.standardOpcodeLengths[op - 1] ?? 0;

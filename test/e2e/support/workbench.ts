@@ -49,6 +49,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/** Playwright errors carry a long "Call log"; keep the message and the first lines of it. */
+export function shortError(e: unknown): Error {
+  if (!(e instanceof Error)) return new Error(String(e));
+  const at = e.message.indexOf('Call log:');
+  if (at < 0) return e;
+  const log = e.message.slice(at).split('\n').slice(0, 4).join('\n');
+  const short = new Error(`${e.message.slice(0, at).trim()}\n${log.replace(/\u001b\[\d+m/g, '')}`);
+  short.stack = `${short.message}\n${(e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 4).join('\n')}`;
+  return short;
+}
+
 export class Workbench {
   /** Everything the page printed to its console (extension host output is forwarded there). */
   readonly console: string[] = [];
@@ -142,6 +153,7 @@ export class Workbench {
       try {
         await row.waitFor({ state: 'visible', timeout: 5000 });
         await row.click();
+        await this.page.mouse.move(1000, 52); // off the list, so no tooltip lingers over what comes next
         return;
       } catch {
         const listed = await this.quickPickItems();

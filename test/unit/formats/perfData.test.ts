@@ -208,12 +208,26 @@ describe('parsePerfData on hand-written bytes', function () {
     assert.deepEqual(d.attrs.map((a) => a.name), ['cpu-clock:uH', 'task-clock:HG']);
   });
 
+  it('many small samples (fewer bytes than the columns were sized for) grow the columns', function () {
+    const st = SAMPLE_IP | SAMPLE_TID;
+    const recs: B[] = [];
+    for (let k = 0; k < 1000; k++) recs.push(new B().u32(9).u16(2).u16(24).u64(0x400000 + k).u32(k).u32(k + 1)); // header, ip, pid/tid
+    const d = parsePerfData(file([{ a: attr({ period: 10, sampleType: st, flags: FLAG_EXCLUDE_GUEST }), ids: [1] }], recs));
+    assert.equal(d.samples.count, 1000);
+    assert.deepEqual(Array.from(d.samples.ip.subarray(995)), [0x400000 + 995, 0x400000 + 996, 0x400000 + 997, 0x400000 + 998, 0x400000 + 999]);
+    assert.equal(d.samples.tid[999], 1000);
+    assert.equal(d.samples.period[500], 10);
+    assert.ok(Number.isNaN(d.samples.time[0]));
+  });
+
   it('pipe mode: HEADER_ATTR then samples', function () {
     const st = SAMPLE_IP | SAMPLE_TID | SAMPLE_ID;
     const a = attr({ period: 4000, sampleType: st, flags: 0n });
     const b = new B()
       .str('PERFILE2', 8).u64(16)               // pipe header: magic, size 16
       .u32(64).u16(0).u16(8 + 64 + 8).bytes(a).u64(5) // PERF_RECORD_HEADER_ATTR: attr, ids [5]
+      .u32(66).u16(0).u16(16).u32(5).u32(0)     // HEADER_TRACING_DATA: size 5, then 5 bytes of data
+      .str('trace', 8)                          //   outside the record, padded to 8
       .u32(9).u16(2).u16(8 + 24).u64(0x401000).u32(9).u32(10).u64(5) // SAMPLE: ip, pid/tid, id
       .u32(68).u16(0).u16(8);                   // FINISHED_ROUND
     const d = parsePerfData(b.done());
@@ -222,7 +236,77 @@ describe('parsePerfData on hand-written bytes', function () {
     assert.equal(d.samples.count, 1);
     assert.equal(d.samples.tid[0], 10);
     assert.equal(d.recordCounts.get(68), 1);
+    assert.equal(d.recordCounts.get(66), 1);
     assert.equal(d.truncated, undefined);
+  });
+
+  it('LOST, LOST_SAMPLES, THROTTLE, an MMAP2 with a build id, and an unknown record type', function () {
+    const lost = new B().u32(2).u16(0).u16(24).u64(7).u64(5);          // LOST: header, id, lost
+    const lostSamples = new B().u32(13).u16(0).u16(16).u64(3);         // LOST_SAMPLES: header, lost
+    const throttle = new B().u32(5).u16(0).u16(32).u64(9).u64(7).u64(0); // THROTTLE: header, time, id, stream_id
+    const unknown = new B().u32(99).u16(0).u16(16).u64(0xdead);        // a future record type: skipped by size
+    const mmap2 = new B()
+      .u32(10).u16(2 | (1 << 14)).u16(8 + 64 + 16)                    // header: MMAP2, user | MISC_MMAP_BUILD_ID
+      .u32(5).u32(5)                                                   // pid, tid
+      .u64(0x400000).u64(0x1000).u64(0)                                // addr, len, pgoff
+      .u8(20).u8(0).u16(0)                                             // build_id_size, reserved
+      .u64(0x0123456789abcdefn).u64(0x0011223344556677n).u32(0x8899aabb) // build_id[20]
+      .u32(5).u32(2)                                                   // prot, flags
+      .str('/bin/go', 16);                                             // filename
+    const d = parsePerfData(file(
+      [{ a: attr({ period: 999, sampleType: FP, flags: FLAG_FREQ | FLAG_EXCLUDE_GUEST }), ids: [7] }],
+      [lost, lostSamples, throttle, unknown, mmap2],
+    ));
+    assert.equal(d.lostSamples, 8);
+    assert.equal(d.lostRecords, 2);
+    assert.equal(d.throttles, 1);
+    assert.equal(d.recordCounts.get(99), 1);
+    assert.equal(d.mmaps[0]!.buildId, 'efcdab8967452301' + '7766554433221100' + 'bbaa9988');
+    assert.equal(d.mmaps[0]!.maj, undefined);
+  });
+
+  it('fields after the callchain (READ group, RAW, BRANCH_STACK, REGS_USER, STACK_USER) are walked to the record end', function () {
+    const SAMPLE_READ = 0x10, SAMPLE_RAW = 0x400, SAMPLE_BRANCH_STACK = 0x800, SAMPLE_REGS_USER = 0x1000, SAMPLE_STACK_USER = 0x2000, SAMPLE_CPU = 0x80;
+    const a = new B()
+      .u32(1).u32(96)                                                  // type, size: VER3 (96 bytes)
+      .u64(0).u64(1000)                                                // config, sample_period
+      .u64(SAMPLE_IP | SAMPLE_TID | SAMPLE_CPU | SAMPLE_READ | SAMPLE_CALLCHAIN | SAMPLE_RAW | SAMPLE_BRANCH_STACK | SAMPLE_REGS_USER | SAMPLE_STACK_USER)
+      .u64(8 | 4 | 1)                                                  // read_format: GROUP | ID | TOTAL_TIME_ENABLED
+      .u64(FLAG_EXCLUDE_GUEST)                                         // flags
+      .u32(0).u32(0).u64(0).u64(0)                                     // wakeup, bp_type, config1, config2
+      .u64(0)                                                          // branch_sample_type (no HW_INDEX)
+      .u64(0b1011)                                                     // sample_regs_user: 3 registers
+      .u32(64).u32(0);                                                 // sample_stack_user, clockid
+    const body = new B()
+      .u64(0x401000).u32(3).u32(4)                                     // ip; pid, tid
+      .u32(1).u32(0)                                                   // cpu, res
+      .u64(2).u64(123)                                                 // read: nr = 2, time_enabled
+      .u64(10).u64(100).u64(20).u64(101)                               //   {value, id} x 2
+      .u64(2).u64(USER).u64(0x401000)                                  // callchain: nr, entries
+      .u32(4).u32(0xabcd)                                              // raw: size 4, data (u32 + data = 8 bytes)
+      .u64(1).u64(1).u64(2).u64(3)                                     // branch stack: nr 1, {from, to, flags}
+      .u64(2).u64(1).u64(2).u64(3)                                     // regs_user: abi 64, 3 regs
+      .u64(16).u64(0).u64(0).u64(16);                                  // stack_user: size 16, data, dyn_size
+    const rec = new B().u32(9).u16(2).u16(8 + body.length).bytes(body);
+    // attr_size in the header is that of this 96-byte attr + 16.
+    const bytes = Buffer.from(file([{ a: attr({ period: 1, sampleType: 0, flags: 0n }), ids: [1] }], [rec]));
+    const attrsOff = Number(bytes.readBigUInt64LE(24));
+    const big = Buffer.concat([bytes.subarray(0, attrsOff), Buffer.from(a.done()), bytes.subarray(attrsOff + 64)]);
+    big.writeBigUInt64LE(96n + 16n, 16);                              // attr_size
+    big.writeBigUInt64LE(96n + 16n, 32);                              // attrs section size
+    big.writeBigUInt64LE(BigInt(Number(bytes.readBigUInt64LE(40)) + 32), 40); // data moved by 32 bytes
+    const d = parsePerfData(big);
+    assert.equal(d.samples.count, 1);
+    assert.equal(d.samples.cpu[0], 1);
+    assert.equal(d.samples.period[0], 1000);
+    assert.deepEqual(userCallchain(d, 0), [0x401000]);
+    // A stack dump that claims 8 bytes where the record holds 16 leaves 8 bytes unexplained:
+    // a layout error, not a silent misread.
+    const bad = Buffer.from(big);
+    const stackSizeAt = Number(big.readBigUInt64LE(40)) + 8 + body.length - 32;
+    assert.equal(bad.readBigUInt64LE(stackSizeAt), 16n);
+    bad.writeBigUInt64LE(8n, stackSizeAt);
+    assert.throws(() => parsePerfData(bad), (e: unknown) => e instanceof FormatError && /fields end at/.test(e.message));
   });
 
   it('non-canonical values keep their exact u64 aside', function () {

@@ -1,0 +1,152 @@
+// Benchmarks for ingest (issue 3), each beside its reference measured in the same run:
+//  1. ingest of a ≥100,000-sample recording (read + parse + symbolize + aggregate + write the
+//     session), as a fresh node process, vs `perf script` alone on the same file; peak RSS.
+//  2. the time from the end of a 30 s, 999 Hz recording of the example service (under load) to
+//     a loaded session — in a running process (the extension's case) and as a fresh process.
+//  3. the overhead of recording on the target: the example service's requests/s under the load
+//     generator, with and without `perf record -F 999 -g` attached (alternating runs).
+// Needs root and perf. Usage: node scripts/bench/ingest.mjs [--quick] [1] [2] [3]
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_DIR, benchRecording, timeProcess } from './perfdata.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+const out = (p) => path.join(root, 'out', p);
+const quick = process.argv.includes('--quick');
+fs.mkdirSync(BENCH_DIR, { recursive: true });
+
+/** The child that does the whole ingest and prints its own timings. */
+function ingestChild(file, binary, session) {
+  return `
+    const fs = require('fs');
+    const { parsePerfData } = require(${JSON.stringify(out('src/formats/perfData.js'))});
+    const { loadBinary } = require(${JSON.stringify(out('src/ingest/loadBinary.js'))});
+    const { ingestPerfData } = require(${JSON.stringify(out('src/ingest/fromPerfData.js'))});
+    const { makeSession, saveSession } = require(${JSON.stringify(out('src/model/session.js'))});
+    const t0 = process.hrtime.bigint();
+    const d = parsePerfData(fs.readFileSync(${JSON.stringify(file)}));
+    const t1 = process.hrtime.bigint();
+    const p = ingestPerfData(d, loadBinary(${JSON.stringify(binary)}));
+    const t2 = process.hrtime.bigint();
+    saveSession(${JSON.stringify(session)}, makeSession(p, 'bench'));
+    const t3 = process.hrtime.bigint();
+    const ms = (a, b) => Number(b - a) / 1e6;
+    console.log(JSON.stringify({ parseMs: ms(t0, t1), ingestMs: ms(t1, t2), saveMs: ms(t2, t3), samples: p.totalSamples, locations: p.stacks.locations.length, stacks: p.stacks.stacks.length, maxRssMB: process.resourceUsage().maxRSS / 1024 }));`;
+}
+
+function bench1() {
+  console.log('--- 1. ingest ≥100,000 samples vs perf script ---');
+  const { file, samples, binary } = benchRecording({ minSamples: 100_000 });
+  const session = path.join(BENCH_DIR, 'ingest-session.json');
+  const ours = timeProcess(process.execPath, ['-e', ingestChild(file, binary, session)], { capture: true, runs: 3 });
+  const inner = JSON.parse(ours.stdout);
+  const perf = timeProcess('perf', ['script', '-i', file], { runs: 3 });
+  console.log(`recording: ${(fs.statSync(file).size / 1e6).toFixed(1)} MB, ${samples} samples; session ${(fs.statSync(session).size / 1e6).toFixed(1)} MB (${inner.locations} locations, ${inner.stacks} stacks)`);
+  console.log(`go-perf-lens ingest (fresh node, to a session file): ${ours.ms.toFixed(0)} ms wall, ${ours.cpuMs.toFixed(0)} ms CPU  [parse ${inner.parseMs.toFixed(0)} + symbolize/aggregate ${inner.ingestMs.toFixed(0)} + write ${inner.saveMs.toFixed(0)} ms; peak RSS ${inner.maxRssMB.toFixed(0)} MB (limit 1024)]`);
+  console.log(`perf script -i FILE > /dev/null:                   ${perf.ms.toFixed(0)} ms wall, ${perf.cpuMs.toFixed(0)} ms CPU`);
+  console.log(`ratio: ${(perf.ms / ours.ms).toFixed(1)}x faster than perf script by wall time, ${(perf.cpuMs / ours.cpuMs).toFixed(1)}x by CPU time (target ≥5x, aim 10x)`);
+}
+
+function buildService() {
+  const { buildGoFixture, newestGo } = require(out('test/support/goToolchains.js'));
+  const { buildGoPackage } = require(out('test/support/profileTargets.js'));
+  const tc = newestGo();
+  return { svc: buildGoFixture('exampleservice', tc), load: buildGoPackage('exampleservice', './cmd/load', tc) };
+}
+
+async function startService(bin) {
+  const proc = spawn(bin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const addr = await new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => { buf += d; const m = /listening on (\S+)/.exec(buf); if (m) resolve(m[1]); });
+    proc.on('exit', (c) => reject(new Error(`service exited ${c}`)));
+  });
+  return { proc, url: `http://${addr}` };
+}
+
+function runLoad(loadBin, url, seconds) {
+  const r = spawnSync(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', '2'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim());
+}
+
+function runLoadAsync(loadBin, url, seconds) {
+  const p = spawn(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let s = '';
+  p.stdout.on('data', (d) => { s += d; });
+  return new Promise((r) => p.on('exit', () => r(JSON.parse(s.trim()))));
+}
+
+async function bench2(bins) {
+  const secs = quick ? 5 : 30;
+  console.log(`\n--- 2. end of a ${secs} s, 999 Hz recording of the example service → loaded session ---`);
+  const svc = await startService(bins.svc);
+  const file = path.join(BENCH_DIR, 'service-30s.data');
+  try {
+    const load = runLoadAsync(bins.load, svc.url, secs + 2);
+    await new Promise((r) => setTimeout(r, 500));
+    const rec = spawnSync('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', '999', '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file, '--', 'sleep', String(secs)]);
+    if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr}`);
+    await load;
+  } finally {
+    svc.proc.kill();
+  }
+  // In a running process (the extension: modules loaded, binary not yet opened).
+  const { parsePerfData } = require(out('src/formats/perfData.js'));
+  const { loadBinary } = require(out('src/ingest/loadBinary.js'));
+  const { ingestPerfData } = require(out('src/ingest/fromPerfData.js'));
+  const { makeSession, saveSession, loadSession } = require(out('src/model/session.js'));
+  const session = path.join(BENCH_DIR, 'service-30s.session.json');
+  const t0 = process.hrtime.bigint();
+  const p = ingestPerfData(parsePerfData(fs.readFileSync(file)), loadBinary(bins.svc));
+  saveSession(session, makeSession(p, 'bench'));
+  const loaded = loadSession(session);
+  const inProcMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const fresh = timeProcess(process.execPath, ['-e', `${ingestChild(file, bins.svc, session)}; require(${JSON.stringify(out('src/model/session.js'))}).loadSession(${JSON.stringify(session)});`], { capture: true, runs: 3 });
+  const perf = timeProcess('perf', ['script', '-i', file], { runs: 3 });
+  console.log(`recording: ${loaded.profile.totalSamples} samples, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB`);
+  console.log(`perf.data → session written and loaded back, in a running process: ${inProcMs.toFixed(0)} ms (target ≤ 500 ms)`);
+  console.log(`the same as a fresh node process (startup included):            ${fresh.ms.toFixed(0)} ms wall, ${fresh.cpuMs.toFixed(0)} ms CPU`);
+  console.log(`reference, perf script -i FILE > /dev/null:                      ${perf.ms.toFixed(0)} ms wall → ${(perf.ms / inProcMs).toFixed(1)}x`);
+}
+
+async function bench3(bins) {
+  const secs = quick ? 4 : 8;
+  const rounds = quick ? 1 : 3;
+  console.log(`\n--- 3. overhead on the target: requests/s with and without perf record -F 999 -g (${rounds} x ${secs} s each, alternating) ---`);
+  const svc = await startService(bins.svc);
+  const without = [], withRec = [];
+  try {
+    runLoad(bins.load, svc.url, 2); // warm up
+    for (let i = 0; i < rounds; i++) {
+      without.push(runLoad(bins.load, svc.url, secs).rps);
+      const file = path.join(BENCH_DIR, 'overhead.data');
+      const rec = spawn('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', '999', '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
+      withRec.push((await runLoadAsync(bins.load, svc.url, secs)).rps);
+      rec.kill('SIGINT');
+      await new Promise((r) => rec.on('exit', r));
+    }
+  } finally {
+    svc.proc.kill();
+  }
+  const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+  const a = mean(without), b = mean(withRec);
+  console.log(`without recording: ${without.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${a.toFixed(0)})`);
+  console.log(`with perf record:  ${withRec.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${b.toFixed(0)})`);
+  console.log(`loss: ${((100 * (a - b)) / a).toFixed(1)}% (aim ≤ 3%; the load generator shares the machine's 2 cores with the service and perf)`);
+}
+
+// Optional part numbers select parts: `node scripts/bench/ingest.mjs 1 3`.
+const parts = process.argv.slice(2).filter((a) => /^[123]$/.test(a));
+const want = (n) => parts.length === 0 || parts.includes(String(n));
+if (want(1)) bench1();
+if (want(2) || want(3)) {
+  const bins = buildService();
+  if (want(2)) await bench2(bins);
+  if (want(3)) await bench3(bins);
+}
