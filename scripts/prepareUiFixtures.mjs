@@ -53,6 +53,8 @@ const load = path.join(dir, 'bin', 'load');
 execFileSync(go, ['build', '-o', bin, '.'], { cwd: ws, env, stdio: ['ignore', 'inherit', 'inherit'] });
 execFileSync(go, ['build', '-o', load, './cmd/load'], { cwd: ws, env, stdio: ['ignore', 'inherit', 'inherit'] });
 
+const t0 = Date.now();
+const phase = (what) => console.log(`[prepareUiFixtures] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const children = [];
 const cleanup = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
 process.on('exit', cleanup);
@@ -64,12 +66,15 @@ try {
   children.push(loader);
   await new Promise((r) => setTimeout(r, 1000));
 
+  phase('service under load');
   const sessionPath = path.join(dir, 'session.json');
   execFileSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'record', '--pid', String(svc.pid), '--duration', '4', '-o', sessionPath], { stdio: ['ignore', 'inherit', 'inherit'] });
 
+  phase('recorded');
   // The latency of one handler, through the same tracer the extension uses.
   const { traceFunctions } = require(path.join(root, 'out', 'src', 'commands', 'goTracing.js'));
   const traced = await traceFunctions({ target: { kind: 'local' }, pid: svc.pid, durationSec: 3, functions: [TRACED] });
+  phase('traced');
   const { loadSession, saveSession } = require(path.join(root, 'out', 'src', 'model', 'session.js'));
   const session = loadSession(sessionPath);
   session.profile.latency = traced.latency;

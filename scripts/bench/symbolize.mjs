@@ -3,6 +3,7 @@
 //   node dist/cli.js symbolize --binary BIN      (ours, full inline chains)
 //   llvm-symbolizer --inlining --obj BIN         (reference with inline chains)
 //   go tool addr2line BIN                        (reference without inline chains)
+//   node dist/cli.js symbolize --backend dwarf   (informational: our DWARF backend)
 // plus the index build alone (in-process, and each tool's time for a single address).
 // Peak RSS and CPU come from getrusage(RUSAGE_CHILDREN) of a one-child wrapper (Debian's
 // /usr/bin/python3), so they are the child's own ru_maxrss / ru_utime+ru_stime.
@@ -77,6 +78,8 @@ const tools = [
   { name: 'go-perf-lens symbolize', argv: ['node', cli, 'symbolize', '--binary', BIN] },
   { name: 'llvm-symbolizer --inlining', argv: ['llvm-symbolizer', '--inlining', '--obj', BIN] },
   { name: 'go tool addr2line', argv: [GO, 'tool', 'addr2line', BIN] },
+  // Informational: our DWARF backend on the same binary (why Go binaries default to the pclntab).
+  { name: 'go-perf-lens --backend dwarf', argv: ['node', cli, 'symbolize', '--binary', BIN, '--backend', 'dwarf'] },
 ];
 
 // Index build alone, in-process (read + parse + index), first call in this process.
@@ -114,7 +117,7 @@ const got = fs.readFileSync(path.join(CACHE, 'ours.jsonl'), 'latin1').trimEnd().
 const withFrames = got.filter((l) => !l.endsWith('"frames":[]}')).length;
 const deepest = Math.max(...got.map((l) => (l.match(/"function":/g) ?? []).length));
 console.log(`check (first 10,000 addresses, untimed): ${got.length} lines, ${withFrames} with frames, deepest inline chain ${deepest} frames`);
-for (const r of results.slice(1)) {
+for (const r of results.slice(1, 3)) {
   console.log(`ours vs ${r.name}: wall ${(r.m.wall / ours.m.wall).toFixed(2)}× faster, cpu ${(r.m.cpu / ours.m.cpu).toFixed(2)}× less`);
 }
 console.log(`targets: ≥5× llvm-symbolizer --inlining, ≥2× go tool addr2line (wall), peak RSS ≤ 500 MB (ours ${mb(ours.m.maxrssKB)})`);

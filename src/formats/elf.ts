@@ -252,26 +252,30 @@ export class ElfFile {
 
   private readNotes(): { gnu?: string; go?: string } {
     const found: { gnu?: string; go?: string } = {};
-    const blobs: { data: Uint8Array; name: string; offset: number }[] = [];
-    for (const s of this.sections) if (s.type === SHT_NOTE) blobs.push({ data: this.bytes.subarray(s.offset, s.offset + s.size), name: s.name, offset: s.offset });
+    // Notes are padded to 4 bytes, or 8 in 8-aligned note sections (.note.gnu.property).
+    const blobs: { data: Uint8Array; name: string; offset: number; align: number }[] = [];
+    for (const s of this.sections) {
+      if (s.type === SHT_NOTE) blobs.push({ data: this.bytes.subarray(s.offset, s.offset + s.size), name: s.name, offset: s.offset, align: s.addralign === 8 ? 8 : 4 });
+    }
     if (blobs.length === 0) {
       for (const p of this.programHeaders) {
         if (p.type === PT_NOTE && p.offset <= this.bytes.length && p.filesz <= this.bytes.length - p.offset) {
-          blobs.push({ data: this.bytes.subarray(p.offset, p.offset + p.filesz), name: 'PT_NOTE', offset: p.offset });
+          blobs.push({ data: this.bytes.subarray(p.offset, p.offset + p.filesz), name: 'PT_NOTE', offset: p.offset, align: p.align === 8 ? 8 : 4 });
         }
       }
     }
     for (const b of blobs) {
       const r = new ByteReader(b.data, b.name, b.offset);
+      // Name and descriptor each start aligned, counted from the (aligned) start of the notes.
+      const pad = (): void => { r.skip(Math.min((b.align - (r.pos % b.align)) % b.align, r.remaining)); };
       while (r.remaining >= 12) {
         const namesz = r.u32();
         const descsz = r.u32();
         const type = r.u32();
         const name = r.bytesN(namesz);
-        r.skip((4 - (namesz % 4)) % 4 <= r.remaining ? (4 - (namesz % 4)) % 4 : r.remaining);
+        pad();
         const desc = r.bytesN(descsz);
-        const pad = (4 - (descsz % 4)) % 4;
-        r.skip(Math.min(pad, r.remaining));
+        pad();
         const nameStr = decodeUtf8(name, 0, name.indexOf(0) >= 0 ? name.indexOf(0) : name.length);
         if (nameStr === 'GNU' && type === NT_GNU_BUILD_ID && found.gnu === undefined) found.gnu = Buffer.from(desc).toString('hex');
         if (nameStr === 'Go' && type === NT_GO_BUILD_ID && found.go === undefined) found.go = decodeUtf8(desc, 0, desc.indexOf(0) >= 0 ? desc.indexOf(0) : desc.length);

@@ -8,7 +8,7 @@ import type { PerfEventAttrInfo } from './perfData';
 const ATTR_SIZE_VER0 = 64;
 
 /** Reads one attr from r (positioned at its start; `avail` bytes belong to it). */
-export function parseAttr(r: ByteReader, avail: number, _section: string): PerfEventAttrInfo {
+export function parseAttr(r: ByteReader, avail: number): PerfEventAttrInfo {
   const start = r.pos;
   if (avail < ATTR_SIZE_VER0) r.fail(`event attr of ${avail} bytes is shorter than the minimum ${ATTR_SIZE_VER0}`);
   const type = r.u32();

@@ -1,6 +1,6 @@
 /**
  * The perf.data decoder behind parsePerfData (types and the format notes are in perfData.ts).
- * One pass over the records; samples go straight into growable typed arrays.
+ * One pass over the records; samples go straight into typed-array columns sized from the data.
  */
 import { ByteReader, FormatError, decodeUtf8 } from '../util/byteReader';
 import {
@@ -34,7 +34,7 @@ interface Layout {
   branchStack: boolean; regsUser: boolean; stackUser: boolean; weight: boolean; dataSrc: boolean;
   transaction: boolean; regsIntr: boolean; physAddr: boolean; aux: boolean; cgroup: boolean;
   dataPageSize: boolean; codePageSize: boolean;
-  /** Bytes of a non-group read_format value block, or per-member bytes and header bytes for a group. */
+  /** read_format: bytes before the values (group: nr + times; else the times), and bytes per value (value, id, lost). */
   readGroup: boolean; readHeaderBytes: number; readEntryBytes: number;
   branchHwIndex: boolean;
   regsUserCount: number; regsIntrCount: number;
@@ -46,7 +46,7 @@ interface Layout {
   hasTail: boolean;
   /** Offsets from the record start of the leading fixed fields (-1: absent), and where they end. */
   ipAt: number; tidAt: number; timeAt: number; cpuAt: number; periodAt: number; fixedEnd: number;
-  /** Bytes of the sample_id_all trailer and where in it the time is (-1: none). */
+  /** Bytes of the sample_id_all trailer and where in it the tid and time are (-1: none). */
   trailerBytes: number; trailerTimeAt: number; trailerTidAt: number;
 }
 
@@ -241,7 +241,7 @@ class Parser {
     return idx ?? 0;
   }
 
-  /** Records in [start, end); `fileEnd` true when end is the end of the bytes (a cut record there means truncation). */
+  /** Records in [start, end); with `cutMeansTruncated` (end is the end of a file cut short) a partial last record sets `truncated` instead of throwing. */
   records(start: number, end: number, cutMeansTruncated: boolean, pipe: boolean): void {
     const dv = this.dv;
     let p = start;
@@ -298,7 +298,7 @@ class Parser {
   }
 
   private sample(p: number, misc: number, size: number): void {
-    const ai = this.attrFor(p, size, true);
+    const ai = this.attrs.length <= 1 ? 0 : this.attrFor(p, size, true);
     const l = this.layouts[ai];
     if (!l) throw new FormatError('sample before any event attr', SEC_RECORDS, p);
     const dv = this.dv;
@@ -475,7 +475,7 @@ class Parser {
   /** Pipe mode PERF_RECORD_HEADER_ATTR: perf_event_attr (its own size) then the ids. */
   private headerAttr(p: number, size: number): void {
     const r = new ByteReader(this.bytes, SEC_RECORDS).sub(p + 8, size - 8);
-    const attr = parseAttr(r, size - 8, SEC_RECORDS);
+    const attr = parseAttr(r, size - 8);
     const ids: bigint[] = [];
     while (r.remaining >= 8) ids.push(r.u64());
     attr.ids = ids;
@@ -524,7 +524,7 @@ class Parser {
         const out: NonNullable<PerfFeatures['eventDescs']> = [];
         for (let k = 0; k < n; k++) {
           const ar = r.sub(r.pos, attrSize);
-          const a = parseAttr(ar, attrSize, r.section);
+          const a = parseAttr(ar, attrSize);
           r.skip(attrSize);
           const nrIds = r.u32();
           const name = headerString(r);
@@ -659,7 +659,7 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
   const ar = new ByteReader(bytes, SEC_ATTRS);
   for (let off = attrsOff; off < attrsOff + attrsSize; off += attrSize) {
     const r = ar.sub(off, attrSize);
-    const attr = parseAttr(r.sub(0, attrSize - 16), attrSize - 16, SEC_ATTRS);
+    const attr = parseAttr(r.sub(0, attrSize - 16), attrSize - 16);
     r.seek(attrSize - 16);
     const idsOff = r.u64n(), idsSize = r.u64n();
     if (idsSize % 8 !== 0 || idsOff + idsSize > bytes.length) r.fail(`ids 0x${idsOff.toString(16)}+0x${idsSize.toString(16)} outside the file`, attrSize - 16);

@@ -16,14 +16,26 @@ export interface FrameSource {
   address(key: number): string | undefined;
   /** Declaration (func line) of the physical (outermost) function of a key, when known. */
   declarationAt?(key: number): { file: string; line1: number } | undefined;
+  /** Declaration of a function by name, for those seen only inlined (when cheaply known). */
+  declarationOf?(name: string): { file: string; line1: number } | undefined;
 }
 
-/** Distinct stacks, stored root-first as a trie of keys; node 0 is the (empty) root. */
+/**
+ * Distinct stacks, stored root-first as a trie of keys; node 0 is the (empty) root. Keys are
+ * interned to small ids, and children are found through one open-addressing table over
+ * (parent, key id), so a trie of 100k nodes costs a few typed arrays, not 100k Maps.
+ */
 export class StackTrie {
+  /** Per node: its key, the key's interned id, its parent, and samples ending there. */
   readonly keys: number[] = [0];
+  readonly keyIds: number[] = [-1];
   readonly parents: number[] = [-1];
   readonly counts: number[] = [0];
-  private readonly children: (Map<number, number> | undefined)[] = [undefined];
+  /** Interned keys: distinctKeys[id] is the key. */
+  readonly distinctKeys: number[] = [];
+  private readonly keyIndex = new Map<number, number>();
+  private mask = 4095;
+  private table = new Int32Array(4096);
   /** Samples added (sum of counts). */
   total = 0;
 
@@ -32,21 +44,45 @@ export class StackTrie {
     let node = 0;
     for (let j = n - 1; j >= 0; j--) {
       const k = keys[j]!;
-      let m = this.children[node];
-      if (!m) this.children[node] = m = new Map();
-      let c = m.get(k);
-      if (c === undefined) {
-        c = this.keys.length;
-        this.keys.push(k);
-        this.parents.push(node);
-        this.counts.push(0);
-        this.children.push(undefined);
-        m.set(k, c);
+      let id = this.keyIndex.get(k);
+      if (id === undefined) {
+        id = this.distinctKeys.length;
+        this.distinctKeys.push(k);
+        this.keyIndex.set(k, id);
       }
-      node = c;
+      node = this.child(node, id, k);
     }
     this.counts[node]! += count;
     this.total += count;
+  }
+
+  private child(parent: number, id: number, key: number): number {
+    const mask = this.mask;
+    let slot = (Math.imul(parent, 0x9e3779b1) ^ Math.imul(id, 0x85ebca6b)) & mask;
+    for (let e = this.table[slot]!; e !== 0; e = this.table[slot]!) {
+      if (this.parents[e] === parent && this.keyIds[e] === id) return e;
+      slot = (slot + 1) & mask;
+    }
+    const c = this.keys.length;
+    this.keys.push(key);
+    this.keyIds.push(id);
+    this.parents.push(parent);
+    this.counts.push(0);
+    this.table[slot] = c;
+    if (c * 2 > mask) this.grow();
+    return c;
+  }
+
+  private grow(): void {
+    const mask = this.mask * 2 + 1;
+    const table = new Int32Array(mask + 1);
+    for (let e = 1; e < this.keys.length; e++) {
+      let slot = (Math.imul(this.parents[e]!, 0x9e3779b1) ^ Math.imul(this.keyIds[e]!, 0x85ebca6b)) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = e;
+    }
+    this.mask = mask;
+    this.table = table;
   }
 
   get size(): number {
@@ -80,8 +116,9 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
   const fnDecl: ({ file: string; line1: number } | undefined)[] = [];
   const lines: LineStat[] = [];
   const lineIndex = new Map<string, number>();
+  const lineFns: Set<string>[] = [];
+  const lineInl: Set<string>[] = [];
   const locations: ProfileLocation[] = [];
-  const keyInfo = new Map<number, KeyInfo>();
 
   const fnId = (f: SourceFrame): number => {
     let id = fnIndex.get(f.function);
@@ -99,11 +136,9 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
   };
 
   const info = (key: number): KeyInfo => {
-    let ki = keyInfo.get(key);
-    if (ki) return ki;
     const frames = source.frames(key);
     const n = frames.length;
-    ki = { fns: new Int32Array(n), lines: new Int32Array(n), lineNos: new Int32Array(n), location: locations.length };
+    const ki: KeyInfo = { fns: new Int32Array(n), lines: new Int32Array(n), lineNos: new Int32Array(n), location: locations.length };
     const locFrames: LocationFrame[] = [];
     for (let k = 0; k < n; k++) {
       const f = frames[k]!;
@@ -119,11 +154,14 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
       if (lid === undefined) {
         lid = lines.length;
         lineIndex.set(lk, lid);
-        const ls: LineStat = { file: f.file, line1: f.line, selfSamples: 0, cumSamples: 0, function: f.function };
-        if (k < n - 1) ls.inlinedInto = uniq(frames.slice(k + 1).map((o) => o.function).filter((o) => o !== f.function));
-        if (ls.inlinedInto && ls.inlinedInto.length === 0) delete ls.inlinedInto;
-        lines.push(ls);
+        lines.push({ file: f.file, line1: f.line, selfSamples: 0, cumSamples: 0, function: f.function });
+        lineFns.push(new Set());
+        lineInl.push(new Set());
       }
+      // One file:line can belong to several functions (closures on one line, every
+      // "<autogenerated>:1" wrapper): collect them all, pick deterministically at the end.
+      lineFns[lid]!.add(f.function);
+      for (let o = k + 1; o < n; o++) if (frames[o]!.function !== f.function) lineInl[lid]!.add(frames[o]!.function);
       ki.fns[k] = fid;
       ki.lines[k] = lid;
       ki.lineNos[k] = f.line;
@@ -133,14 +171,14 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
     const addr = source.address(key);
     if (addr !== undefined) loc.address = addr;
     locations.push(loc);
-    keyInfo.set(key, ki);
     return ki;
   };
 
   // Symbolize every trie node's key once, parents before children (creation order).
   const size = trie.size;
+  const byKeyId = trie.distinctKeys.map((k) => info(k));
   const nodeInfo: (KeyInfo | undefined)[] = new Array(size);
-  for (let i = 1; i < size; i++) nodeInfo[i] = info(trie.keys[i]!);
+  for (let i = 1; i < size; i++) nodeInfo[i] = byKeyId[trie.keyIds[i]!];
 
   // The call tree over functions: each trie node expands to its inline chain (outer → inner).
   const tParent: number[] = [];
@@ -213,9 +251,15 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
     counts.push(c);
   }
 
+  for (let l = 0; l < lines.length; l++) {
+    const ls = lines[l]!;
+    ls.function = [...lineFns[l]!].sort()[0]!;
+    const inl = [...lineInl[l]!].filter((x) => x !== ls.function).sort();
+    if (inl.length) ls.inlinedInto = inl;
+  }
   for (let f = 0; f < functions.length; f++) {
     const st = functions[f]!;
-    const decl = fnDecl[f];
+    const decl = fnDecl[f] ?? source.declarationOf?.(st.name);
     if (decl) {
       st.file = decl.file;
       st.line1 = decl.line1;
@@ -226,10 +270,6 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
   }
 
   return { functions, lines, callTree: preorder(tParent, tFn, tCallLine, tSelf), stacks: { locations, stacks, counts }, unsymbolizedSamples: unsymbolized };
-}
-
-function uniq(xs: string[]): string[] {
-  return [...new Set(xs)];
 }
 
 /** Totals, then the flat pre-order layout (children by total, heaviest first). */

@@ -210,7 +210,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
     for (const g of segs) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
     return NaN;
   };
-  const caches = new Map<number, Map<number, number>>();
+  const caches = new Map<number, { leaf: Map<number, number>; ret: Map<number, number> }>();
   // A return address is the instruction after a call, so look up address - 1; except where it
   // is a function's first instruction (a signal frame's return into the sigreturn trampoline),
   // which no call precedes.
@@ -234,20 +234,22 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   for (let r = 0; r < rep.samples.length; r++) {
     const i = rep.samples[r]!;
     const pid = s.pid[i]!;
+    // Per pid, raw address → final key (link-time address, minus one for return addresses).
     let cache = caches.get(pid);
-    if (!cache) caches.set(pid, (cache = new Map()));
+    if (!cache) caches.set(pid, (cache = { leaf: new Map(), ret: new Map() }));
     const chain = userCallchain(d, i);
     let n = 0;
     for (let j = 0; j < chain.length && n < buf.length; j++) {
       const a = chain[j]!;
-      let v = cache.get(a);
+      const m = j === 0 ? cache.leaf : cache.ret;
+      let v = m.get(a);
       if (v === undefined) {
         const res = idx.resolve(pid, a);
         v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
-        cache.set(a, v);
+        if (j > 0 && !Number.isNaN(v)) v = callerPc(v);
+        m.set(a, v);
       }
-      if (Number.isNaN(v)) continue;
-      buf[n++] = j === 0 ? v : callerPc(v);
+      if (!Number.isNaN(v)) buf[n++] = v;
     }
     if (n === 0) { unattributed += rep.counts[r]!; continue; }
     trie.add(buf, n, rep.counts[r]!);

@@ -41,6 +41,7 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
   const locIndex = new Map<number, number>();
   pp.locations.forEach((l, i) => locIndex.set(l.id, i));
   const fnById = new Map(pp.functions.map((f) => [f.id, f]));
+  const fnByName = new Map(pp.functions.map((f) => [f.name, f]));
   const mapById = new Map(pp.mappings.map((m) => [m.id, m]));
 
   const bin = opts.binary;
@@ -91,6 +92,10 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
       const l = pp.locations[k]!;
       const outer = l.lines[l.lines.length - 1];
       const f = outer && fnById.get(outer.functionId);
+      return f && f.startLine > 0 && f.filename ? { file: f.filename, line1: f.startLine } : undefined;
+    },
+    declarationOf: (name) => {
+      const f = fnByName.get(name);
       return f && f.startLine > 0 && f.filename ? { file: f.filename, line1: f.startLine } : undefined;
     },
   };

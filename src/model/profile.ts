@@ -47,9 +47,9 @@ export interface LineStat {
   line1: number;
   selfSamples: number;
   cumSamples: number;
-  /** Function this line belongs to. */
+  /** Function this line belongs to (when several share the line, the first by name). */
   function: string;
-  /** Functions this line's code was inlined into, when it ran inlined. */
+  /** Functions this line's code was inlined into, when it ran inlined (sorted by name). */
   inlinedInto?: string[];
 }
 

@@ -109,6 +109,8 @@ export class GopclntabSymbolizer implements Symbolizer {
   private readonly fName: Int32Array;
   private readonly fInl: Int32Array;
   private readonly ranges: GrowableInts;
+  /** Range ends alone (pc offsets from the entry), one per range: what lookups binary-search. */
+  private readonly ends: GrowableInts;
   private readonly inls: GrowableInts;
   private readonly arena = new JsonArena();
   private readonly json = new GrowableBytes();
@@ -132,6 +134,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     this.fName = new Int32Array(n);
     this.fInl = new Int32Array(n);
     this.ranges = new GrowableInts(Math.min(1 << 22, 64 + n * 32));
+    this.ends = new GrowableInts(Math.min(1 << 20, 64 + n * 8));
     this.inls = new GrowableInts(Math.min(1 << 20, 64 + n * 4));
     this.unknownFile = this.arena.add(UNKNOWN_FILE);
   }
@@ -149,13 +152,13 @@ export class GopclntabSymbolizer implements Symbolizer {
   private rangeOf(i: number, pc: number): number {
     let start = this.fStart[i]!;
     if (start < 0) start = this.decode(i);
-    const r = this.ranges.a;
+    const ends = this.ends.a;
     const rel = pc - this.tab.textStart - this.tab.entryOffs[i]!;
     let lo = 0;
     let hi = this.fCount[i]!;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (rel < r[(start + mid) * R_STRIDE + R_END]!) hi = mid;
+      if (rel < ends[start + mid]!) hi = mid;
       else lo = mid + 1;
     }
     return lo < this.fCount[i]! ? start + lo : -1;
@@ -301,7 +304,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     // The code ends where the line table does; the rest up to the next entry is padding.
     let end = rec.end;
     for (let k = start + this.fCount[i]! - 1; k >= start; k--) {
-      if (r[k * R_STRIDE + R_FILE] !== this.unknownFile) { end = Math.min(rec.end, rec.entry + r[k * R_STRIDE + R_END]!); break; }
+      if (r[k * R_STRIDE + R_FILE] !== this.unknownFile) { end = Math.min(rec.end, rec.entry + this.ends.a[k]!); break; }
     }
     const info: FunctionInfo = { name: this.tab.funcName(rec), lowPc: BigInt(rec.entry), highPc: BigInt(end) };
     if (has && r[start * R_STRIDE + R_FILE] !== this.unknownFile) info.declFile = this.arena.strings[r[start * R_STRIDE + R_FILE]!]!;
@@ -345,8 +348,10 @@ export class GopclntabSymbolizer implements Symbolizer {
 
     const ranges = this.ranges;
     ranges.reserve((sf.n + sl.n + si.n + 1) * R_STRIDE);
+    this.ends.reserve(sf.n + sl.n + si.n + 1);
     const start = ranges.n / R_STRIDE;
-    const n = mergeInto(sf, sl, si, size, ranges.a, ranges.n);
+    const n = mergeInto(sf, sl, si, size, ranges.a, ranges.n, this.ends.a, start);
+    this.ends.n += n;
     const r = ranges.a;
 
     // Files: pcfile values → interned slots; a missing file or line marks the range unknown.
@@ -385,7 +390,7 @@ export class GopclntabSymbolizer implements Symbolizer {
         t[e + I_NAME] = this.nameSlot(nameOff);
         // The call site's position is that of the instruction at parentPc (as the runtime's
         // inlineUnwinder does); its inline index is the caller's (1.20+), or the stored parent.
-        let k2 = parentPc < 0 ? n : rangeIndexGlobal(r, start, n, parentPc);
+        let k2 = parentPc < 0 ? n : rangeIndexGlobal(this.ends.a, start, n, parentPc);
         let parent = k2 >= n ? -1 : v120 ? r[(start + k2) * R_STRIDE + R_INL]! : v.getInt16(p, true);
         // A parent must be an earlier entry: anything else is a corrupt tree; end the chain.
         if (parent >= ix) parent = -1;
@@ -424,12 +429,12 @@ function writeUint(b: Uint8Array, o: number, v: number): number {
 }
 
 /** Index (0-based within the function) of the range holding pc offset rel; n when past the end. */
-function rangeIndexGlobal(r: Int32Array, start: number, n: number, rel: number): number {
+function rangeIndexGlobal(ends: Int32Array, start: number, n: number, rel: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (rel < r[(start + mid) * R_STRIDE + R_END]!) hi = mid;
+    if (rel < ends[start + mid]!) hi = mid;
     else lo = mid + 1;
   }
   return lo;
@@ -437,9 +442,10 @@ function rangeIndexGlobal(r: Int32Array, start: number, n: number, rel: number):
 
 /**
  * Merges three decoded tables into ranges where all three are constant, covering [0, size),
- * written as [end, file, line, inl, -, -] records into out from index `at`; returns the count.
+ * written as [end, file, line, inl, -, -] records into out from index `at` (and the ends alone
+ * into `ends` from `endsAt`, the array binary searches touch); returns the count.
  */
-function mergeInto(a: PcScratch, b: PcScratch, c: PcScratch, size: number, out: Int32Array, at: number): number {
+function mergeInto(a: PcScratch, b: PcScratch, c: PcScratch, size: number, out: Int32Array, at: number, ends: Int32Array, endsAt: number): number {
   let ia = 0, ib = 0, ic = 0, n = 0, cur = 0, q = at;
   const INF = 0xffffffff;
   while (cur < size) {
@@ -460,8 +466,10 @@ function mergeInto(a: PcScratch, b: PcScratch, c: PcScratch, size: number, out: 
     // Coalesce with the previous range when nothing changed.
     if (n > 0 && out[q - R_STRIDE + R_FILE] === va && out[q - R_STRIDE + R_LINE] === vb && out[q - R_STRIDE + R_INL] === vc) {
       out[q - R_STRIDE + R_END] = end;
+      ends[endsAt + n - 1] = end;
     } else {
       out[q + R_END] = end;
+      ends[endsAt + n] = end;
       out[q + R_FILE] = va;
       out[q + R_LINE] = vb;
       out[q + R_INL] = vc;

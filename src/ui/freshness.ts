@@ -16,6 +16,7 @@ export class Freshness implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly sub: vscode.Disposable;
   private generation = 0;
+  private warned: string | undefined;
 
   constructor(private readonly session: ProfileSession) {
     this.sub = session.onDidChange(() => this.recheck());
@@ -43,7 +44,13 @@ export class Freshness implements vscode.Disposable {
         if (gen !== this.generation) return;
         const before = binaryMismatch(bin, this.revision);
         this.revision = { head, dirty: !err2 && out2.trim().length > 0 };
-        if (binaryMismatch(bin, this.revision) !== before) this.emitter.fire();
+        const now = binaryMismatch(bin, this.revision);
+        if (now !== before) this.emitter.fire();
+        // Say it once per profile, where the user looks; the hovers repeat it on each hot line.
+        if (now && now !== this.warned) {
+          this.warned = now;
+          void vscode.window.showWarningMessage(`${now} Its heat is dimmed.`);
+        }
       });
     });
   }
@@ -55,8 +62,9 @@ export class Freshness implements vscode.Disposable {
 
   /** Why one file's heat is dimmed, if it is. */
   fileProblem(fsPath: string): string | undefined {
+    // A commit mismatch concerns the workspace's own files, not GOROOT or the module cache.
     const whole = this.binaryProblem();
-    if (whole) return whole;
+    if (whole && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(fsPath))) return whole;
     let mtime: number | undefined;
     try {
       mtime = fs.statSync(fsPath).mtimeMs;

@@ -23,7 +23,12 @@ export class ProfileHoverProvider implements vscode.HoverProvider {
     const word = doc.getWordRangeAtPosition(pos);
     const wordText = word ? doc.getText(word) : undefined;
     if (wordText) {
-      const onDecl = documentFunctions(view, doc).find((f) => f.line1 === pos.line + 1 && parseGoFuncName(f.name).name === wordText);
+      const fns = documentFunctions(view, doc);
+      // The name on its func line, or a call of it in the same file ("crunch(" after the word).
+      const after = doc.getText(new vscode.Range(word!.end, word!.end.translate(0, 1)));
+      const onDecl =
+        fns.find((f) => f.line1 === pos.line + 1 && parseGoFuncName(f.name).name === wordText) ??
+        (after === '(' ? fns.find((f) => parseGoFuncName(f.name).name === wordText && !parseGoFuncName(f.name).receiver) : undefined);
       if (onDecl?.latency) parts.push(latencyHoverMarkdown(onDecl.latency));
       else if (onDecl?.stat) parts.push(`**Go Perf Lens** — ${codeLensTitle(view.profile, onDecl.stat, undefined)}`);
     }

@@ -7,10 +7,11 @@
  * files. Needs root (perf, BCC) and Go, like the recording itself.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { Profile } from '../../src/model/profile';
 import { loadSession } from '../../src/model/session';
@@ -27,17 +28,19 @@ interface Fixture {
 }
 
 /** The runner may prepare the fixtures before VS Code starts (GO_PERF_LENS_UI_FIXTURES); else record them now. */
-function fixtures(): Fixture {
+async function fixtures(): Promise<Fixture> {
   let dir = process.env.GO_PERF_LENS_UI_FIXTURES;
   if (!dir || !fs.existsSync(path.join(dir, 'session.json'))) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ui-fixtures-'));
-    execFileSync(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { stdio: 'inherit', timeout: 600_000 });
+    // Asynchronously: the extension host must keep serving while the recording runs.
+    await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { timeout: 600_000, maxBuffer: 16 << 20 });
   }
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { mainGo: string; tracedFunction: string };
   return { dir, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile };
 }
 
-const pct = (n: number, total: number): string => `${((100 * n) / total).toFixed(1)}%`;
+/** A share as the UI prints it: one decimal, and "<0.1%" for a non-zero share that would round to 0.0%. */
+const pct = (n: number, total: number): string => (n > 0 && n / total < 0.0005 ? '<0.1%' : `${((100 * n) / total).toFixed(1)}%`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The model's self samples per line of one file (inlined copies of a line add up). */
@@ -55,7 +58,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   const threshold = 0.001; // goPerfLens.heatThreshold's default
 
   before(async () => {
-    fx = fixtures();
+    fx = await fixtures();
     const ext = vscode.extensions.getExtension<GoPerfLensApi>(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} is not loaded`);
     api = await ext.activate();
@@ -176,6 +179,18 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const nonEmpty = lat.buckets.filter((b) => b.count > 0);
     const span = lat.buckets.indexOf(nonEmpty.at(-1)!) - lat.buckets.indexOf(nonEmpty[0]!) + 1;
     assert.equal(bars, span, 'one bar per bucket between the first and last non-empty ones');
+  });
+
+  it('hovering a call of a profiled function in the same file shows its CPU share', async () => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lines = doc.getText().split('\n');
+    const line0 = lines.findIndex((t) => /^\s+.*\bchecksum\(data\)/.test(t));
+    assert.ok(line0 >= 0, 'no call of checksum(data) in main.go');
+    const col = lines[line0]!.indexOf('checksum(') + 2;
+    const stat = fx.profile.functions.find((f) => f.name === 'main.checksum')!;
+    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line0, col))) ?? [];
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.ok(text.includes(`${pct(stat.cumSamples, fx.profile.totalSamples)} CPU (self ${pct(stat.selfSamples, fx.profile.totalSamples)})`), text);
   });
 
   it('hovering an inlined hot line names the functions it was inlined into', async () => {

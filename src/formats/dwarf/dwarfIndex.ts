@@ -470,28 +470,67 @@ export class DwarfIndex {
 
   // ---------- queries ----------
 
-  /** Frames for pc, innermost first, like llvm-symbolizer --inlining; [] outside every function. */
-  symbolize(pc: number): DwarfFrame[] {
+  /** Results of the last successful locate(): unit, deepest node, line-table file index (-1: no row) and line. */
+  hitUnit = -1;
+  hitNode = -1;
+  hitFile = -1;
+  hitLine = 0;
+
+  /**
+   * Finds the deepest (inlined) node covering pc and the line row for it, into the hit* fields
+   * (no allocation: the CLI's JSON writer caches its output per node). False outside every function.
+   */
+  locate(pc: number): boolean {
     const ui = this.unitIndexAt(pc);
-    if (ui < 0) return [];
+    if (ui < 0) return false;
     const code = this.unitCode(ui);
     const si = code.segIndex.floor(pc);
-    if (si < 0) return [];
-    let node = code.segNode[si]!;
-    if (node < 0) return [];
+    if (si < 0) return false;
+    const node = code.segNode[si]!;
+    if (node < 0) return false;
+    this.hitUnit = ui;
+    this.hitNode = node;
+    this.hitFile = -1;
+    this.hitLine = 0;
     const lt = this.lineTable(ui);
-    const files = lt ? lt.header.files : [];
-    let file = '';
-    let line = 0;
     if (lt) {
       const row = lookupRow(lt, pc);
-      if (row >= 0) { file = files[lt.file[row]!] ?? ''; line = lt.line[row]!; }
+      if (row >= 0) { this.hitFile = lt.file[row]!; this.hitLine = lt.line[row]!; }
     }
-    const frames: DwarfFrame[] = [{ function: this.nodeName(code, node), file, line }];
+    return true;
+  }
+
+  /** Frames for pc, innermost first, like llvm-symbolizer --inlining; [] outside every function. */
+  symbolize(pc: number): DwarfFrame[] {
+    if (!this.locate(pc)) return [];
+    const ui = this.hitUnit;
+    const frames: DwarfFrame[] = [{ function: this.nodeFunctionName(ui, this.hitNode), file: this.fileName(ui, this.hitFile), line: this.hitLine }];
+    return this.pushOuterFrames(ui, this.hitNode, frames);
+  }
+
+  /** The callers' frames of a node (all but the innermost frame), appended to `out`. */
+  pushOuterFrames(ui: number, node: number, out: DwarfFrame[]): DwarfFrame[] {
+    const code = this.unitCode(ui);
     for (let parent = code.nodeParent[node]!; parent >= 0; node = parent, parent = code.nodeParent[node]!) {
-      frames.push({ function: this.nodeName(code, parent), file: files[code.nodeCallFile[node]!] ?? '', line: code.nodeCallLine[node]! });
+      out.push({ function: this.nodeName(code, parent), file: this.fileName(ui, code.nodeCallFile[node]!), line: code.nodeCallLine[node]! });
     }
-    return frames;
+    return out;
+  }
+
+  /** The function name of a node (an inlined subroutine's is the inlined function's). */
+  nodeFunctionName(ui: number, node: number): string {
+    return this.nodeName(this.unitCode(ui), node);
+  }
+
+  /** Number of nodes (functions and inlined subroutines) of a unit. */
+  nodeCount(ui: number): number {
+    return this.unitCode(ui).nodeParent.length;
+  }
+
+  /** A file of a unit's line table by its DWARF number; '' when out of range (or -1). */
+  fileName(ui: number, fileIndex: number): string {
+    if (fileIndex < 0) return '';
+    return this.files(ui)[fileIndex] ?? '';
   }
 
   private nodeName(code: UnitCode, node: number): string {

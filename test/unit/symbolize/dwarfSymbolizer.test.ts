@@ -129,3 +129,38 @@ describe('DWARF symbolizer vs llvm-symbolizer: C built by gcc 12 [gcc, llvm-symb
     });
   }
 });
+
+describe('DwarfSymbolizer.writeFramesJson (the CLI fast path) [go, gcc]', function () {
+  this.timeout(300_000);
+  /** A plain growing sink. */
+  class Sink {
+    buf = new Uint8Array(64);
+    pos = 0;
+    ensure(n: number): void {
+      if (this.pos + n <= this.buf.length) return;
+      const b = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+      b.set(this.buf.subarray(0, this.pos));
+      this.buf = b;
+    }
+  }
+  const bins = (): string[] => [buildGoFixture('symbols', goToolchains()[goToolchains().length - 1]!, VARIANTS[0]), buildCFixture('inline', ['-O2', '-g'])];
+  it('writes exactly JSON.stringify(symbolize(pc)) for entries, samples, gaps and every line row', () => {
+    for (const bin of bins()) {
+      const sym = open(bin);
+      const funcs = functionSymbols(bin);
+      const extra = sym.index.lineRowAddresses().map((a) => BigInt(a));
+      for (const f of funcs) extra.push(f.addr + BigInt(f.size), f.addr - 1n); // just past and before functions
+      extra.push(0n, 1n << 40n);
+      const addrs = sampleAddresses(funcs, 3000, 7, extra);
+      for (const pass of [1, 2]) { // the second pass reads the cached bytes
+        const sink = new Sink();
+        for (const a of addrs) { sym.writeFramesJson(Number(a), sink); sink.ensure(1); sink.buf[sink.pos++] = 10; }
+        const lines = Buffer.from(sink.buf.subarray(0, sink.pos)).toString('utf8').split('\n');
+        addrs.forEach((a, i) => {
+          const want = JSON.stringify(sym.symbolize(a).map((f) => ({ function: f.function, file: f.file, line: f.line })));
+          assert.equal(lines[i], want, `pass ${pass}, 0x${a.toString(16)} in ${bin}`);
+        });
+      }
+    }
+  });
+});
