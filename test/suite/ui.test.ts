@@ -94,6 +94,46 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     for (let i = 1; i < bySamples.length; i++) assert.ok(bySamples[i]!.level >= bySamples[i - 1]!.level, JSON.stringify(bySamples));
   });
 
+  it('a settings change redraws: cumulative counts, then time', async () => {
+    const cfg = vscode.workspace.getConfiguration('goPerfLens');
+    const total = fx.profile.totalSamples;
+    const cum = new Map<number, number>();
+    for (const l of fx.profile.lines) if (l.file === fx.mainGo) cum.set(l.line1, (cum.get(l.line1) ?? 0) + l.cumSamples);
+    try {
+      await cfg.update('lineFigure', 'cumulative', vscode.ConfigurationTarget.Global);
+      await sleep(300);
+      const drawn = api.testing.decorationsFor(uri)!;
+      const want = [...cum].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
+      assert.deepEqual(drawn.map((d) => [d.line1, d.figure]), want.map(([l, n]) => [l, `${pct(n, total)} · ${compact(n)}`]));
+      await cfg.update('lineFigureAmount', 'time', vscode.ConfigurationTarget.Global);
+      await sleep(300);
+      // cpu-clock: each sample stands for periodPerSample nanoseconds.
+      assert.equal(fx.profile.event.unit, 'nanoseconds');
+      for (const d of api.testing.decorationsFor(uri)!) assert.match(d.figure, /^(\d+\.\d|<0\.1)% · [\d.]+ (ns|µs|ms|s)$/, d.figure);
+    } finally {
+      await cfg.update('lineFigure', undefined, vscode.ConfigurationTarget.Global);
+      await cfg.update('lineFigureAmount', undefined, vscode.ConfigurationTarget.Global);
+      await sleep(300);
+    }
+  });
+
+  it('heat shows in every visible editor, standard-library files too', async () => {
+    // The hottest GOROOT file of the recording, opened beside main.go.
+    const byFile = new Map<string, number>();
+    for (const l of fx.profile.lines) if (l.file.includes('/src/') && !l.file.startsWith(path.dirname(fx.mainGo))) byFile.set(l.file, (byFile.get(l.file) ?? 0) + l.selfSamples);
+    const [stdFile] = [...byFile].filter(([f]) => fs.existsSync(f)).sort((a, b) => b[1] - a[1])[0] ?? [];
+    assert.ok(stdFile, 'no standard-library file with samples in the recording');
+    const stdUri = vscode.Uri.file(stdFile);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(stdUri), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    try {
+      const want = [...modelLines(fx.profile, stdFile)].filter(([, n]) => n > 0 && n / fx.profile.totalSamples >= threshold).map(([l]) => l).sort((a, b) => a - b);
+      assert.deepEqual(api.testing.decorationsFor(stdUri)!.map((d) => d.line1), want);
+      assert.ok(api.testing.decorationsFor(uri)!.length > 0, 'main.go lost its heat');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
+    }
+  });
+
   it('a code lens above each profiled func, with the model’s shares and the traced latency', async () => {
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
     const ours = lenses.filter((l) => l.command?.command === 'goPerfLens.revealFunction');
