@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fetchBinary, recordPerf } from '../capture/captureApi';
+import { recordBpfProfile } from '../commands/recordBpfProfile';
 import type { Target } from '../capture/target';
 import { parsePerfData } from '../formats/perfData';
 import { ingestPerfData } from '../ingest/fromPerfData';
@@ -16,7 +17,7 @@ import { makeSession, saveSession } from '../model/session';
 import { UserError } from '../util/userError';
 import { intOption, parseArgs } from './parseArgs';
 
-const USAGE = 'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--host user@host[:port]] -o session.json';
+const USAGE = 'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--sampler perf|bpf] [--host user@host[:port]] -o session.json';
 
 /** "user@host:port" → an ssh target (validated by capture). */
 export function parseHost(spec: string): Target {
@@ -35,7 +36,7 @@ export function binaryCacheDir(): string {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
-  const args = parseArgs(argv, { values: ['pid', 'duration', 'freq', 'event', 'host', 'output'], aliases: { '-o': 'output' } }, USAGE);
+  const args = parseArgs(argv, { values: ['pid', 'duration', 'freq', 'event', 'host', 'output', 'sampler'], aliases: { '-o': 'output' } }, USAGE);
   if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`, USAGE, 'usage');
   const pid = intOption(args, 'pid', undefined, 1, 2 ** 22, USAGE);
   if (pid === undefined) throw new UserError('record needs --pid PID', USAGE, 'usage');
@@ -48,6 +49,10 @@ export async function run(argv: string[]): Promise<number> {
   const freqHz = intOption(args, 'freq', 999, 1, 100_000, USAGE)!;
   const event = args.values.get('event') ?? 'auto';
   if (event !== 'auto' && event !== 'cycles' && event !== 'cpu-clock') throw new UserError(`--event must be auto, cycles or cpu-clock (got "${event}")`, USAGE, 'usage');
+  // --sampler bpf: the eBPF sampler (src/commands/recordBpfProfile.ts), which puts back the
+  // callers that perf's frame-pointer stacks skip at frameless points.
+  const sampler = args.values.get('sampler') ?? 'perf';
+  if (sampler !== 'perf' && sampler !== 'bpf') throw new UserError(`--sampler must be perf or bpf (got "${sampler}")`, USAGE, 'usage');
   const out = args.values.get('output');
   if (!out) throw new UserError('record needs -o session.json', USAGE, 'usage');
   const host = args.values.get('host');
@@ -58,7 +63,9 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const profile = await recordSession(target, { pid, durationSec, freqHz, event }, controller.signal, (m) => process.stderr.write(m));
+    const profile = sampler === 'bpf'
+      ? (await recordBpfProfile(target, { pid, durationSec, freqHz, event }, { signal: controller.signal, binaryCacheDir: binaryCacheDir() })).profile
+      : await recordSession(target, { pid, durationSec, freqHz, event }, controller.signal, (m) => process.stderr.write(m));
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     saveSession(out, makeSession(profile, 'go-perf-lens record'));
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);

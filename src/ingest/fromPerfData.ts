@@ -13,6 +13,8 @@ import { parseElf } from '../formats/elf';
 import { UserError } from '../util/userError';
 import { aggregate, type FrameSource, StackTrie } from './aggregate';
 import type { LoadedBinary } from './loadBinary';
+import { emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
+import { framelessIndexOf } from './framelessIndexOf';
 
 export interface PerfIngestOptions {
   /** Keep only samples of this process (default: every process whose frames map into the binary). */
@@ -151,7 +153,7 @@ function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
  * Entry address and declaration of the function holding a pc. For gopclntab this reads the one
  * function record (Symbolizer.functionAt would describe every function of the binary first).
  */
-function functionEntries(sym: Symbolizer): { entryOf(pc: number): number | undefined; declarationAt(pc: number): { file: string; line1: number } | undefined } {
+export function functionEntries(sym: Symbolizer): { entryOf(pc: number): number | undefined; declarationAt(pc: number): { file: string; line1: number } | undefined } {
   if (sym instanceof GopclntabSymbolizer) {
     const tab = sym.tab;
     const rec = (pc: number) => {
@@ -184,7 +186,7 @@ function functionEntries(sym: Symbolizer): { entryOf(pc: number): number | undef
 }
 
 /** Symbolized frames of a link-time address; uses the gopclntab fast path when there is one. */
-function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[] {
+export function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[] {
   const fast = (sym as unknown as { framesAt?: (pc: number) => SourceFrame[] }).framesAt;
   if (typeof fast === 'function') return (pc) => fast.call(sym, pc);
   return (pc) => sym.symbolize(BigInt(pc));
@@ -231,6 +233,9 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
   let unattributed = 0;
+  // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
+  const frameless = framelessIndexOf(bin);
+  const missing = emptyRepairCounts();
   for (let r = 0; r < rep.samples.length; r++) {
     const i = rep.samples[r]!;
     const pid = s.pid[i]!;
@@ -252,6 +257,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
       if (!Number.isNaN(v)) buf[n++] = v;
     }
     if (n === 0) { unattributed += rep.counts[r]!; continue; }
+    if (frameless && chain.length > 0 && buf[0] === cache.leaf.get(chain[0]!)) frameless.repair([buf[0]!], undefined, rep.counts[r]!, missing);
     trie.add(buf, n, rep.counts[r]!);
   }
 
@@ -295,6 +301,11 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   };
   if (Object.keys(target).length) p.target = target;
   if (opts.startTimeMs !== undefined) p.startTimeMs = opts.startTimeMs;
+  if (frameless) {
+    p.missingCallerSamples = stillMissing(missing);
+    const w = missingCallerWarning(missing, total, 'perf');
+    if (w) warnings.push(w);
+  }
   if (warnings.length) p.warnings = warnings;
   return p;
 }

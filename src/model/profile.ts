@@ -153,6 +153,14 @@ export interface Profile {
   lostSamples: number;
   /** Samples that had no frame in the Go binary (kernel, vdso, other libraries). */
   unattributedSamples: number;
+  /**
+   * Samples whose caller is unknown: their leaf was where its function had no frame of its own
+   * (SP delta 0: a frameless leaf, a prologue or an epilogue), so the frame-pointer stack skips
+   * the caller (its cumulative count misses them). Absent when not checked.
+   */
+  missingCallerSamples?: number;
+  /** Samples whose missing caller was put back from the return address at SP (eBPF sampler). */
+  repairedCallerSamples?: number;
   functions: FunctionStat[];
   lines: LineStat[];
   callTree: CallTree;

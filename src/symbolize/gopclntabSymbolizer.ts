@@ -20,7 +20,6 @@ const UNKNOWN_FILE = '?';
 /** A hard bound on inline depth, so a corrupt (cyclic) tree cannot loop. */
 const MAX_INLINE_DEPTH = 256;
 
-
 /** Where the CLI assembles output: `ensure(n)` guarantees n free bytes at buf[pos]. */
 export interface ByteSink {
   buf: Uint8Array;
@@ -30,8 +29,9 @@ export interface ByteSink {
 
 /**
  * Decoded functions live in shared, interleaved typed arrays (a random address then touches
- * two or three cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
- * JSON start, JSON length] (the frames' JSON is built on first use, into `json`), inline tree entries as [name slot, call-site range, parent index] triples.
+ * a few cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
+ * JSON start, JSON length] records (the frames' JSON is built on first use, into `json`), and
+ * inline tree entries as [name slot, call-site range, parent index] records.
  */
 const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_JSON = 4, R_JSON_LEN = 5, R_STRIDE = 6;
 const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_STRIDE = 3;

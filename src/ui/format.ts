@@ -19,6 +19,11 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+/** A rate per second: one decimal below 10 ("6.5"), else as a count ("83k"). */
+export function formatRate(perSecond: number): string {
+  return perSecond < 9.95 ? perSecond.toFixed(1).replace(/\.0$/, '') : formatCount(perSecond);
+}
+
 /** Nanoseconds to a short human duration: "850 ns", "1.2 µs", "4.1 ms", "2.5 s". */
 export function formatDuration(nanos: number): string {
   const a = Math.abs(nanos);

@@ -3,7 +3,7 @@
  * descriptions, the status-bar text. Pure: no vscode import (vscode wraps these strings).
  */
 import type { FunctionLatency, FunctionStat, Profile } from '../model/profile';
-import { formatCount, formatDuration, formatPercent } from './format';
+import { formatCount, formatDuration, formatPercent, formatRate } from './format';
 import { histogramSvg, svgDataUri } from './histogramSvg';
 import type { LineCounts } from './heatIndex';
 import { shortFuncName } from './funcDecl';
@@ -27,7 +27,7 @@ export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | u
   }
   if (lat) {
     const rate = callsPerSecond(lat);
-    if (rate !== undefined) parts.push(`${formatCount(rate)} calls/s`);
+    if (rate !== undefined) parts.push(`${formatRate(rate)} calls/s`);
     if (lat.calls > 0) parts.push(`p50 ${formatDuration(lat.p50Nanos)}`, `p99 ${formatDuration(lat.p99Nanos)}`);
   }
   return parts.join(' · ');
@@ -43,7 +43,7 @@ export function latencyHoverMarkdown(lat: FunctionLatency): string {
   lines.push(
     `| calls | rate | p50 | p90 | p99 | mean | unmatched |`,
     `|---:|---:|---:|---:|---:|---:|---:|`,
-    `| ${formatCount(lat.calls)} | ${rate !== undefined ? `${formatCount(rate)}/s` : '—'} | ${formatDuration(lat.p50Nanos)} | ${formatDuration(lat.p90Nanos)} | ${formatDuration(lat.p99Nanos)} | ${lat.calls > 0 ? formatDuration(lat.sumNanos / lat.calls) : '—'} | ${formatCount(lat.unmatched)} |`,
+    `| ${formatCount(lat.calls)} | ${rate !== undefined ? `${formatRate(rate)}/s` : '—'} | ${formatDuration(lat.p50Nanos)} | ${formatDuration(lat.p90Nanos)} | ${formatDuration(lat.p99Nanos)} | ${lat.calls > 0 ? formatDuration(lat.sumNanos / lat.calls) : '—'} | ${formatCount(lat.unmatched)} |`,
   );
   if (lat.unmatched > 0) lines.push('', `_${formatCount(lat.unmatched)} calls had no matching return (panic, Goexit, or still running when the trace ended)._`);
   return lines.join('\n');

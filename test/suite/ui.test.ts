@@ -22,6 +22,8 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 
 interface Fixture {
   dir: string;
+  /** True when this suite recorded the fixtures itself (and so removes them). */
+  own: boolean;
   mainGo: string;
   tracedFunction: string;
   profile: Profile;
@@ -30,13 +32,15 @@ interface Fixture {
 /** The runner may prepare the fixtures before VS Code starts (GO_PERF_LENS_UI_FIXTURES); else record them now. */
 async function fixtures(): Promise<Fixture> {
   let dir = process.env.GO_PERF_LENS_UI_FIXTURES;
+  let own = false;
   if (!dir || !fs.existsSync(path.join(dir, 'session.json'))) {
+    own = true;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ui-fixtures-'));
     // Asynchronously: the extension host must keep serving while the recording runs.
     await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { timeout: 600_000, maxBuffer: 16 << 20 });
   }
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { mainGo: string; tracedFunction: string };
-  return { dir, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile };
+  return { dir, own, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile };
 }
 
 /** A share as the UI prints it: one decimal, and "<0.1%" for a non-zero share that would round to 0.0%. */
@@ -67,7 +71,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     api.loadProfile(structuredClone(fx.profile), 'fixture session');
   });
 
-  after(() => api?.clear());
+  after(() => {
+    api?.clear();
+    if (fx?.own) fs.rmSync(fx.dir, { recursive: true, force: true });
+  });
 
   it('the recording has CPU samples in the fixture’s main.go and a latency trace', () => {
     assert.ok(fx.profile.totalSamples > 100, `only ${fx.profile.totalSamples} samples`);

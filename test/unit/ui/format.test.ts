@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatCount, formatDeltaPercent, formatDuration, formatLineFigure, formatPercent } from '../../../src/ui/format';
+import { formatCount, formatDeltaPercent, formatDuration, formatLineFigure, formatPercent, formatRate } from '../../../src/ui/format';
 
 describe('ui: number formatting', () => {
   it('counts: exact below 1000, one decimal below 10 of a unit, whole above', () => {
@@ -11,6 +11,13 @@ describe('ui: number formatting', () => {
     assert.equal(formatCount(83_000), '83k');
     assert.equal(formatCount(1_200_000), '1.2M');
     assert.equal(formatCount(3_000_000_000), '3G');
+  });
+
+  it('rates: one decimal below 10 per second, counts above', () => {
+    assert.equal(formatRate(6.5), '6.5');
+    assert.equal(formatRate(0), '0');
+    assert.equal(formatRate(450), '450');
+    assert.equal(formatRate(83_000), '83k');
   });
 
   it('durations in ns, µs, ms and s', () => {

@@ -1,0 +1,161 @@
+/**
+ * The eBPF CPU sampler's result (the helper's `profile`: distinct user stacks with the word at
+ * the user SP, and their counts) + the Go binary → the same Profile model as perf. Addresses
+ * are mapped to link-time ones (minus the load bias), the caller that frame-pointer stacks skip
+ * at frameless points is put back from the SP word where that is exact, and the rest is F's
+ * aggregation (StackTrie + aggregate), so both samplers give the same kind of model.
+ */
+import * as path from 'node:path';
+import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
+import { emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
+import { UserError } from '../util/userError';
+import { aggregate, type FrameSource, StackTrie } from './aggregate';
+import { framelessIndexOf } from './framelessIndexOf';
+import { framesFn, functionEntries } from './fromPerfData';
+import type { LoadedBinary } from './loadBinary';
+
+/** One distinct sample key of the sampler. */
+export interface WireBpfStack {
+  count: number;
+  /** Runtime user addresses, leaf (the ip) first, then return addresses. */
+  user: number[];
+  /** The word at the user SP, when it was a text address of the binary. */
+  spWord?: number;
+  /** Kernel addresses (hex), when kernel stacks were asked for and the sample was in the kernel. */
+  kernel?: string[];
+  /** get_stackid's negative errno when the user stack could not be taken (user is then [ip]). */
+  userStackError?: number;
+}
+
+export interface WireBpfStats {
+  samples: number;
+  userStackErrors: number;
+  kernelStackErrors: number;
+  hashFull: number;
+  spUnreadable: number;
+  kernelModeSamples: number;
+  noUserRegs: number;
+  userStackCollisions: number;
+}
+
+export interface WireProfileResult {
+  samples: number;
+  samplesPerSecond: number[];
+  elapsedSec: number;
+  stacks: WireBpfStack[];
+  stats: WireBpfStats;
+  stackWalkFailed: number;
+  distinctKeys: number;
+  hashCapacity: number;
+  endedBy: 'duration' | 'stop' | 'target-exited';
+  pid: number;
+  event: 'cpu-clock' | 'cycles';
+  fallbackReason: string | null;
+  freqHz: number;
+  cpus: number;
+  loadBias: number;
+  textLo: number;
+  textHi: number;
+  attachMs: number;
+  kernelStacks: boolean;
+}
+
+export interface BpfIngestOptions {
+  target?: Profile['target'];
+  startTimeMs?: number;
+  warnings?: string[];
+}
+
+function eventOf(w: WireProfileResult): EventInfo {
+  const ev: EventInfo = w.event === 'cycles'
+    ? { name: 'cycles', unit: 'cycles', periodPerSample: 0 }
+    : { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1e9 / w.freqHz };
+  ev.frequencyHz = w.freqHz;
+  if (w.fallbackReason) ev.fallbackReason = w.fallbackReason;
+  return ev;
+}
+
+export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: BpfIngestOptions = {}): Profile {
+  if (!w || !Array.isArray(w.stacks) || !w.stats) throw new UserError('the eBPF sampler returned no stacks', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
+  const warnings = [...(opts.warnings ?? [])];
+  const bias = w.loadBias;
+  const text = bin.segments.filter((s) => s.flags & 1);
+  /** Runtime address → link-time address in the binary's code, or NaN. */
+  const link = (a: number): number => {
+    const v = a - bias;
+    for (const s of text) if (v >= s.vaddr && v < s.vaddr + s.memsz) return v;
+    return NaN;
+  };
+  const frameless = framelessIndexOf(bin);
+  const repairs = emptyRepairCounts();
+  const entry = functionEntries(bin.symbolizer);
+  const retKey = new Map<number, number>();
+  // A return address points after the call: look up address - 1, except at a function's first
+  // instruction (a signal frame's return), as perf ingest does.
+  const callerPc = (v: number): number => {
+    let k = retKey.get(v);
+    if (k === undefined) {
+      k = entry.entryOf(v) === v ? v : v - 1;
+      retKey.set(v, k);
+    }
+    return k;
+  };
+
+  const trie = new StackTrie();
+  const keys: number[] = [];
+  let total = 0;
+  let unattributed = 0;
+  for (const st of w.stacks) {
+    const count = st.count;
+    total += count;
+    let stack: readonly number[] = st.user.map(link);
+    const leafIn = stack.length > 0 && !Number.isNaN(stack[0]!);
+    stack = stack.filter((v) => !Number.isNaN(v));
+    if (leafIn && frameless) {
+      const sp = st.spWord !== undefined ? link(st.spWord) : undefined;
+      stack = frameless.repair(stack, sp !== undefined && !Number.isNaN(sp) ? sp : undefined, count, repairs);
+    }
+    if (stack.length === 0) { unattributed += count; continue; }
+    keys.length = 0;
+    for (let j = 0; j < stack.length; j++) keys.push(j === 0 && leafIn ? stack[0]! : callerPc(stack[j]!));
+    trie.add(keys, keys.length, count);
+  }
+
+  const source: FrameSource = {
+    frames: framesFn(bin.symbolizer),
+    address: (pc) => `0x${pc.toString(16)}`,
+    declarationAt: (pc) => entry.declarationAt(pc),
+  };
+  const agg = aggregate(trie, source);
+  if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
+  const s = w.stats;
+  if (s.hashFull > 0) warnings.push(`${s.hashFull} sample(s) were dropped: the sampler's map (${w.hashCapacity} distinct stacks) was full`);
+  const noStack = s.userStackErrors + s.userStackCollisions + w.stackWalkFailed;
+  if (noStack > 0) warnings.push(`${noStack} sample(s) kept only their leaf: the kernel could not take or keep their user stack (${s.userStackCollisions} stack-map collisions, ${s.userStackErrors} other errors, ${w.stackWalkFailed} evicted)`);
+  if (w.endedBy === 'target-exited') warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the profile covers that time only`);
+  const mw = missingCallerWarning(repairs, total, 'bpf');
+  if (mw) warnings.push(mw);
+
+  const p: Profile = {
+    version: PROFILE_MODEL_VERSION,
+    source: 'bpf',
+    event: eventOf(w),
+    binary: bin.identity,
+    durationNanos: Math.round(w.elapsedSec * 1e9),
+    totalSamples: total,
+    lostSamples: s.hashFull,
+    unattributedSamples: unattributed,
+    missingCallerSamples: stillMissing(repairs),
+    repairedCallerSamples: repairs.repaired,
+    functions: agg.functions,
+    lines: agg.lines,
+    callTree: agg.callTree,
+    stacks: agg.stacks,
+  };
+  const target: NonNullable<Profile['target']> = { pid: w.pid, ...(opts.target ?? {}) };
+  p.target = target;
+  if (opts.startTimeMs !== undefined) p.startTimeMs = opts.startTimeMs;
+  if (!frameless) warnings.push('the binary has no readable .gopclntab: callers skipped at frameless points could not be checked or repaired');
+  if (warnings.length) p.warnings = warnings;
+  return p;
+}

@@ -1,0 +1,141 @@
+/**
+ * Where Go code has no frame of its own, and what to do about the caller that frame-pointer
+ * stacks lose there.
+ *
+ * Go on amd64 keeps frame pointers, but a function with a zero-size frame (a typical hot leaf)
+ * never pushes BP, and every function is frameless for the few instructions before its
+ * PUSHQ BP and after its POPQ BP. A sample taken there walks from a BP that still belongs to
+ * the caller, so the first return address read is the caller's own: the caller is missing.
+ * The pcsp table says exactly where this is: SP delta 0 (SP still points at the return
+ * address). There the word at SP is the return address into the missing caller; we accept it
+ * only when an instruction of a Go function that ends exactly there is a CALL.
+ */
+import { Decoder, DecoderOptions, FlowControl } from 'iced-x86';
+import { type GoPclntab, type PcTable, pcTableValue } from '../formats/gopclntab';
+
+/** Why a caller could (not) be put back, per sample. */
+export interface CallerRepairCounts {
+  /** Samples whose leaf pc had SP delta 0 (their fp stack skips the caller). */
+  framelessLeafSamples: number;
+  /** Of those, repaired with the exact return address read at SP. */
+  repaired: number;
+  /** Of those, the word at SP was already the next frame (nothing was missing). */
+  alreadyPresent: number;
+  /** Of those, no word at SP was recorded (perf, or the word was not a text address). */
+  noWord: number;
+  /** Of those, the word at SP was a text address but not right after a CALL. */
+  invalidWord: number;
+}
+
+export function emptyRepairCounts(): CallerRepairCounts {
+  return { framelessLeafSamples: 0, repaired: 0, alreadyPresent: 0, noWord: 0, invalidWord: 0 };
+}
+
+/** Reads `len` bytes of the binary at a link-time virtual address. */
+export type TextReader = (vaddr: number, len: number) => Uint8Array | undefined;
+
+export class FramelessIndex {
+  private readonly pcsp = new Map<number, PcTable | null>();
+  private readonly afterCall = new Map<number, boolean>();
+  private goexitEntry: number | undefined | null = null;
+
+  constructor(readonly tab: GoPclntab, private readonly readText: TextReader) {}
+
+  /**
+   * SP delta (bytes SP has moved down since the function's entry) at link-time address pc, from
+   * the pcsp table; undefined when no function covers pc or its table is absent.
+   */
+  spDeltaAt(pc: number): number | undefined {
+    const i = this.tab.findFunc(pc);
+    if (i < 0) return undefined;
+    let t = this.pcsp.get(i);
+    if (t === undefined) {
+      const f = this.tab.func(i);
+      t = f.pcsp === 0 ? null : this.tab.decodePcTable(f, f.pcsp);
+      this.pcsp.set(i, t);
+    }
+    if (t === null) return undefined;
+    const v = pcTableValue(t, pc - this.tab.func(i).entry);
+    return v < 0 ? undefined : v;
+  }
+
+  /** True where the function holding pc has no frame of its own: fp stacks skip its caller there. */
+  isFramelessAt(pc: number): boolean {
+    return this.spDeltaAt(pc) === 0;
+  }
+
+  /**
+   * True when `ret` is a return address: an instruction of the Go function holding ret-1 is a
+   * CALL ending exactly at ret (decoded from the function's entry, so no guessing at lengths),
+   * or ret is runtime.goexit+1, the return address Go plants below every goroutine's first frame.
+   */
+  isReturnAddress(ret: number): boolean {
+    let ok = this.afterCall.get(ret);
+    if (ok !== undefined) return ok;
+    ok = ret === this.goexit() + 1 || this.callEndsAt(ret);
+    this.afterCall.set(ret, ok);
+    return ok;
+  }
+
+  private goexit(): number {
+    if (this.goexitEntry === null) {
+      this.goexitEntry = undefined;
+      for (let i = 0; i < this.tab.nfunc; i++) {
+        const f = this.tab.func(i);
+        if (this.tab.funcName(f) === 'runtime.goexit') { this.goexitEntry = f.entry; break; }
+      }
+    }
+    return this.goexitEntry ?? -2;
+  }
+
+  private callEndsAt(ret: number): boolean {
+    const i = this.tab.findFunc(ret - 1);
+    if (i < 0) return false;
+    const f = this.tab.func(i);
+    if (ret <= f.entry || ret > f.end) return false;
+    const code = this.readText(f.entry, ret - f.entry);
+    if (!code) return false;
+    const d = new Decoder(64, code, DecoderOptions.None);
+    d.ip = BigInt(f.entry);
+    while (d.canDecode) {
+      const ins = d.decode();
+      const end = Number(ins.nextIP);
+      if (end === ret) return ins.flowControl === FlowControl.Call || ins.flowControl === FlowControl.IndirectCall;
+      if (end > ret) return false;
+    }
+    return false;
+  }
+
+  /**
+   * Repairs one user stack of link-time addresses (leaf first, return addresses as they are,
+   * not minus one): when the leaf is at SP delta 0 and `spWord` is a valid return address that
+   * is not already the next frame, it is inserted after the leaf. Returns the stack to use
+   * (the same array when nothing changed) and counts what happened, `count` samples at a time.
+   */
+  repair(stack: readonly number[], spWord: number | undefined, count: number, counts: CallerRepairCounts): readonly number[] {
+    if (stack.length === 0 || !this.isFramelessAt(stack[0]!)) return stack;
+    counts.framelessLeafSamples += count;
+    if (spWord === undefined || spWord === 0) { counts.noWord += count; return stack; }
+    if (stack[1] === spWord) { counts.alreadyPresent += count; return stack; }
+    if (!this.isReturnAddress(spWord)) { counts.invalidWord += count; return stack; }
+    counts.repaired += count;
+    return [stack[0]!, spWord, ...stack.slice(1)];
+  }
+}
+
+/** How many samples still have an unknown caller after ingest (see Profile.missingCallerSamples). */
+export function stillMissing(c: CallerRepairCounts): number {
+  return c.noWord + c.invalidWord;
+}
+
+/** The model's explanation of missing callers, for Profile.warnings; undefined when there are none. */
+export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number, sampler: 'perf' | 'bpf'): string | undefined {
+  const missing = stillMissing(c);
+  if (missing === 0) return undefined;
+  const pct = totalSamples > 0 ? ` (${((100 * missing) / totalSamples).toFixed(1)}% of samples)` : '';
+  const why = 'their leaf was where its function had no frame of its own (a frameless leaf, or a prologue or epilogue: SP delta 0 in the pcsp table), so the frame-pointer stack skips the function that called it';
+  if (sampler === 'perf') {
+    return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples. Record with the eBPF sampler (go-perf-lens record --sampler bpf), which reads the return address at SP and puts the caller back exactly.`;
+  }
+  return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;
+}
