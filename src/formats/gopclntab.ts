@@ -72,8 +72,8 @@ export interface PclntabOptions {
   readVaddr?: VaddrReader;
 }
 
-/** Text bytes per findFunc bucket: 256 keeps the scan to a step or two (Go functions are larger). */
-const BUCKET_BYTES = 256;
+/** 2^8 = 256 text bytes per findFunc bucket keeps the scan to a step or two (Go functions are larger). */
+const BUCKET_SHIFT = 8;
 const MAX_BUCKETS = 1 << 22;
 const INLINED_CALL_SIZE_120 = 16;
 const INLINED_CALL_SIZE_OLD = 20;
@@ -176,23 +176,23 @@ export class GoPclntab {
     if (n === 0 || off < e[0]! || off >= e[n]!) return -1;
     // A bucket table (like the runtime's findfunctab) turns the search into a short scan.
     const buckets = this.buckets ?? this.buildBuckets();
-    let i = buckets[Math.floor((off - e[0]!) / this.bucketBytes)]!;
+    let i = buckets[(off - e[0]!) >>> this.bucketShift]!;
     while (e[i + 1]! <= off) i++;
     return i;
   }
 
   private buckets?: Uint32Array;
-  private bucketBytes = BUCKET_BYTES;
+  private bucketShift = BUCKET_SHIFT;
   private buildBuckets(): Uint32Array {
     const e = this.entryOffs;
     const n = this.nfunc;
     const span = e[n]! - e[0]!;
     // At most 4M buckets (16 MB), whatever a (corrupt) table claims its text spans.
-    this.bucketBytes = Math.max(BUCKET_BYTES, Math.ceil(span / MAX_BUCKETS));
-    const b = new Uint32Array(Math.floor(span / this.bucketBytes) + 1);
+    while (span >>> this.bucketShift > MAX_BUCKETS) this.bucketShift++;
+    const b = new Uint32Array((span >>> this.bucketShift) + 1);
     let i = 0;
     for (let k = 0; k < b.length; k++) {
-      const at = e[0]! + k * this.bucketBytes;
+      const at = e[0]! + k * 2 ** this.bucketShift;
       while (i < n - 1 && e[i + 1]! <= at) i++;
       b[k] = i;
     }

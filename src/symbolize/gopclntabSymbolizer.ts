@@ -30,24 +30,13 @@ export interface ByteSink {
 /**
  * Decoded functions live in shared, interleaved typed arrays (a random address then touches
  * a few cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
- * JSON start, JSON length] records (the frames' JSON is built on first use, into `json`), and
- * inline tree entries as [name slot, call-site range, parent index] records.
+ * frame prefix slot] records, and inline tree entries as [name slot, call-site range, parent
+ * index, caller's frame prefix slot] records. A frame prefix is the JSON text
+ * `{"function":NAME,"file":FILE,"line":` of one (function, file) pair, built once: writing a
+ * frame is one copy plus the line's digits.
  */
-const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_JSON = 4, R_JSON_LEN = 5, R_STRIDE = 6;
-const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_STRIDE = 3;
-
-/** A growing byte store that is also a ByteSink (ranges' frames JSON is written into it). */
-class GrowableBytes implements ByteSink {
-  buf = new Uint8Array(1 << 20);
-  pos = 0;
-  ensure(n: number): void {
-    if (this.pos + n > this.buf.length) {
-      const b = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
-      b.set(this.buf.subarray(0, this.pos));
-      this.buf = b;
-    }
-  }
-}
+const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_PAIR = 4, R_STRIDE = 5;
+const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_PAIR = 3, I_STRIDE = 4;
 
 class GrowableInts {
   a: Int32Array;
@@ -71,8 +60,13 @@ class JsonArena {
   strings: string[] = [];
   private readonly enc = new TextEncoder();
 
+  /** Adds a string as JSON (quoted, escaped). */
   add(s: string): number {
-    const q = JSON.stringify(s);
+    return this.addRaw(JSON.stringify(s), s);
+  }
+
+  /** Adds text as it is (already JSON); `label` is what `strings` keeps for the slot. */
+  addRaw(q: string, label = q): number {
     const need = q.length * 3;
     if (this.used + need > this.bytes.length) {
       const b = new Uint8Array(Math.max(this.bytes.length * 2, this.used + need));
@@ -88,7 +82,7 @@ class JsonArena {
     this.start[slot] = this.used;
     this.len[slot] = written;
     this.used += written;
-    this.strings.push(s);
+    this.strings.push(label);
     return slot;
   }
 }
@@ -97,9 +91,6 @@ const B_OPEN = 0x5b; // [
 const B_CLOSE = 0x5d; // ]
 const B_COMMA = 0x2c;
 const B_BRACE_CLOSE = 0x7d;
-const FUNCTION_KEY = new TextEncoder().encode('{"function":');
-const FILE_KEY = new TextEncoder().encode(',"file":');
-const LINE_KEY = new TextEncoder().encode(',"line":');
 
 export class GopclntabSymbolizer implements Symbolizer {
   readonly source = 'gopclntab' as const;
@@ -113,8 +104,8 @@ export class GopclntabSymbolizer implements Symbolizer {
   private readonly ends: GrowableInts;
   private readonly inls: GrowableInts;
   private readonly arena = new JsonArena();
-  private readonly json = new GrowableBytes();
   private readonly nameSlots = new Map<number, number>();
+  private readonly pairSlots = new Map<number, number>();
   private readonly fileSlots = new Map<string, number>();
   private readonly unknownFile: number;
   /** Reusable decoding buffers and the per-function file cache (generation-stamped). */
@@ -197,80 +188,58 @@ export class GopclntabSymbolizer implements Symbolizer {
   writeFramesJson(pc: number, sink: ByteSink): void {
     const i = this.tab.findFunc(pc);
     const k = i < 0 ? -1 : this.rangeOf(i, pc);
-    if (k < 0) {
-      this.writeFramesJsonSlow(i, k, sink);
-      return;
-    }
-    const q = k * R_STRIDE;
-    let start = this.ranges.a[q + R_JSON]!;
-    if (start < 0) start = this.buildJson(i, k);
-    const len = this.ranges.a[q + R_JSON_LEN]!;
-    sink.ensure(len);
-    const b = sink.buf;
-    const src = this.json.buf;
-    if (len > 48) {
-      b.set(src.subarray(start, start + len), sink.pos);
-      sink.pos += len;
-    } else {
-      let o = sink.pos;
-      for (let j = start, e = start + len; j < e; j++) b[o++] = src[j]!;
-      sink.pos = o;
-    }
-  }
-
-  /** Builds (once) the frames JSON of range k of function i; returns its start in `json`. */
-  private buildJson(i: number, k: number): number {
-    const start = this.json.pos;
-    this.writeFramesJsonSlow(i, k, this.json);
-    const q = k * R_STRIDE;
-    this.ranges.a[q + R_JSON] = start;
-    this.ranges.a[q + R_JSON_LEN] = this.json.pos - start;
-    return start;
-  }
-
-  /** Walks the inline chain and writes every frame (the uncached path). */
-  private writeFramesJsonSlow(i: number, k: number, sink: ByteSink): void {
-    sink.ensure(1);
+    const r = this.ranges.a;
+    let q = k * R_STRIDE;
+    sink.ensure(2);
     sink.buf[sink.pos++] = B_OPEN;
-    if (i >= 0 && k >= 0 && this.ranges.a[k * R_STRIDE + R_FILE] !== this.unknownFile) {
-      {
-        const r = this.ranges.a;
-        const t = this.inls.a;
-        const base = this.fInl[i]!;
-        let q = k * R_STRIDE;
-        let ix = r[q + R_INL]!;
-        for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
-          const e = (base + ix) * I_STRIDE;
-          this.writeFrame(sink, t[e + I_NAME]!, r[q + R_FILE]!, r[q + R_LINE]!);
-          sink.buf[sink.pos++] = B_COMMA;
-          q = t[e + I_SITE]! * R_STRIDE;
-          ix = t[e + I_PARENT]!;
-        }
-        this.writeFrame(sink, this.fName[i]!, r[q + R_FILE]!, r[q + R_LINE]!);
+    if (k >= 0 && r[q + R_PAIR]! >= 0) {
+      this.writePair(sink, r[q + R_PAIR]!, r[q + R_LINE]!);
+      const t = this.inls.a;
+      const base = this.fInl[i]!;
+      let ix = r[q + R_INL]!;
+      for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
+        const e = (base + ix) * I_STRIDE;
+        q = t[e + I_SITE]! * R_STRIDE;
+        sink.ensure(1);
+        sink.buf[sink.pos++] = B_COMMA;
+        this.writePair(sink, t[e + I_PAIR]!, r[q + R_LINE]!);
+        ix = t[e + I_PARENT]!;
       }
     }
     sink.ensure(1);
     sink.buf[sink.pos++] = B_CLOSE;
   }
 
-  private writeFrame(sink: ByteSink, nameSlot: number, fileSlot: number, line: number): void {
+  /** One frame: the (function, file) prefix, the line, the closing brace. */
+  private writePair(sink: ByteSink, slot: number, line: number): void {
     const a = this.arena;
-    const ns = a.start[nameSlot]!;
-    const nl = a.len[nameSlot]!;
-    const fs = a.start[fileSlot]!;
-    const fln = a.len[fileSlot]!;
-    sink.ensure(nl + fln + 48);
+    const st = a.start[slot]!;
+    const len = a.len[slot]!;
+    sink.ensure(len + 12);
     const b = sink.buf;
-    const src = a.bytes;
     let o = sink.pos;
-    for (let j = 0; j < FUNCTION_KEY.length; j++) b[o++] = FUNCTION_KEY[j]!;
-    if (nl > 32) { b.set(src.subarray(ns, ns + nl), o); o += nl; } else for (let j = ns, e = ns + nl; j < e; j++) b[o++] = src[j]!;
-    for (let j = 0; j < FILE_KEY.length; j++) b[o++] = FILE_KEY[j]!;
-    if (fln > 32) { b.set(src.subarray(fs, fs + fln), o); o += fln; } else for (let j = fs, e = fs + fln; j < e; j++) b[o++] = src[j]!;
-    for (let j = 0; j < LINE_KEY.length; j++) b[o++] = LINE_KEY[j]!;
+    if (len > 48) {
+      b.set(a.bytes.subarray(st, st + len), o);
+      o += len;
+    } else {
+      const src = a.bytes;
+      for (let j = st, e = st + len; j < e; j++) b[o++] = src[j]!;
+    }
     o = writeUint(b, o, line);
     b[o++] = B_BRACE_CLOSE;
     sink.pos = o;
+  }
+
+  /** The arena slot of `{"function":NAME,"file":FILE,"line":` (built once per pair). */
+  private pairSlot(nameSlot: number, fileSlot: number): number {
+    const key = nameSlot * 0x200000 + fileSlot;
+    let ps = this.pairSlots.get(key);
+    if (ps === undefined) {
+      const strs = this.arena.strings;
+      ps = this.arena.addRaw(`{"function":${JSON.stringify(strs[nameSlot])},"file":${JSON.stringify(strs[fileSlot])},"line":`);
+      this.pairSlots.set(key, ps);
+    }
+    return ps;
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
@@ -401,15 +370,23 @@ export class GopclntabSymbolizer implements Symbolizer {
       }
       inls.n += ncalls * I_STRIDE;
     }
+    const fname = this.nameSlot(rec.nameOff);
+    const t = inls.a;
+    const nameOfIx = (ix: number): number => (ix >= 0 ? t[(inlBase + ix) * I_STRIDE + I_NAME]! : fname);
+    // Frame prefixes: a range's innermost frame; an inline entry's caller frame (the caller's
+    // name with the call site's file).
     for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
       if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
-      r[q + R_JSON] = -1;
-      r[q + R_JSON_LEN] = 0;
+      r[q + R_PAIR] = r[q + R_FILE] === this.unknownFile ? -1 : this.pairSlot(nameOfIx(r[q + R_INL]!), r[q + R_FILE]!);
+    }
+    for (let ix = 0; ix < ncalls; ix++) {
+      const e = (inlBase + ix) * I_STRIDE;
+      t[e + I_PAIR] = this.pairSlot(nameOfIx(t[e + I_PARENT]!), r[t[e + I_SITE]! * R_STRIDE + R_FILE]!);
     }
     ranges.n += n * R_STRIDE;
     this.fStart[i] = start;
     this.fCount[i] = n;
-    this.fName[i] = this.nameSlot(rec.nameOff);
+    this.fName[i] = fname;
     this.fInl[i] = inlBase;
     return start;
   }
