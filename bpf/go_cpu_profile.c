@@ -30,7 +30,8 @@ struct key_t {
 #define ST_KERNEL_MODE 5
 #define ST_NO_USER_REGS 6
 #define ST_USTACK_COLLISION 7
-#define NSTATS 8
+#define ST_PERIOD_SUM 8
+#define NSTATS 9
 
 BPF_STACK_TRACE(stacks, STACK_ENTRIES);
 BPF_HASH(counts, struct key_t, u64, COUNT_ENTRIES);
@@ -47,6 +48,10 @@ int on_sample(struct bpf_perf_event_data *ctx) {
     if ((id >> 32) != TGID)
         return 0;
     bump(ST_SAMPLES);
+    u32 ps = ST_PERIOD_SUM;
+    u64 *period = stats.lookup(&ps);
+    if (period)
+        *period += ctx->sample_period;  // ns for cpu-clock, cycles for cycles: the model's unit
 
     // The user registers: the sampled ones in user mode; in kernel mode (a syscall, a page
     // fault) the ones saved at kernel entry, which is also where get_stackid starts its walk.

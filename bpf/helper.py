@@ -970,6 +970,85 @@ def cmd_binary(args):
 _CAPTURED_RE = re.compile(r'Captured and wrote ([0-9.]+) MB .*?(?:\((\d+) samples\))?\s*\]')
 _LOST_RE = re.compile(r'(?:Processed \d+ events and lost (\d+) chunks|lost (\d+) samples|(\d+) lost samples)', re.I)
 
+# How long perf may take to attach before the recording fails (a loaded machine can need seconds:
+# perf reads the target's maps and threads before it samples).
+PERF_START_TIMEOUT = 60.0
+
+
+def perf_has_control(perf):
+    """True when this perf can start with its events disabled (-D -1) and enable them on a
+    `--control fifo:CTL,ACK` command with an ack (perf 5.11 and later)."""
+    _rc, out, err = run_quiet([perf, 'record', '-h'])
+    text = out + err
+    return 'fifo:ctl-fifo' in text and re.search(r'-D, --delay.*-1', text) is not None
+
+
+def _perf_events_open(perf_pid):
+    """Whether perf holds perf_event file descriptors (it has opened the events on the target)."""
+    try:
+        fds = os.listdir('/proc/%d/fd' % perf_pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink('/proc/%d/fd/%s' % (perf_pid, fd)) == 'anon_inode:[perf_event]':
+                return True
+        except OSError:
+            pass
+    return False
+
+
+class _PerfControl(object):
+    """perf's --control FIFOs, both opened read-write here so that neither open waits for perf; a
+    command waits in the FIFO until perf reads it (from its main loop, after attaching)."""
+
+    def __init__(self, d):
+        self.ctl_path, self.ack_path = os.path.join(d, 'perf.ctl'), os.path.join(d, 'perf.ack')
+        os.mkfifo(self.ctl_path, 0o600)
+        os.mkfifo(self.ack_path, 0o600)
+        self.ctl = os.open(self.ctl_path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+        on_cleanup(lambda: os.close(self.ctl))
+        self.ack = os.open(self.ack_path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+        on_cleanup(lambda: os.close(self.ack))
+        self.buf = b''
+
+    def argv(self):
+        return ['-D', '-1', '--control', 'fifo:%s,%s' % (self.ctl_path, self.ack_path)]
+
+    def send(self, cmd):
+        os.write(self.ctl, cmd.encode('ascii') + b'\n')
+
+    def acked(self):
+        """Consumes one ack (perf writes "ack\\n\\0") when one has arrived."""
+        try:
+            self.buf += os.read(self.ack, 64)
+        except BlockingIOError:
+            pass
+        if b'ack' not in self.buf:
+            return False
+        self.buf = self.buf.split(b'ack', 1)[1].lstrip(b'\n\0')
+        return True
+
+
+def _wait_perf_ready(proc, ready, timeout, pid, err_path):
+    """Polls ready() until it holds: 'ready'; or 'stop' (a stop was requested) or 'perf-exited'.
+    After `timeout` seconds: perf-failed (cleanup then stops perf)."""
+    deadline = time.time() + timeout
+    while True:
+        if ready():
+            return 'ready'
+        if stop_requested():
+            return 'stop'
+        if proc.poll() is not None:
+            return 'perf-exited'
+        if time.time() >= deadline:
+            with open(err_path, 'rb') as f:
+                perf_err = f.read().decode('utf-8', 'replace')
+            fail('perf-failed', 'perf did not start recording PID %d within %d s: %s'
+                 % (pid, timeout, _last_lines(perf_err)),
+                 'the machine may be overloaded: try again, or try `perf record -p %d` by hand' % pid)
+        sleep_unless_stopped(0.05)
+
 
 @subcommand('record')
 def cmd_record(args):
@@ -977,6 +1056,9 @@ def cmd_record(args):
     duration = args.int('duration', 1, 3600, what=' seconds')
     freq = args.int('freq', 1, 20000, default=999, what=' Hz')
     requested = args.choice('event', ('auto', 'cycles', 'cpu-clock'), default='auto')
+    # How the duration's clock finds perf ready: 'auto' uses perf's control FIFO where perf has
+    # it; 'events-open' forces the fallback for perfs without it (the tests exercise it so).
+    sync = args.choice('sync', ('auto', 'events-open'), default='auto')
     args.done()
 
     perf, perf_version = find_perf()
@@ -995,30 +1077,55 @@ def cmd_record(args):
             event = 'cpu-clock'
             fallback = NO_PMU_REASON if st == 'unsupported' else 'cycles cannot be opened here (%s)' % st[7:]
     proc_info = go_info_for_pid(pid) or {}
+    control = sync == 'auto' and perf_has_control(perf)
 
     d = private_dir()
     data_path = os.path.join(d, 'perf.data')
     err_path = os.path.join(d, 'perf.stderr')
     argv = [perf, 'record', '-g', '--call-graph', 'fp', '-F', str(freq), '-e', event,
             '-p', str(pid), '-o', data_path, '--no-buildid-cache']
+    ctl = None
+    if control:
+        # The clock starts when perf really samples: perf starts with the events off and turns
+        # them on for `enable` from its main loop (after attaching to every thread), then acks.
+        ctl = _PerfControl(d)
+        argv[2:2] = ctl.argv()
+        ctl.send('enable')
+        clock = 'perf-ack'
+    else:
+        clock = 'events-open'
     warnings = []
     with open(err_path, 'wb') as errf:
         proc = spawn(argv, stdout=subprocess.DEVNULL, stderr=errf, cwd=d)
-    progress('recording PID %d with %s at %d Hz for %d s' % (pid, event, freq, duration),
-             event=event, elapsedSec=0, durationSec=duration, perfPid=proc.pid)
+    ready = ctl.acked if ctl else (lambda: _perf_events_open(proc.pid))
+    progress('starting perf on PID %d' % pid, event=event, elapsedSec=0, durationSec=duration)
+    spawned = time.time()
+    state = _wait_perf_ready(proc, ready, PERF_START_TIMEOUT, pid, err_path)
     start = time.time()
-    ended_by = 'duration'
-    while True:
-        left = duration - (time.time() - start)
-        if left <= 0:
-            break
-        if sleep_unless_stopped(min(1.0, left)):
-            ended_by = 'stop'
-            break
-        if proc.poll() is not None:
-            ended_by = 'perf-exited'
-            break
-        progress('recording', elapsedSec=round(time.time() - start, 1), durationSec=duration)
+    startup = start - spawned
+    ended_by = {'ready': 'duration', 'stop': 'stop', 'perf-exited': 'perf-exited'}[state]
+    if state == 'ready':
+        progress('recording PID %d with %s at %d Hz for %d s' % (pid, event, freq, duration),
+                 event=event, elapsedSec=0, durationSec=duration, perfPid=proc.pid, clock=clock,
+                 startupSec=round(startup, 3))
+        while True:
+            left = duration - (time.time() - start)
+            if left <= 0:
+                break
+            if sleep_unless_stopped(min(1.0, left)):
+                ended_by = 'stop'
+                break
+            if proc.poll() is not None:
+                ended_by = 'perf-exited'
+                break
+            progress('recording', elapsedSec=round(time.time() - start, 1), durationSec=duration)
+        if ctl and ended_by != 'perf-exited':
+            # Turn sampling off first, so the recording ends when the clock does (perf can take a
+            # while to act on SIGINT on a busy machine); bounded, SIGINT follows in any case.
+            ctl.send('disable')
+            deadline = time.time() + 10.0
+            while not ctl.acked() and proc.poll() is None and time.time() < deadline and not aborting():
+                time.sleep(0.02)
     elapsed = time.time() - start
     rc = stop_process(proc, signal.SIGINT, 15.0)
     check_abort()
@@ -1026,7 +1133,10 @@ def cmd_record(args):
         perf_err = f.read().decode('utf-8', 'replace')
     target_alive = _proc_starttime(pid)[0] not in (None, 'Z', 'X')
     if ended_by == 'stop':
-        warnings.append('stopped early after %.1f s of %d s' % (elapsed, duration))
+        if state == 'ready':
+            warnings.append('stopped early after %.1f s of %d s' % (elapsed, duration))
+        else:
+            warnings.append('stopped early, before perf had started recording')
     elif ended_by == 'perf-exited':
         if not target_alive:
             warnings.append('PID %d exited after %.1f s of the %d s recording' % (pid, elapsed, duration))
@@ -1042,6 +1152,10 @@ def cmd_record(args):
         lost = (lost or 0) + int(next(g for g in lm.groups() if g))
     ok = os.path.exists(data_path) and os.path.getsize(data_path) > 0 and m is not None
     if not ok:
+        if ended_by == 'stop':
+            # We interrupted perf (perhaps before it could write anything): that is the stop, not
+            # a perf failure.
+            fail('cancelled', 'stopped before perf had written any data (exit %s)' % rc)
         if not target_alive:
             fail('pid-gone', 'PID %d exited before anything was recorded' % pid)
         low = perf_err.lower()
@@ -1052,7 +1166,8 @@ def cmd_record(args):
     if samples == 0:
         if not target_alive:
             fail('pid-gone', 'PID %d exited before any sample was taken' % pid)
-        warnings.append('no samples: PID %d used no CPU while it was recorded' % pid)
+        if state == 'ready':
+            warnings.append('no samples: PID %d used no CPU while it was recorded' % pid)
     for line in perf_err.splitlines():
         if line.startswith('Warning') or 'WARNING' in line:
             warnings.append('perf: ' + line.strip())
@@ -1061,6 +1176,7 @@ def cmd_record(args):
     return {
         'pid': pid, 'event': event, 'requestedEvent': requested, 'fallbackReason': fallback,
         'freqHz': freq, 'durationSec': duration, 'elapsedSec': round(elapsed, 3), 'endedBy': ended_by,
+        'clock': clock, 'startupSec': round(startup, 3),
         'samples': samples, 'lost': lost, 'warnings': warnings, 'perfVersion': perf_version,
         'perfData': {'name': 'perf.data', 'size': size, 'sha256': digest},
         'exe': proc_info.get('exe'), 'exeSize': proc_info.get('exeSize'),
@@ -1391,7 +1507,7 @@ def cmd_syscalls(args):
 # it. See go_cpu_profile.c.
 
 _P_STATS = ('samples', 'userStackErrors', 'kernelStackErrors', 'hashFull', 'spUnreadable',
-            'kernelModeSamples', 'noUserRegs', 'userStackCollisions')
+            'kernelModeSamples', 'noUserRegs', 'userStackCollisions', 'periodSum')
 _P_STACK_ENTRIES = 16384
 _P_COUNT_ENTRIES = 65536
 _PERF_TYPE_HARDWARE, _PERF_TYPE_SOFTWARE = 0, 1

@@ -204,8 +204,14 @@ export class HelperClient {
             yield { type: 'received-file', name: f.name, path: f.path, size: f.size, sha256: digest };
             break;
           }
-          case 'result':
           case 'error':
+            // After cancel(), whatever went wrong next (perf killed before it could write,
+            // say) is a consequence of the cancel: report that, not the symptom.
+            if (this.cancelled) throw cancelledError();
+            terminal = true;
+            yield msg;
+            break;
+          case 'result':
             terminal = true;
             yield msg;
             break;

@@ -165,7 +165,7 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
       ki.fns[k] = fid;
       ki.lines[k] = lid;
       ki.lineNos[k] = f.line;
-      locFrames.push({ function: fid, line1: f.line });
+      locFrames.push({ function: fid, line1: f.line, file: f.file });
     }
     const loc: ProfileLocation = { frames: locFrames };
     const addr = source.address(key);
@@ -267,6 +267,11 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
       st.line1 = fnMinLine[f]!;
     }
     if (!fnPhysical[f]) st.inlinedOnly = true;
+  }
+
+  // Frames keep a file only where it differs from their function's (final) file.
+  for (const loc of locations) {
+    for (const fr of loc.frames) if (fr.file === functions[fr.function]!.file) delete fr.file;
   }
 
   return { functions, lines, callTree: preorder(tParent, tFn, tCallLine, tSelf), stacks: { locations, stacks, counts }, unsymbolizedSamples: unsymbolized };

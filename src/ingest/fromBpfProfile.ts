@@ -36,6 +36,8 @@ export interface WireBpfStats {
   kernelModeSamples: number;
   noUserRegs: number;
   userStackCollisions: number;
+  /** Sum of the samples' periods (ns for cpu-clock, cycles for cycles). */
+  periodSum?: number;
 }
 
 export interface WireProfileResult {
@@ -67,9 +69,10 @@ export interface BpfIngestOptions {
 }
 
 function eventOf(w: WireProfileResult): EventInfo {
+  const measured = w.stats.periodSum && w.stats.samples ? w.stats.periodSum / w.stats.samples : undefined;
   const ev: EventInfo = w.event === 'cycles'
-    ? { name: 'cycles', unit: 'cycles', periodPerSample: 0 }
-    : { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1e9 / w.freqHz };
+    ? { name: 'cycles', unit: 'cycles', periodPerSample: measured ?? 0 }
+    : { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: measured ?? 1e9 / w.freqHz };
   ev.frequencyHz = w.freqHz;
   if (w.fallbackReason) ev.fallbackReason = w.fallbackReason;
   return ev;
@@ -113,7 +116,7 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
     stack = stack.filter((v) => !Number.isNaN(v));
     if (leafIn && frameless) {
       const sp = st.spWord !== undefined ? link(st.spWord) : undefined;
-      stack = frameless.repair(stack, sp !== undefined && !Number.isNaN(sp) ? sp : undefined, count, repairs);
+      stack = frameless.repair(stack, sp !== undefined && !Number.isNaN(sp) ? sp : undefined, count, repairs, true);
     }
     if (stack.length === 0) { unattributed += count; continue; }
     keys.length = 0;
@@ -146,7 +149,7 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
     lostSamples: s.hashFull,
     unattributedSamples: unattributed,
     missingCallerSamples: stillMissing(repairs),
-    repairedCallerSamples: repairs.repaired,
+    repairedCallerSamples: repairs.repaired + repairs.inferred,
     functions: agg.functions,
     lines: agg.lines,
     callTree: agg.callTree,

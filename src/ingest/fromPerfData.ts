@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MappingIndex, type PerfData, type PerfMmap, userCallchain } from '../formats/perfData';
+import { isContextMarker, MappingIndex, type PerfData, type PerfMmap, userCallchain } from '../formats/perfData';
 import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
 import type { SourceFrame, Symbolizer } from '../symbolize/symbolizer';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
@@ -26,6 +26,11 @@ export interface PerfIngestOptions {
   startTimeMs?: number;
   /** Extra warnings to carry into the model (e.g. from the recorder). */
   warnings?: string[];
+  /**
+   * Put back callers the frame-pointer walk skipped at frameless leaves, where that is exact
+   * (default true). false gives exactly the stacks perf itself reports (perf script's view).
+   */
+  repairFramelessCallers?: boolean;
 }
 
 const PAGE = 4096;
@@ -232,9 +237,9 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   const total = rep.total;
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
-  let unattributed = 0;
+  let unattributed = 0, corrupt = 0;
   // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
-  const frameless = framelessIndexOf(bin);
+  const frameless = opts.repairFramelessCallers === false ? undefined : framelessIndexOf(bin);
   const missing = emptyRepairCounts();
   for (let r = 0; r < rep.samples.length; r++) {
     const i = rep.samples[r]!;
@@ -242,6 +247,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
     // Per pid, raw address → final key (link-time address, minus one for return addresses).
     let cache = caches.get(pid);
     if (!cache) caches.set(pid, (cache = { leaf: new Map(), ret: new Map() }));
+    if (hasInvalidContext(d, i)) { unattributed += rep.counts[r]!; corrupt += rep.counts[r]!; continue; }
     const chain = userCallchain(d, i);
     let n = 0;
     for (let j = 0; j < chain.length && n < buf.length; j++) {
@@ -257,7 +263,12 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
       if (!Number.isNaN(v)) buf[n++] = v;
     }
     if (n === 0) { unattributed += rep.counts[r]!; continue; }
-    if (frameless && chain.length > 0 && buf[0] === cache.leaf.get(chain[0]!)) frameless.repair([buf[0]!], undefined, rep.counts[r]!, missing);
+    if (frameless && chain.length > 0 && buf[0] === cache.leaf.get(chain[0]!)) {
+      // A frameless leaf: the fp walk skipped its caller; put it back only where that is exact
+      // (buf[1] is a return address minus one).
+      const fixed = frameless.repair(n > 1 ? [buf[0]!, buf[1]! + 1] : [buf[0]!], undefined, rep.counts[r]!, missing, true);
+      if (fixed.length > Math.min(n, 2) && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = fixed[1]! - 1; n++; }
+    }
     trie.add(buf, n, rep.counts[r]!);
   }
 
@@ -272,6 +283,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   if (d.truncated) {
     warnings.push(`the perf.data file is cut short at offset ${d.truncated.offset} (${d.truncated.reason}): the ${total} whole sample(s) before it were kept, anything after it is lost`);
   }
+  if (corrupt > 0) warnings.push(`${corrupt} sample(s) had a corrupt callchain (an invalid context value, from a frame-pointer walk gone astray) and, as perf does, their frames were dropped`);
   if (d.lostSamples > 0) warnings.push(`perf lost ${d.lostSamples} sample(s) (ring buffer overflow)`);
 
   const target: NonNullable<Profile['target']> = { ...(opts.target ?? {}) };
@@ -303,6 +315,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   if (opts.startTimeMs !== undefined) p.startTimeMs = opts.startTimeMs;
   if (frameless) {
     p.missingCallerSamples = stillMissing(missing);
+    p.repairedCallerSamples = missing.inferred;
     const w = missingCallerWarning(missing, total, 'perf');
     if (w) warnings.push(w);
   }
@@ -328,6 +341,23 @@ export function recordedBinaryPath(d: PerfData): string | undefined {
   const ranked = [...hits].sort((a, b) => b[1] - a[1]).map(([f]) => f);
   for (const b of d.features.buildIds) if (b.pid !== -1 && !b.filename.startsWith('[') && !ranked.includes(b.filename)) ranked.push(b.filename);
   return ranked.find((f) => fs.existsSync(f));
+}
+
+const KNOWN_CONTEXTS = new Set([-32, -128, -512, -2048, -2176, -2560]);
+
+/**
+ * perf rejects a whole callchain holding a value in the context-marker range that is no known
+ * marker (thread__resolve_callchain_sample: "invalid callchain context"); so do we, so that
+ * our counts are perf's.
+ */
+function hasInvalidContext(d: PerfData, i: number): boolean {
+  const s = d.samples;
+  const o = s.chainOffset[i]!, n = s.chainLength[i]!;
+  for (let k = o; k < o + n; k++) {
+    const x = s.chain[k]!;
+    if (isContextMarker(x) && !KNOWN_CONTEXTS.has(x)) return true;
+  }
+  return false;
 }
 
 interface DistinctChains {

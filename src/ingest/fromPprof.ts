@@ -41,7 +41,9 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
   const locIndex = new Map<number, number>();
   pp.locations.forEach((l, i) => locIndex.set(l.id, i));
   const fnById = new Map(pp.functions.map((f) => [f.id, f]));
-  const fnByName = new Map(pp.functions.map((f) => [f.name, f]));
+  // A name can have several Functions (one per file its frames are in): prefer the declared one.
+  const fnByName = new Map<string, (typeof pp.functions)[number]>();
+  for (const f of pp.functions) if (!fnByName.has(f.name) || (fnByName.get(f.name)!.startLine === 0 && f.startLine > 0)) fnByName.set(f.name, f);
   const mapById = new Map(pp.mappings.map((m) => [m.id, m]));
 
   const bin = opts.binary;

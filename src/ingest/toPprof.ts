@@ -28,13 +28,28 @@ export function toPprof(p: Profile): PprofProfile {
   const values = (n: number): number[] => [n, n * period];
   let minAddr = Infinity, maxAddr = -Infinity;
 
+  // pprof's Line has no file of its own: a frame in another file than its function's gets a
+  // Function of the same name with that file.
+  const extra = new Map<string, number>();
+  const functionIdOf = (f: { function: number; file?: string }): number => {
+    if (f.file === undefined) return f.function + 1;
+    const key = `${f.function}\0${f.file}`;
+    let id = extra.get(key);
+    if (id === undefined) {
+      const base = p.functions[f.function]!;
+      id = functions.length + 1;
+      functions.push({ id, name: base.name, systemName: base.name, filename: f.file, startLine: 0 });
+      extra.set(key, id);
+    }
+    return id;
+  };
   if (p.stacks) {
     for (const [i, l] of p.stacks.locations.entries()) {
       const address = l.address ? Number.parseInt(l.address, 16) : 0;
       if (address) { minAddr = Math.min(minAddr, address); maxAddr = Math.max(maxAddr, address); }
       locations.push({
         id: i + 1, mappingId: address ? 1 : 0, address, isFolded: false,
-        lines: l.frames.map((f) => ({ functionId: f.function + 1, line: f.line1, column: 0 })),
+        lines: l.frames.map((f) => ({ functionId: functionIdOf(f), line: f.line1, column: 0 })),
       });
     }
     p.stacks.stacks.forEach((st, i) => samples.push({ locationIds: st.map((l) => l + 1), values: values(p.stacks!.counts[i]!), labels: [] }));

@@ -116,6 +116,8 @@ export interface SyscallStat {
 export interface LocationFrame {
   function: number;
   line1: number;
+  /** The frame's file, only where it is not its function's file (code of one function from several files). */
+  file?: string;
 }
 
 /**

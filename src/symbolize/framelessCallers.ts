@@ -10,7 +10,7 @@
  * address). There the word at SP is the return address into the missing caller; we accept it
  * only when an instruction of a Go function that ends exactly there is a CALL.
  */
-import { Decoder, DecoderOptions, FlowControl } from 'iced-x86';
+import { Decoder, DecoderOptions, FlowControl, OpKind } from 'iced-x86';
 import { type GoPclntab, type PcTable, pcTableValue } from '../formats/gopclntab';
 
 /** Why a caller could (not) be put back, per sample. */
@@ -19,6 +19,12 @@ export interface CallerRepairCounts {
   framelessLeafSamples: number;
   /** Of those, repaired with the exact return address read at SP. */
   repaired: number;
+  /**
+   * Of those (stacks without an SP word), repaired by inference that is exact by construction:
+   * the next return address follows a direct CALL X, and X makes exactly one direct call to the
+   * leaf's function — so X is the missing caller and that call's return address its frame.
+   */
+  inferred: number;
   /** Of those, the word at SP was already the next frame (nothing was missing). */
   alreadyPresent: number;
   /** Of those, no word at SP was recorded (perf, or the word was not a text address). */
@@ -28,7 +34,7 @@ export interface CallerRepairCounts {
 }
 
 export function emptyRepairCounts(): CallerRepairCounts {
-  return { framelessLeafSamples: 0, repaired: 0, alreadyPresent: 0, noWord: 0, invalidWord: 0 };
+  return { framelessLeafSamples: 0, repaired: 0, inferred: 0, alreadyPresent: 0, noWord: 0, invalidWord: 0 };
 }
 
 /** Reads `len` bytes of the binary at a link-time virtual address. */
@@ -37,6 +43,7 @@ export type TextReader = (vaddr: number, len: number) => Uint8Array | undefined;
 export class FramelessIndex {
   private readonly pcsp = new Map<number, PcTable | null>();
   private readonly afterCall = new Map<number, boolean>();
+  private readonly decoded = new Map<number, DecodedInsn[] | null>();
   private goexitEntry: number | undefined | null = null;
 
   constructor(readonly tab: GoPclntab, private readonly readText: TextReader) {}
@@ -89,21 +96,74 @@ export class FramelessIndex {
   }
 
   private callEndsAt(ret: number): boolean {
+    const ins = this.insnEndingAt(ret);
+    return ins !== undefined && (ins.kind === 'call' || ins.kind === 'indirect-call');
+  }
+
+  /** The instruction of the function holding ret-1 that ends exactly at ret (decoded from the entry). */
+  private insnEndingAt(ret: number): DecodedInsn | undefined {
     const i = this.tab.findFunc(ret - 1);
-    if (i < 0) return false;
+    if (i < 0) return undefined;
+    const insns = this.decode(i);
+    if (!insns) return undefined;
+    let lo = 0, hi = insns.length;
+    while (lo < hi) { const m = (lo + hi) >>> 1; if (insns[m]!.end < ret) lo = m + 1; else hi = m; }
+    const ins = insns[lo];
+    return ins && ins.end === ret ? ins : undefined;
+  }
+
+  /** Function i's instructions (end address, whether a call, a direct call's target), cached. */
+  private decode(i: number): DecodedInsn[] | undefined {
+    let got = this.decoded.get(i);
+    if (got !== undefined) return got ?? undefined;
+    got = null;
     const f = this.tab.func(i);
-    if (ret <= f.entry || ret > f.end) return false;
-    const code = this.readText(f.entry, ret - f.entry);
-    if (!code) return false;
-    const d = new Decoder(64, code, DecoderOptions.None);
-    d.ip = BigInt(f.entry);
-    while (d.canDecode) {
-      const ins = d.decode();
-      const end = Number(ins.nextIP);
-      if (end === ret) return ins.flowControl === FlowControl.Call || ins.flowControl === FlowControl.IndirectCall;
-      if (end > ret) return false;
+    const code = f.end > f.entry ? this.readText(f.entry, f.end - f.entry) : undefined;
+    if (code) {
+      got = [];
+      const d = new Decoder(64, code, DecoderOptions.None);
+      d.ip = BigInt(f.entry);
+      while (d.canDecode) {
+        const ins = d.decode();
+        const e: DecodedInsn = { end: Number(ins.nextIP), kind: 'other' };
+        if (ins.flowControl === FlowControl.Call) {
+          e.kind = 'call';
+          if (ins.op0Kind === OpKind.NearBranch64) e.target = Number(ins.nearBranch64);
+        } else if (ins.flowControl === FlowControl.IndirectCall) {
+          e.kind = 'indirect-call';
+        }
+        got.push(e);
+      }
     }
-    return false;
+    this.decoded.set(i, got);
+    return got ?? undefined;
+  }
+
+  /**
+   * For a stack without an SP word whose leaf is frameless: the return address into the missing
+   * caller when it can be known exactly. `ret1` is the stack's next return address (into the
+   * caller's caller G): when it follows a direct `CALL X` and X holds exactly one direct call to
+   * the leaf's function, X is the caller (BP was X's frame: Go gives every function that calls
+   * a frame) and that call's return address is the frame. Else undefined.
+   */
+  inferCaller(leaf: number, ret1: number): number | undefined {
+    const call = this.insnEndingAt(ret1);
+    if (!call || call.kind !== 'call' || call.target === undefined) return undefined;
+    const xi = this.tab.findFunc(call.target);
+    const li = this.tab.findFunc(leaf);
+    if (xi < 0 || li < 0 || this.tab.func(xi).entry !== call.target) return undefined;
+    const leafEntry = this.tab.func(li).entry;
+    const insns = this.decode(xi);
+    if (!insns) return undefined;
+    let found: number | undefined;
+    for (const ins of insns) {
+      if (ins.kind === 'indirect-call') return undefined; // X might have reached the leaf another way
+      if (ins.kind === 'call' && ins.target === leafEntry) {
+        if (found !== undefined) return undefined; // two call sites: the line is not known
+        found = ins.end;
+      }
+    }
+    return found;
   }
 
   /**
@@ -112,10 +172,15 @@ export class FramelessIndex {
    * is not already the next frame, it is inserted after the leaf. Returns the stack to use
    * (the same array when nothing changed) and counts what happened, `count` samples at a time.
    */
-  repair(stack: readonly number[], spWord: number | undefined, count: number, counts: CallerRepairCounts): readonly number[] {
+  repair(stack: readonly number[], spWord: number | undefined, count: number, counts: CallerRepairCounts, infer = false): readonly number[] {
     if (stack.length === 0 || !this.isFramelessAt(stack[0]!)) return stack;
     counts.framelessLeafSamples += count;
-    if (spWord === undefined || spWord === 0) { counts.noWord += count; return stack; }
+    if (spWord === undefined || spWord === 0) {
+      const c = infer && stack.length > 1 ? this.inferCaller(stack[0]!, stack[1]!) : undefined;
+      if (c !== undefined) { counts.inferred += count; return [stack[0]!, c, ...stack.slice(1)]; }
+      counts.noWord += count;
+      return stack;
+    }
     if (stack[1] === spWord) { counts.alreadyPresent += count; return stack; }
     if (!this.isReturnAddress(spWord)) { counts.invalidWord += count; return stack; }
     counts.repaired += count;
@@ -135,7 +200,16 @@ export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number
   const pct = totalSamples > 0 ? ` (${((100 * missing) / totalSamples).toFixed(1)}% of samples)` : '';
   const why = 'their leaf was where its function had no frame of its own (a frameless leaf, or a prologue or epilogue: SP delta 0 in the pcsp table), so the frame-pointer stack skips the function that called it';
   if (sampler === 'perf') {
-    return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples. Record with the eBPF sampler (go-perf-lens record --sampler bpf), which reads the return address at SP and puts the caller back exactly.`;
+    const inferred = c.inferred ? ` (${c.inferred} other such sample(s) got their caller back where the next frame's direct call makes it certain)` : '';
+    return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples${inferred}. Record with the eBPF sampler (go-perf-lens record --sampler bpf), which reads the return address at SP and puts the caller back exactly.`;
   }
   return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;
+}
+
+interface DecodedInsn {
+  /** Address just past the instruction. */
+  end: number;
+  kind: 'call' | 'indirect-call' | 'other';
+  /** A direct call's target. */
+  target?: number;
 }

@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { recordBpfProfile } from '../../../src/commands/recordBpfProfile';
 import { parseElf } from '../../../src/formats/elf';
-import { parsePerfData } from '../../../src/formats/perfData';
+import { parsePerfData, userCallchain } from '../../../src/formats/perfData';
 import { framelessIndexOf } from '../../../src/ingest/framelessIndexOf';
 import { ingestPerfData } from '../../../src/ingest/fromPerfData';
 import { loadBinary } from '../../../src/ingest/loadBinary';
 import type { Profile } from '../../../src/model/profile';
 import { UserError } from '../../../src/util/userError';
-import { buildGoFixture, type GoToolchain, goToolchains, newestGo, REPO_ROOT } from '../../support/goToolchains';
+import { type BuildVariant, buildGoFixture, type GoToolchain, goToolchains, newestGo, REPO_ROOT } from '../../support/goToolchains';
 import { perfRecordPid, perfScriptSymbols } from '../../support/profileTargets';
 import { killAll, LineWatcher, runCli, startTracee } from '../ebpf/goProcess';
 import { ObjdumpFrames } from './objdumpFrames';
@@ -82,10 +82,17 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
       assert.ok(od.functions(/^main\.crunch$/)[0]!.insns.every((i) => idx.isFramelessAt(i.addr)));
       assert.ok(!od.functions(/^main\.heavy$/)[0]!.insns.every((i) => idx.isFramelessAt(i.addr)));
       assert.ok(checked > 50);
+      // The whole binary: the simple reading of the disassembly misses only exotic assembly
+      // (stack switches, reflectcall frames), so nearly every instruction agrees.
+      let all = 0, agree = 0;
+      for (const f of od.functions(/./)) for (const i of f.insns) { all++; if (idx.isFramelessAt(i.addr) === od.isFramelessAt(i.addr)) agree++; }
+      assert.ok(all > 10000 && agree >= 0.99 * all, `${agree} of ${all} instructions agree`);
     });
 
-    it(`puts main.main and main.worker back above the frameless leaf, at the right call lines (Go ${tc.version})`, async () => {
-      const bin = buildGoFixture('frameless', tc);
+    const variants: BuildVariant[] = [{ name: 'default', flags: [] }];
+    if (tc === newestGo()) variants.push({ name: 'pie', flags: ['-buildmode=pie'] });
+    for (const variant of variants) it(`puts main.main and main.worker back above the frameless leaf, at the right call lines (Go ${tc.version}, ${variant.name})`, async () => {
+      const bin = buildGoFixture('frameless', tc, variant);
       const t = await startTracee(bin, ['frameless']);
       let rec;
       try {
@@ -96,6 +103,7 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
       }
       const { profile: p, wire } = rec;
       assert.equal(p.source, 'bpf');
+      if (variant.name === 'pie') assert.notEqual(wire.loadBias, 0, 'a PIE should load at a bias');
       assert.equal(p.totalSamples, wire.stacks.reduce((s, x) => s + x.count, 0));
       const crunch = fn(p, 'main.crunch');
       assert.ok(crunch && crunch.selfSamples >= 100, `too few samples in main.crunch: ${crunch?.selfSamples}`);
@@ -154,19 +162,64 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
       };
       let expected = 0;
       let inBinary = 0;
-      for (const s of perfScriptSymbols(file)) {
+      const script = perfScriptSymbols(file);
+      const refLeaf: (number | undefined)[] = [];
+      for (const s of script) {
         const leaf = s.find((f) => !f.dso.startsWith('[kernel'));
+        refLeaf.push(leaf && leaf.dso === bin ? toVaddr(Number(leaf.addr)) : undefined);
         if (!leaf || leaf.dso !== bin) continue;
         inBinary++;
         if (od.isFramelessAt(toVaddr(Number(leaf.addr)))) expected++;
       }
+      if (p.missingCallerSamples! + p.repairedCallerSamples! !== expected) {
+        // Say which leaf addresses disagree (perf script sorts samples by time, so compare counts).
+        const d = parsePerfData(fs.readFileSync(file));
+        const idx = framelessIndexOf(loadBinary(bin))!;
+        const ours = new Map<number, number>(), ref = new Map<number, number>();
+        for (let i = 0; i < d.samples.count; i++) {
+          const ch = userCallchain(d, i);
+          if (ch.length && idx.isFramelessAt(ch[0]!)) ours.set(ch[0]!, (ours.get(ch[0]!) ?? 0) + 1);
+        }
+        for (const a of refLeaf) if (a !== undefined && od.isFramelessAt(a)) ref.set(a, (ref.get(a) ?? 0) + 1);
+        const odd = [...new Set([...ours.keys(), ...ref.keys()])].filter((a) => ours.get(a) !== ref.get(a)).map((a) => `0x${a.toString(16)}: ours ${ours.get(a) ?? 0}, ref ${ref.get(a) ?? 0}`);
+        assert.fail(`missing ${p.missingCallerSamples} + repaired ${p.repairedCallerSamples} ≠ ${expected} by objdump + perf script; ${script.length} script samples, ${d.samples.count} in perf.data, ${p.totalSamples} in the model; by leaf: ${odd.join('; ') || 'all leaf counts agree'}`);
+      }
       const crunch = fn(p, 'main.crunch')!;
       assert.ok(crunch.selfSamples >= 100, `too few samples: ${crunch.selfSamples}`);
-      assert.equal(p.missingCallerSamples, expected, `missing-caller samples vs objdump + perf script (${inBinary} samples with a leaf in the binary)`);
+      // Every such sample is either reported missing or (rarely here) got its caller back exactly.
+      assert.equal(p.missingCallerSamples! + p.repairedCallerSamples!, expected, `missing-caller samples vs objdump + perf script (${inBinary} samples with a leaf in the binary)`);
+      assert.ok(p.missingCallerSamples! >= 0.9 * expected, 'main.main and worker reach crunch through indirect calls: nothing to infer');
       assert.ok(expected >= crunch.selfSamples, 'every crunch sample is frameless');
       assert.ok((p.warnings ?? []).some((w) => /unknown caller.*--sampler bpf/.test(w)), `no missing-caller warning in ${JSON.stringify(p.warnings)}`);
       // The gap is real: perf's main.main misses the leaf's samples.
       assert.ok((fn(p, 'main.main')?.cumSamples ?? 0) + (fn(p, 'main.worker')?.cumSamples ?? 0) < 0.5 * crunch.selfSamples);
+    });
+  }
+
+  for (const tc of goToolchains()) {
+    it(`perf: puts back a caller with a frame that the next frame's direct call names (nested, Go ${tc.version})`, async () => {
+      const bin = buildGoFixture('frameless', tc);
+      const t = await startTracee(bin, ['nested']);
+      const file = path.join(tmp, `perf-nested-${tc.version}.data`);
+      try {
+        perfRecordPid(t.pid, 3, file);
+      } finally {
+        t.proc.kill('SIGKILL');
+        await t.exited;
+      }
+      const p = ingestPerfData(parsePerfData(fs.readFileSync(file)), loadBinary(bin), { pid: t.pid });
+      const crunch = fn(p, 'main.crunch')!;
+      assert.ok(crunch.selfSamples >= 100, `too few samples: ${crunch.selfSamples}`);
+      const middle = fn(p, 'main.middle');
+      assert.ok(middle && middle.cumSamples >= 0.9 * crunch.selfSamples, `main.middle cum ${middle?.cumSamples} vs crunch ${crunch.selfSamples}`);
+      assert.ok(p.repairedCallerSamples! >= 0.9 * crunch.selfSamples);
+      // The call line: objdump's line of the one CALL main.crunch in main.middle.
+      const od = new ObjdumpFrames(tc, bin);
+      const calls = od.functions(/^main\.middle$/)[0]!.insns.filter((i) => /^CALL main\.crunch\(SB\)/.test(i.asm));
+      assert.equal(calls.length, 1);
+      const line = addr2line(tc, bin, [calls[0]!.addr]).get(calls[0]!.addr)!.line;
+      assert.deepEqual([...edges(p, 'main.middle', 'main.crunch')], [line]);
+      assert.ok(edges(p, 'main.main', 'main.middle').size === 1, 'main.main → main.middle');
     });
   }
 

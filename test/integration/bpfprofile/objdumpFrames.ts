@@ -1,13 +1,11 @@
 /**
- * An independent reference for "where does a Go function have no frame of its own": the
- * disassembly from `go tool objdump`, read the way a person reads a Go prologue and epilogue
- * (no pcsp table involved):
- *  - before and at the frame setup (the first `PUSHQ BP`, or `SUBQ $n, SP` / `ADDQ $-n, SP` for
- *    Go ≤ 1.20's layout), SP still points at the return address;
- *  - after the frame teardown (`POPQ BP`, or `ADDQ $n, SP` in the SUBQ layout) up to and
- *    including the RET or tail JMP that follows;
- *  - in the morestack stub at the end (the target of the stack check's conditional jump);
- *  - everywhere in a function that never sets up a frame.
+ * An independent reference for "where does a Go function have no frame of its own" (SP still
+ * at the return address): the disassembly from `go tool objdump`, read in layout order (no pcsp
+ * table involved). SP moves by PUSHQ/POPQ and `SUBQ/ADDQ $n, SP` (Go ≤ 1.20 allocates frames
+ * with SUBQ or `ADDQ $-n, SP`, later Go with PUSHQ BP + SUBQ); a RET or a frameless tail JMP
+ * ends a path, and the next block runs with the whole frame again; the morestack stub (the
+ * target of the stack check's conditional jump, up to its JMP back to the entry) runs before
+ * the frame exists.
  */
 import { execFileSync } from 'node:child_process';
 import type { GoToolchain } from '../../support/goToolchains';
@@ -60,27 +58,39 @@ export class ObjdumpFrames {
   }
 }
 
+/** How far an instruction moves SP down (negative: up), as the assembler accounts for it. */
+function spChange(asm: string): number {
+  if (/^PUSH(Q|FQ)\b/.test(asm)) return 8;
+  if (/^POP(Q|FQ)\b/.test(asm)) return -8;
+  const adj = /^(SUBQ|ADDQ) \$(-?)(0x[0-9a-f]+), SP$/.exec(asm);
+  if (!adj) return 0;
+  const n = (adj[2] ? -1 : 1) * Number(adj[3]);
+  return adj[1] === 'SUBQ' ? n : -n;
+}
+
 function framelessPcs(insns: Insn[]): Set<number> {
   const z = new Set<number>();
-  const push = insns.findIndex((i) => i.asm === 'PUSHQ BP');
-  // Frame allocation: SUBQ $n, SP, or ADDQ $-n, SP (an encoding the assembler picks for n = 0x80).
-  const sub = insns.findIndex((i) => /^(SUBQ \$0x[0-9a-f]+|ADDQ \$-0x[0-9a-f]+), SP$/.test(i.asm));
-  const pushLayout = push >= 0 && (sub < 0 || push < sub);
-  const setup = pushLayout ? push : sub;
-  if (setup < 0) { for (const i of insns) z.add(i.addr); return z; }
-  for (let k = 0; k <= setup; k++) z.add(insns[k]!.addr);
-  // The stack check's conditional jump to the morestack stub, before the frame setup.
-  for (let k = 0; k < setup; k++) {
-    const m = /^J(?!MP)[A-Z]+ (0x[0-9a-f]+)$/.exec(insns[k]!.asm);
-    if (m) { const target = Number(m[1]); for (const i of insns) if (i.addr >= target) z.add(i.addr); break; }
+  // The morestack stub: the target of the stack check's conditional jump (before SP first
+  // moves) up to its JMP back to the entry.
+  let stubLo = Infinity, stubHi = -Infinity;
+  for (const i of insns) {
+    if (spChange(i.asm) !== 0) break;
+    const m = /^J(?!MP)[A-Z]+ (0x[0-9a-f]+)$/.exec(i.asm);
+    if (!m) continue;
+    stubLo = Number(m[1]);
+    const end = insns.find((x) => x.addr >= stubLo && /^JMP\b/.test(x.asm));
+    stubHi = end ? end.addr : Infinity;
+    break;
   }
-  const teardown = pushLayout ? /^POPQ BP$/ : /^(ADDQ \$0x[0-9a-f]+|SUBQ \$-0x[0-9a-f]+), SP$/;
-  for (let k = setup + 1; k < insns.length; k++) {
-    if (!teardown.test(insns[k]!.asm)) continue;
-    for (let j = k + 1; j < insns.length; j++) {
-      z.add(insns[j]!.addr);
-      if (/^(RET|JMP)\b/.test(insns[j]!.asm)) break;
-    }
+  // Elsewhere, in layout order: SP moves by pushes, pops and adjustments; after a RET (or a
+  // tail JMP with no frame left) the next block runs with the function's whole frame again.
+  let delta = 0, full = 0;
+  for (const i of insns) {
+    if (i.addr >= stubLo && i.addr <= stubHi) { z.add(i.addr); continue; }
+    if (delta === 0) z.add(i.addr);
+    delta += spChange(i.asm);
+    full = Math.max(full, delta);
+    if (/^RET\b/.test(i.asm) || (delta === 0 && /^JMP\b/.test(i.asm))) delta = full;
   }
   return z;
 }

@@ -98,9 +98,18 @@ describe('ingest perf.data [root, perf, go]', function () {
 
     it('counts every sample perf script shows, and the same per-function cumulative counts', () => {
       const ref = perfPhysicalCum(dataFile, binary);
+      // perf's own view: the stacks as the frame-pointer walk recorded them.
+      const asPerf = ingestPerfData(parsePerfData(fs.readFileSync(dataFile)), loadBinary(binary), { repairFramelessCallers: false });
+      assert.equal(asPerf.totalSamples, ref.samples);
       assert.equal(profile.totalSamples, ref.samples);
       assert.ok(profile.totalSamples > 200, `only ${profile.totalSamples} samples`);
-      const ours = ourPhysicalCum(profile);
+      const ours = ourPhysicalCum(asPerf);
+      // With callers put back at frameless leaves, counts only grow, by at most the repaired samples.
+      const repaired = ourPhysicalCum(profile);
+      for (const [name, n] of ours) {
+        const r = repaired.get(name) ?? 0;
+        assert.ok(r >= n && r - n <= (profile.repairedCallerSamples ?? 0), `${name}: ${n} as perf sees it, ${r} repaired`);
+      }
       const diffs: string[] = [];
       for (const name of new Set([...ours.keys(), ...ref.cum.keys()])) {
         if ((ours.get(name) ?? 0) !== (ref.cum.get(name) ?? 0)) diffs.push(`${name}: ours ${ours.get(name) ?? 0}, perf script ${ref.cum.get(name) ?? 0}`);
