@@ -127,6 +127,14 @@ export interface RecordResult {
   durationSec: number;
   elapsedSec: number;
   endedBy: 'duration' | 'stop' | 'perf-exited';
+  /**
+   * Where the duration's clock started: 'perf-ack' when perf acknowledged `enable` on its control
+   * FIFO (it started with its events off, so the recording spans exactly the clock's time);
+   * 'events-open' (perfs without --control) when perf had opened its events on the target.
+   */
+  clock: 'perf-ack' | 'events-open';
+  /** Seconds from starting perf to that point (perf reading the target's maps and threads). */
+  startupSec: number;
   /** perf's own count of samples written, when it printed one. */
   samples: number | null;
   lost: number | null;

@@ -167,12 +167,15 @@ async function askRemote(deps: ProfileDeps): Promise<Target | undefined> {
   });
   if (!host) return undefined;
   const at = host.trim().lastIndexOf('@');
-  return at > 0 ? { kind: 'ssh', user: host.trim().slice(0, at), host: host.trim().slice(at + 1) } : { kind: 'ssh', host: host.trim() };
+  const python = deps.config().pythonPath || undefined;
+  return at > 0
+    ? { kind: 'ssh', user: host.trim().slice(0, at), host: host.trim().slice(at + 1), python }
+    : { kind: 'ssh', host: host.trim(), python };
 }
 
 /** The process part of the flow: a pid on a target, or undefined when the user backed out. */
 export async function chooseProcess(deps: ProfileDeps): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined> } | undefined> {
-  let target: Target = { kind: 'local' };
+  let target: Target = { kind: 'local', python: deps.config().pythonPath || undefined };
   let hostLabel = 'this machine';
   // Ask the machine what it can record while the user picks a process.
   let probe = probeTarget(target, { askPassword: deps.askPassword }).catch(() => undefined);

@@ -67,8 +67,9 @@ export function functionAtCursor(editor: vscode.TextEditor): string | undefined 
 async function processFor(deps: TraceDeps): Promise<{ target: Target; pid: number } | undefined> {
   const t = deps.session.current?.profile.target;
   if (t?.pid !== undefined) {
-    if (t.host) return { target: { kind: 'ssh', host: t.host }, pid: t.pid };
-    if (fs.existsSync(`/proc/${t.pid}`)) return { target: { kind: 'local' }, pid: t.pid };
+    const python = deps.config().pythonPath || undefined;
+    if (t.host) return { target: { kind: 'ssh', host: t.host, python }, pid: t.pid };
+    if (fs.existsSync(`/proc/${t.pid}`)) return { target: { kind: 'local', python }, pid: t.pid };
   }
   return deps.pickPid();
 }

@@ -14,6 +14,8 @@ export interface UiConfig {
   readonly codeLens: boolean;
   readonly pathMappings: Readonly<Record<string, string>>;
   readonly remoteHost: string;
+  /** Python that imports bcc on the profiled machine; '' = /usr/bin/python3, else python3 on PATH. */
+  readonly pythonPath: string;
 }
 
 function read(): UiConfig {
@@ -31,6 +33,7 @@ function read(): UiConfig {
     codeLens: c.get<boolean>('codeLens', true),
     pathMappings: Object.freeze({ ...(c.get<Record<string, string>>('pathMappings') ?? {}) }),
     remoteHost: c.get<string>('remoteHost', ''),
+    pythonPath: c.get<string>('pythonPath', '').trim(),
   });
 }
 

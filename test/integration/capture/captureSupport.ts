@@ -83,6 +83,20 @@ export function perfScriptSampleCount(file: string): number {
   return out.split('\n').filter((l) => l.trim()).length;
 }
 
+/** The perf command line a perf.data's header records (`perf report --header-only`). */
+export function perfCmdline(file: string): string {
+  const out = execFileSync('perf', ['report', '--header-only', '-i', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const line = out.split('\n').find((l) => l.startsWith('# cmdline :'));
+  if (!line) throw new Error(`no cmdline in the header of ${file}`);
+  return `${line.slice('# cmdline :'.length).trim()} `;
+}
+
+/** Whether this perf documents `--control fifo:` (perf record -h), read independently of the helper. */
+export function perfHasControl(): boolean {
+  const r = spawnSync('perf', ['record', '-h'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return /--control <fd:ctl-fd\[,ack-fd\] or fifo:ctl-fifo/.test(`${r.stdout}${r.stderr}`);
+}
+
 export function perfEvents(file: string): string[] {
   return execFileSync('perf', ['evlist', '-i', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter((l) => l.trim());
 }

@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  BinaryResult, HelloMessage, HelperClient, ProgressMessage, fetchBinary, listGoProcesses, probeTarget, recordPerf, runHelper,
+  BinaryResult, HelloMessage, HelperClient, ProgressMessage, RecordResult, fetchBinary, listGoProcesses, probeTarget, recordPerf, runHelper,
 } from '../../../src/capture';
 import { UserError } from '../../../src/util/userError';
 import { BUILD_VARIANTS, goToolchains, newestGo } from '../../support/goToolchains';
 import {
-  Spinner, eventually, isAlive, killSpin, machineHasCycles, perfEvents, perfProcessesFor, perfScriptSampleCount, startSpin,
+  Spinner, eventually, isAlive, killSpin, machineHasCycles, perfCmdline, perfEvents, perfHasControl, perfProcessesFor, perfScriptSampleCount, startSpin,
 } from './captureSupport';
 
 const local = { kind: 'local' as const };
@@ -146,6 +146,25 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     assert.equal(r.result.exe, spin.bin);
     assert.ok(progress.length >= 1);
     assert.equal(fs.statSync(r.tempDir).mode & 0o777, 0o700);
+    // This perf (6.1) has --control, so the clock started from perf's ack of `enable`, and the
+    // perf.data's own header shows perf ran with its events off until then.
+    assert.ok(perfHasControl(), 'perf record -h lists --control fifo:...');
+    assert.equal(r.result.clock, 'perf-ack');
+    assert.ok(r.result.startupSec >= 0);
+    assert.match(perfCmdline(r.perfDataPath), / -D -1 --control fifo:\S+perf\.ctl,\S+perf\.ack /);
+    assert.ok(progress.some((p) => p.perfPid !== undefined && p.clock === 'perf-ack'));
+  });
+
+  it('record without perf\'s control FIFO (the fallback clock): samples from when perf opened its events', async () => {
+    const r = await runHelper<RecordResult>(local, 'record', { pid: spin.pid, duration: 1, freq: 499, sync: 'events-open' });
+    dirs.push(r.tempDir!);
+    assert.equal(r.result.clock, 'events-open');
+    const f = r.files.find((x) => x.name === 'perf.data')!;
+    assert.doesNotMatch(perfCmdline(f.path), /--control|-D -1/);
+    const n = perfScriptSampleCount(f.path);
+    assert.ok(n > 0, 'samples recorded');
+    assert.equal(r.result.samples, n);
+    await expectUserError(runHelper(local, 'record', { pid: spin.pid, duration: 1, sync: 'later' }), 'bad-argument', /--sync must be one of/);
   });
 
   it('record --event cycles: succeeds where the PMU has cycles, else "event-unsupported"', async () => {
@@ -279,6 +298,33 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
       await assertCleanedUp(f);
     } finally {
       killSpin(f.target);
+    }
+  });
+
+  it('stop() while perf is still starting: a short recording or "cancelled", never a perf failure', async () => {
+    const target = await startSpin(newestGo());
+    try {
+      let client: HelperClient | undefined;
+      let stoppedEarly = false;
+      const p = recordPerf(local, { pid: target.pid, durationSec: 30 }, {
+        onStart: (c) => { client = c; },
+        onProgress: (m) => {
+          // 'starting perf' comes before perf's ack; stop right then.
+          if (/^starting perf/.test(m.message)) { stoppedEarly = true; client?.stop(); }
+        },
+      });
+      try {
+        const r = await p;
+        dirs.push(r.tempDir);
+        assert.equal(r.result.endedBy, 'stop');
+        assert.ok(r.warnings.some((w) => /stopped early/.test(w)), r.warnings.join('; '));
+      } catch (e) {
+        assert.ok(e instanceof UserError && e.code === 'cancelled', `expected a recording or "cancelled", got ${(e as Error).stack}`);
+      }
+      assert.ok(stoppedEarly);
+      assert.ok(await eventually(() => perfProcessesFor(target.pid).length === 0), 'no perf left');
+    } finally {
+      killSpin(target);
     }
   });
 
