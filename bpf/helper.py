@@ -977,7 +977,7 @@ PERF_START_TIMEOUT = 60.0
 
 def perf_has_control(perf):
     """True when this perf can start with its events disabled (-D -1) and enable them on a
-    `--control fifo:CTL,ACK` command with an ack (perf 5.11 and later)."""
+    `--control fifo:CTL,ACK` command with an ack (recent perfs: 6.1 has both)."""
     _rc, out, err = run_quiet([perf, 'record', '-h'])
     text = out + err
     return 'fifo:ctl-fifo' in text and re.search(r'-D, --delay.*-1', text) is not None

@@ -16,7 +16,7 @@ export interface FrameSource {
   address(key: number): string | undefined;
   /** Declaration (func line) of the physical (outermost) function of a key, when known. */
   declarationAt?(key: number): { file: string; line1: number } | undefined;
-  /** Declaration of a function by name, for those seen only inlined (when cheaply known). */
+  /** Declaration of a function by name, for those seen only inlined (when cheaply known; file '' = unknown). */
   declarationOf?(name: string): { file: string; line1: number } | undefined;
 }
 
@@ -115,7 +115,8 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
   const fnMinLine: number[] = [];
   const fnDecl: ({ file: string; line1: number } | undefined)[] = [];
   const lines: LineStat[] = [];
-  const lineIndex = new Map<string, number>();
+  const lineIndex = new Map<number, number>();
+  const fileIds = new Map<string, number>();
   const lineFns: Set<string>[] = [];
   const lineInl: Set<string>[] = [];
   const locations: ProfileLocation[] = [];
@@ -149,7 +150,10 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
         if (decl) fnDecl[fid] = decl;
       }
       if (f.line > 0 && (fnMinLine[fid] === 0 || f.line < fnMinLine[fid]!)) fnMinLine[fid] = f.line;
-      const lk = `${f.file}\0${f.line}`;
+      // Numeric key (file id, line): no string built per frame.
+      let fileId = fileIds.get(f.file);
+      if (fileId === undefined) fileIds.set(f.file, (fileId = fileIds.size));
+      const lk = fileId * 0x100000000 + (f.line >>> 0);
       let lid = lineIndex.get(lk);
       if (lid === undefined) {
         lid = lines.length;
@@ -261,7 +265,8 @@ export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
     const st = functions[f]!;
     const decl = fnDecl[f] ?? source.declarationOf?.(st.name);
     if (decl) {
-      st.file = decl.file;
+      // A declaration without a file (DWARF's abstract subprograms in Go) keeps the frames' file.
+      if (decl.file) st.file = decl.file;
       st.line1 = decl.line1;
     } else if (fnMinLine[f]! > 0) {
       st.line1 = fnMinLine[f]!;

@@ -190,6 +190,15 @@ export function functionEntries(sym: Symbolizer): { entryOf(pc: number): number 
   };
 }
 
+/**
+ * Declarations (`func` lines) of functions seen only inlined, when the backend knows them: the
+ * inline tree's startLine (gopclntab, Go 1.20+) or DW_AT_decl_line through the abstract origin.
+ */
+export function inlinedDeclarations(sym: Symbolizer): ((name: string) => { file: string; line1: number } | undefined) | undefined {
+  const of = (sym as unknown as { inlinedDeclarationOf?: (name: string) => { file: string; line1: number } | undefined }).inlinedDeclarationOf;
+  return typeof of === 'function' ? (name) => of.call(sym, name) : undefined;
+}
+
 /** Symbolized frames of a link-time address; uses the gopclntab fast path when there is one. */
 export function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[] {
   const fast = (sym as unknown as { framesAt?: (pc: number) => SourceFrame[] }).framesAt;
@@ -277,6 +286,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
     frames: frames,
     address: (pc) => `0x${pc.toString(16)}`,
     declarationAt: (pc) => entry.declarationAt(pc),
+    declarationOf: inlinedDeclarations(bin.symbolizer),
   };
   const agg = aggregate(trie, source);
   if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);

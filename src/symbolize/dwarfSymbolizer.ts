@@ -47,6 +47,11 @@ export class DwarfSymbolizer implements Symbolizer {
     return this.all;
   }
 
+  /** Declaration of a function met in frames so far (an inlined one's via its abstract origin). */
+  inlinedDeclarationOf(name: string): { file: string; line1: number } | undefined {
+    return this.index.declarationOfName(name);
+  }
+
   functionByName(name: string): FunctionInfo | undefined {
     if (!this.byName) {
       this.byName = new Map();

@@ -10,7 +10,7 @@
  * address). There the word at SP is the return address into the missing caller; we accept it
  * only when an instruction of a Go function that ends exactly there is a CALL.
  */
-import { Decoder, DecoderOptions, FlowControl, OpKind } from 'iced-x86';
+import { Decoder, DecoderOptions, FlowControl, Instruction, OpKind } from 'iced-x86';
 import { type GoPclntab, type PcTable, pcTableValue } from '../formats/gopclntab';
 
 /** Why a caller could (not) be put back, per sample. */
@@ -43,7 +43,8 @@ export type TextReader = (vaddr: number, len: number) => Uint8Array | undefined;
 export class FramelessIndex {
   private readonly pcsp = new Map<number, PcTable | null>();
   private readonly afterCall = new Map<number, boolean>();
-  private readonly decoded = new Map<number, DecodedInsn[] | null>();
+  private readonly decoded = new Map<number, DecodedCalls | null>();
+  private readonly inferred = new Map<string, number | undefined>();
   private goexitEntry: number | undefined | null = null;
 
   constructor(readonly tab: GoPclntab, private readonly readText: TextReader) {}
@@ -96,44 +97,60 @@ export class FramelessIndex {
   }
 
   private callEndsAt(ret: number): boolean {
-    const ins = this.insnEndingAt(ret);
-    return ins !== undefined && (ins.kind === 'call' || ins.kind === 'indirect-call');
+    return this.callEndingAt(ret) !== undefined;
   }
 
-  /** The instruction of the function holding ret-1 that ends exactly at ret (decoded from the entry). */
-  private insnEndingAt(ret: number): DecodedInsn | undefined {
+  /**
+   * The CALL of the function holding ret-1 that ends exactly at ret, as its index in that
+   * function's calls (decoded from the entry, so no guessing at lengths); undefined if none.
+   * Only calls are kept: an instruction ending at ret that is no call answers "none" alike.
+   */
+  private callEndingAt(ret: number): { calls: DecodedCalls; at: number } | undefined {
     const i = this.tab.findFunc(ret - 1);
     if (i < 0) return undefined;
-    const insns = this.decode(i);
-    if (!insns) return undefined;
-    let lo = 0, hi = insns.length;
-    while (lo < hi) { const m = (lo + hi) >>> 1; if (insns[m]!.end < ret) lo = m + 1; else hi = m; }
-    const ins = insns[lo];
-    return ins && ins.end === ret ? ins : undefined;
+    const calls = this.decode(i);
+    if (!calls) return undefined;
+    const ends = calls.ends;
+    let lo = 0, hi = ends.length;
+    while (lo < hi) { const m = (lo + hi) >>> 1; if (ends[m]! < ret) lo = m + 1; else hi = m; }
+    return lo < ends.length && ends[lo] === ret ? { calls, at: lo } : undefined;
   }
 
-  /** Function i's instructions (end address, whether a call, a direct call's target), cached. */
-  private decode(i: number): DecodedInsn[] | undefined {
+  /** Function i's calls (end address, direct target or NaN for indirect), cached. */
+  private decode(i: number): DecodedCalls | undefined {
     let got = this.decoded.get(i);
     if (got !== undefined) return got ?? undefined;
     got = null;
     const f = this.tab.func(i);
     const code = f.end > f.entry ? this.readText(f.entry, f.end - f.entry) : undefined;
     if (code) {
-      got = [];
+      const ends: number[] = [];
+      const targets: number[] = [];
+      // One reused Instruction (decodeOut), ends as numbers from lengths, and the branch target
+      // (a bigint) read only for calls: a fresh wasm-backed Instruction and a bigint nextIP per
+      // instruction cost more than the decoding itself.
       const d = new Decoder(64, code, DecoderOptions.None);
-      d.ip = BigInt(f.entry);
-      while (d.canDecode) {
-        const ins = d.decode();
-        const e: DecodedInsn = { end: Number(ins.nextIP), kind: 'other' };
-        if (ins.flowControl === FlowControl.Call) {
-          e.kind = 'call';
-          if (ins.op0Kind === OpKind.NearBranch64) e.target = Number(ins.nearBranch64);
-        } else if (ins.flowControl === FlowControl.IndirectCall) {
-          e.kind = 'indirect-call';
+      const ins = new Instruction();
+      try {
+        d.ip = BigInt(f.entry);
+        let end = f.entry;
+        while (d.canDecode) {
+          d.decodeOut(ins);
+          end += ins.length;
+          const fc = ins.flowControl;
+          if (fc === FlowControl.Call) {
+            ends.push(end);
+            targets.push(ins.op0Kind === OpKind.NearBranch64 ? Number(ins.nearBranch64) : NaN);
+          } else if (fc === FlowControl.IndirectCall) {
+            ends.push(end);
+            targets.push(INDIRECT);
+          }
         }
-        got.push(e);
+      } finally {
+        ins.free();
+        d.free();
       }
+      got = { ends, targets };
     }
     this.decoded.set(i, got);
     return got ?? undefined;
@@ -147,20 +164,30 @@ export class FramelessIndex {
    * a frame) and that call's return address is the frame. Else undefined.
    */
   inferCaller(leaf: number, ret1: number): number | undefined {
-    const call = this.insnEndingAt(ret1);
-    if (!call || call.kind !== 'call' || call.target === undefined) return undefined;
-    const xi = this.tab.findFunc(call.target);
     const li = this.tab.findFunc(leaf);
-    if (xi < 0 || li < 0 || this.tab.func(xi).entry !== call.target) return undefined;
-    const leafEntry = this.tab.func(li).entry;
-    const insns = this.decode(xi);
-    if (!insns) return undefined;
+    if (li < 0) return undefined;
+    const key = `${ret1}:${li}`;
+    if (this.inferred.has(key)) return this.inferred.get(key);
+    const r = this.inferCallerOnce(this.tab.func(li).entry, ret1);
+    this.inferred.set(key, r);
+    return r;
+  }
+
+  private inferCallerOnce(leafEntry: number, ret1: number): number | undefined {
+    const hit = this.callEndingAt(ret1);
+    const target = hit ? hit.calls.targets[hit.at]! : NaN;
+    if (!hit || target === INDIRECT || Number.isNaN(target)) return undefined;
+    const xi = this.tab.findFunc(target);
+    if (xi < 0 || this.tab.func(xi).entry !== target) return undefined;
+    const calls = this.decode(xi);
+    if (!calls) return undefined;
     let found: number | undefined;
-    for (const ins of insns) {
-      if (ins.kind === 'indirect-call') return undefined; // X might have reached the leaf another way
-      if (ins.kind === 'call' && ins.target === leafEntry) {
+    for (let k = 0; k < calls.ends.length; k++) {
+      const t = calls.targets[k]!;
+      if (t === INDIRECT) return undefined; // X might have reached the leaf another way
+      if (t === leafEntry) {
         if (found !== undefined) return undefined; // two call sites: the line is not known
-        found = ins.end;
+        found = calls.ends[k]!;
       }
     }
     return found;
@@ -206,10 +233,11 @@ export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number
   return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;
 }
 
-interface DecodedInsn {
-  /** Address just past the instruction. */
-  end: number;
-  kind: 'call' | 'indirect-call' | 'other';
-  /** A direct call's target. */
-  target?: number;
+/** Marks an indirect call in DecodedCalls.targets (NaN: a direct call with no 64-bit target). */
+const INDIRECT = -1;
+
+/** A function's CALL instructions in address order: where each ends, and its target. */
+interface DecodedCalls {
+  ends: number[];
+  targets: number[];
 }

@@ -30,13 +30,15 @@ export interface ByteSink {
 /**
  * Decoded functions live in shared, interleaved typed arrays (a random address then touches
  * a few cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
- * frame prefix slot] records, and inline tree entries as [name slot, call-site range, parent
- * index, caller's frame prefix slot] records. A frame prefix is the JSON text
- * `{"function":NAME,"file":FILE,"line":` of one (function, file) pair, built once: writing a
- * frame is one copy plus the line's digits.
+ * innermost function's name slot (-1: no position)] records, and inline tree entries as
+ * [name slot, call-site range, parent index, caller's name slot] records. Writing a frame
+ * copies the JSON-quoted name and file from the arena between constant pieces: names and
+ * files are kept apart (not as one prefix per pair) so the bytes a random address touches
+ * are few — the few hundred file names stay in cache.
  */
-const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_PAIR = 4, R_STRIDE = 5;
-const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_PAIR = 3, I_STRIDE = 4;
+const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_STRIDE = 5;
+const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_STRIDE = 4;
+const F_START = 0, F_COUNT = 1, F_NAME = 2, F_INL = 3, F_STRIDE = 4;
 
 class GrowableInts {
   a: Int32Array;
@@ -91,21 +93,23 @@ const B_OPEN = 0x5b; // [
 const B_CLOSE = 0x5d; // ]
 const B_COMMA = 0x2c;
 const B_BRACE_CLOSE = 0x7d;
+const J_FUNCTION = new TextEncoder().encode('{"function":');
+const J_FILE = new TextEncoder().encode(',"file":');
+const J_LINE = new TextEncoder().encode(',"line":');
 
 export class GopclntabSymbolizer implements Symbolizer {
   readonly source = 'gopclntab' as const;
-  /** Per function: first range index in `ranges` (-1 until decoded), range count, name slot, inline base. */
-  private readonly fStart: Int32Array;
-  private readonly fCount: Int32Array;
-  private readonly fName: Int32Array;
-  private readonly fInl: Int32Array;
+  /**
+   * Per function, interleaved (one cache line per lookup, not four): first range index in
+   * `ranges` (-1 until decoded), range count, name slot, inline base.
+   */
+  private readonly fn: Int32Array;
   private readonly ranges: GrowableInts;
   /** Range ends alone (pc offsets from the entry), one per range: what lookups binary-search. */
   private readonly ends: GrowableInts;
   private readonly inls: GrowableInts;
   private readonly arena = new JsonArena();
   private readonly nameSlots = new Map<number, number>();
-  private readonly pairSlots = new Map<number, number>();
   private readonly fileSlots = new Map<string, number>();
   private readonly unknownFile: number;
   /** Reusable decoding buffers and the per-function file cache (generation-stamped). */
@@ -116,14 +120,17 @@ export class GopclntabSymbolizer implements Symbolizer {
   private readonly fileCacheSlot = new Int32Array(FILE_CACHE);
   private fileGen = 0;
   private functionList?: FunctionInfo[];
+  private readonly infoCache: (FunctionInfo | undefined)[] = [];
+  /** Name slot → declaration of functions seen inlined (Go 1.20+ inline trees). */
+  private readonly inlinedDecl = new Map<number, { file: string; line1: number }>();
+  private inlinedByName?: Map<string, { file: string; line1: number }>;
+  private inlinedByNameOf = 0;
   private byName?: Map<string, FunctionInfo>;
 
   constructor(readonly tab: GoPclntab) {
     const n = tab.nfunc;
-    this.fStart = new Int32Array(n).fill(-1);
-    this.fCount = new Int32Array(n);
-    this.fName = new Int32Array(n);
-    this.fInl = new Int32Array(n);
+    this.fn = new Int32Array(n * F_STRIDE);
+    for (let i = 0; i < n; i++) this.fn[i * F_STRIDE + F_START] = -1;
     this.ranges = new GrowableInts(Math.min(1 << 22, 64 + n * 32));
     this.ends = new GrowableInts(Math.min(1 << 20, 64 + n * 8));
     this.inls = new GrowableInts(Math.min(1 << 20, 64 + n * 4));
@@ -141,18 +148,18 @@ export class GopclntabSymbolizer implements Symbolizer {
 
   /** The global index of the range holding pc in function i (decoding it first if needed). */
   private rangeOf(i: number, pc: number): number {
-    let start = this.fStart[i]!;
+    let start = this.fn[i * F_STRIDE + F_START]!;
     if (start < 0) start = this.decode(i);
     const ends = this.ends.a;
     const rel = pc - this.tab.textStart - this.tab.entryOffs[i]!;
     let lo = 0;
-    let hi = this.fCount[i]!;
+    let hi = this.fn[i * F_STRIDE + F_COUNT]!;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (rel < ends[start + mid]!) hi = mid;
       else lo = mid + 1;
     }
-    return lo < this.fCount[i]! ? start + lo : -1;
+    return lo < this.fn[i * F_STRIDE + F_COUNT]! ? start + lo : -1;
   }
 
   /** Frames for a numeric pc, innermost first. */
@@ -164,9 +171,9 @@ export class GopclntabSymbolizer implements Symbolizer {
     const r = this.ranges.a;
     if (r[k * R_STRIDE + R_FILE] === this.unknownFile) return [];
     const strs = this.arena.strings;
-    const name = strs[this.fName[i]!]!;
+    const name = strs[this.fn[i * F_STRIDE + F_NAME]!]!;
     const t = this.inls.a;
-    const base = this.fInl[i]!;
+    const base = this.fn[i * F_STRIDE + F_INL]!;
     const frames: SourceFrame[] = [];
     let q = k * R_STRIDE;
     let ix = r[q + R_INL]!;
@@ -192,17 +199,17 @@ export class GopclntabSymbolizer implements Symbolizer {
     let q = k * R_STRIDE;
     sink.ensure(2);
     sink.buf[sink.pos++] = B_OPEN;
-    if (k >= 0 && r[q + R_PAIR]! >= 0) {
-      this.writePair(sink, r[q + R_PAIR]!, r[q + R_LINE]!);
+    if (k >= 0 && r[q + R_NAME]! >= 0) {
+      this.writeFrame(sink, r[q + R_NAME]!, r[q + R_FILE]!, r[q + R_LINE]!);
       const t = this.inls.a;
-      const base = this.fInl[i]!;
+      const base = this.fn[i * F_STRIDE + F_INL]!;
       let ix = r[q + R_INL]!;
       for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
         const e = (base + ix) * I_STRIDE;
         q = t[e + I_SITE]! * R_STRIDE;
         sink.ensure(1);
         sink.buf[sink.pos++] = B_COMMA;
-        this.writePair(sink, t[e + I_PAIR]!, r[q + R_LINE]!);
+        this.writeFrame(sink, t[e + I_CALLER]!, r[q + R_FILE]!, r[q + R_LINE]!);
         ix = t[e + I_PARENT]!;
       }
     }
@@ -210,48 +217,38 @@ export class GopclntabSymbolizer implements Symbolizer {
     sink.buf[sink.pos++] = B_CLOSE;
   }
 
-  /** One frame: the (function, file) prefix, the line, the closing brace. */
-  private writePair(sink: ByteSink, slot: number, line: number): void {
+  /** One frame: {"function":NAME,"file":FILE,"line":N} (NAME and FILE already JSON-quoted). */
+  private writeFrame(sink: ByteSink, nameSlot: number, fileSlot: number, line: number): void {
     const a = this.arena;
-    const st = a.start[slot]!;
-    const len = a.len[slot]!;
-    sink.ensure(len + 12);
+    const ns = a.start[nameSlot]!, nl = a.len[nameSlot]!;
+    const fs = a.start[fileSlot]!, fl = a.len[fileSlot]!;
+    sink.ensure(nl + fl + 40);
     const b = sink.buf;
     let o = sink.pos;
-    if (len > 48) {
-      b.set(a.bytes.subarray(st, st + len), o);
-      o += len;
-    } else {
-      const src = a.bytes;
-      for (let j = st, e = st + len; j < e; j++) b[o++] = src[j]!;
-    }
+    // Plain loops: subarray() + set() allocates a view per piece, which costs more than the copy.
+    const src = a.bytes;
+    for (let j = 0; j < J_FUNCTION.length; j++) b[o++] = J_FUNCTION[j]!;
+    for (let j = ns, e = ns + nl; j < e; j++) b[o++] = src[j]!;
+    for (let j = 0; j < J_FILE.length; j++) b[o++] = J_FILE[j]!;
+    for (let j = fs, e = fs + fl; j < e; j++) b[o++] = src[j]!;
+    for (let j = 0; j < J_LINE.length; j++) b[o++] = J_LINE[j]!;
     o = writeUint(b, o, line);
     b[o++] = B_BRACE_CLOSE;
     sink.pos = o;
   }
 
-  /** The arena slot of `{"function":NAME,"file":FILE,"line":` (built once per pair). */
-  private pairSlot(nameSlot: number, fileSlot: number): number {
-    const key = nameSlot * 0x200000 + fileSlot;
-    let ps = this.pairSlots.get(key);
-    if (ps === undefined) {
-      const strs = this.arena.strings;
-      ps = this.arena.addRaw(`{"function":${JSON.stringify(strs[nameSlot])},"file":${JSON.stringify(strs[fileSlot])},"line":`);
-      this.pairSlots.set(key, ps);
-    }
-    return ps;
-  }
-
   functionAt(pc: bigint): FunctionInfo | undefined {
     const i = this.tab.findFunc(Number(pc));
-    const f = i < 0 ? undefined : this.functions()[i];
-    return f && pc < f.highPc ? f : undefined;
+    if (i < 0) return undefined;
+    // Only this function is described (and cached): not every function of the binary.
+    const f = (this.infoCache[i] ??= this.functionInfo(i));
+    return pc < f.highPc ? f : undefined;
   }
 
   functions(): readonly FunctionInfo[] {
     if (this.functionList) return this.functionList;
     const out: FunctionInfo[] = [];
-    for (let i = 0; i < this.tab.nfunc; i++) out.push(this.functionInfo(i));
+    for (let i = 0; i < this.tab.nfunc; i++) out.push((this.infoCache[i] ??= this.functionInfo(i)));
     this.functionList = out;
     return out;
   }
@@ -266,13 +263,13 @@ export class GopclntabSymbolizer implements Symbolizer {
 
   private functionInfo(i: number): FunctionInfo {
     const rec = this.tab.func(i);
-    let start = this.fStart[i]!;
+    let start = this.fn[i * F_STRIDE + F_START]!;
     if (start < 0) start = this.decode(i);
     const r = this.ranges.a;
-    const has = this.fCount[i]! > 0;
+    const has = this.fn[i * F_STRIDE + F_COUNT]! > 0;
     // The code ends where the line table does; the rest up to the next entry is padding.
     let end = rec.end;
-    for (let k = start + this.fCount[i]! - 1; k >= start; k--) {
+    for (let k = start + this.fn[i * F_STRIDE + F_COUNT]! - 1; k >= start; k--) {
       if (r[k * R_STRIDE + R_FILE] !== this.unknownFile) { end = Math.min(rec.end, rec.entry + this.ends.a[k]!); break; }
     }
     const info: FunctionInfo = { name: this.tab.funcName(rec), lowPc: BigInt(rec.entry), highPc: BigInt(end) };
@@ -282,6 +279,24 @@ export class GopclntabSymbolizer implements Symbolizer {
     if (rec.startLine > 0) info.declLine = rec.startLine;
     else if (has && r[start * R_STRIDE + R_LINE]! > 0) info.declLine = r[start * R_STRIDE + R_LINE]!;
     return info;
+  }
+
+  private noteInlined(nameSlot: number, fileSlot: number, line1: number): void {
+    if (line1 <= 0 || fileSlot === this.unknownFile || this.inlinedDecl.has(nameSlot)) return;
+    this.inlinedDecl.set(nameSlot, { file: this.arena.strings[fileSlot]!, line1 });
+  }
+
+  /**
+   * The declaration (`func` line, from the inline tree; Go 1.20+) of a function seen inlined in
+   * a function decoded so far — for functions with no physical copy of their own.
+   */
+  inlinedDeclarationOf(name: string): { file: string; line1: number } | undefined {
+    if (!this.inlinedByName || this.inlinedByNameOf !== this.inlinedDecl.size) {
+      this.inlinedByName = new Map();
+      for (const [slot, d] of this.inlinedDecl) if (!this.inlinedByName.has(this.arena.strings[slot]!)) this.inlinedByName.set(this.arena.strings[slot]!, d);
+      this.inlinedByNameOf = this.inlinedDecl.size;
+    }
+    return this.inlinedByName.get(name);
   }
 
   private nameSlot(nameOff: number): number {
@@ -345,6 +360,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     const inls = this.inls;
     const inlBase = inls.n / I_STRIDE;
     const ncalls = raw ? maxIx + 1 : 0;
+    const startLines = raw && tab.version === '1.20' ? new Int32Array(ncalls) : undefined;
     if (raw) {
       inls.reserve(ncalls * I_STRIDE);
       const t = inls.a;
@@ -357,6 +373,7 @@ export class GopclntabSymbolizer implements Symbolizer {
         const parentPc = v.getInt32(p + (v120 ? 8 : 16), true);
         const e = (inlBase + ix) * I_STRIDE;
         t[e + I_NAME] = this.nameSlot(nameOff);
+        if (startLines) startLines[ix] = v.getInt32(p + 12, true);
         // The call site's position is that of the instruction at parentPc (as the runtime's
         // inlineUnwinder does); its inline index is the caller's (1.20+), or the stored parent.
         let k2 = parentPc < 0 ? n : rangeIndexGlobal(this.ends.a, start, n, parentPc);
@@ -373,21 +390,35 @@ export class GopclntabSymbolizer implements Symbolizer {
     const fname = this.nameSlot(rec.nameOff);
     const t = inls.a;
     const nameOfIx = (ix: number): number => (ix >= 0 ? t[(inlBase + ix) * I_STRIDE + I_NAME]! : fname);
-    // Frame prefixes: a range's innermost frame; an inline entry's caller frame (the caller's
-    // name with the call site's file).
+    // Names to write: a range's innermost function; an inline entry's caller (written with
+    // the call site's file).
     for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
       if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
-      r[q + R_PAIR] = r[q + R_FILE] === this.unknownFile ? -1 : this.pairSlot(nameOfIx(r[q + R_INL]!), r[q + R_FILE]!);
+      r[q + R_NAME] = r[q + R_FILE] === this.unknownFile ? -1 : nameOfIx(r[q + R_INL]!);
     }
     for (let ix = 0; ix < ncalls; ix++) {
       const e = (inlBase + ix) * I_STRIDE;
-      t[e + I_PAIR] = this.pairSlot(nameOfIx(t[e + I_PARENT]!), r[t[e + I_SITE]! * R_STRIDE + R_FILE]!);
+      t[e + I_CALLER] = nameOfIx(t[e + I_PARENT]!);
+    }
+    if (startLines) {
+      // Declarations of inlined functions (Go 1.20+ keeps each one's `func` line in its tree
+      // entry): the file is that of a range where it is the innermost frame, or of a call
+      // site inside it.
+      for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
+        const ix = r[q + R_INL]!;
+        if (ix >= 0) this.noteInlined(t[(inlBase + ix) * I_STRIDE + I_NAME]!, r[q + R_FILE]!, startLines[ix]!);
+      }
+      for (let ix = 0; ix < ncalls; ix++) {
+        const e = (inlBase + ix) * I_STRIDE;
+        const par = t[e + I_PARENT]!;
+        if (par >= 0) this.noteInlined(t[(inlBase + par) * I_STRIDE + I_NAME]!, r[t[e + I_SITE]! * R_STRIDE + R_FILE]!, startLines[par]!);
+      }
     }
     ranges.n += n * R_STRIDE;
-    this.fStart[i] = start;
-    this.fCount[i] = n;
-    this.fName[i] = fname;
-    this.fInl[i] = inlBase;
+    this.fn[i * F_STRIDE + F_START] = start;
+    this.fn[i * F_STRIDE + F_COUNT] = n;
+    this.fn[i * F_STRIDE + F_NAME] = fname;
+    this.fn[i * F_STRIDE + F_INL] = inlBase;
     return start;
   }
 }

@@ -27,20 +27,24 @@ interface Fixture {
   mainGo: string;
   tracedFunction: string;
   profile: Profile;
+  /** What prepareUiFixtures.mjs printed (phases, sample counts, a retry), when this suite ran it. */
+  log: string;
 }
 
 /** The runner may prepare the fixtures before VS Code starts (GO_PERF_LENS_UI_FIXTURES); else record them now. */
 async function fixtures(): Promise<Fixture> {
   let dir = process.env.GO_PERF_LENS_UI_FIXTURES;
   let own = false;
+  let log = '';
   if (!dir || !fs.existsSync(path.join(dir, 'session.json'))) {
     own = true;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ui-fixtures-'));
     // Asynchronously: the extension host must keep serving while the recording runs.
-    await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { timeout: 600_000, maxBuffer: 16 << 20 });
+    log = (await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { timeout: 600_000, maxBuffer: 16 << 20 })).stdout;
+    console.log(log.trimEnd());
   }
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { mainGo: string; tracedFunction: string };
-  return { dir, own, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile };
+  return { dir, own, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile, log };
 }
 
 /** A share as the UI prints it: one decimal, and "<0.1%" for a non-zero share that would round to 0.0%. */
@@ -77,7 +81,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   });
 
   it('the recording has CPU samples in the fixture’s main.go and a latency trace', () => {
-    assert.ok(fx.profile.totalSamples > 100, `only ${fx.profile.totalSamples} samples`);
+    assert.ok(fx.profile.totalSamples > 100, `only ${fx.profile.totalSamples} samples; the recording's log:\n${fx.log}`);
     assert.ok(modelLines(fx.profile, fx.mainGo).size >= 5, 'fewer than 5 sampled lines in main.go');
     const lat = fx.profile.latency?.find((l) => l.function === fx.tracedFunction);
     assert.ok(lat && lat.calls > 0, `no calls of ${fx.tracedFunction} traced`);

@@ -75,6 +75,7 @@ const MAX_REF_DEPTH = 16;
 
 export class DwarfIndex {
   readonly units: UnitInfo[] = [];
+  private readonly declByName = new Map<string, { file: string; line1: number }>();
   /** Highest DWARF version among the compile units. */
   readonly version: number;
   private readonly abbrevCache = new Map<number, AbbrevTable>();
@@ -534,7 +535,20 @@ export class DwarfIndex {
   }
 
   private nodeName(code: UnitCode, node: number): string {
-    return code.nodeName[node] ?? (code.nodeName[node] = this.dieInfo(code.nodeDie[node]!).name);
+    const known = code.nodeName[node];
+    if (known !== undefined) return known;
+    const d = this.dieInfo(code.nodeDie[node]!);
+    // Remember declarations of functions as they are met (an inlined one's comes from its
+    // abstract origin): ingest asks for those seen only inlined.
+    // Go's abstract subprograms carry DW_AT_decl_line but no DW_AT_decl_file: file '' then
+    // (the function's frames say which file it is in).
+    if (d.declLine !== undefined && d.declLine > 0 && !this.declByName.has(d.name)) this.declByName.set(d.name, { file: d.declFile ?? '', line1: d.declLine });
+    return (code.nodeName[node] = d.name);
+  }
+
+  /** Declaration (decl_file, '' when absent; decl_line) of a function named in a frame symbolized so far. */
+  declarationOfName(name: string): { file: string; line1: number } | undefined {
+    return this.declByName.get(name);
   }
 
   private toFunction(rec: DwarfFunctionRec): DwarfFunction {

@@ -3,7 +3,7 @@
  * at the return address): the disassembly from `go tool objdump`, read in layout order (no pcsp
  * table involved). SP moves by PUSHQ/POPQ and `SUBQ/ADDQ $n, SP` (Go ≤ 1.20 allocates frames
  * with SUBQ or `ADDQ $-n, SP`, later Go with PUSHQ BP + SUBQ); a RET or a frameless tail JMP
- * ends a path, and the next block runs with the whole frame again; the morestack stub (the
+ * ends a path, and the next block runs with the SP the epilogue started from; the morestack stub (the
  * target of the stack check's conditional jump, up to its JMP back to the entry) runs before
  * the frame exists.
  */
@@ -73,10 +73,13 @@ function framelessPcs(insns: Insn[]): Set<number> {
   // The morestack stub: the target of the stack check's conditional jump (before SP first
   // moves) up to its JMP back to the entry.
   let stubLo = Infinity, stubHi = -Infinity;
-  for (const i of insns) {
+  for (let k = 1; k < insns.length; k++) {
+    const i = insns[k]!;
     if (spChange(i.asm) !== 0) break;
     const m = /^J(?!MP)[A-Z]+ (0x[0-9a-f]+)$/.exec(i.asm);
-    if (!m) continue;
+    // The check compares SP (or SP minus the frame, in R12) with g.stackguard0 at 0x10(R14)
+    // (stackguard1 at 0x18(R14) in go:systemstack functions).
+    if (!m || !/^CMPQ .*0x1[08]\(R14\)/.test(insns[k - 1]!.asm)) continue;
     stubLo = Number(m[1]);
     const end = insns.find((x) => x.addr >= stubLo && /^JMP\b/.test(x.asm));
     stubHi = end ? end.addr : Infinity;
@@ -84,13 +87,15 @@ function framelessPcs(insns: Insn[]): Set<number> {
   }
   // Elsewhere, in layout order: SP moves by pushes, pops and adjustments; after a RET (or a
   // tail JMP with no frame left) the next block runs with the function's whole frame again.
-  let delta = 0, full = 0;
+  let delta = 0, beforeEpilogue = 0, falling = false;
   for (const i of insns) {
     if (i.addr >= stubLo && i.addr <= stubHi) { z.add(i.addr); continue; }
     if (delta === 0) z.add(i.addr);
-    delta += spChange(i.asm);
-    full = Math.max(full, delta);
-    if (/^RET\b/.test(i.asm) || (delta === 0 && /^JMP\b/.test(i.asm))) delta = full;
+    const c = spChange(i.asm);
+    if (c < 0 && !falling) beforeEpilogue = delta;
+    if (c !== 0) falling = c < 0;
+    delta += c;
+    if (/^RET\b/.test(i.asm) || (delta === 0 && /^JMP\b/.test(i.asm))) { delta = beforeEpilogue; falling = false; }
   }
   return z;
 }

@@ -167,6 +167,37 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     await expectUserError(runHelper(local, 'record', { pid: spin.pid, duration: 1, sync: 'later' }), 'bad-argument', /--sync must be one of/);
   });
 
+  /**
+   * Runs fn with a `perf` first on PATH (the helper inherits it) that sleeps 3 s before
+   * `perf record -p` starts, as perf's start-up does on a busy machine, then runs the real perf.
+   */
+  async function withSlowPerf<T>(fn: () => Promise<T>): Promise<T> {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-slowperf-'));
+    dirs.push(bin);
+    const real = execFileSync('sh', ['-c', 'command -v perf']).toString().trim();
+    fs.writeFileSync(path.join(bin, 'perf'), `#!/bin/sh\ncase " $* " in *" record "*" -p "*) sleep 3;; esac\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    try {
+      return await fn();
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  }
+
+  for (const sync of ['auto', 'events-open'] as const) {
+    it(`a perf that takes 3 s to attach (a loaded machine) still records the whole second (sync ${sync})`, async () => {
+      // The duration must count from when perf samples, not from its spawn.
+      const r = await withSlowPerf(() => runHelper<RecordResult>(local, 'record', { pid: spin.pid, duration: 1, freq: 499, sync }));
+      dirs.push(r.tempDir!);
+      assert.equal(r.result.clock, sync === 'auto' ? 'perf-ack' : 'events-open');
+      assert.equal(r.result.endedBy, 'duration');
+      const n = perfScriptSampleCount(r.files.find((x) => x.name === 'perf.data')!.path);
+      assert.ok(n > 0, 'samples recorded');
+      assert.equal(r.result.samples, n);
+    });
+  }
+
   it('record --event cycles: succeeds where the PMU has cycles, else "event-unsupported"', async () => {
     const p = recordPerf(local, { pid: spin.pid, durationSec: 1, event: 'cycles' });
     if (machineHasCycles()) {
@@ -322,6 +353,22 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
         assert.ok(e instanceof UserError && e.code === 'cancelled', `expected a recording or "cancelled", got ${(e as Error).stack}`);
       }
       assert.ok(stoppedEarly);
+      assert.ok(await eventually(() => perfProcessesFor(target.pid).length === 0), 'no perf left');
+    } finally {
+      killSpin(target);
+    }
+  });
+
+  it('stop() while a slow perf starts (it dies of SIGINT, writing nothing): "cancelled" from the helper, not a perf failure', async () => {
+    const target = await startSpin(newestGo());
+    try {
+      let client: HelperClient | undefined;
+      const p = withSlowPerf(() => recordPerf(local, { pid: target.pid, durationSec: 30 }, {
+        onStart: (c) => { client = c; },
+        onProgress: (m) => { if (/^starting perf/.test(m.message)) client?.stop(); },
+      }));
+      // stop() is not cancel(): the code comes from the helper itself.
+      await expectUserError(p, 'cancelled', /^stopped before perf had written any data/);
       assert.ok(await eventually(() => perfProcessesFor(target.pid).length === 0), 'no perf left');
     } finally {
       killSpin(target);

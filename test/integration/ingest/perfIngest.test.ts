@@ -18,6 +18,8 @@ import type { Profile } from '../../../src/model/profile';
 import { loadSession, makeSession, saveSession } from '../../../src/model/session';
 import { buildGoFixture, goToolchains, newestGo } from '../../support/goToolchains';
 import { llvmSymbolize } from '../../support/llvmSymbolizer';
+import { declKey, goFuncLines } from '../../support/goFuncLines';
+import { openSymbolizer } from '../../../src/symbolize/openSymbolizer';
 import { buildGoPackage, havePerfAndRoot, perfRecordCommand, perfRecordPid, perfScriptSymbols, startLoad, startService, stopAllTargets } from '../../support/profileTargets';
 
 /** perf names assembly functions by their ELF symbol (with the ABI suffix); Go's tables do not. */
@@ -144,6 +146,26 @@ describe('ingest perf.data [root, perf, go]', function () {
       assert.equal(mix.inlinedOnly, true);
       const handler = profile.functions.find((f) => f.name === 'main.handleChecksum')!;
       assert.ok(handler.cumSamples >= mix.cumSamples);
+    });
+
+    it('gives functions seen only inlined their `func` line (gopclntab and DWARF), as go/ast finds it', () => {
+      const bytes = new Uint8Array(fs.readFileSync(binary));
+      const dwarfBin = { ...loadBinary(binary), symbolizer: openSymbolizer(bytes, binary, 'dwarf').symbolizer };
+      const viaDwarf = ingestPerfData(parsePerfData(fs.readFileSync(dataFile)), dwarfBin);
+      for (const [backend, p] of [['gopclntab', profile], ['dwarf', viaDwarf]] as const) {
+        const inlined = p.functions.filter((f) => f.inlinedOnly && f.file && declKey(f.name) !== undefined);
+        const lines = goFuncLines(newestGo(), [...new Set(inlined.map((f) => f.file!))]);
+        const diffs: string[] = [];
+        let checked = 0;
+        for (const f of inlined) {
+          const want = lines.get(f.file!)?.get(declKey(f.name)!);
+          if (want === undefined) continue; // declared in a file go/ast could not read here
+          checked++;
+          if (f.line1 !== want) diffs.push(`${f.name}: ours ${f.file}:${f.line1}, go/ast ${want}`);
+        }
+        assert.ok(checked >= 1 && inlined.some((f) => f.name === 'main.mix'), `${backend}: ${checked} inlined-only functions checked`);
+        assert.deepEqual(diffs, [], backend);
+      }
     });
 
     it('keeps call-tree totals consistent with the function counts', () => {
