@@ -4,15 +4,9 @@
  * id), records it with perf through the helper, ingests, and writes a session.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fetchBinary, recordPerf } from '../capture/captureApi';
-import { recordBpfProfile } from '../commands/recordBpfProfile';
 import type { Target } from '../capture/target';
-import { parsePerfData } from '../formats/perfData';
-import { ingestPerfData } from '../ingest/fromPerfData';
-import { loadBinary } from '../ingest/loadBinary';
-import type { Profile } from '../model/profile';
+import { recordCpuProfile } from '../commands/recordCpuProfile';
 import { makeSession, saveSession } from '../model/session';
 import { UserError } from '../util/userError';
 import { intOption, parseArgs } from './parseArgs';
@@ -27,11 +21,6 @@ export function parseHost(spec: string): Target {
   if (m[1]) t.user = m[1];
   if (m[3]) t.port = Number(m[3]);
   return t;
-}
-
-export function binaryCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'go-perf-lens', 'binaries');
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -63,9 +52,9 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const profile = sampler === 'bpf'
-      ? (await recordBpfProfile(target, { pid, durationSec, freqHz, event }, { signal: controller.signal, binaryCacheDir: binaryCacheDir() })).profile
-      : await recordSession(target, { pid, durationSec, freqHz, event }, controller.signal, (m) => process.stderr.write(m));
+    const where = target.kind === 'ssh' ? ` on ${target.host}` : '';
+    process.stderr.write(`recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${sampler === 'bpf' ? 'the eBPF sampler' : 'perf'}…\n`);
+    const profile = await recordCpuProfile(target, { pid, durationSec, freqHz, event, sampler }, { signal: controller.signal });
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     saveSession(out, makeSession(profile, 'go-perf-lens record'));
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
@@ -74,44 +63,5 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  }
-}
-
-export interface RecordRequestCli {
-  pid: number;
-  durationSec: number;
-  freqHz: number;
-  event: 'auto' | 'cycles' | 'cpu-clock';
-}
-
-/** Fetch the binary, record, ingest: the whole of `record` but writing the file. */
-export async function recordSession(target: Target, req: RecordRequestCli, signal: AbortSignal, log: (m: string) => void = () => {}): Promise<Profile> {
-  const where = target.kind === 'local' ? '' : ` on ${target.host}`;
-  const fetched = await fetchBinary(target, req.pid, binaryCacheDir(), { signal });
-  if (!fetched.info.goVersion) {
-    throw new UserError(
-      `process ${req.pid}${where} (${fetched.info.exe ?? 'unknown executable'}) is not a Go program: its executable has no Go build information`,
-      'pick the PID of a Go program (go-perf-lens lists them in the editor; `pgrep -a NAME` finds one)',
-      'not-go',
-    );
-  }
-  const startTimeMs = Date.now();
-  log(`recording pid ${req.pid}${where} for ${req.durationSec} s at ${req.freqHz} Hz…\n`);
-  const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event }, { signal });
-  try {
-    const d = parsePerfData(fs.readFileSync(rec.perfDataPath));
-    const bin = loadBinary(fetched.path);
-    const targetInfo: NonNullable<Profile['target']> = { pid: req.pid };
-    if (target.kind === 'ssh') targetInfo.host = target.host;
-    if (fetched.info.exe) targetInfo.cmdline = fetched.info.exe;
-    const warnings = [...rec.warnings];
-    if (rec.result.endedBy === 'perf-exited') warnings.push(`the recording ended early after ${rec.result.elapsedSec.toFixed(1)} s (did process ${req.pid} exit?)`);
-    const opts: Parameters<typeof ingestPerfData>[2] = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
-    if (rec.fallbackReason) opts.fallbackReason = rec.fallbackReason;
-    const profile = ingestPerfData(d, bin, opts);
-    if (profile.durationNanos === 0 || rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
-    return profile;
-  } finally {
-    fs.rmSync(rec.tempDir, { recursive: true, force: true });
   }
 }

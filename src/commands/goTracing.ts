@@ -4,10 +4,8 @@
  * run the helper's `trace` / `sched` / `syscalls` subcommand, and turn its results into the
  * model. The helper only loads, attaches, counts and detaches.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { type HelperClient, type PasswordPrompt, type Target, fetchBinary, runHelper } from '../capture';
+import { type HelperClient, type PasswordPrompt, type Target, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { type ElfFile, parseElf } from '../formats/elf';
 import { toFunctionLatencies, toSchedLatency, toSyscallStats, type WireSchedResult, type WireSyscallsResult, type WireTraceResult } from '../ingest/ebpfResults';
@@ -18,6 +16,7 @@ import { goidOffset } from '../symbolize/goRuntimeLayout';
 import { GoBinaryIndex, type TracePlan } from '../symbolize/goTracePlan';
 import { FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
+import { readTargetExecutable } from './targetBinary';
 
 export interface AttachedInfo {
   probes: number;
@@ -48,25 +47,11 @@ export interface TargetBinary {
   size: number;
 }
 
-/** The target's executable: read directly when it is local and readable, else copied by the helper. */
+/** The target's executable, as ELF (tracing needs its code and tables, not a symbolizer). */
 export async function loadTargetBinary(opts: TracingOptions): Promise<TargetBinary> {
-  let bytes: Uint8Array | undefined;
-  if (opts.target.kind === 'local') {
-    try {
-      bytes = fs.readFileSync(`/proc/${opts.pid}/exe`);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ESRCH') throw new UserError(`no process with PID ${opts.pid}`, 'check the PID (it may have exited)', 'pid-gone');
-      // EACCES: someone else's process; the privileged helper can read it.
-    }
-  }
-  if (!bytes) {
-    const dir = opts.binaryCacheDir ?? path.join(os.homedir(), '.cache', 'go-perf-lens', 'binaries');
-    const got = await fetchBinary(opts.target, opts.pid, dir, { signal: opts.signal, askPassword: opts.askPassword });
-    bytes = fs.readFileSync(got.path);
-  }
+  const exe = await readTargetExecutable(opts.target, opts.pid, opts);
   try {
-    return { elf: parseElf(bytes), size: bytes.length };
+    return { elf: parseElf(exe.bytes), size: exe.bytes.length };
   } catch (e) {
     if (e instanceof FormatError) throw new UserError(`PID ${opts.pid} is not a Go program: its executable is not a 64-bit ELF file (${e.message})`, 'pass the PID of a Go process', 'not-go');
     throw e;

@@ -6,16 +6,13 @@
  * open editor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { fetchBinary, listGoProcesses, probeTarget, recordPerf, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type Target } from '../capture';
-import { parsePerfData } from '../formats/perfData';
-import { ingestPerfData } from '../ingest/fromPerfData';
-import { loadBinary } from '../ingest/loadBinary';
+import { listGoProcesses, probeTarget, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type Target } from '../capture';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
 import type { ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
+import { recordCpuProfile } from './recordCpuProfile';
 
 export interface ProfileDeps {
   session: ProfileSession;
@@ -226,30 +223,16 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number): Promis
       };
       tick();
       const timer = setInterval(tick, 1000);
-      let rec;
       try {
-        rec = await recordPerf(target, { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto' }, { signal: abort.signal, askPassword: deps.askPassword });
-      } finally {
-        clearInterval(timer);
-      }
-      try {
-        progress.report({ message: 'symbolizing…' });
-        const exe = rec.result.exe?.replace(/ \(deleted\)$/, '');
-        // Locally the executable itself is at hand; remotely (or when it was deleted) fetch a copy, cached by build id.
-        const binPath = target.kind === 'local' && exe && fs.existsSync(exe) ? exe : (await fetchBinary(target, pid, deps.cacheDir, { signal: abort.signal, askPassword: deps.askPassword })).path;
-        const data = parsePerfData(fs.readFileSync(rec.perfDataPath));
-        const profile = ingestPerfData(data, loadBinary(binPath), {
-          pid,
-          frequencyHz: rec.result.freqHz,
-          ...(rec.fallbackReason ? { fallbackReason: rec.fallbackReason } : {}),
-          target: target.kind === 'local' ? { pid } : { pid, host: target.host },
-          startTimeMs: started,
-          warnings: rec.warnings,
-        });
-        const name = (exe ?? binPath).split('/').pop();
+        const profile = await recordCpuProfile(
+          target,
+          { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
+          { signal: abort.signal, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
+        );
+        const name = (profile.target?.cmdline ?? `PID ${pid}`).split('/').pop();
         return { profile, label: `${name} (PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''})` };
       } finally {
-        fs.rmSync(rec.tempDir, { recursive: true, force: true });
+        clearInterval(timer);
       }
     },
   );

@@ -3,16 +3,13 @@
  * and ingests it into the Profile model: the same model as a perf recording, but with the
  * caller that frame-pointer stacks skip at frameless points put back exactly. No vscode here.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { type HelperClient, type PasswordPrompt, type Target, fetchBinary, runHelper } from '../capture';
+import { type HelperClient, type PasswordPrompt, type Target, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { ingestBpfProfile, type WireProfileResult } from '../ingest/fromBpfProfile';
-import { type LoadedBinary, loadBinaryBytes } from '../ingest/loadBinary';
+import type { LoadedBinary } from '../ingest/loadBinary';
 import type { Profile } from '../model/profile';
-import { FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
+import { loadTargetBinary } from './targetBinary';
 
 export interface BpfProfileRequest {
   pid: number;
@@ -39,40 +36,6 @@ export interface BpfRecording {
   wire: WireProfileResult;
 }
 
-async function targetBinary(target: Target, pid: number, opts: BpfProfileOptions): Promise<LoadedBinary> {
-  let bytes: Uint8Array | undefined;
-  let where = `/proc/${pid}/exe`;
-  if (target.kind === 'local') {
-    try {
-      bytes = fs.readFileSync(where);
-      where = fs.readlinkSync(where);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ESRCH') throw new UserError(`no process with PID ${pid}`, 'check the PID (it may have exited)', 'pid-gone');
-      bytes = undefined; // someone else's process: the helper can copy it
-    }
-  }
-  if (!bytes) {
-    const dir = opts.binaryCacheDir ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'go-perf-lens', 'binaries');
-    const got = await fetchBinary(target, pid, dir, { signal: opts.signal, askPassword: opts.askPassword });
-    bytes = fs.readFileSync(got.path);
-    where = got.path;
-  }
-  let bin: LoadedBinary;
-  try {
-    bin = loadBinaryBytes(bytes, where);
-  } catch (e) {
-    if (e instanceof FormatError || e instanceof UserError) {
-      throw new UserError(`PID ${pid} is not a Go program we can read: ${e.message}`, 'pass the PID of a Go process', 'not-go');
-    }
-    throw e;
-  }
-  if (!bin.info.goVersion && !bin.elf.section('.gopclntab')) {
-    throw new UserError(`PID ${pid} (${where}) is not a Go program: its executable has no Go build information`, 'pass the PID of a Go process', 'not-go');
-  }
-  return bin;
-}
-
 /** The link-time range of the binary's code, which bounds the SP words the sampler keeps. */
 function textRange(bin: LoadedBinary): { lo: number; hi: number } {
   const t = bin.elf.section('.text');
@@ -84,7 +47,7 @@ function textRange(bin: LoadedBinary): { lo: number; hi: number } {
 
 /** Samples a Go process with the eBPF sampler for durationSec and returns the model. */
 export async function recordBpfProfile(target: Target, req: BpfProfileRequest, opts: BpfProfileOptions = {}): Promise<BpfRecording> {
-  const bin = await targetBinary(target, req.pid, opts);
+  const bin = await loadTargetBinary(target, req.pid, opts);
   const { lo, hi } = textRange(bin);
   const args: Record<string, unknown> = {
     pid: req.pid, duration: Math.max(1, Math.round(req.durationSec)), freq: req.freqHz ?? 999, event: req.event ?? 'auto',

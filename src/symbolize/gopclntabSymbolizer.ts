@@ -225,12 +225,11 @@ export class GopclntabSymbolizer implements Symbolizer {
     sink.ensure(nl + fl + 40);
     const b = sink.buf;
     let o = sink.pos;
-    // Plain loops: subarray() + set() allocates a view per piece, which costs more than the copy.
     const src = a.bytes;
     for (let j = 0; j < J_FUNCTION.length; j++) b[o++] = J_FUNCTION[j]!;
-    for (let j = ns, e = ns + nl; j < e; j++) b[o++] = src[j]!;
+    o = copyBytes(b, o, src, ns, nl);
     for (let j = 0; j < J_FILE.length; j++) b[o++] = J_FILE[j]!;
-    for (let j = fs, e = fs + fl; j < e; j++) b[o++] = src[j]!;
+    o = copyBytes(b, o, src, fs, fl);
     for (let j = 0; j < J_LINE.length; j++) b[o++] = J_LINE[j]!;
     o = writeUint(b, o, line);
     b[o++] = B_BRACE_CLOSE;
@@ -425,6 +424,19 @@ export class GopclntabSymbolizer implements Symbolizer {
 
 /** Per-function file cache size (pcfile values are small per-CU indexes). */
 const FILE_CACHE = 4096;
+
+/**
+ * Copies src[st, st+len) to b at o; returns the new position. Short pieces by a loop; longer
+ * ones natively (a subarray view per copy is cheaper than a byte loop past ~32 bytes).
+ */
+function copyBytes(b: Uint8Array, o: number, src: Uint8Array, st: number, len: number): number {
+  if (len > 32) {
+    b.set(src.subarray(st, st + len), o);
+    return o + len;
+  }
+  for (let j = st, e = st + len; j < e; j++) b[o++] = src[j]!;
+  return o;
+}
 
 /** Decimal digits of a non-negative int32 into b at o; returns the new position. */
 function writeUint(b: Uint8Array, o: number, v: number): number {

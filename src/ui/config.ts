@@ -16,6 +16,8 @@ export interface UiConfig {
   readonly remoteHost: string;
   /** Python that imports bcc on the profiled machine; '' = /usr/bin/python3, else python3 on PATH. */
   readonly pythonPath: string;
+  /** CPU sampler: perf record, or the eBPF sampler that keeps callers of frameless leaves. */
+  readonly sampler: 'perf' | 'bpf';
 }
 
 function read(): UiConfig {
@@ -34,6 +36,7 @@ function read(): UiConfig {
     pathMappings: Object.freeze({ ...(c.get<Record<string, string>>('pathMappings') ?? {}) }),
     remoteHost: c.get<string>('remoteHost', ''),
     pythonPath: c.get<string>('pythonPath', '').trim(),
+    sampler: pick('sampler', ['perf', 'bpf'] as const, 'perf'),
   });
 }
 

@@ -220,7 +220,12 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
       assert.equal(s.buckets.reduce((a, b) => a + b.count, 0), s.count);
       assert.ok(s.worst.length >= K - 1 && s.worst.length <= 10);
       // The worst waits belong to the spinning goroutines (main is goroutine 1).
-      for (const w of s.worst.slice(0, K - 1)) assert.ok(w.goid > 1 && w.wait_ns >= s.p50_ns);
+      // p50 is interpolated inside a 12.5%-wide bucket, so a wait in p50's own bucket may sit
+      // below the estimate by up to that width.
+      for (const w of s.worst.slice(0, K - 1)) {
+        assert.ok(w.goid > 1, `worst wait of goroutine ${w.goid}: ${JSON.stringify(s.worst)}`);
+        assert.ok(w.wait_ns * 1.125 >= s.p50_ns, `worst wait ${w.wait_ns} ns is below p50 ${s.p50_ns} ns: ${JSON.stringify(s.worst)}`);
+      }
     } finally {
       t.proc.kill('SIGTERM');
       await t.exited;

@@ -1,0 +1,54 @@
+/**
+ * "Record the CPU profile of this process": the one path the CLI's `record` and the editor's
+ * "Profile Go process" share. perf (the default) or the eBPF sampler, then ingest into the
+ * model. No vscode here.
+ */
+import * as fs from 'node:fs';
+import { type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
+import { parsePerfData } from '../formats/perfData';
+import { ingestPerfData } from '../ingest/fromPerfData';
+import type { Profile } from '../model/profile';
+import { recordBpfProfile } from './recordBpfProfile';
+import { loadTargetBinary } from './targetBinary';
+
+export type CpuSampler = 'perf' | 'bpf';
+
+export interface CpuProfileRequest {
+  pid: number;
+  durationSec: number;
+  freqHz: number;
+  event: 'auto' | 'cycles' | 'cpu-clock';
+  /** perf: perf record's frame-pointer stacks. bpf: the eBPF sampler, which also keeps the caller of frameless leaves. */
+  sampler: CpuSampler;
+}
+
+export interface CpuProfileOptions {
+  signal?: AbortSignal;
+  askPassword?: PasswordPrompt;
+  binaryCacheDir?: string;
+  onProgress?: (p: ProgressMessage) => void;
+}
+
+export async function recordCpuProfile(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions = {}): Promise<Profile> {
+  if (req.sampler === 'bpf') {
+    const { pid, durationSec, freqHz, event } = req;
+    return (await recordBpfProfile(target, { pid, durationSec, freqHz, event }, opts)).profile;
+  }
+  // Read the executable first: a non-Go PID fails before anything is recorded.
+  const bin = await loadTargetBinary(target, req.pid, opts);
+  const startTimeMs = Date.now();
+  const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event }, opts);
+  try {
+    const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
+    if (target.kind === 'ssh') targetInfo.host = target.host;
+    const warnings = [...rec.warnings];
+    if (rec.result.endedBy === 'perf-exited') warnings.push(`the recording ended early after ${rec.result.elapsedSec.toFixed(1)} s (did process ${req.pid} exit?)`);
+    const ingestOpts: Parameters<typeof ingestPerfData>[2] = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
+    if (rec.fallbackReason) ingestOpts.fallbackReason = rec.fallbackReason;
+    const profile = ingestPerfData(parsePerfData(fs.readFileSync(rec.perfDataPath)), bin, ingestOpts);
+    if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
+    return profile;
+  } finally {
+    fs.rmSync(rec.tempDir, { recursive: true, force: true });
+  }
+}

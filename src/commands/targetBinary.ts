@@ -1,0 +1,60 @@
+/**
+ * The executable of the process being profiled: read directly when it is local and readable,
+ * else copied by the privileged helper (cached by build id). One place for every recorder
+ * (perf, the eBPF sampler, the tracers), so they agree on what "not a Go program" means.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fetchBinary, type PasswordPrompt, type Target } from '../capture';
+import { type LoadedBinary, loadBinaryBytes } from '../ingest/loadBinary';
+import { FormatError } from '../util/byteReader';
+import { UserError } from '../util/userError';
+
+export interface TargetBinaryOptions {
+  signal?: AbortSignal;
+  askPassword?: PasswordPrompt;
+  /** Where copies of remote (or unreadable) executables are cached; default defaultBinaryCacheDir(). */
+  binaryCacheDir?: string;
+}
+
+export function defaultBinaryCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'go-perf-lens', 'binaries');
+}
+
+/** The bytes of /proc/PID/exe and where they came from (the executable's path, or the cached copy). */
+export async function readTargetExecutable(target: Target, pid: number, opts: TargetBinaryOptions = {}): Promise<{ bytes: Uint8Array; path: string }> {
+  if (target.kind === 'local') {
+    const link = `/proc/${pid}/exe`;
+    try {
+      const bytes = fs.readFileSync(link);
+      let where = link;
+      try { where = fs.readlinkSync(link).replace(/ \(deleted\)$/, ''); } catch { /* keep /proc path */ }
+      return { bytes, path: where };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') throw new UserError(`no process with PID ${pid}`, 'check the PID (it may have exited)', 'pid-gone');
+      // EACCES: someone else's process; the privileged helper can read it.
+    }
+  }
+  const got = await fetchBinary(target, pid, opts.binaryCacheDir ?? defaultBinaryCacheDir(), { signal: opts.signal, askPassword: opts.askPassword });
+  return { bytes: fs.readFileSync(got.path), path: got.path };
+}
+
+/** The target's executable opened for symbolization; a non-Go (or unreadable) one is a clear UserError. */
+export async function loadTargetBinary(target: Target, pid: number, opts: TargetBinaryOptions = {}): Promise<LoadedBinary> {
+  const exe = await readTargetExecutable(target, pid, opts);
+  let bin: LoadedBinary;
+  try {
+    bin = loadBinaryBytes(exe.bytes, exe.path);
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof UserError) {
+      throw new UserError(`PID ${pid} (${exe.path}) is not a Go program we can read: ${e.message}`, 'pass the PID of a Go process', 'not-go');
+    }
+    throw e;
+  }
+  if (!bin.info.goVersion && !bin.elf.section('.gopclntab')) {
+    throw new UserError(`PID ${pid} (${exe.path}) is not a Go program: its executable has no Go build information`, 'pass the PID of a Go process', 'not-go');
+  }
+  return bin;
+}
