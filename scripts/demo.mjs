@@ -89,4 +89,4 @@ if (loadOut.trim()) {
 say('report:\n');
 execFileSync('node', [cli, 'report', session, '--top', '15'], { stdio: 'inherit' });
 say(`session written to ${session}`);
-say('open it in VS Code (Go Perf Lens: Open Session…), or: node dist/cli.js report .demo/session.json --json');
+say('open it in VS Code (Go Perf Lens: Open profile…), or: node dist/cli.js report .demo/session.json --json');

@@ -84,6 +84,8 @@ class Output implements ByteSink {
   buf: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
   pos = 0;
   private ready: Buffer[] = [];
+  /** Whole batch buffers whose writes have completed, for reuse (no 1 MB allocation per batch). */
+  private spare: Buffer[] = [];
   private closed = false;
   private drainWaiter: (() => void) | undefined;
 
@@ -108,7 +110,7 @@ class Output implements ByteSink {
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) {
       if (this.pos > 0) this.ready.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(Math.max(BATCH_BYTES, n));
+      this.buf = n <= BATCH_BYTES ? this.fresh() : Buffer.allocUnsafe(n);
       this.pos = 0;
     }
   }
@@ -131,6 +133,9 @@ class Output implements ByteSink {
     this.buf[this.pos++] = CLOSE[0]!;
     this.buf[this.pos++] = CLOSE[1]!;
   }
+  private fresh(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
+  }
   text(s: string): void {
     const bytes = Buffer.from(s);
     this.ensure(bytes.length);
@@ -140,14 +145,16 @@ class Output implements ByteSink {
   async flush(all = false): Promise<void> {
     if (all && this.pos > 0) {
       this.ready.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(BATCH_BYTES);
+      this.buf = this.fresh();
       this.pos = 0;
     }
     const bufs = this.ready;
     this.ready = [];
     for (const chunk of bufs) {
       if (this.closed) return;
-      if (!this.out.write(chunk)) {
+      // Once written, a batch buffer is free again (the stream holds it until then).
+      const whole = chunk.buffer.byteLength === BATCH_BYTES && chunk.byteOffset === 0 ? Buffer.from(chunk.buffer, 0, BATCH_BYTES) : undefined;
+      if (!this.out.write(chunk, whole && (() => { if (this.spare.length < 8) this.spare.push(whole); }))) {
         await new Promise<void>((resolve) => {
           this.drainWaiter = resolve;
           this.out.once('drain', resolve);
