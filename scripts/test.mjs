@@ -46,7 +46,7 @@ if (files.length) {
 if (!unitOnly && fs.existsSync(path.join(root, 'scripts', 'vscodeTests.mjs'))) {
   const statsFile = path.join(root, 'out', 'vscode-stats.json');
   fs.rmSync(statsFile, { force: true });
-  const r = spawnSync('node', [path.join(root, 'scripts', 'vscodeTests.mjs'), statsFile], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync('node', [path.join(root, 'scripts', 'vscodeTests.mjs'), statsFile, ...(grep ? ['--grep', grep] : [])], { cwd: root, stdio: 'inherit' });
   if (fs.existsSync(statsFile)) {
     const s = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
     passed += s.passes; failed += s.failures; skipped += s.pending ?? 0;

@@ -11,7 +11,8 @@ export const C_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'c');
 export function buildCFixture(name: string, flags: string[]): string {
   const src = path.join(C_FIXTURES, name);
   const files = fs.readdirSync(src).sort();
-  const h = createHash('sha256').update(JSON.stringify(flags));
+  // gcc records the compile directory: a clone elsewhere must not reuse these binaries.
+  const h = createHash('sha256').update(JSON.stringify(flags)).update(src);
   for (const f of files) h.update(f).update(fs.readFileSync(path.join(src, f)));
   const out = path.join(FIXTURE_CACHE, `c-${name}-${h.digest('hex').slice(0, 16)}`);
   if (fs.existsSync(out)) return out;

@@ -85,7 +85,8 @@ export const FIXTURE_CACHE = path.join(os.tmpdir(), 'go-perf-lens-fixtures');
  */
 export function buildGoFixture(name: string, tc: GoToolchain, variant: BuildVariant = BUILD_VARIANTS[0]!): string {
   const src = path.join(GO_FIXTURES, name);
-  const h = createHash('sha256').update(tc.version).update(tc.goBin).update(JSON.stringify(variant.flags));
+  // The source path is part of the key: binaries record it (DWARF, pclntab), and a clone elsewhere must not reuse them.
+  const h = createHash('sha256').update(tc.version).update(tc.goBin).update(JSON.stringify(variant.flags)).update(src);
   hashDir(src, h);
   const key = h.digest('hex').slice(0, 16);
   const out = path.join(FIXTURE_CACHE, `${name}-go${tc.version}-${variant.name}-${key}`);
