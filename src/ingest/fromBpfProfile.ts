@@ -11,7 +11,7 @@ import { emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbol
 import { UserError } from '../util/userError';
 import { aggregate, type FrameSource, StackTrie } from './aggregate';
 import { framelessIndexOf } from './framelessIndexOf';
-import { framesFn, functionEntries } from './fromPerfData';
+import { framesFn, functionEntries, returnAddressLookup } from './fromPerfData';
 import type { LoadedBinary } from './loadBinary';
 
 /** One distinct sample key of the sampler. */
@@ -92,17 +92,7 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   const frameless = framelessIndexOf(bin);
   const repairs = emptyRepairCounts();
   const entry = functionEntries(bin.symbolizer);
-  const retKey = new Map<number, number>();
-  // A return address points after the call: look up address - 1, except at a function's first
-  // instruction (a signal frame's return), as perf ingest does.
-  const callerPc = (v: number): number => {
-    let k = retKey.get(v);
-    if (k === undefined) {
-      k = entry.entryOf(v) === v ? v : v - 1;
-      retKey.set(v, k);
-    }
-    return k;
-  };
+  const callerPc = returnAddressLookup(entry);
 
   const trie = new StackTrie();
   const keys: number[] = [];

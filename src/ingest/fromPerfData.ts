@@ -155,6 +155,23 @@ function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
 }
 
 /**
+ * The pc to look up for a return address, cached: the instruction after a call, so address − 1;
+ * except at a function's first instruction (a signal frame's return into the sigreturn
+ * trampoline), which no call precedes.
+ */
+export function returnAddressLookup(entry: ReturnType<typeof functionEntries>): (ret: number) => number {
+  const cache = new Map<number, number>();
+  return (ret) => {
+    let k = cache.get(ret);
+    if (k === undefined) {
+      k = entry.entryOf(ret) === ret ? ret : ret - 1;
+      cache.set(ret, k);
+    }
+    return k;
+  };
+}
+
+/**
  * Entry address and declaration of the function holding a pc. For gopclntab this reads the one
  * function record (Symbolizer.functionAt would describe every function of the binary first).
  */
@@ -227,19 +244,8 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
     return NaN;
   };
   const caches = new Map<number, { leaf: Map<number, number>; ret: Map<number, number> }>();
-  // A return address is the instruction after a call, so look up address - 1; except where it
-  // is a function's first instruction (a signal frame's return into the sigreturn trampoline),
-  // which no call precedes.
   const entry = functionEntries(bin.symbolizer);
-  const retKey = new Map<number, number>();
-  const callerPc = (v: number): number => {
-    let k = retKey.get(v);
-    if (k === undefined) {
-      k = entry.entryOf(v) === v ? v : v - 1;
-      retKey.set(v, k);
-    }
-    return k;
-  };
+  const callerPc = returnAddressLookup(entry);
   // Pass 1, per sample: only hash and compare raw callchains, so that each distinct one (a
   // few thousand, even in a million samples) is mapped and inserted once, with its count.
   const rep = distinctChains(d, attrIndex, opts.pid);
