@@ -1209,8 +1209,13 @@ _E_MAX_FUNCS = 32
 _E_MAX_RETS = 256
 
 
+_E_INCLUDE = re.compile(r'^#include "([A-Za-z0-9_]+\.h)"$', re.M)
+
+
 def _e_bpf(text, cflags):
-    """Compiles a BPF program, with clear errors for a missing BCC or kernel headers."""
+    """Compiles a BPF program, with clear errors for a missing BCC or kernel headers. Our own
+    headers (#include "x.h") are spliced in from the resources: the target has no copy of bpf/."""
+    text = _E_INCLUDE.sub(lambda m: resource(m.group(1)), text)
     try:
         from bcc import BPF
     except ImportError:
@@ -1232,7 +1237,7 @@ def _e_buckets(counts):
 
 
 def _e_fine(counts):
-    """The fine histogram (8 sub-buckets per power of two, see fine_slot in the .c files) as
+    """The fine histogram (8 sub-buckets per power of two, see fine_slot in fine_histogram.h) as
     sparse [[lo_ns, hi_ns, count], ...] for percentiles."""
     out = []
     for s, c in enumerate(counts):
