@@ -3,30 +3,21 @@
 // decoding every unit, and the lookups with full inline chains; then whole-process wall time
 // of `cli.js symbolize --backend dwarf` beside `llvm-symbolizer --inlining` on the same input.
 // Usage: node scripts/bench/dwarfSymbolizer.mjs [--count N]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { BENCH_CACHE, compileBinary } from './support/compileBinary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const i = process.argv.indexOf('--count');
 const COUNT = i >= 0 ? Number(process.argv[i + 1]) : 1_000_000;
-const GO = '/usr/lib/go-1.23/bin/go';
-const CACHE = '/tmp/go-perf-lens-bench';
-const BIN = path.join(CACHE, 'compile');
+const CACHE = BENCH_CACHE;
+const BIN = compileBinary();
 const ADDRS = path.join(CACHE, `dwarf-addrs-${COUNT}.txt`);
 
-fs.mkdirSync(CACHE, { recursive: true });
-if (!fs.existsSync(BIN)) {
-  console.log(`building cmd/compile with Go 1.23 into ${BIN} (once, ~30 s)…`);
-  execFileSync(GO, ['build', '-o', BIN + '.tmp', 'cmd/compile'], {
-    cwd: CACHE, stdio: 'inherit',
-    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOPROXY: 'off', CGO_ENABLED: '0', GOCACHE: path.join(CACHE, 'gocache') },
-  });
-  fs.renameSync(BIN + '.tmp', BIN);
-}
 
 const { parseElf } = require(path.join(root, 'out/src/formats/elf.js'));
 const { createDwarfSymbolizer } = require(path.join(root, 'out/src/symbolize/dwarfSymbolizer.js'));

@@ -8,32 +8,24 @@
 // Peak RSS and CPU come from getrusage(RUSAGE_CHILDREN) of a one-child wrapper (Debian's
 // /usr/bin/python3), so they are the child's own ru_maxrss / ru_utime+ru_stime.
 // Usage: node scripts/bench/symbolize.mjs [--count N] [--runs R]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { BENCH_CACHE, GO_1_23, compileBinary } from './support/compileBinary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i >= 0 ? Number(process.argv[i + 1]) : dflt; };
 const COUNT = arg('--count', 1_000_000);
 const RUNS = arg('--runs', 1);
-const GO = '/usr/lib/go-1.23/bin/go';
-const CACHE = '/tmp/go-perf-lens-bench';
-const BIN = path.join(CACHE, 'compile');
+const GO = GO_1_23;
+const CACHE = BENCH_CACHE;
+const BIN = compileBinary();
 const ADDRS = path.join(CACHE, `addrs-${COUNT}.txt`);
 const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
-fs.mkdirSync(CACHE, { recursive: true });
-if (!fs.existsSync(BIN)) {
-  console.log(`building cmd/compile with Go 1.23 into ${BIN} (once, ~30 s)…`);
-  execFileSync(GO, ['build', '-o', BIN + '.tmp', 'cmd/compile'], {
-    cwd: CACHE, stdio: 'inherit',
-    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOPROXY: 'off', CGO_ENABLED: '0', GOCACHE: path.join(CACHE, 'gocache') },
-  });
-  fs.renameSync(BIN + '.tmp', BIN);
-}
 
 const { parseElf } = require(path.join(root, 'out/src/formats/elf.js'));
 const { openSymbolizer } = require(path.join(root, 'out/src/symbolize/openSymbolizer.js'));
