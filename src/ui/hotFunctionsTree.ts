@@ -19,8 +19,10 @@ export interface FunctionNode {
 
 export type TreeMode = 'callees' | 'callers';
 
-/** Enough roots for any real question; more would only slow the view down. */
+/** Enough roots by self share for any real question; more would only slow the view down. */
 const MAX_ROOTS = 500;
+/** Functions at or above this cumulative share are roots even past MAX_ROOTS (a handler with no self time). */
+const MIN_CUM_SHARE_ROOT = 0.005;
 
 export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<FunctionNode | undefined>();
@@ -54,7 +56,11 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     if (!view) return [];
     const fns = view.profile.functions;
     if (!node) {
-      this.roots ??= view.graph.hottest().slice(0, MAX_ROOTS).map((fn) => ({ fn, name: fns[fn]!.name }));
+      const minCum = MIN_CUM_SHARE_ROOT * view.profile.totalSamples;
+      this.roots ??= view.graph
+        .hottest()
+        .filter((fn, rank) => rank < MAX_ROOTS || fns[fn]!.cumSamples >= minCum)
+        .map((fn) => ({ fn, name: fns[fn]!.name }));
       return this.roots;
     }
     const edges = this.modeValue === 'callees' ? view.graph.callees(node.fn) : view.graph.callers(node.fn);
@@ -86,9 +92,22 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     return item;
   }
 
-  /** The root row of a function (for reveal from a code lens). */
+  /**
+   * The root row of a function (for reveal from a code lens). A function with samples that is
+   * not a root (past the cap) becomes one at the end, so every lens can reveal its function.
+   */
   rootOf(name: string): FunctionNode | undefined {
-    return this.getChildren().find((n) => n.name === name);
+    const roots = this.getChildren();
+    const found = roots.find((n) => n.name === name);
+    if (found) return found;
+    const view = this.session.view();
+    const fn = view?.graph.indexOf(name);
+    const stat = fn === undefined ? undefined : view!.profile.functions[fn];
+    if (fn === undefined || !stat || (stat.selfSamples === 0 && stat.cumSamples === 0)) return undefined;
+    const node: FunctionNode = { fn, name };
+    roots.push(node);
+    this.emitter.fire(undefined);
+    return node;
   }
 
   dispose(): void {

@@ -177,6 +177,21 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.equal(rows[0]!.description, `self ${pct(top.selfSamples, fx.profile.totalSamples)} · cum ${pct(top.cumSamples, fx.profile.totalSamples)}`);
   });
 
+  it('a function with no self time but a large cumulative share is a root, wherever it ranks by self', () => {
+    const names = new Set(api.testing.hotFunctionRows().map((r) => r.name));
+    const total = fx.profile.totalSamples;
+    const bigCum = fx.profile.functions.filter((f) => f.cumSamples >= 0.005 * total);
+    assert.ok(bigCum.some((f) => f.name === fx.tracedFunction), `${fx.tracedFunction} should have ≥0.5% cumulative`);
+    for (const f of bigCum) assert.ok(names.has(f.name), `${f.name} (cum ${f.cumSamples}/${total}, self ${f.selfSamples}) is not a root`);
+  });
+
+  it('revealing the coldest profiled function (as its code lens does) makes it a root', async () => {
+    const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
+    const coldest = [...fns].sort((a, b) => a.cumSamples - b.cumSamples || a.selfSamples - b.selfSamples || a.name.localeCompare(b.name))[0]!;
+    await vscode.commands.executeCommand('goPerfLens.revealFunction', coldest.name);
+    assert.ok(api.testing.hotFunctionRows().some((r) => r.name === coldest.name), `${coldest.name} is not in the tree after reveal`);
+  });
+
   it('the callers toggle lists who calls a function, with the samples of each call edge', () => {
     const t = fx.profile.callTree;
     const fnIndex = fx.profile.functions.findIndex((f) => f.name === fx.tracedFunction);
