@@ -14,7 +14,7 @@
 import { UserError } from '../util/userError';
 import { readBinary } from './readBinary';
 import { openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
-import { type ByteSink, GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
+import { type ByteSink, GopclntabSymbolizer, type OutputMemory } from '../symbolize/gopclntabSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
 
 const USAGE = `usage: go-perf-lens symbolize --binary PATH [--backend auto|dwarf|gopclntab] < addresses
@@ -60,14 +60,33 @@ export function parseArgs(argv: string[]): SymbolizeArgs | 'help' {
 /** Writes the frames of a numeric pc as a JSON array into a sink. */
 export type FramesWriter = (pc: number, sink: ByteSink) => void;
 
-export function framesJsonWriter(sym: Symbolizer): FramesWriter {
-  if (sym instanceof GopclntabSymbolizer) return (pc, sink) => sym.writeFramesJson(pc, sink);
-  return (pc, sink) => {
-    const frames = sym.symbolize(BigInt(pc));
-    const bytes = Buffer.from(frames.length === 0 ? '[]' : JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))));
-    sink.ensure(bytes.length);
-    sink.buf.set(bytes, sink.pos);
-    sink.pos += bytes.length;
+/** A symbolizer's JSON writer, and the output memory it copies fastest into (if it has one). */
+export interface FramesJson {
+  write: FramesWriter;
+  memory?: OutputMemory;
+  /** Batch lookups in address order (GopclntabSymbolizer.resolveBatch / writeResolvedJson). */
+  batch?: {
+    resolve(pcs: Float64Array, n: number, order: Int32Array, out: Int32Array): void;
+    write(out: Int32Array, j: number, sink: ByteSink): void;
+  };
+}
+
+export function framesJsonWriter(sym: Symbolizer): FramesJson {
+  if (sym instanceof GopclntabSymbolizer) {
+    return {
+      write: (pc, sink) => sym.writeFramesJson(pc, sink),
+      memory: sym.outputMemory,
+      batch: { resolve: (pcs, n, order, out) => sym.resolveBatch(pcs, n, order, out), write: (out, j, sink) => sym.writeResolvedJson(out, j, sink) },
+    };
+  }
+  return {
+    write: (pc, sink) => {
+      const frames = sym.symbolize(BigInt(pc));
+      const bytes = Buffer.from(frames.length === 0 ? '[]' : JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))));
+      sink.ensure(bytes.length);
+      sink.buf.set(bytes, sink.pos);
+      sink.pos += bytes.length;
+    },
   };
 }
 
@@ -75,27 +94,49 @@ const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) { HEX[97 + i] = 10 + i; HEX[65 + i] = 10 + i; }
 
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+/** Addresses looked up together, in address order (see FramesJson.batch). */
+const BATCH_ADDRESSES = 1 << 16;
 const ADDR_OPEN = Buffer.from('{"addr":"0x');
 const FRAMES_OPEN = Buffer.from('","frames":');
 const CLOSE = Buffer.from('}\n');
 
-/** Output assembled as bytes in ~1 MB buffers, written with backpressure; EPIPE ends quietly. */
+/** A batch being filled: [start, end) of buf; `release` frees it once written. */
+interface Batch {
+  buf: Uint8Array;
+  start: number;
+  end: number;
+  release?: () => void;
+}
+
+/**
+ * Output assembled as bytes in ~1 MB batches, written with backpressure; EPIPE ends quietly.
+ * With an OutputMemory, batches are regions of the symbolizer's own memory (its frames are
+ * then copied in with copyWithin); else, and when all regions are in flight, plain buffers.
+ */
 class Output implements ByteSink {
-  buf: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
-  pos = 0;
-  private ready: Buffer[] = [];
-  /** Whole batch buffers whose writes have completed, for reuse (no 1 MB allocation per batch). */
+  buf: Uint8Array;
+  pos: number;
+  private batch: Batch;
+  private ready: { bytes: Buffer; release?: () => void }[] = [];
+  /** Plain batch buffers whose writes have completed, for reuse (no 1 MB allocation per batch). */
   private spare: Buffer[] = [];
   private closed = false;
   private drainWaiter: (() => void) | undefined;
 
-  constructor(private readonly out: NodeJS.WritableStream) {
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly memory?: OutputMemory,
+  ) {
     out.on('error', (e: NodeJS.ErrnoException) => {
       // The reader went away (`| head`): stop quietly; anything else is a real failure.
       this.closed = true;
       if (e.code !== 'EPIPE') process.stderr.write(`go-perf-lens: cannot write output: ${e.message}\n`);
       this.drainWaiter?.();
     });
+    this.batch = this.fresh(0);
+    this.buf = this.batch.buf;
+    this.pos = this.batch.start;
   }
   get isClosed(): boolean {
     return this.closed;
@@ -104,15 +145,62 @@ class Output implements ByteSink {
     return this.ready.length > 0;
   }
   /**
-   * Room for n more bytes at buf[pos]: a full buffer joins the ready list and a fresh one
-   * starts (a line may span two buffers; they are written in order).
+   * Room for n more bytes at buf[pos]: a full batch joins the ready list and a fresh one
+   * starts (a line may span two batches; they are written in order).
    */
   ensure(n: number): void {
-    if (this.pos + n > this.buf.length) {
-      if (this.pos > 0) this.ready.push(this.buf.subarray(0, this.pos));
-      this.buf = n <= BATCH_BYTES ? this.fresh() : Buffer.allocUnsafe(n);
-      this.pos = 0;
+    if (this.pos + n > this.batch.end) this.rotate(n);
+  }
+  private rotate(n: number): void {
+    this.finishBatch();
+    this.batch = this.fresh(n);
+    this.buf = this.batch.buf;
+    this.pos = this.batch.start;
+  }
+  private finishBatch(): void {
+    const b = this.batch;
+    if (this.pos > b.start) this.ready.push({ bytes: Buffer.from(b.buf.buffer, b.buf.byteOffset + b.start, this.pos - b.start), release: b.release });
+    else b.release?.();
+  }
+  /** A batch with room for n bytes: a free region of the shared memory, a spare buffer, or a new one. */
+  private fresh(n: number): Batch {
+    const m = this.memory;
+    if (m && n <= m.regionSize) {
+      const start = m.takeRegion();
+      if (start >= 0) {
+        const mem = m.mem;
+        return { buf: mem, start, end: start + m.regionSize, release: () => m.giveBack(mem, start) };
+      }
     }
+    if (n > BATCH_BYTES) return { buf: Buffer.allocUnsafe(n), start: 0, end: n };
+    const buf = this.spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
+    return { buf, start: 0, end: BATCH_BYTES, release: () => { if (this.spare.length < 8) this.spare.push(buf); } };
+  }
+  /** `{"addr":"0x<hex>","frames":` for a pc (hex as the input gave it, less leading zeros, lower case). */
+  addressOpen(pc: number): void {
+    this.ensure(ADDR_OPEN.length + 14 + FRAMES_OPEN.length);
+    const b = this.buf;
+    let o = this.pos;
+    for (let i = 0; i < ADDR_OPEN.length; i++) b[o++] = ADDR_OPEN[i]!;
+    if (pc < 2 ** 32) {
+      // 32-bit fast path (clz32 counts the digits; shifts need no division).
+      const n = Math.max(1, (35 - Math.clz32(pc)) >>> 2);
+      for (let t = pc >>> 0, p = o + n; p > o; t >>>= 4) b[--p] = HEX_DIGITS[t & 15]!;
+      o += n;
+    } else {
+      let n = 1;
+      for (let t = pc; t >= 16; t = Math.floor(t / 16)) n++;
+      for (let t = pc, p = o + n; p > o; t = Math.floor(t / 16)) b[--p] = HEX_DIGITS[t % 16]!;
+      o += n;
+    }
+    for (let i = 0; i < FRAMES_OPEN.length; i++) b[o++] = FRAMES_OPEN[i]!;
+    this.pos = o;
+  }
+  /** `}` and the newline that end an address line. */
+  lineEnd(): void {
+    this.ensure(2);
+    this.buf[this.pos++] = CLOSE[0]!;
+    this.buf[this.pos++] = CLOSE[1]!;
   }
   /** One address line: {"addr":"0x<hex>","frames":<frames>}\n, hex lower-cased from src[s, e). */
   addressLine(src: Uint8Array, s: number, e: number, pc: number, frames: FramesWriter | undefined): void {
@@ -133,9 +221,6 @@ class Output implements ByteSink {
     this.buf[this.pos++] = CLOSE[0]!;
     this.buf[this.pos++] = CLOSE[1]!;
   }
-  private fresh(): Buffer {
-    return this.spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
-  }
   text(s: string): void {
     const bytes = Buffer.from(s);
     this.ensure(bytes.length);
@@ -143,18 +228,13 @@ class Output implements ByteSink {
     this.pos += bytes.length;
   }
   async flush(all = false): Promise<void> {
-    if (all && this.pos > 0) {
-      this.ready.push(this.buf.subarray(0, this.pos));
-      this.buf = this.fresh();
-      this.pos = 0;
-    }
-    const bufs = this.ready;
+    if (all) this.rotate(0);
+    const items = this.ready;
     this.ready = [];
-    for (const chunk of bufs) {
+    for (const { bytes, release } of items) {
       if (this.closed) return;
-      // Once written, a batch buffer is free again (the stream holds it until then).
-      const whole = chunk.buffer.byteLength === BATCH_BYTES && chunk.byteOffset === 0 ? Buffer.from(chunk.buffer, 0, BATCH_BYTES) : undefined;
-      if (!this.out.write(chunk, whole && (() => { if (this.spare.length < 8) this.spare.push(whole); }))) {
+      // Once written, a batch is free again (the stream holds it until then).
+      if (!this.out.write(bytes, release && (() => release()))) {
         await new Promise<void>((resolve) => {
           this.drainWaiter = resolve;
           this.out.once('drain', resolve);
@@ -175,21 +255,51 @@ class Output implements ByteSink {
  * Exported for tests and for other front ends.
  */
 export async function symbolizeStream(
-  framesJson: FramesWriter,
+  frames: FramesJson,
   input: AsyncIterable<Buffer | string>,
   output: NodeJS.WritableStream,
   warn: (msg: string) => void,
 ): Promise<number> {
-  const out = new Output(output);
+  const out = new Output(output, frames.memory);
+  const framesJson = frames.write;
   let lineNo = 0;
   let bad = 0;
   let carry: Buffer | undefined;
+
+  // Batch mode: addresses are collected, looked up together in address order, then written in
+  // input order. Lines that are not looked up (bad ones, addresses above 2^53) wait in `texts`
+  // as their finished output, so the order of lines is kept.
+  const batch = frames.batch;
+  const pcs = new Float64Array(batch ? BATCH_ADDRESSES : 0);
+  const order = new Int32Array(pcs.length);
+  const resolved = new Int32Array(pcs.length * 4);
+  const texts: (string | undefined)[] = [];
+  let pending = 0;
+  const writeBatch = (): void => {
+    if (!batch || pending === 0) return;
+    batch.resolve(pcs, pending, order, resolved);
+    for (let j = 0; j < pending; j++) {
+      const text = texts[j];
+      if (text !== undefined) { out.text(text); continue; }
+      out.addressOpen(pcs[j]!);
+      batch.write(resolved, j, out);
+      out.lineEnd();
+    }
+    pending = 0;
+    texts.length = 0;
+  };
+  const textLine = (text: string): void => {
+    if (!batch) { out.text(text); return; }
+    pcs[pending] = NaN;
+    texts[pending++] = text;
+    if (pending === pcs.length) writeBatch();
+  };
 
   const badLine = (b: Buffer, s: number, e: number): void => {
     bad++;
     const text = b.toString('utf8', s, e);
     if (bad <= MAX_WARNINGS) warn(`line ${lineNo}: ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)} is not a hex address (0x…); wrote "frames":[] for it`);
-    out.text(`{"addr":${JSON.stringify(text)},"frames":[]}\n`);
+    textLine(`{"addr":${JSON.stringify(text)},"frames":[]}\n`);
   };
 
   // One line [s, e) of b.
@@ -210,7 +320,14 @@ export async function symbolizeStream(
       v = v * 16 + d;
     }
     // Above 2^53 a number loses bits; no user-space text address is that high.
-    out.addressLine(b, p, e, v, digits > 13 && v > Number.MAX_SAFE_INTEGER ? undefined : framesJson);
+    const huge = digits > 13 && v > Number.MAX_SAFE_INTEGER;
+    if (!batch) out.addressLine(b, p, e, v, huge ? undefined : framesJson);
+    else if (huge) textLine(`{"addr":"0x${b.toString('latin1', p, e).toLowerCase()}","frames":[]}\n`);
+    else {
+      texts[pending] = undefined;
+      pcs[pending++] = v;
+      if (pending === pcs.length) writeBatch();
+    }
   };
 
   for await (const chunk of input) {
@@ -232,6 +349,7 @@ export async function symbolizeStream(
     if (out.isClosed) return bad;
   }
   if (carry && carry.length) line(carry, 0, carry.length);
+  writeBatch();
   await out.end();
   if (bad > MAX_WARNINGS) warn(`${bad} lines in all were not hex addresses`);
   return bad;

@@ -28,17 +28,44 @@ export interface ByteSink {
 }
 
 /**
+ * Output space in the same memory as the interned bytes: a sink whose `buf` is `mem` gets each
+ * frame by `mem.copyWithin` — one memmove, no view object per copy (subarray + set costs ~3×
+ * as much for a ~150-byte frame on this kind of machine, a JS byte loop ~10×).
+ */
+export interface OutputMemory {
+  /** The current memory. It is replaced when the arena grows; regions of an old one stay valid to write out. */
+  readonly mem: Uint8Array;
+  readonly regionSize: number;
+  /** Start of a free output region [start, start + regionSize) of `mem`, or -1 when all are taken. */
+  takeRegion(): number;
+  /** Hands a written region back (ignored when `mem` has been replaced since). */
+  giveBack(mem: Uint8Array, start: number): void;
+}
+
+/**
  * Decoded functions live in shared, interleaved typed arrays (a random address then touches
  * a few cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
- * innermost function's name slot (-1: no position)] records, and inline tree entries as
- * [name slot, call-site range, parent index, caller's name slot] records. Writing a frame
- * copies the JSON-quoted name and file from the arena between constant pieces: names and
- * files are kept apart (not as one prefix per pair) so the bytes a random address touches
- * are few — the few hundred file names stay in cache.
+ * innermost function's name slot (-1: no position), first-frame piece] records, and inline
+ * tree entries as [name slot, call-site range, parent index, caller's name slot, caller's
+ * frame piece] records. Pieces are the JSON between line numbers, interned per (function,
+ * file) in the arena: `[{"function":NAME,"file":FILE,"line":` opens the innermost frame and
+ * `},{"function":NAME,"file":FILE,"line":` each caller, so writing a frame is one native copy
+ * plus the line's digits (byte loops in JS cost ~2 ns a byte; a frame is ~150 bytes).
  */
-const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_STRIDE = 5;
-const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_STRIDE = 4;
+const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_PIECE = 5, R_STRIDE = 6;
+const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_PIECE = 4, I_STRIDE = 5;
 const F_START = 0, F_COUNT = 1, F_NAME = 2, F_INL = 3, F_STRIDE = 4;
+
+const enc = new TextEncoder();
+const J_FIRST = enc.encode('[');
+const J_NEXT = enc.encode('},');
+const J_FUNCTION = enc.encode('{"function":');
+const J_FILE = enc.encode(',"file":');
+const J_LINE = enc.encode(',"line":');
+/** resolveBatch sorts addresses by 4 KB of text. */
+const BATCH_BUCKET_SHIFT = 12;
+/** Output regions of 1 MB above the arena: room for a whole batch of lines (~200 bytes each) and some in flight. */
+const OUTPUT_REGIONS = 32;
 
 class GrowableInts {
   a: Int32Array;
@@ -53,14 +80,49 @@ class GrowableInts {
   }
 }
 
-/** JSON-quoted strings as UTF-8 in one growing arena, addressed by slot. */
-class JsonArena {
-  bytes = new Uint8Array(1 << 16);
+/**
+ * JSON-quoted strings as UTF-8 in one growing arena, addressed by slot; once output regions
+ * are asked for, they sit above the arena in the same memory (see OutputMemory).
+ */
+class JsonArena implements OutputMemory {
+  mem: Uint8Array;
+  /** Arena bytes end here; output regions (if any) follow. */
+  private cap: number;
   used = 0;
+  readonly regionSize = 1 << 20;
+  private regionCount = 0;
+  private freeRegions: number[] = [];
   start = new Int32Array(1024);
   len = new Int32Array(1024);
   strings: string[] = [];
   private readonly enc = new TextEncoder();
+
+  constructor(capacity: number) {
+    this.cap = capacity;
+    this.mem = new Uint8Array(capacity);
+  }
+
+  takeRegion(): number {
+    if (this.regionCount === 0) {
+      this.regionCount = OUTPUT_REGIONS;
+      this.resize(this.cap);
+    }
+    return this.freeRegions.pop() ?? -1;
+  }
+
+  giveBack(mem: Uint8Array, start: number): void {
+    if (mem === this.mem) this.freeRegions.push(start);
+  }
+
+  /** New memory with `cap` arena bytes (the used ones copied) and all regions free. */
+  private resize(cap: number): void {
+    const mem = new Uint8Array(cap + this.regionCount * this.regionSize);
+    mem.set(this.mem.subarray(0, this.used));
+    this.mem = mem;
+    this.cap = cap;
+    this.freeRegions = [];
+    for (let r = this.regionCount - 1; r >= 0; r--) this.freeRegions.push(cap + r * this.regionSize);
+  }
 
   /** Adds a string as JSON (quoted, escaped). */
   add(s: string): number {
@@ -69,21 +131,39 @@ class JsonArena {
 
   /** Adds text as it is (already JSON); `label` is what `strings` keeps for the slot. */
   addRaw(q: string, label = q): number {
-    const need = q.length * 3;
-    if (this.used + need > this.bytes.length) {
-      const b = new Uint8Array(Math.max(this.bytes.length * 2, this.used + need));
-      b.set(this.bytes.subarray(0, this.used));
-      this.bytes = b;
-    }
+    const slot = this.newSlot(q.length * 3, label);
+    const { written } = this.enc.encodeInto(q, this.mem.subarray(this.used, this.cap));
+    this.len[slot] = written;
+    this.used += written;
+    return slot;
+  }
+
+  /** Adds `OPEN{"function":NAME,"file":FILE,"line":` from two slots: the JSON before a frame's line. */
+  addFramePiece(open: Uint8Array, nameSlot: number, fileSlot: number): number {
+    const nl = this.len[nameSlot]!, fl = this.len[fileSlot]!;
+    const slot = this.newSlot(open.length + J_FUNCTION.length + nl + J_FILE.length + fl + J_LINE.length, '');
+    const b = this.mem;
+    let o = this.used;
+    b.set(open, o); o += open.length;
+    b.set(J_FUNCTION, o); o += J_FUNCTION.length;
+    b.copyWithin(o, this.start[nameSlot]!, this.start[nameSlot]! + nl); o += nl;
+    b.set(J_FILE, o); o += J_FILE.length;
+    b.copyWithin(o, this.start[fileSlot]!, this.start[fileSlot]! + fl); o += fl;
+    b.set(J_LINE, o); o += J_LINE.length;
+    this.len[slot] = o - this.used;
+    this.used = o;
+    return slot;
+  }
+
+  /** A slot starting at `used` with room for `need` bytes. */
+  private newSlot(need: number, label: string): number {
+    if (this.used + need > this.cap) this.resize(Math.max(this.cap * 2, this.used + need));
     const slot = this.strings.length;
     if (slot >= this.start.length) {
       const s2 = new Int32Array(this.start.length * 2); s2.set(this.start); this.start = s2;
       const l2 = new Int32Array(this.len.length * 2); l2.set(this.len); this.len = l2;
     }
-    const { written } = this.enc.encodeInto(q, this.bytes.subarray(this.used));
     this.start[slot] = this.used;
-    this.len[slot] = written;
-    this.used += written;
     this.strings.push(label);
     return slot;
   }
@@ -91,11 +171,7 @@ class JsonArena {
 
 const B_OPEN = 0x5b; // [
 const B_CLOSE = 0x5d; // ]
-const B_COMMA = 0x2c;
 const B_BRACE_CLOSE = 0x7d;
-const J_FUNCTION = new TextEncoder().encode('{"function":');
-const J_FILE = new TextEncoder().encode(',"file":');
-const J_LINE = new TextEncoder().encode(',"line":');
 
 export class GopclntabSymbolizer implements Symbolizer {
   readonly source = 'gopclntab' as const;
@@ -108,9 +184,14 @@ export class GopclntabSymbolizer implements Symbolizer {
   /** Range ends alone (pc offsets from the entry), one per range: what lookups binary-search. */
   private readonly ends: GrowableInts;
   private readonly inls: GrowableInts;
-  private readonly arena = new JsonArena();
+  private readonly arena: JsonArena;
   private readonly nameSlots = new Map<number, number>();
   private readonly fileSlots = new Map<string, number>();
+  /** ((name slot × 2^26 + file slot) × 2 + kind) → frame piece slot. */
+  private readonly pieceSlots = new Map<number, number>();
+  /** The pieces of the function being decoded: [name, file, kind, piece] records. */
+  private readonly localPieces = new Int32Array(4 * 32);
+  private localPieceCount = 0;
   private readonly unknownFile: number;
   /** Reusable decoding buffers and the per-function file cache (generation-stamped). */
   private readonly sf = new PcScratch();
@@ -134,6 +215,8 @@ export class GopclntabSymbolizer implements Symbolizer {
     this.ranges = new GrowableInts(Math.min(1 << 22, 64 + n * 32));
     this.ends = new GrowableInts(Math.min(1 << 20, 64 + n * 8));
     this.inls = new GrowableInts(Math.min(1 << 20, 64 + n * 4));
+    // Names, files and frame pieces come to a few hundred bytes per function.
+    this.arena = new JsonArena(Math.min(1 << 26, (1 << 16) + n * 256));
     this.unknownFile = this.arena.add(UNKNOWN_FILE);
   }
 
@@ -196,44 +279,125 @@ export class GopclntabSymbolizer implements Symbolizer {
     const i = this.tab.findFunc(pc);
     const k = i < 0 ? -1 : this.rangeOf(i, pc);
     const r = this.ranges.a;
-    let q = k * R_STRIDE;
-    sink.ensure(2);
-    sink.buf[sink.pos++] = B_OPEN;
-    if (k >= 0 && r[q + R_NAME]! >= 0) {
-      this.writeFrame(sink, r[q + R_NAME]!, r[q + R_FILE]!, r[q + R_LINE]!);
-      const t = this.inls.a;
-      const base = this.fn[i * F_STRIDE + F_INL]!;
-      let ix = r[q + R_INL]!;
-      for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
-        const e = (base + ix) * I_STRIDE;
-        q = t[e + I_SITE]! * R_STRIDE;
-        sink.ensure(1);
-        sink.buf[sink.pos++] = B_COMMA;
-        this.writeFrame(sink, t[e + I_CALLER]!, r[q + R_FILE]!, r[q + R_LINE]!);
-        ix = t[e + I_PARENT]!;
-      }
+    const q = k * R_STRIDE;
+    if (k < 0 || r[q + R_NAME]! < 0) {
+      sink.ensure(2);
+      sink.buf[sink.pos++] = B_OPEN;
+      sink.buf[sink.pos++] = B_CLOSE;
+      return;
     }
-    sink.ensure(1);
+    this.writePiece(sink, r[q + R_PIECE]!, r[q + R_LINE]!);
+    this.writeCallers(sink, this.fn[i * F_STRIDE + F_INL]!, r[q + R_INL]!);
+  }
+
+  /**
+   * Resolves pcs[0..n) for writeResolvedJson, in address order: consecutive lookups then hit
+   * the same function's tables in cache and decode functions in table order, where random
+   * ones miss on every step. Per address j, out[j*4..j*4+4) = [first-frame piece (-1: no
+   * frames), line, inline index, inline base]. `order` is scratch of at least n entries.
+   */
+  resolveBatch(pcs: Float64Array, n: number, order: Int32Array, out: Int32Array): void {
+    // A counting sort by 4 KB of text is order enough for the cache, and linear.
+    const lo = this.tab.textStart;
+    const span = this.tab.entryOffs[this.tab.nfunc]!;
+    const nb = (span >>> BATCH_BUCKET_SHIFT) + 2;
+    if (!this.bucketCounts || this.bucketCounts.length < nb) this.bucketCounts = new Int32Array(nb);
+    const counts = this.bucketCounts;
+    counts.fill(0, 0, nb);
+    const bucketOf = (j: number): number => {
+      const off = pcs[j]! - lo;
+      // Outside the text (or not a number): no frames, resolved in the last bucket.
+      return off >= 0 && off < span ? (off >>> BATCH_BUCKET_SHIFT) : nb - 1;
+    };
+    for (let j = 0; j < n; j++) counts[bucketOf(j)]!++;
+    for (let b = 0, sum = 0; b < nb; b++) { const c = counts[b]!; counts[b] = sum; sum += c; }
+    for (let j = 0; j < n; j++) order[counts[bucketOf(j)]!++] = j;
+    for (let s = 0; s < n; s++) {
+      const j = order[s]!;
+      out[j * 4] = -1;
+      const pc = pcs[j]!;
+      const off = pc - lo;
+      if (!(off >= 0 && off < span)) continue;
+      const i = this.tab.findFunc(pc);
+      const k = i < 0 ? -1 : this.rangeOf(i, pc);
+      if (k < 0) continue;
+      const a = this.ranges.a; // after rangeOf: decoding may have grown it
+      const q = k * R_STRIDE;
+      if (a[q + R_NAME]! < 0) continue;
+      out[j * 4] = a[q + R_PIECE]!;
+      out[j * 4 + 1] = a[q + R_LINE]!;
+      out[j * 4 + 2] = a[q + R_INL]!;
+      out[j * 4 + 3] = this.fn[i * F_STRIDE + F_INL]!;
+    }
+  }
+
+  private bucketCounts?: Int32Array;
+
+  /** Writes the frames of address j of a resolveBatch as writeFramesJson would. */
+  writeResolvedJson(out: Int32Array, j: number, sink: ByteSink): void {
+    const piece = out[j * 4]!;
+    if (piece < 0) {
+      sink.ensure(2);
+      sink.buf[sink.pos++] = B_OPEN;
+      sink.buf[sink.pos++] = B_CLOSE;
+      return;
+    }
+    this.writePiece(sink, piece, out[j * 4 + 1]!);
+    this.writeCallers(sink, out[j * 4 + 3]!, out[j * 4 + 2]!);
+  }
+
+  /** The inline callers of a frame (inline index ix of the function whose tree starts at base), and the closing `}]`. */
+  private writeCallers(sink: ByteSink, base: number, ix: number): void {
+    const t = this.inls.a;
+    const r = this.ranges.a;
+    for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
+      const e = (base + ix) * I_STRIDE;
+      this.writePiece(sink, t[e + I_PIECE]!, r[t[e + I_SITE]! * R_STRIDE + R_LINE]!);
+      ix = t[e + I_PARENT]!;
+    }
+    sink.ensure(2);
+    sink.buf[sink.pos++] = B_BRACE_CLOSE;
     sink.buf[sink.pos++] = B_CLOSE;
   }
 
-  /** One frame: {"function":NAME,"file":FILE,"line":N} (NAME and FILE already JSON-quoted). */
-  private writeFrame(sink: ByteSink, nameSlot: number, fileSlot: number, line: number): void {
+  /** Output memory shared with the interned pieces (for a sink that can use it). */
+  get outputMemory(): OutputMemory {
+    return this.arena;
+  }
+
+  /** One frame piece (`…"line":`) and the line's digits. */
+  private writePiece(sink: ByteSink, piece: number, line: number): void {
     const a = this.arena;
-    const ns = a.start[nameSlot]!, nl = a.len[nameSlot]!;
-    const fs = a.start[fileSlot]!, fl = a.len[fileSlot]!;
-    sink.ensure(nl + fl + 40);
+    const st = a.start[piece]!, len = a.len[piece]!;
+    sink.ensure(len + 11);
     const b = sink.buf;
-    let o = sink.pos;
-    const src = a.bytes;
-    for (let j = 0; j < J_FUNCTION.length; j++) b[o++] = J_FUNCTION[j]!;
-    o = copyBytes(b, o, src, ns, nl);
-    for (let j = 0; j < J_FILE.length; j++) b[o++] = J_FILE[j]!;
-    o = copyBytes(b, o, src, fs, fl);
-    for (let j = 0; j < J_LINE.length; j++) b[o++] = J_LINE[j]!;
-    o = writeUint(b, o, line);
-    b[o++] = B_BRACE_CLOSE;
-    sink.pos = o;
+    const o = sink.pos;
+    if (b === a.mem) b.copyWithin(o, st, st + len);
+    else b.set(a.mem.subarray(st, st + len), o);
+    sink.pos = writeUint(b, o + len, line);
+  }
+
+  /**
+   * The piece slot of (name, file) opening a frame with `open` (J_FIRST or J_NEXT), interned
+   * per function in a short list (a function uses a handful of pairs) before the global map.
+   */
+  private framePiece(open: Uint8Array, nameSlot: number, fileSlot: number): number {
+    const kind = open === J_FIRST ? 0 : 1;
+    const local = this.localPieces;
+    for (let j = 0; j < this.localPieceCount; j += 4) if (local[j] === nameSlot && local[j + 1] === fileSlot && local[j + 2] === kind) return local[j + 3]!;
+    const key = (nameSlot * 0x4000000 + fileSlot) * 2 + kind;
+    let slot = this.pieceSlots.get(key);
+    if (slot === undefined) {
+      slot = this.arena.addFramePiece(open, nameSlot, fileSlot);
+      this.pieceSlots.set(key, slot);
+    }
+    if (this.localPieceCount < local.length) {
+      local[this.localPieceCount++] = nameSlot;
+      local[this.localPieceCount++] = fileSlot;
+      local[this.localPieceCount++] = kind;
+      local[this.localPieceCount++] = slot;
+    }
+    return slot;
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
@@ -391,13 +555,17 @@ export class GopclntabSymbolizer implements Symbolizer {
     const nameOfIx = (ix: number): number => (ix >= 0 ? t[(inlBase + ix) * I_STRIDE + I_NAME]! : fname);
     // Names to write: a range's innermost function; an inline entry's caller (written with
     // the call site's file).
+    this.localPieceCount = 0;
     for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
       if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
-      r[q + R_NAME] = r[q + R_FILE] === this.unknownFile ? -1 : nameOfIx(r[q + R_INL]!);
+      const known = r[q + R_FILE] !== this.unknownFile;
+      r[q + R_NAME] = known ? nameOfIx(r[q + R_INL]!) : -1;
+      r[q + R_PIECE] = known ? this.framePiece(J_FIRST, r[q + R_NAME]!, r[q + R_FILE]!) : -1;
     }
     for (let ix = 0; ix < ncalls; ix++) {
       const e = (inlBase + ix) * I_STRIDE;
       t[e + I_CALLER] = nameOfIx(t[e + I_PARENT]!);
+      t[e + I_PIECE] = this.framePiece(J_NEXT, t[e + I_CALLER]!, r[t[e + I_SITE]! * R_STRIDE + R_FILE]!);
     }
     if (startLines) {
       // Declarations of inlined functions (Go 1.20+ keeps each one's `func` line in its tree
@@ -425,19 +593,6 @@ export class GopclntabSymbolizer implements Symbolizer {
 /** Per-function file cache size (pcfile values are small per-CU indexes). */
 const FILE_CACHE = 4096;
 
-/**
- * Copies src[st, st+len) to b at o; returns the new position. Short pieces by a loop; longer
- * ones natively (a subarray view per copy is cheaper than a byte loop past ~32 bytes).
- */
-function copyBytes(b: Uint8Array, o: number, src: Uint8Array, st: number, len: number): number {
-  if (len > 32) {
-    b.set(src.subarray(st, st + len), o);
-    return o + len;
-  }
-  for (let j = st, e = st + len; j < e; j++) b[o++] = src[j]!;
-  return o;
-}
-
 /** Decimal digits of a non-negative int32 into b at o; returns the new position. */
 function writeUint(b: Uint8Array, o: number, v: number): number {
   if (v < 10) { b[o] = 48 + v; return o + 1; }
@@ -462,7 +617,7 @@ function rangeIndexGlobal(ends: Int32Array, start: number, n: number, rel: numbe
 
 /**
  * Merges three decoded tables into ranges where all three are constant, covering [0, size),
- * written as [end, file, line, inl, -, -] records into out from index `at` (and the ends alone
+ * written as [end, file, line, inl, …] records into out from index `at` (and the ends alone
  * into `ends` from `endsAt`, the array binary searches touch); returns the count.
  */
 function mergeInto(a: PcScratch, b: PcScratch, c: PcScratch, size: number, out: Int32Array, at: number, ends: Int32Array, endsAt: number): number {

@@ -143,6 +143,36 @@ describe('CLI symbolize [go, llvm-symbolizer]', function () {
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
   });
 
+  it('keeps every line in input order across lookup batches (addresses are looked up in address order, 65,536 at a time)', () => {
+    const tc = goToolchains()[goToolchains().length - 1]!;
+    const bin = buildGoFixture('pclntab', tc, stripped);
+    const sym = new GopclntabSymbolizer(openGoPclntab(parseElf(new Uint8Array(fs.readFileSync(bin))))!);
+    // Random, then descending, then repeated addresses; outside the text; bad lines and a
+    // number above 2^53 in between — over two batch boundaries.
+    const random = textPcs(bin, 70_000, 77);
+    const lines: string[] = [];
+    random.forEach((pc, i) => {
+      lines.push(`0x${pc.toString(16)}`);
+      if (i % 9_999 === 0) lines.push('not-an-address');
+      if (i % 12_345 === 0) lines.push('0x1', '0xffffffffffff', '0xFFFFFFFFFFFFFFFF', '0x12345678901234567');
+    });
+    for (const pc of [...random].sort((a, b) => b - a).slice(0, 50_000)) lines.push(pc.toString(16).toUpperCase());
+    for (let i = 0; i < 20_000; i++) lines.push(`0x${random[i % 7]!.toString(16)}`);
+    const r = runCli(['symbolize', '--binary', bin], lines.join('\n') + '\n');
+    assert.equal(r.status, 1, 'bad lines make the exit status 1');
+    const out = r.stdout.split('\n');
+    assert.equal(out.pop(), '');
+    assert.equal(out.length, lines.length, 'one output line per input line');
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i]!;
+      const hex = /^(0x)?([0-9a-fA-F]+)$/.exec(text)?.[2];
+      const want = hex === undefined || hex.length > 13
+        ? `{"addr":${JSON.stringify(hex === undefined ? text : `0x${hex.toLowerCase()}`)},"frames":[]}`
+        : `{"addr":"0x${hex.toLowerCase()}","frames":${JSON.stringify(sym.symbolize(BigInt(`0x${hex}`)))}}`;
+      if (out[i] !== want) assert.fail(`line ${i + 1} (${text}): ${out[i]} != ${want}`);
+    }
+  });
+
   it('streams a large input and stops quietly when the reader closes the pipe', async () => {
     const tc = goToolchains()[goToolchains().length - 1]!;
     const bin = buildGoFixture('pclntab', tc, stripped);
