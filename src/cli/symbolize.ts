@@ -14,6 +14,7 @@
 import { UserError } from '../util/userError';
 import { readBinary } from './readBinary';
 import { openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
+import { DwarfSymbolizer } from '../symbolize/dwarfSymbolizer';
 import { type ByteSink, GopclntabSymbolizer, type OutputMemory } from '../symbolize/gopclntabSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
 
@@ -79,6 +80,7 @@ export function framesJsonWriter(sym: Symbolizer): FramesJson {
       batch: { resolve: (pcs, n, order, out) => sym.resolveBatch(pcs, n, order, out), write: (out, j, sink) => sym.writeResolvedJson(out, j, sink) },
     };
   }
+  if (sym instanceof DwarfSymbolizer) return { write: (pc, sink) => sym.writeFramesJson(pc, sink) };
   return {
     write: (pc, sink) => {
       const frames = sym.symbolize(BigInt(pc));
