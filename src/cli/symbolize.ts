@@ -15,7 +15,7 @@ import { UserError } from '../util/userError';
 import { readBinary } from './readBinary';
 import { openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
 import { DwarfSymbolizer } from '../symbolize/dwarfSymbolizer';
-import { type ByteSink, GopclntabSymbolizer, type OutputMemory } from '../symbolize/gopclntabSymbolizer';
+import { type ByteSink, GopclntabSymbolizer, type OutputMemory, RESOLVED } from '../symbolize/gopclntabSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
 
 const USAGE = `usage: go-perf-lens symbolize --binary PATH [--backend auto|dwarf|gopclntab] < addresses
@@ -274,7 +274,7 @@ export async function symbolizeStream(
   const batch = frames.batch;
   const pcs = new Float64Array(batch ? BATCH_ADDRESSES : 0);
   const order = new Int32Array(pcs.length);
-  const resolved = new Int32Array(pcs.length * 4);
+  const resolved = new Int32Array(pcs.length * RESOLVED);
   const texts: (string | undefined)[] = [];
   let pending = 0;
   const writeBatch = (): void => {

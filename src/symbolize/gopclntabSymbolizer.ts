@@ -45,23 +45,23 @@ export interface OutputMemory {
 /**
  * Decoded functions live in shared, interleaved typed arrays (a random address then touches
  * a few cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
- * innermost function's name slot (-1: no position), first-frame piece] records, and inline
+ * innermost function's name slot (-1: no position), its name piece] records, and inline
  * tree entries as [name slot, call-site range, parent index, caller's name slot, caller's
- * frame piece] records. Pieces are the JSON between line numbers, interned per (function,
- * file) in the arena: `[{"function":NAME,"file":FILE,"line":` opens the innermost frame and
- * `},{"function":NAME,"file":FILE,"line":` each caller, so writing a frame is one native copy
- * plus the line's digits (byte loops in JS cost ~2 ns a byte; a frame is ~150 bytes).
+ * name piece] records. Pieces are the JSON of a frame, interned in the arena: per function
+ * `{"function":NAME`, per file `,"file":FILE,"line":`. Writing a frame is two native copies
+ * and the line's digits (byte loops in JS cost ~2 ns a byte; a frame is ~150 bytes); kept
+ * apart, names and files are a few MB that stay in cache, where one piece per (function,
+ * file) pair was several times that and missed it on most random addresses.
  */
 const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_PIECE = 5, R_STRIDE = 6;
 const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_PIECE = 4, I_STRIDE = 5;
 const F_START = 0, F_COUNT = 1, F_NAME = 2, F_INL = 3, F_STRIDE = 4;
 
 const enc = new TextEncoder();
-const J_FIRST = enc.encode('[');
-const J_NEXT = enc.encode('},');
 const J_FUNCTION = enc.encode('{"function":');
 const J_FILE = enc.encode(',"file":');
 const J_LINE = enc.encode(',"line":');
+const J_NONE = new Uint8Array(0);
 /** resolveBatch sorts addresses by 4 KB of text. */
 const BATCH_BUCKET_SHIFT = 12;
 /** Output regions of 1 MB above the arena: room for a whole batch of lines (~200 bytes each) and some in flight. */
@@ -138,18 +138,15 @@ class JsonArena implements OutputMemory {
     return slot;
   }
 
-  /** Adds `OPEN{"function":NAME,"file":FILE,"line":` from two slots: the JSON before a frame's line. */
-  addFramePiece(open: Uint8Array, nameSlot: number, fileSlot: number): number {
-    const nl = this.len[nameSlot]!, fl = this.len[fileSlot]!;
-    const slot = this.newSlot(open.length + J_FUNCTION.length + nl + J_FILE.length + fl + J_LINE.length, '');
+  /** Adds `BEFORE` + the bytes of a slot + `AFTER` (a frame piece). */
+  addPiece(before: Uint8Array, slot0: number, after: Uint8Array): number {
+    const l0 = this.len[slot0]!;
+    const slot = this.newSlot(before.length + l0 + after.length, '');
     const b = this.mem;
     let o = this.used;
-    b.set(open, o); o += open.length;
-    b.set(J_FUNCTION, o); o += J_FUNCTION.length;
-    b.copyWithin(o, this.start[nameSlot]!, this.start[nameSlot]! + nl); o += nl;
-    b.set(J_FILE, o); o += J_FILE.length;
-    b.copyWithin(o, this.start[fileSlot]!, this.start[fileSlot]! + fl); o += fl;
-    b.set(J_LINE, o); o += J_LINE.length;
+    b.set(before, o); o += before.length;
+    b.copyWithin(o, this.start[slot0]!, this.start[slot0]! + l0); o += l0;
+    b.set(after, o); o += after.length;
     this.len[slot] = o - this.used;
     this.used = o;
     return slot;
@@ -172,6 +169,9 @@ class JsonArena implements OutputMemory {
 const B_OPEN = 0x5b; // [
 const B_CLOSE = 0x5d; // ]
 const B_BRACE_CLOSE = 0x7d;
+const B_COMMA = 0x2c;
+/** Ints per address in resolveBatch's output. */
+export const RESOLVED = 5;
 
 export class GopclntabSymbolizer implements Symbolizer {
   readonly source = 'gopclntab' as const;
@@ -187,11 +187,9 @@ export class GopclntabSymbolizer implements Symbolizer {
   private readonly arena: JsonArena;
   private readonly nameSlots = new Map<number, number>();
   private readonly fileSlots = new Map<string, number>();
-  /** ((name slot × 2^26 + file slot) × 2 + kind) → frame piece slot. */
-  private readonly pieceSlots = new Map<number, number>();
-  /** The pieces of the function being decoded: [name, file, kind, piece] records. */
-  private readonly localPieces = new Int32Array(4 * 32);
-  private localPieceCount = 0;
+  /** Name slot → its piece `{"function":NAME`; file slot → `,"file":FILE,"line":`. */
+  private readonly namePieceOf = new GrowableInts(1024);
+  private readonly filePieceOf = new GrowableInts(1024);
   private readonly unknownFile: number;
   /** Reusable decoding buffers and the per-function file cache (generation-stamped). */
   private readonly sf = new PcScratch();
@@ -218,6 +216,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     // Names, files and frame pieces come to a few hundred bytes per function.
     this.arena = new JsonArena(Math.min(1 << 26, (1 << 16) + n * 256));
     this.unknownFile = this.arena.add(UNKNOWN_FILE);
+    setSlot(this.filePieceOf, this.unknownFile, this.arena.addPiece(J_FILE, this.unknownFile, J_LINE));
   }
 
   /** Whether inline trees can be read (go:func.* was found). */
@@ -286,15 +285,17 @@ export class GopclntabSymbolizer implements Symbolizer {
       sink.buf[sink.pos++] = B_CLOSE;
       return;
     }
-    this.writePiece(sink, r[q + R_PIECE]!, r[q + R_LINE]!);
+    sink.ensure(1);
+    sink.buf[sink.pos++] = B_OPEN;
+    this.writeFrame(sink, r[q + R_PIECE]!, this.filePieceOf.a[r[q + R_FILE]!]!, r[q + R_LINE]!);
     this.writeCallers(sink, this.fn[i * F_STRIDE + F_INL]!, r[q + R_INL]!);
   }
 
   /**
    * Resolves pcs[0..n) for writeResolvedJson, in address order: consecutive lookups then hit
    * the same function's tables in cache and decode functions in table order, where random
-   * ones miss on every step. Per address j, out[j*4..j*4+4) = [first-frame piece (-1: no
-   * frames), line, inline index, inline base]. `order` is scratch of at least n entries.
+   * ones miss on every step. Per address j, out[j*5..j*5+5) = [name piece (-1: no frames),
+   * file piece, line, inline index, inline base]. `order` is scratch of at least n entries.
    */
   resolveBatch(pcs: Float64Array, n: number, order: Int32Array, out: Int32Array): void {
     // A counting sort by 4 KB of text is order enough for the cache, and linear.
@@ -314,7 +315,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     for (let j = 0; j < n; j++) order[counts[bucketOf(j)]!++] = j;
     for (let s = 0; s < n; s++) {
       const j = order[s]!;
-      out[j * 4] = -1;
+      out[j * RESOLVED] = -1;
       const pc = pcs[j]!;
       const off = pc - lo;
       if (!(off >= 0 && off < span)) continue;
@@ -324,10 +325,12 @@ export class GopclntabSymbolizer implements Symbolizer {
       const a = this.ranges.a; // after rangeOf: decoding may have grown it
       const q = k * R_STRIDE;
       if (a[q + R_NAME]! < 0) continue;
-      out[j * 4] = a[q + R_PIECE]!;
-      out[j * 4 + 1] = a[q + R_LINE]!;
-      out[j * 4 + 2] = a[q + R_INL]!;
-      out[j * 4 + 3] = this.fn[i * F_STRIDE + F_INL]!;
+      const o = j * RESOLVED;
+      out[o] = a[q + R_PIECE]!;
+      out[o + 1] = this.filePieceOf.a[a[q + R_FILE]!]!;
+      out[o + 2] = a[q + R_LINE]!;
+      out[o + 3] = a[q + R_INL]!;
+      out[o + 4] = this.fn[i * F_STRIDE + F_INL]!;
     }
   }
 
@@ -335,24 +338,30 @@ export class GopclntabSymbolizer implements Symbolizer {
 
   /** Writes the frames of address j of a resolveBatch as writeFramesJson would. */
   writeResolvedJson(out: Int32Array, j: number, sink: ByteSink): void {
-    const piece = out[j * 4]!;
+    const o = j * RESOLVED;
+    const piece = out[o]!;
+    sink.ensure(2);
+    sink.buf[sink.pos++] = B_OPEN;
     if (piece < 0) {
-      sink.ensure(2);
-      sink.buf[sink.pos++] = B_OPEN;
       sink.buf[sink.pos++] = B_CLOSE;
       return;
     }
-    this.writePiece(sink, piece, out[j * 4 + 1]!);
-    this.writeCallers(sink, out[j * 4 + 3]!, out[j * 4 + 2]!);
+    this.writeFrame(sink, piece, out[o + 1]!, out[o + 2]!);
+    this.writeCallers(sink, out[o + 4]!, out[o + 3]!);
   }
 
   /** The inline callers of a frame (inline index ix of the function whose tree starts at base), and the closing `}]`. */
   private writeCallers(sink: ByteSink, base: number, ix: number): void {
     const t = this.inls.a;
     const r = this.ranges.a;
+    const files = this.filePieceOf.a;
     for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
       const e = (base + ix) * I_STRIDE;
-      this.writePiece(sink, t[e + I_PIECE]!, r[t[e + I_SITE]! * R_STRIDE + R_LINE]!);
+      const q = t[e + I_SITE]! * R_STRIDE;
+      sink.ensure(2);
+      sink.buf[sink.pos++] = B_BRACE_CLOSE;
+      sink.buf[sink.pos++] = B_COMMA;
+      this.writeFrame(sink, t[e + I_PIECE]!, files[r[q + R_FILE]!]!, r[q + R_LINE]!);
       ix = t[e + I_PARENT]!;
     }
     sink.ensure(2);
@@ -365,39 +374,23 @@ export class GopclntabSymbolizer implements Symbolizer {
     return this.arena;
   }
 
-  /** One frame piece (`…"line":`) and the line's digits. */
-  private writePiece(sink: ByteSink, piece: number, line: number): void {
+  /** One frame but its closing brace: name piece, file piece, the line's digits. */
+  private writeFrame(sink: ByteSink, namePiece: number, filePiece: number, line: number): void {
     const a = this.arena;
-    const st = a.start[piece]!, len = a.len[piece]!;
-    sink.ensure(len + 11);
+    const ns = a.start[namePiece]!, nl = a.len[namePiece]!;
+    const fs = a.start[filePiece]!, fl = a.len[filePiece]!;
+    sink.ensure(nl + fl + 11);
     const b = sink.buf;
-    const o = sink.pos;
-    if (b === a.mem) b.copyWithin(o, st, st + len);
-    else b.set(a.mem.subarray(st, st + len), o);
-    sink.pos = writeUint(b, o + len, line);
-  }
-
-  /**
-   * The piece slot of (name, file) opening a frame with `open` (J_FIRST or J_NEXT), interned
-   * per function in a short list (a function uses a handful of pairs) before the global map.
-   */
-  private framePiece(open: Uint8Array, nameSlot: number, fileSlot: number): number {
-    const kind = open === J_FIRST ? 0 : 1;
-    const local = this.localPieces;
-    for (let j = 0; j < this.localPieceCount; j += 4) if (local[j] === nameSlot && local[j + 1] === fileSlot && local[j + 2] === kind) return local[j + 3]!;
-    const key = (nameSlot * 0x4000000 + fileSlot) * 2 + kind;
-    let slot = this.pieceSlots.get(key);
-    if (slot === undefined) {
-      slot = this.arena.addFramePiece(open, nameSlot, fileSlot);
-      this.pieceSlots.set(key, slot);
+    let o = sink.pos;
+    if (b === a.mem) {
+      b.copyWithin(o, ns, ns + nl);
+      b.copyWithin(o + nl, fs, fs + fl);
+    } else {
+      b.set(a.mem.subarray(ns, ns + nl), o);
+      b.set(a.mem.subarray(fs, fs + fl), o + nl);
     }
-    if (this.localPieceCount < local.length) {
-      local[this.localPieceCount++] = nameSlot;
-      local[this.localPieceCount++] = fileSlot;
-      local[this.localPieceCount++] = kind;
-      local[this.localPieceCount++] = slot;
-    }
-    return slot;
+    o += nl + fl;
+    sink.pos = writeUint(b, o, line);
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
@@ -467,6 +460,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     if (slot === undefined) {
       slot = this.arena.add(this.tab.nameAt(nameOff));
       this.nameSlots.set(nameOff, slot);
+      setSlot(this.namePieceOf, slot, this.arena.addPiece(J_FUNCTION, slot, J_NONE));
     }
     return slot;
   }
@@ -477,6 +471,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     if (slot === undefined) {
       slot = this.arena.add(name);
       this.fileSlots.set(name, slot);
+      setSlot(this.filePieceOf, slot, this.arena.addPiece(J_FILE, slot, J_LINE));
     }
     return slot;
   }
@@ -555,17 +550,16 @@ export class GopclntabSymbolizer implements Symbolizer {
     const nameOfIx = (ix: number): number => (ix >= 0 ? t[(inlBase + ix) * I_STRIDE + I_NAME]! : fname);
     // Names to write: a range's innermost function; an inline entry's caller (written with
     // the call site's file).
-    this.localPieceCount = 0;
     for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
       if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
       const known = r[q + R_FILE] !== this.unknownFile;
       r[q + R_NAME] = known ? nameOfIx(r[q + R_INL]!) : -1;
-      r[q + R_PIECE] = known ? this.framePiece(J_FIRST, r[q + R_NAME]!, r[q + R_FILE]!) : -1;
+      r[q + R_PIECE] = known ? this.namePieceOf.a[r[q + R_NAME]!]! : -1;
     }
     for (let ix = 0; ix < ncalls; ix++) {
       const e = (inlBase + ix) * I_STRIDE;
       t[e + I_CALLER] = nameOfIx(t[e + I_PARENT]!);
-      t[e + I_PIECE] = this.framePiece(J_NEXT, t[e + I_CALLER]!, r[t[e + I_SITE]! * R_STRIDE + R_FILE]!);
+      t[e + I_PIECE] = this.namePieceOf.a[t[e + I_CALLER]!]!;
     }
     if (startLines) {
       // Declarations of inlined functions (Go 1.20+ keeps each one's `func` line in its tree
@@ -588,6 +582,12 @@ export class GopclntabSymbolizer implements Symbolizer {
     this.fn[i * F_STRIDE + F_INL] = inlBase;
     return start;
   }
+}
+
+/** Sets g[slot] (growing it; unset entries read as 0, never read: every slot read was set). */
+function setSlot(g: GrowableInts, slot: number, v: number): void {
+  if (slot >= g.n) { g.reserve(slot + 1 - g.n); g.n = slot + 1; }
+  g.a[slot] = v;
 }
 
 /** Per-function file cache size (pcfile values are small per-CU indexes). */
