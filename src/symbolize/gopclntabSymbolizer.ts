@@ -45,16 +45,16 @@ export interface OutputMemory {
 /**
  * Decoded functions live in shared, interleaved typed arrays (a random address then touches
  * a few cache lines, not a dozen objects): ranges as [end, file slot, line, inline index,
- * innermost function's name slot (-1: no position), its name piece] records, and inline
- * tree entries as [name slot, call-site range, parent index, caller's name slot, caller's
- * name piece] records. Pieces are the JSON of a frame, interned in the arena: per function
+ * innermost function's name slot (-1: no position)] records, and inline tree entries as
+ * [name slot, call-site range, parent index, caller's name slot] records. For the CLI, the
+ * JSON of a frame is made of pieces interned in the arena on first use: per function
  * `{"function":NAME`, per file `,"file":FILE,"line":`. Writing a frame is two native copies
  * and the line's digits (byte loops in JS cost ~2 ns a byte; a frame is ~150 bytes); kept
  * apart, names and files are a few MB that stay in cache, where one piece per (function,
  * file) pair was several times that and missed it on most random addresses.
  */
-const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_PIECE = 5, R_STRIDE = 6;
-const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_PIECE = 4, I_STRIDE = 5;
+const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_STRIDE = 5;
+const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_STRIDE = 4;
 const F_START = 0, F_COUNT = 1, F_NAME = 2, F_INL = 3, F_STRIDE = 4;
 
 const enc = new TextEncoder();
@@ -187,9 +187,8 @@ export class GopclntabSymbolizer implements Symbolizer {
   private readonly arena: JsonArena;
   private readonly nameSlots = new Map<number, number>();
   private readonly fileSlots = new Map<string, number>();
-  /** Name slot → its piece `{"function":NAME`; file slot → `,"file":FILE,"line":`. */
-  private readonly namePieceOf = new GrowableInts(1024);
-  private readonly filePieceOf = new GrowableInts(1024);
+  /** Name slot → its piece `{"function":NAME`; file slot → `,"file":FILE,"line":` (0: not made yet). */
+  private readonly pieceOf = new GrowableInts(1024);
   private readonly unknownFile: number;
   /** Reusable decoding buffers and the per-function file cache (generation-stamped). */
   private readonly sf = new PcScratch();
@@ -216,7 +215,6 @@ export class GopclntabSymbolizer implements Symbolizer {
     // Names, files and frame pieces come to a few hundred bytes per function.
     this.arena = new JsonArena(Math.min(1 << 26, (1 << 16) + n * 256));
     this.unknownFile = this.arena.add(UNKNOWN_FILE);
-    setSlot(this.filePieceOf, this.unknownFile, this.arena.addPiece(J_FILE, this.unknownFile, J_LINE));
   }
 
   /** Whether inline trees can be read (go:func.* was found). */
@@ -287,15 +285,15 @@ export class GopclntabSymbolizer implements Symbolizer {
     }
     sink.ensure(1);
     sink.buf[sink.pos++] = B_OPEN;
-    this.writeFrame(sink, r[q + R_PIECE]!, this.filePieceOf.a[r[q + R_FILE]!]!, r[q + R_LINE]!);
+    this.writeFrame(sink, r[q + R_NAME]!, r[q + R_FILE]!, r[q + R_LINE]!);
     this.writeCallers(sink, this.fn[i * F_STRIDE + F_INL]!, r[q + R_INL]!);
   }
 
   /**
    * Resolves pcs[0..n) for writeResolvedJson, in address order: consecutive lookups then hit
    * the same function's tables in cache and decode functions in table order, where random
-   * ones miss on every step. Per address j, out[j*5..j*5+5) = [name piece (-1: no frames),
-   * file piece, line, inline index, inline base]. `order` is scratch of at least n entries.
+   * ones miss on every step. Per address j, out[j*5..j*5+5) = [name slot (-1: no frames),
+   * file slot, line, inline index, inline base]. `order` is scratch of at least n entries.
    */
   resolveBatch(pcs: Float64Array, n: number, order: Int32Array, out: Int32Array): void {
     // A counting sort by 4 KB of text is order enough for the cache, and linear.
@@ -326,8 +324,8 @@ export class GopclntabSymbolizer implements Symbolizer {
       const q = k * R_STRIDE;
       if (a[q + R_NAME]! < 0) continue;
       const o = j * RESOLVED;
-      out[o] = a[q + R_PIECE]!;
-      out[o + 1] = this.filePieceOf.a[a[q + R_FILE]!]!;
+      out[o] = a[q + R_NAME]!;
+      out[o + 1] = a[q + R_FILE]!;
       out[o + 2] = a[q + R_LINE]!;
       out[o + 3] = a[q + R_INL]!;
       out[o + 4] = this.fn[i * F_STRIDE + F_INL]!;
@@ -354,14 +352,13 @@ export class GopclntabSymbolizer implements Symbolizer {
   private writeCallers(sink: ByteSink, base: number, ix: number): void {
     const t = this.inls.a;
     const r = this.ranges.a;
-    const files = this.filePieceOf.a;
     for (let depth = 0; ix >= 0 && depth < MAX_INLINE_DEPTH; depth++) {
       const e = (base + ix) * I_STRIDE;
       const q = t[e + I_SITE]! * R_STRIDE;
       sink.ensure(2);
       sink.buf[sink.pos++] = B_BRACE_CLOSE;
       sink.buf[sink.pos++] = B_COMMA;
-      this.writeFrame(sink, t[e + I_PIECE]!, files[r[q + R_FILE]!]!, r[q + R_LINE]!);
+      this.writeFrame(sink, t[e + I_CALLER]!, r[q + R_FILE]!, r[q + R_LINE]!);
       ix = t[e + I_PARENT]!;
     }
     sink.ensure(2);
@@ -375,7 +372,9 @@ export class GopclntabSymbolizer implements Symbolizer {
   }
 
   /** One frame but its closing brace: name piece, file piece, the line's digits. */
-  private writeFrame(sink: ByteSink, namePiece: number, filePiece: number, line: number): void {
+  private writeFrame(sink: ByteSink, nameSlot: number, fileSlot: number, line: number): void {
+    const namePiece = this.pieceOf.a[nameSlot] || this.makePiece(nameSlot, J_FUNCTION, J_NONE);
+    const filePiece = this.pieceOf.a[fileSlot] || this.makePiece(fileSlot, J_FILE, J_LINE);
     const a = this.arena;
     const ns = a.start[namePiece]!, nl = a.len[namePiece]!;
     const fs = a.start[filePiece]!, fl = a.len[filePiece]!;
@@ -391,6 +390,15 @@ export class GopclntabSymbolizer implements Symbolizer {
     }
     o += nl + fl;
     sink.pos = writeUint(b, o, line);
+  }
+
+  /** Interns `before` + slot's bytes + `after` as the piece of a slot. */
+  private makePiece(slot: number, before: Uint8Array, after: Uint8Array): number {
+    const piece = this.arena.addPiece(before, slot, after);
+    const g = this.pieceOf;
+    if (slot >= g.n) { g.reserve(Math.max(slot + 1, this.arena.strings.length) - g.n); g.n = g.a.length; }
+    g.a[slot] = piece;
+    return piece;
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
@@ -460,7 +468,6 @@ export class GopclntabSymbolizer implements Symbolizer {
     if (slot === undefined) {
       slot = this.arena.add(this.tab.nameAt(nameOff));
       this.nameSlots.set(nameOff, slot);
-      setSlot(this.namePieceOf, slot, this.arena.addPiece(J_FUNCTION, slot, J_NONE));
     }
     return slot;
   }
@@ -471,7 +478,6 @@ export class GopclntabSymbolizer implements Symbolizer {
     if (slot === undefined) {
       slot = this.arena.add(name);
       this.fileSlots.set(name, slot);
-      setSlot(this.filePieceOf, slot, this.arena.addPiece(J_FILE, slot, J_LINE));
     }
     return slot;
   }
@@ -554,12 +560,10 @@ export class GopclntabSymbolizer implements Symbolizer {
       if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
       const known = r[q + R_FILE] !== this.unknownFile;
       r[q + R_NAME] = known ? nameOfIx(r[q + R_INL]!) : -1;
-      r[q + R_PIECE] = known ? this.namePieceOf.a[r[q + R_NAME]!]! : -1;
     }
     for (let ix = 0; ix < ncalls; ix++) {
       const e = (inlBase + ix) * I_STRIDE;
       t[e + I_CALLER] = nameOfIx(t[e + I_PARENT]!);
-      t[e + I_PIECE] = this.namePieceOf.a[t[e + I_CALLER]!]!;
     }
     if (startLines) {
       // Declarations of inlined functions (Go 1.20+ keeps each one's `func` line in its tree
@@ -584,11 +588,6 @@ export class GopclntabSymbolizer implements Symbolizer {
   }
 }
 
-/** Sets g[slot] (growing it; unset entries read as 0, never read: every slot read was set). */
-function setSlot(g: GrowableInts, slot: number, v: number): void {
-  if (slot >= g.n) { g.reserve(slot + 1 - g.n); g.n = slot + 1; }
-  g.a[slot] = v;
-}
 
 /** Per-function file cache size (pcfile values are small per-CU indexes). */
 const FILE_CACHE = 4096;
