@@ -337,14 +337,14 @@ export class GopclntabSymbolizer implements Symbolizer {
   /** Writes the frames of address j of a resolveBatch as writeFramesJson would. */
   writeResolvedJson(out: Int32Array, j: number, sink: ByteSink): void {
     const o = j * RESOLVED;
-    const piece = out[o]!;
+    const nameSlot = out[o]!;
     sink.ensure(2);
     sink.buf[sink.pos++] = B_OPEN;
-    if (piece < 0) {
+    if (nameSlot < 0) {
       sink.buf[sink.pos++] = B_CLOSE;
       return;
     }
-    this.writeFrame(sink, piece, out[o + 1]!, out[o + 2]!);
+    this.writeFrame(sink, nameSlot, out[o + 1]!, out[o + 2]!);
     this.writeCallers(sink, out[o + 4]!, out[o + 3]!);
   }
 
@@ -558,8 +558,7 @@ export class GopclntabSymbolizer implements Symbolizer {
     // the call site's file).
     for (let k = 0, q = ranges.n; k < n; k++, q += R_STRIDE) {
       if (r[q + R_INL]! >= ncalls) r[q + R_INL] = -1;
-      const known = r[q + R_FILE] !== this.unknownFile;
-      r[q + R_NAME] = known ? nameOfIx(r[q + R_INL]!) : -1;
+      r[q + R_NAME] = r[q + R_FILE] === this.unknownFile ? -1 : nameOfIx(r[q + R_INL]!);
     }
     for (let ix = 0; ix < ncalls; ix++) {
       const e = (inlBase + ix) * I_STRIDE;
