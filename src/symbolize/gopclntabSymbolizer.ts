@@ -62,8 +62,8 @@ const J_FUNCTION = enc.encode('{"function":');
 const J_FILE = enc.encode(',"file":');
 const J_LINE = enc.encode(',"line":');
 const J_NONE = new Uint8Array(0);
-/** resolveBatch sorts addresses by 4 KB of text. */
-const BATCH_BUCKET_SHIFT = 12;
+/** resolveBatch sorts addresses by 256 bytes of text (a function is ~600 on average). */
+const BATCH_BUCKET_SHIFT = 8;
 /** Output regions of 1 MB above the arena: room for a whole batch of lines (~200 bytes each) and some in flight. */
 const OUTPUT_REGIONS = 32;
 
@@ -296,7 +296,7 @@ export class GopclntabSymbolizer implements Symbolizer {
    * file slot, line, inline index, inline base]. `order` is scratch of at least n entries.
    */
   resolveBatch(pcs: Float64Array, n: number, order: Int32Array, out: Int32Array): void {
-    // A counting sort by 4 KB of text is order enough for the cache, and linear.
+    // A counting sort by 256 bytes of text is order enough for the cache, and linear.
     const lo = this.tab.textStart;
     const span = this.tab.entryOffs[this.tab.nfunc]!;
     const nb = (span >>> BATCH_BUCKET_SHIFT) + 2;
@@ -311,15 +311,31 @@ export class GopclntabSymbolizer implements Symbolizer {
     for (let j = 0; j < n; j++) counts[bucketOf(j)]!++;
     for (let b = 0, sum = 0; b < nb; b++) { const c = counts[b]!; counts[b] = sum; sum += c; }
     for (let j = 0; j < n; j++) order[counts[bucketOf(j)]!++] = j;
+    // Neighbours in this order mostly share a function, often a range: reuse the last ones.
+    const entries = this.tab.entryOffs;
+    let i = -1, fnLo = 0, fnHi = -1;
+    let k = -1, kLo = 0, kHi = -1;
     for (let s = 0; s < n; s++) {
       const j = order[s]!;
       out[j * RESOLVED] = -1;
       const pc = pcs[j]!;
       const off = pc - lo;
       if (!(off >= 0 && off < span)) continue;
-      const i = this.tab.findFunc(pc);
-      const k = i < 0 ? -1 : this.rangeOf(i, pc);
-      if (k < 0) continue;
+      if (off < fnLo || off >= fnHi) {
+        i = this.tab.findFunc(pc);
+        if (i < 0) { fnHi = -1; continue; }
+        fnLo = entries[i]!;
+        fnHi = entries[i + 1]!;
+        kHi = -1;
+      }
+      if (off < kLo || off >= kHi) {
+        k = this.rangeOf(i, pc);
+        if (k < 0) { kHi = -1; continue; }
+        const ends = this.ends.a;
+        const first = this.fn[i * F_STRIDE + F_START]!;
+        kLo = fnLo + (k > first ? ends[k - 1]! : 0);
+        kHi = fnLo + ends[k]!;
+      }
       const a = this.ranges.a; // after rangeOf: decoding may have grown it
       const q = k * R_STRIDE;
       if (a[q + R_NAME]! < 0) continue;
