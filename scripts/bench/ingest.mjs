@@ -152,7 +152,7 @@ function extensionChild(file, binary, srcDir, session) {
 
 async function bench3(bins) {
   const secs = quick ? 4 : 8;
-  const rounds = quick ? 1 : 3;
+  const rounds = quick ? 1 : 5;
   console.log(`\n--- 3. overhead on the target: requests/s with and without perf record -F 999 -g (${rounds} x ${secs} s each, alternating) ---`);
   const svc = await startService(bins.svc);
   const without = [], withRec = [];
