@@ -1,0 +1,250 @@
+/**
+ * End to end, as a user would, in VS Code 1.100 (VS Code server + headless Chromium): the
+ * e2eservice fixture burns CPU on a host reached over ssh — this machine, through a private sshd on
+ * 127.0.0.1 that takes a key made at test time, named by a Host alias in a test-owned ssh config
+ * (support/privateSshd.ts: the extension host's `ssh` is the system ssh with `-F` that config).
+ * F1 → "Go Perf Lens: Profile Go process" → "Remote host…" → type the alias → Enter: the list now
+ * shows that host's Go processes, fetched over ssh; type the fixture's PID → Enter → CPU sampling,
+ * Enter. perf runs below a session of that sshd, heat appears above the hot func, and the status
+ * bar's tooltip names the process, its PID and the host.
+ * Needs root (perf, sshd as root) like the product does; the steps run in order, and a step fails
+ * on its own when an earlier one did. after() stops the fixture, the sshd with its sessions and any
+ * ssh client using its config, and removes the keys; /root/.ssh and /etc/ssh are never touched.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
+import { descendsFrom, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
+import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
+import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { Workbench, shortError } from './support/workbench';
+
+const FIXTURE = 'e2eservice';
+const HOT_FUNC = 'crunch';
+const HOT_DECL = `func ${HOT_FUNC}(`;
+const RECORD_SECONDS = 4;
+const ALIAS = 'gpl-e2e-remote';
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** `perf record … -p PID` processes running below `sshdPid` (from /proc, independent of the extension). */
+function perfRecordingUnder(sshdPid: number, pid: number): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let argv: string[];
+    try { argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    if (!/^perf(_[\d.]+)?$/.test(path.basename(argv[0] ?? '')) || argv[1] !== 'record') continue;
+    const p = argv.indexOf('-p');
+    if (p < 0 || argv[p + 1] !== String(pid)) continue;
+    if (descendsFrom(Number(d), sshdPid)) out.push(Number(d));
+  }
+  return out;
+}
+
+describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd]', function () {
+  this.timeout(150000);
+  let ws: string;
+  let service: ChildProcess | undefined;
+  let sshd: PrivateSshd | undefined;
+  let server: VsCodeServer | undefined;
+  let wb: Workbench | undefined;
+  let loginsBefore = 0;
+  let shotNo = 0;
+
+  const shot = async (name: string): Promise<void> => {
+    if (wb) await wb.screenshot(`e2e-remote-${String(++shotNo).padStart(2, '0')}-${name}`).catch(() => undefined);
+  };
+  const quickTitle = async (): Promise<string> =>
+    ((await wb!.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '').trim();
+  const quickValue = async (): Promise<string> =>
+    wb!.page.locator(QUICK_INPUT_BOX).first().evaluate((el: never) => (el as { value: string }).value).catch(() => '');
+  const quickPlaceholder = async (): Promise<string> =>
+    (await wb!.page.locator(QUICK_INPUT_BOX).first().getAttribute('placeholder').catch(() => '')) ?? '';
+  /** What ssh did so far, for failure messages. */
+  const sshStory = (): string =>
+    `ssh calls through the test's config: ${sshd?.sshCalls().length ?? 0}; sshd accepted ${sshd?.acceptedLogins() ?? 0} logins; sshd log tail:\n${(sshd?.log() ?? '').trim().split('\n').slice(-8).join('\n')}`;
+
+  before(async function () {
+    this.timeout(180000);
+    assert.equal(process.getuid?.(), 0, 'this test runs as root (perf, and sshd logging in as root)');
+    ws = makeWorkspace('e2e-remote-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
+    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
+    // Built in the workspace, as the user would: the binary's DWARF names these very files (the
+    // "remote" host is this machine, so they are where the binary says).
+    const tc = newestGo();
+    const bin = path.join(ws, FIXTURE);
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
+      service!.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+      service!.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${FIXTURE} exited with ${c}`)); });
+    });
+    // Also checks that `ssh ALIAS` logs in as root there before any UI is involved.
+    sshd = await startPrivateSshd(freshDir('e2e-remote-ssh'), ALIAS);
+    loginsBefore = sshd.acceptedLogins();
+    server = await startServer({ dataDir: freshDir('e2e-remote-server'), env: sshd.serverEnv });
+    wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('e2e-remote-chromium') });
+    await wb.grantTrust(20000);
+    await wb.waitForEditor('main.go');
+  });
+
+  // The steps build on each other: after one fails, the rest fail at once instead of waiting out their timeouts.
+  let brokenAt: string | undefined;
+  const step = (title: string, fn: () => Promise<void>): void => {
+    it(title, async () => {
+      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+      await fn().catch((e: unknown) => { throw shortError(e); });
+    });
+  };
+
+  afterEach(async function () {
+    // Details for the step that broke; the ones after it did not run.
+    if (this.currentTest?.state !== 'failed' || brokenAt) return;
+    brokenAt = this.currentTest.title;
+    if (wb) {
+      await wb.screenshot(`e2e-remote-failed-${(this.currentTest.title).replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+      const notes = await wb.notifications().catch(() => []);
+      if (notes.length) console.log(`    notifications: ${notes.join(' | ')}`);
+    }
+    console.log(`    ${sshStory().replace(/\n/g, '\n    ')}`);
+  });
+
+  after(async function () {
+    this.timeout(40000);
+    if (wb) {
+      const errors = wb.console.filter((l) => /go-perf-lens|goPerfLens|Go Perf Lens/i.test(l) && /error|fail/i.test(l));
+      if (errors.length) console.log(`    workbench console:\n      ${errors.slice(-15).join('\n      ')}`);
+      await wb.close();
+    }
+    if (server) await server.stop();
+    if (sshd) await sshd.stop();
+    if (service?.pid !== undefined && service.exitCode === null && service.signalCode === null) {
+      const exited = new Promise((resolve) => service!.once('exit', resolve));
+      try { process.kill(-service.pid, 'SIGKILL'); } catch { /* gone */ }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]); // reap it
+    }
+  });
+
+  step('"Go Perf Lens: Profile Go process" offers "Remote host…"; choosing it asks for an ssh destination', async () => {
+    await wb!.runCommand('Go Perf Lens: Profile Go process');
+    await wb!.waitForQuickPick(/Profile Go process/, 30000);
+    // Filter the list as a user would; the row stays first and focused when the local process scan redraws the list.
+    await wb!.typeInQuickInput('Remote host');
+    await until('"Remote host…" to be the focused row', 20000, async () => (/Remote host/.test((await wb!.quickPickActive()) ?? '') ? true : undefined));
+    await shot('process-pick');
+    await wb!.press('Enter');
+    await until('an input box titled "Remote host"', 30000, async () =>
+      (/^Remote host/.test(await quickTitle()) && (await wb!.page.locator(QUICK_INPUT_BOX).isVisible()) ? true : undefined));
+    const prompt = (await wb!.page.locator(`${QUICK_INPUT} .quick-input-message`).first().textContent().catch(() => '')) ?? '';
+    assert.match(prompt, /ssh destination/, `the input box's prompt is "${prompt}"`);
+  });
+
+  step(`typing the Host alias "${ALIAS}" and Enter lists that host's Go processes, fetched over ssh`, async () => {
+    const box = wb!.page.locator(QUICK_INPUT_BOX).first();
+    await box.focus();
+    await wb!.press('Control+a'); // replaces the goPerfLens.remoteHost default, if any
+    await wb!.typeInQuickInput(ALIAS);
+    await until(`the box to read "${ALIAS}"`, 5000, async () => ((await quickValue()) === ALIAS ? true : undefined));
+    await shot('destination');
+    await wb!.press('Enter');
+    // The process pick comes back titled for the host, and fills in when the listing over ssh ends.
+    await wb!.waitForQuickPick(new RegExp(`Profile Go process — ${ALIAS}`), 30000);
+    const pid = String(service!.pid);
+    let rows: string[] = [];
+    await until(`a row with ${FIXTURE} and PID ${pid} in the list of ${ALIAS}`, 45000, async () => {
+      rows = await wb!.quickPickItems();
+      return rows.some((r) => r.includes(`PID ${pid}`) && r.includes(FIXTURE)) ? true : undefined;
+    }).catch(async (e: Error) => {
+      throw new Error(`${e.message}; rows: ${rows.join(' | ')}; placeholder: "${await quickPlaceholder()}"`);
+    });
+    await shot('remote-process-pick');
+    assert.match(await quickTitle(), new RegExp(`Profile Go process — ${ALIAS}`));
+    // The list came through the test's ssh config and this sshd, not from this machine directly
+    // (sshd's log lines reach us through a pipe: give them a moment).
+    assert.ok(sshd!.sshCalls().some((c) => c.split(' ').includes(ALIAS)), `the extension ran no ssh to ${ALIAS}; ${sshStory()}`);
+    await until('sshd to log a login by the extension', 5000, () => (sshd!.acceptedLogins() > loginsBefore ? true : undefined))
+      .catch((e: Error) => { throw new Error(`${e.message}; ${sshStory()}`); });
+  });
+
+  step('typing the PID filters the list to the fixture; Enter picks it; "What to record" preselects CPU sampling', async () => {
+    const pid = String(service!.pid);
+    await wb!.typeInQuickInput(pid);
+    let rows: string[] = [];
+    await until(`the list filtered to PID ${pid}`, 10000, async () => {
+      rows = (await wb!.quickPickItems()).filter((r) => !/Launch a binary|Remote host/.test(r));
+      return rows.length >= 1 && rows.every((r) => r.includes(pid)) ? true : undefined;
+    }).catch((e: Error) => { throw new Error(`${e.message}; rows: ${rows.join(' | ')}`); });
+    await wb!.press('Enter');
+    await wb!.waitForQuickPick(/What to record/, 20000);
+    const active = await wb!.quickPickActive();
+    await shot('what-to-record');
+    assert.match(active ?? '', /CPU sampling/, `the preselected item is ${active}`);
+  });
+
+  step('Enter records the fixture on that host: "Profiling PID …", with perf running below a session of its sshd', async () => {
+    const pid = service!.pid!;
+    // Watch /proc from before Enter: perf must run below the sshd (that is, over ssh), never beside it.
+    let perfSeen: number[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching && perfSeen.length === 0) {
+        perfSeen = perfRecordingUnder(sshd!.pid, pid);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      await wb!.press('Enter');
+      let seen: string[] = [];
+      const note = await until(`a notification "Profiling PID ${pid}"`, 20000, async () => {
+        seen = await wb!.notifications().catch(() => []);
+        return seen.find((n) => /Profiling PID \d+/.test(n));
+      }).catch((e: Error) => { throw new Error(`${e.message} (notifications: ${JSON.stringify(seen)})`); });
+      assert.match(note, new RegExp(`Profiling PID ${pid}\\b`));
+      await shot('recording');
+      await until(`perf record -p ${pid} below sshd (PID ${sshd!.pid})`, RECORD_SECONDS * 1000 + 60000, () => (perfSeen.length ? true : undefined));
+    } finally {
+      watching = false;
+      await watcher;
+    }
+  });
+
+  step('heat appears: a code lens with a percentage above the hot func', async () => {
+    const lenses = await wb!.lensesAboveLines(RECORD_SECONDS * 1000 + 60000);
+    await shot('heat');
+    const hot = lenses.find((l) => l.lineText.startsWith(HOT_DECL));
+    assert.ok(hot, `no code lens above "${HOT_DECL}"; lenses: ${JSON.stringify(lenses)}`);
+    assert.match(hot.text, /\d+(\.\d+)?\s*%/, `the lens above ${HOT_FUNC} is "${hot.text}"`);
+  });
+
+  step(`the status bar's Go Perf Lens item, hovered, names the process, its PID and "${ALIAS}"`, async () => {
+    // The item reads "CPU time · 1.3k samples · 4 s" (not the passing message "Go Perf Lens: 1269 samples of …").
+    const item = wb!.page.locator('.statusbar-item', { hasText: /samples · / }).first();
+    await item.waitFor({ state: 'visible', timeout: 20000 });
+    const want = new RegExp(`${FIXTURE} \\(PID ${service!.pid} on ${ALIAS}\\)`);
+    let last = '';
+    await until('the status bar tooltip', 30000, async () => {
+      await wb!.page.mouse.move(700, 300); // away, so the next hover opens anew
+      await item.hover();
+      const hover = wb!.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: /Go Perf Lens/ }).first();
+      await hover.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+      last = (await hover.innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+      return want.test(last) ? true : undefined;
+    }).catch((e: Error) => { throw new Error(`${e.message}; last tooltip: "${last}"`); });
+    await shot('status-tooltip');
+    assert.match(last, want);
+  });
+});
