@@ -975,11 +975,21 @@ _LOST_RE = re.compile(r'(?:Processed \d+ events and lost (\d+) chunks|lost (\d+)
 PERF_START_TIMEOUT = 60.0
 
 
+_record_help = {}
+
+
+def perf_record_help(perf):
+    """`perf record -h` (its option list), asked once per perf."""
+    if perf not in _record_help:
+        _rc, out, err = run_quiet([perf, 'record', '-h'])
+        _record_help[perf] = out + err
+    return _record_help[perf]
+
+
 def perf_has_control(perf):
     """True when this perf can start with its events disabled (-D -1) and enable them on a
     `--control fifo:CTL,ACK` command with an ack (recent perfs: 6.1 has both)."""
-    _rc, out, err = run_quiet([perf, 'record', '-h'])
-    text = out + err
+    text = perf_record_help(perf)
     return 'fifo:ctl-fifo' in text and re.search(r'-D, --delay.*-1', text) is not None
 
 
@@ -1084,6 +1094,10 @@ def cmd_record(args):
     err_path = os.path.join(d, 'perf.stderr')
     argv = [perf, 'record', '-g', '--call-graph', 'fp', '-F', str(freq), '-e', event,
             '-p', str(pid), '-o', data_path, '--no-buildid-cache']
+    if '--no-bpf-event' in perf_record_help(perf):
+        # Its side-band thread (BPF program loads, for kernel symbols we never use) polls a second
+        # at a time: with it, perf took ~0.9 s to exit after SIGINT, all of it after the recording.
+        argv.append('--no-bpf-event')
     ctl = None
     if control:
         # The clock starts when perf really samples: perf starts with the events off and turns
@@ -1729,7 +1743,15 @@ def _cli_args(argv):
 
 
 if __name__ == '__go_perf_lens__':
-    sys.exit(run_envelope(globals().get('ENVELOPE')))
+    _code = run_envelope(globals().get('ENVELOPE'))
+    # Leave without interpreter finalization: the stdin watcher (a daemon thread) sits in
+    # readline() holding stdin's buffer lock, and finalization waits a whole second for that
+    # lock before giving up — a second added to every helper call. Cleanups have run already
+    # (run's finally), protocol output is unbuffered; only stderr may hold text.
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(_code)
 elif __name__ == '__main__':
     if len(sys.argv) < 2 or sys.argv[1] in ('-h', '--help'):
         sys.stderr.write('usage: helper.py SUBCOMMAND [--name value ...]\n')
