@@ -16,7 +16,8 @@ import * as path from 'node:path';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { Workbench, shortError } from './support/workbench';
+import { closeWorkbench, orderedSteps } from './support/orderedSteps';
+import { Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
@@ -84,32 +85,11 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     await wb.waitForEditor('main.go');
   });
 
-  // The steps build on each other: after one fails, the rest fail at once instead of waiting out their timeouts.
-  let brokenAt: string | undefined;
-  const step = (title: string, fn: () => Promise<void>): void => {
-    it(title, async () => {
-      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-      await fn().catch((e: unknown) => { throw shortError(e); });
-    });
-  };
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && !brokenAt) brokenAt = this.currentTest.title;
-    if (this.currentTest?.state === 'failed' && wb) {
-      await wb.screenshot(`e2e-launch-failed-${(this.currentTest.title).replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-      const notes = await wb.notifications().catch(() => []);
-      if (notes.length) console.log(`    notifications: ${notes.join(' | ')}`);
-    }
-  });
+  const step = orderedSteps({ workbench: () => wb, shotPrefix: 'e2e-launch', everyStepNeeded: true });
 
   after(async function () {
     this.timeout(40000);
-    if (wb) {
-      const errors = wb.console.filter((l) => /go-perf-lens|goPerfLens|Go Perf Lens/i.test(l) && /error|fail/i.test(l));
-      if (errors.length) console.log(`    workbench console:\n      ${errors.slice(-15).join('\n      ')}`);
-      await wb.close();
-    }
-    if (server) await server.stop();
+    await closeWorkbench(wb, server);
     // Nothing running the fixture may outlive the test, whatever the extension did.
     if (!bin) return;
     const deadline = Date.now() + 10000;

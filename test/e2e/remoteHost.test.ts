@@ -19,7 +19,8 @@ import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolch
 import { descendsFrom, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { Workbench, shortError } from './support/workbench';
+import { closeWorkbench, orderedSteps } from './support/orderedSteps';
+import { Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
@@ -102,35 +103,17 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     await wb.waitForEditor('main.go');
   });
 
-  // The steps build on each other: after one fails, the rest fail at once instead of waiting out their timeouts.
-  let brokenAt: string | undefined;
-  const step = (title: string, fn: () => Promise<void>): void => {
-    it(title, async () => {
-      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-      await fn().catch((e: unknown) => { throw shortError(e); });
-    });
-  };
-
-  afterEach(async function () {
-    // Details for the step that broke; the ones after it did not run.
-    if (this.currentTest?.state !== 'failed' || brokenAt) return;
-    brokenAt = this.currentTest.title;
-    if (wb) {
-      await wb.screenshot(`e2e-remote-failed-${(this.currentTest.title).replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-      const notes = await wb.notifications().catch(() => []);
-      if (notes.length) console.log(`    notifications: ${notes.join(' | ')}`);
-    }
-    console.log(`    ${sshStory().replace(/\n/g, '\n    ')}`);
+  // A failed step also prints what ssh and sshd saw.
+  const step = orderedSteps({
+    workbench: () => wb,
+    shotPrefix: 'e2e-remote',
+    everyStepNeeded: true,
+    onFailure: () => console.log(`    ${sshStory().replace(/\n/g, '\n    ')}`),
   });
 
   after(async function () {
     this.timeout(40000);
-    if (wb) {
-      const errors = wb.console.filter((l) => /go-perf-lens|goPerfLens|Go Perf Lens/i.test(l) && /error|fail/i.test(l));
-      if (errors.length) console.log(`    workbench console:\n      ${errors.slice(-15).join('\n      ')}`);
-      await wb.close();
-    }
-    if (server) await server.stop();
+    await closeWorkbench(wb, server);
     if (sshd) await sshd.stop();
     if (service?.pid !== undefined && service.exitCode === null && service.signalCode === null) {
       const exited = new Promise((resolve) => service!.once('exit', resolve));
