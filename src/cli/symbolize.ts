@@ -206,25 +206,6 @@ class Output implements ByteSink {
     this.buf[this.pos++] = CLOSE[0]!;
     this.buf[this.pos++] = CLOSE[1]!;
   }
-  /** One address line: {"addr":"0x<hex>","frames":<frames>}\n, hex lower-cased from src[s, e). */
-  addressLine(src: Uint8Array, s: number, e: number, pc: number, frames: FramesWriter | undefined): void {
-    this.ensure(ADDR_OPEN.length + (e - s) + FRAMES_OPEN.length + 2);
-    const b = this.buf;
-    let o = this.pos;
-    for (let i = 0; i < ADDR_OPEN.length; i++) b[o++] = ADDR_OPEN[i]!;
-    for (let i = s; i < e; i++) b[o++] = src[i]! | 0x20; // 'A'-'F' → 'a'-'f'; digits unchanged
-    for (let i = 0; i < FRAMES_OPEN.length; i++) b[o++] = FRAMES_OPEN[i]!;
-    this.pos = o;
-    if (frames) {
-      frames(pc, this);
-    } else {
-      b[this.pos++] = 0x5b;
-      b[this.pos++] = 0x5d;
-    }
-    this.ensure(2);
-    this.buf[this.pos++] = CLOSE[0]!;
-    this.buf[this.pos++] = CLOSE[1]!;
-  }
   text(s: string): void {
     const bytes = Buffer.from(s);
     this.ensure(bytes.length);
@@ -324,10 +305,12 @@ export async function symbolizeStream(
       v = v * 16 + d;
     }
     // Above 2^53 a number loses bits; no user-space text address is that high.
-    const huge = digits > 13 && v > Number.MAX_SAFE_INTEGER;
-    if (!batch) out.addressLine(b, p, e, v, huge ? undefined : framesJson);
-    else if (huge) textLine(`{"addr":"0x${b.toString('latin1', p, e).toLowerCase()}","frames":[]}\n`);
-    else {
+    if (digits > 13 && v > Number.MAX_SAFE_INTEGER) textLine(`{"addr":"0x${b.toString('latin1', p, e).toLowerCase()}","frames":[]}\n`);
+    else if (!batch) {
+      out.addressOpen(v);
+      framesJson(v, out);
+      out.lineEnd();
+    } else {
       texts[pending] = undefined;
       pcs[pending++] = v;
       if (pending === pcs.length) writeBatch();

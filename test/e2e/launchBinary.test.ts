@@ -16,15 +16,13 @@ import * as path from 'node:path';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { closeWorkbench, orderedSteps } from './support/orderedSteps';
-import { Workbench } from './support/workbench';
+import { closeWorkbench, orderedSteps, until } from './support/orderedSteps';
+import { QUICK_INPUT_BOX, QUICK_ROWS, Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
 const HOT_DECL = `func ${HOT_FUNC}(`;
 const RECORD_SECONDS = 4;
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
 
 /** PIDs of the live processes whose executable is `bin` (from /proc, independent of the extension). */
 function pidsRunning(bin: string): number[] {
@@ -43,16 +41,6 @@ function pidsRunning(bin: string): number[] {
   return out;
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('end to end: Launch a binary… → heat [vscode, root, perf]', function () {
   this.timeout(150000);
   let ws: string;
@@ -65,10 +53,8 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
   const shot = async (name: string): Promise<void> => {
     if (wb) await wb.screenshot(`e2e-launch-${String(++shotNo).padStart(2, '0')}-${name}`).catch(() => undefined);
   };
-  const quickTitle = async (): Promise<string> =>
-    ((await wb!.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '').trim();
-  const quickValue = async (): Promise<string> =>
-    wb!.page.locator(QUICK_INPUT_BOX).first().evaluate((el: never) => (el as { value: string }).value).catch(() => '');
+  const quickTitle = (): Promise<string> => wb!.quickInputTitle();
+  const quickValue = (): Promise<string> => wb!.quickInputValue();
 
   before(async function () {
     this.timeout(180000);
@@ -119,7 +105,7 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     // The simple file dialog (a quick input) shows a folder: its path, ending in "/", in the box and its entries as rows.
     // Wait until it has drawn that, so it cannot overwrite what is typed next.
     await until('the file dialog to show a folder', 20000, async () =>
-      ((await quickValue()).endsWith('/') && (await wb!.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`).count()) > 0 ? true : undefined));
+      ((await quickValue()).endsWith('/') && (await wb!.page.locator(QUICK_ROWS).count()) > 0 ? true : undefined));
     // Replace the folder with the binary's path, as a user pasting it would; paste again if the dialog rewrote it.
     const box = wb!.page.locator(QUICK_INPUT_BOX).first();
     let value = '';

@@ -19,26 +19,14 @@ import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolch
 import { descendsFrom, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { closeWorkbench, orderedSteps } from './support/orderedSteps';
-import { Workbench } from './support/workbench';
+import { closeWorkbench, orderedSteps, until } from './support/orderedSteps';
+import { QUICK_INPUT, QUICK_INPUT_BOX, Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
 const HOT_DECL = `func ${HOT_FUNC}(`;
 const RECORD_SECONDS = 4;
 const ALIAS = 'gpl-e2e-remote';
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** `perf record … -p PID` processes running below `sshdPid` (from /proc, independent of the extension). */
 function perfRecordingUnder(sshdPid: number, pid: number): number[] {
@@ -68,12 +56,9 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
   const shot = async (name: string): Promise<void> => {
     if (wb) await wb.screenshot(`e2e-remote-${String(++shotNo).padStart(2, '0')}-${name}`).catch(() => undefined);
   };
-  const quickTitle = async (): Promise<string> =>
-    ((await wb!.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '').trim();
-  const quickValue = async (): Promise<string> =>
-    wb!.page.locator(QUICK_INPUT_BOX).first().evaluate((el: never) => (el as { value: string }).value).catch(() => '');
-  const quickPlaceholder = async (): Promise<string> =>
-    (await wb!.page.locator(QUICK_INPUT_BOX).first().getAttribute('placeholder').catch(() => '')) ?? '';
+  const quickTitle = (): Promise<string> => wb!.quickInputTitle();
+  const quickValue = (): Promise<string> => wb!.quickInputValue();
+  const quickPlaceholder = (): Promise<string> => wb!.quickInputPlaceholder();
   /** What ssh did so far, for failure messages. */
   const sshStory = (): string =>
     `ssh calls through the test's config: ${sshd?.sshCalls().length ?? 0}; sshd accepted ${sshd?.acceptedLogins() ?? 0} logins; sshd log tail:\n${(sshd?.log() ?? '').trim().split('\n').slice(-8).join('\n')}`;

@@ -43,6 +43,17 @@ export function orderedSteps(opts: OrderedStepsOptions): (title: string, fn: () 
   };
 }
 
+/** Polls `probe` every 250 ms until it gives a value; throws "WHAT: not within N s" after timeoutMs. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Prints the extension's errors from the workbench console, closes it, and stops the server. */
 export async function closeWorkbench(wb: Workbench | undefined, server: VsCodeServer | undefined): Promise<void> {
   if (wb) {

@@ -26,9 +26,9 @@ export interface OpenWorkbenchOptions {
   timeoutMs?: number;
 }
 
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
-const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
+export const QUICK_INPUT = '.quick-input-widget';
+export const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
+export const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
 
 /** The workbench URL: folder plus a payload of development/test/file entries. */
 export function workbenchUrl(o: Omit<OpenWorkbenchOptions, 'userDataDir'>): string {
@@ -211,6 +211,17 @@ export class Workbench {
     const row = this.page.locator(`${QUICK_ROWS}.focused`).first();
     if ((await row.count()) === 0) return undefined;
     return (await row.innerText()).replace(/\s+/g, ' ').trim();
+  }
+
+  /** The open quick input's title, its text box's value and placeholder ('' when absent). */
+  async quickInputTitle(): Promise<string> {
+    return ((await this.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '').trim();
+  }
+  async quickInputValue(): Promise<string> {
+    return this.page.locator(QUICK_INPUT_BOX).first().evaluate((el: never) => (el as { value: string }).value).catch(() => '');
+  }
+  async quickInputPlaceholder(): Promise<string> {
+    return (await this.page.locator(QUICK_INPUT_BOX).first().getAttribute('placeholder').catch(() => '')) ?? '';
   }
 
   /** Types into the quick input as a user would (character by character). */
