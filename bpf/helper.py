@@ -13,7 +13,10 @@ For debugging it also runs directly: `sudo python3 bpf/helper.py record --pid 12
 
 Protocol (JSON lines on stdout, PROTOCOL_VERSION): hello, progress, partial, warning, file /
 chunk / file-end (a binary file streamed as base64 chunks, followed by its size and sha256),
-result, error {code, message, hint}. Nothing else is ever written to stdout.
+result, error {code, message, hint}. Nothing else is ever written to stdout. `file` carries the
+size when it is known up front, or null for a file sent while it is being made (`record` with
+`stream`: perf's pipe-mode output, forwarded as perf writes it); `file-end` always has the size.
+Other messages (progress, warning) may come between a file's chunks.
 
 Safety: every argument is validated (Args); children run from argv lists only (never a shell);
 files are written only into one private mkdtemp directory; SIGTERM/SIGINT/SIGHUP and the loss of
@@ -1021,23 +1024,36 @@ class _PerfControl(object):
         self.ack = os.open(self.ack_path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
         on_cleanup(lambda: os.close(self.ack))
         self.buf = b''
+        self.pending = 0  # commands sent and not yet acked (perf acks each one, in order)
 
     def argv(self):
         return ['-D', '-1', '--control', 'fifo:%s,%s' % (self.ctl_path, self.ack_path)]
 
     def send(self, cmd):
         os.write(self.ctl, cmd.encode('ascii') + b'\n')
+        self.pending += 1
 
     def acked(self):
-        """Consumes one ack (perf writes "ack\\n\\0") when one has arrived."""
-        try:
-            self.buf += os.read(self.ack, 64)
-        except BlockingIOError:
-            pass
-        if b'ack' not in self.buf:
-            return False
-        self.buf = self.buf.split(b'ack', 1)[1].lstrip(b'\n\0')
-        return True
+        """True once perf has acked every command sent so far (it writes "ack\\n\\0" for each)."""
+        while True:
+            try:
+                got = os.read(self.ack, 4096)
+            except BlockingIOError:
+                break
+            if not got:
+                break
+            self.buf += got
+        while b'ack' in self.buf:
+            self.buf = self.buf.split(b'ack', 1)[1].lstrip(b'\n\0')
+            self.pending -= 1
+        return self.pending <= 0
+
+    def ping(self):
+        """Makes perf wake up: every command makes its main loop read all of its ring buffers and
+        write out what they hold, which is what streaming needs. At most one ping is in flight, so
+        the FIFOs never fill even if perf stops reading them."""
+        if self.acked():
+            self.send('ping')
 
 
 def _wait_perf_ready(proc, ready, timeout, pid, err_path):
@@ -1060,6 +1076,199 @@ def _wait_perf_ready(proc, ready, timeout, pid, err_path):
         sleep_unless_stopped(0.05)
 
 
+# Streaming (`record` with `stream`): perf writes pipe-mode perf.data (`-o -`) to our pipe.
+PIPE_HEADER_SIZE = 16  # pipe mode's whole file header: magic + its own size
+STREAM_CHUNK = 256 * 1024
+# How often perf is pinged to write out its ring buffers while streaming. Without it, perf writes
+# only when a buffer is half full (256 KiB a CPU by default): at 999 Hz that is seconds apart,
+# often not before the end.
+STREAM_FLUSH_SEC = 0.25
+# Records whose payload follows them beyond header.size; the counter cannot step over them.
+_PERF_RECORD_HEADER_TRACING_DATA = 66
+_PERF_RECORD_AUXTRACE = 71
+_PERF_RECORD_SAMPLE = 9
+_PERF_RECORD_LOST = 2  # {header, u64 id, u64 lost, ...}: the ring buffer overflowed
+_PERF_RECORD_LOST_SAMPLES = 13  # {header, u64 lost, ...}
+
+
+class _PerfRecordCounter(object):
+    """Counts a pipe-mode perf.data's records by type, and the samples its LOST records report, as
+    its bytes go by (a 16-byte header, then records of {u32 type, u16 misc, u16 size, ...}). Gives
+    up (valid False) on anything it cannot follow; the counts are then unknown."""
+
+    def __init__(self):
+        self.valid = True
+        self.header_seen = False
+        self.counts = {}
+        self.lost = {_PERF_RECORD_LOST: 0, _PERF_RECORD_LOST_SAMPLES: 0}
+        self._buf = b''
+
+    def feed(self, b):
+        if not self.valid:
+            return
+        data = self._buf + b if self._buf else b
+        i = 0
+        if not self.header_seen:
+            if len(data) < PIPE_HEADER_SIZE:
+                self._buf = data
+                return
+            magic, size = struct.unpack_from('<8sQ', data, 0)
+            if magic != b'PERFILE2' or size != PIPE_HEADER_SIZE:
+                self.valid = False
+                return
+            self.header_seen = True
+            i = PIPE_HEADER_SIZE
+        n = len(data)
+        counts = self.counts
+        while n - i >= 8:
+            type_, _misc, size = struct.unpack_from('<IHH', data, i)
+            if size < 8 or type_ in (_PERF_RECORD_HEADER_TRACING_DATA, _PERF_RECORD_AUXTRACE):
+                self.valid = False
+                self._buf = b''
+                return
+            if n - i < size:
+                break
+            counts[type_] = counts.get(type_, 0) + 1
+            if type_ == _PERF_RECORD_LOST and size >= 24:
+                self.lost[type_] += struct.unpack_from('<Q', data, i + 16)[0]
+            elif type_ == _PERF_RECORD_LOST_SAMPLES and size >= 16:
+                self.lost[type_] += struct.unpack_from('<Q', data, i + 8)[0]
+            i += size
+        self._buf = data[i:]
+
+    def samples(self):
+        """PERF_RECORD_SAMPLEs seen, or None when unknown."""
+        return self.counts.get(_PERF_RECORD_SAMPLE, 0) if self.valid and self.header_seen else None
+
+    def lost_samples(self):
+        """Samples lost, None when unknown. The kernel's LOST records (ring buffer overflows) and
+        the LOST_SAMPLES records recent perfs add at the end (from the events' own lost counts)
+        tell of the same losses: the larger of the two sums, not their total."""
+        return max(self.lost.values()) if self.valid and self.header_seen else None
+
+
+class _PipeStream(object):
+    """Forwards a child's stdout while the child runs, as the chunks of file `name`.
+
+    A reader thread drains the pipe as fast as the child writes, into a spool file in the private
+    dir (so the child never waits on the controller's link: perf blocked on a full pipe would stop
+    draining its ring buffers and lose samples). A sender thread emits what the spool has gained
+    as `chunk` messages (up to STREAM_CHUNK bytes each, whatever has arrived: never holding data
+    back), after announcing the file with `file` (size null) on the first bytes. finish() waits
+    for the pipe's EOF and for everything to be sent; abandon() stops sending (error paths)."""
+
+    def __init__(self, pipe, spool_path, name):
+        self.name = name
+        self.cond = threading.Condition()
+        self.received = 0
+        self.sent = 0
+        self.eof = False
+        self.announced = False
+        self.abandoned = False
+        self.first_chunk_at = None
+        self.hash = hashlib.sha256()
+        self.counter = _PerfRecordCounter()
+        self.read_error = None
+        self.send_error = None
+        self._pipe = pipe
+        self._spool_w = open(spool_path, 'wb', buffering=0)
+        self._spool_r = open(spool_path, 'rb', buffering=0)
+        self._reader = threading.Thread(target=self._read, name='stream-read', daemon=True)
+        self._sender = threading.Thread(target=self._send, name='stream-send', daemon=True)
+        self._reader.start()
+        self._sender.start()
+
+    def _read(self):
+        fd = self._pipe.fileno()
+        try:
+            while True:
+                try:
+                    b = os.read(fd, STREAM_CHUNK)
+                except InterruptedError:
+                    continue
+                except OSError as e:
+                    self.read_error = self.read_error or e
+                    return
+                if not b:
+                    return
+                if self.read_error is None:
+                    try:
+                        view = memoryview(b)
+                        while view:
+                            view = view[self._spool_w.write(view):]
+                    except Exception as e:  # disk full...: keep draining, report at the end
+                        self.read_error = e
+                        continue
+                self.counter.feed(b)
+                with self.cond:
+                    self.received += len(b)
+                    self.cond.notify_all()
+        finally:
+            try:
+                self._spool_w.close()
+            except Exception:
+                pass
+            with self.cond:
+                self.eof = True
+                self.cond.notify_all()
+
+    def _send(self):
+        try:
+            while True:
+                with self.cond:
+                    while (self.received == self.sent and not self.eof and not self.abandoned
+                           and not aborting()):
+                        self.cond.wait(0.5)
+                    avail = self.received - self.sent
+                    if self.abandoned or aborting() or (avail == 0 and self.eof):
+                        return
+                if self.read_error is not None:
+                    return  # the spool is incomplete: finish() reports it
+                block = self._spool_r.read(min(avail, STREAM_CHUNK))
+                if not block:
+                    raise IOError('the spool file ended early')
+                if not self.announced:
+                    emit('file', name=self.name, size=None)
+                    self.announced = True
+                self.hash.update(block)
+                self.sent += len(block)
+                emit('chunk', name=self.name, data=base64.b64encode(block).decode('ascii'))
+                if self.first_chunk_at is None:
+                    self.first_chunk_at = time.time()
+        except Aborted:
+            pass
+        except Exception as e:
+            self.send_error = e
+        finally:
+            try:
+                self._spool_r.close()
+            except Exception:
+                pass
+
+    def finish(self, eof_timeout=15.0):
+        """After the child exited: waits for the pipe's EOF and for the sender to send everything
+        read. Returns (size, sha256 hex); the caller emits file-end (after judging the data)."""
+        self._reader.join(eof_timeout)
+        if self._reader.is_alive():
+            # Something else holds the pipe's write end (perf's children?): the file would never end.
+            self.abandon()
+            fail('perf-failed', 'perf exited but its output did not end within %d s' % eof_timeout)
+        self._sender.join()
+        check_abort()
+        if self.read_error is not None:
+            fail('io-error', 'cannot keep perf\'s output in %s: %s' % (private_dir(), self.read_error))
+        if self.send_error is not None:
+            raise self.send_error
+        return self.sent, self.hash.hexdigest()
+
+    def abandon(self):
+        """Sends nothing more (the subcommand failed: its error must be the last message)."""
+        with self.cond:
+            self.abandoned = True
+            self.cond.notify_all()
+        self._sender.join(5.0)
+
+
 @subcommand('record')
 def cmd_record(args):
     pid = args.pid(require_go=not args.bool('allowNonGo', False))
@@ -1069,6 +1278,9 @@ def cmd_record(args):
     # How the duration's clock finds perf ready: 'auto' uses perf's control FIFO where perf has
     # it; 'events-open' forces the fallback for perfs without it (the tests exercise it so).
     sync = args.choice('sync', ('auto', 'events-open'), default='auto')
+    # stream: perf writes pipe-mode perf.data to a pipe (`-o -`), forwarded as it comes (see
+    # _PipeStream), so the controller can decode it during the recording.
+    stream = args.bool('stream', False)
     args.done()
 
     perf, perf_version = find_perf()
@@ -1093,7 +1305,7 @@ def cmd_record(args):
     data_path = os.path.join(d, 'perf.data')
     err_path = os.path.join(d, 'perf.stderr')
     argv = [perf, 'record', '-g', '--call-graph', 'fp', '-F', str(freq), '-e', event,
-            '-p', str(pid), '-o', data_path, '--no-buildid-cache']
+            '-p', str(pid), '-o', '-' if stream else data_path, '--no-buildid-cache']
     if '--no-bpf-event' in perf_record_help(perf):
         # Its side-band thread (BPF program loads, for kernel symbols we never use) polls a second
         # at a time: with it, perf took ~0.9 s to exit after SIGINT, all of it after the recording.
@@ -1108,9 +1320,31 @@ def cmd_record(args):
         clock = 'perf-ack'
     else:
         clock = 'events-open'
-    warnings = []
     with open(err_path, 'wb') as errf:
-        proc = spawn(argv, stdout=subprocess.DEVNULL, stderr=errf, cwd=d)
+        proc = spawn(argv, stdout=subprocess.PIPE if stream else subprocess.DEVNULL, stderr=errf, cwd=d)
+    streamer = None
+    try:
+        if stream:
+            # data_path is then the spool of what perf wrote, as it was sent.
+            streamer = _PipeStream(proc.stdout, data_path, 'perf.data')
+        return _record_run(proc, streamer, ctl, err_path, data_path, pid, duration, {
+            'pid': pid, 'event': event, 'requestedEvent': requested, 'fallbackReason': fallback,
+            'freqHz': freq, 'durationSec': duration, 'clock': clock, 'perfVersion': perf_version,
+            'exe': proc_info.get('exe'), 'exeSize': proc_info.get('exeSize'),
+            'goVersion': proc_info.get('goVersion'), 'goBuildId': proc_info.get('goBuildId'),
+            'gnuBuildId': proc_info.get('gnuBuildId'),
+        })
+    except BaseException:
+        if streamer is not None:
+            streamer.abandon()  # the error must be the last message: no chunk after it
+        raise
+
+
+def _record_run(proc, streamer, ctl, err_path, data_path, pid, duration, res):
+    """cmd_record once perf runs: the clock, stopping perf, judging and sending its output.
+    res: the result's fields known up front; returns the whole result."""
+    event, freq, clock = res['event'], res['freqHz'], res['clock']
+    warnings = []
     ready = ctl.acked if ctl else (lambda: _perf_events_open(proc.pid))
     progress('starting perf on PID %d' % pid, event=event, elapsedSec=0, durationSec=duration)
     spawned = time.time()
@@ -1122,17 +1356,27 @@ def cmd_record(args):
         progress('recording PID %d with %s at %d Hz for %d s' % (pid, event, freq, duration),
                  event=event, elapsedSec=0, durationSec=duration, perfPid=proc.pid, clock=clock,
                  startupSec=round(startup, 3))
+        # Streaming with the control FIFO: wake perf every STREAM_FLUSH_SEC (progress stays once
+        # a second). Without the FIFO, perf writes when its ring buffers fill, and at the end.
+        pinging = streamer is not None and ctl is not None
+        tick = STREAM_FLUSH_SEC if pinging else 1.0
+        next_report = 1.0
         while True:
             left = duration - (time.time() - start)
             if left <= 0:
                 break
-            if sleep_unless_stopped(min(1.0, left)):
+            if sleep_unless_stopped(min(tick, left)):
                 ended_by = 'stop'
                 break
             if proc.poll() is not None:
                 ended_by = 'perf-exited'
                 break
-            progress('recording', elapsedSec=round(time.time() - start, 1), durationSec=duration)
+            if pinging:
+                ctl.ping()
+            so_far = time.time() - start
+            if so_far + 1e-3 >= next_report:
+                progress('recording', elapsedSec=round(so_far, 1), durationSec=duration)
+                next_report = int(so_far + 1e-3) + 1.0
         if ctl and ended_by != 'perf-exited':
             # Turn sampling off first, so the recording ends when the clock does (perf can take a
             # while to act on SIGINT on a busy machine); bounded, SIGINT follows in any case.
@@ -1143,6 +1387,9 @@ def cmd_record(args):
     elapsed = time.time() - start
     rc = stop_process(proc, signal.SIGINT, 15.0)
     check_abort()
+    if streamer is not None:
+        # Everything perf wrote has been read (EOF) and sent as chunks; file-end comes below.
+        size, digest = streamer.finish()
     with open(err_path, 'rb') as f:
         perf_err = f.read().decode('utf-8', 'replace')
     target_alive = _proc_starttime(pid)[0] not in (None, 'Z', 'X')
@@ -1160,11 +1407,23 @@ def cmd_record(args):
         warnings.append('PID %d exited during the recording' % pid)
 
     m = _CAPTURED_RE.search(perf_err)
-    samples = int(m.group(2)) if m and m.group(2) else (0 if m else None)
     lost = None
     for lm in _LOST_RE.finditer(perf_err):
         lost = (lost or 0) + int(next(g for g in lm.groups() if g))
-    ok = os.path.exists(data_path) and os.path.getsize(data_path) > 0 and m is not None
+    if streamer is None:
+        samples = int(m.group(2)) if m and m.group(2) else (0 if m else None)
+        no_samples = samples == 0
+        ok = os.path.exists(data_path) and os.path.getsize(data_path) > 0 and m is not None
+    else:
+        # In pipe mode perf says "Captured and wrote 0.000 MB -", without a count: judge by the
+        # bytes (more than the pipe header) and by the SAMPLE records that went by.
+        samples = int(m.group(2)) if m and m.group(2) else None
+        no_samples = streamer.counter.samples() == 0
+        ok = size > PIPE_HEADER_SIZE
+        # Nor does it report losses (file mode's come from its build-id pass): count them.
+        counted_lost = streamer.counter.lost_samples()
+        if lost is None and counted_lost:
+            lost = counted_lost
     if not ok:
         if ended_by == 'stop':
             # We interrupted perf (perhaps before it could write anything): that is the stop, not
@@ -1177,7 +1436,7 @@ def cmd_record(args):
             fail('not-root', 'perf may not record PID %d: %s' % (pid, _last_lines(perf_err)),
                  'run the helper as root (or lower /proc/sys/kernel/perf_event_paranoid)')
         fail('perf-failed', 'perf record failed (exit %s): %s' % (rc, _last_lines(perf_err)))
-    if samples == 0:
+    if no_samples:
         if not target_alive:
             fail('pid-gone', 'PID %d exited before any sample was taken' % pid)
         if state == 'ready':
@@ -1185,19 +1444,21 @@ def cmd_record(args):
     for line in perf_err.splitlines():
         if line.startswith('Warning') or 'WARNING' in line:
             warnings.append('perf: ' + line.strip())
-    progress('sending perf.data (%d bytes)' % os.path.getsize(data_path))
-    size, digest = stream_file(data_path, 'perf.data')
-    return {
-        'pid': pid, 'event': event, 'requestedEvent': requested, 'fallbackReason': fallback,
-        'freqHz': freq, 'durationSec': duration, 'elapsedSec': round(elapsed, 3), 'endedBy': ended_by,
-        'clock': clock, 'startupSec': round(startup, 3),
-        'samples': samples, 'lost': lost, 'warnings': warnings, 'perfVersion': perf_version,
+    if streamer is None:
+        progress('sending perf.data (%d bytes)' % os.path.getsize(data_path))
+        size, digest = stream_file(data_path, 'perf.data')
+    else:
+        if not streamer.announced:
+            emit('file', name='perf.data', size=None)  # not reached: ok means chunks went out
+        emit('file-end', name='perf.data', size=size, sha256=digest)
+    res.update({
+        'elapsedSec': round(elapsed, 3), 'endedBy': ended_by, 'startupSec': round(startup, 3),
+        'samples': samples, 'lost': lost, 'warnings': warnings,
         'perfData': {'name': 'perf.data', 'size': size, 'sha256': digest},
-        'exe': proc_info.get('exe'), 'exeSize': proc_info.get('exeSize'),
-        'goVersion': proc_info.get('goVersion'), 'goBuildId': proc_info.get('goBuildId'),
-        'gnuBuildId': proc_info.get('gnuBuildId'),
-    }
-
+    })
+    if streamer is not None:
+        res['streamed'] = True
+    return res
 
 def _last_lines(text, n=3):
     lines = [l.strip() for l in text.strip().splitlines() if l.strip()]

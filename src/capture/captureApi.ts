@@ -75,11 +75,22 @@ export interface RecordRequest {
   freqHz?: number;
   /** Default 'auto' (cycles:u where the PMU has it, else cpu-clock). */
   event?: 'auto' | 'cycles' | 'cpu-clock';
+  /**
+   * Send perf.data while perf records (perf's pipe mode), for RecordOptions.onData; the file is
+   * then a pipe-mode perf.data and RecordResult.samples is null. Default false.
+   */
+  stream?: boolean;
 }
 
 export interface RecordOptions extends CaptureOptions {
   onProgress?: (p: ProgressMessage) => void;
   onStart?: RunHelperOptions['onStart'];
+  /**
+   * perf.data's bytes, in order, as they arrive (each chunk once it is in perfDataPath too):
+   * with `stream`, during the recording; without, all at its end. The concatenation is the
+   * whole perf.data. An exception thrown here cancels the recording and rejects with it.
+   */
+  onData?: (chunk: Buffer) => void;
 }
 
 export interface PerfRecording {
@@ -95,12 +106,16 @@ export interface PerfRecording {
 }
 
 export async function recordPerf(target: Target, req: RecordRequest, opts: RecordOptions = {}): Promise<PerfRecording> {
-  const args = { pid: req.pid, duration: req.durationSec, freq: req.freqHz ?? 999, event: req.event ?? 'auto' };
+  const args: Record<string, unknown> = { pid: req.pid, duration: req.durationSec, freq: req.freqHz ?? 999, event: req.event ?? 'auto' };
+  if (req.stream !== undefined) args.stream = req.stream;
   const run = await runHelper<RecordResult>(target, 'record', args, {
     signal: opts.signal,
     askPassword: opts.askPassword,
     onStart: opts.onStart,
-    onMessage: (m) => { if (m.type === 'progress') opts.onProgress?.(m); },
+    onMessage: (m) => {
+      if (m.type === 'progress') opts.onProgress?.(m);
+      else if (m.type === 'received-chunk' && m.name === 'perf.data') opts.onData?.(m.data);
+    },
   });
   const f = run.files.find((x) => x.name === 'perf.data');
   if (!f || !run.tempDir) {

@@ -1,9 +1,10 @@
 /**
  * Starts one helper run (a LaunchPlan + an envelope) and yields its typed messages. Streamed
- * files are written into the caller's private directory chunk by chunk and checked (size and
- * sha256) before a `received-file` message names them. Cancellation: a stop line and EOF on
- * stdin first (the helper stops perf and cleans up), then SIGTERM, then SIGKILL to the whole
- * process group (ours is detached; for ssh, ssh's exit makes sshd close the remote side).
+ * files are written into the caller's private directory chunk by chunk (a `received-chunk`
+ * message after each) and checked (size and sha256) before a `received-file` message names
+ * them. Cancellation: a stop line and EOF on stdin first (the helper stops perf and cleans up),
+ * then SIGTERM, then SIGKILL to the whole process group (ours is detached; for ssh, ssh's exit
+ * makes sshd close the remote side).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, Hash } from 'node:crypto';
@@ -29,7 +30,7 @@ export interface HelperClientOptions {
   graceMs?: number;
 }
 
-interface OpenFile { name: string; path: string; fd: number; size: number; expected: number; hash: Hash }
+interface OpenFile { name: string; path: string; fd: number; size: number; expected: number | null; hash: Hash }
 
 const STDERR_KEEP = 16 * 1024;
 const SAFE_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,100}$/;
@@ -177,6 +178,7 @@ export class HelperClient {
             break;
           case 'file': {
             if (!SAFE_FILE.test(msg.name) || files.has(msg.name)) throw protocolError(`a bad file name ${JSON.stringify(msg.name)}`);
+            if (msg.size !== null && !(Number.isSafeInteger(msg.size) && msg.size >= 0)) throw protocolError(`a bad size for ${msg.name}: ${JSON.stringify(msg.size)}`);
             const dir = typeof this.opts.tempDir === 'string' ? this.opts.tempDir : this.opts.tempDir();
             const p = path.join(dir, msg.name);
             const fd = fs.openSync(p, 'w', 0o600);
@@ -187,9 +189,10 @@ export class HelperClient {
             const f = files.get(msg.name);
             if (!f) throw protocolError(`a chunk of an unopened file ${JSON.stringify(msg.name)}`);
             const b = Buffer.from(msg.data, 'base64');
-            fs.writeSync(f.fd, b);
+            writeAll(f.fd, b);
             f.hash.update(b);
             f.size += b.length;
+            yield { type: 'received-chunk', name: f.name, data: b };
             break;
           }
           case 'file-end': {
@@ -198,8 +201,8 @@ export class HelperClient {
             fs.closeSync(f.fd);
             files.delete(msg.name);
             const digest = f.hash.digest('hex');
-            if (f.size !== msg.size || digest !== msg.sha256) {
-              throw protocolError(`${msg.name} arrived damaged (${f.size} of ${msg.size} bytes, sha256 ${digest} ≠ ${msg.sha256})`);
+            if (f.size !== msg.size || digest !== msg.sha256 || (f.expected !== null && f.expected !== f.size)) {
+              throw protocolError(`${msg.name} arrived damaged (${f.size} of ${f.expected ?? msg.size} bytes, sha256 ${digest} ≠ ${msg.sha256})`);
             }
             yield { type: 'received-file', name: f.name, path: f.path, size: f.size, sha256: digest };
             break;
@@ -290,6 +293,11 @@ function sshError(where: string, err: string, tail: string): UserError {
     return new UserError(`cannot reach ${where} over ssh: ${tail}`, 'check the host name, port and network (and that sshd runs there)', 'ssh-unreachable');
   }
   return new UserError(`ssh to ${where} failed: ${tail || 'exit code 255'}`, 'try "ssh HOST true" in a terminal to see why', 'ssh-failed');
+}
+
+/** fs.writeSync may write less than asked (large buffers): loop until all of it is written. */
+function writeAll(fd: number, b: Buffer): void {
+  for (let off = 0; off < b.length;) off += fs.writeSync(fd, b, off, b.length - off);
 }
 
 function protocolError(what: string): UserError {

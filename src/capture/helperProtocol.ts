@@ -1,7 +1,8 @@
 /**
  * The helper's JSON-lines protocol (bpf/helper.py speaks it on stdout), mirrored as a
  * TypeScript union. Version 1. Binary files travel as file / chunk... / file-end (base64);
- * HelperClient turns them into `received-file` messages pointing at a local file.
+ * HelperClient writes them to a local file, yields a `received-chunk` per chunk (the decoded
+ * bytes, in order, as they arrive) and a `received-file` once the file is complete and checked.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -38,7 +39,8 @@ export interface ProgressMessage {
 /** Per-interval results (the eBPF subcommands send one each second). */
 export interface PartialMessage { type: 'partial'; data: unknown }
 export interface WarningMessage { type: 'warning'; message: string }
-export interface FileStartMessage { type: 'file'; name: string; size: number }
+/** size: null when the helper sends the file while it is being made (perf's pipe-mode output). */
+export interface FileStartMessage { type: 'file'; name: string; size: number | null }
 export interface ChunkMessage { type: 'chunk'; name: string; data: string }
 export interface FileEndMessage { type: 'file-end'; name: string; size: number; sha256: string }
 export interface ResultMessage { type: 'result'; data: unknown }
@@ -52,9 +54,16 @@ export type WireMessage =
 /** A streamed file, complete and verified (size and sha256), written into the client's temp dir. */
 export interface ReceivedFileMessage { type: 'received-file'; name: string; path: string; size: number; sha256: string }
 
-/** What HelperClient yields: wire messages minus the file plumbing, plus received files. */
+/**
+ * One chunk of file `name`, decoded, once it is written to the local file. The chunks of a file
+ * come in order; their concatenation is the file (verified only at its `received-file`).
+ */
+export interface ReceivedChunkMessage { type: 'received-chunk'; name: string; data: Buffer }
+
+/** What HelperClient yields: wire messages minus the file plumbing, plus received chunks and files. */
 export type HelperMessage =
-  | HelloMessage | ProgressMessage | PartialMessage | WarningMessage | ReceivedFileMessage | ResultMessage | ErrorMessage;
+  | HelloMessage | ProgressMessage | PartialMessage | WarningMessage | ReceivedChunkMessage | ReceivedFileMessage
+  | ResultMessage | ErrorMessage;
 
 // ---- results of the perf subcommands -------------------------------------------------------
 
@@ -135,12 +144,15 @@ export interface RecordResult {
   clock: 'perf-ack' | 'events-open';
   /** Seconds from starting perf to that point (perf reading the target's maps and threads). */
   startupSec: number;
-  /** perf's own count of samples written, when it printed one. */
+  /** perf's own count of samples written, when it printed one (never with `stream`: perf's pipe mode does not). */
   samples: number | null;
+  /** Samples perf lost, when it said so (with `stream`: counted from the LOST records that went by). */
   lost: number | null;
   warnings: string[];
   perfVersion: string;
   perfData: { name: string; size: number; sha256: string };
+  /** true when perf.data was sent while perf recorded (pipe mode, the `stream` argument). */
+  streamed?: boolean;
   exe: string | null;
   exeSize: number | null;
   goVersion: string | null;

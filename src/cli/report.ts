@@ -1,17 +1,20 @@
 /**
- * `go-perf-lens report INPUT [--binary PATH] [--top N] [--json]`: where the samples went.
+ * `go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]`: where the samples
+ * went; with -o, the model is also saved as a session file the editor opens.
  * `--json` prints the contract other tools read:
  * {"event","samples","lost","functions":[{"name","file","line","self","cum"}],"lines":[{"file","line","self","cum"}]}
  * counts in samples, sorted by self (descending). Without it: a table of the top functions
  * and, for the hottest, its source lines (like `pprof -list`).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { FunctionStat, LineStat, Profile } from '../model/profile';
+import { makeSession, saveSession } from '../model/session';
 import { openProfileFile } from '../ingest/openInput';
 import { UserError } from '../util/userError';
 import { intOption, parseArgs } from './parseArgs';
 
-const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json]   (INPUT: perf.data, pprof (.pb.gz) or session)';
+const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data, pprof (.pb.gz) or session; -o also saves the model as a session file)';
 
 export interface ReportJson {
   event: string;
@@ -119,12 +122,14 @@ export function listFunction(p: Profile, f: FunctionStat): string[] {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
-  const args = parseArgs(argv, { values: ['binary', 'top'], flags: ['json'] }, USAGE);
+  const args = parseArgs(argv, { values: ['binary', 'top', 'output'], flags: ['json'], aliases: { '-o': 'output' } }, USAGE);
   const [input, ...extra] = args.positionals;
   if (!input || extra.length) throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'report needs an INPUT file', USAGE, 'usage');
   const top = intOption(args, 'top', undefined, 1, 1_000_000, USAGE);
   const binary = args.values.get('binary');
   const { profile } = openProfileFile(input, binary ? { binary } : {});
+  const out = args.values.get('output');
+  if (out !== undefined) saveSession(out, makeSession(profile, `go-perf-lens report ${path.basename(input)}`));
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(reportJson(profile, top))}\n`);
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
-import { parsePerfData } from '../formats/perfData';
-import { ingestPerfData } from '../ingest/fromPerfData';
+import type { PerfIngestOptions } from '../ingest/fromPerfData';
+import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
 import { recordBpfProfile } from './recordBpfProfile';
 import { loadTargetBinary } from './targetBinary';
@@ -37,15 +37,20 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
   // Read the executable first: a non-Go PID fails before anything is recorded.
   const bin = await loadTargetBinary(target, req.pid, opts);
   const startTimeMs = Date.now();
-  const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event }, opts);
+  // perf's output streams in while it records and is parsed and grouped as it comes, so little
+  // is left to do when the recording ends.
+  const live = new StreamedPerfIngest(bin, { pid: req.pid });
+  const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true },
+    { ...opts, onData: (chunk) => live.push(chunk) });
   try {
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
     if (target.kind === 'ssh') targetInfo.host = target.host;
     const warnings = [...rec.warnings];
     if (rec.result.endedBy === 'perf-exited') warnings.push(`the recording ended early after ${rec.result.elapsedSec.toFixed(1)} s (did process ${req.pid} exit?)`);
-    const ingestOpts: Parameters<typeof ingestPerfData>[2] = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
+    const ingestOpts: PerfIngestOptions = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
     if (rec.fallbackReason) ingestOpts.fallbackReason = rec.fallbackReason;
-    const profile = ingestPerfData(parsePerfData(fs.readFileSync(rec.perfDataPath)), bin, ingestOpts);
+    const file = rec.perfDataPath;
+    const profile = live.finish({ size: fs.statSync(file).size, read: () => fs.readFileSync(file) }, ingestOpts);
     if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
     return profile;
   } finally {

@@ -14,7 +14,7 @@
  *
  * Reference: tools/perf/Documentation/perf.data-file-format.txt, include/uapi/linux/perf_event.h.
  */
-export { parsePerfData } from './perfDataParser';
+export { parsePerfData, PerfDataStream } from './perfDataParser';
 export { userCallchain, resolveMapping, MappingIndex, toU64, chainU64, ipU64, isContextMarker, type ResolvedAddress } from './perfDataHelpers';
 
 /** One event (perf_event_attr) of the recording. */
@@ -71,7 +71,11 @@ export interface PerfSamples {
   attrIndex: Uint16Array;
   /** header.misc & 7: 1 kernel, 2 user, 3 hypervisor, 4 guest kernel, 5 guest user, 0 unknown. */
   cpumode: Uint8Array;
-  /** Sample i's callchain is chain[chainOffset[i] .. chainOffset[i] + chainLength[i]). Length 0 without PERF_SAMPLE_CALLCHAIN. */
+  /**
+   * Sample i's callchain is chain[chainOffset[i] .. chainOffset[i] + chainLength[i]). Length 0
+   * without PERF_SAMPLE_CALLCHAIN. Samples with identical callchains usually share one copy
+   * (the same chainOffset), so `chain` is far shorter than the sum of the lengths.
+   */
   chainOffset: Uint32Array;
   chainLength: Uint32Array;
   /**
@@ -165,7 +169,11 @@ export interface PerfData {
   comms: PerfComm[];
   /** FORK and EXIT records in file order. */
   tasks: PerfTaskEvent[];
-  /** Sum of `lost` of PERF_RECORD_LOST (ring buffer overflow) and PERF_RECORD_LOST_SAMPLES. */
+  /**
+   * Samples lost: the larger of the sums of `lost` in PERF_RECORD_LOST (the kernel's, ring buffer
+   * overflow) and in PERF_RECORD_LOST_SAMPLES (perf's, from each event's lost count at the end):
+   * both count the same overflows, so they are not added.
+   */
   lostSamples: number;
   /** Number of PERF_RECORD_LOST records. */
   lostRecords: number;

@@ -114,6 +114,17 @@ class SampleColumns {
   chain: Float64Array; chainUsed = 0;
   readonly chainWide = new Map<number, bigint>();
   readonly ipWide = new Map<number, bigint>();
+  /**
+   * Distinct callchains seen, by hash (open addressing; slot → chain offset + 1, 0 = empty):
+   * a sample whose callchain equals an earlier one shares its copy (a recording has a few
+   * thousand distinct chains in a million samples), which spares the copy and lets ingest
+   * group samples by chainOffset alone.
+   */
+  private seenMask = 4095;
+  private seenAt = new Int32Array(4096);
+  private seenHash = new Int32Array(4096);
+  private seenLen = new Uint32Array(4096);
+  private seenCount = 0;
 
   constructor(cap: number, chainCap: number) {
     this.cap = Math.max(16, cap);
@@ -150,6 +161,40 @@ class SampleColumns {
     this.chain = b;
   }
 
+  /** The offset of a stored callchain equal to the nr entries at u32/i32 word w (hash h), or -1. */
+  findChain(h: number, nr: number, u32: Uint32Array, i32: Int32Array, w: number): number {
+    const mask = this.seenMask, at = this.seenAt, chain = this.chain;
+    for (let slot = h & mask; at[slot] !== 0; slot = (slot + 1) & mask) {
+      if (this.seenHash[slot] !== h || this.seenLen[slot] !== nr) continue;
+      const o = at[slot]! - 1;
+      let k = 0;
+      for (let v = w; k < nr; k++, v += 2) if (chain[o + k] !== i32[v + 1]! * TWO32 + u32[v]!) break;
+      if (k === nr) return o;
+    }
+    return -1;
+  }
+
+  /** Remembers the callchain stored at offset o (length nr, hash h) for findChain. */
+  addChain(h: number, nr: number, o: number): void {
+    if (o >= 0x7fffffff) return; // beyond Int32: stop sharing (never in practice)
+    if ((this.seenCount + 1) * 2 > this.seenMask) {
+      const oldAt = this.seenAt, oldHash = this.seenHash, oldLen = this.seenLen;
+      this.seenMask = this.seenMask * 2 + 1;
+      this.seenAt = new Int32Array(this.seenMask + 1);
+      this.seenHash = new Int32Array(this.seenMask + 1);
+      this.seenLen = new Uint32Array(this.seenMask + 1);
+      for (let k = 0; k < oldAt.length; k++) if (oldAt[k] !== 0) this.place(oldHash[k]!, oldLen[k]!, oldAt[k]!);
+    }
+    this.place(h, nr, o + 1);
+    this.seenCount++;
+  }
+
+  private place(h: number, nr: number, at1: number): void {
+    let slot = h & this.seenMask;
+    while (this.seenAt[slot] !== 0) slot = (slot + 1) & this.seenMask;
+    this.seenAt[slot] = at1; this.seenHash[slot] = h; this.seenLen[slot] = nr;
+  }
+
   finish(): PerfSamples {
     const n = this.count;
     // Views, not copies: the untouched tail of each array was never backed by memory.
@@ -166,8 +211,9 @@ class SampleColumns {
 }
 
 /** Mutable state of one parse. */
-class Parser {
-  readonly dv: DataView;
+export class Parser {
+  bytes: Uint8Array;
+  dv: DataView;
   readonly attrs: PerfEventAttrInfo[] = [];
   layouts: Layout[] = [];
   /** Sample id → attr index (ids are small kernel counters, safe as numbers). */
@@ -181,7 +227,9 @@ class Parser {
   /** Counts of record types < 128 (all there are), summed into a Map at the end. */
   private readonly counts = new Float64Array(128);
   private readonly otherCounts = new Map<number, number>();
-  lostSamples = 0;
+  /** Samples lost per the kernel's LOST records, and per perf's LOST_SAMPLES records. */
+  lostInRecords = 0;
+  lostInLostSamples = 0;
   lostRecords = 0;
   throttles = 0;
   unthrottles = 0;
@@ -190,20 +238,27 @@ class Parser {
   truncated?: { offset: number; reason: string };
 
   /** Little-endian word views of `bytes` when it is 4-byte aligned (the callchain fast path); x86/arm hosts are little-endian. */
-  readonly u32?: Uint32Array;
-  readonly i32?: Int32Array;
+  u32?: Uint32Array;
+  i32?: Int32Array;
 
-  constructor(readonly bytes: Uint8Array, dataStart: number, dataEnd: number) {
+  /** `dataBytes`: how much record data to size the sample columns for (they grow beyond it). */
+  constructor(bytes: Uint8Array, dataBytes: number) {
+    this.bytes = bytes;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (bytes.byteOffset % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
-      this.u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-      this.i32 = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-    }
-    // Sized by upper bounds from the data size: every callchain entry takes 8 bytes of data,
-    // a typical sample ≥ 40. Fresh typed arrays are zero pages the OS maps lazily, so the unused
+    this.bind(bytes);
+    // Sized by upper bounds from the data size: a typical sample takes ≥ 40 bytes. Fresh typed arrays are zero pages the OS maps lazily, so the unused
     // tail costs address space, not memory or time; more samples than that grow by doubling.
-    const dataBytes = Math.max(0, dataEnd - dataStart);
-    this.samples = new SampleColumns(Math.ceil(dataBytes / 40), Math.ceil(dataBytes / 8));
+    // The callchain store starts smaller: samples repeating a callchain share one copy.
+    this.samples = new SampleColumns(Math.ceil(Math.max(0, dataBytes) / 40), Math.min(Math.ceil(Math.max(0, dataBytes) / 8), 1 << 18));
+  }
+
+  /** Reads records from `bytes` from now on (a stream's next piece; state carries over). */
+  bind(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const aligned = bytes.byteOffset % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+    this.u32 = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2) : undefined;
+    this.i32 = aligned ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2) : undefined;
   }
 
   u64num(p: number): number {
@@ -241,17 +296,20 @@ class Parser {
     return idx ?? 0;
   }
 
-  /** Records in [start, end); with `cutMeansTruncated` (end is the end of a file cut short) a partial last record sets `truncated` instead of throwing. */
-  records(start: number, end: number, cutMeansTruncated: boolean, pipe: boolean): void {
+  /**
+   * Records in [start, end); with `cutMeansTruncated` (end is the end of a file cut short) a
+   * partial last record sets `truncated` instead of throwing. Returns where the whole records end.
+   */
+  records(start: number, end: number, cutMeansTruncated: boolean, pipe: boolean): number {
     const dv = this.dv;
     let p = start;
     while (p < end) {
-      if (p + 8 > end) { this.cut(p, end, 'record header', cutMeansTruncated); return; }
+      if (p + 8 > end) { this.cut(p, end, 'record header', cutMeansTruncated); return p; }
       const type = dv.getUint32(p, true);
       const misc = dv.getUint16(p + 4, true);
       const size = dv.getUint16(p + 6, true);
       if (size < 8) throw new FormatError(`record of type ${type} has size ${size} (< 8)`, SEC_RECORDS, p);
-      if (p + size > end) { this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated); return; }
+      if (p + size > end) { this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated); return p; }
       if (type < 128) this.counts[type]++; else this.otherCounts.set(type, (this.otherCounts.get(type) ?? 0) + 1);
       let extra = 0;
       switch (type) {
@@ -260,8 +318,8 @@ class Parser {
         case PERF_RECORD.MMAP2: this.mmap(p, misc, size, true); break;
         case PERF_RECORD.COMM: this.comm(p, misc, size); break;
         case PERF_RECORD.FORK: case PERF_RECORD.EXIT: this.task(p, size, type === PERF_RECORD.FORK ? 'fork' : 'exit'); break;
-        case PERF_RECORD.LOST: this.need(p, size, 24); this.lostRecords++; this.lostSamples += this.u64num(p + 16); break;
-        case PERF_RECORD.LOST_SAMPLES: this.need(p, size, 16); this.lostRecords++; this.lostSamples += this.u64num(p + 8); break;
+        case PERF_RECORD.LOST: this.need(p, size, 24); this.lostRecords++; this.lostInRecords += this.u64num(p + 16); break;
+        case PERF_RECORD.LOST_SAMPLES: this.need(p, size, 16); this.lostRecords++; this.lostInLostSamples += this.u64num(p + 8); break;
         case PERF_RECORD.THROTTLE: this.throttles++; break;
         case PERF_RECORD.UNTHROTTLE: this.unthrottles++; break;
         case PERF_RECORD.HEADER_ATTR: if (pipe) this.headerAttr(p, size); break;
@@ -281,10 +339,11 @@ class Parser {
       }
       p += size;
       if (extra) {
-        if (p + extra > end) { this.cut(p - size, end, `record of type ${type} with ${extra} bytes of payload`, cutMeansTruncated); return; }
+        if (p + extra > end) { this.cut(p - size, end, `record of type ${type} with ${extra} bytes of payload`, cutMeansTruncated); return p - size; }
         p += extra;
       }
     }
+    return p;
   }
 
   private cut(p: number, end: number, what: string, truncated: boolean): void {
@@ -355,20 +414,40 @@ class Parser {
     const nr = this.u64num(q);
     q += 8;
     if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
+    const u32 = this.u32, i32 = this.i32;
+    let h = 0;
+    if (u32 && i32 && (q & 3) === 0 && nr > 0) {
+      // Aligned (always, for whole files): plain typed-array reads, the hot loop of the whole
+      // parse. A chain seen before is shared, not copied: found by a hash of its length, first
+      // entries and last entry, then compared value by value.
+      const w0 = q >> 2;
+      h = Math.imul(nr, 0x9e3779b1) ^ i32[w0 + 1]!;
+      for (let k = 0, w = w0, m = nr < 6 ? nr : 6; k < m; k++, w += 2) h = Math.imul(h ^ u32[w]!, 0x85ebca6b);
+      h = Math.imul(h ^ u32[w0 + 2 * (nr - 1)]!, 0xc2b2ae35);
+      h ^= h >>> 15;
+      const seen = s.findChain(h, nr, u32, i32, w0);
+      if (seen >= 0) {
+        s.chainOffset[i] = seen;
+        s.chainLength[i] = nr;
+        return q + nr * 8;
+      }
+    }
     s.reserveChain(nr);
     const chain = s.chain;
     let o = s.chainUsed;
     s.chainOffset[i] = o;
     s.chainLength[i] = nr;
-    const u32 = this.u32, i32 = this.i32;
     if (u32 && i32 && (q & 3) === 0) {
-      // Aligned (always, for whole files): plain typed-array reads, the hot loop of the whole parse.
+      const o0 = o;
+      let wide = false;
       for (let k = 0, w = q >> 2; k < nr; k++, w += 2) {
         const hi = i32[w + 1]!;
         // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
-        if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(w * 4, true));
+        if (hi >= 0x200000 || hi < -0x200000) { s.chainWide.set(o, dv.getBigUint64(w * 4, true)); wide = true; }
         chain[o++] = hi * TWO32 + u32[w]!;
       }
+      // Inexact doubles would compare equal for different values: such chains are never shared.
+      if (nr > 0 && !wide) s.addChain(h, nr, o0);
       q += nr * 8;
     } else {
       for (let k = 0; k < nr; k++, q += 8) {
@@ -580,7 +659,9 @@ class Parser {
     this.features.present.sort((a, b) => a - b);
     const d: PerfData = {
       pipeMode, attrs: this.attrs, samples, mmaps: this.mmaps, comms: this.comms, tasks: this.tasks,
-      lostSamples: this.lostSamples, lostRecords: this.lostRecords, throttles: this.throttles, unthrottles: this.unthrottles,
+      // The kernel's LOST records (ring buffer overflows) and the LOST_SAMPLES records perf adds
+      // at the end from each event's own lost count tell of the same losses: the larger sum.
+      lostSamples: Math.max(this.lostInRecords, this.lostInLostSamples), lostRecords: this.lostRecords, throttles: this.throttles, unthrottles: this.unthrottles,
       recordCounts: this.recordCountMap(), features: this.features,
     };
     if (first !== undefined) d.firstSampleTimeNs = first;
@@ -654,7 +735,7 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
     dataEnd = bytes.length;
     truncatedReason = `the data section ends at 0x${dataEndDeclared.toString(16)} but the file has only ${bytes.length} bytes`;
   }
-  const p = new Parser(bytes, dataOff, dataEnd);
+  const p = new Parser(bytes, dataEnd - dataOff);
 
   const ar = new ByteReader(bytes, SEC_ATTRS);
   for (let off = attrsOff; off < attrsOff + attrsSize; off += attrSize) {
@@ -699,11 +780,96 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
 
 /** Pipe mode: a 16-byte header, then records to the end; attrs and features come as records. */
 function parsePipe(bytes: Uint8Array): PerfData {
-  const p = new Parser(bytes, PIPE_HEADER_SIZE, bytes.length);
+  const p = new Parser(bytes, bytes.length - PIPE_HEADER_SIZE);
   p.records(PIPE_HEADER_SIZE, bytes.length, true, true);
   if (p.attrs.length === 0) {
     if (p.truncated) throw new FormatError(`pipe-mode perf.data ends before its first event attr (${p.truncated.reason})`, SEC_RECORDS, p.truncated.offset);
     throw new FormatError('pipe-mode perf.data has no event attr record', SEC_RECORDS, PIPE_HEADER_SIZE);
   }
   return p.result(true);
+}
+
+/**
+ * A pipe-mode perf.data (`perf record -o -`) read as it arrives: push() parses every whole
+ * record of what has come so far (keeping a partial last record for the next piece), so at the
+ * end of a recording only its last piece is left to read. snapshot() is the data so far.
+ * A FormatError names its offset in the whole stream; after one, the stream is unusable.
+ */
+export class PerfDataStream {
+  private parser: Parser | undefined;
+  private head = new Uint8Array(0);
+  /** Stream offset of head[0]. */
+  private base = 0;
+  private failed: Error | undefined;
+  private ended = false;
+
+  /** Bytes pushed so far. */
+  get bytesSeen(): number { return this.base + this.head.length; }
+
+  /** Samples parsed so far. */
+  get sampleCount(): number { return this.parser?.samples.count ?? 0; }
+
+  push(chunk: Uint8Array): void {
+    if (this.failed) throw this.failed;
+    if (this.ended) throw new Error('PerfDataStream: push after end');
+    if (chunk.length === 0) return;
+    // A fresh buffer (offset 0, so 4-byte aligned: records are 8-byte multiples from the start).
+    const bytes = new Uint8Array(this.head.length + chunk.length);
+    bytes.set(this.head, 0);
+    bytes.set(chunk, this.head.length);
+    let at = 0;
+    try {
+      if (!this.parser) {
+        if (bytes.length < PIPE_HEADER_SIZE) { this.head = bytes; return; }
+        this.checkHeader(bytes);
+        this.parser = new Parser(bytes, 1 << 20);
+        at = PIPE_HEADER_SIZE;
+      }
+      const p = this.parser;
+      p.bind(bytes);
+      const stop = p.records(at, bytes.length, true, true);
+      // A record cut by the piece's end is not truncation here: it completes with the next one.
+      p.truncated = undefined;
+      this.head = bytes.slice(stop);
+      this.base += stop;
+    } catch (e) {
+      this.failed = e instanceof FormatError ? new FormatError(e.detail, e.section, e.offset + this.base) : (e as Error);
+      throw this.failed;
+    }
+  }
+
+  /** What has been parsed so far (a partial last record is left out). */
+  snapshot(): PerfData {
+    if (this.failed) throw this.failed;
+    const p = this.parser;
+    if (!p || p.attrs.length === 0) throw new FormatError('pipe-mode perf.data has no event attr record yet', SEC_RECORDS, this.bytesSeen);
+    return p.result(true);
+  }
+
+  /** The whole stream: bytes left over after the last whole record make it `truncated`, as a cut file. */
+  end(): PerfData {
+    if (this.failed) throw this.failed;
+    this.ended = true;
+    if (!this.parser) {
+      if (this.head.length > 0) this.checkHeader(this.head);
+      throw new FormatError(`perf.data stream of ${this.head.length} bytes is too short for a pipe header`, SEC_HEADER, 0);
+    }
+    const d = this.snapshot();
+    if (this.head.length > 0) {
+      const what = this.head.length < 8 ? 'record header' : `record of type ${new DataView(this.head.buffer).getUint32(0, true)}`;
+      d.truncated = { offset: this.base, reason: `stream cut short: ${what} at 0x${this.base.toString(16)} runs past the end of the data; ${this.head.length} byte(s) of a partial record dropped` };
+    }
+    return d;
+  }
+
+  private checkHeader(bytes: Uint8Array): void {
+    const h = new ByteReader(bytes, SEC_HEADER);
+    const magic = decodeUtf8(bytes, 0, Math.min(8, bytes.length));
+    if (magic !== MAGIC) h.fail('not a perf.data stream (no PERFILE2 magic)', 0);
+    if (bytes.length >= 16) {
+      h.seek(8);
+      const size = h.u64n();
+      if (size !== PIPE_HEADER_SIZE) h.fail(`header size ${size}: not a pipe-mode stream (perf record -o -)`, 8);
+    }
+  }
 }

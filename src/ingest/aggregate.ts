@@ -41,6 +41,17 @@ export class StackTrie {
 
   /** Adds `count` samples of the stack keys[0..n) given leaf first. */
   add(keys: ArrayLike<number>, n: number, count = 1): void {
+    this.addCount(this.insert(keys, n), count);
+  }
+
+  /** Adds `count` samples ending at node (from insert). */
+  addCount(node: number, count: number): void {
+    this.counts[node]! += count;
+    this.total += count;
+  }
+
+  /** The node of the stack keys[0..n) given leaf first, made if new (with no samples). */
+  insert(keys: ArrayLike<number>, n: number): number {
     let node = 0;
     for (let j = n - 1; j >= 0; j--) {
       const k = keys[j]!;
@@ -52,8 +63,7 @@ export class StackTrie {
       }
       node = this.child(node, id, k);
     }
-    this.counts[node]! += count;
-    this.total += count;
+    return node;
   }
 
   private child(parent: number, id: number, key: number): number {
@@ -107,179 +117,256 @@ interface KeyInfo {
   location: number;
 }
 
+interface LocationRow {
+  frames: { function: number; line1: number; file: string }[];
+  address?: string;
+}
+
 /** Builds the aggregates of the model from a trie and a source of frames for its keys. */
 export function aggregate(trie: StackTrie, source: FrameSource): Aggregates {
-  const functions: FunctionStat[] = [];
-  const fnIndex = new Map<string, number>();
-  const fnPhysical: boolean[] = [];
-  const fnMinLine: number[] = [];
-  const fnDecl: ({ file: string; line1: number } | undefined)[] = [];
-  const lines: LineStat[] = [];
-  const lineIndex = new Map<number, number>();
-  const fileIds = new Map<string, number>();
-  const lineFns: Set<string>[] = [];
-  const lineInl: Set<string>[] = [];
-  const locations: ProfileLocation[] = [];
+  return new Aggregator(source).update(trie);
+}
 
-  const fnId = (f: SourceFrame): number => {
-    let id = fnIndex.get(f.function);
+/**
+ * aggregate() for a trie that keeps growing (a recording ingested while it comes in): each
+ * update() symbolizes only the keys and expands only the trie nodes added since the last one,
+ * and walks only the stacks whose counts changed, adding the difference. Each update returns
+ * new objects (the aggregator's own tables are never handed out). Ids (functions, lines,
+ * locations) are given in the order keys and nodes were added, so one update of a whole trie
+ * gives exactly what aggregate() gives.
+ */
+export class Aggregator {
+  private readonly fnName: string[] = [];
+  private readonly fnFile: (string | undefined)[] = [];
+  private readonly fnIndex = new Map<string, number>();
+  private readonly fnPhysical: boolean[] = [];
+  private readonly fnMinLine: number[] = [];
+  private readonly fnDecl: ({ file: string; line1: number } | undefined)[] = [];
+  private readonly fnSelf: number[] = [];
+  private readonly fnCum: number[] = [];
+  private readonly lineFile: string[] = [];
+  private readonly lineNo: number[] = [];
+  private readonly lineSelf: number[] = [];
+  private readonly lineCum: number[] = [];
+  private readonly lineIndex = new Map<number, number>();
+  private readonly fileIds = new Map<string, number>();
+  private readonly lineFns: Set<string>[] = [];
+  private readonly lineInl: Set<string>[] = [];
+  private readonly locations: LocationRow[] = [];
+  /** Per trie key id, then per trie node (index 0: the root). */
+  private readonly keyInfo: KeyInfo[] = [];
+  private nodeInfo: KeyInfo[] = [];
+  private treeOf: number[] = [-1];
+  private lastLine: number[] = [0];
+  /** Samples of each node already counted in, and its stack of locations (leaf first) once it has samples. */
+  private counted: number[] = [0];
+  private stackOf: (number[] | undefined)[] = [undefined];
+  /** The call tree over functions. */
+  private readonly tParent: number[] = [];
+  private readonly tFn: number[] = [];
+  private readonly tCallLine: number[] = [];
+  private readonly tSelf: number[] = [];
+  private readonly tChildren: Map<number, number>[] = [];
+  private readonly rootChildren = new Map<number, number>();
+  /** Stamps so a function or line is counted once per stack walk. */
+  private fnStamp: number[] = [];
+  private lineStamp: number[] = [];
+  private stamp = 0;
+  private unsymbolized = 0;
+  private source: FrameSource;
+
+  constructor(source: FrameSource) {
+    this.source = source;
+  }
+
+  update(trie: StackTrie): Aggregates {
+    this.advance(trie);
+    return this.result(trie);
+  }
+
+  /** Takes in what the trie gained since the last call, without building the aggregates. */
+  advance(trie: StackTrie): void {
+    // Symbolize every new key once, then expand every new node (parents before children).
+    for (let id = this.keyInfo.length; id < trie.distinctKeys.length; id++) this.keyInfo.push(this.info(trie.distinctKeys[id]!));
+    const size = trie.size;
+    for (let i = this.treeOf.length; i < size; i++) this.expand(trie, i);
+    // Self and cumulative counts: walk each stack whose count changed, adding the difference.
+    for (let i = 1; i < size; i++) {
+      const d = trie.counts[i]! - this.counted[i]!;
+      if (d !== 0) this.count(trie, i, d);
+    }
+  }
+
+  private fnId(f: SourceFrame): number {
+    let id = this.fnIndex.get(f.function);
     if (id === undefined) {
-      id = functions.length;
-      fnIndex.set(f.function, id);
-      const st: FunctionStat = { name: f.function, selfSamples: 0, cumSamples: 0 };
-      if (f.file) st.file = f.file;
-      functions.push(st);
-      fnPhysical.push(false);
-      fnMinLine.push(0);
-      fnDecl.push(undefined);
+      id = this.fnName.length;
+      this.fnIndex.set(f.function, id);
+      this.fnName.push(f.function);
+      this.fnFile.push(f.file ? f.file : undefined);
+      this.fnPhysical.push(false);
+      this.fnMinLine.push(0);
+      this.fnDecl.push(undefined);
+      this.fnSelf.push(0);
+      this.fnCum.push(0);
+      this.fnStamp.push(-1);
     }
     return id;
-  };
+  }
 
-  const info = (key: number): KeyInfo => {
-    const frames = source.frames(key);
+  private info(key: number): KeyInfo {
+    const frames = this.source.frames(key);
     const n = frames.length;
-    const ki: KeyInfo = { fns: new Int32Array(n), lines: new Int32Array(n), lineNos: new Int32Array(n), location: locations.length };
-    const locFrames: LocationFrame[] = [];
+    const ki: KeyInfo = { fns: new Int32Array(n), lines: new Int32Array(n), lineNos: new Int32Array(n), location: this.locations.length };
+    const row: LocationRow = { frames: [] };
     for (let k = 0; k < n; k++) {
       const f = frames[k]!;
-      const fid = fnId(f);
-      if (k === n - 1 && !fnPhysical[fid]) {
-        fnPhysical[fid] = true;
-        const decl = source.declarationAt?.(key);
-        if (decl) fnDecl[fid] = decl;
+      const fid = this.fnId(f);
+      if (k === n - 1 && !this.fnPhysical[fid]) {
+        this.fnPhysical[fid] = true;
+        const decl = this.source.declarationAt?.(key);
+        if (decl) this.fnDecl[fid] = decl;
       }
-      if (f.line > 0 && (fnMinLine[fid] === 0 || f.line < fnMinLine[fid]!)) fnMinLine[fid] = f.line;
+      if (f.line > 0 && (this.fnMinLine[fid] === 0 || f.line < this.fnMinLine[fid]!)) this.fnMinLine[fid] = f.line;
       // Numeric key (file id, line): no string built per frame.
-      let fileId = fileIds.get(f.file);
-      if (fileId === undefined) fileIds.set(f.file, (fileId = fileIds.size));
+      let fileId = this.fileIds.get(f.file);
+      if (fileId === undefined) this.fileIds.set(f.file, (fileId = this.fileIds.size));
       const lk = fileId * 0x100000000 + (f.line >>> 0);
-      let lid = lineIndex.get(lk);
+      let lid = this.lineIndex.get(lk);
       if (lid === undefined) {
-        lid = lines.length;
-        lineIndex.set(lk, lid);
-        lines.push({ file: f.file, line1: f.line, selfSamples: 0, cumSamples: 0, function: f.function });
-        lineFns.push(new Set());
-        lineInl.push(new Set());
+        lid = this.lineFile.length;
+        this.lineIndex.set(lk, lid);
+        this.lineFile.push(f.file);
+        this.lineNo.push(f.line);
+        this.lineSelf.push(0);
+        this.lineCum.push(0);
+        this.lineStamp.push(-1);
+        this.lineFns.push(new Set());
+        this.lineInl.push(new Set());
       }
       // One file:line can belong to several functions (closures on one line, every
       // "<autogenerated>:1" wrapper): collect them all, pick deterministically at the end.
-      lineFns[lid]!.add(f.function);
-      for (let o = k + 1; o < n; o++) if (frames[o]!.function !== f.function) lineInl[lid]!.add(frames[o]!.function);
+      this.lineFns[lid]!.add(f.function);
+      for (let o = k + 1; o < n; o++) if (frames[o]!.function !== f.function) this.lineInl[lid]!.add(frames[o]!.function);
       ki.fns[k] = fid;
       ki.lines[k] = lid;
       ki.lineNos[k] = f.line;
-      locFrames.push({ function: fid, line1: f.line, file: f.file });
+      row.frames.push({ function: fid, line1: f.line, file: f.file });
     }
-    const loc: ProfileLocation = { frames: locFrames };
-    const addr = source.address(key);
-    if (addr !== undefined) loc.address = addr;
-    locations.push(loc);
+    const addr = this.source.address(key);
+    if (addr !== undefined) row.address = addr;
+    this.locations.push(row);
     return ki;
-  };
+  }
 
-  // Symbolize every trie node's key once, parents before children (creation order).
-  const size = trie.size;
-  const byKeyId = trie.distinctKeys.map((k) => info(k));
-  const nodeInfo: (KeyInfo | undefined)[] = new Array(size);
-  for (let i = 1; i < size; i++) nodeInfo[i] = byKeyId[trie.keyIds[i]!];
-
-  // The call tree over functions: each trie node expands to its inline chain (outer → inner).
-  const tParent: number[] = [];
-  const tFn: number[] = [];
-  const tCallLine: number[] = [];
-  const tSelf: number[] = [];
-  const tChildren: Map<number, number>[] = [];
-  const rootChildren = new Map<number, number>();
-  const treeOf = new Int32Array(size).fill(-1);
-  /** Line in the innermost frame of trie node i (the call site for its children). */
-  const lastLine = new Int32Array(size);
-  for (let i = 1; i < size; i++) {
-    const ki = nodeInfo[i]!;
+  /** The call tree over functions: trie node i expands to its inline chain (outer → inner). */
+  private expand(trie: StackTrie, i: number): void {
+    const ki = this.keyInfo[trie.keyIds[i]!]!;
+    this.nodeInfo[i] = ki;
     const p = trie.parents[i]!;
-    let t = p > 0 ? treeOf[p]! : -1;
-    let callLine = p > 0 ? lastLine[p]! : 0;
+    let t = p > 0 ? this.treeOf[p]! : -1;
+    let callLine = p > 0 ? this.lastLine[p]! : 0;
     // A key with no frames (unsymbolizable) contributes no tree node; its children hang on t.
     for (let k = ki.fns.length - 1; k >= 0; k--) {
       const fid = ki.fns[k]!;
-      const m = t < 0 ? rootChildren : tChildren[t]!;
+      const m = t < 0 ? this.rootChildren : this.tChildren[t]!;
       let c = m.get(fid);
       if (c === undefined) {
-        c = tParent.length;
-        tParent.push(t);
-        tFn.push(fid);
-        tCallLine.push(t < 0 ? 0 : callLine);
-        tSelf.push(0);
-        tChildren.push(new Map());
+        c = this.tParent.length;
+        this.tParent.push(t);
+        this.tFn.push(fid);
+        this.tCallLine.push(t < 0 ? 0 : callLine);
+        this.tSelf.push(0);
+        this.tChildren.push(new Map());
         m.set(fid, c);
       }
       t = c;
       callLine = ki.lineNos[k]!;
     }
-    treeOf[i] = t;
-    lastLine[i] = callLine;
+    this.treeOf[i] = t;
+    this.lastLine[i] = callLine;
+    this.counted[i] = 0;
+    this.stackOf[i] = undefined;
   }
 
-  // Self and cumulative counts: walk each distinct stack once.
-  const fnStamp = new Int32Array(functions.length).fill(-1);
-  const lineStamp = new Int32Array(lines.length).fill(-1);
-  const stacks: number[][] = [];
-  const counts: number[] = [];
-  let unsymbolized = 0;
-  for (let i = 1; i < size; i++) {
-    const c = trie.counts[i]!;
-    if (c === 0) continue;
+  /** Adds d samples of the stack ending at node i. */
+  private count(trie: StackTrie, i: number, d: number): void {
+    this.counted[i]! += d;
+    const stamp = ++this.stamp;
+    const build = this.stackOf[i] === undefined;
     const stack: number[] = [];
     let leafSeen = false;
     for (let n = i; n > 0; n = trie.parents[n]!) {
-      const ki = nodeInfo[n]!;
-      stack.push(ki.location);
+      const ki = this.nodeInfo[n]!;
+      if (build) stack.push(ki.location);
       const m = ki.fns.length;
       if (m > 0 && !leafSeen) {
         // The innermost symbolized frame owns the sample's self count.
         leafSeen = true;
-        functions[ki.fns[0]!]!.selfSamples += c;
-        lines[ki.lines[0]!]!.selfSamples += c;
+        this.fnSelf[ki.fns[0]!]! += d;
+        this.lineSelf[ki.lines[0]!]! += d;
       }
       for (let k = 0; k < m; k++) {
         const f = ki.fns[k]!;
-        if (fnStamp[f] !== i) { fnStamp[f] = i; functions[f]!.cumSamples += c; }
+        if (this.fnStamp[f] !== stamp) { this.fnStamp[f] = stamp; this.fnCum[f]! += d; }
         const l = ki.lines[k]!;
-        if (lineStamp[l] !== i) { lineStamp[l] = i; lines[l]!.cumSamples += c; }
+        if (this.lineStamp[l] !== stamp) { this.lineStamp[l] = stamp; this.lineCum[l]! += d; }
       }
     }
-    if (!leafSeen) unsymbolized += c;
-    const t = treeOf[i]!;
-    if (t >= 0) tSelf[t]! += c;
-    stacks.push(stack);
-    counts.push(c);
+    if (build) this.stackOf[i] = stack;
+    if (!leafSeen) this.unsymbolized += d;
+    const t = this.treeOf[i]!;
+    if (t >= 0) this.tSelf[t]! += d;
   }
 
-  for (let l = 0; l < lines.length; l++) {
-    const ls = lines[l]!;
-    ls.function = [...lineFns[l]!].sort()[0]!;
-    const inl = [...lineInl[l]!].filter((x) => x !== ls.function).sort();
-    if (inl.length) ls.inlinedInto = inl;
-  }
-  for (let f = 0; f < functions.length; f++) {
-    const st = functions[f]!;
-    const decl = fnDecl[f] ?? source.declarationOf?.(st.name);
-    if (decl) {
-      // A declaration without a file (DWARF's abstract subprograms in Go) keeps the frames' file.
-      if (decl.file) st.file = decl.file;
-      st.line1 = decl.line1;
-    } else if (fnMinLine[f]! > 0) {
-      st.line1 = fnMinLine[f]!;
+  /** The aggregates as of the last advance() (new objects each time). */
+  result(trie: StackTrie): Aggregates {
+    const functions: FunctionStat[] = [];
+    for (let f = 0; f < this.fnName.length; f++) {
+      const st: FunctionStat = { name: this.fnName[f]!, selfSamples: this.fnSelf[f]!, cumSamples: this.fnCum[f]! };
+      const file = this.fnFile[f];
+      if (file !== undefined) st.file = file;
+      const decl = this.fnDecl[f] ?? this.source.declarationOf?.(st.name);
+      if (decl) {
+        // A declaration without a file (DWARF's abstract subprograms in Go) keeps the frames' file.
+        if (decl.file) st.file = decl.file;
+        st.line1 = decl.line1;
+      } else if (this.fnMinLine[f]! > 0) {
+        st.line1 = this.fnMinLine[f]!;
+      }
+      if (!this.fnPhysical[f]) st.inlinedOnly = true;
+      functions.push(st);
     }
-    if (!fnPhysical[f]) st.inlinedOnly = true;
+    const lines: LineStat[] = [];
+    for (let l = 0; l < this.lineFile.length; l++) {
+      const fns = this.lineFns[l]!;
+      const ls: LineStat = { file: this.lineFile[l]!, line1: this.lineNo[l]!, selfSamples: this.lineSelf[l]!, cumSamples: this.lineCum[l]!, function: fns.size === 1 ? fns.values().next().value! : [...fns].sort()[0]! };
+      const inl = [...this.lineInl[l]!].filter((x) => x !== ls.function).sort();
+      if (inl.length) ls.inlinedInto = inl;
+      lines.push(ls);
+    }
+    // Frames keep a file only where it differs from their function's (final) file.
+    const locations: ProfileLocation[] = this.locations.map((row) => {
+      const frames: LocationFrame[] = row.frames.map((fr) => (fr.file === functions[fr.function]!.file ? { function: fr.function, line1: fr.line1 } : { function: fr.function, line1: fr.line1, file: fr.file }));
+      const loc: ProfileLocation = { frames };
+      if (row.address !== undefined) loc.address = row.address;
+      return loc;
+    });
+    const stacks: number[][] = [];
+    const counts: number[] = [];
+    for (let i = 1; i < trie.size; i++) {
+      const c = trie.counts[i]!;
+      if (c === 0) continue;
+      stacks.push(this.stackOf[i]!.slice());
+      counts.push(c);
+    }
+    return {
+      functions, lines,
+      callTree: preorder(this.tParent, this.tFn, this.tCallLine, this.tSelf),
+      stacks: { locations, stacks, counts },
+      unsymbolizedSamples: this.unsymbolized,
+    };
   }
-
-  // Frames keep a file only where it differs from their function's (final) file.
-  for (const loc of locations) {
-    for (const fr of loc.frames) if (fr.file === functions[fr.function]!.file) delete fr.file;
-  }
-
-  return { functions, lines, callTree: preorder(tParent, tFn, tCallLine, tSelf), stacks: { locations, stacks, counts }, unsymbolizedSamples: unsymbolized };
 }
 
 /** Totals, then the flat pre-order layout (children by total, heaviest first). */

@@ -11,9 +11,10 @@ import type { SourceFrame, Symbolizer } from '../symbolize/symbolizer';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import { parseElf } from '../formats/elf';
 import { UserError } from '../util/userError';
-import { aggregate, type FrameSource, StackTrie } from './aggregate';
+import { type Aggregates, Aggregator, type FrameSource, StackTrie } from './aggregate';
+import { ChainGroups, type DistinctChains } from './chainGroups';
 import type { LoadedBinary } from './loadBinary';
-import { emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
+import { type CallerRepairCounts, emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
 import { framelessIndexOf } from './framelessIndexOf';
 
 export interface PerfIngestOptions {
@@ -223,13 +224,74 @@ export function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[
   return (pc) => sym.symbolize(BigInt(pc));
 }
 
-/** Builds the model from a parsed perf.data and the binary that was recorded. */
-export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions = {}): Profile {
+/** Per group's frameless-leaf outcome, as bits over these counters (applied per sample). */
+const REPAIR_FIELDS = ['framelessLeafSamples', 'repaired', 'inferred', 'alreadyPresent', 'noWord', 'invalidWord'] as const;
+
+/** The mapped side of an ingest: valid for one binary, event, pid filter and recorded file. */
+interface MappedGroups {
+  key: string;
+  bin: LoadedBinary;
+  trie: StackTrie;
+  aggregator: Aggregator;
+  /** Per pid, raw address → final key (link-time address, minus one for return addresses; NaN: not in the binary). */
+  caches: Map<number, { leaf: Map<number, number>; ret: Map<number, number> }>;
+  /** Per group id: its trie node (≥ 1), or UNATTRIBUTED / CORRUPT; samples already added; frameless outcome bits. */
+  node: number[];
+  added: number[];
+  repairBits: number[];
+  unattributed: number;
+  corrupt: number;
+  missing: CallerRepairCounts;
+}
+
+const UNATTRIBUTED = -1, CORRUPT = -2;
+
+/**
+ * What one ingest leaves for the next over the same recording grown longer (a stream's): the
+ * samples grouped by callchain, each group mapped to the binary once, the stack trie, and the
+ * aggregation, so the next ingest only does what the new samples add.
+ */
+export class PerfIngestState {
+  readonly groups = new ChainGroups();
+  /** @internal */
+  mapped: MappedGroups | undefined;
+}
+
+/**
+ * Builds the model from a parsed perf.data and the binary that was recorded. `state`: what an
+ * earlier ingest of the same recording (fewer samples of it) left; by default a fresh one.
+ */
+export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions = {}, state: PerfIngestState = new PerfIngestState()): Profile {
+  const m = mapSamples(d, bin, opts, state);
+  return profileOf(d, bin, opts, m, m.st.aggregator.update(m.st.trie));
+}
+
+/**
+ * Takes the samples `d` has gained since the last call into `state` (grouped, mapped,
+ * aggregated) without building a model: the work a streamed recording does as it comes.
+ */
+export function advancePerfIngest(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, state: PerfIngestState): void {
+  const m = mapSamples(d, bin, opts, state);
+  m.st.aggregator.advance(m.st.trie);
+}
+
+interface MappedSamples {
+  st: MappedGroups;
+  rep: DistinctChains;
+  attrIndex: number;
+  warnings: string[];
+  frameless: boolean;
+}
+
+/** Groups the new samples, maps the new groups to the binary, adds the new counts to the trie. */
+function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, state: PerfIngestState): MappedSamples {
   const s = d.samples;
   const warnings = [...(opts.warnings ?? [])];
+  // Pass 1, per sample: group by raw callchain (the parser shares identical ones), so that each
+  // distinct one (a few thousand, even in a million samples) is mapped and inserted once.
+  const groups = state.groups.update(d);
   // The event with the most samples (recordings here have one).
-  const perAttr = new Array<number>(Math.max(1, d.attrs.length)).fill(0);
-  for (let i = 0; i < s.count; i++) perAttr[s.attrIndex[i]!]!++;
+  const perAttr = groups.samplesPerAttr(d.attrs.length);
   const attrIndex = perAttr.indexOf(Math.max(...perAttr));
 
   const idx = new MappingIndex(d);
@@ -237,64 +299,94 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   if (file !== undefined) checkIdentity(d, file, bin);
   else if (s.count > 0) warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
 
-  // raw address → link-time address, per pid (NaN: not in the binary).
+  const entry = functionEntries(bin.symbolizer);
+  const key = JSON.stringify([attrIndex, opts.pid ?? null, file ?? null, opts.repairFramelessCallers !== false]);
+  if (state.mapped?.key !== key || state.mapped.bin !== bin) {
+    const source: FrameSource = {
+      frames: framesFn(bin.symbolizer),
+      address: (pc) => `0x${pc.toString(16)}`,
+      declarationAt: (pc) => entry.declarationAt(pc),
+      declarationOf: inlinedDeclarations(bin.symbolizer),
+    };
+    state.mapped = {
+      key, bin, trie: new StackTrie(), aggregator: new Aggregator(source), caches: new Map(), node: [], added: [], repairBits: [],
+      unattributed: 0, corrupt: 0, missing: emptyRepairCounts(),
+    };
+  }
+  const st = state.mapped;
+
+  // raw address → link-time address (NaN: not in the binary).
   const segs = bin.segments;
   const toVaddr = (fileOffset: number): number => {
     for (const g of segs) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
     return NaN;
   };
-  const caches = new Map<number, { leaf: Map<number, number>; ret: Map<number, number> }>();
-  const entry = functionEntries(bin.symbolizer);
   const callerPc = returnAddressLookup(entry);
-  // Pass 1, per sample: only hash and compare raw callchains, so that each distinct one (a
-  // few thousand, even in a million samples) is mapped and inserted once, with its count.
-  const rep = distinctChains(d, attrIndex, opts.pid);
-  const total = rep.total;
-  const trie = new StackTrie();
+  const rep = groups.select(attrIndex, opts.pid);
+  const trie = st.trie;
   const buf = new Float64Array(4096);
-  let unattributed = 0, corrupt = 0;
   // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
   const frameless = opts.repairFramelessCallers === false ? undefined : framelessIndexOf(bin);
-  const missing = emptyRepairCounts();
+  const once = emptyRepairCounts();
   for (let r = 0; r < rep.samples.length; r++) {
-    const i = rep.samples[r]!;
-    const pid = s.pid[i]!;
-    // Per pid, raw address → final key (link-time address, minus one for return addresses).
-    let cache = caches.get(pid);
-    if (!cache) caches.set(pid, (cache = { leaf: new Map(), ret: new Map() }));
-    if (hasInvalidContext(d, i)) { unattributed += rep.counts[r]!; corrupt += rep.counts[r]!; continue; }
-    const chain = userCallchain(d, i);
-    let n = 0;
-    for (let j = 0; j < chain.length && n < buf.length; j++) {
-      const a = chain[j]!;
-      const m = j === 0 ? cache.leaf : cache.ret;
-      let v = m.get(a);
-      if (v === undefined) {
-        const res = idx.resolve(pid, a);
-        v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
-        if (j > 0 && !Number.isNaN(v)) v = callerPc(v);
-        m.set(a, v);
+    const g = rep.ids[r]!;
+    const delta = rep.counts[r]! - (st.added[g] ?? 0);
+    if (delta === 0) continue;
+    st.added[g] = rep.counts[r]!;
+    let node = st.node[g];
+    if (node === undefined) {
+      // A new group: map its user frames and find its stack's trie node, once.
+      const i = rep.samples[r]!;
+      const pid = s.pid[i]!;
+      let cache = st.caches.get(pid);
+      if (!cache) st.caches.set(pid, (cache = { leaf: new Map(), ret: new Map() }));
+      let bits = 0;
+      if (hasInvalidContext(d, i)) node = CORRUPT;
+      else {
+        const chain = userCallchain(d, i);
+        let n = 0;
+        for (let j = 0; j < chain.length && n < buf.length; j++) {
+          const a = chain[j]!;
+          const m = j === 0 ? cache.leaf : cache.ret;
+          let v = m.get(a);
+          if (v === undefined) {
+            const res = idx.resolve(pid, a);
+            v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
+            if (j > 0 && !Number.isNaN(v)) v = callerPc(v);
+            m.set(a, v);
+          }
+          if (!Number.isNaN(v)) buf[n++] = v;
+        }
+        if (n === 0) node = UNATTRIBUTED;
+        else {
+          if (frameless && chain.length > 0 && buf[0] === cache.leaf.get(chain[0]!)) {
+            // A frameless leaf: the fp walk skipped its caller; put it back only where that is
+            // exact (buf[1] is a return address minus one). Its outcome is counted per sample below.
+            for (const f of REPAIR_FIELDS) once[f] = 0;
+            const fixed = frameless.repair(n > 1 ? [buf[0]!, buf[1]! + 1] : [buf[0]!], undefined, 1, once, true);
+            REPAIR_FIELDS.forEach((f, b) => { if (once[f]) bits |= 1 << b; });
+            if (fixed.length > Math.min(n, 2) && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = fixed[1]! - 1; n++; }
+          }
+          node = trie.insert(buf, n);
+        }
       }
-      if (!Number.isNaN(v)) buf[n++] = v;
+      st.node[g] = node;
+      st.repairBits[g] = bits;
     }
-    if (n === 0) { unattributed += rep.counts[r]!; continue; }
-    if (frameless && chain.length > 0 && buf[0] === cache.leaf.get(chain[0]!)) {
-      // A frameless leaf: the fp walk skipped its caller; put it back only where that is exact
-      // (buf[1] is a return address minus one).
-      const fixed = frameless.repair(n > 1 ? [buf[0]!, buf[1]! + 1] : [buf[0]!], undefined, rep.counts[r]!, missing, true);
-      if (fixed.length > Math.min(n, 2) && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = fixed[1]! - 1; n++; }
-    }
-    trie.add(buf, n, rep.counts[r]!);
+    if (node >= 0) trie.addCount(node, delta);
+    else { st.unattributed += delta; if (node === CORRUPT) st.corrupt += delta; }
+    const bits = st.repairBits[g]!;
+    if (bits) REPAIR_FIELDS.forEach((f, b) => { if (bits & (1 << b)) st.missing[f] += delta; });
   }
+  return { st, rep, attrIndex, warnings, frameless: frameless !== undefined };
+}
 
-  const frames = framesFn(bin.symbolizer);
-  const source: FrameSource = {
-    frames: frames,
-    address: (pc) => `0x${pc.toString(16)}`,
-    declarationAt: (pc) => entry.declarationAt(pc),
-    declarationOf: inlinedDeclarations(bin.symbolizer),
-  };
-  const agg = aggregate(trie, source);
+/** The model from the mapped samples and their aggregates. */
+function profileOf(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, m: MappedSamples, agg: Aggregates): Profile {
+  const s = d.samples;
+  const { st, rep, attrIndex, warnings } = m;
+  const total = rep.total;
+  const unattributed = st.unattributed, corrupt = st.corrupt, missing = st.missing;
   if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
   if (d.truncated) {
     warnings.push(`the perf.data file is cut short at offset ${d.truncated.offset} (${d.truncated.reason}): the ${total} whole sample(s) before it were kept, anything after it is lost`);
@@ -329,7 +421,7 @@ export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestO
   };
   if (Object.keys(target).length) p.target = target;
   if (opts.startTimeMs !== undefined) p.startTimeMs = opts.startTimeMs;
-  if (frameless) {
+  if (m.frameless) {
     p.missingCallerSamples = stillMissing(missing);
     p.repairedCallerSamples = missing.inferred;
     const w = missingCallerWarning(missing, total, 'perf');
@@ -374,81 +466,4 @@ function hasInvalidContext(d: PerfData, i: number): boolean {
     if (isContextMarker(x) && !KNOWN_CONTEXTS.has(x)) return true;
   }
   return false;
-}
-
-interface DistinctChains {
-  /** A representative sample index per distinct (pid, mode, callchain), and how many samples share it. */
-  samples: number[];
-  counts: number[];
-  total: number;
-  periodSum: number;
-  tMin: number;
-  tMax: number;
-}
-
-const TWO32 = 4294967296;
-
-/** Groups the samples of one event (and pid) by identical raw callchain, by hash + compare. */
-function distinctChains(d: PerfData, attrIndex: number, pidFilter: number | undefined): DistinctChains {
-  const s = d.samples;
-  const { chain, chainOffset, chainLength, ip, pid, cpumode } = s;
-  const out: DistinctChains = { samples: [], counts: [], total: 0, periodSum: 0, tMin: Infinity, tMax: -Infinity };
-  // Open addressing over an Int32Array (rep index + 1; 0 = empty), grown at half load.
-  let mask = 1023;
-  let table = new Int32Array(mask + 1);
-  const hashes: number[] = [];
-  const same = (a: number, b: number): boolean => {
-    if (pid[a] !== pid[b] || cpumode[a] !== cpumode[b]) return false;
-    const n = chainLength[a]!;
-    if (n !== chainLength[b]) return false;
-    if (n === 0) return ip[a] === ip[b] || (Number.isNaN(ip[a]!) && Number.isNaN(ip[b]!));
-    const oa = chainOffset[a]!, ob = chainOffset[b]!;
-    for (let k = 0; k < n; k++) if (chain[oa + k] !== chain[ob + k]) return false;
-    return true;
-  };
-  const attr = s.attrIndex;
-  for (let i = 0; i < s.count; i++) {
-    if (attr[i] !== attrIndex) continue;
-    if (pidFilter !== undefined && pid[i] !== pidFilter) continue;
-    out.total++;
-    out.periodSum += s.period[i]!;
-    const t = s.time[i]!;
-    if (t < out.tMin) out.tMin = t;
-    if (t > out.tMax) out.tMax = t;
-    let h = Math.imul(pid[i]! ^ (cpumode[i]! << 24), 0x9e3779b1);
-    const n = chainLength[i]!;
-    if (n === 0) {
-      const x = ip[i]!;
-      h = Math.imul(h ^ (x | 0), 0x85ebca6b) ^ ((x / TWO32) | 0);
-    } else {
-      const o = chainOffset[i]!;
-      for (let k = 0; k < n; k++) {
-        const x = chain[o + k]!;
-        h = Math.imul(h ^ (x | 0), 0x85ebca6b);
-        h = Math.imul(h ^ ((x / TWO32) | 0), 0xc2b2ae35);
-      }
-    }
-    h ^= h >>> 15;
-    let slot = h & mask;
-    let found = -1;
-    for (let e = table[slot]!; e !== 0; e = table[slot]!) {
-      if (hashes[e - 1] === h && same(out.samples[e - 1]!, i)) { found = e - 1; break; }
-      slot = (slot + 1) & mask;
-    }
-    if (found >= 0) { out.counts[found]!++; continue; }
-    out.samples.push(i);
-    out.counts.push(1);
-    hashes.push(h);
-    table[slot] = out.samples.length;
-    if (out.samples.length * 2 > mask) {
-      mask = mask * 2 + 1;
-      table = new Int32Array(mask + 1);
-      for (let r = 0; r < hashes.length; r++) {
-        let sl = hashes[r]! & mask;
-        while (table[sl] !== 0) sl = (sl + 1) & mask;
-        table[sl] = r + 1;
-      }
-    }
-  }
-  return out;
 }

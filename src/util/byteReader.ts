@@ -5,6 +5,8 @@
  */
 
 export class FormatError extends Error {
+  /** The message without the section and offset (to re-throw at another offset). */
+  readonly detail: string;
   constructor(
     message: string,
     /** The section or structure being read, e.g. ".debug_info" or "perf.data header". */
@@ -13,6 +15,7 @@ export class FormatError extends Error {
     readonly offset: number,
   ) {
     super(`${section} at offset 0x${offset.toString(16)}: ${message}`);
+    this.detail = message;
     this.name = 'FormatError';
   }
 }

@@ -1,7 +1,9 @@
 /** Shared by the capture integration tests: the spin fixture, process checks, polling. */
+import * as assert from 'node:assert/strict';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { BuildVariant, GoToolchain, buildGoFixture, newestGo } from '../../support/goToolchains';
+import { UserError } from '../../../src/util/userError';
 
 export interface Spinner {
   proc: ChildProcess;
@@ -77,9 +79,9 @@ export function machineHasCycles(): boolean {
   return !line.startsWith('<not supported>');
 }
 
-/** How many samples `perf script` reads from a perf.data (one line each with -F pid,event). */
+/** How many samples `perf script` reads from a perf.data (one line each with -F pid,event; -G, or a pipe-mode file's callchains would add lines). */
 export function perfScriptSampleCount(file: string): number {
-  const out = execFileSync('perf', ['script', '-i', file, '-F', 'pid,event'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const out = execFileSync('perf', ['script', '-G', '-i', file, '-F', 'pid,event'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   return out.split('\n').filter((l) => l.trim()).length;
 }
 
@@ -103,4 +105,17 @@ export function perfEvents(file: string): string[] {
 
 export function killSpin(s: Spinner | undefined): void {
   if (s && s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
+}
+
+/** Awaits p and checks it fails with a UserError of this code (and message); returns it. */
+export async function expectUserError(p: Promise<unknown>, code: string, re?: RegExp): Promise<UserError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${(e as Error)?.stack ?? e}`);
+    assert.equal(e.code, code, `code of: ${e.message}`);
+    if (re) assert.match(e.message, re);
+    return e;
+  }
+  assert.fail(`expected a UserError with code ${code}`);
 }

@@ -10,7 +10,7 @@ import {
 import { UserError } from '../../../src/util/userError';
 import { BUILD_VARIANTS, goToolchains, newestGo } from '../../support/goToolchains';
 import {
-  Spinner, eventually, isAlive, killSpin, machineHasCycles, perfCmdline, perfEvents, perfHasControl, perfProcessesFor, perfScriptSampleCount, startSpin,
+  eventually, expectUserError, isAlive, killSpin, machineHasCycles, perfCmdline, perfEvents, perfHasControl, perfProcessesFor, perfScriptSampleCount, Spinner, startSpin,
 } from './captureSupport';
 
 const local = { kind: 'local' as const };
@@ -19,18 +19,6 @@ async function sha256File(p: string): Promise<string> {
   const h = createHash('sha256');
   for await (const b of fs.createReadStream(p)) h.update(b as Buffer);
   return h.digest('hex');
-}
-
-async function expectUserError(p: Promise<unknown>, code: string, re?: RegExp): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${(e as Error)?.stack ?? e}`);
-    assert.equal(e.code, code, `code of: ${e.message}`);
-    if (re) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected a UserError with code ${code}`);
 }
 
 describe('capture: helper on this machine [root, perf, Go]', function () {

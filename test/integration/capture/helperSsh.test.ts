@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SshTarget, listGoProcesses, probeTarget, recordPerf, sudoersLine } from '../../../src/capture';
+import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { UserError } from '../../../src/util/userError';
 import { newestGo } from '../../support/goToolchains';
 import { Spinner, eventually, isAlive, killSpin, machineHasCycles, perfProcessesFor, perfScriptSampleCount, startSpin } from './captureSupport';
@@ -95,6 +96,26 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     const n = perfScriptSampleCount(r.perfDataPath);
     assert.ok(n > 0);
     assert.equal(r.result.samples, n);
+  });
+
+  it('record with stream over ssh: perf.data arrives during the recording, whole', async () => {
+    const chunks: Buffer[] = [];
+    let beforeOneSecond = -1;
+    const r = await recordPerf(target, { pid: spin.pid, durationSec: 2, stream: true }, {
+      onProgress: (m) => { if (m.message === 'recording' && (m.elapsedSec ?? 0) >= 1 && beforeOneSecond < 0) beforeOneSecond = chunks.length; },
+      onData: (b) => chunks.push(b),
+    });
+    dirs.push(r.tempDir);
+    assert.equal(r.result.streamed, true);
+    // What had come by the helper's progress message at 1 s already holds samples.
+    assert.ok(beforeOneSecond > 0, `${beforeOneSecond} chunks before 1 s`);
+    assert.ok(parsePerfData(Buffer.concat(chunks.slice(0, beforeOneSecond))).samples.count > 0, 'samples during the recording');
+    const all = Buffer.concat(chunks);
+    assert.ok(all.equals(fs.readFileSync(r.perfDataPath)));
+    const n = execFileSync('perf', ['script', '-G', '-i', r.perfDataPath, '-F', 'pid'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString().split('\n').filter((l) => l.trim()).length;
+    assert.ok(n > 0);
+    assert.equal(parsePerfData(all).samples.count, n);
   });
 
   it('a helper error over ssh keeps its code (event-unsupported or bad-argument)', async () => {

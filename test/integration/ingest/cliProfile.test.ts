@@ -65,6 +65,15 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
     assert.ok(fns.every((f) => (f.cum as number) >= (f.self as number)));
   });
 
+  it('report -o saves the model as a session that report reads back to the same figures', () => {
+    const session = path.join(tmp, 'from-report.json');
+    const r = cli(['report', hotData, '--binary', hotBin, '--json', '-o', session]);
+    assert.equal(r.code, 0, r.stderr);
+    const again = cli(['report', session, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), JSON.parse(r.stdout));
+  });
+
   it('report finds the binary from the perf.data when it exists here, and --top limits', () => {
     const r = cli(['report', hotData, '--json', '--top', '3']);
     assert.equal(r.code, 0, r.stderr);

@@ -10,7 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parsePerfData } from '../../../src/formats/perfData';
 import { decodePprof, gzipPprof } from '../../../src/formats/pprof';
+import { recordPerf } from '../../../src/capture';
 import { ingestPerfData } from '../../../src/ingest/fromPerfData';
+import { StreamedPerfIngest } from '../../../src/ingest/streamedPerf';
 import { ingestPprof } from '../../../src/ingest/fromPprof';
 import { loadBinary } from '../../../src/ingest/loadBinary';
 import { toPprof } from '../../../src/ingest/toPprof';
@@ -51,6 +53,32 @@ function perfPhysicalCum(file: string, binary: string): { cum: Map<string, numbe
   return { cum, samples: all.length };
 }
 
+/** A profile with ids resolved to names (ids depend on the order things were first seen). */
+function canonical(p: Profile): unknown {
+  const fn = (id: number) => p.functions[id]!.name;
+  const st = p.stacks!;
+  const loc = (l: number) => {
+    const x = st.locations[l]!;
+    return `${x.address}:${x.frames.map((f) => `${fn(f.function)}@${f.file ?? p.functions[f.function]!.file}:${f.line1}`).join('<')}`;
+  };
+  const stacks = new Map<string, number>();
+  st.stacks.forEach((s, i) => stacks.set(s.map(loc).join(';'), st.counts[i]!));
+  const t = p.callTree;
+  const paths: string[] = [];
+  const tree = t.parents.map((par, i) => {
+    paths[i] = `${par >= 0 ? `${paths[par]}>` : ''}${fn(t.functions[i]!)}@${t.callLines[i]}`;
+    return `${paths[i]} ${t.totalSamples[i]}/${t.selfSamples[i]}`;
+  });
+  const { functions, lines, stacks: _s, callTree: _t, ...rest } = p;
+  return {
+    rest,
+    functions: [...functions].sort((a, b) => a.name.localeCompare(b.name)),
+    lines: [...lines].sort((a, b) => a.file.localeCompare(b.file) || a.line1 - b.line1),
+    stacks: [...stacks].sort(),
+    tree: tree.sort(),
+  };
+}
+
 function goTool(args: string[], cwd?: string): string {
   const tc = newestGo();
   return execFileSync(tc.goBin, ['tool', ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd, env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +105,63 @@ describe('ingest perf.data [root, perf, go]', function () {
   after(() => {
     stopAllTargets();
     fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('a recording streamed in by the helper and ingested as it came (StreamedPerfIngest)', () => {
+    let binary: string;
+    let live: StreamedPerfIngest;
+    let streamed: Profile;
+    let dataFile: string;
+    let chunks = 0;
+    before(async function () {
+      const tc = newestGo();
+      binary = buildGoFixture('exampleservice', tc);
+      const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
+      const svc = await startService(binary);
+      const load = startLoad(loadBin, svc.url, 60);
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        const bin = loadBinary(binary);
+        live = new StreamedPerfIngest(bin, { pid: svc.pid });
+        const rec = await recordPerf({ kind: 'local' }, { pid: svc.pid, durationSec: 4, freqHz: 999, event: 'cpu-clock', stream: true },
+          { onData: (c) => { chunks++; live.push(c); } });
+        dataFile = path.join(tmp, 'streamed.data');
+        fs.copyFileSync(rec.perfDataPath, dataFile);
+        fs.rmSync(rec.tempDir, { recursive: true, force: true });
+        streamed = live.finish({ size: fs.statSync(dataFile).size, read: () => fs.readFileSync(dataFile) }, { pid: svc.pid });
+      } finally {
+        load.proc.kill('SIGTERM');
+        await load.done;
+        await svc.stop();
+      }
+    });
+
+    it('was taken in while it was recorded, not only at its end', () => {
+      assert.ok(chunks >= 3, `${chunks} pieces of perf.data`);
+      assert.ok(live.advances >= 2, `taken in ${live.advances} time(s) while recording`);
+    });
+
+    it('counts every sample perf script shows, and the same per-function cumulative counts', () => {
+      const ref = perfPhysicalCum(dataFile, binary);
+      assert.equal(streamed.totalSamples, ref.samples);
+      assert.ok(streamed.totalSamples > 200, `only ${streamed.totalSamples} samples`);
+      // Through the stream without the frameless-caller repair: exactly perf's stacks.
+      const plain = new StreamedPerfIngest(loadBinary(binary), { repairFramelessCallers: false });
+      const bytes = fs.readFileSync(dataFile);
+      for (let at = 0; at < bytes.length; at += 50_000) { plain.push(bytes.subarray(at, at + 50_000)); plain.advance(); }
+      const asPerf = plain.finish({ size: bytes.length, read: () => bytes }, { repairFramelessCallers: false });
+      const ours = ourPhysicalCum(asPerf);
+      const diffs: string[] = [];
+      for (const name of new Set([...ours.keys(), ...ref.cum.keys()])) {
+        if ((ours.get(name) ?? 0) !== (ref.cum.get(name) ?? 0)) diffs.push(`${name}: ours ${ours.get(name) ?? 0}, perf script ${ref.cum.get(name) ?? 0}`);
+      }
+      assert.deepEqual(diffs, []);
+    });
+
+    it('gives the model a whole-file ingest gives: functions, lines, stacks, call tree', () => {
+      const whole = ingestPerfData(parsePerfData(fs.readFileSync(dataFile)), loadBinary(binary), { pid: streamed.target!.pid! });
+      assert.deepEqual(canonical(streamed), canonical(whole));
+    });
   });
 
   describe('the example service under load (newest Go)', () => {

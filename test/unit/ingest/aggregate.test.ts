@@ -1,6 +1,6 @@
 /** The aggregation rules on hand-written stacks: once-per-sample cum, inline chains, call lines, the tree. */
 import * as assert from 'node:assert/strict';
-import { aggregate, type FrameSource, StackTrie } from '../../../src/ingest/aggregate';
+import { aggregate, Aggregator, type FrameSource, StackTrie } from '../../../src/ingest/aggregate';
 import type { SourceFrame } from '../../../src/symbolize/symbolizer';
 
 const F = (fn: string, line: number, file = '/src/a.go'): SourceFrame => ({ function: fn, file, line });
@@ -79,5 +79,55 @@ describe('aggregate', () => {
     assert.deepEqual(names, ['root', 'heavy', 'leaf', 'light']);
     assert.deepEqual(a.callTree.parents, [-1, 0, 1, 0]);
     assert.deepEqual(a.callTree.totalSamples, [7, 6, 2, 1]);
+  });
+
+  it('Aggregator: updated after each batch of a growing trie, it ends where aggregate() of the whole trie is', () => {
+    // Keys 1..40: some unsymbolizable, some with inline chains, functions spread over files.
+    const table: Record<number, SourceFrame[]> = {};
+    for (let k = 1; k <= 40; k++) {
+      if (k % 11 === 0) continue;
+      const outer = F(`pkg.f${k % 9}`, 10 + k, `/src/${k % 3}.go`);
+      table[k] = k % 4 === 0 ? [F(`pkg.inl${k % 5}`, 100 + k, '/src/inl.go'), outer] : [outer];
+    }
+    let seed = 12345;
+    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const stacks: { keys: number[]; count: number }[] = [];
+    for (let k = 0; k < 600; k++) {
+      const depth = 1 + rnd(7);
+      // Repeats of earlier stacks too, so counts of existing nodes change between updates.
+      stacks.push(k > 50 && rnd(3) === 0 ? stacks[rnd(k)]! : { keys: Array.from({ length: depth }, () => 1 + rnd(40)), count: 1 + rnd(5) });
+    }
+    const whole = new StackTrie();
+    for (const st of stacks) whole.add(st.keys, st.keys.length, st.count);
+    const expected = aggregate(whole, source(table));
+
+    const growing = new StackTrie();
+    const agg = new Aggregator(source(table));
+    let updates = 0;
+    for (let k = 0; k < stacks.length; k++) {
+      growing.add(stacks[k]!.keys, stacks[k]!.keys.length, stacks[k]!.count);
+      if (rnd(25) === 0) {
+        const mid = agg.update(growing);
+        updates++;
+        // Each update is a whole, consistent model of what the trie holds by then.
+        assert.equal(mid.stacks.counts.reduce((a, b) => a + b, 0), growing.total);
+      }
+      if (rnd(40) === 0) agg.advance(growing);
+    }
+    assert.ok(updates > 5);
+    assert.deepEqual(agg.update(growing), expected);
+  });
+
+  it('Aggregator: results are new objects, never changed by later updates', () => {
+    const t = new StackTrie();
+    const agg = new Aggregator(source({ 1: [F('f', 3)], 2: [F('main.main', 9)] }));
+    t.add([1, 2], 2, 1);
+    const first = agg.update(t);
+    const copy = JSON.parse(JSON.stringify(first)) as unknown;
+    t.add([1, 2], 2, 5);
+    t.add([2], 1, 2);
+    const second = agg.update(t);
+    assert.deepEqual(first, copy);
+    assert.equal(second.functions.find((x) => x.name === 'main.main')!.cumSamples, 8);
   });
 });

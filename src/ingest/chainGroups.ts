@@ -1,0 +1,112 @@
+/**
+ * Samples grouped by identical raw callchain (and pid, cpu mode, event): the only per-sample
+ * work of a perf ingest. The parser stores each distinct callchain once and points every sample
+ * that repeats it at the same copy, so a group is found by chainOffset alone. Groups are kept
+ * up to date incrementally (update() reads only the samples added since the last call), so a
+ * recording streamed in can be grouped while it is still being recorded.
+ */
+import type { PerfData } from '../formats/perfData';
+
+/** The samples of one event (and pid) as groups: what ingest maps and symbolizes. */
+export interface DistinctChains {
+  /** The groups (stable ids across updates), a representative sample index of each distinct (pid, mode, callchain), and how many samples share it. */
+  ids: number[];
+  samples: number[];
+  counts: number[];
+  total: number;
+  periodSum: number;
+  tMin: number;
+  tMax: number;
+}
+
+export class ChainGroups {
+  /** Per group: representative sample, sample count, period sum, time range. */
+  private readonly rep: number[] = [];
+  private readonly count: number[] = [];
+  private readonly periodSum: number[] = [];
+  private readonly tMin: number[] = [];
+  private readonly tMax: number[] = [];
+  /** The next group with the same key (another pid, mode or event on the same chain), or -1. */
+  private readonly next: number[] = [];
+  /** First group + 1 per chainOffset (0: none yet), for samples with a callchain; by ip for those without. */
+  private byChain = new Int32Array(1024);
+  private readonly byIp = new Map<number, number>();
+  /** Samples already grouped. */
+  private seen = 0;
+  private source: PerfData | undefined;
+
+  /** Groups the samples of `d` not grouped yet. `d` is the same recording each time, grown (a stream's snapshot). */
+  update(d: PerfData): this {
+    if (this.source !== undefined && this.source.attrs !== d.attrs) throw new Error('ChainGroups.update: samples of another recording');
+    this.source = d;
+    const s = d.samples;
+    const { pid, cpumode, attrIndex, chainOffset, chainLength, ip, period, time } = s;
+    for (let i = this.seen; i < s.count; i++) {
+      const n = chainLength[i]!;
+      const o = chainOffset[i]!;
+      if (n !== 0 && o >= this.byChain.length) this.growTo(o);
+      const first = n === 0 ? (this.byIp.get(ip[i]!) ?? -1) : this.byChain[o]! - 1;
+      let g = first;
+      while (g >= 0) {
+        const r = this.rep[g]!;
+        if (pid[r] === pid[i] && cpumode[r] === cpumode[i] && attrIndex[r] === attrIndex[i] && chainLength[r] === n) break;
+        g = this.next[g]!;
+      }
+      const t = time[i]!;
+      if (g < 0) {
+        g = this.rep.length;
+        this.rep.push(i);
+        this.count.push(0);
+        this.periodSum.push(0);
+        this.tMin.push(Infinity);
+        this.tMax.push(-Infinity);
+        this.next.push(first);
+        if (n === 0) this.byIp.set(ip[i]!, g);
+        else this.byChain[o] = g + 1;
+      }
+      this.count[g]!++;
+      this.periodSum[g]! += period[i]!;
+      if (t < this.tMin[g]!) this.tMin[g] = t;
+      if (t > this.tMax[g]!) this.tMax[g] = t;
+    }
+    this.seen = s.count;
+    return this;
+  }
+
+  private growTo(o: number): void {
+    let n = this.byChain.length * 2;
+    while (n <= o) n *= 2;
+    const b = new Int32Array(n);
+    b.set(this.byChain);
+    this.byChain = b;
+  }
+
+  /** Sample counts per event (attr index) over every group. */
+  samplesPerAttr(attrCount: number): number[] {
+    const d = this.source;
+    const per = new Array<number>(Math.max(1, attrCount)).fill(0);
+    if (!d) return per;
+    for (let g = 0; g < this.rep.length; g++) per[d.samples.attrIndex[this.rep[g]!]!]! += this.count[g]!;
+    return per;
+  }
+
+  /** The groups of one event, and of one pid when given. */
+  select(attrIndex: number, pidFilter: number | undefined): DistinctChains {
+    const out: DistinctChains = { ids: [], samples: [], counts: [], total: 0, periodSum: 0, tMin: Infinity, tMax: -Infinity };
+    const d = this.source;
+    if (!d) return out;
+    const { attrIndex: attr, pid } = d.samples;
+    for (let g = 0; g < this.rep.length; g++) {
+      const r = this.rep[g]!;
+      if (attr[r] !== attrIndex || (pidFilter !== undefined && pid[r] !== pidFilter)) continue;
+      out.ids.push(g);
+      out.samples.push(r);
+      out.counts.push(this.count[g]!);
+      out.total += this.count[g]!;
+      out.periodSum += this.periodSum[g]!;
+      if (this.tMin[g]! < out.tMin) out.tMin = this.tMin[g]!;
+      if (this.tMax[g]! > out.tMax) out.tMax = this.tMax[g]!;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Envelope, HelperClient } from '../../../src/capture/helperClient';
+import { HelperMessage } from '../../../src/capture/helperProtocol';
+import { BOOTSTRAP } from '../../../src/capture/launchPlan';
+import { UserError } from '../../../src/util/userError';
+
+const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** A stand-in helper: a real Python process started like the real one, running `body`. */
+async function runFake(body: string, dir: string): Promise<{ messages: HelperMessage[]; error?: UserError }> {
+  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, program: body };
+  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-c', BOOTSTRAP], via: 'direct', python: PY }, envelope, { tempDir: dir });
+  const messages: HelperMessage[] = [];
+  try {
+    for await (const m of client.messages()) messages.push(m);
+    return { messages };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { messages, error: e };
+  }
+}
+
+const PRELUDE = 'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
+  "W(type='hello',protocol=1,helper='t',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n" +
+  'C=lambda d: W(type=\'chunk\',name=\'s.bin\',data=base64.b64encode(d).decode())\n';
+
+describe('capture: HelperClient with files of unknown size (streamed) and received-chunk', () => {
+  let dir: string;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-stream-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('yields each chunk, decoded and in order, after writing it; progress between chunks passes through', async () => {
+    const d = fs.mkdtempSync(path.join(dir, 'a-'));
+    const body = PRELUDE + [
+      "parts=[bytes([i])*(i*977+1) for i in range(1,40)]",
+      "W(type='file',name='s.bin',size=None)",
+      "[(C(p), W(type='progress',message='p%d'%i)) for i,p in enumerate(parts)]",
+      "data=b''.join(parts)",
+      "W(type='file-end',name='s.bin',size=len(data),sha256=hashlib.sha256(data).hexdigest())",
+      "W(type='result',data=1)",
+    ].join('\n');
+    const r = await runFake(body, d);
+    assert.equal(r.error, undefined, r.error?.message);
+    const kinds = r.messages.map((m) => m.type);
+    assert.deepEqual(kinds.slice(0, 1), ['hello']);
+    const chunks = r.messages.filter((m) => m.type === 'received-chunk');
+    assert.equal(chunks.length, 39);
+    chunks.forEach((c, i) => {
+      assert.ok(c.type === 'received-chunk');
+      assert.equal(c.name, 's.bin');
+      assert.ok(c.data.equals(Buffer.alloc((i + 1) * 977 + 1, i + 1)), `chunk ${i}`);
+    });
+    // Chunks and progress alternate as they were sent; the file and the result come last.
+    for (let i = 0; i < 39; i++) {
+      assert.equal(r.messages[1 + 2 * i]!.type, 'received-chunk');
+      const p = r.messages[2 + 2 * i]!;
+      assert.ok(p.type === 'progress' && p.message === `p${i}`);
+    }
+    const f = r.messages.at(-2)!;
+    assert.ok(f.type === 'received-file');
+    const all = Buffer.concat(chunks.map((c) => (c.type === 'received-chunk' ? c.data : Buffer.alloc(0))));
+    assert.ok(fs.readFileSync(f.path).equals(all));
+    assert.equal(f.size, all.length);
+    assert.deepEqual(r.messages.at(-1), { type: 'result', data: 1 });
+  });
+
+  it('damage is still caught at file-end: a short file of unknown size, a size that breaks its promise, a bad size', async () => {
+    const cases = [
+      // sha256 of other bytes
+      "W(type='file',name='s.bin',size=None)\nC(b'abc')\nW(type='file-end',name='s.bin',size=3,sha256=hashlib.sha256(b'abd').hexdigest())\nW(type='result',data=1)",
+      // the announced size is not what arrived (even though file-end agrees with the bytes)
+      "W(type='file',name='s.bin',size=10)\nC(b'abc')\nW(type='file-end',name='s.bin',size=3,sha256=hashlib.sha256(b'abc').hexdigest())\nW(type='result',data=1)",
+      "W(type='file',name='s.bin',size='big')",
+      "W(type='file',name='s.bin',size=-1)",
+    ];
+    for (const c of cases) {
+      const d = fs.mkdtempSync(path.join(dir, 'b-'));
+      const r = await runFake(PRELUDE + c, d);
+      assert.equal(r.error?.code, 'helper-protocol', c);
+      assert.ok(!r.messages.some((m) => m.type === 'received-file' || m.type === 'result'), c);
+    }
+  });
+});
