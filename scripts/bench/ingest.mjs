@@ -8,7 +8,8 @@
 //     whole file (read + parse + ingest + view) on the same file, for the first recording in a
 //     window (cold code) and a later one; the session file round trip, off that path, beside it.
 //  3. the overhead of recording on the target: the example service's requests/s under the load
-//     generator, with and without `perf record -F 999 -g` attached (alternating runs).
+//     generator, without recording, with `perf record -F 999 -g` alone, and with the product's
+//     recording (helper, perf streaming, ingest as it comes) (alternating runs).
 // Needs root and perf. Usage: node scripts/bench/ingest.mjs [--quick] [1] [2] [3]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -200,12 +201,39 @@ function extensionChild(file, binary, srcDir, session) {
     console.log(JSON.stringify({ coldMs, warmMs, saveMs: t2 - t1, loadMs: t3 - t2, samples: loaded.profile.totalSamples, stacks: profile.stacks.stacks.length }));`;
 }
 
+/**
+ * The product recording a PID for `secs` seconds in a child (helper + perf streaming its output,
+ * parsed and ingested once a second, as recordCpuProfile does); resolves when it is recording.
+ */
+function productRecording(pid, secs) {
+  const code = `
+    const { recordPerf } = require(${JSON.stringify(out('src/capture/index.js'))});
+    const { loadTargetBinary } = require(${JSON.stringify(out('src/commands/targetBinary.js'))});
+    const { StreamedPerfIngest } = require(${JSON.stringify(out('src/ingest/streamedPerf.js'))});
+    (async () => {
+      const bin = await loadTargetBinary({ kind: 'local' }, ${pid}, {});
+      const live = new StreamedPerfIngest(bin, { pid: ${pid} });
+      const rec = await recordPerf({ kind: 'local' }, { pid: ${pid}, durationSec: ${secs}, freqHz: 999, event: 'auto', stream: true },
+        { onProgress: (m) => { if (/^recording PID/.test(m.message)) console.log('recording'); }, onData: (c) => live.push(c) });
+      const file = rec.perfDataPath;
+      live.finish({ size: require('fs').statSync(file).size, read: () => require('fs').readFileSync(file) }, { pid: ${pid} });
+      require('fs').rmSync(rec.tempDir, { recursive: true, force: true });
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeBenchEnv() });
+  const started = new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => { if (String(d).includes('recording')) resolve(); });
+    child.on('exit', (c) => reject(new Error(`recording child exited ${c} before recording`)));
+  });
+  const done = new Promise((resolve) => child.on('exit', resolve));
+  return { started, done };
+}
+
 async function bench3(bins) {
   const secs = quick ? 4 : 8;
   const rounds = quick ? 1 : 5;
-  console.log(`\n--- 3. overhead on the target: requests/s with and without perf record -F 999 -g (${rounds} x ${secs} s each, alternating) ---`);
+  console.log(`\n--- 3. overhead on the target: requests/s without recording, with perf record -F 999 -g alone, and with the product's recording (helper + perf streaming, ingested as it comes) (${rounds} x ${secs} s each, alternating) ---`);
   const svc = await startService(bins.svc);
-  const without = [], withRec = [];
+  const without = [], withPerf = [], withProduct = [];
   try {
     runLoad(bins.load, svc.url, 2); // warm up
     for (let i = 0; i < rounds; i++) {
@@ -213,18 +241,22 @@ async function bench3(bins) {
       const file = path.join(BENCH_DIR, 'overhead.data');
       const rec = spawn('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', '999', '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 300));
-      withRec.push((await runLoadAsync(bins.load, svc.url, secs)).rps);
+      withPerf.push((await runLoadAsync(bins.load, svc.url, secs)).rps);
       rec.kill('SIGINT');
       await new Promise((r) => rec.on('exit', r));
+      const product = productRecording(svc.proc.pid, secs + 2);
+      await product.started;
+      withProduct.push((await runLoadAsync(bins.load, svc.url, secs)).rps);
+      await product.done;
     }
   } finally {
     svc.proc.kill();
   }
   const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
-  const a = mean(without), b = mean(withRec);
-  console.log(`without recording: ${without.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${a.toFixed(0)})`);
-  console.log(`with perf record:  ${withRec.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${b.toFixed(0)})`);
-  console.log(`loss: ${((100 * (a - b)) / a).toFixed(1)}% (aim ≤ 3%; the load generator shares the machine's 2 cores with the service and perf)`);
+  const a = mean(without), b = mean(withPerf), c = mean(withProduct);
+  console.log(`without recording:       ${without.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${a.toFixed(0)})`);
+  console.log(`with perf record alone:  ${withPerf.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${b.toFixed(0)}): loss ${((100 * (a - b)) / a).toFixed(1)}%`);
+  console.log(`with go-perf-lens's recording: ${withProduct.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${c.toFixed(0)}): loss ${((100 * (a - c)) / a).toFixed(1)}% (aim ≤ 3%; the load generator shares the machine's 2 cores with the service, perf and the ingest)`);
 }
 
 // Optional part numbers select parts: `node scripts/bench/ingest.mjs 1 3`.

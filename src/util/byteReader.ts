@@ -198,12 +198,22 @@ export class ByteReader {
 }
 
 const utf8 = new TextDecoder('utf-8');
-/** Decodes bytes [start, end); ASCII (the common case in symbol tables) skips TextDecoder. */
+/** Node Buffer views of the byte arrays strings are decoded from (one per array, made once). */
+const nodeViews = typeof Buffer === 'undefined' ? undefined : new WeakMap<Uint8Array, Buffer>();
+
+/**
+ * Decodes bytes [start, end) (invalid sequences become U+FFFD, as TextDecoder does). In Node
+ * through a Buffer view (C++ decoding, ~10x faster a call than TextDecoder or fromCharCode on a
+ * subarray for the short names symbol tables are made of); elsewhere (webviews) TextDecoder.
+ */
 export function decodeUtf8(b: Uint8Array, start: number, end: number): string {
-  if (end - start < 64) {
-    let ascii = true;
-    for (let i = start; i < end; i++) if (b[i]! >= 0x80) { ascii = false; break; }
-    if (ascii) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  if (nodeViews) {
+    let v = nodeViews.get(b);
+    if (v === undefined) {
+      v = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      nodeViews.set(b, v);
+    }
+    return v.toString('utf8', start, end);
   }
   return utf8.decode(b.subarray(start, end));
 }

@@ -8,7 +8,7 @@ export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 /** Builds dist/ when it is missing (the test runner builds it before the suites). */
 export function ensureCli(): void {
-  if (!fs.existsSync(CLI)) execFileSync('node', ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!fs.existsSync(CLI) || !fs.existsSync(path.join(path.dirname(CLI), 'cliMain.js'))) execFileSync('node', ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
 export interface CliResult {
@@ -17,7 +17,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], input?: string): CliResult {
-  const r = spawnSync('node', [CLI, ...args], { input: input ?? '', encoding: 'utf8', maxBuffer: 1 << 30 });
+export function runCli(args: string[], input?: string, env?: NodeJS.ProcessEnv): CliResult {
+  const r = spawnSync('node', [CLI, ...args], { input: input ?? '', encoding: 'utf8', maxBuffer: 1 << 30, env: env ?? process.env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
