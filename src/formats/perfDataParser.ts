@@ -311,32 +311,11 @@ export class Parser {
       if (size < 8) throw new FormatError(`record of type ${type} has size ${size} (< 8)`, SEC_RECORDS, p);
       if (p + size > end) { this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated); return p; }
       if (type < 128) this.counts[type]++; else this.otherCounts.set(type, (this.otherCounts.get(type) ?? 0) + 1);
+      // Samples inline; every other type in its own function, so that a rare type showing up
+      // late does not throw the optimized loop away (it did, several times a parse).
       let extra = 0;
-      switch (type) {
-        case PERF_RECORD.SAMPLE: this.sample(p, misc, size); break;
-        case PERF_RECORD.MMAP: this.mmap(p, misc, size, false); break;
-        case PERF_RECORD.MMAP2: this.mmap(p, misc, size, true); break;
-        case PERF_RECORD.COMM: this.comm(p, misc, size); break;
-        case PERF_RECORD.FORK: case PERF_RECORD.EXIT: this.task(p, size, type === PERF_RECORD.FORK ? 'fork' : 'exit'); break;
-        case PERF_RECORD.LOST: this.need(p, size, 24); this.lostRecords++; this.lostInRecords += this.u64num(p + 16); break;
-        case PERF_RECORD.LOST_SAMPLES: this.need(p, size, 16); this.lostRecords++; this.lostInLostSamples += this.u64num(p + 8); break;
-        case PERF_RECORD.THROTTLE: this.throttles++; break;
-        case PERF_RECORD.UNTHROTTLE: this.unthrottles++; break;
-        case PERF_RECORD.HEADER_ATTR: if (pipe) this.headerAttr(p, size); break;
-        case PERF_RECORD.HEADER_FEATURE: if (pipe) this.headerFeature(p, size); break;
-        case PERF_RECORD.HEADER_BUILD_ID: if (pipe) this.features.buildIds.push(this.buildIdEvent(new ByteReader(this.bytes, SEC_RECORDS).sub(p, size))); break;
-        case PERF_RECORD.HEADER_TRACING_DATA: {
-          // The tracing data follows the record, padded to 8 bytes, outside header.size.
-          this.need(p, size, 12);
-          const n = dv.getUint32(p + 8, true);
-          extra = n + ((8 - (n % 8)) % 8);
-          break;
-        }
-        case PERF_RECORD.AUXTRACE: this.need(p, size, 16); extra = this.u64num(p + 8); break;
-        case PERF_RECORD.COMPRESSED:
-          throw new FormatError('compressed records (perf record -z) are not supported; record without -z', SEC_RECORDS, p);
-        default: break; // every other record is skipped by its size
-      }
+      if (type === PERF_RECORD.SAMPLE) this.sample(p, misc, size);
+      else extra = this.other(type, p, misc, size, pipe);
       p += size;
       if (extra) {
         if (p + extra > end) { this.cut(p - size, end, `record of type ${type} with ${extra} bytes of payload`, cutMeansTruncated); return p - size; }
@@ -344,6 +323,35 @@ export class Parser {
       }
     }
     return p;
+  }
+
+  /** A record other than a sample; returns the bytes of payload that follow it beyond its size. */
+  private other(type: number, p: number, misc: number, size: number, pipe: boolean): number {
+    const dv = this.dv;
+    switch (type) {
+      case PERF_RECORD.MMAP: this.mmap(p, misc, size, false); break;
+      case PERF_RECORD.MMAP2: this.mmap(p, misc, size, true); break;
+      case PERF_RECORD.COMM: this.comm(p, misc, size); break;
+      case PERF_RECORD.FORK: case PERF_RECORD.EXIT: this.task(p, size, type === PERF_RECORD.FORK ? 'fork' : 'exit'); break;
+      case PERF_RECORD.LOST: this.need(p, size, 24); this.lostRecords++; this.lostInRecords += this.u64num(p + 16); break;
+      case PERF_RECORD.LOST_SAMPLES: this.need(p, size, 16); this.lostRecords++; this.lostInLostSamples += this.u64num(p + 8); break;
+      case PERF_RECORD.THROTTLE: this.throttles++; break;
+      case PERF_RECORD.UNTHROTTLE: this.unthrottles++; break;
+      case PERF_RECORD.HEADER_ATTR: if (pipe) this.headerAttr(p, size); break;
+      case PERF_RECORD.HEADER_FEATURE: if (pipe) this.headerFeature(p, size); break;
+      case PERF_RECORD.HEADER_BUILD_ID: if (pipe) this.features.buildIds.push(this.buildIdEvent(new ByteReader(this.bytes, SEC_RECORDS).sub(p, size))); break;
+      case PERF_RECORD.HEADER_TRACING_DATA: {
+        // The tracing data follows the record, padded to 8 bytes, outside header.size.
+        this.need(p, size, 12);
+        const n = dv.getUint32(p + 8, true);
+        return n + ((8 - (n % 8)) % 8);
+      }
+      case PERF_RECORD.AUXTRACE: this.need(p, size, 16); return this.u64num(p + 8);
+      case PERF_RECORD.COMPRESSED:
+        throw new FormatError('compressed records (perf record -z) are not supported; record without -z', SEC_RECORDS, p);
+      default: break; // every other record is skipped by its size
+    }
+    return 0;
   }
 
   private cut(p: number, end: number, what: string, truncated: boolean): void {

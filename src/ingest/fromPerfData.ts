@@ -72,13 +72,13 @@ function sameFile(a: string, b: string): boolean {
  * build id, else the file most samples' user ips fall in (a binary fetched into a cache has
  * another name than the one the process ran).
  */
-function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrIndex: number): string | undefined {
+function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrIndex: number): { file: string | undefined; bySamples: boolean } {
   const files = new Set<string>();
   for (const m of d.mmaps) if (isExecMmap(m)) files.add(m.filename);
-  for (const f of files) if (sameFile(f, bin.path)) return f;
+  for (const f of files) if (sameFile(f, bin.path)) return { file: f, bySamples: false };
   const ids = [bin.info.buildId, bin.info.goBuildId].filter((x): x is string => !!x);
-  for (const m of d.mmaps) if (m.buildId && ids.includes(m.buildId)) return m.filename;
-  for (const b of d.features.buildIds) if (ids.includes(b.buildId) && files.has(b.filename)) return b.filename;
+  for (const m of d.mmaps) if (m.buildId && ids.includes(m.buildId)) return { file: m.filename, bySamples: false };
+  for (const b of d.features.buildIds) if (ids.includes(b.buildId) && files.has(b.filename)) return { file: b.filename, bySamples: false };
   const hits = new Map<string, number>();
   const s = d.samples;
   const step = Math.max(1, Math.floor(s.count / 5000));
@@ -95,7 +95,7 @@ function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrI
   }
   let best: string | undefined;
   for (const [f, n] of hits) if (best === undefined || n > hits.get(best)!) best = f;
-  return best;
+  return { file: best, bySamples: true };
 }
 
 function recordedBuildId(d: PerfData, file: string): string | undefined {
@@ -255,6 +255,8 @@ export class PerfIngestState {
   readonly groups = new ChainGroups();
   /** @internal */
   mapped: MappedGroups | undefined;
+  /** @internal */
+  binaryFile: { bin: LoadedBinary; mmaps: number; attrIndex: number; idx: MappingIndex; file: string | undefined; bySamples: boolean } | undefined;
 }
 
 /**
@@ -294,10 +296,17 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
   const perAttr = groups.samplesPerAttr(d.attrs.length);
   const attrIndex = perAttr.indexOf(Math.max(...perAttr));
 
-  const idx = new MappingIndex(d);
-  const file = findBinaryFile(d, idx, bin, attrIndex);
-  if (file !== undefined) checkIdentity(d, file, bin);
-  else if (s.count > 0) warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
+  // Which mapped file is the binary, and that it matches: asked again only when the mappings
+  // changed (a streamed recording is taken in once a second), unless the samples decided it.
+  let known = state.binaryFile;
+  if (!known || known.bin !== bin || known.mmaps !== d.mmaps.length || known.attrIndex !== attrIndex || known.bySamples) {
+    const idx = new MappingIndex(d);
+    const found = findBinaryFile(d, idx, bin, attrIndex);
+    if (found.file !== undefined) checkIdentity(d, found.file, bin);
+    known = state.binaryFile = { bin, mmaps: d.mmaps.length, attrIndex, idx, file: found.file, bySamples: found.bySamples };
+  }
+  const { idx, file } = known;
+  if (file === undefined && s.count > 0) warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
 
   const entry = functionEntries(bin.symbolizer);
   const key = JSON.stringify([attrIndex, opts.pid ?? null, file ?? null, opts.repairFramelessCallers !== false]);
