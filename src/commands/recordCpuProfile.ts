@@ -37,8 +37,8 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
   // Read the executable first: a non-Go PID fails before anything is recorded.
   const bin = await loadTargetBinary(target, req.pid, opts);
   const startTimeMs = Date.now();
-  // perf's output streams in while it records and is parsed and grouped as it comes, so little
-  // is left to do when the recording ends.
+  // perf's output streams in while it records: it is parsed as it comes and taken into the
+  // ingest once a second, so only the last second is left to do when the recording ends.
   const live = new StreamedPerfIngest(bin, { pid: req.pid });
   const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true },
     { ...opts, onData: (chunk) => live.push(chunk) });

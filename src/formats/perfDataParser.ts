@@ -211,9 +211,10 @@ class SampleColumns {
 }
 
 /** Mutable state of one parse. */
-export class Parser {
-  bytes: Uint8Array;
-  dv: DataView;
+class Parser {
+  /** The piece being read (a whole file, or a stream's piece: see bind). */
+  bytes!: Uint8Array;
+  dv!: DataView;
   readonly attrs: PerfEventAttrInfo[] = [];
   layouts: Layout[] = [];
   /** Sample id → attr index (ids are small kernel counters, safe as numbers). */
@@ -243,12 +244,11 @@ export class Parser {
 
   /** `dataBytes`: how much record data to size the sample columns for (they grow beyond it). */
   constructor(bytes: Uint8Array, dataBytes: number) {
-    this.bytes = bytes;
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.bind(bytes);
-    // Sized by upper bounds from the data size: a typical sample takes ≥ 40 bytes. Fresh typed arrays are zero pages the OS maps lazily, so the unused
-    // tail costs address space, not memory or time; more samples than that grow by doubling.
-    // The callchain store starts smaller: samples repeating a callchain share one copy.
+    // Sized by upper bounds from the data size: a typical sample takes ≥ 40 bytes. Fresh typed
+    // arrays are zero pages the OS maps lazily, so the unused tail costs address space, not
+    // memory or time; more samples than that grow by doubling. The callchain store starts
+    // smaller: samples repeating a callchain share one copy.
     this.samples = new SampleColumns(Math.ceil(Math.max(0, dataBytes) / 40), Math.min(Math.ceil(Math.max(0, dataBytes) / 8), 1 << 18));
   }
 
