@@ -155,12 +155,12 @@ export class Aggregator {
   private readonly locations: LocationRow[] = [];
   /** Per trie key id, then per trie node (index 0: the root). */
   private readonly keyInfo: KeyInfo[] = [];
-  private nodeInfo: KeyInfo[] = [];
-  private treeOf: number[] = [-1];
-  private lastLine: number[] = [0];
+  private readonly nodeInfo: KeyInfo[] = [];
+  private readonly treeOf: number[] = [-1];
+  private readonly lastLine: number[] = [0];
   /** Samples of each node already counted in, and its stack of locations (leaf first) once it has samples. */
-  private counted: number[] = [0];
-  private stackOf: (number[] | undefined)[] = [undefined];
+  private readonly counted: number[] = [0];
+  private readonly stackOf: (number[] | undefined)[] = [undefined];
   /** The call tree over functions. */
   private readonly tParent: number[] = [];
   private readonly tFn: number[] = [];
@@ -169,11 +169,11 @@ export class Aggregator {
   private readonly tChildren: Map<number, number>[] = [];
   private readonly rootChildren = new Map<number, number>();
   /** Stamps so a function or line is counted once per stack walk. */
-  private fnStamp: number[] = [];
-  private lineStamp: number[] = [];
+  private readonly fnStamp: number[] = [];
+  private readonly lineStamp: number[] = [];
   private stamp = 0;
   private unsymbolized = 0;
-  private source: FrameSource;
+  private readonly source: FrameSource;
 
   constructor(source: FrameSource) {
     this.source = source;
