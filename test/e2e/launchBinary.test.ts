@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { closeWorkbench, orderedSteps, until } from './support/orderedSteps';
+import { closeWorkbench, orderedSteps, profilingNotice, until } from './support/orderedSteps';
 import { QUICK_INPUT_BOX, QUICK_ROWS, Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
@@ -137,12 +137,7 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     assert.match(active ?? '', /CPU sampling/, `the preselected item is ${active}`);
     await wb!.press('Enter');
     // The progress notification names the PID it records: the one the extension launched.
-    let seen: string[] = [];
-    const note = await until(`a notification "Profiling PID ${launchedPid}"`, 20000, async () => {
-      seen = await wb!.notifications().catch(() => []);
-      return seen.find((n) => /Profiling PID \d+/.test(n));
-    }).catch((e: Error) => { throw new Error(`${e.message} (notifications: ${JSON.stringify(seen)})`); });
-    assert.match(note, new RegExp(`Profiling PID ${launchedPid}\\b`));
+    await profilingNotice(wb!, launchedPid);
   });
 
   step('heat appears: a code lens with a percentage above the hot func', async () => {

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { closeWorkbench, orderedSteps } from './support/orderedSteps';
+import { closeWorkbench, killProcessGroup, orderedSteps } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
@@ -72,11 +72,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
   after(async function () {
     this.timeout(40000);
     await closeWorkbench(wb, server);
-    if (service?.pid !== undefined && service.exitCode === null && service.signalCode === null) {
-      const exited = new Promise((resolve) => service!.once('exit', resolve));
-      try { process.kill(-service.pid, 'SIGKILL'); } catch { /* gone */ }
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]); // reap it
-    }
+    await killProcessGroup(service);
   });
 
   step('offers "Go Perf Lens: Profile Go process" in the command palette, listing the running service', async () => {

@@ -19,7 +19,7 @@ import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolch
 import { descendsFrom, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { closeWorkbench, orderedSteps, until } from './support/orderedSteps';
+import { closeWorkbench, killProcessGroup, orderedSteps, profilingNotice, until } from './support/orderedSteps';
 import { QUICK_INPUT, QUICK_INPUT_BOX, Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
@@ -100,11 +100,7 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     this.timeout(40000);
     await closeWorkbench(wb, server);
     if (sshd) await sshd.stop();
-    if (service?.pid !== undefined && service.exitCode === null && service.signalCode === null) {
-      const exited = new Promise((resolve) => service!.once('exit', resolve));
-      try { process.kill(-service.pid, 'SIGKILL'); } catch { /* gone */ }
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]); // reap it
-    }
+    await killProcessGroup(service);
   });
 
   step('"Go Perf Lens: Profile Go process" offers "Remote host…"; choosing it asks for an ssh destination', async () => {
@@ -176,12 +172,7 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     })();
     try {
       await wb!.press('Enter');
-      let seen: string[] = [];
-      const note = await until(`a notification "Profiling PID ${pid}"`, 20000, async () => {
-        seen = await wb!.notifications().catch(() => []);
-        return seen.find((n) => /Profiling PID \d+/.test(n));
-      }).catch((e: Error) => { throw new Error(`${e.message} (notifications: ${JSON.stringify(seen)})`); });
-      assert.match(note, new RegExp(`Profiling PID ${pid}\\b`));
+      await profilingNotice(wb!, pid);
       await shot('recording');
       await until(`perf record -p ${pid} below sshd (PID ${sshd!.pid})`, RECORD_SECONDS * 1000 + 60000, () => (perfSeen.length ? true : undefined));
     } finally {

@@ -2,7 +2,10 @@
  * The shape every end-to-end test here shares: steps that build on each other, run in order;
  * after a step the rest need fails, they fail at once instead of waiting out their timeouts, and
  * the failed step leaves a screenshot and the notifications on screen. Call inside describe().
+ * Beside it, what several of those tests do alike: until(), closeWorkbench(), profilingNotice(),
+ * killProcessGroup().
  */
+import type { ChildProcess } from 'node:child_process';
 import type { VsCodeServer } from './vscodeServer';
 import { type Workbench, shortError } from './workbench';
 
@@ -62,4 +65,24 @@ export async function closeWorkbench(wb: Workbench | undefined, server: VsCodeSe
     await wb.close();
   }
   if (server) await server.stop();
+}
+
+/** Waits for the progress notification "Profiling PID <pid>" the extension shows while it records. */
+export async function profilingNotice(wb: Workbench, pid: number | undefined, timeoutMs = 20000): Promise<string> {
+  let seen: string[] = [];
+  const note = await until(`a notification "Profiling PID ${pid}"`, timeoutMs, async () => {
+    seen = await wb.notifications().catch(() => []);
+    return seen.find((n) => /Profiling PID \d+/.test(n));
+  }).catch((e: Error) => { throw new Error(`${e.message} (notifications: ${JSON.stringify(seen)})`); });
+  // The one it records: the PID the test chose.
+  if (!new RegExp(`Profiling PID ${pid}\\b`).test(note)) throw new Error(`the notification names another process: ${note}`);
+  return note;
+}
+
+/** Kills a fixture started with `detached: true` (its whole process group) and reaps it (≤ 5 s). */
+export async function killProcessGroup(child: ChildProcess | undefined): Promise<void> {
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 }

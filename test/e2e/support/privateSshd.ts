@@ -13,8 +13,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../../support/ports';
 
 export interface PrivateSshd {
   /** The Host alias that the client config maps to this sshd (type it as the destination). */
@@ -47,17 +47,6 @@ function onPath(name: string, skipDir?: string): string | undefined {
     try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
   }
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function parentOf(pid: number): number | undefined {

@@ -9,17 +9,7 @@ import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { UserError } from '../../../src/util/userError';
 import { newestGo } from '../../support/goToolchains';
 import { Spinner, eventually, isAlive, killSpin, machineHasCycles, perfProcessesFor, perfScriptSampleCount, startSpin } from './captureSupport';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../support/ports';
 
 async function waitForPort(port: number, limitMs = 15000): Promise<void> {
   const end = Date.now() + limitMs;
