@@ -7,7 +7,6 @@
  * the end of a run (so they hold what it compiled). They are only an optimization: when anything
  * about them fails, the bundle runs as it is (GO_PERF_LENS_NO_CODE_CACHE=1: never use them).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import Module = require('node:module');
 import * as os from 'node:os';
@@ -35,9 +34,38 @@ function cacheDir(): string | undefined {
 }
 
 /**
- * A cache file is the sha256 of V8's data, then the data: V8 checks that the data is for this
- * source, V8 and flags, but not that its bytes are intact (release builds skip the checksum).
+ * A cache file is a 64-bit checksum of V8's data, then the data: V8 checks that the data is for
+ * this source, V8 and flags, but not that its bytes are intact (release builds skip its checksum).
+ * The checksum guards against damage, not against an attacker (the directory is ours, mode 0700);
+ * a hash written here costs ~1 ms where loading node:crypto for sha256 cost ~8 ms per command.
  */
+const SUM_BYTES = 8;
+
+function checksum(data: Uint8Array): Buffer {
+  let a = 0x9747b28c ^ data.length, b = 0x1b873593 ^ data.length;
+  const n = data.length & ~3;
+  for (let i = 0; i < n; i += 4) {
+    const w = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    a = Math.imul(a ^ w, 0xcc9e2d51);
+    a = (a << 15) | (a >>> 17);
+    b = Math.imul(b + w, 0x85ebca6b) ^ (b >>> 13);
+  }
+  for (let i = n; i < data.length; i++) {
+    a = Math.imul(a ^ data[i]!, 0xcc9e2d51);
+    b = Math.imul(b + data[i]!, 0x85ebca6b) ^ (b >>> 13);
+  }
+  // Final avalanche of each lane (murmur3's fmix32), so every input bit reaches every output bit.
+  const fmix = (h: number): number => {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+  const out = Buffer.alloc(SUM_BYTES);
+  out.writeUInt32LE(fmix(a), 0);
+  out.writeUInt32LE(fmix(b ^ a), 4);
+  return out;
+}
+
 function readCache(file: string): Buffer | undefined {
   let b: Buffer;
   try {
@@ -45,14 +73,14 @@ function readCache(file: string): Buffer | undefined {
   } catch {
     return undefined;
   }
-  const data = b.subarray(32);
-  return b.length > 32 && createHash('sha256').update(data).digest().equals(b.subarray(0, 32)) ? data : undefined;
+  const data = b.subarray(SUM_BYTES);
+  return b.length > SUM_BYTES && checksum(data).equals(b.subarray(0, SUM_BYTES)) ? data : undefined;
 }
 
 function writeCache(dir: string, prefix: string, file: string, data: Buffer): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, Buffer.concat([createHash('sha256').update(data).digest(), data]), { mode: 0o600 });
+  fs.writeFileSync(tmp, Buffer.concat([checksum(data), data]), { mode: 0o600 });
   fs.renameSync(tmp, file);
   // Caches of other bundles (an older build) are of no more use.
   for (const f of fs.readdirSync(dir)) if (f.startsWith('cli-') && !f.startsWith(prefix)) fs.rmSync(path.join(dir, f), { force: true });

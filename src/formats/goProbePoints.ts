@@ -14,7 +14,7 @@
  *   huge frames    MOVQ SP, R12; SUBQ $N, R12; JCS morestack; CMPQ R12, 16(R14); JLS morestack
  * NOSPLIT functions have no check: their entry is their first instruction.
  */
-import { Decoder, DecoderOptions, FlowControl, Mnemonic, OpKind } from 'iced-x86';
+import { type IcedX86, loadIced } from './icedX86';
 
 /** stackguard0's offset in runtime.g (amd64; unchanged since Go 1.4). */
 const STACKGUARD0_OFFSET = 16n;
@@ -35,8 +35,8 @@ export interface GoProbePoints {
 interface Insn {
   ip: bigint;
   next: bigint;
-  mnemonic: Mnemonic;
-  flow: FlowControl;
+  mnemonic: IcedX86.Mnemonic;
+  flow: IcedX86.FlowControl;
   /** For CMP: operand 1 is a memory operand [base + 16]. */
   cmpStackGuard: boolean;
   branchTarget?: bigint;
@@ -44,6 +44,7 @@ interface Insn {
 
 /** Decodes `code` (the bytes of [lowPc, lowPc + code.length)) as 64-bit x86. */
 function decodeAll(code: Uint8Array, lowPc: bigint): Insn[] {
+  const { Decoder, DecoderOptions, Mnemonic, OpKind } = loadIced();
   const d = new Decoder(64, code, DecoderOptions.None);
   d.ip = lowPc;
   const out: Insn[] = [];
@@ -75,6 +76,7 @@ function decodeAll(code: Uint8Array, lowPc: bigint): Insn[] {
  * The bytes must be exactly the function's [lowPc, highPc) (trailing INT3 padding is fine).
  */
 export function findGoProbePoints(code: Uint8Array, lowPc: bigint): GoProbePoints {
+  const { FlowControl, Mnemonic } = loadIced();
   const insns = decodeAll(code, lowPc);
   const highPc = lowPc + BigInt(code.length);
   let entry = lowPc;

@@ -421,9 +421,13 @@ export function decodePcValueInto(data: Uint8Array, start: number, quantum: numb
   }
 }
 
+const tableScratch = new PcScratch();
+
 /** decodePcValueInto, returning fresh arrays. */
 export function decodePcValueTable(data: Uint8Array, start: number, quantum: number, funcSize: number): PcTable {
-  const s = new PcScratch();
+  // One scratch for every call (the result is copied out): a fresh pair of typed arrays per
+  // table cost more than decoding a small function's table.
+  const s = tableScratch;
   decodePcValueInto(data, start, quantum, funcSize, s);
   return { ends: s.ends.slice(0, s.n), vals: s.vals.slice(0, s.n) };
 }

@@ -14,8 +14,8 @@
  *
  * Reference: tools/perf/Documentation/perf.data-file-format.txt, include/uapi/linux/perf_event.h.
  */
-export { parsePerfData, PerfDataStream } from './perfDataParser';
-export { userCallchain, resolveMapping, MappingIndex, toU64, chainU64, ipU64, isContextMarker, type ResolvedAddress } from './perfDataHelpers';
+export { parsePerfData, parsePerfDataFile, PerfDataStream, type FileReader } from './perfDataParser';
+export { userCallchain, userCallchainInto, resolveMapping, MappingIndex, toU64, chainU64, ipU64, isContextMarker, type ResolvedAddress } from './perfDataHelpers';
 
 /** One event (perf_event_attr) of the recording. */
 export interface PerfEventAttrInfo {

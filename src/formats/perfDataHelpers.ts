@@ -32,23 +32,33 @@ const PERF_CONTEXT_USER = -512;
  * when the sample was taken in user mode.
  */
 export function userCallchain(d: PerfData, i: number): number[] {
+  const out = new Float64Array(Math.max(1, d.samples.chainLength[i]!));
+  return Array.from(out.subarray(0, userCallchainInto(d, i, out)));
+}
+
+/**
+ * userCallchain written into `out` (no array per sample: ingest maps thousands of chains);
+ * returns how many frames it wrote, at most out.length.
+ */
+export function userCallchainInto(d: PerfData, i: number, out: Float64Array): number {
   const s = d.samples;
   const n = s.chainLength[i]!;
-  const out: number[] = [];
+  let k = 0;
   if (n === 0) {
     const ip = s.ip[i]!;
-    if (s.cpumode[i] === 2 && !Number.isNaN(ip)) out.push(ip);
-    return out;
+    if (s.cpumode[i] === 2 && !Number.isNaN(ip) && out.length > 0) out[k++] = ip;
+    return k;
   }
   const off = s.chainOffset[i]!;
+  const chain = s.chain;
   // Without any marker the whole chain is in the sample's own mode.
   let inUser = s.cpumode[i] === 2;
-  for (let j = off; j < off + n; j++) {
-    const x = s.chain[j]!;
+  for (let j = off; j < off + n && k < out.length; j++) {
+    const x = chain[j]!;
     if (isContextMarker(x)) { inUser = x === PERF_CONTEXT_USER; continue; }
-    if (inUser) out.push(x);
+    if (inUser) out[k++] = x;
   }
-  return out;
+  return k;
 }
 
 export interface ResolvedAddress {

@@ -238,6 +238,9 @@ class Parser {
   samples: SampleColumns;
   truncated?: { offset: number; reason: string };
 
+  /** Offset in the whole file of bytes[0] (data read in pieces: see recordsRead); cut() names file offsets. */
+  base = 0;
+
   /** Little-endian word views of `bytes` when it is 4-byte aligned (the callchain fast path); x86/arm hosts are little-endian. */
   u32?: Uint32Array;
   i32?: Int32Array;
@@ -355,9 +358,50 @@ class Parser {
   }
 
   private cut(p: number, end: number, what: string, truncated: boolean): void {
-    const msg = `${what} at 0x${p.toString(16)} runs past the end of the data at 0x${end.toString(16)}`;
+    const at = p + this.base;
+    const msg = `${what} at 0x${at.toString(16)} runs past the end of the data at 0x${(end + this.base).toString(16)}`;
     if (!truncated) throw new FormatError(msg, SEC_RECORDS, p);
-    this.truncated ??= { offset: p, reason: `file cut short: ${msg}; ${end - p} byte(s) of a partial record dropped` };
+    this.truncated ??= { offset: at, reason: `file cut short: ${msg}; ${end - p} byte(s) of a partial record dropped` };
+  }
+
+  /**
+   * Records in the file's [start, end), read through `read` in pieces of one reused buffer:
+   * a record cut by a piece's end is moved to the buffer's start and completed by the next
+   * read. Errors and `truncated` name offsets in the file, as records() on the whole file does.
+   */
+  recordsRead(read: FileReader, start: number, end: number, cutMeansTruncated: boolean, pieceBytes: number): void {
+    let buf = new Uint8Array(Math.max(64, pieceBytes));
+    let have = 0;
+    let pos = start;
+    for (let base = start; ;) {
+      while (have < buf.length && pos < end) {
+        const n = read(pos, buf, have, Math.min(buf.length - have, end - pos));
+        if (!(n > 0)) throw new FormatError(`the file ended at 0x${pos.toString(16)} while its data section was read (did it change meanwhile?)`, SEC_RECORDS, pos);
+        have += n;
+        pos += n;
+      }
+      const last = pos >= end;
+      this.bind(buf.subarray(0, have));
+      this.base = base;
+      let stop: number;
+      try {
+        stop = this.records(0, have, last ? cutMeansTruncated : true, false);
+      } catch (e) {
+        throw e instanceof FormatError ? new FormatError(e.detail, e.section, e.offset + base) : e;
+      }
+      if (last) return;
+      this.truncated = undefined; // a record cut by the piece's end: completed by the next piece
+      if (stop === 0 && have === buf.length) {
+        // One record (with its payload) larger than the buffer.
+        const b = new Uint8Array(buf.length * 2);
+        b.set(buf);
+        buf = b;
+        continue;
+      }
+      buf.copyWithin(0, stop, have);
+      have -= stop;
+      base += stop;
+    }
   }
 
   private need(p: number, size: number, n: number): void {
@@ -699,6 +743,54 @@ function headerString(r: ByteReader): string {
  * section (perf killed) is not an error: whole records are kept and `truncated` says where.
  */
 export function parsePerfData(bytes: Uint8Array): PerfData {
+  return parseFile(bytes, undefined);
+}
+
+/** Reads `len` bytes of the file at `pos` into `buf` at `at`; returns how many it read (0 at its end). */
+export type FileReader = (pos: number, buf: Uint8Array, at: number, len: number) => number;
+
+/** Thrown by parseFile when a section other than the data overlaps the data section (read whole then). */
+const OVERLAP = new Error('a perf.data section overlaps the data section');
+
+/**
+ * parsePerfData of a file of `size` bytes read through `read`: the header, attrs and feature
+ * sections first, then the data section in pieces through one buffer of `pieceBytes`. The same
+ * result and the same errors as parsePerfData of the whole file, without the whole file in
+ * memory: fresh memory for a 20 MB file costs ~10 ms to page in here, more than reading it.
+ */
+export function parsePerfDataFile(size: number, read: FileReader, pieceBytes = 1 << 20): PerfData {
+  const readRange = (bytes: Uint8Array, from: number, to: number): void => {
+    for (let pos = from; pos < to;) {
+      const n = read(pos, bytes, pos, to - pos);
+      if (!(n > 0)) throw new FormatError(`the file ended at 0x${pos.toString(16)} of the ${size} bytes it had (did it change meanwhile?)`, SEC_HEADER, pos);
+      pos += n;
+    }
+  };
+  // Only the parts outside the data section are read into `bytes`; its data region stays
+  // zero pages, never touched (parseFile reads the data through `read`).
+  const bytes = new Uint8Array(size);
+  readRange(bytes, 0, Math.min(size, FILE_HEADER_SIZE));
+  const dv = new DataView(bytes.buffer);
+  const fileMode = size >= FILE_HEADER_SIZE && decodeUtf8(bytes, 0, 8) === MAGIC && dv.getUint32(12, true) === 0 && dv.getUint32(8, true) === FILE_HEADER_SIZE;
+  const dataOff = fileMode ? dv.getUint32(40, true) + dv.getUint32(44, true) * TWO32 : 0;
+  const dataSize = fileMode ? dv.getUint32(48, true) + dv.getUint32(52, true) * TWO32 : 0;
+  if (fileMode && dataOff >= FILE_HEADER_SIZE && dataOff <= size) {
+    // perf writes 0 as the data size when it was killed: then the data runs to the end.
+    const dataEnd = dataSize === 0 ? size : Math.min(size, dataOff + dataSize);
+    readRange(bytes, FILE_HEADER_SIZE, dataOff);
+    readRange(bytes, dataEnd, size);
+    try {
+      return parseFile(bytes, { read, pieceBytes });
+    } catch (e) {
+      if (e !== OVERLAP) throw e;
+      readRange(bytes, dataOff, dataEnd);
+    }
+  } else readRange(bytes, Math.min(size, FILE_HEADER_SIZE), size);
+  return parsePerfData(bytes);
+}
+
+/** parsePerfData; with `pieces`, `bytes` holds all but the data section, which is read through pieces.read. */
+function parseFile(bytes: Uint8Array, pieces: { read: FileReader; pieceBytes: number } | undefined): PerfData {
   const h = new ByteReader(bytes, SEC_HEADER);
   if (bytes.length < 16) h.fail(`file of ${bytes.length} bytes is too short for a perf.data header`, 0);
   const magic = decodeUtf8(bytes, 0, 8);
@@ -744,6 +836,12 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
     truncatedReason = `the data section ends at 0x${dataEndDeclared.toString(16)} but the file has only ${bytes.length} bytes`;
   }
   const p = new Parser(bytes, dataEnd - dataOff);
+  // Reading in pieces, `bytes` has zeros where the data section is: a section there (a
+  // broken or odd file) means reading the whole file instead.
+  const outsideData = (off: number, size: number): void => {
+    if (pieces && size > 0 && off < dataEnd && off + size > dataOff) throw OVERLAP;
+  };
+  outsideData(attrsOff, attrsSize);
 
   const ar = new ByteReader(bytes, SEC_ATTRS);
   for (let off = attrsOff; off < attrsOff + attrsSize; off += attrSize) {
@@ -752,6 +850,7 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
     r.seek(attrSize - 16);
     const idsOff = r.u64n(), idsSize = r.u64n();
     if (idsSize % 8 !== 0 || idsOff + idsSize > bytes.length) r.fail(`ids 0x${idsOff.toString(16)}+0x${idsSize.toString(16)} outside the file`, attrSize - 16);
+    outsideData(idsOff, idsSize);
     const ir = ar.sub(idsOff, idsSize);
     const ids: bigint[] = [];
     while (!ir.eof) ids.push(ir.u64());
@@ -767,6 +866,7 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
     if (tableEnd > bytes.length) {
       truncatedReason = `the feature table at 0x${dataEndDeclared.toString(16)} is past the end of the file (${bytes.length} bytes); features not read`;
     } else {
+      outsideData(dataEndDeclared, featBits.length * 16);
       fr.seek(dataEndDeclared);
       for (const bit of featBits) {
         const off = fr.u64n(), size = fr.u64n();
@@ -775,12 +875,15 @@ export function parsePerfData(bytes: Uint8Array): PerfData {
           truncatedReason = `feature ${bit} at 0x${off.toString(16)}+0x${size.toString(16)} is past the end of the file (${bytes.length} bytes)`;
           break;
         }
+        outsideData(off, size);
         p.feature(bit, fr.sub(off, size, `${SEC_FEATURES} (feature ${bit})`));
       }
     }
   }
 
-  p.records(dataOff, dataEnd, truncatedReason !== undefined && dataEnd === bytes.length, false);
+  const cutMeansTruncated = truncatedReason !== undefined && dataEnd === bytes.length;
+  if (pieces) p.recordsRead(pieces.read, dataOff, dataEnd, cutMeansTruncated, pieces.pieceBytes);
+  else p.records(dataOff, dataEnd, cutMeansTruncated, false);
   if (truncatedReason && !p.truncated) p.truncated = { offset: Math.min(dataEnd, bytes.length), reason: truncatedReason };
   else if (truncatedReason && p.truncated) p.truncated.reason = `${truncatedReason}; ${p.truncated.reason}`;
   return p.result(false);

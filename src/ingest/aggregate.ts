@@ -7,6 +7,7 @@
  */
 import type { CallTree, FunctionStat, LineStat, LocationFrame, ProfileLocation, StackTable } from '../model/profile';
 import type { SourceFrame } from '../symbolize/symbolizer';
+import { NumberMap } from '../util/numberMap';
 
 /** Answers for the keys a StackTrie holds. */
 export interface FrameSource {
@@ -33,7 +34,7 @@ export class StackTrie {
   readonly counts: number[] = [0];
   /** Interned keys: distinctKeys[id] is the key. */
   readonly distinctKeys: number[] = [];
-  private readonly keyIndex = new Map<number, number>();
+  private readonly keyIndex = new NumberMap();
   private mask = 4095;
   private table = new Int32Array(4096);
   /** Samples added (sum of counts). */
@@ -55,8 +56,8 @@ export class StackTrie {
     let node = 0;
     for (let j = n - 1; j >= 0; j--) {
       const k = keys[j]!;
-      let id = this.keyIndex.get(k);
-      if (id === undefined) {
+      let id = this.keyIndex.get(k, -1);
+      if (id < 0) {
         id = this.distinctKeys.length;
         this.distinctKeys.push(k);
         this.keyIndex.set(k, id);

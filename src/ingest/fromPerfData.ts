@@ -5,11 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isContextMarker, MappingIndex, type PerfData, type PerfMmap, userCallchain } from '../formats/perfData';
+import { isContextMarker, MappingIndex, type PerfData, type PerfMmap, userCallchain, userCallchainInto } from '../formats/perfData';
 import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
 import type { SourceFrame, Symbolizer } from '../symbolize/symbolizer';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import { parseElf } from '../formats/elf';
+import { NumberMap } from '../util/numberMap';
 import { UserError } from '../util/userError';
 import { type Aggregates, Aggregator, type FrameSource, StackTrie } from './aggregate';
 import { ChainGroups, type DistinctChains } from './chainGroups';
@@ -161,10 +162,10 @@ function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
  * trampoline), which no call precedes.
  */
 export function returnAddressLookup(entry: ReturnType<typeof functionEntries>): (ret: number) => number {
-  const cache = new Map<number, number>();
+  const cache = new NumberMap();
   return (ret) => {
-    let k = cache.get(ret);
-    if (k === undefined) {
+    let k = cache.get(ret, UNSEEN);
+    if (k === UNSEEN) {
       k = entry.entryOf(ret) === ret ? ret : ret - 1;
       cache.set(ret, k);
     }
@@ -234,7 +235,7 @@ interface MappedGroups {
   trie: StackTrie;
   aggregator: Aggregator;
   /** Per pid, raw address → final key (link-time address, minus one for return addresses; NaN: not in the binary). */
-  caches: Map<number, { leaf: Map<number, number>; ret: Map<number, number> }>;
+  caches: Map<number, { leaf: NumberMap; ret: NumberMap }>;
   /** Per group id: its trie node (≥ 1), or UNATTRIBUTED / CORRUPT; samples already added; frameless outcome bits. */
   node: number[];
   added: number[];
@@ -245,6 +246,8 @@ interface MappedGroups {
 }
 
 const UNATTRIBUTED = -1, CORRUPT = -2;
+/** NumberMap.get's answer for an address not looked up yet (mapped addresses are ≥ 0 or NaN). */
+const UNSEEN = -Infinity;
 
 /**
  * What one ingest leaves for the next over the same recording grown longer (a stream's): the
@@ -334,6 +337,7 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
   const rep = groups.select(attrIndex, opts.pid);
   const trie = st.trie;
   const buf = new Float64Array(4096);
+  const chain = new Float64Array(buf.length);
   // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
   const frameless = opts.repairFramelessCallers === false ? undefined : framelessIndexOf(bin);
   const once = emptyRepairCounts();
@@ -348,17 +352,17 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
       const i = rep.samples[r]!;
       const pid = s.pid[i]!;
       let cache = st.caches.get(pid);
-      if (!cache) st.caches.set(pid, (cache = { leaf: new Map(), ret: new Map() }));
+      if (!cache) st.caches.set(pid, (cache = { leaf: new NumberMap(), ret: new NumberMap() }));
       let bits = 0;
       if (hasInvalidContext(d, i)) node = CORRUPT;
       else {
-        const chain = userCallchain(d, i);
+        const len = userCallchainInto(d, i, chain);
         let n = 0;
-        for (let j = 0; j < chain.length && n < buf.length; j++) {
+        for (let j = 0; j < len; j++) {
           const a = chain[j]!;
           const m = j === 0 ? cache.leaf : cache.ret;
-          let v = m.get(a);
-          if (v === undefined) {
+          let v = m.get(a, UNSEEN);
+          if (v === UNSEEN) {
             const res = idx.resolve(pid, a);
             v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
             if (j > 0 && !Number.isNaN(v)) v = callerPc(v);
@@ -368,12 +372,12 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
         }
         if (n === 0) node = UNATTRIBUTED;
         else {
-          if (frameless && chain.length > 0 && buf[0] === cache.leaf.get(chain[0]!)) {
+          if (frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)) {
             // A frameless leaf: the fp walk skipped its caller; put it back only where that is
             // exact (buf[1] is a return address minus one). Its outcome is counted per sample below.
             for (const f of REPAIR_FIELDS) once[f] = 0;
             const fixed = frameless.repair(n > 1 ? [buf[0]!, buf[1]! + 1] : [buf[0]!], undefined, 1, once, true);
-            REPAIR_FIELDS.forEach((f, b) => { if (once[f]) bits |= 1 << b; });
+            for (let b = 0; b < REPAIR_FIELDS.length; b++) if (once[REPAIR_FIELDS[b]!]) bits |= 1 << b;
             if (fixed.length > Math.min(n, 2) && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = fixed[1]! - 1; n++; }
           }
           node = trie.insert(buf, n);
@@ -385,7 +389,7 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
     if (node >= 0) trie.addCount(node, delta);
     else { st.unattributed += delta; if (node === CORRUPT) st.corrupt += delta; }
     const bits = st.repairBits[g]!;
-    if (bits) REPAIR_FIELDS.forEach((f, b) => { if (bits & (1 << b)) st.missing[f] += delta; });
+    if (bits) for (let b = 0; b < REPAIR_FIELDS.length; b++) if (bits & (1 << b)) st.missing[REPAIR_FIELDS[b]!] += delta;
   }
   return { st, rep, attrIndex, warnings, frameless: frameless !== undefined };
 }

@@ -3,7 +3,7 @@
  * model. The kind is sniffed from the bytes, not the name.
  */
 import * as fs from 'node:fs';
-import { parsePerfData } from '../formats/perfData';
+import { parsePerfData, type PerfData } from '../formats/perfData';
 import { decodePprof, isGzip } from '../formats/pprof';
 import type { Profile } from '../model/profile';
 import { looksLikeSession, parseSession } from '../model/session';
@@ -11,6 +11,7 @@ import { UserError } from '../util/userError';
 import { ingestPerfData, recordedBinaryPath } from './fromPerfData';
 import { ingestPprof } from './fromPprof';
 import { loadBinary } from './loadBinary';
+import { readPerfDataFile } from './readPerfDataFile';
 
 export type InputKind = 'perf' | 'pprof' | 'session';
 
@@ -36,26 +37,50 @@ export interface OpenedInput {
 }
 
 export function openProfileFile(file: string, opts: OpenInputOptions = {}): OpenedInput {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file}: ${(e as Error).message}`, undefined, 'input-unreadable');
-  }
+  const input = readInput(file);
+  if ('recording' in input) return { kind: 'perf', profile: ingestRecording(input.recording, file, opts) };
+  const bytes = input.bytes;
   const kind = sniffInput(bytes);
   if (kind === 'session') return { kind, profile: parseSession(Buffer.from(bytes).toString('utf8'), file).profile };
   if (kind === 'pprof') {
     const bin = opts.binary ? loadBinary(opts.binary) : undefined;
     return { kind, profile: ingestPprof(decodePprof(bytes), bin ? { binary: bin } : {}) };
   }
-  if (kind === 'perf') {
-    const d = parsePerfData(bytes);
-    const binPath = opts.binary ?? recordedBinaryPath(d);
-    if (!binPath) {
-      throw new UserError(`${file} does not say which binary it recorded, or that binary is not on this machine`, 'pass the Go executable with --binary PATH', 'binary-unknown');
-    }
-    return { kind, profile: ingestPerfData(d, loadBinary(binPath)) };
-  }
+  if (kind === 'perf') return { kind, profile: ingestRecording(parsePerfData(bytes), file, opts) };
   throw new UserError(`${file} is not a perf.data, a pprof profile or a go-perf-lens session`, 'pass a file written by perf record, a pprof profile (.pb.gz) or a session (.json)', 'input-unknown');
+}
+
+/** A file-mode perf.data parsed as it is read (never whole in memory), else the file's bytes. */
+function readInput(file: string): { recording: PerfData } | { bytes: Uint8Array } {
+  try {
+    return startsWith(file, 'PERFILE2') ? { recording: readPerfDataFile(file) } : { bytes: fs.readFileSync(file) };
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file}: ${(e as Error).message}`, undefined, 'input-unreadable');
+  }
+}
+
+function ingestRecording(d: PerfData, file: string, opts: OpenInputOptions): Profile {
+  const binPath = opts.binary ?? recordedBinaryPath(d);
+  if (!binPath) {
+    throw new UserError(`${file} does not say which binary it recorded, or that binary is not on this machine`, 'pass the Go executable with --binary PATH', 'binary-unknown');
+  }
+  return ingestPerfData(d, loadBinary(binPath));
+}
+
+/** Whether the file's first bytes are `magic` (false when it is shorter). */
+function startsWith(file: string, magic: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(magic.length);
+    return fs.readSync(fd, b, 0, b.length, 0) === b.length && b.toString('latin1') === magic;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** An error of the file system (ENOENT, EACCES, EISDIR...), as opposed to one of parsing. */
+function isFsError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 }

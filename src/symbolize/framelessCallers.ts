@@ -10,8 +10,9 @@
  * address). There the word at SP is the return address into the missing caller; we accept it
  * only when an instruction of a Go function that ends exactly there is a CALL.
  */
-import { Decoder, DecoderOptions, FlowControl, Instruction, OpKind } from 'iced-x86';
+import { loadIced } from '../formats/icedX86';
 import { type GoPclntab, type PcTable, pcTableValue } from '../formats/gopclntab';
+import { decodeCalls } from '../formats/x86Calls';
 
 /** Why a caller could (not) be put back, per sample. */
 export interface CallerRepairCounts {
@@ -46,8 +47,14 @@ export class FramelessIndex {
   private readonly decoded = new Map<number, DecodedCalls | null>();
   private readonly inferred = new Map<string, number | undefined>();
   private goexitEntry: number | undefined | null = null;
+  private fallbacks = 0;
 
   constructor(readonly tab: GoPclntab, private readonly readText: TextReader) {}
+
+  /** Functions our own decoder (formats/x86Calls) did not fully know, so iced-x86 decoded them. */
+  get icedFallbacks(): number {
+    return this.fallbacks;
+  }
 
   /**
    * SP delta (bytes SP has moved down since the function's entry) at link-time address pc, from
@@ -116,44 +123,49 @@ export class FramelessIndex {
     return lo < ends.length && ends[lo] === ret ? { calls, at: lo } : undefined;
   }
 
-  /** Function i's calls (end address, direct target or NaN for indirect), cached. */
+  /** Function i's calls (end address, direct target, INDIRECT, or NaN for a call without one), cached. */
   private decode(i: number): DecodedCalls | undefined {
     let got = this.decoded.get(i);
     if (got !== undefined) return got ?? undefined;
     got = null;
     const f = this.tab.func(i);
     const code = f.end > f.entry ? this.readText(f.entry, f.end - f.entry) : undefined;
-    if (code) {
-      const ends: number[] = [];
-      const targets: number[] = [];
-      // One reused Instruction (decodeOut), ends as numbers from lengths, and the branch target
-      // (a bigint) read only for calls: a fresh wasm-backed Instruction and a bigint nextIP per
-      // instruction cost more than the decoding itself.
-      const d = new Decoder(64, code, DecoderOptions.None);
-      const ins = new Instruction();
-      try {
-        d.ip = BigInt(f.entry);
-        let end = f.entry;
-        while (d.canDecode) {
-          d.decodeOut(ins);
-          end += ins.length;
-          const fc = ins.flowControl;
-          if (fc === FlowControl.Call) {
-            ends.push(end);
-            targets.push(ins.op0Kind === OpKind.NearBranch64 ? Number(ins.nearBranch64) : NaN);
-          } else if (fc === FlowControl.IndirectCall) {
-            ends.push(end);
-            targets.push(INDIRECT);
-          }
-        }
-      } finally {
-        ins.free();
-        d.free();
-      }
-      got = { ends, targets };
-    }
+    if (code) got = decodeCalls(code, f.entry) ?? this.decodeWithIced(code, f.entry);
     this.decoded.set(i, got);
     return got ?? undefined;
+  }
+
+  /** The full decoder, for code formats/x86Calls does not fully know. */
+  private decodeWithIced(code: Uint8Array, entry: number): DecodedCalls {
+    this.fallbacks++;
+    const { Decoder, DecoderOptions, FlowControl, Instruction, OpKind } = loadIced();
+    const ends: number[] = [];
+    const targets: number[] = [];
+    // One reused Instruction (decodeOut), ends as numbers from lengths, and the branch target
+    // (a bigint) read only for calls: a fresh wasm-backed Instruction and a bigint nextIP per
+    // instruction cost more than the decoding itself.
+    const d = new Decoder(64, code, DecoderOptions.None);
+    const ins = new Instruction();
+    try {
+      d.ip = BigInt(entry);
+      let end = entry;
+      while (d.canDecode) {
+        d.decodeOut(ins);
+        end += ins.length;
+        const fc = ins.flowControl;
+        if (fc === FlowControl.Call) {
+          ends.push(end);
+          targets.push(ins.op0Kind === OpKind.NearBranch64 ? Number(ins.nearBranch64) : NaN);
+        } else if (fc === FlowControl.IndirectCall) {
+          ends.push(end);
+          targets.push(INDIRECT);
+        }
+      }
+    } finally {
+      ins.free();
+      d.free();
+    }
+    return { ends, targets };
   }
 
   /**
@@ -233,7 +245,7 @@ export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number
   return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;
 }
 
-/** Marks an indirect call in DecodedCalls.targets (NaN: a direct call with no 64-bit target). */
+/** Marks an indirect call in DecodedCalls.targets (NaN: a call with no 64-bit near target, e.g. SYSCALL); x86Calls' INDIRECT_TARGET. */
 const INDIRECT = -1;
 
 /** A function's CALL instructions in address order: where each ends, and its target. */

@@ -8,7 +8,6 @@
  * build (the table is already sorted), so it is much faster. Binaries without a pclntab
  * (C, C++) use DWARF. `prefer` overrides the choice.
  */
-import { createHash } from 'node:crypto';
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { ByteReader, FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
@@ -93,6 +92,13 @@ function dwarfVersionOf(elf: ElfFile): number | undefined {
   return r.u16();
 }
 
+/** Only for binaries without a build id; node:crypto is loaded then (~8 ms), not at start-up. */
+function sha256Hex(bytes: Uint8Array): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** A cache of opened binaries keyed by build id (GNU, else Go, else a content hash). */
 export class SymbolizerCache {
   private readonly entries = new Map<string, OpenedSymbolizer>();
@@ -100,7 +106,7 @@ export class SymbolizerCache {
 
   open(bytes: Uint8Array, path?: string, prefer: Backend = 'auto'): OpenedSymbolizer {
     const elf = parseElfForUser(bytes, path);
-    const id = elf.gnuBuildId ?? elf.goBuildId ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const id = elf.gnuBuildId ?? elf.goBuildId ?? `sha256:${sha256Hex(bytes)}`;
     const key = `${prefer}:${id}`;
     const hit = this.entries.get(key);
     if (hit) return hit;

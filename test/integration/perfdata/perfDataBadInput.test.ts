@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chainU64, ipU64, parsePerfData, type PerfData } from '../../../src/formats/perfData';
+import { chainU64, ipU64, parsePerfData, parsePerfDataFile, type PerfData } from '../../../src/formats/perfData';
+import { readPerfDataFile } from '../../../src/ingest/readPerfDataFile';
 import { FormatError } from '../../../src/util/byteReader';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { havePerf, perfDump, perfRecord, type DumpSample } from './perfReference';
@@ -26,8 +27,24 @@ function rng(seed: number): () => number {
 }
 
 function tryParse(bytes: Uint8Array, what: string): PerfData | FormatError {
+  const res = parseOrError(() => parsePerfData(bytes), what);
+  // Read in pieces (parsePerfDataFile, as the CLI reads files): exactly the same outcome.
+  const piece = 4096 + (bytes.length % 997);
+  const pieces = parseOrError(() => parsePerfDataFile(bytes.length, (pos, buf, at, len) => {
+    const n = Math.max(0, Math.min(len, bytes.length - pos));
+    buf.set(bytes.subarray(pos, pos + n), at);
+    return n;
+  }, piece), `${what}, read in pieces of ${piece} bytes`);
+  if (res instanceof FormatError) {
+    assert.ok(pieces instanceof FormatError, `${what}: an error when whole, a result in pieces`);
+    assert.deepEqual([pieces.message, pieces.section, pieces.offset], [res.message, res.section, res.offset], `${what}: the same error in pieces`);
+  } else assert.deepStrictEqual(pieces, res, `${what}: the same result in pieces`);
+  return res;
+}
+
+function parseOrError(parse: () => PerfData, what: string): PerfData | FormatError {
   try {
-    return parsePerfData(bytes);
+    return parse();
   } catch (e) {
     if (e instanceof FormatError) return e;
     throw new Error(`${what}: not a FormatError: ${(e as Error)?.stack ?? String(e)}`);
@@ -178,6 +195,7 @@ describe('perf.data reader on broken files [root, perf]', function () {
     await new Promise((r) => perf.once('exit', r));
     const bytes = fs.readFileSync(out);
     const d = parsePerfData(bytes);
+    assert.deepStrictEqual(readPerfDataFile(out), d, 'read from disk in pieces: the same');
     assert.ok(d.truncated, 'a killed recording is reported as truncated');
     assert.match(d.truncated.reason, /killed/);
     assert.ok(d.samples.count > 10, `${d.samples.count} samples`);

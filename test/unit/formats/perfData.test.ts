@@ -4,7 +4,7 @@
  * tools/perf/Documentation/perf.data-file-format.txt).
  */
 import * as assert from 'node:assert/strict';
-import { MappingIndex, PERF_CONTEXT, PerfDataStream, chainU64, ipU64, parsePerfData, userCallchain } from '../../../src/formats/perfData';
+import { type FileReader, MappingIndex, PERF_CONTEXT, type PerfData, PerfDataStream, chainU64, ipU64, parsePerfData as parseWhole, parsePerfDataFile, userCallchain } from '../../../src/formats/perfData';
 import { FormatError } from '../../../src/util/byteReader';
 
 /** Little-endian byte builder. */
@@ -26,6 +26,37 @@ class B {
   }
   bytes(b: B): this { this.parts.push(...b.parts); return this; }
   done(): Uint8Array { return Uint8Array.from(this.parts); }
+}
+
+/** A FileReader over bytes in memory, counting what it was asked for. */
+function readerOf(bytes: Uint8Array, asked: [number, number][] = []): FileReader {
+  return (pos, buf, at, len) => {
+    const n = Math.max(0, Math.min(len, bytes.length - pos));
+    buf.set(bytes.subarray(pos, pos + n), at);
+    asked.push([pos, n]);
+    return n;
+  };
+}
+
+function outcome(f: () => PerfData): PerfData | { error: string; section: string; offset: number } {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return { error: e.message, section: e.section, offset: e.offset };
+  }
+}
+
+/**
+ * parsePerfData, checked against parsePerfDataFile of the same bytes read in pieces of several
+ * sizes (records cut by the pieces everywhere, some larger than a piece): the same result, or
+ * the same error at the same offset.
+ */
+function parsePerfData(b: Uint8Array): PerfData {
+  const whole = outcome(() => parseWhole(b));
+  for (const piece of [64, 72, 200]) assert.deepStrictEqual(outcome(() => parsePerfDataFile(b.length, readerOf(b), piece)), whole, `read in pieces of ${piece} bytes`);
+  if ('error' in whole) return parseWhole(b); // throws the error
+  return whole;
 }
 
 const SAMPLE_IP = 1, SAMPLE_TID = 2, SAMPLE_TIME = 4, SAMPLE_ID = 0x40, SAMPLE_PERIOD = 0x100, SAMPLE_CALLCHAIN = 0x20, SAMPLE_IDENTIFIER = 0x10000;
@@ -371,6 +402,35 @@ describe('parsePerfData on hand-written bytes', function () {
     assert.equal(ipU64(d.samples, 0), wide);
     assert.equal(chainU64(d.samples, 2), wide);
     assert.equal(chainU64(d.samples, 1), 0x401000n);
+  });
+
+  describe('parsePerfDataFile (read in pieces)', function () {
+    it('reads each byte of the file once, the data section in pieces of the given size', function () {
+      const b = minimal();
+      const asked: [number, number][] = [];
+      parsePerfDataFile(b.length, readerOf(b, asked), 64);
+      const covered = new Uint8Array(b.length);
+      for (const [pos, n] of asked) for (let k = pos; k < pos + n; k++) covered[k]!++;
+      assert.deepEqual([...new Set(covered)], [1]);
+      const dataOff = Number(Buffer.from(b).readBigUInt64LE(40)), dataSize = Number(Buffer.from(b).readBigUInt64LE(48));
+      assert.ok(asked.filter(([pos]) => pos >= dataOff && pos < dataOff + dataSize).every(([, n]) => n <= 64));
+    });
+
+    it('a section inside the data section (an odd file): the whole file is read, the result is parsePerfData\'s', function () {
+      const b = Buffer.from(minimal());
+      const attrsOff = Number(b.readBigUInt64LE(24)), dataOff = Number(b.readBigUInt64LE(40));
+      b.writeBigUInt64LE(BigInt(dataOff), attrsOff + 64); // the attr's ids now point at the first record
+      const d = parsePerfData(b);
+      assert.equal(d.attrs[0]!.ids.length, 1);
+      assert.equal(d.attrs[0]!.ids[0], Buffer.from(b).readBigUInt64LE(dataOff));
+    });
+
+    it('a file that shrinks while it is read is a FormatError, not a hang', function () {
+      const b = minimal();
+      const dataOff = Number(Buffer.from(b).readBigUInt64LE(40));
+      const short = readerOf(b.subarray(0, dataOff + 30));
+      assert.throws(() => parsePerfDataFile(b.length, short, 64), (e: unknown) => e instanceof FormatError && /file ended/.test(e.message));
+    });
   });
 
   describe('broken input is a FormatError with the offset', function () {
