@@ -180,19 +180,28 @@ export class Aggregator {
     this.source = source;
   }
 
+  /** Takes in everything the trie gained since the last call, and returns the aggregates. */
   update(trie: StackTrie): Aggregates {
     this.advance(trie);
+    this.takeCounts(trie);
     return this.result(trie);
   }
 
-  /** Takes in what the trie gained since the last call, without building the aggregates. */
+  /**
+   * Takes in the keys and nodes the trie gained since the last call (symbolized and expanded
+   * once each), without building the aggregates. Counts are taken in by update(): a stack that
+   * gains samples in every pass is then walked once, not once per pass.
+   */
   advance(trie: StackTrie): void {
     // Symbolize every new key once, then expand every new node (parents before children).
     for (let id = this.keyInfo.length; id < trie.distinctKeys.length; id++) this.keyInfo.push(this.info(trie.distinctKeys[id]!));
     const size = trie.size;
     for (let i = this.treeOf.length; i < size; i++) this.expand(trie, i);
-    // Self and cumulative counts: walk each stack whose count changed, adding the difference.
-    for (let i = 1; i < size; i++) {
+  }
+
+  /** Self and cumulative counts: walks each stack whose count changed, adding the difference. */
+  private takeCounts(trie: StackTrie): void {
+    for (let i = 1; i < trie.size; i++) {
       const d = trie.counts[i]! - this.counted[i]!;
       if (d !== 0) this.count(trie, i, d);
     }
@@ -320,8 +329,8 @@ export class Aggregator {
     if (t >= 0) this.tSelf[t]! += d;
   }
 
-  /** The aggregates as of the last advance() (new objects each time). */
-  result(trie: StackTrie): Aggregates {
+  /** The aggregates as of the last update() (new objects each time). */
+  private result(trie: StackTrie): Aggregates {
     const functions: FunctionStat[] = [];
     for (let f = 0; f < this.fnName.length; f++) {
       const st: FunctionStat = { name: this.fnName[f]!, selfSamples: this.fnSelf[f]!, cumSamples: this.fnCum[f]! };

@@ -7,12 +7,8 @@
  */
 import type { PerfData } from '../formats/perfData';
 
-/** The samples of one event (and pid) as groups: what ingest maps and symbolizes. */
-export interface DistinctChains {
-  /** The groups (stable ids across updates), a representative sample index of each distinct (pid, mode, callchain), and how many samples share it. */
-  ids: number[];
-  samples: number[];
-  counts: number[];
+/** Totals over the groups of one event (and pid). */
+export interface GroupTotals {
   total: number;
   periodSum: number;
   tMin: number;
@@ -31,6 +27,10 @@ export class ChainGroups {
   /** First group + 1 per chainOffset (0: none yet), for samples with a callchain; by ip for those without. */
   private byChain = new Int32Array(1024);
   private readonly byIp = new Map<number, number>();
+  /** Groups whose count changed since takeChanged(), each once (changedIn: the round it was listed in). */
+  private changed: number[] = [];
+  private readonly changedIn: number[] = [];
+  private round = 0;
   /** Samples already grouped. */
   private seen = 0;
   private source: PerfData | undefined;
@@ -64,6 +64,7 @@ export class ChainGroups {
         if (n === 0) this.byIp.set(ip[i]!, g);
         else this.byChain[o] = g + 1;
       }
+      if (this.changedIn[g] !== this.round) { this.changedIn[g] = this.round; this.changed.push(g); }
       this.count[g]!++;
       this.periodSum[g]! += period[i]!;
       if (t < this.tMin[g]!) this.tMin[g] = t;
@@ -90,18 +91,42 @@ export class ChainGroups {
     return per;
   }
 
-  /** The groups of one event, and of one pid when given. */
-  select(attrIndex: number, pidFilter: number | undefined): DistinctChains {
-    const out: DistinctChains = { ids: [], samples: [], counts: [], total: 0, periodSum: 0, tMin: Infinity, tMax: -Infinity };
+  /** Groups made so far; ids are 0 .. size-1, stable across updates. */
+  get size(): number {
+    return this.rep.length;
+  }
+
+  /** The groups whose sample count changed since the last call (each once), in the order they changed. */
+  takeChanged(): number[] {
+    const c = this.changed;
+    this.changed = [];
+    this.round++;
+    return c;
+  }
+
+  /** Group g's samples so far. */
+  countOf(g: number): number {
+    return this.count[g]!;
+  }
+
+  /** A sample of group g: every sample of a group has its pid, cpu mode, event and callchain. */
+  sampleOf(g: number): number {
+    return this.rep[g]!;
+  }
+
+  /** Whether group g's samples are of event attrIndex (and of pid pidFilter, when given). */
+  isOf(g: number, attrIndex: number, pidFilter: number | undefined): boolean {
     const d = this.source;
-    if (!d) return out;
-    const { attrIndex: attr, pid } = d.samples;
+    if (!d) return false;
+    const r = this.rep[g]!;
+    return d.samples.attrIndex[r] === attrIndex && (pidFilter === undefined || d.samples.pid[r] === pidFilter);
+  }
+
+  /** Totals over the groups of one event, and of one pid when given. */
+  totals(attrIndex: number, pidFilter: number | undefined): GroupTotals {
+    const out: GroupTotals = { total: 0, periodSum: 0, tMin: Infinity, tMax: -Infinity };
     for (let g = 0; g < this.rep.length; g++) {
-      const r = this.rep[g]!;
-      if (attr[r] !== attrIndex || (pidFilter !== undefined && pid[r] !== pidFilter)) continue;
-      out.ids.push(g);
-      out.samples.push(r);
-      out.counts.push(this.count[g]!);
+      if (!this.isOf(g, attrIndex, pidFilter)) continue;
       out.total += this.count[g]!;
       out.periodSum += this.periodSum[g]!;
       if (this.tMin[g]! < out.tMin) out.tMin = this.tMin[g]!;

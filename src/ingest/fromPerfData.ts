@@ -13,7 +13,7 @@ import { parseElf } from '../formats/elf';
 import { NumberMap } from '../util/numberMap';
 import { UserError } from '../util/userError';
 import { type Aggregates, Aggregator, type FrameSource, StackTrie } from './aggregate';
-import { ChainGroups, type DistinctChains } from './chainGroups';
+import { ChainGroups } from './chainGroups';
 import type { LoadedBinary } from './loadBinary';
 import { type CallerRepairCounts, emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
 import { framelessIndexOf } from './framelessIndexOf';
@@ -227,6 +227,7 @@ export function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[
 
 /** Per group's frameless-leaf outcome, as bits over these counters (applied per sample). */
 const REPAIR_FIELDS = ['framelessLeafSamples', 'repaired', 'inferred', 'alreadyPresent', 'noWord', 'invalidWord'] as const;
+const FRAMELESS_INFERRED = (1 << 0) | (1 << 2), FRAMELESS_NO_WORD = (1 << 0) | (1 << 4);
 
 /** The mapped side of an ingest: valid for one binary, event, pid filter and recorded file. */
 interface MappedGroups {
@@ -240,6 +241,8 @@ interface MappedGroups {
   node: number[];
   added: number[];
   repairBits: number[];
+  /** The last pass took in every changed group (else the next one looks at every group). */
+  complete: boolean;
   unattributed: number;
   corrupt: number;
   missing: CallerRepairCounts;
@@ -282,7 +285,7 @@ export function advancePerfIngest(d: PerfData, bin: LoadedBinary, opts: PerfInge
 
 interface MappedSamples {
   st: MappedGroups;
-  rep: DistinctChains;
+  groups: ChainGroups;
   attrIndex: number;
   warnings: string[];
   frameless: boolean;
@@ -321,7 +324,7 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
       declarationOf: inlinedDeclarations(bin.symbolizer),
     };
     state.mapped = {
-      key, bin, trie: new StackTrie(), aggregator: new Aggregator(source), caches: new Map(), node: [], added: [], repairBits: [],
+      key, bin, trie: new StackTrie(), aggregator: new Aggregator(source), caches: new Map(), node: [], added: [], repairBits: [], complete: false,
       unattributed: 0, corrupt: 0, missing: emptyRepairCounts(),
     };
   }
@@ -334,22 +337,26 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
     return NaN;
   };
   const callerPc = returnAddressLookup(entry);
-  const rep = groups.select(attrIndex, opts.pid);
   const trie = st.trie;
   const buf = new Float64Array(4096);
   const chain = new Float64Array(buf.length);
   // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
   const frameless = opts.repairFramelessCallers === false ? undefined : framelessIndexOf(bin);
-  const once = emptyRepairCounts();
-  for (let r = 0; r < rep.samples.length; r++) {
-    const g = rep.ids[r]!;
-    const delta = rep.counts[r]! - (st.added[g] ?? 0);
+  // Only the groups whose counts changed since the last pass; every group in a first pass (or
+  // after a pass that did not finish).
+  const changed = groups.takeChanged();
+  const ids = st.complete ? changed : Array.from({ length: groups.size }, (_, g) => g);
+  st.complete = false;
+  for (const g of ids) {
+    if (!groups.isOf(g, attrIndex, opts.pid)) continue;
+    const count = groups.countOf(g);
+    const delta = count - (st.added[g] ?? 0);
     if (delta === 0) continue;
-    st.added[g] = rep.counts[r]!;
+    st.added[g] = count;
     let node = st.node[g];
     if (node === undefined) {
       // A new group: map its user frames and find its stack's trie node, once.
-      const i = rep.samples[r]!;
+      const i = groups.sampleOf(g);
       const pid = s.pid[i]!;
       let cache = st.caches.get(pid);
       if (!cache) st.caches.set(pid, (cache = { leaf: new NumberMap(), ret: new NumberMap() }));
@@ -372,13 +379,13 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
         }
         if (n === 0) node = UNATTRIBUTED;
         else {
-          if (frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)) {
-            // A frameless leaf: the fp walk skipped its caller; put it back only where that is
-            // exact (buf[1] is a return address minus one). Its outcome is counted per sample below.
-            for (const f of REPAIR_FIELDS) once[f] = 0;
-            const fixed = frameless.repair(n > 1 ? [buf[0]!, buf[1]! + 1] : [buf[0]!], undefined, 1, once, true);
-            for (let b = 0; b < REPAIR_FIELDS.length; b++) if (once[REPAIR_FIELDS[b]!]) bits |= 1 << b;
-            if (fixed.length > Math.min(n, 2) && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = fixed[1]! - 1; n++; }
+          if (frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN) && frameless.isFramelessAt(buf[0]!)) {
+            // A frameless leaf: the fp walk skipped its caller. Without the word at SP (perf has
+            // none), it is put back only where that is exact (buf[1] is a return address minus
+            // one); FramelessIndex.repair decides the same way for stacks that have the word.
+            const caller = n > 1 ? frameless.inferCaller(buf[0]!, buf[1]! + 1) : undefined;
+            bits = caller !== undefined ? FRAMELESS_INFERRED : FRAMELESS_NO_WORD;
+            if (caller !== undefined && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = caller - 1; n++; }
           }
           node = trie.insert(buf, n);
         }
@@ -391,13 +398,15 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
     const bits = st.repairBits[g]!;
     if (bits) for (let b = 0; b < REPAIR_FIELDS.length; b++) if (bits & (1 << b)) st.missing[REPAIR_FIELDS[b]!] += delta;
   }
-  return { st, rep, attrIndex, warnings, frameless: frameless !== undefined };
+  st.complete = true;
+  return { st, groups, attrIndex, warnings, frameless: frameless !== undefined };
 }
 
 /** The model from the mapped samples and their aggregates. */
 function profileOf(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, m: MappedSamples, agg: Aggregates): Profile {
   const s = d.samples;
-  const { st, rep, attrIndex, warnings } = m;
+  const { st, attrIndex, warnings } = m;
+  const rep = m.groups.totals(attrIndex, opts.pid);
   const total = rep.total;
   const unattributed = st.unattributed, corrupt = st.corrupt, missing = st.missing;
   if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);

@@ -81,8 +81,8 @@ class GrowableInts {
 }
 
 /**
- * JSON-quoted strings as UTF-8 in one growing arena, addressed by slot; once output regions
- * are asked for, they sit above the arena in the same memory (see OutputMemory).
+ * Strings by slot, and pieces of JSON output made of them as UTF-8 in one growing arena; once
+ * output regions are asked for, they sit above the arena in the same memory (see OutputMemory).
  */
 class JsonArena implements OutputMemory {
   mem: Uint8Array;
@@ -124,28 +124,24 @@ class JsonArena implements OutputMemory {
     for (let r = this.regionCount - 1; r >= 0; r--) this.freeRegions.push(cap + r * this.regionSize);
   }
 
-  /** Adds a string as JSON (quoted, escaped). */
+  /**
+   * Adds a string. Its JSON bytes are written only into the pieces made of it (addPiece): most
+   * strings (every name of an inline tree decoded for ingest) never need them.
+   */
   add(s: string): number {
-    return this.addRaw(JSON.stringify(s), s);
-  }
-
-  /** Adds text as it is (already JSON); `label` is what `strings` keeps for the slot. */
-  addRaw(q: string, label = q): number {
-    const slot = this.newSlot(q.length * 3, label);
-    const { written } = this.enc.encodeInto(q, this.mem.subarray(this.used, this.cap));
-    this.len[slot] = written;
-    this.used += written;
+    const slot = this.newSlot(0, s);
+    this.len[slot] = 0;
     return slot;
   }
 
-  /** Adds `BEFORE` + the bytes of a slot + `AFTER` (a frame piece). */
+  /** Adds `BEFORE` + the string of a slot as JSON (quoted, escaped) + `AFTER` (a frame piece). */
   addPiece(before: Uint8Array, slot0: number, after: Uint8Array): number {
-    const l0 = this.len[slot0]!;
-    const slot = this.newSlot(before.length + l0 + after.length, '');
+    const q = JSON.stringify(this.strings[slot0]!);
+    const slot = this.newSlot(before.length + q.length * 3 + after.length, '');
     const b = this.mem;
     let o = this.used;
     b.set(before, o); o += before.length;
-    b.copyWithin(o, this.start[slot0]!, this.start[slot0]! + l0); o += l0;
+    o += this.enc.encodeInto(q, b.subarray(o, this.cap)).written;
     b.set(after, o); o += after.length;
     this.len[slot] = o - this.used;
     this.used = o;
