@@ -167,8 +167,8 @@ export class Aggregator {
   private readonly tFn: number[] = [];
   private readonly tCallLine: number[] = [];
   private readonly tSelf: number[] = [];
-  private readonly tChildren: Map<number, number>[] = [];
-  private readonly rootChildren = new Map<number, number>();
+  /** Child of tree node t (-1: the root) for function f, keyed by treeChildKey (one table, not a Map per node). */
+  private readonly tChild = new NumberMap(4096);
   /** Stamps so a function or line is counted once per stack walk. */
   private readonly fnStamp: number[] = [];
   private readonly lineStamp: number[] = [];
@@ -279,16 +279,15 @@ export class Aggregator {
     // A key with no frames (unsymbolizable) contributes no tree node; its children hang on t.
     for (let k = ki.fns.length - 1; k >= 0; k--) {
       const fid = ki.fns[k]!;
-      const m = t < 0 ? this.rootChildren : this.tChildren[t]!;
-      let c = m.get(fid);
-      if (c === undefined) {
+      const ck = treeChildKey(t, fid);
+      let c = this.tChild.get(ck, -1);
+      if (c < 0) {
         c = this.tParent.length;
         this.tParent.push(t);
         this.tFn.push(fid);
         this.tCallLine.push(t < 0 ? 0 : callLine);
         this.tSelf.push(0);
-        this.tChildren.push(new Map());
-        m.set(fid, c);
+        this.tChild.set(ck, c);
       }
       t = c;
       callLine = ki.lineNos[k]!;
@@ -377,6 +376,12 @@ export class Aggregator {
       unsymbolizedSamples: this.unsymbolized,
     };
   }
+}
+
+/** The key of (tree node t or -1, function id f): exact below 2^31 nodes and 2^22 functions. */
+function treeChildKey(t: number, f: number): number {
+  if (f >= 0x400000) throw new RangeError(`more than ${0x400000} functions in one profile`);
+  return (t + 1) * 0x400000 + f;
 }
 
 /** Totals, then the flat pre-order layout (children by total, heaviest first). */
