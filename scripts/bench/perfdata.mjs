@@ -87,11 +87,11 @@ function main() {
   const minSamples = at > 0 ? Number(process.argv[at + 1]) : 100_000;
   const { file, samples } = benchRecording({ minSamples });
   const size = fs.statSync(file).size;
-  // Our side: a fresh node that reads and parses the file and reports its own figures.
+  // Our side: a fresh node that reads and parses the file (in pieces, as the CLI does) and reports its own figures.
   const child = `
-    const { parsePerfData } = require(${JSON.stringify(path.join(root, 'out', 'src', 'formats', 'perfData.js'))});
+    const { readPerfDataFile } = require(${JSON.stringify(path.join(root, 'out', 'src', 'ingest', 'readPerfDataFile.js'))});
     const t0 = process.hrtime.bigint();
-    const d = parsePerfData(require('fs').readFileSync(${JSON.stringify(file)}));
+    const d = readPerfDataFile(${JSON.stringify(file)});
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     let frames = 0;
     for (let i = 0; i < d.samples.count; i++) frames += d.samples.chainLength[i];
@@ -100,7 +100,7 @@ function main() {
   const inner = JSON.parse(ours.stdout);
   const perf = timeProcess('perf', ['script', '-i', file], { runs: 3 });
   console.log(`recording: ${file} (${(size / 1e6).toFixed(1)} MB, ${inner.samples} samples, ${inner.frames} callchain entries, ${inner.stored} of them stored: samples repeating a callchain share it)`);
-  console.log(`parsePerfData (fresh node process): ${ours.ms.toFixed(0)} ms wall, ${ours.cpuMs.toFixed(0)} ms CPU  [read+parse alone ${inner.ms.toFixed(0)} ms, peak RSS ${inner.maxRssMB.toFixed(0)} MB]`);
+  console.log(`readPerfDataFile (fresh node process): ${ours.ms.toFixed(0)} ms wall, ${ours.cpuMs.toFixed(0)} ms CPU  [read+parse alone ${inner.ms.toFixed(0)} ms, peak RSS ${inner.maxRssMB.toFixed(0)} MB]`);
   console.log(`perf script -i FILE > /dev/null:    ${perf.ms.toFixed(0)} ms wall, ${perf.cpuMs.toFixed(0)} ms CPU`);
   console.log(`ratio (whole processes): ${(perf.ms / ours.ms).toFixed(1)}x faster than perf script by wall time, ${(perf.cpuMs / ours.cpuMs).toFixed(1)}x by CPU time`);
   if (samples < minSamples) process.exitCode = 1;
