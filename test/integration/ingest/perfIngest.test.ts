@@ -96,6 +96,26 @@ function pprofTop(file: string, n: number): Map<string, { flat: number; cum: num
   return rows;
 }
 
+/**
+ * Runs `work` against the example service (newest Go) while its load generator drives it, then
+ * stops both, also when `work` fails. Returns the service's binary.
+ */
+async function withServiceUnderLoad(work: (pid: number, binary: string) => unknown): Promise<string> {
+  const tc = newestGo();
+  const binary = buildGoFixture('exampleservice', tc);
+  const svc = await startService(binary);
+  const load = startLoad(buildGoPackage('exampleservice', './cmd/load', tc), svc.url, 60);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    await work(svc.pid, binary);
+    return binary;
+  } finally {
+    load.proc.kill('SIGTERM');
+    await load.done;
+    await svc.stop();
+  }
+}
+
 describe('ingest perf.data [root, perf, go]', function () {
   this.timeout(300_000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ingest-'));
@@ -114,26 +134,15 @@ describe('ingest perf.data [root, perf, go]', function () {
     let dataFile: string;
     let chunks = 0;
     before(async function () {
-      const tc = newestGo();
-      binary = buildGoFixture('exampleservice', tc);
-      const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
-      const svc = await startService(binary);
-      const load = startLoad(loadBin, svc.url, 60);
-      try {
-        await new Promise((r) => setTimeout(r, 500));
-        const bin = loadBinary(binary);
-        live = new StreamedPerfIngest(bin, { pid: svc.pid });
-        const rec = await recordPerf({ kind: 'local' }, { pid: svc.pid, durationSec: 4, freqHz: 999, event: 'cpu-clock', stream: true },
+      binary = await withServiceUnderLoad(async (pid, bin) => {
+        live = new StreamedPerfIngest(loadBinary(bin), { pid });
+        const rec = await recordPerf({ kind: 'local' }, { pid, durationSec: 4, freqHz: 999, event: 'cpu-clock', stream: true },
           { onData: (c) => { chunks++; live.push(c); } });
         dataFile = path.join(tmp, 'streamed.data');
         fs.copyFileSync(rec.perfDataPath, dataFile);
         fs.rmSync(rec.tempDir, { recursive: true, force: true });
-        streamed = live.finish({ size: fs.statSync(dataFile).size, read: () => fs.readFileSync(dataFile) }, { pid: svc.pid });
-      } finally {
-        load.proc.kill('SIGTERM');
-        await load.done;
-        await svc.stop();
-      }
+        streamed = live.finish({ size: fs.statSync(dataFile).size, read: () => fs.readFileSync(dataFile) }, { pid });
+      });
     });
 
     it('was taken in while it was recorded, not only at its end', () => {
@@ -169,17 +178,8 @@ describe('ingest perf.data [root, perf, go]', function () {
     let dataFile: string;
     let profile: Profile;
     before(async function () {
-      const tc = newestGo();
-      binary = buildGoFixture('exampleservice', tc);
-      const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
-      const svc = await startService(binary);
-      const load = startLoad(loadBin, svc.url, 60);
-      await new Promise((r) => setTimeout(r, 500));
       dataFile = path.join(tmp, 'svc.data');
-      perfRecordPid(svc.pid, 3, dataFile);
-      load.proc.kill('SIGTERM');
-      await load.done;
-      await svc.stop();
+      binary = await withServiceUnderLoad((pid) => perfRecordPid(pid, 3, dataFile));
       profile = ingestPerfData(parsePerfData(fs.readFileSync(dataFile)), loadBinary(binary));
     });
 
