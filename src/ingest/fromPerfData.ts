@@ -379,14 +379,12 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
         }
         if (n === 0) node = UNATTRIBUTED;
         else {
-          if (frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN) && frameless.isFramelessAt(buf[0]!)) {
-            // A frameless leaf: the fp walk skipped its caller. Without the word at SP (perf has
-            // none), it is put back only where that is exact (buf[1] is a return address minus
-            // one); FramelessIndex.repair decides the same way for stacks that have the word.
-            const caller = n > 1 ? frameless.inferCaller(buf[0]!, buf[1]! + 1) : undefined;
-            bits = caller !== undefined ? FRAMELESS_INFERRED : FRAMELESS_NO_WORD;
-            if (caller !== undefined && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = caller - 1; n++; }
-          }
+          // A frameless leaf: the fp walk skipped its caller. Perf records no word at SP, so it is
+          // put back only where that is exact (buf[1] is a return address minus one).
+          const caller = frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)
+            ? frameless.callerWithoutWord(buf[0]!, n > 1 ? buf[1]! + 1 : undefined) : undefined;
+          if (caller !== undefined) bits = caller !== null ? FRAMELESS_INFERRED : FRAMELESS_NO_WORD;
+          if (caller !== undefined && caller !== null && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = caller - 1; n++; }
           node = trie.insert(buf, n);
         }
       }

@@ -12,7 +12,7 @@
  */
 import { loadIced } from '../formats/icedX86';
 import { type GoPclntab, type PcTable, pcTableValue } from '../formats/gopclntab';
-import { decodeCalls } from '../formats/x86Calls';
+import { decodeCalls, INDIRECT_TARGET, type X86Calls } from '../formats/x86Calls';
 
 /** Why a caller could (not) be put back, per sample. */
 export interface CallerRepairCounts {
@@ -44,7 +44,7 @@ export type TextReader = (vaddr: number, len: number) => Uint8Array | undefined;
 export class FramelessIndex {
   private readonly pcsp = new Map<number, PcTable | null>();
   private readonly afterCall = new Map<number, boolean>();
-  private readonly decoded = new Map<number, DecodedCalls | null>();
+  private readonly decoded = new Map<number, X86Calls | null>();
   private readonly inferred = new Map<string, number | undefined>();
   private goexitEntry: number | undefined | null = null;
   private fallbacks = 0;
@@ -112,7 +112,7 @@ export class FramelessIndex {
    * function's calls (decoded from the entry, so no guessing at lengths); undefined if none.
    * Only calls are kept: an instruction ending at ret that is no call answers "none" alike.
    */
-  private callEndingAt(ret: number): { calls: DecodedCalls; at: number } | undefined {
+  private callEndingAt(ret: number): { calls: X86Calls; at: number } | undefined {
     const i = this.tab.findFunc(ret - 1);
     if (i < 0) return undefined;
     const calls = this.decode(i);
@@ -123,8 +123,8 @@ export class FramelessIndex {
     return lo < ends.length && ends[lo] === ret ? { calls, at: lo } : undefined;
   }
 
-  /** Function i's calls (end address, direct target, INDIRECT, or NaN for a call without one), cached. */
-  private decode(i: number): DecodedCalls | undefined {
+  /** Function i's calls (end address; direct target, INDIRECT_TARGET, or NaN for a call without a near target), cached. */
+  private decode(i: number): X86Calls | undefined {
     let got = this.decoded.get(i);
     if (got !== undefined) return got ?? undefined;
     got = null;
@@ -136,7 +136,7 @@ export class FramelessIndex {
   }
 
   /** The full decoder, for code formats/x86Calls does not fully know. */
-  private decodeWithIced(code: Uint8Array, entry: number): DecodedCalls {
+  private decodeWithIced(code: Uint8Array, entry: number): X86Calls {
     this.fallbacks++;
     const { Decoder, DecoderOptions, FlowControl, Instruction, OpKind } = loadIced();
     const ends: number[] = [];
@@ -158,7 +158,7 @@ export class FramelessIndex {
           targets.push(ins.op0Kind === OpKind.NearBranch64 ? Number(ins.nearBranch64) : NaN);
         } else if (fc === FlowControl.IndirectCall) {
           ends.push(end);
-          targets.push(INDIRECT);
+          targets.push(INDIRECT_TARGET);
         }
       }
     } finally {
@@ -188,7 +188,7 @@ export class FramelessIndex {
   private inferCallerOnce(leafEntry: number, ret1: number): number | undefined {
     const hit = this.callEndingAt(ret1);
     const target = hit ? hit.calls.targets[hit.at]! : NaN;
-    if (!hit || target === INDIRECT || Number.isNaN(target)) return undefined;
+    if (!hit || target === INDIRECT_TARGET || Number.isNaN(target)) return undefined;
     const xi = this.tab.findFunc(target);
     if (xi < 0 || this.tab.func(xi).entry !== target) return undefined;
     const calls = this.decode(xi);
@@ -196,7 +196,7 @@ export class FramelessIndex {
     let found: number | undefined;
     for (let k = 0; k < calls.ends.length; k++) {
       const t = calls.targets[k]!;
-      if (t === INDIRECT) return undefined; // X might have reached the leaf another way
+      if (t === INDIRECT_TARGET) return undefined; // X might have reached the leaf another way
       if (t === leafEntry) {
         if (found !== undefined) return undefined; // two call sites: the line is not known
         found = calls.ends[k]!;
@@ -206,20 +206,33 @@ export class FramelessIndex {
   }
 
   /**
+   * For a stack without the word at SP (perf's): undefined when the leaf has a frame of its own
+   * (nothing is missing); else the missing caller's return address where inferCaller knows it
+   * exactly from `ret1` (the stack's next return address, when given), or null.
+   */
+  callerWithoutWord(leaf: number, ret1: number | undefined): number | null | undefined {
+    if (!this.isFramelessAt(leaf)) return undefined;
+    return (ret1 !== undefined ? this.inferCaller(leaf, ret1) : undefined) ?? null;
+  }
+
+  /**
    * Repairs one user stack of link-time addresses (leaf first, return addresses as they are,
    * not minus one): when the leaf is at SP delta 0 and `spWord` is a valid return address that
    * is not already the next frame, it is inserted after the leaf. Returns the stack to use
    * (the same array when nothing changed) and counts what happened, `count` samples at a time.
    */
   repair(stack: readonly number[], spWord: number | undefined, count: number, counts: CallerRepairCounts, infer = false): readonly number[] {
-    if (stack.length === 0 || !this.isFramelessAt(stack[0]!)) return stack;
-    counts.framelessLeafSamples += count;
+    if (stack.length === 0) return stack;
     if (spWord === undefined || spWord === 0) {
-      const c = infer && stack.length > 1 ? this.inferCaller(stack[0]!, stack[1]!) : undefined;
-      if (c !== undefined) { counts.inferred += count; return [stack[0]!, c, ...stack.slice(1)]; }
+      const c = this.callerWithoutWord(stack[0]!, infer && stack.length > 1 ? stack[1]! : undefined);
+      if (c === undefined) return stack;
+      counts.framelessLeafSamples += count;
+      if (c !== null) { counts.inferred += count; return [stack[0]!, c, ...stack.slice(1)]; }
       counts.noWord += count;
       return stack;
     }
+    if (!this.isFramelessAt(stack[0]!)) return stack;
+    counts.framelessLeafSamples += count;
     if (stack[1] === spWord) { counts.alreadyPresent += count; return stack; }
     if (!this.isReturnAddress(spWord)) { counts.invalidWord += count; return stack; }
     counts.repaired += count;
@@ -243,13 +256,4 @@ export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number
     return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples${inferred}. Record with the eBPF sampler (go-perf-lens record --sampler bpf), which reads the return address at SP and puts the caller back exactly.`;
   }
   return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;
-}
-
-/** Marks an indirect call in DecodedCalls.targets (NaN: a call with no 64-bit near target, e.g. SYSCALL); x86Calls' INDIRECT_TARGET. */
-const INDIRECT = -1;
-
-/** A function's CALL instructions in address order: where each ends, and its target. */
-interface DecodedCalls {
-  ends: number[];
-  targets: number[];
 }
