@@ -9,6 +9,7 @@ import {
   type PerfSamples, type PerfTaskEvent,
 } from './perfData';
 import { eventName, parseAttr } from './perfDataAttr';
+import { fastSampleLoop, type FastSampleLoop, type SampleSink, type StagedSamples } from './perfSamplesFast';
 
 const MAGIC = 'PERFILE2';
 const FILE_HEADER_SIZE = 104;
@@ -106,7 +107,7 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
 }
 
 /** Growable columns; trimmed to `count` at the end. */
-class SampleColumns {
+class SampleColumns implements SampleSink {
   count = 0;
   private cap: number;
   pid: Int32Array; tid: Int32Array; time: Float64Array; ip: Float64Array; period: Float64Array;
@@ -139,17 +140,36 @@ class SampleColumns {
 
   /** Makes room for one more sample; returns its index. */
   next(): number {
-    if (this.count === this.cap) {
-      const c = this.cap * 2;
-      const grow = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => { const b = make(c); b.set(a as unknown as ArrayLike<number>); return b; };
-      this.pid = grow(this.pid, (n) => new Int32Array(n)); this.tid = grow(this.tid, (n) => new Int32Array(n));
-      this.time = grow(this.time, (n) => new Float64Array(n)); this.ip = grow(this.ip, (n) => new Float64Array(n));
-      this.period = grow(this.period, (n) => new Float64Array(n)); this.cpu = grow(this.cpu, (n) => new Int32Array(n));
-      this.attrIndex = grow(this.attrIndex, (n) => new Uint16Array(n)); this.cpumode = grow(this.cpumode, (n) => new Uint8Array(n));
-      this.chainOffset = grow(this.chainOffset, (n) => new Uint32Array(n)); this.chainLength = grow(this.chainLength, (n) => new Uint32Array(n));
-      this.cap = c;
-    }
+    if (this.count === this.cap) this.grow();
     return this.count++;
+  }
+
+  /** Adds samples read by the fast loop (perfSamplesFast.ts), and the callchains new among them. */
+  take(st: StagedSamples): void {
+    const n = st.count, c = this.count;
+    while (c + n > this.cap) this.grow();
+    this.pid.set(st.pid, c); this.tid.set(st.tid, c); this.time.set(st.time, c); this.ip.set(st.ip, c);
+    this.period.set(st.period, c); this.cpu.set(st.cpu, c); this.cpumode.set(st.cpumode, c);
+    this.chainOffset.set(st.chainOffset, c); this.chainLength.set(st.chainLength, c);
+    this.attrIndex.fill(0, c, c + n); // the fast loop reads recordings of one event
+    this.count = c + n;
+    const m = st.newChains.length;
+    if (m > 0) {
+      this.reserveChain(m);
+      this.chain.set(st.newChains, this.chainUsed);
+      this.chainUsed += m;
+    }
+  }
+
+  private grow(): void {
+    const c = this.cap * 2;
+    const grow = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => { const b = make(c); b.set(a as unknown as ArrayLike<number>); return b; };
+    this.pid = grow(this.pid, (n) => new Int32Array(n)); this.tid = grow(this.tid, (n) => new Int32Array(n));
+    this.time = grow(this.time, (n) => new Float64Array(n)); this.ip = grow(this.ip, (n) => new Float64Array(n));
+    this.period = grow(this.period, (n) => new Float64Array(n)); this.cpu = grow(this.cpu, (n) => new Int32Array(n));
+    this.attrIndex = grow(this.attrIndex, (n) => new Uint16Array(n)); this.cpumode = grow(this.cpumode, (n) => new Uint8Array(n));
+    this.chainOffset = grow(this.chainOffset, (n) => new Uint32Array(n)); this.chainLength = grow(this.chainLength, (n) => new Uint32Array(n));
+    this.cap = c;
   }
 
   reserveChain(n: number): void {
@@ -164,14 +184,17 @@ class SampleColumns {
   /** The offset of a stored callchain equal to the nr entries at u32/i32 word w (hash h), or -1. */
   findChain(h: number, nr: number, u32: Uint32Array, i32: Int32Array, w: number): number {
     const mask = this.seenMask, at = this.seenAt, chain = this.chain;
-    for (let slot = h & mask; at[slot] !== 0; slot = (slot + 1) & mask) {
+    // The next slot is computed on the first probe too, so V8 has seen it when it optimizes: a
+    // step that ran only on a collision deoptimized the parse's hot path, early, every time.
+    for (let slot = h & mask, next = 0; ; slot = next) {
+      next = (slot + 1) & mask;
+      if (at[slot] === 0) return -1;
       if (this.seenHash[slot] !== h || this.seenLen[slot] !== nr) continue;
       const o = at[slot]! - 1;
       let k = 0;
       for (let v = w; k < nr; k++, v += 2) if (chain[o + k] !== i32[v + 1]! * TWO32 + u32[v]!) break;
       if (k === nr) return o;
     }
-    return -1;
   }
 
   /** Remembers the callchain stored at offset o (length nr, hash h) for findChain. */
@@ -245,6 +268,10 @@ class Parser {
   u32?: Uint32Array;
   i32?: Int32Array;
 
+  /** The WebAssembly sample loop, for a recording of one event of a plain layout; chosen for fastFor attrs. */
+  private fast: FastSampleLoop | undefined;
+  private fastFor = -1;
+
   /** `dataBytes`: how much record data to size the sample columns for (they grow beyond it). */
   constructor(bytes: Uint8Array, dataBytes: number) {
     this.bind(bytes);
@@ -258,6 +285,7 @@ class Parser {
   /** Reads records from `bytes` from now on (a stream's next piece; state carries over). */
   bind(bytes: Uint8Array): void {
     this.bytes = bytes;
+    this.fast?.invalidate();
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const aligned = bytes.byteOffset % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
     this.u32 = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2) : undefined;
@@ -307,6 +335,14 @@ class Parser {
     const dv = this.dv;
     let p = start;
     while (p < end) {
+      if (this.fastFor !== this.attrs.length) this.pickFastLoop();
+      if (this.fast !== undefined) {
+        // Samples in WebAssembly up to a record it leaves to this loop (one record, below).
+        const before = this.samples.count;
+        p = this.fast.run(this.bytes, p, end, this.samples);
+        this.counts[PERF_RECORD.SAMPLE] += this.samples.count - before;
+        if (p >= end) break;
+      }
       if (p + 8 > end) { this.cut(p, end, 'record header', cutMeansTruncated); return p; }
       const type = dv.getUint32(p, true);
       const misc = dv.getUint16(p + 4, true);
@@ -326,6 +362,13 @@ class Parser {
       }
     }
     return p;
+  }
+
+  /** The fast loop when the recording has one event whose samples are fixed fields and a callchain (perf record -g). */
+  private pickFastLoop(): void {
+    this.fastFor = this.attrs.length;
+    const l = this.attrs.length === 1 ? this.layouts[0] : undefined;
+    this.fast = l && l.callchain && !l.read && !l.hasTail && !l.unknownBits ? fastSampleLoop(l) : undefined;
   }
 
   /** A record other than a sample; returns the bytes of payload that follow it beyond its size. */
@@ -460,56 +503,68 @@ class Parser {
 
   /** Copies sample i's callchain (at q: u64 nr, then nr u64 entries); returns the offset after it. */
   private callchain(i: number, q: number, end: number, p: number, size: number): number {
-    const s = this.samples;
-    const dv = this.dv;
     if (q + 8 > end) this.sampleFail('callchain length', p, size);
     const nr = this.u64num(q);
     q += 8;
     if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
-    const u32 = this.u32, i32 = this.i32;
-    let h = 0;
-    if (u32 && i32 && (q & 3) === 0 && nr > 0) {
-      // Aligned (always, for whole files): plain typed-array reads, the hot loop of the whole
-      // parse. A chain seen before is shared, not copied: found by a hash of its length, first
-      // entries and last entry, then compared value by value.
-      const w0 = q >> 2;
-      h = Math.imul(nr, 0x9e3779b1) ^ i32[w0 + 1]!;
-      for (let k = 0, w = w0, m = nr < 6 ? nr : 6; k < m; k++, w += 2) h = Math.imul(h ^ u32[w]!, 0x85ebca6b);
-      h = Math.imul(h ^ u32[w0 + 2 * (nr - 1)]!, 0xc2b2ae35);
-      h ^= h >>> 15;
-      const seen = s.findChain(h, nr, u32, i32, w0);
-      if (seen >= 0) {
-        s.chainOffset[i] = seen;
-        s.chainLength[i] = nr;
-        return q + nr * 8;
-      }
-    }
+    const s = this.samples;
+    // Aligned (always, for whole files): plain typed-array reads, the hot path of the whole
+    // parse. It is kept small, the rarer paths in functions of their own, so that V8 compiles
+    // it soon: until then every sample runs unoptimized.
+    s.chainOffset[i] = this.u32 !== undefined && (q & 3) === 0 && nr > 0 ? this.alignedChain(q >> 2, nr) : this.copyChain(q, nr);
+    s.chainLength[i] = nr;
+    return q + nr * 8;
+  }
+
+  /**
+   * The offset of the callchain of nr entries at word w0 in the chain store. A chain seen before
+   * is shared, not copied: found by a hash of its length, first entries and last entry, then
+   * compared value by value.
+   */
+  private alignedChain(w0: number, nr: number): number {
+    const u32 = this.u32!, i32 = this.i32!;
+    let h = Math.imul(nr, 0x9e3779b1) ^ i32[w0 + 1]!;
+    for (let k = 0, w = w0, m = nr < 6 ? nr : 6; k < m; k++, w += 2) h = Math.imul(h ^ u32[w]!, 0x85ebca6b);
+    h = Math.imul(h ^ u32[w0 + 2 * (nr - 1)]!, 0xc2b2ae35);
+    h ^= h >>> 15;
+    const seen = this.samples.findChain(h, nr, u32, i32, w0);
+    return seen >= 0 ? seen : this.storeChain(w0, nr, h);
+  }
+
+  /** Copies a new aligned callchain into the store (shared from now on when its values are exact); returns its offset. */
+  private storeChain(w0: number, nr: number, h: number): number {
+    const s = this.samples;
+    const u32 = this.u32!, i32 = this.i32!;
     s.reserveChain(nr);
     const chain = s.chain;
-    let o = s.chainUsed;
-    s.chainOffset[i] = o;
-    s.chainLength[i] = nr;
-    if (u32 && i32 && (q & 3) === 0) {
-      const o0 = o;
-      let wide = false;
-      for (let k = 0, w = q >> 2; k < nr; k++, w += 2) {
-        const hi = i32[w + 1]!;
-        // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
-        if (hi >= 0x200000 || hi < -0x200000) { s.chainWide.set(o, dv.getBigUint64(w * 4, true)); wide = true; }
-        chain[o++] = hi * TWO32 + u32[w]!;
-      }
-      // Inexact doubles would compare equal for different values: such chains are never shared.
-      if (nr > 0 && !wide) s.addChain(h, nr, o0);
-      q += nr * 8;
-    } else {
-      for (let k = 0; k < nr; k++, q += 8) {
-        const hi = dv.getInt32(q + 4, true);
-        if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o, dv.getBigUint64(q, true));
-        chain[o++] = hi * TWO32 + dv.getUint32(q, true);
-      }
+    const o0 = s.chainUsed;
+    let wide = false;
+    for (let k = 0, w = w0; k < nr; k++, w += 2) {
+      const hi = i32[w + 1]!;
+      // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
+      if (hi >= 0x200000 || hi < -0x200000) { s.chainWide.set(o0 + k, this.dv.getBigUint64(w * 4, true)); wide = true; }
+      chain[o0 + k] = hi * TWO32 + u32[w]!;
     }
-    s.chainUsed = o;
-    return q;
+    s.chainUsed = o0 + nr;
+    // Inexact doubles would compare equal for different values: such chains are never shared.
+    if (!wide) s.addChain(h, nr, o0);
+    return o0;
+  }
+
+  /** Copies a callchain read through the DataView (unaligned bytes, or empty); returns its offset. */
+  private copyChain(q: number, nr: number): number {
+    const s = this.samples;
+    const dv = this.dv;
+    s.reserveChain(nr);
+    const chain = s.chain;
+    const o0 = s.chainUsed;
+    for (let k = 0; k < nr; k++, q += 8) {
+      const hi = dv.getInt32(q + 4, true);
+      if (hi >= 0x200000 || hi < -0x200000) s.chainWide.set(o0 + k, dv.getBigUint64(q, true));
+      chain[o0 + k] = hi * TWO32 + dv.getUint32(q, true);
+    }
+    s.chainUsed = o0 + nr;
+    return o0;
   }
 
   /** Walks the fields after the callchain (only checked, not kept), so a malformed tail or a wrong layout is caught. */

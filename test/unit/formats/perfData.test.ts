@@ -5,7 +5,9 @@
  */
 import * as assert from 'node:assert/strict';
 import { type FileReader, MappingIndex, PERF_CONTEXT, type PerfData, PerfDataStream, chainU64, ipU64, parsePerfData as parseWhole, parsePerfDataFile, userCallchain } from '../../../src/formats/perfData';
+import { fastLoopSamples, setFastSampleLoop } from '../../../src/formats/perfSamplesFast';
 import { FormatError } from '../../../src/util/byteReader';
+import { perfDataAsRead } from '../../support/perfDataAsRead';
 
 /** Little-endian byte builder. */
 class B {
@@ -24,7 +26,7 @@ class B {
     for (let k = 0; k < padTo; k++) this.u8(k < b.length ? b[k]! : 0);
     return this;
   }
-  bytes(b: B): this { this.parts.push(...b.parts); return this; }
+  bytes(b: B): this { for (const x of b.parts) this.parts.push(x); return this; }
   done(): Uint8Array { return Uint8Array.from(this.parts); }
 }
 
@@ -47,15 +49,32 @@ function outcome(f: () => PerfData): PerfData | { error: string; section: string
   }
 }
 
+/** The outcome of a parse with the WebAssembly sample loop off (the JavaScript parser alone). */
+function withoutFastLoop<T>(f: () => T): T {
+  setFastSampleLoop(false);
+  try {
+    return f();
+  } finally {
+    setFastSampleLoop(true);
+  }
+}
+
 /**
  * parsePerfData, checked against parsePerfDataFile of the same bytes read in pieces of several
  * sizes (records cut by the pieces everywhere, some larger than a piece): the same result, or
- * the same error at the same offset.
+ * the same error at the same offset; and against the JavaScript parser alone (the WebAssembly
+ * sample loop off): the same samples read, or the same error.
  */
 function parsePerfData(b: Uint8Array): PerfData {
   const whole = outcome(() => parseWhole(b));
   for (const piece of [64, 72, 200]) assert.deepStrictEqual(outcome(() => parsePerfDataFile(b.length, readerOf(b), piece)), whole, `read in pieces of ${piece} bytes`);
-  if ('error' in whole) return parseWhole(b); // throws the error
+  const js = withoutFastLoop(() => outcome(() => parseWhole(b)));
+  if ('error' in whole) {
+    assert.deepStrictEqual(js, whole, 'the same error without the fast loop');
+    return parseWhole(b); // throws the error
+  }
+  if ('error' in js) assert.fail(`an error without the fast loop: ${js.error}`);
+  assert.deepStrictEqual(perfDataAsRead(js), perfDataAsRead(whole), 'the same samples without the fast loop');
   return whole;
 }
 
@@ -402,6 +421,70 @@ describe('parsePerfData on hand-written bytes', function () {
     assert.equal(ipU64(d.samples, 0), wide);
     assert.equal(chainU64(d.samples, 2), wide);
     assert.equal(chainU64(d.samples, 1), 0x401000n);
+  });
+
+  describe('the WebAssembly sample loop (perfSamplesFast)', function () {
+    const fpAttr = () => [{ a: attr({ period: 999, sampleType: FP, flags: FLAG_FREQ | FLAG_EXCLUDE_GUEST }), ids: [1] }];
+    const FINISHED_ROUND = () => new B().u32(68).u16(0).u16(8);
+
+    it('reads many samples over several batches and windows, with new chains growing its table and store', function () {
+      // 30,000 samples (> 8,192 per call), ~2.4 MB (> the 1 MiB window), 12,000 distinct
+      // chains of 8 entries (the table and the raw chain store grow twice), FINISHED_ROUND
+      // records between, samples without a chain and with the same chain repeated.
+      const recs: B[] = [];
+      for (let i = 0; i < 30_000; i++) {
+        const c = i % 12_000;
+        const chain = i % 97 === 0 ? [] : [USER, ...Array.from({ length: 7 }, (_, k) => 0x400000n + BigInt(c * 64 + k * 8))];
+        recs.push(sample(100 + (i % 3), 200 + (i % 7), 1_000_000 + i * 1000, 0x400000n + BigInt(c * 64), 1000 + i, chain, i % 5 === 0 ? 1 : 2));
+        if (i % 1000 === 999) recs.push(FINISHED_ROUND());
+      }
+      const b = file(fpAttr(), recs);
+      const before = fastLoopSamples();
+      const d = parsePerfData(b);
+      assert.ok(fastLoopSamples() - before >= 30_000, 'the fast loop read the samples');
+      assert.equal(d.samples.count, 30_000);
+      assert.equal(d.recordCounts.get(9), 30_000);
+      assert.equal(d.recordCounts.get(68), 30);
+      // Shared chains: one copy per distinct chain.
+      assert.equal(d.samples.chain.length, 12_000 * 8);
+      const i = 12_345; // chain 345, the second time it comes
+      assert.deepEqual(Array.from({ length: 8 }, (_, j) => chainU64(d.samples, d.samples.chainOffset[i]! + j)),
+        [USER, ...Array.from({ length: 7 }, (_, k) => 0x400000n + BigInt(345 * 64 + k * 8))]);
+      assert.equal(d.samples.chainOffset[i], d.samples.chainOffset[345]);
+      assert.deepEqual([d.samples.pid[i], d.samples.tid[i], d.samples.time[i], d.samples.period[i], d.samples.cpumode[i]], [100 + (i % 3), 200 + (i % 7), 1_000_000 + i * 1000, 1000 + i, i % 5 === 0 ? 1 : 2]);
+    });
+
+    it('leaves values beyond 2^53 to the JavaScript parser, sample by sample, and goes on after them', function () {
+      const wide = 0x7060504030201000n;
+      const d = parsePerfData(file(fpAttr(), [
+        sample(1, 1, 1, 0x401000n, 1, [USER, 0x401000n, 0x402000n]),
+        sample(1, 1, 2, wide, 1, [USER, 0x401000n, 0x402000n]),
+        sample(1, 1, 3, 0x401000n, 1, [USER, 0x401000n, wide]),
+        sample(1, 1, 4, 0x401000n, 1, [USER, 0x401000n, 0x402000n]),
+        sample(1, 1, 5, 0x401000n, 1, [USER, 0x401000n, wide]),
+      ]));
+      assert.equal(ipU64(d.samples, 1), wide);
+      assert.equal(chainU64(d.samples, d.samples.chainOffset[2]! + 2), wide);
+      assert.equal(chainU64(d.samples, d.samples.chainOffset[4]! + 2), wide);
+      assert.equal(d.samples.chainOffset[3], d.samples.chainOffset[0]);
+    });
+
+    it('a sample it cannot read whole is the JavaScript parser\'s error, at the same offset', function () {
+      const base = () => [sample(1, 1, 1, 0x401000n, 1, [USER, 0x401000n]), sample(1, 1, 2, 0x401000n, 1, [USER, 0x401000n])];
+      const dataOff = (b: Uint8Array) => Number(Buffer.from(b).readBigUInt64LE(40));
+      const second = 8 + 40 + 16; // the first sample's size
+      const cases: [string, (b: Buffer, at: number) => void, RegExp][] = [
+        ['nr beyond the record', (b, at) => b.writeBigUInt64LE(3n, at + 40), /callchain/],
+        // nr * 8 wraps to the record's size in 64 bits: must not be read as 2 entries.
+        ['nr that wraps', (b, at) => b.writeBigUInt64LE((1n << 61n) + 2n, at + 40), /callchain/],
+        ['a record longer than its fields', (b, at) => b.writeUInt16LE(second + 8, at + 6), /fields end|runs past|record/],
+      ];
+      for (const [what, spoil, re] of cases) {
+        const b = Buffer.from(file(fpAttr(), [...base(), sample(1, 1, 3, 0x401000n, 1, [USER, 0x401000n])]));
+        spoil(b, dataOff(b) + second);
+        assert.throws(() => parsePerfData(b), (e: unknown) => e instanceof FormatError && re.test(e.message) && e.offset === dataOff(b) + second, what);
+      }
+    });
   });
 
   describe('parsePerfDataFile (read in pieces)', function () {

@@ -1,0 +1,217 @@
+/**
+ * The perf.data parser's fast path: runs of SAMPLE records of one plain layout (fixed fields,
+ * then a callchain, nothing after) read by a small WebAssembly loop (perfSamples.wat), which
+ * runs at full speed from the first record, where the same loop in JavaScript spends its first
+ * thousands of samples in V8's interpreter (about a third of a 100,000-sample parse).
+ *
+ * The JavaScript parser stays the reference and does everything else: the loop stops at any
+ * record it does not fully know (another type, a field running past its record, a value beyond
+ * 2^53, the end of the data) and the parser reads that record itself, so results and errors
+ * are the parser's. GO_PERF_LENS_NO_WASM=1 (or setFastSampleLoop(false)) turns it off.
+ */
+import { PERF_SAMPLES_WASM } from './perfSamplesWasm';
+
+/** Where the leading fields of a sample sit (-1: absent), as the parser's Layout has them. */
+export interface PlainLayout {
+  ipAt: number; tidAt: number; timeAt: number; cpuAt: number; periodAt: number; fixedEnd: number;
+  /** The period of a sample without PERIOD. */
+  fixedPeriod: number;
+}
+
+/** One call's samples, as the parser's columns hold them; views into the module's memory, valid until the next call. */
+export interface StagedSamples {
+  count: number;
+  pid: Int32Array; tid: Int32Array; time: Float64Array; ip: Float64Array; period: Float64Array;
+  cpu: Int32Array; cpumode: Uint8Array; chainOffset: Uint32Array; chainLength: Uint32Array;
+  /** Callchains first seen in this call: they go to the chain store at the chainUsed the call began with. */
+  newChains: Float64Array;
+}
+
+/** What the loop adds samples to (the parser's sample columns). */
+export interface SampleSink {
+  /** Entries in the chain store: where the next new chain goes. */
+  readonly chainUsed: number;
+  take(staged: StagedSamples): void;
+}
+
+// The little of WebAssembly's JavaScript API used here (@types/node does not declare it).
+interface WasmGlobal { value: number }
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmModule { readonly wasm: unique symbol }
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+};
+
+let enabled = true;
+let compiled: WasmModule | null | undefined;
+/** Samples the loop has read in this process (tests check that it ran). */
+let samplesRead = 0;
+
+/** Turns the WebAssembly loop on or off for parses started from now on (tests run both ways). */
+export function setFastSampleLoop(on: boolean): void {
+  enabled = on;
+}
+
+/** How many samples the WebAssembly loop has read in this process. */
+export function fastLoopSamples(): number {
+  return samplesRead;
+}
+
+/** A loop for samples of this layout, or undefined when WebAssembly is off or unavailable. */
+export function fastSampleLoop(layout: PlainLayout): FastSampleLoop | undefined {
+  if (!enabled || process.env.GO_PERF_LENS_NO_WASM) return undefined;
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(PERF_SAMPLES_WASM, 'base64'));
+    } catch {
+      compiled = null; // no WebAssembly here (e.g. --jitless): the JavaScript parser reads everything
+    }
+  }
+  return compiled ? new FastSampleLoop(compiled, layout) : undefined;
+}
+
+interface Exports {
+  memory: WasmMemory;
+  run(p: number, end: number): number;
+}
+
+/** Input window: records are at most 64 KiB, so any record fits in a window that starts at it. */
+const WINDOW = 1 << 20;
+/** Samples staged per call, and new chain entries per call (≥ the longest chain a record can hold). */
+const BATCH = 8192;
+const NEW_CAP = 1 << 16;
+const MAX_CHAIN = 8191;
+const PAGE = 65536;
+
+export class FastSampleLoop {
+  private readonly x: Exports;
+  private readonly g: Record<string, WasmGlobal>;
+  /** End of the memory in use (new regions go here). */
+  private top: number;
+  /** The bytes the input window holds: bytes[winStart, winStart + winLen) of winOf. */
+  private winOf: Uint8Array | undefined;
+  private winStart = 0;
+  private winLen = 0;
+
+  constructor(mod: WasmModule, layout: PlainLayout) {
+    const inst = new WebAssembly.Instance(mod, {});
+    this.x = inst.exports as Exports;
+    this.g = inst.exports as Record<string, WasmGlobal>;
+    const set = (name: string, v: number): void => { this.g[name]!.value = v; };
+    set('ipAt', layout.ipAt); set('tidAt', layout.tidAt); set('timeAt', layout.timeAt);
+    set('cpuAt', layout.cpuAt); set('periodAt', layout.periodAt); set('fixedEnd', layout.fixedEnd);
+    set('fixedPeriod', layout.fixedPeriod);
+    // [window][staging columns][new chains][hash table][raw chains]; the last two move to the
+    // top when they grow.
+    let at = WINDOW;
+    const region = (name: string, bytes: number): void => { set(name, at); at += (bytes + 7) & ~7; };
+    set('batch', BATCH);
+    region('oIp', BATCH * 8); region('oTime', BATCH * 8); region('oPeriod', BATCH * 8);
+    region('oPid', BATCH * 4); region('oTid', BATCH * 4); region('oCpu', BATCH * 4);
+    region('oChainOff', BATCH * 4); region('oChainLen', BATCH * 4); region('oMode', BATCH);
+    region('oNew', NEW_CAP * 8); set('newCap', NEW_CAP);
+    this.top = at;
+    this.newHash(4096);
+    this.newRaw(1 << 16);
+  }
+
+  /** Forgets the window (the parser's bytes are about to change: a new piece). */
+  invalidate(): void {
+    this.winOf = undefined;
+  }
+
+  /**
+   * Reads samples from bytes[p, end) into `sink` until a record the JavaScript parser must read,
+   * or the end; returns where it stopped (end, or that record's offset).
+   */
+  run(bytes: Uint8Array, p: number, end: number, sink: SampleSink): number {
+    const g = this.g;
+    while (p < end) {
+      if (this.winOf !== bytes || p < this.winStart || p >= this.winStart + this.winLen || this.winStart + this.winLen > end) {
+        const n = Math.min(end - p, WINDOW);
+        new Uint8Array(this.x.memory.buffer, 0, n).set(bytes.subarray(p, p + n));
+        this.winOf = bytes; this.winStart = p; this.winLen = n;
+      }
+      const winEnd = this.winStart + this.winLen;
+      let at = p - this.winStart;
+      let why: number;
+      for (;;) {
+        g.chainUsed!.value = sink.chainUsed;
+        at = this.x.run(at, this.winLen);
+        why = g.stop!.value;
+        if (g.count!.value !== 0 || g.nNew!.value !== 0) { samplesRead += g.count!.value; sink.take(this.staged()); }
+        if (why !== 2) break;
+        this.makeRoom();
+      }
+      p = this.winStart + at;
+      // A record for the parser, or the end of the data (a partial record there is the parser's too).
+      if (why === 1 || winEnd === end) return p;
+      // Else a record runs past the window's end: the next window starts at it.
+      this.winOf = undefined;
+    }
+    return p;
+  }
+
+  private staged(): StagedSamples {
+    const g = this.g, buf = this.x.memory.buffer;
+    const n = g.count!.value;
+    const i32 = (name: string): Int32Array => new Int32Array(buf, g[name]!.value, n);
+    const f64 = (name: string): Float64Array => new Float64Array(buf, g[name]!.value, n);
+    const u32 = (name: string): Uint32Array => new Uint32Array(buf, g[name]!.value, n);
+    return {
+      count: n,
+      pid: i32('oPid'), tid: i32('oTid'), time: f64('oTime'), ip: f64('oIp'), period: f64('oPeriod'), cpu: i32('oCpu'),
+      cpumode: new Uint8Array(buf, g.oMode!.value, n), chainOffset: u32('oChainOff'), chainLength: u32('oChainLen'),
+      newChains: new Float64Array(buf, g.oNew!.value, g.nNew!.value),
+    };
+  }
+
+  /** After a stop for room: a larger hash table or raw chain store when one is (nearly) full. */
+  private makeRoom(): void {
+    const g = this.g;
+    const mask = g.hashMask!.value;
+    if (((g.hashCount!.value) + 1) * 2 > mask) this.newHash((mask + 1) * 2);
+    if ((g.rawUsed!.value) + MAX_CHAIN > (g.rawCap!.value)) this.newRaw((g.rawCap!.value) * 2);
+  }
+
+  /** Memory for `bytes` more at the top; returns where it starts. */
+  private alloc(bytes: number): number {
+    const at = this.top;
+    this.top += (bytes + 7) & ~7;
+    const have = this.x.memory.buffer.byteLength;
+    if (this.top > have) this.x.memory.grow(Math.ceil((this.top - have) / PAGE));
+    return at;
+  }
+
+  /** A hash table of `slots` (a power of two) at the top, holding the entries of the old one. */
+  private newHash(slots: number): void {
+    const g = this.g;
+    const oldAt = g.oHash!.value, oldSlots = (g.hashMask!.value) + 1;
+    const at = this.alloc(slots * 16);
+    const t = new Int32Array(this.x.memory.buffer);
+    t.fill(0, at >> 2, (at >> 2) + slots * 4);
+    const mask = slots - 1;
+    if (oldAt !== 0) { // (0: none yet; the window is there)
+      for (let s = 0; s < oldSlots; s++) {
+        const o = (oldAt >> 2) + s * 4;
+        if (t[o] === 0) continue;
+        let slot = t[o + 1]! & mask;
+        while (t[(at >> 2) + slot * 4] !== 0) slot = (slot + 1) & mask;
+        t.copyWithin((at >> 2) + slot * 4, o, o + 4);
+      }
+    }
+    g.oHash!.value = at;
+    g.hashMask!.value = mask;
+  }
+
+  /** A raw chain store of `words` at the top, holding the old one's chains (the table indexes them). */
+  private newRaw(words: number): void {
+    const g = this.g;
+    const oldAt = g.oRaw!.value, used = g.rawUsed!.value;
+    const at = this.alloc(words * 8);
+    if (used > 0) new Uint8Array(this.x.memory.buffer).copyWithin(at, oldAt, oldAt + used * 8);
+    g.oRaw!.value = at;
+    g.rawCap!.value = words;
+  }
+}
