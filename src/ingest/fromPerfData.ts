@@ -416,8 +416,10 @@ function profileOf(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, m: M
 
   const target: NonNullable<Profile['target']> = { ...(opts.target ?? {}) };
   if (target.pid === undefined) {
+    // One sample per callchain group: every sample of a group has its pid (a walk over all
+    // samples took ~13 ms of a 160k-sample ingest, cold).
     const pids = new Set<number>();
-    for (let i = 0; i < s.count && pids.size < 2; i++) pids.add(s.pid[i]!);
+    for (let g = 0; g < m.groups.size && pids.size < 2; g++) pids.add(s.pid[m.groups.sampleOf(g)]!);
     if (pids.size === 1) target.pid = [...pids][0]!;
   }
   if (target.cmdline === undefined && target.pid !== undefined) {
