@@ -143,11 +143,12 @@
                   (br_if $out (call $wide (i32.load offset=4 (i32.add (local.get $q) (i32.shl (local.get $k) (i32.const 3))))))
                   (local.set $k (i32.add (local.get $k) (i32.const 1)))
                   (br_if $exact (i32.lt_u (local.get $k) (local.get $nr))))
+                ;; (A chain store past 2^31 entries: the JavaScript parser's, which stops sharing there.)
+                (br_if $out (i32.gt_u (local.get $nr) (i32.sub (i32.const 0x7fffffff) (global.get $chainUsed))))
                 (global.set $stop (i32.const 2))
                 (br_if $out (i32.gt_u (i32.add (global.get $rawUsed) (local.get $nr)) (global.get $rawCap)))
                 (br_if $out (i32.gt_u (i32.add (global.get $nNew) (local.get $nr)) (global.get $newCap)))
                 (br_if $out (i32.gt_u (i32.shl (i32.add (global.get $hashCount) (i32.const 1)) (i32.const 1)) (global.get $hashMask)))
-                (br_if $out (i32.gt_u (local.get $nr) (i32.sub (i32.const 0x7fffffff) (global.get $chainUsed))))
                 (local.set $k (i32.const 0))
                 (loop $copy
                   (local.set $nr64 (i64.load (i32.add (local.get $q) (i32.shl (local.get $k) (i32.const 3)))))

@@ -93,6 +93,8 @@ export class FastSampleLoop {
   private winOf: Uint8Array | undefined;
   private winStart = 0;
   private winLen = 0;
+  /** Set when the module's memory could not grow: the JavaScript parser reads the rest. */
+  private spent = false;
 
   constructor(mod: WasmModule, layout: PlainLayout) {
     const inst = new WebAssembly.Instance(mod, {});
@@ -127,7 +129,7 @@ export class FastSampleLoop {
    */
   run(bytes: Uint8Array, p: number, end: number, sink: SampleSink): number {
     const g = this.g;
-    while (p < end) {
+    while (p < end && !this.spent) {
       if (this.winOf !== bytes || p < this.winStart || p >= this.winStart + this.winLen || this.winStart + this.winLen > end) {
         const n = Math.min(end - p, WINDOW);
         new Uint8Array(this.x.memory.buffer, 0, n).set(bytes.subarray(p, p + n));
@@ -142,7 +144,13 @@ export class FastSampleLoop {
         why = g.stop!.value;
         if (g.count!.value !== 0 || g.nNew!.value !== 0) { samplesRead += g.count!.value; sink.take(this.staged()); }
         if (why !== 2) break;
-        this.makeRoom();
+        try {
+          this.makeRoom();
+        } catch {
+          // No more memory for the module (RangeError from grow): not an error of the file.
+          this.spent = true;
+          return this.winStart + at;
+        }
       }
       p = this.winStart + at;
       // A record for the parser, or the end of the data (a partial record there is the parser's too).
