@@ -151,7 +151,7 @@ class SampleColumns implements SampleSink {
     this.pid.set(st.pid, c); this.tid.set(st.tid, c); this.time.set(st.time, c); this.ip.set(st.ip, c);
     this.period.set(st.period, c); this.cpu.set(st.cpu, c); this.cpumode.set(st.cpumode, c);
     this.chainOffset.set(st.chainOffset, c); this.chainLength.set(st.chainLength, c);
-    this.attrIndex.fill(0, c, c + n); // the fast loop reads recordings of one event
+    this.attrIndex.set(st.attrIndex, c);
     this.count = c + n;
     const m = st.newChains.length;
     if (m > 0) {
@@ -364,11 +364,22 @@ class Parser {
     return p;
   }
 
-  /** The fast loop when the recording has one event whose samples are fixed fields and a callchain (perf record -g). */
+  /**
+   * The fast loop when every event's samples are the same fixed fields and a callchain (perf
+   * record -g; `-p PID` adds a dummy event, told apart by the sample's id).
+   */
   private pickFastLoop(): void {
     this.fastFor = this.attrs.length;
-    const l = this.attrs.length === 1 ? this.layouts[0] : undefined;
-    this.fast = l && l.callchain && !l.read && !l.hasTail && !l.unknownBits ? fastSampleLoop(l) : undefined;
+    this.fast = undefined;
+    const l = this.layouts[0];
+    if (!l || !l.callchain || l.read || l.hasTail || l.unknownBits) return;
+    const same = (m: Layout): boolean => m.ipAt === l.ipAt && m.tidAt === l.tidAt && m.timeAt === l.timeAt && m.cpuAt === l.cpuAt &&
+      m.periodAt === l.periodAt && m.fixedEnd === l.fixedEnd && m.callchain && !m.read && !m.hasTail && !m.unknownBits &&
+      (l.periodAt >= 0 || m.fixedPeriod === l.fixedPeriod);
+    if (!this.layouts.every(same)) return;
+    // As attrFor has it: one event, or no id in samples → event 0; else by the id.
+    const ids = this.attrs.length > 1 && this.sampleIdPos >= 0 ? { idAt: 8 + this.sampleIdPos * 8, attrOf: this.idToAttr } : undefined;
+    this.fast = fastSampleLoop(l, ids);
   }
 
   /** A record other than a sample; returns the bytes of payload that follow it beyond its size. */

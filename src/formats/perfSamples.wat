@@ -1,5 +1,5 @@
 ;; The hot loop of a perf.data parse: runs of SAMPLE records of one plain layout (leading fixed
-;; fields, then a callchain, nothing after), as WebAssembly so that it runs at full speed from
+;; fields, then a callchain, nothing after; one event, or several of that layout told apart by id), as WebAssembly so that it runs at full speed from
 ;; the first record: V8 compiles a module before it runs (Liftoff), while the same loop in
 ;; JavaScript spends its first ~10,000 samples in the interpreter.
 ;;
@@ -22,6 +22,11 @@
   (global $periodAt (export "periodAt") (mut i32) (i32.const -1))
   (global $fixedEnd (export "fixedEnd") (mut i32) (i32.const 8))
   (global $fixedPeriod (export "fixedPeriod") (mut f64) (f64.const 0))
+  ;; With several events: where a sample's id sits (-1: none, every sample is event 0), and a
+  ;; table of the ids: 16-byte slots of (id u64, event index + 1, 0 = empty; unused), idMask + 1 of them.
+  (global $idAt (export "idAt") (mut i32) (i32.const -1))
+  (global $oIds (export "oIds") (mut i32) (i32.const 0))
+  (global $idMask (export "idMask") (mut i32) (i32.const 0))
 
   ;; Column staging (byte offsets of arrays of `batch` entries).
   (global $batch (export "batch") (mut i32) (i32.const 0))
@@ -32,6 +37,7 @@
   (global $oPeriod (export "oPeriod") (mut i32) (i32.const 0))
   (global $oCpu (export "oCpu") (mut i32) (i32.const 0))
   (global $oMode (export "oMode") (mut i32) (i32.const 0))
+  (global $oAttr (export "oAttr") (mut i32) (i32.const 0))
   (global $oChainOff (export "oChainOff") (mut i32) (i32.const 0))
   (global $oChainLen (export "oChainLen") (mut i32) (i32.const 0))
   ;; Samples staged by this call (out).
@@ -65,7 +71,7 @@
   (func (export "run") (param $p i32) (param $end i32) (result i32)
     (local $size i32) (local $rec i32) (local $q i32) (local $nr i32) (local $i i32)
     (local $h i32) (local $k i32) (local $m i32) (local $slot i32) (local $at i32)
-    (local $off i32) (local $w i32) (local $nr64 i64) (local $ip f64)
+    (local $off i32) (local $w i32) (local $nr64 i64) (local $ip f64) (local $attr i32) (local $id i64)
     (global.set $count (i32.const 0))
     (global.set $nNew (i32.const 0))
     (block $out
@@ -83,6 +89,23 @@
         (br_if $out (i32.ge_u (global.get $count) (global.get $batch)))
         (global.set $stop (i32.const 1))
         (br_if $out (i32.gt_u (i32.add (local.get $p) (global.get $fixedEnd)) (local.get $rec)))
+        ;; The event, by the sample's id (inside the fixed fields); an unknown id is event 0, as in Parser.attrFor.
+        (local.set $attr (i32.const 0))
+        (if (i32.ge_s (global.get $idAt) (i32.const 0))
+          (then
+            (br_if $out (call $wide (i32.load offset=4 (i32.add (local.get $p) (global.get $idAt)))))
+            (local.set $id (i64.load (i32.add (local.get $p) (global.get $idAt))))
+            (local.set $slot (i32.and (i32.wrap_i64 (local.get $id)) (global.get $idMask)))
+            (block $known
+              (loop $look
+                (local.set $w (i32.add (global.get $oIds) (i32.shl (local.get $slot) (i32.const 4))))
+                (br_if $known (i32.eqz (i32.load offset=8 (local.get $w))))
+                (if (i64.eq (i64.load (local.get $w)) (local.get $id))
+                  (then
+                    (local.set $attr (i32.sub (i32.load offset=8 (local.get $w)) (i32.const 1)))
+                    (br $known)))
+                (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (global.get $idMask)))
+                (br $look)))))
         (if (i32.ge_s (global.get $ipAt) (i32.const 0))
           (then
             (br_if $out (call $wide (i32.load offset=4 (i32.add (local.get $p) (global.get $ipAt)))))
@@ -189,6 +212,7 @@
             (then (f64.convert_i64_u (i64.load (i32.add (local.get $p) (global.get $periodAt)))))
             (else (global.get $fixedPeriod))))
         (i32.store8 (i32.add (global.get $oMode) (local.get $i)) (i32.and (i32.load16_u offset=4 (local.get $p)) (i32.const 7)))
+        (i32.store16 (i32.add (global.get $oAttr) (i32.shl (local.get $i) (i32.const 1))) (local.get $attr))
         (i32.store (i32.add (global.get $oChainOff) (i32.shl (local.get $i) (i32.const 2))) (local.get $off))
         (i32.store (i32.add (global.get $oChainLen) (i32.shl (local.get $i) (i32.const 2))) (local.get $nr))
         (global.set $count (i32.add (local.get $i) (i32.const 1)))

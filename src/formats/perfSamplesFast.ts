@@ -18,11 +18,20 @@ export interface PlainLayout {
   fixedPeriod: number;
 }
 
+/**
+ * Several events of that layout: where a sample's id sits (byte offset in the record), and the
+ * event index of each id (an id not there is event 0, as the parser has it).
+ */
+export interface SampleIds {
+  idAt: number;
+  attrOf: ReadonlyMap<number, number>;
+}
+
 /** One call's samples, as the parser's columns hold them; views into the module's memory, valid until the next call. */
 export interface StagedSamples {
   count: number;
   pid: Int32Array; tid: Int32Array; time: Float64Array; ip: Float64Array; period: Float64Array;
-  cpu: Int32Array; cpumode: Uint8Array; chainOffset: Uint32Array; chainLength: Uint32Array;
+  cpu: Int32Array; cpumode: Uint8Array; attrIndex: Uint16Array; chainOffset: Uint32Array; chainLength: Uint32Array;
   /** Callchains first seen in this call: they go to the chain store at the chainUsed the call began with. */
   newChains: Float64Array;
 }
@@ -58,8 +67,8 @@ export function fastLoopSamples(): number {
   return samplesRead;
 }
 
-/** A loop for samples of this layout, or undefined when WebAssembly is off or unavailable. */
-export function fastSampleLoop(layout: PlainLayout): FastSampleLoop | undefined {
+/** A loop for samples of this layout (and these ids), or undefined when WebAssembly is off or unavailable. */
+export function fastSampleLoop(layout: PlainLayout, ids?: SampleIds): FastSampleLoop | undefined {
   if (!enabled || process.env.GO_PERF_LENS_NO_WASM) return undefined;
   if (compiled === undefined) {
     try {
@@ -68,7 +77,7 @@ export function fastSampleLoop(layout: PlainLayout): FastSampleLoop | undefined 
       compiled = null; // no WebAssembly here (e.g. --jitless): the JavaScript parser reads everything
     }
   }
-  return compiled ? new FastSampleLoop(compiled, layout) : undefined;
+  return compiled ? new FastSampleLoop(compiled, layout, ids) : undefined;
 }
 
 interface Exports {
@@ -96,7 +105,7 @@ export class FastSampleLoop {
   /** Set when the module's memory could not grow: the JavaScript parser reads the rest. */
   private spent = false;
 
-  constructor(mod: WasmModule, layout: PlainLayout) {
+  constructor(mod: WasmModule, layout: PlainLayout, ids?: SampleIds) {
     const inst = new WebAssembly.Instance(mod, {});
     this.x = inst.exports as Exports;
     this.g = inst.exports as Record<string, WasmGlobal>;
@@ -111,11 +120,34 @@ export class FastSampleLoop {
     set('batch', BATCH);
     region('oIp', BATCH * 8); region('oTime', BATCH * 8); region('oPeriod', BATCH * 8);
     region('oPid', BATCH * 4); region('oTid', BATCH * 4); region('oCpu', BATCH * 4);
-    region('oChainOff', BATCH * 4); region('oChainLen', BATCH * 4); region('oMode', BATCH);
+    region('oChainOff', BATCH * 4); region('oChainLen', BATCH * 4); region('oAttr', BATCH * 2); region('oMode', BATCH);
     region('oNew', NEW_CAP * 8); set('newCap', NEW_CAP);
     this.top = at;
+    if (ids) this.idTable(ids);
     this.newHash(4096);
     this.newRaw(1 << 16);
+  }
+
+  /** The id → event table (open addressing by the id's low bits, at most half full). */
+  private idTable(ids: SampleIds): void {
+    let slots = 16;
+    while (slots < ids.attrOf.size * 2) slots *= 2;
+    const at = this.alloc(slots * 16);
+    const buf = this.x.memory.buffer;
+    const t = new Int32Array(buf, at, slots * 4);
+    const v = new DataView(buf, at, slots * 16);
+    const mask = slots - 1;
+    for (const [id, attr] of ids.attrOf) {
+      // Ids are small kernel counters; one beyond 2^53 (never seen) cannot be written exactly: not in the table.
+      if (!Number.isSafeInteger(id) || id < 0) continue;
+      let slot = (id % 0x100000000) & mask;
+      while (t[slot * 4 + 2] !== 0) slot = (slot + 1) & mask;
+      v.setBigUint64(slot * 16, BigInt(id), true);
+      t[slot * 4 + 2] = attr + 1;
+    }
+    this.g.oIds!.value = at;
+    this.g.idMask!.value = mask;
+    this.g.idAt!.value = ids.idAt;
   }
 
   /** Forgets the window (the parser's bytes are about to change: a new piece). */
@@ -170,7 +202,8 @@ export class FastSampleLoop {
     return {
       count: n,
       pid: i32('oPid'), tid: i32('oTid'), time: f64('oTime'), ip: f64('oIp'), period: f64('oPeriod'), cpu: i32('oCpu'),
-      cpumode: new Uint8Array(buf, g.oMode!.value, n), chainOffset: u32('oChainOff'), chainLength: u32('oChainLen'),
+      cpumode: new Uint8Array(buf, g.oMode!.value, n), attrIndex: new Uint16Array(buf, g.oAttr!.value, n),
+      chainOffset: u32('oChainOff'), chainLength: u32('oChainLen'),
       newChains: new Float64Array(buf, g.oNew!.value, g.nNew!.value),
     };
   }

@@ -469,6 +469,26 @@ describe('parsePerfData on hand-written bytes', function () {
       assert.equal(d.samples.chainOffset[3], d.samples.chainOffset[0]);
     });
 
+    it('two events of one layout (perf record -p adds a dummy event): each sample\'s event by its id, an unknown id is event 0', function () {
+      // IP|TID|TIME|ID|PERIOD|CALLCHAIN, as perf record -g -p PID writes it (sample type 0x167).
+      const st = FP | SAMPLE_ID;
+      const s = (id: number, ip: bigint, chain: bigint[]) => {
+        const body = new B().u64(ip).u32(7).u32(8).u64(1000).u64(id).u64(250_000).u64(chain.length);
+        for (const c of chain) body.u64(c);
+        return new B().u32(9).u16(2).u16(8 + body.length).bytes(body);
+      };
+      const recs: B[] = [];
+      for (let i = 0; i < 100; i++) recs.push(s([11, 12, 21, 99][i % 4]!, 0x401000n + BigInt(i), [USER, 0x401000n + BigInt(i % 10)]));
+      const before = fastLoopSamples();
+      const d = parsePerfData(file([
+        { a: attr({ period: 999, sampleType: st, flags: FLAG_FREQ | FLAG_EXCLUDE_GUEST }), ids: [11, 12] },
+        { a: attr({ config: 9, period: 1, sampleType: st, flags: 0n }), ids: [21] },
+      ], recs));
+      assert.ok(fastLoopSamples() - before >= 100, 'the fast loop read them');
+      assert.deepEqual([...d.samples.attrIndex.subarray(0, 8)], [0, 0, 1, 0, 0, 0, 1, 0]);
+      assert.equal(d.samples.period[2], 250_000);
+    });
+
     it('a sample it cannot read whole is the JavaScript parser\'s error, at the same offset', function () {
       const base = () => [sample(1, 1, 1, 0x401000n, 1, [USER, 0x401000n]), sample(1, 1, 2, 0x401000n, 1, [USER, 0x401000n])];
       const dataOff = (b: Uint8Array) => Number(Buffer.from(b).readBigUInt64LE(40));
