@@ -519,9 +519,9 @@ class Parser {
     q += 8;
     if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
     const s = this.samples;
-    // Aligned (always, for whole files): plain typed-array reads, the hot path of the whole
-    // parse. It is kept small, the rarer paths in functions of their own, so that V8 compiles
-    // it soon: until then every sample runs unoptimized.
+    // Aligned (always, for whole files): plain typed-array reads. (Most samples come through
+    // the WebAssembly loop instead; this path is its reference and reads what it leaves.) Kept
+    // small, the rarer paths in functions of their own, so that V8 compiles it soon.
     s.chainOffset[i] = this.u32 !== undefined && (q & 3) === 0 && nr > 0 ? this.alignedChain(q >> 2, nr) : this.copyChain(q, nr);
     s.chainLength[i] = nr;
     return q + nr * 8;

@@ -1,8 +1,9 @@
 /**
  * The perf.data parser's fast path: runs of SAMPLE records of one plain layout (fixed fields,
- * then a callchain, nothing after) read by a small WebAssembly loop (perfSamples.wat), which
- * runs at full speed from the first record, where the same loop in JavaScript spends its first
- * thousands of samples in V8's interpreter (about a third of a 100,000-sample parse).
+ * then a callchain, nothing after; one event, or several told apart by the sample's id) read by
+ * a small WebAssembly loop (perfSamples.wat). It runs at full speed from the first record, where
+ * the same loop in JavaScript spends its first thousands of samples in V8's interpreter: a cold
+ * parse of 160,000 samples (20 MB) took ~90 ms in JavaScript, ~40 ms with it.
  *
  * The JavaScript parser stays the reference and does everything else: the loop stops at any
  * record it does not fully know (another type, a field running past its record, a value beyond
