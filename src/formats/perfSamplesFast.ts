@@ -10,6 +10,7 @@
  * 2^53, the end of the data) and the parser reads that record itself, so results and errors
  * are the parser's. GO_PERF_LENS_NO_WASM=1 (or setFastSampleLoop(false)) turns it off.
  */
+import { instantiate, WasmRegions, wasmModule, type WasmGlobal, type WasmMemory, type WasmModule } from '../util/wasm';
 import { PERF_SAMPLES_WASM } from './perfSamplesWasm';
 
 /** Where the leading fields of a sample sit (-1: absent), as the parser's Layout has them. */
@@ -44,17 +45,7 @@ export interface SampleSink {
   take(staged: StagedSamples): void;
 }
 
-// The little of WebAssembly's JavaScript API used here (@types/node does not declare it).
-interface WasmGlobal { value: number }
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmModule { readonly wasm: unique symbol }
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
-};
-
 let enabled = true;
-let compiled: WasmModule | null | undefined;
 /** Samples the loop has read in this process (tests check that it ran). */
 let samplesRead = 0;
 
@@ -70,15 +61,8 @@ export function fastLoopSamples(): number {
 
 /** A loop for samples of this layout (and these ids), or undefined when WebAssembly is off or unavailable. */
 export function fastSampleLoop(layout: PlainLayout, ids?: SampleIds): FastSampleLoop | undefined {
-  if (!enabled || process.env.GO_PERF_LENS_NO_WASM) return undefined;
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Buffer.from(PERF_SAMPLES_WASM, 'base64'));
-    } catch {
-      compiled = null; // no WebAssembly here (e.g. --jitless): the JavaScript parser reads everything
-    }
-  }
-  return compiled ? new FastSampleLoop(compiled, layout, ids) : undefined;
+  const mod = enabled ? wasmModule(PERF_SAMPLES_WASM) : undefined;
+  return mod ? new FastSampleLoop(mod, layout, ids) : undefined;
 }
 
 interface Exports {
@@ -92,13 +76,11 @@ const WINDOW = 1 << 20;
 const BATCH = 8192;
 const NEW_CAP = 1 << 16;
 const MAX_CHAIN = 8191;
-const PAGE = 65536;
 
 export class FastSampleLoop {
   private readonly x: Exports;
   private readonly g: Record<string, WasmGlobal>;
-  /** End of the memory in use (new regions go here). */
-  private top: number;
+  private readonly mem: WasmRegions;
   /** The bytes the input window holds: bytes[winStart, winStart + winLen) of winOf. */
   private winOf: Uint8Array | undefined;
   private winStart = 0;
@@ -107,9 +89,8 @@ export class FastSampleLoop {
   private spent = false;
 
   constructor(mod: WasmModule, layout: PlainLayout, ids?: SampleIds) {
-    const inst = new WebAssembly.Instance(mod, {});
-    this.x = inst.exports as Exports;
-    this.g = inst.exports as Record<string, WasmGlobal>;
+    this.x = instantiate<Exports>(mod);
+    this.g = this.x as unknown as Record<string, WasmGlobal>;
     const set = (name: string, v: number): void => { this.g[name]!.value = v; };
     set('ipAt', layout.ipAt); set('tidAt', layout.tidAt); set('timeAt', layout.timeAt);
     set('cpuAt', layout.cpuAt); set('periodAt', layout.periodAt); set('fixedEnd', layout.fixedEnd);
@@ -123,7 +104,7 @@ export class FastSampleLoop {
     region('oPid', BATCH * 4); region('oTid', BATCH * 4); region('oCpu', BATCH * 4);
     region('oChainOff', BATCH * 4); region('oChainLen', BATCH * 4); region('oAttr', BATCH * 2); region('oMode', BATCH);
     region('oNew', NEW_CAP * 8); set('newCap', NEW_CAP);
-    this.top = at;
+    this.mem = new WasmRegions(this.x.memory, at);
     if (ids) this.idTable(ids);
     this.newHash(4096);
     this.newRaw(1 << 16);
@@ -133,7 +114,7 @@ export class FastSampleLoop {
   private idTable(ids: SampleIds): void {
     let slots = 16;
     while (slots < ids.attrOf.size * 2) slots *= 2;
-    const at = this.alloc(slots * 16);
+    const at = this.mem.alloc(slots * 16);
     const buf = this.x.memory.buffer;
     const t = new Int32Array(buf, at, slots * 4);
     const v = new DataView(buf, at, slots * 16);
@@ -217,41 +198,18 @@ export class FastSampleLoop {
     if ((g.rawUsed!.value) + MAX_CHAIN > (g.rawCap!.value)) this.newRaw((g.rawCap!.value) * 2);
   }
 
-  /** Memory for `bytes` more at the top; returns where it starts. */
-  private alloc(bytes: number): number {
-    const at = this.top;
-    this.top += (bytes + 7) & ~7;
-    const have = this.x.memory.buffer.byteLength;
-    if (this.top > have) this.x.memory.grow(Math.ceil((this.top - have) / PAGE));
-    return at;
-  }
-
-  /** A hash table of `slots` (a power of two) at the top, holding the entries of the old one. */
+  /** A hash table of `slots` (a power of two) at the top, holding the entries of the old one (slot: at, hash, length, offset). */
   private newHash(slots: number): void {
     const g = this.g;
-    const oldAt = g.oHash!.value, oldSlots = (g.hashMask!.value) + 1;
-    const at = this.alloc(slots * 16);
-    const t = new Int32Array(this.x.memory.buffer);
-    t.fill(0, at >> 2, (at >> 2) + slots * 4);
-    const mask = slots - 1;
-    if (oldAt !== 0) { // (0: none yet; the window is there)
-      for (let s = 0; s < oldSlots; s++) {
-        const o = (oldAt >> 2) + s * 4;
-        if (t[o] === 0) continue;
-        let slot = t[o + 1]! & mask;
-        while (t[(at >> 2) + slot * 4] !== 0) slot = (slot + 1) & mask;
-        t.copyWithin((at >> 2) + slot * 4, o, o + 4);
-      }
-    }
-    g.oHash!.value = at;
-    g.hashMask!.value = mask;
+    g.oHash!.value = this.mem.rehash(g.oHash!.value, g.hashMask!.value + 1, slots, 4, 1);
+    g.hashMask!.value = slots - 1;
   }
 
   /** A raw chain store of `words` at the top, holding the old one's chains (the table indexes them). */
   private newRaw(words: number): void {
     const g = this.g;
     const oldAt = g.oRaw!.value, used = g.rawUsed!.value;
-    const at = this.alloc(words * 8);
+    const at = this.mem.alloc(words * 8);
     if (used > 0) new Uint8Array(this.x.memory.buffer).copyWithin(at, oldAt, oldAt + used * 8);
     g.oRaw!.value = at;
     g.rawCap!.value = words;

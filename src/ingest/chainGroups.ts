@@ -3,9 +3,12 @@
  * work of a perf ingest. The parser stores each distinct callchain once and points every sample
  * that repeats it at the same copy, so a group is found by chainOffset alone. Groups are kept
  * up to date incrementally (update() reads only the samples added since the last call), so a
- * recording streamed in can be grouped while it is still being recorded.
+ * recording streamed in can be grouped while it is still being recorded. The per-sample loop
+ * runs in WebAssembly where it can (chainGroupsFast.ts); the JavaScript loop here is its
+ * reference and fallback.
  */
 import type { PerfData } from '../formats/perfData';
+import { fastGrouping, type FastGrouping } from './chainGroupsFast';
 
 /** Totals over the groups of one event (and pid). */
 export interface GroupTotals {
@@ -16,12 +19,15 @@ export interface GroupTotals {
 }
 
 export class ChainGroups {
-  /** Per group: representative sample, sample count, period sum, time range. */
-  private readonly rep: number[] = [];
-  private readonly count: number[] = [];
-  private readonly periodSum: number[] = [];
-  private readonly tMin: number[] = [];
-  private readonly tMax: number[] = [];
+  /**
+   * Per group: representative sample, sample count, period sum, time range (the JavaScript
+   * loop's arrays, or views of the WebAssembly loop's, renewed by each update).
+   */
+  private rep: ArrayLike<number> = [];
+  private count: ArrayLike<number> = [];
+  private periodSum: ArrayLike<number> = [];
+  private tMin: ArrayLike<number> = [];
+  private tMax: ArrayLike<number> = [];
   /** The next group with the same key (another pid, mode or event on the same chain), or -1. */
   private readonly next: number[] = [];
   /** First group + 1 per chainOffset (0: none yet), for samples with a callchain; by ip for those without. */
@@ -34,13 +40,27 @@ export class ChainGroups {
   /** Samples already grouped. */
   private seen = 0;
   private source: PerfData | undefined;
+  /** The WebAssembly loop (chosen at the first update, then kept; null: the JavaScript loop). */
+  private fast: FastGrouping | null | undefined;
 
   /** Groups the samples of `d` not grouped yet. `d` is the same recording each time, grown (a stream's snapshot). */
   update(d: PerfData): this {
     if (this.source !== undefined && this.source.attrs !== d.attrs) throw new Error('ChainGroups.update: samples of another recording');
     this.source = d;
     const s = d.samples;
+    this.fast ??= fastGrouping() ?? null;
+    if (this.fast) {
+      // Cold, the JavaScript loop below runs interpreted for most of a 100k-sample recording.
+      for (const g of this.fast.update(s, this.seen, s.count)) {
+        if (this.changedIn[g] !== this.round) { this.changedIn[g] = this.round; this.changed.push(g); }
+      }
+      ({ rep: this.rep, count: this.count, periodSum: this.periodSum, tMin: this.tMin, tMax: this.tMax } = this.fast.arrays());
+      this.seen = s.count;
+      return this;
+    }
     const { pid, cpumode, attrIndex, chainOffset, chainLength, ip, period, time } = s;
+    const rep = this.rep as number[], count = this.count as number[], periodSum = this.periodSum as number[];
+    const tMin = this.tMin as number[], tMax = this.tMax as number[];
     for (let i = this.seen; i < s.count; i++) {
       const n = chainLength[i]!;
       const o = chainOffset[i]!;
@@ -48,27 +68,27 @@ export class ChainGroups {
       const first = n === 0 ? (this.byIp.get(ip[i]!) ?? -1) : this.byChain[o]! - 1;
       let g = first;
       while (g >= 0) {
-        const r = this.rep[g]!;
+        const r = rep[g]!;
         if (pid[r] === pid[i] && cpumode[r] === cpumode[i] && attrIndex[r] === attrIndex[i] && chainLength[r] === n) break;
         g = this.next[g]!;
       }
       const t = time[i]!;
       if (g < 0) {
-        g = this.rep.length;
-        this.rep.push(i);
-        this.count.push(0);
-        this.periodSum.push(0);
-        this.tMin.push(Infinity);
-        this.tMax.push(-Infinity);
+        g = rep.length;
+        rep.push(i);
+        count.push(0);
+        periodSum.push(0);
+        tMin.push(Infinity);
+        tMax.push(-Infinity);
         this.next.push(first);
         if (n === 0) this.byIp.set(ip[i]!, g);
         else this.byChain[o] = g + 1;
       }
       if (this.changedIn[g] !== this.round) { this.changedIn[g] = this.round; this.changed.push(g); }
-      this.count[g]!++;
-      this.periodSum[g]! += period[i]!;
-      if (t < this.tMin[g]!) this.tMin[g] = t;
-      if (t > this.tMax[g]!) this.tMax[g] = t;
+      count[g]!++;
+      periodSum[g]! += period[i]!;
+      if (t < tMin[g]!) tMin[g] = t;
+      if (t > tMax[g]!) tMax[g] = t;
     }
     this.seen = s.count;
     return this;

@@ -13,20 +13,9 @@ import { setFastSampleLoop } from '../../../src/formats/perfSamplesFast';
 import { readPerfDataFile } from '../../../src/ingest/readPerfDataFile';
 import { FormatError } from '../../../src/util/byteReader';
 import { perfDataAsRead } from '../../support/perfDataAsRead';
+import { rng } from '../../support/rng';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { havePerf, perfDump, perfRecord, type DumpSample } from './perfReference';
-
-/** Small seeded PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function tryParse(bytes: Uint8Array, what: string): PerfData | FormatError {
   const res = parseOrError(() => parsePerfData(bytes), what);
