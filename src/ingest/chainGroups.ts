@@ -50,7 +50,8 @@ export class ChainGroups {
     const s = d.samples;
     this.fast ??= fastGrouping() ?? null;
     if (this.fast) {
-      // Cold, the JavaScript loop below runs interpreted for most of a 100k-sample recording.
+      // Cold, the JavaScript loop below spends its first tens of thousands of samples interpreted
+      // (160k samples of one recording: ~17 ms, against ~11 ms here).
       for (const g of this.fast.update(s, this.seen, s.count)) {
         if (this.changedIn[g] !== this.round) { this.changedIn[g] = this.round; this.changed.push(g); }
       }
