@@ -12,6 +12,7 @@ import Module = require('node:module');
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import * as zlib from 'node:zlib';
 
 const MAIN = path.join(__dirname, 'cliMain.js');
 
@@ -21,7 +22,8 @@ function cachePrefix(st: fs.Stats): string {
 }
 
 function cacheDir(): string | undefined {
-  if (process.env.GO_PERF_LENS_NO_CODE_CACHE) return undefined;
+  // (zlib.crc32 came with Node 20.15; without it, no cache.)
+  if (process.env.GO_PERF_LENS_NO_CODE_CACHE || typeof zlib.crc32 !== 'function') return undefined;
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   try {
     // Not in someone else's home (sudo keeping the user's HOME): root's files would be left there.
@@ -34,38 +36,19 @@ function cacheDir(): string | undefined {
 }
 
 /**
- * A cache file is a 64-bit checksum of V8's data, then the data: V8 checks that the data is for
- * this source, V8 and flags, but not that its bytes are intact (release builds skip its checksum).
- * The checksum guards against damage, not against an attacker (the directory is ours, mode 0700);
- * a hash written here costs ~1 ms where loading node:crypto for sha256 cost ~8 ms per command.
+ * A cache file is a checksum of V8's data (its CRC-32 and length), then the data: V8 checks that
+ * the data is for this source, V8 and flags, but not that its bytes are intact (release builds
+ * skip its checksum). The checksum guards against damage, not against an attacker (the
+ * directory is ours, mode 0700). zlib's CRC-32 is native and node:zlib is loaded by the CLI
+ * anyway; a hash loop in JavaScript took ~5 ms of every command here (it runs interpreted),
+ * and loading node:crypto for sha256 ~8 ms.
  */
 const SUM_BYTES = 8;
 
 function checksum(data: Uint8Array): Buffer {
-  let a = 0x9747b28c ^ data.length, b = 0x1b873593 ^ data.length;
-  // Whole words at once (host order: a cache never leaves its host); this loop runs before
-  // anything is compiled, so fewer steps matter.
-  const nw = data.length >> 2, n = nw * 4;
-  const words = data.byteOffset % 4 === 0 ? new Int32Array(data.buffer, data.byteOffset, nw) : new Int32Array(data.slice(0, n).buffer);
-  for (let i = 0; i < nw; i++) {
-    const w = words[i]!;
-    a = Math.imul(a ^ w, 0xcc9e2d51);
-    a = (a << 15) | (a >>> 17);
-    b = Math.imul(b + w, 0x85ebca6b) ^ (b >>> 13);
-  }
-  for (let i = n; i < data.length; i++) {
-    a = Math.imul(a ^ data[i]!, 0xcc9e2d51);
-    b = Math.imul(b + data[i]!, 0x85ebca6b) ^ (b >>> 13);
-  }
-  // Final avalanche of each lane (murmur3's fmix32), so every input bit reaches every output bit.
-  const fmix = (h: number): number => {
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
-  };
   const out = Buffer.alloc(SUM_BYTES);
-  out.writeUInt32LE(fmix(a), 0);
-  out.writeUInt32LE(fmix(b ^ a), 4);
+  out.writeUInt32LE(zlib.crc32(data) >>> 0, 0);
+  out.writeUInt32LE(data.length >>> 0, 4);
   return out;
 }
 
