@@ -5,14 +5,23 @@
 import { FormatError } from './util/byteReader';
 import { UserError } from './util/userError';
 
-type Subcommand = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+type Subcommand = {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+  /**
+   * Reads and writes files only (no helper, no child process): it leaves as soon as its output
+   * is written. A natural exit also waits for V8's background work (optimizing compiles still
+   * running), 10–30 ms of every command here.
+   */
+  offline?: true;
+};
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
-  symbolize: { summary: 'symbolize --binary PATH < addresses: one JSON line of frames per address', load: () => import('./cli/symbolize') },
-  info: { summary: 'info --binary PATH: build id, Go version, module, VCS, debug info present', load: () => import('./cli/info') },
+  symbolize: { summary: 'symbolize --binary PATH < addresses: one JSON line of frames per address', load: () => import('./cli/symbolize'), offline: true },
+  info: { summary: 'info --binary PATH: build id, Go version, module, VCS, debug info present', load: () => import('./cli/info'), offline: true },
   record: { summary: 'record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--host user@host] -o session.json', load: () => import('./cli/record') },
-  report: { summary: 'report INPUT [--binary PATH] [--top N] [--json]: top functions and lines of a perf.data, pprof or session', load: () => import('./cli/report') },
-  pprof: { summary: 'pprof INPUT [--binary PATH] -o out.pb.gz: export to pprof (profile.proto, gzip)', load: () => import('./cli/pprof') },
+  report: { summary: 'report INPUT [--binary PATH] [--top N] [--json]: top functions and lines of a perf.data, pprof or session', load: () => import('./cli/report'), offline: true },
+  pprof: { summary: 'pprof INPUT [--binary PATH] -o out.pb.gz: export to pprof (profile.proto, gzip)', load: () => import('./cli/pprof'), offline: true },
   trace: { summary: 'trace --pid PID --func NAME [--func NAME ...] --duration S [--json]: per-call latency (eBPF)', load: () => import('./cli/trace') },
   sched: { summary: 'sched --pid PID --duration S [--json]: goroutine run-queue latency (eBPF)', load: () => import('./cli/sched') },
   syscalls: { summary: 'syscalls --pid PID --duration S [--stacks] [--json]: syscall counts and latency (eBPF)', load: () => import('./cli/syscalls') },
@@ -37,19 +46,31 @@ async function main(argv: string[]): Promise<number> {
   return (await sub.load()).run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+const args = process.argv.slice(2);
+
+/** Sets the exit code; an offline subcommand then leaves once stdout and stderr are written. */
+function finish(code: number): void {
+  process.exitCode = code;
+  if (!SUBCOMMANDS[args[0] ?? '']?.offline) return;
+  let pending = 2;
+  const flushed = (): void => { if (--pending === 0) process.exit(); };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
+
+main(args).then(
+  (code) => finish(code),
   (err: unknown) => {
     if (err instanceof UserError) {
       process.stderr.write(`go-perf-lens: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`);
-      process.exitCode = 1;
+      finish(1);
     } else if (err instanceof FormatError) {
       process.stderr.write(`go-perf-lens: cannot read the input: ${err.message}\n`);
-      process.exitCode = 1;
+      finish(1);
     } else {
       const e = err as Error;
       process.stderr.write(`go-perf-lens: internal error (please report): ${e?.stack ?? String(err)}\n`);
-      process.exitCode = 70;
+      finish(70);
     }
   },
 );
