@@ -12,7 +12,7 @@ declare const WebAssembly: {
   Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
 };
 
-export const WASM_PAGE = 65536;
+const WASM_PAGE = 65536;
 
 const compiled = new Map<string, WasmModule | null>();
 
