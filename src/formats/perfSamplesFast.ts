@@ -97,14 +97,14 @@ export class FastSampleLoop {
     set('fixedPeriod', layout.fixedPeriod);
     // [window][staging columns][new chains][hash table][raw chains]; the last two move to the
     // top when they grow.
-    let at = WINDOW;
-    const region = (name: string, bytes: number): void => { set(name, at); at += (bytes + 7) & ~7; };
+    this.mem = new WasmRegions(this.x.memory, 0);
+    this.mem.alloc(WINDOW); // at 0: run() takes offsets in the window
+    const region = (name: string, bytes: number): void => set(name, this.mem.alloc(bytes));
     set('batch', BATCH);
     region('oIp', BATCH * 8); region('oTime', BATCH * 8); region('oPeriod', BATCH * 8);
     region('oPid', BATCH * 4); region('oTid', BATCH * 4); region('oCpu', BATCH * 4);
     region('oChainOff', BATCH * 4); region('oChainLen', BATCH * 4); region('oAttr', BATCH * 2); region('oMode', BATCH);
     region('oNew', NEW_CAP * 8); set('newCap', NEW_CAP);
-    this.mem = new WasmRegions(this.x.memory, at);
     if (ids) this.idTable(ids);
     this.newHash(4096);
     this.newRaw(1 << 16);
@@ -194,8 +194,8 @@ export class FastSampleLoop {
   private makeRoom(): void {
     const g = this.g;
     const mask = g.hashMask!.value;
-    if (((g.hashCount!.value) + 1) * 2 > mask) this.newHash((mask + 1) * 2);
-    if ((g.rawUsed!.value) + MAX_CHAIN > (g.rawCap!.value)) this.newRaw((g.rawCap!.value) * 2);
+    if ((g.hashCount!.value + 1) * 2 > mask) this.newHash((mask + 1) * 2);
+    if (g.rawUsed!.value + MAX_CHAIN > g.rawCap!.value) this.newRaw(g.rawCap!.value * 2);
   }
 
   /** A hash table of `slots` (a power of two) at the top, holding the entries of the old one (slot: at, hash, length, offset). */

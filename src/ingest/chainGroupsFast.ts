@@ -43,12 +43,11 @@ export class FastGrouping {
   constructor(mod: WasmModule) {
     this.x = instantiate<Exports>(mod);
     this.g = this.x as unknown as Record<string, WasmGlobal>;
-    let at = 0;
-    const region = (name: string, bytes: number): void => { this.g[name]!.value = at; at += (bytes + 7) & ~7; };
+    this.mem = new WasmRegions(this.x.memory, 0);
+    const region = (name: string, bytes: number): void => { this.g[name]!.value = this.mem.alloc(bytes); };
     region('iIp', BATCH * 8); region('iPeriod', BATCH * 8); region('iTime', BATCH * 8);
     region('iOff', BATCH * 4); region('iLen', BATCH * 4); region('iPid', BATCH * 4);
     region('iAttr', BATCH * 2); region('iMode', BATCH); region('oTouched', BATCH * 4);
-    this.mem = new WasmRegions(this.x.memory, at);
     // Room for most recordings' groups (a 30 s one of a busy service has ~18,000); beyond, they grow.
     this.newGroups(1 << 15);
     this.newHash(1 << 16);
