@@ -1,9 +1,9 @@
 /** `go-perf-lens pprof INPUT [--binary PATH] -o out.pb.gz`: any input we read → gzipped profile.proto. */
-import * as fs from 'node:fs';
 import { gzipPprof } from '../formats/pprof';
 import { openProfileFile } from '../ingest/openInput';
 import { toPprof } from '../ingest/toPprof';
 import { UserError } from '../util/userError';
+import { checkOutputPath, writeOutputFile } from './outputFile';
 import { parseArgs } from './parseArgs';
 
 const USAGE = 'usage: go-perf-lens pprof INPUT [--binary PATH] -o out.pb.gz   (INPUT: perf.data, pprof or session)';
@@ -15,12 +15,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!input || extra.length) throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'pprof needs an INPUT file', USAGE, 'usage');
   const out = args.values.get('output');
   if (!out) throw new UserError('pprof needs -o out.pb.gz', USAGE, 'usage');
+  checkOutputPath(out, 'profile.pb.gz');
   const binary = args.values.get('binary');
   const { profile } = openProfileFile(input, binary ? { binary } : {});
-  const bytes = gzipPprof(toPprof(profile));
-  const tmp = `${out}.tmp${process.pid}`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, out);
+  writeOutputFile(out, gzipPprof(toPprof(profile)));
   for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   process.stderr.write(`wrote ${out}: ${profile.totalSamples} samples, ${profile.functions.length} functions (${profile.event.name})\n`);
   return 0;

@@ -1,15 +1,17 @@
 /**
  * `go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock]
  * [--host user@host[:port]] -o session.json`: copies the process's executable (cached by build
- * id), records it with perf through the helper, ingests, and writes a session.
+ * id), records it with perf through the helper, ingests, and writes a session. The output path is
+ * checked before recording; Ctrl-C or SIGTERM stops early and still writes (a second one discards).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Target } from '../capture/target';
 import { recordCpuProfile } from '../commands/recordCpuProfile';
-import { makeSession, saveSession } from '../model/session';
+import type { Profile } from '../model/profile';
+import { makeSession, serializeSession } from '../model/session';
 import { UserError } from '../util/userError';
+import { checkOutputPath, writeOutputFile } from './outputFile';
 import { intOption, parseArgs } from './parseArgs';
+import { StopOnSignal } from './stopOnSignal';
 
 const USAGE = 'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--sampler perf|bpf] [--host user@host[:port]] -o session.json';
 
@@ -47,21 +49,37 @@ export async function run(argv: string[]): Promise<number> {
   const host = args.values.get('host');
   const target: Target = host ? parseHost(host) : { kind: 'local' };
 
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  checkOutputPath(out, 'session.json');
+
+  const signals = new StopOnSignal();
   try {
     const where = target.kind === 'ssh' ? ` on ${target.host}` : '';
-    process.stderr.write(`recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${sampler === 'bpf' ? 'the eBPF sampler' : 'perf'}…\n`);
-    const profile = await recordCpuProfile(target, { pid, durationSec, freqHz, event, sampler }, { signal: controller.signal });
-    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    saveSession(out, makeSession(profile, 'go-perf-lens record'));
+    process.stderr.write(`recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${sampler === 'bpf' ? 'the eBPF sampler' : 'perf'} (Ctrl-C stops early and keeps the recording)…\n`);
+    let profile;
+    try {
+      profile = await recordCpuProfile(target, { pid, durationSec, freqHz, event, sampler }, { signal: signals.signal, onStart: signals.onStart });
+    } catch (e) {
+      if (e instanceof UserError && e.code === 'cancelled') {
+        const why = signals.stopRequested ? 'stopped before anything was recorded' : 'cancelled';
+        throw new UserError(`${why}: nothing was written to ${out}`, undefined, 'cancelled');
+      }
+      throw e;
+    }
+    // A second signal while the helper was winding down: discard, as promised.
+    if (signals.signal.aborted) throw new UserError(`cancelled: nothing was written to ${out}`, undefined, 'cancelled');
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-    process.stderr.write(`recorded ${profile.totalSamples} samples of pid ${pid} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`);
+    writeOutputFile(out, serializeSession(makeSession(profile, 'go-perf-lens record')));
+    process.stderr.write(`recorded ${profile.totalSamples} samples of pid ${pid} over ${coveredText(profile)} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
+}
+
+/** "3.0 s", or "2.1 s of the 3600 s asked for (stopped early)". */
+function coveredText(p: Profile): string {
+  const sec = `${(p.durationNanos / 1e9).toFixed(1)} s`;
+  if (!p.ended || p.ended.by === 'duration') return sec;
+  const how = p.ended.by === 'stop' ? 'stopped early' : p.ended.by === 'target-exited' ? `PID ${p.target?.pid} exited: partial profile` : 'perf ended early';
+  return `${sec} of the ${p.ended.requestedSec} s asked for (${how})`;
 }

@@ -9,9 +9,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FunctionStat, LineStat, Profile } from '../model/profile';
-import { makeSession, saveSession } from '../model/session';
+import { makeSession, serializeSession } from '../model/session';
 import { openProfileFile } from '../ingest/openInput';
 import { UserError } from '../util/userError';
+import { checkOutputPath, writeOutputFile } from './outputFile';
 import { intOption, parseArgs } from './parseArgs';
 
 const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data, pprof (.pb.gz) or session; -o also saves the model as a session file)';
@@ -127,9 +128,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!input || extra.length) throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'report needs an INPUT file', USAGE, 'usage');
   const top = intOption(args, 'top', undefined, 1, 1_000_000, USAGE);
   const binary = args.values.get('binary');
-  const { profile } = openProfileFile(input, binary ? { binary } : {});
   const out = args.values.get('output');
-  if (out !== undefined) saveSession(out, makeSession(profile, `go-perf-lens report ${path.basename(input)}`));
+  if (out !== undefined) checkOutputPath(out, 'session.json');
+  const { profile } = openProfileFile(input, binary ? { binary } : {});
+  if (out !== undefined) writeOutputFile(out, serializeSession(makeSession(profile, `go-perf-lens report ${path.basename(input)}`)));
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(reportJson(profile, top))}\n`);
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);

@@ -61,5 +61,6 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
   const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
   if (target.kind === 'ssh') targetInfo.host = target.host;
   const profile = ingestBpfProfile(run.result, bin, { target: targetInfo, startTimeMs, warnings: run.warnings });
+  profile.ended = { by: run.result.endedBy, afterSec: run.result.elapsedSec, requestedSec: req.durationSec };
   return { profile, wire: run.result };
 }

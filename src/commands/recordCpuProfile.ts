@@ -4,7 +4,7 @@
  * model. No vscode here.
  */
 import * as fs from 'node:fs';
-import { type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
+import { type HelperClient, type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
@@ -27,6 +27,8 @@ export interface CpuProfileOptions {
   askPassword?: PasswordPrompt;
   binaryCacheDir?: string;
   onProgress?: (p: ProgressMessage) => void;
+  /** The recording's helper, once started: its stop() ends the recording early and keeps it. */
+  onStart?: (client: HelperClient) => void;
 }
 
 export async function recordCpuProfile(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions = {}): Promise<Profile> {
@@ -46,12 +48,14 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
     if (target.kind === 'ssh') targetInfo.host = target.host;
     const warnings = [...rec.warnings];
-    if (rec.result.endedBy === 'perf-exited') warnings.push(`the recording ended early after ${rec.result.elapsedSec.toFixed(1)} s (did process ${req.pid} exit?)`);
     const ingestOpts: PerfIngestOptions = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
     if (rec.fallbackReason) ingestOpts.fallbackReason = rec.fallbackReason;
     const file = rec.perfDataPath;
     const profile = live.finish({ size: fs.statSync(file).size, read: () => fs.readFileSync(file) }, ingestOpts);
     if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
+    // perf ends on its own when the target exits; the helper says which (it saw the process gone).
+    const exited = rec.result.endedBy === 'perf-exited' && rec.warnings.some((w) => w.startsWith(`PID ${req.pid} exited`));
+    profile.ended = { by: exited ? 'target-exited' : rec.result.endedBy, afterSec: rec.result.elapsedSec, requestedSec: req.durationSec };
     return profile;
   } finally {
     fs.rmSync(rec.tempDir, { recursive: true, force: true });

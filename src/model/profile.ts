@@ -141,6 +141,16 @@ export interface StackTable {
   counts: number[];
 }
 
+/**
+ * How a recording ended: its full duration, a stop by the user (what was recorded is kept), or
+ * the target exiting (a partial profile), after `afterSec` of the `requestedSec` asked for.
+ */
+export interface RecordingEnd {
+  by: 'duration' | 'stop' | 'target-exited' | 'perf-exited';
+  afterSec: number;
+  requestedSec: number;
+}
+
 export interface Profile {
   version: typeof PROFILE_MODEL_VERSION;
   /** Where it came from: "perf", "pprof", "session". */
@@ -150,6 +160,8 @@ export interface Profile {
   target?: { pid?: number; host?: string; cmdline?: string };
   /** Wall-clock start (ms since epoch) and length of the recording. */
   startTimeMs?: number;
+  /** How a recording of a live process ended; absent for files read from disk. */
+  ended?: RecordingEnd;
   durationNanos: number;
   totalSamples: number;
   lostSamples: number;
