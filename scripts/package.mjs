@@ -1,5 +1,5 @@
 // Packages dist/ (already built: `npm run package` runs build --production first) into a .vsix
-// with @vscode/vsce — from GPL_TOOLS (scripts/setup.sh installs it there), else through npx.
+// with the project's own @vscode/vsce (a devDependency).
 // Everything the extension needs is in dist/ (bundle, bpf/ helper, node_modules/iced-x86), so
 // vsce runs with --no-dependencies; .vscodeignore keeps sources, tests and fixtures out.
 // Usage: node scripts/package.mjs [--out FILE.vsix]   (default: go-perf-lens-VERSION.vsix)
@@ -25,15 +25,14 @@ for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/cliMain.js']) {
 if (fs.existsSync(path.join(root, 'bpf')) && !fs.existsSync(path.join(root, 'dist', 'bpf'))) die('dist/bpf is missing: run the build first');
 if (!fs.existsSync(path.join(root, 'dist', 'node_modules', 'iced-x86'))) die('dist/node_modules/iced-x86 is missing: run `npm install`, then the build');
 
-const tools = process.env.GPL_TOOLS ?? '/var/cache/go-perf-lens';
-const localVsce = path.join(tools, 'node_modules', '@vscode', 'vsce', 'vsce');
-const [cmd, pre] = fs.existsSync(localVsce) ? [process.execPath, [localVsce]] : ['npx', ['--yes', '@vscode/vsce@3']];
+const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+if (!fs.existsSync(vsce)) die('node_modules/@vscode/vsce is missing: run `node scripts/ensureDeps.mjs` (npm run package does)');
 
 fs.mkdirSync(path.dirname(out), { recursive: true });
-const vsceArgs = [...pre, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out];
+const vsceArgs = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out];
 const hasLicense = fs.readdirSync(root).some((f) => /^LICEN[CS]E(\.(md|txt))?$/i.test(f));
 if (hasLicense) vsceArgs.splice(vsceArgs.indexOf('--skip-license'), 1);
-const r = spawnSync(cmd, vsceArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180000 });
+const r = spawnSync(process.execPath, vsceArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180000 });
 if (r.error) die(`could not run vsce: ${r.error.message}`);
 if (r.status !== 0) die(`vsce failed (${r.status ?? r.signal})`);
 if (!fs.existsSync(out)) die(`vsce reported success but ${out} is not there`);

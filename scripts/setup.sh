@@ -55,13 +55,13 @@ fi
 # --- VS Code server (code-server's) + playwright-core for the real-VS-Code tests ----------------
 vscode_ready() {
   [ -f "$TOOLS/.vscode-ready-4.100.3" ] && [ -f "$TOOLS/node_modules/code-server/lib/vscode/out/server-main.js" ] \
-    && [ -f "$TOOLS/node_modules/playwright-core/package.json" ] && [ -f "$TOOLS/node_modules/@vscode/vsce/vsce" ]
+    && [ -f "$TOOLS/node_modules/playwright-core/package.json" ]
 }
 if [ "${GPL_SKIP_VSCODE:-0}" != 1 ] && ! vscode_ready; then
   log "installing VS Code server 1.100.3 and playwright-core into $TOOLS (once)"
   mkdir -p "$TOOLS"; cd "$TOOLS"
   [ -f package.json ] || echo '{"name":"go-perf-lens-tools","private":true}' > package.json
-  npm install --no-audit --no-fund --ignore-scripts code-server@4.100.3 playwright-core@1 @vscode/vsce@3 >/dev/null
+  npm install --no-audit --no-fund --ignore-scripts code-server@4.100.3 playwright-core@1 >/dev/null
   cd node_modules/code-server/lib/vscode
   npm install --no-audit --no-fund --omit=dev --ignore-scripts >/dev/null
   npm_config_yes=true npm rebuild kerberos node-pty @parcel/watcher @vscode/spdlog @vscode/deviceid native-watchdog >/dev/null

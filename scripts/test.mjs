@@ -1,5 +1,6 @@
 // The one test command (npm test runs scripts/setup.sh, then this).
-// 1. type-checks and compiles src + test into out/ (tsc), bundles dist/ (esbuild);
+// 1. type-checks and compiles src + test into out/ (tsc), bundles dist/ (esbuild), lints
+//    (`npm run lint`; skipped with --unit or --grep, the quick runs);
 // 2. runs every mocha suite under out/test/unit and out/test/integration in Node;
 // 3. runs the extension-host and UI suites in a real VS Code (scripts/vscodeTests.mjs), unless --unit;
 // then prints the totals as the last line: "N passed, N failed" (what CI reads).
@@ -22,6 +23,7 @@ function step(name, fn) {
 
 step('tsc', () => execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'inherit' }));
 step('build', () => execFileSync('node', ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' }));
+if (!unitOnly && grep === undefined) step('lint', () => execFileSync('npm', ['run', '--silent', 'lint'], { cwd: root, stdio: 'inherit' }));
 
 function findTests(dir) {
   if (!fs.existsSync(dir)) return [];

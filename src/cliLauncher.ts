@@ -8,7 +8,7 @@
  * about them fails, the bundle runs as it is (GO_PERF_LENS_NO_CODE_CACHE=1: never use them).
  */
 import * as fs from 'node:fs';
-import Module = require('node:module');
+import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
@@ -106,4 +106,4 @@ function runCached(): boolean {
   return true;
 }
 
-if (!runCached()) require(MAIN);
+if (!runCached()) Module.createRequire(__filename)(MAIN);

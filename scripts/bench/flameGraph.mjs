@@ -4,6 +4,7 @@
 // tree on the same canvas without culling (what a naive renderer does on each redraw).
 // Needs playwright-core in GPL_TOOLS (scripts/setup.sh) and Debian's chromium. Writes a
 // screenshot to test-results/flame-graph-100k.png.
+/* global window, document, MouseEvent, KeyboardEvent -- the page.evaluate() bodies run in the page */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';

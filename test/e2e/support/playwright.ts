@@ -82,6 +82,8 @@ export function playwright(): PlaywrightCore {
   const dir = path.join(TOOLS_DIR, 'node_modules', 'playwright-core');
   if (!fs.existsSync(dir)) throw new Error(`playwright-core is not installed in ${dir}: run scripts/setup.sh (GPL_TOOLS=${TOOLS_DIR})`);
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/setup.sh (it installs Debian's chromium)`);
+  // It lives outside the project (a path known at run time), so not an import.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   loaded = require(dir) as PlaywrightCore;
   return loaded;
 }

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { CHROMIUM, CHROMIUM_ARGS, playwright, type BrowserContext, type Locator, type Page } from './playwright';
 import { RESULTS_DIR } from './runDir';
 import type { VsCodeServer } from './vscodeServer';
@@ -55,7 +56,7 @@ export function shortError(e: unknown): Error {
   const at = e.message.indexOf('Call log:');
   if (at < 0) return e;
   const log = e.message.slice(at).split('\n').slice(0, 4).join('\n');
-  const short = new Error(`${e.message.slice(0, at).trim()}\n${log.replace(/\u001b\[\d+m/g, '')}`);
+  const short = new Error(`${e.message.slice(0, at).trim()}\n${stripVTControlCharacters(log)}`);
   short.stack = `${short.message}\n${(e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 4).join('\n')}`;
   return short;
 }

@@ -58,8 +58,16 @@ describe('session files', () => {
   }
 
   it('rejects corrupt profiles: bad tree, indices out of range, missing counts', () => {
-    const mutate = (fn: (p: Record<string, any>) => void): string => {
-      const s = JSON.parse(serializeSession(makeSession(sampleProfile()))) as { profile: Record<string, any> };
+    /** The parts of a saved profile that the cases below damage. */
+    type SavedProfile = {
+      callTree: { parents: number[]; functions: number[]; selfSamples: number[] };
+      totalSamples?: number;
+      stacks: { stacks: number[][] };
+      functions: unknown;
+      version: number;
+    };
+    const mutate = (fn: (p: SavedProfile) => void): string => {
+      const s = JSON.parse(serializeSession(makeSession(sampleProfile()))) as { profile: SavedProfile };
       fn(s.profile);
       return JSON.stringify(s);
     };
