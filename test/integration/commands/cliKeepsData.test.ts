@@ -95,7 +95,7 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
     target.kill();
     assert.equal(code, 1, rec.stderr());
     assert.match(rec.stderr(), /go-perf-lens: cancelled: nothing was written to /);
-    assert.doesNotMatch(rec.stderr(), /internal error|    at /);
+    assert.doesNotMatch(rec.stderr(), /internal error| {4}at /);
     assert.ok(!fs.existsSync(out));
   });
 
@@ -110,7 +110,7 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
       const r = runCli(['record', '--pid', String(target.pid), '--duration', '3600', '-o', out]);
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, msg);
-      assert.doesNotMatch(r.stderr, /recording pid|internal error|    at /);
+      assert.doesNotMatch(r.stderr, /recording pid|internal error| {4}at /);
     }
     target.kill();
     assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp')), []);
@@ -122,7 +122,7 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
         const r = runCli([sub, hotData, '--binary', hotBin, '-o', out]);
         assert.equal(r.status, 1, `${sub} -o ${out}: ${r.stderr}`);
         assert.match(r.stderr, /^go-perf-lens: -o .*(is a directory|does not exist)/);
-        assert.doesNotMatch(r.stderr, /internal error|EISDIR|    at /);
+        assert.doesNotMatch(r.stderr, /internal error|EISDIR| {4}at /);
       }
     }
     assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp')), []);
@@ -146,7 +146,7 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
     assert.equal(path.dirname(m[1]!), cwd);
     const s = loadSession(m[1]!);
     assert.ok(s.profile.totalSamples > 100, `${s.profile.totalSamples} samples`);
-    assert.doesNotMatch(stderr, /internal error|    at /);
+    assert.doesNotMatch(stderr, /internal error| {4}at /);
   });
 
   it('a PID that exits mid-recording: "PID X exited after N s — partial profile", kept', async () => {
