@@ -11,6 +11,7 @@ import { Envelope, HelperClient, cancelledError } from './helperClient';
 import { loadHelperPayload } from './helperFiles';
 import { HelloMessage, HelperMessage, PROTOCOL_VERSION, ReceivedFileMessage } from './helperProtocol';
 import { LaunchPlan, initialPlan, withPassword } from './launchPlan';
+import { CAPTURE_DIR_PREFIX, removeStaleCaptureDirs } from './staleTempDirs';
 import { Target } from './target';
 
 /** Asks the user for their sudo password; undefined = they declined. `forget` drops a cached one. */
@@ -49,7 +50,14 @@ export function rememberPassword(ask: () => Promise<string | undefined>): Passwo
   return f;
 }
 
-export function makePrivateTempDir(prefix = 'go-perf-lens-capture-'): string {
+let staleDirsSwept = false;
+
+/** A new private folder named for this process; the first call also removes those of clients that were killed. */
+export function makePrivateTempDir(prefix = `${CAPTURE_DIR_PREFIX}${process.pid}-`): string {
+  if (!staleDirsSwept) {
+    staleDirsSwept = true;
+    removeStaleCaptureDirs();
+  }
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(d, 0o700);
   return d;

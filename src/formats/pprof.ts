@@ -5,6 +5,7 @@
  */
 import type * as protobufTypes from 'protobufjs';
 import * as zlib from 'node:zlib';
+import { UserError } from '../util/userError';
 import { FormatError } from '../util/byteReader';
 
 function buildSchema(): { profile: protobufTypes.Type } {
@@ -91,13 +92,31 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Decodes a profile.proto message, gunzipping first when the bytes are gzip. */
-export function decodePprof(input: Uint8Array): PprofProfile {
+/**
+ * The most a gzipped profile may inflate to. Real profiles are far smaller (Go's own are a few
+ * MB); a few MB of gzip can hold gigabytes of zeros, which would take the machine's memory.
+ */
+export const MAX_PPROF_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Decodes a profile.proto message, gunzipping first when the bytes are gzip. Inflating stops as
+ * soon as the output passes maxDecompressedBytes (zlib works in 16 KiB steps and checks after
+ * each), so a gzip bomb costs at most that much memory.
+ */
+export function decodePprof(input: Uint8Array, maxDecompressedBytes = MAX_PPROF_DECOMPRESSED_BYTES): PprofProfile {
   let bytes = input;
   if (isGzip(bytes)) {
     try {
-      bytes = zlib.gunzipSync(bytes);
+      bytes = zlib.gunzipSync(bytes, { maxOutputLength: maxDecompressedBytes });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        const mb = Math.round(maxDecompressedBytes / (1024 * 1024));
+        throw new UserError(
+          `the pprof profile is larger than ${mb} MB when decompressed (from ${input.length} bytes of gzip): reading stopped there, to protect this machine's memory`,
+          'real profiles are far smaller; if you trust this one, decompress it yourself (gunzip -c FILE > FILE.pb) and open that',
+          'input-too-large',
+        );
+      }
       throw new FormatError(`corrupt gzip data: ${(e as Error).message}`, 'pprof (gzip)', 0);
     }
   }

@@ -161,4 +161,21 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
     assert.match(rec.stderr(), new RegExp(`PID ${target.pid} exited: partial profile`));
     assert.equal(hottest(s.profile.functions), 'main.spin');
   });
+
+  it('SIGKILL during record leaves its capture folder; the next record removes it', async () => {
+    const target = track(spawn(hotBin, ['60'], { stdio: 'ignore' }));
+    const rec = startRecord(['--pid', String(target.pid), '--duration', '30', '-o', path.join(tmp, 'killed.json')]);
+    const mine = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`go-perf-lens-capture-${rec.proc.pid}-`));
+    // The folder appears with perf.data's first bytes, which stream in while perf records.
+    await waitFor(() => mine().length > 0, 60_000);
+    const left = path.join(os.tmpdir(), mine()[0]!);
+    await new Promise((r) => setTimeout(r, 1000));
+    rec.proc.kill('SIGKILL');
+    await rec.done;
+    assert.ok(fs.existsSync(path.join(left, 'perf.data')), 'a killed client cannot clean up after itself');
+    const again = runCli(['record', '--pid', String(target.pid), '--duration', '1', '-o', path.join(tmp, 'next.json')]);
+    target.kill();
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(!fs.existsSync(left), `${left} was removed by the next start`);
+  });
 });
