@@ -1,6 +1,6 @@
 // A finer histogram for percentiles: 8 sub-buckets per power of two (12.5% wide), slot
 // 8 + 8*(e-3) + m for a value with highest bit e >= 3 and the next three bits m; values < 8
-// have their own slots. The helper (_e_fine) turns slots back into [lo, hi) ranges.
+// have their own slots. The helper (ebpf.fine_buckets) turns slots back into [lo, hi) ranges.
 // Spliced in by the helper where a program says #include "fine_histogram.h".
 #define NFINE 512
 static inline u32 fine_slot(u64 v) {

@@ -19,6 +19,9 @@ export interface Envelope {
   subcommand: string;
   args: Record<string, unknown>;
   files: Record<string, string>;
+  /** The helper package's modules by dotted name, imported from memory by `program`. */
+  modules: Record<string, string>;
+  /** envelope_loader.py's text. */
   program: string;
 }
 

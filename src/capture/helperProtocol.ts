@@ -1,5 +1,5 @@
 /**
- * The helper's JSON-lines protocol (bpf/helper.py speaks it on stdout), mirrored as a
+ * The helper's JSON-lines protocol (bpf/perflens_helper speaks it on stdout), mirrored as a
  * TypeScript union. Version 1. Binary files travel as file / chunk... / file-end (base64);
  * HelperClient writes them to a local file, yields a `received-chunk` per chunk (the decoded
  * bytes, in order, as they arrive) and a `received-file` once the file is complete and checked.
@@ -7,11 +7,11 @@
 
 export const PROTOCOL_VERSION = 1;
 
-/** Stable error codes from the helper (bpf/helper.py ERROR_CODES) and from capture itself. */
-export type HelperErrorCode =
-  | 'bad-argument' | 'unknown-subcommand' | 'pid-gone' | 'not-go' | 'not-root' | 'perf-missing'
-  | 'perf-failed' | 'event-unsupported' | 'bcc-missing' | 'unsupported' | 'cancelled' | 'io-error'
-  | 'internal';
+import HELPER_ERRORS from '../../bpf/perflens_helper/error_codes.json';
+
+/** The helper's stable error codes and what each means: error_codes.json is their one source (the helper reads it too). */
+export { HELPER_ERRORS };
+export type HelperErrorCode = keyof typeof HELPER_ERRORS;
 
 export interface HelloMessage {
   type: 'hello';

@@ -21,10 +21,10 @@ export const READY_LINE = 'go-perf-lens-ready';
  */
 export const BOOTSTRAP = `import sys;sys.stdout.write('${READY_LINE}'+chr(10));sys.stdout.flush();exec(sys.stdin.buffer.readline())`;
 
-/** The first stdin line: reads the envelope line and runs the helper program from it. */
+/** The first stdin line: reads the envelope line and runs its loader (bpf/envelope_loader.py). */
 export const LOADER =
   "import json,sys;E=json.loads(sys.stdin.buffer.readline());" +
-  "exec(compile(E.pop('program'),'helper.py','exec'),{'__name__':'__go_perf_lens__','ENVELOPE':E})";
+  "exec(compile(E.pop('program'),'envelope_loader.py','exec'),{'__name__':'__go_perf_lens__','ENVELOPE':E})";
 
 /** The prompt we give `sudo -S`, so its stderr is recognisable. */
 export const SUDO_PROMPT = '[go-perf-lens] sudo password: ';

@@ -71,7 +71,7 @@ export async function runHelper<R = unknown>(
 ): Promise<HelperRun<R>> {
   if (opts.signal?.aborted) throw cancelledError();
   const payload = loadHelperPayload();
-  const envelope: Envelope = { v: PROTOCOL_VERSION, subcommand, args, files: payload.files, program: payload.program };
+  const envelope: Envelope = { v: PROTOCOL_VERSION, subcommand, args, files: payload.files, modules: payload.modules, program: payload.program };
   let plan: LaunchPlan = initialPlan(target);
   // Our own directory is made when the first file arrives (probe and processes never need one).
   let tempDir = opts.tempDir;

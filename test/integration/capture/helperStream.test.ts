@@ -270,17 +270,17 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     assert.ok(Math.max(lostRecords, lostSamples) > 0, `perf lost samples while its pipe was not read: ${stats}`);
     // The helper's counter, fed the file in odd-sized pieces as the pipe would deliver it.
     const py = [
-      'import importlib.util, json, sys',
-      "spec = importlib.util.spec_from_file_location('helper', sys.argv[1])",
-      'h = importlib.util.module_from_spec(spec); spec.loader.exec_module(h)',
+      'import json, sys',
+      'sys.path.insert(0, sys.argv[1])',
+      'from perflens_helper.perf_stream import PerfRecordCounter',
       "data = open(sys.argv[2], 'rb').read()",
-      'c = h._PerfRecordCounter()',
+      'c = PerfRecordCounter()',
       'i, n = 0, 1',
       'while i < len(data):',
       '    c.feed(data[i:i + n]); i += n; n = n * 7 % 65521 + 1',
       "print(json.dumps({'valid': c.valid, 'samples': c.samples(), 'lost': c.lost_samples()}))",
     ].join('\n');
-    const counted = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, path.join(resolveBpfDir(), 'helper.py'), file]).toString()) as { valid: boolean; samples: number; lost: number };
+    const counted = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-c', py, resolveBpfDir(), file]).toString()) as { valid: boolean; samples: number; lost: number };
     assert.equal(counted.valid, true);
     assert.equal(counted.samples, perfScriptSamples(file).count);
     assert.equal(counted.samples, parsePerfData(fs.readFileSync(file)).samples.count);

@@ -11,7 +11,7 @@ const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /** A stand-in helper: a real Python process started like the real one, running `body`. */
 async function runFake(body: string, dir: string): Promise<{ messages: HelperMessage[]; error?: UserError }> {
-  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, program: body };
+  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
   const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-c', BOOTSTRAP], via: 'direct', python: PY }, envelope, { tempDir: dir });
   const messages: HelperMessage[] = [];
   try {

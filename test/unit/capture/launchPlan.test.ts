@@ -98,7 +98,7 @@ describe('capture: launch plans (argv, sudoers line, remote command)', () => {
 /** A stand-in helper: a real Python process that prints the ready line, reads LOADER, then runs `body`. */
 async function runFake(body: string): Promise<{ messages: HelperMessage[]; error?: UserError; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
-  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, program: body };
+  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
   const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-c', BOOTSTRAP], via: 'direct', python: PY }, envelope, { tempDir: dir });
   const messages: HelperMessage[] = [];
   try {
@@ -157,7 +157,7 @@ describe('capture: HelperClient over real processes', () => {
   it('a launcher that fails before the ready line: "launch-failed" / "python-missing"', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
     dirs.push(dir);
-    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, program: '' };
+    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: '' };
     const missing = new HelperClient({ target: { kind: 'local' }, file: '/nonexistent/python3', args: [], via: 'direct', python: '/nonexistent/python3' }, env, { tempDir: dir });
     await assert.rejects((async () => { for await (const _ of missing.messages()) void _; })(), (e: unknown) => e instanceof UserError && e.code === 'python-missing');
     const refused = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', 'echo "sudo: a password is required" >&2; exit 1'], via: 'sudo', python: '/usr/bin/python3' }, env, { tempDir: dir });
@@ -168,7 +168,7 @@ describe('capture: HelperClient over real processes', () => {
   it('lines before the ready line (a chatty login shell) are ignored', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
     dirs.push(dir);
-    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, program: PRELUDE + "W(type='result',data='fine')" };
+    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: PRELUDE + "W(type='result',data='fine')" };
     const c = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', `echo 'Welcome!'; echo '{"type":"result","data":"forged"}'; exec ${PY} -c "${BOOTSTRAP}"`], via: 'direct', python: PY }, env, { tempDir: dir });
     const got: HelperMessage[] = [];
     for await (const m of c.messages()) got.push(m);

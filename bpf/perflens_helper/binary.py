@@ -1,0 +1,46 @@
+"""`binary`: a process's executable (its build ids and sha256, and optionally its bytes)."""
+
+import hashlib
+import os
+import struct
+
+from .exe import read_go_buildinfo
+from .protocol import check_abort, fail, stream_file
+from .registry import subcommand
+
+
+@subcommand('binary')
+def cmd_binary(args):
+    pid = args.pid()
+    info_only = args.bool('infoOnly', False)  # build ids + sha256 only: lets the client use its cache
+    args.done()
+    link = '/proc/%d/exe' % pid
+    try:
+        f = open(link, 'rb')  # one open: the bytes, build ids and hash all come from this file
+    except PermissionError:
+        fail('not-root', 'cannot read the executable of PID %d (permission denied)' % pid, 'run the helper as root')
+    except OSError as e:
+        fail('pid-gone', 'cannot open the executable of PID %d: %s' % (pid, e.strerror))
+    with f:
+        try:
+            exe = os.readlink(link)
+        except OSError:
+            exe = None
+        try:
+            info = read_go_buildinfo(f)
+        except (ValueError, struct.error, IndexError):
+            info = {}
+        f.seek(0)
+        if info_only:
+            h, size = hashlib.sha256(), 0
+            for block in iter(lambda: f.read(1 << 20), b''):
+                check_abort()
+                h.update(block)
+                size += len(block)
+            digest = h.hexdigest()
+        else:
+            size, digest = stream_file(f, 'exe')
+    res = {'pid': pid, 'exe': exe, 'size': size, 'sha256': digest, 'infoOnly': info_only}
+    res.update({k: info.get(k) for k in ('goVersion', 'modulePath', 'goBuildId', 'gnuBuildId')})
+    return res
+

@@ -1,0 +1,49 @@
+"""`sched`: how long runnable goroutines wait before they run (go_goroutine_latency.c), from
+one uprobe on runtime.casgstatus."""
+
+import time
+
+from .ebpf import alive, check_addr, compile_bpf, duration_arg, fine_buckets, log2_buckets, report_attached, run_until_done, target_exe
+from .lifecycle import on_cleanup
+from .protocol import fail
+from .registry import subcommand
+from .resources import resource
+
+
+@subcommand('sched', capability='ebpf-sched')
+def cmd_sched(args):
+    """go_goroutine_latency. --pid, --duration, --casgstatus (vaddr), --goidOffset, --exeSize."""
+    pid = args.pid(require_go=True)
+    duration = duration_arg(args)
+    exe, segs = target_exe(args, pid)
+    addr = args.raw_value('casgstatus')
+    addr = int(addr) if isinstance(addr, str) and addr.isdigit() else addr
+    addr = check_addr(addr, segs, 'runtime.casgstatus')
+    goid_off = args.int('goidOffset', 0, 4096)
+    args.done()
+    t0 = time.time()
+    b = compile_bpf(resource('go_goroutine_latency.c'), ['-DTGID=%d' % pid, '-DGOID_OFFSET=%d' % goid_off])
+    on_cleanup(b.cleanup)
+    compiled = time.time()
+    try:
+        b.attach_uprobe(name=exe, addr=addr, fn_name='on_casgstatus', pid=pid)
+    except Exception as e:
+        if not alive(pid):
+            fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)
+        fail('unsupported', 'attaching the uprobe failed: %s' % str(e)[:300])
+    attach_ms = report_attached(t0, compiled, 1)
+    hist, stats, worst, fine = b['hist'], b['stats'], b['worst'], b['fine']
+
+    def snapshot(elapsed, final=False):
+        h = [v.value for v in hist.values()]
+        w = sorted(((int(v.value), int(k.value)) for k, v in worst.items()), reverse=True)[:10]
+        return {'count': int(stats[stats.Key(0)].value), 'sum_ns': int(stats[stats.Key(1)].value),
+                'buckets': log2_buckets(h), 'fine': fine_buckets([v.value for v in fine.values()]),
+                'worst': [{'goid': g, 'wait_ns': ns} for ns, g in w],
+                'elapsedSec': round(elapsed, 3)}
+
+    res = run_until_done(b, pid, duration, snapshot)
+    res.update({'pid': pid, 'probes': 1, 'attachMs': attach_ms})
+    return res
+
+
