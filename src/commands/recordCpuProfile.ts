@@ -50,6 +50,9 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
     const warnings = [...rec.warnings];
     const ingestOpts: PerfIngestOptions = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
     if (rec.fallbackReason) ingestOpts.fallbackReason = rec.fallbackReason;
+    // The ids the helper read from /proc/PID/exe while perf recorded: the binary must be that build.
+    const { goBuildId, gnuBuildId } = rec.result;
+    ingestOpts.recordedIds = { ...(goBuildId ? { go: goBuildId } : {}), ...(gnuBuildId ? { gnu: gnuBuildId } : {}) };
     const file = rec.perfDataPath;
     const profile = live.finish({ size: fs.statSync(file).size, read: () => fs.readFileSync(file) }, ingestOpts);
     if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);

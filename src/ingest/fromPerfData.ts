@@ -5,18 +5,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isContextMarker, MappingIndex, type PerfData, type PerfMmap, userCallchain, userCallchainInto } from '../formats/perfData';
+import { isContextMarker, MappingIndex, type PerfData, userCallchain, userCallchainInto } from '../formats/perfData';
 import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
 import type { SourceFrame, Symbolizer } from '../symbolize/symbolizer';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
-import { parseElf } from '../formats/elf';
 import { NumberMap } from '../util/numberMap';
-import { UserError } from '../util/userError';
 import { type Aggregates, Aggregator, type FrameSource, StackTrie } from './aggregate';
 import { ChainGroups } from './chainGroups';
 import type { LoadedBinary } from './loadBinary';
 import { type CallerRepairCounts, emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
 import { framelessIndexOf } from './framelessIndexOf';
+import { type BinaryMatch, isExecMmap, isUserBuildIdEntry, matchBinary, type RecordedIds, sameFile, uncheckedWarning } from './binaryMatch';
 
 export interface PerfIngestOptions {
   /** Keep only samples of this process (default: every process whose frames map into the binary). */
@@ -33,10 +32,9 @@ export interface PerfIngestOptions {
    * (default true). false gives exactly the stacks perf itself reports (perf script's view).
    */
   repairFramelessCallers?: boolean;
+  /** Build ids the recorder read from the recorded process, checked against the binary's. */
+  recordedIds?: RecordedIds;
 }
-
-const PAGE = 4096;
-const PROT_EXEC = 4;
 
 /** What the event is, in the model's terms. cpu-clock/task-clock periods are nanoseconds. */
 export function eventInfoOf(d: PerfData, attrIndex: number, meanPeriod: number, opts: PerfIngestOptions): EventInfo {
@@ -52,20 +50,6 @@ export function eventInfoOf(d: PerfData, attrIndex: number, meanPeriod: number, 
   if (hz !== undefined) ev.frequencyHz = hz;
   if (opts.fallbackReason !== undefined) ev.fallbackReason = opts.fallbackReason;
   return ev;
-}
-
-function isExecMmap(m: PerfMmap): boolean {
-  if (m.pid === -1 || m.isData) return false;
-  return m.prot === undefined || (m.prot & PROT_EXEC) !== 0;
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (a === b) return true;
-  try {
-    return fs.realpathSync(a) === fs.realpathSync(b);
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -97,63 +81,6 @@ function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrI
   let best: string | undefined;
   for (const [f, n] of hits) if (best === undefined || n > hits.get(best)!) best = f;
   return { file: best, bySamples: true };
-}
-
-function recordedBuildId(d: PerfData, file: string): string | undefined {
-  for (const m of d.mmaps) if (m.filename === file && m.buildId) return m.buildId;
-  for (const b of d.features.buildIds) if (b.filename === file && b.pid !== -1) return b.buildId;
-  return undefined;
-}
-
-/** The build id of the file now at `file`, if it is there and is an ELF (for error messages). */
-function buildIdOnDisk(file: string): string | undefined {
-  try {
-    const elf = parseElf(fs.readFileSync(file));
-    return elf.gnuBuildId ?? elf.goBuildId;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Checks the binary is the one that was recorded: the recorded build id when perf kept one
- * (perf only knows GNU build ids, which Go binaries usually lack), and in any case that each
- * executable mapping of the file matches one of the binary's PT_LOAD segments in offset and size.
- */
-function checkIdentity(d: PerfData, file: string, bin: LoadedBinary): void {
-  const recorded = recordedBuildId(d, file);
-  const ours = bin.info.buildId ?? bin.info.goBuildId;
-  const mismatch = (why: string, recordedId: string | undefined): never => {
-    throw new UserError(
-      `the recording is of another binary than ${bin.path}: ${why}. ` +
-        `Recorded binary ${file}: build id ${recordedId ?? 'not recorded by perf'}; given binary: build id ${ours ?? 'none'}.`,
-      'pass the executable the process was running (--binary PATH); a rebuilt binary does not match an older recording',
-      'binary-mismatch',
-    );
-  };
-  if (recorded) {
-    const mine = [bin.info.buildId, bin.info.goBuildId, bin.elf.gnuBuildId].filter(Boolean);
-    if (!mine.includes(recorded)) mismatch('the build ids differ', recorded);
-  }
-  const text = bin.segments.filter((s) => s.flags & 1);
-  // With an interpreter (PIE), the kernel first maps the whole image executable in one piece
-  // and perf records only that exec mapping: its length is the image's span.
-  const lo = Math.min(...bin.segments.map((s) => s.vaddr - (s.vaddr % PAGE)));
-  const span = Math.max(...bin.segments.map((s) => Math.ceil((s.vaddr + s.memsz) / PAGE) * PAGE)) - lo;
-  for (const m of d.mmaps) {
-    if (m.filename !== file || !isExecMmap(m)) continue;
-    const pgoff = Number(m.pgoff);
-    const len = Number(m.len);
-    const ok = text.some((s) => {
-      const off0 = s.offset - (s.offset % PAGE);
-      const end = s.offset + s.filesz;
-      return off0 === pgoff && (Math.abs(Math.ceil(end / PAGE) * PAGE - off0 - len) < PAGE || (pgoff === 0 && Math.abs(span - len) < PAGE));
-    });
-    if (!ok) {
-      const onDisk = sameFile(file, bin.path) ? undefined : buildIdOnDisk(file);
-      mismatch(`its code mapping (file offset 0x${pgoff.toString(16)}, 0x${len.toString(16)} bytes) matches none of the binary's code segments`, recorded ?? (onDisk ? `${onDisk} (read now from the file at that path)` : undefined));
-    }
-  }
 }
 
 /**
@@ -262,7 +189,11 @@ export class PerfIngestState {
   /** @internal */
   mapped: MappedGroups | undefined;
   /** @internal */
-  binaryFile: { bin: LoadedBinary; mmaps: number; attrIndex: number; idx: MappingIndex; file: string | undefined; bySamples: boolean } | undefined;
+  binaryFile: {
+    bin: LoadedBinary; mmaps: number; attrIndex: number; idx: MappingIndex; file: string | undefined; bySamples: boolean;
+    /** The recorder's ids it was matched with (JSON), and how it matched. */
+    recordedIds: string; match: BinaryMatch | undefined;
+  } | undefined;
 }
 
 /**
@@ -305,12 +236,15 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
   // Which mapped file is the binary, and that it matches: asked again only when the mappings
   // changed (a streamed recording is taken in once a second), unless the samples decided it.
   let known = state.binaryFile;
-  if (!known || known.bin !== bin || known.mmaps !== d.mmaps.length || known.attrIndex !== attrIndex || known.bySamples) {
+  const recordedIds = JSON.stringify(opts.recordedIds ?? {});
+  if (!known || known.bin !== bin || known.mmaps !== d.mmaps.length || known.attrIndex !== attrIndex || known.bySamples || known.recordedIds !== recordedIds) {
     const idx = new MappingIndex(d);
     const found = findBinaryFile(d, idx, bin, attrIndex);
-    if (found.file !== undefined) checkIdentity(d, found.file, bin);
-    known = state.binaryFile = { bin, mmaps: d.mmaps.length, attrIndex, idx, file: found.file, bySamples: found.bySamples };
+    const match = found.file !== undefined ? matchBinary(d, found.file, bin, opts.recordedIds) : undefined;
+    known = state.binaryFile = { bin, mmaps: d.mmaps.length, attrIndex, idx, file: found.file, bySamples: found.bySamples, recordedIds, match };
   }
+  const unchecked = known.match && uncheckedWarning(known.match, bin);
+  if (unchecked) warnings.push(unchecked);
   const { idx, file } = known;
   if (file === undefined && s.count > 0) warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
 
@@ -469,7 +403,7 @@ export function recordedBinaryPath(d: PerfData): string | undefined {
     }
   }
   const ranked = [...hits].sort((a, b) => b[1] - a[1]).map(([f]) => f);
-  for (const b of d.features.buildIds) if (b.pid !== -1 && !b.filename.startsWith('[') && !ranked.includes(b.filename)) ranked.push(b.filename);
+  for (const b of d.features.buildIds) if (isUserBuildIdEntry(b) && !ranked.includes(b.filename)) ranked.push(b.filename);
   return ranked.find((f) => fs.existsSync(f));
 }
 
