@@ -3,7 +3,7 @@
  * format to 136 bytes now; missing fields read as zero), and the event name perf derives.
  */
 import type { ByteReader } from '../util/byteReader';
-import type { PerfEventAttrInfo } from './perfData';
+import type { PerfEventAttrInfo } from './perfDataTypes';
 
 const ATTR_SIZE_VER0 = 64;
 

@@ -2,7 +2,7 @@
  * Questions ingest asks of a parsed perf.data: the user frames of a sample, and which mapped
  * file (and file offset) an address falls in.
  */
-import type { PerfData, PerfMmap, PerfSamples } from './perfData';
+import type { PerfData, PerfMmap, PerfSamples } from './perfDataTypes';
 
 /** The unsigned 64-bit value perf prints for an address stored as a signed double. */
 export function toU64(x: number): bigint {

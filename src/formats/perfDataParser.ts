@@ -7,7 +7,7 @@ import {
   HEADER_FEAT, PERF_RECORD, PERF_SAMPLE,
   type PerfBuildId, type PerfComm, type PerfData, type PerfEventAttrInfo, type PerfFeatures, type PerfMmap,
   type PerfSamples, type PerfTaskEvent,
-} from './perfData';
+} from './perfDataTypes';
 import { eventName, parseAttr } from './perfDataAttr';
 import { fastSampleLoop, type FastSampleLoop, type SampleSink, type StagedSamples } from './perfSamplesFast';
 

@@ -4,17 +4,16 @@
  */
 import { openGoPclntab } from '../formats/openGoPclntab';
 import { FramelessIndex } from '../symbolize/framelessCallers';
-import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import type { LoadedBinary } from './loadBinary';
 
 const cache = new WeakMap<object, FramelessIndex | null>();
 
-export function framelessIndexOf(bin: Pick<LoadedBinary, 'elf' | 'symbolizer'>): FramelessIndex | undefined {
+export function framelessIndexOf(bin: Pick<LoadedBinary, 'elf' | 'pclntab'>): FramelessIndex | undefined {
   const known = cache.get(bin.elf);
   if (known !== undefined) return known ?? undefined;
   let idx: FramelessIndex | null = null;
   try {
-    const tab = bin.symbolizer instanceof GopclntabSymbolizer ? bin.symbolizer.tab : openGoPclntab(bin.elf);
+    const tab = bin.pclntab ?? openGoPclntab(bin.elf);
     if (tab) {
       const elf = bin.elf;
       idx = new FramelessIndex(tab, (vaddr, len) => {

@@ -11,7 +11,7 @@ import { emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbol
 import { UserError } from '../util/userError';
 import { aggregate, type FrameSource, StackTrie } from './aggregate';
 import { framelessIndexOf } from './framelessIndexOf';
-import { framesFn, functionEntries, returnAddressLookup } from './fromPerfData';
+import { returnAddressLookup } from './fromPerfData';
 import type { LoadedBinary } from './loadBinary';
 
 /** One distinct sample key of the sampler. */
@@ -91,8 +91,7 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   };
   const frameless = framelessIndexOf(bin);
   const repairs = emptyRepairCounts();
-  const entry = functionEntries(bin.symbolizer);
-  const callerPc = returnAddressLookup(entry);
+  const callerPc = returnAddressLookup(bin.symbolizer);
 
   const trie = new StackTrie();
   const keys: number[] = [];
@@ -114,10 +113,11 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
     trie.add(keys, keys.length, count);
   }
 
+  const sym = bin.symbolizer;
   const source: FrameSource = {
-    frames: framesFn(bin.symbolizer),
+    frames: (pc) => sym.framesAt(pc),
     address: (pc) => `0x${pc.toString(16)}`,
-    declarationAt: (pc) => entry.declarationAt(pc),
+    declarationAt: (pc) => sym.declarationAt(pc),
   };
   const agg = aggregate(trie, source);
   if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);

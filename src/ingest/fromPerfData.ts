@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isContextMarker, MappingIndex, type PerfData, userCallchain, userCallchainInto } from '../formats/perfData';
 import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
-import type { SourceFrame, Symbolizer } from '../symbolize/symbolizer';
-import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
+import type { Symbolizer } from '../symbolize/symbolizer';
 import { NumberMap } from '../util/numberMap';
 import { type Aggregates, Aggregator, type FrameSource, StackTrie } from './aggregate';
 import { ChainGroups } from './chainGroups';
@@ -88,68 +87,26 @@ function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrI
  * except at a function's first instruction (a signal frame's return into the sigreturn
  * trampoline), which no call precedes.
  */
-export function returnAddressLookup(entry: ReturnType<typeof functionEntries>): (ret: number) => number {
+export function returnAddressLookup(sym: Pick<Symbolizer, 'entryOf'>): (ret: number) => number {
   const cache = new NumberMap();
   return (ret) => {
     let k = cache.get(ret, UNSEEN);
     if (k === UNSEEN) {
-      k = entry.entryOf(ret) === ret ? ret : ret - 1;
+      k = sym.entryOf(ret) === ret ? ret : ret - 1;
       cache.set(ret, k);
     }
     return k;
   };
 }
 
-/**
- * Entry address and declaration of the function holding a pc. For gopclntab this reads the one
- * function record (Symbolizer.functionAt would describe every function of the binary first).
- */
-export function functionEntries(sym: Symbolizer): { entryOf(pc: number): number | undefined; declarationAt(pc: number): { file: string; line1: number } | undefined } {
-  if (sym instanceof GopclntabSymbolizer) {
-    const tab = sym.tab;
-    const rec = (pc: number) => {
-      const i = tab.findFunc(pc);
-      return i < 0 ? undefined : tab.func(i);
-    };
-    return {
-      entryOf: (pc) => rec(pc)?.entry,
-      declarationAt: (pc) => {
-        const r = rec(pc);
-        if (!r) return undefined;
-        const fr = sym.framesAt(r.entry);
-        const outer = fr[fr.length - 1];
-        if (!outer) return undefined;
-        // The func line (Go 1.20+ records it); else the line of the entry, the prologue's.
-        return { file: outer.file, line1: r.startLine > 0 ? r.startLine : outer.line };
-      },
-    };
-  }
+/** What the aggregation asks of a binary's symbolizer. */
+export function symbolizerFrames(sym: Symbolizer): FrameSource {
   return {
-    entryOf: (pc) => {
-      const f = sym.functionAt(BigInt(pc));
-      return f ? Number(f.lowPc) : undefined;
-    },
-    declarationAt: (pc) => {
-      const f = sym.functionAt(BigInt(pc));
-      return f?.declFile && f.declLine ? { file: f.declFile, line1: f.declLine } : undefined;
-    },
+    frames: (pc) => sym.framesAt(pc),
+    address: (pc) => `0x${pc.toString(16)}`,
+    declarationAt: (pc) => sym.declarationAt(pc),
+    declarationOf: (name) => sym.inlinedDeclarationOf(name),
   };
-}
-
-/**
- * Declarations (`func` lines) of functions seen only inlined, when the backend knows them: the
- * inline tree's startLine (gopclntab, Go 1.20+) or DW_AT_decl_line through the abstract origin.
- */
-export function inlinedDeclarations(sym: Symbolizer): ((name: string) => { file: string; line1: number } | undefined) | undefined {
-  const of = (sym as unknown as { inlinedDeclarationOf?: (name: string) => { file: string; line1: number } | undefined }).inlinedDeclarationOf;
-  return typeof of === 'function' ? (name) => of.call(sym, name) : undefined;
-}
-
-/** Symbolized frames of a link-time address; uses the gopclntab fast path when there is one. */
-export function framesFn(sym: Symbolizer): (pc: number) => readonly SourceFrame[] {
-  const fast = (sym as unknown as { framesAt?: (pc: number) => SourceFrame[] }).framesAt;
-  if (typeof fast === 'function') return (pc) => fast.call(sym, pc);
-  return (pc) => sym.symbolize(BigInt(pc));
 }
 
 /** Per group's frameless-leaf outcome, as bits over these counters (applied per sample). */
@@ -248,17 +205,10 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
   const { idx, file } = known;
   if (file === undefined && s.count > 0) warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
 
-  const entry = functionEntries(bin.symbolizer);
   const key = JSON.stringify([attrIndex, opts.pid ?? null, file ?? null, opts.repairFramelessCallers !== false]);
   if (state.mapped?.key !== key || state.mapped.bin !== bin) {
-    const source: FrameSource = {
-      frames: framesFn(bin.symbolizer),
-      address: (pc) => `0x${pc.toString(16)}`,
-      declarationAt: (pc) => entry.declarationAt(pc),
-      declarationOf: inlinedDeclarations(bin.symbolizer),
-    };
     state.mapped = {
-      key, bin, trie: new StackTrie(), aggregator: new Aggregator(source), caches: new Map(), node: [], added: [], repairBits: [], complete: false,
+      key, bin, trie: new StackTrie(), aggregator: new Aggregator(symbolizerFrames(bin.symbolizer)), caches: new Map(), node: [], added: [], repairBits: [], complete: false,
       unattributed: 0, corrupt: 0, missing: emptyRepairCounts(),
     };
   }
@@ -270,7 +220,7 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
     for (const g of segs) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
     return NaN;
   };
-  const callerPc = returnAddressLookup(entry);
+  const callerPc = returnAddressLookup(bin.symbolizer);
   const trie = st.trie;
   const buf = new Float64Array(4096);
   const chain = new Float64Array(buf.length);

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { BinaryIdentity } from '../model/profile';
 import type { ElfFile } from '../formats/elf';
 import { PT_LOAD } from '../formats/elf';
+import type { GoPclntab } from '../formats/gopclntab';
 import { type BinaryInfo, openSymbolizer } from '../symbolize/openSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
 import { UserError } from '../util/userError';
@@ -24,6 +25,8 @@ export interface LoadedBinary {
   symbolizer: Symbolizer;
   elf: ElfFile;
   info: BinaryInfo;
+  /** The Go function table, when the symbolizer opened one. */
+  pclntab?: GoPclntab;
   segments: LoadSegment[];
   identity: BinaryIdentity;
 }
@@ -41,11 +44,11 @@ export function identityOf(p: string, info: BinaryInfo): BinaryIdentity {
 
 /** Opens a binary from bytes already read. */
 export function loadBinaryBytes(bytes: Uint8Array, p: string): LoadedBinary {
-  const { symbolizer, info, elf } = openSymbolizer(bytes, p);
+  const { symbolizer, info, elf, pclntab } = openSymbolizer(bytes, p);
   const segments = elf.programHeaders
     .filter((h) => h.type === PT_LOAD)
     .map((h) => ({ offset: Number(h.offset), vaddr: Number(h.vaddr), filesz: Number(h.filesz), memsz: Number(h.memsz), flags: h.flags }));
-  return { path: p, symbolizer, elf, info, segments, identity: identityOf(p, info) };
+  return { path: p, symbolizer, elf, info, ...(pclntab ? { pclntab } : {}), segments, identity: identityOf(p, info) };
 }
 
 /** Reads and opens a binary; a missing or unreadable file is a UserError. */

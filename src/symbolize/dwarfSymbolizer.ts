@@ -6,7 +6,7 @@
 import type { ElfFile } from '../formats/elf';
 import { dwarfIndexOf, type DwarfFunction, type DwarfIndex } from '../formats/dwarf/dwarfIndex';
 import type { ByteSink } from './gopclntabSymbolizer';
-import type { FunctionInfo, SourceFrame, Symbolizer } from './symbolizer';
+import type { FunctionInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
 
 const EMPTY_FRAMES = Buffer.from('[]');
 
@@ -31,9 +31,18 @@ export class DwarfSymbolizer implements Symbolizer {
     return this.index.symbolize(Number(pc));
   }
 
-  /** Same as symbolize, for callers that already hold the address as a number. */
-  symbolizeNumber(pc: number): SourceFrame[] {
+  framesAt(pc: number): SourceFrame[] {
     return this.index.symbolize(pc);
+  }
+
+  entryOf(pc: number): number | undefined {
+    const f = this.index.functionAt(pc);
+    return f ? f.lowPc : undefined;
+  }
+
+  declarationAt(pc: number): SourceDeclaration | undefined {
+    const f = this.index.functionAt(pc);
+    return f?.declFile && f.declLine ? { file: f.declFile, line1: f.declLine } : undefined;
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
@@ -48,7 +57,7 @@ export class DwarfSymbolizer implements Symbolizer {
   }
 
   /** Declaration of a function met in frames so far (an inlined one's via its abstract origin). */
-  inlinedDeclarationOf(name: string): { file: string; line1: number } | undefined {
+  inlinedDeclarationOf(name: string): SourceDeclaration | undefined {
     return this.index.declarationOfName(name);
   }
 

@@ -9,7 +9,7 @@
  * frame by copying bytes — no per-address strings or objects.
  */
 import { type GoFuncRecord, type GoPclntab, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX, PcScratch } from '../formats/gopclntab';
-import type { FunctionInfo, SourceFrame, Symbolizer } from './symbolizer';
+import type { FunctionInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
 
 /**
  * Marks ranges without file/line — past a function's last instruction (alignment padding up to
@@ -413,6 +413,22 @@ export class GopclntabSymbolizer implements Symbolizer {
     return piece;
   }
 
+  /** Reads the one function record (functionAt would describe the function first). */
+  entryOf(pc: number): number | undefined {
+    const i = this.tab.findFunc(pc);
+    return i < 0 ? undefined : this.tab.func(i).entry;
+  }
+
+  declarationAt(pc: number): SourceDeclaration | undefined {
+    const i = this.tab.findFunc(pc);
+    if (i < 0) return undefined;
+    const rec = this.tab.func(i);
+    const outer = this.framesAt(rec.entry).at(-1);
+    if (!outer) return undefined;
+    // The func line (Go 1.20+ records it); else the line of the entry, the prologue's.
+    return { file: outer.file, line1: rec.startLine > 0 ? rec.startLine : outer.line };
+  }
+
   functionAt(pc: bigint): FunctionInfo | undefined {
     const i = this.tab.findFunc(Number(pc));
     if (i < 0) return undefined;
@@ -466,7 +482,7 @@ export class GopclntabSymbolizer implements Symbolizer {
    * The declaration (`func` line, from the inline tree; Go 1.20+) of a function seen inlined in
    * a function decoded so far — for functions with no physical copy of their own.
    */
-  inlinedDeclarationOf(name: string): { file: string; line1: number } | undefined {
+  inlinedDeclarationOf(name: string): SourceDeclaration | undefined {
     if (!this.inlinedByName || this.inlinedByNameOf !== this.inlinedDecl.size) {
       this.inlinedByName = new Map();
       for (const [slot, d] of this.inlinedDecl) if (!this.inlinedByName.has(this.arena.strings[slot]!)) this.inlinedByName.set(this.arena.strings[slot]!, d);

@@ -38,6 +38,8 @@ export interface OpenedSymbolizer {
   symbolizer: Symbolizer;
   info: BinaryInfo;
   elf: ElfFile;
+  /** The binary's Go function table when it was opened (the gopclntab backend's), for other readers of it (FramelessIndex). */
+  pclntab?: GoPclntab;
 }
 
 /** What a binary says about itself: build ids, Go build info, which debug info it carries. */
@@ -141,7 +143,7 @@ export function openElfSymbolizer(elf: ElfFile, path?: string, prefer: Backend =
   const name = path ?? 'the binary';
   let tab: GoPclntab | undefined;
   if (info.hasPclntab && prefer !== 'dwarf') tab = openGoPclntab(elf);
-  if (tab && (prefer === 'gopclntab' || prefer === 'auto')) return { symbolizer: new GopclntabSymbolizer(tab), info, elf };
+  if (tab && (prefer === 'gopclntab' || prefer === 'auto')) return { symbolizer: new GopclntabSymbolizer(tab), info, elf, pclntab: tab };
   if (info.hasDwarf) {
     // Loaded on demand: a Go binary never needs the DWARF code, and the CLI starts faster.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -151,7 +153,7 @@ export function openElfSymbolizer(elf: ElfFile, path?: string, prefer: Backend =
   }
   if (prefer === 'dwarf' && info.hasPclntab) {
     tab = openGoPclntab(elf);
-    if (tab) return { symbolizer: new GopclntabSymbolizer(tab), info, elf };
+    if (tab) return { symbolizer: new GopclntabSymbolizer(tab), info, elf, pclntab: tab };
   }
   throw new UserError(
     `${name} has neither DWARF debug information nor a Go .gopclntab: nothing maps its addresses to source`,

@@ -1,7 +1,10 @@
 /**
- * The one question the rest of the system asks of a binary: which function, file and line —
- * with the chain of inlined calls — is this address? Backed by DWARF, or by .gopclntab when
- * DWARF is stripped. Implementations index once, then answer in O(log n).
+ * The questions the rest of the system asks of a binary: which function, file and line — with
+ * the chain of inlined calls — is this address; where does the function holding it start and
+ * where is it declared. Backed by DWARF, or by .gopclntab when DWARF is stripped.
+ * Implementations index once, then answer in O(log n). Every capability a caller uses is named
+ * here (as pprof's ObjFile does): callers never reach past it to a backend's class, so a new
+ * backend or a test double gets the same paths.
  */
 
 export interface SourceFrame {
@@ -23,9 +26,29 @@ export interface FunctionInfo {
   declLine?: number;
 }
 
+/** Where a function is declared: its `func` line. */
+export interface SourceDeclaration {
+  file: string;
+  line1: number;
+}
+
 export interface Symbolizer {
   /** Frames for a code address, innermost (deepest inlined) first; [] when it maps to nothing. */
   symbolize(pc: bigint): SourceFrame[];
+  /**
+   * The same for an address held as a number (link-time addresses fit in one): what ingest and
+   * the CLI call per sample or per line, without a bigint each time.
+   */
+  framesAt(pc: number): readonly SourceFrame[];
+  /** Entry address of the physical function holding pc, undefined outside every function. */
+  entryOf(pc: number): number | undefined;
+  /** Declaration (`func` line) of the physical function holding pc, when the binary records it. */
+  declarationAt(pc: number): SourceDeclaration | undefined;
+  /**
+   * Declaration of a function by name, also of one seen only inlined (in frames answered so far):
+   * gopclntab's inline tree (Go 1.20+) or DWARF's abstract origin. Undefined when unknown.
+   */
+  inlinedDeclarationOf(name: string): SourceDeclaration | undefined;
   /** The physical (non-inlined) function containing pc. */
   functionAt(pc: bigint): FunctionInfo | undefined;
   /** Every physical function, sorted by lowPc. */
