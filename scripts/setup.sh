@@ -26,7 +26,7 @@ SRC
   rm -f /var/lib/apt/periodic/go-perf-lens-updated
 fi
 PKGS=(linux-perf bpfcc-tools python3-bpfcc bpftrace linux-headers-6.1.0-50-cloud-amd64 golang-go
-      llvm binutils gcc openssh-server chromium libkrb5-dev ripgrep procps psmisc sudo)
+      llvm binutils gcc openssh-server chromium libkrb5-dev ripgrep procps psmisc sudo openssl)
 BPKGS=(golang-1.21-go golang-1.22-go golang-1.23-go)
 missing=()
 for p in "${PKGS[@]}" "${BPKGS[@]}"; do

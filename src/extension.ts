@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfileCommand } from './commands/profileFiles';
+import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
 import { readProfileFile } from './commands/readProfileFile';
 import { chooseProcess, passwordPrompt, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { showError } from './commands/showError';
@@ -87,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   };
   command('goPerfLens.profileProcess', 'Profile Go process', () => profileProcessCommand(profileDeps));
   command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
+  command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) => openPprofEndpointCommand(session, context.workspaceState, url));
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));
   command('goPerfLens.saveProfile', 'Save profile', () => saveProfileCommand(session));
   command('goPerfLens.exportPprof', 'Export pprof', () => exportPprofCommand(session));

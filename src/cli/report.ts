@@ -10,12 +10,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FunctionStat, LineStat, Profile } from '../model/profile';
 import { makeSession, serializeSession } from '../model/session';
-import { openProfileFile } from '../ingest/openInput';
 import { UserError } from '../util/userError';
+import { openInput } from './openInput';
 import { checkOutputPath, writeOutputFile } from './outputFile';
 import { intOption, parseArgs } from './parseArgs';
 
-const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data, pprof (.pb.gz) or session; -o also saves the model as a session file)';
+const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data, pprof (.pb.gz), session, or a pprof endpoint URL such as http://HOST:6060/debug/pprof/profile?seconds=10; -o also saves the model as a session file)';
 
 export interface ReportJson {
   event: string;
@@ -125,12 +125,12 @@ export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
   const args = parseArgs(argv, { values: ['binary', 'top', 'output'], flags: ['json'], aliases: { '-o': 'output' } }, USAGE);
   const [input, ...extra] = args.positionals;
-  if (!input || extra.length) throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'report needs an INPUT file', USAGE, 'usage');
+  if (!input || extra.length) throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'report needs an INPUT file or URL', USAGE, 'usage');
   const top = intOption(args, 'top', undefined, 1, 1_000_000, USAGE);
   const binary = args.values.get('binary');
   const out = args.values.get('output');
   if (out !== undefined) checkOutputPath(out, 'session.json');
-  const { profile } = openProfileFile(input, binary ? { binary } : {});
+  const profile = await openInput(input, binary);
   if (out !== undefined) writeOutputFile(out, serializeSession(makeSession(profile, `go-perf-lens report ${path.basename(input)}`)));
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(reportJson(profile, top))}\n`);

@@ -30,10 +30,12 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
   if (vi < 0 && opts.sampleType !== undefined) {
     throw new UserError(`the pprof profile has no sample type "${opts.sampleType}" (it has: ${pp.sampleTypes.map((t) => t.type).join(', ')})`, undefined, 'pprof-sample-type');
   }
+  // The profile's own choice next (Go's /allocs says alloc_space), as go tool pprof does.
+  if (vi < 0 && pp.defaultSampleType) vi = pp.sampleTypes.findIndex((t) => t.type === pp.defaultSampleType);
   // Without a count, turn the weight back into samples through the period.
   let divisor = 1;
-  if (vi < 0) {
-    vi = pp.sampleTypes.length - 1;
+  if (vi < 0 || pp.sampleTypes[vi]!.type !== want) {
+    if (vi < 0) vi = pp.sampleTypes.length - 1;
     const t = pp.sampleTypes[vi]!;
     if (pp.period > 0 && pp.periodType && pp.periodType.unit === t.unit) divisor = pp.period;
   }
