@@ -6,7 +6,10 @@
   resources   the BPF C sources (sent in the envelope, or read beside the package)
   exe         reading executables: ELF headers, notes, Go build information
   perf_tools  finding perf, probing its events
+  versions    the protocol and helper versions (version.json)
   registry    the subcommand table
+  authz       who the caller is, and whether they may act on a process
+  serve       the installed helper's entry: one validated JSON request on stdin, no code
   probe, processes, binary, perf_record      the perf-side subcommands
   ebpf        what the BCC subcommands share (compile, address checks, run loop, detach)
   tracer (trace), sched, syscalls, cpu_profile (profile)   one module per eBPF tool
@@ -14,6 +17,3 @@
 
 Importing `main` registers every subcommand. BCC is imported only inside the eBPF subcommands.
 """
-
-PROTOCOL_VERSION = 1
-HELPER_VERSION = '0.1.0'

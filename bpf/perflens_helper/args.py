@@ -4,6 +4,7 @@ done(), which rejects any argument the subcommand did not ask for."""
 import json
 import re
 
+from . import authz
 from .exe import go_info_for_pid
 from .lifecycle import proc_starttime
 from .protocol import fail
@@ -74,7 +75,8 @@ class Args(object):
 
 
 def validate_pid(value, require_go=False):
-    """A positive integer naming a live process (not a zombie); with require_go, a Go program."""
+    """A positive integer naming a live process (not a zombie) the caller may act on (see authz);
+    with require_go, a Go program."""
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and _INT_RE.match(value))):
         fail('bad-argument', '--pid must be a positive whole number, got %s' % json.dumps(value)[:60])
     pid = int(value)
@@ -83,6 +85,7 @@ def validate_pid(value, require_go=False):
     state, _ = proc_starttime(pid)
     if state is None or state in ('Z', 'X'):
         fail('pid-gone', 'no process with PID %d' % pid, 'check the PID (it may have exited)')
+    authz.check_may_act_on(pid)  # before anything of the process is read
     if require_go:
         info = go_info_for_pid(pid)
         if info is None or not info.get('goVersion'):

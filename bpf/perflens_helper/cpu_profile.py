@@ -62,19 +62,19 @@ def _p_load_bias(pid, exe):
 @subcommand('profile', capability='ebpf-profile')
 def cmd_profile(args):
     """go_cpu_profile. --pid, --duration, --freq, --event auto|cycles|cpu-clock, --textLo/--textHi
-    (link-time text range), --kernel, --exeSize."""
+    (link-time text range), --kernel, --goBuildId and/or --gnuBuildId."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
     freq = args.int('freq', 1, 20000, default=999, what=' Hz')
     requested = args.choice('event', ('auto', 'cycles', 'cpu-clock'), default='auto')
     want_kernel = args.bool('kernel', False)
-    exe, segs = target_exe(args, pid)
-    text_lo = check_addr(args.int('textLo', 1, (1 << 47) - 1), segs, 'textLo')
+    exe = target_exe(args, pid)
+    text_lo = check_addr(args.int('textLo', 1, (1 << 47) - 1), exe.segs, 'textLo')
     text_hi = args.int('textHi', 1, 1 << 47)
     if text_hi <= text_lo:
         fail('bad-argument', '--textHi must be above --textLo')
     args.done()
-    bias = _p_load_bias(pid, exe)
+    bias = _p_load_bias(pid, exe.link)
     cflags = ['-DTGID=%d' % pid, '-DTEXT_LO=0x%xULL' % (text_lo + bias), '-DTEXT_HI=0x%xULL' % (text_hi + bias),
               '-DSTACK_ENTRIES=%d' % _P_STACK_ENTRIES, '-DCOUNT_ENTRIES=%d' % _P_COUNT_ENTRIES]
     if want_kernel:

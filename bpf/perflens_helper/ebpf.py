@@ -14,8 +14,8 @@ import struct
 import sys
 import time
 
-from .exe import Elf
-from .lifecycle import proc_starttime
+from .exe import Elf, GoFuncTable, read_go_buildinfo
+from .lifecycle import on_cleanup, proc_starttime
 from .protocol import fail, partial, progress, check_abort, sleep_unless_stopped
 from .resources import resource
 
@@ -31,6 +31,12 @@ def compile_bpf(text, cflags):
     """Compiles a BPF program, with clear errors for a missing BCC or kernel headers. Our own
     headers (#include "x.h") are spliced in from the resources: the target has no copy of bpf/."""
     text = _INCLUDE.sub(lambda m: resource(m.group(1)), text)
+    hdr, why = kernel_headers()
+    if why is not None:
+        # Never let BCC fall back to unpacking /sys/kernel/kheaders.tar.xz into /tmp/kheaders-*:
+        # a directory any local user could have prepared there.
+        fail('headers-missing', 'the eBPF modes need the kernel headers, and %s' % why,
+             'install them: sudo apt-get install linux-headers-$(uname -r) (Debian, Ubuntu), sudo dnf install kernel-devel (Fedora)')
     try:
         from bcc import BPF
     except ImportError:
@@ -41,6 +47,26 @@ def compile_bpf(text, cflags):
     except Exception as e:
         fail('unsupported', 'BCC could not compile or load the BPF program: %s' % str(e)[:300],
              'BCC needs the kernel headers (sudo apt-get install linux-headers-$(uname -r)) and root')
+
+
+def kernel_headers():
+    """(path, None) when /lib/modules/RELEASE/build holds kernel headers owned by root and
+    writable by nobody else; else (path, why not)."""
+    path = '/lib/modules/%s/build' % os.uname().release
+    real = os.path.realpath(path)
+    if not os.path.isdir(os.path.join(real, 'include')):
+        return path, '%s is missing' % path
+    p = real
+    while True:
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            return path, 'cannot check %s: %s' % (p, e.strerror)
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            return path, '%s is not owned by root or is writable by others' % p
+        if p == '/':
+            return path, None
+        p = os.path.dirname(p)
 
 
 def log2_buckets(counts):
@@ -66,22 +92,77 @@ def fine_buckets(counts):
     return out
 
 
+BUILD_ID_RE = r'^[A-Za-z0-9_/=+-]{1,400}$'
+RET_OPCODES = (0xC3, 0xC2)  # RET, RET imm16
+
+
+class TargetExe(object):
+    """The target's executable as the probes will see it (/proc/PID/exe): its executable segments,
+    its function table and its code, so that every probe address is checked before it is attached
+    (a uprobe in the middle of an instruction would corrupt the target)."""
+
+    def __init__(self, link, f, elf):
+        self.link, self.f, self.elf = link, f, elf
+        self.segs = [(s['vaddr'], s['vaddr'] + s['filesz']) for s in elf.segments if s['type'] == 1 and s['flags'] & 1]
+        self._funcs = None
+
+    def funcs(self):
+        if self._funcs is None:
+            try:
+                self._funcs = GoFuncTable(self.elf)
+            except (ValueError, struct.error) as e:
+                fail('bad-probe', 'cannot read the function table of %s: %s' % (self.link, e))
+        return self._funcs
+
+    def check_entry(self, v, name, what):
+        """An address inside the function called `name` (by the binary's own table); returns the
+        function's (entry, end)."""
+        check_addr(v, self.segs, what)
+        hit = self.funcs().lookup(v)
+        if hit is None:
+            fail('bad-probe', '%s 0x%x is in no function of the binary\'s function table' % (what, v))
+        if name is not None and hit[2] != name:
+            fail('bad-probe', '%s 0x%x is in %s, not in %s' % (what, v, hit[2], name))
+        return hit[0], hit[1]
+
+    def check_ret(self, v, func, what):
+        """A RET instruction (0xC3 or 0xC2) inside func = (entry, end)."""
+        check_addr(v, self.segs, what)
+        if not func[0] <= v < func[1]:
+            fail('bad-probe', '%s 0x%x is outside its function [0x%x, 0x%x)' % (what, v, func[0], func[1]))
+        b = self.elf.read_vaddr(v, 1)
+        if len(b) != 1 or b[0] not in RET_OPCODES:
+            fail('bad-probe', '%s 0x%x is not a RET instruction (byte %s)' % (what, v, b.hex() or 'unreadable'),
+                 'the binary does not match what was decoded: try again, and report it if it persists')
+
+    def close(self):
+        self.f.close()
+
+
 def target_exe(args, pid):
-    """The target's executable, checked against what the controller decoded (its size), and its
-    executable load segments, so every probe address can be checked before it is attached: a
-    uprobe in the middle of an instruction would corrupt the target."""
+    """The target's executable, matched by build id against the one the controller decoded (the
+    goBuildId and/or gnuBuildId arguments: at least one; a same-size rebuild has another id)."""
+    want_go = args.str('goBuildId', BUILD_ID_RE, default='') if args.has('goBuildId') else None
+    want_gnu = args.str('gnuBuildId', r'^[0-9a-f]{2,128}$', default='') if args.has('gnuBuildId') else None
+    if not want_go and not want_gnu:
+        fail('bad-argument', '--goBuildId or --gnuBuildId (the build id of the binary that was decoded) is required')
     link = '/proc/%d/exe' % pid
     try:
-        st = os.stat(link)
-        with open(link, 'rb') as f:
-            segs = [(s['vaddr'], s['vaddr'] + s['filesz']) for s in Elf(f).segments if s['type'] == 1 and s['flags'] & 1]
+        f = open(link, 'rb')
+    except OSError as e:
+        fail('pid-gone', 'cannot read the executable of PID %d: %s' % (pid, e.strerror))
+    try:
+        info = read_go_buildinfo(f)
+        exe = TargetExe(link, f, Elf(f))
     except (OSError, ValueError, struct.error) as e:
+        f.close()
         fail('pid-gone', 'cannot read the executable of PID %d: %s' % (pid, e))
-    size = args.int('exeSize', 0, 1 << 40, default=0)
-    if size and size != st.st_size:
-        fail('bad-argument', 'the executable of PID %d is %d bytes, not the %d bytes that were decoded' % (pid, st.st_size, size),
-             'the binary changed (rebuilt or another process): try again')
-    return link, segs
+    on_cleanup(exe.close)
+    for what, want, have in (('Go', want_go, info.get('goBuildId')), ('GNU', want_gnu, info.get('gnuBuildId'))):
+        if want and want != have:
+            fail('binary-changed', 'the executable of PID %d has %s build id %s, not the %s that was decoded' % (pid, what, have, want),
+                 'the binary changed (rebuilt, or the PID is another process now): try again')
+    return exe
 
 
 def check_addr(v, segs, what):

@@ -5,11 +5,17 @@ import os
 import struct
 
 BUILDINFO_MAGIC = b'\xff Go buildinf:'
+# The most this module reads of one executable (it runs as root, over files any user can make):
+# a crafted ELF cannot make it read more, whatever its headers say.
+MAX_READ = 32 << 20
+# Where .go.buildinfo has no section header, the writable segments are searched: this far at most.
+MAX_BUILDINFO_SCAN = 16 << 20
 
 
 class Elf(object):
-    def __init__(self, f):
+    def __init__(self, f, max_read=MAX_READ):
         self.f = f
+        self.budget = max_read
         ident = self.read(0, 64)
         if len(ident) < 52 or ident[:4] != b'\x7fELF':
             raise ValueError('not ELF')
@@ -22,6 +28,10 @@ class Elf(object):
         else:
             (self.phoff, self.shoff) = struct.unpack(e + 'II', ident[28:36])
             (self.phentsize, self.phnum, self.shentsize, self.shnum, self.shstrndx) = struct.unpack(e + 'HHHHH', ident[42:52])
+        want = (64, 56) if self.is64 else (40, 32)  # the sizes of a section and a program header
+        if (self.shnum and self.shentsize < want[0]) or (self.phnum and self.phentsize < want[1]) \
+                or self.shentsize > 256 or self.phentsize > 256:
+            raise ValueError('bad ELF header sizes')
         try:
             self.sections = self._sections()
             self.segments = self._segments()
@@ -29,8 +39,13 @@ class Elf(object):
             raise ValueError('truncated ELF headers')
 
     def read(self, off, n):
+        """n bytes at off (fewer at the end of the file); ValueError once MAX_READ is spent."""
+        if n > self.budget:
+            raise ValueError('the executable asks for more than %d MB to be read: not parsed' % (MAX_READ >> 20))
         self.f.seek(off)
-        return self.f.read(n)
+        b = self.f.read(n)
+        self.budget -= len(b)
+        return b
 
     def _sections(self):
         out = []
@@ -116,10 +131,12 @@ def _buildinfo_block(elf):
         if blk[:14] == BUILDINFO_MAGIC:
             return blk
     # No section table entry: search the writable load segments (as debug/buildinfo does).
+    scan_left = MAX_BUILDINFO_SCAN
     for seg in elf.segments:
         if seg['type'] != 1 or not (seg['flags'] & 2):
             continue
-        off, left = seg['off'], min(seg['filesz'], 64 << 20)
+        off, left = seg['off'], min(seg['filesz'], scan_left)
+        scan_left -= left
         while left > 0:
             blk = elf.read(off, min(left, 1 << 20) + 32)
             i = blk.find(BUILDINFO_MAGIC)
@@ -199,3 +216,50 @@ def go_info_for_pid(pid):
     out['exe'] = exe
     out['exeSize'] = st.st_size
     return out
+
+
+# .gopclntab magics this reader knows (Go 1.18-1.19, Go 1.20+): the function table's layout.
+_PCLNTAB_MAGICS = (0xfffffff0, 0xfffffff1)
+
+
+class GoFuncTable(object):
+    """The function table of a Go executable's .gopclntab (Go 1.18+): which function holds an
+    address, from the binary's own tables, as the Go runtime finds it."""
+
+    def __init__(self, elf):
+        s = elf.section('.gopclntab')
+        if s is None:
+            raise ValueError('no .gopclntab section (not a Go executable, or an unsupported layout)')
+        self.elf, self.base = elf, s['off']
+        hdr = elf.read(self.base, 8 + 8 * 8)
+        if len(hdr) < 8:
+            raise ValueError('truncated .gopclntab')
+        magic = struct.unpack_from('<I', hdr, 0)[0]
+        ptr = hdr[7]
+        if magic not in _PCLNTAB_MAGICS or ptr != 8:
+            raise ValueError('unsupported .gopclntab (magic 0x%x, pointer size %d): Go 1.18 or newer, 64-bit, is needed' % (magic, ptr))
+        (self.nfunc, _nfiles, self.text_start, self.funcname_off, _cu, _file, _pc,
+         self.func_off) = struct.unpack_from('<8Q', hdr, 8)
+        if self.nfunc > 4 << 20 or self.func_off >= s['size']:
+            raise ValueError('implausible .gopclntab header')
+        raw = elf.read(self.base + self.func_off, (2 * self.nfunc + 1) * 4)
+        if len(raw) < (2 * self.nfunc + 1) * 4:
+            raise ValueError('truncated .gopclntab function table')
+        words = struct.unpack('<%dI' % (2 * self.nfunc + 1), raw)
+        self.entries = [self.text_start + w for w in words[0::2]]  # nfunc entries + the end of text
+        self.funcoffs = words[1::2]
+
+    def lookup(self, addr):
+        """(entry, end, name) of the function holding addr, or None."""
+        import bisect
+        i = bisect.bisect_right(self.entries, addr) - 1
+        if i < 0 or i >= self.nfunc or addr >= self.entries[i + 1]:
+            return None
+        return self.entries[i], self.entries[i + 1], self.name(i)
+
+    def name(self, i):
+        f = self.elf.read(self.base + self.func_off + self.funcoffs[i], 8)
+        name_off = struct.unpack_from('<i', f, 4)[0]
+        raw = self.elf.read(self.base + self.funcname_off + name_off, 4096)
+        end = raw.find(b'\0')
+        return raw[:end if end >= 0 else len(raw)].decode('utf-8', 'replace')

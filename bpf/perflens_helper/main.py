@@ -6,7 +6,8 @@ import sys
 import threading
 import traceback
 
-from . import PROTOCOL_VERSION, HELPER_VERSION, resources
+from . import authz, resources
+from .versions import HELPER_VERSION, PROTOCOL_VERSION
 from .args import Args
 from .lifecycle import install_signal_handlers, private_dir, reaper_done, run_cleanups, start_reaper, watch_stdin
 from .protocol import Aborted, HelperError, check_abort, emit, fail, setup_stdout, stop_reason
@@ -33,7 +34,7 @@ def run(subcommand_name, raw_args, files=None, watch_input=False):
         emit('hello', protocol=PROTOCOL_VERSION, helper=HELPER_VERSION, subcommand=subcommand_name,
              capabilities=capabilities(), pid=os.getpid(), root=os.geteuid() == 0,
              python=sys.executable, pythonVersion='%d.%d.%d' % sys.version_info[:3],
-             tempDir=private_dir())
+             tempDir=private_dir(), caller=authz.caller().describe())
         if watch_input:
             threading.Thread(target=watch_stdin, daemon=True).start()
         entry = SUBCOMMANDS.get(subcommand_name)
@@ -69,6 +70,10 @@ def run(subcommand_name, raw_args, files=None, watch_input=False):
 
 
 def run_envelope(envelope):
+    """The ephemeral mode (the package sent over stdin), which the client uses only where it runs
+    as root already: the caller is root."""
+    from .serve import isolate
+    authz.identify(isolate(), installed=False)
     if not isinstance(envelope, dict) or envelope.get('v') != PROTOCOL_VERSION:
         setup_stdout()
         emit('error', code='bad-argument', message='envelope version mismatch (want %d)' % PROTOCOL_VERSION, hint=None)
@@ -95,8 +100,13 @@ def cli_args(argv):
 
 
 def cli_main(argv):
+    """`helper.py serve` (the installed helper, see serve.py), or `helper.py SUBCOMMAND --name
+    value ...` run by hand (as root, or as a user on their own processes)."""
+    if argv == ['serve']:
+        from .serve import serve
+        return serve()
     if len(argv) < 1 or argv[0] in ('-h', '--help'):
-        sys.stderr.write('usage: helper.py SUBCOMMAND [--name value ...]\n')
+        sys.stderr.write('usage: helper.py serve | helper.py SUBCOMMAND [--name value ...]\n')
         return 2
     return run(argv[0], cli_args(argv[1:]))
 

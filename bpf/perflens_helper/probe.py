@@ -2,9 +2,9 @@
 and optionally a process's Go build information."""
 
 import os
-import shutil
 import sys
 
+from .ebpf import kernel_headers
 from .exe import go_info_for_pid
 from .lifecycle import run_quiet
 from .perf_tools import NO_PMU_REASON, find_perf, perf_event_status, read_paranoid
@@ -15,12 +15,12 @@ from .registry import subcommand
 def _bcc_status():
     """Which Python can import bcc: this one, else /usr/bin/python3 (Debian's python3-bpfcc)."""
     tried = []
-    cands = [sys.executable, '/usr/bin/python3', shutil.which('python3')]
+    cands = [sys.executable, '/usr/bin/python3']
     for py in cands:
         if not py or py in tried or not os.access(py, os.X_OK):
             continue
         tried.append(py)
-        rc, out, _err = run_quiet([py, '-c', 'import bcc,sys;sys.stdout.write(bcc.__file__)'], 30)
+        rc, out, _err = run_quiet([py, '-I', '-c', 'import bcc,sys;sys.stdout.write(bcc.__file__)'], 30)
         if rc == 0:
             return {'importable': True, 'python': py, 'module': out.strip(), 'tried': tried}
     return {'importable': False, 'python': None, 'tried': tried}
@@ -55,8 +55,8 @@ def cmd_probe(args):
         res['events'] = {}
         res['recommendedEvent'] = None
     res['bcc'] = _bcc_status()
-    hdr = '/lib/modules/%s/build' % un.release
-    res['kernelHeaders'] = {'path': hdr, 'present': os.path.isdir(os.path.join(hdr, 'include'))}
+    hdr, why = kernel_headers()
+    res['kernelHeaders'] = {'path': hdr, 'present': why is None, 'problem': why}
     res['btf'] = os.path.exists('/sys/kernel/btf/vmlinux')
     tracefs = None
     for p in ('/sys/kernel/tracing', '/sys/kernel/debug/tracing'):

@@ -3,6 +3,7 @@
 import os
 import pwd
 
+from . import authz
 from .args import proc_comm
 from .exe import go_info_for_pid
 from .lifecycle import proc_starttime
@@ -80,6 +81,8 @@ def cmd_processes(args):
         if pid in me:
             continue
         check_abort()
+        if not authz.may_act_on(pid):
+            continue  # another user's: not even its executable is read
         info = go_info_for_pid(pid)
         if info is None:
             if os.path.exists('/proc/%d/exe' % pid) and not os.access('/proc/%d/exe' % pid, os.R_OK):
@@ -94,5 +97,7 @@ def cmd_processes(args):
     res = {'processes': out}
     if unreadable and os.geteuid() != 0:
         res['unreadable'] = unreadable
+    c = authz.caller()
+    res['caller'] = c.describe()
     return res
 

@@ -3,7 +3,7 @@ one uprobe on runtime.casgstatus."""
 
 import time
 
-from .ebpf import alive, check_addr, compile_bpf, duration_arg, fine_buckets, log2_buckets, report_attached, run_until_done, target_exe
+from .ebpf import alive, compile_bpf, duration_arg, fine_buckets, log2_buckets, report_attached, run_until_done, target_exe
 from .lifecycle import on_cleanup
 from .protocol import fail
 from .registry import subcommand
@@ -12,13 +12,14 @@ from .resources import resource
 
 @subcommand('sched', capability='ebpf-sched')
 def cmd_sched(args):
-    """go_goroutine_latency. --pid, --duration, --casgstatus (vaddr), --goidOffset, --exeSize."""
+    """go_goroutine_latency. --pid, --duration, --casgstatus (vaddr, inside runtime.casgstatus),
+    --goidOffset, --goBuildId and/or --gnuBuildId."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
-    exe, segs = target_exe(args, pid)
+    exe = target_exe(args, pid)
     addr = args.raw_value('casgstatus')
     addr = int(addr) if isinstance(addr, str) and addr.isdigit() else addr
-    addr = check_addr(addr, segs, 'runtime.casgstatus')
+    exe.check_entry(addr, 'runtime.casgstatus', 'runtime.casgstatus')
     goid_off = args.int('goidOffset', 0, 4096)
     args.done()
     t0 = time.time()
@@ -26,7 +27,7 @@ def cmd_sched(args):
     on_cleanup(b.cleanup)
     compiled = time.time()
     try:
-        b.attach_uprobe(name=exe, addr=addr, fn_name='on_casgstatus', pid=pid)
+        b.attach_uprobe(name=exe.link, addr=addr, fn_name='on_casgstatus', pid=pid)
     except Exception as e:
         if not alive(pid):
             fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)

@@ -5,7 +5,7 @@ goroutine inside the BPF program."""
 import json
 import time
 
-from .ebpf import NFINE, NSLOTS, alive, check_addr, compile_bpf, duration_arg, fine_buckets, log2_buckets, report_attached, run_until_done, target_exe
+from .ebpf import NFINE, NSLOTS, alive, compile_bpf, duration_arg, fine_buckets, log2_buckets, report_attached, run_until_done, target_exe
 from .lifecycle import on_cleanup
 from .protocol import fail
 from .registry import subcommand
@@ -17,7 +17,9 @@ MAX_RETS = 256
 
 @subcommand('trace', capability='ebpf-trace')
 def cmd_trace(args):
-    """go_func_cycles. --pid, --duration, --functions [{name, entry, rets[]}], --exeSize."""
+    """go_func_cycles. --pid, --duration, --functions [{name, entry, rets[]}], --goBuildId and/or
+    --gnuBuildId. Each entry must lie in the function of that name (the binary's own table), each
+    RET must be a RET instruction of it."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
     funcs = args.raw_value('functions')
@@ -26,19 +28,19 @@ def cmd_trace(args):
             funcs = json.loads(funcs)
         except ValueError:
             fail('bad-argument', '--functions must be a JSON list')
-    exe, segs = target_exe(args, pid)
+    exe = target_exe(args, pid)
     args.done()
     if not isinstance(funcs, list) or not 1 <= len(funcs) <= MAX_FUNCS:
         fail('bad-argument', '--functions must list 1 to %d functions' % MAX_FUNCS)
     for i, f in enumerate(funcs):
         if not isinstance(f, dict) or not isinstance(f.get('name'), str) or len(f['name']) > 2048:
             fail('bad-argument', 'function %d needs a name' % i)
-        check_addr(f.get('entry'), segs, 'entry of %s' % f['name'])
+        func = exe.check_entry(f.get('entry'), f['name'], 'entry of %s' % f['name'])
         rets = f.get('rets')
         if not isinstance(rets, list) or not 1 <= len(rets) <= MAX_RETS:
             fail('bad-argument', '%s needs 1 to %d RET addresses' % (f['name'], MAX_RETS))
         for r in rets:
-            check_addr(r, segs, 'RET of %s' % f['name'])
+            exe.check_ret(r, func, 'RET of %s' % f['name'])
     src = [resource('go_func_cycles.c')]
     for i in range(len(funcs)):
         src.append('int entry_%d(struct pt_regs *ctx) { return on_entry(ctx, %d); }' % (i, i))
@@ -50,10 +52,10 @@ def cmd_trace(args):
     probes = 0
     try:
         for i, f in enumerate(funcs):
-            b.attach_uprobe(name=exe, addr=f['entry'], fn_name='entry_%d' % i, pid=pid)
+            b.attach_uprobe(name=exe.link, addr=f['entry'], fn_name='entry_%d' % i, pid=pid)
             probes += 1
             for r in f['rets']:
-                b.attach_uprobe(name=exe, addr=r, fn_name='ret_%d' % i, pid=pid)
+                b.attach_uprobe(name=exe.link, addr=r, fn_name='ret_%d' % i, pid=pid)
                 probes += 1
     except Exception as e:
         if not alive(pid):

@@ -13,6 +13,17 @@ import HELPER_ERRORS from '../../bpf/perflens_helper/error_codes.json';
 export { HELPER_ERRORS };
 export type HelperErrorCode = keyof typeof HELPER_ERRORS;
 
+/**
+ * The build ids of the binary the client decoded, for the eBPF subcommands: the helper attaches
+ * only if /proc/PID/exe has the same ids (a same-size rebuild does not).
+ */
+export function buildIdArgs(ids: { goBuildId?: string | undefined; gnuBuildId?: string | undefined }): { goBuildId?: string; gnuBuildId?: string } {
+  const out: { goBuildId?: string; gnuBuildId?: string } = {};
+  if (ids.goBuildId) out.goBuildId = ids.goBuildId;
+  if (ids.gnuBuildId) out.gnuBuildId = ids.gnuBuildId;
+  return out;
+}
+
 export interface HelloMessage {
   type: 'hello';
   protocol: number;

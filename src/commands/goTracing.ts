@@ -5,7 +5,7 @@
  * model. The helper only loads, attaches, counts and detaches.
  */
 import * as path from 'node:path';
-import { type HelperClient, type PasswordPrompt, type Target, runHelper } from '../capture';
+import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { type ElfFile, parseElf } from '../formats/elf';
 import { toFunctionLatencies, toSchedLatency, toSyscallStats, type WireSchedResult, type WireSyscallsResult, type WireTraceResult } from '../ingest/ebpfResults';
@@ -84,7 +84,7 @@ export async function traceFunctions(opts: TracingOptions & { functions: string[
   const plan = new GoBinaryIndex(bin.elf).plan(opts.functions);
   opts.onPlan?.(plan);
   const functions = plan.functions.map((f) => ({ name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) }));
-  const run = await runHelper<WireTraceResult>(opts.target, 'trace', { pid: opts.pid, duration: opts.durationSec, functions, exeSize: bin.size }, runOpts(opts));
+  const run = await runHelper<WireTraceResult>(opts.target, 'trace', { pid: opts.pid, duration: opts.durationSec, functions, ...buildIdArgs(bin.elf) }, runOpts(opts));
   const wire = run.result;
   return { plan, wire, latency: toFunctionLatencies(wire) };
 }
@@ -102,7 +102,7 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
   const cas = idx.probesOf(idx.resolve('runtime.casgstatus')[0]!);
   const goid = goidOffset(bin.elf, idx.goVersion);
   const run = await runHelper<WireSchedResult>(opts.target, 'sched', {
-    pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, exeSize: bin.size,
+    pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, ...buildIdArgs(bin.elf),
   }, runOpts(opts));
   return { sched: toSchedLatency(run.result), wire: run.result, goidOffsetSource: goid.source };
 }

@@ -3,7 +3,7 @@
  * and ingests it into the Profile model: the same model as a perf recording, but with the
  * caller that frame-pointer stacks skip at frameless points put back exactly. No vscode here.
  */
-import { type HelperClient, type PasswordPrompt, type Target, runHelper } from '../capture';
+import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { ingestBpfProfile, type WireProfileResult } from '../ingest/fromBpfProfile';
 import type { LoadedBinary } from '../ingest/loadBinary';
@@ -51,7 +51,7 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
   const { lo, hi } = textRange(bin);
   const args: Record<string, unknown> = {
     pid: req.pid, duration: Math.max(1, Math.round(req.durationSec)), freq: req.freqHz ?? 999, event: req.event ?? 'auto',
-    textLo: lo, textHi: hi, exeSize: bin.elf.bytes.length,
+    textLo: lo, textHi: hi, ...buildIdArgs(bin.elf),
   };
   if (req.kernelStacks) args.kernel = true;
   const startTimeMs = Date.now();

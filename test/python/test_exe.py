@@ -8,7 +8,7 @@ import re
 import subprocess
 import unittest
 
-from perflens_helper.exe import Elf, read_go_buildinfo
+from perflens_helper.exe import MAX_READ, Elf, GoFuncTable, read_go_buildinfo
 from support import temp_dir
 
 GO_BINARIES = sorted(glob.glob('/usr/lib/go-1.*/bin/gofmt'))
@@ -54,3 +54,56 @@ class ExeTest(unittest.TestCase):
         with open(p, 'rb') as f:
             with self.assertRaisesRegex(ValueError, 'truncated'):
                 read_go_buildinfo(f)
+
+    def test_function_table_matches_go_tool_nm_needs_go(self):
+        d = temp_dir(self)
+        with open(os.path.join(d, 'main.go'), 'w') as f:
+            f.write('package main\n\nimport "fmt"\n\n//go:noinline\nfunc work(n int) int { s := 0; for i := 0; i < n; i++ { s += i * i }; return s }\n\n'
+                    'func main() { fmt.Println(work(10)) }\n')
+        go = sorted(glob.glob('/usr/lib/go-1.*/bin/go'))[-1]
+        env = dict(os.environ, GOTOOLCHAIN='local', GOPROXY='off', GOFLAGS='-mod=mod', GOCACHE=os.path.join(d, 'cache'), HOME=d, GO111MODULE='off')
+        subprocess.check_call([go, 'build', '-o', 'prog', 'main.go'], cwd=d, env=env)
+        nm = subprocess.check_output([go, 'tool', 'nm', '-size', os.path.join(d, 'prog')], env=env).decode()
+        syms = [l.split() for l in nm.splitlines()]
+        funcs = [(int(s[0], 16), int(s[1]), s[3]) for s in syms if len(s) == 4 and s[2] == 'T' and s[3].startswith(('main.', 'runtime.casgstatus'))]
+        self.assertGreaterEqual(len(funcs), 3)
+        with open(os.path.join(d, 'prog'), 'rb') as f:
+            table = GoFuncTable(Elf(f))
+            for addr, size, name in funcs:
+                self.assertEqual(table.lookup(addr)[:1] + table.lookup(addr)[2:], (addr, name))
+                self.assertEqual(table.lookup(addr + size - 1)[2], name)
+            self.assertIsNone(table.lookup(0x10))
+
+    def test_a_crafted_elf_cannot_make_it_read_more_than_the_cap(self):
+        import struct
+        d = temp_dir(self)
+        p = os.path.join(d, 'crafted')
+        # 64-bit ELF header: 65535 section headers of 256 bytes each, and 4000 writable PT_LOAD
+        # segments each claiming 1 TB (what the buildinfo search walks without a section).
+        hdr = bytearray(64)
+        hdr[:6] = b'\x7fELF\x02\x01'
+        struct.pack_into('<QQ', hdr, 32, 64, 0)  # phoff, shoff (no sections)
+        struct.pack_into('<HHHHH', hdr, 54, 56, 4000, 64, 0, 0)
+        ph = struct.pack('<IIQQQQQQ', 1, 6, 0, 0x1000, 0, 1 << 40, 1 << 40, 0x1000)
+        with open(p, 'wb') as f:
+            f.write(bytes(hdr) + ph * 4000)
+            f.truncate(64 << 20)  # a sparse 64 MB file
+        reads = []
+
+        class Counting(io.FileIO):
+            def read(self, n=-1):
+                b = io.FileIO.read(self, n)
+                reads.append(len(b))
+                return b
+        with Counting(p, 'rb') as f:
+            try:
+                info = read_go_buildinfo(f)
+                self.assertIsNone(info['goVersion'])
+            except ValueError as e:
+                self.assertIn('MB to be read', str(e))
+        self.assertLessEqual(sum(reads), MAX_READ)
+        hdr2 = bytearray(hdr)
+        struct.pack_into('<QQ', hdr2, 32, 64, 64)
+        struct.pack_into('<HHHHH', hdr2, 54, 56, 0, 4096, 65535, 0)  # absurd section header size
+        with self.assertRaisesRegex(ValueError, 'bad ELF header sizes'):
+            read_go_buildinfo(io.BytesIO(bytes(hdr2) + b'\0' * 4096))

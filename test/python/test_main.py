@@ -41,8 +41,10 @@ class MainTest(unittest.TestCase):
             name = os.path.basename(p)[:-3]
             with open(p) as f:
                 modules['perflens_helper' if name == '__init__' else 'perflens_helper.' + name] = f.read()
-        with open(os.path.join(pkg, 'error_codes.json')) as f:
-            files = {'error_codes.json': f.read()}
+        files = {}
+        for p in glob.glob(os.path.join(pkg, '*.json')):
+            with open(p) as f:
+                files[os.path.basename(p)] = f.read()
         with open(os.path.join(bpf_dir(), 'envelope_loader.py')) as f:
             program = f.read()
         env = {'v': 1, 'subcommand': 'nope', 'args': {}, 'files': files, 'modules': modules, 'program': program}

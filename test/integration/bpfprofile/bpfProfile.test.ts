@@ -272,9 +272,10 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     const tc = newestGo();
     const bin = buildGoFixture('frameless', tc);
     const t = await startTracee(bin, ['frameless']);
-    const text = parseElf(fs.readFileSync(bin)).section('.text')!;
-    const helper = spawn('/usr/bin/python3', [path.join(REPO_ROOT, 'bpf', 'helper.py'), 'profile', '--pid', String(t.pid), '--duration', '300',
-      '--textLo', String(Number(text.addr)), '--textHi', String(Number(text.addr) + text.size)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const elf = parseElf(fs.readFileSync(bin));
+    const text = elf.section('.text')!;
+    const helper = spawn('/usr/bin/python3', ['-I', path.join(REPO_ROOT, 'bpf', 'helper.py'), 'profile', '--pid', String(t.pid), '--duration', '300',
+      '--textLo', String(Number(text.addr)), '--textHi', String(Number(text.addr) + text.size), '--goBuildId', elf.goBuildId!], { stdio: ['ignore', 'pipe', 'ignore'] });
     const out = new LineWatcher();
     helper.stdout.on('data', (d: Buffer) => out.feed(d));
     const exited = new Promise((resolve) => helper.on('close', resolve));

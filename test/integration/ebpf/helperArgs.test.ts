@@ -29,10 +29,11 @@ describe('eBPF helper argument checks [root, bcc]', function () {
     const bin = buildGoFixture('tracee', newestGo());
     const t = await startTracee(bin, ['calls', '1', '0']);
     try {
-      const size = fs.statSync(bin).size;
-      const f = new GoBinaryIndex(parseElf(fs.readFileSync(bin))).plan(['main.busyWork']).functions[0]!;
+      const elf = parseElf(fs.readFileSync(bin));
+      const index = new GoBinaryIndex(elf);
+      const f = index.plan(['main.busyWork']).functions[0]!;
       const good = { name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) };
-      const base = { pid: t.pid, duration: 1, exeSize: size };
+      const base = { pid: t.pid, duration: 1, goBuildId: elf.goBuildId! };
 
       let e = await helperError({ ...base, functions: [{ ...good, entry: 0x10 }] });
       assert.equal(e.code, 'bad-argument');
@@ -44,8 +45,23 @@ describe('eBPF helper argument checks [root, bcc]', function () {
       e = await helperError({ ...base, functions: [] });
       assert.match(e.message, /--functions must list 1 to 32 functions/);
 
-      e = await helperError({ ...base, exeSize: size + 1, functions: [good] });
-      assert.match(e.message, /not the \d+ bytes that were decoded/);
+      // A same-size rebuild has another build id: refused by id, whatever the size.
+      e = await helperError({ ...base, goBuildId: elf.goBuildId!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), functions: [good] });
+      assert.equal(e.code, 'binary-changed');
+      e = await helperError({ pid: t.pid, duration: 1, functions: [good] });
+      assert.match(e.message, /--goBuildId or --gnuBuildId .* is required/);
+
+      // Addresses that are in the code but not where the instruction they claim starts.
+      e = await helperError({ ...base, functions: [{ ...good, rets: [good.rets[0]! - 1] }] });
+      assert.equal(e.code, 'bad-probe');
+      assert.match(e.message, /is not a RET instruction|outside its function/);
+      const other = index.plan(['main.main']).functions[0]!;
+      e = await helperError({ ...base, functions: [{ ...good, entry: Number(other.entry) }] });
+      assert.equal(e.code, 'bad-probe');
+      assert.match(e.message, /is in main\.main, not in main\.busyWork/);
+      e = await helperError({ ...base, functions: [{ ...good, rets: [Number(other.rets[0])] }] });
+      assert.equal(e.code, 'bad-probe');
+      assert.match(e.message, /outside its function/);
 
       e = await helperError({ ...base, duration: 0, functions: [good] });
       assert.equal(e.code, 'bad-argument');
