@@ -11,6 +11,7 @@ import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
 import { readProfileFile } from './commands/readProfileFile';
 import { chooseProcess, passwordPrompt, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { showError } from './commands/showError';
+import { RecordingControl } from './commands/recordingControl';
 import { runTraceMode, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
 import type { Profile } from './model/profile';
 import { ConfigWatcher } from './ui/config';
@@ -22,6 +23,7 @@ import { HotFunctionsTree, type FunctionNode } from './ui/hotFunctionsTree';
 import { LatencyPanel } from './ui/latencyPanel';
 import { LineHeatDecorator } from './ui/lineHeatDecorator';
 import { ProfileCodeLensProvider } from './ui/profileCodeLensProvider';
+import { ProfileHistoryWatcher } from './ui/profileHistoryPicker';
 import { ProfileHoverProvider } from './ui/profileHoverProvider';
 import { ProfileSession } from './ui/profileSession';
 import { ProfileStatusBar } from './ui/statusBar';
@@ -52,6 +54,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   );
   subs.push(session.onDidChange(() => (treeView.message = session.baseline && session.current ? `Compared with baseline ${session.baseline.label}` : undefined)));
 
+  const recording = new RecordingControl();
+  const history = new ProfileHistoryWatcher(session);
+  subs.push(recording, history);
   const askPassword = passwordPrompt();
   const cacheDir = path.join(context.globalStorageUri.fsPath, 'binaries');
   const profileDeps: ProfileDeps = {
@@ -60,6 +65,8 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     cacheDir,
     askPassword,
     launched,
+    recording,
+    history,
     runTrace: (target, pid, mode) => runTraceMode(traceDeps, target, pid, mode),
   };
   const traceDeps: TraceDeps = {
@@ -67,8 +74,8 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     config: () => config.value,
     cacheDir,
     askPassword,
-    pickPid: async () => {
-      const c = await chooseProcess(profileDeps);
+    pickPid: async (title, placeholder) => {
+      const c = await chooseProcess(profileDeps, placeholder ? { title, placeholder } : { title });
       return c && { target: c.target, pid: c.pid };
     },
     showLatencyPanel: () => latencyPanel.show(),
@@ -87,6 +94,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     );
   };
   command('goPerfLens.profileProcess', 'Profile Go process', () => profileProcessCommand(profileDeps));
+  command('goPerfLens.stopRecording', 'Stop recording', () => recording.stop());
+  command('goPerfLens.discardRecording', 'Discard recording', () => recording.discard());
+  command('goPerfLens.switchProfile', 'Switch profile', () => history.pick());
   command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
   command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) => openPprofEndpointCommand(session, context.workspaceState, url));
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));

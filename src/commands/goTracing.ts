@@ -71,7 +71,14 @@ function runOpts(opts: TracingOptions) {
   return { signal: opts.signal, askPassword: opts.askPassword, onMessage: forward(opts), onStart: opts.onStart };
 }
 
+/** The build id of the executable traced (Go's, else GNU's): which program a result measured. */
+function buildIdOf(bin: TargetBinary): string | undefined {
+  return bin.elf.goBuildId ?? bin.elf.gnuBuildId;
+}
+
 export interface FunctionTraceResult {
+  /** The traced executable's build id. */
+  buildId?: string;
   plan: TracePlan;
   latency: FunctionLatency[];
   wire: WireTraceResult;
@@ -86,10 +93,11 @@ export async function traceFunctions(opts: TracingOptions & { functions: string[
   const functions = plan.functions.map((f) => ({ name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) }));
   const run = await runHelper<WireTraceResult>(opts.target, 'trace', { pid: opts.pid, duration: opts.durationSec, functions, ...buildIdArgs(bin.elf) }, runOpts(opts));
   const wire = run.result;
-  return { plan, wire, latency: toFunctionLatencies(wire) };
+  return { plan, wire, latency: toFunctionLatencies(wire), buildId: buildIdOf(bin) };
 }
 
 export interface SchedTraceResult {
+  buildId?: string;
   sched: SchedLatency;
   wire: WireSchedResult;
   goidOffsetSource: 'dwarf' | 'table';
@@ -104,10 +112,12 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
   const run = await runHelper<WireSchedResult>(opts.target, 'sched', {
     pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, ...buildIdArgs(bin.elf),
   }, runOpts(opts));
-  return { sched: toSchedLatency(run.result), wire: run.result, goidOffsetSource: goid.source };
+  return { sched: toSchedLatency(run.result), wire: run.result, goidOffsetSource: goid.source, buildId: buildIdOf(bin) };
 }
 
 export interface SyscallTraceResult {
+  /** Known when the binary was read (with `stacks`). */
+  buildId?: string;
   syscalls: SyscallStat[];
   wire: WireSyscallsResult;
 }
@@ -117,9 +127,10 @@ export async function traceSyscalls(opts: TracingOptions & { stacks?: boolean })
   const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec };
   if (opts.stacks) args.stacks = true;
   // The binary is only needed to name the call sites afterwards: read it while the helper runs.
-  const names = opts.stacks ? loadTargetBinary(opts).then(frameNamer, () => undefined) : Promise.resolve(undefined);
+  const bin = opts.stacks ? loadTargetBinary(opts).catch(() => undefined) : Promise.resolve(undefined);
   const run = await runHelper<WireSyscallsResult>(opts.target, 'syscalls', args, runOpts(opts));
-  return { wire: run.result, syscalls: toSyscallStats(run.result, await names) };
+  const b = await bin;
+  return { wire: run.result, syscalls: toSyscallStats(run.result, b && frameNamer(b)), buildId: b && buildIdOf(b) };
 }
 
 /** Names for the frames at a return address, from the pclntab (any Go binary, even stripped). */

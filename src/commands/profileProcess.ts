@@ -1,18 +1,21 @@
 /**
  * "Profile Go process": pick a running Go process (or launch a binary, or go to a remote
  * host), pick what to record — CPU sampling first and preselected, named for the event that
- * will be used — and Enter records for goPerfLens.duration seconds under a cancellable
- * progress notification. The result goes into the ProfileSession, so heat appears in every
- * open editor.
+ * will be used — and Enter records for goPerfLens.duration seconds under a progress
+ * notification whose Cancel stops early and keeps what was recorded ("Discard recording" drops
+ * it). The result goes into the ProfileSession, so heat appears in every open editor; a shorter
+ * one (stopped, or the process exited) says how much it covers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import { listGoProcesses, probeTarget, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type Target } from '../capture';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
-import type { ProfileSession } from '../ui/profileSession';
+import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
+import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
 import { recordCpuProfile } from './recordCpuProfile';
+import type { RecordingControl } from './recordingControl';
 
 export interface ProfileDeps {
   session: ProfileSession;
@@ -22,6 +25,10 @@ export interface ProfileDeps {
   askPassword: PasswordPrompt;
   /** Processes we launched, killed when the extension deactivates. */
   launched: Set<ChildProcess>;
+  /** The recording under way (Stop keeps it, Discard drops it). */
+  recording: RecordingControl;
+  /** This window's earlier profiles. */
+  history: ProfileHistoryWatcher;
   /** Runs the eBPF flows (latency, sched, syscalls) once a process and a mode are chosen. */
   runTrace: (target: Target, pid: number, mode: 'latency' | 'sched' | 'syscalls') => Promise<void>;
 }
@@ -50,11 +57,17 @@ function processItem(p: GoProcess): ProcessItem {
   return { label: `$(symbol-event) ${name}`, description: desc, detail: p.cmdline.join(' '), pid: p.pid };
 }
 
+/** What a process picker is for: its title, and a placeholder saying why it asks. */
+export interface PickPurpose {
+  title: string;
+  placeholder?: string;
+}
+
 /** The quick pick of Go processes on `target`; resolves to a pid, an action, or undefined (dismissed). */
-async function pickProcess(target: Target, deps: ProfileDeps, hostLabel: string): Promise<ProcessItem | undefined> {
+async function pickProcess(target: Target, deps: ProfileDeps, hostLabel: string, purpose: PickPurpose): Promise<ProcessItem | undefined> {
   const qp = vscode.window.createQuickPick<ProcessItem>();
-  qp.title = `Profile Go process — ${hostLabel}`;
-  qp.placeholder = 'Filter by name or PID';
+  qp.title = `${purpose.title} — ${hostLabel}`;
+  qp.placeholder = purpose.placeholder ?? 'Filter by name or PID';
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   qp.busy = true;
@@ -171,13 +184,13 @@ async function askRemote(deps: ProfileDeps): Promise<Target | undefined> {
 }
 
 /** The process part of the flow: a pid on a target, or undefined when the user backed out. */
-export async function chooseProcess(deps: ProfileDeps): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined> } | undefined> {
+export async function chooseProcess(deps: ProfileDeps, purpose: PickPurpose = { title: 'Profile Go process' }): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined> } | undefined> {
   let target: Target = { kind: 'local', python: deps.config().pythonPath || undefined };
   let hostLabel = 'this machine';
   // Ask the machine what it can record while the user picks a process.
   let probe = probeTarget(target, { askPassword: deps.askPassword }).catch(() => undefined);
   for (;;) {
-    const item = await pickProcess(target, deps, hostLabel);
+    const item = await pickProcess(target, deps, hostLabel, purpose);
     if (!item) return undefined;
     if (item.action === 'launch') {
       if (target.kind !== 'local') throw new UserError('launching a binary works on this machine only', 'start the program on the remote host, then pick it from the list', 'bad-target');
@@ -208,38 +221,78 @@ export async function profileProcessCommand(deps: ProfileDeps): Promise<void> {
 async function recordCpu(deps: ProfileDeps, target: Target, pid: number): Promise<void> {
   const cfg = deps.config();
   const durationSec = cfg.durationSec;
-  const loaded = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Profiling PID ${pid}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      const started = Date.now();
-      let lastPct = 0;
-      const tick = (): void => {
-        const left = Math.max(0, durationSec - (Date.now() - started) / 1000);
-        const pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
-        progress.report({ message: left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…', increment: pct - lastPct });
-        lastPct = pct;
-      };
-      tick();
-      const timer = setInterval(tick, 1000);
-      try {
-        const profile = await recordCpuProfile(
-          target,
-          { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
-          { signal: abort.signal, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
-        );
-        const name = (profile.target?.cmdline ?? `PID ${pid}`).split('/').pop();
-        return { profile, label: `${name} (PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''})` };
-      } finally {
-        clearInterval(timer);
-      }
-    },
-  );
+  const busy = deps.recording.current;
+  if (busy) throw new UserError(`a recording of PID ${busy.pid} is under way`, 'stop it (keeps it) or discard it first: "Go Perf Lens: Stop recording" / "Discard recording"', 'busy');
+  const { handle, done } = deps.recording.begin(pid);
+  let loaded: LoadedProfile;
+  try {
+    loaded = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Profiling PID ${pid} — Cancel stops and keeps the recording`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => handle.stop());
+        const started = Date.now();
+        let lastPct = 0;
+        const tick = (): void => {
+          const left = Math.max(0, durationSec - (Date.now() - started) / 1000);
+          const pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
+          const message = handle.endedBy === 'stop' ? 'stopping, keeping what was recorded…' : left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…';
+          progress.report({ message, increment: pct - lastPct });
+          lastPct = pct;
+        };
+        tick();
+        const timer = setInterval(tick, 1000);
+        try {
+          const profile = await recordCpuProfile(
+            target,
+            { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
+            { signal: handle.signal, onStart: handle.onStart, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
+          );
+          const name = (profile.target?.cmdline ?? `PID ${pid}`).split('/').pop();
+          return { profile, label: `${name} (PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''})` };
+        } catch (e) {
+          if (e instanceof UserError && e.code === 'cancelled' && handle.endedBy === 'stop') {
+            throw new UserError(`stopped before anything of PID ${pid} was recorded: there is nothing to keep`, undefined, 'stopped-empty');
+          }
+          throw e;
+        } finally {
+          clearInterval(timer);
+        }
+      },
+    );
+  } catch (e) {
+    if (handle.endedBy === 'discard') {
+      void vscode.window.showInformationMessage(`Go Perf Lens: discarded the recording of PID ${pid}.`);
+      return;
+    }
+    throw e;
+  } finally {
+    done();
+  }
+  // A discard that came while the helper was winding down still discards.
+  if (handle.endedBy === 'discard') {
+    void vscode.window.showInformationMessage(`Go Perf Lens: discarded the recording of PID ${pid}.`);
+    return;
+  }
   deps.session.set(loaded);
+  announce(deps, loaded, pid);
+}
+
+/** Says what was kept: how long it covers, and why it is shorter than asked when it is. */
+function announce(deps: ProfileDeps, loaded: LoadedProfile, pid: number): void {
   const p = loaded.profile;
+  const covered = formatDuration(p.durationNanos);
   const fallback = p.event.fallbackReason ? ` (${p.event.fallbackReason})` : '';
-  void vscode.window.setStatusBarMessage(`Go Perf Lens: ${p.totalSamples} samples of ${p.event.name} in ${formatDuration(p.durationNanos)}${fallback}`, 8000);
+  void vscode.window.setStatusBarMessage(`Go Perf Lens: ${p.totalSamples} samples of ${p.event.name} in ${covered}${fallback}`, 8000);
+  if (p.ended?.by === 'stop') {
+    void vscode.window.showInformationMessage(`Go Perf Lens: stopped early — kept ${covered} of PID ${pid} (${p.totalSamples} samples; ${p.ended.requestedSec} s were asked for).`);
+  } else if (p.ended?.by === 'target-exited' || p.ended?.by === 'perf-exited') {
+    const what = p.ended.by === 'target-exited' ? `PID ${pid} exited after ${p.ended.afterSec.toFixed(1)} s` : `perf stopped after ${p.ended.afterSec.toFixed(1)} s`;
+    const back = deps.history.history.previous(p) ? ['Back to the previous profile'] : [];
+    void vscode.window.showWarningMessage(`Go Perf Lens: ${what} — partial profile (${p.totalSamples} samples of the ${p.ended.requestedSec} s asked for).`, ...back, 'Switch profile…').then((choice) => {
+      if (choice === 'Back to the previous profile') deps.history.back();
+      else if (choice === 'Switch profile…') void deps.history.pick();
+    });
+  }
   if (p.totalSamples === 0) {
     void vscode.window.showWarningMessage(`PID ${pid} used no CPU while it was recorded: no samples. Put load on it and profile again.`);
   }

@@ -9,6 +9,7 @@ import { ingestBpfProfile, type WireProfileResult } from '../ingest/fromBpfProfi
 import type { LoadedBinary } from '../ingest/loadBinary';
 import type { Profile } from '../model/profile';
 import { UserError } from '../util/userError';
+import { localStartTicks } from './processIdentity';
 import { loadTargetBinary } from './targetBinary';
 
 export interface BpfProfileRequest {
@@ -54,12 +55,14 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
     textLo: lo, textHi: hi, ...buildIdArgs(bin.elf),
   };
   if (req.kernelStacks) args.kernel = true;
+  const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
   const startTimeMs = Date.now();
   const run = await runHelper<WireProfileResult>(target, 'profile', args, {
     signal: opts.signal, askPassword: opts.askPassword, onMessage: opts.onMessage, onStart: opts.onStart,
   });
   const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
   if (target.kind === 'ssh') targetInfo.host = target.host;
+  else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
   const profile = ingestBpfProfile(run.result, bin, { target: targetInfo, startTimeMs, warnings: run.warnings });
   profile.ended = { by: run.result.endedBy, afterSec: run.result.elapsedSec, requestedSec: req.durationSec };
   return { profile, wire: run.result };

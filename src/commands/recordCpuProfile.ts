@@ -8,6 +8,7 @@ import { type HelperClient, type PasswordPrompt, type ProgressMessage, recordPer
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
+import { localStartTicks } from './processIdentity';
 import { recordBpfProfile } from './recordBpfProfile';
 import { loadTargetBinary } from './targetBinary';
 
@@ -38,6 +39,7 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
   }
   // Read the executable first: a non-Go PID fails before anything is recorded.
   const bin = await loadTargetBinary(target, req.pid, opts);
+  const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
   const startTimeMs = Date.now();
   // perf's output streams in while it records: it is parsed as it comes and taken into the
   // ingest once a second, so only the last second is left to do when the recording ends.
@@ -47,6 +49,7 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
   try {
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
     if (target.kind === 'ssh') targetInfo.host = target.host;
+    else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
     const warnings = [...rec.warnings];
     const ingestOpts: PerfIngestOptions = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
     if (rec.fallbackReason) ingestOpts.fallbackReason = rec.fallbackReason;

@@ -4,7 +4,6 @@
  * scheduling latency, syscalls). The tracing itself is goTracing.ts; this file finds the
  * function and the process, shows progress, and puts the results into the session.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PasswordPrompt, Target } from '../capture';
@@ -17,24 +16,28 @@ import type { ProfileSession } from '../ui/profileSession';
 import { findModules } from '../ui/profileSession';
 import { UserError } from '../util/userError';
 import { traceFunctions, traceSched, traceSyscalls } from './goTracing';
+import { localStartTicks, processName, sameProcess, type ProcessIdentity } from './processIdentity';
 
 export interface TraceDeps {
   session: ProfileSession;
   config: () => UiConfig;
   cacheDir: string;
   askPassword: PasswordPrompt;
-  /** Lets the user pick a process when the loaded profile names none that still runs. */
-  pickPid: () => Promise<{ target: Target; pid: number } | undefined>;
+  /** Lets the user pick a process when the loaded profile names none that still runs; `title` says what for. */
+  pickPid: (title: string, placeholder?: string) => Promise<{ target: Target; pid: number } | undefined>;
   showLatencyPanel: () => void;
 }
 
-/** A profile that holds only eBPF results, for tracing before any CPU profile was taken. */
-export function emptyProfile(pid: number, host?: string): Profile {
-  return {
+/** A profile that holds only eBPF results of one process (no CPU profile of it is loaded). */
+export function emptyProfile(id: ProcessIdentity): Profile {
+  const target: NonNullable<Profile['target']> = { pid: id.pid };
+  if (id.host) target.host = id.host;
+  if (id.startTicks !== undefined) target.startTicks = id.startTicks;
+  const p: Profile = {
     version: PROFILE_MODEL_VERSION,
     source: 'ebpf',
     event: { name: 'none', unit: 'count', periodPerSample: 1 },
-    target: host ? { pid, host } : { pid },
+    target,
     durationNanos: 0,
     totalSamples: 0,
     lostSamples: 0,
@@ -43,6 +46,8 @@ export function emptyProfile(pid: number, host?: string): Profile {
     lines: [],
     callTree: { parents: [], functions: [], callLines: [], totalSamples: [], selfSamples: [] },
   };
+  if (id.buildId) p.binary = { path: '', goBuildId: id.buildId };
+  return p;
 }
 
 /** The Go runtime name of the function around the cursor: package path from go.mod + directory. */
@@ -64,19 +69,48 @@ export function functionAtCursor(editor: vscode.TextEditor): string | undefined 
   return goFuncFullName(rel ? `${mod.modulePath}/${rel}` : mod.modulePath, decl);
 }
 
-async function processFor(deps: TraceDeps): Promise<{ target: Target; pid: number } | undefined> {
+/**
+ * The process to trace: the loaded profile's, while that very process runs (same PID and start
+ * time); else the user picks one, in a picker titled for `purpose` that says why it asks.
+ */
+async function processFor(deps: TraceDeps, purpose: string): Promise<{ target: Target; pid: number } | undefined> {
   const t = deps.session.current?.profile.target;
+  let why: string | undefined;
   if (t?.pid !== undefined) {
     const python = deps.config().pythonPath || undefined;
     if (t.host) return { target: { kind: 'ssh', host: t.host, python }, pid: t.pid };
-    if (fs.existsSync(`/proc/${t.pid}`)) return { target: { kind: 'local', python }, pid: t.pid };
+    const ticks = localStartTicks(t.pid);
+    if (ticks !== undefined && (t.startTicks === undefined || t.startTicks === ticks)) return { target: { kind: 'local', python }, pid: t.pid };
+    why = ticks === undefined ? `PID ${t.pid} of the loaded profile has exited` : `PID ${t.pid} is now another process than the loaded profile's`;
   }
-  return deps.pickPid();
+  return deps.pickPid(purpose, why && `${why}: pick the process to trace (its results get a profile of their own)`);
 }
 
-function ensureProfile(deps: TraceDeps, pid: number, target: Target): void {
-  if (!deps.session.current) {
-    deps.session.set({ profile: emptyProfile(pid, target.kind === 'ssh' ? target.host : undefined), label: `PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''}` });
+/** Identity of a traced process: its start time read before the trace (local), the build id from the trace. */
+function identityOf(target: Target, pid: number, startTicks: number | undefined, buildId: string | undefined): ProcessIdentity {
+  const id: ProcessIdentity = { pid };
+  if (target.kind === 'ssh') id.host = target.host;
+  if (startTicks !== undefined) id.startTicks = startTicks;
+  if (buildId) id.buildId = buildId;
+  return id;
+}
+
+function startTicksOf(target: Target, pid: number): number | undefined {
+  return target.kind === 'local' ? localStartTicks(pid) : undefined;
+}
+
+/**
+ * Makes the loaded profile one of the process `id` measured: the current one when it is of that
+ * process, else a new profile of that process (the other stays in Switch profile…), never a merge.
+ */
+function profileOf(deps: TraceDeps, id: ProcessIdentity, what: string): void {
+  const cur = deps.session.current;
+  if (cur && sameProcess(cur.profile, id)) return;
+  deps.session.set({ profile: emptyProfile(id), label: processName(id) });
+  if (cur) {
+    void vscode.window.showInformationMessage(
+      `Go Perf Lens: ${what} of ${processName(id)} is shown as a profile of its own — the loaded profile (${cur.label}) is of another process. "Switch profile…" brings it back.`,
+    );
   }
 }
 
@@ -106,10 +140,11 @@ async function withTraceProgress<T>(title: string, durationSec: number, run: (si
 /** Traces the given functions in `pid` and adds their latency to the session. */
 export async function traceFunctionsInto(deps: TraceDeps, target: Target, pid: number, names: string[]): Promise<void> {
   const durationSec = deps.config().durationSec;
+  const ticks = startTicksOf(target, pid);
   const result = await withTraceProgress(`Tracing ${names.length === 1 ? names[0] : `${names.length} functions`} in PID ${pid}`, durationSec, (signal, attached) =>
     traceFunctions({ target, pid, durationSec, signal, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir, functions: names, onAttached: attached }),
   );
-  ensureProfile(deps, pid, target);
+  profileOf(deps, identityOf(target, pid, ticks, result.buildId), 'the latency');
   deps.session.addLatency(result.latency);
   const summary = result.latency.map((l) => `${l.function}: ${formatCount(l.calls)} calls, p50 ${formatDuration(l.p50Nanos)}, p99 ${formatDuration(l.p99Nanos)}`).join('; ');
   void vscode.window.setStatusBarMessage(`Go Perf Lens: ${summary}`, 10000);
@@ -121,7 +156,7 @@ export async function traceFunctionCommand(deps: TraceDeps, arg?: FunctionNode |
   else if (arg && typeof arg === 'object' && 'name' in arg) name = arg.name;
   else if (vscode.window.activeTextEditor?.document.languageId === 'go') name = functionAtCursor(vscode.window.activeTextEditor);
   if (!name) throw new UserError('there is no Go function here to trace', 'put the cursor inside a func, or use the Hot functions tree', 'no-function');
-  const proc = await processFor(deps);
+  const proc = await processFor(deps, `Trace latency of ${name} — which process?`);
   if (!proc) return;
   await traceFunctionsInto(deps, proc.target, proc.pid, [name]);
 }
@@ -137,13 +172,14 @@ export async function runTraceMode(deps: TraceDeps, target: Target, pid: number,
     return;
   }
   const opts = { target, pid, durationSec, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir };
+  const ticks = startTicksOf(target, pid);
   if (mode === 'sched') {
     const r = await withTraceProgress(`Goroutine scheduling latency of PID ${pid}`, durationSec, (signal, attached) => traceSched({ ...opts, signal, onAttached: attached }));
-    ensureProfile(deps, pid, target);
+    profileOf(deps, identityOf(target, pid, ticks, r.buildId), 'goroutine scheduling latency');
     deps.session.setSchedAndSyscalls(r.sched, undefined);
   } else {
     const r = await withTraceProgress(`Syscalls of PID ${pid}`, durationSec, (signal, attached) => traceSyscalls({ ...opts, signal, onAttached: attached, stacks: true }));
-    ensureProfile(deps, pid, target);
+    profileOf(deps, identityOf(target, pid, ticks, r.buildId), 'the syscalls');
     deps.session.setSchedAndSyscalls(undefined, r.syscalls);
   }
   deps.showLatencyPanel();

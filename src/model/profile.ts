@@ -157,7 +157,11 @@ export interface Profile {
   source: string;
   event: EventInfo;
   binary?: BinaryIdentity;
-  target?: { pid?: number; host?: string; cmdline?: string };
+  /**
+   * The process recorded. startTicks: its start time in clock ticks after boot (/proc/PID/stat),
+   * which tells a reused PID apart; local recordings only.
+   */
+  target?: { pid?: number; host?: string; cmdline?: string; startTicks?: number };
   /** Wall-clock start (ms since epoch) and length of the recording. */
   startTimeMs?: number;
   /** How a recording of a live process ended; absent for files read from disk. */
