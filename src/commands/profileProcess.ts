@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import { listGoProcesses, probeTarget, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type Target } from '../capture';
+import { listGoProcesses, probeTarget, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type ProgressMessage, type Target } from '../capture';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
 import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
@@ -230,14 +230,28 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number): Promis
       { location: vscode.ProgressLocation.Notification, title: `Profiling PID ${pid} — Cancel stops and keeps the recording`, cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => handle.stop());
-        const started = Date.now();
+        // The clock starts when perf records (attaching takes seconds on a busy machine); the
+        // eBPF sampler sends no such progress, so its clock starts now.
+        let recordingSince: number | undefined = cfg.sampler === 'bpf' ? Date.now() : undefined;
         let lastPct = 0;
         const tick = (): void => {
-          const left = Math.max(0, durationSec - (Date.now() - started) / 1000);
-          const pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
-          const message = handle.endedBy === 'stop' ? 'stopping, keeping what was recorded…' : left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…';
+          let message: string;
+          let pct = lastPct;
+          if (handle.endedBy === 'stop') message = 'stopping, keeping what was recorded…';
+          else if (recordingSince === undefined) message = 'starting perf…';
+          else {
+            const left = Math.max(0, durationSec - (Date.now() - recordingSince) / 1000);
+            pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
+            message = left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…';
+          }
           progress.report({ message, increment: pct - lastPct });
           lastPct = pct;
+        };
+        const onProgress = (m: ProgressMessage): void => {
+          if (recordingSince === undefined && typeof m.perfPid === 'number') {
+            recordingSince = Date.now();
+            tick();
+          }
         };
         tick();
         const timer = setInterval(tick, 1000);
@@ -245,7 +259,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number): Promis
           const profile = await recordCpuProfile(
             target,
             { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
-            { signal: handle.signal, onStart: handle.onStart, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
+            { signal: handle.signal, onStart: handle.onStart, onProgress, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
           );
           const name = (profile.target?.cmdline ?? `PID ${pid}`).split('/').pop();
           return { profile, label: `${name} (PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''})` };

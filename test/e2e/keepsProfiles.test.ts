@@ -19,7 +19,7 @@ import { Workbench } from './support/workbench';
 const FIXTURE = 'e2eservice';
 const HOT_DECL = 'func crunch(';
 /** goPerfLens.duration: long enough that a recording that ends sooner was stopped. */
-const DURATION_SEC = 20;
+const DURATION_SEC = 25;
 
 describe('end to end: Stop keeps, partial profile and history, no cross-process trace [vscode, root, perf, bcc]', function () {
   this.timeout(150000);
@@ -76,8 +76,9 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
 
   step('Cancel on "Profiling PID" stops the recording and keeps it, saying how long it covers', async () => {
     await startProfiling(service!.pid!);
-    // perf attaches, then records a few seconds: long before the 30 s asked for.
-    await wb!.page.waitForTimeout(6000);
+    // Once perf records (the countdown shows), a few seconds: long before the time asked for.
+    await note(new RegExp(`Profiling PID ${service!.pid}.*\\d+ s left`), 60000);
+    await wb!.page.waitForTimeout(3000);
     const toast = wb!.page.locator('.notifications-toasts .notification-toast', { hasText: `Profiling PID ${service!.pid}` }).first();
     await toast.hover();
     await toast.locator('.monaco-button, a.action-label', { hasText: 'Cancel' }).first().click();
@@ -91,7 +92,8 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
 
   step('"Discard recording" while it records: nothing replaces the kept profile', async () => {
     await startProfiling(service!.pid!);
-    await wb!.page.waitForTimeout(4000);
+    await note(new RegExp(`Profiling PID ${service!.pid}.*\\d+ s left`), 60000);
+    await wb!.page.waitForTimeout(2000);
     await wb!.runCommand('Go Perf Lens: Discard recording');
     await note(new RegExp(`discarded the recording of PID ${service!.pid}`), 30000);
     const lenses = await wb!.lensesAboveLines(10000);
@@ -99,7 +101,8 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
   });
 
   step('a process that exits mid-recording: "PID X exited after N s — partial profile", and Back brings the previous one', async () => {
-    shortLived = spawn(hotBin, ['5'], { stdio: 'ignore', detached: true });
+    // It lives 12 s: perf may take seconds to attach on a busy machine, and it must record some.
+    shortLived = spawn(hotBin, ['12'], { stdio: 'ignore', detached: true });
     await startProfiling(shortLived.pid!);
     const partial = await note(new RegExp(`PID ${shortLived.pid} exited after \\d+\\.\\d s — partial profile \\(\\d+ samples of the ${DURATION_SEC} s asked for\\)`), 60000);
     assert.match(partial, /Back to the previous profile/);
