@@ -24,6 +24,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   pprof: { summary: 'pprof INPUT [--binary PATH] -o out.pb.gz: export to pprof (profile.proto, gzip); INPUT may be a pprof endpoint URL', load: () => import('./cli/pprof'), offline: true },
   trace: { summary: 'trace --pid PID --func NAME [--func NAME ...] --duration S [--json]: per-call latency (eBPF)', load: () => import('./cli/trace') },
   sched: { summary: 'sched --pid PID --duration S [--json]: goroutine run-queue latency (eBPF)', load: () => import('./cli/sched') },
+  allocs: { summary: 'allocs --pid PID --duration S [--json]: estimated bytes and objects allocated per function and line (eBPF)', load: () => import('./cli/allocs') },
   syscalls: { summary: 'syscalls --pid PID --duration S [--stacks] [--json]: syscall counts and latency (eBPF)', load: () => import('./cli/syscalls') },
 };
 

@@ -1,0 +1,37 @@
+/**
+ * Allocation heat end to end (no vscode here): read the target's binary, find the probe point
+ * of runtime.mProf_Malloc and the address of runtime.MemProfileRate on this side, run the
+ * helper's `allocs` (bpf/go_alloc_heat.c), and turn the sampled allocations into estimated bytes
+ * and objects per function and line.
+ */
+import { runHelper } from '../capture';
+import { type AllocHeat, ingestAllocs, type WireAllocsResult } from '../ingest/allocHeat';
+import { type AllocProbePlan, planAllocProbe } from '../symbolize/goAllocPlan';
+import { GoBinaryIndex } from '../symbolize/goTracePlan';
+import type { TracingOptions } from './goTracing';
+import { loadTargetBinary } from './targetBinary';
+
+export interface AllocsRecording {
+  heat: AllocHeat;
+  plan: AllocProbePlan;
+  wire: WireAllocsResult;
+}
+
+export async function recordAllocs(opts: TracingOptions): Promise<AllocsRecording> {
+  const bin = await loadTargetBinary(opts.target, opts.pid, opts);
+  const plan = planAllocProbe(new GoBinaryIndex(bin.elf));
+  const run = await runHelper<WireAllocsResult>(opts.target, 'allocs', {
+    pid: opts.pid, duration: opts.durationSec, mprofMalloc: Number(plan.probe), sizeReg: plan.sizeReg,
+    rateAddr: Number(plan.rateAddr), exeSize: bin.elf.bytes.length,
+  }, {
+    signal: opts.signal, askPassword: opts.askPassword, onStart: opts.onStart,
+    onMessage: (m) => {
+      if (m.type === 'progress' && m.phase === 'attached') opts.onAttached?.({ probes: Number(m.probes), attachMs: Number(m.attachMs), compileMs: Number(m.compileMs) });
+      opts.onMessage?.(m);
+    },
+  });
+  const heat = ingestAllocs(run.result, bin);
+  heat.warnings.unshift(...run.warnings);
+  if (plan.warning) heat.warnings.unshift(plan.warning);
+  return { heat, plan, wire: run.result };
+}
