@@ -7,8 +7,7 @@ import struct
 import time
 
 from .cpu_profile import _p_load_bias
-from .ebpf import alive, check_addr, compile_bpf, duration_arg, report_attached, run_until_done, target_exe
-from .exe import Elf
+from .ebpf import alive, compile_bpf, duration_arg, report_attached, run_until_done, target_exe
 from .lifecycle import on_cleanup
 from .protocol import fail
 from .registry import subcommand
@@ -17,15 +16,6 @@ from .resources import resource
 _A_STATS = ('samples', 'stackErrors', 'stackCollisions', 'hashFull')
 _A_STACK_ENTRIES = 16384
 _A_COUNT_ENTRIES = 65536
-
-
-def _data_segments(pid):
-    """The writable load segments of the target's executable: [(lo, hi)] (link-time)."""
-    try:
-        with open('/proc/%d/exe' % pid, 'rb') as f:
-            return [(s['vaddr'], s['vaddr'] + s['memsz']) for s in Elf(f).segments if s['type'] == 1 and s['flags'] & 2]
-    except (OSError, ValueError, struct.error) as e:
-        fail('pid-gone', 'cannot read the executable of PID %d: %s' % (pid, e))
 
 
 def _read_rate(pid, addr):
@@ -45,18 +35,21 @@ def _read_rate(pid, addr):
 
 @subcommand('allocs', capability='ebpf-allocs')
 def cmd_allocs(args):
-    """go_alloc_heat. --pid, --duration, --mprofMalloc (vaddr after the stack check),
-    --sizeReg bx|cx, --rateAddr (vaddr of runtime.MemProfileRate), --exeSize."""
+    """go_alloc_heat. --pid, --duration, --mprofMalloc (vaddr after the stack check, inside
+    runtime.mProf_Malloc), --sizeReg bx|cx, --rateAddr (vaddr of runtime.MemProfileRate, in
+    writable data), --goBuildId and/or --gnuBuildId."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
-    exe, segs = target_exe(args, pid)
-    probe = check_addr(args.int('mprofMalloc', 1, (1 << 47) - 1), segs, 'runtime.mProf_Malloc')
+    exe = target_exe(args, pid)
+    probe = args.int('mprofMalloc', 1, (1 << 47) - 1)
+    exe.check_entry(probe, 'runtime.mProf_Malloc', 'runtime.mProf_Malloc')
     size_reg = args.choice('sizeReg', ('bx', 'cx'))
     rate_addr = args.int('rateAddr', 1, (1 << 47) - 1)
     args.done()
-    if not any(lo <= rate_addr and rate_addr + 8 <= hi for lo, hi in _data_segments(pid)):
+    data = [(s['vaddr'], s['vaddr'] + s['memsz']) for s in exe.elf.segments if s['type'] == 1 and s['flags'] & 2]
+    if not any(lo <= rate_addr and rate_addr + 8 <= hi for lo, hi in data):
         fail('bad-argument', 'runtime.MemProfileRate 0x%x is not in a writable segment of the target' % rate_addr)
-    bias = _p_load_bias(pid, exe)
+    bias = _p_load_bias(pid, exe.link)
     rate_start = _read_rate(pid, rate_addr + bias)
     if rate_start <= 0:
         # mallocgc samples nothing then: say so instead of recording an empty profile.
@@ -70,7 +63,7 @@ def cmd_allocs(args):
     on_cleanup(b.cleanup)
     compiled = time.time()
     try:
-        b.attach_uprobe(name=exe, addr=probe, fn_name='on_mprof_malloc', pid=pid)
+        b.attach_uprobe(name=exe.link, addr=probe, fn_name='on_mprof_malloc', pid=pid)
     except Exception as e:
         if not alive(pid):
             fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)

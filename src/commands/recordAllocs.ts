@@ -4,7 +4,7 @@
  * helper's `allocs` (bpf/go_alloc_heat.c), and turn the sampled allocations into estimated bytes
  * and objects per function and line.
  */
-import { runHelper } from '../capture';
+import { buildIdArgs, runHelper } from '../capture';
 import { type AllocHeat, ingestAllocs, type WireAllocsResult } from '../ingest/allocHeat';
 import { type AllocProbePlan, planAllocProbe } from '../symbolize/goAllocPlan';
 import { GoBinaryIndex } from '../symbolize/goTracePlan';
@@ -22,7 +22,7 @@ export async function recordAllocs(opts: TracingOptions): Promise<AllocsRecordin
   const plan = planAllocProbe(new GoBinaryIndex(bin.elf));
   const run = await runHelper<WireAllocsResult>(opts.target, 'allocs', {
     pid: opts.pid, duration: opts.durationSec, mprofMalloc: Number(plan.probe), sizeReg: plan.sizeReg,
-    rateAddr: Number(plan.rateAddr), exeSize: bin.elf.bytes.length,
+    rateAddr: Number(plan.rateAddr), ...buildIdArgs(bin.elf),
   }, {
     signal: opts.signal, askPassword: opts.askPassword, onStart: opts.onStart,
     onMessage: (m) => {

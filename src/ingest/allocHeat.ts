@@ -12,7 +12,7 @@
  * growslice, …) are skipped from the leaf; the first frame outside `runtime.` is where the
  * allocation is charged ("self"), and every distinct function on the stack gets it cumulatively.
  */
-import { functionEntries, framesFn, inlinedDeclarations, returnAddressLookup } from './fromPerfData';
+import { returnAddressLookup } from './fromPerfData';
 import type { LoadedBinary } from './loadBinary';
 import { UserError } from '../util/userError';
 
@@ -96,10 +96,8 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
   const bias = w.loadBias;
   const text = bin.segments.filter((s) => s.flags & 1);
   const inText = (v: number): boolean => text.some((s) => v >= s.vaddr && v < s.vaddr + s.memsz);
-  const entry = functionEntries(bin.symbolizer);
-  const callerPc = returnAddressLookup(entry);
-  const frames = framesFn(bin.symbolizer);
-  const inlinedDecl = inlinedDeclarations(bin.symbolizer);
+  const sym = bin.symbolizer;
+  const callerPc = returnAddressLookup(sym);
 
   type Fn = AllocFunction & { physical?: number };
   const fns = new Map<string, Fn>();
@@ -120,7 +118,7 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
       const v = st.user[i]! - bias;
       if (!inText(v)) continue;
       const pc = callerPc(v);
-      const fr = frames(pc);
+      const fr = sym.framesAt(pc);
       fr.forEach((f, j) => chain.push({ fn: f.function, file: f.file, line: f.line, pc, outer: j === fr.length - 1 }));
     }
     if (chain.length === 0) {
@@ -156,7 +154,7 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
 
   const functions: AllocFunction[] = [];
   for (const f of fns.values()) {
-    const decl = f.physical !== undefined ? entry.declarationAt(f.physical) : inlinedDecl?.(f.name);
+    const decl = f.physical !== undefined ? sym.declarationAt(f.physical) : sym.inlinedDeclarationOf(f.name);
     const out: AllocFunction = {
       name: f.name, file: decl && decl.file ? decl.file : f.file, line: decl && decl.file ? decl.line1 : f.line,
       selfBytes: Math.round(f.selfBytes), bytes: Math.round(f.bytes), selfObjects: Math.round(f.selfObjects), objects: Math.round(f.objects),

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runHelper } from '../../../src/capture';
+import { buildIdArgs, runHelper } from '../../../src/capture';
 import { parseElf } from '../../../src/formats/elf';
 import { memProfileRateFromCode, planAllocProbe } from '../../../src/symbolize/goAllocPlan';
 import { GoBinaryIndex } from '../../../src/symbolize/goTracePlan';
@@ -153,7 +153,7 @@ describe('eBPF helper allocs argument checks [root, bcc]', function () {
     const t = await startTracee(bin, [String(RATE), path.join(os.tmpdir(), `gpl-unused-${process.pid}.pb.gz`)]);
     try {
       const plan = planAllocProbe(new GoBinaryIndex(parseElf(fs.readFileSync(bin))));
-      const good = { pid: t.pid, duration: 1, mprofMalloc: Number(plan.probe), sizeReg: plan.sizeReg, rateAddr: Number(plan.rateAddr), exeSize: fs.statSync(bin).size };
+      const good = { pid: t.pid, duration: 1, mprofMalloc: Number(plan.probe), sizeReg: plan.sizeReg, rateAddr: Number(plan.rateAddr), ...buildIdArgs(parseElf(fs.readFileSync(bin))) };
       const refused = async (args: Record<string, unknown>, re: RegExp): Promise<void> => {
         try {
           await runHelper({ kind: 'local' }, 'allocs', args);
