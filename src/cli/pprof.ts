@@ -6,7 +6,7 @@ import { openInput } from './openInput';
 import { checkOutputPath, writeOutputFile } from './outputFile';
 import { parseArgs } from './parseArgs';
 
-const USAGE = 'usage: go-perf-lens pprof INPUT [--binary PATH] -o out.pb.gz   (INPUT: perf.data, pprof, session, or a pprof endpoint URL)';
+const USAGE = 'usage: go-perf-lens pprof INPUT [--binary PATH] -o out.pb.gz   (INPUT: perf.data, pprof, session, - for standard input, or a pprof endpoint URL)';
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }

@@ -15,7 +15,7 @@ import { openInput } from './openInput';
 import { checkOutputPath, writeOutputFile } from './outputFile';
 import { intOption, parseArgs } from './parseArgs';
 
-const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data, pprof (.pb.gz), session, or a pprof endpoint URL such as http://HOST:6060/debug/pprof/profile?seconds=10; -o also saves the model as a session file)';
+const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data (file or pipe mode), pprof (.pb.gz), session, - for standard input, or a pprof endpoint URL such as http://HOST:6060/debug/pprof/profile?seconds=10; -o also saves the model as a session file)';
 
 export interface ReportJson {
   event: string;

@@ -36,8 +36,9 @@ export interface OpenedInput {
   profile: Profile;
 }
 
-export function openProfileFile(file: string, opts: OpenInputOptions = {}): OpenedInput {
-  const input = readInput(file);
+export function openProfileFile(path: string, opts: OpenInputOptions = {}): OpenedInput {
+  const input = readInput(path);
+  const file = path === '-' ? 'standard input' : path;
   if ('recording' in input) return { kind: 'perf', profile: ingestRecording(input.recording, file, opts) };
   const bytes = input.bytes;
   const kind = sniffInput(bytes);
@@ -50,9 +51,14 @@ export function openProfileFile(file: string, opts: OpenInputOptions = {}): Open
   throw new UserError(`${file} is not a perf.data, a pprof profile or a go-perf-lens session`, 'pass a file written by perf record, a pprof profile (.pb.gz) or a session (.json)', 'input-unknown');
 }
 
-/** A file-mode perf.data parsed as it is read (never whole in memory), else the file's bytes. */
+/**
+ * A file-mode perf.data parsed as it is read (never whole in memory), else the file's bytes.
+ * `-` is standard input; a pipe or other stream (perf record -o - | …, /dev/stdin) cannot seek,
+ * so it is read to its end first (perf's pipe mode, pprof and sessions all come this way).
+ */
 function readInput(file: string): { recording: PerfData } | { bytes: Uint8Array } {
   try {
+    if (file === '-' || !fs.statSync(file).isFile()) return { bytes: readStream(file === '-' ? 0 : file) };
     return startsWith(file, 'PERFILE2') ? { recording: readPerfDataFile(file) } : { bytes: fs.readFileSync(file) };
   } catch (e) {
     if (!isFsError(e)) throw e;
@@ -67,6 +73,31 @@ function ingestRecording(d: PerfData, file: string, opts: OpenInputOptions): Pro
     throw new UserError(`${file} does not say which binary it recorded, or that binary is not on this machine`, 'pass the Go executable with --binary PATH', 'binary-unknown');
   }
   return ingestPerfData(d, loadBinary(binPath));
+}
+
+/** Everything a stream gives until its end (EAGAIN, a non-blocking pipe with nothing yet: wait and read on). */
+function readStream(source: number | string): Uint8Array {
+  const fd = typeof source === 'number' ? source : fs.openSync(source, 'r');
+  const chunks: Buffer[] = [];
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(pause, 0, 0, 10);
+        continue;
+      }
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+  } finally {
+    if (typeof source !== 'number') fs.closeSync(fd);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Whether the file's first bytes are `magic` (false when it is shorter). */
