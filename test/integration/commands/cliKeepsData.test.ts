@@ -150,14 +150,15 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
   });
 
   it('a PID that exits mid-recording: "PID X exited after N s — partial profile", kept', async () => {
-    const target = track(spawn(hotBin, ['3'], { stdio: 'ignore' }));
+    // It lives 8 s: perf may take seconds to attach on a busy machine, and it must record some.
+    const target = track(spawn(hotBin, ['8'], { stdio: 'ignore' }));
     const out = path.join(tmp, 'exited.json');
     const rec = startRecord(['--pid', String(target.pid), '--duration', '60', '-o', out]);
     const code = await rec.done;
     assert.equal(code, 0, rec.stderr());
     const s = loadSession(out);
     assert.equal(s.profile.ended?.by, 'target-exited');
-    assert.ok(s.profile.durationNanos < 3.5e9, `${s.profile.durationNanos}`);
+    assert.ok(s.profile.durationNanos > 0 && s.profile.durationNanos < 8.5e9, `${s.profile.durationNanos}`);
     assert.match(rec.stderr(), new RegExp(`PID ${target.pid} exited: partial profile`));
     assert.equal(hottest(s.profile.functions), 'main.spin');
   });
