@@ -30,6 +30,8 @@ const node = {
 
 const jobs = [
   esbuild.build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
+  // Parse + symbolize + ingest on a worker thread (src/commands/ingestWorker.ts starts it).
+  esbuild.build({ ...node, entryPoints: ['src/commands/ingestWorkerMain.ts'], outfile: 'dist/ingestWorkerMain.js' }),
   // The CLI: its bundle, and the executable that runs it through V8's code cache (src/cliLauncher.ts).
   esbuild.build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cliMain.js' }),
   esbuild.build({ ...node, entryPoints: ['src/cliLauncher.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),

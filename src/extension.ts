@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfileCommand } from './commands/profileFiles';
+import { readProfileInWorker } from './commands/ingestWorker';
 import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
-import { readProfileFile } from './commands/readProfileFile';
 import { chooseProcess, passwordPrompt, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { showError } from './commands/showError';
 import { RecordingControl } from './commands/recordingControl';
@@ -130,10 +130,10 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       session.refresh();
     }
   });
-  session.restore();
+  void session.restore((file) => readProfileInWorker(file, async () => undefined));
 
   const loadFile = (fsPath: string): void => {
-    void readProfileFile(fsPath, async () => undefined).then(
+    void readProfileInWorker(fsPath, async () => undefined).then(
       (loaded) => session.set(loaded),
       (e: unknown) => showError(e, log, 'Load session'),
     );

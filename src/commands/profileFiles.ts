@@ -11,7 +11,7 @@ import type { Profile } from '../model/profile';
 import { makeSession, saveSession } from '../model/session';
 import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
-import { readProfileFile } from './readProfileFile';
+import { readProfileInWorker } from './ingestWorker';
 
 export async function openProfileCommand(session: ProfileSession, asBaseline = false): Promise<void> {
   const picked = await vscode.window.showOpenDialog({
@@ -23,7 +23,7 @@ export async function openProfileCommand(session: ProfileSession, asBaseline = f
   const file = picked?.[0];
   if (!file) return;
   const loaded = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(file.fsPath)}` }, () =>
-    readProfileFile(file.fsPath, async (recorded) => {
+    readProfileInWorker(file.fsPath, async (recorded) => {
       const bin = await vscode.window.showOpenDialog({
         canSelectMany: false,
         title: recorded ? `perf recorded ${recorded}, which is not here: pick that Go binary` : 'Pick the Go binary that was profiled',

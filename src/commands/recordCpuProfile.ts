@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import { type HelperClient, type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
-import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
+import { StreamedIngestInWorker } from './ingestWorker';
 import { localStartTicks } from './processIdentity';
 import { recordBpfProfile } from './recordBpfProfile';
-import { loadTargetBinary } from './targetBinary';
+import { readTargetExecutable } from './targetBinary';
 
 export type CpuSampler = 'perf' | 'bpf';
 
@@ -37,17 +37,25 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
     const { pid, durationSec, freqHz, event } = req;
     return (await recordBpfProfile(target, { pid, durationSec, freqHz, event }, opts)).profile;
   }
-  // Read the executable first: a non-Go PID fails before anything is recorded.
-  const bin = await loadTargetBinary(target, req.pid, opts);
+  // Read the executable first: a non-Go PID fails before anything is recorded. It is opened,
+  // and the recording parsed and ingested, on a worker thread (ingestWorker.ts).
+  const live = await StreamedIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid);
+  try {
+    return await recordStreamed(target, req, opts, live);
+  } finally {
+    live.dispose();
+  }
+}
+
+async function recordStreamed(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions, live: StreamedIngestInWorker): Promise<Profile> {
   const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
   const startTimeMs = Date.now();
   // perf's output streams in while it records: it is parsed as it comes and taken into the
   // ingest once a second, so only the last second is left to do when the recording ends.
-  const live = new StreamedPerfIngest(bin, { pid: req.pid });
   const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true },
     { ...opts, onData: (chunk) => live.push(chunk) });
   try {
-    const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
+    const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: live.binaryPath };
     if (target.kind === 'ssh') targetInfo.host = target.host;
     else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
     const warnings = [...rec.warnings];
@@ -56,14 +64,13 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
     // The ids the helper read from /proc/PID/exe while perf recorded: the binary must be that build.
     const { goBuildId, gnuBuildId } = rec.result;
     ingestOpts.recordedIds = { ...(goBuildId ? { go: goBuildId } : {}), ...(gnuBuildId ? { gnu: gnuBuildId } : {}) };
-    const file = rec.perfDataPath;
-    const profile = live.finish({ size: fs.statSync(file).size, read: () => fs.readFileSync(file) }, ingestOpts);
+    const profile = await live.finish(rec.perfDataPath, ingestOpts);
     if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
     // perf ends on its own when the target exits; the helper says which (it saw the process gone).
     const exited = rec.result.endedBy === 'perf-exited' && rec.warnings.some((w) => w.startsWith(`PID ${req.pid} exited`));
     profile.ended = { by: exited ? 'target-exited' : rec.result.endedBy, afterSec: rec.result.elapsedSec, requestedSec: req.durationSec };
     return profile;
   } finally {
-    fs.rmSync(rec.tempDir, { recursive: true, force: true });
+    await fs.promises.rm(rec.tempDir, { recursive: true, force: true });
   }
 }

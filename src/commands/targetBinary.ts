@@ -27,9 +27,10 @@ export async function readTargetExecutable(target: Target, pid: number, opts: Ta
   if (target.kind === 'local') {
     const link = `/proc/${pid}/exe`;
     try {
-      const bytes = fs.readFileSync(link);
+      // Asynchronous reads: on the extension host a large executable would hold every extension.
+      const bytes = await fs.promises.readFile(link);
       let where = link;
-      try { where = fs.readlinkSync(link).replace(/ \(deleted\)$/, ''); } catch { /* keep /proc path */ }
+      try { where = (await fs.promises.readlink(link)).replace(/ \(deleted\)$/, ''); } catch { /* keep /proc path */ }
       return { bytes, path: where };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -38,12 +39,18 @@ export async function readTargetExecutable(target: Target, pid: number, opts: Ta
     }
   }
   const got = await fetchBinary(target, pid, opts.binaryCacheDir ?? defaultBinaryCacheDir(), { signal: opts.signal, askPassword: opts.askPassword });
-  return { bytes: fs.readFileSync(got.path), path: got.path };
+  return { bytes: await fs.promises.readFile(got.path), path: got.path };
 }
 
 /** The target's executable opened for symbolization; a non-Go (or unreadable) one is a clear UserError. */
 export async function loadTargetBinary(target: Target, pid: number, opts: TargetBinaryOptions = {}): Promise<LoadedBinary> {
   const exe = await readTargetExecutable(target, pid, opts);
+  return openTargetBinary(exe.bytes, exe.path, pid);
+}
+
+/** The executable of PID `pid`, read already, opened for symbolization (what loadTargetBinary does after the read). */
+export function openTargetBinary(bytes: Uint8Array, exePath: string, pid: number): LoadedBinary {
+  const exe = { bytes, path: exePath };
   let bin: LoadedBinary;
   try {
     bin = loadBinaryBytes(exe.bytes, exe.path);

@@ -51,7 +51,7 @@ export function emptyProfile(id: ProcessIdentity): Profile {
 }
 
 /** The Go runtime name of the function around the cursor: package path from go.mod + directory. */
-export function functionAtCursor(editor: vscode.TextEditor): string | undefined {
+export async function functionAtCursor(editor: vscode.TextEditor): Promise<string | undefined> {
   const doc = editor.document;
   const text = doc.getText();
   const decl = enclosingFuncDecl(scanFuncDecls(text), editor.selection.active.line + 1);
@@ -61,7 +61,7 @@ export function functionAtCursor(editor: vscode.TextEditor): string | undefined 
   if (pkgName === 'main') return goFuncFullName('main', decl);
   const dir = path.dirname(doc.uri.fsPath);
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  const mod = findModules(folders)
+  const mod = (await findModules(folders))
     .filter((m) => dir === m.folder || dir.startsWith(m.folder + path.sep))
     .sort((a, b) => b.folder.length - a.folder.length)[0];
   if (!mod) return goFuncFullName(pkgName, decl);
@@ -154,7 +154,7 @@ export async function traceFunctionCommand(deps: TraceDeps, arg?: FunctionNode |
   let name: string | undefined;
   if (typeof arg === 'string') name = arg;
   else if (arg && typeof arg === 'object' && 'name' in arg) name = arg.name;
-  else if (vscode.window.activeTextEditor?.document.languageId === 'go') name = functionAtCursor(vscode.window.activeTextEditor);
+  else if (vscode.window.activeTextEditor?.document.languageId === 'go') name = await functionAtCursor(vscode.window.activeTextEditor);
   if (!name) throw new UserError('there is no Go function here to trace', 'put the cursor inside a func, or use the Hot functions tree', 'no-function');
   const proc = await processFor(deps, `Trace latency of ${name} — which process?`);
   if (!proc) return;

@@ -17,7 +17,7 @@ export interface GoPerfLensTesting {
   /** The flame graph panel: open, its script running, how many call-tree nodes it has stored of how many. */
   flameGraphStatus(): { open: boolean; ready: boolean; nodesAcked: number; nodeCount: number };
   /** Writes the session store now and returns the file holding the current profile (undefined without one). */
-  persistNow(): string | undefined;
+  persistNow(): Promise<string | undefined>;
   /** The local file a recorded file name maps to. */
   resolveFile(recordedFile: string): string | undefined;
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FunctionLatency, Profile, SchedLatency, SyscallStat } from '../model/profile';
-import { loadSession, makeSession, saveSession } from '../model/session';
+import { makeSession, saveSession, serializeSession } from '../model/session';
 import type { ConfigWatcher } from './config';
 import { parseModulePath, type ModuleRoot } from './pathMapper';
 import { ProfileView } from './profileView';
@@ -28,6 +28,11 @@ export class ProfileSession implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly subs: vscode.Disposable[] = [];
   private persistTimer: NodeJS.Timeout | undefined;
+  /** The last write of the store (writes are chained, so an older one never lands last). */
+  private persisting: Promise<unknown> = Promise.resolve();
+  /** go.mod files of the workspace, found asynchronously when the folders change (not on every redraw). */
+  private modules: ModuleRoot[] = [];
+  private modulesGeneration = 0;
   goroot: string | undefined;
 
   constructor(
@@ -37,8 +42,23 @@ export class ProfileSession implements vscode.Disposable {
   ) {
     this.subs.push(
       config.onDidChange(() => this.invalidate(false)),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.invalidate(false)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scanModules()),
     );
+    this.scanModules();
+  }
+
+  private localFolders(): string[] {
+    return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  }
+
+  /** Finds the workspace's go.mod files off the redraw path; redraws when they are known. */
+  private scanModules(): void {
+    const gen = ++this.modulesGeneration;
+    void findModules(this.localFolders()).then((found) => {
+      if (gen !== this.modulesGeneration) return;
+      this.modules = found;
+      this.invalidate(false);
+    });
   }
 
   get current(): LoadedProfile | undefined {
@@ -80,10 +100,9 @@ export class ProfileSession implements vscode.Disposable {
   view(): ProfileView | undefined {
     if (!this.currentProfile) return undefined;
     if (!this.cachedView) {
-      const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
       const mapperOptions = {
-        workspaceFolders: folders,
-        modules: findModules(folders),
+        workspaceFolders: this.localFolders(),
+        modules: this.modules,
         mappings: this.config.value.pathMappings,
         exists: (p: string) => {
           try {
@@ -116,67 +135,100 @@ export class ProfileSession implements vscode.Disposable {
   private schedulePersist(): void {
     if (!this.storageDir) return;
     clearTimeout(this.persistTimer);
-    this.persistTimer = setTimeout(() => this.persistNow(), 500);
+    this.persistTimer = setTimeout(() => void this.persistNow(), 500);
   }
 
-  /** Writes the store now; returns the current profile's session file, if there is one. */
-  persistNow(): string | undefined {
+  /** Writes the store now (asynchronously); resolves to the current profile's session file, if there is one. */
+  persistNow(): Promise<string | undefined> {
     clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
-    if (!this.storageDir) return undefined;
-    try {
-      fs.mkdirSync(this.storageDir, { recursive: true });
-      for (const [slot, loaded] of [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const) {
-        const file = path.join(this.storageDir, `${slot}.session.json`);
-        if (loaded) saveSession(file, { ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<typeof makeSession>);
-        else fs.rmSync(file, { force: true });
+    const dir = this.storageDir;
+    if (!dir) return Promise.resolve(undefined);
+    const slots = [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const;
+    // What to write is taken now; the files are written after any earlier write has finished.
+    const texts = slots.map(([slot, loaded]) => [slot, loaded && serializeSession({ ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<typeof makeSession>)] as const);
+    const write = this.persisting.then(async () => {
+      await fs.promises.mkdir(dir, { recursive: true });
+      for (const [slot, text] of texts) {
+        const file = path.join(dir, `${slot}.session.json`);
+        if (text === undefined) {
+          await fs.promises.rm(file, { force: true });
+          continue;
+        }
+        // Temp file + rename: a reader never sees half a file.
+        const tmp = `${file}.tmp${process.pid}`;
+        await fs.promises.writeFile(tmp, text);
+        await fs.promises.rename(tmp, file);
       }
-    } catch (e) {
+    }).catch((e: unknown) => {
       console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
-    }
-    return this.currentProfile ? path.join(this.storageDir, 'current.session.json') : undefined;
+    });
+    this.persisting = write;
+    return write.then(() => (this.currentProfile ? path.join(dir, 'current.session.json') : undefined));
   }
 
-  /** Brings back what the last window had loaded; silently ignores missing or unreadable files. */
-  restore(): void {
+  /** Brings back what the last window had loaded (read on the ingest worker); silently ignores missing or unreadable files. */
+  async restore(read: (file: string) => Promise<LoadedProfile>): Promise<void> {
     if (!this.storageDir) return;
-    const read = (slot: string): LoadedProfile | undefined => {
+    const readSlot = async (slot: string): Promise<LoadedProfile | undefined> => {
       const file = path.join(this.storageDir!, `${slot}.session.json`);
-      if (!fs.existsSync(file)) return undefined;
       try {
-        const s = loadSession(file) as ReturnType<typeof loadSession> & { label?: string };
-        return { profile: s.profile, label: s.label ?? slot };
+        await fs.promises.access(file);
+      } catch {
+        return undefined;
+      }
+      try {
+        const loaded = await read(file);
+        return { profile: loaded.profile, label: loaded.label === path.basename(file) ? slot : loaded.label };
       } catch (e) {
         console.error(`Go Perf Lens: ignoring the saved session: ${(e as Error).message}`);
         return undefined;
       }
     };
-    this.currentProfile = read('current');
-    this.baselineProfile = read('baseline');
-    this.invalidate(false);
+    const [current, baseline] = await Promise.all([readSlot('current'), readSlot('baseline')]);
+    // A profile loaded meanwhile (a command, a test) is newer than the stored one.
+    if (!this.currentProfile && !this.baselineProfile) {
+      this.currentProfile = current;
+      this.baselineProfile = baseline;
+      this.invalidate(false);
+    }
   }
 
   dispose(): void {
-    if (this.persistTimer) this.persistNow();
+    // The window is closing: a change not yet written is written now, synchronously, as the
+    // host may not run another callback (nothing else waits on this thread any more).
+    if (this.persistTimer && this.storageDir) {
+      clearTimeout(this.persistTimer);
+      try {
+        fs.mkdirSync(this.storageDir, { recursive: true });
+        for (const [slot, loaded] of [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const) {
+          const file = path.join(this.storageDir, `${slot}.session.json`);
+          if (loaded) saveSession(file, { ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<typeof makeSession>);
+          else fs.rmSync(file, { force: true });
+        }
+      } catch (e) {
+        console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
+      }
+    }
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
 }
 
 /** go.mod files at the top of each folder and a few levels below (skipping vendor, node_modules, dot-folders). */
-export function findModules(folders: readonly string[], maxDepth = 3): ModuleRoot[] {
+export async function findModules(folders: readonly string[], maxDepth = 3): Promise<ModuleRoot[]> {
   const out: ModuleRoot[] = [];
-  const walk = (dir: string, depth: number): void => {
+  const walk = async (dir: string, depth: number): Promise<void> => {
     let entries: fs.Dirent[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
       if (e.isFile() && e.name === 'go.mod') {
         try {
-          const mp = parseModulePath(fs.readFileSync(path.join(dir, e.name), 'utf8'));
+          const mp = parseModulePath(await fs.promises.readFile(path.join(dir, e.name), 'utf8'));
           if (mp) out.push({ folder: dir, modulePath: mp });
         } catch {
           /* unreadable go.mod: skip */
@@ -185,9 +237,9 @@ export function findModules(folders: readonly string[], maxDepth = 3): ModuleRoo
     }
     if (depth >= maxDepth) return;
     for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'vendor' && e.name !== 'node_modules' && e.name !== 'testdata') walk(path.join(dir, e.name), depth + 1);
+      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'vendor' && e.name !== 'node_modules' && e.name !== 'testdata') await walk(path.join(dir, e.name), depth + 1);
     }
   };
-  for (const f of folders) walk(f, 0);
+  for (const f of folders) await walk(f, 0);
   return out;
 }

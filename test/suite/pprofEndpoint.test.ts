@@ -39,7 +39,7 @@ describe('Open pprof endpoint… on a real Go program [vscode, go]', function ()
     load.proc.kill('SIGTERM');
     await load.done;
 
-    const file = api.testing.persistNow();
+    const file = await api.testing.persistNow();
     assert.ok(file, 'no profile is loaded after the command');
     const saved = loadSession(file) as ReturnType<typeof loadSession> & { label?: string };
     const p = saved.profile;

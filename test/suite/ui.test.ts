@@ -214,8 +214,8 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     }
   });
 
-  it('the loaded session is kept in the extension’s storage for the next window', () => {
-    const file = api.testing.persistNow();
+  it('the loaded session is kept in the extension’s storage for the next window', async () => {
+    const file = await api.testing.persistNow();
     assert.ok(file && fs.existsSync(file), 'no session file in storage');
     const kept = loadSession(file).profile;
     assert.equal(kept.totalSamples, fx.profile.totalSamples);

@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readProfileInWorker } from '../../../src/commands/ingestWorker';
 import { readProfileFile } from '../../../src/commands/readProfileFile';
+import { UserError } from '../../../src/util/userError';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 
-describe('commands: Open profile reads a perf.data with its Go binary [root, perf]', function () {
+describe('commands: Open profile reads a perf.data with its Go binary, on the ingest worker [root, perf]', function () {
   let dir: string;
   let bin: string;
   let perfData: string;
@@ -34,12 +36,16 @@ describe('commands: Open profile reads a perf.data with its Go binary [root, per
   }
 
   it('finds the binary where perf saw it, without asking', async () => {
-    const r = await readProfileFile(perfData, async () => assert.fail('asked for the binary although it is where perf recorded it'));
+    // The extension's path: on the ingest worker.
+    const r = await readProfileInWorker(perfData, async () => assert.fail('asked for the binary although it is where perf recorded it'));
     assert.equal(r.label, 'perf.data');
     const spin = r.profile.functions.find((f) => f.name === 'main.spin');
     assert.ok(spin, 'main.spin is not in the profile');
     assert.equal(spin.selfSamples, spinByPerf);
     assert.ok(spin.selfSamples > 100, `only ${spin.selfSamples} samples in main.spin`);
+    // The same profile as read on this thread (what crossed the thread boundary is all of it).
+    const here = await readProfileFile(perfData, async () => undefined);
+    assert.deepEqual(r.profile, here.profile);
   });
 
   it('asks for the binary when it moved, naming where perf saw it, and uses the answer', async () => {
@@ -47,14 +53,14 @@ describe('commands: Open profile reads a perf.data with its Go binary [root, per
     fs.renameSync(bin, moved);
     try {
       let asked: string | undefined;
-      const r = await readProfileFile(perfData, async (recorded) => {
+      const r = await readProfileInWorker(perfData, async (recorded) => {
         asked = recorded;
         return moved;
       });
       assert.equal(asked, bin);
       assert.equal(r.profile.functions.find((f) => f.name === 'main.spin')?.selfSamples, spinByPerf);
       // Declining the question is a quiet cancel, not an error message.
-      await assert.rejects(readProfileFile(perfData, async () => undefined), (e: Error & { code?: string }) => e.code === 'cancelled');
+      await assert.rejects(readProfileInWorker(perfData, async () => undefined), (e: unknown) => e instanceof UserError && e.code === 'cancelled');
     } finally {
       fs.renameSync(moved, bin);
     }

@@ -1,0 +1,108 @@
+/**
+ * Parse + symbolize + ingest off the caller's thread: the extension host (and the CLI, through the
+ * same path) hands the worker a file or a stream and gets a profile back, so no other extension
+ * in the window waits while a large recording is read. One worker per job, ended when the job
+ * ends (or is abandoned): nothing is shared between jobs, and a crash loses only that job.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PerfIngestOptions } from '../ingest/fromPerfData';
+import type { Profile } from '../model/profile';
+import { type FromWorker, fromWire, type ToWorker } from './ingestWorkerProtocol';
+import type { ReadProfile } from './readProfileFile';
+
+/** The worker's script: beside this module (out/src/commands/) or beside the bundle (dist/). */
+const WORKER_SCRIPT = path.join(__dirname, 'ingestWorkerMain.js');
+
+/** One running worker: send messages, wait for its next answer of some kinds. */
+class IngestJob {
+  private readonly worker = new Worker(WORKER_SCRIPT);
+  private waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
+  private ended: Error | undefined;
+
+  constructor(private readonly onMessage: (m: FromWorker) => void = () => undefined) {
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.op === 'need-binary') { this.onMessage(m); return; }
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (m.op === 'error') w?.reject(fromWire(m.error));
+      else w?.resolve(m);
+    });
+    this.worker.on('error', (e) => this.end(e));
+    this.worker.on('exit', (code) => this.end(new Error(`the ingest worker stopped (exit code ${code})`)));
+  }
+
+  private end(e: Error): void {
+    this.ended ??= e;
+    this.waiting?.reject(e);
+    this.waiting = undefined;
+  }
+
+  send(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (!this.ended) this.worker.postMessage(m, transfer);
+  }
+
+  /** Sends m and waits for the worker's answer (`done` or `opened`); an `error` answer is thrown. */
+  ask(m: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.send(m, transfer);
+    });
+  }
+
+  dispose(): void {
+    this.ended ??= new Error('the ingest job was abandoned');
+    void this.worker.terminate();
+  }
+}
+
+/** readProfileFile (session, pprof, perf.data + binary) on a worker thread. */
+export async function readProfileInWorker(file: string, pickBinary: (recorded: string | undefined) => Promise<string | undefined>): Promise<ReadProfile> {
+  const job: IngestJob = new IngestJob((m) => {
+    if (m.op !== 'need-binary') return;
+    pickBinary(m.recorded).then((p) => job.send({ op: 'binary', path: p }), () => job.send({ op: 'binary', path: undefined }));
+  });
+  try {
+    const done = await job.ask({ op: 'read', file });
+    if (done.op !== 'done') throw new Error(`the ingest worker answered ${done.op} to read`);
+    return { profile: done.profile, label: done.label ?? path.basename(file) };
+  } finally {
+    job.dispose();
+  }
+}
+
+/**
+ * A perf recording ingested on a worker while it is recorded (StreamedPerfIngest, there): push
+ * perf's output as it comes, finish() when the recording ended. dispose() whatever happens.
+ */
+export class StreamedIngestInWorker {
+  private constructor(private readonly job: IngestJob, readonly binaryPath: string) {}
+
+  /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
+  static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<StreamedIngestInWorker> {
+    const job = new IngestJob();
+    try {
+      const m = await job.ask({ op: 'stream-open', bytes: exe.bytes, path: exe.path, pid });
+      if (m.op !== 'opened') throw new Error(`the ingest worker answered ${m.op} to stream-open`);
+      return new StreamedIngestInWorker(job, m.path);
+    } catch (e) {
+      job.dispose();
+      throw e;
+    }
+  }
+
+  push(chunk: Uint8Array): void {
+    this.job.send({ op: 'stream-data', bytes: chunk });
+  }
+
+  async finish(perfDataPath: string, opts: PerfIngestOptions): Promise<Profile> {
+    const m = await this.job.ask({ op: 'stream-finish', perfDataPath, opts });
+    if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to stream-finish`);
+    return m.profile;
+  }
+
+  dispose(): void {
+    this.job.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The ingest worker's entry (bundled as dist/ingestWorkerMain.js): parse, symbolize and ingest
+ * run here, on a thread of their own, so the extension host's thread never waits for them. It
+ * does one job (ingestWorker.ts starts one worker per job) and answers with a profile or an
+ * error; see ingestWorkerProtocol.ts for the messages.
+ */
+import * as fs from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { StreamedPerfIngest } from '../ingest/streamedPerf';
+import { readProfileFile } from './readProfileFile';
+import { openTargetBinary } from './targetBinary';
+import { type FromWorker, toWire, type ToWorker } from './ingestWorkerProtocol';
+
+const port = parentPort;
+if (!port) throw new Error('ingestWorkerMain.ts runs as a worker thread (see ingestWorker.ts)');
+
+const send = (m: FromWorker): void => port.postMessage(m);
+let binaryAnswer: ((path: string | undefined) => void) | undefined;
+let live: StreamedPerfIngest | undefined;
+
+function fail(e: unknown): void {
+  send({ op: 'error', error: toWire(e) });
+}
+
+port.on('message', (m: ToWorker) => {
+  try {
+    switch (m.op) {
+      case 'read':
+        readProfileFile(m.file, (recorded) => {
+          send({ op: 'need-binary', recorded });
+          return new Promise((resolve) => { binaryAnswer = resolve; });
+        }).then(({ profile, label }) => send({ op: 'done', profile, label }), fail);
+        break;
+      case 'binary':
+        binaryAnswer?.(m.path);
+        break;
+      case 'stream-open': {
+        const bin = openTargetBinary(m.bytes, m.path, m.pid);
+        live = new StreamedPerfIngest(bin, { pid: m.pid });
+        send({ op: 'opened', path: bin.path });
+        break;
+      }
+      case 'stream-data':
+        live?.push(m.bytes);
+        break;
+      case 'stream-finish': {
+        if (!live) throw new Error('stream-finish before stream-open');
+        const file = m.perfDataPath;
+        const profile = live.finish({ size: fs.statSync(file).size, read: () => fs.readFileSync(file) }, m.opts);
+        send({ op: 'done', profile });
+        break;
+      }
+    }
+  } catch (e) {
+    fail(e);
+  }
+});

@@ -1,0 +1,49 @@
+/**
+ * The messages between the extension host (or the CLI) and the ingest worker
+ * (ingestWorkerMain.ts), and how an error crosses between them. One job per worker: a file to
+ * read, or a perf recording streamed in; a profile (or an error) comes back.
+ */
+import type { PerfIngestOptions } from '../ingest/fromPerfData';
+import type { Profile } from '../model/profile';
+import { UserError } from '../util/userError';
+
+export type ToWorker =
+  /** Read a profile file (session, pprof, perf.data); the worker may ask for the binary. */
+  | { op: 'read'; file: string }
+  /** The answer to `need-binary`: a path, or undefined when the user cancelled. */
+  | { op: 'binary'; path: string | undefined }
+  /** Open the target's executable for a streamed perf recording (answered with `opened`). */
+  | { op: 'stream-open'; bytes: Uint8Array; path: string; pid: number }
+  /** The next piece of perf's pipe output. */
+  | { op: 'stream-data'; bytes: Uint8Array }
+  /** The recording ended: the complete perf.data is at `perfDataPath`. */
+  | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions };
+
+export type FromWorker =
+  | { op: 'need-binary'; recorded: string | undefined }
+  | { op: 'opened'; path: string }
+  | { op: 'done'; profile: Profile; label?: string }
+  | { op: 'error'; error: WireError };
+
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  hint?: string;
+  code?: string;
+  user: boolean;
+}
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof UserError) return { name: e.name, message: e.message, hint: e.hint, code: e.code, user: true, ...(e.stack ? { stack: e.stack } : {}) };
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, message: err.message, user: false, ...(err.stack ? { stack: err.stack } : {}) };
+}
+
+/** The error as thrown in the worker: a UserError stays one (with its hint and code), a bug keeps its stack. */
+export function fromWire(w: WireError): Error {
+  const e = w.user ? new UserError(w.message, w.hint, w.code) : new Error(w.message);
+  if (!w.user) e.name = w.name;
+  if (w.stack) e.stack = w.stack;
+  return e;
+}
