@@ -70,6 +70,7 @@ export function reportText(p: Profile, top = 20): string {
     const b = p.binary;
     out.push(`binary:   ${b.path}${b.goVersion ? ` (${b.goVersion})` : ''}${b.buildId ? ` build id ${b.buildId}` : ''}`);
   }
+  if (p.stackMethod) out.push(`stacks:   ${p.stackMethod}`);
   for (const w of p.warnings ?? []) out.push(`warning:  ${w}`);
   out.push('');
   const fns = sortedFunctions(p).slice(0, top);

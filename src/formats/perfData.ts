@@ -15,5 +15,6 @@
  * Reference: tools/perf/Documentation/perf.data-file-format.txt, include/uapi/linux/perf_event.h.
  */
 export { parsePerfData, parsePerfDataFile, PerfDataStream, type FileReader } from './perfDataParser';
+export { UserStacks, type UserStackDump, userReg, X86_REG } from './perfUserStacks';
 export { userCallchain, userCallchainInto, resolveMapping, MappingIndex, toU64, chainU64, ipU64, isContextMarker, type ResolvedAddress } from './perfDataHelpers';
 export * from './perfDataTypes';

@@ -10,6 +10,7 @@ import {
 } from './perfDataTypes';
 import { eventName, parseAttr } from './perfDataAttr';
 import { fastSampleLoop, type FastSampleLoop, type SampleSink, type StagedSamples } from './perfSamplesFast';
+import { UserStacks } from './perfUserStacks';
 
 const MAGIC = 'PERFILE2';
 const FILE_HEADER_SIZE = 104;
@@ -39,6 +40,8 @@ interface Layout {
   readGroup: boolean; readHeaderBytes: number; readEntryBytes: number;
   branchHwIndex: boolean;
   regsUserCount: number; regsIntrCount: number;
+  /** sample_regs_user and sample_stack_user, for the user stacks kept (--call-graph dwarf). */
+  regsUserMask: bigint; stackUserSize: number;
   fixedPeriod: number;
   sampleIdAll: boolean;
   /** sample_type has bits newer than this decoder: trailing fields are then tolerated. */
@@ -96,6 +99,7 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
     readGroup: group, readHeaderBytes: group ? 8 + times : times, readEntryBytes: perValue,
     branchHwIndex: (a.branchSampleType & BRANCH_HW_INDEX) !== 0n,
     regsUserCount: popcount64(a.sampleRegsUser), regsIntrCount: popcount64(a.sampleRegsIntr),
+    regsUserMask: a.sampleRegsUser, stackUserSize: a.sampleStackUser,
     fixedPeriod: a.freq ? 0 : a.samplePeriod ?? 0,
     sampleIdAll: a.sampleIdAll,
     unknownBits: t >> 25n !== 0n,
@@ -259,6 +263,8 @@ class Parser {
   unthrottles = 0;
   features: PerfFeatures = { present: [], buildIds: [] };
   samples: SampleColumns;
+  /** User registers and stack bytes of the samples that have them (--call-graph dwarf). */
+  userStacks: UserStacks | undefined;
   truncated?: { offset: number; reason: string };
 
   /** Offset in the whole file of bytes[0] (data read in pieces: see recordsRead); cut() names file offsets. */
@@ -493,7 +499,7 @@ class Parser {
     if (l.read) q = this.skipRead(l, q, end, p, size);
     if (l.callchain) q = this.callchain(i, q, end, p, size);
     else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }
-    if (l.hasTail) q = this.skipTail(l, q, end, p, size);
+    if (l.hasTail) q = this.skipTail(i, l, q, end, p, size);
     // With only known bits, the fields must fill the record exactly: anything else means a wrong layout.
     if (q !== end && !l.unknownBits) { s.count--; throw new FormatError(`sample fields end at ${q - p} of the record's ${size} bytes`, SEC_RECORDS, p); }
   }
@@ -578,8 +584,15 @@ class Parser {
     return o0;
   }
 
-  /** Walks the fields after the callchain (only checked, not kept), so a malformed tail or a wrong layout is caught. */
-  private skipTail(l: Layout, q: number, end: number, p: number, size: number): number {
+  /** Copies sample i's user registers and stack bytes (a --call-graph dwarf recording's) into userStacks. */
+  private keepUserStack(i: number, l: Layout, regsAt: number, stackAt: number, dyn: number): void {
+    const regs = new Float64Array(l.regsUserCount);
+    for (let k = 0; k < regs.length; k++) regs[k] = this.u64num(regsAt + 8 * k);
+    (this.userStacks ??= new UserStacks()).set(i, { mask: l.regsUserMask, regs, requested: l.stackUserSize, bytes: new Uint8Array(this.bytes.subarray(stackAt, stackAt + dyn)) }); // a copy: the bytes read are reused
+  }
+
+  /** Walks the fields after the callchain, so a malformed tail or a wrong layout is caught; keeps user stacks. */
+  private skipTail(i: number, l: Layout, q: number, end: number, p: number, size: number): number {
     const dv = this.dv;
     if (l.raw) { if (q + 4 > end) this.sampleFail('raw size', p, size); q += 4 + dv.getUint32(q, true); }
     if (l.branchStack) {
@@ -588,11 +601,20 @@ class Parser {
       if (nr > (end - q) / 24) this.sampleFail('branch stack', p, size);
       q += 8 + (l.branchHwIndex ? 8 : 0) + nr * 24;
     }
-    if (l.regsUser) { if (q + 8 > end) this.sampleFail('user regs', p, size); const abi = this.u64num(q); q += 8 + (abi ? l.regsUserCount * 8 : 0); }
+    let regsAt = -1;
+    if (l.regsUser) {
+      if (q + 8 > end) this.sampleFail('user regs', p, size);
+      const abi = this.u64num(q);
+      if (abi) regsAt = q + 8;
+      q += 8 + (abi ? l.regsUserCount * 8 : 0);
+    }
     if (l.stackUser) {
       if (q + 8 > end) this.sampleFail('user stack', p, size);
       const sz = this.u64num(q);
-      if (sz > end - q) this.sampleFail('user stack', p, size);
+      if (sz > end - q - 8 || (sz && q + 16 + sz > end)) this.sampleFail('user stack', p, size);
+      // The kernel copies sz bytes and says after them how many it really read (dyn_size).
+      const dyn = sz ? Math.min(sz, this.u64num(q + 8 + sz)) : 0;
+      if (regsAt >= 0 && q + 8 + sz <= end) this.keepUserStack(i, l, regsAt, q + 8, dyn);
       q += 8 + sz + (sz ? 8 : 0);
     }
     if (l.weight) q += 8;
@@ -785,6 +807,7 @@ class Parser {
     if (first !== undefined) d.firstSampleTimeNs = first;
     if (last !== undefined) d.lastSampleTimeNs = last;
     if (this.truncated) d.truncated = this.truncated;
+    if (this.userStacks) d.userStacks = this.userStacks;
     return d;
   }
 }

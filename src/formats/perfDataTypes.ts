@@ -3,6 +3,8 @@
  * nothing, so the decoder's modules (perfDataParser, perfDataAttr, perfDataHelpers) and perfData.ts,
  * which re-exports them all, depend on it one way.
  */
+import type { UserStacks } from './perfUserStacks';
+
 /** One event (perf_event_attr) of the recording. */
 export interface PerfEventAttrInfo {
   /** PERF_TYPE_*: 0 hardware, 1 software, 2 tracepoint, 3 hw-cache, 4 raw, 5 breakpoint. */
@@ -172,6 +174,8 @@ export interface PerfData {
   lastSampleTimeNs?: number;
   /** Set when the file ends inside the data section (perf killed): everything whole before `offset` was kept. */
   truncated?: { offset: number; reason: string };
+  /** User registers and stack memory per sample, when the events recorded them (--call-graph dwarf). */
+  userStacks?: UserStacks;
 }
 
 // --- constants (include/uapi/linux/perf_event.h) ---

@@ -14,6 +14,8 @@ import { ChainGroups } from './chainGroups';
 import type { LoadedBinary } from './loadBinary';
 import { type CallerRepairCounts, emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
 import { framelessIndexOf } from './framelessIndexOf';
+import { linkAddressOf, UnwoundSamples } from './unwoundSamples';
+import type { UnwindEnd } from './goStackUnwind';
 import { type BinaryMatch, isExecMmap, isUserBuildIdEntry, matchBinary, type RecordedIds, sameFile, uncheckedWarning } from './binaryMatch';
 
 export interface PerfIngestOptions {
@@ -67,7 +69,7 @@ function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrI
   const s = d.samples;
   const step = Math.max(1, Math.floor(s.count / 5000));
   for (let i = 0; i < s.count; i += step) {
-    if (s.attrIndex[i] !== attrIndex) continue;
+    if (attrIndex >= 0 && s.attrIndex[i] !== attrIndex) continue;
     const chain = userCallchain(d, i);
     for (const a of chain.slice(0, 4)) {
       const r = idx.resolve(s.pid[i]!, a);
@@ -130,6 +132,9 @@ interface MappedGroups {
   unattributed: number;
   corrupt: number;
   missing: CallerRepairCounts;
+  /** Samples by how their unwinding ended (dwarf recordings), per group's representative. */
+  unwindEnds: Record<UnwindEnd, number>;
+  unwindEndOf: (UnwindEnd | undefined)[];
 }
 
 const UNATTRIBUTED = -1, CORRUPT = -2;
@@ -145,6 +150,8 @@ export class PerfIngestState {
   readonly groups = new ChainGroups();
   /** @internal */
   mapped: MappedGroups | undefined;
+  /** @internal A --call-graph dwarf recording's samples, unwound (see unwoundSamples.ts), and the mappings count its link map was made for. */
+  unwound: { bin: LoadedBinary; samples: UnwoundSamples; mmaps: number; toLink: (pid: number, addr: number) => number } | undefined;
   /** @internal */
   binaryFile: {
     bin: LoadedBinary; mmaps: number; attrIndex: number; idx: MappingIndex; file: string | undefined; bySamples: boolean;
@@ -177,10 +184,12 @@ interface MappedSamples {
   attrIndex: number;
   warnings: string[];
   frameless: boolean;
+  unwound: UnwoundSamples | undefined;
 }
 
 /** Groups the new samples, maps the new groups to the binary, adds the new counts to the trie. */
-function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, state: PerfIngestState): MappedSamples {
+function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, state: PerfIngestState): MappedSamples {
+  const d = unwoundView(raw, bin, state);
   const s = d.samples;
   const warnings = [...(opts.warnings ?? [])];
   // Pass 1, per sample: group by raw callchain (the parser shares identical ones), so that each
@@ -210,6 +219,7 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
     state.mapped = {
       key, bin, trie: new StackTrie(), aggregator: new Aggregator(symbolizerFrames(bin.symbolizer)), caches: new Map(), node: [], added: [], repairBits: [], complete: false,
       unattributed: 0, corrupt: 0, missing: emptyRepairCounts(),
+      unwindEnds: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 }, unwindEndOf: [],
     };
   }
   const st = state.mapped;
@@ -225,7 +235,8 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
   const buf = new Float64Array(4096);
   const chain = new Float64Array(buf.length);
   // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
-  const frameless = opts.repairFramelessCallers === false ? undefined : framelessIndexOf(bin);
+  // (Unwound stacks are exact: nothing to repair.)
+  const frameless = opts.repairFramelessCallers === false || state.unwound ? undefined : framelessIndexOf(bin);
   // Only the groups whose counts changed since the last pass; every group in a first pass (or
   // after a pass that did not finish).
   const changed = groups.takeChanged();
@@ -274,14 +285,35 @@ function mapSamples(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, sta
       }
       st.node[g] = node;
       st.repairBits[g] = bits;
+      st.unwindEndOf[g] = state.unwound?.samples.endOfSample(i);
     }
+    const end = st.unwindEndOf[g];
+    if (end !== undefined && node >= 0) st.unwindEnds[end] += delta;
     if (node >= 0) trie.addCount(node, delta);
     else { st.unattributed += delta; if (node === CORRUPT) st.corrupt += delta; }
     const bits = st.repairBits[g]!;
     if (bits) for (let b = 0; b < REPAIR_FIELDS.length; b++) if (bits & (1 << b)) st.missing[REPAIR_FIELDS[b]!] += delta;
   }
   st.complete = true;
-  return { st, groups, attrIndex, warnings, frameless: frameless !== undefined };
+  return { st, groups, attrIndex, warnings, frameless: frameless !== undefined, unwound: state.unwound?.samples };
+}
+
+/**
+ * A --call-graph dwarf recording (samples with user stack dumps) with its stacks unwound by
+ * Go's frame tables; any other recording as it is.
+ */
+function unwoundView(d: PerfData, bin: LoadedBinary, state: PerfIngestState): PerfData {
+  if (!d.userStacks) return d;
+  let u = state.unwound;
+  if (!u || u.bin !== bin) u = state.unwound = { bin, samples: new UnwoundSamples(bin.symbolizer), mmaps: -1, toLink: () => NaN };
+  if (u.mmaps !== d.mmaps.length) {
+    // The mapped file that is the binary (from the sampled ips: that is all these callchains hold).
+    const idx = new MappingIndex(d);
+    const { file } = findBinaryFile(d, idx, bin, -1);
+    u.toLink = file === undefined ? () => NaN : linkAddressOf(idx, file, bin.segments);
+    u.mmaps = d.mmaps.length;
+  }
+  return u.samples.view(d, u.toLink);
 }
 
 /** The model from the mapped samples and their aggregates. */
@@ -327,6 +359,8 @@ function profileOf(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, m: M
   };
   if (Object.keys(target).length) p.target = target;
   if (opts.startTimeMs !== undefined) p.startTimeMs = opts.startTimeMs;
+  if (m.unwound) describeUnwinding(p, m.unwound, st.unwindEnds, warnings);
+  else p.stackMethod = 'frame pointers (perf record -g)';
   if (m.frameless) {
     p.missingCallerSamples = stillMissing(missing);
     p.repairedCallerSamples = missing.inferred;
@@ -335,6 +369,22 @@ function profileOf(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, m: M
   }
   if (warnings.length) p.warnings = warnings;
   return p;
+}
+
+/** The method, and what the unwinding of stack dumps could not do, counted and said. */
+function describeUnwinding(p: Profile, u: UnwoundSamples, ends: Record<UnwindEnd, number>, warnings: string[]): void {
+  const c = u.counts;
+  p.stackMethod = `Go frame tables (pcsp) over perf's user-stack dumps (${c.requestedBytes} bytes per sample)`;
+  const total = p.totalSamples;
+  const share = (n: number): string => `${((100 * n) / Math.max(1, total)).toFixed(1)}% of samples (${n})`;
+  const cut = ends.truncated + ends.notGo + ends.stackSwitch + ends.noTable;
+  p.truncatedStackSamples = cut;
+  p.missingCallerSamples = cut;
+  if (ends.truncated) warnings.push(`${share(ends.truncated)} have truncated stacks: the ${c.requestedBytes}-byte stack dump ended before the bottom of the stack, so their outer callers are unknown (record with a larger dump: --call-graph dwarf,SIZE)`);
+  if (ends.stackSwitch) warnings.push(`${share(ends.stackSwitch)} have stacks cut at a switch of stacks (runtime.systemstack, morestack…): their callers on the goroutine's stack are not in the dump`);
+  if (ends.notGo) warnings.push(`${share(ends.notGo)} have stacks cut where the walk reached code outside Go (cgo, vdso, another library)`);
+  if (ends.noTable) warnings.push(`${share(ends.noTable)} have stacks cut at a pc no Go frame table covers`);
+  if (c.fpDisagreed > 0) warnings.push(`frame pointers disagreed with the unwound frames at ${c.fpDisagreed} of ${c.fpChecked} frames checked`);
 }
 
 /** The executable the recording mapped most, as a local path, when that file exists here. */

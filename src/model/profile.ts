@@ -179,6 +179,17 @@ export interface Profile {
   missingCallerSamples?: number;
   /** Samples whose missing caller was put back from the return address at SP (eBPF sampler). */
   repairedCallerSamples?: number;
+  /**
+   * How the stacks were taken, said in the report: "frame pointers" (perf -g, the eBPF sampler)
+   * or "Go frame tables over perf's stack dumps" (--call-graph dwarf). Absent: not said (pprof).
+   */
+  stackMethod?: string;
+  /**
+   * Samples whose stack was cut: the user-stack dump ended before the stack's bottom, or the
+   * walk reached code or a stack it cannot follow (cgo, vdso, runtime.systemstack). Their outer
+   * callers are unknown and already counted in missingCallerSamples.
+   */
+  truncatedStackSamples?: number;
   functions: FunctionStat[];
   lines: LineStat[];
   callTree: CallTree;

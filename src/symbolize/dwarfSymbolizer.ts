@@ -6,7 +6,7 @@
 import type { ElfFile } from '../formats/elf';
 import { dwarfIndexOf, type DwarfFunction, type DwarfIndex } from '../formats/dwarf/dwarfIndex';
 import type { ByteSink } from './gopclntabSymbolizer';
-import type { FunctionInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
+import type { FunctionInfo, GoFrameInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
 
 const EMPTY_FRAMES = Buffer.from('[]');
 
@@ -49,6 +49,11 @@ export class DwarfSymbolizer implements Symbolizer {
     if (pc < 0n || pc > MAX_SAFE) return undefined;
     const f = this.index.functionAt(Number(pc));
     return f && toInfo(f);
+  }
+
+  /** DWARF's call frame information is not read: unwinding from memory needs a Go binary's pclntab (the gopclntab backend). */
+  goFrameAt(_pc: number): GoFrameInfo | undefined {
+    return undefined;
   }
 
   functions(): readonly FunctionInfo[] {

@@ -8,8 +8,11 @@
  * and files are interned once, as JSON-quoted UTF-8 bytes in one arena, so the CLI writes a
  * frame by copying bytes — no per-address strings or objects.
  */
-import { type GoFuncRecord, type GoPclntab, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX, PcScratch } from '../formats/gopclntab';
-import type { FunctionInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
+import { type GoFuncRecord, type GoPclntab, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX, PcScratch, type PcTable, pcTableValue } from '../formats/gopclntab';
+import type { FunctionInfo, GoFrameInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
+
+/** runtime/symtab.go's funcFlag bits. */
+const FUNC_FLAG_TOPFRAME = 1 << 0, FUNC_FLAG_SPWRITE = 1 << 1;
 
 /**
  * Marks ranges without file/line — past a function's last instruction (alignment padding up to
@@ -200,6 +203,8 @@ export class GopclntabSymbolizer implements Symbolizer {
   private inlinedByName?: Map<string, { file: string; line1: number }>;
   private inlinedByNameOf = 0;
   private byName?: Map<string, FunctionInfo>;
+  /** Per function index: its decoded pcsp table and flags (null: it has none), for goFrameAt. */
+  private readonly frameTables = new Map<number, { entry: number; pcsp: PcTable; top: boolean; spWrite: boolean } | null>();
 
   constructor(readonly tab: GoPclntab) {
     const n = tab.nfunc;
@@ -427,6 +432,20 @@ export class GopclntabSymbolizer implements Symbolizer {
     if (!outer) return undefined;
     // The func line (Go 1.20+ records it); else the line of the entry, the prologue's.
     return { file: outer.file, line1: rec.startLine > 0 ? rec.startLine : outer.line };
+  }
+
+  goFrameAt(pc: number): GoFrameInfo | undefined {
+    const i = this.tab.findFunc(pc);
+    if (i < 0) return undefined;
+    let fr = this.frameTables.get(i);
+    if (fr === undefined) {
+      const f = this.tab.func(i);
+      fr = f.pcsp === 0 ? null : { entry: f.entry, pcsp: this.tab.decodePcTable(f, f.pcsp), top: (f.flag & FUNC_FLAG_TOPFRAME) !== 0, spWrite: (f.flag & FUNC_FLAG_SPWRITE) !== 0 };
+      this.frameTables.set(i, fr);
+    }
+    if (fr === null) return undefined;
+    const spDelta = pcTableValue(fr.pcsp, pc - fr.entry);
+    return spDelta < 0 ? undefined : { spDelta, top: fr.top, spWrite: fr.spWrite };
   }
 
   functionAt(pc: bigint): FunctionInfo | undefined {

@@ -32,6 +32,16 @@ export interface SourceDeclaration {
   line1: number;
 }
 
+/** What Go's own unwinder knows of the frame at a pc (the pclntab's pcsp table and function flags). */
+export interface GoFrameInfo {
+  /** Bytes SP is below its value at the function's entry, at this pc (0 at the entry and in frameless code): the return address is at SP + spDelta. */
+  spDelta: number;
+  /** The outermost frame of a stack (funcFlag TOPFRAME: runtime.goexit, mstart, rt0_go): nothing calls it. */
+  top: boolean;
+  /** The function moves SP arbitrarily (funcFlag SPWRITE: runtime.systemstack, morestack, gogo…): above it, the table cannot say where its caller's frame is. */
+  spWrite: boolean;
+}
+
 export interface Symbolizer {
   /** Frames for a code address, innermost (deepest inlined) first; [] when it maps to nothing. */
   symbolize(pc: bigint): SourceFrame[];
@@ -55,6 +65,11 @@ export interface Symbolizer {
   functions(): readonly FunctionInfo[];
   /** Functions by name (physical ones; inlined-only functions are absent). */
   functionByName(name: string): FunctionInfo | undefined;
+  /**
+   * The Go frame table at link-time address pc, for unwinding a stack from memory; undefined
+   * outside Go code or where the backend has no such table (DWARF of a non-Go binary).
+   */
+  goFrameAt(pc: number): GoFrameInfo | undefined;
   /** Which backend answered: "dwarf" or "gopclntab". */
   readonly source: 'dwarf' | 'gopclntab';
 }
