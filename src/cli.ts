@@ -25,6 +25,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   trace: { summary: 'trace --pid PID --func NAME [--func NAME ...] --duration S [--json]: per-call latency (eBPF)', load: () => import('./cli/trace') },
   sched: { summary: 'sched --pid PID --duration S [--json]: goroutine run-queue latency (eBPF)', load: () => import('./cli/sched') },
   allocs: { summary: 'allocs --pid PID --duration S [--json]: estimated bytes and objects allocated per function and line (eBPF)', load: () => import('./cli/allocs') },
+  blocking: { summary: 'blocking --pid PID --duration S [--json]: where goroutines wait and for how long, per function, line and reason (eBPF)', load: () => import('./cli/blocking') },
   syscalls: { summary: 'syscalls --pid PID --duration S [--stacks] [--json]: syscall counts and latency (eBPF)', load: () => import('./cli/syscalls') },
 };
 

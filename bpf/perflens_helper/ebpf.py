@@ -203,11 +203,13 @@ def detach_all(b):
     time.sleep(0.01)  # let programs already running on other CPUs finish
 
 
-def run_until_done(b, pid, duration, snapshot):
+def run_until_done(b, pid, duration, snapshot, over_budget=None):
     """Streams a partial each second until the duration ends, a stop arrives or the target
-    exits; then detaches and returns the final snapshot with how the run ended."""
+    exits (or over_budget(), asked each second, names a reason to stop: endedBy 'budget'); then
+    detaches and returns the final snapshot with how the run ended."""
     start = time.time()
     ended_by = 'duration'
+    budget_reason = None
     while True:
         left = duration - (time.time() - start)
         if left <= 0:
@@ -220,10 +222,16 @@ def run_until_done(b, pid, duration, snapshot):
             ended_by = 'target-exited'
             break
         partial(snapshot(time.time() - start))
+        budget_reason = over_budget() if over_budget else None
+        if budget_reason:
+            ended_by = 'budget'
+            break
     elapsed = time.time() - start
     detach_all(b)
     res = snapshot(elapsed, True)
     res['endedBy'] = ended_by
+    if budget_reason:
+        res['budgetReason'] = budget_reason
     return res
 
 

@@ -13,9 +13,9 @@ from .lifecycle import install_signal_handlers, private_dir, reaper_done, run_cl
 from .protocol import Aborted, HelperError, check_abort, emit, fail, setup_stdout, stop_reason
 from .registry import SUBCOMMANDS
 # Importing a subcommand module registers it.
-from . import probe, processes, binary, perf_record, tracer, sched, syscalls, cpu_profile, allocs
+from . import probe, processes, binary, perf_record, tracer, sched, syscalls, cpu_profile, allocs, blocking
 
-SUBCOMMAND_MODULES = (probe, processes, binary, perf_record, tracer, sched, syscalls, cpu_profile, allocs)
+SUBCOMMAND_MODULES = (probe, processes, binary, perf_record, tracer, sched, syscalls, cpu_profile, allocs, blocking)
 
 
 def capabilities():
