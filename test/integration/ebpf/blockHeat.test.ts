@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildIdArgs, runHelper } from '../../../src/capture';
+import { recordBlocking } from '../../../src/commands/recordBlocking';
 import { parseElf } from '../../../src/formats/elf';
 import { GoBinaryIndex } from '../../../src/symbolize/goTracePlan';
 import { UserError } from '../../../src/util/userError';
@@ -168,6 +169,46 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
       t.proc.kill('SIGKILL');
       await t.exited;
     }
+  });
+
+  it('leaves the runtime\'s code as it was when the helper is killed with SIGKILL mid-recording, and the program finishes', async () => {
+    const bin = buildGoFixture('blocking', goToolchains().at(-1)!);
+    const t = await startTracee(bin, [fs.mkdtempSync(path.join(tmp, 'kill-'))]);
+    const fileBytes = fs.readFileSync(bin);
+    const elf = parseElf(fileBytes);
+    const idx = new GoBinaryIndex(elf);
+    const addrs = ['runtime.gopark', 'runtime.execute'].map((n) => idx.probesOf(idx.resolve(n)[0]!).entry);
+    const original = addrs.map((a) => fileBytes[elf.fileOffsetOf(a)!]!);
+    const memByte = (a: bigint): number => {
+      const fd = fs.openSync(`/proc/${t.pid}/mem`, 'r');
+      try {
+        const b = Buffer.alloc(1);
+        fs.readSync(fd, b, 0, 1, Number(a));
+        return b[0]!;
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    let helperPid = 0;
+    let attached!: () => void;
+    const isAttached = new Promise<void>((r) => { attached = r; });
+    const run = recordBlocking({
+      target: { kind: 'local' }, pid: t.pid, durationSec: 120,
+      onMessage: (m) => { if (m.type === 'hello') helperPid = m.pid; },
+      onAttached: () => attached(),
+    }).then(() => 'finished', (e: Error) => e.message);
+    await isAttached;
+    t.start();
+    assert.deepEqual(addrs.map(memByte), [0xcc, 0xcc], 'the probes are in place while attached');
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(helperPid, 'SIGKILL');
+    assert.notEqual(await run, 'finished');
+    for (let i = 0; i < 50 && addrs.map(memByte).some((b, j) => b !== original[j]); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(addrs.map(memByte), original);
+    assert.match(await t.done(), /^done mutex=\d+ chan=\d+ sleep=\d+/);
+    assert.ok(t.proc.exitCode === null && t.proc.signalCode === null, 'the program died');
+    t.proc.kill('SIGTERM');
+    await t.exited;
   });
 
   it('refuses a budget out of range with a usage message', async () => {
