@@ -3,9 +3,13 @@
 // it can), beside BCC's funccount-bpfcc on the same function (one plain uprobe per sampled
 // allocation), in the same run, at the runtime's default MemProfileRate (512 KiB) and at 64 KiB
 // (8× the probe hits). Rounds alternate none / ours / funccount, so drift hits all alike; the
-// figure is the median of each. Needs root and BCC.
+// figure is the median of each. Two measures: throughput (allocations/s), which on a shared
+// 2-core machine mostly follows what else runs, and the program's own CPU time per allocation
+// (utime + stime from /proc/PID/stat over the allocations it counted), which also holds the
+// uprobes' cost (the kernel runs them on the program's threads) and little else. Needs root and BCC.
 // Usage: node scripts/bench/allocs.mjs [--quick]
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,12 +53,34 @@ process.on('exit', () => { for (const p of procs) p.kill('SIGKILL'); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median of the program's per-second allocation rates printed during the next `seconds`. */
+/** CPU time (ns) the process has used, user + system. */
+function cpuNs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 1e7; // utime, stime in clock ticks of 10 ms
+}
+
+/**
+ * Over the next `seconds`: the median of the program's per-second allocation rates, and its CPU
+ * ns per allocation (from the second full rate line on: the first may straddle the change).
+ */
 async function rate(prog, seconds) {
   const from = prog.lines.length;
+  let cpu0 = 0, n = 0, seen = 0;
+  const onLine = () => {
+    const rl = prog.lines.slice(from).filter((l) => l.startsWith('rate '));
+    if (rl.length === seen) return;
+    seen = rl.length;
+    if (seen === 1) cpu0 = cpuNs(prog.pid);
+    else n += Number(rl[seen - 1].split(' ')[1]);
+  };
+  const timer = setInterval(onLine, 20);
   await sleep(seconds * 1000 + 300);
+  clearInterval(timer);
+  onLine();
+  const cpu = cpuNs(prog.pid) - cpu0;
   const rates = prog.lines.slice(from).filter((l) => l.startsWith('rate ')).map((l) => Number(l.split(' ')[1]));
-  return median(rates.slice(1)); // the first second may straddle the change
+  return { rate: median(rates.slice(1)), nsPerAlloc: n > 0 ? cpu / n : NaN };
 }
 
 async function withTool(prog, cmd, args, ready) {
@@ -63,7 +89,7 @@ async function withTool(prog, cmd, args, ready) {
   const r = await rate(prog, secs);
   t.kill('SIGINT');
   await t.done;
-  return { rate: r, lines: t.lines };
+  return { ...r, lines: t.lines };
 }
 
 const bin = buildGoFixture('allocs', newestGo());
@@ -78,16 +104,22 @@ for (const memRate of [524288, 65536]) {
   for (let i = 0; i < rounds; i++) {
     none.push(await rate(prog, secs));
     const o = await withTool(prog, process.execPath, [CLI, 'allocs', '--pid', String(prog.pid), '--duration', '120', '--json'], /^attached/);
-    ours.push(o.rate);
+    ours.push(o);
     samples = JSON.parse(o.lines.find((l) => l.startsWith('{'))).samples;
-    ref.push((await withTool(prog, FUNCCOUNT, ['-p', String(prog.pid), `${bin}:runtime.mProf_Malloc`], /^Tracing/)).rate);
+    ref.push(await withTool(prog, FUNCCOUNT, ['-p', String(prog.pid), `${bin}:runtime.mProf_Malloc`], /^Tracing/));
   }
   prog.kill('SIGKILL');
-  const base = median(none);
-  const loss = (r) => (1 - r / base) * 100;
+  const base = median(none.map((x) => x.rate));
+  const baseNs = median(none.map((x) => x.nsPerAlloc));
   const hitsPerSec = (base * 64) / memRate;
-  console.log(`MemProfileRate ${memRate} B: ${(base / 1e6).toFixed(2)} M allocs/s untraced (≈${Math.round(hitsPerSec)} sampled/s; last run sampled ${samples})`);
-  console.log(`  go-perf-lens allocs: ${(median(ours) / 1e6).toFixed(2)} M allocs/s, ${loss(median(ours)).toFixed(1)}% slower`);
-  console.log(`  funccount-bpfcc runtime.mProf_Malloc: ${(median(ref) / 1e6).toFixed(2)} M allocs/s, ${loss(median(ref)).toFixed(1)}% slower`);
-  console.log(`  ratio (our loss / funccount's loss): ${(loss(median(ours)) / Math.max(loss(median(ref)), 0.01)).toFixed(2)} (rounds: none ${none.map((x) => (x / 1e6).toFixed(2)).join('/')}, ours ${ours.map((x) => (x / 1e6).toFixed(2)).join('/')}, funccount ${ref.map((x) => (x / 1e6).toFixed(2)).join('/')} M/s)`);
+  const row = (name, xs) => {
+    const r = median(xs.map((x) => x.rate));
+    const ns = median(xs.map((x) => x.nsPerAlloc));
+    console.log(`  ${name}: ${(r / 1e6).toFixed(2)} M allocs/s (${((1 - r / base) * 100).toFixed(1)}% fewer); ${ns.toFixed(1)} CPU ns per allocation (+${(((ns / baseNs) - 1) * 100).toFixed(1)}%)`);
+    return ns / baseNs - 1;
+  };
+  console.log(`MemProfileRate ${memRate} B: untraced ${(base / 1e6).toFixed(2)} M allocs/s, ${baseNs.toFixed(1)} CPU ns per allocation (≈${Math.round(hitsPerSec)} sampled/s; last run sampled ${samples})`);
+  const a = row('go-perf-lens allocs', ours);
+  const b = row('funccount-bpfcc runtime.mProf_Malloc', ref);
+  console.log(`  ratio of added CPU per allocation (ours / funccount's): ${Math.abs(b) < 1e-4 ? 'n/a' : (a / b).toFixed(2)} (throughput rounds: none ${none.map((x) => (x.rate / 1e6).toFixed(2)).join('/')}, ours ${ours.map((x) => (x.rate / 1e6).toFixed(2)).join('/')}, funccount ${ref.map((x) => (x.rate / 1e6).toFixed(2)).join('/')} M/s)`);
 }

@@ -4,8 +4,12 @@
 // with nothing attached, with ours, with funccount (rounds alternate, so drift hits all alike).
 // Ours runs with the budget raised (--max-hits 10000000) so that it stays attached; the probe
 // rate it reports says where the default budget (20,000 hits/s) would have stopped it.
+// Two measures: requests/s, which on a shared 2-core machine mostly follows what else runs, and
+// the service's own CPU time per request (utime + stime from /proc/PID/stat), which also holds the
+// uprobes' cost (the kernel runs them on the service's threads) and little else.
 // Needs root and BCC. Usage: node scripts/bench/blocking.mjs [--quick]
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,10 +44,22 @@ async function startService() {
   return { proc, url: `http://${addr}` };
 }
 
+/** CPU time (ns) the process has used, user + system. */
+function cpuNs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 1e7; // utime, stime in clock ticks of 10 ms
+}
+
+let svcPid = 0;
+
+/** Requests/s under the load generator, and the service's CPU ns per request meanwhile. */
 function runLoad(url, seconds) {
+  const cpu0 = cpuNs(svcPid);
   const r = spawnSync(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', '2'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim()).rps;
+  const res = JSON.parse(r.stdout.trim());
+  return { rps: res.rps, nsPerReq: (cpuNs(svcPid) - cpu0) / (res.rps * seconds) };
 }
 
 /** Starts a tool, waits for `ready` on its stdout or stderr, runs the load, stops it with SIGINT. */
@@ -57,34 +73,41 @@ async function loadWith(url, cmd, args, ready) {
     p.on('exit', (c) => reject(new Error(`${cmd} exited ${c}: ${text}`)));
   });
   await seen;
-  const rps = await new Promise((resolve) => setImmediate(() => resolve(runLoad(url, secs))));
-  const ended = new Promise((r) => p.on('close', r));
+  const r = await new Promise((resolve) => setImmediate(() => resolve(runLoad(url, secs))));
+  const ended = new Promise((res) => p.on('close', res));
   p.kill('SIGINT');
   await ended;
-  return { rps, text };
+  return { ...r, text };
 }
 
 const svc = await startService();
+svcPid = svc.proc.pid;
 const none = [], ours = [], ref = [];
-let hits = [];
+const hits = [];
 try {
   runLoad(svc.url, 2); // warm up
   for (let i = 0; i < rounds; i++) {
     none.push(runLoad(svc.url, secs));
     const o = await loadWith(svc.url, process.execPath, [CLI, 'blocking', '--pid', String(svc.proc.pid), '--duration', '120', '--max-hits', '10000000', '--json'], /^attached/m);
-    ours.push(o.rps);
+    ours.push(o);
     const json = JSON.parse(o.text.split('\n').find((l) => l.startsWith('{')));
     hits.push(Math.round(json.waits / json.duration_s));
-    ref.push((await loadWith(svc.url, FUNCCOUNT, ['-r', '-p', String(svc.proc.pid), `${svcBin}:^runtime\\.(gopark|execute)$`], /Tracing/)).rps);
+    ref.push(await loadWith(svc.url, FUNCCOUNT, ['-r', '-p', String(svc.proc.pid), `${svcBin}:^runtime\\.(gopark|execute)$`], /Tracing/));
   }
 } finally {
   svc.proc.kill();
 }
-const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
-const a = mean(none), o = mean(ours), r = mean(ref);
-const loss = (x) => (100 * (a - x)) / a;
-console.log(`blocking heat on the example service (${rounds} x ${secs} s each, alternating; load generator -c 2 on the same 2 cores)`);
-console.log(`nothing attached:                 ${none.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${a.toFixed(0)})`);
-console.log(`go-perf-lens blocking:            ${ours.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${o.toFixed(0)}) → loss ${loss(o).toFixed(1)}%  [${hits.join(', ')} paired waits/s]`);
-console.log(`funccount-bpfcc gopark+execute:   ${ref.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${r.toFixed(0)}) → loss ${loss(r).toFixed(1)}%`);
-console.log(`ratio (our loss / funccount's loss): ${Math.abs(loss(r)) < 0.05 ? 'n/a' : (loss(o) / loss(r)).toFixed(2)}`);
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const baseRps = median(none.map((x) => x.rps));
+const baseNs = median(none.map((x) => x.nsPerReq));
+console.log(`blocking heat on the example service (${rounds} x ${secs} s each, alternating, medians; load generator -c 2 on the same 2 cores)`);
+console.log(`nothing attached:               ${baseRps.toFixed(0)} req/s, ${(baseNs / 1e3).toFixed(1)} µs CPU per request (rounds ${none.map((x) => x.rps.toFixed(0)).join('/')} req/s)`);
+const row = (name, xs, extra = '') => {
+  const r = median(xs.map((x) => x.rps));
+  const ns = median(xs.map((x) => x.nsPerReq));
+  console.log(`${name}${r.toFixed(0)} req/s (${((1 - r / baseRps) * 100).toFixed(1)}% fewer), ${(ns / 1e3).toFixed(1)} µs CPU per request (+${((ns / baseNs - 1) * 100).toFixed(1)}%)${extra}`);
+  return ns / baseNs - 1;
+};
+const a = row('go-perf-lens blocking:          ', ours, ` [${hits.join(', ')} paired waits/s]`);
+const b = row('funccount-bpfcc gopark+execute: ', ref);
+console.log(`ratio of added CPU per request (ours / funccount's): ${Math.abs(b) < 1e-4 ? 'n/a' : (a / b).toFixed(2)}`);
