@@ -2,36 +2,35 @@
 //
 // The helper attaches `entry_N` after function N's stack check (not at its first instruction:
 // after runtime.morestack grows a stack, Go re-runs the function from its entry, which would
-// count one call twice) and `ret_N` on every RET instruction of function N. Entries and RETs
-// are paired per goroutine — the g pointer is in R14 on amd64 since Go 1.17 — never per thread,
-// because goroutines migrate between threads. A goroutine's open calls form a small stack
-// (recursion). Counters are updated with atomic adds: two CPUs hit the same slot.
+// count one call twice) and `ret_N` on every RET instruction of function N. At both places SP
+// points at the call's return address, so an entry and a RET belong to the same call exactly
+// when they share the goroutine (the g pointer, in R14 on amd64 since Go 1.17 — never the
+// thread: goroutines migrate) and the frame's distance from the top of the goroutine's stack
+// (g.stack.hi − SP: Go copies a growing stack with its frames at the same distance from the
+// top). Pairing by that key, not by order, makes a wrong pair impossible: a RET whose entry was
+// not seen (the call began before the probes attached) is counted apart and never timed, and
+// an entry whose RET is not seen (still running at the end, panic, Goexit) stays unmatched.
+// Counters are updated with atomic adds: two CPUs hit the same slot.
 //
 // Compiled with -DTGID=<pid> -DNFUNC=<n>; the helper appends one entry_N/ret_N pair per function.
 #include <uapi/linux/ptrace.h>
 
-#define MAXDEPTH 64
 #define NSLOTS 64
+#define G_STACK_HI 8   // offsetof(runtime.g, stack.hi): g begins with stack{lo, hi uintptr}
 
-struct gkey {
+struct callkey {
     u64 g;
+    u64 depth;   // g.stack.hi − SP at the entry (= at the RET)
     u32 fn;
     u32 pad;
 };
 
-struct gstack {
-    u32 depth;      // open calls, including any beyond MAXDEPTH
-    u32 pad;
-    u64 ts[MAXDEPTH];
-};
-
-BPF_HASH(open_calls, struct gkey, struct gstack, 16384);
-BPF_PERCPU_ARRAY(zeros, struct gstack, 1);  // an all-zero gstack: too big for the 512-byte BPF stack
+BPF_HASH(open_calls, struct callkey, u64, 65536);   // entry time of calls in flight
 BPF_ARRAY(calls, u64, NFUNC);       // entries seen
-BPF_ARRAY(matched, u64, NFUNC);     // RETs paired with an entry (in the histogram)
+BPF_ARRAY(matched, u64, NFUNC);     // RETs paired with their own entry (in the histogram)
 BPF_ARRAY(sum_ns, u64, NFUNC);
 BPF_ARRAY(hist, u64, NFUNC * NSLOTS);
-BPF_ARRAY(deep, u64, NFUNC);        // returns of calls nested deeper than MAXDEPTH (not timed)
+BPF_ARRAY(orphans, u64, NFUNC);     // RETs of calls whose entry was not seen: not timed, not calls
 
 #include "fine_histogram.h"
 BPF_ARRAY(fine, u64, NFUNC * NFINE);
@@ -41,26 +40,29 @@ static inline void add(u64 *p, u64 v) {
         __sync_fetch_and_add(p, v);
 }
 
+/** The call's key; false when g.stack.hi cannot be read. */
+static inline bool call_key(struct pt_regs *ctx, u32 fn, struct callkey *k) {
+    u64 hi = 0;
+    if (bpf_probe_read_user(&hi, sizeof(hi), (void *)(ctx->r14 + G_STACK_HI)) != 0)
+        return false;
+    k->g = ctx->r14;
+    k->depth = hi - ctx->sp;
+    k->fn = fn;
+    k->pad = 0;
+    return true;
+}
+
 static inline int on_entry(struct pt_regs *ctx, u32 fn) {
     if ((bpf_get_current_pid_tgid() >> 32) != TGID)
         return 0;
     u64 now = bpf_ktime_get_ns();
-    struct gkey k = {.g = ctx->r14, .fn = fn};
     add(calls.lookup(&fn), 1);
-    struct gstack *s = open_calls.lookup(&k);
-    if (!s) {
-        u32 z = 0;
-        struct gstack *zero = zeros.lookup(&z);
-        if (!zero)
-            return 0;
-        s = open_calls.lookup_or_try_init(&k, zero);
-        if (!s)
-            return 0;   // map full: counted, then unmatched
-    }
-    u32 d = s->depth;
-    if (d < MAXDEPTH)
-        s->ts[d & (MAXDEPTH - 1)] = now;
-    s->depth = d + 1;
+    struct callkey k = {};
+    if (!call_key(ctx, fn, &k))
+        return 0;   // counted, then unmatched
+    // An entry left at this key was of a call that never returned (its goroutine ended in a
+    // panic or Goexit): this call replaces it. A full map leaves this call unmatched.
+    open_calls.update(&k, &now);
     return 0;
 }
 
@@ -68,19 +70,16 @@ static inline int on_ret(struct pt_regs *ctx, u32 fn) {
     if ((bpf_get_current_pid_tgid() >> 32) != TGID)
         return 0;
     u64 now = bpf_ktime_get_ns();
-    struct gkey k = {.g = ctx->r14, .fn = fn};
-    struct gstack *s = open_calls.lookup(&k);
-    if (!s || s->depth == 0)
-        return 0;
-    u32 d = s->depth - 1;
-    s->depth = d;
-    if (d >= MAXDEPTH) {
-        add(deep.lookup(&fn), 1);
+    struct callkey k = {};
+    u64 *t0 = 0;
+    if (call_key(ctx, fn, &k))
+        t0 = open_calls.lookup(&k);
+    if (!t0) {
+        add(orphans.lookup(&fn), 1);
         return 0;
     }
-    // The entry stays when the depth is back to 0: goroutines (and their g) are reused, and
-    // an insert plus a delete on every call would double the cost of a probe hit.
-    u64 delta = now - s->ts[d & (MAXDEPTH - 1)];
+    u64 delta = now - *t0;
+    open_calls.delete(&k);
     add(matched.lookup(&fn), 1);
     add(sum_ns.lookup(&fn), delta);
     u32 slot = bpf_log2l(delta);

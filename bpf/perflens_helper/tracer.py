@@ -51,18 +51,21 @@ def cmd_trace(args):
     compiled = time.time()
     probes = 0
     try:
+        # RETs before the entry: a call that starts once its entry is probed has its RETs probed
+        # already (the program pairs by call, so the order is not needed for right pairs, only
+        # for fewer unmatched calls).
         for i, f in enumerate(funcs):
-            b.attach_uprobe(name=exe.link, addr=f['entry'], fn_name='entry_%d' % i, pid=pid)
-            probes += 1
             for r in f['rets']:
                 b.attach_uprobe(name=exe.link, addr=r, fn_name='ret_%d' % i, pid=pid)
                 probes += 1
+            b.attach_uprobe(name=exe.link, addr=f['entry'], fn_name='entry_%d' % i, pid=pid)
+            probes += 1
     except Exception as e:
         if not alive(pid):
             fail('pid-gone', 'PID %d exited while the probes were being attached' % pid)
         fail('unsupported', 'attaching uprobe %d failed: %s' % (probes + 1, str(e)[:300]))
     attach_ms = report_attached(t0, compiled, probes)
-    calls, matched, sum_ns, hist, deep, fine = b['calls'], b['matched'], b['sum_ns'], b['hist'], b['deep'], b['fine']
+    calls, matched, sum_ns, hist, orphans, fine = b['calls'], b['matched'], b['sum_ns'], b['hist'], b['orphans'], b['fine']
     n = len(funcs)
     last = [0] * n
     per_sec = [[] for _ in range(n)]
@@ -76,9 +79,9 @@ def cmd_trace(args):
             per_sec[i].append(int(c - last[i]))
             last[i] = c
             m = matched[matched.Key(i)].value
-            d = deep[deep.Key(i)].value
-            out.append({'name': f['name'], 'calls': int(c), 'matched': int(m), 'untimedDeep': int(d),
-                        'unmatched': int(max(0, c - m - d)), 'sum_ns': int(sum_ns[sum_ns.Key(i)].value),
+            o = orphans[orphans.Key(i)].value
+            out.append({'name': f['name'], 'calls': int(c), 'matched': int(m), 'returnsWithoutEntry': int(o),
+                        'unmatched': int(max(0, c - m)), 'sum_ns': int(sum_ns[sum_ns.Key(i)].value),
                         'buckets': log2_buckets(h[i * NSLOTS:(i + 1) * NSLOTS]),
                         'fine': fine_buckets(fh[i * NFINE:(i + 1) * NFINE]),
                         'callsPerSecond': list(per_sec[i])})

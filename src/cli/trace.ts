@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
         p90_ns: f.p90Nanos,
         p99_ns: f.p99Nanos,
         buckets: f.buckets.map((b) => ({ lo_ns: b.loNanos, hi_ns: b.hiNanos, count: b.count })),
-        untimed_deep: r.wire.functions[i]!.untimedDeep,
+        returns_without_entry: r.wire.functions[i]!.returnsWithoutEntry,
         calls_per_second: f.callsPerSecond ?? [],
       }));
       process.stdout.write(`${JSON.stringify({ functions, elapsed_sec: r.wire.elapsedSec, ended_by: r.wire.endedBy ?? 'duration', cycles: 'ns only' })}\n`);
@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         const w = r.wire.functions[i]!;
         const avg = w.matched > 0 ? formatNanos(f.sumNanos / w.matched) : '-';
         process.stdout.write(`\n${f.function}: ${f.calls} calls in ${r.wire.elapsedSec.toFixed(1)} s, avg ${avg}, p50 ${formatNanos(f.p50Nanos)}, p90 ${formatNanos(f.p90Nanos)}, p99 ${formatNanos(f.p99Nanos)}`
-          + `${f.unmatched ? `, ${f.unmatched} unmatched (panic, Goexit or still running)` : ''}${w.untimedDeep ? `, ${w.untimedDeep} deep recursive calls counted but not timed` : ''}\n`);
+          + `${f.unmatched ? `, ${f.unmatched} unmatched (panic, Goexit or still running)` : ''}${w.returnsWithoutEntry ? `, ${w.returnsWithoutEntry} returns of calls begun before tracing (not timed)` : ''}\n`);
         process.stdout.write(formatLog2Histogram(f.buckets));
       }
       process.stdout.write('\n(ns only: cycles per call are not measured)\n');

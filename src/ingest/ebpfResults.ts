@@ -19,9 +19,9 @@ export interface WireFunctionResult {
   calls: number;
   /** Returns paired with an entry, timed, in the histogram. */
   matched: number;
-  /** Returns of recursive calls nested deeper than the in-kernel stack (64): counted, not timed. */
-  untimedDeep: number;
-  /** Entries never paired with a RET (panic, Goexit, still running at the end). */
+  /** RETs of calls whose entry was not seen (they began before the probes were attached): neither timed nor counted as calls. */
+  returnsWithoutEntry: number;
+  /** Entries never paired with their own RET (panic, Goexit, still running at the end). */
   unmatched: number;
   sum_ns: number;
   buckets: WireBucket[];

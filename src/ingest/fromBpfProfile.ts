@@ -97,9 +97,13 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   const keys: number[] = [];
   let total = 0;
   let unattributed = 0;
+  /** Samples with a leaf in the binary but no user stack (get_stackid failed): their callers are unknown. */
+  let leafOnly = 0, leafOnlyNotFrameless = 0;
   for (const st of w.stacks) {
     const count = st.count;
     total += count;
+    const cut = st.userStackError !== undefined;
+    const missingBefore = stillMissing(repairs);
     let stack: readonly number[] = st.user.map(link);
     const leafIn = stack.length > 0 && !Number.isNaN(stack[0]!);
     stack = stack.filter((v) => !Number.isNaN(v));
@@ -108,6 +112,8 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
       stack = frameless.repair(stack, sp !== undefined && !Number.isNaN(sp) ? sp : undefined, count, repairs, true);
     }
     if (stack.length === 0) { unattributed += count; continue; }
+    // Counted once: a frameless leaf left unrepaired is in stillMissing already.
+    if (cut && leafIn) { leafOnly += count; leafOnlyNotFrameless += count - (stillMissing(repairs) - missingBefore); }
     keys.length = 0;
     for (let j = 0; j < stack.length; j++) keys.push(j === 0 && leafIn ? stack[0]! : callerPc(stack[j]!));
     trie.add(keys, keys.length, count);
@@ -138,7 +144,10 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
     totalSamples: total,
     lostSamples: s.hashFull,
     unattributedSamples: unattributed,
-    missingCallerSamples: stillMissing(repairs),
+    // A leaf-only sample's callers are unknown, its frameless leaf repaired or not.
+    missingCallerSamples: stillMissing(repairs) + leafOnlyNotFrameless,
+    truncatedStackSamples: leafOnly,
+    stackMethod: 'frame pointers and the return address at SP (eBPF sampler)',
     repairedCallerSamples: repairs.repaired + repairs.inferred,
     functions: agg.functions,
     lines: agg.lines,

@@ -76,7 +76,7 @@ describe('eBPF tracing: results into the model', () => {
   });
 
   it('converts helper results into FunctionLatency, SchedLatency and SyscallStat', () => {
-    const f = toFunctionLatency({ name: 'main.f', calls: 5, matched: 4, untimedDeep: 0, unmatched: 1, sum_ns: 8000, buckets: [{ lo_ns: 1024, hi_ns: 2048, count: 4 }], callsPerSecond: [5] }, 2);
+    const f = toFunctionLatency({ name: 'main.f', calls: 5, matched: 4, returnsWithoutEntry: 0, unmatched: 1, sum_ns: 8000, buckets: [{ lo_ns: 1024, hi_ns: 2048, count: 4 }], callsPerSecond: [5] }, 2);
     assert.deepEqual(f, { function: 'main.f', calls: 5, unmatched: 1, sumNanos: 8000, p50Nanos: 1536, p90Nanos: 1946, p99Nanos: 2038, buckets: [{ loNanos: 1024, hiNanos: 2048, count: 4 }], durationNanos: 2e9, callsPerSecond: [5] });
     const s = toSchedLatency({ count: 2, sum_ns: 3, buckets: [{ lo_ns: 1, hi_ns: 2, count: 2 }], worst: [{ goid: 7, wait_ns: 2 }], elapsedSec: 1 });
     assert.deepEqual(s.worst, [{ goid: 7, waitNanos: 2 }]);
@@ -119,7 +119,7 @@ describe('eBPF tracing: fine histogram percentiles', () => {
   it('uses the finer buckets when the helper sends them', () => {
     // 100 calls of about 2.1 ms: log2 says only "in [2.10 ms, 4.19 ms)"; the fine buckets know better.
     const f = toFunctionLatency({
-      name: 'main.sleepy', calls: 100, matched: 100, untimedDeep: 0, unmatched: 0, sum_ns: 210_000_000,
+      name: 'main.sleepy', calls: 100, matched: 100, returnsWithoutEntry: 0, unmatched: 0, sum_ns: 210_000_000,
       buckets: [{ lo_ns: 2097152, hi_ns: 4194304, count: 100 }],
       fine: [[2097152, 2359296, 100]], callsPerSecond: [100],
     }, 1);
