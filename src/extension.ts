@@ -10,6 +10,7 @@ import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfile
 import { readProfileInWorker } from './commands/ingestWorker';
 import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
 import { chooseProcess, passwordPrompt, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
+import { setupMachineCommand } from './commands/setupMachine';
 import { showError } from './commands/showError';
 import { RecordingControl } from './commands/recordingControl';
 import { runTraceMode, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
@@ -97,6 +98,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.stopRecording', 'Stop recording', () => recording.stop());
   command('goPerfLens.discardRecording', 'Discard recording', () => recording.discard());
   command('goPerfLens.switchProfile', 'Switch profile', () => history.pick());
+  command('goPerfLens.setupMachine', 'Set up this machine for profiling', () => setupMachineCommand(context.extensionPath));
   command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
   command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) => openPprofEndpointCommand(session, context.workspaceState, url));
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));

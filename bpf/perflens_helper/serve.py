@@ -16,7 +16,7 @@ from . import authz
 from .protocol import emit, setup_stdout
 from .versions import HELPER_VERSION, PROTOCOL_VERSION
 
-READY_LINE = 'go-perf-lens-ready'
+READY_LINE = 'go-perf-lens-ready serve'  # the ephemeral bootstrap's is 'go-perf-lens-ready'
 MAX_REQUEST = 1 << 20
 REQUEST_KEYS = {'v', 'client', 'subcommand', 'args'}
 # The environment every child (perf) gets: nothing of the caller's.
@@ -93,7 +93,7 @@ def serve():
         setup_stdout()
         emit('hello', protocol=PROTOCOL_VERSION, helper=HELPER_VERSION, subcommand=None, capabilities=[],
              pid=os.getpid(), root=os.geteuid() == 0, python=sys.executable,
-             pythonVersion='%d.%d.%d' % sys.version_info[:3], tempDir=None, caller=authz.caller().describe())
+             pythonVersion='%d.%d.%d' % sys.version_info[:3], tempDir='', caller=authz.caller().describe())
         return _refuse(*err)
     from .main import run
     return run(req['subcommand'], req.get('args') or {}, watch_input=True)

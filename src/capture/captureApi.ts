@@ -103,6 +103,15 @@ export interface PerfRecording {
   /** A private directory the caller owns and removes (fs.rmSync(tempDir, {recursive: true})). */
   tempDir: string;
   result: RecordResult;
+  /** Which way perf ran: as the user (their own process, perf_event_paranoid ≤ 2: no helper, no password) or as root. */
+  recordedAs: RecordedAs;
+}
+
+export type RecordedAs = 'user' | 'root';
+
+/** One line for the CLI and the UI: which way a recording was made. */
+export function recordedAsText(how: RecordedAs): string {
+  return how === 'user' ? 'recorded as you, without root (your own process; perf_event_paranoid allows it)' : 'recorded as root, through the go-perf-lens helper';
 }
 
 export async function recordPerf(target: Target, req: RecordRequest, opts: RecordOptions = {}): Promise<PerfRecording> {
@@ -130,5 +139,6 @@ export async function recordPerf(target: Target, req: RecordRequest, opts: Recor
     warnings: [...run.warnings, ...r.warnings],
     tempDir: run.tempDir,
     result: r,
+    recordedAs: run.hello.caller?.via === 'user' || !run.hello.root ? 'user' : 'root',
   };
 }

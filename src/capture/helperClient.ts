@@ -11,8 +11,8 @@ import { createHash, Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/userError';
-import { HelperMessage, PROTOCOL_VERSION, WireMessage } from './helperProtocol';
-import { LaunchPlan, LOADER, READY_LINE, SUDO_PROMPT, currentUser, sudoersHint, whereLabel } from './launchPlan';
+import { HELPER_VERSION, HelperMessage, PROTOCOL_VERSION, WireMessage } from './helperProtocol';
+import { LaunchPlan, LOADER, READY_LINE, SERVE_READY_LINE, SUDO_PROMPT, installHint, launchEnv, whereLabel } from './launchPlan';
 
 export interface Envelope {
   v: number;
@@ -36,6 +36,8 @@ export interface HelperClientOptions {
 interface OpenFile { name: string; path: string; fd: number; size: number; expected: number | null; hash: Hash }
 
 const STDERR_KEEP = 16 * 1024;
+/** What a helper may send back, at most: one line (a result with many stacks is tens of MB), files, their sizes. */
+export const LIMITS = { maxLineBytes: 256 << 20, maxFiles: 16, maxFileBytes: 16 * 2 ** 30 };
 const SAFE_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,100}$/;
 
 export class HelperClient {
@@ -45,6 +47,7 @@ export class HelperClient {
   private exited = false;
   private cancelled = false;
   private wrongPassword = false;
+  private passwordSent = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly exitInfo: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly onAbort = (): void => this.cancel();
@@ -55,6 +58,8 @@ export class HelperClient {
     this.child = spawn(plan.file, plan.args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // own process group: cancel can signal the whole tree
+      cwd: '/', // nothing of the caller's folder can be imported or read
+      env: launchEnv(plan),
     });
     this.exitInfo = new Promise((resolve) => {
       this.child.once('error', (e: NodeJS.ErrnoException) => {
@@ -75,9 +80,13 @@ export class HelperClient {
         // sudo would read its next attempt from stdin: never let it; stop now.
         this.wrongPassword = true;
         this.killGroup('SIGKILL');
+      } else if (plan.password !== undefined && !this.passwordSent && this.stderrText.includes(SUDO_PROMPT)) {
+        // Only now, once sudo itself asks: before, the line could reach a Python (a login that
+        // is root already) as code, or a host that merely claims to want a password.
+        this.passwordSent = true;
+        this.child.stdin!.write(`${plan.password}\n`);
       }
     });
-    if (plan.password !== undefined) this.child.stdin!.write(`${plan.password}\n`);
     opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -131,6 +140,7 @@ export class HelperClient {
 
   private async *lines(): AsyncGenerator<Buffer> {
     let pending: Buffer[] = [];
+    let pendingBytes = 0;
     for await (const chunk of this.child.stdout! as AsyncIterable<Buffer>) {
       let start = 0;
       for (;;) {
@@ -139,9 +149,14 @@ export class HelperClient {
         pending.push(chunk.subarray(start, nl));
         yield pending.length === 1 ? pending[0]! : Buffer.concat(pending);
         pending = [];
+        pendingBytes = 0;
         start = nl + 1;
       }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > LIMITS.maxLineBytes) throw protocolError(`a line longer than ${LIMITS.maxLineBytes} bytes`);
+      }
     }
     if (pending.length) yield Buffer.concat(pending);
   }
@@ -158,11 +173,19 @@ export class HelperClient {
     let ready = false;
     let terminal = false;
     const files = new Map<string, OpenFile>();
+    let fileCount = 0;
     try {
       for await (const raw of this.lines()) {
         if (!ready) {
-          // Anything a login shell prints before the bootstrap runs is not ours: skip it.
-          if (raw.toString('utf8').trim() === READY_LINE) {
+          // Anything a login shell prints before the helper runs is not ours: skip it.
+          const line = raw.toString('utf8').trim();
+          if (line === SERVE_READY_LINE) {
+            ready = true;
+            const { v, subcommand, args } = this.envelope;
+            this.child.stdin!.write(`${JSON.stringify({ v, client: HELPER_VERSION, subcommand, args })}\n`);
+          } else if (line === READY_LINE) {
+            // The program goes only to a Python that runs as root already (see launchPlan).
+            if (this.plan.mode !== 'ephemeral' && this.plan.target.kind === 'local') throw protocolError('the ephemeral ready line where the installed helper was started');
             ready = true;
             this.child.stdin!.write(`${LOADER}\n${JSON.stringify(this.envelope)}\n`);
           }
@@ -176,11 +199,15 @@ export class HelperClient {
         }
         switch (msg.type) {
           case 'hello':
-            if (msg.protocol !== PROTOCOL_VERSION) throw protocolError(`protocol ${msg.protocol}, expected ${PROTOCOL_VERSION}`);
+            if (msg.protocol !== PROTOCOL_VERSION || msg.helper !== HELPER_VERSION) {
+              throw new UserError(`the helper on ${whereLabel(this.plan)} is version ${msg.helper} (protocol ${msg.protocol}); this go-perf-lens needs ${HELPER_VERSION} (protocol ${PROTOCOL_VERSION})`,
+                'upgrade it: sudo go-perf-lens install-helper (with this go-perf-lens)', 'version-mismatch');
+            }
             yield msg;
             break;
           case 'file': {
             if (!SAFE_FILE.test(msg.name) || files.has(msg.name)) throw protocolError(`a bad file name ${JSON.stringify(msg.name)}`);
+            if (++fileCount > LIMITS.maxFiles) throw protocolError(`more than ${LIMITS.maxFiles} files`);
             if (msg.size !== null && !(Number.isSafeInteger(msg.size) && msg.size >= 0)) throw protocolError(`a bad size for ${msg.name}: ${JSON.stringify(msg.size)}`);
             const dir = typeof this.opts.tempDir === 'string' ? this.opts.tempDir : this.opts.tempDir();
             const p = path.join(dir, msg.name);
@@ -192,6 +219,7 @@ export class HelperClient {
             const f = files.get(msg.name);
             if (!f) throw protocolError(`a chunk of an unopened file ${JSON.stringify(msg.name)}`);
             const b = Buffer.from(msg.data, 'base64');
+            if (f.size + b.length > LIMITS.maxFileBytes) throw protocolError(`${f.name} larger than ${LIMITS.maxFileBytes} bytes`);
             writeAll(f.fd, b);
             f.hash.update(b);
             f.size += b.length;
@@ -242,8 +270,7 @@ export class HelperClient {
     const tail = err.split('\n').slice(-4).join(' / ').slice(0, 600);
     const where = whereLabel(this.plan);
     const plan = this.plan;
-    const user = plan.target.kind === 'ssh' ? (plan.target.user ?? 'YOUR_USER') : currentUser();
-    const sudoHint = sudoersHint(user, plan.python.startsWith('/') ? plan.python : '/usr/bin/python3');
+    const sudoHint = installHint();
     if (this.spawnError) {
       const e = this.spawnError;
       if (e.code === 'ENOENT') {
@@ -266,6 +293,9 @@ export class HelperClient {
       }
       if (/no password was provided|no tty present|a terminal is required/i.test(err)) {
         return new UserError(`sudo on ${where} needs a password: ${tail}`, sudoHint, 'sudo-password-required');
+      }
+      if (/the helper is not installed on this host/.test(err)) {
+        return new UserError(`the go-perf-lens helper is not installed on ${where}`, `install it there: "go-perf-lens install-helper" as root on that host (or "Set up this machine for profiling"); ${installHint()}`, 'helper-not-installed');
       }
       if (/python3 was not found|is not an executable on this host/.test(err) || (code === 127 && /python/i.test(err))) {
         return new UserError(`Python 3 is missing on ${where}: ${tail}`, 'install python3 there (apt-get install python3), or set the Python path', 'python-missing');

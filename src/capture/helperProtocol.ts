@@ -4,10 +4,13 @@
  * HelperClient writes them to a local file, yields a `received-chunk` per chunk (the decoded
  * bytes, in order, as they arrive) and a `received-file` once the file is complete and checked.
  */
-
-export const PROTOCOL_VERSION = 1;
-
 import HELPER_ERRORS from '../../bpf/perflens_helper/error_codes.json';
+import VERSIONS from '../../bpf/perflens_helper/version.json';
+
+/** The protocol and helper versions: version.json is their one source (the helper reads it too). */
+export const PROTOCOL_VERSION: number = VERSIONS.protocol;
+export const HELPER_VERSION: string = VERSIONS.helper;
+
 
 /** The helper's stable error codes and what each means: error_codes.json is their one source (the helper reads it too). */
 export { HELPER_ERRORS };
@@ -37,6 +40,8 @@ export interface HelloMessage {
   pythonVersion: string;
   /** The helper's private directory on the target (removed when it exits). */
   tempDir: string;
+  /** Who the helper acts for: a user may touch their own processes; root and admins any. */
+  caller?: { uid: number; user: string; via: 'root' | 'sudo' | 'pkexec' | 'user'; admin: boolean };
 }
 
 export interface ProgressMessage {

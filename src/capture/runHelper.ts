@@ -8,14 +8,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../util/userError';
 import { Envelope, HelperClient, cancelledError } from './helperClient';
-import { loadHelperPayload } from './helperFiles';
+import { loadHelperPayload, resolveBpfDir } from './helperFiles';
 import { HelloMessage, HelperMessage, PROTOCOL_VERSION, ReceivedFileMessage } from './helperProtocol';
-import { LaunchPlan, initialPlan, withPassword } from './launchPlan';
+import { LaunchPlan, initialPlan, userPlan, withPassword } from './launchPlan';
+import { mayRunAsUser } from './ownProcess';
 import { CAPTURE_DIR_PREFIX, removeStaleCaptureDirs } from './staleTempDirs';
-import { Target } from './target';
+import { Target, describeTarget } from './target';
 
-/** Asks the user for their sudo password; undefined = they declined. `forget` drops a cached one. */
-export type PasswordPrompt = (() => Promise<string | undefined>) & { forget?: () => void };
+/**
+ * Asks the user for their sudo password on `where` (user@host, named in the prompt); undefined =
+ * they declined. `forget(where)` drops a cached one.
+ */
+export type PasswordPrompt = ((where: string) => Promise<string | undefined>) & { forget?: (where: string) => void };
 
 export interface RunHelperOptions {
   signal?: AbortSignal;
@@ -39,14 +43,24 @@ export interface HelperRun<R> {
   tempDir: string | undefined;
 }
 
-/** Wraps a prompt so the password is asked once and kept in memory only (forget() drops it). */
-export function rememberPassword(ask: () => Promise<string | undefined>): PasswordPrompt {
-  let known: string | undefined;
-  const f: PasswordPrompt = async () => {
-    if (known === undefined) known = await ask();
-    return known;
+/** How long a remembered sudo password is kept (in memory only). */
+export const PASSWORD_TTL_MS = 5 * 60 * 1000;
+
+/**
+ * Wraps a prompt so each user@host's password is asked once and kept in memory only, for
+ * ttlMs: a password given for one host is never offered to another.
+ */
+export function rememberPassword(ask: (where: string) => Promise<string | undefined>, ttlMs = PASSWORD_TTL_MS, now: () => number = Date.now): PasswordPrompt {
+  const known = new Map<string, { password: string; until: number }>();
+  const f: PasswordPrompt = async (where) => {
+    const k = known.get(where);
+    if (k && k.until > now()) return k.password;
+    known.delete(where);
+    const pw = await ask(where);
+    if (pw !== undefined) known.set(where, { password: pw, until: now() + ttlMs });
+    return pw;
   };
-  f.forget = () => { known = undefined; };
+  f.forget = (where) => { known.delete(where); };
   return f;
 }
 
@@ -70,9 +84,15 @@ export async function runHelper<R = unknown>(
   opts: RunHelperOptions = {},
 ): Promise<HelperRun<R>> {
   if (opts.signal?.aborted) throw cancelledError();
-  const payload = loadHelperPayload();
+  // Without privilege where it needs none (the user's own process); else the installed helper (or
+  // the ephemeral one where we are root already).
+  const asUser = mayRunAsUser(target, subcommand, args);
+  let plan: LaunchPlan = asUser ? userPlan(asUser, path.join(resolveBpfDir(), 'helper.py')) : initialPlan(target);
+  // The program travels only where it may run: a Python that is root already (or an ssh host,
+  // which runs it only when the login is root: see remoteCommand).
+  const payload = plan.mode === 'ephemeral' || target.kind === 'ssh' ? loadHelperPayload() : { files: {}, modules: {}, program: '' };
   const envelope: Envelope = { v: PROTOCOL_VERSION, subcommand, args, files: payload.files, modules: payload.modules, program: payload.program };
-  let plan: LaunchPlan = initialPlan(target);
+  const where = describeTarget(target);
   // Our own directory is made when the first file arrives (probe and processes never need one).
   let tempDir = opts.tempDir;
   const ownDir = tempDir === undefined;
@@ -84,13 +104,13 @@ export async function runHelper<R = unknown>(
         return { ...run, tempDir: run.files.length ? tempDir : opts.tempDir };
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
-        if (e.code === 'sudo-wrong-password') opts.askPassword?.forget?.();
+        if (e.code === 'sudo-wrong-password') opts.askPassword?.forget?.(where);
         const retry = (e.code === 'sudo-password-required' || e.code === 'sudo-wrong-password') && attempt < 3;
         if (!retry) throw e;
         if (!opts.askPassword) {
           throw new UserError(`${e.message.replace(/ and none could be asked for$/, '')}: sudo -n refused to start the helper without one`, e.hint, 'sudo-refused');
         }
-        const pw = await opts.askPassword();
+        const pw = await opts.askPassword(where);
         if (pw === undefined) throw new UserError('no sudo password was given', e.hint, 'sudo-refused');
         if (opts.signal?.aborted) throw cancelledError();
         plan = withPassword(plan, pw);

@@ -2,7 +2,12 @@
  * Where the helper runs: this machine, or a host reached with the system `ssh` (so the user's
  * ~/.ssh/config, agent and ProxyJump apply).
  */
+import * as os from 'node:os';
 import { UserError } from '../util/userError';
+
+function localUser(): string {
+  try { return os.userInfo().username; } catch { return process.env.USER ?? 'you'; }
+}
 
 export interface LocalTarget {
   kind: 'local';
@@ -28,9 +33,9 @@ export interface SshTarget {
 
 export type Target = LocalTarget | SshTarget;
 
-/** For messages: "this machine" or "user@host:port". */
+/** For messages and password prompts: "you@thishost (this machine)" or "user@host:port". */
 export function describeTarget(t: Target): string {
-  if (t.kind === 'local') return 'this machine';
+  if (t.kind === 'local') return `${localUser()}@${os.hostname()} (this machine)`;
   return `${t.user ? `${t.user}@` : ''}${t.host}${t.port ? `:${t.port}` : ''}`;
 }
 

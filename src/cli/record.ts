@@ -4,6 +4,7 @@
  * id), records it with perf through the helper, ingests, and writes a session. The output path is
  * checked before recording; Ctrl-C or SIGTERM stops early and still writes (a second one discards).
  */
+import { recordedAsText } from '../capture/captureApi';
 import type { Target } from '../capture/target';
 import { recordCpuProfile } from '../commands/recordCpuProfile';
 import type { Profile } from '../model/profile';
@@ -70,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     writeOutputFile(out, serializeSession(makeSession(profile, 'go-perf-lens record')));
     process.stderr.write(`recorded ${profile.totalSamples} samples of pid ${pid} over ${coveredText(profile)} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`);
+    if (profile.target?.recordedAs) process.stderr.write(`${recordedAsText(profile.target.recordedAs)}\n`);
     return 0;
   } finally {
     signals.dispose();

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import { listGoProcesses, probeTarget, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type ProgressMessage, type Target } from '../capture';
+import { listGoProcesses, probeTarget, recordedAsText, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type ProgressMessage, type Target } from '../capture';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
 import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
@@ -36,10 +36,13 @@ export interface ProfileDeps {
 type ProcessItem = vscode.QuickPickItem & { pid?: number; action?: 'launch' | 'remote' };
 type ModeItem = vscode.QuickPickItem & { mode: 'cpu' | 'latency' | 'sched' | 'syscalls' };
 
-/** Asks for a sudo password once per window (kept in memory only). */
+/** Asks for the sudo password of one user@host (named in the prompt), kept in memory for a few minutes. */
 export function passwordPrompt(): PasswordPrompt {
-  return rememberPassword(async () =>
-    vscode.window.showInputBox({ password: true, ignoreFocusOut: true, title: 'Go Perf Lens', prompt: 'sudo password, to start the profiling helper as root (kept in memory for this window only)' }),
+  return rememberPassword(async (where) =>
+    vscode.window.showInputBox({
+      password: true, ignoreFocusOut: true, title: `Go Perf Lens — sudo on ${where}`,
+      prompt: `sudo password for ${where}, to start the go-perf-lens helper there as root (kept in memory for 5 minutes, sent only to that host's sudo)`,
+    }),
   );
 }
 
@@ -296,7 +299,8 @@ function announce(deps: ProfileDeps, loaded: LoadedProfile, pid: number): void {
   const p = loaded.profile;
   const covered = formatDuration(p.durationNanos);
   const fallback = p.event.fallbackReason ? ` (${p.event.fallbackReason})` : '';
-  void vscode.window.setStatusBarMessage(`Go Perf Lens: ${p.totalSamples} samples of ${p.event.name} in ${covered}${fallback}`, 8000);
+  const how = p.target?.recordedAs ? `; ${recordedAsText(p.target.recordedAs)}` : '';
+  void vscode.window.setStatusBarMessage(`Go Perf Lens: ${p.totalSamples} samples of ${p.event.name} in ${covered}${fallback}${how}`, 8000);
   if (p.ended?.by === 'stop') {
     void vscode.window.showInformationMessage(`Go Perf Lens: stopped early — kept ${covered} of PID ${pid} (${p.totalSamples} samples; ${p.ended.requestedSec} s were asked for).`);
   } else if (p.ended?.by === 'target-exited' || p.ended?.by === 'perf-exited') {

@@ -60,7 +60,7 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
   const run = await runHelper<WireProfileResult>(target, 'profile', args, {
     signal: opts.signal, askPassword: opts.askPassword, onMessage: opts.onMessage, onStart: opts.onStart,
   });
-  const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path };
+  const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path, recordedAs: 'root' };
   if (target.kind === 'ssh') targetInfo.host = target.host;
   else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
   const profile = ingestBpfProfile(run.result, bin, { target: targetInfo, startTimeMs, warnings: run.warnings });

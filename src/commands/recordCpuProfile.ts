@@ -58,6 +58,7 @@ async function recordStreamed(target: Target, req: CpuProfileRequest, opts: CpuP
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: live.binaryPath };
     if (target.kind === 'ssh') targetInfo.host = target.host;
     else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
+    targetInfo.recordedAs = rec.recordedAs;
     const warnings = [...rec.warnings];
     const ingestOpts: PerfIngestOptions = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };
     if (rec.fallbackReason) ingestOpts.fallbackReason = rec.fallbackReason;

@@ -159,9 +159,10 @@ export interface Profile {
   binary?: BinaryIdentity;
   /**
    * The process recorded. startTicks: its start time in clock ticks after boot (/proc/PID/stat),
-   * which tells a reused PID apart; local recordings only.
+   * which tells a reused PID apart; local recordings only. recordedAs: which way a live recording
+   * was made (as the user without root, or as root).
    */
-  target?: { pid?: number; host?: string; cmdline?: string; startTicks?: number };
+  target?: { pid?: number; host?: string; cmdline?: string; startTicks?: number; recordedAs?: 'user' | 'root' };
   /** Wall-clock start (ms since epoch) and length of the recording. */
   startTimeMs?: number;
   /** How a recording of a live process ended; absent for files read from disk. */

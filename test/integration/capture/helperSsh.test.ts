@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SshTarget, listGoProcesses, probeTarget, recordPerf, sudoersLine } from '../../../src/capture';
+import { INSTALLED_ARGV, SshTarget, listGoProcesses, probeTarget, recordPerf, rememberPassword } from '../../../src/capture';
+import { REPO_ROOT } from '../../support/goToolchains';
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { UserError } from '../../../src/util/userError';
 import { newestGo } from '../../support/goToolchains';
@@ -136,25 +137,35 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
       execFileSync('useradd', ['-M', '-U', '-s', '/bin/sh', user]);
       added = true;
       execFileSync('chpasswd', [], { input: `${user}:${password}\n` });
-      // The documented line without NOPASSWD: sudo there asks for the password.
-      fs.writeFileSync(ruleFile, `${sudoersLine(user, '/usr/bin/python3').replace('NOPASSWD: ', '')}\n`, { mode: 0o440 });
+      // The host has the installed helper; its command is allowed to this user with a password.
+      execFileSync('node', [path.join(REPO_ROOT, 'dist', 'cli.js'), 'install-helper', '--group', `gplssh${process.pid % 100000}g`], { stdio: 'pipe' });
+      fs.writeFileSync(ruleFile, `${user} ALL=(root) ${INSTALLED_ARGV.join(' ')}\n`, { mode: 0o440 });
       execFileSync('visudo', ['-c', '-q', '-f', ruleFile]);
     });
     after(() => {
       fs.rmSync(ruleFile, { force: true });
+      spawnSync('node', [path.join(REPO_ROOT, 'dist', 'cli.js'), 'uninstall-helper']);
       if (added) spawnSync('userdel', [user]);
     });
 
-    it('sudo -n there refuses: "sudo-refused" with the sudoers line for that user', async () => {
+    it('sudo -n there refuses: "sudo-refused" with the install hint', async () => {
       await assert.rejects(probeTarget({ ...target, user }), (e: unknown) =>
-        e instanceof UserError && e.code === 'sudo-refused' && /needs a password/.test(e.message) && (e.hint ?? '').includes(`${user} ALL=(root) NOPASSWD: `));
+        e instanceof UserError && e.code === 'sudo-refused' && /needs a password/.test(e.message) && /install-helper/.test(e.hint ?? ''));
     });
 
-    it('the password, asked once, goes to sudo -S there and the helper runs as root', async () => {
-      let asked = 0;
-      const p = await probeTarget({ ...target, user }, { askPassword: async () => { asked++; return password; } });
+    it('(g) a host that claims to need a password gets none without a prompt naming it; a password of another host is never sent', async () => {
+      const asked: string[] = [];
+      const cache = rememberPassword(async (where) => { asked.push(where); return where.includes('this machine') ? 'the local password' : undefined; });
+      assert.equal(await cache('me@here (this machine)'), 'the local password');
+      await assert.rejects(probeTarget({ ...target, user }, { askPassword: cache }), (e: unknown) => e instanceof UserError && e.code === 'sudo-refused');
+      assert.deepEqual(asked, ['me@here (this machine)', `${user}@127.0.0.1:${port}`]);
+    });
+
+    it('the password, asked once naming the host, goes to sudo -S there once sudo asks, and the installed helper runs as root', async () => {
+      const asked: string[] = [];
+      const p = await probeTarget({ ...target, user }, { askPassword: async (where) => { asked.push(where); return password; } });
       assert.equal(p.root, true);
-      assert.equal(asked, 1);
+      assert.deepEqual(asked, [`${user}@127.0.0.1:${port}`]);
     });
   });
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Envelope, HelperClient } from '../../../src/capture/helperClient';
-import { HelperMessage } from '../../../src/capture/helperProtocol';
+import { HELPER_VERSION, HelperMessage } from '../../../src/capture/helperProtocol';
 import { BOOTSTRAP } from '../../../src/capture/launchPlan';
 import { UserError } from '../../../src/util/userError';
 
@@ -12,7 +12,7 @@ const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** A stand-in helper: a real Python process started like the real one, running `body`. */
 async function runFake(body: string, dir: string): Promise<{ messages: HelperMessage[]; error?: UserError }> {
   const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
-  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-c', BOOTSTRAP], via: 'direct', python: PY }, envelope, { tempDir: dir });
+  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY }, envelope, { tempDir: dir });
   const messages: HelperMessage[] = [];
   try {
     for await (const m of client.messages()) messages.push(m);
@@ -24,7 +24,7 @@ async function runFake(body: string, dir: string): Promise<{ messages: HelperMes
 }
 
 const PRELUDE = 'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
-  "W(type='hello',protocol=1,helper='t',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n" +
+  `W(type='hello',protocol=1,helper='${HELPER_VERSION}',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n` +
   'C=lambda d: W(type=\'chunk\',name=\'s.bin\',data=base64.b64encode(d).decode())\n';
 
 describe('capture: HelperClient with files of unknown size (streamed) and received-chunk', () => {

@@ -3,60 +3,55 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BOOTSTRAP, LOADER, READY_LINE, SUDO_PROMPT, findOnPath, initialPlan, remoteCommand, sudoersHint, sudoersLine, withPassword } from '../../../src/capture/launchPlan';
+import { BOOTSTRAP, INSTALLED_ARGV, LOADER, READY_LINE, SUDO, SUDO_PROMPT, initialPlan, installHint, launchEnv, remoteCommand, sudoersRule, withPassword } from '../../../src/capture/launchPlan';
 import { HelperClient, Envelope } from '../../../src/capture/helperClient';
-import { HelperMessage } from '../../../src/capture/helperProtocol';
+import { HELPER_VERSION, HelperMessage } from '../../../src/capture/helperProtocol';
 import { rememberPassword } from '../../../src/capture/runHelper';
 import { validateTarget } from '../../../src/capture/target';
 import { UserError } from '../../../src/util/userError';
 
-const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const PY = '/usr/bin/python3';
 
-describe('capture: launch plans (argv, sudoers line, remote command)', () => {
-  it('the bootstrap needs no escaping in sudoers nor inside double quotes in sh', () => {
-    assert.doesNotMatch(BOOTSTRAP, /[,:=\\*?[\]!]/); // sudoers specials and wildcards
+describe('capture: launch plans (argv, sudoers rule, remote command)', () => {
+  it('the bootstrap needs no escaping inside double quotes in sh', () => {
     assert.doesNotMatch(BOOTSTRAP, /[$`"\\]/); // sh specials inside "..."
     assert.doesNotMatch(BOOTSTRAP, /\n/);
   });
 
-  it('the sudoers line names the user, root, NOPASSWD and the exact command', () => {
-    assert.equal(sudoersLine('alice'), `alice ALL=(root) NOPASSWD: /usr/bin/python3 -c ${BOOTSTRAP}`);
-    assert.ok(sudoersHint('alice', '/opt/py/bin/python3').includes(`alice ALL=(root) NOPASSWD: /opt/py/bin/python3 -c ${BOOTSTRAP}`));
+  it('the sudoers rule lets a group run exactly the installed helper, isolated, with no arguments of the caller', () => {
+    assert.equal(sudoersRule('ops'), '%ops ALL=(root) NOPASSWD: /usr/bin/python3 -I /usr/local/lib/go-perf-lens/helper/helper.py serve\n');
+    assert.doesNotMatch(sudoersRule(), /-c|stdin|exec/);
   });
 
-  it('local as root runs Python directly; sudo, sudo -S and pkexec argv are fixed', () => {
+  it('local as root runs Python isolated (-I) directly; otherwise only the installed helper, through /usr/bin/sudo', () => {
     if (process.getuid?.() === 0) {
       const p = initialPlan({ kind: 'local' });
       assert.equal(p.via, 'direct');
-      assert.deepEqual([p.file, ...p.args], [PY, '-c', BOOTSTRAP]);
+      assert.equal(p.mode, 'ephemeral');
+      assert.deepEqual([p.file, ...p.args], [PY, '-I', '-c', BOOTSTRAP]);
     }
-    const sudo = findOnPath('sudo');
-    if (sudo) {
-      const p = initialPlan({ kind: 'local', elevation: 'sudo', python: '/usr/bin/python3' });
-      assert.deepEqual([p.file, ...p.args], [sudo, '-n', '--', '/usr/bin/python3', '-c', BOOTSTRAP]);
-      const q = withPassword(p, 'secret');
-      assert.deepEqual([q.file, ...q.args], [sudo, '-k', '-S', '-p', SUDO_PROMPT, '--', '/usr/bin/python3', '-c', BOOTSTRAP]);
-      assert.equal(q.password, 'secret');
-      assert.equal(q.via, 'sudo-password');
-      assert.ok(!q.args.includes('secret'), 'the password never goes into argv');
-    } else {
-      assert.throws(() => initialPlan({ kind: 'local', elevation: 'sudo' }), (e: unknown) => e instanceof UserError && e.code === 'sudo-missing' && /sudoers|root/.test(e.hint ?? ''));
-    }
-    const pk = findOnPath('pkexec');
-    if (pk) {
-      const p = initialPlan({ kind: 'local', elevation: 'pkexec', python: '/usr/bin/python3' });
-      assert.deepEqual([p.file, ...p.args], [pk, '/usr/bin/python3', '-c', BOOTSTRAP]);
-    } else {
-      assert.throws(() => initialPlan({ kind: 'local', elevation: 'pkexec' }), (e: unknown) => e instanceof UserError && e.code === 'pkexec-missing');
-    }
+    const plan = { target: { kind: 'local' as const }, file: SUDO, args: ['-n', '--', ...INSTALLED_ARGV], via: 'sudo' as const, mode: 'installed' as const, python: PY };
+    const q = withPassword(plan, 'secret');
+    assert.deepEqual([q.file, ...q.args], [SUDO, '-k', '-S', '-p', SUDO_PROMPT, '--', ...INSTALLED_ARGV]);
+    assert.equal(q.password, 'secret');
+    assert.ok(!q.args.includes('secret'), 'the password never goes into argv');
   });
 
-  it('ssh: user options first (they win), BatchMode, then port, user, key, --, host, fixed command', () => {
+  it('the launch environment carries nothing that steers Python (PYTHON*, LD_*), and ssh keeps its agent', () => {
+    const env = { PATH: '/home/x/bin:/usr/bin', PYTHONPATH: '/tmp/evil', PYTHONSTARTUP: '/tmp/e.py', LD_PRELOAD: '/tmp/x.so', HOME: '/home/x', SSH_AUTH_SOCK: '/run/a' };
+    const local = launchEnv({ target: { kind: 'local' }, file: PY, args: [], via: 'direct', mode: 'ephemeral', python: PY }, env);
+    assert.deepEqual(local, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' });
+    const ssh = launchEnv({ target: { kind: 'ssh', host: 'h' }, file: '/usr/bin/ssh', args: [], via: 'ssh', mode: 'installed', python: PY }, env);
+    assert.deepEqual(ssh, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/home/x', SSH_AUTH_SOCK: '/run/a' });
+  });
+
+  it('ssh: /usr/bin/ssh, user options first (they win), BatchMode, then port, user, key, --, host, fixed command', () => {
     const p = initialPlan({ kind: 'ssh', host: 'db-1.example', port: 2200, user: 'ops', identityFile: '/k/id', extraArgs: ['-o', 'BatchMode=no'] });
-    assert.equal(p.file, 'ssh');
+    assert.equal(p.file, '/usr/bin/ssh');
     assert.deepEqual(p.args.slice(0, -1), ['-o', 'BatchMode=no', '-T', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=15',
       '-p', '2200', '-l', 'ops', '-i', '/k/id', '--', 'db-1.example']);
     assert.equal(p.args.at(-1), remoteCommand(undefined, '-n'));
+    assert.match(remoteCommand(undefined, '-n'), /exec sudo -n -- \/usr\/bin\/python3 -I \/usr\/local\/lib\/go-perf-lens\/helper\/helper.py serve/);
     const q = withPassword(p, 'pw');
     assert.equal(q.args.at(-1), remoteCommand(undefined, '-S'));
     assert.equal(q.password, 'pw');
@@ -74,8 +69,8 @@ describe('capture: launch plans (argv, sudoers line, remote command)', () => {
     for (const t of bad) assert.throws(() => validateTarget(t), (e: unknown) => e instanceof UserError && e.code === 'bad-target', JSON.stringify(t));
   });
 
-  it('the remote command, run by a real sh, prints the ready line and runs the loader from stdin', function () {
-    if (process.getuid?.() !== 0) this.skip(); // as non-root it would go to sudo; the root branch is what runs here
+  it('the remote command as root, run by a real sh, prints the ready line and runs the loader from stdin [root]', function () {
+    assert.equal(process.getuid?.(), 0, 'this test runs as root (the remote login\'s root branch)');
     const r = spawnSync('sh', ['-c', remoteCommand(undefined, '-n')], { input: "import sys;sys.stdout.write('ran '+sys.executable)\n", encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${READY_LINE}\nran ${PY}`);
@@ -84,14 +79,22 @@ describe('capture: launch plans (argv, sudoers line, remote command)', () => {
     assert.match(missing.stderr, /\/nonexistent\/python3 is not an executable on this host/);
   });
 
-  it('rememberPassword asks once, and again after forget()', async () => {
+  it('rememberPassword keeps one password per user@host, asks again after forget() and after it expires', async () => {
     let asked = 0;
-    const ask = rememberPassword(async () => { asked++; return `pw${asked}`; });
-    assert.equal(await ask(), 'pw1');
-    assert.equal(await ask(), 'pw1');
-    ask.forget!();
-    assert.equal(await ask(), 'pw2');
-    assert.equal(asked, 2);
+    let now = 1000;
+    const ask = rememberPassword(async (where) => { asked++; return `${where}#${asked}`; }, 60000, () => now);
+    assert.equal(await ask('a@one'), 'a@one#1');
+    assert.equal(await ask('a@one'), 'a@one#1');
+    assert.equal(await ask('a@two'), 'a@two#2', 'another host is asked, never given the first password');
+    ask.forget!('a@one');
+    assert.equal(await ask('a@one'), 'a@one#3');
+    now += 60001;
+    assert.equal(await ask('a@two'), 'a@two#4', 'expired');
+    assert.equal(asked, 4);
+  });
+
+  it('the install hint names the install command', () => {
+    assert.match(installHint(), /sudo go-perf-lens install-helper/);
   });
 });
 
@@ -99,7 +102,7 @@ describe('capture: launch plans (argv, sudoers line, remote command)', () => {
 async function runFake(body: string): Promise<{ messages: HelperMessage[]; error?: UserError; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
   const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
-  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-c', BOOTSTRAP], via: 'direct', python: PY }, envelope, { tempDir: dir });
+  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY }, envelope, { tempDir: dir });
   const messages: HelperMessage[] = [];
   try {
     for await (const m of client.messages()) messages.push(m);
@@ -111,7 +114,7 @@ async function runFake(body: string): Promise<{ messages: HelperMessage[]; error
 }
 
 const PRELUDE = 'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
-  "W(type='hello',protocol=1,helper='t',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n";
+  `W(type='hello',protocol=1,helper='${HELPER_VERSION}',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n`;
 
 describe('capture: HelperClient over real processes', () => {
   const dirs: string[] = [];
@@ -158,18 +161,18 @@ describe('capture: HelperClient over real processes', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
     dirs.push(dir);
     const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: '' };
-    const missing = new HelperClient({ target: { kind: 'local' }, file: '/nonexistent/python3', args: [], via: 'direct', python: '/nonexistent/python3' }, env, { tempDir: dir });
+    const missing = new HelperClient({ target: { kind: 'local' }, file: '/nonexistent/python3', args: [], via: 'direct', mode: 'ephemeral', python: '/nonexistent/python3' }, env, { tempDir: dir });
     await assert.rejects((async () => { for await (const _ of missing.messages()) void _; })(), (e: unknown) => e instanceof UserError && e.code === 'python-missing');
-    const refused = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', 'echo "sudo: a password is required" >&2; exit 1'], via: 'sudo', python: '/usr/bin/python3' }, env, { tempDir: dir });
+    const refused = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', 'echo "sudo: a password is required" >&2; exit 1'], via: 'sudo', mode: 'installed', python: '/usr/bin/python3' }, env, { tempDir: dir });
     await assert.rejects((async () => { for await (const _ of refused.messages()) void _; })(),
-      (e: unknown) => e instanceof UserError && e.code === 'sudo-password-required' && (e.hint ?? '').includes('NOPASSWD'));
+      (e: unknown) => e instanceof UserError && e.code === 'sudo-password-required' && (e.hint ?? '').includes('install-helper'));
   });
 
   it('lines before the ready line (a chatty login shell) are ignored', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
     dirs.push(dir);
     const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: PRELUDE + "W(type='result',data='fine')" };
-    const c = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', `echo 'Welcome!'; echo '{"type":"result","data":"forged"}'; exec ${PY} -c "${BOOTSTRAP}"`], via: 'direct', python: PY }, env, { tempDir: dir });
+    const c = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', `echo 'Welcome!'; echo '{"type":"result","data":"forged"}'; exec ${PY} -I -c "${BOOTSTRAP}"`], via: 'direct', mode: 'ephemeral', python: PY }, env, { tempDir: dir });
     const got: HelperMessage[] = [];
     for await (const m of c.messages()) got.push(m);
     assert.deepEqual(got.at(-1), { type: 'result', data: 'fine' });
