@@ -18,7 +18,13 @@ def cmd_binary(args):
     try:
         f = open(link, 'rb')  # one open: the bytes, build ids and hash all come from this file
     except PermissionError:
-        fail('not-root', 'cannot read the executable of PID %d (permission denied)' % pid, 'run the helper as root')
+        if os.geteuid() != 0:
+            fail('not-root', 'cannot read the executable of PID %d (permission denied)' % pid, 'run the helper as root')
+        # Root was refused: the kernel protects that process from tracing (it is not dumpable,
+        # lives in another user namespace, or a security module guards it); root does not help.
+        fail('not-permitted', 'the kernel refuses even root access to the executable of PID %d: the process is '
+             'protected from tracing (not dumpable, another user namespace, or a security module)' % pid,
+             'it cannot be profiled; pick another process (PID 1 is the system\'s init)')
     except OSError as e:
         fail('pid-gone', 'cannot open the executable of PID %d: %s' % (pid, e.strerror))
     with f:

@@ -6,7 +6,7 @@
  */
 import { recordedAsText } from '../capture/captureApi';
 import type { Target } from '../capture/target';
-import { recordCpuProfile } from '../commands/recordCpuProfile';
+import { MAX_SAMPLING_HZ, recordCpuProfile } from '../commands/recordCpuProfile';
 import type { Profile } from '../model/profile';
 import { makeSession, serializeSession } from '../model/session';
 import { UserError } from '../util/userError';
@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!/^\d+(\.\d+)?$/.test(durationRaw) || !(durationSec > 0) || durationSec > 3600) {
     throw new UserError(`--duration must be a number of seconds above 0 and at most 3600 (got "${durationRaw}")`, USAGE, 'usage');
   }
-  const freqHz = intOption(args, 'freq', 999, 1, 100_000, USAGE)!;
+  const freqHz = intOption(args, 'freq', 999, 1, MAX_SAMPLING_HZ, USAGE)!;
   const event = args.values.get('event') ?? 'auto';
   if (event !== 'auto' && event !== 'cycles' && event !== 'cpu-clock') throw new UserError(`--event must be auto, cycles or cpu-clock (got "${event}")`, USAGE, 'usage');
   // --sampler bpf: the eBPF sampler (src/commands/recordBpfProfile.ts), which puts back the

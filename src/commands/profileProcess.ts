@@ -14,7 +14,7 @@ import { formatDuration } from '../ui/format';
 import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
 import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
-import { recordCpuProfile } from './recordCpuProfile';
+import { lowRateReason, recordCpuProfile } from './recordCpuProfile';
 import type { RecordingControl } from './recordingControl';
 
 export interface ProfileDeps {
@@ -312,6 +312,9 @@ function announce(deps: ProfileDeps, loaded: LoadedProfile, pid: number): void {
     });
   }
   if (p.totalSamples === 0) {
-    void vscode.window.showWarningMessage(`PID ${pid} used no CPU while it was recorded: no samples. Put load on it and profile again.`);
+    const lowRate = lowRateReason(deps.config().frequencyHz, p.durationNanos / 1e9);
+    void vscode.window.showWarningMessage(lowRate
+      ? `Go Perf Lens: ${lowRate} (setting goPerfLens.frequencyHz).`
+      : `PID ${pid} used no CPU while it was recorded: no samples. Put load on it and profile again.`);
   }
 }

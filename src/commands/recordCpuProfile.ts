@@ -14,6 +14,19 @@ import { readTargetExecutable } from './targetBinary';
 
 export type CpuSampler = 'perf' | 'bpf';
 
+/** The highest sampling rate the recorders take (the helper's own limit; the setting's maximum too). */
+export const MAX_SAMPLING_HZ = 20000;
+
+/**
+ * Why a recording has no samples, when the rate explains it: at `freqHz` over `elapsedSec` a
+ * busy CPU gives about freqHz × elapsedSec samples, so below a handful none may come at all.
+ */
+export function lowRateReason(freqHz: number, elapsedSec: number): string | undefined {
+  const expected = freqHz * elapsedSec;
+  if (expected >= 20) return undefined;
+  return `no samples: at ${freqHz} Hz for ${elapsedSec.toFixed(1)} s a fully busy CPU gives only about ${Math.round(expected)} sample(s), so none is no sign of an idle process — raise the sampling rate (999 Hz is usual)`;
+}
+
 export interface CpuProfileRequest {
   pid: number;
   durationSec: number;
@@ -67,6 +80,9 @@ async function recordStreamed(target: Target, req: CpuProfileRequest, opts: CpuP
     ingestOpts.recordedIds = { ...(goBuildId ? { go: goBuildId } : {}), ...(gnuBuildId ? { gnu: gnuBuildId } : {}) };
     const profile = await live.finish(rec.perfDataPath, ingestOpts);
     if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
+    // The helper judges "no samples" as "used no CPU"; at a very low rate that is not the cause.
+    const lowRate = profile.totalSamples === 0 ? lowRateReason(rec.result.freqHz, rec.result.elapsedSec) : undefined;
+    if (lowRate) profile.warnings = [...(profile.warnings ?? []).filter((w) => !/^no samples: PID \d+ used no CPU/.test(w)), lowRate];
     // perf ends on its own when the target exits; the helper says which (it saw the process gone).
     const exited = rec.result.endedBy === 'perf-exited' && rec.warnings.some((w) => w.startsWith(`PID ${req.pid} exited`));
     profile.ended = { by: exited ? 'target-exited' : rec.result.endedBy, afterSec: rec.result.elapsedSec, requestedSec: req.durationSec };

@@ -55,12 +55,14 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     for (const g of bin?.segments ?? []) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
     return addr;
   };
-  let symbolizedByUs = 0, noLines = 0;
+  let symbolizedByUs = 0, noLines = 0, negativeLines = 0;
   const frames: SourceFrame[][] = pp.locations.map((l) => {
     if (l.lines.length > 0) {
       return l.lines.map((ln) => {
         const f = fnById.get(ln.functionId);
-        return { function: f?.name || f?.systemName || `0x${l.address.toString(16)}`, file: f?.filename ?? '', line: ln.line };
+        // A negative line number means nothing: the frame keeps its function, without a line.
+        if (ln.line < 0) negativeLines++;
+        return { function: f?.name || f?.systemName || `0x${l.address.toString(16)}`, file: f?.filename ?? '', line: Math.max(0, ln.line) };
       });
     }
     if (bin && l.address) {
@@ -70,14 +72,17 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     noLines++;
     return [];
   });
+  if (negativeLines > 0) warnings.push(`${negativeLines} frame(s) have a negative line number (a damaged profile?): they are counted for their function, without a line`);
   if (noLines > 0) warnings.push(`${noLines} location(s) have neither source lines nor an address ${bin ? `that ${bin.path} maps` : 'we could symbolize (pass the binary with --binary)'}`);
 
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
-  let total = 0, unattributed = 0;
+  let total = 0, unattributed = 0, negativeValues = 0, inexactValues = 0;
   for (const s of pp.samples) {
     const v = s.values[vi]!;
     const count = divisor === 1 ? v : Math.round(v / divisor);
+    if (count < 0) negativeValues++;
+    if (!Number.isSafeInteger(count)) inexactValues++;
     if (count <= 0) continue;
     total += count;
     let n = 0;
@@ -88,6 +93,10 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     }
     if (n === 1 && frames[buf[0]!]![0]?.function === UNATTRIBUTED_FUNCTION) { unattributed += count; continue; }
     trie.add(buf, n, count);
+  }
+  if (negativeValues > 0) warnings.push(`${negativeValues} sample(s) have a negative value (a damaged profile?): they are left out`);
+  if (inexactValues > 0 || !Number.isSafeInteger(total)) {
+    warnings.push(`sample values ${inexactValues > 0 ? `(${inexactValues} of them) ` : ''}exceed 2^53, the largest whole number counted exactly here: the counts shown are approximate (a damaged profile?)`);
   }
   const source: FrameSource = {
     frames: (k) => frames[k]!,

@@ -10,6 +10,7 @@ import { PT_LOAD } from '../formats/elf';
 import type { GoPclntab } from '../formats/gopclntab';
 import { type BinaryInfo, openSymbolizer } from '../symbolize/openSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
+import { FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
 
 export interface LoadSegment {
@@ -64,5 +65,11 @@ export function loadBinary(p: string): LoadedBinary {
       'binary-unreadable',
     );
   }
-  return loadBinaryBytes(bytes, path.resolve(p));
+  try {
+    return loadBinaryBytes(bytes, path.resolve(p));
+  } catch (e) {
+    // A damaged executable is the binary's problem, not the profile's: name it.
+    if (e instanceof FormatError) throw new UserError(`cannot read binary ${p}: ${e.message}`, 'pass the Go program\'s executable with --binary PATH (is the file complete?)', 'binary-unreadable');
+    throw e;
+  }
 }

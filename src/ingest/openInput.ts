@@ -72,7 +72,16 @@ function ingestRecording(d: PerfData, file: string, opts: OpenInputOptions): Pro
   if (!binPath) {
     throw new UserError(`${file} does not say which binary it recorded, or that binary is not on this machine`, 'pass the Go executable with --binary PATH', 'binary-unknown');
   }
-  return ingestPerfData(d, loadBinary(binPath));
+  const profile = ingestPerfData(d, loadBinary(binPath));
+  // Every sample outside the binary: almost certainly not the binary that was recorded.
+  if (profile.totalSamples > 0 && profile.unattributedSamples >= profile.totalSamples) {
+    const recorded = recordedBinaryPath(d);
+    profile.warnings = [
+      ...(profile.warnings ?? []),
+      `none of the ${profile.totalSamples} samples fell inside ${binPath}: ${recorded && recorded !== binPath ? `the recording names ${recorded}; ` : ''}pass the executable that was recorded with --binary`,
+    ];
+  }
+  return profile;
 }
 
 /** Everything a stream gives until its end (EAGAIN, a non-blocking pipe with nothing yet: wait and read on). */

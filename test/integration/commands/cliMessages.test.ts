@@ -1,0 +1,100 @@
+/**
+ * Messages that used to mislead, made true and actionable: a process even root may not read, one
+ * sampling-rate limit checked once, no samples at a very low rate, a damaged --binary named, and
+ * pprof values that cannot be shown as they are. Real perf and Go binaries.
+ */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { encodePprof, type PprofProfile } from '../../../src/formats/pprof';
+import { ingestPprof } from '../../../src/ingest/fromPprof';
+import { ensureCli, runCli } from '../../support/cliRunner';
+import { buildGoFixture, newestGo } from '../../support/goToolchains';
+import { havePerfAndRoot, perfRecordCommand, stopAllTargets, track } from '../../support/profileTargets';
+
+/** A small pprof profile: main.f at line `line`, one sample per value. */
+function pprofWith(line: number, values: number[]): PprofProfile {
+  return {
+    sampleTypes: [{ type: 'samples', unit: 'count' }],
+    samples: values.map((v) => ({ locationIds: [1], values: [v], labels: [] })),
+    mappings: [],
+    locations: [{ id: 1, mappingId: 0, address: 0, lines: [{ functionId: 1, line, column: 0 }], isFolded: false }],
+    functions: [{ id: 1, name: 'main.f', systemName: 'main.f', filename: '/src/main.go', startLine: 3 }],
+    dropFrames: '', keepFrames: '', timeNanos: 0, durationNanos: 1e9, period: 1, comments: [], defaultSampleType: '',
+  };
+}
+
+describe('CLI messages that tell the truth [root, perf, go]', function () {
+  this.timeout(180_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-msg16-'));
+  let hotBin: string;
+  let hotData: string;
+  before(function () {
+    if (!havePerfAndRoot()) throw new Error('these tests need root and perf (run scripts/setup.sh, as root)');
+    ensureCli();
+    hotBin = buildGoFixture('hotline', newestGo());
+    hotData = path.join(tmp, 'hot.data');
+    perfRecordCommand([hotBin, '0.5'], hotData);
+  });
+  after(() => {
+    stopAllTargets();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('record --pid 1 as root never says "run the helper as root"', () => {
+    const r = runCli(['record', '--pid', '1', '--duration', '1', '-o', path.join(tmp, 'init.json')]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /run the helper as root|internal error/);
+    // Here PID 1 is either unreadable even to root (said so), or readable and not a Go program.
+    assert.match(r.stderr, /refuses even root access to the executable of PID 1|not a Go program/);
+  });
+
+  it('--freq has one limit, checked before recording', () => {
+    for (const f of ['100000', '20001', '0']) {
+      const r = runCli(['record', '--pid', String(process.pid), '--freq', f, '--duration', '1', '-o', path.join(tmp, 'f.json')]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /--freq must be a whole number from 1 to 20000/);
+      assert.doesNotMatch(r.stderr, /recording pid/);
+    }
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { maximum?: number }> } } };
+    assert.equal(pkg.contributes.configuration.properties['goPerfLens.frequencyHz']?.maximum, 20000, 'the setting has the same limit');
+  });
+
+  it('--freq 1 on a busy process: never "used no CPU"; no samples is put down to the rate', () => {
+    const target = track(spawn(hotBin, ['30'], { stdio: 'ignore' }));
+    const out = path.join(tmp, 'slow.json');
+    const r = runCli(['record', '--pid', String(target.pid), '--freq', '1', '--duration', '2', '-o', out]);
+    target.kill();
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /used no CPU/);
+    const samples = Number(/recorded (\d+) samples/.exec(r.stderr)?.[1]);
+    if (samples === 0) assert.match(r.stderr, /no samples: at 1 Hz for \d\.\d s a fully busy CPU gives only about \d sample\(s\).*raise the sampling rate/);
+  });
+
+  it('a damaged --binary is named in the message', () => {
+    const cut = path.join(tmp, 'cut-binary');
+    fs.writeFileSync(cut, fs.readFileSync(hotBin).subarray(0, 3000));
+    for (const sub of [['report', hotData, '--binary', cut], ['pprof', hotData, '--binary', cut, '-o', path.join(tmp, 'x.pb.gz')]]) {
+      const r = runCli(sub);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^go-perf-lens: cannot read binary ${cut}: `));
+      assert.doesNotMatch(r.stderr, /cannot read the input/);
+    }
+  });
+
+  it('pprof: negative line numbers and values past 2^53 are said, not shown as they are', () => {
+    const p = ingestPprof(pprofWith(-7, [3, -2]));
+    assert.ok(p.lines.every((l) => l.line1 >= 0), JSON.stringify(p.lines));
+    assert.ok(p.warnings?.some((w) => /1 frame\(s\) have a negative line number/.test(w)), String(p.warnings));
+    assert.ok(p.warnings?.some((w) => /1 sample\(s\) have a negative value/.test(w)), String(p.warnings));
+    assert.equal(p.totalSamples, 3);
+    const big = path.join(tmp, 'big.pb.gz');
+    fs.writeFileSync(big, zlib.gzipSync(encodePprof(pprofWith(5, [2 ** 60, 2 ** 60]))));
+    const r = runCli(['report', big, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /exceed 2\^53, the largest whole number counted exactly here: the counts shown are approximate/);
+  });
+});
