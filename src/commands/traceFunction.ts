@@ -78,12 +78,28 @@ async function processFor(deps: TraceDeps, purpose: string): Promise<{ target: T
   let why: string | undefined;
   if (t?.pid !== undefined) {
     const python = deps.config().pythonPath || undefined;
-    if (t.host) return { target: { kind: 'ssh', host: t.host, python }, pid: t.pid };
+    if (t.host) {
+      // The host came from a file (the loaded profile): never connect to it, nor let its sudo ask
+      // for a password, without the user saying so.
+      if (!(await confirmHostFromFile(t.host))) return undefined;
+      return { target: { kind: 'ssh', host: t.host, python }, pid: t.pid };
+    }
     const ticks = localStartTicks(t.pid);
     if (ticks !== undefined && (t.startTicks === undefined || t.startTicks === ticks)) return { target: { kind: 'local', python }, pid: t.pid };
     why = ticks === undefined ? `PID ${t.pid} of the loaded profile has exited` : `PID ${t.pid} is now another process than the loaded profile's`;
   }
   return deps.pickPid(purpose, why && `${why}: pick the process to trace (its results get a profile of their own)`);
+}
+
+/** Asks before connecting to a host named by a profile file (not by the user or their settings). */
+async function confirmHostFromFile(host: string): Promise<boolean> {
+  const go = `Connect to ${host}`;
+  const pick = await vscode.window.showWarningMessage(
+    `Go Perf Lens: the loaded profile was recorded on "${host}". Connect to ${host} over ssh to trace its process?`,
+    { modal: true, detail: 'The host name comes from the profile file, not from you or your settings. Continue only if you trust that host: its sudo may ask for your password, and the prompt will name it.' },
+    go,
+  );
+  return pick === go;
 }
 
 /** Identity of a traced process: its start time read before the trace (local), the build id from the trace. */
