@@ -9,14 +9,14 @@ import * as vscode from 'vscode';
 import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfileCommand } from './commands/profileFiles';
 import { readProfileInWorker } from './commands/ingestWorker';
 import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
-import { chooseProcess, passwordPrompt, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
+import { chooseProcess, passwordPrompt, type ProcessPickDeps, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { setupMachineCommand } from './commands/setupMachine';
 import { showError } from './commands/showError';
 import { RecordingControl } from './commands/recordingControl';
 import { runTraceMode, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
 import type { Profile } from './model/profile';
 import { ConfigWatcher } from './ui/config';
-import type { GoPerfLensApi } from './ui/extensionApi';
+import type { GoPerfLensApi, GoPerfLensTesting } from './ui/extensionApi';
 import { FlameGraphPanel } from './ui/flameGraphPanel';
 import { functionAsText } from './ui/summaryText';
 import { Freshness } from './ui/freshness';
@@ -60,26 +60,25 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   subs.push(recording, history);
   const askPassword = passwordPrompt();
   const cacheDir = path.join(context.globalStorageUri.fsPath, 'binaries');
-  const profileDeps: ProfileDeps = {
-    session,
-    config: () => config.value,
-    cacheDir,
-    askPassword,
-    launched,
-    recording,
-    history,
-    runTrace: (target, pid, mode) => runTraceMode(traceDeps, target, pid, mode),
-  };
+  const pickDeps: ProcessPickDeps = { config: () => config.value, askPassword, launched };
   const traceDeps: TraceDeps = {
     session,
     config: () => config.value,
     cacheDir,
     askPassword,
     pickPid: async (title, placeholder) => {
-      const c = await chooseProcess(profileDeps, placeholder ? { title, placeholder } : { title });
+      const c = await chooseProcess(pickDeps, placeholder ? { title, placeholder } : { title });
       return c && { target: c.target, pid: c.pid };
     },
     showLatencyPanel: () => latencyPanel.show(),
+  };
+  const profileDeps: ProfileDeps = {
+    ...pickDeps,
+    session,
+    cacheDir,
+    recording,
+    history,
+    runTrace: (target, pid, mode) => runTraceMode(traceDeps, target, pid, mode),
   };
 
   // Every command reports errors the same way: a message with a way forward, never a stack.
@@ -140,26 +139,29 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       (e: unknown) => showError(e, log, 'Load session'),
     );
   };
+  const testing: GoPerfLensTesting = {
+    decorationsFor: (uri) => {
+      decorator.redrawAll();
+      return decorator.drawnFor(uri);
+    },
+    hotFunctionRows: () => tree.getChildren().map((n) => row(tree, n)),
+    hotFunctionChildren: (name) => {
+      const root = tree.rootOf(name);
+      return root ? tree.getChildren(root).map((n) => row(tree, n)) : [];
+    },
+    setTreeMode: (mode) => tree.setMode(mode),
+    resolveFile: (f) => session.view()?.resolve(f)?.path,
+    flameGraphStatus: () => flame.status(),
+    persistNow: () => session.persistNow(),
+    loadedSamples: () => session.current?.profile.totalSamples,
+  };
   return {
     loadProfile: (profile: Profile, label = 'profile') => session.set({ profile, label }),
     loadSessionFile: loadFile,
     pinBaseline: (profile: Profile | undefined, label = 'baseline') => session.setBaseline(profile && { profile, label }),
     clear: () => session.set(undefined),
-    testing: {
-      decorationsFor: (uri) => {
-        decorator.redrawAll();
-        return decorator.drawnFor(uri);
-      },
-      hotFunctionRows: () => tree.getChildren().map((n) => row(tree, n)),
-      hotFunctionChildren: (name) => {
-        const root = tree.rootOf(name);
-        return root ? tree.getChildren(root).map((n) => row(tree, n)) : [];
-      },
-      setTreeMode: (mode) => tree.setMode(mode),
-      resolveFile: (f) => session.view()?.resolve(f)?.path,
-      flameGraphStatus: () => flame.status(),
-      persistNow: () => session.persistNow(),
-    },
+    // The test hooks exist only when VS Code runs the extension's tests.
+    ...(context.extensionMode === vscode.ExtensionMode.Test ? { testing } : {}),
   };
 }
 

@@ -33,6 +33,9 @@ export interface ProfileDeps {
   runTrace: (target: Target, pid: number, mode: 'latency' | 'sched' | 'syscalls') => Promise<void>;
 }
 
+/** What choosing a process needs (the trace commands choose one too). */
+export type ProcessPickDeps = Pick<ProfileDeps, 'config' | 'askPassword' | 'launched'>;
+
 type ProcessItem = vscode.QuickPickItem & { pid?: number; action?: 'launch' | 'remote' };
 type ModeItem = vscode.QuickPickItem & { mode: 'cpu' | 'latency' | 'sched' | 'syscalls' };
 
@@ -67,7 +70,7 @@ export interface PickPurpose {
 }
 
 /** The quick pick of Go processes on `target`; resolves to a pid, an action, or undefined (dismissed). */
-async function pickProcess(target: Target, deps: ProfileDeps, hostLabel: string, purpose: PickPurpose): Promise<ProcessItem | undefined> {
+async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: string, purpose: PickPurpose): Promise<ProcessItem | undefined> {
   const qp = vscode.window.createQuickPick<ProcessItem>();
   qp.title = `${purpose.title} — ${hostLabel}`;
   qp.placeholder = purpose.placeholder ?? 'Filter by name or PID';
@@ -154,7 +157,7 @@ async function pickMode(probe: Promise<ProbeResult | undefined>): Promise<ModeIt
   }
 }
 
-async function launchBinary(deps: ProfileDeps): Promise<number | undefined> {
+async function launchBinary(deps: ProcessPickDeps): Promise<number | undefined> {
   const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Launch a Go binary to profile', openLabel: 'Launch' });
   const bin = picked?.[0]?.fsPath;
   if (!bin) return undefined;
@@ -171,7 +174,7 @@ async function launchBinary(deps: ProfileDeps): Promise<number | undefined> {
   return child.pid;
 }
 
-async function askRemote(deps: ProfileDeps): Promise<Target | undefined> {
+async function askRemote(deps: ProcessPickDeps): Promise<Target | undefined> {
   const host = await vscode.window.showInputBox({
     title: 'Remote host',
     prompt: 'An ssh destination: a Host from ~/.ssh/config, host, or user@host (the ssh agent and config apply)',
@@ -187,7 +190,7 @@ async function askRemote(deps: ProfileDeps): Promise<Target | undefined> {
 }
 
 /** The process part of the flow: a pid on a target, or undefined when the user backed out. */
-export async function chooseProcess(deps: ProfileDeps, purpose: PickPurpose = { title: 'Profile Go process' }): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined> } | undefined> {
+export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose = { title: 'Profile Go process' }): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined> } | undefined> {
   let target: Target = { kind: 'local', python: deps.config().pythonPath || undefined };
   let hostLabel = 'this machine';
   // Ask the machine what it can record while the user picks a process.

@@ -18,6 +18,8 @@ export interface GoPerfLensTesting {
   flameGraphStatus(): { open: boolean; ready: boolean; nodesAcked: number; nodeCount: number };
   /** Writes the session store now and returns the file holding the current profile (undefined without one). */
   persistNow(): Promise<string | undefined>;
+  /** Samples in the loaded profile (undefined without one). */
+  loadedSamples(): number | undefined;
   /** The local file a recorded file name maps to. */
   resolveFile(recordedFile: string): string | undefined;
 }
@@ -28,5 +30,6 @@ export interface GoPerfLensApi {
   /** Pins a baseline (undefined clears it). */
   pinBaseline(profile: Profile | undefined, label?: string): void;
   clear(): void;
-  readonly testing: GoPerfLensTesting;
+  /** Only when the extension runs under test (ExtensionMode.Test): absent in normal use. */
+  readonly testing?: GoPerfLensTesting;
 }

@@ -39,7 +39,7 @@ describe('Open pprof endpoint… on a real Go program [vscode, go]', function ()
     load.proc.kill('SIGTERM');
     await load.done;
 
-    const file = await api.testing.persistNow();
+    const file = await api.testing!.persistNow();
     assert.ok(file, 'no profile is loaded after the command');
     const saved = loadSession(file) as ReturnType<typeof loadSession> & { label?: string };
     const p = saved.profile;
@@ -51,11 +51,11 @@ describe('Open pprof endpoint… on a real Go program [vscode, go]', function ()
     for (const l of p.lines) if (l.file === mainGo) want.set(l.line1, (want.get(l.line1) ?? 0) + l.selfSamples);
     const hot = [...want].filter(([, n]) => n > 0 && n / p.totalSamples >= 0.001).map(([l]) => l).sort((a, b) => a - b);
     assert.ok(hot.length >= 3, `only ${hot.length} hot lines of main.go in the fetched profile`);
-    const drawn = api.testing.decorationsFor(uri);
+    const drawn = api.testing!.decorationsFor(uri);
     assert.ok(drawn, 'main.go is visible but nothing was drawn');
     assert.deepEqual(drawn.map((d) => d.line1), hot);
     for (const d of drawn) assert.match(d.kind, /^[1-5]$/, `line ${d.line1} is drawn as ${d.kind}`);
-    assert.ok(api.testing.hotFunctionRows().length > 0, 'the hot-functions tree is empty');
+    assert.ok(api.testing!.hotFunctionRows().length > 0, 'the hot-functions tree is empty');
     await svc.stop();
   });
 });

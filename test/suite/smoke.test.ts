@@ -55,6 +55,13 @@ describe('smoke: Go Perf Lens in a real VS Code [vscode]', () => {
     assert.ok(active, 'the extension did not activate within 30 s of opening a Go workspace');
   });
 
+  it('has its test hooks here, under test (ExtensionMode.Test), and the mode says so', async () => {
+    const ext = extension();
+    await until(() => ext.isActive, 30000);
+    const api = ext.exports as { testing?: unknown } | undefined;
+    assert.ok(api?.testing, 'no test hooks although VS Code runs the extension tests');
+  });
+
   it('contributes "Go Perf Lens: Profile Go process" (goPerfLens.profileProcess)', () => {
     const profile = contributedCommands().find((c) => c.command === 'goPerfLens.profileProcess');
     assert.ok(profile, `goPerfLens.profileProcess is not in contributes.commands (${contributedCommands().map((c) => c.command).join(', ') || 'none'})`);

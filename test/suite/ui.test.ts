@@ -88,7 +88,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   });
 
   it('heat lands on exactly the lines the model says, with its figures', () => {
-    const drawn = api.testing.decorationsFor(uri);
+    const drawn = api.testing!.decorationsFor(uri);
     assert.ok(drawn, 'main.go is visible but nothing was drawn');
     const total = fx.profile.totalSamples;
     const want = [...modelLines(fx.profile, fx.mainGo)]
@@ -113,14 +113,14 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     try {
       await cfg.update('lineFigure', 'cumulative', vscode.ConfigurationTarget.Global);
       await sleep(300);
-      const drawn = api.testing.decorationsFor(uri)!;
+      const drawn = api.testing!.decorationsFor(uri)!;
       const want = [...cum].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
       assert.deepEqual(drawn.map((d) => [d.line1, d.figure]), want.map(([l, n]) => [l, `${pct(n, total)} · ${compact(n)}`]));
       await cfg.update('lineFigureAmount', 'time', vscode.ConfigurationTarget.Global);
       await sleep(300);
       // cpu-clock: each sample stands for periodPerSample nanoseconds.
       assert.equal(fx.profile.event.unit, 'nanoseconds');
-      for (const d of api.testing.decorationsFor(uri)!) assert.match(d.figure, /^(\d+\.\d|<0\.1)% · [\d.]+ (ns|µs|ms|s)$/, d.figure);
+      for (const d of api.testing!.decorationsFor(uri)!) assert.match(d.figure, /^(\d+\.\d|<0\.1)% · [\d.]+ (ns|µs|ms|s)$/, d.figure);
     } finally {
       await cfg.update('lineFigure', undefined, vscode.ConfigurationTarget.Global);
       await cfg.update('lineFigureAmount', undefined, vscode.ConfigurationTarget.Global);
@@ -138,8 +138,8 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(stdUri), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
     try {
       const want = [...modelLines(fx.profile, stdFile)].filter(([, n]) => n > 0 && n / fx.profile.totalSamples >= threshold).map(([l]) => l).sort((a, b) => a - b);
-      assert.deepEqual(api.testing.decorationsFor(stdUri)!.map((d) => d.line1), want);
-      assert.ok(api.testing.decorationsFor(uri)!.length > 0, 'main.go lost its heat');
+      assert.deepEqual(api.testing!.decorationsFor(stdUri)!.map((d) => d.line1), want);
+      assert.ok(api.testing!.decorationsFor(uri)!.length > 0, 'main.go lost its heat');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
     }
@@ -169,7 +169,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   });
 
   it('the hot-functions tree lists functions by self samples, hottest first', () => {
-    const rows = api.testing.hotFunctionRows();
+    const rows = api.testing!.hotFunctionRows();
     const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
     const order = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || a.name.localeCompare(b.name));
     assert.deepEqual(rows.slice(0, 15).map((r) => r.name), order.slice(0, 15).map((f) => f.name));
@@ -178,7 +178,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   });
 
   it('a function with no self time but a large cumulative share is a root, wherever it ranks by self', () => {
-    const names = new Set(api.testing.hotFunctionRows().map((r) => r.name));
+    const names = new Set(api.testing!.hotFunctionRows().map((r) => r.name));
     const total = fx.profile.totalSamples;
     const bigCum = fx.profile.functions.filter((f) => f.cumSamples >= 0.005 * total);
     assert.ok(bigCum.some((f) => f.name === fx.tracedFunction), `${fx.tracedFunction} should have ≥0.5% cumulative`);
@@ -189,7 +189,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
     const coldest = [...fns].sort((a, b) => a.cumSamples - b.cumSamples || a.selfSamples - b.selfSamples || a.name.localeCompare(b.name))[0]!;
     await vscode.commands.executeCommand('goPerfLens.revealFunction', coldest.name);
-    assert.ok(api.testing.hotFunctionRows().some((r) => r.name === coldest.name), `${coldest.name} is not in the tree after reveal`);
+    assert.ok(api.testing!.hotFunctionRows().some((r) => r.name === coldest.name), `${coldest.name} is not in the tree after reveal`);
   });
 
   it('the callers toggle lists who calls a function, with the samples of each call edge', () => {
@@ -204,18 +204,18 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
       want.set(caller, (want.get(caller) ?? 0) + t.totalSamples[i]!);
     }
     assert.ok(want.size > 0, `${fx.tracedFunction} has no caller in the call tree`);
-    api.testing.setTreeMode('callers');
+    api.testing!.setTreeMode('callers');
     try {
-      const rows = api.testing.hotFunctionChildren(fx.tracedFunction);
+      const rows = api.testing!.hotFunctionChildren(fx.tracedFunction);
       assert.deepEqual(new Set(rows.map((r) => r.name)), new Set(want.keys()));
       for (const r of rows) assert.equal(r.description, `${pct(want.get(r.name)!, fx.profile.totalSamples)} from caller`);
     } finally {
-      api.testing.setTreeMode('callees');
+      api.testing!.setTreeMode('callees');
     }
   });
 
   it('the loaded session is kept in the extension’s storage for the next window', async () => {
-    const file = await api.testing.persistNow();
+    const file = await api.testing!.persistNow();
     assert.ok(file && fs.existsSync(file), 'no session file in storage');
     const kept = loadSession(file).profile;
     assert.equal(kept.totalSamples, fx.profile.totalSamples);
@@ -282,7 +282,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     base.totalSamples = base.lines.reduce((n, l) => n + l.selfSamples, 0) + fx.profile.unattributedSamples;
     api.pinBaseline(base, 'edited baseline');
     try {
-      const drawn = api.testing.decorationsFor(uri)!;
+      const drawn = api.testing!.decorationsFor(uri)!;
       assert.equal(drawn.find((d) => d.line1 === first)?.kind, 'faster');
       assert.equal(drawn.find((d) => d.line1 === second)?.kind, 'slower');
       for (const d of drawn) assert.match(d.figure, /^[+−]\d+\.\d pp$/);
@@ -296,22 +296,22 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const before = fs.statSync(fx.mainGo);
     fs.utimesSync(fx.mainGo, new Date(), new Date(Date.now() + 3600_000));
     try {
-      const drawn = api.testing.decorationsFor(uri)!;
+      const drawn = api.testing!.decorationsFor(uri)!;
       assert.ok(drawn.length > 0);
       assert.deepEqual([...new Set(drawn.map((d) => d.kind))], ['stale']);
     } finally {
       fs.utimesSync(fx.mainGo, before.atime, before.mtime);
     }
-    assert.ok(api.testing.decorationsFor(uri)!.every((d) => d.kind !== 'stale'));
+    assert.ok(api.testing!.decorationsFor(uri)!.every((d) => d.kind !== 'stale'));
   });
 
   it('the flame graph opens in a webview panel and takes in the whole call tree, page by page', async () => {
     await vscode.commands.executeCommand('goPerfLens.showFlameGraph');
     const deadline = Date.now() + 30_000;
-    let s = api.testing.flameGraphStatus();
+    let s = api.testing!.flameGraphStatus();
     while (!(s.ready && s.nodesAcked === s.nodeCount) && Date.now() < deadline) {
       await sleep(200);
-      s = api.testing.flameGraphStatus();
+      s = api.testing!.flameGraphStatus();
     }
     assert.equal(s.nodeCount, fx.profile.callTree.parents.length);
     assert.ok(s.ready, 'the webview script never said it was ready (CSP or bundle problem?)');
@@ -322,7 +322,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
 
   it('clearing the profile removes every decoration and lens', async () => {
     api.clear();
-    assert.deepEqual(api.testing.decorationsFor(uri), []);
+    assert.deepEqual(api.testing!.decorationsFor(uri), []);
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
     assert.equal(lenses.filter((l) => l.command?.command === 'goPerfLens.revealFunction').length, 0);
     api.loadProfile(structuredClone(fx.profile), 'fixture session');
