@@ -26,13 +26,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Runs `work` while watching the event loop; returns its result and the longest stall in ms.
- * The monitor records a stall when its timer finally runs: it watches on for a moment after the
- * work, or a stall that lasted to the end of the work would go unseen. On a loaded machine the
+ * The monitor records a stall when its timer finally runs, measured from its previous run: it
+ * starts a moment before the work and watches on for a moment after it, or a stall at either
+ * end would go unseen. On a loaded machine the
  * figure includes time the host's thread waited for a CPU (the idle figure shows that floor).
  */
 async function watched<T>(work: () => Promise<T>): Promise<{ value: T; maxStallMs: number; p99Ms: number }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
+  // The monitor measures from its previous tick: the first one only starts the clock.
+  await sleep(50);
   try {
     const value = await work();
     await sleep(250);
