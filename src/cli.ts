@@ -27,8 +27,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   allocs: { summary: 'allocs --pid PID --duration S [--json]: estimated bytes and objects allocated per function and line (eBPF)', load: () => import('./cli/allocs') },
   blocking: { summary: 'blocking --pid PID --duration S [--json]: where goroutines wait and for how long, per function, line and reason (eBPF)', load: () => import('./cli/blocking') },
   syscalls: { summary: 'syscalls --pid PID --duration S [--stacks] [--json]: syscall counts and latency (eBPF)', load: () => import('./cli/syscalls') },
-  'install-helper': { summary: 'install-helper [--group go-perf-lens] [--admin-group NAME]: as root, install the helper and its sudoers drop-in', load: () => import('./cli/installHelper') },
-  'uninstall-helper': { summary: 'uninstall-helper: as root, remove the helper, its sudoers drop-in and its group', load: async () => ({ run: (await import('./cli/installHelper')).runUninstall }) },
+  'install-helper': { summary: 'install-helper [--group go-perf-lens] [--admin-group NAME] [--host USER@HOST [--yes]]: as root, install the helper and its sudoers drop-in (or on HOST over ssh, one sudo prompt there)', load: () => import('./cli/installHelper') },
+  'uninstall-helper': { summary: 'uninstall-helper [--host USER@HOST [--yes]]: as root, remove the helper, its sudoers drop-in and its group (or on HOST over ssh)', load: async () => ({ run: (await import('./cli/installHelper')).runUninstall }) },
 };
 
 function usage(): string {

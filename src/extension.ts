@@ -97,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.stopRecording', 'Stop recording', () => recording.stop());
   command('goPerfLens.discardRecording', 'Discard recording', () => recording.discard());
   command('goPerfLens.switchProfile', 'Switch profile', () => history.pick());
-  command('goPerfLens.setupMachine', 'Set up this machine for profiling', () => setupMachineCommand(context.extensionPath));
+  command('goPerfLens.setupMachine', 'Set up this machine for profiling', () => setupMachineCommand(context.extensionPath, config.value.remoteHost));
   command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
   command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) => openPprofEndpointCommand(session, context.workspaceState, url));
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));

@@ -1,0 +1,87 @@
+/**
+ * install-helper / uninstall-helper --host, for real [root, sshd, sudo, visudo]: the "remote" host
+ * is this machine reached through a private sshd on 127.0.0.1 (its own keys and authorized_keys,
+ * removed afterwards; /root/.ssh is never touched). Only the CLI's own two ssh calls put the files
+ * there: the test checks the root-owned helper, the sudoers drop-in visudo accepts and the group
+ * membership, then that uninstall removes them all.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { INSTALLED_HELPER, SUDOERS_FILE } from '../../../src/capture/launchPlan';
+import { startPrivateSshd, type PrivateSshd } from '../../e2e/support/privateSshd';
+import { REPO_ROOT } from '../../support/goToolchains';
+
+const GROUP = `gplremote${process.pid % 100000}`;
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+describe('install-helper --host over ssh, on a loopback "remote" host [root, sshd, sudo, visudo]', function () {
+  this.timeout(180000);
+  let sshd: PrivateSshd | undefined;
+  let dir = '';
+  let wasInstalled = false;
+
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8', timeout: 120000, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}` },
+  });
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'this test runs as root');
+    assert.ok(!fs.existsSync(SUDOERS_FILE) || fs.readFileSync(SUDOERS_FILE, 'utf8').includes('go-perf-lens'), 'an unrelated sudoers file is in the way');
+    wasInstalled = fs.existsSync(INSTALLED_HELPER);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-remote-install-'));
+    sshd = await startPrivateSshd(dir, 'gpl-remote-install');
+  });
+
+  after(async () => {
+    if (fs.existsSync(INSTALLED_HELPER)) spawnSync(process.execPath, [CLI, 'uninstall-helper']);
+    spawnSync('groupdel', [GROUP]);
+    // Leave the machine as it was found: a helper installed before is put back.
+    if (wasInstalled) spawnSync(process.execPath, [CLI, 'install-helper']);
+    await sshd?.stop();
+  });
+
+  it('installs through the two shown ssh commands: root-owned helper, a drop-in visudo accepts, the ssh user in the group', async () => {
+    if (wasInstalled) assert.equal(cli(['uninstall-helper']).status, 0);
+    const logins = sshd!.acceptedLogins();
+    const r = cli(['install-helper', '--host', sshd!.alias, '--group', GROUP, '--yes']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`ssh -t ${sshd!.alias} .*sudo -p '\\[sudo\\] password for %u on ${sshd!.alias} `));
+    assert.match(r.stdout, new RegExp(`installed the helper on ${sshd!.alias}`));
+    // sshd's log is read by this event loop, which spawnSync held up.
+    for (let i = 0; i < 50 && sshd!.acceptedLogins() - logins < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sshd!.acceptedLogins() - logins, 2, 'sshd accepted two logins: send the sources, run the installer');
+    for (const p of [path.dirname(INSTALLED_HELPER), INSTALLED_HELPER, path.join(path.dirname(INSTALLED_HELPER), 'perflens_helper', 'serve.py')]) {
+      const st = fs.statSync(p);
+      assert.equal(st.uid, 0, p);
+      assert.equal(st.mode & 0o022, 0, `${p} is writable by others`);
+    }
+    assert.equal(fs.readFileSync(INSTALLED_HELPER, 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'bpf', 'helper.py'), 'utf8'));
+    assert.ok(fs.readFileSync(SUDOERS_FILE, 'utf8').includes(`%${GROUP} ALL=(root) NOPASSWD: /usr/bin/python3 -I ${INSTALLED_HELPER} serve\n`));
+    const check = spawnSync('visudo', ['-c'], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    const members = spawnSync('getent', ['group', GROUP], { encoding: 'utf8' }).stdout.trim().split(':')[3] ?? '';
+    assert.ok(members.split(',').includes('root'), `root is not in ${GROUP}: ${members}`);
+    const leftovers = spawnSync('sh', ['-c', 'ls -d /tmp/go-perf-lens-install-* 2>/dev/null'], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(leftovers, '', 'the temporary source folder was removed');
+  });
+
+  it('uninstall-helper --host removes the helper, the drop-in and the group it created', () => {
+    const r = cli(['uninstall-helper', '--host', sshd!.alias, '--yes']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.ok(!fs.existsSync(path.dirname(INSTALLED_HELPER)), 'the helper folder is gone');
+    assert.ok(!fs.existsSync(SUDOERS_FILE), 'the drop-in is gone');
+    assert.notEqual(spawnSync('getent', ['group', GROUP]).status, 0, `group ${GROUP} is gone`);
+  });
+
+  it('an unreachable host ends in a message that says so, and nothing is installed', () => {
+    const r = cli(['install-helper', '--host', 'nobody@127.0.0.1:1', '--yes']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /could not send the installer to nobody@127\.0\.0\.1:1/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(!fs.existsSync(INSTALLED_HELPER));
+  });
+});
