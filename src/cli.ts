@@ -22,6 +22,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   record: { summary: 'record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--host user@host] -o session.json', load: () => import('./cli/record') },
   report: { summary: 'report INPUT [--binary PATH] [--top N] [--json]: top functions and lines of a perf.data, pprof, session or pprof endpoint URL', load: () => import('./cli/report'), offline: true },
   pprof: { summary: 'pprof INPUT [--binary PATH] -o out.pb.gz: export to pprof (profile.proto, gzip); INPUT may be a pprof endpoint URL', load: () => import('./cli/pprof'), offline: true },
+  bench: { summary: 'bench --pkg DIR --bench REGEX [--benchtime 2s] [--json] [-o session.json]: profile Go benchmarks (go test -c, perf)', load: () => import('./cli/bench') },
   trace: { summary: 'trace --pid PID --func NAME [--func NAME ...] --duration S [--json]: per-call latency (eBPF)', load: () => import('./cli/trace') },
   sched: { summary: 'sched --pid PID --duration S [--json]: goroutine run-queue latency (eBPF)', load: () => import('./cli/sched') },
   allocs: { summary: 'allocs --pid PID --duration S [--json]: estimated bytes and objects allocated per function and line (eBPF)', load: () => import('./cli/allocs') },
