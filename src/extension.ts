@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfileCommand } from './commands/profileFiles';
 import { readProfileInWorker } from './commands/ingestWorker';
 import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
+import { GoTestProfiler } from './commands/profileGoTestCommand';
 import { chooseProcess, passwordPrompt, type ProcessPickDeps, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { setupMachineCommand } from './commands/setupMachine';
 import { showError } from './commands/showError';
@@ -18,6 +19,7 @@ import type { Profile } from './model/profile';
 import { ConfigWatcher } from './ui/config';
 import type { GoPerfLensApi, GoPerfLensTesting } from './ui/extensionApi';
 import { FlameGraphPanel } from './ui/flameGraphPanel';
+import { GoTestCodeLensProvider } from './ui/goTestCodeLensProvider';
 import { functionAsText } from './ui/summaryText';
 import { Freshness } from './ui/freshness';
 import { HotFunctionsTree, type FunctionNode } from './ui/hotFunctionsTree';
@@ -52,7 +54,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   subs.push(
     vscode.languages.registerCodeLensProvider(goFiles, codeLenses),
     vscode.languages.registerHoverProvider(goFiles, new ProfileHoverProvider(session, freshness)),
+    vscode.languages.registerCodeLensProvider({ language: 'go', scheme: 'file', pattern: '**/*_test.go' }, new GoTestCodeLensProvider()),
   );
+  const goTests = new GoTestProfiler(session, log);
   subs.push(session.onDidChange(() => (treeView.message = session.baseline && session.current ? `Compared with baseline ${session.baseline.label}` : undefined)));
 
   const recording = new RecordingControl();
@@ -100,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.setupMachine', 'Set up this machine for profiling', () => setupMachineCommand(context.extensionPath, config.value.remoteHost));
   command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
   command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) => openPprofEndpointCommand(session, context.workspaceState, url));
+  command('goPerfLens.profileGoTest', 'Profile benchmark or test', (uri?: vscode.Uri, kind?: 'bench' | 'test', name?: string) => goTests.command(uri, kind, name));
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));
   command('goPerfLens.saveProfile', 'Save profile', () => saveProfileCommand(session));
   command('goPerfLens.exportPprof', 'Export pprof', () => exportPprofCommand(session));
@@ -154,6 +159,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     flameGraphStatus: () => flame.status(),
     persistNow: () => session.persistNow(),
     loadedSamples: () => session.current?.profile.totalSamples,
+    lastGoTestRun: () => goTests.last,
   };
   return {
     loadProfile: (profile: Profile, label = 'profile') => session.set({ profile, label }),

@@ -51,3 +51,22 @@ export function benchmarkFigures(r: BenchmarkResult): string {
   if (r.allocsPerOp !== undefined) parts.push(`${r.allocsPerOp} allocs/op`);
   return parts.join(', ');
 }
+
+const change = (before: number, after: number, unit: string): string => {
+  const pct = before > 0 ? ` (${after >= before ? '+' : ''}${((100 * (after - before)) / before).toFixed(1)}%)` : '';
+  return `${before} → ${after} ${unit}${pct}`;
+};
+
+/** Before and after of each benchmark the two runs share. */
+export function compareBenchmarks(before: readonly BenchmarkResult[], after: readonly BenchmarkResult[]): string {
+  const parts: string[] = [];
+  for (const a of after) {
+    const b = before.find((x) => x.name === a.name);
+    if (!b) continue;
+    const figs = [change(b.nsPerOp, a.nsPerOp, 'ns/op')];
+    if (b.bytesPerOp !== undefined && a.bytesPerOp !== undefined) figs.push(change(b.bytesPerOp, a.bytesPerOp, 'B/op'));
+    if (b.allocsPerOp !== undefined && a.allocsPerOp !== undefined) figs.push(change(b.allocsPerOp, a.allocsPerOp, 'allocs/op'));
+    parts.push(`${a.name}: ${figs.join(', ')}`);
+  }
+  return parts.join('; ');
+}
