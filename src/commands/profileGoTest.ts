@@ -10,9 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { planOwnProcessPerf, recordCommand } from '../capture/ownProcessPerf';
 import { type BenchmarkResult, parseGoTestOutput } from '../formats/goBenchOutput';
-import { openProfileFile } from '../ingest/openInput';
 import type { Profile } from '../model/profile';
 import { UserError } from '../util/userError';
+import { readProfileInWorker } from './ingestWorker';
 
 export interface GoTestRequest {
   /** The package's folder (where its _test.go files are). */
@@ -110,7 +110,8 @@ export async function profileGoTest(req: GoTestRequest, opts: GoTestOptions = {}
 
     opts.onPhase?.('reading');
     const t2 = Date.now();
-    const profile = openProfileFile(perfData, { binary: bin }).profile;
+    // On a worker thread, like every recording the extension reads (the test binary is where perf saw it).
+    const { profile } = await readProfileInWorker(perfData, () => Promise.resolve(bin));
     if (plan.fallbackReason && !profile.event.fallbackReason) profile.event.fallbackReason = plan.fallbackReason;
     return { profile, benchmarks: parsed.benchmarks, output: rec.stdout, timings: { buildMs, runMs, ingestMs: Date.now() - t2 } };
   } finally {
