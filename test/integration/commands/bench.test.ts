@@ -97,7 +97,7 @@ describe('go-perf-lens bench [perf, go]', function () {
       fs.mkdirSync(cache, { recursive: true });
       execFileSyncChown(cache, 65534);
       const userEnv = { ...env, HOME: home, GOCACHE: cache, GOPATH: path.join(home, 'gopath'), TMPDIR: home };
-      const r = await cli(['bench', '--pkg', path.join(home, 'pkg'), '--bench', 'Checksum', '--benchtime', '100x', '--json'], userEnv, 65534);
+      const r = await cli(['bench', '--pkg', path.join(home, 'pkg'), '--bench', 'Checksum', '--benchtime', '0.3s', '--json'], userEnv, 65534);
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as BenchOut;
       assert.deepEqual(out.benchmarks.map((b) => b.name), ['BenchmarkChecksum']);
