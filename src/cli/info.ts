@@ -36,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const info = binaryInfo(elf);
   if (!info.hasDwarf && !info.hasPclntab) {
-    throw new UserError(`${binary} has neither DWARF debug information nor a Go .gopclntab`, 'build it without stripping debug information, or pass the unstripped binary', 'no-debug-info');
+    const what = info.pclntabProblem ? `no DWARF debug information, and ${info.pclntabProblem}` : 'neither DWARF debug information nor a Go .gopclntab';
+    throw new UserError(`${binary} has ${what}`, 'build it without stripping debug information, or pass the unstripped binary', 'no-debug-info');
   }
   const out = {
     buildId: info.buildId ?? null,
@@ -46,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     vcsModified: info.vcsModified ?? null,
     hasDwarf: info.hasDwarf,
     hasPclntab: info.hasPclntab,
+    pclntabProblem: info.pclntabProblem ?? null,
     dwarfVersion: info.dwarfVersion ?? null,
     goBuildId: info.goBuildId ?? null,
     backend: info.hasPclntab ? 'gopclntab' : 'dwarf',

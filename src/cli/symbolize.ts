@@ -15,7 +15,8 @@
  */
 import { UserError } from '../util/userError';
 import { readBinary } from './readBinary';
-import { openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
+import { binaryInfo, openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
+import { parseElf } from '../formats/elf';
 import { DwarfSymbolizer } from '../symbolize/dwarfSymbolizer';
 import { type ByteSink, GopclntabSymbolizer, type OutputMemory, RESOLVED } from '../symbolize/gopclntabSymbolizer';
 import type { Symbolizer } from '../symbolize/symbolizer';
@@ -346,8 +347,18 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') { process.stdout.write(USAGE); return 0; }
   // Lean read: a Go binary symbolized by its .gopclntab needs neither its code nor its DWARF.
-  const bytes = readBinary(args.binary, args.backend !== 'dwarf');
+  let bytes = readBinary(args.binary, args.backend !== 'dwarf');
+  // Where the .gopclntab cannot serve (damaged), auto falls back to DWARF, which the lean read left unread.
+  if (args.backend === 'auto' && !pclntabUsable(bytes)) bytes = readBinary(args.binary);
   const { symbolizer } = openSymbolizer(bytes, args.binary, args.backend);
   const bad = await symbolizeStream(framesJsonWriter(symbolizer), process.stdin, process.stdout, (m) => process.stderr.write(`go-perf-lens: ${m}\n`));
   return bad > 0 ? 1 : 0;
+}
+
+function pclntabUsable(bytes: Uint8Array): boolean {
+  try {
+    return binaryInfo(parseElf(bytes)).hasPclntab;
+  } catch {
+    return true; // not an ELF file: openSymbolizer says so
+  }
 }

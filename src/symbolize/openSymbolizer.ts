@@ -11,9 +11,9 @@
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { ByteReader, FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
-import { type ElfFile, SHF_COMPRESSED, parseElf } from '../formats/elf';
+import { type ElfFile, SHF_COMPRESSED, SHT_NOBITS, parseElf } from '../formats/elf';
 import { readGoBuildInfo } from '../formats/goBuildInfo';
-import type { GoPclntab } from '../formats/gopclntab';
+import { GO116_MAGIC, GO118_MAGIC, GO120_MAGIC, type GoPclntab } from '../formats/gopclntab';
 import { findPclntabSection, openGoPclntab } from '../formats/openGoPclntab';
 import { GopclntabSymbolizer } from './gopclntabSymbolizer';
 import type { Symbolizer } from './symbolizer';
@@ -27,7 +27,10 @@ export interface BinaryInfo {
   vcsRevision?: string;
   vcsModified?: boolean;
   hasDwarf: boolean;
+  /** A .gopclntab this reader can decode (its magic is one of Go 1.16–1.23's). */
   hasPclntab: boolean;
+  /** Why a .gopclntab that is there cannot be used (an unknown magic: damaged, or Go older than 1.16). */
+  pclntabProblem?: string;
   /** Version of the first DWARF compilation unit (2–5). */
   dwarfVersion?: number;
 }
@@ -46,7 +49,9 @@ export interface OpenedSymbolizer {
 export function binaryInfo(elf: ElfFile): BinaryInfo {
   const hasDwarf = elf.section('.debug_info') !== undefined || elf.section('.zdebug_info') !== undefined;
   const pcln = findPclntabSection(elf);
-  const info: BinaryInfo = { hasDwarf, hasPclntab: pcln !== undefined && pcln.size > 0 };
+  const problem = pcln !== undefined && pcln.size > 0 ? pclntabMagicProblem(elf, pcln) : 'absent';
+  const info: BinaryInfo = { hasDwarf, hasPclntab: problem === undefined };
+  if (problem !== undefined && problem !== 'absent') info.pclntabProblem = problem;
   const id = elf.gnuBuildId ?? elf.goBuildId;
   if (id !== undefined) info.buildId = id;
   if (elf.goBuildId !== undefined) info.goBuildId = elf.goBuildId;
@@ -68,6 +73,17 @@ export function binaryInfo(elf: ElfFile): BinaryInfo {
   }
   return info;
 }
+
+/** Undefined when the section starts with a magic the pclntab decoder knows; else what is wrong. */
+function pclntabMagicProblem(elf: ElfFile, sec: NonNullable<ReturnType<typeof findPclntabSection>>): string | undefined {
+  if (sec.type === SHT_NOBITS || sec.offset + 4 > elf.bytes.length) return 'its .gopclntab section holds no bytes in the file';
+  const b = elf.bytes;
+  const magic = (b[sec.offset]! | (b[sec.offset + 1]! << 8) | (b[sec.offset + 2]! << 16) | (b[sec.offset + 3]! << 24)) >>> 0;
+  if (KNOWN_PCLNTAB_MAGICS.includes(magic)) return undefined;
+  const old = magic === 0xfffffffb ? ' (Go 1.2–1.15, not supported)' : ' (damaged, or not written by Go 1.16 or later)';
+  return `its .gopclntab starts with an unknown magic 0x${magic.toString(16).padStart(8, '0')}${old}`;
+}
+const KNOWN_PCLNTAB_MAGICS: readonly number[] = [GO116_MAGIC, GO118_MAGIC, GO120_MAGIC];
 
 /** The version field of the first unit header in .debug_info. */
 function dwarfVersionOf(elf: ElfFile): number | undefined {
@@ -141,9 +157,18 @@ function parseElfForUser(bytes: Uint8Array, path?: string): ElfFile {
 export function openElfSymbolizer(elf: ElfFile, path?: string, prefer: Backend = 'auto'): OpenedSymbolizer {
   const info = binaryInfo(elf);
   const name = path ?? 'the binary';
-  let tab: GoPclntab | undefined;
-  if (info.hasPclntab && prefer !== 'dwarf') tab = openGoPclntab(elf);
-  if (tab && (prefer === 'gopclntab' || prefer === 'auto')) return { symbolizer: new GopclntabSymbolizer(tab), info, elf, pclntab: tab };
+  // An explicit backend is used or refused, never silently replaced by the other one.
+  if (prefer !== 'dwarf' && info.hasPclntab) {
+    const tab = openGoPclntab(elf);
+    if (tab) return { symbolizer: new GopclntabSymbolizer(tab), info, elf, pclntab: tab };
+  }
+  if (prefer === 'gopclntab') {
+    throw new UserError(
+      `${name} has no usable Go .gopclntab${info.pclntabProblem ? `: ${info.pclntabProblem}` : ''}`,
+      info.hasDwarf ? 'use --backend dwarf (it has DWARF debug information) or --backend auto' : 'pass the Go program\'s own, undamaged executable',
+      'no-debug-info',
+    );
+  }
   if (info.hasDwarf) {
     // Loaded on demand: a Go binary never needs the DWARF code, and the CLI starts faster.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -151,12 +176,19 @@ export function openElfSymbolizer(elf: ElfFile, path?: string, prefer: Backend =
     const dwarf = createDwarfSymbolizer(elf);
     if (dwarf) return { symbolizer: dwarf, info, elf };
   }
-  if (prefer === 'dwarf' && info.hasPclntab) {
-    tab = openGoPclntab(elf);
-    if (tab) return { symbolizer: new GopclntabSymbolizer(tab), info, elf, pclntab: tab };
+  if (prefer === 'dwarf') {
+    throw new UserError(
+      `${name} has no DWARF debug information (it was stripped, or built with -ldflags=-w)`,
+      info.hasPclntab
+        ? 'use --backend gopclntab or --backend auto (Go\'s own tables give functions, files and lines), or pass the unstripped binary'
+        : 'pass the unstripped binary',
+      'no-debug-info',
+    );
   }
   throw new UserError(
-    `${name} has neither DWARF debug information nor a Go .gopclntab: nothing maps its addresses to source`,
+    info.pclntabProblem
+      ? `${name} has no DWARF debug information, and ${info.pclntabProblem}: nothing maps its addresses to source`
+      : `${name} has neither DWARF debug information nor a Go .gopclntab: nothing maps its addresses to source`,
     'build it without stripping debug information (no -ldflags=-w for DWARF; Go binaries always keep .gopclntab), or pass the unstripped binary',
     'no-debug-info',
   );

@@ -22,7 +22,7 @@ const STRIPPED = BUILD_VARIANTS.find((v) => v.name === 'stripped')!;
 describe('openSymbolizer [go, gcc]', function () {
   this.timeout(600_000);
 
-  it('Go binaries use the .gopclntab (stripped or not); --backend dwarf uses DWARF where present', () => {
+  it('Go binaries use the .gopclntab (stripped or not); --backend dwarf uses DWARF, and is refused where there is none', () => {
     const tc = goToolchains()[goToolchains().length - 1]!;
     const full = buildGoFixture('pclntab', tc, BUILD_VARIANTS[0] as BuildVariant);
     const stripped = buildGoFixture('pclntab', tc, STRIPPED);
@@ -30,7 +30,11 @@ describe('openSymbolizer [go, gcc]', function () {
     assert.equal(cache.open(read(full)).symbolizer.source, 'gopclntab');
     assert.equal(cache.open(read(stripped)).symbolizer.source, 'gopclntab');
     assert.equal(cache.open(read(full), full, 'dwarf').symbolizer.source, 'dwarf');
-    assert.equal(cache.open(read(stripped), stripped, 'dwarf').symbolizer.source, 'gopclntab', 'no DWARF: falls back to the pclntab');
+    assert.throws(
+      () => cache.open(read(stripped), stripped, 'dwarf'),
+      (e: unknown) => e instanceof UserError && e.code === 'no-debug-info' && /no DWARF/.test(e.message) && /--backend gopclntab/.test(e.hint ?? ''),
+      'an explicit backend is never silently replaced',
+    );
   });
 
   it('a C binary (gcc, DWARF 5) uses DWARF; one without debug info is a UserError with a hint', () => {
