@@ -21,6 +21,7 @@ import type { GoPerfLensApi, GoPerfLensTesting } from './ui/extensionApi';
 import { FlameGraphPanel } from './ui/flameGraphPanel';
 import { GoTestCodeLensProvider } from './ui/goTestCodeLensProvider';
 import { functionAsText } from './ui/summaryText';
+import { findHottestOwnLine, goToHottestLine } from './ui/goToHottestLine';
 import { Freshness } from './ui/freshness';
 import { HotFunctionsTree, type FunctionNode } from './ui/hotFunctionsTree';
 import { LatencyPanel } from './ui/latencyPanel';
@@ -30,7 +31,7 @@ import { ProfileHistoryWatcher } from './ui/profileHistoryPicker';
 import { ProfileHoverProvider } from './ui/profileHoverProvider';
 import { ProfileSession } from './ui/profileSession';
 import { ProfileStatusBar } from './ui/statusBar';
-import { scanFuncDecls, findFuncDecl } from './ui/funcDecl';
+import { scanFuncDecls, findFuncDecl, parseGoFuncName, wrappedFunctions } from './ui/funcDecl';
 import { UserError } from './util/userError';
 
 const launched = new Set<ChildProcess>();
@@ -47,8 +48,8 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   const treeView = vscode.window.createTreeView('goPerfLens.hotFunctions', { treeDataProvider: tree, showCollapseAll: true });
   const codeLenses = new ProfileCodeLensProvider(session, config);
   const goFiles: vscode.DocumentSelector = { language: 'go', scheme: 'file' };
-  const openFunction = (name: string): Promise<void> => openFunctionSource(session, name);
-  const flame = new FlameGraphPanel(context.extensionUri, session, (name) => openFunction(name).catch((e: unknown) => showError(e, log, 'Open function')));
+  const openFunction = (name: string, column?: vscode.ViewColumn): Promise<void> => openFunctionSource(session, name, column);
+  const flame = new FlameGraphPanel(context.extensionUri, session, (name, column) => openFunction(name, column).catch((e: unknown) => showError(e, log, 'Open function')));
   const latencyPanel = new LatencyPanel(context.extensionUri, session);
   subs.push(log, config, session, freshness, decorator, tree, treeView, codeLenses, flame, latencyPanel, new ProfileStatusBar(session));
   subs.push(
@@ -57,7 +58,17 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     vscode.languages.registerCodeLensProvider({ language: 'go', scheme: 'file', pattern: '**/*_test.go' }, new GoTestCodeLensProvider()),
   );
   const goTests = new GoTestProfiler(session, log);
-  subs.push(session.onDidChange(() => (treeView.message = session.baseline && session.current ? `Compared with baseline ${session.baseline.label}` : undefined)));
+  const describeTree = (): void => {
+    treeView.description = session.current ? tree.describeState() : undefined;
+    treeView.message =
+      session.baseline && session.current
+        ? session.comparing
+          ? `Compared with baseline ${session.baseline.label}: changes within sampling noise are left out.`
+          : `Baseline ${session.baseline.label} pinned: the next profile will be compared with it.`
+        : undefined;
+  };
+  subs.push(session.onDidChange(describeTree), tree.onDidChangeState(describeTree));
+  describeTree();
 
   const recording = new RecordingControl();
   const history = new ProfileHistoryWatcher(session);
@@ -108,7 +119,12 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));
   command('goPerfLens.saveProfile', 'Save profile', () => saveProfileCommand(session));
   command('goPerfLens.exportPprof', 'Export pprof', () => exportPprofCommand(session));
-  command('goPerfLens.clearProfile', 'Clear profile', () => session.set(undefined));
+  command('goPerfLens.clearProfile', 'Clear profile', async () => {
+    if (!session.current) return;
+    const clear = 'Clear';
+    const answer = await vscode.window.showWarningMessage(`Clear the profile "${session.current.label}"? Its heat, lenses and tree go away (save it first to keep it).`, { modal: true }, clear);
+    if (answer === clear) session.set(undefined);
+  });
   command('goPerfLens.pinBaseline', 'Pin baseline', () => pinBaselineCommand(session));
   command('goPerfLens.clearBaseline', 'Clear baseline', () => session.setBaseline(undefined));
   command('goPerfLens.traceFunction', 'Trace latency', (arg?: FunctionNode | string) => traceFunctionCommand(traceDeps, arg));
@@ -116,7 +132,27 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.showLatency', 'Show latency', () => latencyPanel.show());
   command('goPerfLens.showCallers', 'Show callers', () => tree.setMode('callers'));
   command('goPerfLens.showCallees', 'Show callees', () => tree.setMode('callees'));
+  command('goPerfLens.sortBySelf', 'Sort by self', () => tree.setSort('self'));
+  command('goPerfLens.sortByCumulative', 'Sort by cumulative', () => tree.setSort('cumulative'));
+  command('goPerfLens.showMyCode', 'Show my code', () => tree.setFilter('mine'));
+  command('goPerfLens.showAllCode', 'Show all code', () => tree.setFilter('all'));
+  command('goPerfLens.searchFunctions', 'Search functions', async () => {
+    const text = await vscode.window.showInputBox({ title: 'Hot functions: keep the rows whose name contains…', value: tree.search, prompt: 'Part of a function or package name, e.g. "sha256" or "handle" (empty shows all)' });
+    if (text !== undefined) tree.setSearch(text);
+  });
+  command('goPerfLens.clearSearch', 'Clear search', () => tree.setSearch(''));
+  command('goPerfLens.goToHottestLine', 'Go to the hottest line', (offer?: boolean) => goToHottestLine(session, offer === true));
   command('goPerfLens.openFunction', 'Open function', (name: string) => openFunction(name));
+  // After a recording: offer the hottest line of the workspace's own code (once per new profile).
+  let offeredFor: Profile | undefined;
+  subs.push(
+    session.onDidChange(() => {
+      const p = session.current?.profile;
+      if (!p || p === offeredFor || !session.isFreshRecording) return;
+      offeredFor = p;
+      void goToHottestLine(session, true).catch((e: unknown) => showError(e, log, 'Go to the hottest line'));
+    }),
+  );
   command('goPerfLens.showViews', 'Show views', () => vscode.commands.executeCommand('workbench.view.extension.goPerfLens'));
   command('goPerfLens.copyFunction', 'Copy as text', async (node?: FunctionNode) => {
     const p = session.current?.profile;
@@ -154,7 +190,20 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       const root = tree.rootOf(name);
       return root ? tree.getChildren(root).map((n) => row(tree, n)) : [];
     },
+    hotFunctionPath: (names) => {
+      let node = tree.getChildren().find((n) => n.name === names[0]) ?? tree.rootOf(names[0] ?? '');
+      for (const name of names.slice(1)) node = node && tree.getChildren(node).find((n) => n.name === name);
+      return node ? tree.getChildren(node).map((n) => row(tree, n)) : [];
+    },
+    treeState: () => tree.describeState(),
     setTreeMode: (mode) => tree.setMode(mode),
+    setTreeSort: (sort) => tree.setSort(sort),
+    setTreeFilter: (filter) => tree.setFilter(filter),
+    setTreeSearch: (text) => tree.setSearch(text),
+    hottestOwnLine: () => {
+      const t = findHottestOwnLine(session);
+      return t && { path: t.path, line1: t.line1 };
+    },
     resolveFile: (f) => session.view()?.resolve(f)?.path,
     flameGraphStatus: () => flame.status(),
     persistNow: () => session.persistNow(),
@@ -171,25 +220,50 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   };
 }
 
-function row(tree: HotFunctionsTree, n: FunctionNode): { name: string; label: string; description: string } {
+function row(tree: HotFunctionsTree, n: FunctionNode): { name: string; label: string; description: string; samples: number } {
   const item = tree.getTreeItem(n);
   const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
-  return { name: n.name, label, description: typeof item.description === 'string' ? item.description : '' };
+  return { name: n.name, label, description: typeof item.description === 'string' ? item.description : '', samples: tree.samplesOf(n) };
 }
 
-/** Opens a function's declaration (GOROOT and module-cache files read-only), keeping focus where it was. */
-async function openFunctionSource(session: ProfileSession, name: string): Promise<void> {
+/** Opens a function's declaration (GOROOT and module-cache files read-only), in `column` when given. */
+async function openFunctionSource(session: ProfileSession, name: string, column?: vscode.ViewColumn): Promise<void> {
   const view = session.view();
   const fn = view?.graph.indexOf(name);
   if (!view || fn === undefined) return;
-  const loc = view.locate(fn);
+  let loc = view.locate(fn);
+  let target = name;
+  const isFile = (p: string | undefined): boolean => !!p && !p.startsWith('<');
+  for (const wrapped of isFile(loc.path) ? [] : wrappedFunctions(name, view.profile.functions[fn]!.file)) {
+    const w = view.graph.indexOf(wrapped);
+    const l = w !== undefined ? view.locate(w) : undefined;
+    if (l?.path) {
+      loc = l;
+      target = wrapped;
+      break;
+    }
+    // The wrapped method has no samples of its own: look for its declaration in the files of its package.
+    const pkg = parseGoFuncName(wrapped).pkg;
+    for (const [i, other] of view.profile.functions.entries()) {
+      if (parseGoFuncName(other.name).pkg !== pkg || !other.file) continue;
+      const p = view.resolve(other.file)?.path;
+      if (!p) continue;
+      const decl = findFuncDecl(scanFuncDecls(Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(p))).toString('utf8')), wrapped);
+      if (decl !== undefined) {
+        loc = { fn: i, path: p, line1: decl };
+        target = wrapped;
+        break;
+      }
+    }
+    if (loc.path) break;
+  }
   if (!loc.path) throw new UserError(`the source of ${name} is not in this workspace`, 'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder', 'source-not-found');
-  const recorded = view.profile.functions[fn]!.file;
+  const recorded = view.profile.functions[loc.fn]!.file;
   const readOnly = recorded ? view.resolve(recorded)?.readOnly === true : false;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(loc.path));
-  const line1 = loc.line1 ?? findFuncDecl(scanFuncDecls(doc.getText()), name) ?? 1;
+  const line1 = loc.line1 ?? findFuncDecl(scanFuncDecls(doc.getText()), target) ?? 1;
   const pos = new vscode.Position(Math.max(0, line1 - 1), 0);
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true, preserveFocus: false });
+  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true, preserveFocus: false, ...(column !== undefined ? { viewColumn: column } : {}) });
   if (readOnly) await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
 }
 

@@ -61,7 +61,7 @@ export async function exportPprofCommand(session: ProfileSession): Promise<void>
 export function pinBaselineCommand(session: ProfileSession): void {
   const cur = requireProfile(session);
   // A deep copy: later latency traces add to the current profile, not to the pinned one.
-  session.setBaseline({ profile: structuredClone(cur.profile) as Profile, label: cur.label });
+  session.setBaseline({ profile: structuredClone(cur.profile) as Profile, label: cur.label }, cur.profile);
   void vscode.window.showInformationMessage(`Pinned "${cur.label}" as the baseline: the next profile shows as a difference against it.`);
 }
 

@@ -29,7 +29,7 @@ function read(): UiConfig {
   return Object.freeze({
     durationSec: Math.max(1, c.get<number>('duration', 10)),
     frequencyHz: Math.max(1, c.get<number>('frequencyHz', 999)),
-    lineFigure: pick('lineFigure', ['self', 'cumulative', 'off'] as const, 'self'),
+    lineFigure: pick('lineFigure', ['self', 'cumulative', 'off'] as const, 'cumulative'),
     lineFigureAmount: pick('lineFigureAmount', ['samples', 'time', 'none'] as const, 'samples'),
     heatThreshold: Math.max(0, c.get<number>('heatThreshold', 0.001)),
     codeLens: c.get<boolean>('codeLens', true),

@@ -6,16 +6,45 @@ import type * as vscode from 'vscode';
 import type { Profile } from '../model/profile';
 import type { DrawnLine } from './lineHeatDecorator';
 
+export interface TreeRow {
+  /** The function's full name ("group:std" for a folded group). */
+  name: string;
+  label: string;
+  description: string;
+  samples: number;
+}
+
+export interface FlameGraphStatus {
+  open: boolean;
+  ready: boolean;
+  nodesAcked: number;
+  nodeCount: number;
+  /** The editor column the panel is in, and how many editor groups there are. */
+  viewColumn?: number;
+  groups: number;
+  /** What the page last reported: zoomed frame's function (or '' when zoomed out), search text, scroll. */
+  state?: { zoomed: string; search: string; scrollTop: number; colorBy: string };
+}
+
 export interface GoPerfLensTesting {
   /** Redraws now (skipping the debounce) and returns what is drawn in the visible editor of `uri`; undefined when none is visible. */
   decorationsFor(uri: vscode.Uri): DrawnLine[] | undefined;
-  /** The hot-functions tree's root rows, in order: label and description. */
-  hotFunctionRows(): { name: string; label: string; description: string }[];
+  /** The hot-functions tree's root rows, in order: label, description and the samples the row stands for. */
+  hotFunctionRows(): TreeRow[];
   /** Children rows of a root function in the current mode. */
-  hotFunctionChildren(name: string): { name: string; label: string; description: string }[];
+  hotFunctionChildren(name: string): TreeRow[];
+  /** Children of the row reached by following function names from a root (a call path). */
+  hotFunctionPath(names: string[]): TreeRow[];
+  /** The tree's state in words (mode, sort, filter, search), as the view's description shows it. */
+  treeState(): string;
   setTreeMode(mode: 'callees' | 'callers'): void;
-  /** The flame graph panel: open, its script running, how many call-tree nodes it has stored of how many. */
-  flameGraphStatus(): { open: boolean; ready: boolean; nodesAcked: number; nodeCount: number };
+  setTreeSort(sort: 'cumulative' | 'self'): void;
+  setTreeFilter(filter: 'all' | 'mine'): void;
+  setTreeSearch(text: string): void;
+  /** Where "Go to the hottest line of my code" goes. */
+  hottestOwnLine(): { path: string; line1: number } | undefined;
+  /** The flame graph panel: open, its script running, how many call-tree nodes it has stored of how many, its view column. */
+  flameGraphStatus(): FlameGraphStatus;
   /** Writes the session store now and returns the file holding the current profile (undefined without one). */
   persistNow(): Promise<string | undefined>;
   /** Samples in the loaded profile (undefined without one). */

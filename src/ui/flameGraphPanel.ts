@@ -1,12 +1,19 @@
 /**
- * The flame-graph webview panel: one per window, redrawn from the ProfileSession. The call
- * tree goes over in pages (FLAME_PAGE_SIZE nodes, the next page when the webview asks), the
- * page has a strict CSP with a nonce, and clicking a frame opens the function's source.
+ * The flame-graph webview panel: one per window, in the editor area where it is opened, redrawn
+ * from the ProfileSession when the profile or the baseline changes (not on other settings, which
+ * would lose the zoom). The call tree goes over in pages (FLAME_PAGE_SIZE nodes, the next page
+ * when the webview asks), the page has a strict CSP with a nonce, and it keeps its zoom, search
+ * and scroll while hidden. A click zooms; Ctrl/Cmd+click or a double-click opens the function's
+ * source in another editor group, so the graph stays in view.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { FLAME_PAGE_SIZE, type FromFlameGraph, type ToFlameGraph } from '../webview/messages';
+import { FLAME_PAGE_SIZE, type FlameKind, type FlameViewState, type FromFlameGraph, type ToFlameGraph } from '../webview/messages';
+import { CODE_KINDS } from './codeKind';
+import type { FlameGraphStatus } from './extensionApi';
+import { flameDiff } from './flameDiff';
 import { nanosPerSample } from './heatIndex';
+import type { Profile } from '../model/profile';
 import type { ProfileSession } from './profileSession';
 import { eventLabel } from './summaryText';
 
@@ -16,14 +23,18 @@ export class FlameGraphPanel implements vscode.Disposable {
   private ready = false;
   /** Nodes the webview has acknowledged (it asks for the next page after storing one). */
   private nodesAcked = 0;
+  /** What was last sent: a redraw only when the profile or the baseline compared with changed. */
+  private sent: { profile: Profile | undefined; baseline: Profile | undefined } | undefined;
+  private diff: number[] | undefined;
+  private pageState: FlameViewState | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly session: ProfileSession,
-    /** Opens a function (by name) in an editor; the panel keeps focus. */
-    private readonly openFunction: (name: string) => Promise<void>,
+    /** Opens a function (by name) in an editor of the given column. */
+    private readonly openFunction: (name: string, column: vscode.ViewColumn) => Promise<void>,
   ) {
-    this.subs.push(session.onDidChange(() => this.sendAll()));
+    this.subs.push(session.onDidChange(() => this.sendIfChanged()));
   }
 
   show(): void {
@@ -33,18 +44,23 @@ export class FlameGraphPanel implements vscode.Disposable {
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const scripts = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel('goPerfLens.flameGraph', 'Flame graph', vscode.ViewColumn.Beside, {
+    // The active editor group: the whole editor area when there is one group, not a narrow extra column.
+    this.panel = vscode.window.createWebviewPanel('goPerfLens.flameGraph', 'Flame graph', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [media, scripts],
-      retainContextWhenHidden: false,
+      // Zoom, search and scroll stay as they were when the user comes back to the tab.
+      retainContextWhenHidden: true,
     });
     this.panel.iconPath = vscode.Uri.joinPath(media, 'goPerfLens.svg');
     this.ready = false;
+    this.sent = undefined;
     this.panel.webview.html = this.html(this.panel.webview, media, scripts);
     this.panel.webview.onDidReceiveMessage((m: FromFlameGraph) => this.onMessage(m), undefined, this.subs);
     this.panel.onDidDispose(() => {
       this.panel = undefined;
       this.ready = false;
+      this.sent = undefined;
+      this.pageState = undefined;
     });
   }
 
@@ -59,7 +75,10 @@ export class FlameGraphPanel implements vscode.Disposable {
 <link rel="stylesheet" href="${css}">
 <title>Flame graph</title></head>
 <body>
-<header><input id="search" type="search" placeholder="Search functions" aria-label="Search functions"><button id="reset" title="Zoom out (Escape)">Reset zoom</button><span id="status">Waiting for the profile…</span></header>
+<header><input id="search" type="search" placeholder="Search functions" aria-label="Search functions"><button id="reset" title="Zoom out (Escape)">Reset zoom</button>
+<select id="colorBy" aria-label="Colour frames by" title="Colour frames by"><option value="kind">Colour: whose code</option><option value="diff">Colour: change against the baseline</option></select>
+<span id="legend"></span></header>
+<div id="status">Waiting for the profile…</div>
 <div id="wrap"><canvas id="flame" role="img" aria-label="Flame graph"></canvas></div>
 <div id="tip" hidden></div>
 <script nonce="${nonce}" src="${js}"></script>
@@ -70,17 +89,37 @@ export class FlameGraphPanel implements vscode.Disposable {
     void this.panel?.webview.postMessage(m);
   }
 
+  private sendIfChanged(): void {
+    const profile = this.session.current?.profile;
+    const baseline = this.session.comparing ? this.session.baseline?.profile : undefined;
+    if (this.sent && this.sent.profile === profile && this.sent.baseline === baseline) return;
+    this.sendAll();
+  }
+
   private sendAll(): void {
     if (!this.panel || !this.ready) return;
     const cur = this.session.current;
+    const baseline = this.session.comparing ? this.session.baseline : undefined;
+    this.sent = { profile: cur?.profile, baseline: baseline?.profile };
     if (!cur) {
       this.post({ type: 'clear', message: 'No profile loaded. Run "Go Perf Lens: Profile Go process" or open a profile.' });
       return;
     }
     const p = cur.profile;
-    const init: ToFlameGraph = { type: 'init', names: p.functions.map((f) => f.name), nodeCount: p.callTree.parents.length, totalSamples: p.totalSamples, eventLabel: eventLabel(p) };
+    const kinds = this.session.view()!.kinds;
+    this.diff = baseline ? flameDiff(p, baseline.profile) : undefined;
+    const init: ToFlameGraph = {
+      type: 'init',
+      profileKey: `${cur.label}|${p.startTimeMs ?? ''}|${p.totalSamples}|${p.callTree.parents.length}|${baseline?.label ?? ''}`,
+      names: p.functions.map((f) => f.name),
+      kinds: p.functions.map((f) => CODE_KINDS.indexOf(kinds.kindOf(f.name)) as FlameKind),
+      nodeCount: p.callTree.parents.length,
+      totalSamples: p.totalSamples,
+      eventLabel: eventLabel(p),
+    };
     const nps = nanosPerSample(p);
     if (nps !== undefined) init.nanosPerSample = nps;
+    if (baseline) init.baselineLabel = baseline.label;
     this.nodesAcked = 0;
     this.post(init);
     this.sendPage(0);
@@ -101,7 +140,15 @@ export class FlameGraphPanel implements vscode.Disposable {
       functions: t.functions.slice(from, to),
       totalSamples: t.totalSamples.slice(from, to),
       selfSamples: t.selfSamples.slice(from, to),
+      ...(this.diff ? { diff: this.diff.slice(from, to) } : {}),
     });
+  }
+
+  /** Another editor group than the graph's (the first one), or a new one beside it. */
+  private otherColumn(): vscode.ViewColumn {
+    const own = this.panel?.viewColumn;
+    const other = vscode.window.tabGroups.all.find((g) => g.viewColumn !== own);
+    return other?.viewColumn ?? vscode.ViewColumn.Beside;
   }
 
   private onMessage(m: FromFlameGraph): void {
@@ -118,15 +165,29 @@ export class FlameGraphPanel implements vscode.Disposable {
         const p = this.session.current?.profile;
         const fn = p?.callTree.functions[m.node];
         const name = fn !== undefined ? p?.functions[fn]?.name : undefined;
-        if (name) void this.openFunction(name);
+        if (name) void this.openFunction(name, this.otherColumn());
+        break;
+      }
+      case 'state': {
+        const { zoomed, search, scrollTop, colorBy } = m;
+        this.pageState = { zoomed, search, scrollTop, colorBy };
         break;
       }
     }
   }
 
-  /** For tests: is the panel open, has its script started, how much of the tree has it stored. */
-  status(): { open: boolean; ready: boolean; nodesAcked: number; nodeCount: number } {
-    return { open: !!this.panel, ready: this.ready, nodesAcked: this.nodesAcked, nodeCount: this.session.current?.profile.callTree.parents.length ?? 0 };
+  /** For tests: is the panel open, has its script started, how much of the tree has it stored, where it is. */
+  status(): FlameGraphStatus {
+    const s: FlameGraphStatus = {
+      open: !!this.panel,
+      ready: this.ready,
+      nodesAcked: this.nodesAcked,
+      nodeCount: this.session.current?.profile.callTree.parents.length ?? 0,
+      groups: vscode.window.tabGroups.all.length,
+    };
+    if (this.panel?.viewColumn !== undefined) s.viewColumn = this.panel.viewColumn;
+    if (this.pageState) s.state = this.pageState;
+    return s;
   }
 
   dispose(): void {

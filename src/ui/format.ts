@@ -60,14 +60,25 @@ export function formatDeltaPercent(delta: number): string {
   return `${sign}${Math.abs(p).toFixed(1)} pp`;
 }
 
+/** A change of share: "3.7% → 9.1% (+5.4 pp)". */
+export function formatShareChange(before: number, after: number): string {
+  return `${formatPercent(before)} → ${formatPercent(after)} (${formatDeltaPercent(after - before)})`;
+}
+
 export type LineFigureAmount = 'samples' | 'time' | 'none';
 
 /**
- * The figure after a hot line: "4.2% · 1.3k" (samples), "4.2% · 13 ms" (time) or "4.2%".
+ * The figure after a hot line: "4.2% · 1.3k" (samples), "4.2% · 13 ms" (time) or "4.2%"; with
+ * `selfSamples` (cumulative figures), "39.5% (self 0.8%) · 1.3k".
  * `nanosPerSample` is undefined when the event is not time-based; then time falls back to samples.
  */
-export function formatLineFigure(samples: number, totalSamples: number, amount: LineFigureAmount, nanosPerSample?: number): string {
-  const pct = formatPercent(totalSamples > 0 ? samples / totalSamples : 0);
+export function formatLineFigure(samples: number, totalSamples: number, amount: LineFigureAmount, nanosPerSample?: number, selfSamples?: number): string {
+  let pct = formatPercent(totalSamples > 0 ? samples / totalSamples : 0);
+  // Cumulative figures name the line's own share too where it differs (pprof's flat and cum).
+  if (selfSamples !== undefined) {
+    const self = formatPercent(totalSamples > 0 ? selfSamples / totalSamples : 0);
+    if (self !== pct) pct += ` (self ${self})`;
+  }
   if (amount === 'none') return pct;
   if (amount === 'time' && nanosPerSample !== undefined) return `${pct} · ${formatDuration(samples * nanosPerSample)}`;
   return `${pct} · ${formatCount(samples)}`;

@@ -32,7 +32,7 @@ export interface LineHeat {
   level: number;
   /** Share of all samples by the chosen basis. */
   share: number;
-  /** "4.2% · 1.3k", or '' when figures are off. */
+  /** "4.2% · 1.3k" (self), "39.5% (self 0.8%) · 1.3k" (cumulative), or '' when figures are off. */
   figure: string;
   counts: LineCounts;
 }
@@ -116,7 +116,7 @@ export function computeLineHeat(lines: ReadonlyMap<number, LineCounts>, profile:
       line1,
       level,
       share,
-      figure: options.showFigure ? formatLineFigure(samples, total, options.amount, nps) : '',
+      figure: options.showFigure ? formatLineFigure(samples, total, options.amount, nps, options.basis === 'cumulative' ? counts.selfSamples : undefined) : '',
       counts,
     });
   }

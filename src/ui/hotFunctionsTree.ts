@@ -1,39 +1,56 @@
 /**
- * The "Hot functions" tree: functions by self share; children are callees (or callers, by
- * toggle) with the samples of that call edge. With a baseline pinned, rows carry deltas.
+ * The "Hot functions" tree. Root rows are functions, sorted by cumulative or self share (or, with
+ * a baseline to compare with, by the size of the change); "My code" keeps the workspace's own
+ * functions as roots and folds the standard library, the runtime and other modules into one
+ * expandable row each; a search keeps the rows whose name holds the text. Below a function, rows
+ * are call paths (callees, or callers, by toggle) whose numbers nest: a child counts the samples
+ * of its parent's path that go through it (CallPaths).
  */
 import * as vscode from 'vscode';
-import { formatDeltaPercent, formatPercent } from './format';
-import { shortFuncName } from './funcDecl';
+import type { CallPath } from './callPaths';
+import { CODE_KIND_LABEL, type CodeKind } from './codeKind';
+import { formatPercent, formatShareChange } from './format';
 import type { ProfileSession } from './profileSession';
+import type { ProfileView } from './profileView';
 import { functionDescription } from './summaryText';
 
 export interface FunctionNode {
-  /** Index into Profile.functions of the current profile. */
+  /** Index into Profile.functions of the current profile (the row's own function). */
   fn: number;
   name: string;
-  /** For child rows: the samples of the edge to the parent row. */
-  edgeSamples?: number;
+  /** The call path this row stands for (roots: the function alone). */
+  path?: CallPath;
+  /** A folded group of functions ("Standard library") instead of a function. */
+  group?: { kind: CodeKind; fns: number[] };
   parent?: FunctionNode;
 }
 
 export type TreeMode = 'callees' | 'callers';
+export type TreeSort = 'cumulative' | 'self';
+export type TreeFilter = 'all' | 'mine';
 
-/** Enough roots by self share for any real question; more would only slow the view down. */
+/** Enough roots for any real question; more would only slow the view down. */
 const MAX_ROOTS = 500;
-/** Functions at or above this cumulative share are roots even past MAX_ROOTS (a handler with no self time). */
+/** Functions at or above this cumulative share are roots even past MAX_ROOTS. */
 const MIN_CUM_SHARE_ROOT = 0.005;
+const FOLDED: readonly CodeKind[] = ['std', 'runtime', 'other'];
 
 export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<FunctionNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
+  private readonly stateEmitter = new vscode.EventEmitter<void>();
+  /** Fires when the mode, sort, filter or search changes (the view's description says them). */
+  readonly onDidChangeState = this.stateEmitter.event;
   private modeValue: TreeMode = 'callees';
+  private sortValue: TreeSort = 'cumulative';
+  private filterValue: TreeFilter = 'all';
+  private searchValue = '';
   private roots: FunctionNode[] | undefined;
   private readonly sub: vscode.Disposable;
 
   constructor(private readonly session: ProfileSession) {
     this.sub = session.onDidChange(() => this.refresh());
-    void vscode.commands.executeCommand('setContext', 'goPerfLens.treeMode', this.modeValue);
+    this.publish();
   }
 
   get mode(): TreeMode {
@@ -42,8 +59,49 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
 
   setMode(mode: TreeMode): void {
     this.modeValue = mode;
-    void vscode.commands.executeCommand('setContext', 'goPerfLens.treeMode', mode);
+    this.changed();
+  }
+
+  setSort(sort: TreeSort): void {
+    this.sortValue = sort;
+    this.changed();
+  }
+
+  setFilter(filter: TreeFilter): void {
+    this.filterValue = filter;
+    this.changed();
+  }
+
+  get search(): string {
+    return this.searchValue;
+  }
+
+  setSearch(text: string): void {
+    this.searchValue = text.trim();
+    this.changed();
+  }
+
+  /** The state in words, for the view's description: "callees · by cumulative · my code · “sha”". */
+  describeState(): string {
+    const parts = [this.modeValue === 'callees' ? 'callees (what each calls)' : 'callers (who calls each)'];
+    parts.push(this.session.comparing ? 'by change' : `by ${this.sortValue}`);
+    if (this.filterValue === 'mine') parts.push('my code');
+    if (this.searchValue) parts.push(`“${this.searchValue}”`);
+    return parts.join(' · ');
+  }
+
+  private changed(): void {
+    this.publish();
     this.refresh();
+    this.stateEmitter.fire();
+  }
+
+  private publish(): void {
+    const set = (key: string, value: unknown): void => void vscode.commands.executeCommand('setContext', `goPerfLens.${key}`, value);
+    set('treeMode', this.modeValue);
+    set('treeSort', this.sortValue);
+    set('treeFilter', this.filterValue);
+    set('treeSearch', this.searchValue !== '');
   }
 
   private refresh(): void {
@@ -54,38 +112,93 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
   getChildren(node?: FunctionNode): FunctionNode[] {
     const view = this.session.view();
     if (!view) return [];
-    const fns = view.profile.functions;
-    if (!node) {
-      const minCum = MIN_CUM_SHARE_ROOT * view.profile.totalSamples;
-      this.roots ??= view.graph
-        .hottest()
-        .filter((fn, rank) => rank < MAX_ROOTS || fns[fn]!.cumSamples >= minCum)
-        .map((fn) => ({ fn, name: fns[fn]!.name }));
-      return this.roots;
+    if (!node) return (this.roots ??= this.buildRoots(view));
+    if (node.group) return this.order(view, node.group.fns).map((fn) => this.fnRow(view, fn, node));
+    const path = node.path ?? view.paths.root(node.fn);
+    return view.paths.extend(path, this.modeValue).map((p) => ({ fn: p.fns.at(-1)!, name: view.profile.functions[p.fns.at(-1)!]!.name, path: p, parent: node }));
+  }
+
+  private fnRow(view: ProfileView, fn: number, parent?: FunctionNode): FunctionNode {
+    return { fn, name: view.profile.functions[fn]!.name, path: view.paths.root(fn), ...(parent ? { parent } : {}) };
+  }
+
+  /** Function indexes sorted the way the tree is: by change against a baseline, else by the chosen share. */
+  private order(view: ProfileView, fns: number[]): number[] {
+    const stats = view.profile.functions;
+    const diff = view.diff;
+    const key = (i: number): number => {
+      if (diff) return Math.abs(diff.functions.get(stats[i]!.name)?.cum.delta ?? 0);
+      return this.sortValue === 'self' ? stats[i]!.selfSamples : stats[i]!.cumSamples;
+    };
+    const second = (i: number): number => (this.sortValue === 'self' ? stats[i]!.cumSamples : stats[i]!.selfSamples);
+    return fns.sort((a, b) => key(b) - key(a) || second(b) - second(a) || stats[a]!.name.localeCompare(stats[b]!.name));
+  }
+
+  private buildRoots(view: ProfileView): FunctionNode[] {
+    const stats = view.profile.functions;
+    const q = this.searchValue.toLowerCase();
+    let fns = stats.map((_, i) => i).filter((i) => stats[i]!.selfSamples > 0 || stats[i]!.cumSamples > 0);
+    if (q) fns = fns.filter((i) => stats[i]!.name.toLowerCase().includes(q) || view.labels.of(stats[i]!.name).toLowerCase().includes(q));
+    const minCum = MIN_CUM_SHARE_ROOT * view.profile.totalSamples;
+    const capped = (list: number[]): number[] => this.order(view, list).filter((fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum);
+    if (this.filterValue === 'all') return capped(fns).map((fn) => this.fnRow(view, fn));
+    const roots = capped(fns.filter((i) => view.kinds.kindOf(stats[i]!.name) === 'mine')).map((fn) => this.fnRow(view, fn));
+    for (const kind of FOLDED) {
+      const members = fns.filter((i) => view.kinds.kindOf(stats[i]!.name) === kind);
+      if (members.length) roots.push({ fn: -1, name: `group:${kind}`, group: { kind, fns: members } });
     }
-    const edges = this.modeValue === 'callees' ? view.graph.callees(node.fn) : view.graph.callers(node.fn);
-    return edges.map((e) => ({ fn: e.fn, name: fns[e.fn]!.name, edgeSamples: e.samples, parent: node }));
+    return roots;
   }
 
   getParent(node: FunctionNode): FunctionNode | undefined {
     return node.parent;
   }
 
+  /** Samples the row stands for (its path's samples; a group's self samples). */
+  samplesOf(node: FunctionNode): number {
+    const view = this.session.view();
+    if (!view) return 0;
+    if (node.group) return node.group.fns.reduce((n, i) => n + view.profile.functions[i]!.selfSamples, 0);
+    return (node.path ?? view.paths.root(node.fn)).samples;
+  }
+
   getTreeItem(node: FunctionNode): vscode.TreeItem {
     const view = this.session.view();
-    const item = new vscode.TreeItem(shortFuncName(node.name));
-    if (!view) return item;
+    if (!view) return new vscode.TreeItem(node.name);
     const profile = view.profile;
-    const stat = profile.functions[node.fn]!;
     const total = Math.max(profile.totalSamples, 1);
-    const edges = this.modeValue === 'callees' ? view.graph.callees(node.fn) : view.graph.callers(node.fn);
-    item.collapsibleState = edges.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
-    item.id = node.parent ? undefined : `fn:${node.name}`;
-    let description = node.edgeSamples !== undefined ? `${formatPercent(node.edgeSamples / total)} ${this.modeValue === 'callees' ? 'in call' : 'from caller'}` : functionDescription(profile, stat);
-    const d = view.diff?.functions.get(node.name);
-    if (d && node.edgeSamples === undefined) description += ` · Δ ${formatDeltaPercent(d.self.delta)}`;
+    if (node.group) {
+      const item = new vscode.TreeItem(CODE_KIND_LABEL[node.group.kind], vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `group:${node.group.kind}`;
+      const self = this.samplesOf(node);
+      item.description = `self ${formatPercent(self / total)} · ${node.group.fns.length} functions`;
+      item.tooltip = `${CODE_KIND_LABEL[node.group.kind]}: ${node.group.fns.length} functions with samples, ${formatPercent(self / total)} of the samples in their own code. Expand to see them.`;
+      item.iconPath = new vscode.ThemeIcon(node.group.kind === 'runtime' ? 'gear' : node.group.kind === 'std' ? 'library' : 'package');
+      return item;
+    }
+    const stat = profile.functions[node.fn]!;
+    const label = view.labels.of(node.name);
+    const item = new vscode.TreeItem(label);
+    const path = node.path ?? view.paths.root(node.fn);
+    const isRoot = !node.parent || !!node.parent.group;
+    item.collapsibleState = view.paths.extend(path, this.modeValue).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    item.id = isRoot ? `fn:${node.name}${node.parent?.group ? `:${node.parent.group.kind}` : ''}` : undefined;
+    let description: string;
+    let tooltip: string;
+    if (isRoot) {
+      description = functionDescription(profile, stat);
+      const d = view.diff?.functions.get(node.name);
+      if (d) description = `${formatShareChange(d.cum.baseline, d.cum.current)}${d.cum.significant ? '' : ' · within noise'} · self ${formatPercent(stat.selfSamples / total)}`;
+      tooltip = `${functionDescription(profile, stat)}: its own code (self) and everything it calls (cum), as shares of all samples.`;
+    } else {
+      const parentSamples = Math.max(this.samplesOf(node.parent!), 1);
+      description = `${formatPercent(path.samples / total)} · ${formatPercent(path.samples / parentSamples)} of parent`;
+      const chain = path.fns.map((f) => view.labels.of(profile.functions[f]!.name));
+      const how = this.modeValue === 'callees' ? chain.join(' → ') : [...chain].reverse().join(' → ');
+      tooltip = `${formatPercent(path.samples / total)} of all samples have the call path ${how} in their stack; that is ${formatPercent(path.samples / parentSamples)} of the parent row's samples.`;
+    }
     item.description = description;
-    item.tooltip = new vscode.MarkdownString(`\`${node.name}\`\n\n${functionDescription(profile, stat)}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`);
+    item.tooltip = new vscode.MarkdownString(`\`${node.name}\`\n\n${tooltip}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`);
     item.contextValue = 'goPerfLens.function';
     item.iconPath = new vscode.ThemeIcon(stat.selfSamples / total >= 0.05 ? 'flame' : 'symbol-function');
     item.command = { command: 'goPerfLens.openFunction', title: 'Open function', arguments: [node.name] };
@@ -94,7 +207,7 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
 
   /**
    * The root row of a function (for reveal from a code lens). A function with samples that is
-   * not a root (past the cap) becomes one at the end, so every lens can reveal its function.
+   * not a root (past the cap, filtered out) becomes one at the end, so every lens can reveal it.
    */
   rootOf(name: string): FunctionNode | undefined {
     const roots = this.getChildren();
@@ -104,7 +217,7 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     const fn = view?.graph.indexOf(name);
     const stat = fn === undefined ? undefined : view!.profile.functions[fn];
     if (fn === undefined || !stat || (stat.selfSamples === 0 && stat.cumSamples === 0)) return undefined;
-    const node: FunctionNode = { fn, name };
+    const node = this.fnRow(view!, fn);
     roots.push(node);
     this.emitter.fire(undefined);
     return node;
@@ -113,5 +226,6 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
   dispose(): void {
     this.sub.dispose();
     this.emitter.dispose();
+    this.stateEmitter.dispose();
   }
 }

@@ -2,13 +2,16 @@
  * Line heat in the editor: a tint per line scaled to its share of the samples, the figure
  * after the line ("4.2% · 1.3k"), and overview-ruler marks. Only visible editors are drawn,
  * each file's heat is computed once per profile and settings (HeatIndex caches it), and
- * redraws are debounced. With a baseline pinned, lines show red (hotter) / green (cooler).
+ * redraws are debounced. With a baseline to compare with, lines show red (hotter) / green
+ * (cooler), tinted by the size of the change, "before → after" beside them; changes within
+ * sampling noise are left out (profileDiff).
  */
 import * as vscode from 'vscode';
 import type { ConfigWatcher } from './config';
-import { formatDeltaPercent } from './format';
+import { formatShareChange } from './format';
 import type { Freshness } from './freshness';
 import { HEAT_LEVELS, type HeatOptions, type LineHeat } from './heatIndex';
+import { diffLevel } from './profileDiff';
 import type { ProfileSession } from './profileSession';
 
 /** What the tests read back: exactly what was last drawn in an editor. */
@@ -16,6 +19,8 @@ export interface DrawnLine {
   line1: number;
   /** 1..5 heat, or "stale", "slower", "faster". */
   kind: string;
+  /** For "slower"/"faster": 1..3, how strong the tint (scaled with the size of the change). */
+  level?: number;
   figure: string;
 }
 
@@ -24,8 +29,9 @@ const DEBOUNCE_MS = 80;
 export class LineHeatDecorator implements vscode.Disposable {
   private readonly heatTypes: vscode.TextEditorDecorationType[] = [];
   private readonly staleType: vscode.TextEditorDecorationType;
-  private readonly slowerType: vscode.TextEditorDecorationType;
-  private readonly fasterType: vscode.TextEditorDecorationType;
+  /** By diff level 1..3. */
+  private readonly slowerTypes: vscode.TextEditorDecorationType[];
+  private readonly fasterTypes: vscode.TextEditorDecorationType[];
   private readonly subs: vscode.Disposable[] = [];
   private readonly drawn = new Map<string, DrawnLine[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -49,8 +55,8 @@ export class LineHeatDecorator implements vscode.Disposable {
       });
     for (let level = 1; level <= HEAT_LEVELS; level++) this.heatTypes.push(make(`goPerfLens.heat${level}`, level >= 3));
     this.staleType = make('goPerfLens.staleHeat', false);
-    this.slowerType = make('goPerfLens.diffSlower', true);
-    this.fasterType = make('goPerfLens.diffFaster', true);
+    this.slowerTypes = ['goPerfLens.diffSlowerWeak', 'goPerfLens.diffSlower', 'goPerfLens.diffSlowerStrong'].map((c) => make(c, true));
+    this.fasterTypes = ['goPerfLens.diffFasterWeak', 'goPerfLens.diffFaster', 'goPerfLens.diffFasterStrong'].map((c) => make(c, true));
     this.subs.push(
       session.onDidChange(() => this.schedule()),
       config.onDidChange(() => this.schedule()),
@@ -78,14 +84,14 @@ export class LineHeatDecorator implements vscode.Disposable {
 
   heatOptions(): HeatOptions {
     const c = this.config.value;
-    return { basis: c.lineFigure === 'cumulative' ? 'cumulative' : 'self', showFigure: c.lineFigure !== 'off', amount: c.lineFigureAmount, threshold: c.heatThreshold };
+    return { basis: c.lineFigure === 'self' ? 'self' : 'cumulative', showFigure: c.lineFigure !== 'off', amount: c.lineFigureAmount, threshold: c.heatThreshold };
   }
 
   private draw(editor: vscode.TextEditor): void {
     const buckets: vscode.DecorationOptions[][] = this.heatTypes.map(() => []);
     const stale: vscode.DecorationOptions[] = [];
-    const slower: vscode.DecorationOptions[] = [];
-    const faster: vscode.DecorationOptions[] = [];
+    const slower: vscode.DecorationOptions[][] = this.slowerTypes.map(() => []);
+    const faster: vscode.DecorationOptions[][] = this.fasterTypes.map(() => []);
     const drawn: DrawnLine[] = [];
     const view = this.session.view();
     const doc = editor.document;
@@ -96,15 +102,16 @@ export class LineHeatDecorator implements vscode.Disposable {
         ...(figure ? { renderOptions: { after: { contentText: figure } } } : {}),
       });
       if (view.diff) {
-        // Diff mode: lines keyed by recorded file name; resolve each to compare with this file.
-        for (const [recorded, lines] of view.diff.lines) {
-          if (view.resolve(recorded)?.path !== doc.uri.fsPath) continue;
-          for (const [line1, d] of lines) {
-            if (line1 < 1 || line1 > lineCount || Math.abs(d.delta) < this.config.value.heatThreshold) continue;
-            const figure = formatDeltaPercent(d.delta);
-            (d.delta > 0 ? slower : faster).push(deco(line1, figure));
-            drawn.push({ line1, kind: d.delta > 0 ? 'slower' : 'faster', figure });
-          }
+        const basis = this.heatOptions().basis === 'self' ? 'self' : 'cum';
+        const showFigure = this.config.value.lineFigure !== 'off';
+        const max = view.diff.maxLineDelta[basis];
+        for (const [line1, both] of view.lineDiffs(doc.uri.fsPath) ?? []) {
+          const d = both[basis];
+          if (line1 < 1 || line1 > lineCount || !d.significant || Math.abs(d.delta) < this.config.value.heatThreshold) continue;
+          const figure = showFigure ? formatShareChange(d.baseline, d.current) : '';
+          const level = diffLevel(Math.abs(d.delta), max);
+          (d.delta > 0 ? slower : faster)[level - 1]!.push(deco(line1, figure));
+          drawn.push({ line1, kind: d.delta > 0 ? 'slower' : 'faster', level, figure });
         }
       } else {
         const heat: LineHeat[] = view.heat.heatFor(doc.uri.fsPath, this.heatOptions());
@@ -118,8 +125,8 @@ export class LineHeatDecorator implements vscode.Disposable {
     }
     this.heatTypes.forEach((t, i) => editor.setDecorations(t, buckets[i]!));
     editor.setDecorations(this.staleType, stale);
-    editor.setDecorations(this.slowerType, slower);
-    editor.setDecorations(this.fasterType, faster);
+    this.slowerTypes.forEach((t, i) => editor.setDecorations(t, slower[i]!));
+    this.fasterTypes.forEach((t, i) => editor.setDecorations(t, faster[i]!));
     drawn.sort((a, b) => a.line1 - b.line1);
     this.drawn.set(doc.uri.toString(), drawn);
   }
@@ -132,7 +139,7 @@ export class LineHeatDecorator implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.timer);
     for (const s of this.subs) s.dispose();
-    for (const t of [...this.heatTypes, this.staleType, this.slowerType, this.fasterType]) t.dispose();
+    for (const t of [...this.heatTypes, this.staleType, ...this.slowerTypes, ...this.fasterTypes]) t.dispose();
     this.emitter.dispose();
   }
 }

@@ -25,7 +25,7 @@ export class ProfileCodeLensProvider implements vscode.CodeLensProvider, vscode.
     if (!view || !this.config.value.codeLens || doc.uri.scheme !== 'file') return [];
     const lenses: vscode.CodeLens[] = [];
     for (const f of documentFunctions(view, doc)) {
-      const title = codeLensTitle(view.profile, f.stat, f.latency);
+      const title = codeLensTitle(view.profile, f.stat, f.latency, view.diff?.functions.get(f.name));
       if (!title) continue;
       const range = new vscode.Range(f.line1 - 1, 0, f.line1 - 1, 0);
       lenses.push(new vscode.CodeLens(range, { title, command: 'goPerfLens.revealFunction', arguments: [f.name], tooltip: `Reveal ${f.name} in Hot functions` }));

@@ -13,6 +13,9 @@ import type { ConfigWatcher } from './config';
 import { parseModulePath, type ModuleRoot } from './pathMapper';
 import { ProfileView } from './profileView';
 
+/** A profile whose recording ended less than this long ago counts as just recorded. */
+const FRESH_MS = 120_000;
+
 export interface LoadedProfile {
   profile: Profile;
   /** What the user calls it: "main (PID 1234)", "cpu.pb.gz". */
@@ -22,7 +25,11 @@ export interface LoadedProfile {
 export class ProfileSession implements vscode.Disposable {
   private currentProfile: LoadedProfile | undefined;
   private baselineProfile: LoadedProfile | undefined;
+  /** The profile the baseline was pinned from: while it is still the current one there is nothing to compare. */
+  private baselinePinnedFrom: Profile | undefined;
   private cachedView: ProfileView | undefined;
+  /** The current profile came back from the last window's storage. */
+  private restored = false;
   private readonly emitter = new vscode.EventEmitter<void>();
   /** Fires after the profile, the baseline, or a setting that changes what is drawn, changed. */
   readonly onDidChange = this.emitter.event;
@@ -71,12 +78,27 @@ export class ProfileSession implements vscode.Disposable {
 
   set(loaded: LoadedProfile | undefined): void {
     this.currentProfile = loaded;
+    this.restored = false;
     this.invalidate(true);
   }
 
-  setBaseline(loaded: LoadedProfile | undefined): void {
+  /** True when the current profile was just recorded (not restored from the last window, not an old file). */
+  get isFreshRecording(): boolean {
+    const p = this.currentProfile?.profile;
+    if (!p || this.restored || p.startTimeMs === undefined) return false;
+    return Date.now() - (p.startTimeMs + p.durationNanos / 1e6) < FRESH_MS;
+  }
+
+  /** `pinnedFrom`: the current profile the baseline is a copy of (no difference is drawn until another profile comes). */
+  setBaseline(loaded: LoadedProfile | undefined, pinnedFrom?: Profile): void {
     this.baselineProfile = loaded;
+    this.baselinePinnedFrom = loaded ? pinnedFrom : undefined;
     this.invalidate(true);
+  }
+
+  /** True when a baseline is pinned and the current profile is another recording: views show the difference. */
+  get comparing(): boolean {
+    return !!this.baselineProfile && !!this.currentProfile && this.baselinePinnedFrom !== this.currentProfile.profile;
   }
 
   /** Adds (or replaces) latency results of traced functions in the current profile. */
@@ -113,7 +135,7 @@ export class ProfileSession implements vscode.Disposable {
         },
         ...(this.goroot ? { goroot: this.goroot } : {}),
       };
-      this.cachedView = new ProfileView(this.currentProfile.profile, mapperOptions, this.baselineProfile?.profile);
+      this.cachedView = new ProfileView(this.currentProfile.profile, mapperOptions, this.comparing ? this.baselineProfile?.profile : undefined);
     }
     return this.cachedView;
   }
@@ -189,7 +211,12 @@ export class ProfileSession implements vscode.Disposable {
     // A profile loaded meanwhile (a command, a test) is newer than the stored one.
     if (!this.currentProfile && !this.baselineProfile) {
       this.currentProfile = current;
+      this.restored = true;
       this.baselineProfile = baseline;
+      // The baseline pinned from the profile still loaded: the same recording, nothing to compare yet.
+      const c = current?.profile;
+      const b = baseline?.profile;
+      this.baselinePinnedFrom = c && b && c.startTimeMs === b.startTimeMs && c.totalSamples === b.totalSamples && c.durationNanos === b.durationNanos ? c : undefined;
       this.invalidate(false);
     }
   }

@@ -5,10 +5,13 @@
  * or the settings change. Pure apart from `exists`/`readText` callbacks: no vscode import.
  */
 import type { FunctionLatency, Profile } from '../model/profile';
+import { CallPaths } from './callPaths';
+import { CodeKinds } from './codeKind';
 import { FunctionGraph } from './functionGraph';
+import { FunctionLabels } from './funcLabels';
 import { HeatIndex } from './heatIndex';
 import { PathMapper, type MappedPath, type PathMapperOptions } from './pathMapper';
-import { diffProfiles, type ProfileDiff } from './profileDiff';
+import { diffProfiles, type ProfileDiff, type SelfCumDelta } from './profileDiff';
 
 export interface FunctionLocation {
   fn: number;
@@ -22,6 +25,11 @@ export class ProfileView {
   readonly heat: HeatIndex;
   readonly graph: FunctionGraph;
   readonly diff: ProfileDiff | undefined;
+  /** Whose code each function is (the workspace's modules, std, runtime, other). */
+  readonly kinds: CodeKinds;
+  private labelsCache: FunctionLabels | undefined;
+  private pathsCache: CallPaths | undefined;
+  private diffByLocalFile: Map<string, Map<number, SelfCumDelta>> | undefined;
   /** Local file → indexes of functions declared or sampled in it. */
   private readonly functionsByFile = new Map<string, Set<number>>();
   private readonly latencyByName = new Map<string, FunctionLatency>();
@@ -32,6 +40,7 @@ export class ProfileView {
     this.heat = new HeatIndex(profile, resolve);
     this.graph = new FunctionGraph(profile);
     this.diff = baseline ? diffProfiles(profile, baseline) : undefined;
+    this.kinds = new CodeKinds(mapperOptions.modules.map((m) => m.modulePath));
     profile.functions.forEach((f, i) => {
       if (f.file) this.addFileFunction(resolve(f.file), i);
     });
@@ -47,6 +56,32 @@ export class ProfileView {
     let s = this.functionsByFile.get(path);
     if (!s) this.functionsByFile.set(path, (s = new Set()));
     s.add(fn);
+  }
+
+  /** Package-qualified row labels, full import paths where they collide. */
+  get labels(): FunctionLabels {
+    return (this.labelsCache ??= new FunctionLabels(this.profile.functions.map((f) => f.name)));
+  }
+
+  /** Call paths for the tree's rows (numbers that nest). */
+  get paths(): CallPaths {
+    return (this.pathsCache ??= new CallPaths(this.profile.callTree));
+  }
+
+  /** The baseline difference of each line of a local file (undefined without a baseline to compare with). */
+  lineDiffs(localFile: string): ReadonlyMap<number, SelfCumDelta> | undefined {
+    if (!this.diff) return undefined;
+    if (!this.diffByLocalFile) {
+      this.diffByLocalFile = new Map();
+      for (const [recorded, lines] of this.diff.lines) {
+        const local = this.mapper.resolve(recorded)?.path;
+        if (local === undefined) continue;
+        let m = this.diffByLocalFile.get(local);
+        if (!m) this.diffByLocalFile.set(local, (m = new Map()));
+        for (const [line1, d] of lines) if (!m.has(line1)) m.set(line1, d);
+      }
+    }
+    return this.diffByLocalFile.get(localFile);
   }
 
   resolve(recordedFile: string): MappedPath | undefined {

@@ -3,10 +3,11 @@
  * descriptions, the status-bar text. Pure: no vscode import (vscode wraps these strings).
  */
 import type { FunctionLatency, FunctionStat, Profile } from '../model/profile';
-import { formatCount, formatDuration, formatPercent, formatRate } from './format';
+import { formatCount, formatDuration, formatPercent, formatRate, formatShareChange } from './format';
 import { histogramSvg, svgDataUri } from './histogramSvg';
 import type { LineCounts } from './heatIndex';
 import { shortFuncName } from './funcDecl';
+import type { SelfCumDelta } from './profileDiff';
 
 /** What one sample is called in the UI: "cycles", or "CPU time" when perf fell back to cpu-clock. */
 export function eventLabel(profile: Profile): string {
@@ -19,10 +20,17 @@ export function callsPerSecond(lat: FunctionLatency): number | undefined {
   return lat.durationNanos > 0 ? lat.calls / (lat.durationNanos / 1e9) : undefined;
 }
 
-/** "12.4% CPU (self 3.1%) · 83k calls/s · p50 1.2 µs · p99 4.1 ms" — only the parts that have data. */
-export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | undefined, lat: FunctionLatency | undefined): string {
+/**
+ * "12.4% CPU (self 3.1%) · 83k calls/s · p50 1.2 µs · p99 4.1 ms" — only the parts that have data.
+ * Against a baseline: "3.9% → 9.5% CPU (+5.6 pp) · self 0.8% → 1.0%", "(within noise)" when the
+ * change is no larger than two recordings of the same program differ by.
+ */
+export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | undefined, lat: FunctionLatency | undefined, diff?: SelfCumDelta): string {
   const parts: string[] = [];
-  if (profile && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
+  if (diff && (diff.cum.current > 0 || diff.cum.baseline > 0)) {
+    parts.push(`${formatShareChange(diff.cum.baseline, diff.cum.current)} CPU${diff.cum.significant ? '' : ' (within noise)'}`);
+    parts.push(`self ${formatPercent(diff.self.baseline)} → ${formatPercent(diff.self.current)}`);
+  } else if (profile && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
     parts.push(`${formatPercent(fn.cumSamples / profile.totalSamples)} CPU (self ${formatPercent(fn.selfSamples / profile.totalSamples)})`);
   }
   if (lat) {
@@ -50,7 +58,7 @@ export function latencyHoverMarkdown(lat: FunctionLatency): string {
 }
 
 /** Hover Markdown for a hot line: samples, share, and where it ran inlined. */
-export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: string): string {
+export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: string, diff?: SelfCumDelta): string {
   const total = Math.max(profile.totalSamples, 1);
   const label = eventLabel(profile);
   const nps = profile.event.unit === 'nanoseconds' ? profile.event.periodPerSample : undefined;
@@ -61,6 +69,10 @@ export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: 
     `self: ${amount(counts.selfSamples)} (${formatPercent(counts.selfSamples / total)})  `,
     `with callees: ${amount(counts.cumSamples)} (${formatPercent(counts.cumSamples / total)})`,
   ];
+  if (diff) {
+    const noise = (d: SelfCumDelta['cum']): string => (d.significant ? '' : ' — within sampling noise');
+    lines.push('', `against the baseline, with callees: ${formatShareChange(diff.cum.baseline, diff.cum.current)}${noise(diff.cum)}  `, `self: ${formatShareChange(diff.self.baseline, diff.self.current)}${noise(diff.self)}`);
+  }
   const fns = new Set(counts.stats.map((s) => s.function));
   if (fns.size) lines.push('', `in ${[...fns].map((f) => '`' + shortFuncName(f) + '`').join(', ')}`);
   for (const s of counts.stats) {

@@ -1,13 +1,23 @@
 /**
  * The flame graph, drawn on a canvas by our own code: x is a frame's share of its parent,
- * y its depth (roots at the top, icicle style). Zoom by clicking a frame (Escape or "Reset"
- * zooms out), search highlights matching frames, clicking also opens the frame's source.
+ * y its depth (roots at the top, icicle style). A click zooms into a frame (Escape or "Reset"
+ * zooms out); Ctrl/Cmd+click or a double-click asks the extension to open the frame's source in
+ * another editor group. Frames are coloured by whose code they are (the workspace's, the
+ * standard library, the runtime, other modules) or, against a baseline, by how much their call
+ * path's share changed (red hotter, blue cooler, as pprof's -diff_base). Colours follow the theme
+ * as soon as it changes. Zoom, search and scroll are kept in the webview's state.
  * Only frames wider than half a pixel are drawn, and a too-narrow frame's whole subtree is
  * skipped (children follow their parent in pre-order), so 100,000 nodes stay responsive.
  */
-import type { FromFlameGraph, ToFlameGraph } from './messages';
+import type { FlameViewState, FromFlameGraph, ToFlameGraph } from './messages';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromFlameGraph): void };
+interface SavedState {
+  profileKey: string;
+  zoomNode: number;
+  view: FlameViewState;
+}
+
+declare function acquireVsCodeApi(): { postMessage(m: FromFlameGraph): void; getState(): SavedState | undefined; setState(s: SavedState): void };
 const vscode = acquireVsCodeApi();
 
 const ROW = 18;
@@ -16,9 +26,17 @@ const ctx = canvas.getContext('2d')!;
 const status = document.getElementById('status')!;
 const search = document.getElementById('search') as HTMLInputElement;
 const reset = document.getElementById('reset') as HTMLButtonElement;
+const colorBySelect = document.getElementById('colorBy') as HTMLSelectElement;
+const legend = document.getElementById('legend')!;
 const tip = document.getElementById('tip')!;
 
 let names: string[] = [];
+let kinds: number[] = [];
+let profileKey = '';
+let baselineLabel: string | undefined;
+let diffs: Float64Array | undefined;
+let maxAbsDiff = 0;
+let colorBy: 'kind' | 'diff' = 'kind';
 let eventLabel = '';
 let nanosPerSample: number | undefined;
 let totalSamples = 0;
@@ -43,6 +61,10 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
   switch (m.type) {
     case 'init':
       names = m.names;
+      kinds = m.kinds;
+      profileKey = m.profileKey;
+      baselineLabel = m.baselineLabel;
+      diffs = baselineLabel !== undefined ? new Float64Array(m.nodeCount) : undefined;
       eventLabel = m.eventLabel;
       nanosPerSample = m.nanosPerSample;
       totalSamples = m.totalSamples;
@@ -60,6 +82,7 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
       functions.set(m.functions, m.start);
       totals.set(m.totalSamples, m.start);
       selfs.set(m.selfSamples, m.start);
+      if (diffs && m.diff) diffs.set(m.diff, m.start);
       received = m.start + m.parents.length;
       status.textContent = `Loading ${received.toLocaleString()} / ${n.toLocaleString()} frames…`;
       vscode.postMessage({ type: 'more', from: received });
@@ -71,6 +94,7 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
       n = 0;
       hits = [];
       status.textContent = m.message;
+      legend.textContent = '';
       draw();
       break;
   }
@@ -103,10 +127,78 @@ function finish(): void {
     const p = parents[i]!;
     if (p >= 0 && end[i]! > end[p]!) end[p] = end[i]!;
   }
+  maxAbsDiff = 0;
+  if (diffs) for (let i = 0; i < n; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(diffs[i]!));
   zoom = { x0: 0, x1: Math.max(rootTotal, 1), node: -1 };
-  status.textContent = `${n.toLocaleString()} frames · ${totalSamples.toLocaleString()} samples of ${eventLabel}. Click a frame to zoom in and open its source; Escape zooms out.`;
+  colorBySelect.disabled = !diffs;
+  colorBy = diffs ? 'diff' : 'kind';
+  // Coming back to the same profile (the page was reloaded): zoom, search and scroll as they were.
+  const saved = vscode.getState();
+  if (saved && saved.profileKey === profileKey) {
+    if (saved.zoomNode >= 0 && saved.zoomNode < n) zoomTo(saved.zoomNode, false);
+    search.value = saved.view.search;
+    if (diffs) colorBy = saved.view.colorBy;
+  }
+  colorBySelect.value = colorBy;
+  status.textContent = `${n.toLocaleString()} frames · ${totalSamples.toLocaleString()} samples of ${eventLabel}${baselineLabel !== undefined ? `, compared with ${baselineLabel}` : ''}. Click a frame to zoom in; Ctrl/Cmd+click or double-click opens its source beside; Escape zooms out.`;
   applySearch();
   draw();
+  if (saved && saved.profileKey === profileKey) document.scrollingElement!.scrollTop = saved.view.scrollTop;
+  saveState();
+}
+
+/** Saves the view in the webview's state and tells the extension (tests read it from there). */
+function saveState(): void {
+  const view: FlameViewState = {
+    zoomed: zoom.node >= 0 ? (names[functions[zoom.node]!] ?? '') : '',
+    search: search.value,
+    scrollTop: Math.round(document.scrollingElement?.scrollTop ?? 0),
+    colorBy,
+  };
+  vscode.setState({ profileKey, zoomNode: zoom.node, view });
+  vscode.postMessage({ type: 'state', ...view });
+}
+
+/** Kind colours: hue and saturation per kind (0 mine, 1 std, 2 runtime, 3 other), lightness by theme. */
+const KIND_STYLE: readonly { hue: number; sat: number; label: string }[] = [
+  { hue: 22, sat: 85, label: 'my code' },
+  { hue: 205, sat: 60, label: 'standard library' },
+  { hue: 0, sat: 0, label: 'runtime' },
+  { hue: 145, sat: 45, label: 'other modules' },
+];
+
+function frameColor(i: number, name: string, dark: boolean, ancestor: boolean): string {
+  if (colorBy === 'diff' && diffs) {
+    const d = diffs[i]!;
+    if (d === 0 || maxAbsDiff === 0) return `hsl(0, 0%, ${dark ? (ancestor ? 22 : 32) : ancestor ? 84 : 78}%)`;
+    // Strength on a square-root scale, so small but real changes still show.
+    const t = Math.sqrt(Math.min(1, Math.abs(d) / maxAbsDiff));
+    const hue = d > 0 ? 0 : 215;
+    return `hsl(${hue}, ${Math.round(35 + 50 * t)}%, ${dark ? Math.round(30 + 15 * t) : Math.round(82 - 22 * t)}%)`;
+  }
+  const k = KIND_STYLE[kinds[functions[i]!] ?? 2]!;
+  // A small lightness wobble by name keeps neighbouring frames of one kind apart.
+  const wobble = (hueOf(name) % 7) - 3;
+  const light = dark ? (ancestor ? 24 : 36) + wobble : (ancestor ? 84 : 72) + wobble;
+  return `hsl(${k.hue + ((hueOf(name) >> 3) % 9) - 4}, ${k.sat}%, ${light}%)`;
+}
+
+function drawLegend(): void {
+  legend.textContent = '';
+  const items: { color: string; label: string }[] =
+    colorBy === 'diff' && diffs
+      ? [
+          { color: 'hsl(0, 80%, 55%)', label: 'hotter than the baseline' },
+          { color: 'hsl(215, 80%, 55%)', label: 'cooler' },
+          { color: 'hsl(0, 0%, 55%)', label: 'no change beyond sampling noise' },
+        ]
+      : KIND_STYLE.map((k) => ({ color: `hsl(${k.hue}, ${k.sat}%, 50%)`, label: k.label }));
+  for (const it of items) {
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = it.color;
+    legend.append(sw, document.createTextNode(` ${it.label} `));
+  }
 }
 
 function hueOf(name: string): number {
@@ -130,6 +222,7 @@ function draw(): void {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
   hits = [];
+  drawLegend();
   if (n === 0) return;
   const fg = cssVar('--vscode-editor-foreground', '#ccc');
   const dark = document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast');
@@ -150,9 +243,8 @@ function draw(): void {
     const d = depth[i]! - zoomDepth;
     const y = (depth[i]!) * ROW;
     const name = names[functions[i]!] ?? '?';
-    const hue = 10 + (hueOf(name) % 45);
     const highlighted = matches ? matches[i] === 1 : false;
-    ctx.fillStyle = highlighted ? (dark ? 'hsl(200, 70%, 45%)' : 'hsl(200, 80%, 65%)') : `hsl(${hue}, ${dark ? 65 : 80}%, ${d < 0 ? (dark ? 25 : 80) : dark ? 38 : 68}%)`;
+    ctx.fillStyle = highlighted ? (dark ? 'hsl(280, 70%, 55%)' : 'hsl(280, 80%, 70%)') : frameColor(i, name, dark, d < 0);
     const cx = Math.max(x, 0);
     const cw = Math.min(x + w, width) - cx;
     ctx.fillRect(cx, y, Math.max(cw - 0.5, 0.5), ROW - 1);
@@ -190,7 +282,13 @@ function describe(i: number): string {
   const t = totals[i]!;
   const share = totalSamples > 0 ? ((100 * t) / totalSamples).toFixed(1) : '0';
   const time = nanosPerSample !== undefined ? ` ≈ ${formatNanos(t * nanosPerSample)}` : '';
-  return `${names[functions[i]!]}\n${share}% · ${t.toLocaleString()} samples${time} (self ${selfs[i]!.toLocaleString()})`;
+  let text = `${names[functions[i]!]}\n${share}% · ${t.toLocaleString()} samples${time} (self ${selfs[i]!.toLocaleString()})`;
+  if (diffs) {
+    const d = diffs[i]!;
+    const before = totalSamples > 0 ? (100 * t) / totalSamples - 100 * d : 0;
+    text += d === 0 ? '\nno change against the baseline beyond sampling noise' : `\nbaseline ${before.toFixed(1)}% → ${share}% (${d > 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp)`;
+  }
+  return `${text}\nclick: zoom · Ctrl/Cmd+click or double-click: open source`;
 }
 
 function formatNanos(ns: number): string {
@@ -200,12 +298,23 @@ function formatNanos(ns: number): string {
   return `${Math.round(ns)} ns`;
 }
 
+function zoomTo(i: number, redraw = true): void {
+  zoom = { x0: xs[i]!, x1: xs[i]! + Math.max(totals[i]!, 1e-9), node: i };
+  if (redraw) {
+    draw();
+    saveState();
+  }
+}
+
 canvas.addEventListener('click', (ev) => {
   const i = nodeAt(ev);
   if (i < 0) return;
-  zoom = { x0: xs[i]!, x1: xs[i]! + Math.max(totals[i]!, 1e-9), node: i };
-  draw();
-  vscode.postMessage({ type: 'open', node: i });
+  if (ev.ctrlKey || ev.metaKey) vscode.postMessage({ type: 'open', node: i });
+  else zoomTo(i);
+});
+canvas.addEventListener('dblclick', (ev) => {
+  const i = nodeAt(ev);
+  if (i >= 0) vscode.postMessage({ type: 'open', node: i });
 });
 
 canvas.addEventListener('mousemove', (ev) => {
@@ -224,6 +333,7 @@ canvas.addEventListener('mouseleave', () => (tip.hidden = true));
 function zoomOut(): void {
   zoom = { x0: 0, x1: Math.max(rootTotal, 1), node: -1 };
   draw();
+  saveState();
 }
 reset.addEventListener('click', zoomOut);
 window.addEventListener('keydown', (ev) => {
@@ -259,8 +369,23 @@ search.addEventListener('input', () => {
   searchTimer = window.setTimeout(() => {
     applySearch();
     draw();
+    saveState();
   }, 120);
 });
 
+colorBySelect.addEventListener('change', () => {
+  colorBy = colorBySelect.value === 'diff' && diffs ? 'diff' : 'kind';
+  draw();
+  saveState();
+});
+
+let scrollTimer: number | undefined;
+window.addEventListener('scroll', () => {
+  clearTimeout(scrollTimer);
+  scrollTimer = window.setTimeout(saveState, 150);
+});
+
 new ResizeObserver(() => draw()).observe(canvas.parentElement!);
+// VS Code changes the body's classes and CSS variables when the colour theme changes: redraw at once.
+new MutationObserver(() => draw()).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
 vscode.postMessage({ type: 'ready' });

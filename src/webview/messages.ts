@@ -5,16 +5,25 @@
  * Types only: imported by src/ui (Node) and src/webview (DOM) alike.
  */
 
+/** Whose code a frame is, by index: 0 the workspace's, 1 standard library, 2 runtime, 3 other modules (ui/codeKind's order). */
+export type FlameKind = 0 | 1 | 2 | 3;
+
 export interface FlameInit {
   type: 'init';
+  /** Identifies the profile (and baseline): a page restored from its saved state keeps its zoom only for the same one. */
+  profileKey: string;
   /** Function names, indexed by CallTree.functions values. */
   names: string[];
+  /** Whose code each name is (FlameKind), indexed like `names`. */
+  kinds: FlameKind[];
   nodeCount: number;
   totalSamples: number;
   /** "CPU time", "cycles": what a sample is. */
   eventLabel: string;
   /** Nanoseconds per sample when the event is time-based. */
   nanosPerSample?: number;
+  /** Set when the pages carry `diff`: the baseline's label. */
+  baselineLabel?: string;
 }
 
 export interface FlameNodesPage {
@@ -25,6 +34,11 @@ export interface FlameNodesPage {
   functions: number[];
   totalSamples: number[];
   selfSamples: number[];
+  /**
+   * Against a baseline: the change of each node's call path's share of all samples (0.03 = +3
+   * points; 0 where the change is within sampling noise), pprof's -diff_base colouring.
+   */
+  diff?: number[];
 }
 
 export interface FlameDone {
@@ -38,11 +52,21 @@ export interface FlameClear {
 
 export type ToFlameGraph = FlameInit | FlameNodesPage | FlameDone | FlameClear;
 
+/** What the page shows, reported after each change (the tests read it; the page restores it). */
+export interface FlameViewState {
+  /** Function of the zoomed frame, '' when zoomed out. */
+  zoomed: string;
+  search: string;
+  scrollTop: number;
+  colorBy: 'kind' | 'diff';
+}
+
 export type FromFlameGraph =
   | { type: 'ready' }
-  /** The user clicked a frame: open its function's source. */
+  /** Ctrl/Cmd+click or double-click on a frame: open its function's source (in another editor group). */
   | { type: 'open'; node: number }
   /** The user asked for the next page (back-pressure: one page in flight at a time). */
-  | { type: 'more'; from: number };
+  | { type: 'more'; from: number }
+  | ({ type: 'state' } & FlameViewState);
 
 export const FLAME_PAGE_SIZE = 20000;

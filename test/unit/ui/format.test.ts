@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatCount, formatDeltaPercent, formatDuration, formatLineFigure, formatPercent, formatRate } from '../../../src/ui/format';
+import { formatCount, formatDeltaPercent, formatDuration, formatLineFigure, formatPercent, formatRate, formatShareChange } from '../../../src/ui/format';
 
 describe('ui: number formatting', () => {
   it('counts: exact below 1000, one decimal below 10 of a unit, whole above', () => {
@@ -45,6 +45,10 @@ describe('ui: number formatting', () => {
     // cpu-clock at 999 Hz: 1,001,001 ns per sample; 13 samples ≈ 13 ms.
     assert.equal(formatLineFigure(13, 310, 'time', 1_001_001), '4.2% · 13 ms');
     assert.equal(formatLineFigure(13, 310, 'none'), '4.2%');
+    assert.equal(formatLineFigure(1260, 3190, 'samples', undefined, 26), '39.5% (self 0.8%) · 1.3k');
+    assert.equal(formatLineFigure(26, 3190, 'none', undefined, 26), '0.8%');
+    assert.equal(formatShareChange(0.039, 0.095), '3.9% → 9.5% (+5.6 pp)');
+    assert.equal(formatShareChange(0.02, 0.013), '2.0% → 1.3% (−0.7 pp)');
     // No time unit (cycles): time falls back to samples rather than inventing one.
     assert.equal(formatLineFigure(13, 310, 'time', undefined), '4.2% · 13');
   });

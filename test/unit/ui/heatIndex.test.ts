@@ -52,7 +52,10 @@ describe('ui: line heat', () => {
     const p = synthetic();
     p.lines[0]!.cumSamples = 6000;
     const idx = new HeatIndex(p, (f) => f);
-    assert.equal(idx.heatFor('/w/main.go', { ...opts, basis: 'cumulative' })[0]!.figure, '60.0% · 6k');
+    // Cumulative names the line's own share beside it where that differs (pprof's cum and flat).
+    const cum = idx.heatFor('/w/main.go', { ...opts, basis: 'cumulative' });
+    assert.equal(cum[0]!.figure, '60.0% (self 40.0%) · 6k');
+    assert.equal(cum.find((h) => h.line1 === 5)!.figure, '10.0% · 1k');
     assert.equal(idx.heatFor('/w/main.go', { ...opts, amount: 'time' })[0]!.figure, '40.0% · 4 s');
     assert.equal(idx.heatFor('/w/main.go', { ...opts, showFigure: false })[0]!.figure, '');
   });
