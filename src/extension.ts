@@ -14,7 +14,7 @@ import { chooseProcess, passwordPrompt, type ProcessPickDeps, profileProcessComm
 import { setupMachineCommand } from './commands/setupMachine';
 import { showError } from './commands/showError';
 import { RecordingControl } from './commands/recordingControl';
-import { runTraceMode, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
+import { runTraceMode, traceAgainCommand, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
 import type { Profile } from './model/profile';
 import { ConfigWatcher } from './ui/config';
 import type { GoPerfLensApi, GoPerfLensTesting } from './ui/extensionApi';
@@ -128,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.pinBaseline', 'Pin baseline', () => pinBaselineCommand(session));
   command('goPerfLens.clearBaseline', 'Clear baseline', () => session.setBaseline(undefined));
   command('goPerfLens.traceFunction', 'Trace latency', (arg?: FunctionNode | string) => traceFunctionCommand(traceDeps, arg));
+  command('goPerfLens.traceAgain', 'Trace latency again', (name: string) => traceAgainCommand(traceDeps, name));
   command('goPerfLens.showFlameGraph', 'Show flame graph', () => flame.show());
   command('goPerfLens.showLatency', 'Show latency', () => latencyPanel.show());
   command('goPerfLens.showCallers', 'Show callers', () => tree.setMode('callers'));
@@ -143,6 +144,12 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.clearSearch', 'Clear search', () => tree.setSearch(''));
   command('goPerfLens.goToHottestLine', 'Go to the hottest line', (offer?: boolean) => goToHottestLine(session, offer === true));
   command('goPerfLens.openFunction', 'Open function', (name: string) => openFunction(name));
+  command('goPerfLens.openSite', 'Open call site', async (recordedFile: string, line1: number) => {
+    const local = session.view()?.resolve(recordedFile);
+    if (!local) throw new UserError(`${recordedFile} is not in this workspace`, 'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder', 'source-not-found');
+    const pos = new vscode.Position(Math.max(0, Number(line1) - 1), 0);
+    await vscode.window.showTextDocument(vscode.Uri.file(local.path), { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.One, preview: true });
+  });
   // After a recording: offer the hottest line of the workspace's own code (once per new profile).
   let offeredFor: Profile | undefined;
   subs.push(

@@ -4,7 +4,6 @@
  * run the helper's `trace` / `sched` / `syscalls` subcommand, and turn its results into the
  * model. The helper only loads, attaches, counts and detaches.
  */
-import * as path from 'node:path';
 import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { type ElfFile, parseElf } from '../formats/elf';
@@ -139,5 +138,6 @@ function frameNamer(bin: TargetBinary): ((pc: bigint) => string[]) | undefined {
   if (!tab) return undefined;
   const sym = new GopclntabSymbolizer(tab);
   // Return addresses point after the call: look up pc-1 so the line is the call's.
-  return (pc) => sym.symbolize(pc - 1n).map((f) => `${f.function} (${path.basename(f.file)}:${f.line})`);
+  // The full file name: the latency panel opens the site (it shows the base name).
+  return (pc) => sym.symbolize(pc - 1n).map((f) => `${f.function} (${f.file}:${f.line})`);
 }

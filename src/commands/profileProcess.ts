@@ -8,12 +8,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import { listGoProcesses, probeTarget, recordedAsText, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type ProgressMessage, type Target } from '../capture';
+import { describeTarget, listGoProcesses, probeTarget, recordedAsText, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type ProgressMessage, type Target } from '../capture';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
 import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
 import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
+import { findModules } from '../ui/profileSession';
+import { isOwnBuild, measureCpu, orderProcesses, typedPid, type ListedProcess } from './processList';
 import { lowRateReason, recordCpuProfile } from './recordCpuProfile';
 import type { RecordingControl } from './recordingControl';
 
@@ -36,8 +38,8 @@ export interface ProfileDeps {
 /** What choosing a process needs (the trace commands choose one too). */
 export type ProcessPickDeps = Pick<ProfileDeps, 'config' | 'askPassword' | 'launched'>;
 
-type ProcessItem = vscode.QuickPickItem & { pid?: number; action?: 'launch' | 'remote' };
-type ModeItem = vscode.QuickPickItem & { mode: 'cpu' | 'latency' | 'sched' | 'syscalls' };
+type ProcessItem = vscode.QuickPickItem & { pid?: number; action?: 'launch' | 'remote'; /** A PID typed by the user, not from the list. */ typed?: boolean };
+type ModeItem = vscode.QuickPickItem & { mode: 'cpu' | 'latency' | 'sched' | 'syscalls'; durationSec?: number };
 
 /** Asks for the sudo password of one user@host (named in the prompt), kept in memory for a few minutes. */
 export function passwordPrompt(): PasswordPrompt {
@@ -57,10 +59,24 @@ function uptime(sec: number | undefined): string {
   return `up ${Math.round(sec / 86400)}d`;
 }
 
-function processItem(p: GoProcess): ProcessItem {
-  const name = p.exe ? p.exe.replace(/ \(deleted\)$/, '').split('/').pop()! : p.comm;
-  const desc = [`PID ${p.pid}`, p.goVersion ?? '', p.user ?? (p.uid !== null ? `uid ${p.uid}` : ''), uptime(p.uptimeSec)].filter(Boolean).join(' · ');
-  return { label: `$(symbol-event) ${name}`, description: desc, detail: p.cmdline.join(' '), pid: p.pid };
+function processName(p: GoProcess): string {
+  return p.exe ? p.exe.replace(/ \(deleted\)$/, '').split('/').pop()! : p.comm;
+}
+
+/**
+ * A process row. The label holds the name and the PID, which are what the filter matches (the
+ * description's Go version and user do not: typing "1" must not pick "go1.22").
+ */
+function processItem(l: ListedProcess): ProcessItem {
+  const p = l.process;
+  const cpu = l.cpuPercent !== undefined ? `${l.cpuPercent < 9.95 ? l.cpuPercent.toFixed(1) : Math.round(l.cpuPercent)}% CPU` : '';
+  const desc = [cpu, l.ownBuild ? 'built from this workspace' : '', p.goVersion ?? '', p.user ?? (p.uid !== null ? `uid ${p.uid}` : ''), uptime(p.uptimeSec)].filter(Boolean).join(' · ');
+  return { label: `${l.ownBuild ? '$(star-full)' : '$(symbol-event)'} ${processName(p)} · PID ${p.pid}`, description: desc, detail: p.cmdline.join(' '), pid: p.pid };
+}
+
+/** The row offered for a typed PID the list does not show (another user's, a non-Go one: checked when picked). */
+function typedPidItem(pid: number): ProcessItem {
+  return { label: `$(debug-start) PID ${pid}`, description: 'not in the list: profile it anyway (checked to be a Go program first)', pid, alwaysShow: true, typed: true };
 }
 
 /** What a process picker is for: its title, and a placeholder saying why it asks. */
@@ -73,33 +89,55 @@ export interface PickPurpose {
 async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: string, purpose: PickPurpose): Promise<ProcessItem | undefined> {
   const qp = vscode.window.createQuickPick<ProcessItem>();
   qp.title = `${purpose.title} — ${hostLabel}`;
-  qp.placeholder = purpose.placeholder ?? 'Filter by name or PID';
-  qp.matchOnDescription = true;
-  qp.matchOnDetail = true;
+  qp.placeholder = purpose.placeholder ?? 'Filter by name or PID (any PID can be typed)';
+  // Labels only: the name and the PID.
+  qp.matchOnDescription = false;
+  qp.matchOnDetail = false;
   qp.busy = true;
   const extras: ProcessItem[] = [
     { label: '', kind: vscode.QuickPickItemKind.Separator },
     { label: '$(run) Launch a binary…', action: 'launch', alwaysShow: true },
     { label: '$(remote) Remote host…', action: 'remote', alwaysShow: true },
   ];
-  qp.items = extras;
+  let listed: ListedProcess[] = [];
+  let rows: ProcessItem[] = [];
+  // A typed PID is always offered, and is the active row unless a listed process has exactly that PID.
+  const redraw = (): void => {
+    const pid = typedPid(qp.value);
+    const exact = pid !== undefined ? rows.find((r) => r.pid === pid) : undefined;
+    const typed = pid !== undefined && !exact ? [typedPidItem(pid)] : [];
+    qp.items = [...typed, ...rows, ...extras];
+    if (typed.length) qp.activeItems = typed;
+    else if (exact) qp.activeItems = [exact];
+  };
+  const setListed = (list: ListedProcess[]): void => {
+    listed = orderProcesses(list);
+    rows = listed.map(processItem);
+    redraw();
+  };
+  qp.onDidChangeValue(redraw);
+  redraw();
   const chosen = new Promise<ProcessItem | undefined>((resolve) => {
     qp.onDidAccept(() => {
       const sel = qp.selectedItems[0] ?? qp.activeItems[0];
-      // Typing a PID that the list does not show yet: take it as typed.
-      if (!sel && /^\d+$/.test(qp.value.trim())) resolve({ label: qp.value, pid: Number(qp.value.trim()) });
-      else resolve(sel);
+      const pid = typedPid(qp.value);
+      resolve(sel ?? (pid !== undefined ? typedPidItem(pid) : undefined));
       qp.hide();
     });
     qp.onDidHide(() => resolve(undefined));
   });
   qp.show();
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  const modulePaths = findModules(folders).map((m) => m.modulePath);
   listGoProcesses(target, { askPassword: deps.askPassword }).then(
     (procs) => {
-      const items = procs.sort((a, b) => (a.uptimeSec ?? 0) - (b.uptimeSec ?? 0)).map(processItem);
-      qp.items = [...items, ...extras];
-      if (!items.length) qp.placeholder = 'No Go processes found — launch a binary, or try a remote host';
+      setListed(procs.map((process) => ({ process, ownBuild: target.kind === 'local' && isOwnBuild(process, modulePaths, folders) })));
+      if (!procs.length) qp.placeholder = 'No Go processes found — type a PID, launch a binary, or try a remote host';
       qp.busy = false;
+      // CPU use, measured on this machine (the list stays usable meanwhile).
+      if (target.kind === 'local' && procs.length) {
+        void measureCpu(procs.map((p) => p.pid)).then((cpu) => setListed(listed.map((l) => ({ ...l, ...(cpu.has(l.process.pid) ? { cpuPercent: cpu.get(l.process.pid)! } : {}) }))));
+      }
     },
     (err: unknown) => {
       qp.busy = false;
@@ -113,38 +151,53 @@ async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: str
   }
 }
 
-async function pickMode(probe: Promise<ProbeResult | undefined>): Promise<ModeItem['mode'] | undefined> {
+/** What to record, and for CPU sampling for how long. */
+interface ModeChoice {
+  mode: ModeItem['mode'];
+  durationSec?: number;
+}
+
+/** Durations offered beside the setting's (seconds). */
+const DURATIONS_SEC = [5, 10, 30];
+
+async function pickMode(probe: Promise<ProbeResult | undefined>, processLabel: string, defaultSec: number): Promise<ModeChoice | undefined> {
   const qp = vscode.window.createQuickPick<ModeItem>();
-  qp.title = 'What to record';
-  const cpuItem = (p: ProbeResult | undefined): ModeItem => {
+  qp.title = `What to record — ${processLabel}`;
+  qp.placeholder = `CPU sampling for ${defaultSec} s is preselected (goPerfLens.duration); or pick another duration or kind`;
+  const eventName = (p: ProbeResult | undefined): string => (p === undefined ? 'cycles, or CPU time where there is no PMU' : p.recommendedEvent === 'cycles:u' ? 'cycles' : 'CPU time');
+  const cpuItem = (p: ProbeResult | undefined, sec: number): ModeItem => {
     const cycles = p?.recommendedEvent === 'cycles:u';
     const known = p !== undefined;
     return {
-      label: `$(pulse) CPU sampling (${!known ? 'cycles, or CPU time where there is no PMU' : cycles ? 'cycles' : 'CPU time'})`,
+      label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`,
       description: known ? (cycles ? 'perf · cycles:u' : 'perf · cpu-clock') : 'perf',
       detail: !known ? undefined : cycles ? 'Hardware cycle counter sampling' : p.fallbackReason ?? 'This machine has no hardware cycle counter: sampling CPU time (cpu-clock) instead',
       mode: 'cpu',
+      durationSec: sec,
     };
   };
+  const others = (p: ProbeResult | undefined): ModeItem[] =>
+    DURATIONS_SEC.filter((sec) => sec !== defaultSec).map((sec) => ({ label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`, mode: 'cpu' as const, durationSec: sec }));
   const rest: ModeItem[] = [
+    { label: '', kind: vscode.QuickPickItemKind.Separator, mode: 'cpu' },
     { label: '$(watch) Latency of chosen functions', description: 'eBPF uprobes', mode: 'latency' },
     { label: '$(debug-pause) Goroutine scheduling latency', description: 'eBPF', mode: 'sched' },
     { label: '$(terminal) Syscalls', description: 'eBPF', mode: 'syscalls' },
   ];
-  const first = cpuItem(undefined);
-  qp.items = [first, ...rest];
+  const first = cpuItem(undefined, defaultSec);
+  qp.items = [first, ...others(undefined), ...rest];
   qp.activeItems = [first];
-  // Rename the first item when the probe answers, keeping it active so Enter still takes it.
+  // Rename the CPU items when the probe answers, keeping the active one so Enter still takes it.
   void probe.then((p) => {
     if (!p) return;
-    const named = cpuItem(p);
-    const wasFirst = qp.activeItems[0] === qp.items[0];
-    qp.items = [named, ...rest];
-    if (wasFirst) qp.activeItems = [named];
+    const activeIndex = qp.items.indexOf(qp.activeItems[0]!);
+    qp.items = [cpuItem(p, defaultSec), ...others(p), ...rest];
+    qp.activeItems = [qp.items[Math.max(0, activeIndex)]!];
   });
-  const result = new Promise<ModeItem['mode'] | undefined>((resolve) => {
+  const result = new Promise<ModeChoice | undefined>((resolve) => {
     qp.onDidAccept(() => {
-      resolve((qp.selectedItems[0] ?? qp.activeItems[0])?.mode);
+      const it = qp.selectedItems[0] ?? qp.activeItems[0];
+      resolve(it && { mode: it.mode, ...(it.durationSec !== undefined ? { durationSec: it.durationSec } : {}) });
       qp.hide();
     });
     qp.onDidHide(() => resolve(undefined));
@@ -190,7 +243,7 @@ async function askRemote(deps: ProcessPickDeps): Promise<Target | undefined> {
 }
 
 /** The process part of the flow: a pid on a target, or undefined when the user backed out. */
-export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose = { title: 'Profile Go process' }): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined> } | undefined> {
+export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose = { title: 'Profile Go process' }): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined>; label: string } | undefined> {
   let target: Target = { kind: 'local', python: deps.config().pythonPath || undefined };
   let hostLabel = 'this machine';
   // Ask the machine what it can record while the user picks a process.
@@ -201,7 +254,7 @@ export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose 
     if (item.action === 'launch') {
       if (target.kind !== 'local') throw new UserError('launching a binary works on this machine only', 'start the program on the remote host, then pick it from the list', 'bad-target');
       const pid = await launchBinary(deps);
-      return pid === undefined ? undefined : { target, pid, probe };
+      return pid === undefined ? undefined : { target, pid, probe, label: `PID ${pid}` };
     }
     if (item.action === 'remote') {
       const remote = await askRemote(deps);
@@ -211,22 +264,34 @@ export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose 
       probe = probeTarget(target, { askPassword: deps.askPassword }).catch(() => undefined);
       continue;
     }
-    if (item.pid !== undefined) return { target, pid: item.pid, probe };
+    if (item.pid !== undefined) {
+      const label = item.typed ? await checkTypedPid(target, item.pid, deps) : `${item.label.replace(/^\$\([\w-]+\) /, '').replace(/ · PID \d+$/, '')} (PID ${item.pid})`;
+      return { target, pid: item.pid, probe, label };
+    }
   }
+}
+
+/** A typed PID must be a running Go program before we ask what to record; returns its name for the next step. */
+async function checkTypedPid(target: Target, pid: number, deps: ProcessPickDeps): Promise<string> {
+  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking PID ${pid}…` }, () => probeTarget(target, { pid, askPassword: deps.askPassword }));
+  const proc = res.process;
+  if (!proc) throw new UserError(`no process with PID ${pid} is running on ${describeTarget(target)}`, 'check the PID (ps -e), then profile again', 'pid-gone');
+  const name = proc.exe.replace(/ \(deleted\)$/, '').split('/').pop() ?? `PID ${pid}`;
+  if (!proc.goVersion) throw new UserError(`PID ${pid} (${name}) is not a Go program: it has no Go build information`, 'pick a Go process from the list, or build the program with the Go toolchain', 'not-go');
+  return `${name} (PID ${pid})`;
 }
 
 export async function profileProcessCommand(deps: ProfileDeps): Promise<void> {
   const chosen = await chooseProcess(deps);
   if (!chosen) return;
-  const mode = await pickMode(chosen.probe);
-  if (!mode) return;
-  if (mode === 'cpu') await recordCpu(deps, chosen.target, chosen.pid);
-  else await deps.runTrace(chosen.target, chosen.pid, mode);
+  const choice = await pickMode(chosen.probe, chosen.label, deps.config().durationSec);
+  if (!choice) return;
+  if (choice.mode === 'cpu') await recordCpu(deps, chosen.target, chosen.pid, choice.durationSec ?? deps.config().durationSec);
+  else await deps.runTrace(chosen.target, chosen.pid, choice.mode);
 }
 
-async function recordCpu(deps: ProfileDeps, target: Target, pid: number): Promise<void> {
+async function recordCpu(deps: ProfileDeps, target: Target, pid: number, durationSec: number): Promise<void> {
   const cfg = deps.config();
-  const durationSec = cfg.durationSec;
   const busy = deps.recording.current;
   if (busy) throw new UserError(`a recording of PID ${busy.pid} is under way`, 'stop it (keeps it) or discard it first: "Go Perf Lens: Stop recording" / "Discard recording"', 'busy');
   const { handle, done } = deps.recording.begin(pid);

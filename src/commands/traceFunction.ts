@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { PasswordPrompt, Target } from '../capture';
 import { PROFILE_MODEL_VERSION, type Profile } from '../model/profile';
 import type { UiConfig } from '../ui/config';
+import { CodeKinds } from '../ui/codeKind';
 import { enclosingFuncDecl, goFuncFullName, scanFuncDecls } from '../ui/funcDecl';
 import { formatCount, formatDuration } from '../ui/format';
 import type { FunctionNode } from '../ui/hotFunctionsTree';
@@ -154,8 +155,7 @@ async function withTraceProgress<T>(title: string, durationSec: number, run: (si
 }
 
 /** Traces the given functions in `pid` and adds their latency to the session. */
-export async function traceFunctionsInto(deps: TraceDeps, target: Target, pid: number, names: string[]): Promise<void> {
-  const durationSec = deps.config().durationSec;
+export async function traceFunctionsInto(deps: TraceDeps, target: Target, pid: number, names: string[], durationSec = deps.config().durationSec): Promise<void> {
   const ticks = startTicksOf(target, pid);
   const result = await withTraceProgress(`Tracing ${names.length === 1 ? names[0] : `${names.length} functions`} in PID ${pid}`, durationSec, (signal, attached) =>
     traceFunctions({ target, pid, durationSec, signal, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir, functions: names, onAttached: attached }),
@@ -172,9 +172,32 @@ export async function traceFunctionCommand(deps: TraceDeps, arg?: FunctionNode |
   else if (arg && typeof arg === 'object' && 'name' in arg) name = arg.name;
   else if (vscode.window.activeTextEditor?.document.languageId === 'go') name = await functionAtCursor(vscode.window.activeTextEditor);
   if (!name) throw new UserError('there is no Go function here to trace', 'put the cursor inside a func, or use the Hot functions tree', 'no-function');
+  refuseRuntime(name);
   const proc = await processFor(deps, `Trace latency of ${name} — which process?`);
   if (!proc) return;
   await traceFunctionsInto(deps, proc.target, proc.pid, [name]);
+}
+
+/** The runtime's internals (findObject, mallocgc, the scheduler) are not traced: see the message. */
+function refuseRuntime(name: string): void {
+  if (new CodeKinds([]).kindOf(name) !== 'runtime') return;
+  throw new UserError(
+    `${name} is part of the Go runtime: its calls run on the scheduler's and the garbage collector's own stacks, up to millions of times a second, where they cannot be paired by goroutine (and probing them slows the program down)`,
+    'trace the function of yours that leads to it (the Hot functions tree’s callers view shows which)',
+    'runtime-function',
+  );
+}
+
+/** "Trace again…" on a traced function's code lens: the same function, for a duration chosen now. */
+export async function traceAgainCommand(deps: TraceDeps, name: string): Promise<void> {
+  refuseRuntime(name);
+  const dflt = deps.config().durationSec;
+  const items = [...new Set([dflt, 5, 10, 30])].map((sec) => ({ label: `${sec} s`, description: sec === dflt ? 'goPerfLens.duration' : '', sec }));
+  const pick = await vscode.window.showQuickPick(items, { title: `Trace ${name} again — for how long?`, placeHolder: 'The calls in this window replace the last trace of it' });
+  if (!pick) return;
+  const proc = await processFor(deps, `Trace latency of ${name} again — which process?`);
+  if (!proc) return;
+  await traceFunctionsInto(deps, proc.target, proc.pid, [name], pick.sec);
 }
 
 /** The eBPF modes of "Profile Go process". */

@@ -138,6 +138,7 @@ export function toSchedLatency(w: WireSchedResult): SchedLatency {
 export function toSyscallStats(w: WireSyscallsResult, frameNames?: (pc: bigint) => string[]): SyscallStat[] {
   return w.syscalls.map((s) => {
     const stat: SyscallStat = { name: s.name, nr: s.nr, count: s.count, totalNanos: s.total_ns, buckets: toBuckets(s.buckets) };
+    if (w.elapsedSec > 0) stat.windowNanos = Math.round(w.elapsedSec * 1e9);
     if (s.topSites && frameNames) {
       stat.topSites = s.topSites.map((site) => ({
         frames: site.addrs.flatMap((a) => frameNames(BigInt(a))),

@@ -98,7 +98,13 @@ export interface SchedLatency {
   p90Nanos: number;
   p99Nanos: number;
   buckets: HistogramBucket[];
-  worst: { goid: number; waitNanos: number }[];
+  worst: {
+    goid: number;
+    waitNanos: number;
+    /** Where the goroutine was created (the `go` statement: g.gopc) and the function it runs (g.startpc), symbolized, when the tracer read them. */
+    createdAt?: string;
+    startFunction?: string;
+  }[];
   durationNanos: number;
 }
 
@@ -108,8 +114,10 @@ export interface SyscallStat {
   count: number;
   totalNanos: number;
   buckets: HistogramBucket[];
-  /** Top Go call sites, symbolized: "main.writeAll (main.go:42)". */
+  /** Top Go call sites, symbolized, innermost first: "main.writeAll (/src/app/main.go:42)" (older sessions: the file's base name). */
   topSites?: { frames: string[]; count: number }[];
+  /** The traced window: totals are summed across threads, so a total can exceed it. */
+  windowNanos?: number;
 }
 
 /** One inlined frame of a location: a function (index into Profile.functions) at a line. */

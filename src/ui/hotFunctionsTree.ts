@@ -127,7 +127,11 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     const stats = view.profile.functions;
     const diff = view.diff;
     const key = (i: number): number => {
-      if (diff) return Math.abs(diff.functions.get(stats[i]!.name)?.cum.delta ?? 0);
+      if (diff) {
+        // Changes beyond sampling noise first, each group by the size of the change.
+        const d = diff.functions.get(stats[i]!.name)?.cum;
+        return d ? Math.abs(d.delta) + (d.significant ? 2 : 0) : 0;
+      }
       return this.sortValue === 'self' ? stats[i]!.selfSamples : stats[i]!.cumSamples;
     };
     const second = (i: number): number => (this.sortValue === 'self' ? stats[i]!.cumSamples : stats[i]!.selfSamples);
@@ -199,7 +203,8 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     }
     item.description = description;
     item.tooltip = new vscode.MarkdownString(`\`${node.name}\`\n\n${tooltip}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`);
-    item.contextValue = 'goPerfLens.function';
+    // Runtime internals get no "Trace latency" (see traceFunction.ts).
+    item.contextValue = view.kinds.kindOf(node.name) === 'runtime' ? 'goPerfLens.runtimeFunction' : 'goPerfLens.function';
     item.iconPath = new vscode.ThemeIcon(stat.selfSamples / total >= 0.05 ? 'flame' : 'symbol-function');
     item.command = { command: 'goPerfLens.openFunction', title: 'Open function', arguments: [node.name] };
     return item;

@@ -1,9 +1,11 @@
 /**
- * A panel with the eBPF results: per-function latency, goroutine scheduling latency and
- * syscalls, each with its histogram. Static HTML (no script at all), rebuilt on change.
+ * A panel with the eBPF results in three tabs: per-function latency, goroutine scheduling
+ * latency and syscalls, each with its histogram. Static HTML (no script at all), rebuilt on
+ * change; its links run only the commands in PANEL_COMMANDS (open a syscall site, record).
  */
 import * as vscode from 'vscode';
-import { latencyPanelBody } from './latencyPanelHtml';
+import { CodeKinds } from './codeKind';
+import { latencyPanelBody, PANEL_COMMANDS } from './latencyPanelHtml';
 import type { ProfileSession } from './profileSession';
 
 export class LatencyPanel implements vscode.Disposable {
@@ -23,7 +25,7 @@ export class LatencyPanel implements vscode.Disposable {
       return;
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel('goPerfLens.latency', 'Latency', vscode.ViewColumn.Beside, { enableScripts: false, localResourceRoots: [media] });
+    this.panel = vscode.window.createWebviewPanel('goPerfLens.latency', 'Latency', vscode.ViewColumn.Beside, { enableScripts: false, enableCommandUris: [...PANEL_COMMANDS], localResourceRoots: [media] });
     this.panel.onDidDispose(() => (this.panel = undefined));
     this.render();
   }
@@ -34,7 +36,7 @@ export class LatencyPanel implements vscode.Disposable {
     const css = w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'flameGraph.css'));
     w.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${w.cspSource}; img-src data:;">
-<link rel="stylesheet" href="${css}"><title>Latency</title></head><body>${latencyPanelBody(this.session.current?.profile)}</body></html>`;
+<link rel="stylesheet" href="${css}"><title>Latency</title></head><body>${latencyPanelBody(this.session.current?.profile, this.session.view()?.kinds ?? new CodeKinds([]))}</body></html>`;
   }
 
   dispose(): void {

@@ -29,7 +29,7 @@ export class ProfileHoverProvider implements vscode.HoverProvider {
       const onDecl =
         fns.find((f) => f.line1 === pos.line + 1 && parseGoFuncName(f.name).name === wordText) ??
         (after === '(' ? fns.find((f) => parseGoFuncName(f.name).name === wordText && !parseGoFuncName(f.name).receiver) : undefined);
-      if (onDecl?.latency) parts.push(latencyHoverMarkdown(onDecl.latency));
+      if (onDecl?.latency) parts.push(latencyHoverMarkdown(onDecl.latency, onDecl.stat ? codeLensTitle(view.profile, onDecl.stat, undefined, view.diff?.functions.get(onDecl.name)) || undefined : undefined));
       else if (onDecl?.stat) parts.push(`**Go Perf Lens** — ${codeLensTitle(view.profile, onDecl.stat, undefined, view.diff?.functions.get(onDecl.name))}`);
     }
     const lines = view.heat.linesOf(doc.uri.fsPath);

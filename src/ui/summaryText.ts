@@ -3,7 +3,7 @@
  * descriptions, the status-bar text. Pure: no vscode import (vscode wraps these strings).
  */
 import type { FunctionLatency, FunctionStat, Profile } from '../model/profile';
-import { formatCount, formatDuration, formatPercent, formatRate, formatShareChange } from './format';
+import { formatCount, formatDeltaPercent, formatDuration, formatPercent, formatRate, formatShareChange } from './format';
 import { histogramSvg, svgDataUri } from './histogramSvg';
 import type { LineCounts } from './heatIndex';
 import { shortFuncName } from './funcDecl';
@@ -28,7 +28,7 @@ export function callsPerSecond(lat: FunctionLatency): number | undefined {
 export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | undefined, lat: FunctionLatency | undefined, diff?: SelfCumDelta): string {
   const parts: string[] = [];
   if (diff && (diff.cum.current > 0 || diff.cum.baseline > 0)) {
-    parts.push(`${formatShareChange(diff.cum.baseline, diff.cum.current)} CPU${diff.cum.significant ? '' : ' (within noise)'}`);
+    parts.push(`${formatPercent(diff.cum.baseline)} → ${formatPercent(diff.cum.current)} CPU (${diff.cum.significant ? formatDeltaPercent(diff.cum.delta) : 'within noise'})`);
     parts.push(`self ${formatPercent(diff.self.baseline)} → ${formatPercent(diff.self.current)}`);
   } else if (profile && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
     parts.push(`${formatPercent(fn.cumSamples / profile.totalSamples)} CPU (self ${formatPercent(fn.selfSamples / profile.totalSamples)})`);
@@ -41,19 +41,27 @@ export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | u
   return parts.join(' · ');
 }
 
-/** Hover Markdown for a traced function: the histogram image, count, rate, percentiles, unmatched. */
-export function latencyHoverMarkdown(lat: FunctionLatency): string {
+/**
+ * Hover Markdown for a traced function: the histogram image with p50 and p99 marked, then count,
+ * rate, percentiles, unmatched calls and the traced window in one row, and the CPU share beside
+ * (`cpu`: the code lens's CPU text, when the profile has samples of it). The times are
+ * wall-clock: from entry to return, waiting included.
+ */
+export function latencyHoverMarkdown(lat: FunctionLatency, cpu?: string): string {
   const rate = callsPerSecond(lat);
-  const lines = [`**${escapeMd(shortFuncName(lat.function))}** — latency per call`, ''];
+  const name = escapeMd(shortFuncName(lat.function));
+  const lines = [`**${name}** — wall-clock time per call, from entry to return: waiting (locks, I/O, the scheduler) included`, ''];
   if (lat.buckets.some((b) => b.count > 0)) {
-    lines.push(`![latency histogram of ${escapeMd(shortFuncName(lat.function))}](${svgDataUri(histogramSvg(lat.buckets))})`, '');
+    const markers: Record<string, number> = lat.calls > 0 ? { p50: lat.p50Nanos, p99: lat.p99Nanos } : {};
+    lines.push(`![latency histogram of ${name}](${svgDataUri(histogramSvg(lat.buckets, { markers }))})`, '');
   }
   lines.push(
-    `| calls | rate | p50 | p90 | p99 | mean | unmatched |`,
-    `|---:|---:|---:|---:|---:|---:|---:|`,
-    `| ${formatCount(lat.calls)} | ${rate !== undefined ? `${formatRate(rate)}/s` : '—'} | ${formatDuration(lat.p50Nanos)} | ${formatDuration(lat.p90Nanos)} | ${formatDuration(lat.p99Nanos)} | ${lat.calls > 0 ? formatDuration(lat.sumNanos / lat.calls) : '—'} | ${formatCount(lat.unmatched)} |`,
+    `| calls | rate | p50 | p90 | p99 | mean | unmatched | traced for |`,
+    `|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `| ${formatCount(lat.calls)} | ${rate !== undefined ? `${formatRate(rate)}/s` : '—'} | ${formatDuration(lat.p50Nanos)} | ${formatDuration(lat.p90Nanos)} | ${formatDuration(lat.p99Nanos)} | ${lat.calls > 0 ? formatDuration(lat.sumNanos / lat.calls) : '—'} | ${formatCount(lat.unmatched)} | ${lat.durationNanos > 0 ? formatDuration(lat.durationNanos) : '—'} |`,
   );
-  if (lat.unmatched > 0) lines.push('', `_${formatCount(lat.unmatched)} calls had no matching return (panic, Goexit, or still running when the trace ended)._`);
+  if (cpu) lines.push('', `CPU (sampled, on-CPU time only): ${cpu}`);
+  if (lat.unmatched > 0) lines.push('', `_${formatCount(lat.unmatched)} calls had no matching return (panic, Goexit, or still running when the trace ended): they are not in the percentiles._`);
   return lines.join('\n');
 }
 

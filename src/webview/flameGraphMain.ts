@@ -156,6 +156,9 @@ function saveState(): void {
     colorBy,
   };
   vscode.setState({ profileKey, zoomNode: zoom.node, view });
+  // Also on the page itself, for end-to-end tests that read the DOM.
+  document.body.dataset.zoomed = view.zoomed;
+  document.body.dataset.frames = String(n);
   vscode.postMessage({ type: 'state', ...view });
 }
 

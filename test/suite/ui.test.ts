@@ -48,13 +48,13 @@ async function fixtures(): Promise<Fixture> {
 }
 
 /** A share as the UI prints it: one decimal, and "<0.1%" for a non-zero share that would round to 0.0%. */
-const pct = (n: number, total: number): string => (n > 0 && n / total < 0.0005 ? '<0.1%' : `${((100 * n) / total).toFixed(1)}%`);
+const pct = (n: number, total: number): string => (n > 0 && n / total < 0.0005 ? '<0.1%' : n / total >= 0.9995 ? '100%' : `${((100 * n) / total).toFixed(1)}%`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The model's self samples per line of one file (inlined copies of a line add up). */
-function modelLines(p: Profile, file: string): Map<number, number> {
+/** The model's self (or cumulative) samples per line of one file (inlined copies of a line add up). */
+function modelLines(p: Profile, file: string, count: 'selfSamples' | 'cumSamples' = 'selfSamples'): Map<number, number> {
   const m = new Map<number, number>();
-  for (const l of p.lines) if (l.file === file) m.set(l.line1, (m.get(l.line1) ?? 0) + l.selfSamples);
+  for (const l of p.lines) if (l.file === file) m.set(l.line1, (m.get(l.line1) ?? 0) + l[count]);
   return m;
 }
 
@@ -87,17 +87,18 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(lat && lat.calls > 0, `no calls of ${fx.tracedFunction} traced`);
   });
 
-  it('heat lands on exactly the lines the model says, with its figures', () => {
+  it('heat lands on exactly the lines the model says, by what each line costs (callees included), its own share beside', () => {
     const drawn = api.testing!.decorationsFor(uri);
     assert.ok(drawn, 'main.go is visible but nothing was drawn');
     const total = fx.profile.totalSamples;
-    const want = [...modelLines(fx.profile, fx.mainGo)]
-      .filter(([, n]) => n > 0 && n / total >= threshold)
-      .sort((a, b) => a[0] - b[0]);
+    const cum = modelLines(fx.profile, fx.mainGo, 'cumSamples');
+    const self = modelLines(fx.profile, fx.mainGo);
+    const want = [...cum].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
     assert.deepEqual(drawn.map((d) => d.line1), want.map(([l]) => l));
     for (const [i, d] of drawn.entries()) {
-      const n = want[i]![1];
-      assert.equal(d.figure, `${pct(n, total)} · ${compact(n)}`, `line ${d.line1}`);
+      const [line1, n] = want[i]!;
+      const own = pct(self.get(line1) ?? 0, total);
+      assert.equal(d.figure, `${pct(n, total)}${own !== pct(n, total) ? ` (self ${own})` : ''} · ${compact(n)}`, `line ${d.line1}`);
       assert.match(d.kind, /^[1-5]$/, `line ${d.line1} is drawn as ${d.kind}, not as heat`);
     }
     // More samples never get a weaker tint.
@@ -105,16 +106,41 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     for (let i = 1; i < bySamples.length; i++) assert.ok(bySamples[i]!.level >= bySamples[i - 1]!.level, JSON.stringify(bySamples));
   });
 
-  it('a settings change redraws: cumulative counts, then time', async () => {
+  it('by default the call line carries the highest figure: sort.Slice’s line over its comparator’s lines', async () => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lines = doc.getText().split('\n');
+    const call = lines.findIndex((t) => t.includes('sort.Slice(recs, func')) + 1;
+    const end = lines.findIndex((t, i) => i >= call && /^\t\}\)/.test(t)) + 1;
+    assert.ok(call > 0 && end > call, 'no sort.Slice call with a comparator in main.go');
+    const drawn = api.testing!.decorationsFor(uri)!;
+    const callLine = drawn.find((d) => d.line1 === call);
+    const comparator = drawn.filter((d) => d.line1 > call && d.line1 < end);
+    assert.ok(callLine, `the sort.Slice line ${call} has no heat; drawn: ${JSON.stringify(drawn.filter((d) => d.line1 >= call - 2 && d.line1 <= end))}`);
+    assert.ok(comparator.length > 0, 'no comparator line has heat (handleSort got no samples?)');
+    const share = (f: string): number => (f.startsWith('<') ? 0 : parseFloat(f));
+    for (const c of comparator) {
+      assert.ok(share(callLine.figure) >= share(c.figure), `comparator line ${c.line1} (${c.figure}) shows more than the call line (${callLine.figure})`);
+      assert.ok(Number(callLine.kind) >= Number(c.kind), `comparator line ${c.line1} is tinted more than the call line`);
+    }
+    // Both figures, as pprof's cum and flat: the call line's own share is small.
+    const cum = modelLines(fx.profile, fx.mainGo, 'cumSamples').get(call)!;
+    const self = modelLines(fx.profile, fx.mainGo).get(call) ?? 0;
+    assert.ok(cum > 2 * self, `the call line has cum ${cum}, self ${self}`);
+    assert.match(callLine.figure, new RegExp(`^${pct(cum, fx.profile.totalSamples).replace('.', '\\.')} \\(self [<\\d.]+%\\) · `));
+  });
+
+  it('the setting says what the tint follows, and “self” redraws by the line’s own samples, then time', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription: string }> } } };
+    const setting = pkg.contributes.configuration.properties['goPerfLens.lineFigure']!;
+    assert.equal(setting.default, 'cumulative');
+    assert.match(setting.markdownDescription, /tint/);
     const cfg = vscode.workspace.getConfiguration('goPerfLens');
     const total = fx.profile.totalSamples;
-    const cum = new Map<number, number>();
-    for (const l of fx.profile.lines) if (l.file === fx.mainGo) cum.set(l.line1, (cum.get(l.line1) ?? 0) + l.cumSamples);
     try {
-      await cfg.update('lineFigure', 'cumulative', vscode.ConfigurationTarget.Global);
+      await cfg.update('lineFigure', 'self', vscode.ConfigurationTarget.Global);
       await sleep(300);
       const drawn = api.testing!.decorationsFor(uri)!;
-      const want = [...cum].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
+      const want = [...modelLines(fx.profile, fx.mainGo)].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
       assert.deepEqual(drawn.map((d) => [d.line1, d.figure]), want.map(([l, n]) => [l, `${pct(n, total)} · ${compact(n)}`]));
       await cfg.update('lineFigureAmount', 'time', vscode.ConfigurationTarget.Global);
       await sleep(300);
@@ -128,6 +154,29 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     }
   });
 
+  it('“Go to the hottest line of my code” goes to the main.go line that led to the most samples', async () => {
+    // Reference from the stacks: each sample charged to its innermost main.* frame's line.
+    const st = fx.profile.stacks;
+    assert.ok(st, 'the recorded session has no stack table');
+    const byLine = new Map<number, number>();
+    st.stacks.forEach((stack, i) => {
+      for (const loc of stack) {
+        const f = st.locations[loc]!.frames.find((fr) => fx.profile.functions[fr.function]!.name.startsWith('main.'));
+        if (f) {
+          byLine.set(f.line1, (byLine.get(f.line1) ?? 0) + st.counts[i]!);
+          break;
+        }
+      }
+    });
+    const [bestLine] = [...byLine].sort((a, b) => b[1] - a[1])[0]!;
+    const hot = api.testing!.hottestOwnLine();
+    assert.deepEqual(hot, { path: fx.mainGo, line1: bestLine });
+    await vscode.commands.executeCommand('goPerfLens.goToHottestLine');
+    const ed = vscode.window.activeTextEditor!;
+    assert.equal(ed.document.uri.fsPath, fx.mainGo);
+    assert.equal(ed.selection.active.line + 1, bestLine);
+  });
+
   it('heat shows in every visible editor, standard-library files too', async () => {
     // The hottest GOROOT file of the recording, opened beside main.go.
     const byFile = new Map<string, number>();
@@ -137,7 +186,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const stdUri = vscode.Uri.file(stdFile);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(stdUri), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
     try {
-      const want = [...modelLines(fx.profile, stdFile)].filter(([, n]) => n > 0 && n / fx.profile.totalSamples >= threshold).map(([l]) => l).sort((a, b) => a - b);
+      const want = [...modelLines(fx.profile, stdFile, 'cumSamples')].filter(([, n]) => n > 0 && n / fx.profile.totalSamples >= threshold).map(([l]) => l).sort((a, b) => a - b);
       assert.deepEqual(api.testing!.decorationsFor(stdUri)!.map((d) => d.line1), want);
       assert.ok(api.testing!.decorationsFor(uri)!.length > 0, 'main.go lost its heat');
     } finally {
@@ -166,15 +215,82 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const lat = fx.profile.latency!.find((l) => l.function === fx.tracedFunction)!;
     assert.match(traced.title, / · [\d.]+k? calls\/s · p50 [\d.]+ (ns|µs|ms|s) · p99 [\d.]+ (ns|µs|ms|s)$/);
     assert.ok(traced.title.includes(`p50 ${latencyText(lat.p50Nanos)}`), `${traced.title} lacks p50 ${latencyText(lat.p50Nanos)}`);
+    // A traced function offers to trace it again (for a chosen duration); the others to trace it.
+    assert.ok(lenses.some((l) => l.command?.command === 'goPerfLens.traceAgain' && l.command.arguments?.[0] === fx.tracedFunction), 'no "trace again" lens on the traced function');
+    assert.ok(!lenses.some((l) => l.command?.command === 'goPerfLens.traceFunction' && l.command.arguments?.[0] === fx.tracedFunction));
   });
 
-  it('the hot-functions tree lists functions by self samples, hottest first', () => {
-    const rows = api.testing!.hotFunctionRows();
+  it('the hot-functions tree sorts by cumulative share by default, by self on request, and says so', () => {
+    const total = fx.profile.totalSamples;
     const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
-    const order = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || a.name.localeCompare(b.name));
-    assert.deepEqual(rows.slice(0, 15).map((r) => r.name), order.slice(0, 15).map((f) => f.name));
-    const top = order[0]!;
-    assert.equal(rows[0]!.description, `self ${pct(top.selfSamples, fx.profile.totalSamples)} · cum ${pct(top.cumSamples, fx.profile.totalSamples)}`);
+    const byCum = [...fns].sort((a, b) => b.cumSamples - a.cumSamples || b.selfSamples - a.selfSamples || a.name.localeCompare(b.name));
+    const rows = api.testing!.hotFunctionRows();
+    assert.deepEqual(rows.slice(0, 15).map((r) => r.name), byCum.slice(0, 15).map((f) => f.name));
+    assert.equal(rows[0]!.description, `self ${pct(byCum[0]!.selfSamples, total)} · cum ${pct(byCum[0]!.cumSamples, total)}`);
+    assert.match(api.testing!.treeState(), /^callees \(what each calls\) · by cumulative$/);
+    api.testing!.setTreeSort('self');
+    try {
+      const bySelf = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || a.name.localeCompare(b.name));
+      assert.deepEqual(api.testing!.hotFunctionRows().slice(0, 15).map((r) => r.name), bySelf.slice(0, 15).map((f) => f.name));
+      assert.match(api.testing!.treeState(), /by self/);
+    } finally {
+      api.testing!.setTreeSort('cumulative');
+    }
+  });
+
+  it('rows carry the package: sha256.block, runtime.main apart from main.main', () => {
+    const labels = new Map(api.testing!.hotFunctionRows().map((r) => [r.name, r.label]));
+    const hashBlock = fx.profile.functions.find((f) => f.name === 'crypto/sha256.block' || f.name.startsWith('crypto/internal/fips140/sha256.block'));
+    assert.ok(hashBlock, 'no sha256 block function in the recording (handleDigest hashes)');
+    const blockRow = api.testing!.hotFunctionRows().find((r) => r.name === hashBlock.name) ?? (api.testing!.setTreeSearch('sha256'), api.testing!.hotFunctionRows().find((r) => r.name === hashBlock.name));
+    api.testing!.setTreeSearch('');
+    assert.equal(blockRow?.label, `sha256.${hashBlock.name.split('sha256.')[1]}`);
+    for (const r of api.testing!.hotFunctionRows()) {
+      const pkgLast = r.name.slice(r.name.lastIndexOf('/', r.name.search(/[([]|$/)) + 1);
+      assert.ok(r.label === pkgLast || r.label === r.name, `${r.name} is labelled ${r.label}`);
+    }
+    if (labels.has('runtime.main') && labels.has('main.main')) assert.notEqual(labels.get('runtime.main'), labels.get('main.main'));
+    const seen = new Map<string, string>();
+    for (const r of api.testing!.hotFunctionRows()) {
+      assert.ok(!seen.has(r.label) || seen.get(r.label) === r.name, `two rows read ${r.label}: ${seen.get(r.label)} and ${r.name}`);
+      seen.set(r.label, r.name);
+    }
+  });
+
+  it('“My code” keeps main’s functions as rows and folds the standard library and the runtime into one expandable row each', () => {
+    api.testing!.setTreeFilter('mine');
+    try {
+      const rows = api.testing!.hotFunctionRows();
+      const fnRows = rows.filter((r) => !r.name.startsWith('group:'));
+      const groups = rows.filter((r) => r.name.startsWith('group:')).map((r) => r.name);
+      const mine = fx.profile.functions.filter((f) => (f.selfSamples > 0 || f.cumSamples > 0) && f.name.startsWith('main.'));
+      assert.deepEqual(new Set(fnRows.map((r) => r.name)), new Set(mine.map((f) => f.name)));
+      assert.ok(groups.includes('group:std') && groups.includes('group:runtime'), groups.join(', '));
+      assert.match(api.testing!.treeState(), /my code/);
+      const std = api.testing!.hotFunctionChildren('group:std').map((r) => r.name);
+      const rt = api.testing!.hotFunctionChildren('group:runtime').map((r) => r.name);
+      assert.ok(std.length > 0 && std.every((n) => !n.startsWith('main.') && !n.startsWith('runtime.')), std.slice(0, 10).join(', '));
+      assert.ok(std.some((n) => n.startsWith('crypto/') || n.startsWith('encoding/json.') || n.startsWith('sort.')), std.slice(0, 10).join(', '));
+      assert.ok(rt.some((n) => n.startsWith('runtime.')) && rt.every((n) => !n.startsWith('main.')), rt.slice(0, 10).join(', '));
+      // Every function with samples is in exactly one place.
+      const all = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0).length;
+      const other = groups.includes('group:other') ? api.testing!.hotFunctionChildren('group:other').length : 0;
+      assert.equal(fnRows.length + std.length + rt.length + other, all);
+    } finally {
+      api.testing!.setTreeFilter('all');
+    }
+  });
+
+  it('the search keeps the rows whose name holds the text', () => {
+    api.testing!.setTreeSearch('Handle');
+    try {
+      const rows = api.testing!.hotFunctionRows();
+      assert.ok(rows.length > 0 && rows.every((r) => r.name.toLowerCase().includes('handle')), rows.map((r) => r.name).join(', '));
+      assert.ok(rows.some((r) => r.name === fx.tracedFunction));
+      assert.match(api.testing!.treeState(), /“Handle”/);
+    } finally {
+      api.testing!.setTreeSearch('');
+    }
   });
 
   it('a function with no self time but a large cumulative share is a root, wherever it ranks by self', () => {
@@ -192,25 +308,31 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(api.testing!.hotFunctionRows().some((r) => r.name === coldest.name), `${coldest.name} is not in the tree after reveal`);
   });
 
-  it('the callers toggle lists who calls a function, with the samples of each call edge', () => {
-    const t = fx.profile.callTree;
-    const fnIndex = fx.profile.functions.findIndex((f) => f.name === fx.tracedFunction);
-    // Reference straight from the flat call tree: sum each caller's edge totals.
-    const want = new Map<string, number>();
-    for (let i = 0; i < t.parents.length; i++) {
-      const p = t.parents[i]!;
-      if (t.functions[i] !== fnIndex || p < 0 || t.functions[p] === fnIndex) continue;
-      const caller = fx.profile.functions[t.functions[p]!]!.name;
-      want.set(caller, (want.get(caller) ?? 0) + t.totalSamples[i]!);
-    }
-    assert.ok(want.size > 0, `${fx.tracedFunction} has no caller in the call tree`);
-    api.testing!.setTreeMode('callers');
-    try {
-      const rows = api.testing!.hotFunctionChildren(fx.tracedFunction);
-      assert.deepEqual(new Set(rows.map((r) => r.name)), new Set(want.keys()));
-      for (const r of rows) assert.equal(r.description, `${pct(want.get(r.name)!, fx.profile.totalSamples)} from caller`);
-    } finally {
-      api.testing!.setTreeMode('callees');
+  it('callers and callees are call paths whose numbers nest, checked against the recorded stacks', () => {
+    const p = fx.profile;
+    const st = p.stacks!;
+    // Each stack as function names, root first (locations leaf first, their frames innermost first).
+    const stacks = st.stacks.map((s, i) => ({ names: s.flatMap((loc) => st.locations[loc]!.frames.map((f) => p.functions[f.function]!.name)).reverse(), count: st.counts[i]! }));
+    const holding = (seq: string[]): number => stacks.filter((s) => s.names.some((_, i) => seq.every((n, k) => s.names[i + k] === n))).reduce((n, s) => n + s.count, 0);
+    for (const mode of ['callers', 'callees'] as const) {
+      api.testing!.setTreeMode(mode);
+      try {
+        const root = api.testing!.hotFunctionRows().find((r) => r.name === fx.tracedFunction)!;
+        assert.equal(root.samples, holding([fx.tracedFunction]), `${mode}: root`);
+        const walk = (path: string[], parentSamples: number, depth: number): void => {
+          for (const r of api.testing!.hotFunctionPath(path)) {
+            const seq = [...path, r.name];
+            assert.equal(r.samples, holding(mode === 'callees' ? seq : [...seq].reverse()), `${mode}: ${seq.join(' / ')}`);
+            assert.ok(r.samples <= parentSamples, `${mode}: ${seq.join(' / ')} shows ${r.samples}, more than its parent's ${parentSamples}`);
+            assert.equal(r.description, `${pct(r.samples, p.totalSamples)} · ${pct(r.samples, parentSamples)} of parent`);
+            if (depth < 3) walk(seq, r.samples, depth + 1);
+          }
+        };
+        walk([fx.tracedFunction], root.samples, 1);
+        assert.match(api.testing!.treeState(), mode === 'callers' ? /^callers \(who calls each\)/ : /^callees \(what each calls\)/);
+      } finally {
+        api.testing!.setTreeMode('callees');
+      }
     }
   });
 
@@ -242,9 +364,17 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(text.includes(`| ${compact(lat.calls)} |`), `the call count ${compact(lat.calls)} is not in the hover:\n${text}`);
     const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)\)/.exec(text)![1]!, 'base64').toString('utf8');
     const bars = [...svg.matchAll(/<rect /g)].length;
-    const nonEmpty = lat.buckets.filter((b) => b.count > 0);
-    const span = lat.buckets.indexOf(nonEmpty.at(-1)!) - lat.buckets.indexOf(nonEmpty[0]!) + 1;
-    assert.equal(bars, span, 'one bar per bucket between the first and last non-empty ones');
+    // A contiguous time axis: one bar per log2 bucket from the first non-empty one to the last,
+    // the empty ones between included as gaps (the tracer reports only the non-empty ones).
+    const nonEmpty = lat.buckets.filter((b) => b.count > 0).sort((a, b) => a.loNanos - b.loNanos);
+    const span = Math.log2(nonEmpty.at(-1)!.hiNanos) - Math.log2(nonEmpty[0]!.hiNanos) + 1;
+    assert.equal(bars, span, 'one bar per log2 bucket between the first and last non-empty ones');
+    assert.match(svg, />p50<\/text>/);
+    assert.match(svg, />p99<\/text>/);
+    assert.match(text, /wall-clock/);
+    assert.ok(text.includes(`| ${latencyText(lat.durationNanos)} |`), `the traced window is not in the hover:\n${text}`);
+    const stat = fx.profile.functions.find((f) => f.name === fx.tracedFunction)!;
+    assert.ok(text.includes(`${pct(stat.cumSamples, fx.profile.totalSamples)} CPU (self ${pct(stat.selfSamples, fx.profile.totalSamples)})`), `no CPU share beside the latency:\n${text}`);
   });
 
   it('hovering a call of a profiled function in the same file shows its CPU share', async () => {
@@ -268,24 +398,55 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.match(text, /self: \d+ samples/);
   });
 
-  it('a pinned baseline turns heat into a diff: red where hotter, green where cooler', () => {
+  it('pinning the current profile keeps its heat (nothing to compare yet) and says the next profile will be compared', async () => {
+    await vscode.commands.executeCommand('goPerfLens.pinBaseline');
+    try {
+      const drawn = api.testing!.decorationsFor(uri)!;
+      assert.ok(drawn.length > 0 && drawn.every((d) => /^[1-5]$/.test(d.kind)), JSON.stringify(drawn.slice(0, 3)));
+    } finally {
+      api.pinBaseline(undefined);
+    }
+  });
+
+  it('a baseline turns heat into a diff of what lines cost: red where hotter, green where cooler, before → after, noise left out', async () => {
     const base = structuredClone(fx.profile);
-    const hot = [...modelLines(fx.profile, fx.mainGo)].sort((a, b) => b[1] - a[1]);
-    // The baseline had twice the samples on the hottest line and none on the second: the current
-    // profile is then cooler on the first and hotter on the second.
+    const hot = [...modelLines(fx.profile, fx.mainGo, 'cumSamples')].sort((a, b) => b[1] - a[1]);
+    // The baseline had twice the samples (with callees) on the hottest line and none on the second:
+    // the current profile is then cooler on the first and hotter on the second.
     const [first, second] = [hot[0]![0], hot[1]![0]];
     for (const l of base.lines) {
       if (l.file !== fx.mainGo) continue;
-      if (l.line1 === first) l.selfSamples *= 2;
-      if (l.line1 === second) l.selfSamples = 0;
+      if (l.line1 === first) l.cumSamples *= 2;
+      if (l.line1 === second) l.cumSamples = 0;
     }
-    base.totalSamples = base.lines.reduce((n, l) => n + l.selfSamples, 0) + fx.profile.unattributedSamples;
+    // A function whose cumulative share halves in the baseline: its lens shows before → after.
+    const fn = fx.profile.functions.find((f) => f.name === 'main.checksum')!;
+    base.functions.find((f) => f.name === 'main.checksum')!.cumSamples = Math.round(fn.cumSamples / 2);
     api.pinBaseline(base, 'edited baseline');
     try {
       const drawn = api.testing!.decorationsFor(uri)!;
+      const total = fx.profile.totalSamples;
+      const cur = modelLines(fx.profile, fx.mainGo, 'cumSamples');
       assert.equal(drawn.find((d) => d.line1 === first)?.kind, 'faster');
       assert.equal(drawn.find((d) => d.line1 === second)?.kind, 'slower');
-      for (const d of drawn) assert.match(d.figure, /^[+−]\d+\.\d pp$/);
+      assert.equal(drawn.find((d) => d.line1 === first)?.figure, `${pct(2 * cur.get(first)!, total)} → ${pct(cur.get(first)!, total)} (−${((100 * cur.get(first)!) / total).toFixed(1)} pp)`);
+      for (const d of drawn) assert.match(d.figure, /^[<\d.]+% → [<\d.]+% \([+−]\d+\.\d pp\)$/);
+      // Lines whose change is within noise (all the unedited ones: the same recording) are left out.
+      assert.deepEqual(drawn.map((d) => d.line1).sort((a, b) => a - b), [first, second].sort((a, b) => a - b));
+      // The larger change gets at least as strong a tint.
+      const [a, b] = [drawn.find((d) => d.line1 === first)!, drawn.find((d) => d.line1 === second)!];
+      const delta = (l: number, base2: number): number => Math.abs(cur.get(l)! - base2);
+      if (delta(first, 2 * cur.get(first)!) > delta(second, 0)) assert.ok(a.level! >= b.level!);
+      else assert.ok(b.level! >= a.level!);
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      const lens = lenses.find((l) => l.command?.command === 'goPerfLens.revealFunction' && l.command.arguments?.[0] === 'main.checksum');
+      const want = `${pct(Math.round(fn.cumSamples / 2), total)} → ${pct(fn.cumSamples, total)} CPU`;
+      assert.ok(lens?.command?.title.startsWith(want), `the checksum lens is "${lens?.command?.title}", not "${want}…"`);
+      // The tree sorts by the size of the change.
+      const rows = api.testing!.hotFunctionRows();
+      assert.match(api.testing!.treeState(), /by change/);
+      assert.equal(rows[0]!.name, 'main.checksum', rows.slice(0, 3).map((r) => `${r.name} ${r.description}`).join(' | '));
+      assert.match(rows[0]!.description, / → /);
     } finally {
       api.pinBaseline(undefined);
       api.loadProfile(structuredClone(fx.profile), 'fixture session');
@@ -305,7 +466,9 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(api.testing!.decorationsFor(uri)!.every((d) => d.kind !== 'stale'));
   });
 
-  it('the flame graph opens in a webview panel and takes in the whole call tree, page by page', async () => {
+  it('the flame graph opens in the active editor group (no new column) and takes in the whole call tree, page by page', async () => {
+    const groupsBefore = vscode.window.tabGroups.all.length;
+    const activeColumn = vscode.window.tabGroups.activeTabGroup.viewColumn;
     await vscode.commands.executeCommand('goPerfLens.showFlameGraph');
     const deadline = Date.now() + 30_000;
     let s = api.testing!.flameGraphStatus();
@@ -318,6 +481,9 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.equal(s.nodesAcked, s.nodeCount);
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
     assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Flame graph'), tabs.map((t) => t.label).join(', '));
+    // In the editor area the user was in, not a narrow extra column beside it.
+    assert.equal(s.groups, groupsBefore, `the flame graph opened a new editor group (${s.groups} groups, ${groupsBefore} before)`);
+    assert.equal(s.viewColumn, activeColumn);
   });
 
   it('clearing the profile removes every decoration and lens', async () => {

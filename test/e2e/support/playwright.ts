@@ -17,10 +17,11 @@ export const CHROMIUM_ARGS = [
 export interface BoundingBox { x: number; y: number; width: number; height: number }
 
 export interface Locator {
-  click(options?: { timeout?: number; button?: 'left' | 'right'; position?: { x: number; y: number }; force?: boolean }): Promise<void>;
+  click(options?: { timeout?: number; button?: 'left' | 'right'; position?: { x: number; y: number }; force?: boolean; modifiers?: ('Control' | 'Meta' | 'Shift' | 'Alt')[] }): Promise<void>;
   dblclick(options?: { timeout?: number }): Promise<void>;
   hover(options?: { timeout?: number; position?: { x: number; y: number }; force?: boolean }): Promise<void>;
   fill(value: string, options?: { timeout?: number }): Promise<void>;
+  inputValue(options?: { timeout?: number }): Promise<string>;
   press(key: string, options?: { timeout?: number }): Promise<void>;
   focus(options?: { timeout?: number }): Promise<void>;
   first(): Locator;
@@ -42,7 +43,14 @@ export interface Locator {
 
 export interface ConsoleMessage { type(): string; text(): string }
 
+/** A frame of the page (webviews are nested iframes). */
+export interface Frame {
+  url(): string;
+  locator(selector: string, options?: { hasText?: string | RegExp; has?: Locator }): Locator;
+}
+
 export interface Page {
+  frames(): Frame[];
   goto(url: string, options?: { timeout?: number; waitUntil?: 'load' | 'domcontentloaded' | 'commit' }): Promise<unknown>;
   locator(selector: string, options?: { hasText?: string | RegExp; has?: Locator }): Locator;
   getByRole(role: string, options?: { name?: string | RegExp; exact?: boolean }): Locator;

@@ -19,6 +19,28 @@ describe('ui: latency histogram SVG', () => {
     assert.equal(t.length, 11);
   });
 
+  it('puts the empty buckets the tracer leaves out back on the axis, as gaps', () => {
+    // What the helper sends: only the non-empty buckets.
+    const sparse = buckets.filter((b) => b.count > 0);
+    assert.equal(sparse.length, 4);
+    const t = trimBuckets(sparse);
+    assert.deepEqual(t.map((b) => [b.loNanos, b.hiNanos, b.count]), trimBuckets(buckets).map((b) => [b.loNanos, b.hiNanos, b.count]));
+    const svg = histogramSvg(sparse, { width: 440, height: 120 });
+    assert.equal([...svg.matchAll(/<rect /g)].length, 11);
+  });
+
+  it('marks p50 and p99 where they fall on the axis', () => {
+    const svg = histogramSvg(buckets, { width: 440, height: 120, markers: { p50: 2 ** 11 * 1.5, p99: 2 ** 13 * 1.2 } });
+    const marks = [...svg.matchAll(/<line class="marker" x1="([\d.]+)"/g)].map((m) => Number(m[1]));
+    assert.equal(marks.length, 2);
+    const slot = 440 / 11;
+    // p50 in the second shown bucket (2^11), p99 in the fourth (2^13).
+    assert.ok(marks[0]! > slot && marks[0]! < 2 * slot, String(marks[0]));
+    assert.ok(marks[1]! > 3 * slot && marks[1]! < 4 * slot, String(marks[1]));
+    assert.match(svg, />p50<\/text>/);
+    assert.match(svg, />p99<\/text>/);
+  });
+
   it('draws one bar per shown bucket, heights proportional to counts', () => {
     const svg = histogramSvg(buckets, { width: 440, height: 120 });
     const rects = [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g)].map((m) => Number(m[2]));

@@ -30,6 +30,10 @@ describe('ui: code lens, hover and status texts', () => {
     assert.equal(codeLensTitle(p, p.functions[0], undefined), '12.4% CPU (self 3.1%)');
     assert.equal(codeLensTitle(undefined, undefined, lat), '83k calls/s · p50 1.2 µs · p99 4.1 ms');
     assert.equal(codeLensTitle(p, { ...p.functions[0]!, cumSamples: 0, selfSamples: 0 }, undefined), '');
+    // Against a baseline: before → after, and the change (or that it is within noise).
+    const d = { self: { current: 0.031, baseline: 0.008, delta: 0.023, significant: true }, cum: { current: 0.095, baseline: 0.039, delta: 0.056, significant: true } };
+    assert.equal(codeLensTitle(p, p.functions[0], undefined, d), '3.9% → 9.5% CPU (+5.6 pp) · self 0.8% → 3.1%');
+    assert.equal(codeLensTitle(p, p.functions[0], undefined, { ...d, cum: { ...d.cum, significant: false } }), '3.9% → 9.5% CPU (within noise) · self 0.8% → 3.1%');
   });
 
   it('the event is named as the user should read it', () => {
@@ -41,8 +45,14 @@ describe('ui: code lens, hover and status texts', () => {
   it('the latency hover embeds the histogram and lists count, rate, percentiles, unmatched', () => {
     const md = latencyHoverMarkdown(lat);
     assert.match(md, /!\[latency histogram of \\\(\\\*Server\\\)\.handle\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
-    assert.match(md, /\| 830k \| 83k\/s \| 1\.2 µs \| 90 µs \| 4\.1 ms \| 5 µs \| 3 \|/);
+    assert.match(md, /\| 830k \| 83k\/s \| 1\.2 µs \| 90 µs \| 4\.1 ms \| 5 µs \| 3 \| 10 s \|/);
     assert.match(md, /3 calls had no matching return/);
+    assert.match(md, /wall-clock time per call/);
+    // p50 and p99 are marked on the histogram.
+    const svg = Buffer.from(/base64,([A-Za-z0-9+/=]+)\)/.exec(md)![1]!, 'base64').toString('utf8');
+    assert.match(svg, />p50<\/text>/);
+    assert.match(svg, />p99<\/text>/);
+    assert.match(latencyHoverMarkdown(lat, '12.4% CPU (self 3.1%)'), /CPU \(sampled, on-CPU time only\): 12\.4% CPU \(self 3\.1%\)/);
   });
 
   it('the line hover gives samples, share, time and the inline chain', () => {

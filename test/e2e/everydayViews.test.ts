@@ -1,0 +1,196 @@
+/**
+ * The everyday views, end to end in VS Code 1.100 (VS Code server + headless Chromium), as a user
+ * works with them: the process picker takes a typed PID that its list does not show (the service
+ * starts after the list was read), checks it is a Go program and names it in "What to record";
+ * after the recording, the offer to go to the hottest line of my code; the tree says its mode in
+ * words; the flame graph zooms on a click without leaving the graph, keeps zoom and search across
+ * tab switches, and Ctrl+click opens the source in the other editor group; a second recording
+ * against a pinned baseline shows "before → after" in the code lens. Screenshots of each view go
+ * to test-results/ (the README shows them). Needs root (perf), like the product does.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { Frame } from './support/playwright';
+import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
+import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
+import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { closeWorkbench, killProcessGroup, orderedSteps } from './support/orderedSteps';
+import { Workbench } from './support/workbench';
+
+const FIXTURE = 'e2eservice';
+const RECORD_SECONDS = 3;
+const ROW = 18; // the flame graph's row height (flameGraphMain.ts)
+
+describe('end to end: the everyday views — picker, hottest line, tree, flame graph, diff [vscode, root, perf]', function () {
+  this.timeout(150000);
+  let ws: string;
+  let bin: string;
+  let service: ChildProcess | undefined;
+  let server: VsCodeServer | undefined;
+  let wb: Workbench | undefined;
+  let shotNo = 0;
+
+  const shot = async (name: string): Promise<void> => {
+    if (wb) await wb.screenshot(`views-${String(++shotNo).padStart(2, '0')}-${name}`).catch(() => undefined);
+  };
+
+  before(async function () {
+    this.timeout(180000);
+    ws = makeWorkspace('views-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
+    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
+    const tc = newestGo();
+    bin = path.join(ws, FIXTURE);
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    server = await startServer({ dataDir: freshDir('views-server') });
+    wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('views-chromium') });
+    await wb.grantTrust(20000);
+    await wb.waitForEditor('main.go');
+  });
+
+  const step = orderedSteps({ workbench: () => wb, shotPrefix: 'views', everyStepNeeded: true });
+
+  after(async function () {
+    this.timeout(40000);
+    await closeWorkbench(wb, server);
+    await killProcessGroup(service);
+  });
+
+  const startService = async (): Promise<ChildProcess> => {
+    const child = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
+      child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+      child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${FIXTURE} exited with ${c}`)); });
+    });
+    return child;
+  };
+
+  /** Profile Go process → type the PID → Enter → (What to record) Enter. */
+  const profileByTypedPid = async (startAfterListing: boolean): Promise<void> => {
+    await wb!.runCommand('Go Perf Lens: Profile Go process');
+    await wb!.waitForQuickPick(undefined, 30000);
+    if (startAfterListing) {
+      // The list is read once, when the picker opens; the service starts after that.
+      const deadline = Date.now() + 30000;
+      while ((await wb!.page.locator('.quick-input-widget .quick-input-progress-bar .progress-bit').isVisible().catch(() => false)) && Date.now() < deadline) await wb!.page.waitForTimeout(300);
+      await wb!.page.waitForTimeout(1500);
+      service = await startService();
+    }
+    await wb!.typeInQuickInput(String(service!.pid));
+    await wb!.page.waitForTimeout(700);
+  };
+
+  step('a typed PID that the list does not show is offered and active; Enter checks it and names it in "What to record"', async () => {
+    await profileByTypedPid(true);
+    const items = await wb!.quickPickItems();
+    const active = await wb!.quickPickActive();
+    await shot('typed-pid');
+    assert.match(active ?? '', new RegExp(`^PID ${service!.pid}(?!\\d)`), `active row: ${active}; rows: ${items.join(' | ')}`);
+    assert.ok(!items.some((i) => /Launch a binary/.test(i) && i === active));
+    await wb!.press('Enter');
+    await wb!.waitForQuickPick(/What to record/, 30000);
+    const title = await wb!.quickInputTitle();
+    assert.match(title, new RegExp(`What to record — ${FIXTURE} \\(PID ${service!.pid}\\)`));
+    const rows = await wb!.quickPickItems();
+    await shot('what-to-record');
+    assert.match((await wb!.quickPickActive()) ?? '', new RegExp(`CPU sampling .* · ${RECORD_SECONDS} s`));
+    for (const sec of [5, 10, 30]) assert.ok(rows.some((r) => r.includes(`CPU sampling`) && r.includes(`· ${sec} s`)), `no ${sec} s choice: ${rows.join(' | ')}`);
+    await wb!.press('Enter');
+  });
+
+  step('after the recording, heat and the offer to go to the hottest line of my code', async () => {
+    await wb!.lensesAboveLines(RECORD_SECONDS * 1000 + 60000);
+    const deadline = Date.now() + 20000;
+    let notes: string[] = [];
+    while (!notes.some((n) => n.includes('Hottest line of your code')) && Date.now() < deadline) {
+      await wb!.page.waitForTimeout(500);
+      notes = await wb!.notifications();
+    }
+    await shot('hottest-line-offer');
+    const offer = notes.find((n) => n.includes('Hottest line of your code'));
+    assert.ok(offer, `no offer; notifications: ${notes.join(' | ')}`);
+    assert.match(offer, /main\.go:\d+ in main\.(crunch|main)/);
+  });
+
+  step('the tree says its mode and sort in words; the hot function is among the first rows', async () => {
+    await wb!.focusView('Hot functions');
+    const items = await wb!.treeItems('Hot functions');
+    const description = await wb!.page.locator('.pane-header', { hasText: 'Hot functions' }).first().innerText();
+    await shot('tree');
+    assert.match(description, /callees \(what each calls\) · by cumulative/);
+    assert.ok(items.slice(0, 4).some((i) => /main\.crunch/.test(i)), `first rows: ${items.slice(0, 5).join(' | ')}`);
+  });
+
+  /** The flame graph's page (the webview's inner frame). */
+  const flameFrame = async (): Promise<Frame> => {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      for (const f of wb!.page.frames()) {
+        if (await f.locator('#flame').count().catch(() => 0)) {
+          const frames = await f.locator('body').getAttribute('data-frames').catch(() => null);
+          if (frames && Number(frames) > 0) return f;
+        }
+      }
+      if (Date.now() > deadline) throw new Error('no flame graph page with frames');
+      await wb!.page.waitForTimeout(300);
+    }
+  };
+  const activeTab = (): Promise<string> => wb!.page.locator('.editor-group-container.active .tab.active').first().innerText();
+  const groups = (): Promise<number> => wb!.page.locator('.editor-group-container').count();
+
+  step('the flame graph opens in the editor area; a click zooms without leaving the graph', async () => {
+    await wb!.runCommand('Go Perf Lens: Show flame graph');
+    const f = await flameFrame();
+    assert.equal(await groups(), 1, 'the flame graph opened a second editor group');
+    const canvas = f.locator('#flame');
+    const box = (await canvas.boundingBox())!;
+    // Row 2 (runtime.main → main.main → crunch): the middle of the graph.
+    await canvas.click({ position: { x: box.width / 2, y: 2 * ROW + ROW / 2 } });
+    await wb!.page.waitForTimeout(500);
+    const zoomed = await f.locator('body').getAttribute('data-zoomed');
+    await shot('flame-zoomed');
+    assert.ok(zoomed, 'the click did not zoom');
+    assert.match(await activeTab(), /Flame graph/, 'a click left the flame graph');
+    assert.equal(await groups(), 1, 'a click opened an editor');
+  });
+
+  step('zoom and search survive switching to another tab and back', async () => {
+    const f = await flameFrame();
+    const zoomed = await f.locator('body').getAttribute('data-zoomed');
+    await f.locator('#search').fill('crunch');
+    await wb!.page.waitForTimeout(400);
+    await wb!.page.locator('.editor-group-container.active .tab', { hasText: 'main.go' }).first().click();
+    await wb!.page.waitForTimeout(800);
+    await wb!.page.locator('.editor-group-container.active .tab', { hasText: 'Flame graph' }).first().click();
+    await wb!.page.waitForTimeout(800);
+    const g = await flameFrame();
+    assert.equal(await g.locator('body').getAttribute('data-zoomed'), zoomed);
+    assert.equal(await g.locator('#search').inputValue(), 'crunch');
+  });
+
+  step('Ctrl+click opens the frame’s source in the other editor group, the graph stays', async () => {
+    const f = await flameFrame();
+    const canvas = f.locator('#flame');
+    const box = (await canvas.boundingBox())!;
+    await canvas.click({ position: { x: box.width / 2, y: 2 * ROW + ROW / 2 }, modifiers: ['Control'] });
+    const deadline = Date.now() + 15000;
+    while ((await groups()) < 2 && Date.now() < deadline) await wb!.page.waitForTimeout(300);
+    await shot('flame-open-source');
+    assert.equal(await groups(), 2, 'no second editor group with the source');
+    const tabs = await wb!.page.locator('.tab').allInnerTexts();
+    assert.ok(tabs.some((t) => /Flame graph/.test(t)) && tabs.some((t) => /main\.go/.test(t)), tabs.join(' | '));
+  });
+
+  step('a second recording against a pinned baseline: the lens shows before → after', async () => {
+    await wb!.runCommand('Go Perf Lens: Pin current profile as baseline');
+    await wb!.page.locator('.editor-group-container .tab', { hasText: 'main.go' }).first().click();
+    await profileByTypedPid(false);
+    await wb!.press('Enter');
+    await wb!.waitForQuickPick(/What to record/, 30000);
+    await wb!.press('Enter');
+    const lens = await wb!.waitForCodeLens(/% → [\d.<]+% CPU/, RECORD_SECONDS * 1000 + 60000);
+    await shot('diff');
+    assert.match(lens, /^[<\d.]+% → [<\d.]+% CPU/);
+  });
+});
