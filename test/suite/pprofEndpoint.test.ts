@@ -48,7 +48,8 @@ describe('Open pprof endpoint… on a real Go program [vscode, go]', function ()
     assert.equal(p.binary?.path, svcBin, 'the running binary is here and matches: it should be used');
     assert.ok(p.totalSamples > 20, `${p.totalSamples} samples`);
     const want = new Map<number, number>();
-    for (const l of p.lines) if (l.file === mainGo) want.set(l.line1, (want.get(l.line1) ?? 0) + l.selfSamples);
+    // Heat follows what a line costs, callees included (goPerfLens.lineFigure's default).
+    for (const l of p.lines) if (l.file === mainGo) want.set(l.line1, (want.get(l.line1) ?? 0) + l.cumSamples);
     const hot = [...want].filter(([, n]) => n > 0 && n / p.totalSamples >= 0.001).map(([l]) => l).sort((a, b) => a - b);
     assert.ok(hot.length >= 3, `only ${hot.length} hot lines of main.go in the fetched profile`);
     const drawn = api.testing!.decorationsFor(uri);
