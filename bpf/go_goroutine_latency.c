@@ -9,8 +9,24 @@
 // casgstatus is NOSPLIT (no stack check), so probing its first instruction counts each call
 // once. The wait is keyed by goid, read from gp at GOID_OFFSET (runtime.g.goid, from DWARF).
 //
-// Compiled with -DTGID=<pid> -DGOID_OFFSET=<bytes>.
+// For the worst waits it also keeps where each goroutine was created (runtime.g.gopc, the PC of
+// its `go` statement) and the function it runs (runtime.g.startpc), read from the same gp.
+//
+// Compiled with -DTGID=<pid> -DGOID_OFFSET=<bytes>, and -DGOPC_OFFSET= -DSTARTPC_OFFSET= (bytes;
+// 0 = not known, not read).
 #include <uapi/linux/ptrace.h>
+
+#ifndef GOPC_OFFSET
+#define GOPC_OFFSET 0
+#endif
+#ifndef STARTPC_OFFSET
+#define STARTPC_OFFSET 0
+#endif
+
+struct origin_t {
+    u64 gopc;
+    u64 startpc;
+};
 
 #define G_RUNNABLE 1
 #define G_RUNNING 2
@@ -18,6 +34,7 @@
 
 BPF_HASH(runnable_since, u64, u64, 65536);   // goid -> ns when it became runnable
 BPF_HASH(worst, u64, u64, 10240);            // goid -> longest wait seen
+BPF_HASH(origin, u64, struct origin_t, 10240); // goid -> creation PC and start PC
 BPF_ARRAY(stats, u64, 2);                    // [0] waits, [1] sum of waits (ns)
 BPF_ARRAY(hist, u64, NSLOTS);
 
@@ -27,6 +44,16 @@ BPF_ARRAY(fine, u64, NFINE);
 static inline void add(u64 *p, u64 v) {
     if (p)
         __sync_fetch_and_add(p, v);
+}
+
+static inline void keep_origin(u64 gp, u64 goid) {
+    if (GOPC_OFFSET == 0 || origin.lookup(&goid))
+        return;
+    struct origin_t o = {};
+    bpf_probe_read_user(&o.gopc, sizeof(o.gopc), (void *)(gp + GOPC_OFFSET));
+    if (STARTPC_OFFSET != 0)
+        bpf_probe_read_user(&o.startpc, sizeof(o.startpc), (void *)(gp + STARTPC_OFFSET));
+    origin.update(&goid, &o);
 }
 
 int on_casgstatus(struct pt_regs *ctx) {
@@ -59,9 +86,10 @@ int on_casgstatus(struct pt_regs *ctx) {
     u32 fslot = fine_slot(delta);
     add(fine.lookup(&fslot), 1);
     u64 *w = worst.lookup(&goid);
-    if (!w)
+    if (!w) {
         worst.update(&goid, &delta);
-    else if (*w < delta)
+        keep_origin(ctx->ax, goid);
+    } else if (*w < delta)
         *w = delta;
     return 0;
 }

@@ -13,7 +13,8 @@ from .resources import resource
 @subcommand('sched', capability='ebpf-sched')
 def cmd_sched(args):
     """go_goroutine_latency. --pid, --duration, --casgstatus (vaddr, inside runtime.casgstatus),
-    --goidOffset, --goBuildId and/or --gnuBuildId."""
+    --goidOffset, --goBuildId and/or --gnuBuildId, optional --gopcOffset/--startpcOffset (runtime.g
+    fields: each worst wait's creation site and start function)."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
     exe = target_exe(args, pid)
@@ -21,9 +22,12 @@ def cmd_sched(args):
     addr = int(addr) if isinstance(addr, str) and addr.isdigit() else addr
     exe.check_entry(addr, 'runtime.casgstatus', 'runtime.casgstatus')
     goid_off = args.int('goidOffset', 0, 4096)
+    gopc_off = args.int('gopcOffset', 0, 4096, default=0)
+    startpc_off = args.int('startpcOffset', 0, 4096, default=0)
     args.done()
     t0 = time.time()
-    b = compile_bpf(resource('go_goroutine_latency.c'), ['-DTGID=%d' % pid, '-DGOID_OFFSET=%d' % goid_off])
+    b = compile_bpf(resource('go_goroutine_latency.c'), ['-DTGID=%d' % pid, '-DGOID_OFFSET=%d' % goid_off,
+                                                         '-DGOPC_OFFSET=%d' % gopc_off, '-DSTARTPC_OFFSET=%d' % startpc_off])
     on_cleanup(b.cleanup)
     compiled = time.time()
     try:
@@ -33,14 +37,23 @@ def cmd_sched(args):
             fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)
         fail('unsupported', 'attaching the uprobe failed: %s' % str(e)[:300])
     attach_ms = report_attached(t0, compiled, 1)
-    hist, stats, worst, fine = b['hist'], b['stats'], b['worst'], b['fine']
+    hist, stats, worst, fine, origin = b['hist'], b['stats'], b['worst'], b['fine'], b['origin']
+
+    def waiter(goid, ns):
+        w = {'goid': goid, 'wait_ns': ns}
+        o = origin.get(origin.Key(goid)) if gopc_off else None
+        if o is not None and o.gopc:
+            w['gopc'] = int(o.gopc)
+            if o.startpc:
+                w['startpc'] = int(o.startpc)
+        return w
 
     def snapshot(elapsed, final=False):
         h = [v.value for v in hist.values()]
         w = sorted(((int(v.value), int(k.value)) for k, v in worst.items()), reverse=True)[:10]
         return {'count': int(stats[stats.Key(0)].value), 'sum_ns': int(stats[stats.Key(1)].value),
                 'buckets': log2_buckets(h), 'fine': fine_buckets([v.value for v in fine.values()]),
-                'worst': [{'goid': g, 'wait_ns': ns} for ns, g in w],
+                'worst': [waiter(g, ns) for ns, g in w],
                 'elapsedSec': round(elapsed, 3)}
 
     res = run_until_done(b, pid, duration, snapshot)

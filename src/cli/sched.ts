@@ -1,7 +1,8 @@
 /**
  * `go-perf-lens sched --pid PID --duration S [--json]`: how long runnable goroutines wait to
  * run (one uprobe on runtime.casgstatus, keyed by goid). With --json:
- * {"count", "sum_ns", "p50_ns", "p90_ns", "p99_ns", "buckets":[{lo_ns, hi_ns, count}], "worst":[{goid, wait_ns}]}.
+ * {"count", "sum_ns", "p50_ns", "p90_ns", "p99_ns", "buckets":[{lo_ns, hi_ns, count}],
+ *  "worst":[{goid, wait_ns, created_at?, start_function?}]} (created_at: the `go` statement, "func (file:line)").
  */
 import { traceSched } from '../commands/goTracing';
 import { parseEbpfArgs, terminalTracing } from './ebpfArgs';
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({
         count: s.count, sum_ns: r.wire.sum_ns, p50_ns: s.p50Nanos, p90_ns: s.p90Nanos, p99_ns: s.p99Nanos,
         buckets: s.buckets.map((b) => ({ lo_ns: b.loNanos, hi_ns: b.hiNanos, count: b.count })),
-        worst: s.worst.map((w) => ({ goid: w.goid, wait_ns: w.waitNanos })),
+        worst: s.worst.map((w) => ({ goid: w.goid, wait_ns: w.waitNanos, ...(w.createdAt ? { created_at: w.createdAt } : {}), ...(w.startFunction ? { start_function: w.startFunction } : {}) })),
         elapsed_sec: r.wire.elapsedSec, ended_by: r.wire.endedBy ?? 'duration', goid_offset_from: r.goidOffsetSource,
       })}\n`);
     } else {
@@ -28,7 +29,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(formatLog2Histogram(s.buckets));
       if (s.worst.length) {
         process.stdout.write('\nworst waits:\n');
-        for (const w of s.worst) process.stdout.write(`  goroutine ${String(w.goid).padEnd(8)} ${formatNanos(w.waitNanos)}\n`);
+        for (const w of s.worst) {
+          const origin = w.createdAt ? `  ${w.startFunction ?? '?'}, created at ${w.createdAt}` : '';
+          process.stdout.write(`  goroutine ${String(w.goid).padEnd(8)} ${formatNanos(w.waitNanos)}${origin}\n`);
+        }
       }
     }
     return 0;

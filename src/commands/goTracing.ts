@@ -11,7 +11,7 @@ import { toFunctionLatencies, toSchedLatency, toSyscallStats, type WireSchedResu
 import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profile';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import { openGoPclntab } from '../formats/openGoPclntab';
-import { goidOffset } from '../symbolize/goRuntimeLayout';
+import { gFieldOffsetFromDwarf, goidOffset } from '../symbolize/goRuntimeLayout';
 import { GoBinaryIndex, type TracePlan } from '../symbolize/goTracePlan';
 import { FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
@@ -108,10 +108,26 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
   const idx = new GoBinaryIndex(bin.elf);
   const cas = idx.probesOf(idx.resolve('runtime.casgstatus')[0]!);
   const goid = goidOffset(bin.elf, idx.goVersion);
-  const run = await runHelper<WireSchedResult>(opts.target, 'sched', {
-    pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, ...buildIdArgs(bin.elf),
-  }, runOpts(opts));
-  return { sched: toSchedLatency(run.result), wire: run.result, goidOffsetSource: goid.source, buildId: buildIdOf(bin) };
+  const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, ...buildIdArgs(bin.elf) };
+  // Where each worst-waiting goroutine was created (its `go` statement) and what it runs: from DWARF only.
+  const gopc = gFieldOffsetFromDwarf(bin.elf, 'gopc');
+  const startpc = gFieldOffsetFromDwarf(bin.elf, 'startpc');
+  if (gopc !== undefined) args.gopcOffset = gopc;
+  if (gopc !== undefined && startpc !== undefined) args.startpcOffset = startpc;
+  const run = await runHelper<WireSchedResult>(opts.target, 'sched', args, runOpts(opts));
+  return { sched: toSchedLatency(run.result, goroutineOrigin(bin)), wire: run.result, goidOffsetSource: goid.source, buildId: buildIdOf(bin) };
+}
+
+/** Names a goroutine's creation PC (the return address of its newproc call) and its start PC. */
+function goroutineOrigin(bin: TargetBinary): ((gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string }) | undefined {
+  const tab = openGoPclntab(bin.elf);
+  if (!tab) return undefined;
+  const sym = new GopclntabSymbolizer(tab);
+  return (gopc, startpc) => {
+    const at = sym.symbolize(gopc - 1n)[0];
+    const start = startpc !== undefined ? sym.symbolize(startpc)[0] : undefined;
+    return { ...(at ? { createdAt: `${at.function} (${at.file}:${at.line})` } : {}), ...(start ? { startFunction: start.function } : {}) };
+  };
 }
 
 export interface SyscallTraceResult {

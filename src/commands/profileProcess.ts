@@ -119,9 +119,11 @@ async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: str
   redraw();
   const chosen = new Promise<ProcessItem | undefined>((resolve) => {
     qp.onDidAccept(() => {
-      const sel = qp.selectedItems[0] ?? qp.activeItems[0];
+      // A filter of digits is a PID: Enter takes that process (listed or not), whatever row was
+      // active a keystroke ago (the list redraws after each character; Enter may come first).
       const pid = typedPid(qp.value);
-      resolve(sel ?? (pid !== undefined ? typedPidItem(pid) : undefined));
+      const sel = qp.selectedItems[0] ?? qp.activeItems[0];
+      resolve(pid !== undefined && sel?.action === undefined ? (rows.find((r) => r.pid === pid) ?? typedPidItem(pid)) : sel);
       qp.hide();
     });
     qp.onDidHide(() => resolve(undefined));
@@ -159,6 +161,8 @@ interface ModeChoice {
 
 /** Durations offered beside the setting's (seconds). */
 const DURATIONS_SEC = [5, 10, 30];
+/** "Until stopped": the longest recording the helper takes (an hour); Cancel stops it and keeps it. */
+const UNTIL_STOPPED_SEC = 3600;
 
 async function pickMode(probe: Promise<ProbeResult | undefined>, processLabel: string, defaultSec: number): Promise<ModeChoice | undefined> {
   const qp = vscode.window.createQuickPick<ModeItem>();
@@ -177,7 +181,10 @@ async function pickMode(probe: Promise<ProbeResult | undefined>, processLabel: s
     };
   };
   const others = (p: ProbeResult | undefined): ModeItem[] =>
-    DURATIONS_SEC.filter((sec) => sec !== defaultSec).map((sec) => ({ label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`, mode: 'cpu' as const, durationSec: sec }));
+    [
+      ...DURATIONS_SEC.filter((sec) => sec !== defaultSec).map((sec) => ({ label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`, mode: 'cpu' as const, durationSec: sec })),
+      { label: `$(pulse) CPU sampling (${eventName(p)}) · until stopped`, description: 'Cancel on the notification stops and keeps it (at most an hour)', mode: 'cpu' as const, durationSec: UNTIL_STOPPED_SEC },
+    ];
   const rest: ModeItem[] = [
     { label: '', kind: vscode.QuickPickItemKind.Separator, mode: 'cpu' },
     { label: '$(watch) Latency of chosen functions', description: 'eBPF uprobes', mode: 'latency' },
@@ -313,7 +320,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
           else {
             const left = Math.max(0, durationSec - (Date.now() - recordingSince) / 1000);
             pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
-            message = left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…';
+            message = durationSec >= UNTIL_STOPPED_SEC && left > 0 ? `${Math.floor(durationSec - left)} s recorded — Cancel stops and keeps it` : left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…';
           }
           progress.report({ message, increment: pct - lastPct });
           lastPct = pct;

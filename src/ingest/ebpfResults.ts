@@ -47,7 +47,8 @@ export interface WireSchedResult {
   sum_ns: number;
   buckets: WireBucket[];
   fine?: FineBucket[];
-  worst: { goid: number; wait_ns: number }[];
+  /** gopc/startpc: the goroutine's creation PC and start PC, when the helper could read them. */
+  worst: { goid: number; wait_ns: number; gopc?: number; startpc?: number }[];
   elapsedSec: number;
   endedBy?: 'duration' | 'stop' | 'target-exited';
   attachMs?: number;
@@ -120,13 +121,18 @@ export function toFunctionLatencies(w: WireTraceResult): FunctionLatency[] {
   return w.functions.map((f) => toFunctionLatency(f, w.elapsedSec));
 }
 
-export function toSchedLatency(w: WireSchedResult): SchedLatency {
+/** `origin(gopc, startpc)` names where a goroutine was created and the function it runs. */
+export function toSchedLatency(w: WireSchedResult, origin?: (gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string }): SchedLatency {
   const buckets = toBuckets(w.buckets);
   return {
     count: w.count,
     ...percentiles(buckets, w.fine),
     buckets,
-    worst: w.worst.map((x) => ({ goid: x.goid, waitNanos: x.wait_ns })),
+    worst: w.worst.map((x) => ({
+      goid: x.goid,
+      waitNanos: x.wait_ns,
+      ...(x.gopc && origin ? origin(BigInt(x.gopc), x.startpc ? BigInt(x.startpc) : undefined) : {}),
+    })),
     durationNanos: Math.round(w.elapsedSec * 1e9),
   };
 }

@@ -43,3 +43,16 @@ export function goidOffset(elf: ElfFile, v: GoVersion): FieldOffset {
     'no-goid-offset',
   );
 }
+
+/**
+ * Offset of another runtime.g field (gopc, startpc: where a goroutine was created and what it
+ * runs) from the binary's DWARF; undefined for stripped binaries (the caller goes without).
+ */
+export function gFieldOffsetFromDwarf(elf: ElfFile, field: string): number | undefined {
+  try {
+    return dwarfIndexOf(elf)?.structFieldOffset('runtime.g', field);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return undefined;
+  }
+}

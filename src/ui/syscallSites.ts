@@ -2,7 +2,8 @@
  * Syscall call sites as a Go programmer reads them: each recorded stack is charged to its first
  * frame in the user's own code (runtime, syscall and standard-library frames folded into "via"),
  * and the runtime's idle waits — futex, nanosleep, epoll and sched_yield made by the scheduler
- * and the netpoller with no user frame on the stack — are told apart, so they can be hidden.
+ * and the netpoller, with no user frame on the stack or only a parked goroutine's below the
+ * scheduler — are told apart, so they can be hidden.
  * Pure: no vscode import.
  */
 import type { SyscallStat } from '../model/profile';
@@ -28,6 +29,17 @@ export interface SyscallSite {
 /** Syscalls the runtime makes to sleep, park threads or poll the network. */
 export const IDLE_WAIT_SYSCALLS: ReadonlySet<string> = new Set(['futex', 'nanosleep', 'clock_nanosleep', 'epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'sched_yield', 'pselect6', 'select', 'poll', 'ppoll']);
 
+/**
+ * Frames of the scheduler and of idle threads: a stack through one of them is a thread waiting
+ * for work (mcall switched to the scheduler's stack; the goroutine below it is merely parked), so
+ * the frames of user code under it did not make the syscall.
+ */
+const SCHEDULER_FRAMES: ReadonlySet<string> = new Set([
+  'runtime.mcall', 'runtime.schedule', 'runtime.findRunnable', 'runtime.findrunnable', 'runtime.park_m', 'runtime.stopm',
+  'runtime.notesleep', 'runtime.notetsleep', 'runtime.notetsleepg', 'runtime.startm', 'runtime.wakep', 'runtime.netpoll',
+  'runtime.sysmon', 'runtime.goschedImpl', 'runtime.gosched_m', 'runtime.gopreempt_m', 'runtime.mPark', 'runtime.gcBgMarkWorker',
+]);
+
 /** "main.handle (/src/main.go:12)" → its parts. */
 export function parseSiteFrame(text: string): SiteFrame | undefined {
   const m = /^(.*) \((.*):(\d+)\)$/.exec(text);
@@ -36,7 +48,10 @@ export function parseSiteFrame(text: string): SiteFrame | undefined {
 
 export function syscallSites(stat: SyscallStat, kinds: CodeKinds): SyscallSite[] {
   return (stat.topSites ?? []).map((site) => {
-    const frames = site.frames.map((f) => ({ text: f, parsed: parseSiteFrame(f) }));
+    const all = site.frames.map((f) => ({ text: f, parsed: parseSiteFrame(f) }));
+    // Up to the scheduler, if the stack goes through it: what lies beyond is a parked goroutine.
+    const sched = all.findIndex((f) => SCHEDULER_FRAMES.has(f.parsed?.function ?? f.text));
+    const frames = sched >= 0 ? all.slice(0, sched + 1) : all;
     const kindOf = (f: (typeof frames)[number]): string => kinds.kindOf(f.parsed?.function ?? f.text);
     let i = frames.findIndex((f) => kindOf(f) === 'mine');
     if (i < 0) i = frames.findIndex((f) => kindOf(f) === 'other');

@@ -5,11 +5,13 @@
  * after the recording, the offer to go to the hottest line of my code; the tree says its mode in
  * words; the flame graph zooms on a click without leaving the graph, keeps zoom and search across
  * tab switches, and Ctrl+click opens the source in the other editor group; a second recording
- * against a pinned baseline shows "before → after" in the code lens. Screenshots of each view go
+ * against a pinned baseline shows "before → after" in the code lens and a diff flame graph; a
+ * syscall recording's panel has tabs and its call sites open the line in rest() that writes. Screenshots of each view go
  * to test-results/ (the README shows them). Needs root (perf), like the product does.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from './support/playwright';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
@@ -22,8 +24,8 @@ const FIXTURE = 'e2eservice';
 const RECORD_SECONDS = 3;
 const ROW = 18; // the flame graph's row height (flameGraphMain.ts)
 
-describe('end to end: the everyday views — picker, hottest line, tree, flame graph, diff [vscode, root, perf]', function () {
-  this.timeout(150000);
+describe('end to end: the everyday views — picker, hottest line, tree, flame graph, diff, syscalls [vscode, root, perf, bcc]', function () {
+  this.timeout(180000);
   let ws: string;
   let bin: string;
   let service: ChildProcess | undefined;
@@ -96,6 +98,7 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     await shot('what-to-record');
     assert.match((await wb!.quickPickActive()) ?? '', new RegExp(`CPU sampling .* · ${RECORD_SECONDS} s`));
     for (const sec of [5, 10, 30]) assert.ok(rows.some((r) => r.includes(`CPU sampling`) && r.includes(`· ${sec} s`)), `no ${sec} s choice: ${rows.join(' | ')}`);
+    assert.ok(rows.some((r) => r.includes('CPU sampling') && r.includes('until stopped')), `no "until stopped" choice: ${rows.join(' | ')}`);
     await wb!.press('Enter');
   });
 
@@ -120,6 +123,14 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     await shot('tree');
     assert.match(description, /callees \(what each calls\) · by cumulative/);
     assert.ok(items.slice(0, 4).some((i) => /main\.crunch/.test(i)), `first rows: ${items.slice(0, 5).join(' | ')}`);
+    // My code: main's functions, then the standard library and the runtime folded into one row each.
+    await wb!.runCommand('Go Perf Lens: Show my code (fold standard library and runtime)');
+    await wb!.page.waitForTimeout(800);
+    const mine = await wb!.treeItems('Hot functions');
+    await shot('tree-my-code');
+    assert.match(await wb!.page.locator('.pane-header', { hasText: 'Hot functions' }).first().innerText(), /my code/);
+    assert.ok(mine.some((i) => /^Go runtime/.test(i)) && mine.every((i) => /^(main\.|Go runtime|Standard library|Other modules)/.test(i)), mine.join(' | '));
+    await wb!.runCommand('Go Perf Lens: Show all code');
   });
 
   /** The flame graph's page (the webview's inner frame). */
@@ -192,5 +203,56 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     const lens = await wb!.waitForCodeLens(/% → [\d.<]+% CPU/, RECORD_SECONDS * 1000 + 60000);
     await shot('diff');
     assert.match(lens, /^[<\d.]+% → [<\d.]+% CPU/);
+  });
+
+  step('the diff flame graph colours frames by their change against the baseline', async () => {
+    await wb!.runCommand('Go Perf Lens: Show flame graph');
+    const f = await flameFrame();
+    const deadline = Date.now() + 15000;
+    while ((await f.locator('#colorBy').inputValue()) !== 'diff' && Date.now() < deadline) await wb!.page.waitForTimeout(300);
+    await shot('flame-diff');
+    assert.equal(await f.locator('#colorBy').inputValue(), 'diff');
+    assert.match(await f.locator('#legend').innerText(), /hotter than the baseline/);
+  });
+
+  /** The latency panel's page. */
+  const panelFrame = async (timeoutMs: number): Promise<Frame> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const f of wb!.page.frames()) if (await f.locator('#panel-syscalls table').count().catch(() => 0)) return f;
+      if (Date.now() > deadline) throw new Error('no latency panel with a syscalls table');
+      await wb!.page.waitForTimeout(500);
+    }
+  };
+
+  step('syscalls: the panel has tabs, the write in rest() is charged to its line, and the site is a link that opens it', async () => {
+    await wb!.page.locator('.editor-group-container .tab', { hasText: 'main.go' }).first().click();
+    await profileByTypedPid(false);
+    await wb!.press('Enter');
+    await wb!.waitForQuickPick(/What to record/, 30000);
+    await wb!.typeInQuickInput('Syscalls');
+    await wb!.page.waitForTimeout(400);
+    await wb!.press('Enter');
+    const f = await panelFrame(RECORD_SECONDS * 1000 + 90000);
+    await shot('latency-panel');
+    await f.locator('label[for="tab-syscalls"]').click();
+    await wb!.page.waitForTimeout(300);
+    await shot('syscalls');
+    const link = f.locator('#panel-syscalls a:visible', { hasText: 'main.rest' }).first();
+    assert.equal(await link.count(), 1, `no visible site in main.rest; sites: ${(await f.locator('#panel-syscalls .site').allInnerTexts()).join(' | ')}`);
+    // The runtime's idle waits (futex, nanosleep…) are hidden until asked for.
+    assert.ok(!(await f.locator('tr.idle').first().isVisible().catch(() => false)), 'an idle wait row is visible by default');
+    await link.click();
+    const want = fs.readFileSync(path.join(ws, 'main.go'), 'utf8').split('\n').findIndex((l) => l.includes('devNull.Write(')) + 1;
+    const deadline = Date.now() + 15000;
+    let where = '';
+    while (Date.now() < deadline) {
+      where = await wb!.page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText().catch(() => '');
+      if ((await activeTab()).includes('main.go') && where.startsWith(`Ln ${want},`)) break;
+      await wb!.page.waitForTimeout(300);
+    }
+    await shot('syscall-site-opened');
+    assert.match(await activeTab(), /main\.go/);
+    assert.match(where, new RegExp(`^Ln ${want},`), `the cursor is at "${where}", not on line ${want} (the devNull.Write call)`);
   });
 });

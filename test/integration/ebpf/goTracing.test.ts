@@ -8,10 +8,11 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { traceFunctions } from '../../../src/commands/goTracing';
 import { parseElf } from '../../../src/formats/elf';
 import { GoBinaryIndex } from '../../../src/symbolize/goTracePlan';
-import { buildGoFixture, goToolchains, newestGo } from '../../support/goToolchains';
+import { buildGoFixture, GO_FIXTURES, goToolchains, newestGo } from '../../support/goToolchains';
 import { killAll, runCli, startCli, startTracee } from './goProcess';
 
 interface JsonFunction {
@@ -197,6 +198,9 @@ describe('eBPF go_func_cycles: trace [root, bcc]', function () {
 describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
   this.timeout(300000);
   after(killAll);
+  // The `go` statement of tracee's spin mode.
+  const traceeLines = fs.readFileSync(path.join(GO_FIXTURES, 'tracee', 'main.go'), 'utf8').split('\n');
+  const spinGoLine = traceeLines.findIndex((l, i) => i > traceeLines.findIndex((x) => x.includes('case "spin":')) && l.trim() === 'go func() {') + 1;
 
   for (const tc of goToolchains()) {
   it(`measures run-queue waits of K spinning goroutines on GOMAXPROCS=1 in the expected range (Go ${tc.version})`, async () => {
@@ -209,7 +213,7 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
       const r = await runCli(['sched', '--pid', String(t.pid), '--duration', '3', '--json']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^attached/m);
-      const s = JSON.parse(r.stdout) as { count: number; p50_ns: number; p90_ns: number; buckets: { lo_ns: number; count: number }[]; worst: { goid: number; wait_ns: number }[] };
+      const s = JSON.parse(r.stdout) as { count: number; p50_ns: number; p90_ns: number; buckets: { lo_ns: number; count: number }[]; worst: { goid: number; wait_ns: number; created_at?: string; start_function?: string }[] };
       // With one P and K goroutines that never block, sysmon preempts the running one once it
       // has run for forcePreemptNS (10 ms); a runnable spinner then waits for the other K-1 to
       // have their slices: at least one slice (≥ 10 ms) and about (K-1) × 10–20 ms (sysmon
@@ -225,6 +229,10 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
       for (const w of s.worst.slice(0, K - 1)) {
         assert.ok(w.goid > 1, `worst wait of goroutine ${w.goid}: ${JSON.stringify(s.worst)}`);
         assert.ok(w.wait_ns * 1.125 >= s.p50_ns, `worst wait ${w.wait_ns} ns is below p50 ${s.p50_ns} ns: ${JSON.stringify(s.worst)}`);
+        // Each names where it was created — the fixture's `go func() {` line in main.main, read
+        // from the source — and the closure it runs.
+        assert.match(w.created_at ?? '', new RegExp(`^main\\.main \\(.*/main\\.go:${spinGoLine}\\)$`), JSON.stringify(w));
+        assert.match(w.start_function ?? '', /^main\.main\.func\d+$/, JSON.stringify(w));
       }
     } finally {
       t.proc.kill('SIGTERM');

@@ -17,7 +17,8 @@ function profile(): Profile {
     syscalls: [
       { name: 'read', nr: 0, count: 5, totalNanos: 1e6, buckets: [] },
       { name: 'write', nr: 1, count: 7, totalNanos: 5e7, buckets, windowNanos: 2e9, topSites: [{ frames: ['syscall.write (/go/src/syscall/zsyscall_linux_amd64.go:964)', 'os.(*File).Write (/go/src/os/file.go:189)', 'main.handle (/w/main.go:12)', 'net/http.HandlerFunc.ServeHTTP (/go/src/net/http/server.go:2220)'], count: 6 }] },
-      { name: 'futex', nr: 202, count: 900, totalNanos: 19.2e9, buckets, windowNanos: 2e9, topSites: [{ frames: ['runtime.futex (/go/src/runtime/sys_linux_amd64.s:557)', 'runtime.futexsleep (/go/src/runtime/os_linux.go:69)'], count: 900 }] },
+      // A thread parked by the scheduler while a goroutine sleeps: the user frame below mcall did not make it.
+      { name: 'futex', nr: 202, count: 900, totalNanos: 19.2e9, buckets, windowNanos: 2e9, topSites: [{ frames: ['runtime.futex (/go/src/runtime/sys_linux_amd64.s:557)', 'runtime.futexsleep (/go/src/runtime/os_linux.go:69)', 'runtime.notesleep (/go/src/runtime/lock_futex.go:171)', 'runtime.stopm (/go/src/runtime/proc.go:2540)', 'runtime.mcall (/go/src/runtime/asm_amd64.s:459)', 'time.Sleep (/go/src/runtime/time.go:300)', 'main.rest (/w/main.go:34)'], count: 900 }] },
     ],
   };
 }
