@@ -130,9 +130,11 @@ async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: str
   });
   qp.show();
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const modulePaths = findModules(folders).map((m) => m.modulePath);
-  listGoProcesses(target, { askPassword: deps.askPassword }).then(
-    (procs) => {
+  // The workspace's modules are found while the processes are listed (both asynchronously).
+  const modules = findModules(folders).catch(() => []);
+  Promise.all([listGoProcesses(target, { askPassword: deps.askPassword }), modules]).then(
+    ([procs, found]) => {
+      const modulePaths = found.map((m) => m.modulePath);
       setListed(procs.map((process) => ({ process, ownBuild: target.kind === 'local' && isOwnBuild(process, modulePaths, folders) })));
       if (!procs.length) qp.placeholder = 'No Go processes found — type a PID, launch a binary, or try a remote host';
       qp.busy = false;
