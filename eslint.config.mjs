@@ -46,10 +46,18 @@ export default tseslint.config(
   ...Object.entries(layers).map(([layer, banned]) => ({
     files: [`src/${layer}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: noVscode.includes(layer) ? [{ name: 'vscode', message: `src/${layer} runs in plain Node (no vscode).` }] : [],
-        patterns: [{ group: banned.map((b) => `**/${b}/**`), message: `src/${layer} does not import this layer (DESIGN.md: layers import downward only).` }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: noVscode.includes(layer) ? [{ name: 'vscode', message: `src/${layer} runs in plain Node (no vscode).` }] : [],
+          patterns: [
+            {
+              group: banned.map((b) => `**/${b}/**`),
+              message: `src/${layer} does not import this layer (DESIGN.md: layers import downward only).`,
+            },
+          ],
+        },
+      ],
     },
   })),
 );

@@ -11,10 +11,16 @@ const only = process.argv[2];
 execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'inherit' });
 execFileSync('node', ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
 let failed = 0;
-for (const f of fs.readdirSync(path.join(root, 'scripts', 'bench')).filter((f) => f.endsWith('.mjs')).sort()) {
+for (const f of fs
+  .readdirSync(path.join(root, 'scripts', 'bench'))
+  .filter((f) => f.endsWith('.mjs'))
+  .sort()) {
   if (only && !f.includes(only)) continue;
   console.log(`\n=== ${f.replace(/\.mjs$/, '')} ===`);
   const r = spawnSync('node', [path.join(root, 'scripts', 'bench', f)], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) { failed++; console.log(`(${f} failed with exit ${r.status})`); }
+  if (r.status !== 0) {
+    failed++;
+    console.log(`(${f} failed with exit ${r.status})`);
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -38,9 +38,14 @@ const jobs = [
 ];
 const webviewDir = path.join(root, 'src', 'webview');
 if (fs.existsSync(webviewDir)) {
-  const entries = fs.readdirSync(webviewDir).filter((f) => /Main\.ts$/.test(f)).map((f) => `src/webview/${f}`);
+  const entries = fs
+    .readdirSync(webviewDir)
+    .filter((f) => /Main\.ts$/.test(f))
+    .map((f) => `src/webview/${f}`);
   if (entries.length) {
-    jobs.push(esbuild.build({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: entries, outdir: 'dist/webview' }));
+    jobs.push(
+      esbuild.build({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: entries, outdir: 'dist/webview' }),
+    );
   }
 }
 await Promise.all(jobs);

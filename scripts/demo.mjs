@@ -23,14 +23,25 @@ function stopAll() {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }
 process.on('exit', stopAll);
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { stopAll(); process.exit(130); });
+for (const s of ['SIGINT', 'SIGTERM'])
+  process.on(s, () => {
+    stopAll();
+    process.exit(130);
+  });
 
 fs.mkdirSync(path.join(demoDir, 'bin'), { recursive: true });
 say('bundling the CLI (dist/cli.js)');
 execFileSync('node', ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
 
 const go = newestGo();
-const env = { ...process.env, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0', GOCACHE: path.join(demoDir, 'gocache') };
+const env = {
+  ...process.env,
+  GOTOOLCHAIN: 'local',
+  GOPROXY: 'off',
+  GOFLAGS: '-mod=mod',
+  CGO_ENABLED: '0',
+  GOCACHE: path.join(demoDir, 'gocache'),
+};
 say(`building the example service with ${execFileSync(go, ['version'], { env }).toString().trim()}`);
 const svcBin = path.join(demoDir, 'bin', 'exampleservice');
 const loadBin = path.join(demoDir, 'bin', 'load');
@@ -56,14 +67,20 @@ const recordSec = 5;
 const load = spawn(loadBin, ['-url', `http://${addr}`, '-duration', '120s', '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
 children.push(load);
 let loadOut = '';
-load.stdout.on('data', (d) => { loadOut += d; });
+load.stdout.on('data', (d) => {
+  loadOut += d;
+});
 await new Promise((r) => setTimeout(r, 1000));
 
 const session = path.join(demoDir, 'session.json');
-say(`recording pid ${svc.pid} for ${recordSec} s at 999 Hz: go-perf-lens record --pid ${svc.pid} --duration ${recordSec} -o ${path.relative(root, session)}`);
+say(
+  `recording pid ${svc.pid} for ${recordSec} s at 999 Hz: go-perf-lens record --pid ${svc.pid} --duration ${recordSec} -o ${path.relative(root, session)}`,
+);
 const cli = path.join(root, 'dist', 'cli.js');
 async function record() {
-  const rec = spawn('node', [cli, 'record', '--pid', String(svc.pid), '--duration', String(recordSec), '-o', session], { stdio: 'inherit' });
+  const rec = spawn('node', [cli, 'record', '--pid', String(svc.pid), '--duration', String(recordSec), '-o', session], {
+    stdio: 'inherit',
+  });
   children.push(rec);
   return new Promise((r) => rec.on('exit', (c) => r(c ?? 1)));
 }

@@ -22,8 +22,10 @@ function die(msg) {
 for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/cliMain.js']) {
   if (!fs.existsSync(path.join(root, f))) die(`${f} is missing: run \`node scripts/build.mjs --production\` first (npm run package does)`);
 }
-if (fs.existsSync(path.join(root, 'bpf')) && !fs.existsSync(path.join(root, 'dist', 'bpf'))) die('dist/bpf is missing: run the build first');
-if (!fs.existsSync(path.join(root, 'dist', 'node_modules', 'iced-x86'))) die('dist/node_modules/iced-x86 is missing: run `npm install`, then the build');
+if (fs.existsSync(path.join(root, 'bpf')) && !fs.existsSync(path.join(root, 'dist', 'bpf')))
+  die('dist/bpf is missing: run the build first');
+if (!fs.existsSync(path.join(root, 'dist', 'node_modules', 'iced-x86')))
+  die('dist/node_modules/iced-x86 is missing: run `npm install`, then the build');
 
 const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 if (!fs.existsSync(vsce)) die('node_modules/@vscode/vsce is missing: run `node scripts/ensureDeps.mjs` (npm run package does)');

@@ -22,7 +22,10 @@ const TRACED = 'main.handleChecksum';
 const MIN_SAMPLES = 400;
 
 function newestGo() {
-  const found = fs.readdirSync('/usr/lib').filter((d) => /^go-1\.\d+$/.test(d)).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  const found = fs
+    .readdirSync('/usr/lib')
+    .filter((d) => /^go-1\.\d+$/.test(d))
+    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
   if (!found.length) throw new Error('no Go toolchain under /usr/lib/go-1.*: run scripts/setup.sh');
   return path.join('/usr/lib', found.at(-1), 'bin', 'go');
 }
@@ -34,9 +37,15 @@ function waitForLine(child, re, ms) {
     child.stdout.on('data', (d) => {
       buf += d;
       const m = re.exec(buf);
-      if (m) { clearTimeout(t); resolve(m); }
+      if (m) {
+        clearTimeout(t);
+        resolve(m);
+      }
     });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`exited with ${code} before printing ${re}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`exited with ${code} before printing ${re}`));
+    });
   });
 }
 
@@ -49,7 +58,16 @@ fs.cpSync(path.join(root, 'test', 'fixtures', 'go', 'exampleservice'), ws, { rec
 const longAgo = new Date('2001-01-01T00:00:00Z');
 for (const f of fs.readdirSync(ws, { recursive: true })) fs.utimesSync(path.join(ws, f), longAgo, longAgo);
 const go = newestGo();
-const env = { ...process.env, PATH: `${path.dirname(go)}:${process.env.PATH}`, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0', GOCACHE: path.join(os.tmpdir(), 'go-perf-lens-fixtures', 'gocache', path.basename(path.dirname(path.dirname(go)))), GOPATH: path.join(os.tmpdir(), 'go-perf-lens-fixtures', 'gopath') };
+const env = {
+  ...process.env,
+  PATH: `${path.dirname(go)}:${process.env.PATH}`,
+  GOTOOLCHAIN: 'local',
+  GOPROXY: 'off',
+  GOFLAGS: '-mod=mod',
+  CGO_ENABLED: '0',
+  GOCACHE: path.join(os.tmpdir(), 'go-perf-lens-fixtures', 'gocache', path.basename(path.dirname(path.dirname(go)))),
+  GOPATH: path.join(os.tmpdir(), 'go-perf-lens-fixtures', 'gopath'),
+};
 const bin = path.join(dir, 'bin', 'exampleservice');
 const load = path.join(dir, 'bin', 'load');
 execFileSync(go, ['build', '-o', bin, '.'], { cwd: ws, env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -58,7 +76,9 @@ execFileSync(go, ['build', '-o', load, './cmd/load'], { cwd: ws, env, stdio: ['i
 const t0 = Date.now();
 const phase = (what) => console.log(`[prepareUiFixtures] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const children = [];
-const cleanup = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+};
 process.on('exit', cleanup);
 try {
   const svc = spawn(bin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -73,7 +93,11 @@ try {
   const sessionPath = path.join(dir, 'session.json');
   const { loadSession, saveSession } = require(path.join(root, 'out', 'src', 'model', 'session.js'));
   const record = (seconds) => {
-    execFileSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'record', '--pid', String(svc.pid), '--duration', String(seconds), '-o', sessionPath], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'dist', 'cli.js'), 'record', '--pid', String(svc.pid), '--duration', String(seconds), '-o', sessionPath],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     return loadSession(sessionPath).profile.totalSamples;
   };
   const first = record(4);
@@ -82,7 +106,9 @@ try {
     // On a machine busy with other work the service gets little CPU: take a longer recording
     // instead (said here, so a thin fixture is never silent).
     if (loader.exitCode !== null) throw new Error(`the load generator exited early (${loader.exitCode})`);
-    console.log(`[prepareUiFixtures] only ${first} samples in 4 s (fewer than ${MIN_SAMPLES}: the machine is busy); recording again for 8 s`);
+    console.log(
+      `[prepareUiFixtures] only ${first} samples in 4 s (fewer than ${MIN_SAMPLES}: the machine is busy); recording again for 8 s`,
+    );
     phase(`recorded again (${record(8)} samples)`);
   }
   // The latency of one handler, through the same tracer the extension uses.
@@ -93,9 +119,14 @@ try {
   session.profile.latency = traced.latency;
   saveSession(sessionPath, session);
 
-  fs.writeFileSync(path.join(dir, 'fixture.json'), JSON.stringify({ binary: bin, workspace: ws, mainGo: path.join(ws, 'main.go'), tracedFunction: TRACED }, null, 1));
+  fs.writeFileSync(
+    path.join(dir, 'fixture.json'),
+    JSON.stringify({ binary: bin, workspace: ws, mainGo: path.join(ws, 'main.go'), tracedFunction: TRACED }, null, 1),
+  );
   const p = session.profile;
-  console.log(`[prepareUiFixtures] ${dir}: ${p.totalSamples} samples of ${p.event.name}, ${p.functions.length} functions, ${p.lines.length} lines; ${TRACED}: ${traced.latency[0]?.calls} calls`);
+  console.log(
+    `[prepareUiFixtures] ${dir}: ${p.totalSamples} samples of ${p.event.name}, ${p.functions.length} functions, ${p.lines.length} lines; ${TRACED}: ${traced.latency[0]?.calls} calls`,
+  );
 } finally {
   cleanup();
 }

@@ -16,9 +16,16 @@ const unitOnly = args.includes('--unit');
 const grepAt = args.indexOf('--grep');
 const grep = grepAt >= 0 ? args[grepAt + 1] : undefined;
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 function step(name, fn) {
-  try { fn(); } catch (e) { failed++; console.error(`\n[test] ${name} failed: ${e.message}`); }
+  try {
+    fn();
+  } catch (e) {
+    failed++;
+    console.error(`\n[test] ${name} failed: ${e.message}`);
+  }
 }
 
 step('tsc', () => execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'inherit' }));
@@ -27,8 +34,9 @@ if (!unitOnly && grep === undefined) step('lint', () => execFileSync('npm', ['ru
 
 function findTests(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? findTests(path.join(dir, d.name)) : d.name.endsWith('.test.js') ? [path.join(dir, d.name)] : []);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? findTests(path.join(dir, d.name)) : d.name.endsWith('.test.js') ? [path.join(dir, d.name)] : []));
 }
 
 const files = [...findTests(path.join(root, 'out', 'test', 'unit')), ...findTests(path.join(root, 'out', 'test', 'integration'))].sort();
@@ -36,24 +44,36 @@ if (files.length) {
   // Mocha runs in a child so a crash in one suite cannot hide the totals.
   const statsFile = path.join(root, 'out', 'mocha-stats.json');
   fs.rmSync(statsFile, { force: true });
-  const r = spawnSync('node', [path.join(root, 'scripts', 'mochaRun.mjs'), statsFile, grep ?? '', ...files], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync('node', [path.join(root, 'scripts', 'mochaRun.mjs'), statsFile, grep ?? '', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (fs.existsSync(statsFile)) {
     const s = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
-    passed += s.passes; failed += s.failures; skipped += s.pending;
+    passed += s.passes;
+    failed += s.failures;
+    skipped += s.pending;
   } else {
-    failed++; console.error(`[test] mocha exited with ${r.status} before reporting`);
+    failed++;
+    console.error(`[test] mocha exited with ${r.status} before reporting`);
   }
 }
 
 if (!unitOnly && fs.existsSync(path.join(root, 'scripts', 'vscodeTests.mjs'))) {
   const statsFile = path.join(root, 'out', 'vscode-stats.json');
   fs.rmSync(statsFile, { force: true });
-  const r = spawnSync('node', [path.join(root, 'scripts', 'vscodeTests.mjs'), statsFile, ...(grep ? ['--grep', grep] : [])], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync('node', [path.join(root, 'scripts', 'vscodeTests.mjs'), statsFile, ...(grep ? ['--grep', grep] : [])], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (fs.existsSync(statsFile)) {
     const s = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
-    passed += s.passes; failed += s.failures; skipped += s.pending ?? 0;
+    passed += s.passes;
+    failed += s.failures;
+    skipped += s.pending ?? 0;
   } else {
-    failed++; console.error(`[test] VS Code tests exited with ${r.status} before reporting`);
+    failed++;
+    console.error(`[test] VS Code tests exited with ${r.status} before reporting`);
   }
 }
 

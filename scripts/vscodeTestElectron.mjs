@@ -16,7 +16,10 @@ const version = versionAt >= 0 ? args[versionAt + 1] : '1.100.3'; // the smoke t
 
 const extensionTestsPath = path.join(root, 'out', 'test', 'suite', 'index.js');
 for (const f of [extensionTestsPath, path.join(root, 'dist', 'extension.js')]) {
-  if (!fs.existsSync(f)) { console.error(`${path.relative(root, f)} is missing: run npx tsc -p . && node scripts/build.mjs`); process.exit(1); }
+  if (!fs.existsSync(f)) {
+    console.error(`${path.relative(root, f)} is missing: run npx tsc -p . && node scripts/build.mjs`);
+    process.exit(1);
+  }
 }
 // A fresh Go workspace, as in the server run (the extension activates on go.mod).
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-electron-ws-'));

@@ -20,7 +20,8 @@ const args = process.argv.slice(2);
 const flag = (f) => args.includes(f);
 const grepAt = args.indexOf('--grep');
 const grep = grepAt >= 0 ? args[grepAt + 1] : (process.env.GPL_TEST_GREP ?? '');
-const statsFile = args.find((a, i) => !a.startsWith('--') && (grepAt < 0 || i !== grepAt + 1)) ?? path.join(root, 'out', 'vscode-stats.json');
+const statsFile =
+  args.find((a, i) => !a.startsWith('--') && (grepAt < 0 || i !== grepAt + 1)) ?? path.join(root, 'out', 'vscode-stats.json');
 const runSuite = !flag('--e2e-only');
 const runE2e = !flag('--suite-only');
 
@@ -32,7 +33,10 @@ const E2E_MS = 4.5 * 60_000;
 const stats = { passes: 0, failures: 0, pending: 0 };
 const started = Date.now();
 const log = (msg) => console.log(`[vscode-tests ${Math.round((Date.now() - started) / 1000)}s] ${msg}`);
-const fail = (msg) => { stats.failures++; console.error(`[vscode-tests] FAILED: ${msg}`); };
+const fail = (msg) => {
+  stats.failures++;
+  console.error(`[vscode-tests] FAILED: ${msg}`);
+};
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-vscode-'));
 process.env.GPL_VSCODE_RUN_DIR = runDir; // the e2e helpers put their servers, profiles and workspaces here
 
@@ -47,21 +51,30 @@ function sweep() {
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     let cmd;
-    try { cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'); } catch { continue; }
+    try {
+      cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
     if (!cmd.includes(runDir)) continue;
-    const pid = Number(d), pgrp = readPgrp(pid);
+    const pid = Number(d),
+      pgrp = readPgrp(pid);
     try {
       if (pgrp && pgrp !== ownGroup) process.kill(-pgrp, 'SIGKILL');
       else process.kill(pid, 'SIGKILL');
       log(`stopped leftover process ${pid}: ${cmd.split('\0').slice(0, 3).join(' ').slice(0, 120)}`);
-    } catch { /* gone already */ }
+    } catch {
+      /* gone already */
+    }
   }
 }
 function readPgrp(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 }
 
 let finished = false;
@@ -72,7 +85,9 @@ function finish() {
   if (process.env.GPL_KEEP_RUN_DIR === '1') log(`kept ${runDir}`);
   else fs.rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
   writeStats();
-  log(`${stats.passes} passed, ${stats.failures} failed${stats.pending ? `, ${stats.pending} pending` : ''} in ${Math.round((Date.now() - started) / 1000)} s`);
+  log(
+    `${stats.passes} passed, ${stats.failures} failed${stats.pending ? `, ${stats.pending} pending` : ''} in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
 }
 
 // The last line of defence: whatever hangs, the run ends and reports within TOTAL_MS.
@@ -81,13 +96,20 @@ const watchdog = setTimeout(() => {
   finish();
   process.exit(1);
 }, TOTAL_MS);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { fail(`interrupted (${sig})`); finish(); process.exit(1); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    fail(`interrupted (${sig})`);
+    finish();
+    process.exit(1);
+  });
 
 function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms); }),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms);
+    }),
   ]);
 }
 
@@ -121,18 +143,31 @@ async function extensionHostSuite() {
   let wb;
   try {
     wb = await Workbench.open({
-      server, folder: ws, userDataDir: freshDir('suite-chromium'),
-      extensionDevelopmentPath: root, extensionTestsPath: suiteIndex,
+      server,
+      folder: ws,
+      userDataDir: freshDir('suite-chromium'),
+      extensionDevelopmentPath: root,
+      extensionTestsPath: suiteIndex,
     });
     log(`extension-host suite: workbench open on ${server.origin}, waiting for the tests`);
     // The trust dialog may come at any time in the first seconds; the tests wait for trust.
-    const trusted = wb.grantTrust(10_000).then((t) => log(t ? 'extension-host suite: trusted the workspace through the UI' : 'extension-host suite: no trust prompt or Restricted Mode item showed up'))
+    const trusted = wb
+      .grantTrust(10_000)
+      .then((t) =>
+        log(
+          t
+            ? 'extension-host suite: trusted the workspace through the UI'
+            : 'extension-host suite: no trust prompt or Restricted Mode item showed up',
+        ),
+      )
       .catch((e) => log(`extension-host suite: could not grant workspace trust: ${e.message}`));
     const deadline = Date.now() + SUITE_MS - 30_000;
     while (!fs.existsSync(resultsFile)) {
       if (Date.now() > deadline) {
-        throw new Error(`the extension-host suite wrote no results within ${Math.round((SUITE_MS - 30_000) / 1000)} s`
-          + `\n--- workbench console (last lines) ---\n${wb.console.slice(-30).join('\n')}\n--- server ---\n${server.logTail()}`);
+        throw new Error(
+          `the extension-host suite wrote no results within ${Math.round((SUITE_MS - 30_000) / 1000)} s` +
+            `\n--- workbench console (last lines) ---\n${wb.console.slice(-30).join('\n')}\n--- server ---\n${server.logTail()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -141,7 +176,9 @@ async function extensionHostSuite() {
     for (const l of r.lines) console.log(`  ${l}`);
     if (r.error) console.error(r.error);
     log(`extension-host suite: ${r.passes} passed, ${r.failures} failed, ${r.pending} pending`);
-    stats.passes += r.passes; stats.failures += r.failures; stats.pending += r.pending;
+    stats.passes += r.passes;
+    stats.failures += r.failures;
+    stats.pending += r.pending;
     if (r.passes + r.failures + r.pending === 0 && !grep) fail('the extension-host suite ran no tests');
   } finally {
     if (wb) await wb.close();
@@ -153,7 +190,13 @@ async function extensionHostSuite() {
 // 2. End-to-end UI tests: mocha in a child (own process group, so a timeout can stop all of it).
 async function endToEnd() {
   const dir = path.join(root, 'out', 'test', 'e2e');
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(dir, f)) : [];
+  const files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.test.js'))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
   if (files.length === 0) throw new Error('no end-to-end tests in out/test/e2e: compile the tests first (npx tsc -p .)');
   const e2eStats = path.join(runDir, 'e2e-stats.json');
   // Screenshots of this run only: drop the ones earlier runs left.
@@ -161,20 +204,31 @@ async function endToEnd() {
   if (fs.existsSync(shots)) for (const f of fs.readdirSync(shots)) if (/^(e2e|package)-.*\.png$/.test(f)) fs.rmSync(path.join(shots, f));
   log(`end-to-end: ${files.map((f) => path.basename(f)).join(', ')}`);
   const child = spawn(process.execPath, [path.join(root, 'scripts', 'mochaRun.mjs'), e2eStats, grep, ...files], {
-    cwd: root, stdio: 'inherit', detached: true,
+    cwd: root,
+    stdio: 'inherit',
+    detached: true,
     env: { ...process.env, GPL_VSCODE_RUN_DIR: runDir },
   });
   const code = await new Promise((resolve) => {
     const timer = setTimeout(() => {
       console.error(`[vscode-tests] end-to-end tests still running after ${E2E_MS / 1000} s: stopping them`);
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }, E2E_MS);
-    child.on('exit', (c, s) => { clearTimeout(timer); resolve(c ?? s); });
+    child.on('exit', (c, s) => {
+      clearTimeout(timer);
+      resolve(c ?? s);
+    });
   });
   if (!fs.existsSync(e2eStats)) throw new Error(`the end-to-end tests exited (${code}) without reporting counts`);
   const s = JSON.parse(fs.readFileSync(e2eStats, 'utf8'));
   log(`end-to-end: ${s.passes} passed, ${s.failures} failed, ${s.pending} pending`);
-  stats.passes += s.passes; stats.failures += s.failures; stats.pending += s.pending;
+  stats.passes += s.passes;
+  stats.failures += s.failures;
+  stats.pending += s.pending;
   if (s.passes + s.failures + s.pending === 0 && !grep) fail('the end-to-end run ran no tests');
 }
 

@@ -20,9 +20,11 @@ export async function generatedFor(watFile) {
     const name = path.basename(watFile, '.wat');
     const b64 = Buffer.from(buffer).toString('base64');
     const lines = b64.match(/.{1,100}/g) ?? [];
-    return `// Generated from ${name}.wat by scripts/wasm.mjs: do not edit.\n` +
+    return (
+      `// Generated from ${name}.wat by scripts/wasm.mjs: do not edit.\n` +
       `/** The WebAssembly module of ${name}.wat (${buffer.length} bytes), base64. */\n` +
-      `export const ${name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_WASM =\n${lines.map((l) => `  '${l}'`).join(' +\n')};\n`;
+      `export const ${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}_WASM =\n${lines.map((l) => `  '${l}'`).join(' +\n')};\n`
+    );
   } finally {
     mod.destroy();
   }
@@ -49,8 +51,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const want = await generatedFor(wat);
     const have = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
     if (have === want) continue;
-    if (check) { console.error(`${path.relative(root, target)} is stale: run node scripts/wasm.mjs`); stale++; }
-    else { fs.writeFileSync(target, want); console.log(`wrote ${path.relative(root, target)}`); }
+    if (check) {
+      console.error(`${path.relative(root, target)} is stale: run node scripts/wasm.mjs`);
+      stale++;
+    } else {
+      fs.writeFileSync(target, want);
+      console.log(`wrote ${path.relative(root, target)}`);
+    }
   }
   process.exitCode = stale ? 1 : 0;
 }

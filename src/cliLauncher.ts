@@ -95,13 +95,21 @@ function runCached(): boolean {
     process.once('exit', () => {
       try {
         writeCache(dir!, prefix, file, script.createCachedData());
-      } catch { /* a read-only home: run without a cache */ }
+      } catch {
+        /* a read-only home: run without a cache */
+      }
     });
   }
   const m = new Module(MAIN, module);
   m.filename = MAIN;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
-  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: Module,
+    filename: string,
+    dirname: string,
+  ) => void;
   wrapper.call(m.exports, m.exports, Module.createRequire(MAIN), m, MAIN, __dirname);
   return true;
 }

@@ -49,7 +49,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   const codeLenses = new ProfileCodeLensProvider(session, config);
   const goFiles: vscode.DocumentSelector = { language: 'go', scheme: 'file' };
   const openFunction = (name: string, column?: vscode.ViewColumn): Promise<void> => openFunctionSource(session, name, column);
-  const flame = new FlameGraphPanel(context.extensionUri, session, (name, column) => openFunction(name, column).catch((e: unknown) => showError(e, log, 'Open function')));
+  const flame = new FlameGraphPanel(context.extensionUri, session, (name, column) =>
+    openFunction(name, column).catch((e: unknown) => showError(e, log, 'Open function')),
+  );
   const latencyPanel = new LatencyPanel(context.extensionUri, session);
   subs.push(log, config, session, freshness, decorator, tree, treeView, codeLenses, flame, latencyPanel, new ProfileStatusBar(session));
   subs.push(
@@ -112,17 +114,27 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.stopRecording', 'Stop recording', () => recording.stop());
   command('goPerfLens.discardRecording', 'Discard recording', () => recording.discard());
   command('goPerfLens.switchProfile', 'Switch profile', () => history.pick());
-  command('goPerfLens.setupMachine', 'Set up this machine for profiling', () => setupMachineCommand(context.extensionPath, config.value.remoteHost));
+  command('goPerfLens.setupMachine', 'Set up this machine for profiling', () =>
+    setupMachineCommand(context.extensionPath, config.value.remoteHost),
+  );
   command('goPerfLens.openProfile', 'Open profile', () => openProfileCommand(session));
-  command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) => openPprofEndpointCommand(session, context.workspaceState, url));
-  command('goPerfLens.profileGoTest', 'Profile benchmark or test', (uri?: vscode.Uri, kind?: 'bench' | 'test', name?: string) => goTests.command(uri, kind, name));
+  command('goPerfLens.openPprofEndpoint', 'Open pprof endpoint', (url?: string) =>
+    openPprofEndpointCommand(session, context.workspaceState, url),
+  );
+  command('goPerfLens.profileGoTest', 'Profile benchmark or test', (uri?: vscode.Uri, kind?: 'bench' | 'test', name?: string) =>
+    goTests.command(uri, kind, name),
+  );
   command('goPerfLens.openBaseline', 'Open baseline', () => openProfileCommand(session, true));
   command('goPerfLens.saveProfile', 'Save profile', () => saveProfileCommand(session));
   command('goPerfLens.exportPprof', 'Export pprof', () => exportPprofCommand(session));
   command('goPerfLens.clearProfile', 'Clear profile', async () => {
     if (!session.current) return;
     const clear = 'Clear';
-    const answer = await vscode.window.showWarningMessage(`Clear the profile "${session.current.label}"? Its heat, lenses and tree go away (save it first to keep it).`, { modal: true }, clear);
+    const answer = await vscode.window.showWarningMessage(
+      `Clear the profile "${session.current.label}"? Its heat, lenses and tree go away (save it first to keep it).`,
+      { modal: true },
+      clear,
+    );
     if (answer === clear) session.set(undefined);
   });
   command('goPerfLens.pinBaseline', 'Pin baseline', () => pinBaselineCommand(session));
@@ -138,7 +150,11 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.showMyCode', 'Show my code', () => tree.setFilter('mine'));
   command('goPerfLens.showAllCode', 'Show all code', () => tree.setFilter('all'));
   command('goPerfLens.searchFunctions', 'Search functions', async () => {
-    const text = await vscode.window.showInputBox({ title: 'Hot functions: keep the rows whose name contains…', value: tree.search, prompt: 'Part of a function or package name, e.g. "sha256" or "handle" (empty shows all)' });
+    const text = await vscode.window.showInputBox({
+      title: 'Hot functions: keep the rows whose name contains…',
+      value: tree.search,
+      prompt: 'Part of a function or package name, e.g. "sha256" or "handle" (empty shows all)',
+    });
     if (text !== undefined) tree.setSearch(text);
   });
   command('goPerfLens.clearSearch', 'Clear search', () => tree.setSearch(''));
@@ -146,9 +162,18 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.openFunction', 'Open function', (name: string) => openFunction(name));
   command('goPerfLens.openSite', 'Open call site', async (recordedFile: string, line1: number) => {
     const local = session.view()?.resolve(recordedFile);
-    if (!local) throw new UserError(`${recordedFile} is not in this workspace`, 'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder', 'source-not-found');
+    if (!local)
+      throw new UserError(
+        `${recordedFile} is not in this workspace`,
+        'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder',
+        'source-not-found',
+      );
     const pos = new vscode.Position(Math.max(0, Number(line1) - 1), 0);
-    await vscode.window.showTextDocument(vscode.Uri.file(local.path), { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.One, preview: true });
+    await vscode.window.showTextDocument(vscode.Uri.file(local.path), {
+      selection: new vscode.Range(pos, pos),
+      viewColumn: vscode.ViewColumn.One,
+      preview: true,
+    });
   });
   // After a recording: offer the hottest line of the workspace's own code (once per new profile).
   let offeredFor: Profile | undefined;
@@ -255,7 +280,10 @@ async function openFunctionSource(session: ProfileSession, name: string, column?
       if (parseGoFuncName(other.name).pkg !== pkg || !other.file) continue;
       const p = view.resolve(other.file)?.path;
       if (!p) continue;
-      const decl = findFuncDecl(scanFuncDecls(Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(p))).toString('utf8')), wrapped);
+      const decl = findFuncDecl(
+        scanFuncDecls(Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(p))).toString('utf8')),
+        wrapped,
+      );
       if (decl !== undefined) {
         loc = { fn: i, path: p, line1: decl };
         target = wrapped;
@@ -264,13 +292,23 @@ async function openFunctionSource(session: ProfileSession, name: string, column?
     }
     if (loc.path) break;
   }
-  if (!loc.path) throw new UserError(`the source of ${name} is not in this workspace`, 'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder', 'source-not-found');
+  if (!loc.path)
+    throw new UserError(
+      `the source of ${name} is not in this workspace`,
+      'add a "goPerfLens.pathMappings" entry from the recorded file name to a local folder',
+      'source-not-found',
+    );
   const recorded = view.profile.functions[loc.fn]!.file;
   const readOnly = recorded ? view.resolve(recorded)?.readOnly === true : false;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(loc.path));
   const line1 = loc.line1 ?? findFuncDecl(scanFuncDecls(doc.getText()), target) ?? 1;
   const pos = new vscode.Position(Math.max(0, line1 - 1), 0);
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true, preserveFocus: false, ...(column !== undefined ? { viewColumn: column } : {}) });
+  await vscode.window.showTextDocument(doc, {
+    selection: new vscode.Range(pos, pos),
+    preview: true,
+    preserveFocus: false,
+    ...(column !== undefined ? { viewColumn: column } : {}),
+  });
   if (readOnly) await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
 }
 

@@ -42,13 +42,22 @@ function start(cmd, args) {
   };
   p.stdout.on('data', feed);
   p.stderr.on('data', feed);
-  p.wait = (re) => new Promise((res) => {
-    if (p.lines.some((l) => re.test(l))) res(); else p.waiters.push({ re, res });
-  });
-  p.done = new Promise((res) => p.on('close', (c) => { procs.delete(p); res(c); }));
+  p.wait = (re) =>
+    new Promise((res) => {
+      if (p.lines.some((l) => re.test(l))) res();
+      else p.waiters.push({ re, res });
+    });
+  p.done = new Promise((res) =>
+    p.on('close', (c) => {
+      procs.delete(p);
+      res(c);
+    }),
+  );
   return p;
 }
-process.on('exit', () => { for (const p of procs) p.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const p of procs) p.kill('SIGKILL');
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -66,7 +75,9 @@ function cpuNs(pid) {
  */
 async function rate(prog, seconds) {
   const from = prog.lines.length;
-  let cpu0 = 0, n = 0, seen = 0;
+  let cpu0 = 0,
+    n = 0,
+    seen = 0;
   const onLine = () => {
     const rl = prog.lines.slice(from).filter((l) => l.startsWith('rate '));
     if (rl.length === seen) return;
@@ -79,7 +90,10 @@ async function rate(prog, seconds) {
   clearInterval(timer);
   onLine();
   const cpu = cpuNs(prog.pid) - cpu0;
-  const rates = prog.lines.slice(from).filter((l) => l.startsWith('rate ')).map((l) => Number(l.split(' ')[1]));
+  const rates = prog.lines
+    .slice(from)
+    .filter((l) => l.startsWith('rate '))
+    .map((l) => Number(l.split(' ')[1]));
   return { rate: median(rates.slice(1)), nsPerAlloc: n > 0 ? cpu / n : NaN };
 }
 
@@ -103,7 +117,12 @@ for (const memRate of [524288, 65536]) {
   let samples = 0;
   for (let i = 0; i < rounds; i++) {
     none.push(await rate(prog, secs));
-    const o = await withTool(prog, process.execPath, [CLI, 'allocs', '--pid', String(prog.pid), '--duration', '120', '--json'], /^attached/);
+    const o = await withTool(
+      prog,
+      process.execPath,
+      [CLI, 'allocs', '--pid', String(prog.pid), '--duration', '120', '--json'],
+      /^attached/,
+    );
     ours.push(o);
     samples = JSON.parse(o.lines.find((l) => l.startsWith('{'))).samples;
     ref.push(await withTool(prog, FUNCCOUNT, ['-p', String(prog.pid), `${bin}:runtime.mProf_Malloc`], /^Tracing/));
@@ -115,11 +134,17 @@ for (const memRate of [524288, 65536]) {
   const row = (name, xs) => {
     const r = median(xs.map((x) => x.rate));
     const ns = median(xs.map((x) => x.nsPerAlloc));
-    console.log(`  ${name}: ${(r / 1e6).toFixed(2)} M allocs/s (${((1 - r / base) * 100).toFixed(1)}% fewer); ${ns.toFixed(1)} CPU ns per allocation (+${(((ns / baseNs) - 1) * 100).toFixed(1)}%)`);
+    console.log(
+      `  ${name}: ${(r / 1e6).toFixed(2)} M allocs/s (${((1 - r / base) * 100).toFixed(1)}% fewer); ${ns.toFixed(1)} CPU ns per allocation (+${((ns / baseNs - 1) * 100).toFixed(1)}%)`,
+    );
     return ns / baseNs - 1;
   };
-  console.log(`MemProfileRate ${memRate} B: untraced ${(base / 1e6).toFixed(2)} M allocs/s, ${baseNs.toFixed(1)} CPU ns per allocation (≈${Math.round(hitsPerSec)} sampled/s; last run sampled ${samples})`);
+  console.log(
+    `MemProfileRate ${memRate} B: untraced ${(base / 1e6).toFixed(2)} M allocs/s, ${baseNs.toFixed(1)} CPU ns per allocation (≈${Math.round(hitsPerSec)} sampled/s; last run sampled ${samples})`,
+  );
   const a = row('go-perf-lens allocs', ours);
   const b = row('funccount-bpfcc runtime.mProf_Malloc', ref);
-  console.log(`  ratio of added CPU per allocation (ours / funccount's): ${Math.abs(b) < 1e-4 ? 'n/a' : (a / b).toFixed(2)} (throughput rounds: none ${none.map((x) => (x.rate / 1e6).toFixed(2)).join('/')}, ours ${ours.map((x) => (x.rate / 1e6).toFixed(2)).join('/')}, funccount ${ref.map((x) => (x.rate / 1e6).toFixed(2)).join('/')} M/s)`);
+  console.log(
+    `  ratio of added CPU per allocation (ours / funccount's): ${Math.abs(b) < 1e-4 ? 'n/a' : (a / b).toFixed(2)} (throughput rounds: none ${none.map((x) => (x.rate / 1e6).toFixed(2)).join('/')}, ours ${ours.map((x) => (x.rate / 1e6).toFixed(2)).join('/')}, funccount ${ref.map((x) => (x.rate / 1e6).toFixed(2)).join('/')} M/s)`,
+  );
 }

@@ -38,7 +38,11 @@ async function startService() {
   const proc = spawn(svcBin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addr = await new Promise((resolve, reject) => {
     let buf = '';
-    proc.stdout.on('data', (d) => { buf += d; const m = /listening on (\S+)/.exec(buf); if (m) resolve(m[1]); });
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = /listening on (\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
     proc.on('exit', (c) => reject(new Error(`service exited ${c}`)));
   });
   return { proc, url: `http://${addr}` };
@@ -67,7 +71,10 @@ async function loadWith(url, cmd, args, ready) {
   const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const seen = new Promise((resolve, reject) => {
-    const on = (d) => { text += d; if (ready.test(text)) resolve(); };
+    const on = (d) => {
+      text += d;
+      if (ready.test(text)) resolve();
+    };
     p.stdout.on('data', on);
     p.stderr.on('data', on);
     p.on('exit', (c) => reject(new Error(`${cmd} exited ${c}: ${text}`)));
@@ -82,13 +89,20 @@ async function loadWith(url, cmd, args, ready) {
 
 const svc = await startService();
 svcPid = svc.proc.pid;
-const none = [], ours = [], ref = [];
+const none = [],
+  ours = [],
+  ref = [];
 const hits = [];
 try {
   runLoad(svc.url, 2); // warm up
   for (let i = 0; i < rounds; i++) {
     none.push(runLoad(svc.url, secs));
-    const o = await loadWith(svc.url, process.execPath, [CLI, 'blocking', '--pid', String(svc.proc.pid), '--duration', '120', '--max-hits', '10000000', '--json'], /^attached/m);
+    const o = await loadWith(
+      svc.url,
+      process.execPath,
+      [CLI, 'blocking', '--pid', String(svc.proc.pid), '--duration', '120', '--max-hits', '10000000', '--json'],
+      /^attached/m,
+    );
     ours.push(o);
     const json = JSON.parse(o.text.split('\n').find((l) => l.startsWith('{')));
     hits.push(Math.round(json.waits / json.duration_s));
@@ -100,12 +114,18 @@ try {
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const baseRps = median(none.map((x) => x.rps));
 const baseNs = median(none.map((x) => x.nsPerReq));
-console.log(`blocking heat on the example service (${rounds} x ${secs} s each, alternating, medians; load generator -c 2 on the same 2 cores)`);
-console.log(`nothing attached:               ${baseRps.toFixed(0)} req/s, ${(baseNs / 1e3).toFixed(1)} µs CPU per request (rounds ${none.map((x) => x.rps.toFixed(0)).join('/')} req/s)`);
+console.log(
+  `blocking heat on the example service (${rounds} x ${secs} s each, alternating, medians; load generator -c 2 on the same 2 cores)`,
+);
+console.log(
+  `nothing attached:               ${baseRps.toFixed(0)} req/s, ${(baseNs / 1e3).toFixed(1)} µs CPU per request (rounds ${none.map((x) => x.rps.toFixed(0)).join('/')} req/s)`,
+);
 const row = (name, xs, extra = '') => {
   const r = median(xs.map((x) => x.rps));
   const ns = median(xs.map((x) => x.nsPerReq));
-  console.log(`${name}${r.toFixed(0)} req/s (${((1 - r / baseRps) * 100).toFixed(1)}% fewer), ${(ns / 1e3).toFixed(1)} µs CPU per request (+${((ns / baseNs - 1) * 100).toFixed(1)}%)${extra}`);
+  console.log(
+    `${name}${r.toFixed(0)} req/s (${((1 - r / baseRps) * 100).toFixed(1)}% fewer), ${(ns / 1e3).toFixed(1)} µs CPU per request (+${((ns / baseNs - 1) * 100).toFixed(1)}%)${extra}`,
+  );
   return ns / baseNs - 1;
 };
 const a = row('go-perf-lens blocking:          ', ours, ` [${hits.join(', ')} paired waits/s]`);

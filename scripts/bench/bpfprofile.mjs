@@ -32,7 +32,11 @@ async function startService() {
   const proc = spawn(svcBin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addr = await new Promise((resolve, reject) => {
     let buf = '';
-    proc.stdout.on('data', (d) => { buf += d; const m = /listening on (\S+)/.exec(buf); if (m) resolve(m[1]); });
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = /listening on (\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
     proc.on('exit', (c) => reject(new Error(`service exited ${c}`)));
   });
   return { proc, url: `http://${addr}` };
@@ -47,18 +51,40 @@ function runLoad(url, seconds) {
 function runLoadAsync(url, seconds) {
   const p = spawn(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let s = '';
-  p.stdout.on('data', (d) => { s += d; });
+  p.stdout.on('data', (d) => {
+    s += d;
+  });
   return new Promise((r, j) => p.on('exit', (c) => (c === 0 ? r(JSON.parse(s.trim())) : j(new Error(`load exited ${c}`)))));
 }
 
 /** The helper's `profile` on pid; resolves once attached, with a promise of its result. */
 async function startSampler(pid, seconds) {
-  const h = spawn('/usr/bin/python3', [path.join(root, 'bpf', 'helper.py'), 'profile', '--pid', String(pid), '--duration', String(seconds),
-    '--freq', String(FREQ), '--textLo', String(Number(text.addr)), '--textHi', String(Number(text.addr) + text.size)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const h = spawn(
+    '/usr/bin/python3',
+    [
+      path.join(root, 'bpf', 'helper.py'),
+      'profile',
+      '--pid',
+      String(pid),
+      '--duration',
+      String(seconds),
+      '--freq',
+      String(FREQ),
+      '--textLo',
+      String(Number(text.addr)),
+      '--textHi',
+      String(Number(text.addr) + text.size),
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   let buf = '';
   let attached, result;
-  const isAttached = new Promise((r) => { attached = r; });
-  const done = new Promise((r) => { result = r; });
+  const isAttached = new Promise((r) => {
+    attached = r;
+  });
+  const done = new Promise((r) => {
+    result = r;
+  });
   h.stdout.on('data', (d) => {
     buf += d;
     let i;
@@ -67,25 +93,39 @@ async function startSampler(pid, seconds) {
       buf = buf.slice(i + 1);
       if (m.type === 'progress' && m.phase === 'attached') attached(m);
       if (m.type === 'result') result(m.data);
-      if (m.type === 'error') { attached(m); result(m); }
+      if (m.type === 'error') {
+        attached(m);
+        result(m);
+      }
     }
   });
-  h.on('exit', () => { attached({}); result({}); });
+  h.on('exit', () => {
+    attached({});
+    result({});
+  });
   const a = await isAttached;
   if (a.type === 'error') throw new Error(`sampler: ${a.message}`);
   return { done, attachMs: a.attachMs };
 }
 
 const svc = await startService();
-const none = [], perf = [], bpf = [];
-let bpfSamples = 0, bpfSecs = 0, attachMs = [];
+const none = [],
+  perf = [],
+  bpf = [];
+let bpfSamples = 0,
+  bpfSecs = 0,
+  attachMs = [];
 try {
   runLoad(svc.url, 2); // warm up
   for (let i = 0; i < rounds; i++) {
     none.push(runLoad(svc.url, secs).rps);
 
     const file = path.join(tmp, 'overhead.data');
-    const rec = spawn('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(FREQ), '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file], { stdio: 'ignore' });
+    const rec = spawn(
+      'perf',
+      ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(FREQ), '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file],
+      { stdio: 'ignore' },
+    );
     await new Promise((r) => setTimeout(r, 300));
     perf.push((await runLoadAsync(svc.url, secs)).rps);
     rec.kill('SIGINT');
@@ -103,11 +143,18 @@ try {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
-const a = mean(none), p = mean(perf), b = mean(bpf);
-const lossP = (100 * (a - p)) / a, lossB = (100 * (a - b)) / a;
-console.log(`overhead at ${FREQ} Hz on the example service (${rounds} x ${secs} s each, alternating; load generator -c 2 on the same 2 cores)`);
+const a = mean(none),
+  p = mean(perf),
+  b = mean(bpf);
+const lossP = (100 * (a - p)) / a,
+  lossB = (100 * (a - b)) / a;
+console.log(
+  `overhead at ${FREQ} Hz on the example service (${rounds} x ${secs} s each, alternating; load generator -c 2 on the same 2 cores)`,
+);
 console.log(`no profiler:        ${none.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${a.toFixed(0)})`);
 console.log(`perf record -g fp:  ${perf.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${p.toFixed(0)}) → loss ${lossP.toFixed(1)}%`);
-console.log(`eBPF sampler:       ${bpf.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${b.toFixed(0)}) → loss ${lossB.toFixed(1)}%  [${bpfSamples} samples in ${bpfSecs.toFixed(1)} s; attach ${attachMs.join(', ')} ms]`);
+console.log(
+  `eBPF sampler:       ${bpf.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${b.toFixed(0)}) → loss ${lossB.toFixed(1)}%  [${bpfSamples} samples in ${bpfSecs.toFixed(1)} s; attach ${attachMs.join(', ')} ms]`,
+);
 const ratio = Math.abs(lossP) < 0.05 ? 'n/a (perf loss ≈ 0)' : `${(lossB / lossP).toFixed(2)}x perf's loss`;
 console.log(`ratio (eBPF sampler loss / perf loss): ${ratio}; throughput eBPF/perf: ${(b / p).toFixed(3)}`);

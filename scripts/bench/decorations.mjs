@@ -20,18 +20,28 @@ const FILE_LINES = 5000;
 const target = path.join(os.tmpdir(), 'gpl-bench-big.go');
 fs.writeFileSync(target, Array.from({ length: FILE_LINES }, (_, i) => `\tx${i} := compute(${i}) // line ${i + 1}`).join('\n'));
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 const lines = [];
 for (let l = 1; l <= FILE_LINES; l += 2) {
   const n = Math.floor(rand() * 2000) + 1;
   lines.push({ file: target, line1: l, selfSamples: n, cumSamples: n * 2, function: `main.f${l >> 6}` });
-  if (l % 10 === 1) lines.push({ file: target, line1: l, selfSamples: 3, cumSamples: 3, function: `main.f${l >> 6}`, inlinedInto: ['main.caller'] });
+  if (l % 10 === 1)
+    lines.push({ file: target, line1: l, selfSamples: 3, cumSamples: 3, function: `main.f${l >> 6}`, inlinedInto: ['main.caller'] });
 }
-for (let f = 0; f < 399; f++) for (let l = 1; l <= 375; l++) lines.push({ file: `/src/pkg${f}/file.go`, line1: l, selfSamples: Math.floor(rand() * 50), cumSamples: 60, function: `pkg${f}.g` });
+for (let f = 0; f < 399; f++)
+  for (let l = 1; l <= 375; l++)
+    lines.push({ file: `/src/pkg${f}/file.go`, line1: l, selfSamples: Math.floor(rand() * 50), cumSamples: 60, function: `pkg${f}.g` });
 const totalSamples = lines.reduce((n, l) => n + l.selfSamples, 0);
 const profile = {
-  version: 1, source: 'bench', event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1001001 },
-  durationNanos: 1e10, totalSamples, lostSamples: 0, unattributedSamples: 0, functions: [], lines,
+  version: 1,
+  source: 'bench',
+  event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1001001 },
+  durationNanos: 1e10,
+  totalSamples,
+  lostSamples: 0,
+  unattributedSamples: 0,
+  functions: [],
+  lines,
   callTree: { parents: [], functions: [], callLines: [], totalSamples: [], selfSamples: [] },
 };
 const opts = { basis: 'self', showFigure: true, amount: 'samples', threshold: 0.00001 };
@@ -49,7 +59,11 @@ function naive() {
   for (const [line1, n] of byLine) {
     const share = n / totalSamples;
     if (share < opts.threshold) continue;
-    out.push({ line1, level: Math.min(5, Math.max(1, Math.ceil((5 * Math.log(share / opts.threshold)) / Math.log(max / opts.threshold)))), figure: formatLineFigure(n, totalSamples, 'samples') });
+    out.push({
+      line1,
+      level: Math.min(5, Math.max(1, Math.ceil((5 * Math.log(share / opts.threshold)) / Math.log(max / opts.threshold)))),
+      figure: formatLineFigure(n, totalSamples, 'samples'),
+    });
   }
   return out.sort((a, b) => a.line1 - b.line1);
 }
@@ -79,7 +93,9 @@ const readMs = median(readFile);
 const drawn = computeLineHeat(fileLines, profile, opts, index.maxShare.self).length;
 if (drawn !== naive().length) throw new Error(`ours drew ${drawn} lines, the naive reference ${naive().length}`);
 
-console.log(`profile: ${lines.length.toLocaleString()} line entries, ${totalSamples.toLocaleString()} samples; editor file: ${FILE_LINES} lines, ${drawn} hot`);
+console.log(
+  `profile: ${lines.length.toLocaleString()} line entries, ${totalSamples.toLocaleString()} samples; editor file: ${FILE_LINES} lines, ${drawn} hot`,
+);
 console.log(`index build (once per profile):        ${buildMs.toFixed(2)} ms`);
 console.log(`ours, per editor update (uncached):     ${ours.toFixed(3)} ms   (target ≤ 5 ms: ${ours <= 5 ? 'met' : 'MISSED'})`);
 console.log(`ours, repeated update (cached):         ${cached.toFixed(4)} ms`);

@@ -33,7 +33,11 @@ async function startService() {
   const proc = spawn(svcBin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addr = await new Promise((resolve, reject) => {
     let buf = '';
-    proc.stdout.on('data', (d) => { buf += d; const m = /listening on (\S+)/.exec(buf); if (m) resolve(m[1]); });
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = /listening on (\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
     proc.on('exit', (c) => reject(new Error(`service exited ${c}`)));
   });
   return { proc, url: `http://${addr}` };
@@ -47,19 +51,29 @@ function runLoad(url, seconds) {
 
 /** rps under one recording of `mode` ('fp' or 'dwarf'), and the file it wrote. */
 async function recorded(svc, mode, file) {
-  const rec = spawn('perf', ['record', '-q', '-g', '--call-graph', mode, '-F', String(FREQ), '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file], { stdio: 'ignore' });
+  const rec = spawn(
+    'perf',
+    ['record', '-q', '-g', '--call-graph', mode, '-F', String(FREQ), '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file],
+    { stdio: 'ignore' },
+  );
   await new Promise((r) => setTimeout(r, 300));
   const load = spawn(loadBin, ['-url', svc.url, '-duration', `${secs}s`, '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let s = '';
-  load.stdout.on('data', (d) => { s += d; });
-  const rps = await new Promise((r, j) => load.on('exit', (c) => (c === 0 ? r(JSON.parse(s.trim()).rps) : j(new Error(`load exited ${c}`)))));
+  load.stdout.on('data', (d) => {
+    s += d;
+  });
+  const rps = await new Promise((r, j) =>
+    load.on('exit', (c) => (c === 0 ? r(JSON.parse(s.trim()).rps) : j(new Error(`load exited ${c}`)))),
+  );
   rec.kill('SIGINT');
   await new Promise((r) => rec.on('exit', r));
   return rps;
 }
 
 const svc = await startService();
-const none = [], fp = [], dwarf = [];
+const none = [],
+  fp = [],
+  dwarf = [];
 const size = { fp: 0, dwarf: 0 };
 const unknown = { fp: [], dwarf: [] };
 const bin = loadBinary(svcBin);
@@ -80,12 +94,26 @@ try {
   svc.proc.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const a = median(none), f = median(fp), d = median(dwarf);
-const lossF = (100 * (a - f)) / a, lossD = (100 * (a - d)) / a;
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const a = median(none),
+  f = median(fp),
+  d = median(dwarf);
+const lossF = (100 * (a - f)) / a,
+  lossD = (100 * (a - d)) / a;
 const mbps = (bytes) => (bytes / (rounds * secs) / 1e6).toFixed(2);
-console.log(`perf --call-graph dwarf (8 KB dumps) beside perf -g fp at ${FREQ} Hz on the example service (${rounds} x ${secs} s, alternating, medians; load generator -c 2 on the same cores)`);
+console.log(
+  `perf --call-graph dwarf (8 KB dumps) beside perf -g fp at ${FREQ} Hz on the example service (${rounds} x ${secs} s, alternating, medians; load generator -c 2 on the same cores)`,
+);
 console.log(`no profiler:          ${none.map((x) => x.toFixed(0)).join(', ')} req/s`);
-console.log(`perf -g (fp):         ${fp.map((x) => x.toFixed(0)).join(', ')} req/s → loss ${lossF.toFixed(1)}%; ${mbps(size.fp)} MB/s of perf.data; unknown callers ${unknown.fp.map((x) => x.toFixed(1)).join(', ')}%`);
-console.log(`perf dwarf + pcsp:    ${dwarf.map((x) => x.toFixed(0)).join(', ')} req/s → loss ${lossD.toFixed(1)}%; ${mbps(size.dwarf)} MB/s of perf.data; unknown callers ${unknown.dwarf.map((x) => x.toFixed(1)).join(', ')}% (cut stacks, mostly at runtime.systemstack)`);
-console.log(`ratio dwarf/fp: loss ${Math.abs(lossF) < 0.05 ? 'n/a (fp loss ≈ 0)' : `${(lossD / lossF).toFixed(2)}x`}, file size ${(size.dwarf / Math.max(1, size.fp)).toFixed(1)}x`);
+console.log(
+  `perf -g (fp):         ${fp.map((x) => x.toFixed(0)).join(', ')} req/s → loss ${lossF.toFixed(1)}%; ${mbps(size.fp)} MB/s of perf.data; unknown callers ${unknown.fp.map((x) => x.toFixed(1)).join(', ')}%`,
+);
+console.log(
+  `perf dwarf + pcsp:    ${dwarf.map((x) => x.toFixed(0)).join(', ')} req/s → loss ${lossD.toFixed(1)}%; ${mbps(size.dwarf)} MB/s of perf.data; unknown callers ${unknown.dwarf.map((x) => x.toFixed(1)).join(', ')}% (cut stacks, mostly at runtime.systemstack)`,
+);
+console.log(
+  `ratio dwarf/fp: loss ${Math.abs(lossF) < 0.05 ? 'n/a (fp loss ≈ 0)' : `${(lossD / lossF).toFixed(2)}x`}, file size ${(size.dwarf / Math.max(1, size.fp)).toFixed(1)}x`,
+);

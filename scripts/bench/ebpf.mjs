@@ -36,14 +36,23 @@ function start(cmd, args) {
   };
   p.stdout.on('data', feed(p.lines));
   p.stderr.on('data', feed(p.errLines));
-  p.wait = (re) => new Promise((res) => {
-    const seen = [...p.lines, ...p.errLines].find((l) => re.test(l));
-    if (seen) res(seen); else p.waiters.push({ re, res });
-  });
-  p.done = new Promise((res) => p.on('close', (c) => { procs.delete(p); res(c); }));
+  p.wait = (re) =>
+    new Promise((res) => {
+      const seen = [...p.lines, ...p.errLines].find((l) => re.test(l));
+      if (seen) res(seen);
+      else p.waiters.push({ re, res });
+    });
+  p.done = new Promise((res) =>
+    p.on('close', (c) => {
+      procs.delete(p);
+      res(c);
+    }),
+  );
   return p;
 }
-process.on('exit', () => { for (const p of procs) p.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const p of procs) p.kill('SIGKILL');
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -52,7 +61,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function rate(tracee, seconds) {
   const from = tracee.lines.length;
   await sleep(seconds * 1000 + 200);
-  const rates = tracee.lines.slice(from).filter((l) => l.startsWith('rate ')).map((l) => Number(l.split(' ')[1]));
+  const rates = tracee.lines
+    .slice(from)
+    .filter((l) => l.startsWith('rate '))
+    .map((l) => Number(l.split(' ')[1]));
   return median(rates.slice(1)); // the first second may straddle the change
 }
 
@@ -102,7 +114,13 @@ const base = (base1 + base2) / 2;
 const oursPerCall = ns(traced) - ns(base);
 const refPerCall = ns(refTraced) - ns(base);
 console.log(`untraced main.tight: ${(base / 1e6).toFixed(1)} M calls/s (${ns(base).toFixed(2)} ns/call)`);
-console.log(`go-perf-lens trace (entry + RET uprobes): ${(traced / 1e3).toFixed(1)} k calls/s → +${(oursPerCall / 1000).toFixed(2)} µs per call, ${(oursPerCall / 2000).toFixed(2)} µs per uprobe hit (${calls} calls counted)`);
-console.log(`funccount-bpfcc (entry uprobe only):     ${(refTraced / 1e3).toFixed(1)} k calls/s → +${(refPerCall / 1000).toFixed(2)} µs per call = per uprobe hit`);
+console.log(
+  `go-perf-lens trace (entry + RET uprobes): ${(traced / 1e3).toFixed(1)} k calls/s → +${(oursPerCall / 1000).toFixed(2)} µs per call, ${(oursPerCall / 2000).toFixed(2)} µs per uprobe hit (${calls} calls counted)`,
+);
+console.log(
+  `funccount-bpfcc (entry uprobe only):     ${(refTraced / 1e3).toFixed(1)} k calls/s → +${(refPerCall / 1000).toFixed(2)} µs per call = per uprobe hit`,
+);
 console.log(`ratio (ours per hit / funccount per hit): ${(oursPerCall / 2 / refPerCall).toFixed(2)}; published: 2.5–4.7 µs per uprobe hit`);
-console.log(`command → probes attached: go-perf-lens ${median(attachRuns)} ms (runs: ${attachRuns.join(', ')} ms; aim ≤ 3000), funccount-bpfcc ${refAttachMs} ms; ratio ${(median(attachRuns) / refAttachMs).toFixed(2)}`);
+console.log(
+  `command → probes attached: go-perf-lens ${median(attachRuns)} ms (runs: ${attachRuns.join(', ')} ms; aim ≤ 3000), funccount-bpfcc ${refAttachMs} ms; ratio ${(median(attachRuns) / refAttachMs).toFixed(2)}`,
+);

@@ -57,7 +57,10 @@ window.__naive = () => { // the reference: every node, every redraw
 };
 </script><script>${bundle}</script></body></html>`;
 
-const browser = await chromium.launch({ executablePath: process.env.GPL_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const browser = await chromium.launch({
+  executablePath: process.env.GPL_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   const errors = [];
@@ -69,21 +72,32 @@ try {
   if (!/100,000 frames/.test(status ?? '')) throw new Error(`the flame graph did not take in the tree: status "${status}"`);
   // Zoom: click a frame in the third row; time the click handler's redraw.
   const box = await page.locator('#flame').boundingBox();
-  const zoom = await page.evaluate(({ x, y }) => {
-    const c = document.getElementById('flame'); const t0 = performance.now();
-    c.dispatchEvent(new MouseEvent('click', { clientX: x, clientY: y, bubbles: true }));
-    return performance.now() - t0;
-  }, { x: box.x + 300, y: box.y + 2 * 18 + 8 });
+  const zoom = await page.evaluate(
+    ({ x, y }) => {
+      const c = document.getElementById('flame');
+      const t0 = performance.now();
+      c.dispatchEvent(new MouseEvent('click', { clientX: x, clientY: y, bubbles: true }));
+      return performance.now() - t0;
+    },
+    { x: box.x + 300, y: box.y + 2 * 18 + 8 },
+  );
   const opened = await page.evaluate(() => window.__opened);
   if (typeof opened !== 'number') throw new Error('clicking a frame did not ask to open its source');
   await page.keyboard.press('Escape');
   const search = await page.evaluate(() => {
-    const s = document.getElementById('search'); s.value = 'Method12'; const t0 = performance.now();
-    s.dispatchEvent(new Event('input')); return new Promise((r) => setTimeout(() => r(performance.now() - t0 - 120), 200));
+    const s = document.getElementById('search');
+    s.value = 'Method12';
+    const t0 = performance.now();
+    s.dispatchEvent(new Event('input'));
+    return new Promise((r) => setTimeout(() => r(performance.now() - t0 - 120), 200));
   });
   fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
   await page.screenshot({ path: path.join(root, 'test-results', 'flame-graph-100k.png') });
-  const redraw = await page.evaluate(() => { const t0 = performance.now(); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); return performance.now() - t0; });
+  const redraw = await page.evaluate(() => {
+    const t0 = performance.now();
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    return performance.now() - t0;
+  });
   const naive = await page.evaluate(() => window.__naive());
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   console.log(`tree: ${NODES.toLocaleString()} nodes in ${Math.ceil(NODES / PAGE)} pages`);
@@ -91,7 +105,9 @@ try {
   console.log(`ours: redraw (zoom out), culled:             ${redraw.toFixed(1)} ms`);
   console.log(`ours: click to zoom into a frame:            ${zoom.toFixed(1)} ms`);
   console.log(`ours: search 100k frames (after debounce):   ${Math.max(0, search).toFixed(1)} ms`);
-  console.log(`reference: naive redraw of every node:       ${naive.toFixed(1)} ms   ratio ours/naive (redraw) = ${(redraw / naive).toFixed(3)}`);
+  console.log(
+    `reference: naive redraw of every node:       ${naive.toFixed(1)} ms   ratio ours/naive (redraw) = ${(redraw / naive).toFixed(3)}`,
+  );
 } finally {
   await browser.close();
 }

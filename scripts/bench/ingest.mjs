@@ -60,12 +60,24 @@ function bench1() {
   const ours = timeProcess(process.execPath, ['-e', ingestChild(file, binary, session)], { capture: true, runs: 3, env });
   const inner = JSON.parse(ours.stdout);
   const inside = inner.parseMs + inner.ingestMs + inner.saveMs;
-  console.log(`recording: ${(fs.statSync(file).size / 1e6).toFixed(1)} MB, ${samples} samples; session ${(fs.statSync(session).size / 1e6).toFixed(1)} MB (${inner.locations} locations, ${inner.stacks} stacks)`);
-  console.log(`go-perf-lens report FILE -o session.json (dist/cli.js, whole process, best of 5): ${cli.ms.toFixed(0)} ms wall, ${cli.cpuMs.toFixed(0)} ms CPU`);
-  console.log(`  inside a fresh node: read + parse ${inner.parseMs.toFixed(0)} + symbolize/aggregate ${inner.ingestMs.toFixed(0)} + write ${inner.saveMs.toFixed(0)} = ${inside.toFixed(0)} ms; peak RSS ${inner.maxRssMB.toFixed(0)} MB (limit 1024)`);
-  console.log(`perf script -i FILE > /dev/null (best of 5, before and after ours): ${perfMs.toFixed(0)} ms wall, ${perfCpu.toFixed(0)} ms CPU`);
-  console.log(`ratio: ${(perfMs / cli.ms).toFixed(1)}x faster than perf script by wall time, ${(perfCpu / cli.cpuMs).toFixed(1)}x by CPU time, whole processes (node's start-up and module load included); ${(perfMs / inside).toFixed(1)}x for the ingest itself (target ≥5x, aim 10x)`);
-  console.log('  (node runs without NODE_EXTRA_CA_CERTS, which this sandbox sets: with it, every node start reads the CA bundle, ~90 ms here)');
+  console.log(
+    `recording: ${(fs.statSync(file).size / 1e6).toFixed(1)} MB, ${samples} samples; session ${(fs.statSync(session).size / 1e6).toFixed(1)} MB (${inner.locations} locations, ${inner.stacks} stacks)`,
+  );
+  console.log(
+    `go-perf-lens report FILE -o session.json (dist/cli.js, whole process, best of 5): ${cli.ms.toFixed(0)} ms wall, ${cli.cpuMs.toFixed(0)} ms CPU`,
+  );
+  console.log(
+    `  inside a fresh node: read + parse ${inner.parseMs.toFixed(0)} + symbolize/aggregate ${inner.ingestMs.toFixed(0)} + write ${inner.saveMs.toFixed(0)} = ${inside.toFixed(0)} ms; peak RSS ${inner.maxRssMB.toFixed(0)} MB (limit 1024)`,
+  );
+  console.log(
+    `perf script -i FILE > /dev/null (best of 5, before and after ours): ${perfMs.toFixed(0)} ms wall, ${perfCpu.toFixed(0)} ms CPU`,
+  );
+  console.log(
+    `ratio: ${(perfMs / cli.ms).toFixed(1)}x faster than perf script by wall time, ${(perfCpu / cli.cpuMs).toFixed(1)}x by CPU time, whole processes (node's start-up and module load included); ${(perfMs / inside).toFixed(1)}x for the ingest itself (target ≥5x, aim 10x)`,
+  );
+  console.log(
+    '  (node runs without NODE_EXTRA_CA_CERTS, which this sandbox sets: with it, every node start reads the CA bundle, ~90 ms here)',
+  );
 }
 
 function buildService() {
@@ -79,7 +91,11 @@ async function startService(bin) {
   const proc = spawn(bin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addr = await new Promise((resolve, reject) => {
     let buf = '';
-    proc.stdout.on('data', (d) => { buf += d; const m = /listening on (\S+)/.exec(buf); if (m) resolve(m[1]); });
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = /listening on (\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
     proc.on('exit', (c) => reject(new Error(`service exited ${c}`)));
   });
   return { proc, url: `http://${addr}` };
@@ -94,7 +110,9 @@ function runLoad(loadBin, url, seconds) {
 function runLoadAsync(loadBin, url, seconds) {
   const p = spawn(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let s = '';
-  p.stdout.on('data', (d) => { s += d; });
+  p.stdout.on('data', (d) => {
+    s += d;
+  });
   return new Promise((r) => p.on('exit', () => r(JSON.parse(s.trim()))));
 }
 
@@ -109,18 +127,28 @@ async function bench2(bins) {
   try {
     const load = runLoadAsync(bins.load, svc.url, secs + 3);
     await new Promise((r) => setTimeout(r, 500));
-    const r = spawnSync(process.execPath, ['-e', recordingChild(svc.proc.pid, secs, file, path.join(root, 'test', 'fixtures', 'go', 'exampleservice'))], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['-e', recordingChild(svc.proc.pid, secs, file, path.join(root, 'test', 'fixtures', 'go', 'exampleservice'))],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`recording child failed: ${r.stderr}`);
     live = JSON.parse(r.stdout.trim().split('\n').pop());
     await load;
   } finally {
     svc.proc.kill();
   }
-  console.log(`the product's path, from the end of the ${secs} s window (perf.data streamed in and ingested as it came, taken in ${live.advances} times): the last of perf.data received ${live.receivedMs.toFixed(0)} ms later, the editor's model ready ${live.modelMs.toFixed(0)} ms later (first recording in a window) (target ≤ 500 ms)`);
+  console.log(
+    `the product's path, from the end of the ${secs} s window (perf.data streamed in and ingested as it came, taken in ${live.advances} times): the last of perf.data received ${live.receivedMs.toFixed(0)} ms later, the editor's model ready ${live.modelMs.toFixed(0)} ms later (first recording in a window) (target ≤ 500 ms)`,
+  );
   const session = path.join(BENCH_DIR, 'service-30s.session.json');
   const runs = [];
   for (let k = 0; k < 3; k++) {
-    const r = spawnSync(process.execPath, ['-e', extensionChild(file, bins.svc, path.join(root, 'test', 'fixtures', 'go', 'exampleservice'), session)], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['-e', extensionChild(file, bins.svc, path.join(root, 'test', 'fixtures', 'go', 'exampleservice'), session)],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`ingest child failed: ${r.stderr}`);
     runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
@@ -130,10 +158,16 @@ async function bench2(bins) {
   const perf = timeProcess('perf', ['script', '-i', file], { runs: 3 });
   const r0 = runs[0];
   console.log(`recording: ${r0.samples} samples, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB; ${r0.stacks} distinct stacks`);
-  console.log(`without streaming, from the whole file (read + parse + ingest + view), the first recording in a window: ${cold.toFixed(0)} ms (median of 3 fresh processes: ${runs.map((r) => r.coldMs.toFixed(0)).join(', ')})`);
+  console.log(
+    `without streaming, from the whole file (read + parse + ingest + view), the first recording in a window: ${cold.toFixed(0)} ms (median of 3 fresh processes: ${runs.map((r) => r.coldMs.toFixed(0)).join(', ')})`,
+  );
   console.log(`  the same for a later recording (code already compiled, binary already decoded):    ${warm.toFixed(0)} ms`);
-  console.log(`  off that path: the session written for the next window ${median(runs.map((r) => r.saveMs)).toFixed(0)} ms (deferred), read back ${median(runs.map((r) => r.loadMs)).toFixed(0)} ms (at window reload)`);
-  console.log(`reference, perf script -i FILE > /dev/null: ${perf.ms.toFixed(0)} ms wall → ${(perf.ms / cold).toFixed(1)}x (first recording), ${(perf.ms / warm).toFixed(1)}x (later ones)`);
+  console.log(
+    `  off that path: the session written for the next window ${median(runs.map((r) => r.saveMs)).toFixed(0)} ms (deferred), read back ${median(runs.map((r) => r.loadMs)).toFixed(0)} ms (at window reload)`,
+  );
+  console.log(
+    `reference, perf script -i FILE > /dev/null: ${perf.ms.toFixed(0)} ms wall → ${(perf.ms / cold).toFixed(1)}x (first recording), ${(perf.ms / warm).toFixed(1)}x (later ones)`,
+  );
 }
 
 /**
@@ -236,7 +270,10 @@ function productRecorder(pid, secs) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       const w = waiters.find((x) => x.line === line);
-      if (w) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+      if (w) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
     }
   });
   const exited = new Promise((_, reject) => child.on('exit', (c) => reject(new Error(`recording child exited ${c}`))));
@@ -249,16 +286,24 @@ function productRecorder(pid, secs) {
       child.stdin.write('go\n');
       return { started, done };
     },
-    close() { child.stdin.end(); child.kill(); },
+    close() {
+      child.stdin.end();
+      child.kill();
+    },
   };
 }
 
 async function bench3(bins) {
   const secs = quick ? 4 : 8;
   const rounds = quick ? 1 : 5;
-  console.log(`\n--- 3. overhead on the target: requests/s without recording, with perf record -F 999 -g alone, and with the product's recording (helper + perf streaming, ingested as it comes), first in a fresh process and later in one kept running (${rounds} x ${secs} s each, alternating) ---`);
+  console.log(
+    `\n--- 3. overhead on the target: requests/s without recording, with perf record -F 999 -g alone, and with the product's recording (helper + perf streaming, ingested as it comes), first in a fresh process and later in one kept running (${rounds} x ${secs} s each, alternating) ---`,
+  );
   const svc = await startService(bins.svc);
-  const without = [], withPerf = [], withFirst = [], withLater = [];
+  const without = [],
+    withPerf = [],
+    withFirst = [],
+    withLater = [];
   const kept = productRecorder(svc.proc.pid, secs + 2);
   try {
     runLoad(bins.load, svc.url, 2); // warm up
@@ -268,17 +313,28 @@ async function bench3(bins) {
       into.push((await runLoadAsync(bins.load, svc.url, secs)).rps);
       await r.done;
     };
-    await (async () => { const r = kept.record(); await r.done; })(); // its first recording, not measured
+    await (async () => {
+      const r = kept.record();
+      await r.done;
+    })(); // its first recording, not measured
     for (let i = 0; i < rounds; i++) {
       without.push(runLoad(bins.load, svc.url, secs).rps);
       const file = path.join(BENCH_DIR, 'overhead.data');
-      const rec = spawn('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', '999', '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file], { stdio: 'ignore' });
+      const rec = spawn(
+        'perf',
+        ['record', '-q', '-g', '--call-graph', 'fp', '-F', '999', '-e', 'cpu-clock', '-p', String(svc.proc.pid), '-o', file],
+        { stdio: 'ignore' },
+      );
       await new Promise((r) => setTimeout(r, 300));
       withPerf.push((await runLoadAsync(bins.load, svc.url, secs)).rps);
       rec.kill('SIGINT');
       await new Promise((r) => rec.on('exit', r));
       const fresh = productRecorder(svc.proc.pid, secs + 2);
-      try { await product(fresh, withFirst); } finally { fresh.close(); }
+      try {
+        await product(fresh, withFirst);
+      } finally {
+        fresh.close();
+      }
       await product(kept, withLater);
     }
   } finally {
@@ -287,15 +343,22 @@ async function bench3(bins) {
   }
   const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
   // The median too: one disturbed 8 s round (this VM's neighbours) moves a mean of five by points.
-  const median = (a) => { const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[(b.length - 1) / 2] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2; };
-  const a = mean(without), am = median(without);
+  const median = (a) => {
+    const b = [...a].sort((x, y) => x - y);
+    return b.length % 2 ? b[(b.length - 1) / 2] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2;
+  };
+  const a = mean(without),
+    am = median(without);
   const loss = (base, x) => ((100 * (base - x)) / base).toFixed(1);
-  const line = (label, xs) => console.log(`${label}${xs.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${mean(xs).toFixed(0)}, median ${median(xs).toFixed(0)})${xs === without ? '' : `: loss ${loss(a, mean(xs))}% of the mean, ${loss(am, median(xs))}% of the median`}`);
+  const line = (label, xs) =>
+    console.log(
+      `${label}${xs.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${mean(xs).toFixed(0)}, median ${median(xs).toFixed(0)})${xs === without ? '' : `: loss ${loss(a, mean(xs))}% of the mean, ${loss(am, median(xs))}% of the median`}`,
+    );
   line('without recording:                          ', without);
   line('with perf record alone:                     ', withPerf);
   line('with go-perf-lens, first recording (fresh): ', withFirst);
   line('with go-perf-lens, a later recording:       ', withLater);
-  console.log('  (aim ≤ 3%; the load generator shares the machine\'s 2 cores with the service, perf, the helper and the ingest)');
+  console.log("  (aim ≤ 3%; the load generator shares the machine's 2 cores with the service, perf, the helper and the ingest)");
 }
 
 // Optional part numbers select parts: `node scripts/bench/ingest.mjs 1 3`.

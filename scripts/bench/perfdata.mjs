@@ -33,15 +33,35 @@ export function benchRecording({ minSamples = 100_000, freq = 20_000 } = {}) {
   // cpu-clock samples only while the fixture runs: record longer until there are enough.
   let seconds = Math.max(3, Math.ceil(minSamples / (freq * 1.5)));
   for (let attempt = 0; attempt < 5; attempt++) {
-    const r = spawnSync('perf', ['record', '-g', '--call-graph', 'fp', '-F', String(freq), '-e', 'cpu-clock', '-o', file, '--',
-      binary, '-duration', `${seconds}s`, '-workers', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(
+      'perf',
+      [
+        'record',
+        '-g',
+        '--call-graph',
+        'fp',
+        '-F',
+        String(freq),
+        '-e',
+        'cpu-clock',
+        '-o',
+        file,
+        '--',
+        binary,
+        '-duration',
+        `${seconds}s`,
+        '-workers',
+        '4',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     if (r.status !== 0) throw new Error(`perf record failed: ${r.stderr}`);
     const samples = parsePerfData(fs.readFileSync(file)).samples.count;
     if (samples >= minSamples) {
       fs.writeFileSync(meta, JSON.stringify({ binary, samples }));
       return { file, samples, binary };
     }
-    seconds = Math.ceil(seconds * Math.min(4, 1.2 * minSamples / Math.max(1, samples)));
+    seconds = Math.ceil(seconds * Math.min(4, (1.2 * minSamples) / Math.max(1, samples)));
   }
   throw new Error(`could not record ${minSamples} samples`);
 }
@@ -65,7 +85,9 @@ export function nodeBenchEnv() {
 export function timeProcess(cmd, args, { runs = 3, capture = false, env = undefined } = {}) {
   const haveTime = fs.existsSync('/usr/bin/time');
   const timeFile = path.join(BENCH_DIR, `time-${process.pid}.txt`);
-  let best = Infinity, cpuMs = NaN, stdout = '';
+  let best = Infinity,
+    cpuMs = NaN,
+    stdout = '';
   for (let k = 0; k < runs; k++) {
     const [c, a] = haveTime ? ['/usr/bin/time', ['-f', '%U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
     const t0 = process.hrtime.bigint();
@@ -75,7 +97,10 @@ export function timeProcess(cmd, args, { runs = 3, capture = false, env = undefi
     if (ms < best) {
       best = ms;
       stdout = capture ? r.stdout.toString() : '';
-      if (haveTime) { const [u, s] = fs.readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number); cpuMs = (u + s) * 1000; }
+      if (haveTime) {
+        const [u, s] = fs.readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+        cpuMs = (u + s) * 1000;
+      }
     }
   }
   fs.rmSync(timeFile, { force: true });
@@ -99,10 +124,16 @@ function main() {
   const ours = timeProcess(process.execPath, ['-e', child], { capture: true, runs: 5, env: nodeBenchEnv() });
   const inner = JSON.parse(ours.stdout);
   const perf = timeProcess('perf', ['script', '-i', file], { runs: 3 });
-  console.log(`recording: ${file} (${(size / 1e6).toFixed(1)} MB, ${inner.samples} samples, ${inner.frames} callchain entries, ${inner.stored} of them stored: samples repeating a callchain share it)`);
-  console.log(`readPerfDataFile (fresh node process): ${ours.ms.toFixed(0)} ms wall, ${ours.cpuMs.toFixed(0)} ms CPU  [read+parse alone ${inner.ms.toFixed(0)} ms, peak RSS ${inner.maxRssMB.toFixed(0)} MB]`);
+  console.log(
+    `recording: ${file} (${(size / 1e6).toFixed(1)} MB, ${inner.samples} samples, ${inner.frames} callchain entries, ${inner.stored} of them stored: samples repeating a callchain share it)`,
+  );
+  console.log(
+    `readPerfDataFile (fresh node process): ${ours.ms.toFixed(0)} ms wall, ${ours.cpuMs.toFixed(0)} ms CPU  [read+parse alone ${inner.ms.toFixed(0)} ms, peak RSS ${inner.maxRssMB.toFixed(0)} MB]`,
+  );
   console.log(`perf script -i FILE > /dev/null:    ${perf.ms.toFixed(0)} ms wall, ${perf.cpuMs.toFixed(0)} ms CPU`);
-  console.log(`ratio (whole processes): ${(perf.ms / ours.ms).toFixed(1)}x faster than perf script by wall time, ${(perf.cpuMs / ours.cpuMs).toFixed(1)}x by CPU time`);
+  console.log(
+    `ratio (whole processes): ${(perf.ms / ours.ms).toFixed(1)}x faster than perf script by wall time, ${(perf.cpuMs / ours.cpuMs).toFixed(1)}x by CPU time`,
+  );
   if (samples < minSamples) process.exitCode = 1;
 }
 

@@ -44,7 +44,11 @@ function cacheKey(info: BinaryResult): string {
 export async function fetchBinary(target: Target, pid: number, cacheDir: string, opts: CaptureOptions = {}): Promise<FetchedBinary> {
   const info = (await runHelper<BinaryResult>(target, 'binary', { pid, infoOnly: true }, opts)).result;
   const dir = path.join(cacheDir, cacheKey(info));
-  const name = path.basename(info.exe ?? `pid${pid}.exe`).replace(/ \(deleted\)$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'exe';
+  const name =
+    path
+      .basename(info.exe ?? `pid${pid}.exe`)
+      .replace(/ \(deleted\)$/, '')
+      .replace(/[^A-Za-z0-9._-]/g, '_') || 'exe';
   const dest = path.join(dir, name);
   const meta = path.join(dir, 'meta.json');
   try {
@@ -52,7 +56,9 @@ export async function fetchBinary(target: Target, pid: number, cacheDir: string,
     if (m.sha256 === info.sha256 && fs.existsSync(path.join(dir, m.file)) && fs.statSync(path.join(dir, m.file)).size === info.size) {
       return { path: path.join(dir, m.file), cached: true, info };
     }
-  } catch { /* not cached */ }
+  } catch {
+    /* not cached */
+  }
   const run = await runHelper<BinaryResult>(target, 'binary', { pid }, opts);
   try {
     const f = run.files.find((x) => x.name === 'exe');
@@ -111,7 +117,9 @@ export type RecordedAs = 'user' | 'root';
 
 /** One line for the CLI and the UI: which way a recording was made. */
 export function recordedAsText(how: RecordedAs): string {
-  return how === 'user' ? 'recorded as you, without root (your own process; perf_event_paranoid allows it)' : 'recorded as root, through the go-perf-lens helper';
+  return how === 'user'
+    ? 'recorded as you, without root (your own process; perf_event_paranoid allows it)'
+    : 'recorded as root, through the go-perf-lens helper';
 }
 
 export async function recordPerf(target: Target, req: RecordRequest, opts: RecordOptions = {}): Promise<PerfRecording> {

@@ -33,7 +33,14 @@ export interface HelperClientOptions {
   graceMs?: number;
 }
 
-interface OpenFile { name: string; path: string; fd: number; size: number; expected: number | null; hash: Hash }
+interface OpenFile {
+  name: string;
+  path: string;
+  fd: number;
+  size: number;
+  expected: number | null;
+  hash: Hash;
+}
 
 const STDERR_KEEP = 16 * 1024;
 /** What a helper may send back, at most: one line (a result with many stacks is tens of MB), files, their sizes. */
@@ -53,7 +60,11 @@ export class HelperClient {
   private readonly onAbort = (): void => this.cancel();
   private consumed = false;
 
-  constructor(readonly plan: LaunchPlan, private readonly envelope: Envelope, private readonly opts: HelperClientOptions) {
+  constructor(
+    readonly plan: LaunchPlan,
+    private readonly envelope: Envelope,
+    private readonly opts: HelperClientOptions,
+  ) {
     if (opts.signal?.aborted) throw cancelledError();
     this.child = spawn(plan.file, plan.args, {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -73,7 +84,9 @@ export class HelperClient {
       });
     });
     void this.exitInfo.then(() => this.finish());
-    this.child.stdin!.on('error', () => { /* the helper exited first: EPIPE is expected */ });
+    this.child.stdin!.on('error', () => {
+      /* the helper exited first: EPIPE is expected */
+    });
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderrText = (this.stderrText + d.toString('utf8')).slice(-STDERR_KEEP);
       if (plan.password !== undefined && /Sorry, try again|incorrect password/i.test(this.stderrText) && !this.wrongPassword) {
@@ -112,10 +125,12 @@ export class HelperClient {
     this.stop();
     this.child.stdin!.end();
     const grace = this.opts.graceMs ?? 3000;
-    this.timers.push(setTimeout(() => {
-      this.killGroup('SIGTERM');
-      this.timers.push(setTimeout(() => this.killGroup('SIGKILL'), grace));
-    }, grace));
+    this.timers.push(
+      setTimeout(() => {
+        this.killGroup('SIGTERM');
+        this.timers.push(setTimeout(() => this.killGroup('SIGKILL'), grace));
+      }, grace),
+    );
   }
 
   /** Resolves when the process has exited. */
@@ -134,7 +149,11 @@ export class HelperClient {
     try {
       process.kill(-this.child.pid, sig);
     } catch {
-      try { this.child.kill(sig); } catch { /* gone */ }
+      try {
+        this.child.kill(sig);
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -185,7 +204,8 @@ export class HelperClient {
             this.child.stdin!.write(`${JSON.stringify({ v, client: HELPER_VERSION, subcommand, args })}\n`);
           } else if (line === READY_LINE) {
             // The program goes only to a Python that runs as root already (see launchPlan).
-            if (this.plan.mode !== 'ephemeral' && this.plan.target.kind === 'local') throw protocolError('the ephemeral ready line where the installed helper was started');
+            if (this.plan.mode !== 'ephemeral' && this.plan.target.kind === 'local')
+              throw protocolError('the ephemeral ready line where the installed helper was started');
             ready = true;
             this.child.stdin!.write(`${LOADER}\n${JSON.stringify(this.envelope)}\n`);
           }
@@ -200,15 +220,19 @@ export class HelperClient {
         switch (msg.type) {
           case 'hello':
             if (msg.protocol !== PROTOCOL_VERSION || msg.helper !== HELPER_VERSION) {
-              throw new UserError(`the helper on ${whereLabel(this.plan)} is version ${msg.helper} (protocol ${msg.protocol}); this go-perf-lens needs ${HELPER_VERSION} (protocol ${PROTOCOL_VERSION})`,
-                'upgrade it: sudo go-perf-lens install-helper (with this go-perf-lens)', 'version-mismatch');
+              throw new UserError(
+                `the helper on ${whereLabel(this.plan)} is version ${msg.helper} (protocol ${msg.protocol}); this go-perf-lens needs ${HELPER_VERSION} (protocol ${PROTOCOL_VERSION})`,
+                'upgrade it: sudo go-perf-lens install-helper (with this go-perf-lens)',
+                'version-mismatch',
+              );
             }
             yield msg;
             break;
           case 'file': {
             if (!SAFE_FILE.test(msg.name) || files.has(msg.name)) throw protocolError(`a bad file name ${JSON.stringify(msg.name)}`);
             if (++fileCount > LIMITS.maxFiles) throw protocolError(`more than ${LIMITS.maxFiles} files`);
-            if (msg.size !== null && !(Number.isSafeInteger(msg.size) && msg.size >= 0)) throw protocolError(`a bad size for ${msg.name}: ${JSON.stringify(msg.size)}`);
+            if (msg.size !== null && !(Number.isSafeInteger(msg.size) && msg.size >= 0))
+              throw protocolError(`a bad size for ${msg.name}: ${JSON.stringify(msg.size)}`);
             const dir = typeof this.opts.tempDir === 'string' ? this.opts.tempDir : this.opts.tempDir();
             const p = path.join(dir, msg.name);
             const fd = fs.openSync(p, 'w', 0o600);
@@ -233,7 +257,9 @@ export class HelperClient {
             files.delete(msg.name);
             const digest = f.hash.digest('hex');
             if (f.size !== msg.size || digest !== msg.sha256 || (f.expected !== null && f.expected !== f.size)) {
-              throw protocolError(`${msg.name} arrived damaged (${f.size} of ${f.expected ?? msg.size} bytes, sha256 ${digest} ≠ ${msg.sha256})`);
+              throw protocolError(
+                `${msg.name} arrived damaged (${f.size} of ${f.expected ?? msg.size} bytes, sha256 ${digest} ≠ ${msg.sha256})`,
+              );
             }
             yield { type: 'received-file', name: f.name, path: f.path, size: f.size, sha256: digest };
             break;
@@ -258,7 +284,11 @@ export class HelperClient {
       if (!terminal) throw this.failure(ready, exit.code, exit.signal);
     } finally {
       for (const f of files.values()) {
-        try { fs.closeSync(f.fd); } catch { /* closed */ }
+        try {
+          fs.closeSync(f.fd);
+        } catch {
+          /* closed */
+        }
       }
       if (!this.exited) this.cancel();
     }
@@ -274,10 +304,21 @@ export class HelperClient {
     if (this.spawnError) {
       const e = this.spawnError;
       if (e.code === 'ENOENT') {
-        if (plan.via === 'ssh' || plan.via === 'ssh-sudo-password') return new UserError('ssh is not installed on this machine', 'install it: sudo apt-get install openssh-client', 'ssh-missing');
-        if (plan.via.startsWith('sudo')) return new UserError('sudo is not installed on this machine', `run as root, or install sudo and ${sudoHint}`, 'sudo-missing');
-        if (plan.via === 'pkexec') return new UserError('pkexec is not installed on this machine', 'install policykit-1, use sudo, or run as root', 'pkexec-missing');
-        return new UserError(`${plan.python} is not installed on this machine`, 'install python3, or set the Python path in the settings', 'python-missing');
+        if (plan.via === 'ssh' || plan.via === 'ssh-sudo-password')
+          return new UserError('ssh is not installed on this machine', 'install it: sudo apt-get install openssh-client', 'ssh-missing');
+        if (plan.via.startsWith('sudo'))
+          return new UserError('sudo is not installed on this machine', `run as root, or install sudo and ${sudoHint}`, 'sudo-missing');
+        if (plan.via === 'pkexec')
+          return new UserError(
+            'pkexec is not installed on this machine',
+            'install policykit-1, use sudo, or run as root',
+            'pkexec-missing',
+          );
+        return new UserError(
+          `${plan.python} is not installed on this machine`,
+          'install python3, or set the Python path in the settings',
+          'python-missing',
+        );
       }
       return new UserError(`cannot start ${plan.file}: ${e.message}`, undefined, 'launch-failed');
     }
@@ -295,35 +336,67 @@ export class HelperClient {
         return new UserError(`sudo on ${where} needs a password: ${tail}`, sudoHint, 'sudo-password-required');
       }
       if (/the helper is not installed on this host/.test(err)) {
-        return new UserError(`the go-perf-lens helper is not installed on ${where}`, `install it there: "go-perf-lens install-helper" as root on that host (or "Set up this machine for profiling"); ${installHint()}`, 'helper-not-installed');
+        return new UserError(
+          `the go-perf-lens helper is not installed on ${where}`,
+          `install it there: "go-perf-lens install-helper" as root on that host (or "Set up this machine for profiling"); ${installHint()}`,
+          'helper-not-installed',
+        );
       }
       if (/python3 was not found|is not an executable on this host/.test(err) || (code === 127 && /python/i.test(err))) {
-        return new UserError(`Python 3 is missing on ${where}: ${tail}`, 'install python3 there (apt-get install python3), or set the Python path', 'python-missing');
+        return new UserError(
+          `Python 3 is missing on ${where}: ${tail}`,
+          'install python3 there (apt-get install python3), or set the Python path',
+          'python-missing',
+        );
       }
       if (/sudo: (command )?not found|sudo: not found/.test(err)) {
-        return new UserError(`sudo is not installed on ${where}`, 'log in as root (user "root" in the target), or install sudo there', 'sudo-missing');
+        return new UserError(
+          `sudo is not installed on ${where}`,
+          'log in as root (user "root" in the target), or install sudo there',
+          'sudo-missing',
+        );
       }
       if (plan.via === 'pkexec' && (code === 126 || code === 127)) {
-        return new UserError('pkexec did not authorize the helper (dismissed or not allowed)', 'try again, or use sudo / run as root', 'pkexec-refused');
+        return new UserError(
+          'pkexec did not authorize the helper (dismissed or not allowed)',
+          'try again, or use sudo / run as root',
+          'pkexec-refused',
+        );
       }
       if ((plan.via === 'ssh' || plan.via === 'ssh-sudo-password') && code === 255) return sshError(where, err, tail);
     }
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
-    if (!ready) return new UserError(`the helper could not be started on ${where} (${how}): ${tail || 'no output'}`, undefined, 'launch-failed');
+    if (!ready)
+      return new UserError(`the helper could not be started on ${where} (${how}): ${tail || 'no output'}`, undefined, 'launch-failed');
     return new UserError(`the helper on ${where} stopped without a result (${how})${tail ? `: ${tail}` : ''}`, undefined, 'helper-crashed');
   }
 }
 
 function sshError(where: string, err: string, tail: string): UserError {
   if (/Permission denied|Too many authentication failures|no mutual signature|Authentication failed/i.test(err)) {
-    return new UserError(`ssh could not log in to ${where}: ${tail}`,
-      'ssh runs with BatchMode=yes (no password prompts): set up a key (ssh-copy-id) or an agent, and check the user name', 'ssh-auth');
+    return new UserError(
+      `ssh could not log in to ${where}: ${tail}`,
+      'ssh runs with BatchMode=yes (no password prompts): set up a key (ssh-copy-id) or an agent, and check the user name',
+      'ssh-auth',
+    );
   }
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(err)) {
-    return new UserError(`ssh does not trust the host key of ${where}`, `connect once with "ssh ${where}" to check and accept its key`, 'ssh-hostkey');
+    return new UserError(
+      `ssh does not trust the host key of ${where}`,
+      `connect once with "ssh ${where}" to check and accept its key`,
+      'ssh-hostkey',
+    );
   }
-  if (/Connection refused|timed out|No route to host|Could not resolve|Name or service not known|Network is unreachable|Connection closed|Connection reset|port \d+:/i.test(err)) {
-    return new UserError(`cannot reach ${where} over ssh: ${tail}`, 'check the host name, port and network (and that sshd runs there)', 'ssh-unreachable');
+  if (
+    /Connection refused|timed out|No route to host|Could not resolve|Name or service not known|Network is unreachable|Connection closed|Connection reset|port \d+:/i.test(
+      err,
+    )
+  ) {
+    return new UserError(
+      `cannot reach ${where} over ssh: ${tail}`,
+      'check the host name, port and network (and that sshd runs there)',
+      'ssh-unreachable',
+    );
   }
   return new UserError(`ssh to ${where} failed: ${tail || 'exit code 255'}`, 'try "ssh HOST true" in a terminal to see why', 'ssh-failed');
 }

@@ -30,7 +30,11 @@ export function resolveBpfDir(): string {
   for (const c of candidates) {
     if (c && fs.existsSync(path.join(c, 'helper.py'))) return path.resolve(c);
   }
-  throw new UserError('the helper (bpf/helper.py) is missing from this installation', 'reinstall go-perf-lens (or run scripts/build.mjs)', 'install-broken');
+  throw new UserError(
+    'the helper (bpf/helper.py) is missing from this installation',
+    'reinstall go-perf-lens (or run scripts/build.mjs)',
+    'install-broken',
+  );
 }
 
 const RESOURCE_EXT = /\.(c|h|bt|txt|json)$/;

@@ -11,7 +11,6 @@ import VERSIONS from '../../bpf/perflens_helper/version.json';
 export const PROTOCOL_VERSION: number = VERSIONS.protocol;
 export const HELPER_VERSION: string = VERSIONS.helper;
 
-
 /** The helper's stable error codes and what each means: error_codes.json is their one source (the helper reads it too). */
 export { HELPER_ERRORS };
 export type HelperErrorCode = keyof typeof HELPER_ERRORS;
@@ -20,7 +19,10 @@ export type HelperErrorCode = keyof typeof HELPER_ERRORS;
  * The build ids of the binary the client decoded, for the eBPF subcommands: the helper attaches
  * only if /proc/PID/exe has the same ids (a same-size rebuild does not).
  */
-export function buildIdArgs(ids: { goBuildId?: string | undefined; gnuBuildId?: string | undefined }): { goBuildId?: string; gnuBuildId?: string } {
+export function buildIdArgs(ids: { goBuildId?: string | undefined; gnuBuildId?: string | undefined }): {
+  goBuildId?: string;
+  gnuBuildId?: string;
+} {
   const out: { goBuildId?: string; gnuBuildId?: string } = {};
   if (ids.goBuildId) out.goBuildId = ids.goBuildId;
   if (ids.gnuBuildId) out.gnuBuildId = ids.gnuBuildId;
@@ -53,33 +55,83 @@ export interface ProgressMessage {
 }
 
 /** Per-interval results (the eBPF subcommands send one each second). */
-export interface PartialMessage { type: 'partial'; data: unknown }
-export interface WarningMessage { type: 'warning'; message: string }
+export interface PartialMessage {
+  type: 'partial';
+  data: unknown;
+}
+export interface WarningMessage {
+  type: 'warning';
+  message: string;
+}
 /** size: null when the helper sends the file while it is being made (perf's pipe-mode output). */
-export interface FileStartMessage { type: 'file'; name: string; size: number | null }
-export interface ChunkMessage { type: 'chunk'; name: string; data: string }
-export interface FileEndMessage { type: 'file-end'; name: string; size: number; sha256: string }
-export interface ResultMessage { type: 'result'; data: unknown }
-export interface ErrorMessage { type: 'error'; code: HelperErrorCode | string; message: string; hint: string | null }
+export interface FileStartMessage {
+  type: 'file';
+  name: string;
+  size: number | null;
+}
+export interface ChunkMessage {
+  type: 'chunk';
+  name: string;
+  data: string;
+}
+export interface FileEndMessage {
+  type: 'file-end';
+  name: string;
+  size: number;
+  sha256: string;
+}
+export interface ResultMessage {
+  type: 'result';
+  data: unknown;
+}
+export interface ErrorMessage {
+  type: 'error';
+  code: HelperErrorCode | string;
+  message: string;
+  hint: string | null;
+}
 
 /** Exactly what travels on the wire. */
 export type WireMessage =
-  | HelloMessage | ProgressMessage | PartialMessage | WarningMessage
-  | FileStartMessage | ChunkMessage | FileEndMessage | ResultMessage | ErrorMessage;
+  | HelloMessage
+  | ProgressMessage
+  | PartialMessage
+  | WarningMessage
+  | FileStartMessage
+  | ChunkMessage
+  | FileEndMessage
+  | ResultMessage
+  | ErrorMessage;
 
 /** A streamed file, complete and verified (size and sha256), written into the client's temp dir. */
-export interface ReceivedFileMessage { type: 'received-file'; name: string; path: string; size: number; sha256: string }
+export interface ReceivedFileMessage {
+  type: 'received-file';
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
 
 /**
  * One chunk of file `name`, decoded, once it is written to the local file. The chunks of a file
  * come in order; their concatenation is the file (verified only at its `received-file`).
  */
-export interface ReceivedChunkMessage { type: 'received-chunk'; name: string; data: Buffer }
+export interface ReceivedChunkMessage {
+  type: 'received-chunk';
+  name: string;
+  data: Buffer;
+}
 
 /** What HelperClient yields: wire messages minus the file plumbing, plus received chunks and files. */
 export type HelperMessage =
-  | HelloMessage | ProgressMessage | PartialMessage | WarningMessage | ReceivedChunkMessage | ReceivedFileMessage
-  | ResultMessage | ErrorMessage;
+  | HelloMessage
+  | ProgressMessage
+  | PartialMessage
+  | WarningMessage
+  | ReceivedChunkMessage
+  | ReceivedFileMessage
+  | ResultMessage
+  | ErrorMessage;
 
 // ---- results of the perf subcommands -------------------------------------------------------
 
@@ -104,7 +156,7 @@ export interface ProbeResult {
   uprobes: boolean;
   kprobes: boolean;
   pid?: number;
-  process?: GoBuildInfo & { exe: string; exeSize: number } | null;
+  process?: (GoBuildInfo & { exe: string; exeSize: number }) | null;
 }
 
 export interface GoBuildInfo {
@@ -131,7 +183,10 @@ export interface GoProcess extends GoBuildInfo {
   startTime?: number | null;
 }
 
-export interface ProcessesResult { processes: GoProcess[]; unreadable?: number }
+export interface ProcessesResult {
+  processes: GoProcess[];
+  unreadable?: number;
+}
 
 export interface BinaryResult extends GoBuildInfo {
   pid: number;

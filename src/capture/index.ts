@@ -3,7 +3,23 @@ export * from './captureApi';
 export * from './helperProtocol';
 export { HelperClient, Envelope, HelperClientOptions } from './helperClient';
 export { resolveBpfDir, loadHelperPayload } from './helperFiles';
-export { BOOTSTRAP, LOADER, READY_LINE, SERVE_READY_LINE, LaunchPlan, initialPlan, withPassword, remoteCommand, sudoersRule, installHint, INSTALL_DIR, INSTALLED_HELPER, INSTALLED_ARGV, SUDOERS_FILE, DEFAULT_GROUP } from './launchPlan';
+export {
+  BOOTSTRAP,
+  LOADER,
+  READY_LINE,
+  SERVE_READY_LINE,
+  LaunchPlan,
+  initialPlan,
+  withPassword,
+  remoteCommand,
+  sudoersRule,
+  installHint,
+  INSTALL_DIR,
+  INSTALLED_HELPER,
+  INSTALLED_ARGV,
+  SUDOERS_FILE,
+  DEFAULT_GROUP,
+} from './launchPlan';
 export { mayRunAsUser, perfEventParanoid } from './ownProcess';
 export { rootOwnedProblem, checkRootOwned } from './trustedPath';
 export { runHelper, rememberPassword, makePrivateTempDir, HelperRun, RunHelperOptions, PasswordPrompt } from './runHelper';

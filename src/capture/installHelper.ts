@@ -8,12 +8,23 @@ import { UserError } from '../util/userError';
 import { resolveBpfDir } from './helperFiles';
 import { DEFAULT_GROUP, SYSTEM_PYTHON } from './launchPlan';
 
-export interface InstallOptions { group?: string; adminGroup?: string }
+export interface InstallOptions {
+  group?: string;
+  adminGroup?: string;
+}
 
 /** The exact commands "Set up this machine for profiling" shows, then runs in a terminal. */
 export function setupCommands(cli: string, user: string, opts: InstallOptions = {}): string[] {
   const group = opts.group ?? DEFAULT_GROUP;
-  const install = ['sudo', process.execPath, cli, 'install-helper', '--group', group, ...(opts.adminGroup ? ['--admin-group', opts.adminGroup] : [])];
+  const install = [
+    'sudo',
+    process.execPath,
+    cli,
+    'install-helper',
+    '--group',
+    group,
+    ...(opts.adminGroup ? ['--admin-group', opts.adminGroup] : []),
+  ];
   return [install.join(' '), `sudo usermod -aG ${group} ${user}`];
 }
 
@@ -23,10 +34,18 @@ async function runInstaller(args: string[]): Promise<string> {
   }
   const script = path.join(resolveBpfDir(), 'install_helper.py');
   const r = await execa(SYSTEM_PYTHON, ['-I', script, ...args], {
-    cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' }, extendEnv: false, reject: false, timeout: 120000, stdin: 'ignore',
+    cwd: '/',
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+    extendEnv: false,
+    reject: false,
+    timeout: 120000,
+    stdin: 'ignore',
   });
   if (r.exitCode !== 0) {
-    const why = String(r.stderr).trim().replace(/^go-perf-lens: /, '') || (r.timedOut ? 'timed out' : `exit code ${r.exitCode}`);
+    const why =
+      String(r.stderr)
+        .trim()
+        .replace(/^go-perf-lens: /, '') || (r.timedOut ? 'timed out' : `exit code ${r.exitCode}`);
     throw new UserError(`the helper was not ${args[0] === 'install' ? 'installed' : 'removed'}: ${why}`, undefined, 'install-failed');
   }
   return String(r.stdout);

@@ -32,7 +32,7 @@ export const BOOTSTRAP = `import sys;sys.stdout.write('${READY_LINE}'+chr(10));s
 
 /** The first stdin line: reads the envelope line and runs its loader (bpf/envelope_loader.py). */
 export const LOADER =
-  "import json,sys;E=json.loads(sys.stdin.buffer.readline());" +
+  'import json,sys;E=json.loads(sys.stdin.buffer.readline());' +
   "exec(compile(E.pop('program'),'envelope_loader.py','exec'),{'__name__':'__go_perf_lens__','ENVELOPE':E})";
 
 /** Where `go-perf-lens install-helper` puts the helper (root-owned). */
@@ -54,8 +54,10 @@ export function sudoersRule(group = DEFAULT_GROUP): string {
 }
 
 export function installHint(): string {
-  return 'install the helper once: "sudo go-perf-lens install-helper" (or the command "Go Perf Lens: Set up this machine for profiling"), ' +
-    `then "sudo usermod -aG ${DEFAULT_GROUP} ${currentUser()}" and log in again`;
+  return (
+    'install the helper once: "sudo go-perf-lens install-helper" (or the command "Go Perf Lens: Set up this machine for profiling"), ' +
+    `then "sudo usermod -aG ${DEFAULT_GROUP} ${currentUser()}" and log in again`
+  );
 }
 
 /** The prompt we give `sudo -S`, so its stderr is recognisable. */
@@ -77,7 +79,11 @@ export interface LaunchPlan {
 }
 
 export function currentUser(): string {
-  try { return os.userInfo().username; } catch { return process.env.USER ?? 'YOUR_USER'; }
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'YOUR_USER';
+  }
 }
 
 function isRoot(): boolean {
@@ -87,7 +93,8 @@ function isRoot(): boolean {
 /** The Python of the ephemeral mode on this machine: the setting (checked: root-owned all the way) or /usr/bin/python3. */
 export function localPython(t: LocalTarget): string {
   const python = t.python ?? SYSTEM_PYTHON;
-  if (!fs.existsSync(python)) throw new UserError(`${python} is not installed on this machine`, 'install it: sudo apt-get install python3', 'python-missing');
+  if (!fs.existsSync(python))
+    throw new UserError(`${python} is not installed on this machine`, 'install it: sudo apt-get install python3', 'python-missing');
   checkRootOwned(python, 'the Python that runs the helper as root');
   return python;
 }
@@ -101,10 +108,12 @@ export function helperInstalled(): boolean {
 export function remoteCommand(python: string | undefined, sudo: '-n' | '-S'): string {
   const py = python ?? SYSTEM_PYTHON;
   const sudoArgs = sudo === '-n' ? '-n' : `-k -S -p '${SUDO_PROMPT}'`;
-  return `if [ "$(id -u)" = 0 ]; then [ -x '${py}' ] || { echo "go-perf-lens: ${py} is not an executable on this host" >&2; exit 127; }; ` +
+  return (
+    `if [ "$(id -u)" = 0 ]; then [ -x '${py}' ] || { echo "go-perf-lens: ${py} is not an executable on this host" >&2; exit 127; }; ` +
     `cd / && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin '${py}' -I -c "${BOOTSTRAP}"; ` +
     `elif [ -f '${INSTALLED_HELPER}' ]; then cd / && exec sudo ${sudoArgs} -- ${INSTALLED_ARGV.join(' ')}; ` +
-    `else echo "go-perf-lens: the helper is not installed on this host" >&2; exit 126; fi`;
+    `else echo "go-perf-lens: the helper is not installed on this host" >&2; exit 126; fi`
+  );
 }
 
 function sshArgs(t: SshTarget, remote: string): string[] {
@@ -126,16 +135,28 @@ export function userPlan(target: LocalTarget, helperPath: string): LaunchPlan {
 export function initialPlan(target: Target): LaunchPlan {
   validateTarget(target);
   if (target.kind === 'ssh') {
-    return { target, file: SSH, args: sshArgs(target, remoteCommand(target.python, '-n')), via: 'ssh', mode: 'installed', python: target.python ?? SYSTEM_PYTHON };
+    return {
+      target,
+      file: SSH,
+      args: sshArgs(target, remoteCommand(target.python, '-n')),
+      via: 'ssh',
+      mode: 'installed',
+      python: target.python ?? SYSTEM_PYTHON,
+    };
   }
   const elevation = target.elevation ?? 'auto';
   if (elevation === 'none' || (elevation === 'auto' && isRoot())) {
-    if (!isRoot()) throw new UserError('the helper is sent over stdin only to a Python that runs as root already', installHint(), 'not-root');
+    if (!isRoot())
+      throw new UserError('the helper is sent over stdin only to a Python that runs as root already', installHint(), 'not-root');
     const python = localPython(target);
     return { target, file: python, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python };
   }
   if (!helperInstalled()) {
-    throw new UserError('profiling another process, or with eBPF, needs the go-perf-lens helper, which is not installed on this machine', installHint(), 'helper-not-installed');
+    throw new UserError(
+      'profiling another process, or with eBPF, needs the go-perf-lens helper, which is not installed on this machine',
+      installHint(),
+      'helper-not-installed',
+    );
   }
   const sudo = fs.existsSync(SUDO);
   const pkexec = fs.existsSync(PKEXEC);
@@ -144,15 +165,19 @@ export function initialPlan(target: Target): LaunchPlan {
     return { target, file: SUDO, args: ['-n', '--', ...INSTALLED_ARGV], via: 'sudo', mode: 'installed', python: SYSTEM_PYTHON };
   }
   if (elevation === 'pkexec' || (elevation === 'auto' && pkexec)) {
-    if (!pkexec) throw new UserError('pkexec is not installed on this machine', 'install policykit-1, use sudo, or run as root', 'pkexec-missing');
+    if (!pkexec)
+      throw new UserError('pkexec is not installed on this machine', 'install policykit-1, use sudo, or run as root', 'pkexec-missing');
     return { target, file: PKEXEC, args: [...INSTALLED_ARGV], via: 'pkexec', mode: 'installed', python: SYSTEM_PYTHON };
   }
   throw sudoMissing();
 }
 
 function sudoMissing(): UserError {
-  return new UserError('profiling needs root, and sudo is not installed on this machine (nor pkexec)',
-    `run as root, or install sudo (apt-get install sudo) and ${installHint()}`, 'sudo-missing');
+  return new UserError(
+    'profiling needs root, and sudo is not installed on this machine (nor pkexec)',
+    `run as root, or install sudo (apt-get install sudo) and ${installHint()}`,
+    'sudo-missing',
+  );
 }
 
 /** The same launch, answering sudo's password prompt on stdin (`sudo -S`) once it appears. */
@@ -171,7 +196,11 @@ export function withPassword(plan: LaunchPlan, password: string): LaunchPlan {
 export function launchEnv(plan: LaunchPlan, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
   // ssh needs the user's identity (config, agent, known hosts); pkexec its session.
-  const keep = plan.via.startsWith('ssh') ? ['HOME', 'USER', 'LOGNAME', 'SSH_AUTH_SOCK'] : plan.via === 'pkexec' ? ['HOME', 'USER', 'LOGNAME', 'DISPLAY', 'WAYLAND_DISPLAY', 'XAUTHORITY', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR'] : [];
+  const keep = plan.via.startsWith('ssh')
+    ? ['HOME', 'USER', 'LOGNAME', 'SSH_AUTH_SOCK']
+    : plan.via === 'pkexec'
+      ? ['HOME', 'USER', 'LOGNAME', 'DISPLAY', 'WAYLAND_DISPLAY', 'XAUTHORITY', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR']
+      : [];
   for (const k of keep) if (env[k] !== undefined) out[k] = env[k]!;
   return out;
 }

@@ -23,8 +23,17 @@ export function perfEventParanoid(): number | undefined {
 /** Whether every uid of PID (real, effective, saved, filesystem) is `uid`. */
 export function ownedBy(pid: number, uid: number): boolean {
   try {
-    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
-    return line !== undefined && line.split(/\s+/).slice(1, 5).every((u) => Number(u) === uid);
+    const line = fs
+      .readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Uid:'));
+    return (
+      line !== undefined &&
+      line
+        .split(/\s+/)
+        .slice(1, 5)
+        .every((u) => Number(u) === uid)
+    );
   } catch {
     return false;
   }

@@ -35,7 +35,9 @@ function findPerf(): string | undefined {
 function eventOpens(perf: string, event: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile(perf, ['stat', '-x', ',', '-e', event, '--', 'true'], { timeout: 10_000 }, (err, _out, stderr) => {
-      const line = String(stderr).split('\n').find((l) => l.split(',')[2] === event);
+      const line = String(stderr)
+        .split('\n')
+        .find((l) => l.split(',')[2] === event);
       resolve(!err && line !== undefined && !line.startsWith('<not supported>'));
     });
   });
@@ -47,7 +49,12 @@ function eventOpens(perf: string, event: string): Promise<boolean> {
  */
 export async function planOwnProcessPerf(): Promise<OwnPerfPlan> {
   const perf = findPerf();
-  if (!perf) throw new UserError('perf is not installed', 'install it: sudo apt-get install linux-perf (Debian) or linux-tools-$(uname -r) (Ubuntu)', 'perf-missing');
+  if (!perf)
+    throw new UserError(
+      'perf is not installed',
+      'install it: sudo apt-get install linux-perf (Debian) or linux-tools-$(uname -r) (Ubuntu)',
+      'perf-missing',
+    );
   const paranoid = readParanoid();
   const root = process.getuid?.() === 0;
   if (!root && (paranoid === undefined || paranoid > 2)) {
@@ -81,15 +88,46 @@ export interface RecordCommandOptions {
  * Cancelling kills perf and the command (their process group) and rejects with 'cancelled'.
  */
 export function recordCommand(plan: OwnPerfPlan, argv: string[], outFile: string, opts: RecordCommandOptions): Promise<RecordedCommand> {
-  const args = ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(opts.freqHz ?? 999), '-e', plan.event, '-o', outFile, '--', ...argv];
+  const args = [
+    'record',
+    '-q',
+    '-g',
+    '--call-graph',
+    'fp',
+    '-F',
+    String(opts.freqHz ?? 999),
+    '-e',
+    plan.event,
+    '-o',
+    outFile,
+    '--',
+    ...argv,
+  ];
   return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) { reject(new UserError('cancelled', undefined, 'cancelled')); return; }
-    const child = spawn(plan.perf, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    if (opts.signal?.aborted) {
+      reject(new UserError('cancelled', undefined, 'cancelled'));
+      return;
+    }
+    const child = spawn(plan.perf, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const onAbort = (): void => {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       reject(new UserError('cancelled', undefined, 'cancelled'));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });

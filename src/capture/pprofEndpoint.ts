@@ -37,7 +37,8 @@ const DEFAULT_GRACE_MS = 15_000;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** net/http/pprof's own default when /profile has no `seconds`. */
 const GO_DEFAULT_PROFILE_SECONDS = 30;
-const PPROF_HINT = 'serve net/http/pprof in the program (import _ "net/http/pprof" and an http.ListenAndServe), then use a URL such as http://HOST:6060/debug/pprof/profile?seconds=10 or /debug/pprof/heap';
+const PPROF_HINT =
+  'serve net/http/pprof in the program (import _ "net/http/pprof" and an http.ListenAndServe), then use a URL such as http://HOST:6060/debug/pprof/profile?seconds=10 or /debug/pprof/heap';
 
 /**
  * The URL to fetch from what a person typed: "http(s)://host:port/path?query"; without a
@@ -53,7 +54,8 @@ export function parsePprofUrl(text: string): URL {
   } catch {
     throw new UserError(`"${t}" is not a URL`, PPROF_HINT, 'url-invalid');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${u.protocol}// URLs are not pprof endpoints`, 'use an http:// or https:// URL', 'url-invalid');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UserError(`${u.protocol}// URLs are not pprof endpoints`, 'use an http:// or https:// URL', 'url-invalid');
   if (!u.hostname) throw new UserError(`"${t}" has no host`, PPROF_HINT, 'url-invalid');
   if (u.pathname === '/' || u.pathname === '') u.pathname = '/debug/pprof/profile';
   return u;
@@ -69,9 +71,19 @@ export function recordingSeconds(u: URL): number | undefined {
 
 /** A short, safe echo of what a server said (first line, printable characters only). */
 function firstLine(body: Buffer): string {
-  const s = body.subarray(0, 400).toString('utf8').split('\n').find((l) => l.trim().length > 0) ?? '';
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 200);
+  const s =
+    body
+      .subarray(0, 400)
+      .toString('utf8')
+      .split('\n')
+      .find((l) => l.trim().length > 0) ?? '';
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, ' ')
+      .trim()
+      .slice(0, 200)
+  );
 }
 
 /**
@@ -82,17 +94,27 @@ function firstLine(body: Buffer): string {
 export function looksLikeProfile(b: Uint8Array): boolean {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
   if (b.length === 0) return false;
-  const field = b[0]! >> 3, wire = b[0]! & 7;
+  const field = b[0]! >> 3,
+    wire = b[0]! & 7;
   if (field < 1 || field > 14 || (wire !== 0 && wire !== 2)) return false;
   const head = b.subarray(0, 512);
   return !head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 0x20 && c !== 0x7f));
 }
 
 const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
 ]);
 
 /** A socket or TLS error → what happened and what to do. */
@@ -102,16 +124,39 @@ function networkError(e: NodeJS.ErrnoException, u: URL): UserError {
   if (TLS_CODES.has(code) || /SSL|TLS|certificate/i.test(e.message)) {
     const plainHttp = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(e.message);
     return new UserError(
-      plainHttp ? `${where} does not speak TLS: the endpoint is plain HTTP (${e.message})` : `the TLS connection to ${where} failed: ${e.message} (${code})`,
-      plainHttp ? `use http://${where}${u.pathname}${u.search}`
-        : 'the server\'s certificate is not trusted here: use the host name the certificate names, or add its CA with NODE_EXTRA_CA_CERTS=/path/ca.pem (the CLI) — certificate checks are never skipped',
+      plainHttp
+        ? `${where} does not speak TLS: the endpoint is plain HTTP (${e.message})`
+        : `the TLS connection to ${where} failed: ${e.message} (${code})`,
+      plainHttp
+        ? `use http://${where}${u.pathname}${u.search}`
+        : "the server's certificate is not trusted here: use the host name the certificate names, or add its CA with NODE_EXTRA_CA_CERTS=/path/ca.pem (the CLI) — certificate checks are never skipped",
       'endpoint-tls',
     );
   }
-  if (code === 'ECONNREFUSED') return new UserError(`nothing listens at ${where} (connection refused)`, `is the program running and serving net/http/pprof on that port? ${PPROF_HINT}`, 'endpoint-refused');
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UserError(`cannot resolve the host name ${u.hostname}`, 'check the host name, or use its IP address', 'endpoint-unreachable');
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ETIMEDOUT') return new UserError(`${where} cannot be reached (${code})`, 'check the address, the network and any firewall between here and the host', 'endpoint-unreachable');
-  if (code === 'ECONNRESET' || code === 'EPIPE') return new UserError(`${where} closed the connection before the profile was complete (${code})`, 'the program may have exited or restarted; try again', 'endpoint-reset');
+  if (code === 'ECONNREFUSED')
+    return new UserError(
+      `nothing listens at ${where} (connection refused)`,
+      `is the program running and serving net/http/pprof on that port? ${PPROF_HINT}`,
+      'endpoint-refused',
+    );
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new UserError(
+      `cannot resolve the host name ${u.hostname}`,
+      'check the host name, or use its IP address',
+      'endpoint-unreachable',
+    );
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ETIMEDOUT')
+    return new UserError(
+      `${where} cannot be reached (${code})`,
+      'check the address, the network and any firewall between here and the host',
+      'endpoint-unreachable',
+    );
+  if (code === 'ECONNRESET' || code === 'EPIPE')
+    return new UserError(
+      `${where} closed the connection before the profile was complete (${code})`,
+      'the program may have exited or restarted; try again',
+      'endpoint-reset',
+    );
   return new UserError(`fetching ${u.href} failed: ${e.message}${code ? ` (${code})` : ''}`, PPROF_HINT, 'endpoint-failed');
 }
 
@@ -120,16 +165,34 @@ function statusError(status: number, body: Buffer, u: URL, location: string | un
   const said = firstLine(body);
   const tail = said ? `: "${said}"` : '';
   if (status === 404) {
-    return new UserError(`${u.host} has no ${u.pathname} (HTTP 404)${tail}`, `${PPROF_HINT}; ${u.protocol}//${u.host}/debug/pprof/ lists the profiles it serves`, 'endpoint-not-found');
+    return new UserError(
+      `${u.host} has no ${u.pathname} (HTTP 404)${tail}`,
+      `${PPROF_HINT}; ${u.protocol}//${u.host}/debug/pprof/ lists the profiles it serves`,
+      'endpoint-not-found',
+    );
   }
   if (status >= 300 && status < 400) {
-    return new UserError(`${u.href} redirects (HTTP ${status})${location ? ` to ${location}` : ''}`, location ? `open ${location} instead` : 'open the URL it redirects to', 'endpoint-redirect');
+    return new UserError(
+      `${u.href} redirects (HTTP ${status})${location ? ` to ${location}` : ''}`,
+      location ? `open ${location} instead` : 'open the URL it redirects to',
+      'endpoint-redirect',
+    );
   }
-  if (status === 401 || status === 403) return new UserError(`${u.host} refused the request (HTTP ${status})${tail}`, 'this endpoint needs credentials Go Perf Lens does not send; fetch the profile yourself and open the file', 'endpoint-refused');
-  return new UserError(`${u.href} answered HTTP ${status}${tail}`,
-    /already in use/i.test(said) ? 'another CPU profile of that program is running (a second go tool pprof?): wait for it and try again'
-      : /WriteTimeout/i.test(said) ? 'the server\'s WriteTimeout is shorter than the profile: ask for fewer seconds' : PPROF_HINT,
-    'endpoint-http');
+  if (status === 401 || status === 403)
+    return new UserError(
+      `${u.host} refused the request (HTTP ${status})${tail}`,
+      'this endpoint needs credentials Go Perf Lens does not send; fetch the profile yourself and open the file',
+      'endpoint-refused',
+    );
+  return new UserError(
+    `${u.href} answered HTTP ${status}${tail}`,
+    /already in use/i.test(said)
+      ? 'another CPU profile of that program is running (a second go tool pprof?): wait for it and try again'
+      : /WriteTimeout/i.test(said)
+        ? "the server's WriteTimeout is shorter than the profile: ask for fewer seconds"
+        : PPROF_HINT,
+    'endpoint-http',
+  );
 }
 
 /**
@@ -145,11 +208,15 @@ export function fetchPprofEndpoint(url: URL, opts: FetchEndpointOptions = {}): P
   const deadlineMs = (expectedMs ?? 0) + grace;
   const started = Date.now();
   return new Promise<FetchedProfile>((resolve, reject) => {
-    if (opts.signal?.aborted) { reject(new UserError('cancelled', undefined, 'cancelled')); return; }
+    if (opts.signal?.aborted) {
+      reject(new UserError('cancelled', undefined, 'cancelled'));
+      return;
+    }
     let bytes = 0;
     let phase: EndpointProgress['phase'] = 'connecting';
     let settled = false;
-    const report = (): void => opts.onProgress?.({ phase, elapsedMs: Date.now() - started, bytes, ...(expectedMs !== undefined ? { expectedMs } : {}) });
+    const report = (): void =>
+      opts.onProgress?.({ phase, elapsedMs: Date.now() - started, bytes, ...(expectedMs !== undefined ? { expectedMs } : {}) });
     const ticker = setInterval(report, 250);
     const finish = (err: UserError | undefined, value?: FetchedProfile): void => {
       if (settled) return;
@@ -163,10 +230,21 @@ export function fetchPprofEndpoint(url: URL, opts: FetchEndpointOptions = {}): P
     };
     const onAbort = (): void => finish(new UserError('cancelled', undefined, 'cancelled'));
     const deadline = setTimeout(() => {
-      const what = phase === 'connecting' ? `could not connect to ${url.host}` : phase === 'waiting' ? `${url.host} did not answer` : `${url.host} did not finish sending the profile`;
-      finish(new UserError(`${what} within ${Math.round(deadlineMs / 1000)} s`,
-        phase === 'connecting' ? 'check the address and that nothing (a firewall, a proxy) holds the connection' : 'the program may be overloaded or stopped; try again, or ask for fewer seconds',
-        'endpoint-timeout'));
+      const what =
+        phase === 'connecting'
+          ? `could not connect to ${url.host}`
+          : phase === 'waiting'
+            ? `${url.host} did not answer`
+            : `${url.host} did not finish sending the profile`;
+      finish(
+        new UserError(
+          `${what} within ${Math.round(deadlineMs / 1000)} s`,
+          phase === 'connecting'
+            ? 'check the address and that nothing (a firewall, a proxy) holds the connection'
+            : 'the program may be overloaded or stopped; try again, or ask for fewer seconds',
+          'endpoint-timeout',
+        ),
+      );
     }, deadlineMs);
     const get = url.protocol === 'https:' ? https.get : http.get;
     const req = get(url, { headers: { 'accept-encoding': 'identity', 'user-agent': 'go-perf-lens' } }, (res) => {
@@ -176,7 +254,13 @@ export function fetchPprofEndpoint(url: URL, opts: FetchEndpointOptions = {}): P
       res.on('data', (c: Buffer) => {
         bytes += c.length;
         if (bytes > maxBytes) {
-          finish(new UserError(`${url.href} sent more than ${Math.round(maxBytes / (1024 * 1024))} MB: reading stopped there`, 'real profiles are a few MB; check the URL', 'input-too-large'));
+          finish(
+            new UserError(
+              `${url.href} sent more than ${Math.round(maxBytes / (1024 * 1024))} MB: reading stopped there`,
+              'real profiles are a few MB; check the URL',
+              'input-too-large',
+            ),
+          );
           return;
         }
         // An error page needs only its first lines.
@@ -185,21 +269,34 @@ export function fetchPprofEndpoint(url: URL, opts: FetchEndpointOptions = {}): P
       res.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, url)));
       res.on('end', () => {
         const body = Buffer.concat(chunks);
-        if (status !== 200) { finish(statusError(status, body, url, res.headers.location)); return; }
+        if (status !== 200) {
+          finish(statusError(status, body, url, res.headers.location));
+          return;
+        }
         const contentType = String(res.headers['content-type'] ?? '');
         if (!looksLikeProfile(body)) {
           const said = firstLine(body);
-          finish(new UserError(
-            body.length === 0 ? `${url.href} answered with an empty body, not a profile` : `${url.href} did not answer with a profile (${contentType || 'no content type'}${said ? `: "${said}"` : ''})`,
-            url.searchParams.has('debug') ? 'remove ?debug=… from the URL: it asks for text, not a profile' : PPROF_HINT,
-            'endpoint-not-profile'));
+          finish(
+            new UserError(
+              body.length === 0
+                ? `${url.href} answered with an empty body, not a profile`
+                : `${url.href} did not answer with a profile (${contentType || 'no content type'}${said ? `: "${said}"` : ''})`,
+              url.searchParams.has('debug') ? 'remove ?debug=… from the URL: it asks for text, not a profile' : PPROF_HINT,
+              'endpoint-not-profile',
+            ),
+          );
           return;
         }
         finish(undefined, { url: url.href, bytes: body, contentType, elapsedMs: Date.now() - started });
       });
     });
     req.on('socket', (sock) => {
-      const connected = (): void => { if (phase === 'connecting') { phase = 'waiting'; report(); } };
+      const connected = (): void => {
+        if (phase === 'connecting') {
+          phase = 'waiting';
+          report();
+        }
+      };
       if (!sock.connecting) connected();
       else sock.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
     });

@@ -19,16 +19,22 @@ const GROUP_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const SOURCE = /^[A-Za-z0-9_]+\.(py|c|h|json)$/;
 
 // Reads {"relative/path": "text"} on stdin into a new 0700 folder and prints the folder.
-const UNPACK = 'import json,os,sys,tempfile\n'
-  + 'd=tempfile.mkdtemp(prefix="go-perf-lens-install-")\n'
-  + 'for n,t in json.load(sys.stdin).items():\n'
-  + ' p=os.path.join(d,n)\n'
-  + ' if os.path.dirname(n): os.makedirs(os.path.dirname(p),0o700,exist_ok=True)\n'
-  + ' with open(p,"x") as f: f.write(t)\n'
-  + 'print(d)\n';
+const UNPACK =
+  'import json,os,sys,tempfile\n' +
+  'd=tempfile.mkdtemp(prefix="go-perf-lens-install-")\n' +
+  'for n,t in json.load(sys.stdin).items():\n' +
+  ' p=os.path.join(d,n)\n' +
+  ' if os.path.dirname(n): os.makedirs(os.path.dirname(p),0o700,exist_ok=True)\n' +
+  ' with open(p,"x") as f: f.write(t)\n' +
+  'print(d)\n';
 
 export function checkDestination(host: string): string {
-  if (!DESTINATION.test(host)) throw new UserError(`"${host}" is not a host the helper can be installed on`, 'give it as user@host or a Host alias from your ssh config', 'usage');
+  if (!DESTINATION.test(host))
+    throw new UserError(
+      `"${host}" is not a host the helper can be installed on`,
+      'give it as user@host or a Host alias from your ssh config',
+      'usage',
+    );
   return host;
 }
 
@@ -47,9 +53,10 @@ function bundle(): string {
 function sudoCommand(host: string, dir: string, action: 'install' | 'uninstall', opts: InstallOptions): string {
   const group = opts.group ?? DEFAULT_GROUP;
   const prompt = `'[sudo] password for %u on ${host} (go-perf-lens ${action}-helper): '`;
-  const args = action === 'install'
-    ? ['install', '--source', dir, '--group', group, ...(opts.adminGroup ? ['--admin-group', opts.adminGroup] : [])]
-    : ['uninstall'];
+  const args =
+    action === 'install'
+      ? ['install', '--source', dir, '--group', group, ...(opts.adminGroup ? ['--admin-group', opts.adminGroup] : [])]
+      : ['uninstall'];
   // The usermod reuses the ticket of the same tty: still one prompt.
   const after = action === 'install' ? ` && sudo -n /usr/sbin/usermod -aG ${group} "$(id -un)"` : '';
   return `sudo -p ${prompt} ${SYSTEM_PYTHON} -I ${dir}/install_helper.py ${args.join(' ')}${after}; rc=$?; rm -rf ${dir}; exit $rc`;
@@ -69,14 +76,29 @@ export async function remoteInstall(host: string, action: 'install' | 'uninstall
   for (const g of [opts.group, opts.adminGroup]) {
     if (g !== undefined && !GROUP_NAME.test(g)) throw new UserError(`"${g}" is not a valid group name`, undefined, 'usage');
   }
-  const sent = await execa('ssh', ['-T', '-o', 'ConnectTimeout=15', '--', host, `python3 -I -c '${UNPACK}'`], { input: bundle(), reject: false, timeout: 120000 });
+  const sent = await execa('ssh', ['-T', '-o', 'ConnectTimeout=15', '--', host, `python3 -I -c '${UNPACK}'`], {
+    input: bundle(),
+    reject: false,
+    timeout: 120000,
+  });
   const dir = String(sent.stdout).trim();
   if (sent.exitCode !== 0 || !/^\/[A-Za-z0-9._/-]+$/.test(dir)) {
     const why = String(sent.stderr).trim() || (sent.timedOut ? 'timed out' : `exit code ${sent.exitCode}`);
-    throw new UserError(`could not send the installer to ${host}: ${why}`, `check that "ssh ${host}" logs in and that python3 is installed there`, 'remote-unreachable');
+    throw new UserError(
+      `could not send the installer to ${host}: ${why}`,
+      `check that "ssh ${host}" logs in and that python3 is installed there`,
+      'remote-unreachable',
+    );
   }
-  const ran = await execa('ssh', ['-t', '-o', 'ConnectTimeout=15', '--', host, sudoCommand(host, dir, action, opts)], { stdio: 'inherit', reject: false });
+  const ran = await execa('ssh', ['-t', '-o', 'ConnectTimeout=15', '--', host, sudoCommand(host, dir, action, opts)], {
+    stdio: 'inherit',
+    reject: false,
+  });
   if (ran.exitCode !== 0) {
-    throw new UserError(`the helper was not ${action === 'install' ? 'installed' : 'removed'} on ${host} (exit code ${ran.exitCode})`, 'see the message above (a refused sudo password, or the installer\'s reason)', 'install-failed');
+    throw new UserError(
+      `the helper was not ${action === 'install' ? 'installed' : 'removed'} on ${host} (exit code ${ran.exitCode})`,
+      "see the message above (a refused sudo password, or the installer's reason)",
+      'install-failed',
+    );
   }
 }

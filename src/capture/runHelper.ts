@@ -50,7 +50,11 @@ export const PASSWORD_TTL_MS = 5 * 60 * 1000;
  * Wraps a prompt so each user@host's password is asked once and kept in memory only, for
  * ttlMs: a password given for one host is never offered to another.
  */
-export function rememberPassword(ask: (where: string) => Promise<string | undefined>, ttlMs = PASSWORD_TTL_MS, now: () => number = Date.now): PasswordPrompt {
+export function rememberPassword(
+  ask: (where: string) => Promise<string | undefined>,
+  ttlMs = PASSWORD_TTL_MS,
+  now: () => number = Date.now,
+): PasswordPrompt {
   const known = new Map<string, { password: string; until: number }>();
   const f: PasswordPrompt = async (where) => {
     const k = known.get(where);
@@ -60,7 +64,9 @@ export function rememberPassword(ask: (where: string) => Promise<string | undefi
     if (pw !== undefined) known.set(where, { password: pw, until: now() + ttlMs });
     return pw;
   };
-  f.forget = (where) => { known.delete(where); };
+  f.forget = (where) => {
+    known.delete(where);
+  };
   return f;
 }
 
@@ -91,7 +97,14 @@ export async function runHelper<R = unknown>(
   // The program travels only where it may run: a Python that is root already (or an ssh host,
   // which runs it only when the login is root: see remoteCommand).
   const payload = plan.mode === 'ephemeral' || target.kind === 'ssh' ? loadHelperPayload() : { files: {}, modules: {}, program: '' };
-  const envelope: Envelope = { v: PROTOCOL_VERSION, subcommand, args, files: payload.files, modules: payload.modules, program: payload.program };
+  const envelope: Envelope = {
+    v: PROTOCOL_VERSION,
+    subcommand,
+    args,
+    files: payload.files,
+    modules: payload.modules,
+    program: payload.program,
+  };
   const where = describeTarget(target);
   // Our own directory is made when the first file arrives (probe and processes never need one).
   let tempDir = opts.tempDir;
@@ -108,7 +121,11 @@ export async function runHelper<R = unknown>(
         const retry = (e.code === 'sudo-password-required' || e.code === 'sudo-wrong-password') && attempt < 3;
         if (!retry) throw e;
         if (!opts.askPassword) {
-          throw new UserError(`${e.message.replace(/ and none could be asked for$/, '')}: sudo -n refused to start the helper without one`, e.hint, 'sudo-refused');
+          throw new UserError(
+            `${e.message.replace(/ and none could be asked for$/, '')}: sudo -n refused to start the helper without one`,
+            e.hint,
+            'sudo-refused',
+          );
         }
         const pw = await opts.askPassword(where);
         if (pw === undefined) throw new UserError('no sudo password was given', e.hint, 'sudo-refused');
@@ -122,7 +139,12 @@ export async function runHelper<R = unknown>(
   }
 }
 
-async function runOnce<R>(plan: LaunchPlan, envelope: Envelope, tempDir: () => string, opts: RunHelperOptions): Promise<Omit<HelperRun<R>, 'tempDir'>> {
+async function runOnce<R>(
+  plan: LaunchPlan,
+  envelope: Envelope,
+  tempDir: () => string,
+  opts: RunHelperOptions,
+): Promise<Omit<HelperRun<R>, 'tempDir'>> {
   const client = new HelperClient(plan, envelope, { tempDir, signal: opts.signal });
   opts.onStart?.(client);
   let hello: HelloMessage | undefined;
@@ -131,9 +153,15 @@ async function runOnce<R>(plan: LaunchPlan, envelope: Envelope, tempDir: () => s
   for await (const m of client.messages()) {
     opts.onMessage?.(m);
     switch (m.type) {
-      case 'hello': hello = m; break;
-      case 'warning': warnings.push(m.message); break;
-      case 'received-file': files.push(m); break;
+      case 'hello':
+        hello = m;
+        break;
+      case 'warning':
+        warnings.push(m.message);
+        break;
+      case 'received-file':
+        files.push(m);
+        break;
       case 'error':
         if (m.code === 'cancelled' && opts.signal?.aborted) throw cancelledError();
         throw new UserError(m.message, m.hint ?? undefined, m.code);
@@ -141,7 +169,8 @@ async function runOnce<R>(plan: LaunchPlan, envelope: Envelope, tempDir: () => s
         if (!hello) throw new UserError('the helper sent a result before its hello', 'this is a bug in go-perf-lens', 'helper-protocol');
         await client.exit();
         return { hello, result: m.data as R, files, warnings };
-      default: break;
+      default:
+        break;
     }
   }
   // messages() throws when there is no terminal message; this is unreachable in practice.

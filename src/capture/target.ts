@@ -6,7 +6,11 @@ import * as os from 'node:os';
 import { UserError } from '../util/userError';
 
 function localUser(): string {
-  try { return os.userInfo().username; } catch { return process.env.USER ?? 'you'; }
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'you';
+  }
 }
 
 export interface LocalTarget {
@@ -48,7 +52,11 @@ export function validateTarget(t: Target): void {
   }
   if (t.kind === 'ssh') {
     if (!/^[A-Za-z0-9._:%[\]-]+$/.test(t.host) || t.host.startsWith('-')) {
-      throw new UserError(`"${t.host}" is not a valid host name`, 'use a name from ~/.ssh/config, a DNS name or an IP address', 'bad-target');
+      throw new UserError(
+        `"${t.host}" is not a valid host name`,
+        'use a name from ~/.ssh/config, a DNS name or an IP address',
+        'bad-target',
+      );
     }
     if (t.user !== undefined && (!/^[A-Za-z0-9._-]+$/.test(t.user) || t.user.startsWith('-'))) {
       throw new UserError(`"${t.user}" is not a valid user name`, undefined, 'bad-target');

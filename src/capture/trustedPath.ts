@@ -17,7 +17,11 @@ export function rootOwnedProblem(file: string): string | undefined {
       if (checked.has(d)) return undefined;
       checked.add(d);
       let st: fs.Stats;
-      try { st = fs.lstatSync(d); } catch (e) { return `${d} cannot be checked (${(e as NodeJS.ErrnoException).code})`; }
+      try {
+        st = fs.lstatSync(d);
+      } catch (e) {
+        return `${d} cannot be checked (${(e as NodeJS.ErrnoException).code})`;
+      }
       if (st.uid !== 0) return `${d} is owned by uid ${st.uid}, not root`;
       if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0) return `${d} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'}`;
       if (d === '/') return undefined;
@@ -26,7 +30,11 @@ export function rootOwnedProblem(file: string): string | undefined {
   const first = check(file);
   if (first) return first;
   let real: string;
-  try { real = fs.realpathSync(file); } catch (e) { return `${file} cannot be resolved (${(e as NodeJS.ErrnoException).code})`; }
+  try {
+    real = fs.realpathSync(file);
+  } catch (e) {
+    return `${file} cannot be resolved (${(e as NodeJS.ErrnoException).code})`;
+  }
   return real === file ? undefined : check(real);
 }
 
@@ -34,7 +42,10 @@ export function rootOwnedProblem(file: string): string | undefined {
 export function checkRootOwned(file: string, what: string): void {
   const why = rootOwnedProblem(file);
   if (why) {
-    throw new UserError(`${what} must be root-owned and writable by root only: ${why}`,
-      'use /usr/bin/python3, or a Python installed by root in a folder only root can write (set it in the user or machine settings, never per workspace)', 'untrusted-path');
+    throw new UserError(
+      `${what} must be root-owned and writable by root only: ${why}`,
+      'use /usr/bin/python3, or a Python installed by root in a folder only root can write (set it in the user or machine settings, never per workspace)',
+      'untrusted-path',
+    );
   }
 }

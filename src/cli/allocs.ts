@@ -13,28 +13,50 @@ const USAGE = 'usage: go-perf-lens allocs --pid PID [--duration S (default 10)] 
 
 export async function run(argv: string[]): Promise<number> {
   const o = parseEbpfArgs(argv, USAGE, ['top']);
-  if (o === 'help') { process.stdout.write(USAGE); return 0; }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const topArg = o.multi.get('top')?.at(-1);
   const top = topArg !== undefined && /^[1-9][0-9]{0,5}$/.test(topArg) ? Number(topArg) : 20;
   const t = terminalTracing(o, 'sampling allocations');
   try {
     const { heat: h, wire } = await recordAllocs(t.opts);
     if (o.json) {
-      process.stdout.write(`${JSON.stringify({
-        bytes: h.bytes, objects: h.objects, duration_s: h.durationSec,
-        functions: h.functions.map((f) => ({ name: f.name, file: f.file, line: f.line, self_bytes: f.selfBytes, bytes: f.bytes, self_objects: f.selfObjects, objects: f.objects })),
-        lines: h.lines.map((l) => ({ file: l.file, line: l.line, bytes: l.bytes, objects: l.objects })),
-        mem_profile_rate: h.memProfileRate, samples: h.samples, unattributed_bytes: h.unattributedBytes,
-        ended_by: wire.endedBy, warnings: h.warnings,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          bytes: h.bytes,
+          objects: h.objects,
+          duration_s: h.durationSec,
+          functions: h.functions.map((f) => ({
+            name: f.name,
+            file: f.file,
+            line: f.line,
+            self_bytes: f.selfBytes,
+            bytes: f.bytes,
+            self_objects: f.selfObjects,
+            objects: f.objects,
+          })),
+          lines: h.lines.map((l) => ({ file: l.file, line: l.line, bytes: l.bytes, objects: l.objects })),
+          mem_profile_rate: h.memProfileRate,
+          samples: h.samples,
+          unattributed_bytes: h.unattributedBytes,
+          ended_by: wire.endedBy,
+          warnings: h.warnings,
+        })}\n`,
+      );
       return 0;
     }
     const secs = Math.max(h.durationSec, 1e-9);
-    process.stdout.write(`\nallocated ~${formatBytes(h.bytes)} in ~${formatCount(h.objects)} objects over ${h.durationSec.toFixed(1)} s (${formatBytes(h.bytes / secs)}/s, ${formatCount(h.objects / secs)} obj/s)\n`);
+    process.stdout.write(
+      `\nallocated ~${formatBytes(h.bytes)} in ~${formatCount(h.objects)} objects over ${h.durationSec.toFixed(1)} s (${formatBytes(h.bytes / secs)}/s, ${formatCount(h.objects / secs)} obj/s)\n`,
+    );
     process.stdout.write(`estimated from ${h.samples} allocations the runtime sampled (runtime.MemProfileRate = ${h.memProfileRate} B)\n`);
     process.stdout.write('\n      self        cum   self obj  function\n');
     for (const f of h.functions.slice(0, top)) {
-      process.stdout.write(`${formatBytes(f.selfBytes).padStart(10)} ${formatBytes(f.bytes).padStart(10)} ${formatCount(f.selfObjects).padStart(10)}  ${f.name}\n`);
+      process.stdout.write(
+        `${formatBytes(f.selfBytes).padStart(10)} ${formatBytes(f.bytes).padStart(10)} ${formatCount(f.selfObjects).padStart(10)}  ${f.name}\n`,
+      );
     }
     process.stdout.write('\n     bytes    objects  line\n');
     for (const l of h.lines.slice(0, top)) {

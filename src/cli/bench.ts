@@ -27,14 +27,18 @@ export function benchJson(b: BenchmarkResult): BenchJson {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const args = parseArgs(argv, { values: ['pkg', 'bench', 'benchtime', 'output'], flags: ['json'], aliases: { '-o': 'output' } }, USAGE);
   if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`, USAGE, 'usage');
   const pkgDir = args.values.get('pkg');
   const pattern = args.values.get('bench');
   if (!pkgDir || !pattern) throw new UserError(`bench needs ${pkgDir ? '--bench REGEX' : '--pkg DIR'}`, USAGE, 'usage');
   const benchtime = args.values.get('benchtime');
-  if (benchtime !== undefined && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h)|\d+x)$/.test(benchtime)) throw new UserError(`--benchtime must be a duration such as 2s or a count such as 100x (got "${benchtime}")`, USAGE, 'usage');
+  if (benchtime !== undefined && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h)|\d+x)$/.test(benchtime))
+    throw new UserError(`--benchtime must be a duration such as 2s or a count such as 100x (got "${benchtime}")`, USAGE, 'usage');
   const out = args.values.get('output');
   if (out !== undefined) checkOutputPath(out, 'session.json');
   const abort = new AbortController();
@@ -42,10 +46,16 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const r = await profileGoTest({ pkgDir, kind: 'bench', pattern, ...(benchtime ? { benchtime } : {}) }, {
-      signal: abort.signal,
-      onPhase: (p) => process.stderr.write(`${p === 'building' ? 'building the test binary (go test -c)' : p === 'running' ? `running benchmarks matching ${pattern} under perf` : 'reading the recording'}…\n`),
-    });
+    const r = await profileGoTest(
+      { pkgDir, kind: 'bench', pattern, ...(benchtime ? { benchtime } : {}) },
+      {
+        signal: abort.signal,
+        onPhase: (p) =>
+          process.stderr.write(
+            `${p === 'building' ? 'building the test binary (go test -c)' : p === 'running' ? `running benchmarks matching ${pattern} under perf` : 'reading the recording'}…\n`,
+          ),
+      },
+    );
     if (out !== undefined) writeOutputFile(out, serializeSession(makeSession(r.profile, `go-perf-lens bench --bench ${pattern}`)));
     if (args.flags.has('json')) {
       process.stdout.write(`${JSON.stringify({ ...reportJson(r.profile), benchmarks: r.benchmarks.map(benchJson) })}\n`);

@@ -10,30 +10,48 @@ import { UserError } from '../util/userError';
 import { parseEbpfArgs, terminalTracing } from './ebpfArgs';
 import { formatNanos } from './histogramText';
 
-const USAGE = 'usage: go-perf-lens blocking --pid PID [--duration S (default 10)] [--max-hits N (probe hits/s before stopping early, default 20000)] [--top N] [--json] [--python PATH]\n';
+const USAGE =
+  'usage: go-perf-lens blocking --pid PID [--duration S (default 10)] [--max-hits N (probe hits/s before stopping early, default 20000)] [--top N] [--json] [--python PATH]\n';
 
 function intOption(o: { multi: Map<string, string[]> }, name: string, lo: number, hi: number): number | undefined {
   const v = o.multi.get(name)?.at(-1);
   if (v === undefined) return undefined;
-  if (!/^[0-9]{1,9}$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UserError(`--${name} must be a whole number from ${lo} to ${hi}, got "${v}"`, USAGE.trimEnd(), 'usage');
+  if (!/^[0-9]{1,9}$/.test(v) || Number(v) < lo || Number(v) > hi)
+    throw new UserError(`--${name} must be a whole number from ${lo} to ${hi}, got "${v}"`, USAGE.trimEnd(), 'usage');
   return Number(v);
 }
 
 export async function run(argv: string[]): Promise<number> {
   const o = parseEbpfArgs(argv, USAGE, ['top', 'max-hits']);
-  if (o === 'help') { process.stdout.write(USAGE); return 0; }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const top = intOption(o, 'top', 1, 100000) ?? 20;
   const maxHits = intOption(o, 'max-hits', 100, 10000000);
   const t = terminalTracing(o, 'measuring where goroutines wait');
   try {
     const { heat: h } = await recordBlocking({ ...t.opts, ...(maxHits !== undefined ? { maxHitsPerSec: maxHits } : {}) });
     if (o.json) {
-      process.stdout.write(`${JSON.stringify({
-        duration_s: h.durationSec,
-        functions: h.functions.map((f) => ({ name: f.name, file: f.file, line: f.line, blocked_ns: f.blockedNs, waits: f.waits, reasons: f.reasons })),
-        lines: h.lines.map((l) => ({ file: l.file, line: l.line, blocked_ns: l.blockedNs, waits: l.waits })),
-        blocked_ns: h.blockedNs, waits: h.waits, still_parked: h.stillParked, ended_by: h.endedBy, warnings: h.warnings,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          duration_s: h.durationSec,
+          functions: h.functions.map((f) => ({
+            name: f.name,
+            file: f.file,
+            line: f.line,
+            blocked_ns: f.blockedNs,
+            waits: f.waits,
+            reasons: f.reasons,
+          })),
+          lines: h.lines.map((l) => ({ file: l.file, line: l.line, blocked_ns: l.blockedNs, waits: l.waits })),
+          blocked_ns: h.blockedNs,
+          waits: h.waits,
+          still_parked: h.stillParked,
+          ended_by: h.endedBy,
+          warnings: h.warnings,
+        })}\n`,
+      );
       return 0;
     }
     process.stdout.write(`\ngoroutines blocked ${formatNanos(h.blockedNs)} in ${h.waits} waits over ${h.durationSec.toFixed(1)} s\n`);
@@ -43,7 +61,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${formatNanos(f.blockedNs).padStart(10)} ${String(f.waits).padStart(8)}  ${f.name} (${mostly})\n`);
     }
     process.stdout.write('\n   blocked    waits  line\n');
-    for (const l of h.lines.slice(0, top)) process.stdout.write(`${formatNanos(l.blockedNs).padStart(10)} ${String(l.waits).padStart(8)}  ${l.file}:${l.line}\n`);
+    for (const l of h.lines.slice(0, top))
+      process.stdout.write(`${formatNanos(l.blockedNs).padStart(10)} ${String(l.waits).padStart(8)}  ${l.file}:${l.line}\n`);
     for (const w of h.warnings) process.stdout.write(`\nnote: ${w}\n`);
     return 0;
   } finally {

@@ -45,7 +45,8 @@ export function parseEbpfArgs(argv: string[], usage: string, multiNames: string[
       pidSeen = true;
     } else if (a === '--duration') {
       const v = take('duration');
-      if (!/^[0-9]+(\.[0-9]+)?$/.test(v) || Number(v) < 1 || Number(v) > 86400) throw new UserError(`--duration must be a number of seconds from 1 to 86400, got "${v}"`, usage.trimEnd(), 'usage');
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(v) || Number(v) < 1 || Number(v) > 86400)
+        throw new UserError(`--duration must be a number of seconds from 1 to 86400, got "${v}"`, usage.trimEnd(), 'usage');
       o.durationSec = Math.round(Number(v));
     } else if (a === '--json') {
       o.json = true;
@@ -88,10 +89,19 @@ export function terminalTracing(o: EbpfCliOptions, what: string): { opts: Tracin
     pid: o.pid,
     durationSec: o.durationSec,
     signal: abort.signal,
-    onStart: (c) => { client = c; },
+    onStart: (c) => {
+      client = c;
+    },
     onAttached: (info) => {
-      process.stderr.write(`attached ${info.probes} probe(s) to PID ${o.pid} in ${Date.now() - t0} ms (BPF compile ${info.compileMs} ms); ${what} for ${o.durationSec} s, Ctrl-C to stop early\n`);
+      process.stderr.write(
+        `attached ${info.probes} probe(s) to PID ${o.pid} in ${Date.now() - t0} ms (BPF compile ${info.compileMs} ms); ${what} for ${o.durationSec} s, Ctrl-C to stop early\n`,
+      );
     },
   };
-  return { opts, dispose: () => { process.off('SIGINT', onSigint); } };
+  return {
+    opts,
+    dispose: () => {
+      process.off('SIGINT', onSigint);
+    },
+  };
 }

@@ -16,7 +16,10 @@ export async function run(argv: string[]): Promise<number> {
   let binary: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--help' || a === '-h') { process.stdout.write(USAGE); return 0; }
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     if (a === '--binary') {
       binary = argv[++i];
       if (binary === undefined) throw new UserError('--binary needs a value', USAGE.trimEnd(), 'usage');
@@ -30,14 +33,24 @@ export async function run(argv: string[]): Promise<number> {
     elf = parseElf(bytes);
   } catch (e) {
     if (e instanceof FormatError && e.section === 'ELF header' && e.offset <= 5) {
-      throw new UserError(`${binary} is not a 64-bit little-endian ELF file (${e.message})`, 'pass the Go program\'s executable (for a running process: /proc/PID/exe)', 'not-elf');
+      throw new UserError(
+        `${binary} is not a 64-bit little-endian ELF file (${e.message})`,
+        "pass the Go program's executable (for a running process: /proc/PID/exe)",
+        'not-elf',
+      );
     }
     throw e;
   }
   const info = binaryInfo(elf);
   if (!info.hasDwarf && !info.hasPclntab) {
-    const what = info.pclntabProblem ? `no DWARF debug information, and ${info.pclntabProblem}` : 'neither DWARF debug information nor a Go .gopclntab';
-    throw new UserError(`${binary} has ${what}`, 'build it without stripping debug information, or pass the unstripped binary', 'no-debug-info');
+    const what = info.pclntabProblem
+      ? `no DWARF debug information, and ${info.pclntabProblem}`
+      : 'neither DWARF debug information nor a Go .gopclntab';
+    throw new UserError(
+      `${binary} has ${what}`,
+      'build it without stripping debug information, or pass the unstripped binary',
+      'no-debug-info',
+    );
   }
   const out = {
     buildId: info.buildId ?? null,

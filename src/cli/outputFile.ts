@@ -20,13 +20,22 @@ export function checkOutputPath(out: string, example: string): void {
   }
   const dir = path.dirname(abs);
   const dst = statOrUndefined(dir);
-  if (!dst) throw new UserError(`-o ${out}: the folder ${dir} does not exist`, `create it first (mkdir -p ${dir}) or choose another -o`, 'bad-output');
+  if (!dst)
+    throw new UserError(
+      `-o ${out}: the folder ${dir} does not exist`,
+      `create it first (mkdir -p ${dir}) or choose another -o`,
+      'bad-output',
+    );
   if (!dst.isDirectory()) throw new UserError(`-o ${out}: ${dir} is not a folder`, 'choose another -o', 'bad-output');
   try {
     fs.accessSync(dir, fs.constants.W_OK);
     if (st) fs.accessSync(abs, fs.constants.W_OK);
   } catch (e) {
-    throw new UserError(`-o ${out} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'choose a file in a folder you may write to', 'bad-output');
+    throw new UserError(
+      `-o ${out} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      'choose a file in a folder you may write to',
+      'bad-output',
+    );
   }
 }
 
@@ -35,7 +44,11 @@ export function checkOutputPath(out: string, example: string): void {
  * fails, the data goes to a rescue file instead and a UserError says what failed and where the
  * data is; no temporary file is left behind either way.
  */
-export function writeOutputFile(out: string, data: string | Uint8Array, rescueDirs: readonly string[] = [process.cwd(), os.tmpdir()]): void {
+export function writeOutputFile(
+  out: string,
+  data: string | Uint8Array,
+  rescueDirs: readonly string[] = [process.cwd(), os.tmpdir()],
+): void {
   let first: Error;
   try {
     writeAtomically(out, data);
@@ -52,9 +65,17 @@ export function writeOutputFile(out: string, data: string | Uint8Array, rescueDi
     } catch {
       continue;
     }
-    throw new UserError(`cannot write ${out} (${reason(first)}): the data was saved to ${rescue} instead`, `move it where you want it: mv ${rescue} DEST`, 'output-rescued');
+    throw new UserError(
+      `cannot write ${out} (${reason(first)}): the data was saved to ${rescue} instead`,
+      `move it where you want it: mv ${rescue} DEST`,
+      'output-rescued',
+    );
   }
-  throw new UserError(`cannot write ${out} (${reason(first)}), nor a copy in ${rescueDirs.join(' or ')}`, 'check the disk space and the permissions of those folders', 'output-failed');
+  throw new UserError(
+    `cannot write ${out} (${reason(first)}), nor a copy in ${rescueDirs.join(' or ')}`,
+    'check the disk space and the permissions of those folders',
+    'output-failed',
+  );
 }
 
 function writeAtomically(file: string, data: string | Uint8Array): void {
@@ -63,7 +84,11 @@ function writeAtomically(file: string, data: string | Uint8Array): void {
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   } catch (e) {
-    try { fs.rmSync(tmp, { force: true }); } catch { /* not ours to remove (a folder of that name) */ }
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* not ours to remove (a folder of that name) */
+    }
     throw e;
   }
 }

@@ -16,12 +16,13 @@ export function readBinary(path: string, lean = false): Uint8Array {
   let fd: number;
   try {
     const st = fs.statSync(path);
-    if (!st.isFile()) throw new UserError(`${path} is not a regular file`, 'pass the path of the Go program\'s executable', 'not-a-file');
+    if (!st.isFile()) throw new UserError(`${path} is not a regular file`, "pass the path of the Go program's executable", 'not-a-file');
     fd = fs.openSync(path, 'r');
   } catch (e) {
     if (e instanceof UserError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new UserError(`${path}: no such file`, 'check the path of the binary (for a running process: /proc/PID/exe)', 'no-such-file');
+    if (err.code === 'ENOENT')
+      throw new UserError(`${path}: no such file`, 'check the path of the binary (for a running process: /proc/PID/exe)', 'no-such-file');
     if (err.code === 'EACCES') throw new UserError(`${path}: permission denied`, 'run as a user who can read the binary', 'permission');
     throw new UserError(`${path}: cannot read (${err.message})`, undefined, 'read-failed');
   }
@@ -64,12 +65,25 @@ function readLean(bytes: Uint8Array, read: (off: number, len: number) => void): 
   const shentsize = v.getUint16(58, true);
   const shnum = v.getUint16(60, true);
   const shstrndx = v.getUint16(62, true);
-  if (shoff === 0 || shnum === 0 || shentsize < 64 || shstrndx >= shnum || shoff + shnum * shentsize > size || phoff + phnum * phentsize > size) return false;
+  if (
+    shoff === 0 ||
+    shnum === 0 ||
+    shentsize < 64 ||
+    shstrndx >= shnum ||
+    shoff + shnum * shentsize > size ||
+    phoff + phnum * phentsize > size
+  )
+    return false;
   read(phoff, phnum * phentsize);
   read(shoff, shnum * shentsize);
   const sec = (i: number): { name: number; type: number; offset: number; size: number } => {
     const p = shoff + i * shentsize;
-    return { name: v.getUint32(p, true), type: v.getUint32(p + 4, true), offset: Number(v.getBigUint64(p + 24, true)), size: Number(v.getBigUint64(p + 32, true)) };
+    return {
+      name: v.getUint32(p, true),
+      type: v.getUint32(p + 4, true),
+      offset: Number(v.getBigUint64(p + 24, true)),
+      size: Number(v.getBigUint64(p + 32, true)),
+    };
   };
   const strtab = sec(shstrndx);
   if (strtab.offset + strtab.size > size) return false;

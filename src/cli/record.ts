@@ -14,7 +14,8 @@ import { checkOutputPath, writeOutputFile } from './outputFile';
 import { intOption, parseArgs } from './parseArgs';
 import { StopOnSignal } from './stopOnSignal';
 
-const USAGE = 'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--sampler perf|bpf] [--host user@host[:port]] -o session.json';
+const USAGE =
+  'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--sampler perf|bpf] [--host user@host[:port]] -o session.json';
 
 /** "user@host:port" → an ssh target (validated by capture). */
 export function parseHost(spec: string): Target {
@@ -27,8 +28,15 @@ export function parseHost(spec: string): Target {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
-  const args = parseArgs(argv, { values: ['pid', 'duration', 'freq', 'event', 'host', 'output', 'sampler'], aliases: { '-o': 'output' } }, USAGE);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const args = parseArgs(
+    argv,
+    { values: ['pid', 'duration', 'freq', 'event', 'host', 'output', 'sampler'], aliases: { '-o': 'output' } },
+    USAGE,
+  );
   if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`, USAGE, 'usage');
   const pid = intOption(args, 'pid', undefined, 1, 2 ** 22, USAGE);
   if (pid === undefined) throw new UserError('record needs --pid PID', USAGE, 'usage');
@@ -40,7 +48,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const freqHz = intOption(args, 'freq', 999, 1, MAX_SAMPLING_HZ, USAGE)!;
   const event = args.values.get('event') ?? 'auto';
-  if (event !== 'auto' && event !== 'cycles' && event !== 'cpu-clock') throw new UserError(`--event must be auto, cycles or cpu-clock (got "${event}")`, USAGE, 'usage');
+  if (event !== 'auto' && event !== 'cycles' && event !== 'cpu-clock')
+    throw new UserError(`--event must be auto, cycles or cpu-clock (got "${event}")`, USAGE, 'usage');
   // --sampler bpf: the eBPF sampler (src/commands/recordBpfProfile.ts), which puts back the
   // callers that perf's frame-pointer stacks skip at frameless points.
   const sampler = args.values.get('sampler') ?? 'perf';
@@ -55,10 +64,16 @@ export async function run(argv: string[]): Promise<number> {
   const signals = new StopOnSignal();
   try {
     const where = target.kind === 'ssh' ? ` on ${target.host}` : '';
-    process.stderr.write(`recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${sampler === 'bpf' ? 'the eBPF sampler' : 'perf'} (Ctrl-C stops early and keeps the recording)…\n`);
+    process.stderr.write(
+      `recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${sampler === 'bpf' ? 'the eBPF sampler' : 'perf'} (Ctrl-C stops early and keeps the recording)…\n`,
+    );
     let profile;
     try {
-      profile = await recordCpuProfile(target, { pid, durationSec, freqHz, event, sampler }, { signal: signals.signal, onStart: signals.onStart });
+      profile = await recordCpuProfile(
+        target,
+        { pid, durationSec, freqHz, event, sampler },
+        { signal: signals.signal, onStart: signals.onStart },
+      );
     } catch (e) {
       if (e instanceof UserError && e.code === 'cancelled') {
         const why = signals.stopRequested ? 'stopped before anything was recorded' : 'cancelled';
@@ -70,7 +85,9 @@ export async function run(argv: string[]): Promise<number> {
     if (signals.signal.aborted) throw new UserError(`cancelled: nothing was written to ${out}`, undefined, 'cancelled');
     for (const w of profile.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     writeOutputFile(out, serializeSession(makeSession(profile, 'go-perf-lens record')));
-    process.stderr.write(`recorded ${profile.totalSamples} samples of pid ${pid} over ${coveredText(profile)} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`);
+    process.stderr.write(
+      `recorded ${profile.totalSamples} samples of pid ${pid} over ${coveredText(profile)} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`,
+    );
     if (profile.target?.recordedAs) process.stderr.write(`${recordedAsText(profile.target.recordedAs)}\n`);
     return 0;
   } finally {
@@ -82,6 +99,11 @@ export async function run(argv: string[]): Promise<number> {
 function coveredText(p: Profile): string {
   const sec = `${(p.durationNanos / 1e9).toFixed(1)} s`;
   if (!p.ended || p.ended.by === 'duration') return sec;
-  const how = p.ended.by === 'stop' ? 'stopped early' : p.ended.by === 'target-exited' ? `PID ${p.target?.pid} exited: partial profile` : 'perf ended early';
+  const how =
+    p.ended.by === 'stop'
+      ? 'stopped early'
+      : p.ended.by === 'target-exited'
+        ? `PID ${p.target?.pid} exited: partial profile`
+        : 'perf ended early';
   return `${sec} of the ${p.ended.requestedSec} s asked for (${how})`;
 }

@@ -15,7 +15,8 @@ import { openInput } from './openInput';
 import { checkOutputPath, writeOutputFile } from './outputFile';
 import { intOption, parseArgs } from './parseArgs';
 
-const USAGE = 'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data (file or pipe mode), pprof (.pb.gz), session, - for standard input, or a pprof endpoint URL such as http://HOST:6060/debug/pprof/profile?seconds=10; -o also saves the model as a session file)';
+const USAGE =
+  'usage: go-perf-lens report INPUT [--binary PATH] [--top N] [--json] [-o SESSION]   (INPUT: perf.data (file or pipe mode), pprof (.pb.gz), session, - for standard input, or a pprof endpoint URL such as http://HOST:6060/debug/pprof/profile?seconds=10; -o also saves the model as a session file)';
 
 export interface ReportJson {
   event: string;
@@ -43,7 +44,13 @@ export function reportJson(p: Profile, top?: number): ReportJson {
     event: p.event.name,
     samples: p.totalSamples,
     lost: p.lostSamples,
-    functions: (top ? fns.slice(0, top) : fns).map((f) => ({ name: f.name, file: f.file ?? '', line: f.line1 ?? 0, self: f.selfSamples, cum: f.cumSamples })),
+    functions: (top ? fns.slice(0, top) : fns).map((f) => ({
+      name: f.name,
+      file: f.file ?? '',
+      line: f.line1 ?? 0,
+      self: f.selfSamples,
+      cum: f.cumSamples,
+    })),
     lines: (top ? lines.slice(0, top) : lines).map((l) => ({ file: l.file, line: l.line1, self: l.selfSamples, cum: l.cumSamples })),
   };
 }
@@ -65,7 +72,9 @@ export function reportText(p: Profile, top = 20): string {
   const total = p.totalSamples;
   out.push(`event:    ${describeEvent(p)}`);
   const cpu = p.event.unit === 'nanoseconds' ? ` ≈ ${((total * p.event.periodPerSample) / 1e9).toFixed(2)} s of CPU` : '';
-  out.push(`samples:  ${total}${cpu}, lost ${p.lostSamples}, outside the Go binary ${p.unattributedSamples}, over ${(p.durationNanos / 1e9).toFixed(2)} s`);
+  out.push(
+    `samples:  ${total}${cpu}, lost ${p.lostSamples}, outside the Go binary ${p.unattributedSamples}, over ${(p.durationNanos / 1e9).toFixed(2)} s`,
+  );
   if (p.binary) {
     const b = p.binary;
     out.push(`binary:   ${b.path}${b.goVersion ? ` (${b.goVersion})` : ''}${b.buildId ? ` build id ${b.buildId}` : ''}`);
@@ -77,7 +86,9 @@ export function reportText(p: Profile, top = 20): string {
   out.push(`${'self'.padStart(8)} ${'self%'.padStart(7)} ${'cum'.padStart(8)} ${'cum%'.padStart(7)}  function`);
   for (const f of fns) {
     const where = f.file ? `  ${f.file}${f.line1 ? `:${f.line1}` : ''}` : '';
-    out.push(`${String(f.selfSamples).padStart(8)} ${pct(f.selfSamples, total).padStart(7)} ${String(f.cumSamples).padStart(8)} ${pct(f.cumSamples, total).padStart(7)}  ${f.name}${f.inlinedOnly ? ' (inlined)' : ''}${where}`);
+    out.push(
+      `${String(f.selfSamples).padStart(8)} ${pct(f.selfSamples, total).padStart(7)} ${String(f.cumSamples).padStart(8)} ${pct(f.cumSamples, total).padStart(7)}  ${f.name}${f.inlinedOnly ? ' (inlined)' : ''}${where}`,
+    );
   }
   const hot = fns.find((f) => f.selfSamples > 0);
   if (hot) out.push('', ...listFunction(p, hot));
@@ -123,10 +134,14 @@ export function listFunction(p: Profile, f: FunctionStat): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const args = parseArgs(argv, { values: ['binary', 'top', 'output'], flags: ['json'], aliases: { '-o': 'output' } }, USAGE);
   const [input, ...extra] = args.positionals;
-  if (!input || extra.length) throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'report needs an INPUT file or URL', USAGE, 'usage');
+  if (!input || extra.length)
+    throw new UserError(input ? `unexpected argument "${extra[0]}"` : 'report needs an INPUT file or URL', USAGE, 'usage');
   const top = intOption(args, 'top', undefined, 1, 1_000_000, USAGE);
   const binary = args.values.get('binary');
   const out = args.values.get('output');

@@ -12,20 +12,38 @@ const USAGE = 'usage: go-perf-lens sched --pid PID [--duration S (default 10)] [
 
 export async function run(argv: string[]): Promise<number> {
   const o = parseEbpfArgs(argv, USAGE);
-  if (o === 'help') { process.stdout.write(USAGE); return 0; }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const t = terminalTracing(o, 'measuring goroutine run-queue waits');
   try {
     const r = await traceSched(t.opts);
     const s = r.sched;
     if (o.json) {
-      process.stdout.write(`${JSON.stringify({
-        count: s.count, sum_ns: r.wire.sum_ns, p50_ns: s.p50Nanos, p90_ns: s.p90Nanos, p99_ns: s.p99Nanos,
-        buckets: s.buckets.map((b) => ({ lo_ns: b.loNanos, hi_ns: b.hiNanos, count: b.count })),
-        worst: s.worst.map((w) => ({ goid: w.goid, wait_ns: w.waitNanos, ...(w.createdAt ? { created_at: w.createdAt } : {}), ...(w.startFunction ? { start_function: w.startFunction } : {}) })),
-        elapsed_sec: r.wire.elapsedSec, ended_by: r.wire.endedBy ?? 'duration', goid_offset_from: r.goidOffsetSource,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          count: s.count,
+          sum_ns: r.wire.sum_ns,
+          p50_ns: s.p50Nanos,
+          p90_ns: s.p90Nanos,
+          p99_ns: s.p99Nanos,
+          buckets: s.buckets.map((b) => ({ lo_ns: b.loNanos, hi_ns: b.hiNanos, count: b.count })),
+          worst: s.worst.map((w) => ({
+            goid: w.goid,
+            wait_ns: w.waitNanos,
+            ...(w.createdAt ? { created_at: w.createdAt } : {}),
+            ...(w.startFunction ? { start_function: w.startFunction } : {}),
+          })),
+          elapsed_sec: r.wire.elapsedSec,
+          ended_by: r.wire.endedBy ?? 'duration',
+          goid_offset_from: r.goidOffsetSource,
+        })}\n`,
+      );
     } else {
-      process.stdout.write(`\nrunnable → running waits: ${s.count} in ${r.wire.elapsedSec.toFixed(1)} s, p50 ${formatNanos(s.p50Nanos)}, p90 ${formatNanos(s.p90Nanos)}, p99 ${formatNanos(s.p99Nanos)}\n`);
+      process.stdout.write(
+        `\nrunnable → running waits: ${s.count} in ${r.wire.elapsedSec.toFixed(1)} s, p50 ${formatNanos(s.p50Nanos)}, p90 ${formatNanos(s.p90Nanos)}, p99 ${formatNanos(s.p99Nanos)}\n`,
+      );
       process.stdout.write(formatLog2Histogram(s.buckets));
       if (s.worst.length) {
         process.stdout.write('\nworst waits:\n');

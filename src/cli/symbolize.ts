@@ -53,7 +53,8 @@ export function parseArgs(argv: string[]): SymbolizeArgs | 'help' {
     else if (key === '--binary') binary = value();
     else if (key === '--backend') {
       const v = value();
-      if (v !== 'auto' && v !== 'dwarf' && v !== 'gopclntab') throw new UserError(`unknown backend "${v}"`, 'use auto, dwarf or gopclntab', 'usage');
+      if (v !== 'auto' && v !== 'dwarf' && v !== 'gopclntab')
+        throw new UserError(`unknown backend "${v}"`, 'use auto, dwarf or gopclntab', 'usage');
       backend = v;
     } else throw new UserError(`unknown option "${a}"`, USAGE.trimEnd(), 'usage');
   }
@@ -80,14 +81,19 @@ export function framesJsonWriter(sym: Symbolizer): FramesJson {
     return {
       write: (pc, sink) => sym.writeFramesJson(pc, sink),
       memory: sym.outputMemory,
-      batch: { resolve: (pcs, n, order, out) => sym.resolveBatch(pcs, n, order, out), write: (out, j, sink) => sym.writeResolvedJson(out, j, sink) },
+      batch: {
+        resolve: (pcs, n, order, out) => sym.resolveBatch(pcs, n, order, out),
+        write: (out, j, sink) => sym.writeResolvedJson(out, j, sink),
+      },
     };
   }
   if (sym instanceof DwarfSymbolizer) return { write: (pc, sink) => sym.writeFramesJson(pc, sink) };
   return {
     write: (pc, sink) => {
       const frames = sym.symbolize(BigInt(pc));
-      const bytes = Buffer.from(frames.length === 0 ? '[]' : JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))));
+      const bytes = Buffer.from(
+        frames.length === 0 ? '[]' : JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))),
+      );
       sink.ensure(bytes.length);
       sink.buf.set(bytes, sink.pos);
       sink.pos += bytes.length;
@@ -97,7 +103,10 @@ export function framesJsonWriter(sym: Symbolizer): FramesJson {
 
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) { HEX[97 + i] = 10 + i; HEX[65 + i] = 10 + i; }
+for (let i = 0; i < 6; i++) {
+  HEX[97 + i] = 10 + i;
+  HEX[65 + i] = 10 + i;
+}
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef');
 /** Addresses looked up together, in address order (see FramesJson.batch). */
@@ -164,7 +173,8 @@ class Output implements ByteSink {
   }
   private finishBatch(): void {
     const b = this.batch;
-    if (this.pos > b.start) this.ready.push({ bytes: Buffer.from(b.buf.buffer, b.buf.byteOffset + b.start, this.pos - b.start), release: b.release });
+    if (this.pos > b.start)
+      this.ready.push({ bytes: Buffer.from(b.buf.buffer, b.buf.byteOffset + b.start, this.pos - b.start), release: b.release });
     else b.release?.();
   }
   /** A batch with room for n bytes: a free region of the shared memory, a spare buffer, or a new one. */
@@ -179,7 +189,14 @@ class Output implements ByteSink {
     }
     if (n > BATCH_BYTES) return { buf: Buffer.allocUnsafe(n), start: 0, end: n };
     const buf = this.spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
-    return { buf, start: 0, end: BATCH_BYTES, release: () => { if (this.spare.length < 8) this.spare.push(buf); } };
+    return {
+      buf,
+      start: 0,
+      end: BATCH_BYTES,
+      release: () => {
+        if (this.spare.length < 8) this.spare.push(buf);
+      },
+    };
   }
   /** `{"addr":"0x<hex>","frames":` for a pc (hex as the input gave it, less leading zeros, lower case). */
   addressOpen(pc: number): void {
@@ -266,7 +283,10 @@ export async function symbolizeStream(
     batch.resolve(pcs, pending, order, resolved);
     for (let j = 0; j < pending; j++) {
       const text = texts[j];
-      if (text !== undefined) { out.text(text); continue; }
+      if (text !== undefined) {
+        out.text(text);
+        continue;
+      }
       out.addressOpen(pcs[j]!);
       batch.write(resolved, j, out);
       out.lineEnd();
@@ -275,7 +295,10 @@ export async function symbolizeStream(
     texts.length = 0;
   };
   const textLine = (text: string): void => {
-    if (!batch) { out.text(text); return; }
+    if (!batch) {
+      out.text(text);
+      return;
+    }
     pcs[pending] = NaN;
     texts[pending++] = text;
     if (pending === pcs.length) writeBatch();
@@ -284,7 +307,10 @@ export async function symbolizeStream(
   const badLine = (b: Buffer, s: number, e: number): void => {
     bad++;
     const text = b.toString('utf8', s, e);
-    if (bad <= MAX_WARNINGS) warn(`line ${lineNo}: ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)} is not a hex address (0x…); wrote "frames":[] for it`);
+    if (bad <= MAX_WARNINGS)
+      warn(
+        `line ${lineNo}: ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)} is not a hex address (0x…); wrote "frames":[] for it`,
+      );
     textLine(`{"addr":${JSON.stringify(text)},"frames":[]}\n`);
   };
 
@@ -320,7 +346,10 @@ export async function symbolizeStream(
 
   for await (const chunk of input) {
     let b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (carry) { b = Buffer.concat([carry, b]); carry = undefined; }
+    if (carry) {
+      b = Buffer.concat([carry, b]);
+      carry = undefined;
+    }
     let s = 0;
     const n = b.length;
     for (let i = 0; i < n; i++) {
@@ -330,7 +359,8 @@ export async function symbolizeStream(
       }
     }
     if (s < b.length) {
-      if (b.length - s > 1 << 20) throw new UserError(`line ${lineNo + 1} is longer than 1 MB: not an address list`, 'feed one hex address per line', 'bad-input');
+      if (b.length - s > 1 << 20)
+        throw new UserError(`line ${lineNo + 1} is longer than 1 MB: not an address list`, 'feed one hex address per line', 'bad-input');
       carry = Buffer.from(b.subarray(s));
     }
     if (out.full) await out.flush();
@@ -345,13 +375,18 @@ export async function symbolizeStream(
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (args === 'help') { process.stdout.write(USAGE); return 0; }
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   // Lean read: a Go binary symbolized by its .gopclntab needs neither its code nor its DWARF.
   let bytes = readBinary(args.binary, args.backend !== 'dwarf');
   // Where the .gopclntab cannot serve (damaged), auto falls back to DWARF, which the lean read left unread.
   if (args.backend === 'auto' && !pclntabUsable(bytes)) bytes = readBinary(args.binary);
   const { symbolizer } = openSymbolizer(bytes, args.binary, args.backend);
-  const bad = await symbolizeStream(framesJsonWriter(symbolizer), process.stdin, process.stdout, (m) => process.stderr.write(`go-perf-lens: ${m}\n`));
+  const bad = await symbolizeStream(framesJsonWriter(symbolizer), process.stdin, process.stdout, (m) =>
+    process.stderr.write(`go-perf-lens: ${m}\n`),
+  );
   return bad > 0 ? 1 : 0;
 }
 

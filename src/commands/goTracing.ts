@@ -7,7 +7,14 @@
 import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import { type ElfFile, parseElf } from '../formats/elf';
-import { toFunctionLatencies, toSchedLatency, toSyscallStats, type WireSchedResult, type WireSyscallsResult, type WireTraceResult } from '../ingest/ebpfResults';
+import {
+  toFunctionLatencies,
+  toSchedLatency,
+  toSyscallStats,
+  type WireSchedResult,
+  type WireSyscallsResult,
+  type WireTraceResult,
+} from '../ingest/ebpfResults';
 import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profile';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
 import { openGoPclntab } from '../formats/openGoPclntab';
@@ -52,7 +59,12 @@ export async function loadTargetBinary(opts: TracingOptions): Promise<TargetBina
   try {
     return { elf: parseElf(exe.bytes), size: exe.bytes.length };
   } catch (e) {
-    if (e instanceof FormatError) throw new UserError(`PID ${opts.pid} is not a Go program: its executable is not a 64-bit ELF file (${e.message})`, 'pass the PID of a Go process', 'not-go');
+    if (e instanceof FormatError)
+      throw new UserError(
+        `PID ${opts.pid} is not a Go program: its executable is not a 64-bit ELF file (${e.message})`,
+        'pass the PID of a Go process',
+        'not-go',
+      );
     throw e;
   }
 }
@@ -84,13 +96,20 @@ export interface FunctionTraceResult {
 }
 
 /** Per-call latency of Go functions named as Go names them (go_func_cycles). */
-export async function traceFunctions(opts: TracingOptions & { functions: string[]; onPlan?: (plan: TracePlan) => void }): Promise<FunctionTraceResult> {
+export async function traceFunctions(
+  opts: TracingOptions & { functions: string[]; onPlan?: (plan: TracePlan) => void },
+): Promise<FunctionTraceResult> {
   if (opts.functions.length === 0) throw new UserError('name at least one function to trace', 'e.g. --func main.handle', 'usage');
   const bin = await loadTargetBinary(opts);
   const plan = new GoBinaryIndex(bin.elf).plan(opts.functions);
   opts.onPlan?.(plan);
   const functions = plan.functions.map((f) => ({ name: f.name, entry: Number(f.entry), rets: f.rets.map(Number) }));
-  const run = await runHelper<WireTraceResult>(opts.target, 'trace', { pid: opts.pid, duration: opts.durationSec, functions, ...buildIdArgs(bin.elf) }, runOpts(opts));
+  const run = await runHelper<WireTraceResult>(
+    opts.target,
+    'trace',
+    { pid: opts.pid, duration: opts.durationSec, functions, ...buildIdArgs(bin.elf) },
+    runOpts(opts),
+  );
   const wire = run.result;
   return { plan, wire, latency: toFunctionLatencies(wire), buildId: buildIdOf(bin) };
 }
@@ -108,18 +127,31 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
   const idx = new GoBinaryIndex(bin.elf);
   const cas = idx.probesOf(idx.resolve('runtime.casgstatus')[0]!);
   const goid = goidOffset(bin.elf, idx.goVersion);
-  const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec, casgstatus: Number(cas.entry), goidOffset: goid.offset, ...buildIdArgs(bin.elf) };
+  const args: Record<string, unknown> = {
+    pid: opts.pid,
+    duration: opts.durationSec,
+    casgstatus: Number(cas.entry),
+    goidOffset: goid.offset,
+    ...buildIdArgs(bin.elf),
+  };
   // Where each worst-waiting goroutine was created (its `go` statement) and what it runs: from DWARF only.
   const gopc = gFieldOffsetFromDwarf(bin.elf, 'gopc');
   const startpc = gFieldOffsetFromDwarf(bin.elf, 'startpc');
   if (gopc !== undefined) args.gopcOffset = gopc;
   if (gopc !== undefined && startpc !== undefined) args.startpcOffset = startpc;
   const run = await runHelper<WireSchedResult>(opts.target, 'sched', args, runOpts(opts));
-  return { sched: toSchedLatency(run.result, goroutineOrigin(bin)), wire: run.result, goidOffsetSource: goid.source, buildId: buildIdOf(bin) };
+  return {
+    sched: toSchedLatency(run.result, goroutineOrigin(bin)),
+    wire: run.result,
+    goidOffsetSource: goid.source,
+    buildId: buildIdOf(bin),
+  };
 }
 
 /** Names a goroutine's creation PC (the return address of its newproc call) and its start PC. */
-function goroutineOrigin(bin: TargetBinary): ((gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string }) | undefined {
+function goroutineOrigin(
+  bin: TargetBinary,
+): ((gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string }) | undefined {
   const tab = openGoPclntab(bin.elf);
   if (!tab) return undefined;
   const sym = new GopclntabSymbolizer(tab);

@@ -22,7 +22,10 @@ class IngestJob {
 
   constructor(private readonly onMessage: (m: FromWorker) => void = () => undefined) {
     this.worker.on('message', (m: FromWorker) => {
-      if (m.op === 'need-binary') { this.onMessage(m); return; }
+      if (m.op === 'need-binary') {
+        this.onMessage(m);
+        return;
+      }
       const w = this.waiting;
       this.waiting = undefined;
       if (m.op === 'error') w?.reject(fromWire(m.error));
@@ -58,10 +61,16 @@ class IngestJob {
 }
 
 /** readProfileFile (session, pprof, perf.data + binary) on a worker thread. */
-export async function readProfileInWorker(file: string, pickBinary: (recorded: string | undefined) => Promise<string | undefined>): Promise<ReadProfile> {
+export async function readProfileInWorker(
+  file: string,
+  pickBinary: (recorded: string | undefined) => Promise<string | undefined>,
+): Promise<ReadProfile> {
   const job: IngestJob = new IngestJob((m) => {
     if (m.op !== 'need-binary') return;
-    pickBinary(m.recorded).then((p) => job.send({ op: 'binary', path: p }), () => job.send({ op: 'binary', path: undefined }));
+    pickBinary(m.recorded).then(
+      (p) => job.send({ op: 'binary', path: p }),
+      () => job.send({ op: 'binary', path: undefined }),
+    );
   });
   try {
     const done = await job.ask({ op: 'read', file });
@@ -77,7 +86,10 @@ export async function readProfileInWorker(file: string, pickBinary: (recorded: s
  * perf's output as it comes, finish() when the recording ended. dispose() whatever happens.
  */
 export class StreamedIngestInWorker {
-  private constructor(private readonly job: IngestJob, readonly binaryPath: string) {}
+  private constructor(
+    private readonly job: IngestJob,
+    readonly binaryPath: string,
+  ) {}
 
   /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
   static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<StreamedIngestInWorker> {

@@ -28,7 +28,9 @@ port.on('message', (m: ToWorker) => {
       case 'read':
         readProfileFile(m.file, (recorded) => {
           send({ op: 'need-binary', recorded });
-          return new Promise((resolve) => { binaryAnswer = resolve; });
+          return new Promise((resolve) => {
+            binaryAnswer = resolve;
+          });
         }).then(({ profile, label }) => send({ op: 'done', profile, label }), fail);
         break;
       case 'binary':

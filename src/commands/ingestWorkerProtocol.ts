@@ -35,7 +35,8 @@ export interface WireError {
 }
 
 export function toWire(e: unknown): WireError {
-  if (e instanceof UserError) return { name: e.name, message: e.message, hint: e.hint, code: e.code, user: true, ...(e.stack ? { stack: e.stack } : {}) };
+  if (e instanceof UserError)
+    return { name: e.name, message: e.message, hint: e.hint, code: e.code, user: true, ...(e.stack ? { stack: e.stack } : {}) };
   const err = e instanceof Error ? e : new Error(String(e));
   return { name: err.name, message: err.message, user: false, ...(err.stack ? { stack: err.stack } : {}) };
 }

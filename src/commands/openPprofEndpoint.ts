@@ -34,9 +34,14 @@ export async function fetchEndpointProfile(url: URL): Promise<Profile | undefine
           onProgress: (p) => {
             const pct = p.expectedMs ? Math.min(95, (100 * p.elapsedMs) / p.expectedMs) : 0;
             const secs = Math.floor(p.elapsedMs / 1000);
-            const message = p.phase === 'connecting' ? 'connecting…'
-              : p.phase === 'waiting' ? (p.expectedMs ? `the program records for ${p.expectedMs / 1000} s: ${secs} s` : `waiting for the answer: ${secs} s`)
-                : `receiving: ${Math.round(p.bytes / 1024)} KB`;
+            const message =
+              p.phase === 'connecting'
+                ? 'connecting…'
+                : p.phase === 'waiting'
+                  ? p.expectedMs
+                    ? `the program records for ${p.expectedMs / 1000} s: ${secs} s`
+                    : `waiting for the answer: ${secs} s`
+                  : `receiving: ${Math.round(p.bytes / 1024)} KB`;
             progress.report({ message, increment: pct - reported });
             reported = pct;
           },

@@ -22,15 +22,17 @@ export async function openProfileCommand(session: ProfileSession, asBaseline = f
   });
   const file = picked?.[0];
   if (!file) return;
-  const loaded = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(file.fsPath)}` }, () =>
-    readProfileInWorker(file.fsPath, async (recorded) => {
-      const bin = await vscode.window.showOpenDialog({
-        canSelectMany: false,
-        title: recorded ? `perf recorded ${recorded}, which is not here: pick that Go binary` : 'Pick the Go binary that was profiled',
-        openLabel: 'Use this binary',
-      });
-      return bin?.[0]?.fsPath;
-    }),
+  const loaded = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(file.fsPath)}` },
+    () =>
+      readProfileInWorker(file.fsPath, async (recorded) => {
+        const bin = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          title: recorded ? `perf recorded ${recorded}, which is not here: pick that Go binary` : 'Pick the Go binary that was profiled',
+          openLabel: 'Use this binary',
+        });
+        return bin?.[0]?.fsPath;
+      }),
   );
   if (asBaseline) session.setBaseline(loaded);
   else session.set(loaded);
@@ -44,7 +46,11 @@ function requireProfile(session: ProfileSession): LoadedProfile {
 
 export async function saveProfileCommand(session: ProfileSession): Promise<void> {
   const cur = requireProfile(session);
-  const target = await vscode.window.showSaveDialog({ title: 'Save profile', filters: { 'Go Perf Lens session': ['json'] }, defaultUri: defaultUri(`${slug(cur.label)}.goperflens.json`) });
+  const target = await vscode.window.showSaveDialog({
+    title: 'Save profile',
+    filters: { 'Go Perf Lens session': ['json'] },
+    defaultUri: defaultUri(`${slug(cur.label)}.goperflens.json`),
+  });
   if (!target) return;
   saveSession(target.fsPath, { ...makeSession(cur.profile, 'go-perf-lens extension'), label: cur.label } as ReturnType<typeof makeSession>);
   void vscode.window.showInformationMessage(`Saved the profile to ${target.fsPath}`);
@@ -52,7 +58,11 @@ export async function saveProfileCommand(session: ProfileSession): Promise<void>
 
 export async function exportPprofCommand(session: ProfileSession): Promise<void> {
   const cur = requireProfile(session);
-  const target = await vscode.window.showSaveDialog({ title: 'Export pprof', filters: { 'pprof profile': ['pb.gz'] }, defaultUri: defaultUri(`${slug(cur.label)}.pb.gz`) });
+  const target = await vscode.window.showSaveDialog({
+    title: 'Export pprof',
+    filters: { 'pprof profile': ['pb.gz'] },
+    defaultUri: defaultUri(`${slug(cur.label)}.pb.gz`),
+  });
   if (!target) return;
   fs.writeFileSync(target.fsPath, gzipPprof(toPprof(cur.profile)));
   void vscode.window.showInformationMessage(`Exported ${target.fsPath} — open it with: go tool pprof -http=: ${target.fsPath}`);

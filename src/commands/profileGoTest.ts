@@ -44,7 +44,13 @@ export interface GoTestOptions {
   onPhase?: (phase: GoTestPhase) => void;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv | undefined, signal: AbortSignal | undefined): Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: NodeJS.ErrnoException }> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: NodeJS.ErrnoException }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd, env: env ?? process.env, maxBuffer: 64 << 20, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
@@ -59,7 +65,8 @@ const tail = (s: string, lines: number): string => s.trim().split('\n').slice(-l
 /** Builds, runs and records; every failure is a UserError that says what to do. */
 export async function profileGoTest(req: GoTestRequest, opts: GoTestOptions = {}): Promise<GoTestProfile> {
   const pkg = path.resolve(req.pkgDir);
-  if (!fs.existsSync(pkg) || !fs.statSync(pkg).isDirectory()) throw new UserError(`${pkg} is not a folder`, 'pass the Go package\'s folder', 'bad-argument');
+  if (!fs.existsSync(pkg) || !fs.statSync(pkg).isDirectory())
+    throw new UserError(`${pkg} is not a folder`, "pass the Go package's folder", 'bad-argument');
   const noun = req.kind === 'bench' ? 'benchmark' : 'test';
   const plan = await planOwnProcessPerf();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-gotest-'));
@@ -71,37 +78,71 @@ export async function profileGoTest(req: GoTestRequest, opts: GoTestOptions = {}
     const built = await run(go, ['test', '-c', '-o', bin, '.'], pkg, req.env, opts.signal);
     if (opts.signal?.aborted) throw new UserError('cancelled', undefined, 'cancelled');
     if (built.spawnError) {
-      throw new UserError(built.spawnError.code === 'ENOENT' ? `the Go command "${go}" is not installed or not on PATH` : `cannot run ${go}: ${built.spawnError.message}`, 'install Go (https://go.dev/dl) or put it on PATH', 'go-missing');
+      throw new UserError(
+        built.spawnError.code === 'ENOENT'
+          ? `the Go command "${go}" is not installed or not on PATH`
+          : `cannot run ${go}: ${built.spawnError.message}`,
+        'install Go (https://go.dev/dl) or put it on PATH',
+        'go-missing',
+      );
     }
     if (built.code !== 0) {
-      throw new UserError(`the tests of ${pkg} do not build:\n${tail(built.stderr || built.stdout, 15)}`, 'fix the build errors (go vet ./... shows them too), then profile again', 'go-build-failed');
+      throw new UserError(
+        `the tests of ${pkg} do not build:\n${tail(built.stderr || built.stdout, 15)}`,
+        'fix the build errors (go vet ./... shows them too), then profile again',
+        'go-build-failed',
+      );
     }
-    if (!fs.existsSync(bin)) throw new UserError(`${pkg} has no test files (${tail(built.stdout + built.stderr, 1) || 'go test -c wrote no binary'})`, `add a _test.go file with a func ${req.kind === 'bench' ? 'BenchmarkX(b *testing.B)' : 'TestX(t *testing.T)'}`, 'no-test-files');
+    if (!fs.existsSync(bin))
+      throw new UserError(
+        `${pkg} has no test files (${tail(built.stdout + built.stderr, 1) || 'go test -c wrote no binary'})`,
+        `add a _test.go file with a func ${req.kind === 'bench' ? 'BenchmarkX(b *testing.B)' : 'TestX(t *testing.T)'}`,
+        'no-test-files',
+      );
     const buildMs = Date.now() - t0;
 
     // Which names match, from the binary itself (-test.list), so "matches nothing" is said before any run.
     const listed = await run(bin, ['-test.list', req.pattern], pkg, req.env, opts.signal);
-    if (listed.code !== 0) throw new UserError(`"${req.pattern}" is not a valid Go regular expression: ${tail(listed.stderr || listed.stdout, 2)}`, 'use the syntax of go test -bench / -run', 'bad-argument');
+    if (listed.code !== 0)
+      throw new UserError(
+        `"${req.pattern}" is not a valid Go regular expression: ${tail(listed.stderr || listed.stdout, 2)}`,
+        'use the syntax of go test -bench / -run',
+        'bad-argument',
+      );
     const prefix = req.kind === 'bench' ? 'Benchmark' : 'Test';
     const matching = listed.stdout.split('\n').filter((n) => n.startsWith(prefix));
     if (matching.length === 0) {
       const all = await run(bin, ['-test.list', '.'], pkg, req.env, opts.signal);
       const names = all.stdout.split('\n').filter((n) => n.startsWith(prefix));
-      throw new UserError(`no ${noun} in ${pkg} matches "${req.pattern}"`, names.length ? `its ${noun}s: ${names.join(', ')}` : `the package has no ${noun}s`, 'no-match');
+      throw new UserError(
+        `no ${noun} in ${pkg} matches "${req.pattern}"`,
+        names.length ? `its ${noun}s: ${names.join(', ')}` : `the package has no ${noun}s`,
+        'no-match',
+      );
     }
 
     opts.onPhase?.('running');
     const t1 = Date.now();
     const perfData = path.join(tmp, 'perf.data');
-    const testArgs = req.kind === 'bench'
-      ? ['-test.run', '^$', '-test.bench', req.pattern, '-test.benchmem', ...(req.benchtime ? ['-test.benchtime', req.benchtime] : [])]
-      : ['-test.run', req.pattern, '-test.count', '1'];
-    const rec = await recordCommand(plan, [bin, ...testArgs], perfData, { cwd: pkg, ...(req.freqHz ? { freqHz: req.freqHz } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(req.env ? { env: req.env } : {}) });
+    const testArgs =
+      req.kind === 'bench'
+        ? ['-test.run', '^$', '-test.bench', req.pattern, '-test.benchmem', ...(req.benchtime ? ['-test.benchtime', req.benchtime] : [])]
+        : ['-test.run', req.pattern, '-test.count', '1'];
+    const rec = await recordCommand(plan, [bin, ...testArgs], perfData, {
+      cwd: pkg,
+      ...(req.freqHz ? { freqHz: req.freqHz } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(req.env ? { env: req.env } : {}),
+    });
     const runMs = Date.now() - t1;
     const parsed = parseGoTestOutput(rec.stdout);
     if (rec.exitCode !== 0 || parsed.sawFail) {
       const which = parsed.failed.length ? parsed.failed.join(', ') : `the ${noun} run`;
-      throw new UserError(`${which} failed (exit ${rec.exitCode ?? rec.signal}):\n${tail(rec.stdout + rec.stderr, 12)}`, `fix the failing ${noun}, then profile again`, 'go-test-failed');
+      throw new UserError(
+        `${which} failed (exit ${rec.exitCode ?? rec.signal}):\n${tail(rec.stdout + rec.stderr, 12)}`,
+        `fix the failing ${noun}, then profile again`,
+        'go-test-failed',
+      );
     }
     if (req.kind === 'bench' && parsed.benchmarks.length === 0) {
       throw new UserError(`no benchmark ran for "${req.pattern}" in ${pkg}`, tail(rec.stdout, 5) || 'check the pattern', 'no-match');

@@ -32,16 +32,21 @@ export class GoTestProfiler {
   /** The last run's result (for the extension's test API and the log). */
   last: GoTestRunResult | undefined;
 
-  constructor(private readonly session: ProfileSession, private readonly log: vscode.OutputChannel) {}
+  constructor(
+    private readonly session: ProfileSession,
+    private readonly log: vscode.OutputChannel,
+  ) {}
 
   /** From the lens (uri, kind, name) or the context menu (the func at the cursor). */
   async command(uri?: vscode.Uri, kind?: 'bench' | 'test', name?: string): Promise<void> {
     if (!uri || !kind || !name) {
       const editor = vscode.window.activeTextEditor;
       const doc = editor?.document;
-      if (!doc || !doc.fileName.endsWith('_test.go')) throw new UserError('put the cursor in a benchmark or test of a _test.go file', undefined, 'no-test-here');
+      if (!doc || !doc.fileName.endsWith('_test.go'))
+        throw new UserError('put the cursor in a benchmark or test of a _test.go file', undefined, 'no-test-here');
       const at = goTestFuncAt(scanGoTestFuncs(doc.getText()), editor.selection.active.line);
-      if (!at) throw new UserError('the cursor is not in a func BenchmarkX(b *testing.B) or func TestX(t *testing.T)', undefined, 'no-test-here');
+      if (!at)
+        throw new UserError('the cursor is not in a func BenchmarkX(b *testing.B) or func TestX(t *testing.T)', undefined, 'no-test-here');
       ({ kind, name } = at);
       uri = doc.uri;
     }
@@ -58,10 +63,21 @@ export class GoTestProfiler {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
         try {
-          return await profileGoTest({ pkgDir, kind, pattern: `^${name}$` }, {
-            signal: abort.signal,
-            onPhase: (p) => progress.report({ message: p === 'building' ? 'building the test binary (go test -c)…' : p === 'running' ? `running ${name} under perf…` : 'reading the recording…' }),
-          });
+          return await profileGoTest(
+            { pkgDir, kind, pattern: `^${name}$` },
+            {
+              signal: abort.signal,
+              onPhase: (p) =>
+                progress.report({
+                  message:
+                    p === 'building'
+                      ? 'building the test binary (go test -c)…'
+                      : p === 'running'
+                        ? `running ${name} under perf…`
+                        : 'reading the recording…',
+                }),
+            },
+          );
         } catch (e) {
           if (e instanceof UserError && e.code === 'cancelled') return undefined;
           throw e;
@@ -81,14 +97,18 @@ export class GoTestProfiler {
     this.session.set(loaded);
     const totalMs = Date.now() - started;
     this.last = { label, ...(comparison ? { comparison } : {}), totalMs, timings: r.timings };
-    this.log.appendLine(`[${new Date().toISOString()}] ${name}: heat after ${totalMs} ms (build ${r.timings.buildMs} ms, run under perf ${r.timings.runMs} ms, read ${r.timings.ingestMs} ms)${comparison ? `; compared with the previous run: ${comparison}` : ''}`);
+    this.log.appendLine(
+      `[${new Date().toISOString()}] ${name}: heat after ${totalMs} ms (build ${r.timings.buildMs} ms, run under perf ${r.timings.runMs} ms, read ${r.timings.ingestMs} ms)${comparison ? `; compared with the previous run: ${comparison}` : ''}`,
+    );
     if (comparison) {
       // Not awaited: the command ends with the heat shown, whatever the user does with the message.
       void vscode.window.showInformationMessage(`Compared with the previous run — ${comparison}`, 'Stop comparing').then((choice) => {
         if (choice) this.session.setBaseline(undefined);
       });
     } else if (b) {
-      void vscode.window.showInformationMessage(`${name}: ${b.nsPerOp} ns/op${b.bytesPerOp !== undefined ? `, ${b.bytesPerOp} B/op, ${b.allocsPerOp} allocs/op` : ''} — run it again after a change to compare.`);
+      void vscode.window.showInformationMessage(
+        `${name}: ${b.nsPerOp} ns/op${b.bytesPerOp !== undefined ? `, ${b.bytesPerOp} B/op, ${b.allocsPerOp} allocs/op` : ''} — run it again after a change to compare.`,
+      );
     }
   }
 }

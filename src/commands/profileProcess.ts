@@ -8,7 +8,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import { describeTarget, listGoProcesses, probeTarget, recordedAsText, rememberPassword, type GoProcess, type PasswordPrompt, type ProbeResult, type ProgressMessage, type Target } from '../capture';
+import {
+  describeTarget,
+  listGoProcesses,
+  probeTarget,
+  recordedAsText,
+  rememberPassword,
+  type GoProcess,
+  type PasswordPrompt,
+  type ProbeResult,
+  type ProgressMessage,
+  type Target,
+} from '../capture';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
 import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
@@ -38,14 +49,20 @@ export interface ProfileDeps {
 /** What choosing a process needs (the trace commands choose one too). */
 export type ProcessPickDeps = Pick<ProfileDeps, 'config' | 'askPassword' | 'launched'>;
 
-type ProcessItem = vscode.QuickPickItem & { pid?: number; action?: 'launch' | 'remote'; /** A PID typed by the user, not from the list. */ typed?: boolean };
+type ProcessItem = vscode.QuickPickItem & {
+  pid?: number;
+  action?: 'launch' | 'remote';
+  /** A PID typed by the user, not from the list. */ typed?: boolean;
+};
 type ModeItem = vscode.QuickPickItem & { mode: 'cpu' | 'latency' | 'sched' | 'syscalls'; durationSec?: number };
 
 /** Asks for the sudo password of one user@host (named in the prompt), kept in memory for a few minutes. */
 export function passwordPrompt(): PasswordPrompt {
   return rememberPassword(async (where) =>
     vscode.window.showInputBox({
-      password: true, ignoreFocusOut: true, title: `Go Perf Lens — sudo on ${where}`,
+      password: true,
+      ignoreFocusOut: true,
+      title: `Go Perf Lens — sudo on ${where}`,
       prompt: `sudo password for ${where}, to start the go-perf-lens helper there as root (kept in memory for 5 minutes, sent only to that host's sudo)`,
     }),
   );
@@ -60,7 +77,12 @@ function uptime(sec: number | undefined): string {
 }
 
 function processName(p: GoProcess): string {
-  return p.exe ? p.exe.replace(/ \(deleted\)$/, '').split('/').pop()! : p.comm;
+  return p.exe
+    ? p.exe
+        .replace(/ \(deleted\)$/, '')
+        .split('/')
+        .pop()!
+    : p.comm;
 }
 
 /**
@@ -70,13 +92,32 @@ function processName(p: GoProcess): string {
 function processItem(l: ListedProcess): ProcessItem {
   const p = l.process;
   const cpu = l.cpuPercent !== undefined ? `${l.cpuPercent < 9.95 ? l.cpuPercent.toFixed(1) : Math.round(l.cpuPercent)}% CPU` : '';
-  const desc = [cpu, l.ownBuild ? 'built from this workspace' : '', p.goVersion ?? '', p.user ?? (p.uid !== null ? `uid ${p.uid}` : ''), uptime(p.uptimeSec)].filter(Boolean).join(' · ');
-  return { label: `${l.ownBuild ? '$(star-full)' : '$(symbol-event)'} ${processName(p)} · PID ${p.pid}`, description: desc, detail: p.cmdline.join(' '), pid: p.pid };
+  const desc = [
+    cpu,
+    l.ownBuild ? 'built from this workspace' : '',
+    p.goVersion ?? '',
+    p.user ?? (p.uid !== null ? `uid ${p.uid}` : ''),
+    uptime(p.uptimeSec),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  return {
+    label: `${l.ownBuild ? '$(star-full)' : '$(symbol-event)'} ${processName(p)} · PID ${p.pid}`,
+    description: desc,
+    detail: p.cmdline.join(' '),
+    pid: p.pid,
+  };
 }
 
 /** The row offered for a typed PID the list does not show (another user's, a non-Go one: checked when picked). */
 function typedPidItem(pid: number): ProcessItem {
-  return { label: `$(debug-start) PID ${pid}`, description: 'not in the list: profile it anyway (checked to be a Go program first)', pid, alwaysShow: true, typed: true };
+  return {
+    label: `$(debug-start) PID ${pid}`,
+    description: 'not in the list: profile it anyway (checked to be a Go program first)',
+    pid,
+    alwaysShow: true,
+    typed: true,
+  };
 }
 
 /** What a process picker is for: its title, and a placeholder saying why it asks. */
@@ -86,7 +127,12 @@ export interface PickPurpose {
 }
 
 /** The quick pick of Go processes on `target`; resolves to a pid, an action, or undefined (dismissed). */
-async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: string, purpose: PickPurpose): Promise<ProcessItem | undefined> {
+async function pickProcess(
+  target: Target,
+  deps: ProcessPickDeps,
+  hostLabel: string,
+  purpose: PickPurpose,
+): Promise<ProcessItem | undefined> {
   const qp = vscode.window.createQuickPick<ProcessItem>();
   qp.title = `${purpose.title} — ${hostLabel}`;
   qp.placeholder = purpose.placeholder ?? 'Filter by name or PID (any PID can be typed)';
@@ -140,12 +186,17 @@ async function pickProcess(target: Target, deps: ProcessPickDeps, hostLabel: str
       qp.busy = false;
       // CPU use, measured on this machine (the list stays usable meanwhile).
       if (target.kind === 'local' && procs.length) {
-        void measureCpu(procs.map((p) => p.pid)).then((cpu) => setListed(listed.map((l) => ({ ...l, ...(cpu.has(l.process.pid) ? { cpuPercent: cpu.get(l.process.pid)! } : {}) }))));
+        void measureCpu(procs.map((p) => p.pid)).then((cpu) =>
+          setListed(listed.map((l) => ({ ...l, ...(cpu.has(l.process.pid) ? { cpuPercent: cpu.get(l.process.pid)! } : {}) }))),
+        );
       }
     },
     (err: unknown) => {
       qp.busy = false;
-      qp.placeholder = err instanceof UserError ? `${err.message}${err.hint ? ` — ${err.hint}` : ''}` : `Could not list processes: ${(err as Error).message}`;
+      qp.placeholder =
+        err instanceof UserError
+          ? `${err.message}${err.hint ? ` — ${err.hint}` : ''}`
+          : `Could not list processes: ${(err as Error).message}`;
     },
   );
   try {
@@ -166,27 +217,44 @@ const DURATIONS_SEC = [5, 10, 30];
 /** "Until stopped": the longest recording the helper takes (an hour); Cancel stops it and keeps it. */
 const UNTIL_STOPPED_SEC = 3600;
 
-async function pickMode(probe: Promise<ProbeResult | undefined>, processLabel: string, defaultSec: number): Promise<ModeChoice | undefined> {
+async function pickMode(
+  probe: Promise<ProbeResult | undefined>,
+  processLabel: string,
+  defaultSec: number,
+): Promise<ModeChoice | undefined> {
   const qp = vscode.window.createQuickPick<ModeItem>();
   qp.title = `What to record — ${processLabel}`;
   qp.placeholder = `CPU sampling for ${defaultSec} s is preselected (goPerfLens.duration); or pick another duration or kind`;
-  const eventName = (p: ProbeResult | undefined): string => (p === undefined ? 'cycles, or CPU time where there is no PMU' : p.recommendedEvent === 'cycles:u' ? 'cycles' : 'CPU time');
+  const eventName = (p: ProbeResult | undefined): string =>
+    p === undefined ? 'cycles, or CPU time where there is no PMU' : p.recommendedEvent === 'cycles:u' ? 'cycles' : 'CPU time';
   const cpuItem = (p: ProbeResult | undefined, sec: number): ModeItem => {
     const cycles = p?.recommendedEvent === 'cycles:u';
     const known = p !== undefined;
     return {
       label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`,
       description: known ? (cycles ? 'perf · cycles:u' : 'perf · cpu-clock') : 'perf',
-      detail: !known ? undefined : cycles ? 'Hardware cycle counter sampling' : p.fallbackReason ?? 'This machine has no hardware cycle counter: sampling CPU time (cpu-clock) instead',
+      detail: !known
+        ? undefined
+        : cycles
+          ? 'Hardware cycle counter sampling'
+          : (p.fallbackReason ?? 'This machine has no hardware cycle counter: sampling CPU time (cpu-clock) instead'),
       mode: 'cpu',
       durationSec: sec,
     };
   };
-  const others = (p: ProbeResult | undefined): ModeItem[] =>
-    [
-      ...DURATIONS_SEC.filter((sec) => sec !== defaultSec).map((sec) => ({ label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`, mode: 'cpu' as const, durationSec: sec })),
-      { label: `$(pulse) CPU sampling (${eventName(p)}) · until stopped`, description: 'Cancel on the notification stops and keeps it (at most an hour)', mode: 'cpu' as const, durationSec: UNTIL_STOPPED_SEC },
-    ];
+  const others = (p: ProbeResult | undefined): ModeItem[] => [
+    ...DURATIONS_SEC.filter((sec) => sec !== defaultSec).map((sec) => ({
+      label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`,
+      mode: 'cpu' as const,
+      durationSec: sec,
+    })),
+    {
+      label: `$(pulse) CPU sampling (${eventName(p)}) · until stopped`,
+      description: 'Cancel on the notification stops and keeps it (at most an hour)',
+      mode: 'cpu' as const,
+      durationSec: UNTIL_STOPPED_SEC,
+    },
+  ];
   const rest: ModeItem[] = [
     { label: '', kind: vscode.QuickPickItemKind.Separator, mode: 'cpu' },
     { label: '$(watch) Latency of chosen functions', description: 'eBPF uprobes', mode: 'latency' },
@@ -223,13 +291,19 @@ async function launchBinary(deps: ProcessPickDeps): Promise<number | undefined> 
   const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Launch a Go binary to profile', openLabel: 'Launch' });
   const bin = picked?.[0]?.fsPath;
   if (!bin) return undefined;
-  const argsText = await vscode.window.showInputBox({ title: `Arguments for ${bin}`, prompt: 'Space-separated arguments (none is fine)', value: '' });
+  const argsText = await vscode.window.showInputBox({
+    title: `Arguments for ${bin}`,
+    prompt: 'Space-separated arguments (none is fine)',
+    value: '',
+  });
   if (argsText === undefined) return undefined;
   const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const child = spawn(bin, argsText.split(/\s+/).filter(Boolean), { cwd, stdio: 'ignore' });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
-    child.once('error', (e) => reject(new UserError(`cannot launch ${bin}: ${e.message}`, 'pick an executable Go binary', 'launch-failed')));
+    child.once('error', (e) =>
+      reject(new UserError(`cannot launch ${bin}: ${e.message}`, 'pick an executable Go binary', 'launch-failed')),
+    );
   });
   deps.launched.add(child);
   child.once('exit', () => deps.launched.delete(child));
@@ -241,7 +315,8 @@ async function askRemote(deps: ProcessPickDeps): Promise<Target | undefined> {
     title: 'Remote host',
     prompt: 'An ssh destination: a Host from ~/.ssh/config, host, or user@host (the ssh agent and config apply)',
     value: deps.config().remoteHost,
-    validateInput: (v) => (/^([A-Za-z0-9._-]+@)?[A-Za-z0-9._:%[\]-]+$/.test(v.trim()) && !v.trim().startsWith('-') ? undefined : 'Not a valid ssh destination'),
+    validateInput: (v) =>
+      /^([A-Za-z0-9._-]+@)?[A-Za-z0-9._:%[\]-]+$/.test(v.trim()) && !v.trim().startsWith('-') ? undefined : 'Not a valid ssh destination',
   });
   if (!host) return undefined;
   const at = host.trim().lastIndexOf('@');
@@ -252,7 +327,10 @@ async function askRemote(deps: ProcessPickDeps): Promise<Target | undefined> {
 }
 
 /** The process part of the flow: a pid on a target, or undefined when the user backed out. */
-export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose = { title: 'Profile Go process' }): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined>; label: string } | undefined> {
+export async function chooseProcess(
+  deps: ProcessPickDeps,
+  purpose: PickPurpose = { title: 'Profile Go process' },
+): Promise<{ target: Target; pid: number; probe: Promise<ProbeResult | undefined>; label: string } | undefined> {
   let target: Target = { kind: 'local', python: deps.config().pythonPath || undefined };
   let hostLabel = 'this machine';
   // Ask the machine what it can record while the user picks a process.
@@ -261,7 +339,12 @@ export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose 
     const item = await pickProcess(target, deps, hostLabel, purpose);
     if (!item) return undefined;
     if (item.action === 'launch') {
-      if (target.kind !== 'local') throw new UserError('launching a binary works on this machine only', 'start the program on the remote host, then pick it from the list', 'bad-target');
+      if (target.kind !== 'local')
+        throw new UserError(
+          'launching a binary works on this machine only',
+          'start the program on the remote host, then pick it from the list',
+          'bad-target',
+        );
       const pid = await launchBinary(deps);
       return pid === undefined ? undefined : { target, pid, probe, label: `PID ${pid}` };
     }
@@ -274,7 +357,9 @@ export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose 
       continue;
     }
     if (item.pid !== undefined) {
-      const label = item.typed ? await checkTypedPid(target, item.pid, deps) : `${item.label.replace(/^\$\([\w-]+\) /, '').replace(/ · PID \d+$/, '')} (PID ${item.pid})`;
+      const label = item.typed
+        ? await checkTypedPid(target, item.pid, deps)
+        : `${item.label.replace(/^\$\([\w-]+\) /, '').replace(/ · PID \d+$/, '')} (PID ${item.pid})`;
       return { target, pid: item.pid, probe, label };
     }
   }
@@ -282,11 +367,27 @@ export async function chooseProcess(deps: ProcessPickDeps, purpose: PickPurpose 
 
 /** A typed PID must be a running Go program before we ask what to record; returns its name for the next step. */
 async function checkTypedPid(target: Target, pid: number, deps: ProcessPickDeps): Promise<string> {
-  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking PID ${pid}…` }, () => probeTarget(target, { pid, askPassword: deps.askPassword }));
+  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking PID ${pid}…` }, () =>
+    probeTarget(target, { pid, askPassword: deps.askPassword }),
+  );
   const proc = res.process;
-  if (!proc) throw new UserError(`no process with PID ${pid} is running on ${describeTarget(target)}`, 'check the PID (ps -e), then profile again', 'pid-gone');
-  const name = proc.exe.replace(/ \(deleted\)$/, '').split('/').pop() ?? `PID ${pid}`;
-  if (!proc.goVersion) throw new UserError(`PID ${pid} (${name}) is not a Go program: it has no Go build information`, 'pick a Go process from the list, or build the program with the Go toolchain', 'not-go');
+  if (!proc)
+    throw new UserError(
+      `no process with PID ${pid} is running on ${describeTarget(target)}`,
+      'check the PID (ps -e), then profile again',
+      'pid-gone',
+    );
+  const name =
+    proc.exe
+      .replace(/ \(deleted\)$/, '')
+      .split('/')
+      .pop() ?? `PID ${pid}`;
+  if (!proc.goVersion)
+    throw new UserError(
+      `PID ${pid} (${name}) is not a Go program: it has no Go build information`,
+      'pick a Go process from the list, or build the program with the Go toolchain',
+      'not-go',
+    );
   return `${name} (PID ${pid})`;
 }
 
@@ -302,12 +403,21 @@ export async function profileProcessCommand(deps: ProfileDeps): Promise<void> {
 async function recordCpu(deps: ProfileDeps, target: Target, pid: number, durationSec: number): Promise<void> {
   const cfg = deps.config();
   const busy = deps.recording.current;
-  if (busy) throw new UserError(`a recording of PID ${busy.pid} is under way`, 'stop it (keeps it) or discard it first: "Go Perf Lens: Stop recording" / "Discard recording"', 'busy');
+  if (busy)
+    throw new UserError(
+      `a recording of PID ${busy.pid} is under way`,
+      'stop it (keeps it) or discard it first: "Go Perf Lens: Stop recording" / "Discard recording"',
+      'busy',
+    );
   const { handle, done } = deps.recording.begin(pid);
   let loaded: LoadedProfile;
   try {
     loaded = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Profiling PID ${pid} — Cancel stops and keeps the recording`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Profiling PID ${pid} — Cancel stops and keeps the recording`,
+        cancellable: true,
+      },
       async (progress, token) => {
         token.onCancellationRequested(() => handle.stop());
         // The clock starts when perf records (attaching takes seconds on a busy machine); the
@@ -322,7 +432,12 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
           else {
             const left = Math.max(0, durationSec - (Date.now() - recordingSince) / 1000);
             pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
-            message = durationSec >= UNTIL_STOPPED_SEC && left > 0 ? `${Math.floor(durationSec - left)} s recorded — Cancel stops and keeps it` : left > 0 ? `${Math.ceil(left)} s left` : 'reading the recording…';
+            message =
+              durationSec >= UNTIL_STOPPED_SEC && left > 0
+                ? `${Math.floor(durationSec - left)} s recorded — Cancel stops and keeps it`
+                : left > 0
+                  ? `${Math.ceil(left)} s left`
+                  : 'reading the recording…';
           }
           progress.report({ message, increment: pct - lastPct });
           lastPct = pct;
@@ -379,19 +494,32 @@ function announce(deps: ProfileDeps, loaded: LoadedProfile, pid: number): void {
   const how = p.target?.recordedAs ? `; ${recordedAsText(p.target.recordedAs)}` : '';
   void vscode.window.setStatusBarMessage(`Go Perf Lens: ${p.totalSamples} samples of ${p.event.name} in ${covered}${fallback}${how}`, 8000);
   if (p.ended?.by === 'stop') {
-    void vscode.window.showInformationMessage(`Go Perf Lens: stopped early — kept ${covered} of PID ${pid} (${p.totalSamples} samples; ${p.ended.requestedSec} s were asked for).`);
+    void vscode.window.showInformationMessage(
+      `Go Perf Lens: stopped early — kept ${covered} of PID ${pid} (${p.totalSamples} samples; ${p.ended.requestedSec} s were asked for).`,
+    );
   } else if (p.ended?.by === 'target-exited' || p.ended?.by === 'perf-exited') {
-    const what = p.ended.by === 'target-exited' ? `PID ${pid} exited after ${p.ended.afterSec.toFixed(1)} s` : `perf stopped after ${p.ended.afterSec.toFixed(1)} s`;
+    const what =
+      p.ended.by === 'target-exited'
+        ? `PID ${pid} exited after ${p.ended.afterSec.toFixed(1)} s`
+        : `perf stopped after ${p.ended.afterSec.toFixed(1)} s`;
     const back = deps.history.history.previous(p) ? ['Back to the previous profile'] : [];
-    void vscode.window.showWarningMessage(`Go Perf Lens: ${what} — partial profile (${p.totalSamples} samples of the ${p.ended.requestedSec} s asked for).`, ...back, 'Switch profile…').then((choice) => {
-      if (choice === 'Back to the previous profile') deps.history.back();
-      else if (choice === 'Switch profile…') void deps.history.pick();
-    });
+    void vscode.window
+      .showWarningMessage(
+        `Go Perf Lens: ${what} — partial profile (${p.totalSamples} samples of the ${p.ended.requestedSec} s asked for).`,
+        ...back,
+        'Switch profile…',
+      )
+      .then((choice) => {
+        if (choice === 'Back to the previous profile') deps.history.back();
+        else if (choice === 'Switch profile…') void deps.history.pick();
+      });
   }
   if (p.totalSamples === 0) {
     const lowRate = lowRateReason(deps.config().frequencyHz, p.durationNanos / 1e9);
-    void vscode.window.showWarningMessage(lowRate
-      ? `Go Perf Lens: ${lowRate} (setting goPerfLens.frequencyHz).`
-      : `PID ${pid} used no CPU while it was recorded: no samples. Put load on it and profile again.`);
+    void vscode.window.showWarningMessage(
+      lowRate
+        ? `Go Perf Lens: ${lowRate} (setting goPerfLens.frequencyHz).`
+        : `PID ${pid} used no CPU while it was recorded: no samples. Put load on it and profile again.`,
+    );
   }
 }

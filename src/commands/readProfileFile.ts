@@ -35,7 +35,10 @@ export function sniffProfile(head: Uint8Array): ProfileKind | undefined {
 }
 
 /** Reads any supported profile file into the model; perf.data needs the binary (asked for when it is not where perf saw it). */
-export async function readProfileFile(file: string, pickBinary: (recorded: string | undefined) => Promise<string | undefined>): Promise<ReadProfile> {
+export async function readProfileFile(
+  file: string,
+  pickBinary: (recorded: string | undefined) => Promise<string | undefined>,
+): Promise<ReadProfile> {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -56,7 +59,11 @@ export async function readProfileFile(file: string, pickBinary: (recorded: strin
       } catch (e) {
         // Gzip is a clear signal; a first byte that merely looks like a protobuf tag is not.
         if (bytes[0] === 0x1f) throw e;
-        throw new UserError(`${file} is not a profile Go Perf Lens knows`, 'open a perf.data file, a pprof profile (.pb.gz) or a saved session (.json)', 'unknown-format');
+        throw new UserError(
+          `${file} is not a profile Go Perf Lens knows`,
+          'open a perf.data file, a pprof profile (.pb.gz) or a saved session (.json)',
+          'unknown-format',
+        );
       }
       return { profile: ingestPprof(pp), label };
     }
@@ -64,13 +71,18 @@ export async function readProfileFile(file: string, pickBinary: (recorded: strin
       const data = parsePerfData(bytes);
       const found = recordedBinaryPath(data);
       // When the binary is gone, still tell the user which file perf saw (the first executable mapping).
-      const recorded = found ?? data.mmaps.find((m) => m.pid !== -1 && m.filename.startsWith('/') && !/\.so(\.|$)/.test(path.basename(m.filename)))?.filename;
+      const recorded =
+        found ??
+        data.mmaps.find((m) => m.pid !== -1 && m.filename.startsWith('/') && !/\.so(\.|$)/.test(path.basename(m.filename)))?.filename;
       const binary = found && fs.existsSync(found) ? found : await pickBinary(recorded);
       if (!binary) throw new UserError('cancelled', undefined, 'cancelled');
       return { profile: ingestPerfData(data, loadBinary(binary)), label };
     }
     default:
-      throw new UserError(`${file} is not a profile Go Perf Lens knows`, 'open a perf.data file, a pprof profile (.pb.gz) or a saved session (.json)', 'unknown-format');
+      throw new UserError(
+        `${file} is not a profile Go Perf Lens knows`,
+        'open a perf.data file, a pprof profile (.pb.gz) or a saved session (.json)',
+        'unknown-format',
+      );
   }
 }
-

@@ -20,16 +20,28 @@ export interface AllocsRecording {
 export async function recordAllocs(opts: TracingOptions): Promise<AllocsRecording> {
   const bin = await loadTargetBinary(opts.target, opts.pid, opts);
   const plan = planAllocProbe(new GoBinaryIndex(bin.elf));
-  const run = await runHelper<WireAllocsResult>(opts.target, 'allocs', {
-    pid: opts.pid, duration: opts.durationSec, mprofMalloc: Number(plan.probe), sizeReg: plan.sizeReg,
-    rateAddr: Number(plan.rateAddr), ...buildIdArgs(bin.elf),
-  }, {
-    signal: opts.signal, askPassword: opts.askPassword, onStart: opts.onStart,
-    onMessage: (m) => {
-      if (m.type === 'progress' && m.phase === 'attached') opts.onAttached?.({ probes: Number(m.probes), attachMs: Number(m.attachMs), compileMs: Number(m.compileMs) });
-      opts.onMessage?.(m);
+  const run = await runHelper<WireAllocsResult>(
+    opts.target,
+    'allocs',
+    {
+      pid: opts.pid,
+      duration: opts.durationSec,
+      mprofMalloc: Number(plan.probe),
+      sizeReg: plan.sizeReg,
+      rateAddr: Number(plan.rateAddr),
+      ...buildIdArgs(bin.elf),
     },
-  });
+    {
+      signal: opts.signal,
+      askPassword: opts.askPassword,
+      onStart: opts.onStart,
+      onMessage: (m) => {
+        if (m.type === 'progress' && m.phase === 'attached')
+          opts.onAttached?.({ probes: Number(m.probes), attachMs: Number(m.attachMs), compileMs: Number(m.compileMs) });
+        opts.onMessage?.(m);
+      },
+    },
+  );
   const heat = ingestAllocs(run.result, bin);
   heat.warnings.unshift(...run.warnings);
   if (plan.warning) heat.warnings.unshift(plan.warning);

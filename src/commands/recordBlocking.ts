@@ -21,13 +21,20 @@ export async function recordBlocking(opts: TracingOptions & { maxHitsPerSec?: nu
   const idx = new GoBinaryIndex(bin.elf);
   const entry = (name: string): number => Number(idx.probesOf(idx.resolve(name)[0]!).entry);
   const args: Record<string, unknown> = {
-    pid: opts.pid, duration: opts.durationSec, gopark: entry('runtime.gopark'), execute: entry('runtime.execute'), ...buildIdArgs(bin.elf),
+    pid: opts.pid,
+    duration: opts.durationSec,
+    gopark: entry('runtime.gopark'),
+    execute: entry('runtime.execute'),
+    ...buildIdArgs(bin.elf),
   };
   if (opts.maxHitsPerSec !== undefined) args.maxHitsPerSec = opts.maxHitsPerSec;
   const run = await runHelper<WireBlockingResult>(opts.target, 'blocking', args, {
-    signal: opts.signal, askPassword: opts.askPassword, onStart: opts.onStart,
+    signal: opts.signal,
+    askPassword: opts.askPassword,
+    onStart: opts.onStart,
     onMessage: (m) => {
-      if (m.type === 'progress' && m.phase === 'attached') opts.onAttached?.({ probes: Number(m.probes), attachMs: Number(m.attachMs), compileMs: Number(m.compileMs) });
+      if (m.type === 'progress' && m.phase === 'attached')
+        opts.onAttached?.({ probes: Number(m.probes), attachMs: Number(m.attachMs), compileMs: Number(m.compileMs) });
       opts.onMessage?.(m);
     },
   });

@@ -51,14 +51,22 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
   const bin = await loadTargetBinary(target, req.pid, opts);
   const { lo, hi } = textRange(bin);
   const args: Record<string, unknown> = {
-    pid: req.pid, duration: Math.max(1, Math.round(req.durationSec)), freq: req.freqHz ?? 999, event: req.event ?? 'auto',
-    textLo: lo, textHi: hi, ...buildIdArgs(bin.elf),
+    pid: req.pid,
+    duration: Math.max(1, Math.round(req.durationSec)),
+    freq: req.freqHz ?? 999,
+    event: req.event ?? 'auto',
+    textLo: lo,
+    textHi: hi,
+    ...buildIdArgs(bin.elf),
   };
   if (req.kernelStacks) args.kernel = true;
   const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
   const startTimeMs = Date.now();
   const run = await runHelper<WireProfileResult>(target, 'profile', args, {
-    signal: opts.signal, askPassword: opts.askPassword, onMessage: opts.onMessage, onStart: opts.onStart,
+    signal: opts.signal,
+    askPassword: opts.askPassword,
+    onMessage: opts.onMessage,
+    onStart: opts.onStart,
   });
   const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: bin.path, recordedAs: 'root' };
   if (target.kind === 'ssh') targetInfo.host = target.host;

@@ -60,13 +60,21 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
   }
 }
 
-async function recordStreamed(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions, live: StreamedIngestInWorker): Promise<Profile> {
+async function recordStreamed(
+  target: Target,
+  req: CpuProfileRequest,
+  opts: CpuProfileOptions,
+  live: StreamedIngestInWorker,
+): Promise<Profile> {
   const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
   const startTimeMs = Date.now();
   // perf's output streams in while it records: it is parsed as it comes and taken into the
   // ingest once a second, so only the last second is left to do when the recording ends.
-  const rec = await recordPerf(target, { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true },
-    { ...opts, onData: (chunk) => live.push(chunk) });
+  const rec = await recordPerf(
+    target,
+    { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true },
+    { ...opts, onData: (chunk) => live.push(chunk) },
+  );
   try {
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: live.binaryPath };
     if (target.kind === 'ssh') targetInfo.host = target.host;

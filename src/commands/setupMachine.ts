@@ -19,7 +19,8 @@ async function pickHost(configured: string): Promise<string | undefined> {
   const pick = await vscode.window.showQuickPick(items, { title: 'Go Perf Lens: install the profiling helper on' });
   if (pick !== other) return pick;
   const typed = await vscode.window.showInputBox({
-    title: 'Remote host', prompt: 'An ssh destination: user@host or a Host from ~/.ssh/config (it needs Python 3 and sudo)',
+    title: 'Remote host',
+    prompt: 'An ssh destination: user@host or a Host from ~/.ssh/config (it needs Python 3 and sudo)',
     validateInput: (v) => (DESTINATION.test(v.trim()) ? undefined : 'Not a valid ssh destination'),
   });
   return typed?.trim() || undefined;
@@ -34,7 +35,10 @@ export async function setupMachineCommand(extensionPath: string, configuredHost 
   const run = 'Run in a terminal';
   const pick = await vscode.window.showInformationMessage(
     `Go Perf Lens: install the profiling helper on ${remote ? host : 'this machine'} (root-owned; its sudoers rule lets the group "go-perf-lens" run only that helper, without a password)`,
-    { modal: true, detail: `These commands will run in a terminal (sudo asks for your password there${remote ? `, in a prompt naming ${host}` : ''}):\n\n${cmds.join('\n')}\n\nLog in again afterwards for the group to take effect.` },
+    {
+      modal: true,
+      detail: `These commands will run in a terminal (sudo asks for your password there${remote ? `, in a prompt naming ${host}` : ''}):\n\n${cmds.join('\n')}\n\nLog in again afterwards for the group to take effect.`,
+    },
     run,
   );
   if (pick !== run) return;

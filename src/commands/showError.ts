@@ -33,6 +33,9 @@ export async function showError(err: unknown, log: vscode.OutputChannel, what: s
   }
   const e = err as Error;
   log.appendLine(`[${new Date().toISOString()}] ${what}: internal error: ${e?.stack ?? String(err)}`);
-  const choice = await vscode.window.showErrorMessage(`Go Perf Lens: ${what} failed with an internal error (please report it): ${e?.message ?? String(err)}`, 'Show log');
+  const choice = await vscode.window.showErrorMessage(
+    `Go Perf Lens: ${what} failed with an internal error (please report it): ${e?.message ?? String(err)}`,
+    'Show log',
+  );
   if (choice) log.show(true);
 }

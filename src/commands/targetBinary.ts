@@ -23,22 +23,34 @@ export function defaultBinaryCacheDir(): string {
 }
 
 /** The bytes of /proc/PID/exe and where they came from (the executable's path, or the cached copy). */
-export async function readTargetExecutable(target: Target, pid: number, opts: TargetBinaryOptions = {}): Promise<{ bytes: Uint8Array; path: string }> {
+export async function readTargetExecutable(
+  target: Target,
+  pid: number,
+  opts: TargetBinaryOptions = {},
+): Promise<{ bytes: Uint8Array; path: string }> {
   if (target.kind === 'local') {
     const link = `/proc/${pid}/exe`;
     try {
       // Asynchronous reads: on the extension host a large executable would hold every extension.
       const bytes = await fs.promises.readFile(link);
       let where = link;
-      try { where = (await fs.promises.readlink(link)).replace(/ \(deleted\)$/, ''); } catch { /* keep /proc path */ }
+      try {
+        where = (await fs.promises.readlink(link)).replace(/ \(deleted\)$/, '');
+      } catch {
+        /* keep /proc path */
+      }
       return { bytes, path: where };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ESRCH') throw new UserError(`no process with PID ${pid}`, 'check the PID (it may have exited)', 'pid-gone');
+      if (code === 'ENOENT' || code === 'ESRCH')
+        throw new UserError(`no process with PID ${pid}`, 'check the PID (it may have exited)', 'pid-gone');
       // EACCES: someone else's process; the privileged helper can read it.
     }
   }
-  const got = await fetchBinary(target, pid, opts.binaryCacheDir ?? defaultBinaryCacheDir(), { signal: opts.signal, askPassword: opts.askPassword });
+  const got = await fetchBinary(target, pid, opts.binaryCacheDir ?? defaultBinaryCacheDir(), {
+    signal: opts.signal,
+    askPassword: opts.askPassword,
+  });
   return { bytes: await fs.promises.readFile(got.path), path: got.path };
 }
 
@@ -56,12 +68,20 @@ export function openTargetBinary(bytes: Uint8Array, exePath: string, pid: number
     bin = loadBinaryBytes(exe.bytes, exe.path);
   } catch (e) {
     if (e instanceof FormatError || e instanceof UserError) {
-      throw new UserError(`PID ${pid} (${exe.path}) is not a Go program we can read: ${e.message}`, 'pass the PID of a Go process', 'not-go');
+      throw new UserError(
+        `PID ${pid} (${exe.path}) is not a Go program we can read: ${e.message}`,
+        'pass the PID of a Go process',
+        'not-go',
+      );
     }
     throw e;
   }
   if (!bin.info.goVersion && !bin.elf.section('.gopclntab')) {
-    throw new UserError(`PID ${pid} (${exe.path}) is not a Go program: its executable has no Go build information`, 'pass the PID of a Go process', 'not-go');
+    throw new UserError(
+      `PID ${pid} (${exe.path}) is not a Go program: its executable has no Go build information`,
+      'pass the PID of a Go process',
+      'not-go',
+    );
   }
   return bin;
 }

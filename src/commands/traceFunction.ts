@@ -86,8 +86,12 @@ async function processFor(deps: TraceDeps, purpose: string): Promise<{ target: T
       return { target: { kind: 'ssh', host: t.host, python }, pid: t.pid };
     }
     const ticks = localStartTicks(t.pid);
-    if (ticks !== undefined && (t.startTicks === undefined || t.startTicks === ticks)) return { target: { kind: 'local', python }, pid: t.pid };
-    why = ticks === undefined ? `PID ${t.pid} of the loaded profile has exited` : `PID ${t.pid} is now another process than the loaded profile's`;
+    if (ticks !== undefined && (t.startTicks === undefined || t.startTicks === ticks))
+      return { target: { kind: 'local', python }, pid: t.pid };
+    why =
+      ticks === undefined
+        ? `PID ${t.pid} of the loaded profile has exited`
+        : `PID ${t.pid} is now another process than the loaded profile's`;
   }
   return deps.pickPid(purpose, why && `${why}: pick the process to trace (its results get a profile of their own)`);
 }
@@ -97,7 +101,11 @@ async function confirmHostFromFile(host: string): Promise<boolean> {
   const go = `Connect to ${host}`;
   const pick = await vscode.window.showWarningMessage(
     `Go Perf Lens: the loaded profile was recorded on "${host}". Connect to ${host} over ssh to trace its process?`,
-    { modal: true, detail: 'The host name comes from the profile file, not from you or your settings. Continue only if you trust that host: its sudo may ask for your password, and the prompt will name it.' },
+    {
+      modal: true,
+      detail:
+        'The host name comes from the profile file, not from you or your settings. Continue only if you trust that host: its sudo may ask for your password, and the prompt will name it.',
+    },
     go,
   );
   return pick === go;
@@ -131,38 +139,65 @@ function profileOf(deps: TraceDeps, id: ProcessIdentity, what: string): void {
   }
 }
 
-async function withTraceProgress<T>(title: string, durationSec: number, run: (signal: AbortSignal, attached: () => void) => Promise<T>): Promise<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    progress.report({ message: 'attaching probes…' });
-    let timer: NodeJS.Timeout | undefined;
-    const attached = (): void => {
-      const started = Date.now();
-      const tick = (): void => {
-        const left = Math.max(0, durationSec - (Date.now() - started) / 1000);
-        progress.report({ message: left > 0 ? `${Math.ceil(left)} s left` : 'collecting…' });
+async function withTraceProgress<T>(
+  title: string,
+  durationSec: number,
+  run: (signal: AbortSignal, attached: () => void) => Promise<T>,
+): Promise<T> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      progress.report({ message: 'attaching probes…' });
+      let timer: NodeJS.Timeout | undefined;
+      const attached = (): void => {
+        const started = Date.now();
+        const tick = (): void => {
+          const left = Math.max(0, durationSec - (Date.now() - started) / 1000);
+          progress.report({ message: left > 0 ? `${Math.ceil(left)} s left` : 'collecting…' });
+        };
+        tick();
+        timer = setInterval(tick, 1000);
       };
-      tick();
-      timer = setInterval(tick, 1000);
-    };
-    try {
-      return await run(abort.signal, attached);
-    } finally {
-      clearInterval(timer);
-    }
-  });
+      try {
+        return await run(abort.signal, attached);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  );
 }
 
 /** Traces the given functions in `pid` and adds their latency to the session. */
-export async function traceFunctionsInto(deps: TraceDeps, target: Target, pid: number, names: string[], durationSec = deps.config().durationSec): Promise<void> {
+export async function traceFunctionsInto(
+  deps: TraceDeps,
+  target: Target,
+  pid: number,
+  names: string[],
+  durationSec = deps.config().durationSec,
+): Promise<void> {
   const ticks = startTicksOf(target, pid);
-  const result = await withTraceProgress(`Tracing ${names.length === 1 ? names[0] : `${names.length} functions`} in PID ${pid}`, durationSec, (signal, attached) =>
-    traceFunctions({ target, pid, durationSec, signal, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir, functions: names, onAttached: attached }),
+  const result = await withTraceProgress(
+    `Tracing ${names.length === 1 ? names[0] : `${names.length} functions`} in PID ${pid}`,
+    durationSec,
+    (signal, attached) =>
+      traceFunctions({
+        target,
+        pid,
+        durationSec,
+        signal,
+        askPassword: deps.askPassword,
+        binaryCacheDir: deps.cacheDir,
+        functions: names,
+        onAttached: attached,
+      }),
   );
   profileOf(deps, identityOf(target, pid, ticks, result.buildId), 'the latency');
   deps.session.addLatency(result.latency);
-  const summary = result.latency.map((l) => `${l.function}: ${formatCount(l.calls)} calls, p50 ${formatDuration(l.p50Nanos)}, p99 ${formatDuration(l.p99Nanos)}`).join('; ');
+  const summary = result.latency
+    .map((l) => `${l.function}: ${formatCount(l.calls)} calls, p50 ${formatDuration(l.p50Nanos)}, p99 ${formatDuration(l.p99Nanos)}`)
+    .join('; ');
   void vscode.window.setStatusBarMessage(`Go Perf Lens: ${summary}`, 10000);
 }
 
@@ -171,7 +206,12 @@ export async function traceFunctionCommand(deps: TraceDeps, arg?: FunctionNode |
   if (typeof arg === 'string') name = arg;
   else if (arg && typeof arg === 'object' && 'name' in arg) name = arg.name;
   else if (vscode.window.activeTextEditor?.document.languageId === 'go') name = await functionAtCursor(vscode.window.activeTextEditor);
-  if (!name) throw new UserError('there is no Go function here to trace', 'put the cursor inside a func, or use the Hot functions tree', 'no-function');
+  if (!name)
+    throw new UserError(
+      'there is no Go function here to trace',
+      'put the cursor inside a func, or use the Hot functions tree',
+      'no-function',
+    );
   refuseRuntime(name);
   const proc = await processFor(deps, `Trace latency of ${name} — which process?`);
   if (!proc) return;
@@ -192,8 +232,15 @@ function refuseRuntime(name: string): void {
 export async function traceAgainCommand(deps: TraceDeps, name: string): Promise<void> {
   refuseRuntime(name);
   const dflt = deps.config().durationSec;
-  const items = [...new Set([dflt, 5, 10, 30])].map((sec) => ({ label: `${sec} s`, description: sec === dflt ? 'goPerfLens.duration' : '', sec }));
-  const pick = await vscode.window.showQuickPick(items, { title: `Trace ${name} again — for how long?`, placeHolder: 'The calls in this window replace the last trace of it' });
+  const items = [...new Set([dflt, 5, 10, 30])].map((sec) => ({
+    label: `${sec} s`,
+    description: sec === dflt ? 'goPerfLens.duration' : '',
+    sec,
+  }));
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Trace ${name} again — for how long?`,
+    placeHolder: 'The calls in this window replace the last trace of it',
+  });
   if (!pick) return;
   const proc = await processFor(deps, `Trace latency of ${name} again — which process?`);
   if (!proc) return;
@@ -213,11 +260,15 @@ export async function runTraceMode(deps: TraceDeps, target: Target, pid: number,
   const opts = { target, pid, durationSec, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir };
   const ticks = startTicksOf(target, pid);
   if (mode === 'sched') {
-    const r = await withTraceProgress(`Goroutine scheduling latency of PID ${pid}`, durationSec, (signal, attached) => traceSched({ ...opts, signal, onAttached: attached }));
+    const r = await withTraceProgress(`Goroutine scheduling latency of PID ${pid}`, durationSec, (signal, attached) =>
+      traceSched({ ...opts, signal, onAttached: attached }),
+    );
     profileOf(deps, identityOf(target, pid, ticks, r.buildId), 'goroutine scheduling latency');
     deps.session.setSchedAndSyscalls(r.sched, undefined);
   } else {
-    const r = await withTraceProgress(`Syscalls of PID ${pid}`, durationSec, (signal, attached) => traceSyscalls({ ...opts, signal, onAttached: attached, stacks: true }));
+    const r = await withTraceProgress(`Syscalls of PID ${pid}`, durationSec, (signal, attached) =>
+      traceSyscalls({ ...opts, signal, onAttached: attached, stacks: true }),
+    );
     profileOf(deps, identityOf(target, pid, ticks, r.buildId), 'the syscalls');
     deps.session.setSchedAndSyscalls(undefined, r.syscalls);
   }
@@ -227,7 +278,13 @@ export async function runTraceMode(deps: TraceDeps, target: Target, pid: number,
 /** Functions to trace: the loaded profile's hottest, or names typed in Go's form. */
 async function chooseFunctions(deps: TraceDeps): Promise<string[] | undefined> {
   const view = deps.session.view();
-  const hot = view ? view.graph.hottest().slice(0, 50).map((i) => view.profile.functions[i]!.name).filter((n) => !n.startsWith('runtime.')) : [];
+  const hot = view
+    ? view.graph
+        .hottest()
+        .slice(0, 50)
+        .map((i) => view.profile.functions[i]!.name)
+        .filter((n) => !n.startsWith('runtime.'))
+    : [];
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
   qp.title = 'Latency of chosen functions';
   qp.placeholder = 'Pick functions, or type a name as Go prints it (main.handler, example.com/x.(*T).M) and press Enter';
@@ -236,7 +293,10 @@ async function chooseFunctions(deps: TraceDeps): Promise<string[] | undefined> {
   qp.items = base;
   qp.onDidChangeValue((v) => {
     const typed = v.trim();
-    qp.items = typed && !hot.includes(typed) && /^[\w./()*\-[\]]+\.[\w[\]]+$/.test(typed) ? [{ label: typed, description: 'typed', alwaysShow: true }, ...base] : base;
+    qp.items =
+      typed && !hot.includes(typed) && /^[\w./()*\-[\]]+\.[\w[\]]+$/.test(typed)
+        ? [{ label: typed, description: 'typed', alwaysShow: true }, ...base]
+        : base;
   });
   const picked = new Promise<string[] | undefined>((resolve) => {
     qp.onDidAccept(() => {

@@ -80,8 +80,10 @@ export class ElfFile {
     if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
       throw new FormatError('not an ELF file (bad magic)', HEADER, 0);
     }
-    if (bytes[4] !== 2) throw new FormatError(bytes[4] === 1 ? 'ELFCLASS32 (32-bit) files are not supported' : `bad ELF class ${bytes[4]}`, HEADER, 4);
-    if (bytes[5] !== 1) throw new FormatError(bytes[5] === 2 ? 'big-endian ELF files are not supported' : `bad ELF data encoding ${bytes[5]}`, HEADER, 5);
+    if (bytes[4] !== 2)
+      throw new FormatError(bytes[4] === 1 ? 'ELFCLASS32 (32-bit) files are not supported' : `bad ELF class ${bytes[4]}`, HEADER, 4);
+    if (bytes[5] !== 1)
+      throw new FormatError(bytes[5] === 2 ? 'big-endian ELF files are not supported' : `bad ELF data encoding ${bytes[5]}`, HEADER, 5);
     const h = new ByteReader(bytes, HEADER);
     if (bytes.length < 64) h.fail(`truncated: header needs 64 bytes, file has ${bytes.length}`, 0);
     h.seek(16);
@@ -102,7 +104,12 @@ export class ElfFile {
     // Section headers, with extended numbering (shnum/shstrndx stored in section 0).
     if (shoff !== 0) {
       if (shentsize < 64) throw new FormatError(`section header size ${shentsize} < 64`, HEADER, 58);
-      if (shoff + 64 > bytes.length) throw new FormatError(`section header table at 0x${shoff.toString(16)} is outside the file (${bytes.length} bytes)`, SECTION_HEADERS, shoff);
+      if (shoff + 64 > bytes.length)
+        throw new FormatError(
+          `section header table at 0x${shoff.toString(16)} is outside the file (${bytes.length} bytes)`,
+          SECTION_HEADERS,
+          shoff,
+        );
       const s0 = new ByteReader(bytes, SECTION_HEADERS).seek(shoff);
       s0.skip(32);
       const size0 = s0.u64n();
@@ -111,7 +118,11 @@ export class ElfFile {
       if (shstrndx === 0xffff) shstrndx = link0;
       if (phnum === 0xffff) phnum = new ByteReader(bytes, SECTION_HEADERS).seek(shoff + 44).u32();
       if (shoff + shnum * shentsize > bytes.length) {
-        throw new FormatError(`section header table (${shnum} entries) runs past the end of the file (${bytes.length} bytes)`, SECTION_HEADERS, shoff);
+        throw new FormatError(
+          `section header table (${shnum} entries) runs past the end of the file (${bytes.length} bytes)`,
+          SECTION_HEADERS,
+          shoff,
+        );
       }
       const r = new ByteReader(bytes, SECTION_HEADERS);
       const nameOffsets: number[] = [];
@@ -128,7 +139,11 @@ export class ElfFile {
         const addralign = r.u64n();
         const entsize = r.u64n();
         if (type !== SHT_NOBITS && i !== 0 && (offset > bytes.length || size > bytes.length - offset)) {
-          throw new FormatError(`section ${i} [0x${offset.toString(16)}, +0x${size.toString(16)}) is outside the file (${bytes.length} bytes)`, SECTION_HEADERS, shoff + i * shentsize);
+          throw new FormatError(
+            `section ${i} [0x${offset.toString(16)}, +0x${size.toString(16)}) is outside the file (${bytes.length} bytes)`,
+            SECTION_HEADERS,
+            shoff + i * shentsize,
+          );
         }
         this.sections.push({ index: i, name: '', type, flags, addr, offset, size, link, info, addralign, entsize });
       }
@@ -162,7 +177,11 @@ export class ElfFile {
         const memsz = r.u64n();
         const align = r.u64n();
         if (type === PT_LOAD && (offset > bytes.length || filesz > bytes.length - offset)) {
-          throw new FormatError(`segment ${i} [0x${offset.toString(16)}, +0x${filesz.toString(16)}) is outside the file`, PROGRAM_HEADERS, phoff + i * phentsize);
+          throw new FormatError(
+            `segment ${i} [0x${offset.toString(16)}, +0x${filesz.toString(16)}) is outside the file`,
+            PROGRAM_HEADERS,
+            phoff + i * phentsize,
+          );
         }
         this.programHeaders.push({ type, flags, offset, vaddr, paddr, filesz, memsz, align });
       }
@@ -204,7 +223,14 @@ export class ElfFile {
       r.u64n(); // ch_addralign
       if (chType !== ELFCOMPRESS_ZLIB) r.fail(`unsupported compression type ${chType}`, 0);
       data = inflateBounded(raw.subarray(24), size, s.name, s.offset + 24);
-    } else if (s.name.startsWith('.zdebug_') && raw.length >= 4 && raw[0] === 0x5a && raw[1] === 0x4c && raw[2] === 0x49 && raw[3] === 0x42) {
+    } else if (
+      s.name.startsWith('.zdebug_') &&
+      raw.length >= 4 &&
+      raw[0] === 0x5a &&
+      raw[1] === 0x4c &&
+      raw[2] === 0x49 &&
+      raw[3] === 0x42
+    ) {
       const r = new ByteReader(raw, s.name, s.offset, false);
       r.skip(4);
       const size = r.u64n();
@@ -255,19 +281,32 @@ export class ElfFile {
     // Notes are padded to 4 bytes, or 8 in 8-aligned note sections (.note.gnu.property).
     const blobs: { data: Uint8Array; name: string; offset: number; align: number }[] = [];
     for (const s of this.sections) {
-      if (s.type === SHT_NOTE) blobs.push({ data: this.bytes.subarray(s.offset, s.offset + s.size), name: s.name, offset: s.offset, align: s.addralign === 8 ? 8 : 4 });
+      if (s.type === SHT_NOTE)
+        blobs.push({
+          data: this.bytes.subarray(s.offset, s.offset + s.size),
+          name: s.name,
+          offset: s.offset,
+          align: s.addralign === 8 ? 8 : 4,
+        });
     }
     if (blobs.length === 0) {
       for (const p of this.programHeaders) {
         if (p.type === PT_NOTE && p.offset <= this.bytes.length && p.filesz <= this.bytes.length - p.offset) {
-          blobs.push({ data: this.bytes.subarray(p.offset, p.offset + p.filesz), name: 'PT_NOTE', offset: p.offset, align: p.align === 8 ? 8 : 4 });
+          blobs.push({
+            data: this.bytes.subarray(p.offset, p.offset + p.filesz),
+            name: 'PT_NOTE',
+            offset: p.offset,
+            align: p.align === 8 ? 8 : 4,
+          });
         }
       }
     }
     for (const b of blobs) {
       const r = new ByteReader(b.data, b.name, b.offset);
       // Name and descriptor each start aligned, counted from the (aligned) start of the notes.
-      const pad = (): void => { r.skip(Math.min((b.align - (r.pos % b.align)) % b.align, r.remaining)); };
+      const pad = (): void => {
+        r.skip(Math.min((b.align - (r.pos % b.align)) % b.align, r.remaining));
+      };
       while (r.remaining >= 12) {
         const namesz = r.u32();
         const descsz = r.u32();
@@ -278,7 +317,8 @@ export class ElfFile {
         pad();
         const nameStr = decodeUtf8(name, 0, name.indexOf(0) >= 0 ? name.indexOf(0) : name.length);
         if (nameStr === 'GNU' && type === NT_GNU_BUILD_ID && found.gnu === undefined) found.gnu = Buffer.from(desc).toString('hex');
-        if (nameStr === 'Go' && type === NT_GO_BUILD_ID && found.go === undefined) found.go = decodeUtf8(desc, 0, desc.indexOf(0) >= 0 ? desc.indexOf(0) : desc.length);
+        if (nameStr === 'Go' && type === NT_GO_BUILD_ID && found.go === undefined)
+          found.go = decodeUtf8(desc, 0, desc.indexOf(0) >= 0 ? desc.indexOf(0) : desc.length);
       }
     }
     return found;

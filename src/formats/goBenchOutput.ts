@@ -38,7 +38,11 @@ export function parseGoTestOutput(text: string): GoTestOutput {
       continue;
     }
     const f = /^\s*--- FAIL: (\S+)/.exec(line);
-    if (f) { out.failed.push(f[1]!); out.sawFail = true; continue; }
+    if (f) {
+      out.failed.push(f[1]!);
+      out.sawFail = true;
+      continue;
+    }
     if (line === 'FAIL' || line.startsWith('FAIL\t')) out.sawFail = true;
   }
   return out;

@@ -36,7 +36,10 @@ export function readGoBuildInfo(elf: ElfFile): GoBuildInfo | undefined {
   } else {
     // No section (some external links): the blob sits near the start of the data segment.
     const d = elf.section('.data') ?? elf.section('.noptrdata');
-    if (d) { data = elf.sectionData(d); base = d.offset; }
+    if (d) {
+      data = elf.sectionData(d);
+      base = d.offset;
+    }
   }
   if (!data) return undefined;
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -44,7 +47,10 @@ export function readGoBuildInfo(elf: ElfFile): GoBuildInfo | undefined {
   for (let from = 0; ;) {
     const i = buf.indexOf(MAGIC, from);
     if (i < 0) return undefined;
-    if (i % ALIGN === 0) { at = i; break; }
+    if (i % ALIGN === 0) {
+      at = i;
+      break;
+    }
     from = i + 1;
   }
   if (data.length - at < HEADER_SIZE) throw new FormatError('truncated build info header', SECTION, base + at);
@@ -121,7 +127,11 @@ export function parseModInfo(goVersion: string, mod: string): GoBuildInfo {
 /** Keys/values containing spaces, quotes, tabs or newlines are Go-quoted. */
 function unquote(s: string): string {
   if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) {
-    try { return JSON.parse(s) as string; } catch { return s; }
+    try {
+      return JSON.parse(s) as string;
+    } catch {
+      return s;
+    }
   }
   return s;
 }

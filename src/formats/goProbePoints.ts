@@ -95,7 +95,11 @@ export function findGoProbePoints(code: Uint8Array, lowPc: bigint): GoProbePoint
   const exitJumps: bigint[] = [];
   for (const insn of insns) {
     if (insn.mnemonic === Mnemonic.Ret) rets.push(insn.ip);
-    else if (insn.flow === FlowControl.UnconditionalBranch && insn.branchTarget !== undefined && (insn.branchTarget < lowPc || insn.branchTarget >= highPc)) {
+    else if (
+      insn.flow === FlowControl.UnconditionalBranch &&
+      insn.branchTarget !== undefined &&
+      (insn.branchTarget < lowPc || insn.branchTarget >= highPc)
+    ) {
       exitJumps.push(insn.ip);
     }
   }

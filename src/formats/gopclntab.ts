@@ -127,7 +127,13 @@ export class GoPclntab {
     this.filetab = word();
     this.pctab = word();
     this.functab = word();
-    for (const [name, off] of [['funcnametab', this.funcnametab], ['cutab', this.cutab], ['filetab', this.filetab], ['pctab', this.pctab], ['functab', this.functab]] as const) {
+    for (const [name, off] of [
+      ['funcnametab', this.funcnametab],
+      ['cutab', this.cutab],
+      ['filetab', this.filetab],
+      ['pctab', this.pctab],
+      ['functab', this.functab],
+    ] as const) {
       if (off > data.length) r.fail(`${name} offset 0x${off.toString(16)} is outside the table (${data.length} bytes)`, 8);
     }
     if (this.nfunc > data.length) r.fail(`function count ${this.nfunc} cannot fit in ${data.length} bytes`, 8);
@@ -230,9 +236,25 @@ export class GoPclntab {
     const flag = this.version === '1.16' ? (r.u8(), 0) : r.u8();
     r.u8(); // pad
     const nfuncdata = r.u8();
-    if (entry !== this.entryOf(i)) r.fail(`_func entry 0x${entry.toString(16)} disagrees with functab entry 0x${this.entryOf(i).toString(16)}`, off);
+    if (entry !== this.entryOf(i))
+      r.fail(`_func entry 0x${entry.toString(16)} disagrees with functab entry 0x${this.entryOf(i).toString(16)}`, off);
     if (npcdata > 1024) r.fail(`implausible pcdata count ${npcdata}`, off);
-    const rec: GoFuncRecord = { index: i, entry, end: this.endOf(i), nameOff, pcsp, pcfile, pcln, npcdata, cuOffset, startLine, funcID, flag, nfuncdata, offset: off };
+    const rec: GoFuncRecord = {
+      index: i,
+      entry,
+      end: this.endOf(i),
+      nameOff,
+      pcsp,
+      pcfile,
+      pcln,
+      npcdata,
+      cuOffset,
+      startLine,
+      funcID,
+      flag,
+      nfuncdata,
+      offset: off,
+    };
     this.records[i] = rec;
     return rec;
   }
@@ -273,7 +295,8 @@ export class GoPclntab {
     if (s !== undefined) return s;
     const start = this.funcnametab + nameOff;
     const d = this.data;
-    if (nameOff < 0 || start >= this.data.length) throw new FormatError(`function name offset ${nameOff} is outside funcnametab`, SECTION, this.funcnametab);
+    if (nameOff < 0 || start >= this.data.length)
+      throw new FormatError(`function name offset ${nameOff} is outside funcnametab`, SECTION, this.funcnametab);
     const end = d.indexOf(0, start);
     if (end < 0) throw new FormatError('unterminated function name', SECTION, start);
     s = decodeUtf8(d, start, end);
@@ -310,7 +333,10 @@ export class GoPclntab {
 
   /** The same into reusable arrays; an offset of 0 (no table) gives an empty table. */
   decodePcInto(f: GoFuncRecord, off: number, out: PcScratch): void {
-    if (off === 0) { out.n = 0; return; }
+    if (off === 0) {
+      out.n = 0;
+      return;
+    }
     decodePcValueInto(this.data, this.pctab + off, this.quantum, f.end - f.entry, out);
   }
 
@@ -331,8 +357,22 @@ export class GoPclntab {
     const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const out: InlinedCall[] = [];
     for (let i = 0, p = 0; i < count; i++, p += size) {
-      if (size === INLINED_CALL_SIZE_120) out.push({ parent: -1, funcID: b[p]!, nameOff: v.getInt32(p + 4, true), parentPc: v.getInt32(p + 8, true), startLine: v.getInt32(p + 12, true) });
-      else out.push({ parent: v.getInt16(p, true), funcID: b[p + 2]!, nameOff: v.getInt32(p + 12, true), parentPc: v.getInt32(p + 16, true), startLine: 0 });
+      if (size === INLINED_CALL_SIZE_120)
+        out.push({
+          parent: -1,
+          funcID: b[p]!,
+          nameOff: v.getInt32(p + 4, true),
+          parentPc: v.getInt32(p + 8, true),
+          startLine: v.getInt32(p + 12, true),
+        });
+      else
+        out.push({
+          parent: v.getInt16(p, true),
+          funcID: b[p + 2]!,
+          nameOff: v.getInt32(p + 12, true),
+          parentPc: v.getInt32(p + 16, true),
+          startLine: 0,
+        });
     }
     return out;
   }
@@ -361,8 +401,12 @@ export class PcScratch {
   n = 0;
   push(end: number, val: number): void {
     if (this.n === this.ends.length) {
-      const e = new Uint32Array(this.n * 2); e.set(this.ends); this.ends = e;
-      const v = new Int32Array(this.n * 2); v.set(this.vals); this.vals = v;
+      const e = new Uint32Array(this.n * 2);
+      e.set(this.ends);
+      this.ends = e;
+      const v = new Int32Array(this.n * 2);
+      v.set(this.vals);
+      this.vals = v;
     }
     this.ends[this.n] = end;
     this.vals[this.n++] = val;

@@ -16,5 +16,15 @@
  */
 export { parsePerfData, parsePerfDataFile, PerfDataStream, type FileReader } from './perfDataParser';
 export { UserStacks, type UserStackDump, userReg, X86_REG } from './perfUserStacks';
-export { userCallchain, userCallchainInto, resolveMapping, MappingIndex, toU64, chainU64, ipU64, isContextMarker, type ResolvedAddress } from './perfDataHelpers';
+export {
+  userCallchain,
+  userCallchainInto,
+  resolveMapping,
+  MappingIndex,
+  toU64,
+  chainU64,
+  ipU64,
+  isContextMarker,
+  type ResolvedAddress,
+} from './perfDataHelpers';
 export * from './perfDataTypes';

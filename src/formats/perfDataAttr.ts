@@ -39,13 +39,28 @@ export function parseAttr(r: ByteReader, avail: number): PerfEventAttrInfo {
   r.seek(start + have);
   const freq = bit(10);
   const a: PerfEventAttrInfo = {
-    type, config, name: '', sampleType, readFormat, freq, ids: [],
-    excludeUser: bit(4), excludeKernel: bit(5), excludeHv: bit(6),
-    excludeCallchainKernel: bit(21), excludeCallchainUser: bit(22), sampleIdAll: bit(18),
-    attrSize: size, sampleRegsUser, sampleRegsIntr, sampleStackUser, branchSampleType,
+    type,
+    config,
+    name: '',
+    sampleType,
+    readFormat,
+    freq,
+    ids: [],
+    excludeUser: bit(4),
+    excludeKernel: bit(5),
+    excludeHv: bit(6),
+    excludeCallchainKernel: bit(21),
+    excludeCallchainUser: bit(22),
+    sampleIdAll: bit(18),
+    attrSize: size,
+    sampleRegsUser,
+    sampleRegsIntr,
+    sampleStackUser,
+    branchSampleType,
   };
   const pf = Number(periodOrFreq);
-  if (freq) a.sampleFreq = pf; else a.samplePeriod = pf;
+  if (freq) a.sampleFreq = pf;
+  else a.samplePeriod = pf;
   precise.set(a, Number((flags >> 15n) & 3n));
   guestHost.set(a, { excludeHost: bit(19), excludeGuest: bit(20) });
   return a;
@@ -55,10 +70,32 @@ export function parseAttr(r: ByteReader, avail: number): PerfEventAttrInfo {
 const precise = new WeakMap<PerfEventAttrInfo, number>();
 const guestHost = new WeakMap<PerfEventAttrInfo, { excludeHost: boolean; excludeGuest: boolean }>();
 
-const HW = ['cycles', 'instructions', 'cache-references', 'cache-misses', 'branches', 'branch-misses', 'bus-cycles',
-  'stalled-cycles-frontend', 'stalled-cycles-backend', 'ref-cycles'];
-const SW = ['cpu-clock', 'task-clock', 'page-faults', 'context-switches', 'cpu-migrations', 'minor-faults',
-  'major-faults', 'alignment-faults', 'emulation-faults', 'dummy', 'bpf-output', 'cgroup-switches'];
+const HW = [
+  'cycles',
+  'instructions',
+  'cache-references',
+  'cache-misses',
+  'branches',
+  'branch-misses',
+  'bus-cycles',
+  'stalled-cycles-frontend',
+  'stalled-cycles-backend',
+  'ref-cycles',
+];
+const SW = [
+  'cpu-clock',
+  'task-clock',
+  'page-faults',
+  'context-switches',
+  'cpu-migrations',
+  'minor-faults',
+  'major-faults',
+  'alignment-faults',
+  'emulation-faults',
+  'dummy',
+  'bpf-output',
+  'cgroup-switches',
+];
 
 /** The name perf gives an event without EVENT_DESC (evsel__name + evsel__add_modifiers). */
 export function eventName(a: PerfEventAttrInfo): string {
@@ -78,7 +115,10 @@ export function eventName(a: PerfEventAttrInfo): string {
     excludeGuestDefault = true;
   }
   const p = precise.get(a) ?? 0;
-  if (p) { mods += 'p'.repeat(p); excludeGuestDefault = true; }
+  if (p) {
+    mods += 'p'.repeat(p);
+    excludeGuestDefault = true;
+  }
   const gh = guestHost.get(a);
   if (gh && (gh.excludeHost || gh.excludeGuest === excludeGuestDefault)) {
     if (!gh.excludeHost) mods += 'H';

@@ -55,7 +55,10 @@ export function userCallchainInto(d: PerfData, i: number, out: Float64Array): nu
   let inUser = s.cpumode[i] === 2;
   for (let j = off; j < off + n && k < out.length; j++) {
     const x = chain[j]!;
-    if (isContextMarker(x)) { inUser = x === PERF_CONTEXT_USER; continue; }
+    if (isContextMarker(x)) {
+      inUser = x === PERF_CONTEXT_USER;
+      continue;
+    }
     if (inUser) out[k++] = x;
   }
   return k;
@@ -67,7 +70,11 @@ export interface ResolvedAddress {
   fileOffset: number;
 }
 
-interface Interval { start: number; end: number; m: PerfMmap }
+interface Interval {
+  start: number;
+  end: number;
+  m: PerfMmap;
+}
 
 function signed(x: bigint): number {
   return Number(BigInt.asIntN(64, x));
@@ -114,7 +121,8 @@ export class MappingIndex {
 
 function find(list: Interval[] | undefined, addr: number): ResolvedAddress | undefined {
   if (!list) return undefined;
-  let lo = 0, hi = list.length - 1;
+  let lo = 0,
+    hi = list.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const iv = list[mid]!;
@@ -130,7 +138,10 @@ function overlay(list: Interval[], iv: Interval): void {
   if (!(iv.end > iv.start)) return;
   const out: Interval[] = [];
   for (const o of list) {
-    if (o.end <= iv.start || o.start >= iv.end) { out.push(o); continue; }
+    if (o.end <= iv.start || o.start >= iv.end) {
+      out.push(o);
+      continue;
+    }
     if (o.start < iv.start) out.push({ start: o.start, end: iv.start, m: o.m });
     if (o.end > iv.end) out.push({ start: iv.end, end: o.end, m: o.m });
   }

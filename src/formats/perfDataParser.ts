@@ -4,9 +4,17 @@
  */
 import { ByteReader, FormatError, decodeUtf8 } from '../util/byteReader';
 import {
-  HEADER_FEAT, PERF_RECORD, PERF_SAMPLE,
-  type PerfBuildId, type PerfComm, type PerfData, type PerfEventAttrInfo, type PerfFeatures, type PerfMmap,
-  type PerfSamples, type PerfTaskEvent,
+  HEADER_FEAT,
+  PERF_RECORD,
+  PERF_SAMPLE,
+  type PerfBuildId,
+  type PerfComm,
+  type PerfData,
+  type PerfEventAttrInfo,
+  type PerfFeatures,
+  type PerfMmap,
+  type PerfSamples,
+  type PerfTaskEvent,
 } from './perfDataTypes';
 import { eventName, parseAttr } from './perfDataAttr';
 import { fastSampleLoop, type FastSampleLoop, type SampleSink, type StagedSamples } from './perfSamplesFast';
@@ -27,21 +35,48 @@ const MISC_COMM_EXEC = 1 << 13;
 const MISC_MMAP_BUILD_ID = 1 << 14;
 const MISC_BUILD_ID_SIZE = 1 << 15;
 const BRANCH_HW_INDEX = 1n << 17n;
-const FORMAT_TOTAL_TIME_ENABLED = 1n, FORMAT_TOTAL_TIME_RUNNING = 2n, FORMAT_ID = 4n, FORMAT_GROUP = 8n, FORMAT_LOST = 16n;
+const FORMAT_TOTAL_TIME_ENABLED = 1n,
+  FORMAT_TOTAL_TIME_RUNNING = 2n,
+  FORMAT_ID = 4n,
+  FORMAT_GROUP = 8n,
+  FORMAT_LOST = 16n;
 
 /** Precomputed per-attr facts the sample decoder needs (no bigint work per sample). */
 interface Layout {
-  identifier: boolean; ip: boolean; tid: boolean; time: boolean; addr: boolean; id: boolean;
-  streamId: boolean; cpu: boolean; period: boolean; read: boolean; callchain: boolean; raw: boolean;
-  branchStack: boolean; regsUser: boolean; stackUser: boolean; weight: boolean; dataSrc: boolean;
-  transaction: boolean; regsIntr: boolean; physAddr: boolean; aux: boolean; cgroup: boolean;
-  dataPageSize: boolean; codePageSize: boolean;
+  identifier: boolean;
+  ip: boolean;
+  tid: boolean;
+  time: boolean;
+  addr: boolean;
+  id: boolean;
+  streamId: boolean;
+  cpu: boolean;
+  period: boolean;
+  read: boolean;
+  callchain: boolean;
+  raw: boolean;
+  branchStack: boolean;
+  regsUser: boolean;
+  stackUser: boolean;
+  weight: boolean;
+  dataSrc: boolean;
+  transaction: boolean;
+  regsIntr: boolean;
+  physAddr: boolean;
+  aux: boolean;
+  cgroup: boolean;
+  dataPageSize: boolean;
+  codePageSize: boolean;
   /** read_format: bytes before the values (group: nr + times; else the times), and bytes per value (value, id, lost). */
-  readGroup: boolean; readHeaderBytes: number; readEntryBytes: number;
+  readGroup: boolean;
+  readHeaderBytes: number;
+  readEntryBytes: number;
   branchHwIndex: boolean;
-  regsUserCount: number; regsIntrCount: number;
+  regsUserCount: number;
+  regsIntrCount: number;
   /** sample_regs_user and sample_stack_user, for the user stacks kept (--call-graph dwarf). */
-  regsUserMask: bigint; stackUserSize: number;
+  regsUserMask: bigint;
+  stackUserSize: number;
   fixedPeriod: number;
   sampleIdAll: boolean;
   /** sample_type has bits newer than this decoder: trailing fields are then tolerated. */
@@ -49,14 +84,24 @@ interface Layout {
   /** Any field after the callchain. */
   hasTail: boolean;
   /** Offsets from the record start of the leading fixed fields (-1: absent), and where they end. */
-  ipAt: number; tidAt: number; timeAt: number; cpuAt: number; periodAt: number; fixedEnd: number;
+  ipAt: number;
+  tidAt: number;
+  timeAt: number;
+  cpuAt: number;
+  periodAt: number;
+  fixedEnd: number;
   /** Bytes of the sample_id_all trailer and where in it the tid and time are (-1: none). */
-  trailerBytes: number; trailerTimeAt: number; trailerTidAt: number;
+  trailerBytes: number;
+  trailerTimeAt: number;
+  trailerTidAt: number;
 }
 
 function popcount64(x: bigint): number {
   let n = 0;
-  while (x) { n += Number(x & 1n); x >>= 1n; }
+  while (x) {
+    n += Number(x & 1n);
+    x >>= 1n;
+  }
   return n;
 }
 
@@ -68,10 +113,18 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
   const group = rHas(FORMAT_GROUP);
   const times = (rHas(FORMAT_TOTAL_TIME_ENABLED) ? 8 : 0) + (rHas(FORMAT_TOTAL_TIME_RUNNING) ? 8 : 0);
   const perValue = 8 + (rHas(FORMAT_ID) ? 8 : 0) + (rHas(FORMAT_LOST) ? 8 : 0);
-  let trailer = 0, trailerTimeAt = -1, trailerTidAt = -1;
+  let trailer = 0,
+    trailerTimeAt = -1,
+    trailerTidAt = -1;
   if (a.sampleIdAll) {
-    if (has(PERF_SAMPLE.TID)) { trailerTidAt = trailer; trailer += 8; }
-    if (has(PERF_SAMPLE.TIME)) { trailerTimeAt = trailer; trailer += 8; }
+    if (has(PERF_SAMPLE.TID)) {
+      trailerTidAt = trailer;
+      trailer += 8;
+    }
+    if (has(PERF_SAMPLE.TIME)) {
+      trailerTimeAt = trailer;
+      trailer += 8;
+    }
     if (has(PERF_SAMPLE.ID)) trailer += 8;
     if (has(PERF_SAMPLE.STREAM_ID)) trailer += 8;
     if (has(PERF_SAMPLE.CPU)) trailer += 8;
@@ -79,34 +132,83 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
   }
   // Leading fields, in the kernel's order: IDENTIFIER, IP, TID, TIME, ADDR, ID, STREAM_ID, CPU, PERIOD.
   let at = 8;
-  const field = (bit: bigint): number => { if (!has(bit)) return -1; const o = at; at += 8; return o; };
+  const field = (bit: bigint): number => {
+    if (!has(bit)) return -1;
+    const o = at;
+    at += 8;
+    return o;
+  };
   field(PERF_SAMPLE.IDENTIFIER);
-  const ipAt = field(PERF_SAMPLE.IP), tidAt = field(PERF_SAMPLE.TID), timeAt = field(PERF_SAMPLE.TIME);
-  field(PERF_SAMPLE.ADDR); field(PERF_SAMPLE.ID); field(PERF_SAMPLE.STREAM_ID);
-  const cpuAt = field(PERF_SAMPLE.CPU), periodAt = field(PERF_SAMPLE.PERIOD);
+  const ipAt = field(PERF_SAMPLE.IP),
+    tidAt = field(PERF_SAMPLE.TID),
+    timeAt = field(PERF_SAMPLE.TIME);
+  field(PERF_SAMPLE.ADDR);
+  field(PERF_SAMPLE.ID);
+  field(PERF_SAMPLE.STREAM_ID);
+  const cpuAt = field(PERF_SAMPLE.CPU),
+    periodAt = field(PERF_SAMPLE.PERIOD);
   return {
-    ipAt, tidAt, timeAt, cpuAt, periodAt, fixedEnd: at,
-    identifier: has(PERF_SAMPLE.IDENTIFIER), ip: has(PERF_SAMPLE.IP), tid: has(PERF_SAMPLE.TID),
-    time: has(PERF_SAMPLE.TIME), addr: has(PERF_SAMPLE.ADDR), id: has(PERF_SAMPLE.ID),
-    streamId: has(PERF_SAMPLE.STREAM_ID), cpu: has(PERF_SAMPLE.CPU), period: has(PERF_SAMPLE.PERIOD),
-    read: has(PERF_SAMPLE.READ), callchain: has(PERF_SAMPLE.CALLCHAIN), raw: has(PERF_SAMPLE.RAW),
-    branchStack: has(PERF_SAMPLE.BRANCH_STACK), regsUser: has(PERF_SAMPLE.REGS_USER),
-    stackUser: has(PERF_SAMPLE.STACK_USER), weight: has(PERF_SAMPLE.WEIGHT) || has(PERF_SAMPLE.WEIGHT_STRUCT),
-    dataSrc: has(PERF_SAMPLE.DATA_SRC), transaction: has(PERF_SAMPLE.TRANSACTION),
-    regsIntr: has(PERF_SAMPLE.REGS_INTR), physAddr: has(PERF_SAMPLE.PHYS_ADDR), aux: has(PERF_SAMPLE.AUX),
-    cgroup: has(PERF_SAMPLE.CGROUP), dataPageSize: has(PERF_SAMPLE.DATA_PAGE_SIZE),
+    ipAt,
+    tidAt,
+    timeAt,
+    cpuAt,
+    periodAt,
+    fixedEnd: at,
+    identifier: has(PERF_SAMPLE.IDENTIFIER),
+    ip: has(PERF_SAMPLE.IP),
+    tid: has(PERF_SAMPLE.TID),
+    time: has(PERF_SAMPLE.TIME),
+    addr: has(PERF_SAMPLE.ADDR),
+    id: has(PERF_SAMPLE.ID),
+    streamId: has(PERF_SAMPLE.STREAM_ID),
+    cpu: has(PERF_SAMPLE.CPU),
+    period: has(PERF_SAMPLE.PERIOD),
+    read: has(PERF_SAMPLE.READ),
+    callchain: has(PERF_SAMPLE.CALLCHAIN),
+    raw: has(PERF_SAMPLE.RAW),
+    branchStack: has(PERF_SAMPLE.BRANCH_STACK),
+    regsUser: has(PERF_SAMPLE.REGS_USER),
+    stackUser: has(PERF_SAMPLE.STACK_USER),
+    weight: has(PERF_SAMPLE.WEIGHT) || has(PERF_SAMPLE.WEIGHT_STRUCT),
+    dataSrc: has(PERF_SAMPLE.DATA_SRC),
+    transaction: has(PERF_SAMPLE.TRANSACTION),
+    regsIntr: has(PERF_SAMPLE.REGS_INTR),
+    physAddr: has(PERF_SAMPLE.PHYS_ADDR),
+    aux: has(PERF_SAMPLE.AUX),
+    cgroup: has(PERF_SAMPLE.CGROUP),
+    dataPageSize: has(PERF_SAMPLE.DATA_PAGE_SIZE),
     codePageSize: has(PERF_SAMPLE.CODE_PAGE_SIZE),
-    readGroup: group, readHeaderBytes: group ? 8 + times : times, readEntryBytes: perValue,
+    readGroup: group,
+    readHeaderBytes: group ? 8 + times : times,
+    readEntryBytes: perValue,
     branchHwIndex: (a.branchSampleType & BRANCH_HW_INDEX) !== 0n,
-    regsUserCount: popcount64(a.sampleRegsUser), regsIntrCount: popcount64(a.sampleRegsIntr),
-    regsUserMask: a.sampleRegsUser, stackUserSize: a.sampleStackUser,
-    fixedPeriod: a.freq ? 0 : a.samplePeriod ?? 0,
+    regsUserCount: popcount64(a.sampleRegsUser),
+    regsIntrCount: popcount64(a.sampleRegsIntr),
+    regsUserMask: a.sampleRegsUser,
+    stackUserSize: a.sampleStackUser,
+    fixedPeriod: a.freq ? 0 : (a.samplePeriod ?? 0),
     sampleIdAll: a.sampleIdAll,
     unknownBits: t >> 25n !== 0n,
-    hasTail: (t & (PERF_SAMPLE.RAW | PERF_SAMPLE.BRANCH_STACK | PERF_SAMPLE.REGS_USER | PERF_SAMPLE.STACK_USER | PERF_SAMPLE.WEIGHT |
-      PERF_SAMPLE.WEIGHT_STRUCT | PERF_SAMPLE.DATA_SRC | PERF_SAMPLE.TRANSACTION | PERF_SAMPLE.REGS_INTR | PERF_SAMPLE.PHYS_ADDR |
-      PERF_SAMPLE.AUX | PERF_SAMPLE.CGROUP | PERF_SAMPLE.DATA_PAGE_SIZE | PERF_SAMPLE.CODE_PAGE_SIZE)) !== 0n,
-    trailerBytes: trailer, trailerTimeAt, trailerTidAt,
+    hasTail:
+      (t &
+        (PERF_SAMPLE.RAW |
+          PERF_SAMPLE.BRANCH_STACK |
+          PERF_SAMPLE.REGS_USER |
+          PERF_SAMPLE.STACK_USER |
+          PERF_SAMPLE.WEIGHT |
+          PERF_SAMPLE.WEIGHT_STRUCT |
+          PERF_SAMPLE.DATA_SRC |
+          PERF_SAMPLE.TRANSACTION |
+          PERF_SAMPLE.REGS_INTR |
+          PERF_SAMPLE.PHYS_ADDR |
+          PERF_SAMPLE.AUX |
+          PERF_SAMPLE.CGROUP |
+          PERF_SAMPLE.DATA_PAGE_SIZE |
+          PERF_SAMPLE.CODE_PAGE_SIZE)) !==
+      0n,
+    trailerBytes: trailer,
+    trailerTimeAt,
+    trailerTidAt,
   };
 }
 
@@ -114,9 +216,18 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
 class SampleColumns implements SampleSink {
   count = 0;
   private cap: number;
-  pid: Int32Array; tid: Int32Array; time: Float64Array; ip: Float64Array; period: Float64Array;
-  cpu: Int32Array; attrIndex: Uint16Array; cpumode: Uint8Array; chainOffset: Uint32Array; chainLength: Uint32Array;
-  chain: Float64Array; chainUsed = 0;
+  pid: Int32Array;
+  tid: Int32Array;
+  time: Float64Array;
+  ip: Float64Array;
+  period: Float64Array;
+  cpu: Int32Array;
+  attrIndex: Uint16Array;
+  cpumode: Uint8Array;
+  chainOffset: Uint32Array;
+  chainLength: Uint32Array;
+  chain: Float64Array;
+  chainUsed = 0;
   readonly chainWide = new Map<number, bigint>();
   readonly ipWide = new Map<number, bigint>();
   /**
@@ -135,10 +246,16 @@ class SampleColumns implements SampleSink {
     this.cap = Math.max(16, cap);
     chainCap = Math.max(64, chainCap);
     const c = this.cap;
-    this.pid = new Int32Array(c); this.tid = new Int32Array(c); this.time = new Float64Array(c);
-    this.ip = new Float64Array(c); this.period = new Float64Array(c); this.cpu = new Int32Array(c);
-    this.attrIndex = new Uint16Array(c); this.cpumode = new Uint8Array(c);
-    this.chainOffset = new Uint32Array(c); this.chainLength = new Uint32Array(c);
+    this.pid = new Int32Array(c);
+    this.tid = new Int32Array(c);
+    this.time = new Float64Array(c);
+    this.ip = new Float64Array(c);
+    this.period = new Float64Array(c);
+    this.cpu = new Int32Array(c);
+    this.attrIndex = new Uint16Array(c);
+    this.cpumode = new Uint8Array(c);
+    this.chainOffset = new Uint32Array(c);
+    this.chainLength = new Uint32Array(c);
     this.chain = new Float64Array(chainCap);
   }
 
@@ -150,11 +267,18 @@ class SampleColumns implements SampleSink {
 
   /** Adds samples read by the fast loop (perfSamplesFast.ts), and the callchains new among them. */
   take(st: StagedSamples): void {
-    const n = st.count, c = this.count;
+    const n = st.count,
+      c = this.count;
     while (c + n > this.cap) this.grow();
-    this.pid.set(st.pid, c); this.tid.set(st.tid, c); this.time.set(st.time, c); this.ip.set(st.ip, c);
-    this.period.set(st.period, c); this.cpu.set(st.cpu, c); this.cpumode.set(st.cpumode, c);
-    this.chainOffset.set(st.chainOffset, c); this.chainLength.set(st.chainLength, c);
+    this.pid.set(st.pid, c);
+    this.tid.set(st.tid, c);
+    this.time.set(st.time, c);
+    this.ip.set(st.ip, c);
+    this.period.set(st.period, c);
+    this.cpu.set(st.cpu, c);
+    this.cpumode.set(st.cpumode, c);
+    this.chainOffset.set(st.chainOffset, c);
+    this.chainLength.set(st.chainLength, c);
     this.attrIndex.set(st.attrIndex, c);
     this.count = c + n;
     const m = st.newChains.length;
@@ -167,12 +291,21 @@ class SampleColumns implements SampleSink {
 
   private grow(): void {
     const c = this.cap * 2;
-    const grow = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => { const b = make(c); b.set(a as unknown as ArrayLike<number>); return b; };
-    this.pid = grow(this.pid, (n) => new Int32Array(n)); this.tid = grow(this.tid, (n) => new Int32Array(n));
-    this.time = grow(this.time, (n) => new Float64Array(n)); this.ip = grow(this.ip, (n) => new Float64Array(n));
-    this.period = grow(this.period, (n) => new Float64Array(n)); this.cpu = grow(this.cpu, (n) => new Int32Array(n));
-    this.attrIndex = grow(this.attrIndex, (n) => new Uint16Array(n)); this.cpumode = grow(this.cpumode, (n) => new Uint8Array(n));
-    this.chainOffset = grow(this.chainOffset, (n) => new Uint32Array(n)); this.chainLength = grow(this.chainLength, (n) => new Uint32Array(n));
+    const grow = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => {
+      const b = make(c);
+      b.set(a as unknown as ArrayLike<number>);
+      return b;
+    };
+    this.pid = grow(this.pid, (n) => new Int32Array(n));
+    this.tid = grow(this.tid, (n) => new Int32Array(n));
+    this.time = grow(this.time, (n) => new Float64Array(n));
+    this.ip = grow(this.ip, (n) => new Float64Array(n));
+    this.period = grow(this.period, (n) => new Float64Array(n));
+    this.cpu = grow(this.cpu, (n) => new Int32Array(n));
+    this.attrIndex = grow(this.attrIndex, (n) => new Uint16Array(n));
+    this.cpumode = grow(this.cpumode, (n) => new Uint8Array(n));
+    this.chainOffset = grow(this.chainOffset, (n) => new Uint32Array(n));
+    this.chainLength = grow(this.chainLength, (n) => new Uint32Array(n));
     this.cap = c;
   }
 
@@ -187,7 +320,9 @@ class SampleColumns implements SampleSink {
 
   /** The offset of a stored callchain equal to the nr entries at u32/i32 word w (hash h), or -1. */
   findChain(h: number, nr: number, u32: Uint32Array, i32: Int32Array, w: number): number {
-    const mask = this.seenMask, at = this.seenAt, chain = this.chain;
+    const mask = this.seenMask,
+      at = this.seenAt,
+      chain = this.chain;
     // The next slot is computed on the first probe too, so V8 has seen it when it optimizes: a
     // step that ran only on a collision deoptimized the parse's hot path, early, every time.
     for (let slot = h & mask, next = 0; ; slot = next) {
@@ -205,7 +340,9 @@ class SampleColumns implements SampleSink {
   addChain(h: number, nr: number, o: number): void {
     if (o >= 0x7fffffff) return; // beyond Int32: stop sharing (never in practice)
     if ((this.seenCount + 1) * 2 > this.seenMask) {
-      const oldAt = this.seenAt, oldHash = this.seenHash, oldLen = this.seenLen;
+      const oldAt = this.seenAt,
+        oldHash = this.seenHash,
+        oldLen = this.seenLen;
       this.seenMask = this.seenMask * 2 + 1;
       this.seenAt = new Int32Array(this.seenMask + 1);
       this.seenHash = new Int32Array(this.seenMask + 1);
@@ -219,7 +356,9 @@ class SampleColumns implements SampleSink {
   private place(h: number, nr: number, at1: number): void {
     let slot = h & this.seenMask;
     while (this.seenAt[slot] !== 0) slot = (slot + 1) & this.seenMask;
-    this.seenAt[slot] = at1; this.seenHash[slot] = h; this.seenLen[slot] = nr;
+    this.seenAt[slot] = at1;
+    this.seenHash[slot] = h;
+    this.seenLen[slot] = nr;
   }
 
   finish(): PerfSamples {
@@ -229,10 +368,19 @@ class SampleColumns implements SampleSink {
       a.subarray(0, used) as T;
     return {
       count: n,
-      pid: fit(this.pid, n), tid: fit(this.tid, n), time: fit(this.time, n), ip: fit(this.ip, n),
-      period: fit(this.period, n), cpu: fit(this.cpu, n), attrIndex: fit(this.attrIndex, n),
-      cpumode: fit(this.cpumode, n), chainOffset: fit(this.chainOffset, n), chainLength: fit(this.chainLength, n),
-      chain: fit(this.chain, this.chainUsed), chainWide: this.chainWide, ipWide: this.ipWide,
+      pid: fit(this.pid, n),
+      tid: fit(this.tid, n),
+      time: fit(this.time, n),
+      ip: fit(this.ip, n),
+      period: fit(this.period, n),
+      cpu: fit(this.cpu, n),
+      attrIndex: fit(this.attrIndex, n),
+      cpumode: fit(this.cpumode, n),
+      chainOffset: fit(this.chainOffset, n),
+      chainLength: fit(this.chainLength, n),
+      chain: fit(this.chain, this.chainUsed),
+      chainWide: this.chainWide,
+      ipWide: this.ipWide,
     };
   }
 }
@@ -310,11 +458,16 @@ class Parser {
     for (const id of a.ids) this.idToAttr.set(Number(id), idx);
     // Every attr must agree where the id sits (perf enforces this with PERF_SAMPLE_IDENTIFIER); the first one decides.
     const l = this.layouts[0]!;
-    if (l.identifier) { this.sampleIdPos = 0; this.trailerIdPosFromEnd = 1; }
-    else if (l.id) {
+    if (l.identifier) {
+      this.sampleIdPos = 0;
+      this.trailerIdPosFromEnd = 1;
+    } else if (l.id) {
       this.sampleIdPos = (l.ip ? 1 : 0) + (l.tid ? 1 : 0) + (l.time ? 1 : 0) + (l.addr ? 1 : 0);
       this.trailerIdPosFromEnd = 1 + (l.cpu ? 1 : 0) + (l.streamId ? 1 : 0);
-    } else { this.sampleIdPos = -1; this.trailerIdPosFromEnd = -1; }
+    } else {
+      this.sampleIdPos = -1;
+      this.trailerIdPosFromEnd = -1;
+    }
   }
 
   /** The attr of a record: by its id when there are several attrs, else the only one. */
@@ -349,13 +502,20 @@ class Parser {
         this.counts[PERF_RECORD.SAMPLE] += this.samples.count - before;
         if (p >= end) break;
       }
-      if (p + 8 > end) { this.cut(p, end, 'record header', cutMeansTruncated); return p; }
+      if (p + 8 > end) {
+        this.cut(p, end, 'record header', cutMeansTruncated);
+        return p;
+      }
       const type = dv.getUint32(p, true);
       const misc = dv.getUint16(p + 4, true);
       const size = dv.getUint16(p + 6, true);
       if (size < 8) throw new FormatError(`record of type ${type} has size ${size} (< 8)`, SEC_RECORDS, p);
-      if (p + size > end) { this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated); return p; }
-      if (type < 128) this.counts[type]++; else this.otherCounts.set(type, (this.otherCounts.get(type) ?? 0) + 1);
+      if (p + size > end) {
+        this.cut(p, end, `record of type ${type} (${size} bytes)`, cutMeansTruncated);
+        return p;
+      }
+      if (type < 128) this.counts[type]++;
+      else this.otherCounts.set(type, (this.otherCounts.get(type) ?? 0) + 1);
       // Samples inline; every other type in its own function, so that a rare type showing up
       // late does not throw the optimized loop away (it did, several times a parse).
       let extra = 0;
@@ -363,7 +523,10 @@ class Parser {
       else extra = this.other(type, p, misc, size, pipe);
       p += size;
       if (extra) {
-        if (p + extra > end) { this.cut(p - size, end, `record of type ${type} with ${extra} bytes of payload`, cutMeansTruncated); return p - size; }
+        if (p + extra > end) {
+          this.cut(p - size, end, `record of type ${type} with ${extra} bytes of payload`, cutMeansTruncated);
+          return p - size;
+        }
         p += extra;
       }
     }
@@ -379,8 +542,17 @@ class Parser {
     this.fast = undefined;
     const l = this.layouts[0];
     if (!l || !l.callchain || l.read || l.hasTail || l.unknownBits) return;
-    const same = (m: Layout): boolean => m.ipAt === l.ipAt && m.tidAt === l.tidAt && m.timeAt === l.timeAt && m.cpuAt === l.cpuAt &&
-      m.periodAt === l.periodAt && m.fixedEnd === l.fixedEnd && m.callchain && !m.read && !m.hasTail && !m.unknownBits &&
+    const same = (m: Layout): boolean =>
+      m.ipAt === l.ipAt &&
+      m.tidAt === l.tidAt &&
+      m.timeAt === l.timeAt &&
+      m.cpuAt === l.cpuAt &&
+      m.periodAt === l.periodAt &&
+      m.fixedEnd === l.fixedEnd &&
+      m.callchain &&
+      !m.read &&
+      !m.hasTail &&
+      !m.unknownBits &&
       (l.periodAt >= 0 || m.fixedPeriod === l.fixedPeriod);
     if (!this.layouts.every(same)) return;
     // As attrFor has it: one event, or no id in samples → event 0; else by the id.
@@ -392,27 +564,57 @@ class Parser {
   private other(type: number, p: number, misc: number, size: number, pipe: boolean): number {
     const dv = this.dv;
     switch (type) {
-      case PERF_RECORD.MMAP: this.mmap(p, misc, size, false); break;
-      case PERF_RECORD.MMAP2: this.mmap(p, misc, size, true); break;
-      case PERF_RECORD.COMM: this.comm(p, misc, size); break;
-      case PERF_RECORD.FORK: case PERF_RECORD.EXIT: this.task(p, size, type === PERF_RECORD.FORK ? 'fork' : 'exit'); break;
-      case PERF_RECORD.LOST: this.need(p, size, 24); this.lostRecords++; this.lostInRecords += this.u64num(p + 16); break;
-      case PERF_RECORD.LOST_SAMPLES: this.need(p, size, 16); this.lostRecords++; this.lostInLostSamples += this.u64num(p + 8); break;
-      case PERF_RECORD.THROTTLE: this.throttles++; break;
-      case PERF_RECORD.UNTHROTTLE: this.unthrottles++; break;
-      case PERF_RECORD.HEADER_ATTR: if (pipe) this.headerAttr(p, size); break;
-      case PERF_RECORD.HEADER_FEATURE: if (pipe) this.headerFeature(p, size); break;
-      case PERF_RECORD.HEADER_BUILD_ID: if (pipe) this.features.buildIds.push(this.buildIdEvent(new ByteReader(this.bytes, SEC_RECORDS).sub(p, size))); break;
+      case PERF_RECORD.MMAP:
+        this.mmap(p, misc, size, false);
+        break;
+      case PERF_RECORD.MMAP2:
+        this.mmap(p, misc, size, true);
+        break;
+      case PERF_RECORD.COMM:
+        this.comm(p, misc, size);
+        break;
+      case PERF_RECORD.FORK:
+      case PERF_RECORD.EXIT:
+        this.task(p, size, type === PERF_RECORD.FORK ? 'fork' : 'exit');
+        break;
+      case PERF_RECORD.LOST:
+        this.need(p, size, 24);
+        this.lostRecords++;
+        this.lostInRecords += this.u64num(p + 16);
+        break;
+      case PERF_RECORD.LOST_SAMPLES:
+        this.need(p, size, 16);
+        this.lostRecords++;
+        this.lostInLostSamples += this.u64num(p + 8);
+        break;
+      case PERF_RECORD.THROTTLE:
+        this.throttles++;
+        break;
+      case PERF_RECORD.UNTHROTTLE:
+        this.unthrottles++;
+        break;
+      case PERF_RECORD.HEADER_ATTR:
+        if (pipe) this.headerAttr(p, size);
+        break;
+      case PERF_RECORD.HEADER_FEATURE:
+        if (pipe) this.headerFeature(p, size);
+        break;
+      case PERF_RECORD.HEADER_BUILD_ID:
+        if (pipe) this.features.buildIds.push(this.buildIdEvent(new ByteReader(this.bytes, SEC_RECORDS).sub(p, size)));
+        break;
       case PERF_RECORD.HEADER_TRACING_DATA: {
         // The tracing data follows the record, padded to 8 bytes, outside header.size.
         this.need(p, size, 12);
         const n = dv.getUint32(p + 8, true);
         return n + ((8 - (n % 8)) % 8);
       }
-      case PERF_RECORD.AUXTRACE: this.need(p, size, 16); return this.u64num(p + 8);
+      case PERF_RECORD.AUXTRACE:
+        this.need(p, size, 16);
+        return this.u64num(p + 8);
       case PERF_RECORD.COMPRESSED:
         throw new FormatError('compressed records (perf record -z) are not supported; record without -z', SEC_RECORDS, p);
-      default: break; // every other record is skipped by its size
+      default:
+        break; // every other record is skipped by its size
     }
     return 0;
   }
@@ -436,7 +638,12 @@ class Parser {
     for (let base = start; ;) {
       while (have < buf.length && pos < end) {
         const n = read(pos, buf, have, Math.min(buf.length - have, end - pos));
-        if (!(n > 0)) throw new FormatError(`the file ended at 0x${pos.toString(16)} while its data section was read (did it change meanwhile?)`, SEC_RECORDS, pos);
+        if (!(n > 0))
+          throw new FormatError(
+            `the file ended at 0x${pos.toString(16)} while its data section was read (did it change meanwhile?)`,
+            SEC_RECORDS,
+            pos,
+          );
         have += n;
         pos += n;
       }
@@ -488,7 +695,13 @@ class Parser {
       if (hi >= 0x200000 || hi < -0x200000) s.ipWide.set(i, dv.getBigUint64(at, true));
     } else s.ip[i] = NaN;
     at = l.tidAt;
-    if (at >= 0) { s.pid[i] = dv.getInt32(p + at, true); s.tid[i] = dv.getInt32(p + at + 4, true); } else { s.pid[i] = -1; s.tid[i] = -1; }
+    if (at >= 0) {
+      s.pid[i] = dv.getInt32(p + at, true);
+      s.tid[i] = dv.getInt32(p + at + 4, true);
+    } else {
+      s.pid[i] = -1;
+      s.tid[i] = -1;
+    }
     at = l.timeAt;
     s.time[i] = at >= 0 ? dv.getUint32(p + at + 4, true) * TWO32 + dv.getUint32(p + at, true) : NaN;
     at = l.cpuAt;
@@ -498,10 +711,16 @@ class Parser {
     let q = p + l.fixedEnd;
     if (l.read) q = this.skipRead(l, q, end, p, size);
     if (l.callchain) q = this.callchain(i, q, end, p, size);
-    else { s.chainOffset[i] = s.chainUsed; s.chainLength[i] = 0; }
+    else {
+      s.chainOffset[i] = s.chainUsed;
+      s.chainLength[i] = 0;
+    }
     if (l.hasTail) q = this.skipTail(i, l, q, end, p, size);
     // With only known bits, the fields must fill the record exactly: anything else means a wrong layout.
-    if (q !== end && !l.unknownBits) { s.count--; throw new FormatError(`sample fields end at ${q - p} of the record's ${size} bytes`, SEC_RECORDS, p); }
+    if (q !== end && !l.unknownBits) {
+      s.count--;
+      throw new FormatError(`sample fields end at ${q - p} of the record's ${size} bytes`, SEC_RECORDS, p);
+    }
   }
 
   // sample() is split into small functions on purpose: V8 optimizes small hot functions soon,
@@ -539,7 +758,8 @@ class Parser {
    * compared value by value.
    */
   private alignedChain(w0: number, nr: number): number {
-    const u32 = this.u32!, i32 = this.i32!;
+    const u32 = this.u32!,
+      i32 = this.i32!;
     let h = Math.imul(nr, 0x9e3779b1) ^ i32[w0 + 1]!;
     for (let k = 0, w = w0, m = nr < 6 ? nr : 6; k < m; k++, w += 2) h = Math.imul(h ^ u32[w]!, 0x85ebca6b);
     h = Math.imul(h ^ u32[w0 + 2 * (nr - 1)]!, 0xc2b2ae35);
@@ -551,7 +771,8 @@ class Parser {
   /** Copies a new aligned callchain into the store (shared from now on when its values are exact); returns its offset. */
   private storeChain(w0: number, nr: number, h: number): number {
     const s = this.samples;
-    const u32 = this.u32!, i32 = this.i32!;
+    const u32 = this.u32!,
+      i32 = this.i32!;
     s.reserveChain(nr);
     const chain = s.chain;
     const o0 = s.chainUsed;
@@ -559,7 +780,10 @@ class Parser {
     for (let k = 0, w = w0; k < nr; k++, w += 2) {
       const hi = i32[w + 1]!;
       // Beyond ±2^53 a double is inexact: keep the exact value aside (rare: broken FP walks).
-      if (hi >= 0x200000 || hi < -0x200000) { s.chainWide.set(o0 + k, this.dv.getBigUint64(w * 4, true)); wide = true; }
+      if (hi >= 0x200000 || hi < -0x200000) {
+        s.chainWide.set(o0 + k, this.dv.getBigUint64(w * 4, true));
+        wide = true;
+      }
       chain[o0 + k] = hi * TWO32 + u32[w]!;
     }
     s.chainUsed = o0 + nr;
@@ -588,13 +812,21 @@ class Parser {
   private keepUserStack(i: number, l: Layout, regsAt: number, stackAt: number, dyn: number): void {
     const regs = new Float64Array(l.regsUserCount);
     for (let k = 0; k < regs.length; k++) regs[k] = this.u64num(regsAt + 8 * k);
-    (this.userStacks ??= new UserStacks()).set(i, { mask: l.regsUserMask, regs, requested: l.stackUserSize, bytes: new Uint8Array(this.bytes.subarray(stackAt, stackAt + dyn)) }); // a copy: the bytes read are reused
+    (this.userStacks ??= new UserStacks()).set(i, {
+      mask: l.regsUserMask,
+      regs,
+      requested: l.stackUserSize,
+      bytes: new Uint8Array(this.bytes.subarray(stackAt, stackAt + dyn)),
+    }); // a copy: the bytes read are reused
   }
 
   /** Walks the fields after the callchain, so a malformed tail or a wrong layout is caught; keeps user stacks. */
   private skipTail(i: number, l: Layout, q: number, end: number, p: number, size: number): number {
     const dv = this.dv;
-    if (l.raw) { if (q + 4 > end) this.sampleFail('raw size', p, size); q += 4 + dv.getUint32(q, true); }
+    if (l.raw) {
+      if (q + 4 > end) this.sampleFail('raw size', p, size);
+      q += 4 + dv.getUint32(q, true);
+    }
     if (l.branchStack) {
       if (q + 8 > end) this.sampleFail('branch stack', p, size);
       const nr = this.u64num(q);
@@ -620,12 +852,21 @@ class Parser {
     if (l.weight) q += 8;
     if (l.dataSrc) q += 8;
     if (l.transaction) q += 8;
-    if (l.regsIntr) { if (q + 8 > end) this.sampleFail('intr regs', p, size); const abi = this.u64num(q); q += 8 + (abi ? l.regsIntrCount * 8 : 0); }
+    if (l.regsIntr) {
+      if (q + 8 > end) this.sampleFail('intr regs', p, size);
+      const abi = this.u64num(q);
+      q += 8 + (abi ? l.regsIntrCount * 8 : 0);
+    }
     if (l.physAddr) q += 8;
     if (l.cgroup) q += 8;
     if (l.dataPageSize) q += 8;
     if (l.codePageSize) q += 8;
-    if (l.aux) { if (q + 8 > end) this.sampleFail('aux', p, size); const sz = this.u64num(q); if (sz > end - q) this.sampleFail('aux', p, size); q += 8 + sz; }
+    if (l.aux) {
+      if (q + 8 > end) this.sampleFail('aux', p, size);
+      const sz = this.u64num(q);
+      if (sz > end - q) this.sampleFail('aux', p, size);
+      q += 8 + sz;
+    }
     if (q > end) this.sampleFail('fields', p, size);
     return q;
   }
@@ -657,19 +898,28 @@ class Parser {
     const dv = this.dv;
     const name = this.cstr(p + fixed, p + size);
     const m: PerfMmap = {
-      pid: dv.getInt32(p + 8, true), tid: dv.getInt32(p + 12, true),
-      start: dv.getBigUint64(p + 16, true), len: dv.getBigUint64(p + 24, true), pgoff: dv.getBigUint64(p + 32, true),
-      filename: name.s, mmap2: v2, cpumode: misc & MISC_CPUMODE_MASK, isData: (misc & MISC_MMAP_DATA) !== 0,
+      pid: dv.getInt32(p + 8, true),
+      tid: dv.getInt32(p + 12, true),
+      start: dv.getBigUint64(p + 16, true),
+      len: dv.getBigUint64(p + 24, true),
+      pgoff: dv.getBigUint64(p + 32, true),
+      filename: name.s,
+      mmap2: v2,
+      cpumode: misc & MISC_CPUMODE_MASK,
+      isData: (misc & MISC_MMAP_DATA) !== 0,
     };
     if (v2) {
       if (misc & MISC_MMAP_BUILD_ID) {
         const n = Math.min(20, this.bytes[p + 40]!);
         m.buildId = hex(this.bytes, p + 44, n);
       } else {
-        m.maj = dv.getUint32(p + 40, true); m.min = dv.getUint32(p + 44, true);
-        m.ino = dv.getBigUint64(p + 48, true); m.inoGeneration = dv.getBigUint64(p + 56, true);
+        m.maj = dv.getUint32(p + 40, true);
+        m.min = dv.getUint32(p + 44, true);
+        m.ino = dv.getBigUint64(p + 48, true);
+        m.inoGeneration = dv.getBigUint64(p + 56, true);
       }
-      m.prot = dv.getUint32(p + 64, true); m.flags = dv.getUint32(p + 68, true);
+      m.prot = dv.getUint32(p + 64, true);
+      m.flags = dv.getUint32(p + 68, true);
     }
     const t = this.trailerTime(p, size, name.end);
     if (t !== undefined) m.time = t;
@@ -679,7 +929,12 @@ class Parser {
   private comm(p: number, misc: number, size: number): void {
     this.need(p, size, 17);
     const name = this.cstr(p + 16, p + size);
-    const c: PerfComm = { pid: this.dv.getInt32(p + 8, true), tid: this.dv.getInt32(p + 12, true), comm: name.s, exec: (misc & MISC_COMM_EXEC) !== 0 };
+    const c: PerfComm = {
+      pid: this.dv.getInt32(p + 8, true),
+      tid: this.dv.getInt32(p + 12, true),
+      comm: name.s,
+      exec: (misc & MISC_COMM_EXEC) !== 0,
+    };
     const t = this.trailerTime(p, size, name.end);
     if (t !== undefined) c.time = t;
     this.comms.push(c);
@@ -688,7 +943,14 @@ class Parser {
   private task(p: number, size: number, kind: 'fork' | 'exit'): void {
     this.need(p, size, 32);
     const dv = this.dv;
-    this.tasks.push({ kind, pid: dv.getInt32(p + 8, true), ppid: dv.getInt32(p + 12, true), tid: dv.getInt32(p + 16, true), ptid: dv.getInt32(p + 20, true), time: this.u64num(p + 24) });
+    this.tasks.push({
+      kind,
+      pid: dv.getInt32(p + 8, true),
+      ppid: dv.getInt32(p + 12, true),
+      tid: dv.getInt32(p + 16, true),
+      ptid: dv.getInt32(p + 20, true),
+      time: this.u64num(p + 24),
+    });
   }
 
   /** Pipe mode PERF_RECORD_HEADER_ATTR: perf_event_attr (its own size) then the ids. */
@@ -723,11 +985,22 @@ class Parser {
           r.seek(at + sz);
         }
         break;
-      case HEADER_FEAT.HOSTNAME: f.hostname = headerString(r); break;
-      case HEADER_FEAT.OSRELEASE: f.osRelease = headerString(r); break;
-      case HEADER_FEAT.VERSION: f.version = headerString(r); break;
-      case HEADER_FEAT.ARCH: f.arch = headerString(r); break;
-      case HEADER_FEAT.NRCPUS: f.nrCpusAvailable = r.u32(); f.nrCpusOnline = r.u32(); break;
+      case HEADER_FEAT.HOSTNAME:
+        f.hostname = headerString(r);
+        break;
+      case HEADER_FEAT.OSRELEASE:
+        f.osRelease = headerString(r);
+        break;
+      case HEADER_FEAT.VERSION:
+        f.version = headerString(r);
+        break;
+      case HEADER_FEAT.ARCH:
+        f.arch = headerString(r);
+        break;
+      case HEADER_FEAT.NRCPUS:
+        f.nrCpusAvailable = r.u32();
+        f.nrCpusOnline = r.u32();
+        break;
       case HEADER_FEAT.CMDLINE: {
         const n = r.u32();
         if (n > r.remaining / 4) r.fail(`cmdline count ${n} too large`);
@@ -755,7 +1028,8 @@ class Parser {
         f.eventDescs = out;
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -769,12 +1043,19 @@ class Parser {
     const n = misc & MISC_BUILD_ID_SIZE ? Math.min(20, id[20]!) : 20;
     const nameBytes = r.bytesN(r.remaining);
     const z = nameBytes.indexOf(0);
-    return { pid, buildId: hex(id, 0, n), filename: decodeUtf8(nameBytes, 0, z < 0 ? nameBytes.length : z), cpumode: misc & MISC_CPUMODE_MASK };
+    return {
+      pid,
+      buildId: hex(id, 0, n),
+      filename: decodeUtf8(nameBytes, 0, z < 0 ? nameBytes.length : z),
+      cpumode: misc & MISC_CPUMODE_MASK,
+    };
   }
 
   private recordCountMap(): Map<number, number> {
     const m = new Map<number, number>();
-    this.counts.forEach((n, t) => { if (n) m.set(t, n); });
+    this.counts.forEach((n, t) => {
+      if (n) m.set(t, n);
+    });
     for (const [t, n] of this.otherCounts) m.set(t, n);
     return m;
   }
@@ -798,11 +1079,20 @@ class Parser {
     }
     this.features.present.sort((a, b) => a - b);
     const d: PerfData = {
-      pipeMode, attrs: this.attrs, samples, mmaps: this.mmaps, comms: this.comms, tasks: this.tasks,
+      pipeMode,
+      attrs: this.attrs,
+      samples,
+      mmaps: this.mmaps,
+      comms: this.comms,
+      tasks: this.tasks,
       // The kernel's LOST records (ring buffer overflows) and the LOST_SAMPLES records perf adds
       // at the end from each event's own lost count tell of the same losses: the larger sum.
-      lostSamples: Math.max(this.lostInRecords, this.lostInLostSamples), lostRecords: this.lostRecords, throttles: this.throttles, unthrottles: this.unthrottles,
-      recordCounts: this.recordCountMap(), features: this.features,
+      lostSamples: Math.max(this.lostInRecords, this.lostInLostSamples),
+      lostRecords: this.lostRecords,
+      throttles: this.throttles,
+      unthrottles: this.unthrottles,
+      recordCounts: this.recordCountMap(),
+      features: this.features,
     };
     if (first !== undefined) d.firstSampleTimeNs = first;
     if (last !== undefined) d.lastSampleTimeNs = last;
@@ -851,7 +1141,12 @@ export function parsePerfDataFile(size: number, read: FileReader, pieceBytes = 1
   const readRange = (bytes: Uint8Array, from: number, to: number): void => {
     for (let pos = from; pos < to;) {
       const n = read(pos, bytes, pos, to - pos);
-      if (!(n > 0)) throw new FormatError(`the file ended at 0x${pos.toString(16)} of the ${size} bytes it had (did it change meanwhile?)`, SEC_HEADER, pos);
+      if (!(n > 0))
+        throw new FormatError(
+          `the file ended at 0x${pos.toString(16)} of the ${size} bytes it had (did it change meanwhile?)`,
+          SEC_HEADER,
+          pos,
+        );
       pos += n;
     }
   };
@@ -860,7 +1155,11 @@ export function parsePerfDataFile(size: number, read: FileReader, pieceBytes = 1
   const bytes = new Uint8Array(size);
   readRange(bytes, 0, Math.min(size, FILE_HEADER_SIZE));
   const dv = new DataView(bytes.buffer);
-  const fileMode = size >= FILE_HEADER_SIZE && decodeUtf8(bytes, 0, 8) === MAGIC && dv.getUint32(12, true) === 0 && dv.getUint32(8, true) === FILE_HEADER_SIZE;
+  const fileMode =
+    size >= FILE_HEADER_SIZE &&
+    decodeUtf8(bytes, 0, 8) === MAGIC &&
+    dv.getUint32(12, true) === 0 &&
+    dv.getUint32(8, true) === FILE_HEADER_SIZE;
   const dataOff = fileMode ? dv.getUint32(40, true) + dv.getUint32(44, true) * TWO32 : 0;
   const dataSize = fileMode ? dv.getUint32(48, true) + dv.getUint32(52, true) * TWO32 : 0;
   if (fileMode && dataOff >= FILE_HEADER_SIZE && dataOff <= size) {
@@ -891,16 +1190,20 @@ function parseFile(bytes: Uint8Array, pieces: { read: FileReader; pieceBytes: nu
   h.seek(8);
   const headerSize = h.u64n();
   if (headerSize === PIPE_HEADER_SIZE) return parsePipe(bytes);
-  if (headerSize !== FILE_HEADER_SIZE) h.fail(`header size ${headerSize} is neither ${FILE_HEADER_SIZE} (file) nor ${PIPE_HEADER_SIZE} (pipe)`, 8);
+  if (headerSize !== FILE_HEADER_SIZE)
+    h.fail(`header size ${headerSize} is neither ${FILE_HEADER_SIZE} (file) nor ${PIPE_HEADER_SIZE} (pipe)`, 8);
   if (bytes.length < FILE_HEADER_SIZE) h.fail(`file of ${bytes.length} bytes is too short for the ${FILE_HEADER_SIZE}-byte header`, 0);
 
   const attrSize = h.u64n();
-  const attrsOff = h.u64n(), attrsSize = h.u64n();
-  const dataOff = h.u64n(), dataSizeDeclared = h.u64n();
+  const attrsOff = h.u64n(),
+    attrsSize = h.u64n();
+  const dataOff = h.u64n(),
+    dataSizeDeclared = h.u64n();
   h.skip(16); // event_types: unused since perf 3.x
   const featBits: number[] = [];
   for (let w = 0; w < 4; w++) {
-    const lo = h.u32(), hi = h.u32();
+    const lo = h.u32(),
+      hi = h.u32();
     for (let b = 0; b < 32; b++) {
       if (lo & (1 << b)) featBits.push(w * 64 + b);
       if (hi & (1 << b)) featBits.push(w * 64 + 32 + b);
@@ -910,8 +1213,10 @@ function parseFile(bytes: Uint8Array, pieces: { read: FileReader; pieceBytes: nu
 
   if (attrSize < 16 + 64 || attrSize > 4096) h.fail(`attr entry size ${attrSize} is implausible`, 16);
   if (attrsSize % attrSize !== 0) h.fail(`attrs section size ${attrsSize} is not a multiple of the attr entry size ${attrSize}`, 32);
-  if (attrsOff + attrsSize > bytes.length) h.fail(`attrs section 0x${attrsOff.toString(16)}+0x${attrsSize.toString(16)} is past the end of the file (${bytes.length} bytes)`, 24);
-  if (dataOff < FILE_HEADER_SIZE || dataOff > bytes.length) h.fail(`data section offset 0x${dataOff.toString(16)} is outside the file (${bytes.length} bytes)`, 40);
+  if (attrsOff + attrsSize > bytes.length)
+    h.fail(`attrs section 0x${attrsOff.toString(16)}+0x${attrsSize.toString(16)} is past the end of the file (${bytes.length} bytes)`, 24);
+  if (dataOff < FILE_HEADER_SIZE || dataOff > bytes.length)
+    h.fail(`data section offset 0x${dataOff.toString(16)} is outside the file (${bytes.length} bytes)`, 40);
 
   const dataEndDeclared = dataOff + dataSizeDeclared;
   let dataEnd = dataEndDeclared;
@@ -919,7 +1224,8 @@ function parseFile(bytes: Uint8Array, pieces: { read: FileReader; pieceBytes: nu
   if (dataSizeDeclared === 0 && bytes.length > dataOff) {
     // perf writes the final sizes only when it exits cleanly: a killed perf leaves 0 here.
     dataEnd = bytes.length;
-    truncatedReason = 'the header has no data size (perf did not finish writing the file, e.g. it was killed); read records up to the end of the file';
+    truncatedReason =
+      'the header has no data size (perf did not finish writing the file, e.g. it was killed); read records up to the end of the file';
   } else if (dataEndDeclared > bytes.length) {
     dataEnd = bytes.length;
     truncatedReason = `the data section ends at 0x${dataEndDeclared.toString(16)} but the file has only ${bytes.length} bytes`;
@@ -937,8 +1243,10 @@ function parseFile(bytes: Uint8Array, pieces: { read: FileReader; pieceBytes: nu
     const r = ar.sub(off, attrSize);
     const attr = parseAttr(r.sub(0, attrSize - 16), attrSize - 16);
     r.seek(attrSize - 16);
-    const idsOff = r.u64n(), idsSize = r.u64n();
-    if (idsSize % 8 !== 0 || idsOff + idsSize > bytes.length) r.fail(`ids 0x${idsOff.toString(16)}+0x${idsSize.toString(16)} outside the file`, attrSize - 16);
+    const idsOff = r.u64n(),
+      idsSize = r.u64n();
+    if (idsSize % 8 !== 0 || idsOff + idsSize > bytes.length)
+      r.fail(`ids 0x${idsOff.toString(16)}+0x${idsSize.toString(16)} outside the file`, attrSize - 16);
     outsideData(idsOff, idsSize);
     const ir = ar.sub(idsOff, idsSize);
     const ids: bigint[] = [];
@@ -958,7 +1266,8 @@ function parseFile(bytes: Uint8Array, pieces: { read: FileReader; pieceBytes: nu
       outsideData(dataEndDeclared, featBits.length * 16);
       fr.seek(dataEndDeclared);
       for (const bit of featBits) {
-        const off = fr.u64n(), size = fr.u64n();
+        const off = fr.u64n(),
+          size = fr.u64n();
         p.features.present.push(bit);
         if (off + size > bytes.length) {
           truncatedReason = `feature ${bit} at 0x${off.toString(16)}+0x${size.toString(16)} is past the end of the file (${bytes.length} bytes)`;
@@ -983,7 +1292,12 @@ function parsePipe(bytes: Uint8Array): PerfData {
   const p = new Parser(bytes, bytes.length - PIPE_HEADER_SIZE);
   p.records(PIPE_HEADER_SIZE, bytes.length, true, true);
   if (p.attrs.length === 0) {
-    if (p.truncated) throw new FormatError(`pipe-mode perf.data ends before its first event attr (${p.truncated.reason})`, SEC_RECORDS, p.truncated.offset);
+    if (p.truncated)
+      throw new FormatError(
+        `pipe-mode perf.data ends before its first event attr (${p.truncated.reason})`,
+        SEC_RECORDS,
+        p.truncated.offset,
+      );
     throw new FormatError('pipe-mode perf.data has no event attr record', SEC_RECORDS, PIPE_HEADER_SIZE);
   }
   return p.result(true);
@@ -1004,10 +1318,14 @@ export class PerfDataStream {
   private ended = false;
 
   /** Bytes pushed so far. */
-  get bytesSeen(): number { return this.base + this.head.length; }
+  get bytesSeen(): number {
+    return this.base + this.head.length;
+  }
 
   /** Samples parsed so far. */
-  get sampleCount(): number { return this.parser?.samples.count ?? 0; }
+  get sampleCount(): number {
+    return this.parser?.samples.count ?? 0;
+  }
 
   push(chunk: Uint8Array): void {
     if (this.failed) throw this.failed;
@@ -1020,7 +1338,10 @@ export class PerfDataStream {
     let at = 0;
     try {
       if (!this.parser) {
-        if (bytes.length < PIPE_HEADER_SIZE) { this.head = bytes; return; }
+        if (bytes.length < PIPE_HEADER_SIZE) {
+          this.head = bytes;
+          return;
+        }
         this.checkHeader(bytes);
         this.parser = new Parser(bytes, 1 << 20);
         at = PIPE_HEADER_SIZE;
@@ -1057,7 +1378,10 @@ export class PerfDataStream {
     const d = this.snapshot();
     if (this.head.length > 0) {
       const what = this.head.length < 8 ? 'record header' : `record of type ${new DataView(this.head.buffer).getUint32(0, true)}`;
-      d.truncated = { offset: this.base, reason: `stream cut short: ${what} at 0x${this.base.toString(16)} runs past the end of the data; ${this.head.length} byte(s) of a partial record dropped` };
+      d.truncated = {
+        offset: this.base,
+        reason: `stream cut short: ${what} at 0x${this.base.toString(16)} runs past the end of the data; ${this.head.length} byte(s) of a partial record dropped`,
+      };
     }
     return d;
   }

@@ -15,7 +15,12 @@ import { PERF_SAMPLES_WASM } from './perfSamplesWasm';
 
 /** Where the leading fields of a sample sit (-1: absent), as the parser's Layout has them. */
 export interface PlainLayout {
-  ipAt: number; tidAt: number; timeAt: number; cpuAt: number; periodAt: number; fixedEnd: number;
+  ipAt: number;
+  tidAt: number;
+  timeAt: number;
+  cpuAt: number;
+  periodAt: number;
+  fixedEnd: number;
   /** The period of a sample without PERIOD. */
   fixedPeriod: number;
 }
@@ -32,8 +37,16 @@ export interface SampleIds {
 /** One call's samples, as the parser's columns hold them; views into the module's memory, valid until the next call. */
 export interface StagedSamples {
   count: number;
-  pid: Int32Array; tid: Int32Array; time: Float64Array; ip: Float64Array; period: Float64Array;
-  cpu: Int32Array; cpumode: Uint8Array; attrIndex: Uint16Array; chainOffset: Uint32Array; chainLength: Uint32Array;
+  pid: Int32Array;
+  tid: Int32Array;
+  time: Float64Array;
+  ip: Float64Array;
+  period: Float64Array;
+  cpu: Int32Array;
+  cpumode: Uint8Array;
+  attrIndex: Uint16Array;
+  chainOffset: Uint32Array;
+  chainLength: Uint32Array;
   /** Callchains first seen in this call: they go to the chain store at the chainUsed the call began with. */
   newChains: Float64Array;
 }
@@ -91,9 +104,15 @@ export class FastSampleLoop {
   constructor(mod: WasmModule, layout: PlainLayout, ids?: SampleIds) {
     this.x = instantiate<Exports>(mod);
     this.g = this.x as unknown as Record<string, WasmGlobal>;
-    const set = (name: string, v: number): void => { this.g[name]!.value = v; };
-    set('ipAt', layout.ipAt); set('tidAt', layout.tidAt); set('timeAt', layout.timeAt);
-    set('cpuAt', layout.cpuAt); set('periodAt', layout.periodAt); set('fixedEnd', layout.fixedEnd);
+    const set = (name: string, v: number): void => {
+      this.g[name]!.value = v;
+    };
+    set('ipAt', layout.ipAt);
+    set('tidAt', layout.tidAt);
+    set('timeAt', layout.timeAt);
+    set('cpuAt', layout.cpuAt);
+    set('periodAt', layout.periodAt);
+    set('fixedEnd', layout.fixedEnd);
     set('fixedPeriod', layout.fixedPeriod);
     // [window][staging columns][new chains][hash table][raw chains]; the last two move to the
     // top when they grow.
@@ -101,10 +120,18 @@ export class FastSampleLoop {
     this.mem.alloc(WINDOW); // at 0: run() takes offsets in the window
     const region = (name: string, bytes: number): void => set(name, this.mem.alloc(bytes));
     set('batch', BATCH);
-    region('oIp', BATCH * 8); region('oTime', BATCH * 8); region('oPeriod', BATCH * 8);
-    region('oPid', BATCH * 4); region('oTid', BATCH * 4); region('oCpu', BATCH * 4);
-    region('oChainOff', BATCH * 4); region('oChainLen', BATCH * 4); region('oAttr', BATCH * 2); region('oMode', BATCH);
-    region('oNew', NEW_CAP * 8); set('newCap', NEW_CAP);
+    region('oIp', BATCH * 8);
+    region('oTime', BATCH * 8);
+    region('oPeriod', BATCH * 8);
+    region('oPid', BATCH * 4);
+    region('oTid', BATCH * 4);
+    region('oCpu', BATCH * 4);
+    region('oChainOff', BATCH * 4);
+    region('oChainLen', BATCH * 4);
+    region('oAttr', BATCH * 2);
+    region('oMode', BATCH);
+    region('oNew', NEW_CAP * 8);
+    set('newCap', NEW_CAP);
     if (ids) this.idTable(ids);
     this.newHash(4096);
     this.newRaw(1 << 16);
@@ -147,7 +174,9 @@ export class FastSampleLoop {
       if (this.winOf !== bytes || p < this.winStart || p >= this.winStart + this.winLen || this.winStart + this.winLen > end) {
         const n = Math.min(end - p, WINDOW);
         new Uint8Array(this.x.memory.buffer, 0, n).set(bytes.subarray(p, p + n));
-        this.winOf = bytes; this.winStart = p; this.winLen = n;
+        this.winOf = bytes;
+        this.winStart = p;
+        this.winLen = n;
       }
       const winEnd = this.winStart + this.winLen;
       let at = p - this.winStart;
@@ -156,7 +185,10 @@ export class FastSampleLoop {
         g.chainUsed!.value = sink.chainUsed;
         at = this.x.run(at, this.winLen);
         why = g.stop!.value;
-        if (g.count!.value !== 0 || g.nNew!.value !== 0) { samplesRead += g.count!.value; sink.take(this.staged()); }
+        if (g.count!.value !== 0 || g.nNew!.value !== 0) {
+          samplesRead += g.count!.value;
+          sink.take(this.staged());
+        }
         if (why !== 2) break;
         try {
           this.makeRoom();
@@ -176,16 +208,24 @@ export class FastSampleLoop {
   }
 
   private staged(): StagedSamples {
-    const g = this.g, buf = this.x.memory.buffer;
+    const g = this.g,
+      buf = this.x.memory.buffer;
     const n = g.count!.value;
     const i32 = (name: string): Int32Array => new Int32Array(buf, g[name]!.value, n);
     const f64 = (name: string): Float64Array => new Float64Array(buf, g[name]!.value, n);
     const u32 = (name: string): Uint32Array => new Uint32Array(buf, g[name]!.value, n);
     return {
       count: n,
-      pid: i32('oPid'), tid: i32('oTid'), time: f64('oTime'), ip: f64('oIp'), period: f64('oPeriod'), cpu: i32('oCpu'),
-      cpumode: new Uint8Array(buf, g.oMode!.value, n), attrIndex: new Uint16Array(buf, g.oAttr!.value, n),
-      chainOffset: u32('oChainOff'), chainLength: u32('oChainLen'),
+      pid: i32('oPid'),
+      tid: i32('oTid'),
+      time: f64('oTime'),
+      ip: f64('oIp'),
+      period: f64('oPeriod'),
+      cpu: i32('oCpu'),
+      cpumode: new Uint8Array(buf, g.oMode!.value, n),
+      attrIndex: new Uint16Array(buf, g.oAttr!.value, n),
+      chainOffset: u32('oChainOff'),
+      chainLength: u32('oChainLen'),
       newChains: new Float64Array(buf, g.oNew!.value, g.nNew!.value),
     };
   }
@@ -208,7 +248,8 @@ export class FastSampleLoop {
   /** A raw chain store of `words` at the top, holding the old one's chains (the table indexes them). */
   private newRaw(words: number): void {
     const g = this.g;
-    const oldAt = g.oRaw!.value, used = g.rawUsed!.value;
+    const oldAt = g.oRaw!.value,
+      used = g.rawUsed!.value;
     const at = this.mem.alloc(words * 8);
     if (used > 0) new Uint8Array(this.x.memory.buffer).copyWithin(at, oldAt, oldAt + used * 8);
     g.oRaw!.value = at;

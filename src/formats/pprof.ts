@@ -15,33 +15,66 @@ function buildSchema(): { profile: protobufTypes.Type } {
   const root = new protobuf.Root();
   const ns = root.define('perftools.profiles');
   const F = (name: string, id: number, type: string, repeated = false): protobufTypes.Field =>
-    new protobuf.Field(name, id, type, repeated ? 'repeated' : undefined, undefined,
-      repeated && type !== 'string' && /^(u?int|s?fixed)(32|64)|bool$/.test(type) ? { packed: true } : undefined);
+    new protobuf.Field(
+      name,
+      id,
+      type,
+      repeated ? 'repeated' : undefined,
+      undefined,
+      repeated && type !== 'string' && /^(u?int|s?fixed)(32|64)|bool$/.test(type) ? { packed: true } : undefined,
+    );
   const valueType = new protobuf.Type('ValueType').add(F('type', 1, 'int64')).add(F('unit', 2, 'int64'));
   const label = new protobuf.Type('Label')
-    .add(F('key', 1, 'int64')).add(F('str', 2, 'int64')).add(F('num', 3, 'int64')).add(F('numUnit', 4, 'int64'));
+    .add(F('key', 1, 'int64'))
+    .add(F('str', 2, 'int64'))
+    .add(F('num', 3, 'int64'))
+    .add(F('numUnit', 4, 'int64'));
   const sample = new protobuf.Type('Sample')
-    .add(F('locationId', 1, 'uint64', true)).add(F('value', 2, 'int64', true)).add(F('label', 3, 'Label', true));
+    .add(F('locationId', 1, 'uint64', true))
+    .add(F('value', 2, 'int64', true))
+    .add(F('label', 3, 'Label', true));
   const mapping = new protobuf.Type('Mapping')
-    .add(F('id', 1, 'uint64')).add(F('memoryStart', 2, 'uint64')).add(F('memoryLimit', 3, 'uint64'))
-    .add(F('fileOffset', 4, 'uint64')).add(F('filename', 5, 'int64')).add(F('buildId', 6, 'int64'))
-    .add(F('hasFunctions', 7, 'bool')).add(F('hasFilenames', 8, 'bool'))
-    .add(F('hasLineNumbers', 9, 'bool')).add(F('hasInlineFrames', 10, 'bool'));
-  const line = new protobuf.Type('Line').add(F('functionId', 1, 'uint64')).add(F('line', 2, 'int64')).add(F('column', 3, 'int64'));
+    .add(F('id', 1, 'uint64'))
+    .add(F('memoryStart', 2, 'uint64'))
+    .add(F('memoryLimit', 3, 'uint64'))
+    .add(F('fileOffset', 4, 'uint64'))
+    .add(F('filename', 5, 'int64'))
+    .add(F('buildId', 6, 'int64'))
+    .add(F('hasFunctions', 7, 'bool'))
+    .add(F('hasFilenames', 8, 'bool'))
+    .add(F('hasLineNumbers', 9, 'bool'))
+    .add(F('hasInlineFrames', 10, 'bool'));
+  const line = new protobuf.Type('Line')
+    .add(F('functionId', 1, 'uint64'))
+    .add(F('line', 2, 'int64'))
+    .add(F('column', 3, 'int64'));
   const location = new protobuf.Type('Location')
-    .add(F('id', 1, 'uint64')).add(F('mappingId', 2, 'uint64')).add(F('address', 3, 'uint64'))
-    .add(F('line', 4, 'Line', true)).add(F('isFolded', 5, 'bool'));
+    .add(F('id', 1, 'uint64'))
+    .add(F('mappingId', 2, 'uint64'))
+    .add(F('address', 3, 'uint64'))
+    .add(F('line', 4, 'Line', true))
+    .add(F('isFolded', 5, 'bool'));
   const fn = new protobuf.Type('Function')
-    .add(F('id', 1, 'uint64')).add(F('name', 2, 'int64')).add(F('systemName', 3, 'int64'))
-    .add(F('filename', 4, 'int64')).add(F('startLine', 5, 'int64'));
+    .add(F('id', 1, 'uint64'))
+    .add(F('name', 2, 'int64'))
+    .add(F('systemName', 3, 'int64'))
+    .add(F('filename', 4, 'int64'))
+    .add(F('startLine', 5, 'int64'));
   const profile = new protobuf.Type('Profile')
-    .add(F('sampleType', 1, 'ValueType', true)).add(F('sample', 2, 'Sample', true))
-    .add(F('mapping', 3, 'Mapping', true)).add(F('location', 4, 'Location', true))
-    .add(F('function', 5, 'Function', true)).add(F('stringTable', 6, 'string', true))
-    .add(F('dropFrames', 7, 'int64')).add(F('keepFrames', 8, 'int64'))
-    .add(F('timeNanos', 9, 'int64')).add(F('durationNanos', 10, 'int64'))
-    .add(F('periodType', 11, 'ValueType')).add(F('period', 12, 'int64'))
-    .add(F('comment', 13, 'int64', true)).add(F('defaultSampleType', 14, 'int64'));
+    .add(F('sampleType', 1, 'ValueType', true))
+    .add(F('sample', 2, 'Sample', true))
+    .add(F('mapping', 3, 'Mapping', true))
+    .add(F('location', 4, 'Location', true))
+    .add(F('function', 5, 'Function', true))
+    .add(F('stringTable', 6, 'string', true))
+    .add(F('dropFrames', 7, 'int64'))
+    .add(F('keepFrames', 8, 'int64'))
+    .add(F('timeNanos', 9, 'int64'))
+    .add(F('durationNanos', 10, 'int64'))
+    .add(F('periodType', 11, 'ValueType'))
+    .add(F('period', 12, 'int64'))
+    .add(F('comment', 13, 'int64', true))
+    .add(F('defaultSampleType', 14, 'int64'));
   for (const t of [valueType, label, sample, mapping, line, location, fn, profile]) ns.add(t);
   root.resolveAll();
   return { profile };
@@ -53,18 +86,53 @@ function profileType(): protobufTypes.Type {
   return schema.profile;
 }
 
-export interface PprofValueType { type: string; unit: string }
-export interface PprofLabel { key: string; str?: string; num?: number; numUnit?: string }
-export interface PprofSample { locationIds: number[]; values: number[]; labels: PprofLabel[] }
-export interface PprofMapping {
-  id: number; memoryStart: number; memoryLimit: number; fileOffset: number;
-  filename: string; buildId: string;
-  hasFunctions: boolean; hasFilenames: boolean; hasLineNumbers: boolean; hasInlineFrames: boolean;
+export interface PprofValueType {
+  type: string;
+  unit: string;
 }
-export interface PprofLine { functionId: number; line: number; column: number }
+export interface PprofLabel {
+  key: string;
+  str?: string;
+  num?: number;
+  numUnit?: string;
+}
+export interface PprofSample {
+  locationIds: number[];
+  values: number[];
+  labels: PprofLabel[];
+}
+export interface PprofMapping {
+  id: number;
+  memoryStart: number;
+  memoryLimit: number;
+  fileOffset: number;
+  filename: string;
+  buildId: string;
+  hasFunctions: boolean;
+  hasFilenames: boolean;
+  hasLineNumbers: boolean;
+  hasInlineFrames: boolean;
+}
+export interface PprofLine {
+  functionId: number;
+  line: number;
+  column: number;
+}
 /** `lines` innermost first (Location.line[0] is the innermost inlined frame). */
-export interface PprofLocation { id: number; mappingId: number; address: number; lines: PprofLine[]; isFolded: boolean }
-export interface PprofFunction { id: number; name: string; systemName: string; filename: string; startLine: number }
+export interface PprofLocation {
+  id: number;
+  mappingId: number;
+  address: number;
+  lines: PprofLine[];
+  isFolded: boolean;
+}
+export interface PprofFunction {
+  id: number;
+  name: string;
+  systemName: string;
+  filename: string;
+  startLine: number;
+}
 
 /** A profile.proto message with its string table resolved. Ids are as in the file (1-based). */
 export interface PprofProfile {
@@ -133,7 +201,8 @@ export function decodePprof(input: Uint8Array, maxDecompressedBytes = MAX_PPROF_
   }
   const str = (v: unknown): string => {
     const i = num(v);
-    if (i < 0 || i >= Math.max(1, strings.length)) throw new FormatError(`string index ${i} outside the string table (${strings.length})`, 'pprof profile', 0);
+    if (i < 0 || i >= Math.max(1, strings.length))
+      throw new FormatError(`string index ${i} outside the string table (${strings.length})`, 'pprof profile', 0);
     return strings[i] ?? '';
   };
   const vt = (v: Raw): PprofValueType => ({ type: str(v.type), unit: str(v.unit) });
@@ -151,20 +220,35 @@ export function decodePprof(input: Uint8Array, maxDecompressedBytes = MAX_PPROF_
       }),
     })),
     mappings: arr(raw.mapping).map((m) => ({
-      id: num(m.id), memoryStart: num(m.memoryStart), memoryLimit: num(m.memoryLimit), fileOffset: num(m.fileOffset),
-      filename: str(m.filename), buildId: str(m.buildId),
-      hasFunctions: m.hasFunctions === true, hasFilenames: m.hasFilenames === true,
-      hasLineNumbers: m.hasLineNumbers === true, hasInlineFrames: m.hasInlineFrames === true,
+      id: num(m.id),
+      memoryStart: num(m.memoryStart),
+      memoryLimit: num(m.memoryLimit),
+      fileOffset: num(m.fileOffset),
+      filename: str(m.filename),
+      buildId: str(m.buildId),
+      hasFunctions: m.hasFunctions === true,
+      hasFilenames: m.hasFilenames === true,
+      hasLineNumbers: m.hasLineNumbers === true,
+      hasInlineFrames: m.hasInlineFrames === true,
     })),
     locations: arr(raw.location).map((l) => ({
-      id: num(l.id), mappingId: num(l.mappingId), address: num(l.address), isFolded: l.isFolded === true,
+      id: num(l.id),
+      mappingId: num(l.mappingId),
+      address: num(l.address),
+      isFolded: l.isFolded === true,
       lines: arr(l.line).map((ln) => ({ functionId: num(ln.functionId), line: num(ln.line), column: num(ln.column) })),
     })),
     functions: arr(raw.function).map((f) => ({
-      id: num(f.id), name: str(f.name), systemName: str(f.systemName), filename: str(f.filename), startLine: num(f.startLine),
+      id: num(f.id),
+      name: str(f.name),
+      systemName: str(f.systemName),
+      filename: str(f.filename),
+      startLine: num(f.startLine),
     })),
-    dropFrames: str(raw.dropFrames), keepFrames: str(raw.keepFrames),
-    timeNanos: num(raw.timeNanos), durationNanos: num(raw.durationNanos),
+    dropFrames: str(raw.dropFrames),
+    keepFrames: str(raw.keepFrames),
+    timeNanos: num(raw.timeNanos),
+    durationNanos: num(raw.durationNanos),
     period: num(raw.period),
     comments: ((raw.comment as unknown[]) ?? []).map(str),
     defaultSampleType: str(raw.defaultSampleType),
@@ -205,17 +289,35 @@ export function encodePprof(p: PprofProfile): Uint8Array {
       })),
     })),
     mapping: p.mappings.map((m) => ({
-      id: m.id, memoryStart: m.memoryStart, memoryLimit: m.memoryLimit, fileOffset: m.fileOffset,
-      filename: s(m.filename), buildId: s(m.buildId),
-      hasFunctions: m.hasFunctions, hasFilenames: m.hasFilenames, hasLineNumbers: m.hasLineNumbers, hasInlineFrames: m.hasInlineFrames,
+      id: m.id,
+      memoryStart: m.memoryStart,
+      memoryLimit: m.memoryLimit,
+      fileOffset: m.fileOffset,
+      filename: s(m.filename),
+      buildId: s(m.buildId),
+      hasFunctions: m.hasFunctions,
+      hasFilenames: m.hasFilenames,
+      hasLineNumbers: m.hasLineNumbers,
+      hasInlineFrames: m.hasInlineFrames,
     })),
     location: p.locations.map((l) => ({
-      id: l.id, mappingId: l.mappingId, address: l.address, isFolded: l.isFolded,
+      id: l.id,
+      mappingId: l.mappingId,
+      address: l.address,
+      isFolded: l.isFolded,
       line: l.lines.map((ln) => ({ functionId: ln.functionId, line: ln.line, ...(ln.column ? { column: ln.column } : {}) })),
     })),
-    function: p.functions.map((f) => ({ id: f.id, name: s(f.name), systemName: s(f.systemName), filename: s(f.filename), startLine: f.startLine })),
-    dropFrames: s(p.dropFrames), keepFrames: s(p.keepFrames),
-    timeNanos: p.timeNanos, durationNanos: p.durationNanos,
+    function: p.functions.map((f) => ({
+      id: f.id,
+      name: s(f.name),
+      systemName: s(f.systemName),
+      filename: s(f.filename),
+      startLine: f.startLine,
+    })),
+    dropFrames: s(p.dropFrames),
+    keepFrames: s(p.keepFrames),
+    timeNanos: p.timeNanos,
+    durationNanos: p.durationNanos,
     period: p.period,
     comment: p.comments.map(s),
     defaultSampleType: s(p.defaultSampleType),

@@ -34,12 +34,43 @@ export const INDIRECT_TARGET = -1;
 //   m  ModRM     M  ModRM, memory only           R  ModRM, register only
 //   i  ModRM + imm8    I  ModRM + imm16/32 (66)  g  a group decided by ModRM (groupImm1/groupImm0F)
 //   s  SYSCALL (a call without a near target)
-const S_UNKNOWN = 0, S_NONE = 1, S_IB = 2, S_IW = 3, S_IZ = 4, S_IV = 5, S_MOFFS = 6, S_ENTER = 7,
-  S_REL8 = 8, S_REL32 = 9, S_CALL = 10, S_M = 11, S_MEM = 12, S_REG = 13, S_MIB = 14, S_MIZ = 15,
-  S_GROUP = 16, S_SYSCALL = 17;
+const S_UNKNOWN = 0,
+  S_NONE = 1,
+  S_IB = 2,
+  S_IW = 3,
+  S_IZ = 4,
+  S_IV = 5,
+  S_MOFFS = 6,
+  S_ENTER = 7,
+  S_REL8 = 8,
+  S_REL32 = 9,
+  S_CALL = 10,
+  S_M = 11,
+  S_MEM = 12,
+  S_REG = 13,
+  S_MIB = 14,
+  S_MIZ = 15,
+  S_GROUP = 16,
+  S_SYSCALL = 17;
 const SHAPE_CODES: Record<string, number> = {
-  '.': S_UNKNOWN, n: S_NONE, b: S_IB, w: S_IW, z: S_IZ, v: S_IV, o: S_MOFFS, e: S_ENTER, j: S_REL8,
-  J: S_REL32, c: S_CALL, m: S_M, M: S_MEM, R: S_REG, i: S_MIB, I: S_MIZ, g: S_GROUP, s: S_SYSCALL,
+  '.': S_UNKNOWN,
+  n: S_NONE,
+  b: S_IB,
+  w: S_IW,
+  z: S_IZ,
+  v: S_IV,
+  o: S_MOFFS,
+  e: S_ENTER,
+  j: S_REL8,
+  J: S_REL32,
+  c: S_CALL,
+  m: S_M,
+  M: S_MEM,
+  R: S_REG,
+  i: S_MIB,
+  I: S_MIZ,
+  g: S_GROUP,
+  s: S_SYSCALL,
 };
 
 function shapes(rows: string[]): Uint8Array {
@@ -130,8 +161,13 @@ const MASK0F38 = masks([
   '2222220022220000', // 20-25 PMOVSX, 28 PMULDQ, 29 PCMPEQQ, 2A MOVNTDQA (mem), 2B PACKUSDW
   '2222220222222222', // 30-35 PMOVZX, 37 PCMPGTQ, 38-3F PMIN/PMAX
   '2200000000000000', // 40 PMULLD, 41 PHMINPOSUW
-  '0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000',
-  '0000000000000000', '0000000000000000', '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
   '0000000011111102', // C8-CD SHA1/SHA256, CF GF2P8MULB
   '0000000000022222', // DB AESIMC, DC-DF AESENC/AESENCLAST/AESDEC/AESDECLAST
   '0000000000000000',
@@ -145,10 +181,15 @@ const MASK0F3A = masks([
   '2220200000000000', // 40 DPPS, 41 DPPD, 42 MPSADBW, 44 PCLMULQDQ
   '0000000000000000',
   '2222000000000000', // 60-63 PCMP[EI]STR[IM]
-  '0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000', '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
   '0000000000001022', // CC SHA1RNDS4, CE CF GF2P8AFFINE*
   '0000000000000002', // DF AESKEYGENASSIST
-  '0000000000000000', '0000000000000000',
+  '0000000000000000',
+  '0000000000000000',
 ]);
 
 // VEX encodings we know, as "map pp opcodes flags":
@@ -247,7 +288,15 @@ const EVEX_SPEC = `
 3 1 0F                  v i            VPALIGNR
 `;
 
-const V_VVVV = 1, V_IMM = 2, V_MEM = 4, V_REG = 8, V_NOMODRM = 16, V_L0 = 32, V_L1 = 64, V_W0 = 128, V_W1 = 256;
+const V_VVVV = 1,
+  V_IMM = 2,
+  V_MEM = 4,
+  V_REG = 8,
+  V_NOMODRM = 16,
+  V_L0 = 32,
+  V_L1 = 64,
+  V_W0 = 128,
+  V_W1 = 256;
 /** key: map << 10 | pp << 8 | opcode; value: flags | (allowed ModRM.reg bits << 16, 0 = any). */
 const VEX = parseSpec(VEX_SPEC);
 const EVEX = parseSpec(EVEX_SPEC);
@@ -257,11 +306,15 @@ function parseSpec(spec: string): Map<number, number> {
   for (const line of spec.split('\n')) {
     const words = line.trim().split(/\s+/);
     if (words.length < 3) continue;
-    const map = Number(words[0]), pp = Number(words[1]);
+    const map = Number(words[0]),
+      pp = Number(words[1]);
     let flags = 0;
     const ops: number[] = [];
     for (const w of words.slice(2)) {
-      if (/^[0-9A-F]{2}$/.test(w)) { ops.push(parseInt(w, 16)); continue; }
+      if (/^[0-9A-F]{2}$/.test(w)) {
+        ops.push(parseInt(w, 16));
+        continue;
+      }
       if (w === 'v') flags |= V_VVVV;
       else if (w === 'i') flags |= V_IMM;
       else if (w === 'M') flags |= V_MEM;
@@ -271,19 +324,30 @@ function parseSpec(spec: string): Map<number, number> {
       else if (w === 'L1') flags |= V_L1;
       else if (w === 'W0') flags |= V_W0;
       else if (w === 'W1') flags |= V_W1;
-      else if (/^g[0-7]+$/.test(w)) { for (const d of w.slice(1)) flags |= 1 << (16 + Number(d)); }
-      else if (w === '.' || w === 'L*') { /* nothing beyond the defaults */ }
-      else break; // the instruction names
+      else if (/^g[0-7]+$/.test(w)) {
+        for (const d of w.slice(1)) flags |= 1 << (16 + Number(d));
+      } else if (w === '.' || w === 'L*') {
+        /* nothing beyond the defaults */
+      } else break; // the instruction names
     }
     for (const op of ops) table.set((map << 10) | (pp << 8) | op, flags);
   }
   return table;
 }
 
-const P_66 = 1, P_F3 = 2, P_F2 = 4, P_LOCK = 8, P_67 = 16, P_SEG = 32;
+const P_66 = 1,
+  P_F3 = 2,
+  P_F2 = 4,
+  P_LOCK = 8,
+  P_67 = 16,
+  P_SEG = 32;
 /** Legacy prefix bytes and their P_ bit (segment overrides are ignored in 64-bit mode); 0 = not a prefix. */
 const PREFIX = new Uint8Array(256);
-PREFIX[0x66] = P_66; PREFIX[0xf3] = P_F3; PREFIX[0xf2] = P_F2; PREFIX[0xf0] = P_LOCK; PREFIX[0x67] = P_67;
+PREFIX[0x66] = P_66;
+PREFIX[0xf3] = P_F3;
+PREFIX[0xf2] = P_F2;
+PREFIX[0xf0] = P_LOCK;
+PREFIX[0x67] = P_67;
 for (const seg of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]) PREFIX[seg] = P_SEG;
 /** Set by decodeOne: 1 after a direct CALL rel32, 2 after an indirect CALL, 3 after SYSCALL, else 0. */
 let callKind = 0;
@@ -292,7 +356,8 @@ let callKind = 0;
 function modrmLength(code: Uint8Array, at: number): number {
   if (at >= code.length) return 0;
   const modrm = code[at]!;
-  const mod = modrm >> 6, rm = modrm & 7;
+  const mod = modrm >> 6,
+    rm = modrm & 7;
   if (mod === 3) return 1;
   let n = 1;
   if (rm === 4) {
@@ -384,17 +449,46 @@ function decodeOne(code: Uint8Array, start: number): number {
     const shape = MAP1[b]!;
     let n = 0; // bytes after the opcode
     switch (shape) {
-      case S_NONE: n = 0; break;
-      case S_IB: n = 1; break;
-      case S_IW: if (pfx & P_66) return 0; n = 2; break; // RET/RETF imm16: 66 changes them on AMD
-      case S_IZ: n = pfx & P_66 && !rexW ? 2 : 4; break;
-      case S_IV: n = rexW ? 8 : pfx & P_66 ? 2 : 4; break;
-      case S_MOFFS: n = addr32 ? 4 : 8; break;
-      case S_ENTER: n = 3; break;
-      case S_REL8: if (pfx & P_66) return 0; n = 1; break;
-      case S_REL32: if (pfx & P_66) return 0; n = 4; break;
-      case S_CALL: if (pfx & P_66) return 0; n = 4; callKind = 1; break;
-      case S_M: case S_MEM: case S_MIB: case S_MIZ: case S_GROUP: {
+      case S_NONE:
+        n = 0;
+        break;
+      case S_IB:
+        n = 1;
+        break;
+      case S_IW:
+        if (pfx & P_66) return 0;
+        n = 2;
+        break; // RET/RETF imm16: 66 changes them on AMD
+      case S_IZ:
+        n = pfx & P_66 && !rexW ? 2 : 4;
+        break;
+      case S_IV:
+        n = rexW ? 8 : pfx & P_66 ? 2 : 4;
+        break;
+      case S_MOFFS:
+        n = addr32 ? 4 : 8;
+        break;
+      case S_ENTER:
+        n = 3;
+        break;
+      case S_REL8:
+        if (pfx & P_66) return 0;
+        n = 1;
+        break;
+      case S_REL32:
+        if (pfx & P_66) return 0;
+        n = 4;
+        break;
+      case S_CALL:
+        if (pfx & P_66) return 0;
+        n = 4;
+        callKind = 1;
+        break;
+      case S_M:
+      case S_MEM:
+      case S_MIB:
+      case S_MIZ:
+      case S_GROUP: {
         if (p >= end) return 0;
         const modrm = code[p]!;
         const mod = modrm >> 6;
@@ -412,13 +506,17 @@ function decodeOne(code: Uint8Array, start: number): number {
         }
         break;
       }
-      default: return 0;
+      default:
+        return 0;
     }
     if (shape < S_M && pfx & P_LOCK) return 0;
     if (pfx & P_66 && (b === 0xc3 || b === 0xcb)) return 0; // RET/RETF: 66 changes them on AMD
     len = p + n - start;
   }
-  if (len > 15 || start + len > end) { callKind = 0; return 0; }
+  if (len > 15 || start + len > end) {
+    callKind = 0;
+    return 0;
+  }
   return len;
 }
 
@@ -427,20 +525,37 @@ function decodeOne(code: Uint8Array, start: number): number {
  * or unknown. Sets callKind for FF /2 and FF /3.
  */
 function groupImm1(op: number, modrm: number, pfx: number, rexW: boolean): number {
-  const mod = modrm >> 6, reg = (modrm >> 3) & 7;
+  const mod = modrm >> 6,
+    reg = (modrm >> 3) & 7;
   switch (op) {
-    case 0x8c: return reg <= 5 ? 0 : -1; // MOV r/m, Sreg
-    case 0x8e: return reg <= 5 && reg !== 1 ? 0 : -1; // MOV Sreg, r/m (not CS)
-    case 0x8f: return reg === 0 ? 0 : -1; // POP r/m (others: XOP)
-    case 0xc6: return reg === 0 ? 1 : -1; // MOV r/m8, imm8 (C6 F8: XABORT)
-    case 0xc7: return reg === 0 ? (pfx & P_66 && !rexW ? 2 : 4) : -1; // MOV r/m, imm (C7 F8: XBEGIN)
-    case 0xf6: return reg <= 1 ? 1 : 0; // TEST imm8; NOT NEG MUL IMUL DIV IDIV
-    case 0xf7: return reg <= 1 ? (pfx & P_66 && !rexW ? 2 : 4) : 0;
-    case 0xfe: return reg <= 1 ? 0 : -1; // INC DEC r/m8
+    case 0x8c:
+      return reg <= 5 ? 0 : -1; // MOV r/m, Sreg
+    case 0x8e:
+      return reg <= 5 && reg !== 1 ? 0 : -1; // MOV Sreg, r/m (not CS)
+    case 0x8f:
+      return reg === 0 ? 0 : -1; // POP r/m (others: XOP)
+    case 0xc6:
+      return reg === 0 ? 1 : -1; // MOV r/m8, imm8 (C6 F8: XABORT)
+    case 0xc7:
+      return reg === 0 ? (pfx & P_66 && !rexW ? 2 : 4) : -1; // MOV r/m, imm (C7 F8: XBEGIN)
+    case 0xf6:
+      return reg <= 1 ? 1 : 0; // TEST imm8; NOT NEG MUL IMUL DIV IDIV
+    case 0xf7:
+      return reg <= 1 ? (pfx & P_66 && !rexW ? 2 : 4) : 0;
+    case 0xfe:
+      return reg <= 1 ? 0 : -1; // INC DEC r/m8
     case 0xff:
       if (reg === 7) return -1;
-      if (reg === 2 || reg === 4) { if (pfx & P_66) return -1; if (reg === 2) callKind = 2; return 0; } // CALL/JMP r/m64
-      if (reg === 3 || reg === 5) { if (mod === 3) return -1; if (reg === 3) callKind = 2; return 0; } // CALL/JMP far m16:xx
+      if (reg === 2 || reg === 4) {
+        if (pfx & P_66) return -1;
+        if (reg === 2) callKind = 2;
+        return 0;
+      } // CALL/JMP r/m64
+      if (reg === 3 || reg === 5) {
+        if (mod === 3) return -1;
+        if (reg === 3) callKind = 2;
+        return 0;
+      } // CALL/JMP far m16:xx
       return 0; // INC DEC PUSH
     default: // D8-DF x87: memory forms except the reserved ones; documented register forms
       if (mod === 3) return x87Register(op, modrm) ? 0 : -1;
@@ -456,14 +571,22 @@ function groupImm1(op: number, modrm: number, pfx: number, rexW: boolean): numbe
 function x87Register(op: number, modrm: number): boolean {
   const r = modrm;
   switch (op) {
-    case 0xd8: return true; // FADD FMUL FCOM FCOMP FSUB FSUBR FDIV FDIVR
-    case 0xd9: return r <= 0xcf || r === 0xd0 || r === 0xe0 || r === 0xe1 || r === 0xe4 || r === 0xe5 || (r >= 0xe8 && r <= 0xee) || r >= 0xf0;
-    case 0xda: return r <= 0xdf || r === 0xe9; // FCMOVcc, FUCOMPP
-    case 0xdb: return r <= 0xdf || r === 0xe2 || r === 0xe3 || (r >= 0xe8 && r <= 0xf7); // FCMOVNcc, FNCLEX, FNINIT, FUCOMI, FCOMI
-    case 0xdc: return r <= 0xcf || r >= 0xe0;
-    case 0xdd: return r <= 0xc7 || (r >= 0xd0 && r <= 0xef); // FFREE, FST, FSTP, FUCOM, FUCOMP
-    case 0xde: return r <= 0xcf || r === 0xd9 || r >= 0xe0; // FADDP FMULP, FCOMPP, FSUBRP.. FDIVP
-    default: return r === 0xe0 || (r >= 0xe8 && r <= 0xf7); // DF: FNSTSW AX, FUCOMIP, FCOMIP
+    case 0xd8:
+      return true; // FADD FMUL FCOM FCOMP FSUB FSUBR FDIV FDIVR
+    case 0xd9:
+      return r <= 0xcf || r === 0xd0 || r === 0xe0 || r === 0xe1 || r === 0xe4 || r === 0xe5 || (r >= 0xe8 && r <= 0xee) || r >= 0xf0;
+    case 0xda:
+      return r <= 0xdf || r === 0xe9; // FCMOVcc, FUCOMPP
+    case 0xdb:
+      return r <= 0xdf || r === 0xe2 || r === 0xe3 || (r >= 0xe8 && r <= 0xf7); // FCMOVNcc, FNCLEX, FNINIT, FUCOMI, FCOMI
+    case 0xdc:
+      return r <= 0xcf || r >= 0xe0;
+    case 0xdd:
+      return r <= 0xc7 || (r >= 0xd0 && r <= 0xef); // FFREE, FST, FSTP, FUCOM, FUCOMP
+    case 0xde:
+      return r <= 0xcf || r === 0xd9 || r >= 0xe0; // FADDP FMULP, FCOMPP, FSUBRP.. FDIVP
+    default:
+      return r === 0xe0 || (r >= 0xe8 && r <= 0xf7); // DF: FNSTSW AX, FUCOMIP, FCOMIP
   }
 }
 
@@ -500,44 +623,60 @@ function decode0F(code: Uint8Array, p: number, pfx: number): number {
   const m = modrmLength(code, at);
   if (m === 0) return 0;
   switch (shape) {
-    case S_M: return 1 + m;
-    case S_MEM: return mod === 3 ? 0 : 1 + m;
-    case S_REG: return mod === 3 ? 1 + m : 0;
-    case S_MIB: return 1 + m + 1;
+    case S_M:
+      return 1 + m;
+    case S_MEM:
+      return mod === 3 ? 0 : 1 + m;
+    case S_REG:
+      return mod === 3 ? 1 + m : 0;
+    case S_MIB:
+      return 1 + m + 1;
     case S_GROUP: {
       const g = groupImm0F(op, modrm, mp, pfx);
       return g < 0 ? 0 : 1 + m + g;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
 /** 0F-map groups: the immediate's size, or -1 when invalid or unknown. */
 function groupImm0F(op: number, modrm: number, mp: number, pfx: number): number {
-  const mod = modrm >> 6, reg = (modrm >> 3) & 7;
+  const mod = modrm >> 6,
+    reg = (modrm >> 3) & 7;
   switch (op) {
     case 0x01: // grp7: SGDT.. INVLPG (memory); XGETBV XSETBV XEND XTEST SWAPGS RDTSCP
       if (pfx & (P_66 | P_F2 | P_F3)) return -1;
       if (mod !== 3) return reg === 5 ? -1 : 0;
       return modrm === 0xd0 || modrm === 0xd1 || modrm === 0xd5 || modrm === 0xd6 || modrm === 0xf8 || modrm === 0xf9 ? 0 : -1;
-    case 0x0d: return mod !== 3 && reg <= 1 && !(pfx & P_66) ? 0 : -1; // PREFETCH, PREFETCHW
-    case 0x12: case 0x16: return mp === 1 && mod === 3 ? -1 : 0; // MOVLPD/MOVHPD: memory only; MOVHLPS/MOVLHPS, MOVSLDUP/MOVSHDUP, MOVDDUP: both
-    case 0x18: return mod !== 3 && reg <= 3 && !(pfx & P_66) ? 0 : -1; // PREFETCHNTA/T0/T1/T2
-    case 0x1e: return modrm === 0xfa || modrm === 0xfb ? 0 : -1; // F3: ENDBR64/ENDBR32
-    case 0x71: case 0x72: // PSRL/PSRA/PSLL by imm8 (register only)
+    case 0x0d:
+      return mod !== 3 && reg <= 1 && !(pfx & P_66) ? 0 : -1; // PREFETCH, PREFETCHW
+    case 0x12:
+    case 0x16:
+      return mp === 1 && mod === 3 ? -1 : 0; // MOVLPD/MOVHPD: memory only; MOVHLPS/MOVLHPS, MOVSLDUP/MOVSHDUP, MOVDDUP: both
+    case 0x18:
+      return mod !== 3 && reg <= 3 && !(pfx & P_66) ? 0 : -1; // PREFETCHNTA/T0/T1/T2
+    case 0x1e:
+      return modrm === 0xfa || modrm === 0xfb ? 0 : -1; // F3: ENDBR64/ENDBR32
+    case 0x71:
+    case 0x72: // PSRL/PSRA/PSLL by imm8 (register only)
       return mod === 3 && (reg === 2 || reg === 4 || reg === 6) ? 1 : -1;
-    case 0x73: return mod === 3 && (reg === 2 || reg === 6 || ((reg === 3 || reg === 7) && mp === 1)) ? 1 : -1;
+    case 0x73:
+      return mod === 3 && (reg === 2 || reg === 6 || ((reg === 3 || reg === 7) && mp === 1)) ? 1 : -1;
     case 0xae: // grp15: FXSAVE.. CLFLUSH (memory, no prefix); LFENCE MFENCE SFENCE
       if (pfx & (P_66 | P_F2 | P_F3)) return -1;
       if (mod !== 3) return 0;
       return modrm === 0xe8 || modrm === 0xf0 || modrm === 0xf8 ? 0 : -1;
-    case 0xba: return reg >= 4 ? 1 : -1; // BT BTS BTR BTC r/m, imm8
-    case 0xc5: return mod === 3 ? 1 : -1; // PEXTRW r, xmm, imm8
+    case 0xba:
+      return reg >= 4 ? 1 : -1; // BT BTS BTR BTC r/m, imm8
+    case 0xc5:
+      return mod === 3 ? 1 : -1; // PEXTRW r, xmm, imm8
     case 0xc7: // grp9: CMPXCHG8B/16B (memory); RDRAND RDSEED (register)
       if (pfx & (P_66 | P_F2 | P_F3)) return -1;
       if (mod !== 3) return reg === 1 ? 0 : -1;
       return reg === 6 || reg === 7 ? 0 : -1;
-    default: return -1;
+    default:
+      return -1;
   }
 }
 
@@ -545,14 +684,24 @@ function groupImm0F(op: number, modrm: number, mp: number, pfx: number): number 
 function decodeVex(code: Uint8Array, p: number, three: boolean): number {
   const n = three ? 2 : 1; // payload bytes
   if (p + n >= code.length) return 0;
-  let map = 1, w = 0, vvvv: number, l: number, pp: number;
+  let map = 1,
+    w = 0,
+    vvvv: number,
+    l: number,
+    pp: number;
   if (three) {
-    const b1 = code[p]!, b2 = code[p + 1]!;
+    const b1 = code[p]!,
+      b2 = code[p + 1]!;
     map = b1 & 0x1f;
-    w = b2 >> 7; vvvv = (b2 >> 3) & 15; l = (b2 >> 2) & 1; pp = b2 & 3;
+    w = b2 >> 7;
+    vvvv = (b2 >> 3) & 15;
+    l = (b2 >> 2) & 1;
+    pp = b2 & 3;
   } else {
     const b1 = code[p]!;
-    vvvv = (b1 >> 3) & 15; l = (b1 >> 2) & 1; pp = b1 & 3;
+    vvvv = (b1 >> 3) & 15;
+    l = (b1 >> 2) & 1;
+    pp = b1 & 3;
   }
   if (map < 1 || map > 3) return 0;
   const op = code[p + n]!;
@@ -575,11 +724,18 @@ function decodeVex(code: Uint8Array, p: number, three: boolean): number {
 /** Length after the 62 byte (at p) of a known EVEX instruction, or 0. */
 function decodeEvex(code: Uint8Array, p: number): number {
   if (p + 3 >= code.length) return 0;
-  const p0 = code[p]!, p1 = code[p + 1]!, p2 = code[p + 2]!;
+  const p0 = code[p]!,
+    p1 = code[p + 1]!,
+    p2 = code[p + 2]!;
   const map = p0 & 7;
   if (p0 & 8 || !(p1 & 4) || map < 1 || map > 3) return 0; // reserved bits; maps 0F, 0F38, 0F3A only
-  const w = p1 >> 7, vvvv = (p1 >> 3) & 15, pp = p1 & 3;
-  const z = p2 >> 7, ll = (p2 >> 5) & 3, bcst = (p2 >> 4) & 1, vHigh = (p2 >> 3) & 1;
+  const w = p1 >> 7,
+    vvvv = (p1 >> 3) & 15,
+    pp = p1 & 3;
+  const z = p2 >> 7,
+    ll = (p2 >> 5) & 3,
+    bcst = (p2 >> 4) & 1,
+    vHigh = (p2 >> 3) & 1;
   if (z || bcst || ll === 3) return 0;
   const op = code[p + 3]!;
   const f = EVEX.get((map << 10) | (pp << 8) | op);

@@ -317,9 +317,15 @@ export class Aggregator {
       }
       for (let k = 0; k < m; k++) {
         const f = ki.fns[k]!;
-        if (this.fnStamp[f] !== stamp) { this.fnStamp[f] = stamp; this.fnCum[f]! += d; }
+        if (this.fnStamp[f] !== stamp) {
+          this.fnStamp[f] = stamp;
+          this.fnCum[f]! += d;
+        }
         const l = ki.lines[k]!;
-        if (this.lineStamp[l] !== stamp) { this.lineStamp[l] = stamp; this.lineCum[l]! += d; }
+        if (this.lineStamp[l] !== stamp) {
+          this.lineStamp[l] = stamp;
+          this.lineCum[l]! += d;
+        }
       }
     }
     if (build) this.stackOf[i] = stack;
@@ -349,14 +355,24 @@ export class Aggregator {
     const lines: LineStat[] = [];
     for (let l = 0; l < this.lineFile.length; l++) {
       const fns = this.lineFns[l]!;
-      const ls: LineStat = { file: this.lineFile[l]!, line1: this.lineNo[l]!, selfSamples: this.lineSelf[l]!, cumSamples: this.lineCum[l]!, function: fns.size === 1 ? fns.values().next().value! : [...fns].sort()[0]! };
+      const ls: LineStat = {
+        file: this.lineFile[l]!,
+        line1: this.lineNo[l]!,
+        selfSamples: this.lineSelf[l]!,
+        cumSamples: this.lineCum[l]!,
+        function: fns.size === 1 ? fns.values().next().value! : [...fns].sort()[0]!,
+      };
       const inl = [...this.lineInl[l]!].filter((x) => x !== ls.function).sort();
       if (inl.length) ls.inlinedInto = inl;
       lines.push(ls);
     }
     // Frames keep a file only where it differs from their function's (final) file.
     const locations: ProfileLocation[] = this.locations.map((row) => {
-      const frames: LocationFrame[] = row.frames.map((fr) => (fr.file === functions[fr.function]!.file ? { function: fr.function, line1: fr.line1 } : { function: fr.function, line1: fr.line1, file: fr.file }));
+      const frames: LocationFrame[] = row.frames.map((fr) =>
+        fr.file === functions[fr.function]!.file
+          ? { function: fr.function, line1: fr.line1 }
+          : { function: fr.function, line1: fr.line1, file: fr.file },
+      );
       const loc: ProfileLocation = { frames };
       if (row.address !== undefined) loc.address = row.address;
       return loc;
@@ -370,7 +386,8 @@ export class Aggregator {
       counts.push(c);
     }
     return {
-      functions, lines,
+      functions,
+      lines,
       callTree: preorder(this.tParent, this.tFn, this.tCallLine, this.tSelf),
       stacks: { locations, stacks, counts },
       unsymbolizedSamples: this.unsymbolized,

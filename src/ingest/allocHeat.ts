@@ -83,7 +83,8 @@ export function unsampleScale(size: number, rate: number): number {
 const RUNTIME_PREFIX = 'runtime.';
 
 export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat {
-  if (!w || !Array.isArray(w.stacks) || !w.stats) throw new UserError('the allocation sampler returned no result', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
+  if (!w || !Array.isArray(w.stacks) || !w.stats)
+    throw new UserError('the allocation sampler returned no result', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
   if (w.memProfileRate <= 0) {
     throw new UserError(
       `PID ${w.pid} has turned its memory profiling off (runtime.MemProfileRate = ${w.memProfileRate}): the Go runtime samples no allocations, so there is nothing to record`,
@@ -156,8 +157,13 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
   for (const f of fns.values()) {
     const decl = f.physical !== undefined ? sym.declarationAt(f.physical) : sym.inlinedDeclarationOf(f.name);
     const out: AllocFunction = {
-      name: f.name, file: decl && decl.file ? decl.file : f.file, line: decl && decl.file ? decl.line1 : f.line,
-      selfBytes: Math.round(f.selfBytes), bytes: Math.round(f.bytes), selfObjects: Math.round(f.selfObjects), objects: Math.round(f.objects),
+      name: f.name,
+      file: decl && decl.file ? decl.file : f.file,
+      line: decl && decl.file ? decl.line1 : f.line,
+      selfBytes: Math.round(f.selfBytes),
+      bytes: Math.round(f.bytes),
+      selfObjects: Math.round(f.selfObjects),
+      objects: Math.round(f.objects),
     };
     functions.push(out);
   }
@@ -166,18 +172,42 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
   lineList.sort((a, b) => b.bytes - a.bytes || a.file.localeCompare(b.file) || a.line - b.line);
 
   const s = w.stats;
-  if (s.hashFull > 0) warnings.push(`${s.hashFull} sampled allocation(s) were dropped: the sampler's map (${w.hashCapacity ?? '?'} keys) was full; totals are low by them`);
+  if (s.hashFull > 0)
+    warnings.push(
+      `${s.hashFull} sampled allocation(s) were dropped: the sampler's map (${w.hashCapacity ?? '?'} keys) was full; totals are low by them`,
+    );
   const lostStacks = s.stackErrors + s.stackCollisions + (w.stackWalkFailed ?? 0);
-  if (lostStacks > 0) warnings.push(`${lostStacks} sampled allocation(s) have no call stack (${s.stackCollisions} stack-map collisions, ${s.stackErrors} other errors, ${w.stackWalkFailed ?? 0} evicted): counted in the totals only`);
-  if (unattributed > 0 && noStack === 0) warnings.push(`${fmtBytes(unattributed)} could not be placed in the binary's code: counted in the totals only`);
-  if (w.memProfileRateEnd !== w.memProfileRate) warnings.push(`runtime.MemProfileRate changed from ${w.memProfileRate} to ${w.memProfileRateEnd} during the recording; estimates use ${w.memProfileRate}`);
-  if (w.endedBy === 'target-exited') warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the figures cover that time only`);
+  if (lostStacks > 0)
+    warnings.push(
+      `${lostStacks} sampled allocation(s) have no call stack (${s.stackCollisions} stack-map collisions, ${s.stackErrors} other errors, ${w.stackWalkFailed ?? 0} evicted): counted in the totals only`,
+    );
+  if (unattributed > 0 && noStack === 0)
+    warnings.push(`${fmtBytes(unattributed)} could not be placed in the binary's code: counted in the totals only`);
+  if (w.memProfileRateEnd !== w.memProfileRate)
+    warnings.push(
+      `runtime.MemProfileRate changed from ${w.memProfileRate} to ${w.memProfileRateEnd} during the recording; estimates use ${w.memProfileRate}`,
+    );
+  if (w.endedBy === 'target-exited')
+    warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the figures cover that time only`);
   return {
-    bytes: Math.round(bytes), objects: Math.round(objects), durationSec: w.elapsedSec, memProfileRate: rate, samples: s.samples,
-    functions, lines: lineList, unattributedBytes: Math.round(unattributed), warnings,
+    bytes: Math.round(bytes),
+    objects: Math.round(objects),
+    durationSec: w.elapsedSec,
+    memProfileRate: rate,
+    samples: s.samples,
+    functions,
+    lines: lineList,
+    unattributedBytes: Math.round(unattributed),
+    warnings,
   };
 }
 
 function fmtBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${Math.round(n)} B`;
+  return n >= 1e9
+    ? `${(n / 1e9).toFixed(1)} GB`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(1)} MB`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} kB`
+        : `${Math.round(n)} B`;
 }

@@ -24,9 +24,7 @@ export interface RecordedIds {
 }
 
 /** How the binary was matched to the recording: by which id, or not at all (and why). */
-export type BinaryMatch =
-  | { checked: true; kind: 'gnu' | 'go'; id: string }
-  | { checked: false; reason: string };
+export type BinaryMatch = { checked: true; kind: 'gnu' | 'go'; id: string } | { checked: false; reason: string };
 
 export function isExecMmap(m: PerfMmap): boolean {
   if (m.pid === -1 || m.isData) return false;
@@ -94,12 +92,17 @@ export function matchBinary(d: PerfData, file: string, bin: LoadedBinary, record
     return { checked: true, kind: 'go', id: recorded.go };
   }
   checkLayout(d, file, bin);
-  return { checked: false, reason: `the recording holds no build id for ${file} (perf keeps only GNU build ids, and Go binaries have none unless linked with -B)` };
+  return {
+    checked: false,
+    reason: `the recording holds no build id for ${file} (perf keeps only GNU build ids, and Go binaries have none unless linked with -B)`,
+  };
 }
 
 /** The warning a profile carries when the match is unchecked. */
 export function uncheckedWarning(m: BinaryMatch, bin: LoadedBinary): string | undefined {
-  return m.checked ? undefined : `that ${bin.path} is the recorded binary is unchecked: ${m.reason}; only the sizes of its code mappings were compared`;
+  return m.checked
+    ? undefined
+    : `that ${bin.path} is the recorded binary is unchecked: ${m.reason}; only the sizes of its code mappings were compared`;
 }
 
 /** ", now <ids> at that path" when the file at the recorded path is there and differs. */
@@ -130,7 +133,10 @@ function checkLayout(d: PerfData, file: string, bin: LoadedBinary): void {
       return off0 === pgoff && (Math.abs(Math.ceil(end / PAGE) * PAGE - off0 - len) < PAGE || (pgoff === 0 && Math.abs(span - len) < PAGE));
     });
     if (!ok) {
-      const ids = [bin.elf.gnuBuildId && `GNU build id ${bin.elf.gnuBuildId}`, bin.elf.goBuildId && `Go build id ${bin.elf.goBuildId}`].filter(Boolean).join(', ') || 'no build id';
+      const ids =
+        [bin.elf.gnuBuildId && `GNU build id ${bin.elf.gnuBuildId}`, bin.elf.goBuildId && `Go build id ${bin.elf.goBuildId}`]
+          .filter(Boolean)
+          .join(', ') || 'no build id';
       throw new UserError(
         `the recording is of another binary than ${bin.path}: the code mapping of the recorded ${file} (file offset 0x${pgoff.toString(16)}, ` +
           `0x${len.toString(16)} bytes) matches none of its code segments; the recording holds no build id for ${file}${nowAt(file)}, the given binary has ${ids}`,

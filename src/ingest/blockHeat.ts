@@ -25,7 +25,15 @@ export interface WireBlockStack {
 export interface WireBlockingResult {
   pid: number;
   stacks: WireBlockStack[];
-  stats: { parks: number; executes: number; paired: number; parkedFull: number; hashFull: number; stackErrors: number; stackCollisions: number };
+  stats: {
+    parks: number;
+    executes: number;
+    paired: number;
+    parkedFull: number;
+    hashFull: number;
+    stackErrors: number;
+    stackCollisions: number;
+  };
   stackWalkFailed: number;
   stillParked: number;
   stillParkedNs: number;
@@ -71,12 +79,19 @@ export interface BlockHeat {
 
 /** Frames that park for their callers: skipped until the first frame outside them. */
 export function isParkingInternal(fn: string): boolean {
-  return fn.startsWith('runtime.') || fn.startsWith('sync.') || fn.startsWith('sync/atomic.') || fn.startsWith('internal/')
-    || fn.startsWith('time.') || fn.startsWith('net.');
+  return (
+    fn.startsWith('runtime.') ||
+    fn.startsWith('sync.') ||
+    fn.startsWith('sync/atomic.') ||
+    fn.startsWith('internal/') ||
+    fn.startsWith('time.') ||
+    fn.startsWith('net.')
+  );
 }
 
 export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonNames: readonly string[] | undefined): BlockHeat {
-  if (!w || !Array.isArray(w.stacks) || !w.stats) throw new UserError('the blocking sampler returned no result', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
+  if (!w || !Array.isArray(w.stacks) || !w.stats)
+    throw new UserError('the blocking sampler returned no result', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
   const sym = bin.symbolizer;
   const callerPc = returnAddressLookup(sym);
   const text = bin.segments.filter((s) => s.flags & 1);
@@ -101,11 +116,17 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
         const f = fr[j]!;
         const c = { fn: f.function, file: f.file, line: f.line, pc, outer: j === fr.length - 1 };
         innermostRuntime ??= c;
-        if (!isParkingInternal(f.function)) { charged = c; break; }
+        if (!isParkingInternal(f.function)) {
+          charged = c;
+          break;
+        }
       }
     }
     charged ??= innermostRuntime; // the runtime's own goroutines (GC workers, the scavenger…)
-    if (!charged) { noStackNs += st.ns; continue; }
+    if (!charged) {
+      noStackNs += st.ns;
+      continue;
+    }
     let fn = fns.get(charged.fn);
     if (!fn) fns.set(charged.fn, (fn = { name: charged.fn, file: charged.file, line: 0, blockedNs: 0, waits: 0, reasons: {} }));
     if (charged.outer && fn.physical === undefined) fn.physical = charged.pc;
@@ -122,7 +143,14 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
   }
   const functions: BlockFunction[] = [...fns.values()].map((f) => {
     const decl = f.physical !== undefined ? sym.declarationAt(f.physical) : sym.inlinedDeclarationOf(f.name);
-    return { name: f.name, file: decl?.file ? decl.file : f.file, line: decl?.file ? decl.line1 : f.line, blockedNs: f.blockedNs, waits: f.waits, reasons: f.reasons };
+    return {
+      name: f.name,
+      file: decl?.file ? decl.file : f.file,
+      line: decl?.file ? decl.line1 : f.line,
+      blockedNs: f.blockedNs,
+      waits: f.waits,
+      reasons: f.reasons,
+    };
   });
   functions.sort((a, b) => b.blockedNs - a.blockedNs || a.name.localeCompare(b.name));
   const lineList = [...lines.values()].sort((a, b) => b.blockedNs - a.blockedNs || a.file.localeCompare(b.file) || a.line - b.line);
@@ -130,12 +158,28 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
   const warnings: string[] = [];
   const s = w.stats;
   if (w.endedBy === 'budget') warnings.push(`stopped after ${w.elapsedSec.toFixed(1)} s: ${w.budgetReason ?? 'over the probe budget'}`);
-  if (w.endedBy === 'target-exited') warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the figures cover that time only`);
-  if (w.stillParked > 0) warnings.push(`${w.stillParked} goroutine(s) parked during the recording were still waiting at its end (${(w.stillParkedNs / 1e9).toFixed(1)} s so far in all): not in the figures`);
-  if (s.parkedFull > 0) warnings.push(`${s.parkedFull} park(s) could not be kept (the table of parked goroutines was full): their waits are missing`);
-  if (s.hashFull > 0) warnings.push(`${s.hashFull} wait(s) were dropped: the map of (stack, reason) was full (${w.hashCapacity ?? '?'} keys)`);
+  if (w.endedBy === 'target-exited')
+    warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the figures cover that time only`);
+  if (w.stillParked > 0)
+    warnings.push(
+      `${w.stillParked} goroutine(s) parked during the recording were still waiting at its end (${(w.stillParkedNs / 1e9).toFixed(1)} s so far in all): not in the figures`,
+    );
+  if (s.parkedFull > 0)
+    warnings.push(`${s.parkedFull} park(s) could not be kept (the table of parked goroutines was full): their waits are missing`);
+  if (s.hashFull > 0)
+    warnings.push(`${s.hashFull} wait(s) were dropped: the map of (stack, reason) was full (${w.hashCapacity ?? '?'} keys)`);
   const lost = s.stackErrors + s.stackCollisions + w.stackWalkFailed;
-  if (lost > 0 || noStackNs > 0) warnings.push(`${lost} park(s) have no usable call stack (${(noStackNs / 1e9).toFixed(3)} s): counted in the totals only`);
+  if (lost > 0 || noStackNs > 0)
+    warnings.push(`${lost} park(s) have no usable call stack (${(noStackNs / 1e9).toFixed(3)} s): counted in the totals only`);
   if (!reasonNames) warnings.push('the wait reasons of this Go version are not known here: shown as numbers');
-  return { durationSec: w.elapsedSec, blockedNs: total, waits, functions, lines: lineList, stillParked: w.stillParked, endedBy: w.endedBy, warnings };
+  return {
+    durationSec: w.elapsedSec,
+    blockedNs: total,
+    waits,
+    functions,
+    lines: lineList,
+    stillParked: w.stillParked,
+    endedBy: w.endedBy,
+    warnings,
+  };
 }

@@ -53,15 +53,21 @@ export class ChainGroups {
       // Cold, the JavaScript loop below spends its first tens of thousands of samples interpreted
       // (160k samples of one recording: ~17 ms, against ~11 ms here).
       for (const g of this.fast.update(s, this.seen, s.count)) {
-        if (this.changedIn[g] !== this.round) { this.changedIn[g] = this.round; this.changed.push(g); }
+        if (this.changedIn[g] !== this.round) {
+          this.changedIn[g] = this.round;
+          this.changed.push(g);
+        }
       }
       ({ rep: this.rep, count: this.count, periodSum: this.periodSum, tMin: this.tMin, tMax: this.tMax } = this.fast.arrays());
       this.seen = s.count;
       return this;
     }
     const { pid, cpumode, attrIndex, chainOffset, chainLength, ip, period, time } = s;
-    const rep = this.rep as number[], count = this.count as number[], periodSum = this.periodSum as number[];
-    const tMin = this.tMin as number[], tMax = this.tMax as number[];
+    const rep = this.rep as number[],
+      count = this.count as number[],
+      periodSum = this.periodSum as number[];
+    const tMin = this.tMin as number[],
+      tMax = this.tMax as number[];
     for (let i = this.seen; i < s.count; i++) {
       const n = chainLength[i]!;
       const o = chainOffset[i]!;
@@ -85,7 +91,10 @@ export class ChainGroups {
         if (n === 0) this.byIp.set(ip[i]!, g);
         else this.byChain[o] = g + 1;
       }
-      if (this.changedIn[g] !== this.round) { this.changedIn[g] = this.round; this.changed.push(g); }
+      if (this.changedIn[g] !== this.round) {
+        this.changedIn[g] = this.round;
+        this.changed.push(g);
+      }
       count[g]!++;
       periodSum[g]! += period[i]!;
       if (t < tMin[g]!) tMin[g] = t;

@@ -23,7 +23,11 @@ export function fastGrouping(): FastGrouping | undefined {
 
 /** The groups' arrays: views of the module's memory, valid until the next update. */
 export interface GroupArrays {
-  rep: Int32Array; count: Float64Array; periodSum: Float64Array; tMin: Float64Array; tMax: Float64Array;
+  rep: Int32Array;
+  count: Float64Array;
+  periodSum: Float64Array;
+  tMin: Float64Array;
+  tMax: Float64Array;
 }
 
 interface Exports {
@@ -44,10 +48,18 @@ export class FastGrouping {
     this.x = instantiate<Exports>(mod);
     this.g = this.x as unknown as Record<string, WasmGlobal>;
     this.mem = new WasmRegions(this.x.memory, 0);
-    const region = (name: string, bytes: number): void => { this.g[name]!.value = this.mem.alloc(bytes); };
-    region('iIp', BATCH * 8); region('iPeriod', BATCH * 8); region('iTime', BATCH * 8);
-    region('iOff', BATCH * 4); region('iLen', BATCH * 4); region('iPid', BATCH * 4);
-    region('iAttr', BATCH * 2); region('iMode', BATCH); region('oTouched', BATCH * 4);
+    const region = (name: string, bytes: number): void => {
+      this.g[name]!.value = this.mem.alloc(bytes);
+    };
+    region('iIp', BATCH * 8);
+    region('iPeriod', BATCH * 8);
+    region('iTime', BATCH * 8);
+    region('iOff', BATCH * 4);
+    region('iLen', BATCH * 4);
+    region('iPid', BATCH * 4);
+    region('iAttr', BATCH * 2);
+    region('iMode', BATCH);
+    region('oTouched', BATCH * 4);
     // Room for most recordings' groups (a 30 s one of a busy service has ~18,000); beyond, they grow.
     this.newGroups(1 << 15);
     this.newHash(1 << 16);
@@ -61,12 +73,21 @@ export class FastGrouping {
     for (let b = from; b < to; b += BATCH) {
       const n = Math.min(BATCH, to - b);
       const buf = this.x.memory.buffer;
-      const put = <T extends { set(a: ArrayLike<number>): void }>(make: new (b: ArrayBuffer, at: number, n: number) => T, name: string, col: { subarray(a: number, b: number): ArrayLike<number> }): void => {
+      const put = <T extends { set(a: ArrayLike<number>): void }>(
+        make: new (b: ArrayBuffer, at: number, n: number) => T,
+        name: string,
+        col: { subarray(a: number, b: number): ArrayLike<number> },
+      ): void => {
         new make(buf, g[name]!.value, n).set(col.subarray(b, b + n));
       };
-      put(Float64Array, 'iIp', s.ip); put(Float64Array, 'iPeriod', s.period); put(Float64Array, 'iTime', s.time);
-      put(Uint32Array, 'iOff', s.chainOffset); put(Uint32Array, 'iLen', s.chainLength); put(Int32Array, 'iPid', s.pid);
-      put(Uint16Array, 'iAttr', s.attrIndex); put(Uint8Array, 'iMode', s.cpumode);
+      put(Float64Array, 'iIp', s.ip);
+      put(Float64Array, 'iPeriod', s.period);
+      put(Float64Array, 'iTime', s.time);
+      put(Uint32Array, 'iOff', s.chainOffset);
+      put(Uint32Array, 'iLen', s.chainLength);
+      put(Int32Array, 'iPid', s.pid);
+      put(Uint16Array, 'iAttr', s.attrIndex);
+      put(Uint8Array, 'iMode', s.cpumode);
       for (let i = 0; ;) {
         g.touched!.value = 0;
         i = this.x.run(i, n, b);
@@ -81,9 +102,17 @@ export class FastGrouping {
 
   /** The groups' arrays so far (views: valid until the next update). */
   arrays(): GroupArrays {
-    const g = this.g, buf = this.x.memory.buffer, groups = g.groups!.value;
+    const g = this.g,
+      buf = this.x.memory.buffer,
+      groups = g.groups!.value;
     const f64 = (name: string): Float64Array => new Float64Array(buf, g[name]!.value, groups);
-    return { rep: new Int32Array(buf, g.gRep!.value, groups), count: f64('gCount'), periodSum: f64('gPeriod'), tMin: f64('gTMin'), tMax: f64('gTMax') };
+    return {
+      rep: new Int32Array(buf, g.gRep!.value, groups),
+      count: f64('gCount'),
+      periodSum: f64('gPeriod'),
+      tMin: f64('gTMin'),
+      tMax: f64('gTMax'),
+    };
   }
 
   /** After a stop for room: more groups, or a larger key table. */
@@ -95,8 +124,16 @@ export class FastGrouping {
 
   /** Group arrays for `cap` groups at the top, holding the old ones' groups. */
   private newGroups(cap: number): void {
-    const g = this.g, used = g.groups!.value;
-    for (const [name, size] of [['gRep', 4], ['gStamp', 4], ['gCount', 8], ['gPeriod', 8], ['gTMin', 8], ['gTMax', 8]] as const) {
+    const g = this.g,
+      used = g.groups!.value;
+    for (const [name, size] of [
+      ['gRep', 4],
+      ['gStamp', 4],
+      ['gCount', 8],
+      ['gPeriod', 8],
+      ['gTMin', 8],
+      ['gTMax', 8],
+    ] as const) {
       const at = this.mem.alloc(cap * size);
       const old = g[name]!.value;
       if (used > 0) new Uint8Array(this.x.memory.buffer).copyWithin(at, old, old + used * size);

@@ -122,7 +122,10 @@ export function toFunctionLatencies(w: WireTraceResult): FunctionLatency[] {
 }
 
 /** `origin(gopc, startpc)` names where a goroutine was created and the function it runs. */
-export function toSchedLatency(w: WireSchedResult, origin?: (gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string }): SchedLatency {
+export function toSchedLatency(
+  w: WireSchedResult,
+  origin?: (gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string },
+): SchedLatency {
   const buckets = toBuckets(w.buckets);
   return {
     count: w.count,

@@ -70,16 +70,18 @@ export interface BpfIngestOptions {
 
 function eventOf(w: WireProfileResult): EventInfo {
   const measured = w.stats.periodSum && w.stats.samples ? w.stats.periodSum / w.stats.samples : undefined;
-  const ev: EventInfo = w.event === 'cycles'
-    ? { name: 'cycles', unit: 'cycles', periodPerSample: measured ?? 0 }
-    : { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: measured ?? 1e9 / w.freqHz };
+  const ev: EventInfo =
+    w.event === 'cycles'
+      ? { name: 'cycles', unit: 'cycles', periodPerSample: measured ?? 0 }
+      : { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: measured ?? 1e9 / w.freqHz };
   ev.frequencyHz = w.freqHz;
   if (w.fallbackReason) ev.fallbackReason = w.fallbackReason;
   return ev;
 }
 
 export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: BpfIngestOptions = {}): Profile {
-  if (!w || !Array.isArray(w.stacks) || !w.stats) throw new UserError('the eBPF sampler returned no stacks', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
+  if (!w || !Array.isArray(w.stacks) || !w.stats)
+    throw new UserError('the eBPF sampler returned no stacks', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
   const warnings = [...(opts.warnings ?? [])];
   const bias = w.loadBias;
   const text = bin.segments.filter((s) => s.flags & 1);
@@ -98,7 +100,8 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   let total = 0;
   let unattributed = 0;
   /** Samples with a leaf in the binary but no user stack (get_stackid failed): their callers are unknown. */
-  let leafOnly = 0, leafOnlyNotFrameless = 0;
+  let leafOnly = 0,
+    leafOnlyNotFrameless = 0;
   for (const st of w.stacks) {
     const count = st.count;
     total += count;
@@ -111,9 +114,15 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
       const sp = st.spWord !== undefined ? link(st.spWord) : undefined;
       stack = frameless.repair(stack, sp !== undefined && !Number.isNaN(sp) ? sp : undefined, count, repairs, true);
     }
-    if (stack.length === 0) { unattributed += count; continue; }
+    if (stack.length === 0) {
+      unattributed += count;
+      continue;
+    }
     // Counted once: a frameless leaf left unrepaired is in stillMissing already.
-    if (cut && leafIn) { leafOnly += count; leafOnlyNotFrameless += count - (stillMissing(repairs) - missingBefore); }
+    if (cut && leafIn) {
+      leafOnly += count;
+      leafOnlyNotFrameless += count - (stillMissing(repairs) - missingBefore);
+    }
     keys.length = 0;
     for (let j = 0; j < stack.length; j++) keys.push(j === 0 && leafIn ? stack[0]! : callerPc(stack[j]!));
     trie.add(keys, keys.length, count);
@@ -126,12 +135,17 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
     declarationAt: (pc) => sym.declarationAt(pc),
   };
   const agg = aggregate(trie, source);
-  if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
+  if (agg.unsymbolizedSamples > 0)
+    warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
   const s = w.stats;
   if (s.hashFull > 0) warnings.push(`${s.hashFull} sample(s) were dropped: the sampler's map (${w.hashCapacity} distinct stacks) was full`);
   const noStack = s.userStackErrors + s.userStackCollisions + w.stackWalkFailed;
-  if (noStack > 0) warnings.push(`${noStack} sample(s) kept only their leaf: the kernel could not take or keep their user stack (${s.userStackCollisions} stack-map collisions, ${s.userStackErrors} other errors, ${w.stackWalkFailed} evicted)`);
-  if (w.endedBy === 'target-exited') warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the profile covers that time only`);
+  if (noStack > 0)
+    warnings.push(
+      `${noStack} sample(s) kept only their leaf: the kernel could not take or keep their user stack (${s.userStackCollisions} stack-map collisions, ${s.userStackErrors} other errors, ${w.stackWalkFailed} evicted)`,
+    );
+  if (w.endedBy === 'target-exited')
+    warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the profile covers that time only`);
   const mw = missingCallerWarning(repairs, total, 'bpf');
   if (mw) warnings.push(mw);
 
@@ -157,7 +171,8 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   const target: NonNullable<Profile['target']> = { pid: w.pid, ...(opts.target ?? {}) };
   p.target = target;
   if (opts.startTimeMs !== undefined) p.startTimeMs = opts.startTimeMs;
-  if (!frameless) warnings.push('the binary has no readable .gopclntab: callers skipped at frameless points could not be checked or repaired');
+  if (!frameless)
+    warnings.push('the binary has no readable .gopclntab: callers skipped at frameless points could not be checked or repaired');
   if (warnings.length) p.warnings = warnings;
   return p;
 }

@@ -30,7 +30,11 @@ export function ingestEndpointProfile(bytes: Uint8Array, source: string, opts: E
     pp = decodePprof(bytes);
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;
-    throw new UserError(`what ${source} sent is not a valid pprof profile: ${e.message}`, 'check that the URL names a profile endpoint (/debug/pprof/profile, /heap, /allocs, /block, /mutex, /goroutine)', 'endpoint-not-profile');
+    throw new UserError(
+      `what ${source} sent is not a valid pprof profile: ${e.message}`,
+      'check that the URL names a profile endpoint (/debug/pprof/profile, /heap, /allocs, /block, /mutex, /goroutine)',
+      'endpoint-not-profile',
+    );
   }
   const warnings: string[] = [];
   const bin = opts.binary ? loadBinary(opts.binary) : localBinary(pp, warnings);
@@ -52,7 +56,9 @@ function localBinary(pp: PprofProfile, warnings: string[]): LoadedBinary | undef
     bin = loadBinary(m.filename);
   } catch (e) {
     if (e instanceof UserError || e instanceof FormatError) {
-      warnings.push(`${m.filename} is here but could not be read as the profiled binary (${e.message}): files and lines come from the profile`);
+      warnings.push(
+        `${m.filename} is here but could not be read as the profiled binary (${e.message}): files and lines come from the profile`,
+      );
       return undefined;
     }
     throw e;
@@ -71,7 +77,8 @@ function matches(pp: PprofProfile, m: PprofProfile['mappings'][number], bin: Loa
   }
   // No build id: the function the profile names at an address must be the one the file has there.
   const fnName = new Map(pp.functions.map((f) => [f.id, f.name]));
-  let checked = 0, agree = 0;
+  let checked = 0,
+    agree = 0;
   for (const l of pp.locations) {
     if (checked >= CHECKED_LOCATIONS) break;
     if (l.mappingId !== m.id || !l.address || l.lines.length === 0) continue;

@@ -58,7 +58,12 @@ export function eventInfoOf(d: PerfData, attrIndex: number, meanPeriod: number, 
  * build id, else the file most samples' user ips fall in (a binary fetched into a cache has
  * another name than the one the process ran).
  */
-function findBinaryFile(d: PerfData, idx: MappingIndex, bin: LoadedBinary, attrIndex: number): { file: string | undefined; bySamples: boolean } {
+function findBinaryFile(
+  d: PerfData,
+  idx: MappingIndex,
+  bin: LoadedBinary,
+  attrIndex: number,
+): { file: string | undefined; bySamples: boolean } {
   const files = new Set<string>();
   for (const m of d.mmaps) if (isExecMmap(m)) files.add(m.filename);
   for (const f of files) if (sameFile(f, bin.path)) return { file: f, bySamples: false };
@@ -113,7 +118,8 @@ export function symbolizerFrames(sym: Symbolizer): FrameSource {
 
 /** Per group's frameless-leaf outcome, as bits over these counters (applied per sample). */
 const REPAIR_FIELDS = ['framelessLeafSamples', 'repaired', 'inferred', 'alreadyPresent', 'noWord', 'invalidWord'] as const;
-const FRAMELESS_INFERRED = (1 << 0) | (1 << 2), FRAMELESS_NO_WORD = (1 << 0) | (1 << 4);
+const FRAMELESS_INFERRED = (1 << 0) | (1 << 2),
+  FRAMELESS_NO_WORD = (1 << 0) | (1 << 4);
 
 /** The mapped side of an ingest: valid for one binary, event, pid filter and recorded file. */
 interface MappedGroups {
@@ -137,7 +143,8 @@ interface MappedGroups {
   unwindEndOf: (UnwindEnd | undefined)[];
 }
 
-const UNATTRIBUTED = -1, CORRUPT = -2;
+const UNATTRIBUTED = -1,
+  CORRUPT = -2;
 /** NumberMap.get's answer for an address not looked up yet (mapped addresses are ≥ 0 or NaN). */
 const UNSEEN = -Infinity;
 
@@ -153,18 +160,31 @@ export class PerfIngestState {
   /** @internal A --call-graph dwarf recording's samples, unwound (see unwoundSamples.ts), and the mappings count its link map was made for. */
   unwound: { bin: LoadedBinary; samples: UnwoundSamples; mmaps: number; toLink: (pid: number, addr: number) => number } | undefined;
   /** @internal */
-  binaryFile: {
-    bin: LoadedBinary; mmaps: number; attrIndex: number; idx: MappingIndex; file: string | undefined; bySamples: boolean;
-    /** The recorder's ids it was matched with (JSON), and how it matched. */
-    recordedIds: string; match: BinaryMatch | undefined;
-  } | undefined;
+  binaryFile:
+    | {
+        bin: LoadedBinary;
+        mmaps: number;
+        attrIndex: number;
+        idx: MappingIndex;
+        file: string | undefined;
+        bySamples: boolean;
+        /** The recorder's ids it was matched with (JSON), and how it matched. */
+        recordedIds: string;
+        match: BinaryMatch | undefined;
+      }
+    | undefined;
 }
 
 /**
  * Builds the model from a parsed perf.data and the binary that was recorded. `state`: what an
  * earlier ingest of the same recording (fewer samples of it) left; by default a fresh one.
  */
-export function ingestPerfData(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions = {}, state: PerfIngestState = new PerfIngestState()): Profile {
+export function ingestPerfData(
+  d: PerfData,
+  bin: LoadedBinary,
+  opts: PerfIngestOptions = {},
+  state: PerfIngestState = new PerfIngestState(),
+): Profile {
   const m = mapSamples(d, bin, opts, state);
   return profileOf(d, bin, opts, m, m.st.aggregator.update(m.st.trie));
 }
@@ -203,11 +223,27 @@ function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, s
   // changed (a streamed recording is taken in once a second), unless the samples decided it.
   let known = state.binaryFile;
   const recordedIds = JSON.stringify(opts.recordedIds ?? {});
-  if (!known || known.bin !== bin || known.mmaps !== d.mmaps.length || known.attrIndex !== attrIndex || known.bySamples || known.recordedIds !== recordedIds) {
+  if (
+    !known ||
+    known.bin !== bin ||
+    known.mmaps !== d.mmaps.length ||
+    known.attrIndex !== attrIndex ||
+    known.bySamples ||
+    known.recordedIds !== recordedIds
+  ) {
     const idx = new MappingIndex(d);
     const found = findBinaryFile(d, idx, bin, attrIndex);
     const match = found.file !== undefined ? matchBinary(d, found.file, bin, opts.recordedIds) : undefined;
-    known = state.binaryFile = { bin, mmaps: d.mmaps.length, attrIndex, idx, file: found.file, bySamples: found.bySamples, recordedIds, match };
+    known = state.binaryFile = {
+      bin,
+      mmaps: d.mmaps.length,
+      attrIndex,
+      idx,
+      file: found.file,
+      bySamples: found.bySamples,
+      recordedIds,
+      match,
+    };
   }
   const unchecked = known.match && uncheckedWarning(known.match, bin);
   if (unchecked) warnings.push(unchecked);
@@ -217,9 +253,20 @@ function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, s
   const key = JSON.stringify([attrIndex, opts.pid ?? null, file ?? null, opts.repairFramelessCallers !== false]);
   if (state.mapped?.key !== key || state.mapped.bin !== bin) {
     state.mapped = {
-      key, bin, trie: new StackTrie(), aggregator: new Aggregator(symbolizerFrames(bin.symbolizer)), caches: new Map(), node: [], added: [], repairBits: [], complete: false,
-      unattributed: 0, corrupt: 0, missing: emptyRepairCounts(),
-      unwindEnds: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 }, unwindEndOf: [],
+      key,
+      bin,
+      trie: new StackTrie(),
+      aggregator: new Aggregator(symbolizerFrames(bin.symbolizer)),
+      caches: new Map(),
+      node: [],
+      added: [],
+      repairBits: [],
+      complete: false,
+      unattributed: 0,
+      corrupt: 0,
+      missing: emptyRepairCounts(),
+      unwindEnds: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 },
+      unwindEndOf: [],
     };
   }
   const st = state.mapped;
@@ -276,10 +323,16 @@ function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, s
         else {
           // A frameless leaf: the fp walk skipped its caller. Perf records no word at SP, so it is
           // put back only where that is exact (buf[1] is a return address minus one).
-          const caller = frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)
-            ? frameless.callerWithoutWord(buf[0]!, n > 1 ? buf[1]! + 1 : undefined) : undefined;
+          const caller =
+            frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)
+              ? frameless.callerWithoutWord(buf[0]!, n > 1 ? buf[1]! + 1 : undefined)
+              : undefined;
           if (caller !== undefined) bits = caller !== null ? FRAMELESS_INFERRED : FRAMELESS_NO_WORD;
-          if (caller !== undefined && caller !== null && n < buf.length) { buf.copyWithin(2, 1, n); buf[1] = caller - 1; n++; }
+          if (caller !== undefined && caller !== null && n < buf.length) {
+            buf.copyWithin(2, 1, n);
+            buf[1] = caller - 1;
+            n++;
+          }
           node = trie.insert(buf, n);
         }
       }
@@ -290,7 +343,10 @@ function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, s
     const end = st.unwindEndOf[g];
     if (end !== undefined && node >= 0) st.unwindEnds[end] += delta;
     if (node >= 0) trie.addCount(node, delta);
-    else { st.unattributed += delta; if (node === CORRUPT) st.corrupt += delta; }
+    else {
+      st.unattributed += delta;
+      if (node === CORRUPT) st.corrupt += delta;
+    }
     const bits = st.repairBits[g]!;
     if (bits) for (let b = 0; b < REPAIR_FIELDS.length; b++) if (bits & (1 << b)) st.missing[REPAIR_FIELDS[b]!] += delta;
   }
@@ -322,12 +378,20 @@ function profileOf(d: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, m: M
   const { st, attrIndex, warnings } = m;
   const rep = m.groups.totals(attrIndex, opts.pid);
   const total = rep.total;
-  const unattributed = st.unattributed, corrupt = st.corrupt, missing = st.missing;
-  if (agg.unsymbolizedSamples > 0) warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
+  const unattributed = st.unattributed,
+    corrupt = st.corrupt,
+    missing = st.missing;
+  if (agg.unsymbolizedSamples > 0)
+    warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
   if (d.truncated) {
-    warnings.push(`the perf.data file is cut short at offset ${d.truncated.offset} (${d.truncated.reason}): the ${total} whole sample(s) before it were kept, anything after it is lost`);
+    warnings.push(
+      `the perf.data file is cut short at offset ${d.truncated.offset} (${d.truncated.reason}): the ${total} whole sample(s) before it were kept, anything after it is lost`,
+    );
   }
-  if (corrupt > 0) warnings.push(`${corrupt} sample(s) had a corrupt callchain (an invalid context value, from a frame-pointer walk gone astray) and, as perf does, their frames were dropped`);
+  if (corrupt > 0)
+    warnings.push(
+      `${corrupt} sample(s) had a corrupt callchain (an invalid context value, from a frame-pointer walk gone astray) and, as perf does, their frames were dropped`,
+    );
   if (d.lostSamples > 0) warnings.push(`perf lost ${d.lostSamples} sample(s) (ring buffer overflow)`);
 
   const target: NonNullable<Profile['target']> = { ...(opts.target ?? {}) };
@@ -380,11 +444,18 @@ function describeUnwinding(p: Profile, u: UnwoundSamples, ends: Record<UnwindEnd
   const cut = ends.truncated + ends.notGo + ends.stackSwitch + ends.noTable;
   p.truncatedStackSamples = cut;
   p.missingCallerSamples = cut;
-  if (ends.truncated) warnings.push(`${share(ends.truncated)} have truncated stacks: the ${c.requestedBytes}-byte stack dump ended before the bottom of the stack, so their outer callers are unknown (record with a larger dump: --call-graph dwarf,SIZE)`);
-  if (ends.stackSwitch) warnings.push(`${share(ends.stackSwitch)} have stacks cut at a switch of stacks (runtime.systemstack, morestack…): their callers on the goroutine's stack are not in the dump`);
+  if (ends.truncated)
+    warnings.push(
+      `${share(ends.truncated)} have truncated stacks: the ${c.requestedBytes}-byte stack dump ended before the bottom of the stack, so their outer callers are unknown (record with a larger dump: --call-graph dwarf,SIZE)`,
+    );
+  if (ends.stackSwitch)
+    warnings.push(
+      `${share(ends.stackSwitch)} have stacks cut at a switch of stacks (runtime.systemstack, morestack…): their callers on the goroutine's stack are not in the dump`,
+    );
   if (ends.notGo) warnings.push(`${share(ends.notGo)} have stacks cut where the walk reached code outside Go (cgo, vdso, another library)`);
   if (ends.noTable) warnings.push(`${share(ends.noTable)} have stacks cut at a pc no Go frame table covers`);
-  if (c.fpDisagreed > 0) warnings.push(`frame pointers disagreed with the unwound frames at ${c.fpDisagreed} of ${c.fpChecked} frames checked`);
+  if (c.fpDisagreed > 0)
+    warnings.push(`frame pointers disagreed with the unwound frames at ${c.fpDisagreed} of ${c.fpChecked} frames checked`);
 }
 
 /** The executable the recording mapped most, as a local path, when that file exists here. */
@@ -416,7 +487,8 @@ const KNOWN_CONTEXTS = new Set([-32, -128, -512, -2048, -2176, -2560]);
  */
 function hasInvalidContext(d: PerfData, i: number): boolean {
   const s = d.samples;
-  const o = s.chainOffset[i]!, n = s.chainLength[i]!;
+  const o = s.chainOffset[i]!,
+    n = s.chainLength[i]!;
   for (let k = o; k < o + n; k++) {
     const x = s.chain[k]!;
     if (isContextMarker(x) && !KNOWN_CONTEXTS.has(x)) return true;

@@ -28,7 +28,11 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
   const want = opts.sampleType ?? 'samples';
   let vi = pp.sampleTypes.findIndex((t) => t.type === want);
   if (vi < 0 && opts.sampleType !== undefined) {
-    throw new UserError(`the pprof profile has no sample type "${opts.sampleType}" (it has: ${pp.sampleTypes.map((t) => t.type).join(', ')})`, undefined, 'pprof-sample-type');
+    throw new UserError(
+      `the pprof profile has no sample type "${opts.sampleType}" (it has: ${pp.sampleTypes.map((t) => t.type).join(', ')})`,
+      undefined,
+      'pprof-sample-type',
+    );
   }
   // The profile's own choice next (Go's /allocs says alloc_space), as go tool pprof does.
   if (vi < 0 && pp.defaultSampleType) vi = pp.sampleTypes.findIndex((t) => t.type === pp.defaultSampleType);
@@ -45,17 +49,21 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
   const fnById = new Map(pp.functions.map((f) => [f.id, f]));
   // A name can have several Functions (one per file its frames are in): prefer the declared one.
   const fnByName = new Map<string, (typeof pp.functions)[number]>();
-  for (const f of pp.functions) if (!fnByName.has(f.name) || (fnByName.get(f.name)!.startLine === 0 && f.startLine > 0)) fnByName.set(f.name, f);
+  for (const f of pp.functions)
+    if (!fnByName.has(f.name) || (fnByName.get(f.name)!.startLine === 0 && f.startLine > 0)) fnByName.set(f.name, f);
   const mapById = new Map(pp.mappings.map((m) => [m.id, m]));
 
   const bin = opts.binary;
   const toVaddr = (addr: number, mappingId: number): number => {
     const m = mapById.get(mappingId);
     const fileOffset = m ? addr - m.memoryStart + m.fileOffset : addr;
-    for (const g of bin?.segments ?? []) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
+    for (const g of bin?.segments ?? [])
+      if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
     return addr;
   };
-  let symbolizedByUs = 0, noLines = 0, negativeLines = 0;
+  let symbolizedByUs = 0,
+    noLines = 0,
+    negativeLines = 0;
   const frames: SourceFrame[][] = pp.locations.map((l) => {
     if (l.lines.length > 0) {
       return l.lines.map((ln) => {
@@ -67,17 +75,29 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     }
     if (bin && l.address) {
       const fr = bin.symbolizer.symbolize(BigInt(toVaddr(l.address, l.mappingId)));
-      if (fr.length) { symbolizedByUs++; return fr; }
+      if (fr.length) {
+        symbolizedByUs++;
+        return fr;
+      }
     }
     noLines++;
     return [];
   });
-  if (negativeLines > 0) warnings.push(`${negativeLines} frame(s) have a negative line number (a damaged profile?): they are counted for their function, without a line`);
-  if (noLines > 0) warnings.push(`${noLines} location(s) have neither source lines nor an address ${bin ? `that ${bin.path} maps` : 'we could symbolize (pass the binary with --binary)'}`);
+  if (negativeLines > 0)
+    warnings.push(
+      `${negativeLines} frame(s) have a negative line number (a damaged profile?): they are counted for their function, without a line`,
+    );
+  if (noLines > 0)
+    warnings.push(
+      `${noLines} location(s) have neither source lines nor an address ${bin ? `that ${bin.path} maps` : 'we could symbolize (pass the binary with --binary)'}`,
+    );
 
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
-  let total = 0, unattributed = 0, negativeValues = 0, inexactValues = 0;
+  let total = 0,
+    unattributed = 0,
+    negativeValues = 0,
+    inexactValues = 0;
   for (const s of pp.samples) {
     const v = s.values[vi]!;
     const count = divisor === 1 ? v : Math.round(v / divisor);
@@ -88,15 +108,25 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     let n = 0;
     for (const id of s.locationIds) {
       const li = locIndex.get(id);
-      if (li === undefined) throw new UserError(`the pprof profile is corrupt: a sample refers to location ${id}, which does not exist`, undefined, 'pprof-corrupt');
+      if (li === undefined)
+        throw new UserError(
+          `the pprof profile is corrupt: a sample refers to location ${id}, which does not exist`,
+          undefined,
+          'pprof-corrupt',
+        );
       if (n < buf.length) buf[n++] = li;
     }
-    if (n === 1 && frames[buf[0]!]![0]?.function === UNATTRIBUTED_FUNCTION) { unattributed += count; continue; }
+    if (n === 1 && frames[buf[0]!]![0]?.function === UNATTRIBUTED_FUNCTION) {
+      unattributed += count;
+      continue;
+    }
     trie.add(buf, n, count);
   }
   if (negativeValues > 0) warnings.push(`${negativeValues} sample(s) have a negative value (a damaged profile?): they are left out`);
   if (inexactValues > 0 || !Number.isSafeInteger(total)) {
-    warnings.push(`sample values ${inexactValues > 0 ? `(${inexactValues} of them) ` : ''}exceed 2^53, the largest whole number counted exactly here: the counts shown are approximate (a damaged profile?)`);
+    warnings.push(
+      `sample values ${inexactValues > 0 ? `(${inexactValues} of them) ` : ''}exceed 2^53, the largest whole number counted exactly here: the counts shown are approximate (a damaged profile?)`,
+    );
   }
   const source: FrameSource = {
     frames: (k) => frames[k]!,
@@ -115,8 +145,13 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
   const agg = aggregate(trie, source);
 
   const t = pp.sampleTypes[vi]!;
-  const unit: EventInfo['unit'] = pp.periodType?.unit === 'nanoseconds' ? 'nanoseconds' : pp.periodType?.type === 'cycles' ? 'cycles' : 'count';
-  const event: EventInfo = { name: comment(pp, 'event') ?? (t.type === 'samples' && pp.periodType ? pp.periodType.type : t.type), unit, periodPerSample: pp.period || 1 };
+  const unit: EventInfo['unit'] =
+    pp.periodType?.unit === 'nanoseconds' ? 'nanoseconds' : pp.periodType?.type === 'cycles' ? 'cycles' : 'count';
+  const event: EventInfo = {
+    name: comment(pp, 'event') ?? (t.type === 'samples' && pp.periodType ? pp.periodType.type : t.type),
+    unit,
+    periodPerSample: pp.period || 1,
+  };
   if (unit === 'nanoseconds' && pp.period > 0) event.frequencyHz = Math.round(1e9 / pp.period);
   const fallback = comment(pp, 'fallback');
   if (fallback) event.fallbackReason = fallback;
@@ -134,7 +169,7 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     callTree: agg.callTree,
     stacks: agg.stacks,
   };
-  const main = pp.mappings.find((m) => m.filename && !m.filename.startsWith('[')) ;
+  const main = pp.mappings.find((m) => m.filename && !m.filename.startsWith('['));
   if (bin) p.binary = bin.identity;
   else if (main) {
     p.binary = { path: main.filename };

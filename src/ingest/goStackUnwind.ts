@@ -46,7 +46,9 @@ function wordAt(stack: Uint8Array, sp: number, addr: number): number | undefined
 }
 
 export function unwindGoStack(u: UnwindInput, out: Float64Array): UnwindResult {
-  let n = 0, fpChecked = 0, fpDisagreed = 0;
+  let n = 0,
+    fpChecked = 0,
+    fpDisagreed = 0;
   const done = (end: UnwindEnd): UnwindResult => ({ n, end, fpChecked, fpDisagreed });
   if (out.length === 0) return done('truncated');
   out[n++] = u.ip;

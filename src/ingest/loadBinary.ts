@@ -61,7 +61,7 @@ export function loadBinary(p: string): LoadedBinary {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
       code === 'ENOENT' ? `binary ${p} does not exist` : `cannot read binary ${p}: ${(e as Error).message}`,
-      'pass the Go program\'s executable with --binary PATH',
+      "pass the Go program's executable with --binary PATH",
       'binary-unreadable',
     );
   }
@@ -69,7 +69,12 @@ export function loadBinary(p: string): LoadedBinary {
     return loadBinaryBytes(bytes, path.resolve(p));
   } catch (e) {
     // A damaged executable is the binary's problem, not the profile's: name it.
-    if (e instanceof FormatError) throw new UserError(`cannot read binary ${p}: ${e.message}`, 'pass the Go program\'s executable with --binary PATH (is the file complete?)', 'binary-unreadable');
+    if (e instanceof FormatError)
+      throw new UserError(
+        `cannot read binary ${p}: ${e.message}`,
+        "pass the Go program's executable with --binary PATH (is the file complete?)",
+        'binary-unreadable',
+      );
     throw e;
   }
 }

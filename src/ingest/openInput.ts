@@ -48,7 +48,11 @@ export function openProfileFile(path: string, opts: OpenInputOptions = {}): Open
     return { kind, profile: ingestPprof(decodePprof(bytes), bin ? { binary: bin } : {}) };
   }
   if (kind === 'perf') return { kind, profile: ingestRecording(parsePerfData(bytes), file, opts) };
-  throw new UserError(`${file} is not a perf.data, a pprof profile or a go-perf-lens session`, 'pass a file written by perf record, a pprof profile (.pb.gz) or a session (.json)', 'input-unknown');
+  throw new UserError(
+    `${file} is not a perf.data, a pprof profile or a go-perf-lens session`,
+    'pass a file written by perf record, a pprof profile (.pb.gz) or a session (.json)',
+    'input-unknown',
+  );
 }
 
 /**
@@ -63,14 +67,22 @@ function readInput(file: string): { recording: PerfData } | { bytes: Uint8Array 
   } catch (e) {
     if (!isFsError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file}: ${(e as Error).message}`, undefined, 'input-unreadable');
+    throw new UserError(
+      code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file}: ${(e as Error).message}`,
+      undefined,
+      'input-unreadable',
+    );
   }
 }
 
 function ingestRecording(d: PerfData, file: string, opts: OpenInputOptions): Profile {
   const binPath = opts.binary ?? recordedBinaryPath(d);
   if (!binPath) {
-    throw new UserError(`${file} does not say which binary it recorded, or that binary is not on this machine`, 'pass the Go executable with --binary PATH', 'binary-unknown');
+    throw new UserError(
+      `${file} does not say which binary it recorded, or that binary is not on this machine`,
+      'pass the Go executable with --binary PATH',
+      'binary-unknown',
+    );
   }
   const profile = ingestPerfData(d, loadBinary(binPath));
   // Every sample outside the binary: almost certainly not the binary that was recorded.
@@ -122,5 +134,7 @@ function startsWith(file: string, magic: string): boolean {
 
 /** An error of the file system (ENOENT, EACCES, EISDIR...), as opposed to one of parsing. */
 function isFsError(e: unknown): boolean {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string'
+  );
 }

@@ -24,10 +24,15 @@ export class StreamedPerfIngest {
   advances = 0;
 
   /** `early`: the options of the ingests while recording (the final one takes its own; same pid). */
-  constructor(private readonly bin: LoadedBinary, private readonly early: PerfIngestOptions = {}) {}
+  constructor(
+    private readonly bin: LoadedBinary,
+    private readonly early: PerfIngestOptions = {},
+  ) {}
 
   /** Bytes of perf.data received so far. */
-  get bytesSeen(): number { return this.stream.bytesSeen; }
+  get bytesSeen(): number {
+    return this.stream.bytesSeen;
+  }
 
   /** The next piece of perf's output, in order. Never throws: a broken stream is read again from the file at the end. */
   push(chunk: Uint8Array): void {
@@ -66,7 +71,10 @@ export class StreamedPerfIngest {
    * that errors name offsets in the file and nothing is lost.
    */
   finish(file: { size: number; read: () => Uint8Array }, opts: PerfIngestOptions): Profile {
-    if (this.scheduled) { clearImmediate(this.scheduled); this.scheduled = undefined; }
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
     let d: PerfData | undefined;
     if (!this.failed && this.stream.bytesSeen === file.size) {
       try {

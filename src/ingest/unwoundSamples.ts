@@ -26,7 +26,11 @@ const MAX_FRAMES = 4096;
 
 export class UnwoundSamples {
   readonly counts: UnwindCounts = {
-    dumps: 0, ends: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 }, fpChecked: 0, fpDisagreed: 0, requestedBytes: 0,
+    dumps: 0,
+    ends: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 },
+    fpChecked: 0,
+    fpDisagreed: 0,
+    requestedBytes: 0,
   };
   /** Per sample index: how its walk ended (undefined: no dump). */
   private readonly endOf: (UnwindEnd | undefined)[] = [];
@@ -61,12 +65,16 @@ export class UnwoundSamples {
       const k = this.kernelPart(s, i);
       let n = k;
       if (dump) {
-        const ip = userReg(dump, X86_REG.IP), sp = userReg(dump, X86_REG.SP);
+        const ip = userReg(dump, X86_REG.IP),
+          sp = userReg(dump, X86_REG.SP);
         this.counts.dumps++;
         this.counts.requestedBytes = Math.max(this.counts.requestedBytes, dump.requested);
         if (ip !== undefined && sp !== undefined) {
           const pid = s.pid[i]!;
-          const r = unwindGoStack({ ip, sp, stack: dump.bytes, toLink: (a) => toLink(pid, a), frameAt: (pc) => this.sym.goFrameAt(pc) }, this.frames);
+          const r = unwindGoStack(
+            { ip, sp, stack: dump.bytes, toLink: (a) => toLink(pid, a), frameAt: (pc) => this.sym.goFrameAt(pc) },
+            this.frames,
+          );
           this.scratch[n++] = PERF_CONTEXT.USER;
           this.scratch.set(this.frames.subarray(0, r.n), n);
           n += r.n;
@@ -87,7 +95,9 @@ export class UnwoundSamples {
     this.done = s.count;
     const samples: PerfSamples = {
       ...s,
-      chainOffset: this.chainOffset, chainLength: this.chainLength, chain: this.chain,
+      chainOffset: this.chainOffset,
+      chainLength: this.chainLength,
+      chain: this.chain,
       chainWide: new Map(),
     };
     return { ...d, samples };
@@ -95,7 +105,8 @@ export class UnwoundSamples {
 
   /** Copies the kernel part of sample i's callchain (up to its user marker) into scratch; returns its length. */
   private kernelPart(s: PerfSamples, i: number): number {
-    const o = s.chainOffset[i]!, len = s.chainLength[i]!;
+    const o = s.chainOffset[i]!,
+      len = s.chainLength[i]!;
     let n = 0;
     for (let j = o; j < o + len && n < 64; j++) {
       const x = s.chain[j]!;
@@ -107,11 +118,15 @@ export class UnwoundSamples {
 
   /** Sample i's callchain as recorded (its user ip when it has none), into scratch. */
   private ownChain(s: PerfSamples, i: number): number {
-    const o = s.chainOffset[i]!, len = Math.min(s.chainLength[i]!, this.scratch.length - 1);
+    const o = s.chainOffset[i]!,
+      len = Math.min(s.chainLength[i]!, this.scratch.length - 1);
     let n = 0;
     if (len === 0) {
       const ip = s.ip[i]!;
-      if (s.cpumode[i] === 2 && !Number.isNaN(ip)) { this.scratch[n++] = PERF_CONTEXT.USER; this.scratch[n++] = ip; }
+      if (s.cpumode[i] === 2 && !Number.isNaN(ip)) {
+        this.scratch[n++] = PERF_CONTEXT.USER;
+        this.scratch[n++] = ip;
+      }
       return n;
     }
     for (let j = o; j < o + len; j++) {
@@ -144,7 +159,8 @@ export class UnwoundSamples {
 
   private growSamples(count: number): void {
     const c = Math.max(count, this.chainOffset.length * 2);
-    const o = new Uint32Array(c), l = new Uint32Array(c);
+    const o = new Uint32Array(c),
+      l = new Uint32Array(c);
     o.set(this.chainOffset);
     l.set(this.chainLength);
     this.chainOffset = o;
@@ -153,7 +169,11 @@ export class UnwoundSamples {
 }
 
 /** A `toLink` over a recording's mappings for the mapped file `file` of a binary with these PT_LOAD segments. */
-export function linkAddressOf(idx: MappingIndex, file: string, segments: readonly { offset: number; vaddr: number; filesz: number }[]): (pid: number, addr: number) => number {
+export function linkAddressOf(
+  idx: MappingIndex,
+  file: string,
+  segments: readonly { offset: number; vaddr: number; filesz: number }[],
+): (pid: number, addr: number) => number {
   return (pid, addr) => {
     const r = idx.resolve(pid, addr);
     if (!r || r.mmap.filename !== file) return NaN;

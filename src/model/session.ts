@@ -21,7 +21,10 @@ export interface SessionFile {
 
 /** Thrown for files that are not sessions, come from another version, or are corrupt. */
 export class SessionError extends UserError {
-  constructor(message: string, readonly path?: string) {
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
     super(path ? `${path}: ${message}` : message, 'open a session file written by go-perf-lens record (or the extension)', 'bad-session');
     this.name = 'SessionError';
   }
@@ -49,12 +52,18 @@ function isNumArray(v: unknown): v is number[] {
 /** Structural checks on the parts every reader relies on; returns a message or undefined. */
 function checkProfile(p: unknown): string | undefined {
   if (!isObj(p)) return 'the "profile" field is missing or not an object';
-  if (p.version !== PROFILE_MODEL_VERSION) return `profile model version ${String(p.version)} is not supported (this build reads ${PROFILE_MODEL_VERSION})`;
+  if (p.version !== PROFILE_MODEL_VERSION)
+    return `profile model version ${String(p.version)} is not supported (this build reads ${PROFILE_MODEL_VERSION})`;
   if (!isObj(p.event) || typeof p.event.name !== 'string') return 'profile.event is missing';
   for (const k of ['durationNanos', 'totalSamples', 'lostSamples', 'unattributedSamples']) {
     if (typeof p[k] !== 'number') return `profile.${k} is missing or not a number`;
   }
-  if (!Array.isArray(p.functions) || !p.functions.every((f) => isObj(f) && typeof f.name === 'string' && typeof f.selfSamples === 'number' && typeof f.cumSamples === 'number')) {
+  if (
+    !Array.isArray(p.functions) ||
+    !p.functions.every(
+      (f) => isObj(f) && typeof f.name === 'string' && typeof f.selfSamples === 'number' && typeof f.cumSamples === 'number',
+    )
+  ) {
     return 'profile.functions is malformed';
   }
   if (!Array.isArray(p.lines) || !p.lines.every((l) => isObj(l) && typeof l.file === 'string' && typeof l.line1 === 'number')) {
@@ -68,16 +77,32 @@ function checkProfile(p: unknown): string | undefined {
     if (!isNumArray(a) || a.length !== n) return `profile.callTree.${k} is malformed`;
   }
   const nf = p.functions.length;
-  if (!(t.functions as number[]).every((f) => Number.isInteger(f) && f >= 0 && f < nf)) return 'profile.callTree.functions points outside profile.functions';
-  if (!(t.parents as number[]).every((q, i) => Number.isInteger(q) && q >= -1 && q < i)) return 'profile.callTree.parents is not in pre-order';
+  if (!(t.functions as number[]).every((f) => Number.isInteger(f) && f >= 0 && f < nf))
+    return 'profile.callTree.functions points outside profile.functions';
+  if (!(t.parents as number[]).every((q, i) => Number.isInteger(q) && q >= -1 && q < i))
+    return 'profile.callTree.parents is not in pre-order';
   if (p.stacks !== undefined) {
     const s = p.stacks;
-    if (!isObj(s) || !Array.isArray(s.locations) || !Array.isArray(s.stacks) || !isNumArray(s.counts) || s.stacks.length !== s.counts.length) {
+    if (
+      !isObj(s) ||
+      !Array.isArray(s.locations) ||
+      !Array.isArray(s.stacks) ||
+      !isNumArray(s.counts) ||
+      s.stacks.length !== s.counts.length
+    ) {
       return 'profile.stacks is malformed';
     }
     const nl = s.locations.length;
-    if (!s.stacks.every((st) => isNumArray(st) && st.every((l) => Number.isInteger(l) && l >= 0 && l < nl))) return 'profile.stacks points outside its locations';
-    if (!s.locations.every((l) => isObj(l) && Array.isArray(l.frames) && l.frames.every((f) => isObj(f) && typeof f.function === 'number' && f.function >= 0 && f.function < nf))) {
+    if (!s.stacks.every((st) => isNumArray(st) && st.every((l) => Number.isInteger(l) && l >= 0 && l < nl)))
+      return 'profile.stacks points outside its locations';
+    if (
+      !s.locations.every(
+        (l) =>
+          isObj(l) &&
+          Array.isArray(l.frames) &&
+          l.frames.every((f) => isObj(f) && typeof f.function === 'number' && f.function >= 0 && f.function < nf),
+      )
+    ) {
       return 'profile.stacks.locations is malformed';
     }
   }

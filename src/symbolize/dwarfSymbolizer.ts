@@ -81,7 +81,10 @@ export class DwarfSymbolizer implements Symbolizer {
    */
   writeFramesJson(pc: number, sink: ByteSink): void {
     const ix = this.index;
-    if (!ix.locate(pc)) { copy(sink, EMPTY_FRAMES); return; }
+    if (!ix.locate(pc)) {
+      copy(sink, EMPTY_FRAMES);
+      return;
+    }
     const ui = ix.hitUnit;
     const node = ix.hitNode;
     const nodes = (this.nodeJson[ui] ??= new Array<NodeJson | undefined>(ix.nodeCount(ui)).fill(undefined));
@@ -134,7 +137,10 @@ function copy(sink: ByteSink, bytes: Uint8Array): void {
 
 /** Writes a non-negative integer in decimal; returns the new position. */
 function writeUint(b: Uint8Array, o: number, v: number): number {
-  if (v < 0) { b[o++] = 45; v = -v; } // '-': DWARF lines are unsigned, but a corrupt program can wrap
+  if (v < 0) {
+    b[o++] = 45;
+    v = -v;
+  } // '-': DWARF lines are unsigned, but a corrupt program can wrap
   let n = 1;
   for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
   let p = o + n;

@@ -49,7 +49,10 @@ export class FramelessIndex {
   private goexitEntry: number | undefined | null = null;
   private fallbacks = 0;
 
-  constructor(readonly tab: GoPclntab, private readonly readText: TextReader) {}
+  constructor(
+    readonly tab: GoPclntab,
+    private readonly readText: TextReader,
+  ) {}
 
   /** Functions our own decoder (formats/x86Calls) did not fully know, so iced-x86 decoded them. */
   get icedFallbacks(): number {
@@ -97,7 +100,10 @@ export class FramelessIndex {
       this.goexitEntry = undefined;
       for (let i = 0; i < this.tab.nfunc; i++) {
         const f = this.tab.func(i);
-        if (this.tab.funcName(f) === 'runtime.goexit') { this.goexitEntry = f.entry; break; }
+        if (this.tab.funcName(f) === 'runtime.goexit') {
+          this.goexitEntry = f.entry;
+          break;
+        }
       }
     }
     return this.goexitEntry ?? -2;
@@ -118,8 +124,13 @@ export class FramelessIndex {
     const calls = this.decode(i);
     if (!calls) return undefined;
     const ends = calls.ends;
-    let lo = 0, hi = ends.length;
-    while (lo < hi) { const m = (lo + hi) >>> 1; if (ends[m]! < ret) lo = m + 1; else hi = m; }
+    let lo = 0,
+      hi = ends.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (ends[m]! < ret) lo = m + 1;
+      else hi = m;
+    }
     return lo < ends.length && ends[lo] === ret ? { calls, at: lo } : undefined;
   }
 
@@ -221,20 +232,35 @@ export class FramelessIndex {
    * is not already the next frame, it is inserted after the leaf. Returns the stack to use
    * (the same array when nothing changed) and counts what happened, `count` samples at a time.
    */
-  repair(stack: readonly number[], spWord: number | undefined, count: number, counts: CallerRepairCounts, infer = false): readonly number[] {
+  repair(
+    stack: readonly number[],
+    spWord: number | undefined,
+    count: number,
+    counts: CallerRepairCounts,
+    infer = false,
+  ): readonly number[] {
     if (stack.length === 0) return stack;
     if (spWord === undefined || spWord === 0) {
       const c = this.callerWithoutWord(stack[0]!, infer && stack.length > 1 ? stack[1]! : undefined);
       if (c === undefined) return stack;
       counts.framelessLeafSamples += count;
-      if (c !== null) { counts.inferred += count; return [stack[0]!, c, ...stack.slice(1)]; }
+      if (c !== null) {
+        counts.inferred += count;
+        return [stack[0]!, c, ...stack.slice(1)];
+      }
       counts.noWord += count;
       return stack;
     }
     if (!this.isFramelessAt(stack[0]!)) return stack;
     counts.framelessLeafSamples += count;
-    if (stack[1] === spWord) { counts.alreadyPresent += count; return stack; }
-    if (!this.isReturnAddress(spWord)) { counts.invalidWord += count; return stack; }
+    if (stack[1] === spWord) {
+      counts.alreadyPresent += count;
+      return stack;
+    }
+    if (!this.isReturnAddress(spWord)) {
+      counts.invalidWord += count;
+      return stack;
+    }
     counts.repaired += count;
     return [stack[0]!, spWord, ...stack.slice(1)];
   }
@@ -250,9 +276,12 @@ export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number
   const missing = stillMissing(c);
   if (missing === 0) return undefined;
   const pct = totalSamples > 0 ? ` (${((100 * missing) / totalSamples).toFixed(1)}% of samples)` : '';
-  const why = 'their leaf was where its function had no frame of its own (a frameless leaf, or a prologue or epilogue: SP delta 0 in the pcsp table), so the frame-pointer stack skips the function that called it';
+  const why =
+    'their leaf was where its function had no frame of its own (a frameless leaf, or a prologue or epilogue: SP delta 0 in the pcsp table), so the frame-pointer stack skips the function that called it';
   if (sampler === 'perf') {
-    const inferred = c.inferred ? ` (${c.inferred} other such sample(s) got their caller back where the next frame's direct call makes it certain)` : '';
+    const inferred = c.inferred
+      ? ` (${c.inferred} other such sample(s) got their caller back where the next frame's direct call makes it certain)`
+      : '';
     return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples${inferred}. Record with the eBPF sampler (go-perf-lens record --sampler bpf), which reads the return address at SP and puts the caller back exactly.`;
   }
   return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;

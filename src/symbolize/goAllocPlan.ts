@@ -67,15 +67,26 @@ export function memProfileRateFromCode(idx: GoBinaryIndex): bigint | undefined {
     while (d.canDecode) {
       const ins = d.decode();
       try {
-        if (load && ins.mnemonic === Mnemonic.Cmp && ins.op0Kind === OpKind.Register && ins.op0Register === load.reg
-          && ins.op1Kind !== OpKind.Register && ins.op1Kind !== OpKind.Memory && ins.immediate(1) === 1n) {
+        if (
+          load &&
+          ins.mnemonic === Mnemonic.Cmp &&
+          ins.op0Kind === OpKind.Register &&
+          ins.op0Register === load.reg &&
+          ins.op1Kind !== OpKind.Register &&
+          ins.op1Kind !== OpKind.Memory &&
+          ins.immediate(1) === 1n
+        ) {
           return load.addr;
         }
         if (ins.mnemonic === Mnemonic.Nop) continue; // alignment padding may sit between them (Go 1.19)
-        load = ins.mnemonic === Mnemonic.Mov && ins.op0Kind === OpKind.Register && ins.op1Kind === OpKind.Memory
-          && ins.isIpRelMemoryOperand && ins.memorySize === MemorySize.UInt64
-          ? { reg: ins.op0Register, addr: ins.ipRelMemoryAddress }
-          : undefined;
+        load =
+          ins.mnemonic === Mnemonic.Mov &&
+          ins.op0Kind === OpKind.Register &&
+          ins.op1Kind === OpKind.Memory &&
+          ins.isIpRelMemoryOperand &&
+          ins.memorySize === MemorySize.UInt64
+            ? { reg: ins.op0Register, addr: ins.ipRelMemoryAddress }
+            : undefined;
       } finally {
         ins.free();
       }

@@ -12,7 +12,13 @@ import type { GoVersion } from './goTracePlan';
 
 /** runtime.g.goid on amd64, by Go minor version. Go 1.23 added g.syscallbp before goid. */
 const GOID_OFFSET_AMD64: Record<number, number> = {
-  17: 152, 18: 152, 19: 152, 20: 152, 21: 152, 22: 152, 23: 160,
+  17: 152,
+  18: 152,
+  19: 152,
+  20: 152,
+  21: 152,
+  22: 152,
+  23: 160,
 };
 
 /** The table's goid offset for a Go version, or undefined when the table has no row for it. */

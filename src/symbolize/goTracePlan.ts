@@ -39,7 +39,11 @@ export function checkTraceable(machine: number, goVersionText: string | undefine
   const v = parseGoVersion(goVersionText);
   if (!v) throw new UserError(`cannot read the Go version "${goVersionText}" of this binary`, undefined, 'go-version-unknown');
   if (machine !== EM_X86_64) {
-    throw new UserError(`eBPF tracing of Go supports amd64 only (this binary is for ELF machine ${machine})`, 'use perf sampling (record) on this machine instead', 'unsupported-arch');
+    throw new UserError(
+      `eBPF tracing of Go supports amd64 only (this binary is for ELF machine ${machine})`,
+      'use perf sampling (record) on this machine instead',
+      'unsupported-arch',
+    );
   }
   if (v.major < 1 || (v.major === 1 && v.minor < 17)) {
     throw new UserError(
@@ -117,10 +121,15 @@ export class GoBinaryIndex {
         'inlined-everywhere',
       );
     }
-    const close = closeMatches(name, this.functions().map((f) => f.name));
+    const close = closeMatches(
+      name,
+      this.functions().map((f) => f.name),
+    );
     throw new UserError(
       `no function named ${name} in this binary`,
-      close.length > 0 ? `did you mean: ${close.join(', ')}?` : 'names are as Go prints them, e.g. main.(*Server).handle or net/http.(*conn).serve',
+      close.length > 0
+        ? `did you mean: ${close.join(', ')}?`
+        : 'names are as Go prints them, e.g. main.(*Server).handle or net/http.(*conn).serve',
       'no-such-function',
     );
   }
@@ -163,10 +172,25 @@ export class GoBinaryIndex {
     }
     const p = findGoProbePoints(this.elf.bytes.subarray(off, off + size), f.lowPc);
     if (p.rets.length === 0) {
-      const how = p.exitJumps.length > 0 ? 'it leaves only by jumping to another function (a wrapper or tail call)' : 'it never returns (no RET instruction)';
-      throw new UserError(`${f.name} has no RET to probe: ${how}, so its calls cannot be timed`, 'trace its caller (or the function it jumps to) instead', 'no-return');
+      const how =
+        p.exitJumps.length > 0
+          ? 'it leaves only by jumping to another function (a wrapper or tail call)'
+          : 'it never returns (no RET instruction)';
+      throw new UserError(
+        `${f.name} has no RET to probe: ${how}, so its calls cannot be timed`,
+        'trace its caller (or the function it jumps to) instead',
+        'no-return',
+      );
     }
-    return { name: f.name, lowPc: f.lowPc, highPc: f.highPc, entry: p.entry, rets: p.rets, stackCheck: p.stackCheck, exitJumps: p.exitJumps };
+    return {
+      name: f.name,
+      lowPc: f.lowPc,
+      highPc: f.highPc,
+      entry: p.entry,
+      rets: p.rets,
+      stackCheck: p.stackCheck,
+      exitJumps: p.exitJumps,
+    };
   }
 
   /** Resolves every name (duplicates collapse) into probe points. */

@@ -7,15 +7,51 @@
 import type { GoVersion } from './goTracePlan';
 
 const BASE = [
-  '', 'GC assist marking', 'IO wait', 'chan receive (nil chan)', 'chan send (nil chan)', 'dumping heap', 'garbage collection',
-  'garbage collection scan', 'panicwait', 'select', 'select (no cases)', 'GC assist wait', 'GC sweep wait', 'GC scavenge wait',
-  'chan receive', 'chan send', 'finalizer wait', 'force gc (idle)', 'semacquire', 'sleep', 'sync.Cond.Wait',
+  '',
+  'GC assist marking',
+  'IO wait',
+  'chan receive (nil chan)',
+  'chan send (nil chan)',
+  'dumping heap',
+  'garbage collection',
+  'garbage collection scan',
+  'panicwait',
+  'select',
+  'select (no cases)',
+  'GC assist wait',
+  'GC sweep wait',
+  'GC scavenge wait',
+  'chan receive',
+  'chan send',
+  'finalizer wait',
+  'force gc (idle)',
+  'semacquire',
+  'sleep',
+  'sync.Cond.Wait',
 ];
 
-const GO119 = [...BASE, 'timer goroutine (idle)', 'trace reader (blocked)', 'wait for GC cycle', 'GC worker (idle)', 'preempted', 'debug call'];
+const GO119 = [
+  ...BASE,
+  'timer goroutine (idle)',
+  'trace reader (blocked)',
+  'wait for GC cycle',
+  'GC worker (idle)',
+  'preempted',
+  'debug call',
+];
 const GO121 = [
-  ...BASE, 'sync.Mutex.Lock', 'sync.RWMutex.RLock', 'sync.RWMutex.Lock', 'trace reader (blocked)', 'wait for GC cycle',
-  'GC worker (idle)', 'GC worker (active)', 'preempted', 'debug call', 'GC mark termination', 'stopping the world',
+  ...BASE,
+  'sync.Mutex.Lock',
+  'sync.RWMutex.RLock',
+  'sync.RWMutex.Lock',
+  'trace reader (blocked)',
+  'wait for GC cycle',
+  'GC worker (idle)',
+  'GC worker (active)',
+  'preempted',
+  'debug call',
+  'GC mark termination',
+  'stopping the world',
 ];
 const GO122 = [...GO121, 'flushing proc caches', 'trace goroutine status', 'trace proc status', 'page trace flush', 'coroutine'];
 const GO123 = [...GO122, 'GC weak to strong wait'];

@@ -8,11 +8,20 @@
  * and files are interned once, as JSON-quoted UTF-8 bytes in one arena, so the CLI writes a
  * frame by copying bytes — no per-address strings or objects.
  */
-import { type GoFuncRecord, type GoPclntab, FUNCDATA_INL_TREE, PCDATA_INL_TREE_INDEX, PcScratch, type PcTable, pcTableValue } from '../formats/gopclntab';
+import {
+  type GoFuncRecord,
+  type GoPclntab,
+  FUNCDATA_INL_TREE,
+  PCDATA_INL_TREE_INDEX,
+  PcScratch,
+  type PcTable,
+  pcTableValue,
+} from '../formats/gopclntab';
 import type { FunctionInfo, GoFrameInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
 
 /** runtime/symtab.go's funcFlag bits. */
-const FUNC_FLAG_TOPFRAME = 1 << 0, FUNC_FLAG_SPWRITE = 1 << 1;
+const FUNC_FLAG_TOPFRAME = 1 << 0,
+  FUNC_FLAG_SPWRITE = 1 << 1;
 
 /**
  * Marks ranges without file/line — past a function's last instruction (alignment padding up to
@@ -56,9 +65,22 @@ export interface OutputMemory {
  * apart, names and files are a few MB that stay in cache, where one piece per (function,
  * file) pair was several times that and missed it on most random addresses.
  */
-const R_END = 0, R_FILE = 1, R_LINE = 2, R_INL = 3, R_NAME = 4, R_STRIDE = 5;
-const I_NAME = 0, I_SITE = 1, I_PARENT = 2, I_CALLER = 3, I_STRIDE = 4;
-const F_START = 0, F_COUNT = 1, F_NAME = 2, F_INL = 3, F_STRIDE = 4;
+const R_END = 0,
+  R_FILE = 1,
+  R_LINE = 2,
+  R_INL = 3,
+  R_NAME = 4,
+  R_STRIDE = 5;
+const I_NAME = 0,
+  I_SITE = 1,
+  I_PARENT = 2,
+  I_CALLER = 3,
+  I_STRIDE = 4;
+const F_START = 0,
+  F_COUNT = 1,
+  F_NAME = 2,
+  F_INL = 3,
+  F_STRIDE = 4;
 
 const enc = new TextEncoder();
 const J_FUNCTION = enc.encode('{"function":');
@@ -73,7 +95,9 @@ const OUTPUT_REGIONS = 32;
 class GrowableInts {
   a: Int32Array;
   n = 0;
-  constructor(cap: number) { this.a = new Int32Array(cap); }
+  constructor(cap: number) {
+    this.a = new Int32Array(cap);
+  }
   reserve(k: number): void {
     if (this.n + k > this.a.length) {
       const b = new Int32Array(Math.max(this.a.length * 2, this.n + k));
@@ -143,9 +167,11 @@ class JsonArena implements OutputMemory {
     const slot = this.newSlot(before.length + q.length * 3 + after.length, '');
     const b = this.mem;
     let o = this.used;
-    b.set(before, o); o += before.length;
+    b.set(before, o);
+    o += before.length;
     o += this.enc.encodeInto(q, b.subarray(o, this.cap)).written;
-    b.set(after, o); o += after.length;
+    b.set(after, o);
+    o += after.length;
     this.len[slot] = o - this.used;
     this.used = o;
     return slot;
@@ -156,8 +182,12 @@ class JsonArena implements OutputMemory {
     if (this.used + need > this.cap) this.resize(Math.max(this.cap * 2, this.used + need));
     const slot = this.strings.length;
     if (slot >= this.start.length) {
-      const s2 = new Int32Array(this.start.length * 2); s2.set(this.start); this.start = s2;
-      const l2 = new Int32Array(this.len.length * 2); l2.set(this.len); this.len = l2;
+      const s2 = new Int32Array(this.start.length * 2);
+      s2.set(this.start);
+      this.start = s2;
+      const l2 = new Int32Array(this.len.length * 2);
+      l2.set(this.len);
+      this.len = l2;
     }
     this.start[slot] = this.used;
     this.strings.push(label);
@@ -307,15 +337,23 @@ export class GopclntabSymbolizer implements Symbolizer {
     const bucketOf = (j: number): number => {
       const off = pcs[j]! - lo;
       // Outside the text (or not a number): no frames, resolved in the last bucket.
-      return off >= 0 && off < span ? (off >>> BATCH_BUCKET_SHIFT) : nb - 1;
+      return off >= 0 && off < span ? off >>> BATCH_BUCKET_SHIFT : nb - 1;
     };
     for (let j = 0; j < n; j++) counts[bucketOf(j)]!++;
-    for (let b = 0, sum = 0; b < nb; b++) { const c = counts[b]!; counts[b] = sum; sum += c; }
+    for (let b = 0, sum = 0; b < nb; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
     for (let j = 0; j < n; j++) order[counts[bucketOf(j)]!++] = j;
     // Neighbours in this order mostly share a function, often a range: reuse the last ones.
     const entries = this.tab.entryOffs;
-    let i = -1, fnLo = 0, fnHi = -1;
-    let k = -1, kLo = 0, kHi = -1;
+    let i = -1,
+      fnLo = 0,
+      fnHi = -1;
+    let k = -1,
+      kLo = 0,
+      kHi = -1;
     for (let s = 0; s < n; s++) {
       const j = order[s]!;
       out[j * RESOLVED] = -1;
@@ -324,14 +362,20 @@ export class GopclntabSymbolizer implements Symbolizer {
       if (!(off >= 0 && off < span)) continue;
       if (off < fnLo || off >= fnHi) {
         i = this.tab.findFunc(pc);
-        if (i < 0) { fnHi = -1; continue; }
+        if (i < 0) {
+          fnHi = -1;
+          continue;
+        }
         fnLo = entries[i]!;
         fnHi = entries[i + 1]!;
         kHi = -1;
       }
       if (off < kLo || off >= kHi) {
         k = this.rangeOf(i, pc);
-        if (k < 0) { kHi = -1; continue; }
+        if (k < 0) {
+          kHi = -1;
+          continue;
+        }
         const ends = this.ends.a;
         const first = this.fn[i * F_STRIDE + F_START]!;
         kLo = fnLo + (k > first ? ends[k - 1]! : 0);
@@ -393,8 +437,10 @@ export class GopclntabSymbolizer implements Symbolizer {
     const namePiece = this.pieceOf.a[nameSlot] || this.makePiece(nameSlot, J_FUNCTION, J_NONE);
     const filePiece = this.pieceOf.a[fileSlot] || this.makePiece(fileSlot, J_FILE, J_LINE);
     const a = this.arena;
-    const ns = a.start[namePiece]!, nl = a.len[namePiece]!;
-    const fs = a.start[filePiece]!, fl = a.len[filePiece]!;
+    const ns = a.start[namePiece]!,
+      nl = a.len[namePiece]!;
+    const fs = a.start[filePiece]!,
+      fl = a.len[filePiece]!;
     sink.ensure(nl + fl + 11);
     const b = sink.buf;
     let o = sink.pos;
@@ -413,7 +459,10 @@ export class GopclntabSymbolizer implements Symbolizer {
   private makePiece(slot: number, before: Uint8Array, after: Uint8Array): number {
     const piece = this.arena.addPiece(before, slot, after);
     const g = this.pieceOf;
-    if (slot >= g.n) { g.reserve(Math.max(slot + 1, this.arena.strings.length) - g.n); g.n = g.a.length; }
+    if (slot >= g.n) {
+      g.reserve(Math.max(slot + 1, this.arena.strings.length) - g.n);
+      g.n = g.a.length;
+    }
     g.a[slot] = piece;
     return piece;
   }
@@ -440,7 +489,15 @@ export class GopclntabSymbolizer implements Symbolizer {
     let fr = this.frameTables.get(i);
     if (fr === undefined) {
       const f = this.tab.func(i);
-      fr = f.pcsp === 0 ? null : { entry: f.entry, pcsp: this.tab.decodePcTable(f, f.pcsp), top: (f.flag & FUNC_FLAG_TOPFRAME) !== 0, spWrite: (f.flag & FUNC_FLAG_SPWRITE) !== 0 };
+      fr =
+        f.pcsp === 0
+          ? null
+          : {
+              entry: f.entry,
+              pcsp: this.tab.decodePcTable(f, f.pcsp),
+              top: (f.flag & FUNC_FLAG_TOPFRAME) !== 0,
+              spWrite: (f.flag & FUNC_FLAG_SPWRITE) !== 0,
+            };
       this.frameTables.set(i, fr);
     }
     if (fr === null) return undefined;
@@ -481,7 +538,10 @@ export class GopclntabSymbolizer implements Symbolizer {
     // The code ends where the line table does; the rest up to the next entry is padding.
     let end = rec.end;
     for (let k = start + this.fn[i * F_STRIDE + F_COUNT]! - 1; k >= start; k--) {
-      if (r[k * R_STRIDE + R_FILE] !== this.unknownFile) { end = Math.min(rec.end, rec.entry + this.ends.a[k]!); break; }
+      if (r[k * R_STRIDE + R_FILE] !== this.unknownFile) {
+        end = Math.min(rec.end, rec.entry + this.ends.a[k]!);
+        break;
+      }
     }
     const info: FunctionInfo = { name: this.tab.funcName(rec), lowPc: BigInt(rec.entry), highPc: BigInt(end) };
     if (has && r[start * R_STRIDE + R_FILE] !== this.unknownFile) info.declFile = this.arena.strings[r[start * R_STRIDE + R_FILE]!]!;
@@ -504,7 +564,8 @@ export class GopclntabSymbolizer implements Symbolizer {
   inlinedDeclarationOf(name: string): SourceDeclaration | undefined {
     if (!this.inlinedByName || this.inlinedByNameOf !== this.inlinedDecl.size) {
       this.inlinedByName = new Map();
-      for (const [slot, d] of this.inlinedDecl) if (!this.inlinedByName.has(this.arena.strings[slot]!)) this.inlinedByName.set(this.arena.strings[slot]!, d);
+      for (const [slot, d] of this.inlinedDecl)
+        if (!this.inlinedByName.has(this.arena.strings[slot]!)) this.inlinedByName.set(this.arena.strings[slot]!, d);
       this.inlinedByNameOf = this.inlinedDecl.size;
     }
     return this.inlinedByName.get(name);
@@ -558,7 +619,10 @@ export class GopclntabSymbolizer implements Symbolizer {
         r[q + R_FILE] = this.unknownFile;
         r[q + R_LINE] = 0;
       } else if (fno < FILE_CACHE) {
-        if (this.fileCacheGen[fno] !== gen) { this.fileCacheGen[fno] = gen; this.fileCacheSlot[fno] = this.fileSlot(rec, fno); }
+        if (this.fileCacheGen[fno] !== gen) {
+          this.fileCacheGen[fno] = gen;
+          this.fileCacheSlot[fno] = this.fileSlot(rec, fno);
+        }
         r[q + R_FILE] = this.fileCacheSlot[fno]!;
       } else {
         r[q + R_FILE] = this.fileSlot(rec, fno);
@@ -634,13 +698,15 @@ export class GopclntabSymbolizer implements Symbolizer {
   }
 }
 
-
 /** Per-function file cache size (pcfile values are small per-CU indexes). */
 const FILE_CACHE = 4096;
 
 /** Decimal digits of a non-negative int32 into b at o; returns the new position. */
 function writeUint(b: Uint8Array, o: number, v: number): number {
-  if (v < 10) { b[o] = 48 + v; return o + 1; }
+  if (v < 10) {
+    b[o] = 48 + v;
+    return o + 1;
+  }
   let n = 1;
   for (let t = v; t >= 10; t = (t / 10) | 0) n++;
   let p = o + n;
@@ -665,8 +731,22 @@ function rangeIndexGlobal(ends: Int32Array, start: number, n: number, rel: numbe
  * written as [end, file, line, inl, …] records into out from index `at` (and the ends alone
  * into `ends` from `endsAt`, the array binary searches touch); returns the count.
  */
-function mergeInto(a: PcScratch, b: PcScratch, c: PcScratch, size: number, out: Int32Array, at: number, ends: Int32Array, endsAt: number): number {
-  let ia = 0, ib = 0, ic = 0, n = 0, cur = 0, q = at;
+function mergeInto(
+  a: PcScratch,
+  b: PcScratch,
+  c: PcScratch,
+  size: number,
+  out: Int32Array,
+  at: number,
+  ends: Int32Array,
+  endsAt: number,
+): number {
+  let ia = 0,
+    ib = 0,
+    ic = 0,
+    n = 0,
+    cur = 0,
+    q = at;
   const INF = 0xffffffff;
   while (cur < size) {
     const ea = ia < a.n ? a.ends[ia]! : INF;

@@ -147,7 +147,11 @@ function parseElfForUser(bytes: Uint8Array, path?: string): ElfFile {
     return parseElf(bytes);
   } catch (e) {
     if (e instanceof FormatError && e.section === 'ELF header' && e.offset <= 5) {
-      throw new UserError(`${path ?? 'the binary'} is not a 64-bit little-endian ELF file (${e.message})`, 'pass the Go program\'s executable (for a running process: /proc/PID/exe)', 'not-elf');
+      throw new UserError(
+        `${path ?? 'the binary'} is not a 64-bit little-endian ELF file (${e.message})`,
+        "pass the Go program's executable (for a running process: /proc/PID/exe)",
+        'not-elf',
+      );
     }
     throw e;
   }
@@ -165,7 +169,9 @@ export function openElfSymbolizer(elf: ElfFile, path?: string, prefer: Backend =
   if (prefer === 'gopclntab') {
     throw new UserError(
       `${name} has no usable Go .gopclntab${info.pclntabProblem ? `: ${info.pclntabProblem}` : ''}`,
-      info.hasDwarf ? 'use --backend dwarf (it has DWARF debug information) or --backend auto' : 'pass the Go program\'s own, undamaged executable',
+      info.hasDwarf
+        ? 'use --backend dwarf (it has DWARF debug information) or --backend auto'
+        : "pass the Go program's own, undamaged executable",
       'no-debug-info',
     );
   }
@@ -180,7 +186,7 @@ export function openElfSymbolizer(elf: ElfFile, path?: string, prefer: Backend =
     throw new UserError(
       `${name} has no DWARF debug information (it was stripped, or built with -ldflags=-w)`,
       info.hasPclntab
-        ? 'use --backend gopclntab or --backend auto (Go\'s own tables give functions, files and lines), or pass the unstripped binary'
+        ? "use --backend gopclntab or --backend auto (Go's own tables give functions, files and lines), or pass the unstripped binary"
         : 'pass the unstripped binary',
       'no-debug-info',
     );

@@ -20,7 +20,8 @@ export const CODE_KIND_LABEL: Readonly<Record<CodeKind, string>> = {
 };
 
 /** Packages that are the runtime in all but name (scheduler, GC, maps, atomics, syscalls glue). */
-const RUNTIME_PKG = /^(runtime|internal\/runtime|internal\/abi|internal\/cpu|internal\/bytealg|internal\/godebug|internal\/race|internal\/goarch|internal\/goos|internal\/chacha8rand|sync\/atomic|go\.shape|type:|gcWriteBarrier)(\/|\.|$)/;
+const RUNTIME_PKG =
+  /^(runtime|internal\/runtime|internal\/abi|internal\/cpu|internal\/bytealg|internal\/godebug|internal\/race|internal\/goarch|internal\/goos|internal\/chacha8rand|sync\/atomic|go\.shape|type:|gcWriteBarrier)(\/|\.|$)/;
 
 export class CodeKinds {
   private readonly modules: string[];

@@ -50,7 +50,8 @@ export interface GoPerfLensTesting {
   /** Samples in the loaded profile (undefined without one). */
   loadedSamples(): number | undefined;
   /** The last benchmark or test profiled from its code lens: label, comparison with the previous run, time from click to heat. */
-  lastGoTestRun(): { label: string; comparison?: string; totalMs: number; timings: { buildMs: number; runMs: number; ingestMs: number } } | undefined;
+  lastGoTestRun():
+    { label: string; comparison?: string; totalMs: number; timings: { buildMs: number; runMs: number; ingestMs: number } } | undefined;
   /** The local file a recorded file name maps to. */
   resolveFile(recordedFile: string): string | undefined;
 }

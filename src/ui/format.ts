@@ -7,7 +7,11 @@
 export function formatCount(n: number): string {
   const a = Math.abs(n);
   if (a < 1000) return String(Math.round(n));
-  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: [number, string][] = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [div, suffix] of units) {
     if (a >= div) {
       const v = n / div;
@@ -27,7 +31,11 @@ export function formatRate(perSecond: number): string {
 /** Nanoseconds to a short human duration: "850 ns", "1.2 µs", "4.1 ms", "2.5 s". */
 export function formatDuration(nanos: number): string {
   const a = Math.abs(nanos);
-  const scales: [number, string][] = [[1e9, 's'], [1e6, 'ms'], [1e3, 'µs']];
+  const scales: [number, string][] = [
+    [1e9, 's'],
+    [1e6, 'ms'],
+    [1e3, 'µs'],
+  ];
   for (const [div, unit] of scales) {
     if (a >= div) return `${trimNumber(nanos / div)} ${unit}`;
   }
@@ -72,7 +80,13 @@ export type LineFigureAmount = 'samples' | 'time' | 'none';
  * `selfSamples` (cumulative figures), "39.5% (self 0.8%) · 1.3k".
  * `nanosPerSample` is undefined when the event is not time-based; then time falls back to samples.
  */
-export function formatLineFigure(samples: number, totalSamples: number, amount: LineFigureAmount, nanosPerSample?: number, selfSamples?: number): string {
+export function formatLineFigure(
+  samples: number,
+  totalSamples: number,
+  amount: LineFigureAmount,
+  nanosPerSample?: number,
+  selfSamples?: number,
+): string {
   let pct = formatPercent(totalSamples > 0 ? samples / totalSamples : 0);
   // Cumulative figures name the line's own share too where it differs (pprof's flat and cum).
   if (selfSamples !== undefined) {

@@ -46,7 +46,10 @@ export class FunctionGraph {
     return fns
       .map((_, i) => i)
       .filter((i) => fns[i]!.selfSamples > 0 || fns[i]!.cumSamples > 0)
-      .sort((a, b) => fns[b]!.selfSamples - fns[a]!.selfSamples || fns[b]!.cumSamples - fns[a]!.cumSamples || fns[a]!.name.localeCompare(fns[b]!.name));
+      .sort(
+        (a, b) =>
+          fns[b]!.selfSamples - fns[a]!.selfSamples || fns[b]!.cumSamples - fns[a]!.cumSamples || fns[a]!.name.localeCompare(fns[b]!.name),
+      );
   }
 
   callees(fn: number): readonly Edge[] {

@@ -24,7 +24,11 @@ export function findHottestOwnLine(session: ProfileSession): HotLineTarget | und
   if (!hot || !local || local.readOnly) return undefined;
   const share = formatPercent(hot.samples / Math.max(view.profile.totalSamples, 1));
   const what = hot.basis === 'first-own-frame' ? 'of the samples, with the library and runtime code it calls' : 'of the samples';
-  return { path: local.path, line1: hot.line1, text: `${path.basename(local.path)}:${hot.line1} in ${view.labels.of(hot.function)} — ${share} ${what}` };
+  return {
+    path: local.path,
+    line1: hot.line1,
+    text: `${path.basename(local.path)}:${hot.line1} in ${view.labels.of(hot.function)} — ${share} ${what}`,
+  };
 }
 
 export async function revealLine(target: HotLineTarget): Promise<void> {
@@ -40,7 +44,11 @@ export async function goToHottestLine(session: ProfileSession, offer: boolean): 
   if (!target) {
     if (offer) return;
     if (!session.current) throw new UserError('no profile is loaded', 'run "Go Perf Lens: Profile Go process" first', 'no-profile');
-    throw new UserError('no line of this workspace’s code has samples in the profile', 'open the folder holding the go.mod of the profiled program, or add "goPerfLens.pathMappings"', 'source-not-found');
+    throw new UserError(
+      'no line of this workspace’s code has samples in the profile',
+      'open the folder holding the go.mod of the profiled program, or add "goPerfLens.pathMappings"',
+      'source-not-found',
+    );
   }
   if (offer) {
     const go = 'Go to it';

@@ -46,7 +46,10 @@ export class HeatIndex {
   /** The largest line share in the profile for each basis: the top of the tint scale. */
   readonly maxShare: { self: number; cumulative: number };
 
-  constructor(readonly profile: Profile, resolve: FileResolver) {
+  constructor(
+    readonly profile: Profile,
+    resolve: FileResolver,
+  ) {
     let maxSelf = 0;
     let maxCum = 0;
     const total = Math.max(profile.totalSamples, 1);
@@ -99,7 +102,12 @@ export function nanosPerSample(profile: Profile): number | undefined {
  * Tint levels are logarithmic between the threshold and the profile's hottest line, so a
  * 0.5% line is still visible next to a 40% one.
  */
-export function computeLineHeat(lines: ReadonlyMap<number, LineCounts>, profile: Profile, options: HeatOptions, maxShare: number): LineHeat[] {
+export function computeLineHeat(
+  lines: ReadonlyMap<number, LineCounts>,
+  profile: Profile,
+  options: HeatOptions,
+  maxShare: number,
+): LineHeat[] {
   const total = profile.totalSamples;
   if (total <= 0) return [];
   const nps = nanosPerSample(profile);
@@ -111,12 +119,15 @@ export function computeLineHeat(lines: ReadonlyMap<number, LineCounts>, profile:
     const samples = options.basis === 'self' ? counts.selfSamples : counts.cumSamples;
     const share = samples / total;
     if (samples <= 0 || share < options.threshold) continue;
-    const level = span > 0 ? Math.min(HEAT_LEVELS, Math.max(1, Math.ceil((HEAT_LEVELS * Math.log(share / threshold)) / span))) : HEAT_LEVELS;
+    const level =
+      span > 0 ? Math.min(HEAT_LEVELS, Math.max(1, Math.ceil((HEAT_LEVELS * Math.log(share / threshold)) / span))) : HEAT_LEVELS;
     out.push({
       line1,
       level,
       share,
-      figure: options.showFigure ? formatLineFigure(samples, total, options.amount, nps, options.basis === 'cumulative' ? counts.selfSamples : undefined) : '',
+      figure: options.showFigure
+        ? formatLineFigure(samples, total, options.amount, nps, options.basis === 'cumulative' ? counts.selfSamples : undefined)
+        : '',
       counts,
     });
   }

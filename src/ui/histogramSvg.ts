@@ -33,7 +33,7 @@ export function trimBuckets(buckets: readonly HistogramBucket[]): HistogramBucke
     const prev = out.at(-1);
     if (prev) {
       // Empty log2 buckets (each twice as wide as the last) up to this one.
-      for (let lo = prev.hiNanos; lo < b.loNanos; ) {
+      for (let lo = prev.hiNanos; lo < b.loNanos;) {
         const hi = Math.min(Math.max(lo * 2, lo + 1), b.loNanos);
         out.push({ loNanos: lo, hiNanos: hi, count: 0 });
         lo = hi;
@@ -71,7 +71,9 @@ export function histogramSvg(buckets: readonly HistogramBucket[], options: Histo
   const slot = width / n;
   const max = Math.max(1, ...shown.map((b) => b.count));
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="9">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="9">`,
+  );
   // Label every bucket when they fit, otherwise every k-th so the text never overlaps.
   const every = Math.max(1, Math.ceil(38 / slot));
   shown.forEach((b, i) => {
@@ -79,22 +81,34 @@ export function histogramSvg(buckets: readonly HistogramBucket[], options: Histo
     const x = i * slot + 1;
     const y = countH + chartH - h;
     const title = `${formatDurationShort(b.loNanos)}–${formatDurationShort(b.hiNanos)}: ${b.count}`;
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, slot - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${bar}"><title>${escapeXml(title)}</title></rect>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, slot - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${bar}"><title>${escapeXml(title)}</title></rect>`,
+    );
     if (b.count > 0 && slot >= 18) {
-      parts.push(`<text x="${(x + slot / 2 - 1).toFixed(1)}" y="${(y - 2).toFixed(1)}" text-anchor="middle" fill="${text}">${escapeXml(formatCount(b.count))}</text>`);
+      parts.push(
+        `<text x="${(x + slot / 2 - 1).toFixed(1)}" y="${(y - 2).toFixed(1)}" text-anchor="middle" fill="${text}">${escapeXml(formatCount(b.count))}</text>`,
+      );
     }
     if (i % every === 0) {
-      parts.push(`<text x="${(x + slot / 2 - 1).toFixed(1)}" y="${height - 4}" text-anchor="middle" fill="${text}">${escapeXml(formatDurationShort(b.loNanos))}</text>`);
+      parts.push(
+        `<text x="${(x + slot / 2 - 1).toFixed(1)}" y="${height - 4}" text-anchor="middle" fill="${text}">${escapeXml(formatDurationShort(b.loNanos))}</text>`,
+      );
     }
   });
-  parts.push(`<line x1="0" y1="${countH + chartH + 0.5}" x2="${width}" y2="${countH + chartH + 0.5}" stroke="${text}" stroke-width="0.5"/>`);
+  parts.push(
+    `<line x1="0" y1="${countH + chartH + 0.5}" x2="${width}" y2="${countH + chartH + 0.5}" stroke="${text}" stroke-width="0.5"/>`,
+  );
   for (const [label, nanos] of Object.entries(options.markers ?? {})) {
     const at = slotOf(shown, nanos);
     if (at === undefined) continue;
     const x = Math.min(Math.max(at * slot, 1), width - 1).toFixed(1);
-    parts.push(`<line class="marker" x1="${x}" y1="${countH - 2}" x2="${x}" y2="${countH + chartH}" stroke="#3b8eea" stroke-width="1.5" stroke-dasharray="3,2"><title>${escapeXml(`${label} ${formatDurationShort(nanos)}`)}</title></line>`);
+    parts.push(
+      `<line class="marker" x1="${x}" y1="${countH - 2}" x2="${x}" y2="${countH + chartH}" stroke="#3b8eea" stroke-width="1.5" stroke-dasharray="3,2"><title>${escapeXml(`${label} ${formatDurationShort(nanos)}`)}</title></line>`,
+    );
     const anchor = at * slot > width - 30 ? 'end' : at * slot < 30 ? 'start' : 'middle';
-    parts.push(`<text class="marker" x="${x}" y="${countH - 3}" text-anchor="${anchor}" fill="#3b8eea" font-weight="bold">${escapeXml(label)}</text>`);
+    parts.push(
+      `<text class="marker" x="${x}" y="${countH - 3}" text-anchor="${anchor}" fill="#3b8eea" font-weight="bold">${escapeXml(label)}</text>`,
+    );
   }
   parts.push('</svg>');
   return parts.join('');

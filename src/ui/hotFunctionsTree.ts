@@ -115,7 +115,9 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     if (!node) return (this.roots ??= this.buildRoots(view));
     if (node.group) return this.order(view, node.group.fns).map((fn) => this.fnRow(view, fn, node));
     const path = node.path ?? view.paths.root(node.fn);
-    return view.paths.extend(path, this.modeValue).map((p) => ({ fn: p.fns.at(-1)!, name: view.profile.functions[p.fns.at(-1)!]!.name, path: p, parent: node }));
+    return view.paths
+      .extend(path, this.modeValue)
+      .map((p) => ({ fn: p.fns.at(-1)!, name: view.profile.functions[p.fns.at(-1)!]!.name, path: p, parent: node }));
   }
 
   private fnRow(view: ProfileView, fn: number, parent?: FunctionNode): FunctionNode {
@@ -144,7 +146,8 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     let fns = stats.map((_, i) => i).filter((i) => stats[i]!.selfSamples > 0 || stats[i]!.cumSamples > 0);
     if (q) fns = fns.filter((i) => stats[i]!.name.toLowerCase().includes(q) || view.labels.of(stats[i]!.name).toLowerCase().includes(q));
     const minCum = MIN_CUM_SHARE_ROOT * view.profile.totalSamples;
-    const capped = (list: number[]): number[] => this.order(view, list).filter((fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum);
+    const capped = (list: number[]): number[] =>
+      this.order(view, list).filter((fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum);
     if (this.filterValue === 'all') return capped(fns).map((fn) => this.fnRow(view, fn));
     const roots = capped(fns.filter((i) => view.kinds.kindOf(stats[i]!.name) === 'mine')).map((fn) => this.fnRow(view, fn));
     for (const kind of FOLDED) {
@@ -185,14 +188,17 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     const item = new vscode.TreeItem(label);
     const path = node.path ?? view.paths.root(node.fn);
     const isRoot = !node.parent || !!node.parent.group;
-    item.collapsibleState = view.paths.extend(path, this.modeValue).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    item.collapsibleState = view.paths.extend(path, this.modeValue).length
+      ? vscode.TreeItemCollapsibleState.Collapsed
+      : vscode.TreeItemCollapsibleState.None;
     item.id = isRoot ? `fn:${node.name}${node.parent?.group ? `:${node.parent.group.kind}` : ''}` : undefined;
     let description: string;
     let tooltip: string;
     if (isRoot) {
       description = functionDescription(profile, stat);
       const d = view.diff?.functions.get(node.name);
-      if (d) description = `${formatShareChange(d.cum.baseline, d.cum.current)}${d.cum.significant ? '' : ' · within noise'} · self ${formatPercent(stat.selfSamples / total)}`;
+      if (d)
+        description = `${formatShareChange(d.cum.baseline, d.cum.current)}${d.cum.significant ? '' : ' · within noise'} · self ${formatPercent(stat.selfSamples / total)}`;
       tooltip = `${functionDescription(profile, stat)}: its own code (self) and everything it calls (cum), as shares of all samples.`;
     } else {
       const parentSamples = Math.max(this.samplesOf(node.parent!), 1);
@@ -202,7 +208,9 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
       tooltip = `${formatPercent(path.samples / total)} of all samples have the call path ${how} in their stack; that is ${formatPercent(path.samples / parentSamples)} of the parent row's samples.`;
     }
     item.description = description;
-    item.tooltip = new vscode.MarkdownString(`\`${node.name}\`\n\n${tooltip}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`);
+    item.tooltip = new vscode.MarkdownString(
+      `\`${node.name}\`\n\n${tooltip}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`,
+    );
     // Runtime internals get no "Trace latency" (see traceFunction.ts).
     item.contextValue = view.kinds.kindOf(node.name) === 'runtime' ? 'goPerfLens.runtimeFunction' : 'goPerfLens.function';
     item.iconPath = new vscode.ThemeIcon(stat.selfSamples / total >= 0.05 ? 'flame' : 'symbol-function');

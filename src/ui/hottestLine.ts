@@ -24,7 +24,8 @@ export function hottestOwnLine(profile: Profile, kinds: CodeKinds): HotLine | un
   let best: HotLine | undefined;
   const consider = (file: string | undefined, line1: number, fn: string, samples: number, basis: HotLine['basis']): void => {
     if (!file || line1 <= 0 || samples <= 0) return;
-    if (!best || samples > best.samples || (samples === best.samples && `${file}:${line1}` < `${best.file}:${best.line1}`)) best = { file, line1, function: fn, samples, basis };
+    if (!best || samples > best.samples || (samples === best.samples && `${file}:${line1}` < `${best.file}:${best.line1}`))
+      best = { file, line1, function: fn, samples, basis };
   };
   if (st && st.stacks.length) {
     const counts = new Map<string, { file: string; line1: number; fn: string; n: number }>();

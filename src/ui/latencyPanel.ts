@@ -25,7 +25,11 @@ export class LatencyPanel implements vscode.Disposable {
       return;
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel('goPerfLens.latency', 'Latency', vscode.ViewColumn.Beside, { enableScripts: false, enableCommandUris: [...PANEL_COMMANDS], localResourceRoots: [media] });
+    this.panel = vscode.window.createWebviewPanel('goPerfLens.latency', 'Latency', vscode.ViewColumn.Beside, {
+      enableScripts: false,
+      enableCommandUris: [...PANEL_COMMANDS],
+      localResourceRoots: [media],
+    });
     this.panel.onDidDispose(() => (this.panel = undefined));
     this.render();
   }

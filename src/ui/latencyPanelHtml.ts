@@ -20,7 +20,9 @@ function esc(s: string): string {
 }
 
 function img(buckets: HistogramBucket[], alt: string, markers?: Record<string, number>): string {
-  return buckets.some((b) => b.count > 0) ? `<img alt="${esc(alt)}" src="${svgDataUri(histogramSvg(buckets, { width: 420, height: 130, ...(markers ? { markers } : {}) }))}">` : '';
+  return buckets.some((b) => b.count > 0)
+    ? `<img alt="${esc(alt)}" src="${svgDataUri(histogramSvg(buckets, { width: 420, height: 130, ...(markers ? { markers } : {}) }))}">`
+    : '';
 }
 
 function commandLink(command: (typeof PANEL_COMMANDS)[number], args: unknown[], text: string, title: string): string {
@@ -29,10 +31,16 @@ function commandLink(command: (typeof PANEL_COMMANDS)[number], args: unknown[], 
 
 function siteLink(at: SiteFrame): string {
   const base = at.file.split('/').pop() ?? at.file;
-  return commandLink('goPerfLens.openSite', [at.file, at.line1], `<code>${esc(at.function)}</code> (${esc(base)}:${at.line1})`, `Open ${at.file}:${at.line1}`);
+  return commandLink(
+    'goPerfLens.openSite',
+    [at.file, at.line1],
+    `<code>${esc(at.function)}</code> (${esc(base)}:${at.line1})`,
+    `Open ${at.file}:${at.line1}`,
+  );
 }
 
-const RECORD_HOW = (what: string): string => `Record it with ${commandLink('goPerfLens.profileProcess', [], 'Profile Go process', 'Pick a process, then what to record')} → “${what}”.`;
+const RECORD_HOW = (what: string): string =>
+  `Record it with ${commandLink('goPerfLens.profileProcess', [], 'Profile Go process', 'Pick a process, then what to record')} → “${what}”.`;
 
 export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new CodeKinds([])): string {
   if (!p) return `<p class="muted">No profile loaded. ${RECORD_HOW('CPU sampling')}</p>`;
@@ -48,8 +56,14 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
   );
 
   out.push('<section class="panel" id="panel-latency"><h2>Function latency</h2>');
-  if (!lats.length) out.push(`<p class="muted">No function traced yet: use “Trace latency of this function” on a func (code lens, editor or tree context menu), or ${RECORD_HOW('Latency of chosen functions')}</p>`);
-  else out.push('<p class="muted">Wall-clock time per call, from entry to return: time spent waiting (locks, I/O, the scheduler) is included. p50 and p99 are marked on each histogram.</p>');
+  if (!lats.length)
+    out.push(
+      `<p class="muted">No function traced yet: use “Trace latency of this function” on a func (code lens, editor or tree context menu), or ${RECORD_HOW('Latency of chosen functions')}</p>`,
+    );
+  else
+    out.push(
+      '<p class="muted">Wall-clock time per call, from entry to return: time spent waiting (locks, I/O, the scheduler) is included. p50 and p99 are marked on each histogram.</p>',
+    );
   for (const l of lats) {
     const rate = callsPerSecond(l);
     const d = (ns: number): string => (l.calls > 0 ? formatDuration(ns) : '—');
@@ -61,7 +75,10 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
   out.push('</section>');
 
   out.push('<section class="panel" id="panel-sched"><h2>Goroutine scheduling latency</h2>');
-  if (!p.sched) out.push(`<p class="muted">Not recorded: how long runnable goroutines wait for a thread. ${RECORD_HOW('Goroutine scheduling latency')}</p>`);
+  if (!p.sched)
+    out.push(
+      `<p class="muted">Not recorded: how long runnable goroutines wait for a thread. ${RECORD_HOW('Goroutine scheduling latency')}</p>`,
+    );
   else {
     const s = p.sched;
     out.push(
@@ -73,7 +90,9 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
       out.push('<h3>Worst waits</h3><table><tr><th>goroutine</th><th>worst wait</th><th>runs</th><th>created at</th></tr>');
       for (const w of s.worst) {
         const created = w.createdAt ? siteOrText(w.createdAt) : '<span class="muted">not recorded</span>';
-        out.push(`<tr><td>${w.goid}</td><td>${formatDuration(w.waitNanos)}</td><td>${w.startFunction ? `<code>${esc(w.startFunction)}</code>` : '<span class="muted">—</span>'}</td><td>${created}</td></tr>`);
+        out.push(
+          `<tr><td>${w.goid}</td><td>${formatDuration(w.waitNanos)}</td><td>${w.startFunction ? `<code>${esc(w.startFunction)}</code>` : '<span class="muted">—</span>'}</td><td>${created}</td></tr>`,
+        );
       }
       out.push('</table>');
     }
@@ -81,7 +100,10 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
   out.push('</section>');
 
   out.push('<section class="panel" id="panel-syscalls"><h2>Syscalls</h2>');
-  if (!p.syscalls?.length) out.push(`<p class="muted">Not recorded: which syscalls the program makes, how long they take and from where. ${RECORD_HOW('Syscalls')}</p>`);
+  if (!p.syscalls?.length)
+    out.push(
+      `<p class="muted">Not recorded: which syscalls the program makes, how long they take and from where. ${RECORD_HOW('Syscalls')}</p>`,
+    );
   else {
     const all = [...p.syscalls].sort((a, b) => b.totalNanos - a.totalNanos);
     const idle = all.filter((c) => isRuntimeIdleWait(c, kinds));
@@ -91,7 +113,10 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
       `<p class="muted">“Total” is summed over every thread: in a ${window ? formatDuration(window) : ''} window, 8 threads each blocked the whole time add up to ${window ? formatDuration(8 * window) : '8 × the window'}. “Threads” is that total divided by the window: how many threads were in the syscall, on average.</p>`,
     );
     // The switch comes before what it shows (CSS sibling selectors).
-    if (idle.length) out.push(`<input type="checkbox" id="show-idle"><label for="show-idle" class="muted">Show the runtime’s idle waits (${idle.map((c) => esc(c.name)).join(', ')}: the scheduler parking threads and the netpoller waiting, with no frame of your code)</label>`);
+    if (idle.length)
+      out.push(
+        `<input type="checkbox" id="show-idle"><label for="show-idle" class="muted">Show the runtime’s idle waits (${idle.map((c) => esc(c.name)).join(', ')}: the scheduler parking threads and the netpoller waiting, with no frame of your code)</label>`,
+      );
     out.push('<table><tr><th>syscall</th><th>count</th><th>total</th><th>threads</th><th>mean</th></tr>');
     const row = (c: (typeof all)[number], cls: string): string =>
       `<tr class="${cls}"><td>${esc(c.name)}</td><td>${formatCount(c.count)}</td><td>${formatDuration(c.totalNanos)}</td><td>${c.windowNanos ? (c.totalNanos / c.windowNanos).toFixed(1) : '—'}</td><td>${c.count ? formatDuration(c.totalNanos / c.count) : '—'}</td></tr>`;
@@ -103,7 +128,9 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
       out.push(`<div${cls}><h3>${esc(c.name)}</h3>${img(c.buckets, `latency of ${c.name}`)}`);
       for (const site of syscallSites(c, kinds)) {
         const where = site.at ? siteLink(site.at) : '<span class="muted">the runtime</span>';
-        out.push(`<div class="site">${formatCount(site.count)} × ${where}${site.via.length ? ` <span class="muted">via ${site.via.map(esc).join(' ← ')}</span>` : ''}</div>`);
+        out.push(
+          `<div class="site">${formatCount(site.count)} × ${where}${site.via.length ? ` <span class="muted">via ${site.via.map(esc).join(' ← ')}</span>` : ''}</div>`,
+        );
       }
       out.push('</div>');
     }

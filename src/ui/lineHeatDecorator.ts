@@ -51,7 +51,9 @@ export class LineHeatDecorator implements vscode.Disposable {
         backgroundColor: new vscode.ThemeColor(color),
         after,
         rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        ...(ruler ? { overviewRulerColor: new vscode.ThemeColor('goPerfLens.overviewRuler'), overviewRulerLane: vscode.OverviewRulerLane.Right } : {}),
+        ...(ruler
+          ? { overviewRulerColor: new vscode.ThemeColor('goPerfLens.overviewRuler'), overviewRulerLane: vscode.OverviewRulerLane.Right }
+          : {}),
       });
     for (let level = 1; level <= HEAT_LEVELS; level++) this.heatTypes.push(make(`goPerfLens.heat${level}`, level >= 3));
     this.staleType = make('goPerfLens.staleHeat', false);
@@ -84,7 +86,12 @@ export class LineHeatDecorator implements vscode.Disposable {
 
   heatOptions(): HeatOptions {
     const c = this.config.value;
-    return { basis: c.lineFigure === 'self' ? 'self' : 'cumulative', showFigure: c.lineFigure !== 'off', amount: c.lineFigureAmount, threshold: c.heatThreshold };
+    return {
+      basis: c.lineFigure === 'self' ? 'self' : 'cumulative',
+      showFigure: c.lineFigure !== 'off',
+      amount: c.lineFigureAmount,
+      threshold: c.heatThreshold,
+    };
   }
 
   private draw(editor: vscode.TextEditor): void {

@@ -29,13 +29,36 @@ export class ProfileCodeLensProvider implements vscode.CodeLensProvider, vscode.
       const title = codeLensTitle(view.profile, f.stat, f.latency, view.diff?.functions.get(f.name));
       if (!title) continue;
       const range = new vscode.Range(f.line1 - 1, 0, f.line1 - 1, 0);
-      lenses.push(new vscode.CodeLens(range, { title, command: 'goPerfLens.revealFunction', arguments: [f.name], tooltip: `Reveal ${f.name} in Hot functions` }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title,
+          command: 'goPerfLens.revealFunction',
+          arguments: [f.name],
+          tooltip: `Reveal ${f.name} in Hot functions`,
+        }),
+      );
       // A second, quieter lens to measure the function's latency per call (eBPF), or to measure it
       // again for a chosen time. Not on the runtime's internals: they run on the scheduler's and the
       // GC's own stacks, millions of times a second, where calls cannot be paired by goroutine.
       if (view.kinds.kindOf(f.name) === 'runtime') continue;
-      if (!f.latency) lenses.push(new vscode.CodeLens(range, { title: '$(watch) trace latency', command: 'goPerfLens.traceFunction', arguments: [f.name], tooltip: `Trace the latency of each call of ${f.name} (eBPF)` }));
-      else lenses.push(new vscode.CodeLens(range, { title: '$(watch) trace again…', command: 'goPerfLens.traceAgain', arguments: [f.name], tooltip: `Trace the latency of ${f.name} again, for a duration you choose` }));
+      if (!f.latency)
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: '$(watch) trace latency',
+            command: 'goPerfLens.traceFunction',
+            arguments: [f.name],
+            tooltip: `Trace the latency of each call of ${f.name} (eBPF)`,
+          }),
+        );
+      else
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: '$(watch) trace again…',
+            command: 'goPerfLens.traceAgain',
+            arguments: [f.name],
+            tooltip: `Trace the latency of ${f.name} again, for a duration you choose`,
+          }),
+        );
     }
     return lenses;
   }

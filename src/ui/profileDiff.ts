@@ -42,7 +42,10 @@ export interface ProfileDiff {
 }
 
 function zero(): SelfCumDelta {
-  return { self: { current: 0, baseline: 0, delta: 0, significant: false }, cum: { current: 0, baseline: 0, delta: 0, significant: false } };
+  return {
+    self: { current: 0, baseline: 0, delta: 0, significant: false },
+    cum: { current: 0, baseline: 0, delta: 0, significant: false },
+  };
 }
 
 /** Whether a change of share between two recordings of n₁ and n₀ samples is more than sampling noise. */

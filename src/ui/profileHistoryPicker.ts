@@ -40,7 +40,10 @@ export class ProfileHistoryWatcher implements vscode.Disposable {
       void vscode.window.showInformationMessage('Go Perf Lens: no profile has been loaded in this window yet.');
       return;
     }
-    const chosen = await vscode.window.showQuickPick(items, { title: 'Switch to a profile loaded in this window', placeHolder: 'The last profiles, newest first' });
+    const chosen = await vscode.window.showQuickPick(items, {
+      title: 'Switch to a profile loaded in this window',
+      placeHolder: 'The last profiles, newest first',
+    });
     if (chosen && chosen.entry.loaded.profile !== cur) this.session.set(chosen.entry.loaded);
   }
 

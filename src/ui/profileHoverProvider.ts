@@ -29,14 +29,30 @@ export class ProfileHoverProvider implements vscode.HoverProvider {
       const onDecl =
         fns.find((f) => f.line1 === pos.line + 1 && parseGoFuncName(f.name).name === wordText) ??
         (after === '(' ? fns.find((f) => parseGoFuncName(f.name).name === wordText && !parseGoFuncName(f.name).receiver) : undefined);
-      if (onDecl?.latency) parts.push(latencyHoverMarkdown(onDecl.latency, onDecl.stat ? codeLensTitle(view.profile, onDecl.stat, undefined, view.diff?.functions.get(onDecl.name)) || undefined : undefined));
-      else if (onDecl?.stat) parts.push(`**Go Perf Lens** — ${codeLensTitle(view.profile, onDecl.stat, undefined, view.diff?.functions.get(onDecl.name))}`);
+      if (onDecl?.latency)
+        parts.push(
+          latencyHoverMarkdown(
+            onDecl.latency,
+            onDecl.stat
+              ? codeLensTitle(view.profile, onDecl.stat, undefined, view.diff?.functions.get(onDecl.name)) || undefined
+              : undefined,
+          ),
+        );
+      else if (onDecl?.stat)
+        parts.push(`**Go Perf Lens** — ${codeLensTitle(view.profile, onDecl.stat, undefined, view.diff?.functions.get(onDecl.name))}`);
     }
     const lines = view.heat.linesOf(doc.uri.fsPath);
     const counts = lines?.get(pos.line + 1);
     const diff = view.lineDiffs(doc.uri.fsPath)?.get(pos.line + 1);
     if ((counts && (counts.selfSamples > 0 || counts.cumSamples > 0)) || diff) {
-      parts.push(lineHoverMarkdown(view.profile, counts ?? { selfSamples: 0, cumSamples: 0, stats: [] }, this.freshness.fileProblem(doc.uri.fsPath), diff));
+      parts.push(
+        lineHoverMarkdown(
+          view.profile,
+          counts ?? { selfSamples: 0, cumSamples: 0, stats: [] },
+          this.freshness.fileProblem(doc.uri.fsPath),
+          diff,
+        ),
+      );
     }
     if (!parts.length) return undefined;
     const md = new vscode.MarkdownString(parts.join('\n\n---\n\n'), true);

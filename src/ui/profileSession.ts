@@ -135,7 +135,11 @@ export class ProfileSession implements vscode.Disposable {
         },
         ...(this.goroot ? { goroot: this.goroot } : {}),
       };
-      this.cachedView = new ProfileView(this.currentProfile.profile, mapperOptions, this.comparing ? this.baselineProfile?.profile : undefined);
+      this.cachedView = new ProfileView(
+        this.currentProfile.profile,
+        mapperOptions,
+        this.comparing ? this.baselineProfile?.profile : undefined,
+      );
     }
     return this.cachedView;
   }
@@ -166,25 +170,39 @@ export class ProfileSession implements vscode.Disposable {
     this.persistTimer = undefined;
     const dir = this.storageDir;
     if (!dir) return Promise.resolve(undefined);
-    const slots = [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const;
+    const slots = [
+      ['current', this.currentProfile],
+      ['baseline', this.baselineProfile],
+    ] as const;
     // What to write is taken now; the files are written after any earlier write has finished.
-    const texts = slots.map(([slot, loaded]) => [slot, loaded && serializeSession({ ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<typeof makeSession>)] as const);
-    const write = this.persisting.then(async () => {
-      await fs.promises.mkdir(dir, { recursive: true });
-      for (const [slot, text] of texts) {
-        const file = path.join(dir, `${slot}.session.json`);
-        if (text === undefined) {
-          await fs.promises.rm(file, { force: true });
-          continue;
+    const texts = slots.map(
+      ([slot, loaded]) =>
+        [
+          slot,
+          loaded &&
+            serializeSession({ ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<
+              typeof makeSession
+            >),
+        ] as const,
+    );
+    const write = this.persisting
+      .then(async () => {
+        await fs.promises.mkdir(dir, { recursive: true });
+        for (const [slot, text] of texts) {
+          const file = path.join(dir, `${slot}.session.json`);
+          if (text === undefined) {
+            await fs.promises.rm(file, { force: true });
+            continue;
+          }
+          // Temp file + rename: a reader never sees half a file.
+          const tmp = `${file}.tmp${process.pid}`;
+          await fs.promises.writeFile(tmp, text);
+          await fs.promises.rename(tmp, file);
         }
-        // Temp file + rename: a reader never sees half a file.
-        const tmp = `${file}.tmp${process.pid}`;
-        await fs.promises.writeFile(tmp, text);
-        await fs.promises.rename(tmp, file);
-      }
-    }).catch((e: unknown) => {
-      console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
-    });
+      })
+      .catch((e: unknown) => {
+        console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
+      });
     this.persisting = write;
     return write.then(() => (this.currentProfile ? path.join(dir, 'current.session.json') : undefined));
   }
@@ -216,7 +234,10 @@ export class ProfileSession implements vscode.Disposable {
       // The baseline pinned from the profile still loaded: the same recording, nothing to compare yet.
       const c = current?.profile;
       const b = baseline?.profile;
-      this.baselinePinnedFrom = c && b && c.startTimeMs === b.startTimeMs && c.totalSamples === b.totalSamples && c.durationNanos === b.durationNanos ? c : undefined;
+      this.baselinePinnedFrom =
+        c && b && c.startTimeMs === b.startTimeMs && c.totalSamples === b.totalSamples && c.durationNanos === b.durationNanos
+          ? c
+          : undefined;
       this.invalidate(false);
     }
   }
@@ -228,9 +249,15 @@ export class ProfileSession implements vscode.Disposable {
       clearTimeout(this.persistTimer);
       try {
         fs.mkdirSync(this.storageDir, { recursive: true });
-        for (const [slot, loaded] of [['current', this.currentProfile], ['baseline', this.baselineProfile]] as const) {
+        for (const [slot, loaded] of [
+          ['current', this.currentProfile],
+          ['baseline', this.baselineProfile],
+        ] as const) {
           const file = path.join(this.storageDir, `${slot}.session.json`);
-          if (loaded) saveSession(file, { ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<typeof makeSession>);
+          if (loaded)
+            saveSession(file, { ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<
+              typeof makeSession
+            >);
           else fs.rmSync(file, { force: true });
         }
       } catch (e) {
@@ -264,7 +291,8 @@ export async function findModules(folders: readonly string[], maxDepth = 3): Pro
     }
     if (depth >= maxDepth) return;
     for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'vendor' && e.name !== 'node_modules' && e.name !== 'testdata') await walk(path.join(dir, e.name), depth + 1);
+      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'vendor' && e.name !== 'node_modules' && e.name !== 'testdata')
+        await walk(path.join(dir, e.name), depth + 1);
     }
   };
   for (const f of folders) await walk(f, 0);

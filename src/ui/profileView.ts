@@ -34,7 +34,11 @@ export class ProfileView {
   private readonly functionsByFile = new Map<string, Set<number>>();
   private readonly latencyByName = new Map<string, FunctionLatency>();
 
-  constructor(readonly profile: Profile, mapperOptions: PathMapperOptions, readonly baseline?: Profile) {
+  constructor(
+    readonly profile: Profile,
+    mapperOptions: PathMapperOptions,
+    readonly baseline?: Profile,
+  ) {
     this.mapper = new PathMapper(mapperOptions);
     const resolve = (f: string): string | undefined => this.mapper.resolve(f)?.path;
     this.heat = new HeatIndex(profile, resolve);

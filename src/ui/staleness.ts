@@ -25,7 +25,12 @@ export function binaryMismatch(binary: BinaryIdentity | undefined, ws: Workspace
 }
 
 /** Why one file's heat may be off: it was saved after the binary was built. */
-export function fileStaleness(filePath: string, fileMtimeMs: number | undefined, binaryMtimeMs: number | undefined, binary?: BinaryIdentity): string | undefined {
+export function fileStaleness(
+  filePath: string,
+  fileMtimeMs: number | undefined,
+  binaryMtimeMs: number | undefined,
+  binary?: BinaryIdentity,
+): string | undefined {
   if (fileMtimeMs === undefined || binaryMtimeMs === undefined) return undefined;
   // Allow the second of slack that file systems and build tools disagree by.
   if (fileMtimeMs <= binaryMtimeMs + 1000) return undefined;

@@ -25,10 +25,17 @@ export function callsPerSecond(lat: FunctionLatency): number | undefined {
  * Against a baseline: "3.9% → 9.5% CPU (+5.6 pp) · self 0.8% → 1.0%", "(within noise)" when the
  * change is no larger than two recordings of the same program differ by.
  */
-export function codeLensTitle(profile: Profile | undefined, fn: FunctionStat | undefined, lat: FunctionLatency | undefined, diff?: SelfCumDelta): string {
+export function codeLensTitle(
+  profile: Profile | undefined,
+  fn: FunctionStat | undefined,
+  lat: FunctionLatency | undefined,
+  diff?: SelfCumDelta,
+): string {
   const parts: string[] = [];
   if (diff && (diff.cum.current > 0 || diff.cum.baseline > 0)) {
-    parts.push(`${formatPercent(diff.cum.baseline)} → ${formatPercent(diff.cum.current)} CPU (${diff.cum.significant ? formatDeltaPercent(diff.cum.delta) : 'within noise'})`);
+    parts.push(
+      `${formatPercent(diff.cum.baseline)} → ${formatPercent(diff.cum.current)} CPU (${diff.cum.significant ? formatDeltaPercent(diff.cum.delta) : 'within noise'})`,
+    );
     parts.push(`self ${formatPercent(diff.self.baseline)} → ${formatPercent(diff.self.current)}`);
   } else if (profile && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
     parts.push(`${formatPercent(fn.cumSamples / profile.totalSamples)} CPU (self ${formatPercent(fn.selfSamples / profile.totalSamples)})`);
@@ -61,7 +68,11 @@ export function latencyHoverMarkdown(lat: FunctionLatency, cpu?: string): string
     `| ${formatCount(lat.calls)} | ${rate !== undefined ? `${formatRate(rate)}/s` : '—'} | ${formatDuration(lat.p50Nanos)} | ${formatDuration(lat.p90Nanos)} | ${formatDuration(lat.p99Nanos)} | ${lat.calls > 0 ? formatDuration(lat.sumNanos / lat.calls) : '—'} | ${formatCount(lat.unmatched)} | ${lat.durationNanos > 0 ? formatDuration(lat.durationNanos) : '—'} |`,
   );
   if (cpu) lines.push('', `CPU (sampled, on-CPU time only): ${cpu}`);
-  if (lat.unmatched > 0) lines.push('', `_${formatCount(lat.unmatched)} calls had no matching return (panic, Goexit, or still running when the trace ended): they are not in the percentiles._`);
+  if (lat.unmatched > 0)
+    lines.push(
+      '',
+      `_${formatCount(lat.unmatched)} calls had no matching return (panic, Goexit, or still running when the trace ended): they are not in the percentiles._`,
+    );
   return lines.join('\n');
 }
 
@@ -70,7 +81,8 @@ export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: 
   const total = Math.max(profile.totalSamples, 1);
   const label = eventLabel(profile);
   const nps = profile.event.unit === 'nanoseconds' ? profile.event.periodPerSample : undefined;
-  const amount = (n: number): string => (nps !== undefined ? `${formatCount(n)} samples ≈ ${formatDuration(n * nps)}` : `${formatCount(n)} samples`);
+  const amount = (n: number): string =>
+    nps !== undefined ? `${formatCount(n)} samples ≈ ${formatDuration(n * nps)}` : `${formatCount(n)} samples`;
   const lines = [
     `**Go Perf Lens** — ${escapeMd(label)}`,
     '',
@@ -79,13 +91,20 @@ export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: 
   ];
   if (diff) {
     const noise = (d: SelfCumDelta['cum']): string => (d.significant ? '' : ' — within sampling noise');
-    lines.push('', `against the baseline, with callees: ${formatShareChange(diff.cum.baseline, diff.cum.current)}${noise(diff.cum)}  `, `self: ${formatShareChange(diff.self.baseline, diff.self.current)}${noise(diff.self)}`);
+    lines.push(
+      '',
+      `against the baseline, with callees: ${formatShareChange(diff.cum.baseline, diff.cum.current)}${noise(diff.cum)}  `,
+      `self: ${formatShareChange(diff.self.baseline, diff.self.current)}${noise(diff.self)}`,
+    );
   }
   const fns = new Set(counts.stats.map((s) => s.function));
   if (fns.size) lines.push('', `in ${[...fns].map((f) => '`' + shortFuncName(f) + '`').join(', ')}`);
   for (const s of counts.stats) {
     if (s.inlinedInto && s.inlinedInto.length) {
-      lines.push('', `inlined into ${s.inlinedInto.map((f) => '`' + shortFuncName(f) + '`').join(' → ')} (${formatCount(s.selfSamples)} samples)`);
+      lines.push(
+        '',
+        `inlined into ${s.inlinedInto.map((f) => '`' + shortFuncName(f) + '`').join(' → ')} (${formatCount(s.selfSamples)} samples)`,
+      );
     }
   }
   if (stale) lines.push('', `$(warning) ${escapeMd(stale)}`);

@@ -27,7 +27,19 @@ export interface SyscallSite {
 }
 
 /** Syscalls the runtime makes to sleep, park threads or poll the network. */
-export const IDLE_WAIT_SYSCALLS: ReadonlySet<string> = new Set(['futex', 'nanosleep', 'clock_nanosleep', 'epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'sched_yield', 'pselect6', 'select', 'poll', 'ppoll']);
+export const IDLE_WAIT_SYSCALLS: ReadonlySet<string> = new Set([
+  'futex',
+  'nanosleep',
+  'clock_nanosleep',
+  'epoll_wait',
+  'epoll_pwait',
+  'epoll_pwait2',
+  'sched_yield',
+  'pselect6',
+  'select',
+  'poll',
+  'ppoll',
+]);
 
 /**
  * Frames of the scheduler and of idle threads: a stack through one of them is a thread waiting
@@ -35,9 +47,24 @@ export const IDLE_WAIT_SYSCALLS: ReadonlySet<string> = new Set(['futex', 'nanosl
  * the frames of user code under it did not make the syscall.
  */
 const SCHEDULER_FRAMES: ReadonlySet<string> = new Set([
-  'runtime.mcall', 'runtime.schedule', 'runtime.findRunnable', 'runtime.findrunnable', 'runtime.park_m', 'runtime.stopm',
-  'runtime.notesleep', 'runtime.notetsleep', 'runtime.notetsleepg', 'runtime.startm', 'runtime.wakep', 'runtime.netpoll',
-  'runtime.sysmon', 'runtime.goschedImpl', 'runtime.gosched_m', 'runtime.gopreempt_m', 'runtime.mPark', 'runtime.gcBgMarkWorker',
+  'runtime.mcall',
+  'runtime.schedule',
+  'runtime.findRunnable',
+  'runtime.findrunnable',
+  'runtime.park_m',
+  'runtime.stopm',
+  'runtime.notesleep',
+  'runtime.notetsleep',
+  'runtime.notetsleepg',
+  'runtime.startm',
+  'runtime.wakep',
+  'runtime.netpoll',
+  'runtime.sysmon',
+  'runtime.goschedImpl',
+  'runtime.gosched_m',
+  'runtime.gopreempt_m',
+  'runtime.mPark',
+  'runtime.gcBgMarkWorker',
 ]);
 
 /** "main.handle (/src/main.go:12)" → its parts. */

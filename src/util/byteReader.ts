@@ -107,11 +107,16 @@ export class ByteReader {
   /** Unsigned integer of `size` bytes (1, 2, 4 or 8) as a number. */
   uN(size: number): number {
     switch (size) {
-      case 1: return this.u8();
-      case 2: return this.u16();
-      case 4: return this.u32();
-      case 8: return this.u64n();
-      default: return this.fail(`unsupported integer size ${size}`);
+      case 1:
+        return this.u8();
+      case 2:
+        return this.u16();
+      case 4:
+        return this.u32();
+      case 8:
+        return this.u64n();
+      default:
+        return this.fail(`unsupported integer size ${size}`);
     }
   }
 
@@ -130,7 +135,10 @@ export class ByteReader {
       if (mul > 2 ** 56) {
         // Allow redundant zero padding bytes (legal), reject real overflow.
         while (this.pos < b.length && b[this.pos] === 0x80) this.pos++;
-        if (this.pos < b.length && b[this.pos] === 0x00) { this.pos++; break; }
+        if (this.pos < b.length && b[this.pos] === 0x00) {
+          this.pos++;
+          break;
+        }
         this.fail('LEB128 value too large', start);
       }
     }

@@ -25,7 +25,9 @@ export class NumberMap {
 
   /** The value of key k, or `absent` when k has none. */
   get(k: number, absent: number): number {
-    const mask = this.mask, keys = this.keys, used = this.used;
+    const mask = this.mask,
+      keys = this.keys,
+      used = this.used;
     for (let slot = slotOf(k, mask); used[slot] !== 0; slot = (slot + 1) & mask) {
       if (keys[slot] === k) return this.vals[slot]!;
     }
@@ -34,10 +36,15 @@ export class NumberMap {
 
   set(k: number, v: number): void {
     if (k !== k) throw new RangeError('NumberMap: NaN is not a key');
-    const mask = this.mask, keys = this.keys, used = this.used;
+    const mask = this.mask,
+      keys = this.keys,
+      used = this.used;
     let slot = slotOf(k, mask);
     for (; used[slot] !== 0; slot = (slot + 1) & mask) {
-      if (keys[slot] === k) { this.vals[slot] = v; return; }
+      if (keys[slot] === k) {
+        this.vals[slot] = v;
+        return;
+      }
     }
     keys[slot] = k;
     this.vals[slot] = v;
@@ -46,7 +53,9 @@ export class NumberMap {
   }
 
   private grow(): void {
-    const keys = this.keys, vals = this.vals, used = this.used;
+    const keys = this.keys,
+      vals = this.vals,
+      used = this.used;
     const n = keys.length * 2;
     this.keys = new Float64Array(n);
     this.vals = new Float64Array(n);

@@ -17,7 +17,11 @@ interface SavedState {
   view: FlameViewState;
 }
 
-declare function acquireVsCodeApi(): { postMessage(m: FromFlameGraph): void; getState(): SavedState | undefined; setState(s: SavedState): void };
+declare function acquireVsCodeApi(): {
+  postMessage(m: FromFlameGraph): void;
+  getState(): SavedState | undefined;
+  setState(s: SavedState): void;
+};
 const vscode = acquireVsCodeApi();
 
 const ROW = 18;
@@ -244,7 +248,7 @@ function draw(): void {
     }
     // Ancestors of the zoomed node are drawn full width above it; skip other shallow frames.
     const d = depth[i]! - zoomDepth;
-    const y = (depth[i]!) * ROW;
+    const y = depth[i]! * ROW;
     const name = names[functions[i]!] ?? '?';
     const highlighted = matches ? matches[i] === 1 : false;
     ctx.fillStyle = highlighted ? (dark ? 'hsl(280, 70%, 55%)' : 'hsl(280, 80%, 70%)') : frameColor(i, name, dark, d < 0);
@@ -289,7 +293,10 @@ function describe(i: number): string {
   if (diffs) {
     const d = diffs[i]!;
     const before = totalSamples > 0 ? (100 * t) / totalSamples - 100 * d : 0;
-    text += d === 0 ? '\nno change against the baseline beyond sampling noise' : `\nbaseline ${before.toFixed(1)}% → ${share}% (${d > 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp)`;
+    text +=
+      d === 0
+        ? '\nno change against the baseline beyond sampling noise'
+        : `\nbaseline ${before.toFixed(1)}% → ${share}% (${d > 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp)`;
   }
   return `${text}\nclick: zoom · Ctrl/Cmd+click or double-click: open source`;
 }

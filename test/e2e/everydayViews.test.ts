@@ -43,9 +43,20 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
     const tc = newestGo();
     bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
+      cwd: ws,
+      env: goEnv(tc, FIXTURE_CACHE),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120000,
+    });
     server = await startServer({ dataDir: freshDir('views-server') });
-    wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('views-chromium') });
+    wb = await Workbench.open({
+      server,
+      folder: ws,
+      file: path.join(ws, 'main.go'),
+      extensionDevelopmentPath: REPO_ROOT,
+      userDataDir: freshDir('views-chromium'),
+    });
     await wb.grantTrust(20000);
     await wb.waitForEditor('main.go');
   });
@@ -62,8 +73,14 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     const child = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-      child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${FIXTURE} exited with ${c}`)); });
+      child.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        reject(new Error(`${FIXTURE} exited with ${c}`));
+      });
     });
     return child;
   };
@@ -75,7 +92,14 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     if (startAfterListing) {
       // The list is read once, when the picker opens; the service starts after that.
       const deadline = Date.now() + 30000;
-      while ((await wb!.page.locator('.quick-input-widget .quick-input-progress-bar .progress-bit').isVisible().catch(() => false)) && Date.now() < deadline) await wb!.page.waitForTimeout(300);
+      while (
+        (await wb!.page
+          .locator('.quick-input-widget .quick-input-progress-bar .progress-bit')
+          .isVisible()
+          .catch(() => false)) &&
+        Date.now() < deadline
+      )
+        await wb!.page.waitForTimeout(300);
       await wb!.page.waitForTimeout(1500);
       service = await startService();
     }
@@ -97,8 +121,15 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     const rows = await wb!.quickPickItems();
     await shot('what-to-record');
     assert.match((await wb!.quickPickActive()) ?? '', new RegExp(`CPU sampling .* · ${RECORD_SECONDS} s`));
-    for (const sec of [5, 10, 30]) assert.ok(rows.some((r) => r.includes(`CPU sampling`) && r.includes(`· ${sec} s`)), `no ${sec} s choice: ${rows.join(' | ')}`);
-    assert.ok(rows.some((r) => r.includes('CPU sampling') && r.includes('until stopped')), `no "until stopped" choice: ${rows.join(' | ')}`);
+    for (const sec of [5, 10, 30])
+      assert.ok(
+        rows.some((r) => r.includes(`CPU sampling`) && r.includes(`· ${sec} s`)),
+        `no ${sec} s choice: ${rows.join(' | ')}`,
+      );
+    assert.ok(
+      rows.some((r) => r.includes('CPU sampling') && r.includes('until stopped')),
+      `no "until stopped" choice: ${rows.join(' | ')}`,
+    );
     await wb!.press('Enter');
   });
 
@@ -122,14 +153,20 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     const description = await wb!.page.locator('.pane-header', { hasText: 'Hot functions' }).first().innerText();
     await shot('tree');
     assert.match(description, /callees \(what each calls\) · by cumulative/);
-    assert.ok(items.slice(0, 4).some((i) => /main\.crunch/.test(i)), `first rows: ${items.slice(0, 5).join(' | ')}`);
+    assert.ok(
+      items.slice(0, 4).some((i) => /main\.crunch/.test(i)),
+      `first rows: ${items.slice(0, 5).join(' | ')}`,
+    );
     // My code: main's functions, then the standard library and the runtime folded into one row each.
     await wb!.runCommand('Go Perf Lens: Show my code (fold standard library and runtime)');
     await wb!.page.waitForTimeout(800);
     const mine = await wb!.treeItems('Hot functions');
     await shot('tree-my-code');
     assert.match(await wb!.page.locator('.pane-header', { hasText: 'Hot functions' }).first().innerText(), /my code/);
-    assert.ok(mine.some((i) => /^Go runtime/.test(i)) && mine.every((i) => /^(main\.|Go runtime|Standard library|Other modules)/.test(i)), mine.join(' | '));
+    assert.ok(
+      mine.some((i) => /^Go runtime/.test(i)) && mine.every((i) => /^(main\.|Go runtime|Standard library|Other modules)/.test(i)),
+      mine.join(' | '),
+    );
     await wb!.runCommand('Go Perf Lens: Show all code');
   });
 
@@ -138,8 +175,16 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     const deadline = Date.now() + 30000;
     for (;;) {
       for (const f of wb!.page.frames()) {
-        if (await f.locator('#flame').count().catch(() => 0)) {
-          const frames = await f.locator('body').getAttribute('data-frames').catch(() => null);
+        if (
+          await f
+            .locator('#flame')
+            .count()
+            .catch(() => 0)
+        ) {
+          const frames = await f
+            .locator('body')
+            .getAttribute('data-frames')
+            .catch(() => null);
           if (frames && Number(frames) > 0) return f;
         }
       }
@@ -219,7 +264,14 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
   const panelFrame = async (timeoutMs: number): Promise<Frame> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      for (const f of wb!.page.frames()) if (await f.locator('#panel-syscalls table').count().catch(() => 0)) return f;
+      for (const f of wb!.page.frames())
+        if (
+          await f
+            .locator('#panel-syscalls table')
+            .count()
+            .catch(() => 0)
+        )
+          return f;
       if (Date.now() > deadline) throw new Error('no latency panel with a syscalls table');
       await wb!.page.waitForTimeout(500);
     }
@@ -239,15 +291,34 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     await wb!.page.waitForTimeout(300);
     await shot('syscalls');
     const link = f.locator('#panel-syscalls a:visible', { hasText: 'main.rest' }).first();
-    assert.equal(await link.count(), 1, `no visible site in main.rest; sites: ${(await f.locator('#panel-syscalls .site').allInnerTexts()).join(' | ')}`);
+    assert.equal(
+      await link.count(),
+      1,
+      `no visible site in main.rest; sites: ${(await f.locator('#panel-syscalls .site').allInnerTexts()).join(' | ')}`,
+    );
     // The runtime's idle waits (futex, nanosleep…) are hidden until asked for.
-    assert.ok(!(await f.locator('tr.idle').first().isVisible().catch(() => false)), 'an idle wait row is visible by default');
+    assert.ok(
+      !(await f
+        .locator('tr.idle')
+        .first()
+        .isVisible()
+        .catch(() => false)),
+      'an idle wait row is visible by default',
+    );
     await link.click();
-    const want = fs.readFileSync(path.join(ws, 'main.go'), 'utf8').split('\n').findIndex((l) => l.includes('devNull.Write(')) + 1;
+    const want =
+      fs
+        .readFileSync(path.join(ws, 'main.go'), 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('devNull.Write(')) + 1;
     const deadline = Date.now() + 15000;
     let where = '';
     while (Date.now() < deadline) {
-      where = await wb!.page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText().catch(() => '');
+      where = await wb!.page
+        .locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ })
+        .first()
+        .innerText()
+        .catch(() => '');
       if ((await activeTab()).includes('main.go') && where.startsWith(`Ln ${want},`)) break;
       await wb!.page.waitForTimeout(300);
     }

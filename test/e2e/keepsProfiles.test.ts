@@ -36,16 +36,33 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
     copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
     const tc = newestGo();
     const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
+      cwd: ws,
+      env: goEnv(tc, FIXTURE_CACHE),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120000,
+    });
     hotBin = buildGoFixture('hotline', tc);
     service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-      service!.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${FIXTURE} exited with ${c}`)); });
+      service!.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      service!.once('exit', (c) => {
+        clearTimeout(timer);
+        reject(new Error(`${FIXTURE} exited with ${c}`));
+      });
     });
     server = await startServer({ dataDir: freshDir('keep-server') });
-    wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('keep-chromium') });
+    wb = await Workbench.open({
+      server,
+      folder: ws,
+      file: path.join(ws, 'main.go'),
+      extensionDevelopmentPath: REPO_ROOT,
+      userDataDir: freshDir('keep-chromium'),
+    });
     await wb.grantTrust(20000);
     await wb.waitForEditor('main.go');
   });
@@ -64,7 +81,9 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
     await wb!.runCommand('Go Perf Lens: Profile Go process');
     await wb!.waitForQuickPick(/Profile Go process/, 30000);
     await wb!.typeInQuickInput(String(pid));
-    await until(`PID ${pid} listed`, 20000, async () => ((await wb!.quickPickItems()).some((i) => i.includes(`PID ${pid}`)) ? true : undefined));
+    await until(`PID ${pid} listed`, 20000, async () =>
+      (await wb!.quickPickItems()).some((i) => i.includes(`PID ${pid}`)) ? true : undefined,
+    );
     await wb!.press('Enter');
     await wb!.waitForQuickPick(/What to record/, 20000);
     await wb!.press('Enter');
@@ -82,12 +101,18 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
     const toast = wb!.page.locator('.notifications-toasts .notification-toast', { hasText: `Profiling PID ${service!.pid}` }).first();
     await toast.hover();
     await toast.locator('.monaco-button, a.action-label', { hasText: 'Cancel' }).first().click();
-    const kept = await note(new RegExp(`stopped early — kept ([\\d.]+) (s|ms) of PID ${service!.pid} \\((\\d+) samples; ${DURATION_SEC} s were asked for\\)`), 30000);
+    const kept = await note(
+      new RegExp(`stopped early — kept ([\\d.]+) (s|ms) of PID ${service!.pid} \\((\\d+) samples; ${DURATION_SEC} s were asked for\\)`),
+      30000,
+    );
     const m = /kept ([\d.]+) s of PID \d+ \((\d+) samples/.exec(kept);
     assert.ok(m && Number(m[1]) > 0 && Number(m[1]) < DURATION_SEC && Number(m[2]) > 0, kept);
     // And the kept profile is drawn: a code lens with a CPU share above the hot func.
     const lenses = await wb!.lensesAboveLines(30000);
-    assert.ok(lenses.some((l) => l.lineText.startsWith(HOT_DECL) && /\d+(\.\d+)?\s*%/.test(l.text)), JSON.stringify(lenses));
+    assert.ok(
+      lenses.some((l) => l.lineText.startsWith(HOT_DECL) && /\d+(\.\d+)?\s*%/.test(l.text)),
+      JSON.stringify(lenses),
+    );
   });
 
   step('"Discard recording" while it records: nothing replaces the kept profile', async () => {
@@ -97,14 +122,20 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
     await wb!.runCommand('Go Perf Lens: Discard recording');
     await note(new RegExp(`discarded the recording of PID ${service!.pid}`), 30000);
     const lenses = await wb!.lensesAboveLines(10000);
-    assert.ok(lenses.some((l) => l.lineText.startsWith(HOT_DECL) && /%/.test(l.text)), JSON.stringify(lenses));
+    assert.ok(
+      lenses.some((l) => l.lineText.startsWith(HOT_DECL) && /%/.test(l.text)),
+      JSON.stringify(lenses),
+    );
   });
 
   step('a process that exits mid-recording: "PID X exited after N s — partial profile", and Back brings the previous one', async () => {
     // It lives 12 s: perf may take seconds to attach on a busy machine, and it must record some.
     shortLived = spawn(hotBin, ['12'], { stdio: 'ignore', detached: true });
     await startProfiling(shortLived.pid!);
-    const partial = await note(new RegExp(`PID ${shortLived.pid} exited after \\d+\\.\\d s — partial profile \\(\\d+ samples of the ${DURATION_SEC} s asked for\\)`), 60000);
+    const partial = await note(
+      new RegExp(`PID ${shortLived.pid} exited after \\d+\\.\\d s — partial profile \\(\\d+ samples of the ${DURATION_SEC} s asked for\\)`),
+      60000,
+    );
     assert.match(partial, /Back to the previous profile/);
     // The partial profile replaced the service's: hotline's code is not in this workspace, so no lens above crunch.
     await until('the service heat gone', 20000, async () => ((await wb!.codeLenses()).some((l) => /%/.test(l)) ? undefined : true));
@@ -112,7 +143,10 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
     await toast.hover();
     await toast.locator('.monaco-button', { hasText: 'Back to the previous profile' }).first().click();
     const lenses = await wb!.lensesAboveLines(30000);
-    assert.ok(lenses.some((l) => l.lineText.startsWith(HOT_DECL) && /%/.test(l.text)), `the service's profile is back: ${JSON.stringify(lenses)}`);
+    assert.ok(
+      lenses.some((l) => l.lineText.startsWith(HOT_DECL) && /%/.test(l.text)),
+      `the service's profile is back: ${JSON.stringify(lenses)}`,
+    );
   });
 
   step('"Switch profile…" lists both, the partial one marked as such; picking it loads it', async () => {
@@ -120,32 +154,51 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
     await wb!.waitForQuickPick(/Switch to a profile/, 20000);
     const items = await wb!.quickPickItems();
     assert.equal(items.length, 2, `the stopped and the partial profile, not the discarded one: ${items.join(' | ')}`);
-    assert.ok(items.some((i) => i.includes(`PID ${service!.pid}`) && /stopped early/.test(i)), items.join(' | '));
+    assert.ok(
+      items.some((i) => i.includes(`PID ${service!.pid}`) && /stopped early/.test(i)),
+      items.join(' | '),
+    );
     const partialRow = items.findIndex((i) => i.includes(`PID ${shortLived!.pid}`) && /partial: the process exited/.test(i));
     assert.ok(partialRow >= 0, items.join(' | '));
     await wb!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').nth(partialRow).click();
     await until('the service heat gone again', 20000, async () => ((await wb!.codeLenses()).some((l) => /%/.test(l)) ? undefined : true));
   });
 
-  step('"Trace latency" with the exited process\'s profile loaded: a picker titled for the trace that says why; the result is not merged into it', async () => {
-    await wb!.page.locator('.editor-group-container.active .tab.active').first().click();
-    const pos = await wb!.textPosition(HOT_DECL, 'crunch');
-    await wb!.page.mouse.click(pos.x, pos.y);
-    await wb!.runCommand('Go Perf Lens: Trace latency of this function');
-    await wb!.waitForQuickPick(/Trace latency of main\.crunch — which process\?/, 30000);
-    assert.match(await wb!.quickInputTitle(), /^Trace latency of main\.crunch — which process\?/);
-    assert.match(await wb!.quickInputPlaceholder(), new RegExp(`PID ${shortLived!.pid} of the loaded profile has exited`));
-    await wb!.typeInQuickInput(String(service!.pid));
-    await until(`PID ${service!.pid} listed`, 20000, async () => ((await wb!.quickPickItems()).some((i) => i.includes(`PID ${service!.pid}`)) ? true : undefined));
-    await wb!.press('Enter');
-    const own = await note(new RegExp(`the latency of PID ${service!.pid} is shown as a profile of its own — the loaded profile \\(.*PID ${shortLived!.pid}.*\\) is of another process`), DURATION_SEC * 1000 + 60000);
-    assert.ok(own);
-    // The partial profile kept no latency: Switch profile… lists it unchanged beside the new one.
-    await wb!.runCommand('Go Perf Lens: Switch profile…');
-    await wb!.waitForQuickPick(/Switch to a profile/, 20000);
-    const items = await wb!.quickPickItems();
-    await wb!.press('Escape');
-    assert.ok(items[0]?.includes(`PID ${service!.pid}`) && items[0].includes('0 samples'), `newest: ${items[0]} (all: ${items.join(' | ')})`);
-    assert.ok(items.some((i) => i.includes(`PID ${shortLived!.pid}`)), items.join(' | '));
-  });
+  step(
+    '"Trace latency" with the exited process\'s profile loaded: a picker titled for the trace that says why; the result is not merged into it',
+    async () => {
+      await wb!.page.locator('.editor-group-container.active .tab.active').first().click();
+      const pos = await wb!.textPosition(HOT_DECL, 'crunch');
+      await wb!.page.mouse.click(pos.x, pos.y);
+      await wb!.runCommand('Go Perf Lens: Trace latency of this function');
+      await wb!.waitForQuickPick(/Trace latency of main\.crunch — which process\?/, 30000);
+      assert.match(await wb!.quickInputTitle(), /^Trace latency of main\.crunch — which process\?/);
+      assert.match(await wb!.quickInputPlaceholder(), new RegExp(`PID ${shortLived!.pid} of the loaded profile has exited`));
+      await wb!.typeInQuickInput(String(service!.pid));
+      await until(`PID ${service!.pid} listed`, 20000, async () =>
+        (await wb!.quickPickItems()).some((i) => i.includes(`PID ${service!.pid}`)) ? true : undefined,
+      );
+      await wb!.press('Enter');
+      const own = await note(
+        new RegExp(
+          `the latency of PID ${service!.pid} is shown as a profile of its own — the loaded profile \\(.*PID ${shortLived!.pid}.*\\) is of another process`,
+        ),
+        DURATION_SEC * 1000 + 60000,
+      );
+      assert.ok(own);
+      // The partial profile kept no latency: Switch profile… lists it unchanged beside the new one.
+      await wb!.runCommand('Go Perf Lens: Switch profile…');
+      await wb!.waitForQuickPick(/Switch to a profile/, 20000);
+      const items = await wb!.quickPickItems();
+      await wb!.press('Escape');
+      assert.ok(
+        items[0]?.includes(`PID ${service!.pid}`) && items[0].includes('0 samples'),
+        `newest: ${items[0]} (all: ${items.join(' | ')})`,
+      );
+      assert.ok(
+        items.some((i) => i.includes(`PID ${shortLived!.pid}`)),
+        items.join(' | '),
+      );
+    },
+  );
 });

@@ -30,12 +30,18 @@ function pidsRunning(bin: string): number[] {
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let exe: string;
-    try { exe = fs.readlinkSync(`/proc/${d}/exe`); } catch { continue; }
+    try {
+      exe = fs.readlinkSync(`/proc/${d}/exe`);
+    } catch {
+      continue;
+    }
     if (exe !== bin) continue;
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // exited, not yet reaped
-    } catch { continue; }
+    } catch {
+      continue;
+    }
     out.push(Number(d));
   }
   return out;
@@ -63,10 +69,21 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     // Built in the workspace, as the user would: the binary's DWARF names these very files.
     const tc = newestGo();
     bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
+      cwd: ws,
+      env: goEnv(tc, FIXTURE_CACHE),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120000,
+    });
     assert.deepEqual(pidsRunning(bin), [], `${bin} runs before the test launched it`);
     server = await startServer({ dataDir: freshDir('e2e-launch-server') });
-    wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('e2e-launch-chromium') });
+    wb = await Workbench.open({
+      server,
+      folder: ws,
+      file: path.join(ws, 'main.go'),
+      extensionDevelopmentPath: REPO_ROOT,
+      userDataDir: freshDir('e2e-launch-chromium'),
+    });
     await wb.grantTrust(20000);
     await wb.waitForEditor('main.go');
   });
@@ -80,8 +97,16 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     if (!bin) return;
     const deadline = Date.now() + 10000;
     for (let left = pidsRunning(bin); left.length; left = pidsRunning(bin)) {
-      for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      if (Date.now() > deadline) { console.log(`    could not end ${bin}: PIDs ${left.join(', ')}`); break; }
+      for (const pid of left)
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      if (Date.now() > deadline) {
+        console.log(`    could not end ${bin}: PIDs ${left.join(', ')}`);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   });
@@ -91,7 +116,9 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     await wb!.waitForQuickPick(/Profile Go process/, 30000);
     // Filter the list as a user would; the row stays first and focused when the process scan redraws the list.
     await wb!.typeInQuickInput('Launch a binary');
-    await until('"Launch a binary…" to be the focused row', 20000, async () => (/Launch a binary/.test((await wb!.quickPickActive()) ?? '') ? true : undefined));
+    await until('"Launch a binary…" to be the focused row', 20000, async () =>
+      /Launch a binary/.test((await wb!.quickPickActive()) ?? '') ? true : undefined,
+    );
     await shot('process-pick');
     await wb!.press('Enter');
     const title = await until('a quick input titled "Launch a Go binary to profile"', 30000, async () => {
@@ -101,11 +128,12 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
     assert.match(title, /Launch a Go binary/);
   });
 
-  step('pasting the binary\'s absolute path into the file dialog and Enter picks it; Enter with no arguments launches it', async () => {
+  step("pasting the binary's absolute path into the file dialog and Enter picks it; Enter with no arguments launches it", async () => {
     // The simple file dialog (a quick input) shows a folder: its path, ending in "/", in the box and its entries as rows.
     // Wait until it has drawn that, so it cannot overwrite what is typed next.
     await until('the file dialog to show a folder', 20000, async () =>
-      ((await quickValue()).endsWith('/') && (await wb!.page.locator(QUICK_ROWS).count()) > 0 ? true : undefined));
+      (await quickValue()).endsWith('/') && (await wb!.page.locator(QUICK_ROWS).count()) > 0 ? true : undefined,
+    );
     // Replace the folder with the binary's path, as a user pasting it would; paste again if the dialog rewrote it.
     const box = wb!.page.locator(QUICK_INPUT_BOX).first();
     let value = '';
@@ -113,7 +141,9 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
       await box.focus();
       await wb!.press('Control+a');
       await wb!.page.keyboard.insertText(bin);
-      const shown = await until(`the dialog to show ${bin}`, 5000, async () => ((value = await quickValue()) === bin ? true : undefined)).catch(() => false);
+      const shown = await until(`the dialog to show ${bin}`, 5000, async () =>
+        (value = await quickValue()) === bin ? true : undefined,
+      ).catch(() => false);
       if (shown) break;
       if (attempt === 3) assert.fail(`the file dialog shows "${value}", not the path pasted into it (${bin})`);
     }

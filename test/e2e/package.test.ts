@@ -12,7 +12,10 @@ import { installExtension, listExtensions, startServer, type VsCodeServer } from
 import { Workbench } from './support/workbench';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
-  name: string; publisher: string; version: string; contributes?: { commands?: { command: string; title: string; category?: string }[] };
+  name: string;
+  publisher: string;
+  version: string;
+  contributes?: { commands?: { command: string; title: string; category?: string }[] };
 };
 const EXTENSION_ID = `${pkg.publisher}.${pkg.name}`;
 
@@ -34,7 +37,9 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
     this.timeout(200000);
     vsix = path.join(freshDir('vsix'), `${pkg.name}-${pkg.version}.vsix`);
     execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.mjs'), '--out', vsix], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180000,
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 180000,
     });
     extensionsDir = freshDir('extensions');
     dataDir = freshDir('package-server');
@@ -47,13 +52,25 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
   });
 
   it('holds dist/ (bundles, the helper, iced-x86) and no sources, tests, fixtures or source maps', () => {
-    const entries = zipEntries(vsix).filter((e) => e.startsWith('extension/')).map((e) => e.slice('extension/'.length));
-    for (const must of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/node_modules/iced-x86/package.json', 'dist/node_modules/iced-x86/iced_x86_bg.wasm']) {
+    const entries = zipEntries(vsix)
+      .filter((e) => e.startsWith('extension/'))
+      .map((e) => e.slice('extension/'.length));
+    for (const must of [
+      'package.json',
+      'dist/extension.js',
+      'dist/cli.js',
+      'dist/node_modules/iced-x86/package.json',
+      'dist/node_modules/iced-x86/iced_x86_bg.wasm',
+    ]) {
       assert.ok(entries.includes(must), `${must} is not in the .vsix`);
     }
-    const helperFiles = fs.existsSync(path.join(REPO_ROOT, 'bpf')) ? fs.readdirSync(path.join(REPO_ROOT, 'bpf')).filter((f) => !f.startsWith('__')) : [];
+    const helperFiles = fs.existsSync(path.join(REPO_ROOT, 'bpf'))
+      ? fs.readdirSync(path.join(REPO_ROOT, 'bpf')).filter((f) => !f.startsWith('__'))
+      : [];
     for (const f of helperFiles) assert.ok(entries.includes(`dist/bpf/${f}`), `dist/bpf/${f} (the helper) is not in the .vsix`);
-    const unwanted = entries.filter((e) => /^(src|test|out|scripts|bpf|node_modules|test-results)\//.test(e) || /\.(ts|map)$/.test(e) || e.includes('fixtures/'));
+    const unwanted = entries.filter(
+      (e) => /^(src|test|out|scripts|bpf|node_modules|test-results)\//.test(e) || /\.(ts|map)$/.test(e) || e.includes('fixtures/'),
+    );
     assert.deepEqual(unwanted, []);
   });
 
@@ -66,7 +83,10 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
 
   it('activates in a Go workspace there: its commands are in the palette and "Profile Go process" runs', async function () {
     this.timeout(150000);
-    assert.ok(fs.existsSync(extensionsDir) && fs.readdirSync(extensionsDir).some((d) => d.startsWith(EXTENSION_ID)), 'not installed (previous test)');
+    assert.ok(
+      fs.existsSync(extensionsDir) && fs.readdirSync(extensionsDir).some((d) => d.startsWith(EXTENSION_ID)),
+      'not installed (previous test)',
+    );
     const ws = makeWorkspace('package-ws', {
       'go.mod': 'module example.com/pkgcheck\n\ngo 1.21\n',
       'main.go': 'package main\n\nfunc main() {\n\tfor {\n\t}\n}\n',
@@ -77,9 +97,14 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
     await wb.grantTrust(20000);
     await wb.waitForEditor('main.go');
     const listed = await wb.paletteCommands('Go Perf Lens:');
-    const titles = (pkg.contributes?.commands ?? []).filter((c) => c.command === 'goPerfLens.profileProcess').map((c) => `${c.category}: ${c.title}`);
+    const titles = (pkg.contributes?.commands ?? [])
+      .filter((c) => c.command === 'goPerfLens.profileProcess')
+      .map((c) => `${c.category}: ${c.title}`);
     assert.equal(titles.length, 1, 'package.json contributes no goPerfLens.profileProcess');
-    assert.ok(listed.some((l) => l.includes(titles[0]!)), `the palette lists: ${listed.join(' | ')}`);
+    assert.ok(
+      listed.some((l) => l.includes(titles[0]!)),
+      `the palette lists: ${listed.join(' | ')}`,
+    );
     // Running it needs activate() to have registered it from the installed files: a quick pick proves it.
     await wb.runCommand(titles[0]!);
     try {

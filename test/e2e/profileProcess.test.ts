@@ -52,15 +52,32 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     // Built in the workspace, as the user would: the binary's DWARF names these very files.
     const tc = newestGo();
     const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
+      cwd: ws,
+      env: goEnv(tc, FIXTURE_CACHE),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120000,
+    });
     service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-      service!.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${FIXTURE} exited with ${c}`)); });
+      service!.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      service!.once('exit', (c) => {
+        clearTimeout(timer);
+        reject(new Error(`${FIXTURE} exited with ${c}`));
+      });
     });
     server = await startServer({ dataDir: freshDir('e2e-server') });
-    wb = await Workbench.open({ server, folder: ws, file: mainGo, extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('e2e-chromium') });
+    wb = await Workbench.open({
+      server,
+      folder: ws,
+      file: mainGo,
+      extensionDevelopmentPath: REPO_ROOT,
+      userDataDir: freshDir('e2e-chromium'),
+    });
     await wb.grantTrust(20000);
     await wb.waitForEditor('main.go');
     await shot('opened');
@@ -75,36 +92,50 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     await killProcessGroup(service);
   });
 
-  step('offers "Go Perf Lens: Profile Go process" in the command palette, listing the running service', async () => {
-    await wb!.runCommand('Go Perf Lens: Profile Go process');
-    await wb!.waitForQuickPick(undefined, 30000);
-    // The list fills in when the process scan ends; wait for our service to appear.
-    const deadline = Date.now() + 20000;
-    let items = await wb!.quickPickItems();
-    while (!items.some((i) => i.includes(String(service!.pid))) && Date.now() < deadline) {
+  step(
+    'offers "Go Perf Lens: Profile Go process" in the command palette, listing the running service',
+    async () => {
+      await wb!.runCommand('Go Perf Lens: Profile Go process');
+      await wb!.waitForQuickPick(undefined, 30000);
+      // The list fills in when the process scan ends; wait for our service to appear.
+      const deadline = Date.now() + 20000;
+      let items = await wb!.quickPickItems();
+      while (!items.some((i) => i.includes(String(service!.pid))) && Date.now() < deadline) {
+        await wb!.page.waitForTimeout(500);
+        items = await wb!.quickPickItems();
+      }
+      await shot('process-pick');
+      assert.ok(
+        items.some((i) => i.includes(String(service!.pid)) && i.includes(FIXTURE)),
+        `no row with ${FIXTURE} and PID ${service!.pid}; rows: ${items.join(' | ')}`,
+      );
+    },
+    true,
+  );
+
+  step(
+    'typing the PID filters the list to the service; Enter picks it',
+    async () => {
+      await wb!.typeInQuickInput(String(service!.pid));
       await wb!.page.waitForTimeout(500);
-      items = await wb!.quickPickItems();
-    }
-    await shot('process-pick');
-    assert.ok(items.some((i) => i.includes(String(service!.pid)) && i.includes(FIXTURE)),
-      `no row with ${FIXTURE} and PID ${service!.pid}; rows: ${items.join(' | ')}`);
-  }, true);
+      const items = (await wb!.quickPickItems()).filter((i) => !/Launch a binary|Remote host/.test(i));
+      assert.ok(items.length >= 1 && items.every((i) => i.includes(String(service!.pid))), `rows after filtering: ${items.join(' | ')}`);
+      await wb!.press('Enter');
+    },
+    true,
+  );
 
-  step('typing the PID filters the list to the service; Enter picks it', async () => {
-    await wb!.typeInQuickInput(String(service!.pid));
-    await wb!.page.waitForTimeout(500);
-    const items = (await wb!.quickPickItems()).filter((i) => !/Launch a binary|Remote host/.test(i));
-    assert.ok(items.length >= 1 && items.every((i) => i.includes(String(service!.pid))), `rows after filtering: ${items.join(' | ')}`);
-    await wb!.press('Enter');
-  }, true);
-
-  step('"What to record" preselects CPU sampling; Enter starts recording', async () => {
-    await wb!.waitForQuickPick(/What to record/, 20000);
-    const active = await wb!.quickPickActive();
-    await shot('what-to-record');
-    assert.match(active ?? '', /CPU sampling/, `the preselected item is ${active}`);
-    await wb!.press('Enter');
-  }, true);
+  step(
+    '"What to record" preselects CPU sampling; Enter starts recording',
+    async () => {
+      await wb!.waitForQuickPick(/What to record/, 20000);
+      const active = await wb!.quickPickActive();
+      await shot('what-to-record');
+      assert.match(active ?? '', /CPU sampling/, `the preselected item is ${active}`);
+      await wb!.press('Enter');
+    },
+    true,
+  );
 
   step('heat appears: a code lens with a percentage above the hot func', async () => {
     // Recording takes RECORD_SECONDS; symbolizing and the first draw follow.
@@ -115,23 +146,36 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     assert.match(hot.text, /\d+(\.\d+)?\s*%/, `the lens above ${HOT_FUNC} is "${hot.text}"`);
   });
 
-  step('tints lines in the hot func\'s body', async () => {
+  step("tints lines in the hot func's body", async () => {
     const body = funcBody(fs.readFileSync(mainGo, 'utf8'), HOT_DECL);
     const tinted = await wb!.lineBackgrounds();
     const inBody = [...tinted.keys()].filter((l) => l > body.first && l < body.last);
-    assert.ok(inBody.length > 0, `no tinted line in ${HOT_FUNC}'s body (lines ${body.first}–${body.last}); tinted: ${JSON.stringify([...tinted])}`);
+    assert.ok(
+      inBody.length > 0,
+      `no tinted line in ${HOT_FUNC}'s body (lines ${body.first}–${body.last}); tinted: ${JSON.stringify([...tinted])}`,
+    );
   });
 
-  step('the hot functions tree lists the hot function among the first rows (by cumulative share: its callers runtime.main and main.main come first)', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes?: { views?: Record<string, { id: string; name: string }[]> } };
-    const view = Object.values(pkg.contributes?.views ?? {}).flat().find((v) => v.id === 'goPerfLens.hotFunctions');
-    assert.ok(view, 'package.json contributes no goPerfLens.hotFunctions view');
-    await wb!.focusView(view.name);
-    const items = await wb!.treeItems(view.name);
-    await shot('tree');
-    assert.ok(items.length > 0, 'the tree is empty');
-    assert.ok(items.slice(0, 3).some((i) => new RegExp(`\\bmain\\.${HOT_FUNC}\\b`).test(i)), `no ${HOT_FUNC} in the first three rows: ${items.slice(0, 5).join(' | ')}`);
-  });
+  step(
+    'the hot functions tree lists the hot function among the first rows (by cumulative share: its callers runtime.main and main.main come first)',
+    async () => {
+      const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        contributes?: { views?: Record<string, { id: string; name: string }[]> };
+      };
+      const view = Object.values(pkg.contributes?.views ?? {})
+        .flat()
+        .find((v) => v.id === 'goPerfLens.hotFunctions');
+      assert.ok(view, 'package.json contributes no goPerfLens.hotFunctions view');
+      await wb!.focusView(view.name);
+      const items = await wb!.treeItems(view.name);
+      await shot('tree');
+      assert.ok(items.length > 0, 'the tree is empty');
+      assert.ok(
+        items.slice(0, 3).some((i) => new RegExp(`\\bmain\\.${HOT_FUNC}\\b`).test(i)),
+        `no ${HOT_FUNC} in the first three rows: ${items.slice(0, 5).join(' | ')}`,
+      );
+    },
+  );
 
   step('"Trace latency of this function" on the hot func, then its hover shows the latency histogram', async () => {
     await wb!.page.locator('.editor-group-container.active .tab.active').first().click();
@@ -143,7 +187,9 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
     for (;;) {
       await wb!.page.mouse.move(10, 10); // leave, so the next hover asks the providers again
       await wb!.page.waitForTimeout(1000);
-      const hover = await wb!.hoverText(HOT_DECL, HOT_FUNC, 10000).catch((e: Error) => ({ text: `(no hover: ${e.message})`, images: [] as string[] }));
+      const hover = await wb!
+        .hoverText(HOT_DECL, HOT_FUNC, 10000)
+        .catch((e: Error) => ({ text: `(no hover: ${e.message})`, images: [] as string[] }));
       last = `${hover.text} [images: ${hover.images.join(', ') || 'none'}]`;
       if (hover.images.some((src) => /^data:image\/svg\+xml|\.svg\b/.test(src))) {
         await shot('latency-hover');

@@ -34,7 +34,11 @@ function perfRecordingUnder(sshdPid: number, pid: number): number[] {
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let argv: string[];
-    try { argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    try {
+      argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
     if (!/^perf(_[\d.]+)?$/.test(path.basename(argv[0] ?? '')) || argv[1] !== 'record') continue;
     const p = argv.indexOf('-p');
     if (p < 0 || argv[p + 1] !== String(pid)) continue;
@@ -72,18 +76,35 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     // "remote" host is this machine, so they are where the binary says).
     const tc = newestGo();
     const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], { cwd: ws, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000 });
+    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
+      cwd: ws,
+      env: goEnv(tc, FIXTURE_CACHE),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120000,
+    });
     service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-      service!.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${FIXTURE} exited with ${c}`)); });
+      service!.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      service!.once('exit', (c) => {
+        clearTimeout(timer);
+        reject(new Error(`${FIXTURE} exited with ${c}`));
+      });
     });
     // Also checks that `ssh ALIAS` logs in as root there before any UI is involved.
     sshd = await startPrivateSshd(freshDir('e2e-remote-ssh'), ALIAS);
     loginsBefore = sshd.acceptedLogins();
     server = await startServer({ dataDir: freshDir('e2e-remote-server'), env: sshd.serverEnv });
-    wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), extensionDevelopmentPath: REPO_ROOT, userDataDir: freshDir('e2e-remote-chromium') });
+    wb = await Workbench.open({
+      server,
+      folder: ws,
+      file: path.join(ws, 'main.go'),
+      extensionDevelopmentPath: REPO_ROOT,
+      userDataDir: freshDir('e2e-remote-chromium'),
+    });
     await wb.grantTrust(20000);
     await wb.waitForEditor('main.go');
   });
@@ -108,12 +129,20 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     await wb!.waitForQuickPick(/Profile Go process/, 30000);
     // Filter the list as a user would; the row stays first and focused when the local process scan redraws the list.
     await wb!.typeInQuickInput('Remote host');
-    await until('"Remote host…" to be the focused row', 20000, async () => (/Remote host/.test((await wb!.quickPickActive()) ?? '') ? true : undefined));
+    await until('"Remote host…" to be the focused row', 20000, async () =>
+      /Remote host/.test((await wb!.quickPickActive()) ?? '') ? true : undefined,
+    );
     await shot('process-pick');
     await wb!.press('Enter');
     await until('an input box titled "Remote host"', 30000, async () =>
-      (/^Remote host/.test(await quickTitle()) && (await wb!.page.locator(QUICK_INPUT_BOX).isVisible()) ? true : undefined));
-    const prompt = (await wb!.page.locator(`${QUICK_INPUT} .quick-input-message`).first().textContent().catch(() => '')) ?? '';
+      /^Remote host/.test(await quickTitle()) && (await wb!.page.locator(QUICK_INPUT_BOX).isVisible()) ? true : undefined,
+    );
+    const prompt =
+      (await wb!.page
+        .locator(`${QUICK_INPUT} .quick-input-message`)
+        .first()
+        .textContent()
+        .catch(() => '')) ?? '';
     assert.match(prompt, /ssh destination/, `the input box's prompt is "${prompt}"`);
   });
 
@@ -139,9 +168,15 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     assert.match(await quickTitle(), new RegExp(`Profile Go process — ${ALIAS}`));
     // The list came through the test's ssh config and this sshd, not from this machine directly
     // (sshd's log lines reach us through a pipe: give them a moment).
-    assert.ok(sshd!.sshCalls().some((c) => c.split(' ').includes(ALIAS)), `the extension ran no ssh to ${ALIAS}; ${sshStory()}`);
-    await until('sshd to log a login by the extension', 5000, () => (sshd!.acceptedLogins() > loginsBefore ? true : undefined))
-      .catch((e: Error) => { throw new Error(`${e.message}; ${sshStory()}`); });
+    assert.ok(
+      sshd!.sshCalls().some((c) => c.split(' ').includes(ALIAS)),
+      `the extension ran no ssh to ${ALIAS}; ${sshStory()}`,
+    );
+    await until('sshd to log a login by the extension', 5000, () => (sshd!.acceptedLogins() > loginsBefore ? true : undefined)).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}; ${sshStory()}`);
+      },
+    );
   });
 
   step('typing the PID filters the list to the fixture; Enter picks it; "What to record" preselects CPU sampling', async () => {
@@ -151,7 +186,9 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     await until(`the list filtered to PID ${pid}`, 10000, async () => {
       rows = (await wb!.quickPickItems()).filter((r) => !/Launch a binary|Remote host/.test(r));
       return rows.length >= 1 && rows.every((r) => r.includes(pid)) ? true : undefined;
-    }).catch((e: Error) => { throw new Error(`${e.message}; rows: ${rows.join(' | ')}`); });
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; rows: ${rows.join(' | ')}`);
+    });
     await wb!.press('Enter');
     await wb!.waitForQuickPick(/What to record/, 20000);
     const active = await wb!.quickPickActive();
@@ -174,7 +211,9 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
       await wb!.press('Enter');
       await profilingNotice(wb!, pid);
       await shot('recording');
-      await until(`perf record -p ${pid} below sshd (PID ${sshd!.pid})`, RECORD_SECONDS * 1000 + 60000, () => (perfSeen.length ? true : undefined));
+      await until(`perf record -p ${pid} below sshd (PID ${sshd!.pid})`, RECORD_SECONDS * 1000 + 60000, () =>
+        perfSeen.length ? true : undefined,
+      );
     } finally {
       watching = false;
       await watcher;
@@ -198,11 +237,16 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     await until('the status bar tooltip', 30000, async () => {
       await wb!.page.mouse.move(700, 300); // away, so the next hover opens anew
       await item.hover();
-      const hover = wb!.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: /Go Perf Lens/ }).first();
+      const hover = wb!.page
+        .locator('.workbench-hover, .monaco-hover:not(.hidden)')
+        .filter({ hasText: /Go Perf Lens/ })
+        .first();
       await hover.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
       last = (await hover.innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
       return want.test(last) ? true : undefined;
-    }).catch((e: Error) => { throw new Error(`${e.message}; last tooltip: "${last}"`); });
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; last tooltip: "${last}"`);
+    });
     await shot('status-tooltip');
     assert.match(last, want);
   });

@@ -47,23 +47,34 @@ describe('profile a benchmark from its code lens [vscode, perf, go]', function (
     const testUri = vscode.Uri.file(path.join(dir, 'work_test.go'));
     const workUri = vscode.Uri.file(path.join(dir, 'work.go'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(testUri), { preview: false });
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workUri), { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workUri), {
+      viewColumn: vscode.ViewColumn.Beside,
+      preview: false,
+      preserveFocus: true,
+    });
 
     await clickLens(testUri, 'BenchmarkChecksum');
     const first = api.testing!.lastGoTestRun();
     assert.ok(first, 'no run was recorded');
-    console.log(`    click to heat: ${first.totalMs} ms (build ${first.timings.buildMs} ms, run under perf ${first.timings.runMs} ms, read ${first.timings.ingestMs} ms)`);
+    console.log(
+      `    click to heat: ${first.totalMs} ms (build ${first.timings.buildMs} ms, run under perf ${first.timings.runMs} ms, read ${first.timings.ingestMs} ms)`,
+    );
     assert.match(first.label, /^BenchmarkChecksum · \d+(\.\d+)? ns\/op$/);
     assert.equal(first.comparison, undefined);
     const heat = api.testing!.decorationsFor(workUri);
-    assert.ok(heat && heat.some((d) => d.line1 >= 12 && d.line1 <= 17 && /^[1-5]$/.test(d.kind)), `no heat on Checksum's loop: ${JSON.stringify(heat)}`);
+    assert.ok(
+      heat && heat.some((d) => d.line1 >= 12 && d.line1 <= 17 && /^[1-5]$/.test(d.kind)),
+      `no heat on Checksum's loop: ${JSON.stringify(heat)}`,
+    );
 
     // Four times the work per op.
     const text = fs.readFileSync(workUri.fsPath, 'utf8');
     fs.writeFileSync(workUri.fsPath, text.replace('var Rounds = 1', 'var Rounds = 4'));
     await clickLens(testUri, 'BenchmarkChecksum');
     const second = api.testing!.lastGoTestRun()!;
-    const m = /^BenchmarkChecksum: ([\d.]+) → ([\d.]+) ns\/op \([+-][\d.]+%\), 0 → 0 B\/op, 0 → 0 allocs\/op$/.exec(second.comparison ?? '');
+    const m = /^BenchmarkChecksum: ([\d.]+) → ([\d.]+) ns\/op \([+-][\d.]+%\), 0 → 0 B\/op, 0 → 0 allocs\/op$/.exec(
+      second.comparison ?? '',
+    );
     assert.ok(m, `comparison: ${second.comparison}`);
     assert.equal(Number(m[1]), Number(/ ([\d.]+) ns\/op$/.exec(first.label)![1]), 'the "before" is the first run’s ns/op');
     assert.ok(Number(m[2]) > 2 * Number(m[1]), `4x the work should take well over 2x the time: ${second.comparison}`);
@@ -71,8 +82,14 @@ describe('profile a benchmark from its code lens [vscode, perf, go]', function (
     // The diff is of shares (percentage points): Checksum already held ~95% of the samples, so its
     // lines move by a point or two, which may be within sampling noise (then not drawn); what
     // matters is that no plain heat is drawn and the lens compares with the previous run.
-    assert.ok(diff.every((d) => d.kind === 'slower' || d.kind === 'faster'), `lines not drawn against the previous run: ${JSON.stringify(diff)}`);
+    assert.ok(
+      diff.every((d) => d.kind === 'slower' || d.kind === 'faster'),
+      `lines not drawn against the previous run: ${JSON.stringify(diff)}`,
+    );
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', workUri)) ?? [];
-    assert.ok(lenses.some((l) => / → .* CPU/.test(l.command?.title ?? '')), `no lens comparing with the previous run: ${JSON.stringify(lenses.map((l) => l.command?.title))}`);
+    assert.ok(
+      lenses.some((l) => / → .* CPU/.test(l.command?.title ?? '')),
+      `no lens comparing with the previous run: ${JSON.stringify(lenses.map((l) => l.command?.title))}`,
+    );
   });
 });

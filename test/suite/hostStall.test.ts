@@ -94,9 +94,13 @@ describe('extension host stalls with a 400,000-sample profile [vscode, root, per
       const target = spawn(bin, ['-duration', `${seconds + 30}s`, '-workers', '4'], { stdio: 'ignore' });
       try {
         await sleep(300);
-        const rec = await watched(() => recordCpuProfile({ kind: 'local' }, { pid: target.pid!, durationSec: seconds, freqHz: FREQ_HZ, event: 'auto', sampler: 'perf' }));
+        const rec = await watched(() =>
+          recordCpuProfile({ kind: 'local' }, { pid: target.pid!, durationSec: seconds, freqHz: FREQ_HZ, event: 'auto', sampler: 'perf' }),
+        );
         const got = rec.value.totalSamples;
-        figures.push(`recording ${seconds} s, ${got} samples: longest stall ${rec.maxStallMs.toFixed(1)} ms (p99 ${rec.p99Ms.toFixed(1)} ms)`);
+        figures.push(
+          `recording ${seconds} s, ${got} samples: longest stall ${rec.maxStallMs.toFixed(1)} ms (p99 ${rec.p99Ms.toFixed(1)} ms)`,
+        );
         if (got < SAMPLES) {
           assert.ok(attempt < 4, `only ${got} samples after ${attempt} recordings`);
           perSecond = Math.max(1000, got / seconds);
@@ -124,16 +128,43 @@ describe('extension host stalls with a 400,000-sample profile [vscode, root, per
     let perSecond = FREQ_HZ;
     for (let attempt = 1; ; attempt++) {
       const seconds = Math.min(300, Math.ceil((1.2 * SAMPLES) / perSecond));
-      await promisify(execFile)('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(FREQ_HZ), '-e', 'cpu-clock', '-o', file, '--', bin, '-duration', `${seconds}s`, '-workers', '4'], { timeout: 600_000 });
+      await promisify(execFile)(
+        'perf',
+        [
+          'record',
+          '-q',
+          '-g',
+          '--call-graph',
+          'fp',
+          '-F',
+          String(FREQ_HZ),
+          '-e',
+          'cpu-clock',
+          '-o',
+          file,
+          '--',
+          bin,
+          '-duration',
+          `${seconds}s`,
+          '-workers',
+          '4',
+        ],
+        { timeout: 600_000 },
+      );
       const load = await watched(async () => {
         api.clear();
         api.loadSessionFile(file);
         await until('the loaded profile in the tree', () => api.testing!.hotFunctionRows().length > 0);
       });
       const rows = api.testing!.hotFunctionRows();
-      assert.ok(rows.some((r) => r.name === 'main.spin'), 'main.spin is not among the hot functions');
+      assert.ok(
+        rows.some((r) => r.name === 'main.spin'),
+        'main.spin is not among the hot functions',
+      );
       const got = api.testing!.loadedSamples() ?? 0;
-      figures.push(`loading ${fs.statSync(file).size >> 20} MB of perf.data, ${got} samples: longest stall ${load.maxStallMs.toFixed(1)} ms (p99 ${load.p99Ms.toFixed(1)} ms)`);
+      figures.push(
+        `loading ${fs.statSync(file).size >> 20} MB of perf.data, ${got} samples: longest stall ${load.maxStallMs.toFixed(1)} ms (p99 ${load.p99Ms.toFixed(1)} ms)`,
+      );
       if (got < SAMPLES) {
         assert.ok(attempt < 4, `only ${got} samples after ${attempt} recordings`);
         perSecond = Math.max(1000, got / seconds);

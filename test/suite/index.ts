@@ -20,8 +20,10 @@ export interface SuiteResults {
 }
 
 function testFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? testFiles(path.join(dir, d.name)) : d.name.endsWith('.test.js') ? [path.join(dir, d.name)] : []).sort();
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? testFiles(path.join(dir, d.name)) : d.name.endsWith('.test.js') ? [path.join(dir, d.name)] : []))
+    .sort();
 }
 
 function writeResults(file: string, r: SuiteResults): void {
@@ -37,8 +39,15 @@ function writeResults(file: string, r: SuiteResults): void {
 async function waitForTrust(timeoutMs: number): Promise<void> {
   if (vscode.workspace.isTrusted) return;
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { sub.dispose(); resolve(); }, timeoutMs);
-    const sub = vscode.workspace.onDidGrantWorkspaceTrust(() => { clearTimeout(timer); sub.dispose(); resolve(); });
+    const timer = setTimeout(() => {
+      sub.dispose();
+      resolve();
+    }, timeoutMs);
+    const sub = vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve();
+    });
   });
 }
 

@@ -50,11 +50,17 @@ describe('Open pprof endpoint… on a real Go program [vscode, go]', function ()
     const want = new Map<number, number>();
     // Heat follows what a line costs, callees included (goPerfLens.lineFigure's default).
     for (const l of p.lines) if (l.file === mainGo) want.set(l.line1, (want.get(l.line1) ?? 0) + l.cumSamples);
-    const hot = [...want].filter(([, n]) => n > 0 && n / p.totalSamples >= 0.001).map(([l]) => l).sort((a, b) => a - b);
+    const hot = [...want]
+      .filter(([, n]) => n > 0 && n / p.totalSamples >= 0.001)
+      .map(([l]) => l)
+      .sort((a, b) => a - b);
     assert.ok(hot.length >= 3, `only ${hot.length} hot lines of main.go in the fetched profile`);
     const drawn = api.testing!.decorationsFor(uri);
     assert.ok(drawn, 'main.go is visible but nothing was drawn');
-    assert.deepEqual(drawn.map((d) => d.line1), hot);
+    assert.deepEqual(
+      drawn.map((d) => d.line1),
+      hot,
+    );
     for (const d of drawn) assert.match(d.kind, /^[1-5]$/, `line ${d.line1} is drawn as ${d.kind}`);
     assert.ok(api.testing!.hotFunctionRows().length > 0, 'the hot-functions tree is empty');
     await svc.stop();

@@ -7,7 +7,11 @@ import * as vscode from 'vscode';
 
 const EXTENSION_ID = 'go-perf-lens.go-perf-lens';
 
-interface ContributedCommand { command: string; title: string; category?: string }
+interface ContributedCommand {
+  command: string;
+  title: string;
+  category?: string;
+}
 
 function extension(): vscode.Extension<unknown> {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
@@ -41,7 +45,11 @@ describe('smoke: Go Perf Lens in a real VS Code [vscode]', () => {
   });
 
   it('is given a trusted Go workspace (go.mod at its root)', async () => {
-    assert.equal(vscode.workspace.isTrusted, true, 'the workspace is not trusted: the runner should have clicked "Yes, I trust the authors"');
+    assert.equal(
+      vscode.workspace.isTrusted,
+      true,
+      'the workspace is not trusted: the runner should have clicked "Yes, I trust the authors"',
+    );
     const folders = vscode.workspace.workspaceFolders ?? [];
     assert.equal(folders.length, 1);
     const found = await vscode.workspace.findFiles('go.mod', undefined, 1);
@@ -64,7 +72,14 @@ describe('smoke: Go Perf Lens in a real VS Code [vscode]', () => {
 
   it('contributes "Go Perf Lens: Profile Go process" (goPerfLens.profileProcess)', () => {
     const profile = contributedCommands().find((c) => c.command === 'goPerfLens.profileProcess');
-    assert.ok(profile, `goPerfLens.profileProcess is not in contributes.commands (${contributedCommands().map((c) => c.command).join(', ') || 'none'})`);
+    assert.ok(
+      profile,
+      `goPerfLens.profileProcess is not in contributes.commands (${
+        contributedCommands()
+          .map((c) => c.command)
+          .join(', ') || 'none'
+      })`,
+    );
     assert.equal(profile.title, 'Profile Go process');
     assert.equal(profile.category, 'Go Perf Lens');
   });
@@ -72,9 +87,16 @@ describe('smoke: Go Perf Lens in a real VS Code [vscode]', () => {
   it('registers every command it contributes, all under the goPerfLens. prefix', async () => {
     const contributed = contributedCommands().map((c) => c.command);
     assert.ok(contributed.length > 0);
-    assert.deepEqual(contributed.filter((c) => !c.startsWith('goPerfLens.')), []);
+    assert.deepEqual(
+      contributed.filter((c) => !c.startsWith('goPerfLens.')),
+      [],
+    );
     await until(() => extension().isActive, 30000);
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((c) => !registered.has(c)), [], 'contributed but not registered by activate()');
+    assert.deepEqual(
+      contributed.filter((c) => !registered.has(c)),
+      [],
+      'contributed but not registered by activate()',
+    );
   });
 });

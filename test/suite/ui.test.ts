@@ -40,15 +40,28 @@ async function fixtures(): Promise<Fixture> {
     own = true;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ui-fixtures-'));
     // Asynchronously: the extension host must keep serving while the recording runs.
-    log = (await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], { timeout: 600_000, maxBuffer: 16 << 20 })).stdout;
+    log = (
+      await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'prepareUiFixtures.mjs'), dir], {
+        timeout: 600_000,
+        maxBuffer: 16 << 20,
+      })
+    ).stdout;
     console.log(log.trimEnd());
   }
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { mainGo: string; tracedFunction: string };
-  return { dir, own, mainGo: meta.mainGo, tracedFunction: meta.tracedFunction, profile: loadSession(path.join(dir, 'session.json')).profile, log };
+  return {
+    dir,
+    own,
+    mainGo: meta.mainGo,
+    tracedFunction: meta.tracedFunction,
+    profile: loadSession(path.join(dir, 'session.json')).profile,
+    log,
+  };
 }
 
 /** A share as the UI prints it: one decimal, and "<0.1%" for a non-zero share that would round to 0.0%. */
-const pct = (n: number, total: number): string => (n > 0 && n / total < 0.0005 ? '<0.1%' : n / total >= 0.9995 ? '100%' : `${((100 * n) / total).toFixed(1)}%`);
+const pct = (n: number, total: number): string =>
+  n > 0 && n / total < 0.0005 ? '<0.1%' : n / total >= 0.9995 ? '100%' : `${((100 * n) / total).toFixed(1)}%`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The model's self (or cumulative) samples per line of one file (inlined copies of a line add up). */
@@ -94,7 +107,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const cum = modelLines(fx.profile, fx.mainGo, 'cumSamples');
     const self = modelLines(fx.profile, fx.mainGo);
     const want = [...cum].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
-    assert.deepEqual(drawn.map((d) => d.line1), want.map(([l]) => l));
+    assert.deepEqual(
+      drawn.map((d) => d.line1),
+      want.map(([l]) => l),
+    );
     for (const [i, d] of drawn.entries()) {
       const [line1, n] = want[i]!;
       const own = pct(self.get(line1) ?? 0, total);
@@ -115,11 +131,17 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const drawn = api.testing!.decorationsFor(uri)!;
     const callLine = drawn.find((d) => d.line1 === call);
     const comparator = drawn.filter((d) => d.line1 > call && d.line1 < end);
-    assert.ok(callLine, `the sort.Slice line ${call} has no heat; drawn: ${JSON.stringify(drawn.filter((d) => d.line1 >= call - 2 && d.line1 <= end))}`);
+    assert.ok(
+      callLine,
+      `the sort.Slice line ${call} has no heat; drawn: ${JSON.stringify(drawn.filter((d) => d.line1 >= call - 2 && d.line1 <= end))}`,
+    );
     assert.ok(comparator.length > 0, 'no comparator line has heat (handleSort got no samples?)');
     const share = (f: string): number => (f.startsWith('<') ? 0 : parseFloat(f));
     for (const c of comparator) {
-      assert.ok(share(callLine.figure) >= share(c.figure), `comparator line ${c.line1} (${c.figure}) shows more than the call line (${callLine.figure})`);
+      assert.ok(
+        share(callLine.figure) >= share(c.figure),
+        `comparator line ${c.line1} (${c.figure}) shows more than the call line (${callLine.figure})`,
+      );
       assert.ok(Number(callLine.kind) >= Number(c.kind), `comparator line ${c.line1} is tinted more than the call line`);
     }
     // Both figures, as pprof's cum and flat: the call line's own share is small.
@@ -130,7 +152,9 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   });
 
   it('the setting says what the tint follows, and “self” redraws by the line’s own samples, then time', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription: string }> } } };
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription: string }> } };
+    };
     const setting = pkg.contributes.configuration.properties['goPerfLens.lineFigure']!;
     assert.equal(setting.default, 'cumulative');
     assert.match(setting.markdownDescription, /tint/);
@@ -141,7 +165,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
       await sleep(300);
       const drawn = api.testing!.decorationsFor(uri)!;
       const want = [...modelLines(fx.profile, fx.mainGo)].filter(([, n]) => n > 0 && n / total >= threshold).sort((a, b) => a[0] - b[0]);
-      assert.deepEqual(drawn.map((d) => [d.line1, d.figure]), want.map(([l, n]) => [l, `${pct(n, total)} · ${compact(n)}`]));
+      assert.deepEqual(
+        drawn.map((d) => [d.line1, d.figure]),
+        want.map(([l, n]) => [l, `${pct(n, total)} · ${compact(n)}`]),
+      );
       await cfg.update('lineFigureAmount', 'time', vscode.ConfigurationTarget.Global);
       await sleep(300);
       // cpu-clock: each sample stands for periodPerSample nanoseconds.
@@ -180,14 +207,26 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   it('heat shows in every visible editor, standard-library files too', async () => {
     // The hottest GOROOT file of the recording, opened beside main.go.
     const byFile = new Map<string, number>();
-    for (const l of fx.profile.lines) if (l.file.includes('/src/') && !l.file.startsWith(path.dirname(fx.mainGo))) byFile.set(l.file, (byFile.get(l.file) ?? 0) + l.selfSamples);
+    for (const l of fx.profile.lines)
+      if (l.file.includes('/src/') && !l.file.startsWith(path.dirname(fx.mainGo)))
+        byFile.set(l.file, (byFile.get(l.file) ?? 0) + l.selfSamples);
     const [stdFile] = [...byFile].filter(([f]) => fs.existsSync(f)).sort((a, b) => b[1] - a[1])[0] ?? [];
     assert.ok(stdFile, 'no standard-library file with samples in the recording');
     const stdUri = vscode.Uri.file(stdFile);
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(stdUri), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(stdUri), {
+      viewColumn: vscode.ViewColumn.Beside,
+      preview: true,
+      preserveFocus: true,
+    });
     try {
-      const want = [...modelLines(fx.profile, stdFile, 'cumSamples')].filter(([, n]) => n > 0 && n / fx.profile.totalSamples >= threshold).map(([l]) => l).sort((a, b) => a - b);
-      assert.deepEqual(api.testing!.decorationsFor(stdUri)!.map((d) => d.line1), want);
+      const want = [...modelLines(fx.profile, stdFile, 'cumSamples')]
+        .filter(([, n]) => n > 0 && n / fx.profile.totalSamples >= threshold)
+        .map(([l]) => l)
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        api.testing!.decorationsFor(stdUri)!.map((d) => d.line1),
+        want,
+      );
       assert.ok(api.testing!.decorationsFor(uri)!.length > 0, 'main.go lost its heat');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
@@ -200,23 +239,43 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const total = fx.profile.totalSamples;
     const doc = await vscode.workspace.openTextDocument(uri);
     // Where each profiled main.* function is declared, found in the text: `func name(`.
-    const declLine0 = (name: string): number => doc.getText().split('\n').findIndex((t) => t.startsWith(`func ${name}(`));
+    const declLine0 = (name: string): number =>
+      doc
+        .getText()
+        .split('\n')
+        .findIndex((t) => t.startsWith(`func ${name}(`));
     const expected = fx.profile.functions
       .filter((f) => f.file === fx.mainGo && f.cumSamples > 0 && /^main\.\w+$/.test(f.name))
-      .map((f) => ({ line0: declLine0(f.name.slice(5)), name: f.name, prefix: `${pct(f.cumSamples, total)} CPU (self ${pct(f.selfSamples, total)})` }))
+      .map((f) => ({
+        line0: declLine0(f.name.slice(5)),
+        name: f.name,
+        prefix: `${pct(f.cumSamples, total)} CPU (self ${pct(f.selfSamples, total)})`,
+      }))
       .sort((a, b) => a.line0 - b.line0);
-    assert.ok(expected.every((e) => e.line0 >= 0), JSON.stringify(expected));
+    assert.ok(
+      expected.every((e) => e.line0 >= 0),
+      JSON.stringify(expected),
+    );
     assert.ok(expected.length >= 4, `only ${expected.length} profiled funcs in main.go`);
-    const got = ours.map((l) => ({ line0: l.range.start.line, name: l.command!.arguments![0] as string, title: l.command!.title })).sort((a, b) => a.line0 - b.line0);
-    assert.deepEqual(got.map((g) => [g.line0, g.name]), expected.map((e) => [e.line0, e.name]));
-    for (const [i, g] of got.entries()) assert.ok(g.title.startsWith(expected[i]!.prefix), `${g.title} does not start with ${expected[i]!.prefix}`);
+    const got = ours
+      .map((l) => ({ line0: l.range.start.line, name: l.command!.arguments![0] as string, title: l.command!.title }))
+      .sort((a, b) => a.line0 - b.line0);
+    assert.deepEqual(
+      got.map((g) => [g.line0, g.name]),
+      expected.map((e) => [e.line0, e.name]),
+    );
+    for (const [i, g] of got.entries())
+      assert.ok(g.title.startsWith(expected[i]!.prefix), `${g.title} does not start with ${expected[i]!.prefix}`);
     const traced = got.find((g) => g.name === fx.tracedFunction);
     assert.ok(traced, `no lens on ${fx.tracedFunction}`);
     const lat = fx.profile.latency!.find((l) => l.function === fx.tracedFunction)!;
     assert.match(traced.title, / · [\d.]+k? calls\/s · p50 [\d.]+ (ns|µs|ms|s) · p99 [\d.]+ (ns|µs|ms|s)$/);
     assert.ok(traced.title.includes(`p50 ${latencyText(lat.p50Nanos)}`), `${traced.title} lacks p50 ${latencyText(lat.p50Nanos)}`);
     // A traced function offers to trace it again (for a chosen duration); the others to trace it.
-    assert.ok(lenses.some((l) => l.command?.command === 'goPerfLens.traceAgain' && l.command.arguments?.[0] === fx.tracedFunction), 'no "trace again" lens on the traced function');
+    assert.ok(
+      lenses.some((l) => l.command?.command === 'goPerfLens.traceAgain' && l.command.arguments?.[0] === fx.tracedFunction),
+      'no "trace again" lens on the traced function',
+    );
     assert.ok(!lenses.some((l) => l.command?.command === 'goPerfLens.traceFunction' && l.command.arguments?.[0] === fx.tracedFunction));
   });
 
@@ -225,13 +284,22 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
     const byCum = [...fns].sort((a, b) => b.cumSamples - a.cumSamples || b.selfSamples - a.selfSamples || a.name.localeCompare(b.name));
     const rows = api.testing!.hotFunctionRows();
-    assert.deepEqual(rows.slice(0, 15).map((r) => r.name), byCum.slice(0, 15).map((f) => f.name));
+    assert.deepEqual(
+      rows.slice(0, 15).map((r) => r.name),
+      byCum.slice(0, 15).map((f) => f.name),
+    );
     assert.equal(rows[0]!.description, `self ${pct(byCum[0]!.selfSamples, total)} · cum ${pct(byCum[0]!.cumSamples, total)}`);
     assert.match(api.testing!.treeState(), /^callees \(what each calls\) · by cumulative$/);
     api.testing!.setTreeSort('self');
     try {
       const bySelf = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || a.name.localeCompare(b.name));
-      assert.deepEqual(api.testing!.hotFunctionRows().slice(0, 15).map((r) => r.name), bySelf.slice(0, 15).map((f) => f.name));
+      assert.deepEqual(
+        api
+          .testing!.hotFunctionRows()
+          .slice(0, 15)
+          .map((r) => r.name),
+        bySelf.slice(0, 15).map((f) => f.name),
+      );
       assert.match(api.testing!.treeState(), /by self/);
     } finally {
       api.testing!.setTreeSort('cumulative');
@@ -240,9 +308,13 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
 
   it('rows carry the package: sha256.block, runtime.main apart from main.main', () => {
     const labels = new Map(api.testing!.hotFunctionRows().map((r) => [r.name, r.label]));
-    const hashBlock = fx.profile.functions.find((f) => f.name === 'crypto/sha256.block' || f.name.startsWith('crypto/internal/fips140/sha256.block'));
+    const hashBlock = fx.profile.functions.find(
+      (f) => f.name === 'crypto/sha256.block' || f.name.startsWith('crypto/internal/fips140/sha256.block'),
+    );
     assert.ok(hashBlock, 'no sha256 block function in the recording (handleDigest hashes)');
-    const blockRow = api.testing!.hotFunctionRows().find((r) => r.name === hashBlock.name) ?? (api.testing!.setTreeSearch('sha256'), api.testing!.hotFunctionRows().find((r) => r.name === hashBlock.name));
+    const blockRow =
+      api.testing!.hotFunctionRows().find((r) => r.name === hashBlock.name) ??
+      (api.testing!.setTreeSearch('sha256'), api.testing!.hotFunctionRows().find((r) => r.name === hashBlock.name));
     api.testing!.setTreeSearch('');
     assert.equal(blockRow?.label, `sha256.${hashBlock.name.split('sha256.')[1]}`);
     for (const r of api.testing!.hotFunctionRows()) {
@@ -270,7 +342,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
       const std = api.testing!.hotFunctionChildren('group:std').map((r) => r.name);
       const rt = api.testing!.hotFunctionChildren('group:runtime').map((r) => r.name);
       assert.ok(std.length > 0 && std.every((n) => !n.startsWith('main.') && !n.startsWith('runtime.')), std.slice(0, 10).join(', '));
-      assert.ok(std.some((n) => n.startsWith('crypto/') || n.startsWith('encoding/json.') || n.startsWith('sort.')), std.slice(0, 10).join(', '));
+      assert.ok(
+        std.some((n) => n.startsWith('crypto/') || n.startsWith('encoding/json.') || n.startsWith('sort.')),
+        std.slice(0, 10).join(', '),
+      );
       assert.ok(rt.some((n) => n.startsWith('runtime.')) && rt.every((n) => !n.startsWith('main.')), rt.slice(0, 10).join(', '));
       // Every function with samples is in exactly one place.
       const all = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0).length;
@@ -297,23 +372,35 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const names = new Set(api.testing!.hotFunctionRows().map((r) => r.name));
     const total = fx.profile.totalSamples;
     const bigCum = fx.profile.functions.filter((f) => f.cumSamples >= 0.005 * total);
-    assert.ok(bigCum.some((f) => f.name === fx.tracedFunction), `${fx.tracedFunction} should have ≥0.5% cumulative`);
+    assert.ok(
+      bigCum.some((f) => f.name === fx.tracedFunction),
+      `${fx.tracedFunction} should have ≥0.5% cumulative`,
+    );
     for (const f of bigCum) assert.ok(names.has(f.name), `${f.name} (cum ${f.cumSamples}/${total}, self ${f.selfSamples}) is not a root`);
   });
 
   it('revealing the coldest profiled function (as its code lens does) makes it a root', async () => {
     const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
-    const coldest = [...fns].sort((a, b) => a.cumSamples - b.cumSamples || a.selfSamples - b.selfSamples || a.name.localeCompare(b.name))[0]!;
+    const coldest = [...fns].sort(
+      (a, b) => a.cumSamples - b.cumSamples || a.selfSamples - b.selfSamples || a.name.localeCompare(b.name),
+    )[0]!;
     await vscode.commands.executeCommand('goPerfLens.revealFunction', coldest.name);
-    assert.ok(api.testing!.hotFunctionRows().some((r) => r.name === coldest.name), `${coldest.name} is not in the tree after reveal`);
+    assert.ok(
+      api.testing!.hotFunctionRows().some((r) => r.name === coldest.name),
+      `${coldest.name} is not in the tree after reveal`,
+    );
   });
 
   it('callers and callees are call paths whose numbers nest, checked against the recorded stacks', () => {
     const p = fx.profile;
     const st = p.stacks!;
     // Each stack as function names, root first (locations leaf first, their frames innermost first).
-    const stacks = st.stacks.map((s, i) => ({ names: s.flatMap((loc) => st.locations[loc]!.frames.map((f) => p.functions[f.function]!.name)).reverse(), count: st.counts[i]! }));
-    const holding = (seq: string[]): number => stacks.filter((s) => s.names.some((_, i) => seq.every((n, k) => s.names[i + k] === n))).reduce((n, s) => n + s.count, 0);
+    const stacks = st.stacks.map((s, i) => ({
+      names: s.flatMap((loc) => st.locations[loc]!.frames.map((f) => p.functions[f.function]!.name)).reverse(),
+      count: st.counts[i]!,
+    }));
+    const holding = (seq: string[]): number =>
+      stacks.filter((s) => s.names.some((_, i) => seq.every((n, k) => s.names[i + k] === n))).reduce((n, s) => n + s.count, 0);
     for (const mode of ['callers', 'callees'] as const) {
       api.testing!.setTreeMode(mode);
       try {
@@ -323,7 +410,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
           for (const r of api.testing!.hotFunctionPath(path)) {
             const seq = [...path, r.name];
             assert.equal(r.samples, holding(mode === 'callees' ? seq : [...seq].reverse()), `${mode}: ${seq.join(' / ')}`);
-            assert.ok(r.samples <= parentSamples, `${mode}: ${seq.join(' / ')} shows ${r.samples}, more than its parent's ${parentSamples}`);
+            assert.ok(
+              r.samples <= parentSamples,
+              `${mode}: ${seq.join(' / ')} shows ${r.samples}, more than its parent's ${parentSamples}`,
+            );
             assert.equal(r.description, `${pct(r.samples, p.totalSamples)} · ${pct(r.samples, parentSamples)} of parent`);
             if (depth < 3) walk(seq, r.samples, depth + 1);
           }
@@ -347,7 +437,8 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   it('the latency panel opens with the traced function', async () => {
     await vscode.commands.executeCommand('goPerfLens.showLatency');
     const deadline = Date.now() + 20_000;
-    const has = (): boolean => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Latency');
+    const has = (): boolean =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Latency');
     while (!has() && Date.now() < deadline) await sleep(200);
     assert.ok(has(), 'no "Latency" webview tab');
   });
@@ -357,7 +448,8 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const fnName = fx.tracedFunction.replace(/^main\./, '');
     const line0 = fx.profile.functions.find((f) => f.name === fx.tracedFunction)!.line1! - 1;
     const col = doc.lineAt(line0).text.indexOf(fnName) + 2;
-    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line0, col))) ?? [];
+    const hovers =
+      (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line0, col))) ?? [];
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /!\[latency histogram of [^\]]*\]\(data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+\)/);
     const lat = fx.profile.latency!.find((l) => l.function === fx.tracedFunction)!;
@@ -374,7 +466,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.match(text, /wall-clock/);
     assert.ok(text.includes(`| ${latencyText(lat.durationNanos)} |`), `the traced window is not in the hover:\n${text}`);
     const stat = fx.profile.functions.find((f) => f.name === fx.tracedFunction)!;
-    assert.ok(text.includes(`${pct(stat.cumSamples, fx.profile.totalSamples)} CPU (self ${pct(stat.selfSamples, fx.profile.totalSamples)})`), `no CPU share beside the latency:\n${text}`);
+    assert.ok(
+      text.includes(`${pct(stat.cumSamples, fx.profile.totalSamples)} CPU (self ${pct(stat.selfSamples, fx.profile.totalSamples)})`),
+      `no CPU share beside the latency:\n${text}`,
+    );
   });
 
   it('hovering a call of a profiled function in the same file shows its CPU share', async () => {
@@ -384,15 +479,23 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(line0 >= 0, 'no call of checksum(data) in main.go');
     const col = lines[line0]!.indexOf('checksum(') + 2;
     const stat = fx.profile.functions.find((f) => f.name === 'main.checksum')!;
-    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line0, col))) ?? [];
+    const hovers =
+      (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line0, col))) ?? [];
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
-    assert.ok(text.includes(`${pct(stat.cumSamples, fx.profile.totalSamples)} CPU (self ${pct(stat.selfSamples, fx.profile.totalSamples)})`), text);
+    assert.ok(
+      text.includes(`${pct(stat.cumSamples, fx.profile.totalSamples)} CPU (self ${pct(stat.selfSamples, fx.profile.totalSamples)})`),
+      text,
+    );
   });
 
   it('hovering an inlined hot line names the functions it was inlined into', async () => {
-    const inl = fx.profile.lines.filter((l) => l.file === fx.mainGo && l.inlinedInto?.length && l.selfSamples > 0).sort((a, b) => b.selfSamples - a.selfSamples)[0];
+    const inl = fx.profile.lines
+      .filter((l) => l.file === fx.mainGo && l.inlinedInto?.length && l.selfSamples > 0)
+      .sort((a, b) => b.selfSamples - a.selfSamples)[0];
     assert.ok(inl, 'no inlined line with samples in main.go (main.mix is inlined into main.checksum)');
-    const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(inl.line1 - 1, 2))) ?? [];
+    const hovers =
+      (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(inl.line1 - 1, 2))) ??
+      [];
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.ok(text.includes(`inlined into ${inl.inlinedInto!.map((f) => '`' + f.replace(/^main\./, '') + '`').join(' → ')}`), text);
     assert.match(text, /self: \d+ samples/);
@@ -429,10 +532,16 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
       const cur = modelLines(fx.profile, fx.mainGo, 'cumSamples');
       assert.equal(drawn.find((d) => d.line1 === first)?.kind, 'faster');
       assert.equal(drawn.find((d) => d.line1 === second)?.kind, 'slower');
-      assert.equal(drawn.find((d) => d.line1 === first)?.figure, `${pct(2 * cur.get(first)!, total)} → ${pct(cur.get(first)!, total)} (−${((100 * cur.get(first)!) / total).toFixed(1)} pp)`);
+      assert.equal(
+        drawn.find((d) => d.line1 === first)?.figure,
+        `${pct(2 * cur.get(first)!, total)} → ${pct(cur.get(first)!, total)} (−${((100 * cur.get(first)!) / total).toFixed(1)} pp)`,
+      );
       for (const d of drawn) assert.match(d.figure, /^[<\d.]+% → [<\d.]+% \([+−]\d+\.\d pp\)$/);
       // Lines whose change is within noise (all the unedited ones: the same recording) are left out.
-      assert.deepEqual(drawn.map((d) => d.line1).sort((a, b) => a - b), [first, second].sort((a, b) => a - b));
+      assert.deepEqual(
+        drawn.map((d) => d.line1).sort((a, b) => a - b),
+        [first, second].sort((a, b) => a - b),
+      );
       // The larger change gets at least as strong a tint.
       const [a, b] = [drawn.find((d) => d.line1 === first)!, drawn.find((d) => d.line1 === second)!];
       const delta = (l: number, base2: number): number => Math.abs(cur.get(l)! - base2);
@@ -445,7 +554,14 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
       // The tree sorts by the size of the change.
       const rows = api.testing!.hotFunctionRows();
       assert.match(api.testing!.treeState(), /by change/);
-      assert.equal(rows[0]!.name, 'main.checksum', rows.slice(0, 3).map((r) => `${r.name} ${r.description}`).join(' | '));
+      assert.equal(
+        rows[0]!.name,
+        'main.checksum',
+        rows
+          .slice(0, 3)
+          .map((r) => `${r.name} ${r.description}`)
+          .join(' | '),
+      );
       assert.match(rows[0]!.description, / → /);
     } finally {
       api.pinBaseline(undefined);
@@ -480,7 +596,10 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.ok(s.ready, 'the webview script never said it was ready (CSP or bundle problem?)');
     assert.equal(s.nodesAcked, s.nodeCount);
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-    assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Flame graph'), tabs.map((t) => t.label).join(', '));
+    assert.ok(
+      tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Flame graph'),
+      tabs.map((t) => t.label).join(', '),
+    );
     // In the editor area the user was in, not a narrow extra column beside it.
     assert.equal(s.groups, groupsBefore, `the flame graph opened a new editor group (${s.groups} groups, ${groupsBefore} before)`);
     assert.equal(s.viewColumn, activeColumn);
@@ -507,4 +626,3 @@ function latencyText(nanos: number): string {
   if (unit === 'ns') return `${Math.round(nanos)} ns`;
   return `${v >= 100 ? String(Math.round(v)) : v.toFixed(1).replace(/\.0$/, '')} ${unit}`;
 }
-

@@ -24,7 +24,8 @@ function read(reader: CorpusReader, file: string, goodBinary: string | undefined
       // Symbolize across the code, as an ingest would.
       const text = bin.elf.section('.text');
       let frames = 0;
-      if (text) for (let i = 0; i < 2000; i++) frames += bin.symbolizer.symbolize(text.addr + BigInt(Math.floor((i * text.size) / 2000))).length;
+      if (text)
+        for (let i = 0; i < 2000; i++) frames += bin.symbolizer.symbolize(text.addr + BigInt(Math.floor((i * text.size) / 2000))).length;
       return `${frames} frames`;
     }
     case 'perf':

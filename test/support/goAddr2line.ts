@@ -17,7 +17,12 @@ const MAX_BUFFER = 1 << 30;
 /** `go tool addr2line` of the same toolchain: the physical function and the innermost file:line. */
 export function goAddr2line(tc: GoToolchain, bin: string, pcs: readonly number[]): RefFrame[] {
   const input = pcs.map((pc) => '0x' + pc.toString(16)).join('\n') + '\n';
-  const out = execFileSync(tc.goBin, ['tool', 'addr2line', bin], { input, maxBuffer: MAX_BUFFER, encoding: 'utf8', env: goEnv(tc, FIXTURE_CACHE) });
+  const out = execFileSync(tc.goBin, ['tool', 'addr2line', bin], {
+    input,
+    maxBuffer: MAX_BUFFER,
+    encoding: 'utf8',
+    env: goEnv(tc, FIXTURE_CACHE),
+  });
   const lines = out.split('\n');
   const res: RefFrame[] = [];
   for (let i = 0; i < pcs.length; i++) {

@@ -76,8 +76,16 @@ export function goFuncLines(tc: GoToolchain, files: string[]): Map<string, Map<s
     const src = path.join(dir, 'funclines.go');
     fs.writeFileSync(src, PROGRAM);
     const bin = path.join(dir, 'funclines');
-    execFileSync(tc.goBin, ['build', '-o', bin, src], { cwd: dir, env: { ...goEnv(tc, FIXTURE_CACHE), GO111MODULE: 'off', GOFLAGS: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    const out = execFileSync(bin, files.filter((f) => fs.existsSync(f)), { encoding: 'utf8', maxBuffer: 1 << 26 });
+    execFileSync(tc.goBin, ['build', '-o', bin, src], {
+      cwd: dir,
+      env: { ...goEnv(tc, FIXTURE_CACHE), GO111MODULE: 'off', GOFLAGS: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const out = execFileSync(
+      bin,
+      files.filter((f) => fs.existsSync(f)),
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
     const byFile = new Map<string, Map<string, number>>();
     for (const line of out.split('\n')) {
       const [file, name, n] = line.split('\t');

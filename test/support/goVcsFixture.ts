@@ -15,13 +15,18 @@ export interface VcsBuild {
 }
 
 function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=go-perf-lens test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=go-perf-lens test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args],
+    { cwd: repo, encoding: 'utf8' },
+  ).trim();
 }
 
 /** A temp repo with the fixture committed; `modified` leaves an uncommitted change before building. */
 export function buildInGitRepo(tc: GoToolchain, modified: boolean, flags: string[] = []): VcsBuild {
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-vcs-'));
-  for (const f of fs.readdirSync(path.join(GO_FIXTURES, 'pclntab'))) fs.copyFileSync(path.join(GO_FIXTURES, 'pclntab', f), path.join(repo, f));
+  for (const f of fs.readdirSync(path.join(GO_FIXTURES, 'pclntab')))
+    fs.copyFileSync(path.join(GO_FIXTURES, 'pclntab', f), path.join(repo, f));
   git(repo, 'init', '-q');
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'fixture');

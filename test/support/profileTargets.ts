@@ -25,7 +25,11 @@ export function buildGoPackage(fixture: string, pkg: string, tc: GoToolchain, fl
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(FIXTURE_CACHE, { recursive: true });
   const tmp = `${out}.tmp${process.pid}`;
-  execFileSync(tc.goBin, ['build', ...flags, '-o', tmp, pkg], { cwd: src, env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(tc.goBin, ['build', ...flags, '-o', tmp, pkg], {
+    cwd: src,
+    env: goEnv(tc, FIXTURE_CACHE),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   fs.renameSync(tmp, out);
   return out;
 }
@@ -60,28 +64,54 @@ export async function startService(binary: string, extraArgs: string[] = []): Pr
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       const m = /listening on (\S+)/.exec(buf);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
-    proc.on('exit', (c) => { clearTimeout(timer); reject(new Error(`the example service exited (${c})`)); });
+    proc.on('exit', (c) => {
+      clearTimeout(timer);
+      reject(new Error(`the example service exited (${c})`));
+    });
   });
   return {
     proc,
     pid: proc.pid!,
     url: `http://${addr}`,
-    stop: () => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode !== null) r(); else { proc.on('exit', () => r()); proc.kill('SIGTERM'); } }),
+    stop: () =>
+      new Promise((r) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) r();
+        else {
+          proc.on('exit', () => r());
+          proc.kill('SIGTERM');
+        }
+      }),
   };
 }
 
-export interface LoadResult { requests: number; errors: number; seconds: number; rps: number }
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+}
 
 /** Runs the load generator against url; resolves with its summary when it ends (or is stopped). */
 export function startLoad(loadBin: string, url: string, seconds: number, workers = 2): { proc: ChildProcess; done: Promise<LoadResult> } {
-  const proc = track(spawn(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const proc = track(
+    spawn(loadBin, ['-url', url, '-duration', `${seconds}s`, '-c', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const done = new Promise<LoadResult>((resolve, reject) => {
     proc.on('exit', () => {
-      try { resolve(JSON.parse(out.trim()) as LoadResult); } catch { reject(new Error(`load generator printed no summary: ${out}`)); }
+      try {
+        resolve(JSON.parse(out.trim()) as LoadResult);
+      } catch {
+        reject(new Error(`load generator printed no summary: ${out}`));
+      }
     });
   });
   return { proc, done };
@@ -89,23 +119,58 @@ export function startLoad(loadBin: string, url: string, seconds: number, workers
 
 /** `perf record -g --call-graph fp` of a running pid for `seconds` (as root). */
 export function perfRecordPid(pid: number, seconds: number, out: string, freq = 999, event = 'cpu-clock'): void {
-  execFileSync('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(freq), '-e', event, '-p', String(pid), '-o', out, '--', 'sleep', String(seconds)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'perf',
+    [
+      'record',
+      '-q',
+      '-g',
+      '--call-graph',
+      'fp',
+      '-F',
+      String(freq),
+      '-e',
+      event,
+      '-p',
+      String(pid),
+      '-o',
+      out,
+      '--',
+      'sleep',
+      String(seconds),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
 }
 
 /** `perf record` of a command to its end. */
 export function perfRecordCommand(cmd: string[], out: string, freq = 999): void {
-  execFileSync('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(freq), '-e', 'cpu-clock', '-o', out, '--', ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', String(freq), '-e', 'cpu-clock', '-o', out, '--', ...cmd], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
-export interface ScriptFrame { addr: bigint; sym: string; dso: string }
+export interface ScriptFrame {
+  addr: bigint;
+  sym: string;
+  dso: string;
+}
 
 /** `perf script -F pid,ip,sym,dso`: each sample's callchain as perf symbolizes it (ELF symbols). */
 export function perfScriptSymbols(file: string): ScriptFrame[][] {
-  const out = execFileSync('perf', ['script', '-i', file, '-F', 'pid,ip,sym,dso'], { maxBuffer: 1 << 30, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('perf', ['script', '-i', file, '-F', 'pid,ip,sym,dso'], {
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const samples: ScriptFrame[][] = [];
   let cur: ScriptFrame[] | undefined;
   for (const line of out.split('\n')) {
-    if (/^\s*\d+\s*$/.test(line)) { cur = []; samples.push(cur); continue; }
+    if (/^\s*\d+\s*$/.test(line)) {
+      cur = [];
+      samples.push(cur);
+      continue;
+    }
     const m = /^\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$/.exec(line);
     if (m && cur) cur.push({ addr: BigInt(`0x${m[1]}`), sym: m[2]!, dso: m[3]! });
   }

@@ -16,9 +16,10 @@ export interface AcceptedCase {
 export const ACCEPTED_CASES: Record<string, AcceptedCase> = {
   symtabName: {
     name: 'outermost frame named by the ELF symbol',
-    why: 'llvm-symbolizer renames the outermost frame after the ELF symbol that contains the address (its shouldOverrideWithSymbolTable): '
-      + 'Go assembly "X.abi0", Go "type:.eq.T.4" for DW_AT_name "type:.eq.T·4", gcc\'s "main.cold" for the cold part of main. We keep DW_AT_name, '
-      + 'as .gopclntab and go tool addr2line name them. Accepted only when llvm\'s name is exactly that symbol\'s',
+    why:
+      'llvm-symbolizer renames the outermost frame after the ELF symbol that contains the address (its shouldOverrideWithSymbolTable): ' +
+      'Go assembly "X.abi0", Go "type:.eq.T.4" for DW_AT_name "type:.eq.T·4", gcc\'s "main.cold" for the cold part of main. We keep DW_AT_name, ' +
+      "as .gopclntab and go tool addr2line name them. Accepted only when llvm's name is exactly that symbol's",
   },
   compDirDot: {
     name: 'relative file with comp_dir "."',
@@ -26,8 +27,9 @@ export const ACCEPTED_CASES: Record<string, AcceptedCase> = {
   },
   llvmEmpty: {
     name: 'no function',
-    why: 'where no DWARF subprogram covers the address (e.g. crt\'s _start, built without -g), llvm-symbolizer prints one frame with line 0 named "??", "" or '
-      + 'after the ELF symbol there; the Symbolizer contract is no frames for an address that maps to nothing',
+    why:
+      'where no DWARF subprogram covers the address (e.g. crt\'s _start, built without -g), llvm-symbolizer prints one frame with line 0 named "??", "" or ' +
+      'after the ELF symbol there; the Symbolizer contract is no frames for an address that maps to nothing',
   },
 };
 
@@ -41,9 +43,15 @@ export interface CompareResult {
 
 function frameMatches(o: SourceFrame, t: LlvmFrame, outermost: string | undefined, used: Set<string>): boolean {
   let fnOk = o.function === t.function;
-  if (!fnOk && outermost !== undefined && t.function === outermost) { fnOk = true; used.add('symtabName'); }
+  if (!fnOk && outermost !== undefined && t.function === outermost) {
+    fnOk = true;
+    used.add('symtabName');
+  }
   let fileOk = o.file === t.file;
-  if (!fileOk && !o.file.startsWith('/') && t.file === `./${o.file}`) { fileOk = true; used.add('compDirDot'); }
+  if (!fileOk && !o.file.startsWith('/') && t.file === `./${o.file}`) {
+    fileOk = true;
+    used.add('compDirDot');
+  }
   return fnOk && fileOk && o.line === t.line;
 }
 
@@ -51,7 +59,11 @@ function frameMatches(o: SourceFrame, t: LlvmFrame, outermost: string | undefine
 function symbolAt(funcs: FuncSymbol[], pc: bigint): string | undefined {
   let a = 0;
   let b = funcs.length;
-  while (a < b) { const m = (a + b) >>> 1; if (funcs[m]!.addr <= pc) a = m + 1; else b = m; }
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (funcs[m]!.addr <= pc) a = m + 1;
+    else b = m;
+  }
   const f = funcs[a - 1];
   return f && pc < f.addr + BigInt(f.size) ? f.name : undefined;
 }
@@ -70,11 +82,18 @@ export function compareWithLlvm(binary: string, sym: Symbolizer, addrs: readonly
     let ok: boolean;
     const outer = symbolAt(funcs, addrs[i]!);
     const t0 = theirs[0];
-    if (ours.length === 0 && theirs.length === 1 && t0 && t0.line === 0 && (t0.function === '' || t0.function === '??' || t0.function === outer)) {
+    if (
+      ours.length === 0 &&
+      theirs.length === 1 &&
+      t0 &&
+      t0.line === 0 &&
+      (t0.function === '' || t0.function === '??' || t0.function === outer)
+    ) {
       ok = true;
       used.add('llvmEmpty');
     } else {
-      ok = ours.length === theirs.length && ours.every((o, k) => frameMatches(o, theirs[k]!, k === ours.length - 1 ? outer : undefined, used));
+      ok =
+        ours.length === theirs.length && ours.every((o, k) => frameMatches(o, theirs[k]!, k === ours.length - 1 ? outer : undefined, used));
     }
     if (!ok) res.unexplained.push({ addr: `0x${addrs[i]!.toString(16)}`, ours, llvm: theirs });
     else for (const u of used) res.accepted[u] = (res.accepted[u] ?? 0) + 1;
@@ -100,7 +119,10 @@ export interface FuncSymbol {
 /** Function symbols with a size, from the ELF symbol table (independent of the DWARF decoder). */
 export function functionSymbols(binary: string): FuncSymbol[] {
   const elf = parseElf(fs.readFileSync(binary));
-  return elf.symbols().filter((s) => s.type === STT_FUNC && s.size > 0 && s.value > 0n).map((s) => ({ name: s.name, addr: s.value, size: s.size }));
+  return elf
+    .symbols()
+    .filter((s) => s.type === STT_FUNC && s.size > 0 && s.value > 0n)
+    .map((s) => ({ name: s.name, addr: s.value, size: s.size }));
 }
 
 /** Every function entry plus `count` pseudo-random addresses inside functions, plus extra addresses. */

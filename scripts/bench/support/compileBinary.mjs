@@ -14,8 +14,16 @@ export function compileBinary() {
   if (!fs.existsSync(bin)) {
     console.log(`building cmd/compile with Go 1.23 into ${bin} (once, ~30 s)…`);
     execFileSync(GO_1_23, ['build', '-o', bin + '.tmp', 'cmd/compile'], {
-      cwd: BENCH_CACHE, stdio: 'inherit',
-      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOPROXY: 'off', CGO_ENABLED: '0', GOCACHE: path.join(BENCH_CACHE, 'gocache') },
+      cwd: BENCH_CACHE,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        GOTOOLCHAIN: 'local',
+        GOFLAGS: '-mod=mod',
+        GOPROXY: 'off',
+        CGO_ENABLED: '0',
+        GOCACHE: path.join(BENCH_CACHE, 'gocache'),
+      },
     });
     fs.renameSync(bin + '.tmp', bin);
   }

@@ -53,7 +53,16 @@ export function parseAbbrevTable(abbrev: Uint8Array, offset: number): AbbrevTabl
       forms.push(form);
       consts.push(form === DW_FORM_implicit_const ? r.sleb128() : 0);
     }
-    table.set(code, { code, tag, hasChildren, names: Int32Array.from(names), forms: Int32Array.from(forms), consts: Float64Array.from(consts), fixedSize: -1, fixedKey: -1 });
+    table.set(code, {
+      code,
+      tag,
+      hasChildren,
+      names: Int32Array.from(names),
+      forms: Int32Array.from(forms),
+      consts: Float64Array.from(consts),
+      fixedSize: -1,
+      fixedKey: -1,
+    });
   }
   return table;
 }

@@ -113,7 +113,8 @@ export class DwarfIndex {
     if (u.abbrevs) return u.abbrevs;
     let t = this.abbrevCache.get(u.abbrevOffset);
     if (!t) {
-      if (u.abbrevOffset >= this.sections.abbrev.length) throw new FormatError(`abbreviation table offset 0x${u.abbrevOffset.toString(16)} outside .debug_abbrev`, '.debug_info', u.offset);
+      if (u.abbrevOffset >= this.sections.abbrev.length)
+        throw new FormatError(`abbreviation table offset 0x${u.abbrevOffset.toString(16)} outside .debug_abbrev`, '.debug_info', u.offset);
       t = parseAbbrevTable(this.sections.abbrev, u.abbrevOffset);
       this.abbrevCache.set(u.abbrevOffset, t);
     }
@@ -143,7 +144,8 @@ export class DwarfIndex {
       const form = ab.forms[i]!;
       if (name === C.DW_AT_str_offsets_base) u.strOffsetsBase = readFormNumber(r, form, u, s, ab.consts[i]!);
       else if (name === C.DW_AT_addr_base || name === C.DW_AT_GNU_addr_base) u.addrBase = readFormNumber(r, form, u, s, ab.consts[i]!);
-      else if (name === C.DW_AT_rnglists_base || name === C.DW_AT_GNU_ranges_base) u.rnglistsBase = readFormNumber(r, form, u, s, ab.consts[i]!);
+      else if (name === C.DW_AT_rnglists_base || name === C.DW_AT_GNU_ranges_base)
+        u.rnglistsBase = readFormNumber(r, form, u, s, ab.consts[i]!);
       else skipForm(r, form, u);
     }
     r.seek(start);
@@ -156,13 +158,28 @@ export class DwarfIndex {
       const name = ab.names[i]!;
       const form = ab.forms[i]!;
       switch (name) {
-        case C.DW_AT_name: info.name = readString(r, form, u, s); break;
-        case C.DW_AT_comp_dir: info.compDir = readString(r, form, u, s); break;
-        case C.DW_AT_stmt_list: info.stmtList = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        case C.DW_AT_low_pc: low = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        case C.DW_AT_high_pc: highIsOffset = !isAddressForm(form); high = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        case C.DW_AT_ranges: rangesForm = form; rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        default: skipForm(r, form, u);
+        case C.DW_AT_name:
+          info.name = readString(r, form, u, s);
+          break;
+        case C.DW_AT_comp_dir:
+          info.compDir = readString(r, form, u, s);
+          break;
+        case C.DW_AT_stmt_list:
+          info.stmtList = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        case C.DW_AT_low_pc:
+          low = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        case C.DW_AT_high_pc:
+          highIsOffset = !isAddressForm(form);
+          high = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        case C.DW_AT_ranges:
+          rangesForm = form;
+          rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        default:
+          skipForm(r, form, u);
       }
     }
     u.baseAddress = low === BAD_ADDRESS ? 0 : low;
@@ -187,7 +204,11 @@ export class DwarfIndex {
       if (unit.header.unitType !== C.DW_UT_compile && unit.header.unitType !== C.DW_UT_partial) continue;
       // A unit DIE without ranges: its subprograms say where its code is.
       const ranges = unit.ranges ?? this.unitCode(i).allRanges;
-      for (let k = 0; k + 1 < ranges.length; k += 2) { los.push(ranges[k]!); his.push(ranges[k + 1]!); idx.push(i); }
+      for (let k = 0; k + 1 < ranges.length; k += 2) {
+        los.push(ranges[k]!);
+        his.push(ranges[k + 1]!);
+        idx.push(i);
+      }
     }
     const order = los.map((_, k) => k).sort((a, b) => los[a]! - los[b]! || his[b]! - his[a]!);
     this.cuLo = Float64Array.from(order, (k) => los[k]!);
@@ -211,13 +232,19 @@ export class DwarfIndex {
       let size = 0;
       for (let i = 0; i < ab.forms.length; i++) {
         const n = fixedFormSize(ab.forms[i]!, u);
-        if (n < 0) { size = -1; break; }
+        if (n < 0) {
+          size = -1;
+          break;
+        }
         size += n;
       }
       ab.fixedSize = size;
       ab.fixedKey = key;
     }
-    if (ab.fixedSize >= 0) { r.skip(ab.fixedSize); return; }
+    if (ab.fixedSize >= 0) {
+      r.skip(ab.fixedSize);
+      return;
+    }
     // The hot path of the DIE walk: Go names every DIE with an inline DW_FORM_string.
     const b = r.bytes;
     const forms = ab.forms;
@@ -272,7 +299,10 @@ export class DwarfIndex {
       const dieOff = r.pos;
       const first = bytes[dieOff]!;
       let code: number;
-      if (first < 0x80) { code = first; r.pos = dieOff + 1; } else code = r.uleb128(); // one-byte codes are the rule
+      if (first < 0x80) {
+        code = first;
+        r.pos = dieOff + 1;
+      } else code = r.uleb128(); // one-byte codes are the rule
       if (code === 0) {
         if (stack.length === 0) break;
         cur = stack.pop()!;
@@ -296,16 +326,35 @@ export class DwarfIndex {
         for (let i = 0; i < names.length; i++) {
           const form = ab.forms[i]!;
           switch (names[i]) {
-            case 0x03: case 0x6e: case 0x2007: /* DW_AT_name, DW_AT_linkage_name, DW_AT_MIPS_linkage_name */
-              hasOwnName = true; skipForm(r, form, u); break;
-            case 0x31: case 0x47: /* DW_AT_abstract_origin, DW_AT_specification */
-              nameDie = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case 0x11: /* DW_AT_low_pc */ low = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case 0x12: /* DW_AT_high_pc */ highIsOffset = !isAddressForm(form); high = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case 0x55: /* DW_AT_ranges */ rangesForm = form; rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case 0x58: /* DW_AT_call_file */ callFile = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            case 0x59: /* DW_AT_call_line */ callLine = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-            default: skipForm(r, form, u);
+            case 0x03:
+            case 0x6e:
+            case 0x2007 /* DW_AT_name, DW_AT_linkage_name, DW_AT_MIPS_linkage_name */:
+              hasOwnName = true;
+              skipForm(r, form, u);
+              break;
+            case 0x31:
+            case 0x47 /* DW_AT_abstract_origin, DW_AT_specification */:
+              nameDie = readFormNumber(r, form, u, s, ab.consts[i]!);
+              break;
+            case 0x11:
+              /* DW_AT_low_pc */ low = readFormNumber(r, form, u, s, ab.consts[i]!);
+              break;
+            case 0x12:
+              /* DW_AT_high_pc */ highIsOffset = !isAddressForm(form);
+              high = readFormNumber(r, form, u, s, ab.consts[i]!);
+              break;
+            case 0x55:
+              /* DW_AT_ranges */ rangesForm = form;
+              rangesValue = readFormNumber(r, form, u, s, ab.consts[i]!);
+              break;
+            case 0x58:
+              /* DW_AT_call_file */ callFile = readFormNumber(r, form, u, s, ab.consts[i]!);
+              break;
+            case 0x59:
+              /* DW_AT_call_line */ callLine = readFormNumber(r, form, u, s, ab.consts[i]!);
+              break;
+            default:
+              skipForm(r, form, u);
           }
         }
         tmp.length = 0;
@@ -326,13 +375,21 @@ export class DwarfIndex {
             // The entry range: low_pc's, else the first listed.
             let lo = tmp[0]!;
             let hi = tmp[1]!;
-            for (let k = 0; k < tmp.length; k += 2) if (tmp[k] === low) { lo = tmp[k]!; hi = tmp[k + 1]!; }
+            for (let k = 0; k < tmp.length; k += 2)
+              if (tmp[k] === low) {
+                lo = tmp[k]!;
+                hi = tmp[k + 1]!;
+              }
             nodeFunc.push(funcs.length);
             funcs.push({ unit: ui, dieOffset: dieOff, lowPc: lo, highPc: hi });
           } else {
             nodeFunc.push(nodeFunc[cur]!);
           }
-          for (let k = 0; k < tmp.length; k += 2) { rl.push(tmp[k]!); rh.push(tmp[k + 1]!); rn.push(node); }
+          for (let k = 0; k < tmp.length; k += 2) {
+            rl.push(tmp[k]!);
+            rh.push(tmp[k + 1]!);
+            rn.push(node);
+          }
           enclosing = node;
         } else {
           enclosing = -1; // declarations, abstract instances: nothing inside runs at an address of theirs
@@ -340,7 +397,10 @@ export class DwarfIndex {
       } else {
         this.skipAttrs(r, ab, u);
       }
-      if (ab.hasChildren) { stack.push(cur); cur = enclosing; }
+      if (ab.hasChildren) {
+        stack.push(cur);
+        cur = enclosing;
+      }
     }
 
     // Flatten the nested ranges into segments owned by the deepest node (ranges nest properly).
@@ -356,7 +416,10 @@ export class DwarfIndex {
       if (n > 0 && pos < segStart[n - 1]!) return; // improperly nested input: keep what we have
       if (n > 0 && segStart[n - 1] === pos) {
         segNode[n - 1] = node;
-        if (n > 1 && segNode[n - 2] === node) { segStart.pop(); segNode.pop(); }
+        if (n > 1 && segNode[n - 2] === node) {
+          segStart.pop();
+          segNode.pop();
+        }
       } else if (n === 0 || segNode[n - 1] !== node) {
         segStart.push(pos);
         segNode.push(node);
@@ -420,9 +483,14 @@ export class DwarfIndex {
     const o = this.unitOffsets;
     let a = 0;
     let b = o.length;
-    while (a < b) { const m = (a + b) >>> 1; if (o[m]! <= off) a = m + 1; else b = m; }
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (o[m]! <= off) a = m + 1;
+      else b = m;
+    }
     const ui = a - 1;
-    if (ui < 0 || off >= this.units[ui]!.header.end) throw new FormatError(`DIE reference 0x${off.toString(16)} is outside every unit`, '.debug_info', off);
+    if (ui < 0 || off >= this.units[ui]!.header.end)
+      throw new FormatError(`DIE reference 0x${off.toString(16)} is outside every unit`, '.debug_info', off);
     return ui;
   }
 
@@ -443,12 +511,25 @@ export class DwarfIndex {
     for (let i = 0; i < ab.names.length; i++) {
       const form = ab.forms[i]!;
       switch (ab.names[i]) {
-        case C.DW_AT_name: name = readString(r, form, u, s); break;
-        case C.DW_AT_linkage_name: case C.DW_AT_MIPS_linkage_name: linkageName = readString(r, form, u, s); break;
-        case C.DW_AT_specification: case C.DW_AT_abstract_origin: ref = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        case C.DW_AT_decl_file: declFileNum = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        case C.DW_AT_decl_line: declLine = readFormNumber(r, form, u, s, ab.consts[i]!); break;
-        default: skipForm(r, form, u);
+        case C.DW_AT_name:
+          name = readString(r, form, u, s);
+          break;
+        case C.DW_AT_linkage_name:
+        case C.DW_AT_MIPS_linkage_name:
+          linkageName = readString(r, form, u, s);
+          break;
+        case C.DW_AT_specification:
+        case C.DW_AT_abstract_origin:
+          ref = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        case C.DW_AT_decl_file:
+          declFileNum = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        case C.DW_AT_decl_line:
+          declLine = readFormNumber(r, form, u, s, ab.consts[i]!);
+          break;
+        default:
+          skipForm(r, form, u);
       }
     }
     // DW_AT_name as recorded; the linkage name only when there is no name (Go's assembly
@@ -459,7 +540,12 @@ export class DwarfIndex {
       if (f !== undefined) result.declFile = f;
     }
     if (declLine >= 0) result.declLine = declLine;
-    if (ref >= 0 && ref !== off && depth < MAX_REF_DEPTH && (!result.name || result.declFile === undefined || result.declLine === undefined)) {
+    if (
+      ref >= 0 &&
+      ref !== off &&
+      depth < MAX_REF_DEPTH &&
+      (!result.name || result.declFile === undefined || result.declLine === undefined)
+    ) {
       const o = this.dieInfo(ref, depth + 1);
       if (!result.name) result.name = o.name;
       if (result.declFile === undefined && o.declFile !== undefined) result.declFile = o.declFile;
@@ -496,7 +582,10 @@ export class DwarfIndex {
     const lt = this.lineTable(ui);
     if (lt) {
       const row = lookupRow(lt, pc);
-      if (row >= 0) { this.hitFile = lt.file[row]!; this.hitLine = lt.line[row]!; }
+      if (row >= 0) {
+        this.hitFile = lt.file[row]!;
+        this.hitLine = lt.line[row]!;
+      }
     }
     return true;
   }
@@ -505,7 +594,9 @@ export class DwarfIndex {
   symbolize(pc: number): DwarfFrame[] {
     if (!this.locate(pc)) return [];
     const ui = this.hitUnit;
-    const frames: DwarfFrame[] = [{ function: this.nodeFunctionName(ui, this.hitNode), file: this.fileName(ui, this.hitFile), line: this.hitLine }];
+    const frames: DwarfFrame[] = [
+      { function: this.nodeFunctionName(ui, this.hitNode), file: this.fileName(ui, this.hitFile), line: this.hitLine },
+    ];
     return this.pushOuterFrames(ui, this.hitNode, frames);
   }
 
@@ -513,7 +604,11 @@ export class DwarfIndex {
   pushOuterFrames(ui: number, node: number, out: DwarfFrame[]): DwarfFrame[] {
     const code = this.unitCode(ui);
     for (let parent = code.nodeParent[node]!; parent >= 0; node = parent, parent = code.nodeParent[node]!) {
-      out.push({ function: this.nodeName(code, parent), file: this.fileName(ui, code.nodeCallFile[node]!), line: code.nodeCallLine[node]! });
+      out.push({
+        function: this.nodeName(code, parent),
+        file: this.fileName(ui, code.nodeCallFile[node]!),
+        line: code.nodeCallLine[node]!,
+      });
     }
     return out;
   }
@@ -542,7 +637,8 @@ export class DwarfIndex {
     // abstract origin): ingest asks for those seen only inlined.
     // Go's abstract subprograms carry DW_AT_decl_line but no DW_AT_decl_file: file '' then
     // (the function's frames say which file it is in).
-    if (d.declLine !== undefined && d.declLine > 0 && !this.declByName.has(d.name)) this.declByName.set(d.name, { file: d.declFile ?? '', line1: d.declLine });
+    if (d.declLine !== undefined && d.declLine > 0 && !this.declByName.has(d.name))
+      this.declByName.set(d.name, { file: d.declFile ?? '', line1: d.declLine });
     return (code.nodeName[node] = d.name);
   }
 
@@ -659,7 +755,10 @@ export class DwarfIndex {
           else skipForm(r, form, u);
         }
         if (ab.tag === C.DW_TAG_structure_type) {
-          if (name === typeName && !declaration && ab.hasChildren) { fields = new Map(); structDepth = depth; }
+          if (name === typeName && !declaration && ab.hasChildren) {
+            fields = new Map();
+            structDepth = depth;
+          }
         } else if (fields && location !== undefined && !fields.has(name)) {
           fields.set(name, location);
         }

@@ -17,7 +17,18 @@ export interface DwarfSections {
 const EMPTY = new Uint8Array(0);
 
 export function emptyDwarfSections(): DwarfSections {
-  return { info: EMPTY, abbrev: EMPTY, line: EMPTY, str: EMPTY, lineStr: EMPTY, strOffsets: EMPTY, addr: EMPTY, ranges: EMPTY, rnglists: EMPTY, aranges: EMPTY };
+  return {
+    info: EMPTY,
+    abbrev: EMPTY,
+    line: EMPTY,
+    str: EMPTY,
+    lineStr: EMPTY,
+    strOffsets: EMPTY,
+    addr: EMPTY,
+    ranges: EMPTY,
+    rnglists: EMPTY,
+    aranges: EMPTY,
+  };
 }
 
 /** The binary's DWARF, or undefined when it has no .debug_info (stripped, or never built with -g). */

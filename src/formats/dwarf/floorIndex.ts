@@ -8,7 +8,10 @@ export class FloorIndex {
   private readonly scale: number;
   private readonly buckets: Int32Array;
 
-  constructor(readonly keys: Float64Array, bucketsPerKey = 8) {
+  constructor(
+    readonly keys: Float64Array,
+    bucketsPerKey = 8,
+  ) {
     const n = keys.length;
     if (n === 0) {
       this.base = 0;

@@ -73,7 +73,10 @@ export function parseLineHeader(s: DwarfSections, offset: number, u: UnitHeader,
   const r = new ByteReader(s.line, '.debug_line').seek(offset);
   let length = r.u32();
   let offsetSize = 4;
-  if (length === 0xffffffff) { length = r.u64n(); offsetSize = 8; }
+  if (length === 0xffffffff) {
+    length = r.u64n();
+    offsetSize = 8;
+  }
   if (length > r.remaining) r.fail(`line program length 0x${length.toString(16)} runs past the section end`, offset);
   const end = r.pos + length;
   const version = r.u16();
@@ -104,7 +107,10 @@ export function parseLineHeader(s: DwarfSections, offset: number, u: UnitHeader,
       const formatCount = r.u8();
       const kinds: number[] = [];
       const forms: number[] = [];
-      for (let i = 0; i < formatCount; i++) { kinds.push(r.uleb128()); forms.push(r.uleb128()); }
+      for (let i = 0; i < formatCount; i++) {
+        kinds.push(r.uleb128());
+        forms.push(r.uleb128());
+      }
       const count = r.uleb128();
       if (count > r.remaining) r.fail(`${count} line table entries cannot fit`, r.pos);
       for (let i = 0; i < count; i++) {
@@ -140,10 +146,25 @@ export function parseLineHeader(s: DwarfSections, offset: number, u: UnitHeader,
       const dirIndex = r.uleb128();
       r.uleb128(); // mtime
       r.uleb128(); // length
-      files.push(fullName(name, dirIndex > 0 ? dirs[dirIndex - 1] ?? '' : '', compDir, true));
+      files.push(fullName(name, dirIndex > 0 ? (dirs[dirIndex - 1] ?? '') : '', compDir, true));
     }
   }
-  return { version, offsetSize, addrSize, minInstLength, maxOpsPerInst, defaultIsStmt, lineBase, lineRange, opcodeBase, standardOpcodeLengths, dirs, files, programOffset, end };
+  return {
+    version,
+    offsetSize,
+    addrSize,
+    minInstLength,
+    maxOpsPerInst,
+    defaultIsStmt,
+    lineBase,
+    lineRange,
+    opcodeBase,
+    standardOpcodeLengths,
+    dirs,
+    files,
+    programOffset,
+    end,
+  };
 }
 
 /** Decodes a whole line program. */
@@ -176,7 +197,10 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
       const adj = op - opcodeBase;
       address += Math.floor(adj / lineRange) * minInst;
       line += lineBase + (adj % lineRange);
-      addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++;
+      addrs[rows] = address;
+      lines[rows] = line;
+      fileNums[rows] = file;
+      rows++;
       continue;
     }
     // Literal cases (a jump table); the names are in constants.ts.
@@ -187,10 +211,17 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
         if (len === 0 || len > endPos - start) r.fail(`extended opcode length ${len} runs past the program`, start);
         const sub = r.u8();
         if (sub === C.DW_LNE_end_sequence) {
-          addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++;
+          addrs[rows] = address;
+          lines[rows] = line;
+          fileNums[rows] = file;
+          rows++;
           const endRow = rows - 1;
-          if (endRow > seqFirst && addrs[seqFirst]! < address) seqs.push({ lo: addrs[seqFirst]!, hi: address, first: seqFirst, end: endRow });
-          address = 0; file = 1; line = 1; seqFirst = rows;
+          if (endRow > seqFirst && addrs[seqFirst]! < address)
+            seqs.push({ lo: addrs[seqFirst]!, hi: address, first: seqFirst, end: endRow });
+          address = 0;
+          file = 1;
+          line = 1;
+          seqFirst = rows;
         } else if (sub === C.DW_LNE_set_address) {
           address = readAddress(r, len - 1 === 4 ? 4 : 8);
         }
@@ -198,15 +229,38 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
         r.seek(start + len);
         break;
       }
-      case 1: /* DW_LNS_copy */ addrs[rows] = address; lines[rows] = line; fileNums[rows] = file; rows++; break;
-      case 2: /* DW_LNS_advance_pc */ address += r.uleb128() * minInst; break;
-      case 3: /* DW_LNS_advance_line */ line += r.sleb128(); break;
-      case 4: /* DW_LNS_set_file */ file = r.uleb128(); break;
-      case 5: /* DW_LNS_set_column */ r.uleb128(); break;
-      case 6: case 7: case 10: case 11: /* negate_stmt, set_basic_block, set_prologue_end, set_epilogue_begin */ break;
-      case 8: /* DW_LNS_const_add_pc */ address += constAddPc; break;
-      case 9: /* DW_LNS_fixed_advance_pc */ address += r.u16(); break;
-      case 12: /* DW_LNS_set_isa */ r.uleb128(); break;
+      case 1:
+        /* DW_LNS_copy */ addrs[rows] = address;
+        lines[rows] = line;
+        fileNums[rows] = file;
+        rows++;
+        break;
+      case 2:
+        /* DW_LNS_advance_pc */ address += r.uleb128() * minInst;
+        break;
+      case 3:
+        /* DW_LNS_advance_line */ line += r.sleb128();
+        break;
+      case 4:
+        /* DW_LNS_set_file */ file = r.uleb128();
+        break;
+      case 5:
+        /* DW_LNS_set_column */ r.uleb128();
+        break;
+      case 6:
+      case 7:
+      case 10:
+      case 11:
+        /* negate_stmt, set_basic_block, set_prologue_end, set_epilogue_begin */ break;
+      case 8:
+        /* DW_LNS_const_add_pc */ address += constAddPc;
+        break;
+      case 9:
+        /* DW_LNS_fixed_advance_pc */ address += r.u16();
+        break;
+      case 12:
+        /* DW_LNS_set_isa */ r.uleb128();
+        break;
       default: {
         // An opcode this version does not define: skip its declared ULEB128 operands.
         const n = h.standardOpcodeLengths[op - 1] ?? 0;
@@ -223,7 +277,12 @@ export function parseLineTable(s: DwarfSections, offset: number, u: UnitHeader, 
     total += q.end - q.first + 1;
     return true;
   });
-  if (kept.length === seqs.length && total === rows && kept.every((q, i) => i === 0 || q.first === kept[i - 1]!.end + 1) && (kept.length === 0 || kept[0]!.first === 0)) {
+  if (
+    kept.length === seqs.length &&
+    total === rows &&
+    kept.every((q, i) => i === 0 || q.first === kept[i - 1]!.end + 1) &&
+    (kept.length === 0 || kept[0]!.first === 0)
+  ) {
     // Sequences already in address order, back to back: keep the arrays, just mark the ends.
     for (const q of kept) fileNums[q.end] = -1;
     const addr = addrs.slice(0, rows);

@@ -28,7 +28,10 @@ function readDebugRanges(s: DwarfSections, u: UnitHeader, offset: number, out: n
     const lo = readAddress(r, size);
     const hi = readAddress(r, size);
     if (lo === 0 && hi === 0) return;
-    if (lo === maxAddr) { base = hi; continue; }
+    if (lo === maxAddr) {
+      base = hi;
+      continue;
+    }
     push(out, base + lo, base + hi);
   }
 }
@@ -54,15 +57,44 @@ function readRnglist(s: DwarfSections, u: UnitHeader, offset: number, out: numbe
   for (let guard = 0; guard < 1_000_000; guard++) {
     const kind = r.u8();
     switch (kind) {
-      case C.DW_RLE_end_of_list: return;
-      case C.DW_RLE_base_addressx: base = addrIndex(s, u, r.uleb128(), r); break;
-      case C.DW_RLE_startx_endx: { const a = addrIndex(s, u, r.uleb128(), r); const b = addrIndex(s, u, r.uleb128(), r); push(out, a, b); break; }
-      case C.DW_RLE_startx_length: { const a = addrIndex(s, u, r.uleb128(), r); push(out, a, a + r.uleb128()); break; }
-      case C.DW_RLE_offset_pair: { const a = r.uleb128(); const b = r.uleb128(); push(out, base + a, base + b); break; }
-      case C.DW_RLE_base_address: base = readAddress(r, u.addrSize); break;
-      case C.DW_RLE_start_end: { const a = readAddress(r, u.addrSize); const b = readAddress(r, u.addrSize); push(out, a, b); break; }
-      case C.DW_RLE_start_length: { const a = readAddress(r, u.addrSize); push(out, a, a + r.uleb128()); break; }
-      default: r.fail(`unknown range list entry kind ${kind}`, r.pos - 1);
+      case C.DW_RLE_end_of_list:
+        return;
+      case C.DW_RLE_base_addressx:
+        base = addrIndex(s, u, r.uleb128(), r);
+        break;
+      case C.DW_RLE_startx_endx: {
+        const a = addrIndex(s, u, r.uleb128(), r);
+        const b = addrIndex(s, u, r.uleb128(), r);
+        push(out, a, b);
+        break;
+      }
+      case C.DW_RLE_startx_length: {
+        const a = addrIndex(s, u, r.uleb128(), r);
+        push(out, a, a + r.uleb128());
+        break;
+      }
+      case C.DW_RLE_offset_pair: {
+        const a = r.uleb128();
+        const b = r.uleb128();
+        push(out, base + a, base + b);
+        break;
+      }
+      case C.DW_RLE_base_address:
+        base = readAddress(r, u.addrSize);
+        break;
+      case C.DW_RLE_start_end: {
+        const a = readAddress(r, u.addrSize);
+        const b = readAddress(r, u.addrSize);
+        push(out, a, b);
+        break;
+      }
+      case C.DW_RLE_start_length: {
+        const a = readAddress(r, u.addrSize);
+        push(out, a, a + r.uleb128());
+        break;
+      }
+      default:
+        r.fail(`unknown range list entry kind ${kind}`, r.pos - 1);
     }
   }
   r.fail('range list has no end', offset);

@@ -62,7 +62,20 @@ export function parseUnitHeaders(info: Uint8Array): UnitHeader[] {
     }
     if (addrSize !== 4 && addrSize !== 8) r.fail(`unsupported address size ${addrSize}`, start);
     if (r.pos > end) r.fail('unit header longer than the unit', offset);
-    units.push({ offset, dieOffset: r.pos, end, version, unitType, addrSize, offsetSize, abbrevOffset, strOffsetsBase: 0, addrBase: 0, rnglistsBase: 0, baseAddress: 0 });
+    units.push({
+      offset,
+      dieOffset: r.pos,
+      end,
+      version,
+      unitType,
+      addrSize,
+      offsetSize,
+      abbrevOffset,
+      strOffsetsBase: 0,
+      addrBase: 0,
+      rnglistsBase: 0,
+      baseAddress: 0,
+    });
     r.seek(end);
   }
   return units;
@@ -82,18 +95,49 @@ export function readAddress(r: ByteReader, size: number): number {
 /** Byte size of a form when it is fixed for this unit; -1 when variable. */
 export function fixedFormSize(form: number, u: UnitHeader): number {
   switch (form) {
-    case C.DW_FORM_flag_present: case C.DW_FORM_implicit_const: return 0;
-    case C.DW_FORM_data1: case C.DW_FORM_ref1: case C.DW_FORM_flag: case C.DW_FORM_strx1: case C.DW_FORM_addrx1: return 1;
-    case C.DW_FORM_data2: case C.DW_FORM_ref2: case C.DW_FORM_strx2: case C.DW_FORM_addrx2: return 2;
-    case C.DW_FORM_strx3: case C.DW_FORM_addrx3: return 3;
-    case C.DW_FORM_data4: case C.DW_FORM_ref4: case C.DW_FORM_strx4: case C.DW_FORM_addrx4: case C.DW_FORM_ref_sup4: return 4;
-    case C.DW_FORM_data8: case C.DW_FORM_ref8: case C.DW_FORM_ref_sig8: case C.DW_FORM_ref_sup8: return 8;
-    case C.DW_FORM_data16: return 16;
-    case C.DW_FORM_addr: return u.addrSize;
-    case C.DW_FORM_strp: case C.DW_FORM_sec_offset: case C.DW_FORM_line_strp: case C.DW_FORM_strp_sup:
-    case C.DW_FORM_GNU_ref_alt: case C.DW_FORM_GNU_strp_alt: return u.offsetSize;
-    case C.DW_FORM_ref_addr: return u.version <= 2 ? u.addrSize : u.offsetSize;
-    default: return -1;
+    case C.DW_FORM_flag_present:
+    case C.DW_FORM_implicit_const:
+      return 0;
+    case C.DW_FORM_data1:
+    case C.DW_FORM_ref1:
+    case C.DW_FORM_flag:
+    case C.DW_FORM_strx1:
+    case C.DW_FORM_addrx1:
+      return 1;
+    case C.DW_FORM_data2:
+    case C.DW_FORM_ref2:
+    case C.DW_FORM_strx2:
+    case C.DW_FORM_addrx2:
+      return 2;
+    case C.DW_FORM_strx3:
+    case C.DW_FORM_addrx3:
+      return 3;
+    case C.DW_FORM_data4:
+    case C.DW_FORM_ref4:
+    case C.DW_FORM_strx4:
+    case C.DW_FORM_addrx4:
+    case C.DW_FORM_ref_sup4:
+      return 4;
+    case C.DW_FORM_data8:
+    case C.DW_FORM_ref8:
+    case C.DW_FORM_ref_sig8:
+    case C.DW_FORM_ref_sup8:
+      return 8;
+    case C.DW_FORM_data16:
+      return 16;
+    case C.DW_FORM_addr:
+      return u.addrSize;
+    case C.DW_FORM_strp:
+    case C.DW_FORM_sec_offset:
+    case C.DW_FORM_line_strp:
+    case C.DW_FORM_strp_sup:
+    case C.DW_FORM_GNU_ref_alt:
+    case C.DW_FORM_GNU_strp_alt:
+      return u.offsetSize;
+    case C.DW_FORM_ref_addr:
+      return u.version <= 2 ? u.addrSize : u.offsetSize;
+    default:
+      return -1;
   }
 }
 
@@ -109,7 +153,10 @@ export function skipLeb128(r: ByteReader): void {
 /** Skips one attribute value. */
 export function skipForm(r: ByteReader, form: number, u: UnitHeader): void {
   const n = fixedFormSize(form, u);
-  if (n >= 0) { r.skip(n); return; }
+  if (n >= 0) {
+    r.skip(n);
+    return;
+  }
   switch (form) {
     case C.DW_FORM_string: {
       const end = r.bytes.indexOf(0, r.pos);
@@ -117,16 +164,35 @@ export function skipForm(r: ByteReader, form: number, u: UnitHeader): void {
       r.pos = end + 1;
       return;
     }
-    case C.DW_FORM_block1: r.skip(r.u8()); return;
-    case C.DW_FORM_block2: r.skip(r.u16()); return;
-    case C.DW_FORM_block4: r.skip(r.u32()); return;
-    case C.DW_FORM_block: case C.DW_FORM_exprloc: r.skip(r.uleb128()); return;
-    case C.DW_FORM_udata: case C.DW_FORM_ref_udata: case C.DW_FORM_strx: case C.DW_FORM_addrx:
-    case C.DW_FORM_loclistx: case C.DW_FORM_rnglistx: case C.DW_FORM_GNU_addr_index: case C.DW_FORM_GNU_str_index:
+    case C.DW_FORM_block1:
+      r.skip(r.u8());
+      return;
+    case C.DW_FORM_block2:
+      r.skip(r.u16());
+      return;
+    case C.DW_FORM_block4:
+      r.skip(r.u32());
+      return;
+    case C.DW_FORM_block:
+    case C.DW_FORM_exprloc:
+      r.skip(r.uleb128());
+      return;
+    case C.DW_FORM_udata:
+    case C.DW_FORM_ref_udata:
+    case C.DW_FORM_strx:
+    case C.DW_FORM_addrx:
+    case C.DW_FORM_loclistx:
+    case C.DW_FORM_rnglistx:
+    case C.DW_FORM_GNU_addr_index:
+    case C.DW_FORM_GNU_str_index:
     case C.DW_FORM_sdata:
-      skipLeb128(r); return;
-    case C.DW_FORM_indirect: skipForm(r, r.uleb128(), u); return;
-    default: r.fail(`unknown attribute form 0x${form.toString(16)}`);
+      skipLeb128(r);
+      return;
+    case C.DW_FORM_indirect:
+      skipForm(r, r.uleb128(), u);
+      return;
+    default:
+      r.fail(`unknown attribute form 0x${form.toString(16)}`);
   }
 }
 
@@ -137,33 +203,68 @@ export function skipForm(r: ByteReader, form: number, u: UnitHeader): void {
  */
 export function readFormNumber(r: ByteReader, form: number, u: UnitHeader, s: DwarfSections, implicitConst: number): number {
   switch (form) {
-    case C.DW_FORM_addr: return readAddress(r, u.addrSize);
-    case C.DW_FORM_data1: case C.DW_FORM_flag: return r.u8();
-    case C.DW_FORM_data2: return r.u16();
-    case C.DW_FORM_data4: return r.u32();
-    case C.DW_FORM_data8: return readAddress(r, 8);
-    case C.DW_FORM_data16: r.skip(16); return 0;
-    case C.DW_FORM_udata: return r.uleb128();
-    case C.DW_FORM_sdata: return r.sleb128();
-    case C.DW_FORM_implicit_const: return implicitConst;
-    case C.DW_FORM_flag_present: return 1;
-    case C.DW_FORM_ref1: return u.offset + r.u8();
-    case C.DW_FORM_ref2: return u.offset + r.u16();
-    case C.DW_FORM_ref4: return u.offset + r.u32();
-    case C.DW_FORM_ref8: return u.offset + r.u64n();
-    case C.DW_FORM_ref_udata: return u.offset + r.uleb128();
-    case C.DW_FORM_ref_addr: return r.uN(u.version <= 2 ? u.addrSize : u.offsetSize);
-    case C.DW_FORM_sec_offset: case C.DW_FORM_strp: case C.DW_FORM_line_strp: return r.uN(u.offsetSize);
-    case C.DW_FORM_addrx: case C.DW_FORM_GNU_addr_index: return addrx(r.uleb128(), u, s, r);
-    case C.DW_FORM_addrx1: return addrx(r.u8(), u, s, r);
-    case C.DW_FORM_addrx2: return addrx(r.u16(), u, s, r);
-    case C.DW_FORM_addrx3: return addrx(r.u16() + r.u8() * 0x10000, u, s, r);
-    case C.DW_FORM_addrx4: return addrx(r.u32(), u, s, r);
-    case C.DW_FORM_strx: case C.DW_FORM_GNU_str_index: case C.DW_FORM_loclistx: case C.DW_FORM_rnglistx: return r.uleb128();
-    case C.DW_FORM_strx1: return r.u8();
-    case C.DW_FORM_strx2: return r.u16();
-    case C.DW_FORM_strx3: return r.u16() + r.u8() * 0x10000;
-    case C.DW_FORM_strx4: return r.u32();
+    case C.DW_FORM_addr:
+      return readAddress(r, u.addrSize);
+    case C.DW_FORM_data1:
+    case C.DW_FORM_flag:
+      return r.u8();
+    case C.DW_FORM_data2:
+      return r.u16();
+    case C.DW_FORM_data4:
+      return r.u32();
+    case C.DW_FORM_data8:
+      return readAddress(r, 8);
+    case C.DW_FORM_data16:
+      r.skip(16);
+      return 0;
+    case C.DW_FORM_udata:
+      return r.uleb128();
+    case C.DW_FORM_sdata:
+      return r.sleb128();
+    case C.DW_FORM_implicit_const:
+      return implicitConst;
+    case C.DW_FORM_flag_present:
+      return 1;
+    case C.DW_FORM_ref1:
+      return u.offset + r.u8();
+    case C.DW_FORM_ref2:
+      return u.offset + r.u16();
+    case C.DW_FORM_ref4:
+      return u.offset + r.u32();
+    case C.DW_FORM_ref8:
+      return u.offset + r.u64n();
+    case C.DW_FORM_ref_udata:
+      return u.offset + r.uleb128();
+    case C.DW_FORM_ref_addr:
+      return r.uN(u.version <= 2 ? u.addrSize : u.offsetSize);
+    case C.DW_FORM_sec_offset:
+    case C.DW_FORM_strp:
+    case C.DW_FORM_line_strp:
+      return r.uN(u.offsetSize);
+    case C.DW_FORM_addrx:
+    case C.DW_FORM_GNU_addr_index:
+      return addrx(r.uleb128(), u, s, r);
+    case C.DW_FORM_addrx1:
+      return addrx(r.u8(), u, s, r);
+    case C.DW_FORM_addrx2:
+      return addrx(r.u16(), u, s, r);
+    case C.DW_FORM_addrx3:
+      return addrx(r.u16() + r.u8() * 0x10000, u, s, r);
+    case C.DW_FORM_addrx4:
+      return addrx(r.u32(), u, s, r);
+    case C.DW_FORM_strx:
+    case C.DW_FORM_GNU_str_index:
+    case C.DW_FORM_loclistx:
+    case C.DW_FORM_rnglistx:
+      return r.uleb128();
+    case C.DW_FORM_strx1:
+      return r.u8();
+    case C.DW_FORM_strx2:
+      return r.u16();
+    case C.DW_FORM_strx3:
+      return r.u16() + r.u8() * 0x10000;
+    case C.DW_FORM_strx4:
+      return r.u32();
     case C.DW_FORM_indirect: {
       const f = r.uleb128();
       return readFormNumber(r, f, u, s, implicitConst);
@@ -185,16 +286,24 @@ function addrx(index: number, u: UnitHeader, s: DwarfSections, r: ByteReader): n
 /** Resolves a string-form value (already read as a number for strp/strx forms). */
 export function stringFromOffset(form: number, value: number, u: UnitHeader, s: DwarfSections): string {
   switch (form) {
-    case C.DW_FORM_strp: return cstringAt(s.str, value, '.debug_str');
-    case C.DW_FORM_line_strp: return cstringAt(s.lineStr, value, '.debug_line_str');
-    case C.DW_FORM_strx: case C.DW_FORM_strx1: case C.DW_FORM_strx2: case C.DW_FORM_strx3: case C.DW_FORM_strx4: case C.DW_FORM_GNU_str_index: {
+    case C.DW_FORM_strp:
+      return cstringAt(s.str, value, '.debug_str');
+    case C.DW_FORM_line_strp:
+      return cstringAt(s.lineStr, value, '.debug_line_str');
+    case C.DW_FORM_strx:
+    case C.DW_FORM_strx1:
+    case C.DW_FORM_strx2:
+    case C.DW_FORM_strx3:
+    case C.DW_FORM_strx4:
+    case C.DW_FORM_GNU_str_index: {
       const base = u.strOffsetsBase || (u.offsetSize === 8 ? 16 : 8);
       const at = base + value * u.offsetSize;
       if (at + u.offsetSize > s.strOffsets.length) throw new FormatError(`string index ${value} outside table`, '.debug_str_offsets', at);
       const off = new ByteReader(s.strOffsets, '.debug_str_offsets').seek(at).uN(u.offsetSize);
       return cstringAt(s.str, off, '.debug_str');
     }
-    default: return '';
+    default:
+      return '';
   }
 }
 
@@ -202,8 +311,16 @@ export function stringFromOffset(form: number, value: number, u: UnitHeader, s: 
 export function readString(r: ByteReader, form: number, u: UnitHeader, s: DwarfSections): string {
   if (form === C.DW_FORM_string) return r.cstring();
   if (form === C.DW_FORM_indirect) return readString(r, r.uleb128(), u, s);
-  if (form === C.DW_FORM_strp || form === C.DW_FORM_line_strp || form === C.DW_FORM_strx || form === C.DW_FORM_strx1 || form === C.DW_FORM_strx2
-    || form === C.DW_FORM_strx3 || form === C.DW_FORM_strx4 || form === C.DW_FORM_GNU_str_index) {
+  if (
+    form === C.DW_FORM_strp ||
+    form === C.DW_FORM_line_strp ||
+    form === C.DW_FORM_strx ||
+    form === C.DW_FORM_strx1 ||
+    form === C.DW_FORM_strx2 ||
+    form === C.DW_FORM_strx3 ||
+    form === C.DW_FORM_strx4 ||
+    form === C.DW_FORM_GNU_str_index
+  ) {
     return stringFromOffset(form, readFormNumber(r, form, u, s, 0), u, s);
   }
   skipForm(r, form, u);
@@ -212,6 +329,13 @@ export function readString(r: ByteReader, form: number, u: UnitHeader, s: DwarfS
 
 /** Whether a form is in the address class (DW_AT_high_pc is then absolute, else an offset from low_pc). */
 export function isAddressForm(form: number): boolean {
-  return form === C.DW_FORM_addr || form === C.DW_FORM_addrx || form === C.DW_FORM_addrx1 || form === C.DW_FORM_addrx2
-    || form === C.DW_FORM_addrx3 || form === C.DW_FORM_addrx4 || form === C.DW_FORM_GNU_addr_index;
+  return (
+    form === C.DW_FORM_addr ||
+    form === C.DW_FORM_addrx ||
+    form === C.DW_FORM_addrx1 ||
+    form === C.DW_FORM_addrx2 ||
+    form === C.DW_FORM_addrx3 ||
+    form === C.DW_FORM_addrx4 ||
+    form === C.DW_FORM_GNU_addr_index
+  );
 }

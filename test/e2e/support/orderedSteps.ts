@@ -41,7 +41,9 @@ export function orderedSteps(opts: OrderedStepsOptions): (title: string, fn: () 
     if (isNeeded) needed.add(title);
     it(title, async () => {
       if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-      await fn().catch((e: unknown) => { throw shortError(e); });
+      await fn().catch((e: unknown) => {
+        throw shortError(e);
+      });
     });
   };
 }
@@ -73,7 +75,9 @@ export async function profilingNotice(wb: Workbench, pid: number | undefined, ti
   const note = await until(`a notification "Profiling PID ${pid}"`, timeoutMs, async () => {
     seen = await wb.notifications().catch(() => []);
     return seen.find((n) => /Profiling PID \d+/.test(n));
-  }).catch((e: Error) => { throw new Error(`${e.message} (notifications: ${JSON.stringify(seen)})`); });
+  }).catch((e: Error) => {
+    throw new Error(`${e.message} (notifications: ${JSON.stringify(seen)})`);
+  });
   // The one it records: the PID the test chose.
   if (!new RegExp(`Profiling PID ${pid}\\b`).test(note)) throw new Error(`the notification names another process: ${note}`);
   return note;
@@ -83,6 +87,10 @@ export async function profilingNotice(wb: Workbench, pid: number | undefined, ti
 export async function killProcessGroup(child: ChildProcess | undefined): Promise<void> {
   if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 }

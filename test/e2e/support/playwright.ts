@@ -10,14 +10,31 @@ export const TOOLS_DIR = process.env.GPL_TOOLS ?? '/var/cache/go-perf-lens';
 export const CHROMIUM = process.env.GPL_CHROMIUM ?? '/usr/bin/chromium';
 /** The flags verified on this kind of machine (ENVIRONMENT.md). */
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
 ];
 
-export interface BoundingBox { x: number; y: number; width: number; height: number }
+export interface BoundingBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 export interface Locator {
-  click(options?: { timeout?: number; button?: 'left' | 'right'; position?: { x: number; y: number }; force?: boolean; modifiers?: ('Control' | 'Meta' | 'Shift' | 'Alt')[] }): Promise<void>;
+  click(options?: {
+    timeout?: number;
+    button?: 'left' | 'right';
+    position?: { x: number; y: number };
+    force?: boolean;
+    modifiers?: ('Control' | 'Meta' | 'Shift' | 'Alt')[];
+  }): Promise<void>;
   dblclick(options?: { timeout?: number }): Promise<void>;
   hover(options?: { timeout?: number; position?: { x: number; y: number }; force?: boolean }): Promise<void>;
   fill(value: string, options?: { timeout?: number }): Promise<void>;
@@ -41,7 +58,10 @@ export interface Locator {
   evaluate<R>(fn: string | ((el: never) => R)): Promise<R>;
 }
 
-export interface ConsoleMessage { type(): string; text(): string }
+export interface ConsoleMessage {
+  type(): string;
+  text(): string;
+}
 
 /** A frame of the page (webviews are nested iframes). */
 export interface Frame {
@@ -54,7 +74,11 @@ export interface Page {
   goto(url: string, options?: { timeout?: number; waitUntil?: 'load' | 'domcontentloaded' | 'commit' }): Promise<unknown>;
   locator(selector: string, options?: { hasText?: string | RegExp; has?: Locator }): Locator;
   getByRole(role: string, options?: { name?: string | RegExp; exact?: boolean }): Locator;
-  keyboard: { press(key: string): Promise<void>; type(text: string, options?: { delay?: number }): Promise<void>; insertText(text: string): Promise<void> };
+  keyboard: {
+    press(key: string): Promise<void>;
+    type(text: string, options?: { delay?: number }): Promise<void>;
+    insertText(text: string): Promise<void>;
+  };
   mouse: { move(x: number, y: number, options?: { steps?: number }): Promise<void>; click(x: number, y: number): Promise<void> };
   screenshot(options?: { path?: string; fullPage?: boolean; timeout?: number }): Promise<Buffer>;
   waitForTimeout(ms: number): Promise<void>;
@@ -67,20 +91,37 @@ export interface Page {
   close(): Promise<void>;
 }
 
-export interface BrowserContext { newPage(): Promise<Page>; close(): Promise<void> }
+export interface BrowserContext {
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
 export interface Browser {
   newContext(options?: { viewport?: { width: number; height: number }; deviceScaleFactor?: number }): Promise<BrowserContext>;
   close(): Promise<void>;
   process?(): { pid?: number; kill(signal?: string): boolean } | null;
 }
 interface BrowserType {
-  launch(options: { executablePath: string; args: string[]; headless: boolean; timeout?: number; env?: NodeJS.ProcessEnv }): Promise<Browser>;
-  launchPersistentContext(userDataDir: string, options: {
-    executablePath: string; args: string[]; headless: boolean; timeout?: number;
-    viewport?: { width: number; height: number };
-  }): Promise<BrowserContext & { browser(): Browser | null; pages(): Page[] }>;
+  launch(options: {
+    executablePath: string;
+    args: string[];
+    headless: boolean;
+    timeout?: number;
+    env?: NodeJS.ProcessEnv;
+  }): Promise<Browser>;
+  launchPersistentContext(
+    userDataDir: string,
+    options: {
+      executablePath: string;
+      args: string[];
+      headless: boolean;
+      timeout?: number;
+      viewport?: { width: number; height: number };
+    },
+  ): Promise<BrowserContext & { browser(): Browser | null; pages(): Page[] }>;
 }
-interface PlaywrightCore { chromium: BrowserType }
+interface PlaywrightCore {
+  chromium: BrowserType;
+}
 
 let loaded: PlaywrightCore | undefined;
 

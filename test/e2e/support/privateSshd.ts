@@ -44,7 +44,12 @@ function onPath(name: string, skipDir?: string): string | undefined {
   for (const d of (process.env.PATH ?? '').split(':')) {
     if (!d || d === skipDir) continue;
     const p = path.join(d, name);
-    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -53,7 +58,9 @@ function parentOf(pid: number): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `ancestor` is a (grand…)parent of `pid`, from /proc. */
@@ -65,11 +72,18 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
 }
 
 function livePids(): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 function cmdlineHas(pid: number, text: string): boolean {
-  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text); } catch { return false; }
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
 }
 
 /** Starts sshd on a free port of 127.0.0.1 with everything in `dir` (made fresh by the caller). */
@@ -78,7 +92,8 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
   if (!SAFE_DIR.test(dir)) throw new Error(`${dir}: a plain absolute path is needed (it goes into configs and a script)`);
   const sshdBin = ['/usr/sbin/sshd', onPath('sshd')].find((p) => p && fs.existsSync(p));
   const sshBin = onPath('ssh', path.join(dir, 'bin'));
-  if (!sshdBin || !sshBin) throw new Error(`ssh${sshdBin ? '' : 'd'} is not installed: run scripts/setup.sh (openssh-server, openssh-client)`);
+  if (!sshdBin || !sshBin)
+    throw new Error(`ssh${sshdBin ? '' : 'd'} is not installed: run scripts/setup.sh (openssh-server, openssh-client)`);
   const f = (name: string): string => path.join(dir, name);
 
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gpl-e2e-host', '-f', f('host_key')]);
@@ -93,21 +108,45 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
   // A free port can be taken between our probe and sshd's bind: try a few.
   for (let attempt = 1; !child; attempt++) {
     port = await freePort();
-    fs.writeFileSync(f('sshd_config'), [
-      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${f('host_key')}`, `PidFile ${f('sshd.pid')}`,
-      `AuthorizedKeysFile ${f('authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'AllowUsers root', 'UsePAM no',
-      'StrictModes no', 'X11Forwarding no', 'PrintMotd no', 'LogLevel INFO',
-    ].join('\n') + '\n');
+    fs.writeFileSync(
+      f('sshd_config'),
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${f('host_key')}`,
+        `PidFile ${f('sshd.pid')}`,
+        `AuthorizedKeysFile ${f('authorized_keys')}`,
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'AllowUsers root',
+        'UsePAM no',
+        'StrictModes no',
+        'X11Forwarding no',
+        'PrintMotd no',
+        'LogLevel INFO',
+      ].join('\n') + '\n',
+    );
     execFileSync(sshdBin, ['-t', '-f', f('sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     lines = '';
     const c = spawn(sshdBin, ['-D', '-e', '-f', f('sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    c.stderr!.on('data', (d: Buffer) => { lines += d.toString('utf8'); });
+    c.stderr!.on('data', (d: Buffer) => {
+      lines += d.toString('utf8');
+    });
     const up = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 15000);
-      const check = (): void => { if (/Server listening on 127\.0\.0\.1 port \d+/.test(lines)) { clearTimeout(timer); resolve(true); } };
+      const check = (): void => {
+        if (/Server listening on 127\.0\.0\.1 port \d+/.test(lines)) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
       c.stderr!.on('data', check);
-      c.once('exit', () => { clearTimeout(timer); resolve(false); });
+      c.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
     });
     if (up) child = c;
     else {
@@ -119,18 +158,34 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
   // The client side: a known_hosts with this sshd's real key (strict checking), the alias, bin/ssh.
   const hostPub = fs.readFileSync(f('host_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   fs.writeFileSync(f('known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
-  fs.writeFileSync(f('ssh_config'), [
-    `Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, '  User root', `  IdentityFile ${f('client_key')}`,
-    '  IdentitiesOnly yes', '  IdentityAgent none', `  UserKnownHostsFile ${f('known_hosts')}`, '  GlobalKnownHostsFile /dev/null',
-    '  StrictHostKeyChecking yes', '  UpdateHostKeys no', '  LogLevel ERROR',
-  ].join('\n') + '\n');
+  fs.writeFileSync(
+    f('ssh_config'),
+    [
+      `Host ${alias}`,
+      '  HostName 127.0.0.1',
+      `  Port ${port}`,
+      '  User root',
+      `  IdentityFile ${f('client_key')}`,
+      '  IdentitiesOnly yes',
+      '  IdentityAgent none',
+      `  UserKnownHostsFile ${f('known_hosts')}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  UpdateHostKeys no',
+      '  LogLevel ERROR',
+    ].join('\n') + '\n',
+  );
   fs.mkdirSync(f('bin'));
-  fs.writeFileSync(f('bin/ssh'), [
-    '#!/bin/sh',
-    '# Made by the e2e test: the system ssh with the test\'s client config in place of ~/.ssh/config.',
-    `printf '%s\\n' "$*" >> '${f('ssh-calls.log')}'`,
-    `exec '${sshBin}' -F '${f('ssh_config')}' "$@"`,
-  ].join('\n') + '\n', { mode: 0o755 });
+  fs.writeFileSync(
+    f('bin/ssh'),
+    [
+      '#!/bin/sh',
+      "# Made by the e2e test: the system ssh with the test's client config in place of ~/.ssh/config.",
+      `printf '%s\\n' "$*" >> '${f('ssh-calls.log')}'`,
+      `exec '${sshBin}' -F '${f('ssh_config')}' "$@"`,
+    ].join('\n') + '\n',
+    { mode: 0o755 },
+  );
   fs.writeFileSync(f('ssh-calls.log'), '');
 
   const sshd = child;
@@ -139,25 +194,42 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
   const stop = async (): Promise<void> => {
     // Sessions first (they outlive a SIGTERM to the listener), then the listener, then any client
     // still running with this config; then the keys go.
-    for (const p of descendants()) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    for (const p of descendants())
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     if (sshd.exitCode === null && sshd.signalCode === null) {
       const exited = new Promise((resolve) => sshd.once('exit', resolve));
       sshd.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (sshd.exitCode === null && sshd.signalCode === null) sshd.kill('SIGKILL');
     }
-    for (const p of livePids()) if (p !== process.pid && cmdlineHas(p, dir)) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    for (const p of livePids())
+      if (p !== process.pid && cmdlineHas(p, dir))
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
   // Before any UI: the real ssh, through the wrapper and the alias, logs in as root.
   try {
-    const who = execFileSync(f('bin/ssh'), ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', alias, 'id -u'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const who = execFileSync(f('bin/ssh'), ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', alias, 'id -u'], {
+      encoding: 'utf8',
+      timeout: 30000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
     if (who !== '0') throw new Error(`"ssh ${alias} id -u" printed "${who}", not 0`);
   } catch (e) {
     const err = (e as { stderr?: Buffer | string }).stderr?.toString() ?? '';
     await stop();
-    throw new Error(`ssh ${alias} (127.0.0.1:${port}) does not log in as root: ${(e as Error).message}\n${err}\n--- sshd ---\n${lines.trim()}`);
+    throw new Error(
+      `ssh ${alias} (127.0.0.1:${port}) does not log in as root: ${(e as Error).message}\n${err}\n--- sshd ---\n${lines.trim()}`,
+    );
   }
   // sshd's log comes through a pipe that the blocking call above left unread: wait for that
   // login's line, so counts taken from here on start from it.
@@ -184,7 +256,13 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
     },
     log: () => lines,
     acceptedLogins: accepted,
-    sshCalls: () => { try { return fs.readFileSync(f('ssh-calls.log'), 'utf8').split('\n').filter(Boolean); } catch { return []; } },
+    sshCalls: () => {
+      try {
+        return fs.readFileSync(f('ssh-calls.log'), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    },
     descendants,
     stop,
   };

@@ -17,7 +17,8 @@ export function vscodeVersion(): string {
 }
 
 function requireServer(): void {
-  if (!fs.existsSync(SERVER_MAIN)) throw new Error(`VS Code server not found at ${SERVER_MAIN}: run scripts/setup.sh (GPL_TOOLS=${TOOLS_DIR})`);
+  if (!fs.existsSync(SERVER_MAIN))
+    throw new Error(`VS Code server not found at ${SERVER_MAIN}: run scripts/setup.sh (GPL_TOOLS=${TOOLS_DIR})`);
 }
 
 export interface ServerOptions {
@@ -47,18 +48,32 @@ export async function killGroup(child: ChildProcess, graceMs = 3000): Promise<vo
   const pid = child.pid;
   if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try { process.kill(-pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
   if ((await Promise.race([exited, timer])) === 'timeout') {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }
 
 function httpOk(url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-    req.on('timeout', () => { req.destroy(); resolve(false); });
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
     req.on('error', () => resolve(false));
   });
 }
@@ -66,8 +81,19 @@ function httpOk(url: string, timeoutMs: number): Promise<boolean> {
 export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
   requireServer();
   fs.mkdirSync(opts.dataDir, { recursive: true });
-  const args = [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--without-connection-token',
-    '--accept-server-license-terms', '--telemetry-level', 'off', '--server-data-dir', opts.dataDir];
+  const args = [
+    SERVER_MAIN,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--telemetry-level',
+    'off',
+    '--server-data-dir',
+    opts.dataDir,
+  ];
   if (opts.extensionsDir) args.push('--extensions-dir', opts.extensionsDir);
   const child = spawn(process.execPath, args, {
     detached: true,
@@ -90,10 +116,16 @@ export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
       const timer = setTimeout(() => reject(new Error(`VS Code server did not report a port within ${timeoutMs / 1000} s`)), timeoutMs);
       const check = (): void => {
         const m = /Extension host agent listening on (\d+)/.exec(lines.join('\n'));
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
       };
       child.stdout!.on('data', check);
-      child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`VS Code server exited early (${code ?? sig})`)); });
+      child.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        reject(new Error(`VS Code server exited early (${code ?? sig})`));
+      });
     });
     const origin = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 15000;
@@ -120,24 +152,55 @@ export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
 export function installExtension(vsix: string, extensionsDir: string, dataDir: string, timeoutMs = 90000): Promise<string> {
   requireServer();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [SERVER_MAIN, '--accept-server-license-terms', '--server-data-dir', dataDir,
-      '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
-    { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      const out = `${stdout}${stderr}`;
-      if (err) reject(new Error(`installing ${vsix} failed: ${err.message}\n${out}`));
-      else resolve(out);
-    });
+    execFile(
+      process.execPath,
+      [
+        SERVER_MAIN,
+        '--accept-server-license-terms',
+        '--server-data-dir',
+        dataDir,
+        '--extensions-dir',
+        extensionsDir,
+        '--install-extension',
+        vsix,
+        '--force',
+      ],
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 << 20 },
+      (err, stdout, stderr) => {
+        const out = `${stdout}${stderr}`;
+        if (err) reject(new Error(`installing ${vsix} failed: ${err.message}\n${out}`));
+        else resolve(out);
+      },
+    );
   });
 }
 
 /** `server-main.js --list-extensions --show-versions --extensions-dir DIR`. */
 export function listExtensions(extensionsDir: string, dataDir: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [SERVER_MAIN, '--accept-server-license-terms', '--server-data-dir', dataDir,
-      '--extensions-dir', extensionsDir, '--list-extensions', '--show-versions'],
-    { timeout: 60000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`listing extensions failed: ${err.message}\n${stdout}${stderr}`));
-      else resolve(stdout.split('\n').map((l) => l.trim()).filter((l) => /^[\w-]+\.[\w-]+@/.test(l)));
-    });
+    execFile(
+      process.execPath,
+      [
+        SERVER_MAIN,
+        '--accept-server-license-terms',
+        '--server-data-dir',
+        dataDir,
+        '--extensions-dir',
+        extensionsDir,
+        '--list-extensions',
+        '--show-versions',
+      ],
+      { timeout: 60000, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`listing extensions failed: ${err.message}\n${stdout}${stderr}`));
+        else
+          resolve(
+            stdout
+              .split('\n')
+              .map((l) => l.trim())
+              .filter((l) => /^[\w-]+\.[\w-]+@/.test(l)),
+          );
+      },
+    );
   });
 }

@@ -46,7 +46,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms); }),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
+    }),
   ]);
 }
 
@@ -57,7 +59,11 @@ export function shortError(e: unknown): Error {
   if (at < 0) return e;
   const log = e.message.slice(at).split('\n').slice(0, 4).join('\n');
   const short = new Error(`${e.message.slice(0, at).trim()}\n${stripVTControlCharacters(log)}`);
-  short.stack = `${short.message}\n${(e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 4).join('\n')}`;
+  short.stack = `${short.message}\n${(e.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 4)
+    .join('\n')}`;
   return short;
 }
 
@@ -65,17 +71,32 @@ export class Workbench {
   /** Everything the page printed to its console (extension host output is forwarded there). */
   readonly console: string[] = [];
 
-  private constructor(readonly page: Page, private readonly context: BrowserContext) {
-    page.on('console', (m) => { this.console.push(`[${m.type()}] ${m.text()}`); });
-    page.on('pageerror', (e) => { this.console.push(`[pageerror] ${e.message}`); });
+  private constructor(
+    readonly page: Page,
+    private readonly context: BrowserContext,
+  ) {
+    page.on('console', (m) => {
+      this.console.push(`[${m.type()}] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => {
+      this.console.push(`[pageerror] ${e.message}`);
+    });
   }
 
   /** Launches Chromium with a fresh profile and loads the workbench; waits until it is drawn. */
   static async open(o: OpenWorkbenchOptions): Promise<Workbench> {
     const viewport = o.viewport ?? { width: 1400, height: 900 };
-    const context = await withTimeout(playwright().chromium.launchPersistentContext(o.userDataDir, {
-      executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60000, viewport,
-    }), 70000, 'launching Chromium');
+    const context = await withTimeout(
+      playwright().chromium.launchPersistentContext(o.userDataDir, {
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
+        headless: true,
+        timeout: 60000,
+        viewport,
+      }),
+      70000,
+      'launching Chromium',
+    );
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       page.setDefaultTimeout(20000);
@@ -186,8 +207,17 @@ export class Workbench {
     for (;;) {
       const visible = await this.page.locator(QUICK_INPUT).isVisible();
       if (visible) {
-        const title = (await this.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '';
-        const placeholder = (await this.page.locator(QUICK_INPUT_BOX).getAttribute('placeholder').catch(() => '')) ?? '';
+        const title =
+          (await this.page
+            .locator(`${QUICK_INPUT} .quick-input-title`)
+            .first()
+            .textContent()
+            .catch(() => '')) ?? '';
+        const placeholder =
+          (await this.page
+            .locator(QUICK_INPUT_BOX)
+            .getAttribute('placeholder')
+            .catch(() => '')) ?? '';
         const rows = await this.page.locator(QUICK_ROWS).count();
         if (rows > 0 && (!titleOrPlaceholder || titleOrPlaceholder.test(title) || titleOrPlaceholder.test(placeholder))) return;
       }
@@ -216,13 +246,29 @@ export class Workbench {
 
   /** The open quick input's title, its text box's value and placeholder ('' when absent). */
   async quickInputTitle(): Promise<string> {
-    return ((await this.page.locator(`${QUICK_INPUT} .quick-input-title`).first().textContent().catch(() => '')) ?? '').trim();
+    return (
+      (await this.page
+        .locator(`${QUICK_INPUT} .quick-input-title`)
+        .first()
+        .textContent()
+        .catch(() => '')) ?? ''
+    ).trim();
   }
   async quickInputValue(): Promise<string> {
-    return this.page.locator(QUICK_INPUT_BOX).first().evaluate((el: never) => (el as { value: string }).value).catch(() => '');
+    return this.page
+      .locator(QUICK_INPUT_BOX)
+      .first()
+      .evaluate((el: never) => (el as { value: string }).value)
+      .catch(() => '');
   }
   async quickInputPlaceholder(): Promise<string> {
-    return (await this.page.locator(QUICK_INPUT_BOX).first().getAttribute('placeholder').catch(() => '')) ?? '';
+    return (
+      (await this.page
+        .locator(QUICK_INPUT_BOX)
+        .first()
+        .getAttribute('placeholder')
+        .catch(() => '')) ?? ''
+    );
   }
 
   /** Types into the quick input as a user would (character by character). */
@@ -248,7 +294,8 @@ export class Workbench {
     for (;;) {
       const found = (await this.codeLenses()).find((t) => re.test(t));
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no code lens matching ${re} within ${timeoutMs / 1000} s (lenses: ${JSON.stringify(await this.codeLenses())})`);
+      if (Date.now() > deadline)
+        throw new Error(`no code lens matching ${re} within ${timeoutMs / 1000} s (lenses: ${JSON.stringify(await this.codeLenses())})`);
       await this.page.waitForTimeout(500);
     }
   }
@@ -277,7 +324,9 @@ export class Workbench {
       if (lenses.some((l) => /\d\s*%/.test(l.text))) return lenses;
       if (Date.now() > deadline) {
         const notes = await this.notifications().catch(() => []);
-        throw new Error(`no code lens with a percentage within ${timeoutMs / 1000} s (lenses: ${JSON.stringify(lenses)}; notifications: ${JSON.stringify(notes)})`);
+        throw new Error(
+          `no code lens with a percentage within ${timeoutMs / 1000} s (lenses: ${JSON.stringify(lenses)}; notifications: ${JSON.stringify(notes)})`,
+        );
       }
       await this.page.waitForTimeout(1000);
     }

@@ -41,7 +41,11 @@ function outerName(p: Profile, loc: number): string | undefined {
 /** `go tool addr2line` for link-time addresses: function and line of each. */
 function addr2line(tc: GoToolchain, binary: string, addrs: number[]): Map<number, { fn: string; line: number }> {
   const input = addrs.map((a) => `0x${a.toString(16)}`).join('\n') + '\n';
-  const out = execFileSync(tc.goBin, ['tool', 'addr2line', binary], { input, encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' } }).split('\n');
+  const out = execFileSync(tc.goBin, ['tool', 'addr2line', binary], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' },
+  }).split('\n');
   const m = new Map<number, { fn: string; line: number }>();
   addrs.forEach((a, i) => m.set(a, { fn: out[2 * i]!, line: Number(/:(\d+)$/.exec(out[2 * i + 1]!)?.[1] ?? 0) }));
   return m;
@@ -61,7 +65,10 @@ function edges(p: Profile, caller: string, callee: string): Set<number> {
 
 describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', function () {
   this.timeout(900000);
-  after(() => { killAll(); fs.rmSync(tmp, { recursive: true, force: true }); });
+  after(() => {
+    killAll();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   for (const tc of goToolchains()) {
     it(`knows where each main.* function has no frame, as the disassembly shows (Go ${tc.version})`, () => {
@@ -84,63 +91,86 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
       assert.ok(checked > 50);
       // The whole binary: the simple reading of the disassembly misses only exotic assembly
       // (stack switches, reflectcall frames), so nearly every instruction agrees.
-      let all = 0, agree = 0;
-      for (const f of od.functions(/./)) for (const i of f.insns) { all++; if (idx.isFramelessAt(i.addr) === od.isFramelessAt(i.addr)) agree++; }
+      let all = 0,
+        agree = 0;
+      for (const f of od.functions(/./))
+        for (const i of f.insns) {
+          all++;
+          if (idx.isFramelessAt(i.addr) === od.isFramelessAt(i.addr)) agree++;
+        }
       assert.ok(all > 10000 && agree >= 0.99 * all, `${agree} of ${all} instructions agree`);
     });
 
     const variants: BuildVariant[] = [{ name: 'default', flags: [] }];
     if (tc === newestGo()) variants.push({ name: 'pie', flags: ['-buildmode=pie'] });
-    for (const variant of variants) it(`puts main.main and main.worker back above the frameless leaf, at the right call lines (Go ${tc.version}, ${variant.name})`, async () => {
-      const bin = buildGoFixture('frameless', tc, variant);
-      const t = await startTracee(bin, ['frameless']);
-      let rec;
-      try {
-        rec = await recordBpfProfile(LOCAL, { pid: t.pid, durationSec: 3 });
-      } finally {
-        t.proc.kill('SIGKILL');
-        await t.exited;
-      }
-      const { profile: p, wire } = rec;
-      assert.equal(p.source, 'bpf');
-      if (variant.name === 'pie') assert.notEqual(wire.loadBias, 0, 'a PIE should load at a bias');
-      assert.equal(p.totalSamples, wire.stacks.reduce((s, x) => s + x.count, 0));
-      const crunch = fn(p, 'main.crunch');
-      assert.ok(crunch && crunch.selfSamples >= 100, `too few samples in main.crunch: ${crunch?.selfSamples}`);
-      assert.ok(crunch.selfSamples >= 0.8 * p.totalSamples, 'the fixture should spend its time in crunch');
+    for (const variant of variants)
+      it(`puts main.main and main.worker back above the frameless leaf, at the right call lines (Go ${tc.version}, ${variant.name})`, async () => {
+        const bin = buildGoFixture('frameless', tc, variant);
+        const t = await startTracee(bin, ['frameless']);
+        let rec;
+        try {
+          rec = await recordBpfProfile(LOCAL, { pid: t.pid, durationSec: 3 });
+        } finally {
+          t.proc.kill('SIGKILL');
+          await t.exited;
+        }
+        const { profile: p, wire } = rec;
+        assert.equal(p.source, 'bpf');
+        if (variant.name === 'pie') assert.notEqual(wire.loadBias, 0, 'a PIE should load at a bias');
+        assert.equal(
+          p.totalSamples,
+          wire.stacks.reduce((s, x) => s + x.count, 0),
+        );
+        const crunch = fn(p, 'main.crunch');
+        assert.ok(crunch && crunch.selfSamples >= 100, `too few samples in main.crunch: ${crunch?.selfSamples}`);
+        assert.ok(crunch.selfSamples >= 0.8 * p.totalSamples, 'the fixture should spend its time in crunch');
 
-      // Independent reference: the leaf by objdump, the caller by go tool addr2line at SP word - 1.
-      const od = new ObjdumpFrames(tc, bin);
-      const leafSamples = wire.stacks.filter((s) => s.user.length > 0 && od.functionAt(s.user[0]! - wire.loadBias)?.name === 'main.crunch');
-      const words = [...new Set(leafSamples.filter((s) => s.spWord).map((s) => s.spWord! - wire.loadBias - 1))];
-      const ref = addr2line(tc, bin, words);
-      const leafTotal = leafSamples.reduce((s, x) => s + x.count, 0);
-      const refRight = leafSamples.filter((s) => s.spWord && /^main\.(main|worker)$/.test(ref.get(s.spWord - wire.loadBias - 1)!.fn)).reduce((s, x) => s + x.count, 0);
-      assert.ok(refRight >= 0.9 * leafTotal, `only ${refRight} of ${leafTotal} leaf samples have an SP word addr2line puts in main.main/main.worker`);
+        // Independent reference: the leaf by objdump, the caller by go tool addr2line at SP word - 1.
+        const od = new ObjdumpFrames(tc, bin);
+        const leafSamples = wire.stacks.filter(
+          (s) => s.user.length > 0 && od.functionAt(s.user[0]! - wire.loadBias)?.name === 'main.crunch',
+        );
+        const words = [...new Set(leafSamples.filter((s) => s.spWord).map((s) => s.spWord! - wire.loadBias - 1))];
+        const ref = addr2line(tc, bin, words);
+        const leafTotal = leafSamples.reduce((s, x) => s + x.count, 0);
+        const refRight = leafSamples
+          .filter((s) => s.spWord && /^main\.(main|worker)$/.test(ref.get(s.spWord - wire.loadBias - 1)!.fn))
+          .reduce((s, x) => s + x.count, 0);
+        assert.ok(
+          refRight >= 0.9 * leafTotal,
+          `only ${refRight} of ${leafTotal} leaf samples have an SP word addr2line puts in main.main/main.worker`,
+        );
 
-      // Our model: ≥ 90% of the leaf's samples have main.main or main.worker as their caller.
-      const st = p.stacks!;
-      let leaf = 0, right = 0;
-      st.stacks.forEach((s, i) => {
-        if (outerName(p, s[0]!) !== 'main.crunch') return;
-        leaf += st.counts[i]!;
-        if (s.length > 1 && /^main\.(main|worker)$/.test(outerName(p, s[1]!) ?? '')) right += st.counts[i]!;
+        // Our model: ≥ 90% of the leaf's samples have main.main or main.worker as their caller.
+        const st = p.stacks!;
+        let leaf = 0,
+          right = 0;
+        st.stacks.forEach((s, i) => {
+          if (outerName(p, s[0]!) !== 'main.crunch') return;
+          leaf += st.counts[i]!;
+          if (s.length > 1 && /^main\.(main|worker)$/.test(outerName(p, s[1]!) ?? '')) right += st.counts[i]!;
+        });
+        assert.equal(leaf, crunch.selfSamples);
+        assert.ok(right >= 0.9 * leaf, `only ${right} of ${leaf} leaf samples have the right caller`);
+        const mainCum = fn(p, 'main.main')?.cumSamples ?? 0;
+        const workerCum = fn(p, 'main.worker')?.cumSamples ?? 0;
+        assert.ok(
+          mainCum + workerCum >= 0.9 * crunch.selfSamples,
+          `main.main ${mainCum} + main.worker ${workerCum} vs crunch ${crunch.selfSamples}`,
+        );
+        assert.ok(
+          mainCum >= 0.1 * crunch.selfSamples && workerCum >= 0.1 * crunch.selfSamples,
+          `both callers ran: main ${mainCum}, worker ${workerCum}`,
+        );
+        assert.ok(p.repairedCallerSamples! >= 0.9 * leaf);
+
+        // Each caller → crunch edge exists, at the line addr2line gives for the return address - 1.
+        for (const caller of ['main.main', 'main.worker']) {
+          const refLines = new Set([...ref.values()].filter((r) => r.fn === caller).map((r) => r.line));
+          assert.ok(refLines.size > 0, `addr2line saw no return address into ${caller}`);
+          assert.deepEqual([...edges(p, caller, 'main.crunch')].sort(), [...refLines].sort(), `${caller} → main.crunch call lines`);
+        }
       });
-      assert.equal(leaf, crunch.selfSamples);
-      assert.ok(right >= 0.9 * leaf, `only ${right} of ${leaf} leaf samples have the right caller`);
-      const mainCum = fn(p, 'main.main')?.cumSamples ?? 0;
-      const workerCum = fn(p, 'main.worker')?.cumSamples ?? 0;
-      assert.ok(mainCum + workerCum >= 0.9 * crunch.selfSamples, `main.main ${mainCum} + main.worker ${workerCum} vs crunch ${crunch.selfSamples}`);
-      assert.ok(mainCum >= 0.1 * crunch.selfSamples && workerCum >= 0.1 * crunch.selfSamples, `both callers ran: main ${mainCum}, worker ${workerCum}`);
-      assert.ok(p.repairedCallerSamples! >= 0.9 * leaf);
-
-      // Each caller → crunch edge exists, at the line addr2line gives for the return address - 1.
-      for (const caller of ['main.main', 'main.worker']) {
-        const refLines = new Set([...ref.values()].filter((r) => r.fn === caller).map((r) => r.line));
-        assert.ok(refLines.size > 0, `addr2line saw no return address into ${caller}`);
-        assert.deepEqual([...edges(p, caller, 'main.crunch')].sort(), [...refLines].sort(), `${caller} → main.crunch call lines`);
-      }
-    });
 
     it(`perf: reports as missing-caller exactly the samples whose leaf is where its function has no frame (Go ${tc.version})`, async () => {
       const bin = buildGoFixture('frameless', tc);
@@ -175,22 +205,34 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
         // Say which leaf addresses disagree (perf script sorts samples by time, so compare counts).
         const d = parsePerfData(fs.readFileSync(file));
         const idx = framelessIndexOf(loadBinary(bin))!;
-        const ours = new Map<number, number>(), ref = new Map<number, number>();
+        const ours = new Map<number, number>(),
+          ref = new Map<number, number>();
         for (let i = 0; i < d.samples.count; i++) {
           const ch = userCallchain(d, i);
           if (ch.length && idx.isFramelessAt(ch[0]!)) ours.set(ch[0]!, (ours.get(ch[0]!) ?? 0) + 1);
         }
         for (const a of refLeaf) if (a !== undefined && od.isFramelessAt(a)) ref.set(a, (ref.get(a) ?? 0) + 1);
-        const odd = [...new Set([...ours.keys(), ...ref.keys()])].filter((a) => ours.get(a) !== ref.get(a)).map((a) => `0x${a.toString(16)}: ours ${ours.get(a) ?? 0}, ref ${ref.get(a) ?? 0}`);
-        assert.fail(`missing ${p.missingCallerSamples} + repaired ${p.repairedCallerSamples} ≠ ${expected} by objdump + perf script; ${script.length} script samples, ${d.samples.count} in perf.data, ${p.totalSamples} in the model; by leaf: ${odd.join('; ') || 'all leaf counts agree'}`);
+        const odd = [...new Set([...ours.keys(), ...ref.keys()])]
+          .filter((a) => ours.get(a) !== ref.get(a))
+          .map((a) => `0x${a.toString(16)}: ours ${ours.get(a) ?? 0}, ref ${ref.get(a) ?? 0}`);
+        assert.fail(
+          `missing ${p.missingCallerSamples} + repaired ${p.repairedCallerSamples} ≠ ${expected} by objdump + perf script; ${script.length} script samples, ${d.samples.count} in perf.data, ${p.totalSamples} in the model; by leaf: ${odd.join('; ') || 'all leaf counts agree'}`,
+        );
       }
       const crunch = fn(p, 'main.crunch')!;
       assert.ok(crunch.selfSamples >= 100, `too few samples: ${crunch.selfSamples}`);
       // Every such sample is either reported missing or (rarely here) got its caller back exactly.
-      assert.equal(p.missingCallerSamples! + p.repairedCallerSamples!, expected, `missing-caller samples vs objdump + perf script (${inBinary} samples with a leaf in the binary)`);
+      assert.equal(
+        p.missingCallerSamples! + p.repairedCallerSamples!,
+        expected,
+        `missing-caller samples vs objdump + perf script (${inBinary} samples with a leaf in the binary)`,
+      );
       assert.ok(p.missingCallerSamples! >= 0.9 * expected, 'main.main and worker reach crunch through indirect calls: nothing to infer');
       assert.ok(expected >= crunch.selfSamples, 'every crunch sample is frameless');
-      assert.ok((p.warnings ?? []).some((w) => /unknown caller.*--sampler bpf/.test(w)), `no missing-caller warning in ${JSON.stringify(p.warnings)}`);
+      assert.ok(
+        (p.warnings ?? []).some((w) => /unknown caller.*--sampler bpf/.test(w)),
+        `no missing-caller warning in ${JSON.stringify(p.warnings)}`,
+      );
       // The gap is real: perf's main.main misses the leaf's samples.
       assert.ok((fn(p, 'main.main')?.cumSamples ?? 0) + (fn(p, 'main.worker')?.cumSamples ?? 0) < 0.5 * crunch.selfSamples);
     });
@@ -211,7 +253,10 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
       const crunch = fn(p, 'main.crunch')!;
       assert.ok(crunch.selfSamples >= 100, `too few samples: ${crunch.selfSamples}`);
       const middle = fn(p, 'main.middle');
-      assert.ok(middle && middle.cumSamples >= 0.9 * crunch.selfSamples, `main.middle cum ${middle?.cumSamples} vs crunch ${crunch.selfSamples}`);
+      assert.ok(
+        middle && middle.cumSamples >= 0.9 * crunch.selfSamples,
+        `main.middle cum ${middle?.cumSamples} vs crunch ${crunch.selfSamples}`,
+      );
       assert.ok(p.repairedCallerSamples! >= 0.9 * crunch.selfSamples);
       // The call line: objdump's line of the one CALL main.crunch in main.middle.
       const od = new ObjdumpFrames(tc, bin);
@@ -232,16 +277,38 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     let clientRef: { stop(): void } | undefined;
     let rec;
     try {
-      rec = await recordBpfProfile(LOCAL, { pid: t.pid, durationSec: 120 }, {
-        onStart: (client) => { clientRef = client; },
-        onMessage: (m) => {
-          if (m.type === 'progress' && m.phase === 'attached' && !perfDone) {
-            // perf records the same process while the sampler runs; the sampler stops when perf does.
-            perfDone = execFileP('perf', ['record', '-q', '-g', '--call-graph', 'fp', '-F', '999', '-e', 'cpu-clock', '-p', String(t.pid), '-o', file, '--', 'sleep', '5'])
-              .finally(() => clientRef?.stop());
-          }
+      rec = await recordBpfProfile(
+        LOCAL,
+        { pid: t.pid, durationSec: 120 },
+        {
+          onStart: (client) => {
+            clientRef = client;
+          },
+          onMessage: (m) => {
+            if (m.type === 'progress' && m.phase === 'attached' && !perfDone) {
+              // perf records the same process while the sampler runs; the sampler stops when perf does.
+              perfDone = execFileP('perf', [
+                'record',
+                '-q',
+                '-g',
+                '--call-graph',
+                'fp',
+                '-F',
+                '999',
+                '-e',
+                'cpu-clock',
+                '-p',
+                String(t.pid),
+                '-o',
+                file,
+                '--',
+                'sleep',
+                '5',
+              ]).finally(() => clientRef?.stop());
+            }
+          },
         },
-      });
+      );
       await perfDone;
     } finally {
       t.proc.kill('SIGKILL');
@@ -254,7 +321,11 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     // Tolerance: each share is a binomial proportion over ≥ 1000 samples (SD ≤ 0.016), the two
     // profiles sample the same threads over the same 5 s, so their difference has SD ≤ 0.023;
     // 0.06 is more than 2.5 SD, and far below the shares themselves.
-    const names = new Set([...b.functions, ...p.functions].filter((f) => f.selfSamples >= 0.02 * (b.functions.includes(f) ? b.totalSamples : p.totalSamples)).map((f) => f.name));
+    const names = new Set(
+      [...b.functions, ...p.functions]
+        .filter((f) => f.selfSamples >= 0.02 * (b.functions.includes(f) ? b.totalSamples : p.totalSamples))
+        .map((f) => f.name),
+    );
     assert.ok(names.has('main.heavy') && names.has('main.light'), [...names].join(', '));
     for (const name of names) {
       const sb = (fn(b, name)?.selfSamples ?? 0) / b.totalSamples;
@@ -274,22 +345,47 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     const t = await startTracee(bin, ['frameless']);
     const elf = parseElf(fs.readFileSync(bin));
     const text = elf.section('.text')!;
-    const helper = spawn('/usr/bin/python3', ['-I', path.join(REPO_ROOT, 'bpf', 'helper.py'), 'profile', '--pid', String(t.pid), '--duration', '300',
-      '--textLo', String(Number(text.addr)), '--textHi', String(Number(text.addr) + text.size), '--goBuildId', elf.goBuildId!], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const helper = spawn(
+      '/usr/bin/python3',
+      [
+        '-I',
+        path.join(REPO_ROOT, 'bpf', 'helper.py'),
+        'profile',
+        '--pid',
+        String(t.pid),
+        '--duration',
+        '300',
+        '--textLo',
+        String(Number(text.addr)),
+        '--textHi',
+        String(Number(text.addr) + text.size),
+        '--goBuildId',
+        elf.goBuildId!,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     const out = new LineWatcher();
     helper.stdout.on('data', (d: Buffer) => out.feed(d));
     const exited = new Promise((resolve) => helper.on('close', resolve));
     try {
       await out.wait(/"type":"partial"/, 120000, 'a partial result from the helper');
       const hp = helper.pid!;
-      const fds = fs.readdirSync(`/proc/${hp}/fd`).map((f) => { try { return fs.readlinkSync(`/proc/${hp}/fd/${f}`); } catch { return ''; } });
+      const fds = fs.readdirSync(`/proc/${hp}/fd`).map((f) => {
+        try {
+          return fs.readlinkSync(`/proc/${hp}/fd/${f}`);
+        } catch {
+          return '';
+        }
+      });
       assert.ok(fds.filter((l) => l.includes('perf_event')).length >= 1, `no perf event fds in the helper: ${fds.join(' ')}`);
       const progIds = new Set<string>();
       for (const f of fs.readdirSync(`/proc/${hp}/fdinfo`)) {
         try {
           const m = /prog_id:\s*(\d+)/.exec(fs.readFileSync(`/proc/${hp}/fdinfo/${f}`, 'utf8'));
           if (m) progIds.add(m[1]!);
-        } catch { /* closed meanwhile */ }
+        } catch {
+          /* closed meanwhile */
+        }
       }
       assert.ok(progIds.size >= 1, 'no BPF program fd in the helper');
       helper.kill('SIGKILL');
@@ -299,12 +395,18 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
       const holders: string[] = [];
       for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
         let infos: string[];
-        try { infos = fs.readdirSync(`/proc/${pid}/fdinfo`); } catch { continue; }
+        try {
+          infos = fs.readdirSync(`/proc/${pid}/fdinfo`);
+        } catch {
+          continue;
+        }
         for (const f of infos) {
           try {
             const m = /prog_id:\s*(\d+)/.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${f}`, 'utf8'));
             if (m && progIds.has(m[1]!)) holders.push(`${pid}/${f}`);
-          } catch { /* gone */ }
+          } catch {
+            /* gone */
+          }
         }
       }
       assert.deepEqual(holders, []);
@@ -322,23 +424,41 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     const bin = buildGoFixture('frameless', tc);
     const t = await startTracee(bin, ['frameless']);
     let killed = false;
-    const rec = await recordBpfProfile(LOCAL, { pid: t.pid, durationSec: 60 }, {
-      onMessage: (m) => { if (m.type === 'partial' && !killed) { killed = true; t.proc.kill('SIGKILL'); } },
-    });
+    const rec = await recordBpfProfile(
+      LOCAL,
+      { pid: t.pid, durationSec: 60 },
+      {
+        onMessage: (m) => {
+          if (m.type === 'partial' && !killed) {
+            killed = true;
+            t.proc.kill('SIGKILL');
+          }
+        },
+      },
+    );
     await t.exited;
     assert.equal(rec.wire.endedBy, 'target-exited');
     assert.ok(rec.profile.totalSamples > 0);
-    assert.ok((rec.profile.warnings ?? []).some((w) => /exited/.test(w)), JSON.stringify(rec.profile.warnings));
+    assert.ok(
+      (rec.profile.warnings ?? []).some((w) => /exited/.test(w)),
+      JSON.stringify(rec.profile.warnings),
+    );
 
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
-      await assert.rejects(recordBpfProfile(LOCAL, { pid: sleeper.pid!, durationSec: 1 }), (e: unknown) => e instanceof UserError && e.code === 'not-go' && /not a Go program/.test(e.message));
+      await assert.rejects(
+        recordBpfProfile(LOCAL, { pid: sleeper.pid!, durationSec: 1 }),
+        (e: unknown) => e instanceof UserError && e.code === 'not-go' && /not a Go program/.test(e.message),
+      );
     } finally {
       sleeper.kill('SIGKILL');
     }
     const gone = spawn('true');
     await new Promise((r) => gone.on('close', r));
-    await assert.rejects(recordBpfProfile(LOCAL, { pid: gone.pid!, durationSec: 1 }), (e: unknown) => e instanceof UserError && e.code === 'pid-gone');
+    await assert.rejects(
+      recordBpfProfile(LOCAL, { pid: gone.pid!, durationSec: 1 }),
+      (e: unknown) => e instanceof UserError && e.code === 'pid-gone',
+    );
   });
 
   it('go-perf-lens record --sampler bpf writes a session whose report names the callers; a bad --sampler is a usage error', async () => {

@@ -10,7 +10,10 @@
 import { execFileSync } from 'node:child_process';
 import type { GoToolchain } from '../../support/goToolchains';
 
-interface Insn { addr: number; asm: string }
+interface Insn {
+  addr: number;
+  asm: string;
+}
 
 export class ObjdumpFrames {
   private readonly funcs: { name: string; insns: Insn[] }[] = [];
@@ -19,13 +22,23 @@ export class ObjdumpFrames {
 
   constructor(tc: GoToolchain, binary: string) {
     const out = execFileSync(tc.goBin, ['tool', 'objdump', binary], {
-      encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' }, stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let cur: { name: string; insns: Insn[] } | undefined;
     for (const line of out.split('\n')) {
       const t = /^TEXT (\S+)\(SB\)/.exec(line);
-      if (t) { cur = { name: t[1]!, insns: [] }; this.funcs.push(cur); continue; }
-      const parts = line.split('\t').map((s) => s.trim()).filter((s) => s.length > 0);
+      if (t) {
+        cur = { name: t[1]!, insns: [] };
+        this.funcs.push(cur);
+        continue;
+      }
+      const parts = line
+        .split('\t')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       if (!cur || parts.length < 4 || !/^0x[0-9a-f]+$/.test(parts[1]!)) continue;
       cur.insns.push({ addr: Number(parts[1]), asm: parts[3]! });
     }
@@ -35,8 +48,13 @@ export class ObjdumpFrames {
 
   /** The function holding addr, by objdump's TEXT blocks. */
   functionAt(addr: number): { name: string; insns: Insn[] } | undefined {
-    let lo = 0, hi = this.starts.length;
-    while (lo < hi) { const m = (lo + hi) >>> 1; if (this.starts[m]! <= addr) lo = m + 1; else hi = m; }
+    let lo = 0,
+      hi = this.starts.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (this.starts[m]! <= addr) lo = m + 1;
+      else hi = m;
+    }
     const f = this.funcs[lo - 1];
     if (!f) return undefined;
     const last = f.insns[f.insns.length - 1]!;
@@ -48,7 +66,10 @@ export class ObjdumpFrames {
     const f = this.functionAt(addr);
     if (!f) return undefined;
     let z = this.zero.get(f.name);
-    if (!z) { z = framelessPcs(f.insns); this.zero.set(f.name, z); }
+    if (!z) {
+      z = framelessPcs(f.insns);
+      this.zero.set(f.name, z);
+    }
     return z.has(addr);
   }
 
@@ -72,7 +93,8 @@ function framelessPcs(insns: Insn[]): Set<number> {
   const z = new Set<number>();
   // The morestack stub: the target of the stack check's conditional jump (before SP first
   // moves) up to its JMP back to the entry.
-  let stubLo = Infinity, stubHi = -Infinity;
+  let stubLo = Infinity,
+    stubHi = -Infinity;
   for (let k = 1; k < insns.length; k++) {
     const i = insns[k]!;
     if (spChange(i.asm) !== 0) break;
@@ -87,15 +109,23 @@ function framelessPcs(insns: Insn[]): Set<number> {
   }
   // Elsewhere, in layout order: SP moves by pushes, pops and adjustments; after a RET (or a
   // tail JMP with no frame left) the next block runs with the function's whole frame again.
-  let delta = 0, beforeEpilogue = 0, falling = false;
+  let delta = 0,
+    beforeEpilogue = 0,
+    falling = false;
   for (const i of insns) {
-    if (i.addr >= stubLo && i.addr <= stubHi) { z.add(i.addr); continue; }
+    if (i.addr >= stubLo && i.addr <= stubHi) {
+      z.add(i.addr);
+      continue;
+    }
     if (delta === 0) z.add(i.addr);
     const c = spChange(i.asm);
     if (c < 0 && !falling) beforeEpilogue = delta;
     if (c !== 0) falling = c < 0;
     delta += c;
-    if (/^RET\b/.test(i.asm) || (delta === 0 && /^JMP\b/.test(i.asm))) { delta = beforeEpilogue; falling = false; }
+    if (/^RET\b/.test(i.asm) || (delta === 0 && /^JMP\b/.test(i.asm))) {
+      delta = beforeEpilogue;
+      falling = false;
+    }
   }
   return z;
 }

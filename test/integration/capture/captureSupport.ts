@@ -16,7 +16,11 @@ export interface Spinner {
  * Starts the spin fixture built with `tc` and resolves once it printed its ready line. It exits
  * by itself after 5 minutes unless told otherwise, so a crashed test run leaves nothing spinning.
  */
-export async function startSpin(tc: GoToolchain = newestGo(), extra: string[] = ['-exit-after-ms', '300000'], variant?: BuildVariant): Promise<Spinner> {
+export async function startSpin(
+  tc: GoToolchain = newestGo(),
+  extra: string[] = ['-exit-after-ms', '300000'],
+  variant?: BuildVariant,
+): Promise<Spinner> {
   const bin = buildGoFixture('spin', tc, variant);
   const proc = spawn(bin, extra, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -56,7 +60,9 @@ export function perfProcessesFor(pid: number): number[] {
       if (/(^|\/)perf$/.test(argv[0] ?? '') && argv.includes('-p') && argv[argv.indexOf('-p') + 1] === String(pid) && isAlive(Number(d))) {
         found.push(Number(d));
       }
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return found;
 }
@@ -81,7 +87,10 @@ export function machineHasCycles(): boolean {
 
 /** How many samples `perf script` reads from a perf.data (one line each with -F pid,event; -G, or a pipe-mode file's callchains would add lines). */
 export function perfScriptSampleCount(file: string): number {
-  const out = execFileSync('perf', ['script', '-G', '-i', file, '-F', 'pid,event'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const out = execFileSync('perf', ['script', '-G', '-i', file, '-F', 'pid,event'], {
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
   return out.split('\n').filter((l) => l.trim()).length;
 }
 
@@ -100,7 +109,10 @@ export function perfHasControl(): boolean {
 }
 
 export function perfEvents(file: string): string[] {
-  return execFileSync('perf', ['evlist', '-i', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter((l) => l.trim());
+  return execFileSync('perf', ['evlist', '-i', file], { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim());
 }
 
 export function killSpin(s: Spinner | undefined): void {

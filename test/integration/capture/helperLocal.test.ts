@@ -5,12 +5,32 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  BinaryResult, HelloMessage, HelperClient, ProgressMessage, RecordResult, fetchBinary, listGoProcesses, probeTarget, recordPerf, runHelper,
+  BinaryResult,
+  HelloMessage,
+  HelperClient,
+  ProgressMessage,
+  RecordResult,
+  fetchBinary,
+  listGoProcesses,
+  probeTarget,
+  recordPerf,
+  runHelper,
 } from '../../../src/capture';
 import { UserError } from '../../../src/util/userError';
 import { BUILD_VARIANTS, goToolchains, newestGo } from '../../support/goToolchains';
 import {
-  eventually, expectUserError, isAlive, killSpin, machineHasCycles, perfCmdline, perfEvents, perfHasControl, perfProcessesFor, perfScriptSampleCount, Spinner, startSpin,
+  eventually,
+  expectUserError,
+  isAlive,
+  killSpin,
+  machineHasCycles,
+  perfCmdline,
+  perfEvents,
+  perfHasControl,
+  perfProcessesFor,
+  perfScriptSampleCount,
+  Spinner,
+  startSpin,
 } from './captureSupport';
 
 const local = { kind: 'local' as const };
@@ -60,7 +80,11 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     assert.equal(p.kernelHeaders.present, fs.existsSync(`/lib/modules/${os.release()}/build/include`));
     // BCC: the verdict matches whether /usr/bin/python3 can import it.
     let bccOk = true;
-    try { execFileSync('/usr/bin/python3', ['-c', 'import bcc'], { stdio: 'ignore' }); } catch { bccOk = false; }
+    try {
+      execFileSync('/usr/bin/python3', ['-c', 'import bcc'], { stdio: 'ignore' });
+    } catch {
+      bccOk = false;
+    }
     assert.equal(p.bcc.importable, bccOk);
   });
 
@@ -127,10 +151,13 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const cycles = machineHasCycles();
     assert.equal(r.event, cycles ? 'cycles:u' : 'cpu-clock');
     if (!cycles) assert.match(r.fallbackReason ?? '', /cycles is not supported/);
-    assert.ok(perfEvents(r.perfDataPath).some((e) => e.startsWith(r.event.split(':')[0]!)), perfEvents(r.perfDataPath).join());
+    assert.ok(
+      perfEvents(r.perfDataPath).some((e) => e.startsWith(r.event.split(':')[0]!)),
+      perfEvents(r.perfDataPath).join(),
+    );
     const n = perfScriptSampleCount(r.perfDataPath);
     assert.ok(n > 0, 'samples recorded');
-    assert.equal(r.result.samples, n, 'perf record\'s own count equals what perf script reads');
+    assert.equal(r.result.samples, n, "perf record's own count equals what perf script reads");
     assert.equal(r.result.exe, spin.bin);
     assert.ok(progress.length >= 1);
     assert.equal(fs.statSync(r.tempDir).mode & 0o777, 0o700);
@@ -143,7 +170,7 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     assert.ok(progress.some((p) => p.perfPid !== undefined && p.clock === 'perf-ack'));
   });
 
-  it('record without perf\'s control FIFO (the fallback clock): samples from when perf opened its events', async () => {
+  it("record without perf's control FIFO (the fallback clock): samples from when perf opened its events", async () => {
     const r = await runHelper<RecordResult>(local, 'record', { pid: spin.pid, duration: 1, freq: 499, sync: 'events-open' });
     dirs.push(r.tempDir!);
     assert.equal(r.result.clock, 'events-open');
@@ -152,7 +179,11 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const n = perfScriptSampleCount(f.path);
     assert.ok(n > 0, 'samples recorded');
     assert.equal(r.result.samples, n);
-    await expectUserError(runHelper(local, 'record', { pid: spin.pid, duration: 1, sync: 'later' }), 'bad-argument', /--sync must be one of/);
+    await expectUserError(
+      runHelper(local, 'record', { pid: spin.pid, duration: 1, sync: 'later' }),
+      'bad-argument',
+      /--sync must be one of/,
+    );
   });
 
   /**
@@ -163,7 +194,9 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-slowperf-'));
     dirs.push(bin);
     const real = execFileSync('sh', ['-c', 'command -v perf']).toString().trim();
-    fs.writeFileSync(path.join(bin, 'perf'), `#!/bin/sh\ncase " $* " in *" record "*" -p "*) sleep 3;; esac\nexec ${real} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'perf'), `#!/bin/sh\ncase " $* " in *" record "*" -p "*) sleep 3;; esac\nexec ${real} "$@"\n`, {
+      mode: 0o755,
+    });
     const savedPath = process.env.PATH;
     process.env.PATH = `${bin}:${savedPath}`;
     try {
@@ -228,11 +261,20 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     // It exits 1 s after perf attached (a fixed lifetime would race with a slow start on a busy machine).
     const short = await startSpin(newestGo(), ['-exit-after-ms', '600000']);
     try {
-      const r = await recordPerf(local, { pid: short.pid, durationSec: 30 }, {
-        onProgress: (m) => { if (m.perfPid) setTimeout(() => short.proc.kill('SIGTERM'), 1000); },
-      });
+      const r = await recordPerf(
+        local,
+        { pid: short.pid, durationSec: 30 },
+        {
+          onProgress: (m) => {
+            if (m.perfPid) setTimeout(() => short.proc.kill('SIGTERM'), 1000);
+          },
+        },
+      );
       dirs.push(r.tempDir);
-      assert.ok(r.warnings.some((w) => new RegExp(`PID ${short.pid} exited`).test(w)), r.warnings.join('; '));
+      assert.ok(
+        r.warnings.some((w) => new RegExp(`PID ${short.pid} exited`).test(w)),
+        r.warnings.join('; '),
+      );
       assert.equal(r.result.endedBy, 'perf-exited');
       assert.ok(perfScriptSampleCount(r.perfDataPath) > 0);
     } finally {
@@ -244,9 +286,15 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const idle = await startSpin(newestGo());
     idle.proc.kill('SIGSTOP'); // stopped: it uses no CPU, so no sample lands before it dies
     try {
-      const p = recordPerf(local, { pid: idle.pid, durationSec: 5 }, {
-        onProgress: (m) => { if (m.perfPid) setTimeout(() => idle.proc.kill('SIGKILL'), 300); },
-      });
+      const p = recordPerf(
+        local,
+        { pid: idle.pid, durationSec: 5 },
+        {
+          onProgress: (m) => {
+            if (m.perfPid) setTimeout(() => idle.proc.kill('SIGKILL'), 300);
+          },
+        },
+      );
       await expectUserError(p, 'pid-gone', /exited before/);
     } finally {
       killSpin(idle);
@@ -260,15 +308,27 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     let hello: HelloMessage | undefined;
     let perfPid: number | undefined;
     let started!: () => void;
-    const running = new Promise<void>((r) => { started = r; });
-    const done = runHelper(local, 'record', { pid: target.pid, duration: 30 }, {
-      signal,
-      onStart: (c) => { client = c; },
-      onMessage: (m) => {
-        if (m.type === 'hello') hello = m;
-        if (m.type === 'progress' && typeof m.perfPid === 'number') { perfPid = m.perfPid; started(); }
-      },
+    const running = new Promise<void>((r) => {
+      started = r;
     });
+    const done = runHelper(
+      local,
+      'record',
+      { pid: target.pid, duration: 30 },
+      {
+        signal,
+        onStart: (c) => {
+          client = c;
+        },
+        onMessage: (m) => {
+          if (m.type === 'hello') hello = m;
+          if (m.type === 'progress' && typeof m.perfPid === 'number') {
+            perfPid = m.perfPid;
+            started();
+          }
+        },
+      },
+    );
     done.catch(() => undefined);
     await running;
     assert.ok(client && hello && perfPid);
@@ -325,18 +385,30 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     try {
       let client: HelperClient | undefined;
       let stoppedEarly = false;
-      const p = recordPerf(local, { pid: target.pid, durationSec: 30 }, {
-        onStart: (c) => { client = c; },
-        onProgress: (m) => {
-          // 'starting perf' comes before perf's ack; stop right then.
-          if (/^starting perf/.test(m.message)) { stoppedEarly = true; client?.stop(); }
+      const p = recordPerf(
+        local,
+        { pid: target.pid, durationSec: 30 },
+        {
+          onStart: (c) => {
+            client = c;
+          },
+          onProgress: (m) => {
+            // 'starting perf' comes before perf's ack; stop right then.
+            if (/^starting perf/.test(m.message)) {
+              stoppedEarly = true;
+              client?.stop();
+            }
+          },
         },
-      });
+      );
       try {
         const r = await p;
         dirs.push(r.tempDir);
         assert.equal(r.result.endedBy, 'stop');
-        assert.ok(r.warnings.some((w) => /stopped early/.test(w)), r.warnings.join('; '));
+        assert.ok(
+          r.warnings.some((w) => /stopped early/.test(w)),
+          r.warnings.join('; '),
+        );
       } catch (e) {
         assert.ok(e instanceof UserError && e.code === 'cancelled', `expected a recording or "cancelled", got ${(e as Error).stack}`);
       }
@@ -351,10 +423,20 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const target = await startSpin(newestGo());
     try {
       let client: HelperClient | undefined;
-      const p = withSlowPerf(() => recordPerf(local, { pid: target.pid, durationSec: 30 }, {
-        onStart: (c) => { client = c; },
-        onProgress: (m) => { if (/^starting perf/.test(m.message)) client?.stop(); },
-      }));
+      const p = withSlowPerf(() =>
+        recordPerf(
+          local,
+          { pid: target.pid, durationSec: 30 },
+          {
+            onStart: (c) => {
+              client = c;
+            },
+            onProgress: (m) => {
+              if (/^starting perf/.test(m.message)) client?.stop();
+            },
+          },
+        ),
+      );
       // stop() is not cancel(): the code comes from the helper itself.
       await expectUserError(p, 'cancelled', /^stopped before perf had written any data/);
       assert.ok(await eventually(() => perfProcessesFor(target.pid).length === 0), 'no perf left');
@@ -367,10 +449,18 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     const target = await startSpin(newestGo());
     try {
       let client: HelperClient | undefined;
-      const r = await recordPerf(local, { pid: target.pid, durationSec: 30 }, {
-        onStart: (c) => { client = c; },
-        onProgress: (m) => { if (m.elapsedSec !== undefined && m.elapsedSec >= 1) client?.stop(); },
-      });
+      const r = await recordPerf(
+        local,
+        { pid: target.pid, durationSec: 30 },
+        {
+          onStart: (c) => {
+            client = c;
+          },
+          onProgress: (m) => {
+            if (m.elapsedSec !== undefined && m.elapsedSec >= 1) client?.stop();
+          },
+        },
+      );
       dirs.push(r.tempDir);
       assert.equal(r.result.endedBy, 'stop');
       assert.ok(r.warnings.some((w) => /stopped early/.test(w)));

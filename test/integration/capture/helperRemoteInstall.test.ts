@@ -23,14 +23,20 @@ describe('install-helper --host over ssh, on a loopback "remote" host [root, ssh
   let dir = '';
   let wasInstalled = false;
 
-  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8', timeout: 120000, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}` },
-  });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], {
+      encoding: 'utf8',
+      timeout: 120000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}` },
+    });
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'this test runs as root');
-    assert.ok(!fs.existsSync(SUDOERS_FILE) || fs.readFileSync(SUDOERS_FILE, 'utf8').includes('go-perf-lens'), 'an unrelated sudoers file is in the way');
+    assert.ok(
+      !fs.existsSync(SUDOERS_FILE) || fs.readFileSync(SUDOERS_FILE, 'utf8').includes('go-perf-lens'),
+      'an unrelated sudoers file is in the way',
+    );
     wasInstalled = fs.existsSync(INSTALLED_HELPER);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-remote-install-'));
     sshd = await startPrivateSshd(dir, 'gpl-remote-install');
@@ -54,13 +60,19 @@ describe('install-helper --host over ssh, on a loopback "remote" host [root, ssh
     // sshd's log is read by this event loop, which spawnSync held up.
     for (let i = 0; i < 50 && sshd!.acceptedLogins() - logins < 2; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(sshd!.acceptedLogins() - logins, 2, 'sshd accepted two logins: send the sources, run the installer');
-    for (const p of [path.dirname(INSTALLED_HELPER), INSTALLED_HELPER, path.join(path.dirname(INSTALLED_HELPER), 'perflens_helper', 'serve.py')]) {
+    for (const p of [
+      path.dirname(INSTALLED_HELPER),
+      INSTALLED_HELPER,
+      path.join(path.dirname(INSTALLED_HELPER), 'perflens_helper', 'serve.py'),
+    ]) {
       const st = fs.statSync(p);
       assert.equal(st.uid, 0, p);
       assert.equal(st.mode & 0o022, 0, `${p} is writable by others`);
     }
     assert.equal(fs.readFileSync(INSTALLED_HELPER, 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'bpf', 'helper.py'), 'utf8'));
-    assert.ok(fs.readFileSync(SUDOERS_FILE, 'utf8').includes(`%${GROUP} ALL=(root) NOPASSWD: /usr/bin/python3 -I ${INSTALLED_HELPER} serve\n`));
+    assert.ok(
+      fs.readFileSync(SUDOERS_FILE, 'utf8').includes(`%${GROUP} ALL=(root) NOPASSWD: /usr/bin/python3 -I ${INSTALLED_HELPER} serve\n`),
+    );
     const check = spawnSync('visudo', ['-c'], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stdout + check.stderr);
     const members = spawnSync('getent', ['group', GROUP], { encoding: 'utf8' }).stdout.trim().split(':')[3] ?? '';

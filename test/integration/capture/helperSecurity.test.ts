@@ -19,17 +19,39 @@ const GROUP = `gplsec${tag}`;
 const MEMBER = `gplmem${tag}`;
 const OUTSIDER = `gplout${tag}`;
 
-interface ClientReply { ok: boolean; hello?: { caller?: { uid: number; via: string } }; result?: Record<string, unknown>; files?: string[]; error?: { code: string; message: string; hint?: string } }
+interface ClientReply {
+  ok: boolean;
+  hello?: { caller?: { uid: number; via: string } };
+  result?: Record<string, unknown>;
+  files?: string[];
+  error?: { code: string; message: string; hint?: string };
+}
 
-function uidOf(user: string): number { return Number(execFileSync('id', ['-u', user]).toString().trim()); }
-function gidOf(user: string): number { return Number(execFileSync('id', ['-g', user]).toString().trim()); }
+function uidOf(user: string): number {
+  return Number(execFileSync('id', ['-u', user]).toString().trim());
+}
+function gidOf(user: string): number {
+  return Number(execFileSync('id', ['-g', user]).toString().trim());
+}
 
 /** Runs `argv` as `user` with their groups (runuser initialises them, as a login does). */
-function asUser(user: string, argv: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): { status: number | null; stdout: string; stderr: string } {
+function asUser(
+  user: string,
+  argv: string[],
+  opts: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): { status: number | null; stdout: string; stderr: string } {
   const env = { PATH: '/usr/bin:/bin', HOME: '/', ...(opts.env ?? {}) };
-  const r = spawnSync('/usr/sbin/runuser', ['-u', user, '--', '/usr/bin/env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
-    cwd: opts.cwd ?? '/', input: opts.input ?? '', encoding: 'utf8', timeout: 120000, env: {},
-  });
+  const r = spawnSync(
+    '/usr/sbin/runuser',
+    ['-u', user, '--', '/usr/bin/env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv],
+    {
+      cwd: opts.cwd ?? '/',
+      input: opts.input ?? '',
+      encoding: 'utf8',
+      timeout: 120000,
+      env: {},
+    },
+  );
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -42,10 +64,17 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
   const users: string[] = [];
 
   function startAs(user: string): Promise<number> {
-    const p = spawn(bin, ['-exit-after-ms', '200000'], { uid: uidOf(user), gid: gidOf(user), stdio: ['ignore', 'pipe', 'ignore'], cwd: '/' });
+    const p = spawn(bin, ['-exit-after-ms', '200000'], {
+      uid: uidOf(user),
+      gid: gidOf(user),
+      stdio: ['ignore', 'pipe', 'ignore'],
+      cwd: '/',
+    });
     procs.push(p);
     return new Promise((resolve, reject) => {
-      p.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(p.pid!); });
+      p.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) resolve(p.pid!);
+      });
       p.once('exit', (c) => reject(new Error(`spin exited (${c})`)));
     });
   }
@@ -59,12 +88,22 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'these tests run as root');
-    assert.ok(!fs.existsSync(SUDOERS_FILE) || fs.readFileSync(SUDOERS_FILE, 'utf8').includes('go-perf-lens'), 'an unrelated sudoers file is in the way');
+    assert.ok(
+      !fs.existsSync(SUDOERS_FILE) || fs.readFileSync(SUDOERS_FILE, 'utf8').includes('go-perf-lens'),
+      'an unrelated sudoers file is in the way',
+    );
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-security-'));
     fs.chmodSync(dir, 0o755);
     // The client and the bundled helper files where the test users can read them.
     client = path.join(dir, 'client.js');
-    await esbuild.build({ entryPoints: [path.join(REPO_ROOT, 'test', 'support', 'helperClientMain.ts')], bundle: true, platform: 'node', target: 'node20', outfile: client, logLevel: 'error' });
+    await esbuild.build({
+      entryPoints: [path.join(REPO_ROOT, 'test', 'support', 'helperClientMain.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      outfile: client,
+      logLevel: 'error',
+    });
     fs.cpSync(path.join(REPO_ROOT, 'bpf'), path.join(dir, 'bpf'), { recursive: true, filter: (s) => !s.includes('__pycache__') });
     bin = path.join(dir, 'spin');
     fs.copyFileSync(buildGoFixture('spin', newestGo()), bin);
@@ -86,7 +125,11 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
   });
 
   it('install-helper: root-owned files nobody else may write, and a drop-in visudo accepts naming exactly the helper', () => {
-    for (const p of [path.dirname(INSTALLED_HELPER), INSTALLED_HELPER, path.join(path.dirname(INSTALLED_HELPER), 'perflens_helper', 'serve.py')]) {
+    for (const p of [
+      path.dirname(INSTALLED_HELPER),
+      INSTALLED_HELPER,
+      path.join(path.dirname(INSTALLED_HELPER), 'perflens_helper', 'serve.py'),
+    ]) {
       const st = fs.statSync(p);
       assert.equal(st.uid, 0, p);
       assert.equal(st.mode & 0o022, 0, `${p} is writable by others`);
@@ -115,11 +158,15 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
     assert.deepEqual(r.files, ['perf.data']);
   });
 
-  it('(b) the member is refused on another user\'s process, saying why; the listing shows only their own', async () => {
+  it("(b) the member is refused on another user's process, saying why; the listing shows only their own", async () => {
     const mine = await startAs(MEMBER);
     const theirs = await startAs(OUTSIDER);
     for (const sub of ['syscalls', 'record', 'binary']) {
-      const r = clientAs(MEMBER, { target: { kind: 'local', elevation: 'sudo' }, subcommand: sub, args: sub === 'binary' ? { pid: theirs } : { pid: theirs, duration: 1 } });
+      const r = clientAs(MEMBER, {
+        target: { kind: 'local', elevation: 'sudo' },
+        subcommand: sub,
+        args: sub === 'binary' ? { pid: theirs } : { pid: theirs, duration: 1 },
+      });
       assert.equal(r.ok, false, sub);
       assert.equal(r.error!.code, 'not-permitted', JSON.stringify(r.error));
       assert.match(r.error!.message, new RegExp(`you \\(${MEMBER}\\) may not profile PID ${theirs}: it belongs to ${OUTSIDER}`));
@@ -128,7 +175,7 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
     assert.ok(list.ok, JSON.stringify(list.error));
     const pids = (list.result!.processes as Array<{ pid: number }>).map((p) => p.pid);
     assert.ok(pids.includes(mine), `own process listed: ${pids.join(' ')}`);
-    assert.ok(!pids.includes(theirs), 'another user\'s process is not listed');
+    assert.ok(!pids.includes(theirs), "another user's process is not listed");
   });
 
   it('(c) json.py / subprocess.py in the working directory and PYTHONPATH, PYTHONSTARTUP, PYTHONHOME change nothing', async () => {
@@ -146,21 +193,41 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
     assert.ok(fs.existsSync(marker), 'the control did not import json.py from the working directory');
     fs.rmSync(marker);
     // Through the client, from that folder with that environment.
-    const r = clientAs(MEMBER, { target: { kind: 'local', elevation: 'sudo' }, subcommand: 'syscalls', args: { pid, duration: 1 } }, { cwd: trap, env });
+    const r = clientAs(
+      MEMBER,
+      { target: { kind: 'local', elevation: 'sudo' }, subcommand: 'syscalls', args: { pid, duration: 1 } },
+      { cwd: trap, env },
+    );
     assert.ok(r.ok, JSON.stringify(r.error));
     // And through sudo by hand, bypassing the client.
-    const byHand = asUser(MEMBER, ['/usr/bin/sudo', '-n', '--', ...INSTALLED_ARGV], { cwd: trap, env, input: '{"v":1,"client":"0.0.0","subcommand":"probe","args":{}}\n' });
+    const byHand = asUser(MEMBER, ['/usr/bin/sudo', '-n', '--', ...INSTALLED_ARGV], {
+      cwd: trap,
+      env,
+      input: '{"v":1,"client":"0.0.0","subcommand":"probe","args":{}}\n',
+    });
     assert.match(byHand.stdout, /"code":"version-mismatch"/);
-    assert.ok(!fs.existsSync(marker), `a file from the working directory or the environment ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+    assert.ok(
+      !fs.existsSync(marker),
+      `a file from the working directory or the environment ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`,
+    );
   });
 
   it('(d) the installed helper refuses program text on stdin, and sudo refuses any other Python command', () => {
     const marker = path.join(dir, 'program-ran');
     const payload = loadHelperPayload(path.join(dir, 'bpf'));
-    const envelope = { v: 1, subcommand: 'probe', args: {}, files: payload.files, modules: payload.modules, program: `open(${JSON.stringify(marker)}, 'w').write('root')\n` };
+    const envelope = {
+      v: 1,
+      subcommand: 'probe',
+      args: {},
+      files: payload.files,
+      modules: payload.modules,
+      program: `open(${JSON.stringify(marker)}, 'w').write('root')\n`,
+    };
     const r = asUser(MEMBER, ['/usr/bin/sudo', '-n', '--', ...INSTALLED_ARGV], { input: `${LOADER}\n${JSON.stringify(envelope)}\n` });
     assert.match(r.stdout, /"code":"bad-request","message":"the installed helper takes one JSON request line, never a program/);
-    const extra = asUser(MEMBER, ['/usr/bin/sudo', '-n', '--', ...INSTALLED_ARGV], { input: `${JSON.stringify({ v: 1, client: '0.2.0', subcommand: 'probe', args: {}, program: 'x' })}\n` });
+    const extra = asUser(MEMBER, ['/usr/bin/sudo', '-n', '--', ...INSTALLED_ARGV], {
+      input: `${JSON.stringify({ v: 1, client: '0.2.0', subcommand: 'probe', args: {}, program: 'x' })}\n`,
+    });
     assert.match(extra.stdout, /"code":"bad-request"/);
     const other = asUser(MEMBER, ['/usr/bin/sudo', '-n', '--', '/usr/bin/python3', '-I', '-c', `open(${JSON.stringify(marker)}, 'w')`]);
     assert.notEqual(other.status, 0);
@@ -198,7 +265,10 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
       assert.equal(run.hello.caller?.via, 'root');
     } finally {
       process.chdir(cwd);
-      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
     assert.ok(!fs.existsSync(marker), 'the root helper imported json.py from the working directory');
   });

@@ -9,14 +9,26 @@ import { REPO_ROOT } from '../../support/goToolchains';
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { UserError } from '../../../src/util/userError';
 import { newestGo } from '../../support/goToolchains';
-import { Spinner, eventually, isAlive, killSpin, machineHasCycles, perfProcessesFor, perfScriptSampleCount, startSpin } from './captureSupport';
+import {
+  Spinner,
+  eventually,
+  isAlive,
+  killSpin,
+  machineHasCycles,
+  perfProcessesFor,
+  perfScriptSampleCount,
+  startSpin,
+} from './captureSupport';
 import { freePort } from '../../support/ports';
 
 async function waitForPort(port: number, limitMs = 15000): Promise<void> {
   const end = Date.now() + limitMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -47,17 +59,35 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     fs.chmodSync(dir, 0o755);
     fs.chmodSync(path.join(dir, 'authorized_keys'), 0o644);
     port = await freePort();
-    fs.writeFileSync(path.join(dir, 'sshd_config'), [
-      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'UsePAM no', 'StrictModes no', 'LogLevel ERROR',
-    ].join('\n') + '\n');
+    fs.writeFileSync(
+      path.join(dir, 'sshd_config'),
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${path.join(dir, 'host_key')}`,
+        `PidFile ${path.join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'UsePAM no',
+        'StrictModes no',
+        'LogLevel ERROR',
+      ].join('\n') + '\n',
+    );
     fs.mkdirSync('/run/sshd', { recursive: true });
     sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    sshd.stderr!.on('data', (d: Buffer) => { sshdLog += d.toString(); });
+    sshd.stderr!.on('data', (d: Buffer) => {
+      sshdLog += d.toString();
+    });
     await waitForPort(port);
     target = {
-      kind: 'ssh', host: '127.0.0.1', port, user: 'root', identityFile: path.join(dir, 'client_key'),
+      kind: 'ssh',
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      identityFile: path.join(dir, 'client_key'),
       extraArgs: ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-F', '/dev/null'],
     };
     spin = await startSpin(newestGo());
@@ -92,10 +122,16 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
   it('record with stream over ssh: perf.data arrives during the recording, whole', async () => {
     const chunks: Buffer[] = [];
     let beforeOneSecond = -1;
-    const r = await recordPerf(target, { pid: spin.pid, durationSec: 2, stream: true }, {
-      onProgress: (m) => { if (m.message === 'recording' && (m.elapsedSec ?? 0) >= 1 && beforeOneSecond < 0) beforeOneSecond = chunks.length; },
-      onData: (b) => chunks.push(b),
-    });
+    const r = await recordPerf(
+      target,
+      { pid: spin.pid, durationSec: 2, stream: true },
+      {
+        onProgress: (m) => {
+          if (m.message === 'recording' && (m.elapsedSec ?? 0) >= 1 && beforeOneSecond < 0) beforeOneSecond = chunks.length;
+        },
+        onData: (b) => chunks.push(b),
+      },
+    );
     dirs.push(r.tempDir);
     assert.equal(r.result.streamed, true);
     // What had come by the helper's progress message at 1 s already holds samples.
@@ -103,24 +139,40 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     assert.ok(parsePerfData(Buffer.concat(chunks.slice(0, beforeOneSecond))).samples.count > 0, 'samples during the recording');
     const all = Buffer.concat(chunks);
     assert.ok(all.equals(fs.readFileSync(r.perfDataPath)));
-    const n = execFileSync('perf', ['script', '-G', '-i', r.perfDataPath, '-F', 'pid'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString().split('\n').filter((l) => l.trim()).length;
+    const n = execFileSync('perf', ['script', '-G', '-i', r.perfDataPath, '-F', 'pid'], {
+      maxBuffer: 256 << 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim()).length;
     assert.ok(n > 0);
     assert.equal(parsePerfData(all).samples.count, n);
   });
 
   it('a helper error over ssh keeps its code (event-unsupported or bad-argument)', async () => {
-    await assert.rejects(recordPerf(target, { pid: spin.pid, durationSec: 0 }), (e: unknown) =>
-      e instanceof UserError && e.code === 'bad-argument' && /--duration/.test(e.message));
+    await assert.rejects(
+      recordPerf(target, { pid: spin.pid, durationSec: 0 }),
+      (e: unknown) => e instanceof UserError && e.code === 'bad-argument' && /--duration/.test(e.message),
+    );
   });
 
   it('cancel over ssh: the remote helper stops perf and cleans up', async () => {
     const ac = new AbortController();
     let perfPid: number | undefined;
-    const p = recordPerf(target, { pid: spin.pid, durationSec: 30 }, {
-      signal: ac.signal,
-      onProgress: (m) => { if (typeof m.perfPid === 'number') { perfPid = m.perfPid; ac.abort(); } },
-    });
+    const p = recordPerf(
+      target,
+      { pid: spin.pid, durationSec: 30 },
+      {
+        signal: ac.signal,
+        onProgress: (m) => {
+          if (typeof m.perfPid === 'number') {
+            perfPid = m.perfPid;
+            ac.abort();
+          }
+        },
+      },
+    );
     await assert.rejects(p, (e: unknown) => e instanceof UserError && e.code === 'cancelled');
     assert.ok(perfPid);
     // The remote side is this machine: perf must be gone and the target alive.
@@ -138,7 +190,9 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
       added = true;
       execFileSync('chpasswd', [], { input: `${user}:${password}\n` });
       // The host has the installed helper; its command is allowed to this user with a password.
-      execFileSync('node', [path.join(REPO_ROOT, 'dist', 'cli.js'), 'install-helper', '--group', `gplssh${process.pid % 100000}g`], { stdio: 'pipe' });
+      execFileSync('node', [path.join(REPO_ROOT, 'dist', 'cli.js'), 'install-helper', '--group', `gplssh${process.pid % 100000}g`], {
+        stdio: 'pipe',
+      });
       fs.writeFileSync(ruleFile, `${user} ALL=(root) ${INSTALLED_ARGV.join(' ')}\n`, { mode: 0o440 });
       execFileSync('visudo', ['-c', '-q', '-f', ruleFile]);
     });
@@ -149,21 +203,38 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     });
 
     it('sudo -n there refuses: "sudo-refused" with the install hint', async () => {
-      await assert.rejects(probeTarget({ ...target, user }), (e: unknown) =>
-        e instanceof UserError && e.code === 'sudo-refused' && /needs a password/.test(e.message) && /install-helper/.test(e.hint ?? ''));
+      await assert.rejects(
+        probeTarget({ ...target, user }),
+        (e: unknown) =>
+          e instanceof UserError && e.code === 'sudo-refused' && /needs a password/.test(e.message) && /install-helper/.test(e.hint ?? ''),
+      );
     });
 
     it('(g) a host that claims to need a password gets none without a prompt naming it; a password of another host is never sent', async () => {
       const asked: string[] = [];
-      const cache = rememberPassword(async (where) => { asked.push(where); return where.includes('this machine') ? 'the local password' : undefined; });
+      const cache = rememberPassword(async (where) => {
+        asked.push(where);
+        return where.includes('this machine') ? 'the local password' : undefined;
+      });
       assert.equal(await cache('me@here (this machine)'), 'the local password');
-      await assert.rejects(probeTarget({ ...target, user }, { askPassword: cache }), (e: unknown) => e instanceof UserError && e.code === 'sudo-refused');
+      await assert.rejects(
+        probeTarget({ ...target, user }, { askPassword: cache }),
+        (e: unknown) => e instanceof UserError && e.code === 'sudo-refused',
+      );
       assert.deepEqual(asked, ['me@here (this machine)', `${user}@127.0.0.1:${port}`]);
     });
 
     it('the password, asked once naming the host, goes to sudo -S there once sudo asks, and the installed helper runs as root', async () => {
       const asked: string[] = [];
-      const p = await probeTarget({ ...target, user }, { askPassword: async (where) => { asked.push(where); return password; } });
+      const p = await probeTarget(
+        { ...target, user },
+        {
+          askPassword: async (where) => {
+            asked.push(where);
+            return password;
+          },
+        },
+      );
       assert.equal(p.root, true);
       assert.deepEqual(asked, [`${user}@127.0.0.1:${port}`]);
     });
@@ -171,12 +242,24 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
 
   it('an unreachable host fails quickly with "ssh-unreachable"', async () => {
     const closed = await freePort();
-    await assert.rejects(probeTarget({ ...target, port: closed }), (e: unknown) =>
-      e instanceof UserError && e.code === 'ssh-unreachable' && /cannot reach root@127\.0\.0\.1:\d+ over ssh/.test(e.message) && /Connection refused/.test(e.message));
+    await assert.rejects(
+      probeTarget({ ...target, port: closed }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.code === 'ssh-unreachable' &&
+        /cannot reach root@127\.0\.0\.1:\d+ over ssh/.test(e.message) &&
+        /Connection refused/.test(e.message),
+    );
   });
 
   it('a key the host does not accept gives "ssh-auth" with a hint', async () => {
-    await assert.rejects(probeTarget({ ...target, identityFile: path.join(dir, 'other_key'), extraArgs: [...target.extraArgs!, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none'] }),
-      (e: unknown) => e instanceof UserError && e.code === 'ssh-auth' && /BatchMode/.test(e.hint ?? ''));
+    await assert.rejects(
+      probeTarget({
+        ...target,
+        identityFile: path.join(dir, 'other_key'),
+        extraArgs: [...target.extraArgs!, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none'],
+      }),
+      (e: unknown) => e instanceof UserError && e.code === 'ssh-auth' && /BatchMode/.test(e.hint ?? ''),
+    );
   });
 });

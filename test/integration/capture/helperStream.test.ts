@@ -8,9 +8,7 @@ import { HelloMessage, HelperClient, HelperMessage, ProgressMessage, RecordResul
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { resolveBpfDir } from '../../../src/capture/helperFiles';
 import { newestGo } from '../../support/goToolchains';
-import {
-  eventually, expectUserError, isAlive, killSpin, perfCmdline, perfProcessesFor, Spinner, startSpin,
-} from './captureSupport';
+import { eventually, expectUserError, isAlive, killSpin, perfCmdline, perfProcessesFor, Spinner, startSpin } from './captureSupport';
 
 const local = { kind: 'local' as const };
 
@@ -19,7 +17,10 @@ const local = { kind: 'local' as const };
  * perf script print the callchains even with -F pid,event; -G hides them.
  */
 function perfScriptSamples(file: string): { count: number; pids: Set<number> } {
-  const out = execFileSync('perf', ['script', '-G', '-i', file, '-F', 'pid,event'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const out = execFileSync('perf', ['script', '-G', '-i', file, '-F', 'pid,event'], {
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
   const lines = out.split('\n').filter((l) => l.trim());
   return { count: lines.length, pids: new Set(lines.map((l) => Number(l.trim().split(/\s+/)[0]))) };
 }
@@ -52,10 +53,14 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
   it('stream: onData gets perf.data during the recording; the chunks are the file; perf script and our parser agree', async () => {
     // One log of what arrived, in order: data chunks and progress messages.
     const log: Array<{ data: Buffer } | { progress: ProgressMessage }> = [];
-    const r = await recordPerf(local, { pid: spin.pid, durationSec: 3, stream: true }, {
-      onProgress: (p) => log.push({ progress: p }),
-      onData: (b) => log.push({ data: b }),
-    });
+    const r = await recordPerf(
+      local,
+      { pid: spin.pid, durationSec: 3, stream: true },
+      {
+        onProgress: (p) => log.push({ progress: p }),
+        onData: (b) => log.push({ data: b }),
+      },
+    );
     dirs.push(r.tempDir);
     const chunks = log.flatMap((e) => ('data' in e ? [e.data] : []));
     assert.ok(chunks.length > 1, `onData called ${chunks.length} times`);
@@ -71,7 +76,10 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     const earlyParsed = parsePerfData(early);
     assert.equal(earlyParsed.pipeMode, true);
     assert.ok(earlyParsed.samples.count > 0, 'samples arrived during the recording');
-    assert.ok(log.slice(at2s).some((e) => 'data' in e), 'the rest came after');
+    assert.ok(
+      log.slice(at2s).some((e) => 'data' in e),
+      'the rest came after',
+    );
 
     const all = assertChunksAreTheFile(chunks, r.perfDataPath, r.result);
     const parsed = parsePerfData(all);
@@ -102,11 +110,18 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     assert.equal(r.result.samples, perfScriptSamples(r.perfDataPath).count);
   });
 
-  it('stream without perf\'s control FIFO (sync events-open): the whole perf.data still arrives', async () => {
+  it("stream without perf's control FIFO (sync events-open): the whole perf.data still arrives", async () => {
     const chunks: Buffer[] = [];
-    const r = await runHelper<RecordResult>(local, 'record', { pid: spin.pid, duration: 1, freq: 499, stream: true, sync: 'events-open' }, {
-      onMessage: (m) => { if (m.type === 'received-chunk') chunks.push(m.data); },
-    });
+    const r = await runHelper<RecordResult>(
+      local,
+      'record',
+      { pid: spin.pid, duration: 1, freq: 499, stream: true, sync: 'events-open' },
+      {
+        onMessage: (m) => {
+          if (m.type === 'received-chunk') chunks.push(m.data);
+        },
+      },
+    );
     dirs.push(r.tempDir!);
     const f = r.files.find((x) => x.name === 'perf.data')!;
     assertChunksAreTheFile(chunks, f.path, r.result);
@@ -119,7 +134,11 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
   });
 
   it('stream: a bad value is rejected', async () => {
-    await expectUserError(runHelper(local, 'record', { pid: spin.pid, duration: 1, stream: 'maybe' }), 'bad-argument', /--stream must be true or false/);
+    await expectUserError(
+      runHelper(local, 'record', { pid: spin.pid, duration: 1, stream: 'maybe' }),
+      'bad-argument',
+      /--stream must be true or false/,
+    );
   });
 
   it('stream + stop(): ends early, delivers what was recorded; no perf and no helper temp dir left', async () => {
@@ -129,18 +148,28 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     let hello: HelloMessage | undefined;
     let perfPid: number | undefined;
     const chunks: Buffer[] = [];
-    const r = await runHelper<RecordResult>(local, 'record', { pid: target.pid, duration: 30, stream: true }, {
-      onStart: (c) => { client = c; },
-      onMessage: (m) => {
-        if (m.type === 'hello') hello = m;
-        if (m.type === 'progress' && typeof m.perfPid === 'number') perfPid = m.perfPid;
-        if (m.type === 'progress' && m.message === 'recording' && (m.elapsedSec ?? 0) >= 1) client?.stop();
-        if (m.type === 'received-chunk') chunks.push(m.data);
+    const r = await runHelper<RecordResult>(
+      local,
+      'record',
+      { pid: target.pid, duration: 30, stream: true },
+      {
+        onStart: (c) => {
+          client = c;
+        },
+        onMessage: (m) => {
+          if (m.type === 'hello') hello = m;
+          if (m.type === 'progress' && typeof m.perfPid === 'number') perfPid = m.perfPid;
+          if (m.type === 'progress' && m.message === 'recording' && (m.elapsedSec ?? 0) >= 1) client?.stop();
+          if (m.type === 'received-chunk') chunks.push(m.data);
+        },
       },
-    });
+    );
     dirs.push(r.tempDir!);
     assert.equal(r.result.endedBy, 'stop');
-    assert.ok(r.result.warnings.some((w) => /stopped early/.test(w)), r.result.warnings.join('; '));
+    assert.ok(
+      r.result.warnings.some((w) => /stopped early/.test(w)),
+      r.result.warnings.join('; '),
+    );
     const f = r.files.find((x) => x.name === 'perf.data')!;
     const all = assertChunksAreTheFile(chunks, f.path, r.result);
     const n = perfScriptSamples(f.path).count;
@@ -166,25 +195,38 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     const chunks: Buffer[] = [];
     let haveSamples = false;
     let flowing!: () => void;
-    const samplesArrived = new Promise<void>((r) => { flowing = r; });
-    const check = (): void => { if (haveSamples && perfPid !== undefined) flowing(); };
-    const done = runHelper(local, 'record', { pid: target.pid, duration: 30, stream: true }, {
-      signal,
-      onMessage: (m: HelperMessage) => {
-        if (m.type === 'hello') hello = m;
-        if (m.type === 'progress' && typeof m.perfPid === 'number') perfPid = m.perfPid;
-        if (m.type === 'received-chunk' && !haveSamples) {
-          chunks.push(m.data);
-          try {
-            haveSamples = parsePerfData(Buffer.concat(chunks)).samples.count > 0;
-          } catch { /* not even the first attr yet */ }
-        }
-        check();
-      },
+    const samplesArrived = new Promise<void>((r) => {
+      flowing = r;
     });
+    const check = (): void => {
+      if (haveSamples && perfPid !== undefined) flowing();
+    };
+    const done = runHelper(
+      local,
+      'record',
+      { pid: target.pid, duration: 30, stream: true },
+      {
+        signal,
+        onMessage: (m: HelperMessage) => {
+          if (m.type === 'hello') hello = m;
+          if (m.type === 'progress' && typeof m.perfPid === 'number') perfPid = m.perfPid;
+          if (m.type === 'received-chunk' && !haveSamples) {
+            chunks.push(m.data);
+            try {
+              haveSamples = parsePerfData(Buffer.concat(chunks)).samples.count > 0;
+            } catch {
+              /* not even the first attr yet */
+            }
+          }
+          check();
+        },
+      },
+    );
     done.catch(() => undefined);
     await samplesArrived;
-    assert.ok(hello, 'hello'); assert.ok(perfPid, 'perfPid'); assert.ok(isAlive(perfPid), 'perf alive');
+    assert.ok(hello, 'hello');
+    assert.ok(perfPid, 'perfPid');
+    assert.ok(isAlive(perfPid), 'perf alive');
     return { target, hello, perfPid, done };
   }
 
@@ -216,12 +258,21 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     const short = await startSpin(newestGo(), ['-exit-after-ms', '600000']);
     spinners.push(short);
     const chunks: Buffer[] = [];
-    const r = await recordPerf(local, { pid: short.pid, durationSec: 30, stream: true }, {
-      onProgress: (m) => { if (m.perfPid) setTimeout(() => short.proc.kill('SIGTERM'), 1000); },
-      onData: (b) => chunks.push(b),
-    });
+    const r = await recordPerf(
+      local,
+      { pid: short.pid, durationSec: 30, stream: true },
+      {
+        onProgress: (m) => {
+          if (m.perfPid) setTimeout(() => short.proc.kill('SIGTERM'), 1000);
+        },
+        onData: (b) => chunks.push(b),
+      },
+    );
     dirs.push(r.tempDir);
-    assert.ok(r.warnings.some((w) => new RegExp(`^PID ${short.pid} exited after [0-9.]+ s of the 30 s recording$`).test(w)), r.warnings.join('; '));
+    assert.ok(
+      r.warnings.some((w) => new RegExp(`^PID ${short.pid} exited after [0-9.]+ s of the 30 s recording$`).test(w)),
+      r.warnings.join('; '),
+    );
     assert.equal(r.result.endedBy, 'perf-exited');
     const all = assertChunksAreTheFile(chunks, r.perfDataPath, r.result);
     const n = perfScriptSamples(r.perfDataPath).count;
@@ -234,10 +285,18 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     spinners.push(idle);
     idle.proc.kill('SIGSTOP'); // stopped: no CPU, so no sample
     let bytes = 0;
-    const p = recordPerf(local, { pid: idle.pid, durationSec: 5, stream: true }, {
-      onProgress: (m) => { if (m.perfPid) setTimeout(() => idle.proc.kill('SIGKILL'), 300); },
-      onData: (b) => { bytes += b.length; },
-    });
+    const p = recordPerf(
+      local,
+      { pid: idle.pid, durationSec: 5, stream: true },
+      {
+        onProgress: (m) => {
+          if (m.perfPid) setTimeout(() => idle.proc.kill('SIGKILL'), 300);
+        },
+        onData: (b) => {
+          bytes += b.length;
+        },
+      },
+    );
     await expectUserError(p, 'pid-gone', /exited before any sample was taken/);
     assert.ok(bytes > 16, `perf's header and synthesized records arrived (${bytes} bytes)`);
   });
@@ -248,22 +307,34 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     idle.proc.kill('SIGSTOP');
     const r = await recordPerf(local, { pid: idle.pid, durationSec: 1, stream: true });
     dirs.push(r.tempDir);
-    assert.ok(r.warnings.some((w) => w === `no samples: PID ${idle.pid} used no CPU while it was recorded`), r.warnings.join('; '));
+    assert.ok(
+      r.warnings.some((w) => w === `no samples: PID ${idle.pid} used no CPU while it was recorded`),
+      r.warnings.join('; '),
+    );
     assert.equal(perfScriptSamples(r.perfDataPath).count, 0);
     assert.equal(parsePerfData(fs.readFileSync(r.perfDataPath)).samples.count, 0);
     killSpin(idle);
   });
 
-  it('perf blocks on a pipe nobody reads and loses samples; the helper\'s record counter agrees with perf on them', async () => {
+  it("perf blocks on a pipe nobody reads and loses samples; the helper's record counter agrees with perf on them", async () => {
     // Why the helper drains perf's pipe into a spool file instead of waiting on its own link:
     // here perf's output sits unread for 4 s, perf blocks in write() and its ring buffers overflow.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-stream-'));
     dirs.push(dir);
     const file = path.join(dir, 'blocked.data');
-    execFileSync('sh', ['-c', 'timeout -s INT 3 perf record -g -F 4999 -e cpu-clock -p "$1" -o - 2>/dev/null | (sleep 4; cat > "$2")', 'sh', String(spin.pid), file]);
+    execFileSync('sh', [
+      '-c',
+      'timeout -s INT 3 perf record -g -F 4999 -e cpu-clock -p "$1" -o - 2>/dev/null | (sleep 4; cat > "$2")',
+      'sh',
+      String(spin.pid),
+      file,
+    ]);
     const stats = execFileSync('perf', ['report', '--stats', '-i', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     const lostSamples = [...stats.matchAll(/LOST_SAMPLES events:\s+(\d+)\s*$/gm)].map((m) => Number(m[1])).at(-1) ?? 0;
-    const script = execFileSync('perf', ['script', '--show-lost-events', '-G', '-i', file, '-F', 'pid,event'], { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const script = execFileSync('perf', ['script', '--show-lost-events', '-G', '-i', file, '-F', 'pid,event'], {
+      maxBuffer: 256 << 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
     const lostRecords = [...script.matchAll(/PERF_RECORD_LOST lost (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
     // The kernel's LOST records and the LOST_SAMPLES records perf adds at the end (the events' own
     // lost counts) tell of the same losses; a LOST record can itself be lost when perf stops first.
@@ -280,7 +351,11 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
       '    c.feed(data[i:i + n]); i += n; n = n * 7 % 65521 + 1',
       "print(json.dumps({'valid': c.valid, 'samples': c.samples(), 'lost': c.lost_samples()}))",
     ].join('\n');
-    const counted = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-c', py, resolveBpfDir(), file]).toString()) as { valid: boolean; samples: number; lost: number };
+    const counted = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-c', py, resolveBpfDir(), file]).toString()) as {
+      valid: boolean;
+      samples: number;
+      lost: number;
+    };
     assert.equal(counted.valid, true);
     assert.equal(counted.samples, perfScriptSamples(file).count);
     assert.equal(counted.samples, parsePerfData(fs.readFileSync(file)).samples.count);

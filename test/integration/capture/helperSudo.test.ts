@@ -13,7 +13,15 @@ import { REPO_ROOT } from '../../support/goToolchains';
  */
 const captureIndex = path.resolve(__dirname, '..', '..', '..', 'src', 'capture', 'index.js');
 
-interface Outcome { ok: boolean; code?: string; message?: string; hint?: string; root?: boolean; asked?: number; where?: string[] }
+interface Outcome {
+  ok: boolean;
+  code?: string;
+  message?: string;
+  hint?: string;
+  root?: boolean;
+  asked?: number;
+  where?: string[];
+}
 
 /** Runs probeTarget through sudo in a Node child as `uid`; askPassword answers `password` (and counts). */
 function probeAs(uid: number, password: string): Outcome {
@@ -41,7 +49,9 @@ describe('capture: sudo with a password fed to sudo -S [root, sudo, a temporary 
   before(function () {
     assert.equal(process.getuid?.(), 0, 'this test runs as root (to add a user)');
     assert.ok(fs.existsSync('/usr/bin/sudo'), 'sudo is installed by scripts/setup.sh');
-    execFileSync('node', [path.join(REPO_ROOT, 'dist', 'cli.js'), 'install-helper', '--group', `gplpw${process.pid % 100000}`], { stdio: 'pipe' });
+    execFileSync('node', [path.join(REPO_ROOT, 'dist', 'cli.js'), 'install-helper', '--group', `gplpw${process.pid % 100000}`], {
+      stdio: 'pipe',
+    });
     execFileSync('useradd', ['-M', '-U', '-s', '/usr/sbin/nologin', user]);
     uid = Number(execFileSync('id', ['-u', user]).toString().trim());
     execFileSync('chpasswd', [], { input: `${user}:${password}\n` });

@@ -13,14 +13,23 @@ import { loadSession } from '../../../src/model/session';
 import { CLI, ensureCli } from '../../support/cliRunner';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../../support/goToolchains';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[], env: NodeJS.ProcessEnv, uid?: number): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('node', [CLI, ...args], { env, maxBuffer: 1 << 28, timeout: 240_000, ...(uid !== undefined ? { uid, gid: uid } : {}) }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'node',
+      [CLI, ...args],
+      { env, maxBuffer: 1 << 28, timeout: 240_000, ...(uid !== undefined ? { uid, gid: uid } : {}) },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -50,7 +59,10 @@ describe('go-perf-lens bench [perf, go]', function () {
     const r = await cli(['bench', '--pkg', pkg, '--bench', '.', '--benchtime', '0.5s', '--json', '-o', session], env);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as BenchOut;
-    assert.deepEqual(out.benchmarks.map((b) => b.name), ['BenchmarkChecksum', 'BenchmarkSortedCopy']);
+    assert.deepEqual(
+      out.benchmarks.map((b) => b.name),
+      ['BenchmarkChecksum', 'BenchmarkSortedCopy'],
+    );
     for (const b of out.benchmarks) assert.ok(b.ns_per_op > 0 && b.bytes_per_op !== null && b.allocs_per_op !== null, JSON.stringify(b));
     // SortedCopy allocates its copy once: 1000 ints.
     const sorted = out.benchmarks[1]!;
@@ -97,10 +109,17 @@ describe('go-perf-lens bench [perf, go]', function () {
       fs.mkdirSync(cache, { recursive: true });
       execFileSyncChown(cache, 65534);
       const userEnv = { ...env, HOME: home, GOCACHE: cache, GOPATH: path.join(home, 'gopath'), TMPDIR: home };
-      const r = await cli(['bench', '--pkg', path.join(home, 'pkg'), '--bench', 'Checksum', '--benchtime', '0.3s', '--json'], userEnv, 65534);
+      const r = await cli(
+        ['bench', '--pkg', path.join(home, 'pkg'), '--bench', 'Checksum', '--benchtime', '0.3s', '--json'],
+        userEnv,
+        65534,
+      );
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as BenchOut;
-      assert.deepEqual(out.benchmarks.map((b) => b.name), ['BenchmarkChecksum']);
+      assert.deepEqual(
+        out.benchmarks.map((b) => b.name),
+        ['BenchmarkChecksum'],
+      );
       assert.ok(out.functions.some((f) => f.name === 'example.com/benchpkg.Checksum' && f.cum > 0));
     } finally {
       fs.rmSync(home, { recursive: true, force: true });

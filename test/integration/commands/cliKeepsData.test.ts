@@ -13,12 +13,18 @@ import { CLI, ensureCli, runCli } from '../../support/cliRunner';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { havePerfAndRoot, perfRecordCommand, stopAllTargets, track } from '../../support/profileTargets';
 
-interface Running { proc: ChildProcess; stderr: () => string; done: Promise<number | null> }
+interface Running {
+  proc: ChildProcess;
+  stderr: () => string;
+  done: Promise<number | null>;
+}
 
 function startRecord(args: string[]): Running {
   const proc = track(spawn('node', [CLI, 'record', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return { proc, stderr: () => stderr, done };
 }
@@ -113,7 +119,10 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
       assert.doesNotMatch(r.stderr, /recording pid|internal error| {4}at /);
     }
     target.kill();
-    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(tmp).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 
   it('report -o and pprof -o a directory or a missing folder: a clear error, nothing written', () => {
@@ -125,7 +134,10 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
         assert.doesNotMatch(r.stderr, /internal error|EISDIR| {4}at /);
       }
     }
-    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(tmp).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 
   it('the output folder removed during the recording: the session is saved beside, and the message says where', async () => {
@@ -133,9 +145,16 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
     const dir = fs.mkdtempSync(path.join(tmp, 'vanishing-'));
     const out = path.join(dir, 's.json');
     const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'));
-    const proc = track(spawn('node', [CLI, 'record', '--pid', String(target.pid), '--duration', '3', '-o', out], { cwd, stdio: ['ignore', 'ignore', 'pipe'] }));
+    const proc = track(
+      spawn('node', [CLI, 'record', '--pid', String(target.pid), '--duration', '3', '-o', out], {
+        cwd,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    proc.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     await waitFor(() => stderr.includes('recording pid'), 60_000);
     fs.rmSync(dir, { recursive: true });
     const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));

@@ -23,7 +23,13 @@ function pprofWith(line: number, values: number[]): PprofProfile {
     mappings: [],
     locations: [{ id: 1, mappingId: 0, address: 0, lines: [{ functionId: 1, line, column: 0 }], isFolded: false }],
     functions: [{ id: 1, name: 'main.f', systemName: 'main.f', filename: '/src/main.go', startLine: 3 }],
-    dropFrames: '', keepFrames: '', timeNanos: 0, durationNanos: 1e9, period: 1, comments: [], defaultSampleType: '',
+    dropFrames: '',
+    keepFrames: '',
+    timeNanos: 0,
+    durationNanos: 1e9,
+    period: 1,
+    comments: [],
+    defaultSampleType: '',
   };
 }
 
@@ -59,7 +65,9 @@ describe('CLI messages that tell the truth [root, perf, go]', function () {
       assert.match(r.stderr, /--freq must be a whole number from 1 to 20000/);
       assert.doesNotMatch(r.stderr, /recording pid/);
     }
-    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { maximum?: number }> } } };
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { maximum?: number }> } };
+    };
     assert.equal(pkg.contributes.configuration.properties['goPerfLens.frequencyHz']?.maximum, 20000, 'the setting has the same limit');
   });
 
@@ -71,13 +79,17 @@ describe('CLI messages that tell the truth [root, perf, go]', function () {
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /used no CPU/);
     const samples = Number(/recorded (\d+) samples/.exec(r.stderr)?.[1]);
-    if (samples === 0) assert.match(r.stderr, /no samples: at 1 Hz for \d\.\d s a fully busy CPU gives only about \d sample\(s\).*raise the sampling rate/);
+    if (samples === 0)
+      assert.match(r.stderr, /no samples: at 1 Hz for \d\.\d s a fully busy CPU gives only about \d sample\(s\).*raise the sampling rate/);
   });
 
   it('a damaged --binary is named in the message', () => {
     const cut = path.join(tmp, 'cut-binary');
     fs.writeFileSync(cut, fs.readFileSync(hotBin).subarray(0, 3000));
-    for (const sub of [['report', hotData, '--binary', cut], ['pprof', hotData, '--binary', cut, '-o', path.join(tmp, 'x.pb.gz')]]) {
+    for (const sub of [
+      ['report', hotData, '--binary', cut],
+      ['pprof', hotData, '--binary', cut, '-o', path.join(tmp, 'x.pb.gz')],
+    ]) {
       const r = runCli(sub);
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^go-perf-lens: cannot read binary ${cut}: `));
@@ -87,9 +99,18 @@ describe('CLI messages that tell the truth [root, perf, go]', function () {
 
   it('pprof: negative line numbers and values past 2^53 are said, not shown as they are', () => {
     const p = ingestPprof(pprofWith(-7, [3, -2]));
-    assert.ok(p.lines.every((l) => l.line1 >= 0), JSON.stringify(p.lines));
-    assert.ok(p.warnings?.some((w) => /1 frame\(s\) have a negative line number/.test(w)), String(p.warnings));
-    assert.ok(p.warnings?.some((w) => /1 sample\(s\) have a negative value/.test(w)), String(p.warnings));
+    assert.ok(
+      p.lines.every((l) => l.line1 >= 0),
+      JSON.stringify(p.lines),
+    );
+    assert.ok(
+      p.warnings?.some((w) => /1 frame\(s\) have a negative line number/.test(w)),
+      String(p.warnings),
+    );
+    assert.ok(
+      p.warnings?.some((w) => /1 sample\(s\) have a negative value/.test(w)),
+      String(p.warnings),
+    );
     assert.equal(p.totalSamples, 3);
     const big = path.join(tmp, 'big.pb.gz');
     fs.writeFileSync(big, zlib.gzipSync(encodePprof(pprofWith(5, [2 ** 60, 2 ** 60]))));

@@ -20,7 +20,10 @@ describe('commands: Open profile reads a perf.data with its Go binary, on the in
     fs.copyFileSync(buildGoFixture('hotline', newestGo()), bin);
     fs.chmodSync(bin, 0o755);
     perfData = path.join(dir, 'perf.data');
-    execFileSync('perf', ['record', '-q', '-e', 'cpu-clock:u', '-F', '999', '-g', '-o', perfData, '--', bin, '1.5'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    execFileSync('perf', ['record', '-q', '-e', 'cpu-clock:u', '-F', '999', '-g', '-o', perfData, '--', bin, '1.5'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 60_000,
+    });
     spinByPerf = perfScriptLeafCount('main.spin'); // while perf can still read the binary's symbols
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +34,11 @@ describe('commands: Open profile reads a perf.data with its Go binary, on the in
    * function while the profile charges the interrupted Go frame.
    */
   function perfScriptLeafCount(sym: string): number {
-    const out = execFileSync('perf', ['script', '-i', perfData, '-F', 'ip,sym', '--hide-call-graph'], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('perf', ['script', '-i', perfData, '-F', 'ip,sym', '--hide-call-graph'], {
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return out.split('\n').filter((l) => l.trim().split(/\s+/)[1] === sym).length;
   }
 
@@ -60,7 +67,10 @@ describe('commands: Open profile reads a perf.data with its Go binary, on the in
       assert.equal(asked, bin);
       assert.equal(r.profile.functions.find((f) => f.name === 'main.spin')?.selfSamples, spinByPerf);
       // Declining the question is a quiet cancel, not an error message.
-      await assert.rejects(readProfileInWorker(perfData, async () => undefined), (e: unknown) => e instanceof UserError && e.code === 'cancelled');
+      await assert.rejects(
+        readProfileInWorker(perfData, async () => undefined),
+        (e: unknown) => e instanceof UserError && e.code === 'cancelled',
+      );
     } finally {
       fs.renameSync(moved, bin);
     }

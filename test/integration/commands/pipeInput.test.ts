@@ -11,7 +11,10 @@ import { CLI, ensureCli } from '../../support/cliRunner';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { havePerfAndRoot } from '../../support/profileTargets';
 
-interface Report { samples: number; functions: { name: string; self: number }[] }
+interface Report {
+  samples: number;
+  functions: { name: string; self: number }[];
+}
 
 function cliWithInput(args: string[], input: Buffer | string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('node', [CLI, ...args], { input, maxBuffer: 1 << 28, timeout: 120_000 });
@@ -29,7 +32,9 @@ describe('CLI reads pipes and standard input [root, perf, go]', function () {
     hotBin = buildGoFixture('hotline', newestGo());
     pipeData = path.join(tmp, 'pipe.data');
     // perf's pipe mode, as `perf record -o - … |` writes it.
-    execFileSync('bash', ['-c', `perf record -q -o - -F 999 -g -- "$0" 1 > "$1"`, hotBin, pipeData], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('bash', ['-c', `perf record -q -o - -F 999 -g -- "$0" 1 > "$1"`, hotBin, pipeData], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -38,7 +43,11 @@ describe('CLI reads pipes and standard input [root, perf, go]', function () {
     const r = cliWithInput(['report', '-', '--binary', hotBin, '--json'], fs.readFileSync(pipeData));
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout) as Report;
-    const script = execFileSync('perf', ['script', '-i', pipeData, '-F', 'pid'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
+    const script = execFileSync('perf', ['script', '-i', pipeData, '-F', 'pid'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 1 << 28,
+    });
     const perfSamples = script.split('\n').filter((l) => /^\s*\d+\s*$/.test(l)).length;
     assert.equal(j.samples, perfSamples);
     assert.equal([...j.functions].sort((a, b) => b.self - a.self)[0]?.name, 'main.spin');
@@ -49,7 +58,16 @@ describe('CLI reads pipes and standard input [root, perf, go]', function () {
   });
 
   it('perf record -o - | go-perf-lens report /dev/stdin, live', () => {
-    const r = spawnSync('bash', ['-c', `set -o pipefail; perf record -q -o - -F 999 -g -- "$0" 1 2>/dev/null | node "$1" report /dev/stdin --binary "$0" --json`, hotBin, CLI], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 120_000 });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; perf record -q -o - -F 999 -g -- "$0" 1 2>/dev/null | node "$1" report /dev/stdin --binary "$0" --json`,
+        hotBin,
+        CLI,
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 120_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout) as Report;
     assert.ok(j.samples > 100, `${j.samples} samples`);
@@ -66,7 +84,11 @@ describe('CLI reads pipes and standard input [root, perf, go]', function () {
     assert.deepEqual(JSON.parse(fromStdin.stdout), JSON.parse(fromFile.stdout));
     // go tool pprof agrees that it is a profile.
     const tc = newestGo();
-    const top = execFileSync(tc.goBin, ['tool', 'pprof', '-top', pb], { encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const top = execFileSync(tc.goBin, ['tool', 'pprof', '-top', pb], {
+      encoding: 'utf8',
+      env: { ...process.env, GOROOT: tc.goroot },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.match(top, /main\.spin/);
   });
 

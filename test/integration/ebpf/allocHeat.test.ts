@@ -42,16 +42,36 @@ const SOURCE = path.join(GO_FIXTURES, 'allocs', 'main.go');
 
 /** The 1-based line of the fixture's source holding `text`. */
 function lineOf(text: string): number {
-  const i = fs.readFileSync(SOURCE, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  const i = fs
+    .readFileSync(SOURCE, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(text));
   assert.ok(i >= 0, `no line with ${text}`);
   return i + 1;
 }
 
 /** Cumulative values per function of the runtime's own profile, as `go tool pprof -top -cum` prints them. */
 function pprofCum(tc: GoToolchain, profile: string, index: 'alloc_space' | 'alloc_objects'): Map<string, number> {
-  const out = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-cum', `-sample_index=${index}`, ...(index === 'alloc_space' ? ['-unit=B'] : []), '-nodecount=100000', '-nodefraction=0', '-edgefraction=0', profile], {
-    encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', PPROF_TMPDIR: os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const out = execFileSync(
+    tc.goBin,
+    [
+      'tool',
+      'pprof',
+      '-top',
+      '-cum',
+      `-sample_index=${index}`,
+      ...(index === 'alloc_space' ? ['-unit=B'] : []),
+      '-nodecount=100000',
+      '-nodefraction=0',
+      '-edgefraction=0',
+      profile,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, GOTOOLCHAIN: 'local', PPROF_TMPDIR: os.tmpdir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const m = new Map<string, number>();
   for (const line of out.split('\n')) {
     // flat flat% sum% cum cum% name
@@ -74,7 +94,10 @@ describe('eBPF go_alloc_heat: allocs [root, bcc, go]', function () {
   this.timeout(600000);
   after(killAll);
   after(() => {
-    if (worst.runtime > 0) process.stdout.write(`      allocs accuracy: largest deviation from the runtime's own profile ${(worst.runtime * 100).toFixed(2)}%, from the known allocations ${(worst.truth * 100).toFixed(2)}%\n`);
+    if (worst.runtime > 0)
+      process.stdout.write(
+        `      allocs accuracy: largest deviation from the runtime's own profile ${(worst.runtime * 100).toFixed(2)}%, from the known allocations ${(worst.truth * 100).toFixed(2)}%\n`,
+      );
   });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-allocs-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -88,7 +111,9 @@ describe('eBPF go_alloc_heat: allocs [root, bcc, go]', function () {
         const cli = startCli(['allocs', '--pid', String(t.pid), '--duration', '120', '--json']);
         await Promise.race([
           cli.stderr.wait(/^attached/, 60000, 'the attached line'),
-          cli.exit.then((c) => { throw new Error(`allocs ended (${c}) before attaching: ${cli.stderr.lines.join('\n')}`); }),
+          cli.exit.then((c) => {
+            throw new Error(`allocs ended (${c}) before attaching: ${cli.stderr.lines.join('\n')}`);
+          }),
         ]);
         t.start();
         await t.done();
@@ -124,7 +149,12 @@ describe('eBPF go_alloc_heat: allocs [root, bcc, go]', function () {
         assert.ok(by.get('main.main')!.bytes >= by.get('main.medium')!.bytes + by.get('main.small')!.bytes + by.get('main.outer')!.bytes);
         const lines = new Map(out.lines.filter((l) => l.file.endsWith('allocs/main.go')).map((l) => [l.line, l]));
         near(lines.get(lineOf('sinkSmall = new([64]byte)'))!.bytes, by.get('main.small')!.self_bytes, 1e-9, 'the line of main.small');
-        near(lines.get(lineOf('sinkBytes = make([]byte, 4096)'))!.bytes, by.get('main.medium')!.self_bytes, 1e-9, 'the line of main.medium');
+        near(
+          lines.get(lineOf('sinkBytes = make([]byte, 4096)'))!.bytes,
+          by.get('main.medium')!.self_bytes,
+          1e-9,
+          'the line of main.medium',
+        );
         near(lines.get(lineOf('sinkBytes = make([]byte, 1<<20)'))!.bytes, by.get('main.inner')!.self_bytes, 1e-9, 'the line of main.inner');
         assert.equal(by.get('main.small')!.line, lineOf('func small()'));
       });
@@ -153,7 +183,14 @@ describe('eBPF helper allocs argument checks [root, bcc]', function () {
     const t = await startTracee(bin, [String(RATE), path.join(os.tmpdir(), `gpl-unused-${process.pid}.pb.gz`)]);
     try {
       const plan = planAllocProbe(new GoBinaryIndex(parseElf(fs.readFileSync(bin))));
-      const good = { pid: t.pid, duration: 1, mprofMalloc: Number(plan.probe), sizeReg: plan.sizeReg, rateAddr: Number(plan.rateAddr), ...buildIdArgs(parseElf(fs.readFileSync(bin))) };
+      const good = {
+        pid: t.pid,
+        duration: 1,
+        mprofMalloc: Number(plan.probe),
+        sizeReg: plan.sizeReg,
+        rateAddr: Number(plan.rateAddr),
+        ...buildIdArgs(parseElf(fs.readFileSync(bin))),
+      };
       const refused = async (args: Record<string, unknown>, re: RegExp): Promise<void> => {
         try {
           await runHelper({ kind: 'local' }, 'allocs', args);
@@ -188,7 +225,17 @@ describe('allocation probe plan (Go binaries of every toolchain) [go]', function
       const plan = planAllocProbe(full);
       assert.equal(plan.rateAddrFrom, 'symtab');
       assert.equal(plan.sizeReg, Number(tc.version.split('.')[1]) >= 23 ? 'cx' : 'bx');
-      const stripped = new GoBinaryIndex(parseElf(fs.readFileSync(buildGoFixture('allocs', tc, BUILD_VARIANTS.find((v) => v.name === 'stripped')!))));
+      const stripped = new GoBinaryIndex(
+        parseElf(
+          fs.readFileSync(
+            buildGoFixture(
+              'allocs',
+              tc,
+              BUILD_VARIANTS.find((v) => v.name === 'stripped')!,
+            ),
+          ),
+        ),
+      );
       assert.equal(stripped.elf.symbols().length, 0);
       const sp = planAllocProbe(stripped);
       assert.equal(sp.rateAddrFrom, 'code');

@@ -31,16 +31,36 @@ interface BlockingJson {
 const SOURCE = path.join(GO_FIXTURES, 'blocking', 'main.go');
 
 function lineOf(text: string): number {
-  const i = fs.readFileSync(SOURCE, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  const i = fs
+    .readFileSync(SOURCE, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(text));
   assert.ok(i >= 0, `no line with ${text}`);
   return i + 1;
 }
 
 /** Cumulative delay (ns) per function of a runtime block or mutex profile, by `go tool pprof -top -cum`. */
 function pprofDelay(tc: GoToolchain, profile: string): Map<string, number> {
-  const out = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-cum', '-sample_index=delay', '-unit=ns', '-nodecount=100000', '-nodefraction=0', '-edgefraction=0', profile], {
-    encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', PPROF_TMPDIR: os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const out = execFileSync(
+    tc.goBin,
+    [
+      'tool',
+      'pprof',
+      '-top',
+      '-cum',
+      '-sample_index=delay',
+      '-unit=ns',
+      '-nodecount=100000',
+      '-nodefraction=0',
+      '-edgefraction=0',
+      profile,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, GOTOOLCHAIN: 'local', PPROF_TMPDIR: os.tmpdir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const m = new Map<string, number>();
   for (const line of out.split('\n')) {
     const f = /^\s*(\S+)\s+\S+%\s+\S+%\s+(\d+)(?:ns)?\s+\S+%\s+(.+?)(?: \(inline\))?\s*$/.exec(line);
@@ -62,7 +82,9 @@ async function recordFixture(bin: string, dir: string, extra: string[] = []) {
   const cli = startCli(['blocking', '--pid', String(t.pid), '--duration', '120', '--json', ...extra]);
   await Promise.race([
     cli.stderr.wait(/^attached/, 60000, 'the attached line'),
-    cli.exit.then((c) => { throw new Error(`blocking ended (${c}) before attaching: ${cli.stderr.lines.join('\n')}`); }),
+    cli.exit.then((c) => {
+      throw new Error(`blocking ended (${c}) before attaching: ${cli.stderr.lines.join('\n')}`);
+    }),
   ]);
   t.start();
   return { t, cli };
@@ -72,7 +94,10 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
   this.timeout(600000);
   after(killAll);
   after(() => {
-    if (worst.own > 0) process.stdout.write(`      blocking accuracy: largest deviation from the program's own timing ${(worst.own * 100).toFixed(2)}%, from its block/mutex profiles ${(worst.profile * 100).toFixed(2)}%\n`);
+    if (worst.own > 0)
+      process.stdout.write(
+        `      blocking accuracy: largest deviation from the program's own timing ${(worst.own * 100).toFixed(2)}%, from its block/mutex profiles ${(worst.profile * 100).toFixed(2)}%\n`,
+      );
   });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-blocking-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -103,16 +128,19 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
         const chanLine = lines.get(lineOf('<-ch // blocks'))!;
         const sleepLine = lines.get(lineOf('time.Sleep(10 * time.Millisecond)'))!;
         assert.ok(mutexLine && chanLine && sleepLine, `lines: ${JSON.stringify([...lines.values()])}`);
-        near(mutexLine.blocked_ns, own.mutex!, 0.1, 'mu.Lock() vs the program\'s own timing', 'own');
-        near(chanLine.blocked_ns, own.chan!, 0.1, '<-ch vs the program\'s own timing', 'own');
-        near(sleepLine.blocked_ns, own.sleep!, 0.1, 'time.Sleep vs the program\'s own timing', 'own');
+        near(mutexLine.blocked_ns, own.mutex!, 0.1, "mu.Lock() vs the program's own timing", 'own');
+        near(chanLine.blocked_ns, own.chan!, 0.1, "<-ch vs the program's own timing", 'own');
+        near(sleepLine.blocked_ns, own.sleep!, 0.1, "time.Sleep vs the program's own timing", 'own');
         assert.ok(mutexLine.waits >= 20, `mutex waits ${mutexLine.waits}`);
         assert.equal(chanLine.waits, 50);
         assert.equal(sleepLine.waits, 100);
 
         const by = new Map(out.functions.map((f) => [f.name, f]));
         const minor = Number(tc.version.split('.')[1]);
-        assert.ok((by.get('main.waitMutex')!.reasons[minor >= 21 ? 'sync.Mutex.Lock' : 'semacquire'] ?? 0) > 0.9 * mutexLine.blocked_ns, JSON.stringify(by.get('main.waitMutex')));
+        assert.ok(
+          (by.get('main.waitMutex')!.reasons[minor >= 21 ? 'sync.Mutex.Lock' : 'semacquire'] ?? 0) > 0.9 * mutexLine.blocked_ns,
+          JSON.stringify(by.get('main.waitMutex')),
+        );
         assert.ok(by.get('main.recvChan')!.reasons['chan receive']! >= chanLine.blocked_ns);
         assert.ok(by.get('main.sleeper')!.reasons.sleep! >= sleepLine.blocked_ns);
         assert.equal(by.get('main.sleeper')!.line, lineOf('func sleeper()'));
@@ -121,7 +149,13 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
         near(by.get('main.recvChan')!.blocked_ns, block.get('main.recvChan')!, 0.1, 'main.recvChan vs the block profile', 'profile');
         near(by.get('main.waitMutex')!.blocked_ns, block.get('main.waitMutex')!, 0.1, 'main.waitMutex vs the block profile', 'profile');
         const mutex = pprofDelay(tc, path.join(dir, 'mutex.pb.gz'));
-        near(mutexLine.blocked_ns, mutex.get('main.holdMutex')!, 0.1, 'the mu.Lock() line vs the mutex profile (charged to the holder)', 'profile');
+        near(
+          mutexLine.blocked_ns,
+          mutex.get('main.holdMutex')!,
+          0.1,
+          'the mu.Lock() line vs the mutex profile (charged to the holder)',
+          'profile',
+        );
       });
     }
   }
@@ -171,7 +205,7 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
     }
   });
 
-  it('leaves the runtime\'s code as it was when the helper is killed with SIGKILL mid-recording, and the program finishes', async () => {
+  it("leaves the runtime's code as it was when the helper is killed with SIGKILL mid-recording, and the program finishes", async () => {
     const bin = buildGoFixture('blocking', goToolchains().at(-1)!);
     const t = await startTracee(bin, [fs.mkdtempSync(path.join(tmp, 'kill-'))]);
     const fileBytes = fs.readFileSync(bin);
@@ -191,12 +225,21 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
     };
     let helperPid = 0;
     let attached!: () => void;
-    const isAttached = new Promise<void>((r) => { attached = r; });
+    const isAttached = new Promise<void>((r) => {
+      attached = r;
+    });
     const run = recordBlocking({
-      target: { kind: 'local' }, pid: t.pid, durationSec: 120,
-      onMessage: (m) => { if (m.type === 'hello') helperPid = m.pid; },
+      target: { kind: 'local' },
+      pid: t.pid,
+      durationSec: 120,
+      onMessage: (m) => {
+        if (m.type === 'hello') helperPid = m.pid;
+      },
       onAttached: () => attached(),
-    }).then(() => 'finished', (e: Error) => e.message);
+    }).then(
+      () => 'finished',
+      (e: Error) => e.message,
+    );
     await isAttached;
     t.start();
     assert.deepEqual(addrs.map(memByte), [0xcc, 0xcc], 'the probes are in place while attached');

@@ -31,7 +31,13 @@ export class LineWatcher {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got:\n${this.lines.join('\n')}`)), timeoutMs);
-      this.waiters.push({ re, resolve: (l) => { clearTimeout(t); resolve(l); } });
+      this.waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      });
     });
   }
 }
@@ -51,14 +57,21 @@ export async function startTracee(binary: string, args: string[], env: NodeJS.Pr
   started.add(proc);
   const out = new LineWatcher();
   proc.stdout!.on('data', (d: Buffer) => out.feed(d));
-  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => { started.delete(proc); resolve(code); }));
-  await out.wait(/^ready \d+/, 30000, 'the tracee\'s ready line');
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('close', (code) => {
+      started.delete(proc);
+      resolve(code);
+    }),
+  );
+  await out.wait(/^ready \d+/, 30000, "the tracee's ready line");
   return {
     proc,
     pid: proc.pid!,
     out,
-    start: () => { proc.kill('SIGUSR1'); },
-    done: (timeoutMs = 120000) => out.wait(/^done/, timeoutMs, 'the tracee\'s done line'),
+    start: () => {
+      proc.kill('SIGUSR1');
+    },
+    done: (timeoutMs = 120000) => out.wait(/^done/, timeoutMs, "the tracee's done line"),
     exited,
   };
 }
@@ -80,7 +93,12 @@ export function startCli(args: string[]): CliRun {
   const stderr = new LineWatcher();
   proc.stdout!.on('data', (d: Buffer) => stdout.feed(d));
   proc.stderr!.on('data', (d: Buffer) => stderr.feed(d));
-  const exit = new Promise<number | null>((resolve) => proc.on('close', (code) => { started.delete(proc); resolve(code); }));
+  const exit = new Promise<number | null>((resolve) =>
+    proc.on('close', (code) => {
+      started.delete(proc);
+      resolve(code);
+    }),
+  );
   return { proc, stdout, stderr, exit };
 }
 
@@ -95,7 +113,11 @@ export async function runCli(args: string[]): Promise<{ code: number | null; std
 
 export function killAll(): void {
   for (const p of started) {
-    try { p.kill('SIGKILL'); } catch { /* gone */ }
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   started.clear();
 }

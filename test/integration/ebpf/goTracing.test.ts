@@ -81,13 +81,22 @@ describe('eBPF go_func_cycles: trace [root, bcc]', function () {
 
       // busyWork spins until 100 µs have passed: no call can be shorter, so no mass below the
       // [64 µs, 128 µs) bucket; preemption on a shared 2-core machine stretches a few calls.
-      assert.equal(busy.buckets.reduce((s, b) => s + b.count, 0), N);
-      assert.equal(busy.buckets.filter((b) => b.hi_ns <= 64 * US).reduce((s, b) => s + b.count, 0), 0);
+      assert.equal(
+        busy.buckets.reduce((s, b) => s + b.count, 0),
+        N,
+      );
+      assert.equal(
+        busy.buckets.filter((b) => b.hi_ns <= 64 * US).reduce((s, b) => s + b.count, 0),
+        0,
+      );
       assert.ok(massIn(busy, 64 * US, 256 * US) >= 0.8 * N, `busyWork mass in [64µs,256µs): ${massIn(busy, 64 * US, 256 * US)} of ${N}`);
       assert.ok(busy.sum_ns >= N * 100 * US, `busyWork sum ${busy.sum_ns} < N × 100 µs`);
       // time.Sleep(2ms) sleeps at least 2 ms: nothing in buckets ending at or below 2 ms, the
       // bulk in the log2 buckets around it ([1.05 ms, 4.19 ms)).
-      assert.equal(sleepy.buckets.filter((b) => b.hi_ns <= 2 * MS).reduce((s, b) => s + b.count, 0), 0);
+      assert.equal(
+        sleepy.buckets.filter((b) => b.hi_ns <= 2 * MS).reduce((s, b) => s + b.count, 0),
+        0,
+      );
       assert.ok(sleepy.sum_ns >= M * 2 * MS, `sleepy sum ${sleepy.sum_ns} < M × 2 ms`);
       assert.ok(massIn(sleepy, 1048576, 4194304) >= 0.8 * M, `sleepy mass in [1ms,4ms): ${massIn(sleepy, 1048576, 4194304)} of ${M}`);
       assert.ok(sleepy.p50_ns >= 1048576 && sleepy.p50_ns < 4194304);
@@ -123,16 +132,29 @@ describe('eBPF go_func_cycles: trace [root, bcc]', function () {
     };
     let helperPid = 0;
     let attached!: () => void;
-    const isAttached = new Promise<void>((r) => { attached = r; });
+    const isAttached = new Promise<void>((r) => {
+      attached = r;
+    });
     const run = traceFunctions({
-      target: { kind: 'local' }, pid: t.pid, durationSec: 120, functions: ['main.busyWork'],
-      onMessage: (m) => { if (m.type === 'hello') helperPid = m.pid; },
+      target: { kind: 'local' },
+      pid: t.pid,
+      durationSec: 120,
+      functions: ['main.busyWork'],
+      onMessage: (m) => {
+        if (m.type === 'hello') helperPid = m.pid;
+      },
       onAttached: () => attached(),
-    }).then(() => 'finished', (e: Error) => e.message);
+    }).then(
+      () => 'finished',
+      (e: Error) => e.message,
+    );
     await isAttached;
     t.start();
     // While attached, the kernel has written breakpoints (INT3, 0xcc) over our probe addresses.
-    assert.deepEqual(addrs.map(memByte), addrs.map(() => 0xcc));
+    assert.deepEqual(
+      addrs.map(memByte),
+      addrs.map(() => 0xcc),
+    );
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(helperPid > 0);
     process.kill(helperPid, 'SIGKILL');
@@ -200,45 +222,55 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
   after(killAll);
   // The `go` statement of tracee's spin mode.
   const traceeLines = fs.readFileSync(path.join(GO_FIXTURES, 'tracee', 'main.go'), 'utf8').split('\n');
-  const spinGoLine = traceeLines.findIndex((l, i) => i > traceeLines.findIndex((x) => x.includes('case "spin":')) && l.trim() === 'go func() {') + 1;
+  const spinGoLine =
+    traceeLines.findIndex((l, i) => i > traceeLines.findIndex((x) => x.includes('case "spin":')) && l.trim() === 'go func() {') + 1;
 
   for (const tc of goToolchains()) {
-  it(`measures run-queue waits of K spinning goroutines on GOMAXPROCS=1 in the expected range (Go ${tc.version})`, async () => {
-    const K = 4;
-    const bin = buildGoFixture('tracee', tc);
-    const t = await startTracee(bin, ['spin', String(K)]);
-    t.start();
-    await t.done();
-    try {
-      const r = await runCli(['sched', '--pid', String(t.pid), '--duration', '3', '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /^attached/m);
-      const s = JSON.parse(r.stdout) as { count: number; p50_ns: number; p90_ns: number; buckets: { lo_ns: number; count: number }[]; worst: { goid: number; wait_ns: number; created_at?: string; start_function?: string }[] };
-      // With one P and K goroutines that never block, sysmon preempts the running one once it
-      // has run for forcePreemptNS (10 ms); a runnable spinner then waits for the other K-1 to
-      // have their slices: at least one slice (≥ 10 ms) and about (K-1) × 10–20 ms (sysmon
-      // polls every ≤ 10 ms). The upper bound leaves room for a loaded machine.
-      assert.ok(s.count >= 10, `only ${s.count} waits in 3 s`);
-      assert.ok(s.p50_ns >= 8 * MS, `p50 ${s.p50_ns} ns is below one 10 ms slice`);
-      assert.ok(s.p50_ns <= 500 * MS, `p50 ${s.p50_ns} ns`);
-      assert.equal(s.buckets.reduce((a, b) => a + b.count, 0), s.count);
-      assert.ok(s.worst.length >= K - 1 && s.worst.length <= 10);
-      // The worst waits belong to the spinning goroutines (main is goroutine 1).
-      // p50 is interpolated inside a 12.5%-wide bucket, so a wait in p50's own bucket may sit
-      // below the estimate by up to that width.
-      for (const w of s.worst.slice(0, K - 1)) {
-        assert.ok(w.goid > 1, `worst wait of goroutine ${w.goid}: ${JSON.stringify(s.worst)}`);
-        assert.ok(w.wait_ns * 1.125 >= s.p50_ns, `worst wait ${w.wait_ns} ns is below p50 ${s.p50_ns} ns: ${JSON.stringify(s.worst)}`);
-        // Each names where it was created — the fixture's `go func() {` line in main.main, read
-        // from the source — and the closure it runs.
-        assert.match(w.created_at ?? '', new RegExp(`^main\\.main \\(.*/main\\.go:${spinGoLine}\\)$`), JSON.stringify(w));
-        assert.match(w.start_function ?? '', /^main\.main\.func\d+$/, JSON.stringify(w));
+    it(`measures run-queue waits of K spinning goroutines on GOMAXPROCS=1 in the expected range (Go ${tc.version})`, async () => {
+      const K = 4;
+      const bin = buildGoFixture('tracee', tc);
+      const t = await startTracee(bin, ['spin', String(K)]);
+      t.start();
+      await t.done();
+      try {
+        const r = await runCli(['sched', '--pid', String(t.pid), '--duration', '3', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /^attached/m);
+        const s = JSON.parse(r.stdout) as {
+          count: number;
+          p50_ns: number;
+          p90_ns: number;
+          buckets: { lo_ns: number; count: number }[];
+          worst: { goid: number; wait_ns: number; created_at?: string; start_function?: string }[];
+        };
+        // With one P and K goroutines that never block, sysmon preempts the running one once it
+        // has run for forcePreemptNS (10 ms); a runnable spinner then waits for the other K-1 to
+        // have their slices: at least one slice (≥ 10 ms) and about (K-1) × 10–20 ms (sysmon
+        // polls every ≤ 10 ms). The upper bound leaves room for a loaded machine.
+        assert.ok(s.count >= 10, `only ${s.count} waits in 3 s`);
+        assert.ok(s.p50_ns >= 8 * MS, `p50 ${s.p50_ns} ns is below one 10 ms slice`);
+        assert.ok(s.p50_ns <= 500 * MS, `p50 ${s.p50_ns} ns`);
+        assert.equal(
+          s.buckets.reduce((a, b) => a + b.count, 0),
+          s.count,
+        );
+        assert.ok(s.worst.length >= K - 1 && s.worst.length <= 10);
+        // The worst waits belong to the spinning goroutines (main is goroutine 1).
+        // p50 is interpolated inside a 12.5%-wide bucket, so a wait in p50's own bucket may sit
+        // below the estimate by up to that width.
+        for (const w of s.worst.slice(0, K - 1)) {
+          assert.ok(w.goid > 1, `worst wait of goroutine ${w.goid}: ${JSON.stringify(s.worst)}`);
+          assert.ok(w.wait_ns * 1.125 >= s.p50_ns, `worst wait ${w.wait_ns} ns is below p50 ${s.p50_ns} ns: ${JSON.stringify(s.worst)}`);
+          // Each names where it was created — the fixture's `go func() {` line in main.main, read
+          // from the source — and the closure it runs.
+          assert.match(w.created_at ?? '', new RegExp(`^main\\.main \\(.*/main\\.go:${spinGoLine}\\)$`), JSON.stringify(w));
+          assert.match(w.start_function ?? '', /^main\.main\.func\d+$/, JSON.stringify(w));
+        }
+      } finally {
+        t.proc.kill('SIGTERM');
+        await t.exited;
       }
-    } finally {
-      t.proc.kill('SIGTERM');
-      await t.exited;
-    }
-  });
+    });
   }
 });
 
@@ -256,7 +288,10 @@ describe('eBPF go_syscall_breakdown: syscalls [root, bcc]', function () {
       t.start();
       assert.equal(await t.exited, 0);
       assert.equal(await cli.exit, 0, cli.stderr.lines.join('\n'));
-      const out = JSON.parse(cli.stdout.lines.join('\n')) as { syscalls: { name: string; count: number; total_ns: number; top_sites?: { frames: string[]; count: number }[] }[]; ended_by: string };
+      const out = JSON.parse(cli.stdout.lines.join('\n')) as {
+        syscalls: { name: string; count: number; total_ns: number; top_sites?: { frames: string[]; count: number }[] }[];
+        ended_by: string;
+      };
       assert.equal(out.ended_by, 'target-exited');
       const write = out.syscalls.find((s) => s.name === 'write');
       assert.ok(write, `no write in ${out.syscalls.map((s) => s.name).join(', ')}`);
@@ -265,8 +300,14 @@ describe('eBPF go_syscall_breakdown: syscalls [root, bcc]', function () {
       // Its user stacks, symbolized here, lead back to main.main through syscall.Write.
       const top = write.top_sites![0]!;
       assert.equal(top.count, K);
-      assert.ok(top.frames.some((f) => f.startsWith('syscall.Write')), top.frames.join('\n'));
-      assert.ok(top.frames.some((f) => f.startsWith('main.main')), top.frames.join('\n'));
+      assert.ok(
+        top.frames.some((f) => f.startsWith('syscall.Write')),
+        top.frames.join('\n'),
+      );
+      assert.ok(
+        top.frames.some((f) => f.startsWith('main.main')),
+        top.frames.join('\n'),
+      );
     });
   }
 });

@@ -80,7 +80,10 @@ describe('probe points: iced-x86 against objdump [objdump, go]', function () {
         assert.deepEqual(mine.rets, theirs.rets, `RETs of ${f.name}`);
         assert.equal(mine.entry, theirs.entry, `entry probe of ${f.name}`);
         // The entry probe is on an instruction boundary objdump agrees with.
-        assert.ok(o.insns.some((x) => x.addr === mine.entry), `entry of ${f.name} is not an instruction start`);
+        assert.ok(
+          o.insns.some((x) => x.addr === mine.entry),
+          `entry of ${f.name} is not an instruction start`,
+        );
         compared++;
         if (mine.stackCheck) {
           withCheck++;
@@ -100,7 +103,11 @@ describe('probe points: iced-x86 against objdump [objdump, go]', function () {
     const bin = buildGoFixture('tracee', tc);
     const idx = new GoBinaryIndex(parseElf(fs.readFileSync(bin)));
     const ref = objdumpFunctions(bin);
-    for (const [name, first] of [['main.busyWork', 'cmp'], ['main.recurse', 'lea'], ['main.bigFrame', 'mov']] as const) {
+    for (const [name, first] of [
+      ['main.busyWork', 'cmp'],
+      ['main.recurse', 'lea'],
+      ['main.bigFrame', 'mov'],
+    ] as const) {
       const p = idx.plan([name]).functions[0]!;
       assert.ok(p.stackCheck, name);
       assert.ok(ref.get(name)!.insns[0]!.text.startsWith(first), `${name} starts with ${ref.get(name)!.insns[0]!.text}`);
@@ -119,7 +126,10 @@ describe('goid offset: table against DWARF [readelf, go]', function () {
 
   /** runtime.g's goid member offset as readelf decodes the DWARF. */
   function readelfGoid(binary: string): number {
-    const out = execFileSync('readelf', ['--debug-dump=info', binary], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8');
+    const out = execFileSync('readelf', ['--debug-dump=info', binary], {
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString('utf8');
     const at = out.indexOf('DW_AT_name        : runtime.g\n');
     assert.ok(at >= 0, 'runtime.g not in DWARF');
     const rest = out.slice(at);
@@ -135,7 +145,11 @@ describe('goid offset: table against DWARF [readelf, go]', function () {
       const dwarf = readelfGoid(bin);
       assert.equal(goidOffsetFromTable(idx.goVersion), dwarf);
       assert.equal(goidOffset(idx.elf, idx.goVersion).offset, dwarf);
-      const stripped = buildGoFixture('tracee', tc, BUILD_VARIANTS.find((v) => v.name === 'stripped')!);
+      const stripped = buildGoFixture(
+        'tracee',
+        tc,
+        BUILD_VARIANTS.find((v) => v.name === 'stripped')!,
+      );
       const sidx = new GoBinaryIndex(parseElf(fs.readFileSync(stripped)));
       assert.deepEqual(goidOffset(sidx.elf, sidx.goVersion), { offset: dwarf, source: 'table' });
       // Stripped binaries still trace: the pclntab has every function.

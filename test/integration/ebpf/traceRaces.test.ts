@@ -34,7 +34,10 @@ describe('eBPF trace while calls are in flight [root, bcc]', function () {
   after(killAll);
 
   for (const tc of goToolchains()) {
-    for (const [mode, func] of [['pauses', 'main.busyWork'], ['tight', 'main.tight']] as const) {
+    for (const [mode, func] of [
+      ['pauses', 'main.busyWork'],
+      ['tight', 'main.tight'],
+    ] as const) {
       it(`${func} called back to back, traced ${RUNS} times: every duration is one call's (Go ${tc.version})`, async () => {
         const bin = buildGoFixture('tracee', tc);
         const t = await startTracee(bin, [mode]);

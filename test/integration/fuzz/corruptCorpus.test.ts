@@ -24,7 +24,12 @@ const TIME_BOUND_MS = 30_000;
 const MEMORY_BOUND_MB = 1024;
 const READER_JS = path.resolve(__dirname, '../../support/corpusReader.js');
 
-interface Verdict { outcome: 'ok' | 'clear' | 'crash' | 'timeout' | 'died'; message: string; peakRssKb: number; ms: number }
+interface Verdict {
+  outcome: 'ok' | 'clear' | 'crash' | 'timeout' | 'died';
+  message: string;
+  peakRssKb: number;
+  ms: number;
+}
 
 /** One damaged copy of `base`: a cut, flips, or absurd little-endian sizes written over fields. */
 function mutate(base: Buffer, next: () => number, i: number): { bytes: Buffer; how: string } {
@@ -67,13 +72,18 @@ function runReader(reader: CorpusReader, file: string, goodBinary: string): Prom
     const child = spawn(process.execPath, [READER_JS, reader, file, goodBinary], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), TIME_BOUND_MS);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const ms = Date.now() - t0;
-      if (signal === 'SIGKILL' && ms >= TIME_BOUND_MS) return resolve({ outcome: 'timeout', message: `no answer within ${TIME_BOUND_MS / 1000} s`, peakRssKb: 0, ms });
+      if (signal === 'SIGKILL' && ms >= TIME_BOUND_MS)
+        return resolve({ outcome: 'timeout', message: `no answer within ${TIME_BOUND_MS / 1000} s`, peakRssKb: 0, ms });
       try {
         resolve({ ...(JSON.parse(out) as Omit<Verdict, 'ms'>), ms });
       } catch {
@@ -97,7 +107,9 @@ describe('corrupt-input corpus through every reader [perf, go]', function () {
     const perfFile = path.join(tmp, 'file.data');
     execFileSync('perf', ['record', '-q', '-o', perfFile, '-F', '999', '-g', '--', goodBinary, '0.5'], { stdio: 'ignore' });
     const perfPipe = path.join(tmp, 'pipe.data');
-    execFileSync('bash', ['-c', `perf record -q -o - -F 999 -g -- "$0" 0.5 > "$1"`, goodBinary, perfPipe], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('bash', ['-c', `perf record -q -o - -F 999 -g -- "$0" 0.5 > "$1"`, goodBinary, perfPipe], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const pprof = path.join(tmp, 'p.pb.gz');
     const session = path.join(tmp, 's.json');
     execFileSync('node', [CLI, 'pprof', perfFile, '--binary', goodBinary, '-o', pprof], { stdio: 'ignore' });
@@ -140,7 +152,8 @@ describe('corrupt-input corpus through every reader [perf, go]', function () {
           slowest = Math.max(slowest, v.ms);
           biggest = Math.max(biggest, v.peakRssKb);
           const mb = v.peakRssKb / 1024;
-          if (v.outcome !== 'ok' && v.outcome !== 'clear') problems.push(`${r} on copy ${i} (${m.how}): ${v.outcome}: ${v.message.slice(0, 600)}`);
+          if (v.outcome !== 'ok' && v.outcome !== 'clear')
+            problems.push(`${r} on copy ${i} (${m.how}): ${v.outcome}: ${v.message.slice(0, 600)}`);
           else if (mb > MEMORY_BOUND_MB) problems.push(`${r} on copy ${i} (${m.how}): ${mb.toFixed(0)} MB`);
         }
         fs.rmSync(file);

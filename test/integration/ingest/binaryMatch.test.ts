@@ -33,7 +33,11 @@ function buildVariant(tc: GoToolchain, dir: string, out: string, n: number, gnuI
 }
 
 function loadSizes(file: string): string {
-  return JSON.stringify(loadBinary(file).elf.programHeaders.filter((h) => h.type === PT_LOAD).map((h) => [Number(h.offset), Math.ceil(Number(h.filesz) / 4096)]));
+  return JSON.stringify(
+    loadBinary(file)
+      .elf.programHeaders.filter((h) => h.type === PT_LOAD)
+      .map((h) => [Number(h.offset), Math.ceil(Number(h.filesz) / 4096)]),
+  );
 }
 
 function mismatch(e: unknown): e is UserError {
@@ -55,7 +59,8 @@ describe('build-id matching of recordings [root, perf, go]', function () {
       const dir = path.join(tmp, tc.version);
       // Build ids are unique per build in real life (and the symbolizer cache is keyed by them).
       const v = tc.version.replace('.', '');
-      const idA = `a1${v}`.padEnd(40, '0'), idB = `b2${v}`.padEnd(40, '0');
+      const idA = `a1${v}`.padEnd(40, '0'),
+        idB = `b2${v}`.padEnd(40, '0');
       let a: string, b: string, goA: string, goB: string, dataGnu: string, dataGo: string;
       before(() => {
         fs.mkdirSync(dir, { recursive: true });
@@ -80,11 +85,14 @@ describe('build-id matching of recordings [root, perf, go]', function () {
         const ok = ingestPerfData(d, loadBinary(a));
         assert.ok(ok.totalSamples > 0);
         assert.ok(!(ok.warnings ?? []).some((w) => /unchecked/.test(w)), String(ok.warnings));
-        assert.throws(() => ingestPerfData(d, loadBinary(b)), (e: unknown) => {
-          if (!mismatch(e)) return false;
-          for (const s of [idA, idB, a, b]) assert.ok(e.message.includes(s), `${s} in: ${e.message}`);
-          return true;
-        });
+        assert.throws(
+          () => ingestPerfData(d, loadBinary(b)),
+          (e: unknown) => {
+            if (!mismatch(e)) return false;
+            for (const s of [idA, idB, a, b]) assert.ok(e.message.includes(s), `${s} in: ${e.message}`);
+            return true;
+          },
+        );
       });
 
       it('the CLI refuses the rebuild with --binary, and a rebuild in place without it', () => {
@@ -107,7 +115,10 @@ describe('build-id matching of recordings [root, perf, go]', function () {
       it('no build id in the recording: accepted, and the profile says the match is unchecked', () => {
         const d = parsePerfData(fs.readFileSync(dataGo));
         const p = ingestPerfData(d, loadBinary(goB));
-        assert.ok((p.warnings ?? []).some((w) => /unchecked/.test(w) && w.includes(goB)), String(p.warnings));
+        assert.ok(
+          (p.warnings ?? []).some((w) => /unchecked/.test(w) && w.includes(goB)),
+          String(p.warnings),
+        );
         const r = spawnSync('node', [CLI, 'report', dataGo, '--binary', goB], { encoding: 'utf8' });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout + r.stderr, /unchecked/);
@@ -118,11 +129,14 @@ describe('build-id matching of recordings [root, perf, go]', function () {
         const recorded = loadBinary(goA).elf.goBuildId!;
         const ok = ingestPerfData(d, loadBinary(goA), { recordedIds: { go: recorded } });
         assert.ok(!(ok.warnings ?? []).some((w) => /unchecked/.test(w)), String(ok.warnings));
-        assert.throws(() => ingestPerfData(d, loadBinary(goB), { recordedIds: { go: recorded } }), (e: unknown) => {
-          if (!mismatch(e)) return false;
-          for (const s of [recorded, loadBinary(goB).elf.goBuildId!, goA, goB]) assert.ok(e.message.includes(s), `${s} in: ${e.message}`);
-          return true;
-        });
+        assert.throws(
+          () => ingestPerfData(d, loadBinary(goB), { recordedIds: { go: recorded } }),
+          (e: unknown) => {
+            if (!mismatch(e)) return false;
+            for (const s of [recorded, loadBinary(goB).elf.goBuildId!, goA, goB]) assert.ok(e.message.includes(s), `${s} in: ${e.message}`);
+            return true;
+          },
+        );
       });
     });
   }

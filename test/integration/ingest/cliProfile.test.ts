@@ -15,7 +15,15 @@ import { loadSession } from '../../../src/model/session';
 import { UserError } from '../../../src/util/userError';
 import { FormatError } from '../../../src/util/byteReader';
 import { buildGoFixture, newestGo, REPO_ROOT } from '../../support/goToolchains';
-import { buildGoPackage, havePerfAndRoot, perfRecordCommand, startLoad, startService, stopAllTargets, track } from '../../support/profileTargets';
+import {
+  buildGoPackage,
+  havePerfAndRoot,
+  perfRecordCommand,
+  startLoad,
+  startService,
+  stopAllTargets,
+  track,
+} from '../../support/profileTargets';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -55,11 +63,22 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
     for (const f of fns) assert.deepEqual(Object.keys(f), ['name', 'file', 'line', 'self', 'cum']);
     for (const l of lines) assert.deepEqual(Object.keys(l), ['file', 'line', 'self', 'cum']);
     const selfs = fns.map((f) => f.self as number);
-    assert.deepEqual(selfs, selfs.slice().sort((a, b) => b - a));
+    assert.deepEqual(
+      selfs,
+      selfs.slice().sort((a, b) => b - a),
+    );
     const lselfs = lines.map((l) => l.self as number);
-    assert.deepEqual(lselfs, lselfs.slice().sort((a, b) => b - a));
+    assert.deepEqual(
+      lselfs,
+      lselfs.slice().sort((a, b) => b - a),
+    );
     // Independent count: perf script's number of samples.
-    const perfSamples = execFileSync('perf', ['script', '-i', hotData, '-F', 'pid'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter((l) => l.trim()).length;
+    const perfSamples = execFileSync('perf', ['script', '-i', hotData, '-F', 'pid'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter((l) => l.trim()).length;
     assert.equal(j.samples, perfSamples);
     assert.equal(fns[0]!.name, 'main.spin');
     assert.ok(fns.every((f) => (f.cum as number) >= (f.self as number)));
@@ -82,7 +101,7 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
     assert.equal(j.lines.length, 3);
   });
 
-  it('report prints the top functions and the hottest function\'s source lines', () => {
+  it("report prints the top functions and the hottest function's source lines", () => {
     const r = cli(['report', hotData, '--binary', hotBin]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /event:\s+cpu-clock/);
@@ -96,10 +115,17 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
     const r = cli(['pprof', hotData, '--binary', hotBin, '-o', out]);
     assert.equal(r.code, 0, r.stderr);
     const p = decodePprof(fs.readFileSync(out));
-    assert.deepEqual(p.sampleTypes, [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }]);
+    assert.deepEqual(p.sampleTypes, [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ]);
     assert.deepEqual(p.periodType, { type: 'cpu', unit: 'nanoseconds' });
     const tc = newestGo();
-    const top = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-nodecount=3', out], { encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const top = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-nodecount=3', out], {
+      encoding: 'utf8',
+      env: { ...process.env, GOROOT: tc.goroot },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.match(top, /main\.spin/);
     // The session, pprof and perf.data of one recording report the same.
     const fromPerf = JSON.parse(cli(['report', hotData, '--binary', hotBin, '--json']).stdout) as { functions: unknown[]; samples: number };
@@ -116,7 +142,10 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
     const theirs = loadBinary(svcBin).info.buildId!;
     assert.ok(r.stderr.includes(ours) && r.stderr.includes(theirs), r.stderr);
     assert.doesNotMatch(r.stderr, /internal error| {4}at /);
-    assert.throws(() => ingestPerfData(parsePerfData(fs.readFileSync(hotData)), loadBinary(svcBin)), (e: unknown) => e instanceof UserError && e.code === 'binary-mismatch');
+    assert.throws(
+      () => ingestPerfData(parsePerfData(fs.readFileSync(hotData)), loadBinary(svcBin)),
+      (e: unknown) => e instanceof UserError && e.code === 'binary-mismatch',
+    );
   });
 
   it('a perf.data cut short: what is whole is used and the loss is reported, or a clear error', () => {
@@ -136,7 +165,10 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
       }
       assert.ok(p.totalSamples <= full.totalSamples);
       if (p.totalSamples < full.totalSamples) {
-        assert.ok(p.warnings?.some((w) => /cut short/.test(w)), `cut at ${frac}: no warning (${p.warnings})`);
+        assert.ok(
+          p.warnings?.some((w) => /cut short/.test(w)),
+          `cut at ${frac}: no warning (${p.warnings})`,
+        );
         withWarning++;
       }
       const r = cli(['report', f, '--binary', hotBin]);
@@ -170,9 +202,13 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
       const load = startLoad(loadBin, svc.url, 120);
       const out = path.join(tmp, 'rec.json');
       const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        const p = track(spawn('node', [CLI, 'record', '--pid', String(svc.pid), '--duration', '3', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] }));
+        const p = track(
+          spawn('node', [CLI, 'record', '--pid', String(svc.pid), '--duration', '3', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] }),
+        );
         let stderr = '';
-        p.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+        p.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
         p.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
       });
       load.proc.kill('SIGTERM');
@@ -212,7 +248,10 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
       assert.doesNotMatch(r.stderr, /internal error/);
       if (r.code === 0) {
         const s = loadSession(out);
-        assert.ok(s.profile.warnings?.some((w) => /exit/.test(w)), `warnings: ${s.profile.warnings}`);
+        assert.ok(
+          s.profile.warnings?.some((w) => /exit/.test(w)),
+          `warnings: ${s.profile.warnings}`,
+        );
         assert.ok(s.profile.durationNanos < 30e9);
       } else {
         assert.match(r.stderr, /exit/);

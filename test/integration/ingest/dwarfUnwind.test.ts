@@ -23,7 +23,9 @@ const TOP = new Set(['runtime.goexit', 'runtime.mstart', 'runtime.rt0_go', 'runt
 
 function perfRecordDwarf(args: string[], out: string, dumpBytes?: number): void {
   const mode = dumpBytes === undefined ? 'dwarf' : `dwarf,${dumpBytes}`;
-  execFileSync('perf', ['record', '-q', '-e', 'cpu-clock', '-g', '--call-graph', mode, '-F', '999', '-o', out, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('perf', ['record', '-q', '-e', 'cpu-clock', '-g', '--call-graph', mode, '-F', '999', '-o', out, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** Each stack of the profile as physical function names, leaf first, with its count. */
@@ -78,10 +80,11 @@ describe('--call-graph dwarf recordings unwound with Go frame tables [root, perf
         dwarf = ingestPerfData(parsePerfData(fs.readFileSync(dwarfData)), loadBinary(bin), {}, state);
       });
 
-      it('every stack of the hot loop is the program\'s own call chain, down to runtime.goexit', () => {
+      it("every stack of the hot loop is the program's own call chain, down to runtime.goexit", () => {
         assert.match(dwarf.stackMethod ?? '', /Go frame tables/);
         let spin = 0;
-        const chain = /^main\.spin main\.level6 main\.level5 main\.level4 (main\.level3 )?main\.level2 main\.level1 main\.worker (main\.main\.(gowrap|func)1 )?runtime\.goexit$/;
+        const chain =
+          /^main\.spin main\.level6 main\.level5 main\.level4 (main\.level3 )?main\.level2 main\.level1 main\.worker (main\.main\.(gowrap|func)1 )?runtime\.goexit$/;
         for (const s of stacksOf(dwarf)) {
           if (s.names[0] !== 'main.spin') continue;
           spin += s.count;
@@ -95,20 +98,29 @@ describe('--call-graph dwarf recordings unwound with Go frame tables [root, perf
         assert.ok(c.fpChecked > dwarf.totalSamples, `fp checks ${c.fpChecked}`);
         assert.ok(c.fpDisagreed <= c.fpChecked * 0.005, `fp disagreed at ${c.fpDisagreed} of ${c.fpChecked}`);
         // Whole stacks except for what is counted and said.
-        const whole = stacksOf(dwarf).filter((s) => TOP.has(s.names[s.names.length - 1]!)).reduce((a, s) => a + s.count, 0);
+        const whole = stacksOf(dwarf)
+          .filter((s) => TOP.has(s.names[s.names.length - 1]!))
+          .reduce((a, s) => a + s.count, 0);
         assert.equal(whole + (dwarf.truncatedStackSamples ?? 0), dwarf.totalSamples - dwarf.unattributedSamples);
       });
 
-      it('the sampled addresses are perf script\'s, sample by sample', () => {
+      it("the sampled addresses are perf script's, sample by sample", () => {
         // perf's own unwinding of Go from these dumps is poor: only its sampled address is compared.
-        const out = execFileSync('perf', ['script', '-i', dwarfData, '-F', 'ip,sym,dso', '--hide-call-graph'], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+        const out = execFileSync('perf', ['script', '-i', dwarfData, '-F', 'ip,sym,dso', '--hide-call-graph'], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 28,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
         const leaves = out.split('\n').filter((l) => l.trim());
         const spinLeaves = leaves.filter((l) => l.endsWith(` main.spin (${bin})`)).length;
         // A sample taken in the kernel (a page fault, a timer) has its leaf at the user ip it
         // entered the kernel from (the dump's registers), where perf script shows the kernel's.
         const inKernel = leaves.filter((l) => /^\s*ffff[0-9a-f]{12} /.test(l)).length;
         const ours = selfOf(dwarf, 'main.spin');
-        assert.ok(ours >= spinLeaves && ours <= spinLeaves + inKernel, `main.spin leaves: ours ${ours}, perf script ${spinLeaves} (+ ${inKernel} in the kernel)`);
+        assert.ok(
+          ours >= spinLeaves && ours <= spinLeaves + inKernel,
+          `main.spin leaves: ours ${ours}, perf script ${spinLeaves} (+ ${inKernel} in the kernel)`,
+        );
         assert.ok(spinLeaves > 0.9 * leaves.length);
       });
 
@@ -121,7 +133,8 @@ describe('--call-graph dwarf recordings unwound with Go frame tables [root, perf
         // level6 calls it from two sites, so the ingest cannot infer it): there the unwound stacks
         // are right and the frame-pointer ones are not.
         for (const name of ['main.worker', 'main.level1', 'main.level2', 'main.level4', 'main.level5', 'main.spin']) {
-          const a = cumShare(dwarf, name), b = cumShare(fp, name);
+          const a = cumShare(dwarf, name),
+            b = cumShare(fp, name);
           assert.ok(Math.abs(a - b) < 0.05, `${name}: ${(a * 100).toFixed(1)}% unwound, ${(b * 100).toFixed(1)}% with frame pointers`);
         }
         // level3 is on half the paths by construction (even seeds).
@@ -139,12 +152,14 @@ describe('--call-graph dwarf recordings unwound with Go frame tables [root, perf
         const w = (p.warnings ?? []).find((x) => /truncated stacks/.test(x));
         assert.ok(w, String(p.warnings));
         assert.match(w!, /\d+\.\d% of samples \(\d+\) have truncated stacks: the 128-byte stack dump/);
-        const whole = stacksOf(p).filter((s) => TOP.has(s.names[s.names.length - 1]!)).reduce((a, s) => a + s.count, 0);
+        const whole = stacksOf(p)
+          .filter((s) => TOP.has(s.names[s.names.length - 1]!))
+          .reduce((a, s) => a + s.count, 0);
         assert.equal(whole + cut, p.totalSamples - p.unattributedSamples);
         assert.ok(p.missingCallerSamples! >= cut);
       });
 
-      it('the frameless leaf\'s two callers, which frame pointers lose, are exact', async () => {
+      it("the frameless leaf's two callers, which frame pointers lose, are exact", async () => {
         const fbin = buildGoFixture('frameless', tc);
         const t = await startFrameless(fbin, 'frameless');
         try {
@@ -174,11 +189,18 @@ describe('--call-graph dwarf recordings unwound with Go frame tables [root, perf
       it('report, pprof and the JSON report read the recording with its stacks', () => {
         const r = execFileSync('node', [CLI, 'report', dwarfData, '--binary', bin], { encoding: 'utf8' });
         assert.match(r, /stacks:\s+Go frame tables/);
-        const j = JSON.parse(execFileSync('node', [CLI, 'report', dwarfData, '--binary', bin, '--json'], { encoding: 'utf8' })) as { functions: { name: string; cum: number }[]; samples: number };
+        const j = JSON.parse(execFileSync('node', [CLI, 'report', dwarfData, '--binary', bin, '--json'], { encoding: 'utf8' })) as {
+          functions: { name: string; cum: number }[];
+          samples: number;
+        };
         assert.ok(j.functions.find((f) => f.name === 'main.worker')!.cum > 0.9 * j.samples);
         const out = path.join(tmp, `perfload-${tc.version}.pb.gz`);
         execFileSync('node', [CLI, 'pprof', dwarfData, '--binary', bin, '-o', out]);
-        const top = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-cum', '-nodecount=15', out], { encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const top = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-cum', '-nodecount=15', out], {
+          encoding: 'utf8',
+          env: { ...process.env, GOROOT: tc.goroot },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         assert.match(top, /main\.worker/);
       });
     });

@@ -22,7 +22,16 @@ import { buildGoFixture, goToolchains, newestGo } from '../../support/goToolchai
 import { llvmSymbolize } from '../../support/llvmSymbolizer';
 import { declKey, goFuncLines } from '../../support/goFuncLines';
 import { openSymbolizer } from '../../../src/symbolize/openSymbolizer';
-import { buildGoPackage, havePerfAndRoot, perfRecordCommand, perfRecordPid, perfScriptSymbols, startLoad, startService, stopAllTargets } from '../../support/profileTargets';
+import {
+  buildGoPackage,
+  havePerfAndRoot,
+  perfRecordCommand,
+  perfRecordPid,
+  perfScriptSymbols,
+  startLoad,
+  startService,
+  stopAllTargets,
+} from '../../support/profileTargets';
 
 /** perf names assembly functions by their ELF symbol (with the ABI suffix); Go's tables do not. */
 const perfName = (s: string): string => s.replace(/\.abi(0|internal)$/, '');
@@ -81,7 +90,13 @@ function canonical(p: Profile): unknown {
 
 function goTool(args: string[], cwd?: string): string {
   const tc = newestGo();
-  return execFileSync(tc.goBin, ['tool', ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd, env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(tc.goBin, ['tool', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    cwd,
+    env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** `go tool pprof -top` rows: name → flat, cum (in samples). */
@@ -136,8 +151,16 @@ describe('ingest perf.data [root, perf, go]', function () {
     before(async function () {
       binary = await withServiceUnderLoad(async (pid, bin) => {
         live = new StreamedPerfIngest(loadBinary(bin), { pid });
-        const rec = await recordPerf({ kind: 'local' }, { pid, durationSec: 4, freqHz: 999, event: 'cpu-clock', stream: true },
-          { onData: (c) => { chunks++; live.push(c); } });
+        const rec = await recordPerf(
+          { kind: 'local' },
+          { pid, durationSec: 4, freqHz: 999, event: 'cpu-clock', stream: true },
+          {
+            onData: (c) => {
+              chunks++;
+              live.push(c);
+            },
+          },
+        );
         dataFile = path.join(tmp, 'streamed.data');
         fs.copyFileSync(rec.perfDataPath, dataFile);
         fs.rmSync(rec.tempDir, { recursive: true, force: true });
@@ -157,12 +180,16 @@ describe('ingest perf.data [root, perf, go]', function () {
       // Through the stream without the frameless-caller repair: exactly perf's stacks.
       const plain = new StreamedPerfIngest(loadBinary(binary), { repairFramelessCallers: false });
       const bytes = fs.readFileSync(dataFile);
-      for (let at = 0; at < bytes.length; at += 50_000) { plain.push(bytes.subarray(at, at + 50_000)); plain.advance(); }
+      for (let at = 0; at < bytes.length; at += 50_000) {
+        plain.push(bytes.subarray(at, at + 50_000));
+        plain.advance();
+      }
       const asPerf = plain.finish({ size: bytes.length, read: () => bytes }, { repairFramelessCallers: false });
       const ours = ourPhysicalCum(asPerf);
       const diffs: string[] = [];
       for (const name of new Set([...ours.keys(), ...ref.cum.keys()])) {
-        if ((ours.get(name) ?? 0) !== (ref.cum.get(name) ?? 0)) diffs.push(`${name}: ours ${ours.get(name) ?? 0}, perf script ${ref.cum.get(name) ?? 0}`);
+        if ((ours.get(name) ?? 0) !== (ref.cum.get(name) ?? 0))
+          diffs.push(`${name}: ours ${ours.get(name) ?? 0}, perf script ${ref.cum.get(name) ?? 0}`);
       }
       assert.deepEqual(diffs, []);
     });
@@ -199,7 +226,8 @@ describe('ingest perf.data [root, perf, go]', function () {
       }
       const diffs: string[] = [];
       for (const name of new Set([...ours.keys(), ...ref.cum.keys()])) {
-        if ((ours.get(name) ?? 0) !== (ref.cum.get(name) ?? 0)) diffs.push(`${name}: ours ${ours.get(name) ?? 0}, perf script ${ref.cum.get(name) ?? 0}`);
+        if ((ours.get(name) ?? 0) !== (ref.cum.get(name) ?? 0))
+          diffs.push(`${name}: ours ${ours.get(name) ?? 0}, perf script ${ref.cum.get(name) ?? 0}`);
       }
       assert.deepEqual(diffs, []);
     });
@@ -207,7 +235,10 @@ describe('ingest perf.data [root, perf, go]', function () {
     it('resolves every distinct address to the inline chain llvm-symbolizer gives', () => {
       const st = profile.stacks!;
       const locs = st.locations.filter((l) => l.address !== undefined);
-      const ref = llvmSymbolize(binary, locs.map((l) => BigInt(l.address!)));
+      const ref = llvmSymbolize(
+        binary,
+        locs.map((l) => BigInt(l.address!)),
+      );
       const diffs: string[] = [];
       locs.forEach((l, i) => {
         // Named difference: compiler-generated wrappers (method values "-fm", promoted methods)
@@ -216,13 +247,16 @@ describe('ingest perf.data [root, perf, go]', function () {
         // (The frame's own file: an ABI wrapper's frames are "<autogenerated>" while the function
         // of the same name it wraps is declared in a real file.)
         const fileOf = (f: { function: number; file?: string }): string | undefined => f.file ?? profile.functions[f.function]!.file;
-        const lineOf = (f: { function: number; line1: number; file?: string }): number => (fileOf(f) === '<autogenerated>' && f.line1 === 1 ? 0 : f.line1);
+        const lineOf = (f: { function: number; line1: number; file?: string }): number =>
+          fileOf(f) === '<autogenerated>' && f.line1 === 1 ? 0 : f.line1;
         const ours = l.frames.map((f) => `${profile.functions[f.function]!.name}:${lineOf(f)}`).join(' < ');
         // Named difference: DWARF names assembly functions with their ABI suffix (".abi0"),
         // Go's own tables (and so Go's tools) without; and llvm prints an empty frame where
         // nothing covers an address (we give none).
         const generated = (k: number): boolean => l.frames[k] !== undefined && fileOf(l.frames[k]!) === '<autogenerated>';
-        const theirs = ref[i]!.filter((f) => f.function !== '').map((f, k) => `${perfName(f.function)}:${generated(k) && f.line === 1 ? 0 : f.line}`).join(' < ');
+        const theirs = ref[i]!.filter((f) => f.function !== '')
+          .map((f, k) => `${perfName(f.function)}:${generated(k) && f.line === 1 ? 0 : f.line}`)
+          .join(' < ');
         if (ours !== theirs) diffs.push(`${l.address}: ours ${ours} | llvm ${theirs}`);
       });
       assert.deepEqual(diffs.slice(0, 20), []);
@@ -240,7 +274,10 @@ describe('ingest perf.data [root, perf, go]', function () {
       const bytes = new Uint8Array(fs.readFileSync(binary));
       const dwarfBin = { ...loadBinary(binary), symbolizer: openSymbolizer(bytes, binary, 'dwarf').symbolizer };
       const viaDwarf = ingestPerfData(parsePerfData(fs.readFileSync(dataFile)), dwarfBin);
-      for (const [backend, p] of [['gopclntab', profile], ['dwarf', viaDwarf]] as const) {
+      for (const [backend, p] of [
+        ['gopclntab', profile],
+        ['dwarf', viaDwarf],
+      ] as const) {
         const inlined = p.functions.filter((f) => f.inlinedOnly && f.file && declKey(f.name) !== undefined);
         const lines = goFuncLines(newestGo(), [...new Set(inlined.map((f) => f.file!))]);
         const diffs: string[] = [];
@@ -286,8 +323,13 @@ describe('ingest perf.data [root, perf, go]', function () {
     it('round-trips through pprof (export, import) to the same counts', () => {
       const back = ingestPprof(decodePprof(gzipPprof(toPprof(profile))));
       const canon = (p: Profile) => ({
-        total: p.totalSamples, unattributed: p.unattributedSamples, lost: p.lostSamples, event: p.event.name,
-        functions: p.functions.map((f) => `${f.name}|${f.file}|${f.line1}|${f.selfSamples}|${f.cumSamples}|${f.inlinedOnly ?? false}`).sort(),
+        total: p.totalSamples,
+        unattributed: p.unattributedSamples,
+        lost: p.lostSamples,
+        event: p.event.name,
+        functions: p.functions
+          .map((f) => `${f.name}|${f.file}|${f.line1}|${f.selfSamples}|${f.cumSamples}|${f.inlinedOnly ?? false}`)
+          .sort(),
         lines: p.lines.map((l) => `${l.file}:${l.line1}|${l.function}|${l.selfSamples}|${l.cumSamples}`).sort(),
         tree: treePaths(p),
       });
@@ -306,13 +348,18 @@ describe('ingest perf.data [root, perf, go]', function () {
   });
 
   for (const tc of [goToolchains()[0]!, newestGo()].filter((t, i, a) => a.indexOf(t) === i)) {
-    for (const variant of [{ name: 'default', flags: [] as string[] }, { name: 'pie', flags: ['-buildmode=pie'] }]) {
+    for (const variant of [
+      { name: 'default', flags: [] as string[] },
+      { name: 'pie', flags: ['-buildmode=pie'] },
+    ]) {
       it(`puts a hot line's heat on that line (hotline, go${tc.version}, ${variant.name})`, () => {
         const bin = buildGoFixture('hotline', tc, variant);
         const data = path.join(tmp, `hot-${tc.version}-${variant.name}.data`);
         perfRecordCommand([bin, '2'], data);
         const p = ingestPerfData(parsePerfData(fs.readFileSync(data)), loadBinary(bin));
-        const src = fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'go', 'hotline', 'main.go'), 'utf8').split('\n');
+        const src = fs
+          .readFileSync(path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'go', 'hotline', 'main.go'), 'utf8')
+          .split('\n');
         const hotLine = src.findIndex((l) => /\/\/ HOT$/.test(l)) + 1;
         assert.ok(hotLine > 0, 'the fixture marks its hot line');
         const spin = p.functions.find((f) => f.name === 'main.spin')!;

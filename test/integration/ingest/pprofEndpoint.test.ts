@@ -37,22 +37,45 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 async function recordingProxy(target: string): Promise<{ base: string; bodies: Map<string, Buffer>; close(): Promise<void> }> {
   const bodies = new Map<string, Buffer>();
   const srv = http.createServer((req, res) => {
-    http.get(`${target}${req.url}`, (up) => {
-      const chunks: Buffer[] = [];
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.on('data', (c: Buffer) => { chunks.push(c); res.write(c); });
-      up.on('end', () => { if (up.statusCode === 200) bodies.set(req.url!, Buffer.concat(chunks)); res.end(); });
-    }).on('error', () => { res.statusCode = 502; res.end(); });
+    http
+      .get(`${target}${req.url}`, (up) => {
+        const chunks: Buffer[] = [];
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('data', (c: Buffer) => {
+          chunks.push(c);
+          res.write(c);
+        });
+        up.on('end', () => {
+          if (up.statusCode === 200) bodies.set(req.url!, Buffer.concat(chunks));
+          res.end();
+        });
+      })
+      .on('error', () => {
+        res.statusCode = 502;
+        res.end();
+      });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, bodies, close: () => new Promise((r) => srv.close(() => r())) };
+  return {
+    base: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`,
+    bodies,
+    close: () => new Promise((r) => srv.close(() => r())),
+  };
 }
 
-interface TopRow { flat: number; cum: number; n: number }
+interface TopRow {
+  flat: number;
+  cum: number;
+  n: number;
+}
 
 /** `go tool pprof -top` of a file: the type it picked, the total and each row (names listed twice summed). */
 function pprofTop(tc: GoToolchain, file: string, sampleIndex?: string): { type: string; total: number; rows: Map<string, TopRow> } {
-  const out = execFileSync(tc.goBin, ['tool', 'pprof', '-top', '-nodecount=25', ...(sampleIndex ? [`-sample_index=${sampleIndex}`] : []), file], { encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(
+    tc.goBin,
+    ['tool', 'pprof', '-top', '-nodecount=25', ...(sampleIndex ? [`-sample_index=${sampleIndex}`] : []), file],
+    { encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const type = /^Type: (\S+)/m.exec(out)?.[1] ?? '';
   const total = Number(/of (\d+) total/.exec(out)?.[1] ?? NaN);
   const rows = new Map<string, TopRow>();
@@ -66,7 +89,11 @@ function pprofTop(tc: GoToolchain, file: string, sampleIndex?: string): { type: 
   return { type, total, rows };
 }
 
-interface ReportJson { event: string; samples: number; functions: { name: string; self: number; cum: number }[] }
+interface ReportJson {
+  event: string;
+  samples: number;
+  functions: { name: string; self: number; cum: number }[];
+}
 
 /** `type`: the sample type go tool pprof counts (by default, or as sampleIndex); `event`: what we call it. */
 function assertSameAsPprof(tc: GoToolchain, file: string, got: ReportJson, type: string, event = type, sampleIndex?: string): void {
@@ -123,11 +150,21 @@ describe('pprof endpoints of a real Go program, through the CLI [go]', function 
     const p = loadSession(session).profile;
     assert.equal(p.binary?.path, svcBin);
     assert.ok(p.binary?.goVersion?.startsWith('go1.'), JSON.stringify(p.binary));
-    assert.deepEqual((p.warnings ?? []).filter((w) => /not the binary/.test(w)), []);
-    assert.ok(p.lines.some((l) => l.file.endsWith('exampleservice/main.go') && l.selfSamples > 0), 'no sampled line of main.go');
+    assert.deepEqual(
+      (p.warnings ?? []).filter((w) => /not the binary/.test(w)),
+      [],
+    );
+    assert.ok(
+      p.lines.some((l) => l.file.endsWith('exampleservice/main.go') && l.selfSamples > 0),
+      'no sampled line of main.go',
+    );
   });
 
-  for (const [name, type] of [['goroutine', 'goroutine'], ['heap', 'inuse_space'], ['allocs', 'alloc_space']] as const) {
+  for (const [name, type] of [
+    ['goroutine', 'goroutine'],
+    ['heap', 'inuse_space'],
+    ['allocs', 'alloc_space'],
+  ] as const) {
     it(`report URL of /debug/pprof/${name}: the sample type and figures go tool pprof shows`, async () => {
       const q = `/debug/pprof/${name}`;
       const r = await cli(['report', `${proxy.base}${q}`, '--json']);
@@ -177,13 +214,22 @@ describe('pprof endpoints of a real Go program, through the CLI [go]', function 
     const other = await startService(exe, ['-pprof']);
     try {
       // Another build (no optimization, other addresses) takes the running binary's place on disk.
-      const noopt = buildGoFixture('exampleservice', tc, BUILD_VARIANTS.find((v) => v.name === 'noopt')!);
+      const noopt = buildGoFixture(
+        'exampleservice',
+        tc,
+        BUILD_VARIANTS.find((v) => v.name === 'noopt')!,
+      );
       fs.copyFileSync(noopt, `${exe}.new`);
       fs.renameSync(`${exe}.new`, exe);
       const session = path.join(tmp, 'replaced.json');
       const r = await cli(['report', `${other.url}/debug/pprof/goroutine`, '-o', session]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`warning: +${exe.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} here is not the binary that was profiled \\(\\d+ of \\d+ sampled addresses name another function\\)`));
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `warning: +${exe.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} here is not the binary that was profiled \\(\\d+ of \\d+ sampled addresses name another function\\)`,
+        ),
+      );
       assert.equal(loadSession(session).profile.binary?.path, exe);
       assert.equal(loadSession(session).profile.binary?.goVersion, undefined);
     } finally {

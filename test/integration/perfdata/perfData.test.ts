@@ -6,11 +6,26 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MappingIndex, PerfDataStream, chainU64, ipU64, parsePerfData, toU64, userCallchain, type PerfData, type PerfMmap } from '../../../src/formats/perfData';
+import {
+  MappingIndex,
+  PerfDataStream,
+  chainU64,
+  ipU64,
+  parsePerfData,
+  toU64,
+  userCallchain,
+  type PerfData,
+  type PerfMmap,
+} from '../../../src/formats/perfData';
 import { buildGoFixture, goToolchains, newestGo } from '../../support/goToolchains';
 import { havePerf, perfBuildIds, perfDump, perfEvlist, perfHeader, perfRecord, perfScript, perfScriptMmaps } from './perfReference';
 
-interface Recording { name: string; args: string[]; pipe?: boolean; go?: 'oldest' | 'newest' }
+interface Recording {
+  name: string;
+  args: string[];
+  pipe?: boolean;
+  go?: 'oldest' | 'newest';
+}
 
 /** The variants the issue asks for, plus two events at once (sample ids → attrs). */
 const RECORDINGS: Recording[] = [
@@ -30,8 +45,10 @@ function mmapLine(m: PerfMmap): string {
   if (!m.mmap2) return `PERF_RECORD_MMAP ${head}]: ${m.isData ? 'r' : 'x'} ${m.filename}`;
   const prot = m.prot ?? 0;
   const perms = `${prot & 1 ? 'r' : '-'}${prot & 2 ? 'w' : '-'}${prot & 4 ? 'x' : '-'}${(m.flags ?? 0) & 1 ? 's' : 'p'}`;
-  const id = m.buildId !== undefined ? ` <${m.buildId}>`
-    : ` ${m.maj!.toString(16).padStart(2, '0')}:${m.min!.toString(16).padStart(2, '0')} ${m.ino} ${m.inoGeneration}`;
+  const id =
+    m.buildId !== undefined
+      ? ` <${m.buildId}>`
+      : ` ${m.maj!.toString(16).padStart(2, '0')}:${m.min!.toString(16).padStart(2, '0')} ${m.ino} ${m.inoGeneration}`;
   return `PERF_RECORD_MMAP2 ${head}${id}]: ${perms} ${m.filename}`;
 }
 
@@ -42,7 +59,12 @@ function assertSamplesEqualDump(d: PerfData, dump: ReturnType<typeof perfDump>):
   for (let i = 0; i < s.count; i++) {
     const r = dump.samples[i]!;
     const ours = {
-      pid: s.pid[i], tid: s.tid[i], time: s.time[i], ip: ipU64(s, i), period: s.period[i], cpumode: s.cpumode[i],
+      pid: s.pid[i],
+      tid: s.tid[i],
+      time: s.time[i],
+      ip: ipU64(s, i),
+      period: s.period[i],
+      cpumode: s.cpumode[i],
       chain: Array.from({ length: s.chainLength[i]! }, (_, k) => chainU64(s, s.chainOffset[i]! + k)),
     };
     const theirs = { pid: r.pid, tid: r.tid, time: r.time, ip: r.ip, period: r.period, cpumode: r.misc & 7, chain: r.chain };
@@ -61,7 +83,9 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
     if (!havePerf()) throw new Error('perf is missing: run scripts/setup.sh');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perfdata-test-'));
   });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   for (const rec of RECORDINGS) {
     describe(rec.name, function () {
@@ -108,7 +132,8 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
               // Whole records are parsed as they arrive, not at the end.
               assert.ok(stream.sampleCount >= seenBefore);
               seenBefore = stream.sampleCount;
-              if (at > bytes.length / 2 && at < bytes.length) assert.ok(stream.sampleCount > 0, 'samples parsed before the end of the stream');
+              if (at > bytes.length / 2 && at < bytes.length)
+                assert.ok(stream.sampleCount > 0, 'samples parsed before the end of the stream');
             }
             const streamed = stream.end();
             assert.equal(streamed.truncated, undefined);
@@ -121,8 +146,21 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
 
       it('record totals equal perf report -D "Aggregated stats"', function () {
         const { stats } = perfDump(file);
-        const names: Record<string, number> = { MMAP: 1, LOST: 2, COMM: 3, EXIT: 4, THROTTLE: 5, UNTHROTTLE: 6, FORK: 7, SAMPLE: 9, MMAP2: 10, LOST_SAMPLES: 13, FINISHED_ROUND: 68 };
-        for (const [name, type] of Object.entries(names)) assert.equal(d.recordCounts.get(type) ?? 0, stats.get(name) ?? 0, `${name} records`);
+        const names: Record<string, number> = {
+          MMAP: 1,
+          LOST: 2,
+          COMM: 3,
+          EXIT: 4,
+          THROTTLE: 5,
+          UNTHROTTLE: 6,
+          FORK: 7,
+          SAMPLE: 9,
+          MMAP2: 10,
+          LOST_SAMPLES: 13,
+          FINISHED_ROUND: 68,
+        };
+        for (const [name, type] of Object.entries(names))
+          assert.equal(d.recordCounts.get(type) ?? 0, stats.get(name) ?? 0, `${name} records`);
         assert.equal(d.lostRecords, (stats.get('LOST') ?? 0) + (stats.get('LOST_SAMPLES') ?? 0));
       });
 
@@ -148,7 +186,11 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
             }
           }
           const ours = { pid: s.pid[i], tid: s.tid[i], time: nsToPerfTime(s.time[i]!), ips };
-          assert.deepEqual(ours, { pid: script[k]!.pid, tid: script[k]!.tid, time: script[k]!.time, ips: script[k]!.ips }, `sample ${k} in time order`);
+          assert.deepEqual(
+            ours,
+            { pid: script[k]!.pid, tid: script[k]!.tid, time: script[k]!.time, ips: script[k]!.ips },
+            `sample ${k} in time order`,
+          );
         }
       });
 
@@ -165,23 +207,32 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
           // Wide (non-canonical) values are inexact as numbers: compare those through the side table.
           const ours = userCallchain(d, i).map(toU64);
           assert.equal(ours.length, expected.length, `sample ${i}`);
-          ours.forEach((x, k) => { if (x !== expected[k] && !(expected[k]! >= 1n << 53n)) assert.fail(`sample ${i} frame ${k}: ${x} != ${expected[k]}`); });
+          ours.forEach((x, k) => {
+            if (x !== expected[k] && !(expected[k]! >= 1n << 53n)) assert.fail(`sample ${i} frame ${k}: ${x} != ${expected[k]}`);
+          });
         }
       });
 
       it('MMAP/MMAP2 records equal perf script --show-mmap-events and perf report -D', function () {
         const ours = d.mmaps.map(mmapLine);
-        assert.deepEqual(ours, perfDump(file).mmaps.map((m) => m.line));
+        assert.deepEqual(
+          ours,
+          perfDump(file).mmaps.map((m) => m.line),
+        );
         // perf script shows the ones of sampled processes and the kernel's; they must all be ours.
         const script = perfScriptMmaps(file);
         assert.ok(script.length > 0);
         for (const l of script) assert.ok(ours.includes(l), `perf script mmap ${l} not found among ours`);
-        assert.ok(d.mmaps.some((m) => m.filename.includes('perfload') && (m.prot! & 4) !== 0), 'the Go binary is mapped executable');
+        assert.ok(
+          d.mmaps.some((m) => m.filename.includes('perfload') && (m.prot! & 4) !== 0),
+          'the Go binary is mapped executable',
+        );
       });
 
-      it('the Go binary\'s frames resolve through the mmaps to its file', function () {
+      it("the Go binary's frames resolve through the mmaps to its file", function () {
         const maps = new MappingIndex(d);
-        let user = 0, inBinary = 0;
+        let user = 0,
+          inBinary = 0;
         for (let i = 0; i < d.samples.count; i++) {
           for (const a of userCallchain(d, i)) {
             user++;
@@ -193,34 +244,46 @@ describe('perf.data reader vs perf on real Go recordings [root, perf]', function
       });
 
       it('event names equal perf evlist, build ids equal perf buildid-list', function () {
-        assert.deepEqual(d.attrs.map((a) => a.name), perfEvlist(file));
+        assert.deepEqual(
+          d.attrs.map((a) => a.name),
+          perfEvlist(file),
+        );
         const theirs = perfBuildIds(file);
         if (rec.args.includes('--buildid-mmap')) {
           // perf then takes build ids from the MMAP2 records instead of the BUILD_ID feature.
           assert.ok(theirs.length > 0);
-          for (const l of theirs) assert.ok(d.mmaps.some((m) => m.buildId === l.split(' ')[0]), `${l} not among the MMAP2 build ids`);
+          for (const l of theirs)
+            assert.ok(
+              d.mmaps.some((m) => m.buildId === l.split(' ')[0]),
+              `${l} not among the MMAP2 build ids`,
+            );
         } else {
-          assert.deepEqual(d.features.buildIds.map((b) => `${b.buildId} ${b.filename}`), theirs);
+          assert.deepEqual(
+            d.features.buildIds.map((b) => `${b.buildId} ${b.filename}`),
+            theirs,
+          );
         }
       });
 
       // (File mode only: pipe mode sends features as records.)
-      if (!rec.pipe) it('without the EVENT_DESC feature, event names are derived as perf evlist derives them', function () {
-        const b = Buffer.from(fs.readFileSync(file));
-        const dataOff = Number(b.readBigUInt64LE(40)), dataSize = Number(b.readBigUInt64LE(48));
-        const bits: number[] = [];
-        for (let k = 0; k < 256; k++) if ((b[72 + (k >> 3)]! >> (k & 7)) & 1) bits.push(k);
-        const at = bits.indexOf(12);
-        assert.ok(at >= 0, 'perf wrote EVENT_DESC');
-        // Drop its (offset, size) entry from the feature table and its bit from the bitmap.
-        const table = dataOff + dataSize;
-        b.copy(b, table + at * 16, table + (at + 1) * 16, table + bits.length * 16);
-        b[72 + 1] = b[72 + 1]! & ~(1 << 4);
-        const stripped = path.join(dir, `nodesc-${path.basename(file)}`);
-        fs.writeFileSync(stripped, b);
-        const names = parsePerfData(b).attrs.map((a) => a.name);
-        assert.deepEqual(names, perfEvlist(stripped));
-      });
+      if (!rec.pipe)
+        it('without the EVENT_DESC feature, event names are derived as perf evlist derives them', function () {
+          const b = Buffer.from(fs.readFileSync(file));
+          const dataOff = Number(b.readBigUInt64LE(40)),
+            dataSize = Number(b.readBigUInt64LE(48));
+          const bits: number[] = [];
+          for (let k = 0; k < 256; k++) if ((b[72 + (k >> 3)]! >> (k & 7)) & 1) bits.push(k);
+          const at = bits.indexOf(12);
+          assert.ok(at >= 0, 'perf wrote EVENT_DESC');
+          // Drop its (offset, size) entry from the feature table and its bit from the bitmap.
+          const table = dataOff + dataSize;
+          b.copy(b, table + at * 16, table + (at + 1) * 16, table + bits.length * 16);
+          b[72 + 1] = b[72 + 1]! & ~(1 << 4);
+          const stripped = path.join(dir, `nodesc-${path.basename(file)}`);
+          fs.writeFileSync(stripped, b);
+          const names = parsePerfData(b).attrs.map((a) => a.name);
+          assert.deepEqual(names, perfEvlist(stripped));
+        });
 
       it('header features equal perf report --header-only', function () {
         const h = perfHeader(file);

@@ -21,11 +21,19 @@ function tryParse(bytes: Uint8Array, what: string): PerfData | FormatError {
   const res = parseOrError(() => parsePerfData(bytes), what);
   // Read in pieces (parsePerfDataFile, as the CLI reads files): exactly the same outcome.
   const piece = 4096 + (bytes.length % 997);
-  const pieces = parseOrError(() => parsePerfDataFile(bytes.length, (pos, buf, at, len) => {
-    const n = Math.max(0, Math.min(len, bytes.length - pos));
-    buf.set(bytes.subarray(pos, pos + n), at);
-    return n;
-  }, piece), `${what}, read in pieces of ${piece} bytes`);
+  const pieces = parseOrError(
+    () =>
+      parsePerfDataFile(
+        bytes.length,
+        (pos, buf, at, len) => {
+          const n = Math.max(0, Math.min(len, bytes.length - pos));
+          buf.set(bytes.subarray(pos, pos + n), at);
+          return n;
+        },
+        piece,
+      ),
+    `${what}, read in pieces of ${piece} bytes`,
+  );
   // The JavaScript parser alone (the WebAssembly sample loop off): the same samples, or the same error.
   setFastSampleLoop(false);
   let js: PerfData | FormatError;
@@ -35,9 +43,16 @@ function tryParse(bytes: Uint8Array, what: string): PerfData | FormatError {
     setFastSampleLoop(true);
   }
   if (res instanceof FormatError) {
-    for (const [other, how] of [[pieces, 'in pieces'], [js, 'without the fast loop']] as const) {
+    for (const [other, how] of [
+      [pieces, 'in pieces'],
+      [js, 'without the fast loop'],
+    ] as const) {
       assert.ok(other instanceof FormatError, `${what}: an error when whole, a result ${how}`);
-      assert.deepEqual([other.message, other.section, other.offset], [res.message, res.section, res.offset], `${what}: the same error ${how}`);
+      assert.deepEqual(
+        [other.message, other.section, other.offset],
+        [res.message, res.section, res.offset],
+        `${what}: the same error ${how}`,
+      );
     }
   } else {
     assert.deepStrictEqual(pieces, res, `${what}: the same result in pieces`);
@@ -59,20 +74,54 @@ function parseOrError(parse: () => PerfData, what: string): PerfData | FormatErr
 /** Section boundaries of a file-mode perf.data, read independently of the parser. */
 function fileLayout(b: Buffer): { cuts: number[]; dataStart: number; dataEnd: number; wholeEnd: number } {
   const u64 = (o: number) => Number(b.readBigUInt64LE(o));
-  const attrSize = u64(16), attrsOff = u64(24), attrsSize = u64(32), dataOff = u64(40), dataSize = u64(48);
-  const cuts = [0, 1, 7, 8, 15, 16, 24, 40, 56, 72, 88, 103, 104, attrsOff, attrsOff + 4, attrsOff + attrSize - 16, attrsOff + attrsSize - 1, dataOff - 1, dataOff, dataOff + 4, dataOff + 8];
+  const attrSize = u64(16),
+    attrsOff = u64(24),
+    attrsSize = u64(32),
+    dataOff = u64(40),
+    dataSize = u64(48);
+  const cuts = [
+    0,
+    1,
+    7,
+    8,
+    15,
+    16,
+    24,
+    40,
+    56,
+    72,
+    88,
+    103,
+    104,
+    attrsOff,
+    attrsOff + 4,
+    attrsOff + attrSize - 16,
+    attrsOff + attrsSize - 1,
+    dataOff - 1,
+    dataOff,
+    dataOff + 4,
+    dataOff + 8,
+  ];
   // ids of each attr
   for (let a = attrsOff; a < attrsOff + attrsSize; a += attrSize) {
-    const idsOff = u64(a + attrSize - 16), idsSize = u64(a + attrSize - 8);
+    const idsOff = u64(a + attrSize - 16),
+      idsSize = u64(a + attrSize - 8);
     cuts.push(idsOff, idsOff + Math.floor(idsSize / 2));
   }
   let nfeat = 0;
-  for (let w = 0; w < 4; w++) { let x = b.readBigUInt64LE(72 + w * 8); while (x) { nfeat += Number(x & 1n); x >>= 1n; } }
+  for (let w = 0; w < 4; w++) {
+    let x = b.readBigUInt64LE(72 + w * 8);
+    while (x) {
+      nfeat += Number(x & 1n);
+      x >>= 1n;
+    }
+  }
   const table = dataOff + dataSize;
   let wholeEnd = table + nfeat * 16;
   cuts.push(table, table + 8, table + nfeat * 8);
   for (let k = 0; k < nfeat; k++) {
-    const off = u64(table + k * 16), size = u64(table + k * 16 + 8);
+    const off = u64(table + k * 16),
+      size = u64(table + k * 16 + 8);
     cuts.push(off, off + 4, off + Math.floor(size / 2), off + size - 1);
     wholeEnd = Math.max(wholeEnd, off + size);
   }
@@ -102,7 +151,9 @@ describe('perf.data reader on broken files [root, perf]', function () {
     full = parsePerfData(file);
     pipeFull = parsePerfData(pipe);
   });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   /** A result of a cut file keeps exactly the samples whose records end before the cut, equal to the whole file's. */
   function checkPrefix(r: PerfData, whole: PerfData, samples: DumpSample[], cut: number): void {
@@ -121,9 +172,14 @@ describe('perf.data reader on broken files [root, perf]', function () {
     const r = rng(42);
     const cuts = new Set(lay.cuts);
     // Mid-record cuts: inside and at the edges of sample records.
-    for (const s of fileSamples.filter(() => r() < 0.1).slice(0, 60)) { cuts.add(s.offset); cuts.add(s.offset + 3); cuts.add(s.offset + Math.floor(s.size / 2)); }
+    for (const s of fileSamples.filter(() => r() < 0.1).slice(0, 60)) {
+      cuts.add(s.offset);
+      cuts.add(s.offset + 3);
+      cuts.add(s.offset + Math.floor(s.size / 2));
+    }
     while (cuts.size < 200) cuts.add(Math.floor(r() * file.length));
-    let errors = 0, truncated = 0;
+    let errors = 0,
+      truncated = 0;
     for (const cut of [...cuts].sort((a, b) => a - b)) {
       const res = tryParse(file.subarray(0, cut), `cut at ${cut}`);
       if (res instanceof FormatError) {
@@ -147,7 +203,11 @@ describe('perf.data reader on broken files [root, perf]', function () {
   it('pipe mode cut at ~200 offsets: FormatError before the first attr, else truncated with the whole records', function () {
     const r = rng(7);
     const cuts = new Set<number>([0, 1, 8, 15, 16, 17, 24, 100]);
-    for (const s of pipeSamples.filter(() => r() < 0.1).slice(0, 50)) { cuts.add(s.offset); cuts.add(s.offset + 5); cuts.add(s.offset + s.size - 1); }
+    for (const s of pipeSamples.filter(() => r() < 0.1).slice(0, 50)) {
+      cuts.add(s.offset);
+      cuts.add(s.offset + 5);
+      cuts.add(s.offset + s.size - 1);
+    }
     while (cuts.size < 200) cuts.add(Math.floor(r() * pipe.length));
     let truncated = 0;
     for (const cut of [...cuts].sort((a, b) => a - b)) {
@@ -162,7 +222,10 @@ describe('perf.data reader on broken files [root, perf]', function () {
   });
 
   it('~200 seeded byte flips in each mode: FormatError or a result, nothing else', function () {
-    for (const [name, bytes] of [['file', file], ['pipe', pipe]] as const) {
+    for (const [name, bytes] of [
+      ['file', file],
+      ['pipe', pipe],
+    ] as const) {
       const r = rng(name === 'file' ? 1 : 2);
       let errors = 0;
       for (let k = 0; k < 200; k++) {
@@ -186,7 +249,11 @@ describe('perf.data reader on broken files [root, perf]', function () {
   it('a recording whose perf was killed (SIGKILL) keeps its samples: the same ones perf reads once the header is repaired', async function () {
     const out = path.join(dir, 'killed.data');
     const bin = buildGoFixture('perfload', newestGo());
-    const perf = spawn('perf', ['record', '-m', '4', '-g', '-F', '999', '-e', 'cpu-clock', '-o', out, '--', bin, '-duration', '4s', '-workers', '2'], { stdio: 'ignore' });
+    const perf = spawn(
+      'perf',
+      ['record', '-m', '4', '-g', '-F', '999', '-e', 'cpu-clock', '-o', out, '--', bin, '-duration', '4s', '-workers', '2'],
+      { stdio: 'ignore' },
+    );
     // Let perf write some rounds (this machine may be busy): wait for the file to grow.
     for (let waited = 0; waited < 8000; waited += 100) {
       await new Promise((r) => setTimeout(r, 100));
@@ -194,9 +261,19 @@ describe('perf.data reader on broken files [root, perf]', function () {
     }
     // perf's child is the fixture: note it before killing perf, then stop it too.
     let children: number[] = [];
-    try { children = fs.readFileSync(`/proc/${perf.pid}/task/${perf.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { /* already gone */ }
+    try {
+      children = fs.readFileSync(`/proc/${perf.pid}/task/${perf.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      /* already gone */
+    }
     perf.kill('SIGKILL');
-    for (const c of children) { try { process.kill(c, 'SIGKILL'); } catch { /* exited */ } }
+    for (const c of children) {
+      try {
+        process.kill(c, 'SIGKILL');
+      } catch {
+        /* exited */
+      }
+    }
     await new Promise((r) => perf.once('exit', r));
     const bytes = fs.readFileSync(out);
     const d = parsePerfData(bytes);
@@ -215,7 +292,10 @@ describe('perf.data reader on broken files [root, perf]', function () {
     const s = d.samples;
     for (let i = 0; i < s.count; i++) {
       const chain = Array.from({ length: s.chainLength[i]! }, (_, k) => chainU64(s, s.chainOffset[i]! + k));
-      assert.deepEqual({ pid: s.pid[i], tid: s.tid[i], time: s.time[i], ip: ipU64(s, i), chain }, { pid: ref[i]!.pid, tid: ref[i]!.tid, time: ref[i]!.time, ip: ref[i]!.ip, chain: ref[i]!.chain });
+      assert.deepEqual(
+        { pid: s.pid[i], tid: s.tid[i], time: s.time[i], ip: ipU64(s, i), chain },
+        { pid: ref[i]!.pid, tid: ref[i]!.tid, time: ref[i]!.time, ip: ref[i]!.ip, chain: ref[i]!.chain },
+      );
     }
   });
 

@@ -45,7 +45,10 @@ export interface DumpSample {
   chain: bigint[];
 }
 
-export interface DumpMmap { offset: number; line: string }
+export interface DumpMmap {
+  offset: number;
+  line: string;
+}
 
 export interface PerfDump {
   samples: DumpSample[];
@@ -57,7 +60,8 @@ export interface PerfDump {
   recordOffsets: Set<number>;
 }
 
-const SAMPLE_RE = /^(-?\d+) 0x([0-9a-f]+) \[0x([0-9a-f]+)\]: PERF_RECORD_SAMPLE\(IP, 0x([0-9a-f]+)\): (-?\d+)\/(-?\d+): 0x([0-9a-f]+) period: (\d+) addr: /;
+const SAMPLE_RE =
+  /^(-?\d+) 0x([0-9a-f]+) \[0x([0-9a-f]+)\]: PERF_RECORD_SAMPLE\(IP, 0x([0-9a-f]+)\): (-?\d+)\/(-?\d+): 0x([0-9a-f]+) period: (\d+) addr: /;
 const MMAP_RE = /^-?\d+ 0x([0-9a-f]+) \[0x[0-9a-f]+\]: (PERF_RECORD_MMAP2? .*)$/;
 const CHAIN_RE = /^\.\.\.\.\.\s+\d+: ([0-9a-f]+)$/;
 const STAT_RE = /^\s+(\w+) events:\s+(\d+)/;
@@ -68,7 +72,11 @@ export function perfDump(file: string): PerfDump {
   // In pipe mode perf counts offsets from after the 16-byte stream header; make them file offsets.
   const head = Buffer.alloc(16);
   const fd = fs.openSync(file, 'r');
-  try { fs.readSync(fd, head, 0, 16, 0); } finally { fs.closeSync(fd); }
+  try {
+    fs.readSync(fd, head, 0, 16, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
   const base = head.readBigUInt64LE(8) === 16n ? 16 : 0;
   const samples: DumpSample[] = [];
   const mmaps: DumpMmap[] = [];
@@ -77,19 +85,38 @@ export function perfDump(file: string): PerfDump {
   let cur: DumpSample | undefined;
   let inStats = false;
   for (const line of out.split('\n')) {
-    if (line.startsWith('Aggregated stats:')) { inStats = true; continue; }
+    if (line.startsWith('Aggregated stats:')) {
+      inStats = true;
+      continue;
+    }
     if (inStats) {
       // Only the first block (totals over all events); per-event blocks follow "<name> stats:".
-      if (/^\S.* stats:$/.test(line)) { inStats = false; continue; }
+      if (/^\S.* stats:$/.test(line)) {
+        inStats = false;
+        continue;
+      }
       const m = STAT_RE.exec(line);
       if (m) stats.set(m[1]!, Number(m[2]));
       continue;
     }
     const c = cur && CHAIN_RE.exec(line);
-    if (c && cur) { cur.chain.push(BigInt(`0x${c[1]}`)); continue; }
+    if (c && cur) {
+      cur.chain.push(BigInt(`0x${c[1]}`));
+      continue;
+    }
     const s = SAMPLE_RE.exec(line);
     if (s) {
-      cur = { offset: base + parseInt(s[2]!, 16), size: parseInt(s[3]!, 16), time: Number(s[1]), misc: parseInt(s[4]!, 16), pid: Number(s[5]), tid: Number(s[6]), ip: BigInt(`0x${s[7]}`), period: Number(s[8]), chain: [] };
+      cur = {
+        offset: base + parseInt(s[2]!, 16),
+        size: parseInt(s[3]!, 16),
+        time: Number(s[1]),
+        misc: parseInt(s[4]!, 16),
+        pid: Number(s[5]),
+        tid: Number(s[6]),
+        ip: BigInt(`0x${s[7]}`),
+        period: Number(s[8]),
+        chain: [],
+      };
       samples.push(cur);
       continue;
     }
@@ -135,17 +162,27 @@ export function perfScript(file: string): ScriptSample[] {
 /** `perf script --show-mmap-events` MMAP/MMAP2 lines, e.g. "PERF_RECORD_MMAP2 1/1: [...]: r-xp /bin/x". */
 export function perfScriptMmaps(file: string): string[] {
   const out = perf(['script', '-i', file, '-F', 'pid,tid,time', '--ns', '--show-mmap-events']);
-  return out.split('\n').map((l) => /(PERF_RECORD_MMAP2? .*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+  return out
+    .split('\n')
+    .map((l) => /(PERF_RECORD_MMAP2? .*)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined);
 }
 
 /** `perf evlist -i FILE`: event names, one per attr. */
 export function perfEvlist(file: string): string[] {
-  return perf(['evlist', '-i', file]).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return perf(['evlist', '-i', file])
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 /** `perf buildid-list -i FILE`: "buildid filename" lines that have a build id. */
 export function perfBuildIds(file: string): string[] {
-  return perf(['buildid-list', '-i', file]).split('\n').map((l) => /^([0-9a-f]+) (.*)$/.exec(l.trim())).filter((m): m is RegExpExecArray => m !== null).map((m) => `${m[1]} ${m[2]}`);
+  return perf(['buildid-list', '-i', file])
+    .split('\n')
+    .map((l) => /^([0-9a-f]+) (.*)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => `${m[1]} ${m[2]}`);
 }
 
 /** `perf report --header-only`: "# key : value" lines as a map. */

@@ -77,11 +77,26 @@ describe('architecture: src/ imports', () => {
   });
 
   it('the check finds a circle when there is one', () => {
-    assert.deepEqual(circles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])).map((c) => c.sort()), [['a', 'b', 'c']]);
+    assert.deepEqual(
+      circles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ).map((c) => c.sort()),
+      [['a', 'b', 'c']],
+    );
   });
 
   it('has no import circles', () => {
-    const found = circles(graph).map((c) => c.map((f) => path.relative(SRC, f)).sort().join(' ↔ '));
+    const found = circles(graph).map((c) =>
+      c
+        .map((f) => path.relative(SRC, f))
+        .sort()
+        .join(' ↔ '),
+    );
     assert.deepEqual(found, []);
   });
 });

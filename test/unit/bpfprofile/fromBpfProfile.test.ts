@@ -12,13 +12,23 @@ import { loadBinary } from '../../../src/ingest/loadBinary';
 import type { Profile } from '../../../src/model/profile';
 import { buildGoFixture, type GoToolchain, goToolchains } from '../../support/goToolchains';
 
-interface Insn { addr: number; line: number; asm: string }
+interface Insn {
+  addr: number;
+  line: number;
+  asm: string;
+}
 
 function objdump(tc: GoToolchain, bin: string, fn: string): Insn[] {
-  const out = execFileSync(tc.goBin, ['tool', 'objdump', '-s', `^${fn.replace(/\./g, '\\.')}$`, bin], { encoding: 'utf8', env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' } });
+  const out = execFileSync(tc.goBin, ['tool', 'objdump', '-s', `^${fn.replace(/\./g, '\\.')}$`, bin], {
+    encoding: 'utf8',
+    env: { ...process.env, GOROOT: tc.goroot, GOTOOLCHAIN: 'local' },
+  });
   const insns: Insn[] = [];
   for (const l of out.split('\n')) {
-    const p = l.split('\t').map((s) => s.trim()).filter(Boolean);
+    const p = l
+      .split('\t')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (p.length >= 4 && /^0x/.test(p[1]!)) insns.push({ addr: Number(p[1]), line: Number(/:(\d+)$/.exec(p[0]!)![1]), asm: p[3]! });
   }
   return insns;
@@ -34,18 +44,47 @@ function retAfterCall(insns: Insn[], callee: string): { ret: number; line: numbe
 function wire(stacks: WireBpfStack[]): WireProfileResult {
   const samples = stacks.reduce((s, x) => s + x.count, 0);
   return {
-    samples, samplesPerSecond: [samples], elapsedSec: 1, stacks,
-    stats: { samples, userStackErrors: 0, kernelStackErrors: 0, hashFull: 0, spUnreadable: 0, kernelModeSamples: 0, noUserRegs: 0, userStackCollisions: 0 },
-    stackWalkFailed: 0, distinctKeys: stacks.length, hashCapacity: 65536, endedBy: 'duration', pid: 1, event: 'cpu-clock', fallbackReason: null,
-    freqHz: 999, cpus: 2, loadBias: 0, textLo: 0, textHi: 0, attachMs: 0, kernelStacks: false,
+    samples,
+    samplesPerSecond: [samples],
+    elapsedSec: 1,
+    stacks,
+    stats: {
+      samples,
+      userStackErrors: 0,
+      kernelStackErrors: 0,
+      hashFull: 0,
+      spUnreadable: 0,
+      kernelModeSamples: 0,
+      noUserRegs: 0,
+      userStackCollisions: 0,
+    },
+    stackWalkFailed: 0,
+    distinctKeys: stacks.length,
+    hashCapacity: 65536,
+    endedBy: 'duration',
+    pid: 1,
+    event: 'cpu-clock',
+    fallbackReason: null,
+    freqHz: 999,
+    cpus: 2,
+    loadBias: 0,
+    textLo: 0,
+    textHi: 0,
+    attachMs: 0,
+    kernelStacks: false,
   };
 }
 
 function callerOf(p: Profile, leaf: string): Map<string, number> {
   const st = p.stacks!;
-  const name = (l: number) => { const fr = st.locations[l]!.frames; return fr.length ? p.functions[fr[fr.length - 1]!.function]!.name : '?'; };
+  const name = (l: number) => {
+    const fr = st.locations[l]!.frames;
+    return fr.length ? p.functions[fr[fr.length - 1]!.function]!.name : '?';
+  };
   const m = new Map<string, number>();
-  st.stacks.forEach((s, i) => { if (name(s[0]!) === leaf) m.set(s.length > 1 ? name(s[1]!) : '', (m.get(s.length > 1 ? name(s[1]!) : '') ?? 0) + st.counts[i]!); });
+  st.stacks.forEach((s, i) => {
+    if (name(s[0]!) === leaf) m.set(s.length > 1 ? name(s[1]!) : '', (m.get(s.length > 1 ? name(s[1]!) : '') ?? 0) + st.counts[i]!);
+  });
   return m;
 }
 
@@ -61,13 +100,16 @@ describe('eBPF sampler ingest: the caller skipped at frameless points', () => {
       const loopPc = crunch.find((x) => /^J(G|L|LT|GT|NE)\b/.test(x.asm))?.addr ?? crunch[2]!.addr;
       const heavyBody = heavy[Math.floor(heavy.length / 2)]!;
       assert.ok(!/^(PUSHQ|POPQ|RET|SUBQ|ADDQ)/.test(heavyBody.asm));
-      const p = ingestBpfProfile(wire([
-        { count: 50, user: [loopPc, intoRuntimeMain.ret], spWord: intoMain.ret },
-        { count: 7, user: [loopPc, intoRuntimeMain.ret], spWord: intoMain.ret + 1 },
-        { count: 3, user: [loopPc, intoRuntimeMain.ret] },
-        { count: 2, user: [loopPc, intoMain.ret, intoRuntimeMain.ret], spWord: intoMain.ret },
-        { count: 11, user: [heavyBody.addr, intoRuntimeMain.ret], spWord: intoMain.ret },
-      ]), bin);
+      const p = ingestBpfProfile(
+        wire([
+          { count: 50, user: [loopPc, intoRuntimeMain.ret], spWord: intoMain.ret },
+          { count: 7, user: [loopPc, intoRuntimeMain.ret], spWord: intoMain.ret + 1 },
+          { count: 3, user: [loopPc, intoRuntimeMain.ret] },
+          { count: 2, user: [loopPc, intoMain.ret, intoRuntimeMain.ret], spWord: intoMain.ret },
+          { count: 11, user: [heavyBody.addr, intoRuntimeMain.ret], spWord: intoMain.ret },
+        ]),
+        bin,
+      );
       assert.equal(p.totalSamples, 73);
       assert.equal(p.repairedCallerSamples, 50);
       assert.equal(p.missingCallerSamples, 10); // 7 not after a CALL + 3 without a word
@@ -76,10 +118,16 @@ describe('eBPF sampler ingest: the caller skipped at frameless points', () => {
       assert.equal(callers.get('runtime.main'), 10);
       assert.equal(callerOf(p, 'main.heavy').get('runtime.main'), 11, 'a framed leaf is left alone');
       const t = p.callTree;
-      const edge = t.functions.findIndex((f, i) => p.functions[f]!.name === 'main.crunch' && t.parents[i]! >= 0 && p.functions[t.functions[t.parents[i]!]!]!.name === 'main.main');
+      const edge = t.functions.findIndex(
+        (f, i) =>
+          p.functions[f]!.name === 'main.crunch' && t.parents[i]! >= 0 && p.functions[t.functions[t.parents[i]!]!]!.name === 'main.main',
+      );
       assert.ok(edge >= 0);
       assert.equal(t.callLines[edge], intoMain.line, 'call line of main.main → main.crunch (objdump)');
-      assert.ok((p.warnings ?? []).some((w) => /10 sample\(s\).*still have an unknown caller/.test(w)), JSON.stringify(p.warnings));
+      assert.ok(
+        (p.warnings ?? []).some((w) => /10 sample\(s\).*still have an unknown caller/.test(w)),
+        JSON.stringify(p.warnings),
+      );
     });
   }
 });

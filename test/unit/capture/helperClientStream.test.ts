@@ -12,7 +12,11 @@ const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** A stand-in helper: a real Python process started like the real one, running `body`. */
 async function runFake(body: string, dir: string): Promise<{ messages: HelperMessage[]; error?: UserError }> {
   const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
-  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY }, envelope, { tempDir: dir });
+  const client = new HelperClient(
+    { target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY },
+    envelope,
+    { tempDir: dir },
+  );
   const messages: HelperMessage[] = [];
   try {
     for await (const m of client.messages()) messages.push(m);
@@ -23,25 +27,30 @@ async function runFake(body: string, dir: string): Promise<{ messages: HelperMes
   }
 }
 
-const PRELUDE = 'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
+const PRELUDE =
+  'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
   `W(type='hello',protocol=1,helper='${HELPER_VERSION}',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n` +
-  'C=lambda d: W(type=\'chunk\',name=\'s.bin\',data=base64.b64encode(d).decode())\n';
+  "C=lambda d: W(type='chunk',name='s.bin',data=base64.b64encode(d).decode())\n";
 
 describe('capture: HelperClient with files of unknown size (streamed) and received-chunk', () => {
   let dir: string;
-  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-stream-')); });
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-stream-'));
+  });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('yields each chunk, decoded and in order, after writing it; progress between chunks passes through', async () => {
     const d = fs.mkdtempSync(path.join(dir, 'a-'));
-    const body = PRELUDE + [
-      "parts=[bytes([i])*(i*977+1) for i in range(1,40)]",
-      "W(type='file',name='s.bin',size=None)",
-      "[(C(p), W(type='progress',message='p%d'%i)) for i,p in enumerate(parts)]",
-      "data=b''.join(parts)",
-      "W(type='file-end',name='s.bin',size=len(data),sha256=hashlib.sha256(data).hexdigest())",
-      "W(type='result',data=1)",
-    ].join('\n');
+    const body =
+      PRELUDE +
+      [
+        'parts=[bytes([i])*(i*977+1) for i in range(1,40)]',
+        "W(type='file',name='s.bin',size=None)",
+        "[(C(p), W(type='progress',message='p%d'%i)) for i,p in enumerate(parts)]",
+        "data=b''.join(parts)",
+        "W(type='file-end',name='s.bin',size=len(data),sha256=hashlib.sha256(data).hexdigest())",
+        "W(type='result',data=1)",
+      ].join('\n');
     const r = await runFake(body, d);
     assert.equal(r.error, undefined, r.error?.message);
     const kinds = r.messages.map((m) => m.type);

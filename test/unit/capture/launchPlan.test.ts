@@ -3,7 +3,20 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BOOTSTRAP, INSTALLED_ARGV, LOADER, READY_LINE, SUDO, SUDO_PROMPT, initialPlan, installHint, launchEnv, remoteCommand, sudoersRule, withPassword } from '../../../src/capture/launchPlan';
+import {
+  BOOTSTRAP,
+  INSTALLED_ARGV,
+  LOADER,
+  READY_LINE,
+  SUDO,
+  SUDO_PROMPT,
+  initialPlan,
+  installHint,
+  launchEnv,
+  remoteCommand,
+  sudoersRule,
+  withPassword,
+} from '../../../src/capture/launchPlan';
 import { HelperClient, Envelope } from '../../../src/capture/helperClient';
 import { HELPER_VERSION, HelperMessage } from '../../../src/capture/helperProtocol';
 import { rememberPassword } from '../../../src/capture/runHelper';
@@ -30,7 +43,14 @@ describe('capture: launch plans (argv, sudoers rule, remote command)', () => {
       assert.equal(p.mode, 'ephemeral');
       assert.deepEqual([p.file, ...p.args], [PY, '-I', '-c', BOOTSTRAP]);
     }
-    const plan = { target: { kind: 'local' as const }, file: SUDO, args: ['-n', '--', ...INSTALLED_ARGV], via: 'sudo' as const, mode: 'installed' as const, python: PY };
+    const plan = {
+      target: { kind: 'local' as const },
+      file: SUDO,
+      args: ['-n', '--', ...INSTALLED_ARGV],
+      via: 'sudo' as const,
+      mode: 'installed' as const,
+      python: PY,
+    };
     const q = withPassword(plan, 'secret');
     assert.deepEqual([q.file, ...q.args], [SUDO, '-k', '-S', '-p', SUDO_PROMPT, '--', ...INSTALLED_ARGV]);
     assert.equal(q.password, 'secret');
@@ -38,20 +58,57 @@ describe('capture: launch plans (argv, sudoers rule, remote command)', () => {
   });
 
   it('the launch environment carries nothing that steers Python (PYTHON*, LD_*), and ssh keeps its agent', () => {
-    const env = { PATH: '/home/x/bin:/usr/bin', PYTHONPATH: '/tmp/evil', PYTHONSTARTUP: '/tmp/e.py', LD_PRELOAD: '/tmp/x.so', HOME: '/home/x', SSH_AUTH_SOCK: '/run/a' };
+    const env = {
+      PATH: '/home/x/bin:/usr/bin',
+      PYTHONPATH: '/tmp/evil',
+      PYTHONSTARTUP: '/tmp/e.py',
+      LD_PRELOAD: '/tmp/x.so',
+      HOME: '/home/x',
+      SSH_AUTH_SOCK: '/run/a',
+    };
     const local = launchEnv({ target: { kind: 'local' }, file: PY, args: [], via: 'direct', mode: 'ephemeral', python: PY }, env);
     assert.deepEqual(local, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' });
-    const ssh = launchEnv({ target: { kind: 'ssh', host: 'h' }, file: '/usr/bin/ssh', args: [], via: 'ssh', mode: 'installed', python: PY }, env);
+    const ssh = launchEnv(
+      { target: { kind: 'ssh', host: 'h' }, file: '/usr/bin/ssh', args: [], via: 'ssh', mode: 'installed', python: PY },
+      env,
+    );
     assert.deepEqual(ssh, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/home/x', SSH_AUTH_SOCK: '/run/a' });
   });
 
   it('ssh: /usr/bin/ssh, user options first (they win), BatchMode, then port, user, key, --, host, fixed command', () => {
-    const p = initialPlan({ kind: 'ssh', host: 'db-1.example', port: 2200, user: 'ops', identityFile: '/k/id', extraArgs: ['-o', 'BatchMode=no'] });
+    const p = initialPlan({
+      kind: 'ssh',
+      host: 'db-1.example',
+      port: 2200,
+      user: 'ops',
+      identityFile: '/k/id',
+      extraArgs: ['-o', 'BatchMode=no'],
+    });
     assert.equal(p.file, '/usr/bin/ssh');
-    assert.deepEqual(p.args.slice(0, -1), ['-o', 'BatchMode=no', '-T', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=15',
-      '-p', '2200', '-l', 'ops', '-i', '/k/id', '--', 'db-1.example']);
+    assert.deepEqual(p.args.slice(0, -1), [
+      '-o',
+      'BatchMode=no',
+      '-T',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'ServerAliveInterval=15',
+      '-p',
+      '2200',
+      '-l',
+      'ops',
+      '-i',
+      '/k/id',
+      '--',
+      'db-1.example',
+    ]);
     assert.equal(p.args.at(-1), remoteCommand(undefined, '-n'));
-    assert.match(remoteCommand(undefined, '-n'), /exec sudo -n -- \/usr\/bin\/python3 -I \/usr\/local\/lib\/go-perf-lens\/helper\/helper.py serve/);
+    assert.match(
+      remoteCommand(undefined, '-n'),
+      /exec sudo -n -- \/usr\/bin\/python3 -I \/usr\/local\/lib\/go-perf-lens\/helper\/helper.py serve/,
+    );
     const q = withPassword(p, 'pw');
     assert.equal(q.args.at(-1), remoteCommand(undefined, '-S'));
     assert.equal(q.password, 'pw');
@@ -66,12 +123,20 @@ describe('capture: launch plans (argv, sudoers rule, remote command)', () => {
       { kind: 'ssh' as const, host: 'h', python: "/usr/bin/python3'; reboot; '" },
       { kind: 'local' as const, python: 'python3' },
     ];
-    for (const t of bad) assert.throws(() => validateTarget(t), (e: unknown) => e instanceof UserError && e.code === 'bad-target', JSON.stringify(t));
+    for (const t of bad)
+      assert.throws(
+        () => validateTarget(t),
+        (e: unknown) => e instanceof UserError && e.code === 'bad-target',
+        JSON.stringify(t),
+      );
   });
 
   it('the remote command as root, run by a real sh, prints the ready line and runs the loader from stdin [root]', function () {
-    assert.equal(process.getuid?.(), 0, 'this test runs as root (the remote login\'s root branch)');
-    const r = spawnSync('sh', ['-c', remoteCommand(undefined, '-n')], { input: "import sys;sys.stdout.write('ran '+sys.executable)\n", encoding: 'utf8' });
+    assert.equal(process.getuid?.(), 0, "this test runs as root (the remote login's root branch)");
+    const r = spawnSync('sh', ['-c', remoteCommand(undefined, '-n')], {
+      input: "import sys;sys.stdout.write('ran '+sys.executable)\n",
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${READY_LINE}\nran ${PY}`);
     const missing = spawnSync('sh', ['-c', remoteCommand('/nonexistent/python3', '-n')], { input: '', encoding: 'utf8' });
@@ -82,7 +147,14 @@ describe('capture: launch plans (argv, sudoers rule, remote command)', () => {
   it('rememberPassword keeps one password per user@host, asks again after forget() and after it expires', async () => {
     let asked = 0;
     let now = 1000;
-    const ask = rememberPassword(async (where) => { asked++; return `${where}#${asked}`; }, 60000, () => now);
+    const ask = rememberPassword(
+      async (where) => {
+        asked++;
+        return `${where}#${asked}`;
+      },
+      60000,
+      () => now,
+    );
     assert.equal(await ask('a@one'), 'a@one#1');
     assert.equal(await ask('a@one'), 'a@one#1');
     assert.equal(await ask('a@two'), 'a@two#2', 'another host is asked, never given the first password');
@@ -102,7 +174,11 @@ describe('capture: launch plans (argv, sudoers rule, remote command)', () => {
 async function runFake(body: string): Promise<{ messages: HelperMessage[]; error?: UserError; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
   const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
-  const client = new HelperClient({ target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY }, envelope, { tempDir: dir });
+  const client = new HelperClient(
+    { target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY },
+    envelope,
+    { tempDir: dir },
+  );
   const messages: HelperMessage[] = [];
   try {
     for await (const m of client.messages()) messages.push(m);
@@ -113,21 +189,26 @@ async function runFake(body: string): Promise<{ messages: HelperMessage[]; error
   }
 }
 
-const PRELUDE = 'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
+const PRELUDE =
+  'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
   `W(type='hello',protocol=1,helper='${HELPER_VERSION}',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n`;
 
 describe('capture: HelperClient over real processes', () => {
   const dirs: string[] = [];
-  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   it('receives a streamed file intact and yields the result', async () => {
-    const body = PRELUDE + [
-      "data=bytes(range(256))*5000",
-      "W(type='file',name='blob.bin',size=len(data))",
-      "[W(type='chunk',name='blob.bin',data=base64.b64encode(data[i:i+70000]).decode()) for i in range(0,len(data),70000)]",
-      "W(type='file-end',name='blob.bin',size=len(data),sha256=hashlib.sha256(data).hexdigest())",
-      "W(type='result',data={'ok':1})",
-    ].join('\n');
+    const body =
+      PRELUDE +
+      [
+        'data=bytes(range(256))*5000',
+        "W(type='file',name='blob.bin',size=len(data))",
+        "[W(type='chunk',name='blob.bin',data=base64.b64encode(data[i:i+70000]).decode()) for i in range(0,len(data),70000)]",
+        "W(type='file-end',name='blob.bin',size=len(data),sha256=hashlib.sha256(data).hexdigest())",
+        "W(type='result',data={'ok':1})",
+      ].join('\n');
     const r = await runFake(body);
     dirs.push(r.dir);
     assert.equal(r.error, undefined, r.error?.message);
@@ -140,7 +221,9 @@ describe('capture: HelperClient over real processes', () => {
   });
 
   it('a damaged file, a non-JSON line, a bad file name: "helper-protocol"', async () => {
-    const damaged = PRELUDE + "W(type='file',name='a',size=3)\nW(type='chunk',name='a',data='YWJj')\nW(type='file-end',name='a',size=3,sha256='00')\nW(type='result',data=1)";
+    const damaged =
+      PRELUDE +
+      "W(type='file',name='a',size=3)\nW(type='chunk',name='a',data='YWJj')\nW(type='file-end',name='a',size=3,sha256='00')\nW(type='result',data=1)";
     const junk = PRELUDE + "sys.stdout.write('not json'+chr(10))";
     const escape = PRELUDE + "W(type='file',name='../../etc/x',size=1)";
     for (const body of [damaged, junk, escape]) {
@@ -161,18 +244,60 @@ describe('capture: HelperClient over real processes', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
     dirs.push(dir);
     const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: '' };
-    const missing = new HelperClient({ target: { kind: 'local' }, file: '/nonexistent/python3', args: [], via: 'direct', mode: 'ephemeral', python: '/nonexistent/python3' }, env, { tempDir: dir });
-    await assert.rejects((async () => { for await (const _ of missing.messages()) void _; })(), (e: unknown) => e instanceof UserError && e.code === 'python-missing');
-    const refused = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', 'echo "sudo: a password is required" >&2; exit 1'], via: 'sudo', mode: 'installed', python: '/usr/bin/python3' }, env, { tempDir: dir });
-    await assert.rejects((async () => { for await (const _ of refused.messages()) void _; })(),
-      (e: unknown) => e instanceof UserError && e.code === 'sudo-password-required' && (e.hint ?? '').includes('install-helper'));
+    const missing = new HelperClient(
+      {
+        target: { kind: 'local' },
+        file: '/nonexistent/python3',
+        args: [],
+        via: 'direct',
+        mode: 'ephemeral',
+        python: '/nonexistent/python3',
+      },
+      env,
+      { tempDir: dir },
+    );
+    await assert.rejects(
+      (async () => {
+        for await (const _ of missing.messages()) void _;
+      })(),
+      (e: unknown) => e instanceof UserError && e.code === 'python-missing',
+    );
+    const refused = new HelperClient(
+      {
+        target: { kind: 'local' },
+        file: 'sh',
+        args: ['-c', 'echo "sudo: a password is required" >&2; exit 1'],
+        via: 'sudo',
+        mode: 'installed',
+        python: '/usr/bin/python3',
+      },
+      env,
+      { tempDir: dir },
+    );
+    await assert.rejects(
+      (async () => {
+        for await (const _ of refused.messages()) void _;
+      })(),
+      (e: unknown) => e instanceof UserError && e.code === 'sudo-password-required' && (e.hint ?? '').includes('install-helper'),
+    );
   });
 
   it('lines before the ready line (a chatty login shell) are ignored', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
     dirs.push(dir);
     const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: PRELUDE + "W(type='result',data='fine')" };
-    const c = new HelperClient({ target: { kind: 'local' }, file: 'sh', args: ['-c', `echo 'Welcome!'; echo '{"type":"result","data":"forged"}'; exec ${PY} -I -c "${BOOTSTRAP}"`], via: 'direct', mode: 'ephemeral', python: PY }, env, { tempDir: dir });
+    const c = new HelperClient(
+      {
+        target: { kind: 'local' },
+        file: 'sh',
+        args: ['-c', `echo 'Welcome!'; echo '{"type":"result","data":"forged"}'; exec ${PY} -I -c "${BOOTSTRAP}"`],
+        via: 'direct',
+        mode: 'ephemeral',
+        python: PY,
+      },
+      env,
+      { tempDir: dir },
+    );
     const got: HelperMessage[] = [];
     for await (const m of c.messages()) got.push(m);
     assert.deepEqual(got.at(-1), { type: 'result', data: 'fine' });

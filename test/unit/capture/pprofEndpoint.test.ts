@@ -12,22 +12,38 @@ import type * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { type EndpointProgress, fetchPprofEndpoint, looksLikeProfile, parsePprofUrl, recordingSeconds } from '../../../src/capture/pprofEndpoint';
+import {
+  type EndpointProgress,
+  fetchPprofEndpoint,
+  looksLikeProfile,
+  parsePprofUrl,
+  recordingSeconds,
+} from '../../../src/capture/pprofEndpoint';
 import { freePort } from '../../support/ports';
 import { UserError } from '../../../src/util/userError';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-async function serve(handler: Handler, tls?: { key: Buffer; cert: Buffer }): Promise<{ base: string; close: () => Promise<void>; sockets: Set<net.Socket> }> {
+async function serve(
+  handler: Handler,
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<{ base: string; close: () => Promise<void>; sockets: Set<net.Socket> }> {
   const srv = tls ? https.createServer(tls, handler) : http.createServer(handler);
   const sockets = new Set<net.Socket>();
-  srv.on('connection', (s: net.Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  srv.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as net.AddressInfo).port;
   return {
     base: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     sockets,
-    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
   };
 }
 
@@ -54,19 +70,32 @@ describe('pprof endpoint fetching', function () {
     assert.equal(recordingSeconds(parsePprofUrl('h:1/debug/pprof/profile')), 30);
     assert.equal(recordingSeconds(parsePprofUrl('h:1/debug/pprof/heap')), undefined);
     assert.equal(recordingSeconds(parsePprofUrl('h:1/debug/pprof/allocs?seconds=3')), 3);
-    for (const bad of ['', 'ftp://h/x', 'http://']) assert.throws(() => parsePprofUrl(bad), (e: unknown) => e instanceof UserError && e.code === 'url-invalid', bad);
+    for (const bad of ['', 'ftp://h/x', 'http://'])
+      assert.throws(
+        () => parsePprofUrl(bad),
+        (e: unknown) => e instanceof UserError && e.code === 'url-invalid',
+        bad,
+      );
     assert.ok(looksLikeProfile(PROFILE));
     assert.ok(!looksLikeProfile(Buffer.from('<html>')));
     assert.ok(!looksLikeProfile(Buffer.from('heap profile: 0: 0 [3: 1851392] @ heap/1048576\n')));
   });
 
   it('a profile arrives whole, with progress while the server records', async () => {
-    const s = await serve((_req, res) => setTimeout(() => { res.setHeader('content-type', 'application/octet-stream'); res.end(PROFILE); }, 600));
+    const s = await serve((_req, res) =>
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/octet-stream');
+        res.end(PROFILE);
+      }, 600),
+    );
     try {
       const seen: EndpointProgress[] = [];
       const got = await fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/profile?seconds=1`), { onProgress: (p) => seen.push(p) });
       assert.deepEqual(Buffer.from(got.bytes), PROFILE);
-      assert.ok(seen.some((p) => p.phase === 'waiting' && p.expectedMs === 1000), JSON.stringify(seen));
+      assert.ok(
+        seen.some((p) => p.phase === 'waiting' && p.expectedMs === 1000),
+        JSON.stringify(seen),
+      );
       assert.ok(got.elapsedMs >= 550, `${got.elapsedMs} ms`);
     } finally {
       await s.close();
@@ -74,7 +103,10 @@ describe('pprof endpoint fetching', function () {
   });
 
   it('404: says which path the host does not have and how to serve pprof', async () => {
-    const s = await serve((_req, res) => { res.statusCode = 404; res.end('404 page not found\n'); });
+    const s = await serve((_req, res) => {
+      res.statusCode = 404;
+      res.end('404 page not found\n');
+    });
     try {
       const e = await rejection(fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/heap`)));
       assert.equal(e.code, 'endpoint-not-found');
@@ -86,7 +118,10 @@ describe('pprof endpoint fetching', function () {
   });
 
   it('a server error is quoted; a CPU profile already running is named', async () => {
-    const s = await serve((_req, res) => { res.statusCode = 500; res.end('Could not enable CPU profiling: cpu profiling already in use\n'); });
+    const s = await serve((_req, res) => {
+      res.statusCode = 500;
+      res.end('Could not enable CPU profiling: cpu profiling already in use\n');
+    });
     try {
       const e = await rejection(fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/profile?seconds=1`)));
       assert.equal(e.code, 'endpoint-http');
@@ -115,7 +150,9 @@ describe('pprof endpoint fetching', function () {
   });
 
   it('a server that never answers times out with a clear message', async () => {
-    const s = await serve(() => { /* never answers */ });
+    const s = await serve(() => {
+      /* never answers */
+    });
     try {
       const t0 = Date.now();
       const e = await rejection(fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/heap`), { graceMs: 500 }));
@@ -135,10 +172,17 @@ describe('pprof endpoint fetching', function () {
   });
 
   it('cancel ends the fetch at once and closes the connection', async () => {
-    const s = await serve(() => { /* records "forever" */ });
+    const s = await serve(() => {
+      /* records "forever" */
+    });
     try {
       const abort = new AbortController();
-      const p = fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/profile?seconds=30`), { signal: abort.signal, onProgress: (pr) => { if (pr.phase === 'waiting') abort.abort(); } });
+      const p = fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/profile?seconds=30`), {
+        signal: abort.signal,
+        onProgress: (pr) => {
+          if (pr.phase === 'waiting') abort.abort();
+        },
+      });
       const e = await rejection(p);
       assert.equal(e.code, 'cancelled');
       for (let i = 0; i < 50 && s.sockets.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -149,7 +193,10 @@ describe('pprof endpoint fetching', function () {
   });
 
   it('a body larger than the limit stops there', async () => {
-    const s = await serve((_req, res) => { res.write(PROFILE); res.end(Buffer.alloc(64 * 1024)); });
+    const s = await serve((_req, res) => {
+      res.write(PROFILE);
+      res.end(Buffer.alloc(64 * 1024));
+    });
     try {
       const e = await rejection(fetchPprofEndpoint(new URL(`${s.base}/debug/pprof/heap`), { maxBytes: 16 * 1024 }));
       assert.equal(e.code, 'input-too-large');
@@ -163,8 +210,13 @@ describe('pprof endpoint fetching', function () {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('an untrusted certificate and https to a plain-HTTP port each end in a TLS message', async () => {
-      const key = path.join(dir, 'key.pem'), cert = path.join(dir, 'cert.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      const key = path.join(dir, 'key.pem'),
+        cert = path.join(dir, 'cert.pem');
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'],
+        { stdio: 'ignore' },
+      );
       const s = await serve((_req, res) => res.end(PROFILE), { key: fs.readFileSync(key), cert: fs.readFileSync(cert) });
       const plain = await serve((_req, res) => res.end(PROFILE));
       try {

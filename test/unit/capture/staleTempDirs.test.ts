@@ -7,7 +7,9 @@ import { removeStaleCaptureDirs } from '../../../src/capture/staleTempDirs';
 
 describe('capture/staleTempDirs', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-stale16-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-stale16-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** A pid that certainly belongs to no process: one that has exited (and was reaped). */

@@ -12,9 +12,11 @@ import { rootOwnedProblem } from '../../../src/capture/trustedPath';
 import { UserError } from '../../../src/util/userError';
 import { REPO_ROOT } from '../../support/goToolchains';
 
-describe('capture: (f) the elevated interpreter is not the workspace\'s to choose', () => {
+describe("capture: (f) the elevated interpreter is not the workspace's to choose", () => {
   it('pythonPath and remoteHost are machine-scoped in the manifest', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { scope?: string }> } } };
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { scope?: string }> } };
+    };
     const props = pkg.contributes.configuration.properties;
     assert.equal(props['goPerfLens.pythonPath']!.scope, 'machine');
     assert.equal(props['goPerfLens.remoteHost']!.scope, 'machine');
@@ -35,7 +37,10 @@ describe('capture: (f) the elevated interpreter is not the workspace\'s to choos
       fs.copyFileSync('/usr/bin/true', path.join(owned, 'python3'));
       fs.chownSync(path.join(owned, 'python3'), 65534, 65534);
       assert.match(rootOwnedProblem(path.join(owned, 'python3')) ?? '', /owned by uid 65534/);
-      assert.throws(() => localPython({ kind: 'local', python: fake }), (e: unknown) => e instanceof UserError && e.code === 'untrusted-path' && /must be root-owned/.test(e.message));
+      assert.throws(
+        () => localPython({ kind: 'local', python: fake }),
+        (e: unknown) => e instanceof UserError && e.code === 'untrusted-path' && /must be root-owned/.test(e.message),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

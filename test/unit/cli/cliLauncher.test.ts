@@ -39,7 +39,11 @@ describe('CLI launcher (V8 code cache)', function () {
 
   it('a damaged cache is not used (its checksum) and is written again; the command is unchanged', () => {
     const reference = runCli(args, undefined, env({ GO_PERF_LENS_NO_CODE_CACHE: '1' }));
-    const file = path.join(home, 'go-perf-lens', caches().find((f) => f.endsWith('-report.v8cache'))!);
+    const file = path.join(
+      home,
+      'go-perf-lens',
+      caches().find((f) => f.endsWith('-report.v8cache'))!,
+    );
     const bytes = fs.readFileSync(file);
     bytes.fill(0x5a, 16, 4096);
     fs.writeFileSync(file, bytes);

@@ -14,7 +14,9 @@ describe('CLI info [go, git, llvm-dwarfdump]', function () {
   this.timeout(600_000);
   const repos: string[] = [];
   before(() => ensureCli());
-  after(() => { for (const r of repos) fs.rmSync(r, { recursive: true, force: true }); });
+  after(() => {
+    for (const r of repos) fs.rmSync(r, { recursive: true, force: true });
+  });
 
   for (const tc of goToolchains()) {
     for (const stripped of [false, true]) {

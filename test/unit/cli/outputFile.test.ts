@@ -7,7 +7,9 @@ import { UserError } from '../../../src/util/userError';
 
 describe('cli/outputFile', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-out16-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-out16-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('checkOutputPath accepts a new or existing file in an existing folder', () => {
@@ -25,7 +27,11 @@ describe('cli/outputFile', () => {
       [path.join(dir, 'f', 'a.json'), /is not a folder/, /another -o/],
     ];
     for (const [out, msg, hint] of cases) {
-      assert.throws(() => checkOutputPath(out, 'session.json'), (e: unknown) => e instanceof UserError && msg.test(e.message) && hint.test(e.hint ?? '') && e.code === 'bad-output', out);
+      assert.throws(
+        () => checkOutputPath(out, 'session.json'),
+        (e: unknown) => e instanceof UserError && msg.test(e.message) && hint.test(e.hint ?? '') && e.code === 'bad-output',
+        out,
+      );
     }
   });
 
@@ -63,6 +69,9 @@ describe('cli/outputFile', () => {
   });
 
   it('writeOutputFile with nowhere to write: output-failed names the folders tried', () => {
-    assert.throws(() => writeOutputFile(path.join(dir, 'x', 'a'), 'd', [path.join(dir, 'y')]), (e: unknown) => e instanceof UserError && e.code === 'output-failed' && e.message.includes(path.join(dir, 'y')));
+    assert.throws(
+      () => writeOutputFile(path.join(dir, 'x', 'a'), 'd', [path.join(dir, 'y')]),
+      (e: unknown) => e instanceof UserError && e.code === 'output-failed' && e.message.includes(path.join(dir, 'y')),
+    );
   });
 });

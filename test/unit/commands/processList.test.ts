@@ -3,8 +3,19 @@ import type { GoProcess } from '../../../src/capture';
 import { cpuTicks, isOwnBuild, measureCpu, orderProcesses, typedPid } from '../../../src/commands/processList';
 
 const proc = (pid: number, over: Partial<GoProcess> = {}): GoProcess => ({
-  pid, exe: `/usr/bin/p${pid}`, exeSize: 1, comm: `p${pid}`, cmdline: [`p${pid}`], uid: 0, user: 'root', uptimeSec: 100,
-  goVersion: 'go1.22.1', modulePath: null, goBuildId: null, gnuBuildId: null, ...over,
+  pid,
+  exe: `/usr/bin/p${pid}`,
+  exeSize: 1,
+  comm: `p${pid}`,
+  cmdline: [`p${pid}`],
+  uid: 0,
+  user: 'root',
+  uptimeSec: 100,
+  goVersion: 'go1.22.1',
+  modulePath: null,
+  goBuildId: null,
+  gnuBuildId: null,
+  ...over,
 });
 
 describe('commands: the process picker’s list', () => {

@@ -55,7 +55,10 @@ describe('commands: Open profile reads sessions and pprof files [go toolchain]',
     assert.equal(a.label, 'cpu.pb.gz');
     const pp = decodePprof(pb);
     const vi = pp.sampleTypes.findIndex((t) => t.type === 'samples');
-    assert.equal(a.profile.totalSamples, pp.samples.reduce((n, s) => n + s.values[vi]!, 0));
+    assert.equal(
+      a.profile.totalSamples,
+      pp.samples.reduce((n, s) => n + s.values[vi]!, 0),
+    );
     assert.ok(a.profile.totalSamples > 0);
     assert.deepEqual(b.profile, a.profile);
   });
@@ -72,11 +75,17 @@ describe('commands: Open profile reads sessions and pprof files [go toolchain]',
   it('anything else is a clear error, not a stack trace', async () => {
     const junk = path.join(dir, 'notes.txt');
     fs.writeFileSync(junk, 'these are not samples\n');
-    await assert.rejects(readProfileFile(junk, noBinary), (e: unknown) => e instanceof UserError && e.code === 'unknown-format' && /perf\.data|pprof|session/.test(e.hint ?? ''));
+    await assert.rejects(
+      readProfileFile(junk, noBinary),
+      (e: unknown) => e instanceof UserError && e.code === 'unknown-format' && /perf\.data|pprof|session/.test(e.hint ?? ''),
+    );
     // A text file whose first byte happens to look like a protobuf tag ('P' = field 10, varint).
     const p = path.join(dir, 'P.txt');
     fs.writeFileSync(p, 'Plain text, not a profile\n');
     await assert.rejects(readProfileFile(p, noBinary), (e: unknown) => e instanceof UserError && e.code === 'unknown-format');
-    await assert.rejects(readProfileFile(path.join(dir, 'missing.pb.gz'), noBinary), (e: unknown) => e instanceof UserError && e.code === 'unreadable');
+    await assert.rejects(
+      readProfileFile(path.join(dir, 'missing.pb.gz'), noBinary),
+      (e: unknown) => e instanceof UserError && e.code === 'unreadable',
+    );
   });
 });

@@ -14,7 +14,14 @@ import { FormatError } from '../../../src/util/byteReader';
 import { buildCFixture } from '../../support/cFixtures';
 import { buildGoFixture, goEnv, FIXTURE_CACHE, newestGo, BUILD_VARIANTS } from '../../support/goToolchains';
 
-interface ReadelfSection { name: string; type: string; addr: bigint; offset: number; size: number; flags: string }
+interface ReadelfSection {
+  name: string;
+  type: string;
+  addr: bigint;
+  offset: number;
+  size: number;
+  flags: string;
+}
 
 /** `readelf -S -W` parsed: the independent reference for section headers. */
 function readelfSections(bin: string): ReadelfSection[] {
@@ -22,7 +29,15 @@ function readelfSections(bin: string): ReadelfSection[] {
   const rows: ReadelfSection[] = [];
   for (const line of out.split('\n')) {
     const m = /^\s*\[\s*(\d+)\]\s+(\S*)\s+(\S+)\s+([0-9a-f]{16})\s+([0-9a-f]+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+([A-Za-z]*)\s+\d+/.exec(line);
-    if (m && m[1] !== '0') rows.push({ name: m[2]!, type: m[3]!, addr: BigInt(`0x${m[4]}`), offset: parseInt(m[5]!, 16), size: parseInt(m[6]!, 16), flags: m[7]! });
+    if (m && m[1] !== '0')
+      rows.push({
+        name: m[2]!,
+        type: m[3]!,
+        addr: BigInt(`0x${m[4]}`),
+        offset: parseInt(m[5]!, 16),
+        size: parseInt(m[6]!, 16),
+        flags: m[7]!,
+      });
   }
   return rows;
 }
@@ -90,7 +105,12 @@ describe('ELF reader [gcc, go, readelf, objcopy]', function () {
       const bin = which === 'Go' ? goBin : cBin;
       const elf = parseElf(fs.readFileSync(bin));
       const nm = execFileSync('nm', ['--defined-only', bin], { encoding: 'utf8' }).split('\n').filter(Boolean);
-      const ours = new Set(elf.symbols().filter((s) => s.shndx !== 0 && s.name && s.type !== 4 /* STT_FILE */ && s.type !== 3 /* STT_SECTION */).map((s) => `${s.value.toString(16).padStart(16, '0')} ${s.name}`));
+      const ours = new Set(
+        elf
+          .symbols()
+          .filter((s) => s.shndx !== 0 && s.name && s.type !== 4 /* STT_FILE */ && s.type !== 3 /* STT_SECTION */)
+          .map((s) => `${s.value.toString(16).padStart(16, '0')} ${s.name}`),
+      );
       let n = 0;
       for (const line of nm) {
         const addr = line.slice(0, 16);
@@ -161,7 +181,11 @@ describe('ELF reader [gcc, go, readelf, objcopy]', function () {
       for (let i = 0; i <= 80; i++) cuts.add(i); // inside the ELF header
       for (let i = 0; i < 120; i++) cuts.add(Math.floor((bytes.length * i) / 120));
       const elf = parseElf(bytes);
-      for (const s of elf.sections) if (s.size > 0) { cuts.add(s.offset); cuts.add(s.offset + Math.floor(s.size / 2)); }
+      for (const s of elf.sections)
+        if (s.size > 0) {
+          cuts.add(s.offset);
+          cuts.add(s.offset + Math.floor(s.size / 2));
+        }
       let errors = 0;
       for (const n of cuts) {
         try {
@@ -216,7 +240,11 @@ describe('ELF reader [gcc, go, readelf, objcopy]', function () {
       const elf = parseElf(fs.readFileSync(stripped));
       assert.equal(elf.section('.debug_info'), undefined);
       assert.equal(createDwarfSymbolizer(elf), undefined);
-      const goStripped = buildGoFixture('symbols', newestGo(), BUILD_VARIANTS.find((v) => v.name === 'stripped')!);
+      const goStripped = buildGoFixture(
+        'symbols',
+        newestGo(),
+        BUILD_VARIANTS.find((v) => v.name === 'stripped')!,
+      );
       assert.equal(createDwarfSymbolizer(parseElf(fs.readFileSync(goStripped))), undefined);
     });
   });
@@ -227,21 +255,36 @@ describe('ELF reader [gcc, go, readelf, objcopy]', function () {
     execFileSync('objcopy', ['--decompress-debug-sections', goBin, goPlain]);
     const inputs = [new Uint8Array(fs.readFileSync(cBin)), new Uint8Array(fs.readFileSync(goPlain))];
     let seed = 0x1234567;
-    const rnd = (): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 0x1_0000_0000; };
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 0x1_0000_0000;
+    };
     let ok = 0;
     let errors = 0;
     for (let iter = 0; iter < 300; iter++) {
       const src = inputs[iter % 5 === 4 ? 1 : 0]!; // mostly the small C binary, every fifth the Go one
       const elf0 = parseElf(src);
-      const targets = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_rnglists', '.debug_ranges', '.debug_str', '.debug_line_str', '.debug_addr']
-        .map((n) => elf0.section(n)).filter((s): s is NonNullable<typeof s> => !!s && s.size > 0);
+      const targets = [
+        '.debug_info',
+        '.debug_abbrev',
+        '.debug_line',
+        '.debug_rnglists',
+        '.debug_ranges',
+        '.debug_str',
+        '.debug_line_str',
+        '.debug_addr',
+      ]
+        .map((n) => elf0.section(n))
+        .filter((s): s is NonNullable<typeof s> => !!s && s.size > 0);
       const bytes = src.slice();
       const edits = 1 + Math.floor(rnd() * 8);
       for (let k = 0; k < edits; k++) {
         // Mostly inside DWARF sections, sometimes anywhere (headers included).
         let at: number;
-        if (rnd() < 0.8 && targets.length) { const s = targets[Math.floor(rnd() * targets.length)]!; at = s.offset + Math.floor(rnd() * s.size); }
-        else at = Math.floor(rnd() * Math.min(bytes.length, 4096));
+        if (rnd() < 0.8 && targets.length) {
+          const s = targets[Math.floor(rnd() * targets.length)]!;
+          at = s.offset + Math.floor(rnd() * s.size);
+        } else at = Math.floor(rnd() * Math.min(bytes.length, 4096));
         bytes[at] = rnd() < 0.5 ? Math.floor(rnd() * 256) : bytes[at]! ^ (1 << Math.floor(rnd() * 8));
       }
       try {
@@ -250,7 +293,10 @@ describe('ELF reader [gcc, go, readelf, objcopy]', function () {
         if (sym) {
           const text = elf.section('.text');
           if (text) for (let i = 0; i < 50; i++) sym.symbolize(text.addr + BigInt(Math.floor(rnd() * text.size)));
-          for (const f of sym.functions().slice(0, 30)) { sym.symbolize(f.lowPc); sym.functionAt(f.lowPc); }
+          for (const f of sym.functions().slice(0, 30)) {
+            sym.symbolize(f.lowPc);
+            sym.functionAt(f.lowPc);
+          }
           sym.structFieldOffset('runtime.g', 'goid');
         }
         ok++;

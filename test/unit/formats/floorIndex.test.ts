@@ -10,13 +10,25 @@ function linearFloor(keys: Float64Array, x: number): number {
 
 describe('FloorIndex', () => {
   let seed = 42;
-  const rnd = (): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 0x1_0000_0000; };
+  const rnd = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 0x1_0000_0000;
+  };
   const cases: [string, number[]][] = [
     ['empty', []],
     ['one key', [0x401000]],
     ['dense with duplicates', Array.from({ length: 500 }, (_, i) => 0x401000 + Math.floor(i / 3) * 4)],
-    ['two far-apart clusters', [...Array.from({ length: 300 }, (_, i) => 0x401000 + i * 5), ...Array.from({ length: 300 }, (_, i) => 0x7f00_0000_0000 + i * 7)]],
-    ['random gaps', (() => { let a = 0x1000; return Array.from({ length: 2000 }, () => (a += Math.floor(rnd() * rnd() * 5000))); })()],
+    [
+      'two far-apart clusters',
+      [...Array.from({ length: 300 }, (_, i) => 0x401000 + i * 5), ...Array.from({ length: 300 }, (_, i) => 0x7f00_0000_0000 + i * 7)],
+    ],
+    [
+      'random gaps',
+      (() => {
+        let a = 0x1000;
+        return Array.from({ length: 2000 }, () => (a += Math.floor(rnd() * rnd() * 5000)));
+      })(),
+    ],
   ];
   for (const [name, list] of cases) {
     it(name, () => {

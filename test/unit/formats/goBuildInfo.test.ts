@@ -14,7 +14,9 @@ import { buildInGitRepo, goVersionM } from '../../support/goVcsFixture';
 describe('Go build info vs go version -m [go, git]', function () {
   this.timeout(600_000);
   const repos: string[] = [];
-  after(() => { for (const r of repos) fs.rmSync(r, { recursive: true, force: true }); });
+  after(() => {
+    for (const r of repos) fs.rmSync(r, { recursive: true, force: true });
+  });
 
   for (const tc of goToolchains()) {
     for (const modified of [false, true]) {
@@ -46,7 +48,10 @@ describe('Go build info vs go version -m [go, git]', function () {
   });
 
   it('parses module info text, with quoted settings', () => {
-    const info = parseModInfo('go1.23.5', 'path\tex.com/m\nmod\tex.com/m\t(devel)\t\nbuild\t-ldflags="-s -w"\nbuild\tvcs.revision=abc\nbuild\tvcs.modified=false\n');
+    const info = parseModInfo(
+      'go1.23.5',
+      'path\tex.com/m\nmod\tex.com/m\t(devel)\t\nbuild\t-ldflags="-s -w"\nbuild\tvcs.revision=abc\nbuild\tvcs.modified=false\n',
+    );
     assert.equal(info.modulePath, 'ex.com/m');
     assert.equal(info.moduleVersion, '(devel)');
     assert.equal(info.settings.get('-ldflags'), '-s -w');

@@ -16,9 +16,14 @@ import { seededRandom } from '../../support/symbolizerCompare';
 describe('gopclntab: pcvalue tables (hand-written bytes)', () => {
   it('decodes zig-zag value deltas and varint pc deltas', () => {
     const bytes = new Uint8Array([
-      0x02, 0x05, //       value delta zz(2) = +1 → 0;   pc delta 5   → value 0 for pc [0, 5)
-      0x03, 0xc8, 0x01, // value delta zz(3) = -2 → -2;  pc delta 200 (varint c8 01) → [5, 205)
-      0x80, 0x01, 0x01, // value delta zz(128) = +64 → 62 (two-byte varint); pc delta 1 → [205, 206)
+      0x02,
+      0x05, //       value delta zz(2) = +1 → 0;   pc delta 5   → value 0 for pc [0, 5)
+      0x03,
+      0xc8,
+      0x01, // value delta zz(3) = -2 → -2;  pc delta 200 (varint c8 01) → [5, 205)
+      0x80,
+      0x01,
+      0x01, // value delta zz(128) = +64 → 62 (two-byte varint); pc delta 1 → [205, 206)
       0x00, //             a 0 value delta after the first pair ends the table
     ]);
     const t = decodePcValueTable(bytes, 0, 1, 1000);
@@ -34,8 +39,10 @@ describe('gopclntab: pcvalue tables (hand-written bytes)', () => {
 
   it('a first pair with value delta 0 is data, not the end; pc deltas scale by the quantum', () => {
     const bytes = new Uint8Array([
-      0x00, 0x02, // value delta 0 (first pair: not the terminator) → -1 for pc [0, 2×4)
-      0x04, 0x01, // +2 → 1 for [8, 12)
+      0x00,
+      0x02, // value delta 0 (first pair: not the terminator) → -1 for pc [0, 2×4)
+      0x04,
+      0x01, // +2 → 1 for [8, 12)
       0x00,
     ]);
     const t = decodePcValueTable(bytes, 0, 4, 100);
@@ -51,7 +58,11 @@ describe('gopclntab: pcvalue tables (hand-written bytes)', () => {
 
   it('truncated tables and overlong varints are FormatErrors naming .gopclntab and the offset', () => {
     for (const bad of [[0x02], [0x02, 0x85], [0x82], [0x02, 0x10, 0x02], [0x82, 0x80, 0x80, 0x80, 0x80, 0x01, 0x01]]) {
-      assert.throws(() => decodePcValueTable(new Uint8Array(bad), 0, 1, 1000), (e: unknown) => e instanceof FormatError && e.section === '.gopclntab' && /offset 0x/.test(e.message), JSON.stringify(bad));
+      assert.throws(
+        () => decodePcValueTable(new Uint8Array(bad), 0, 1, 1000),
+        (e: unknown) => e instanceof FormatError && e.section === '.gopclntab' && /offset 0x/.test(e.message),
+        JSON.stringify(bad),
+      );
     }
   });
 });
@@ -59,10 +70,20 @@ describe('gopclntab: pcvalue tables (hand-written bytes)', () => {
 /** A tiny Go 1.20 pclntab with two functions, written field by field. */
 function syntheticTable(): Uint8Array {
   const out: number[] = [];
-  const u8 = (...v: number[]): void => { out.push(...v); };
-  const u32 = (v: number): void => { out.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff); };
-  const u64 = (v: number): void => { u32(v >>> 0); u32(Math.floor(v / 2 ** 32)); };
-  const str = (s: string): void => { for (const c of Buffer.from(s)) out.push(c); out.push(0); };
+  const u8 = (...v: number[]): void => {
+    out.push(...v);
+  };
+  const u32 = (v: number): void => {
+    out.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+  };
+  const u64 = (v: number): void => {
+    u32(v >>> 0);
+    u32(Math.floor(v / 2 ** 32));
+  };
+  const str = (s: string): void => {
+    for (const c of Buffer.from(s)) out.push(c);
+    out.push(0);
+  };
   const HEADER = 8 + 8 * 8;
   const funcnametab = HEADER; //        "main.a\0main.b\0": 14 bytes
   const cutab = funcnametab + 14; //     two uint32 file offsets: 8 bytes
@@ -70,12 +91,24 @@ function syntheticTable(): Uint8Array {
   const pctab = filetab + 16; //         a leading 0 (offset 0 = "no table") + 4 tables: 17 bytes
   const functab = pctab + 17 + 1; //     padded to 4
   // header
-  u32(0xfffffff1); u8(0, 0); u8(1); u8(8); // magic (Go 1.20+), pad, pc quantum 1, pointer size 8
-  u64(2); u64(2); u64(0x401000); //                nfunc, nfiles, textStart
-  u64(funcnametab); u64(cutab); u64(filetab); u64(pctab); u64(functab);
-  str('main.a'); str('main.b'); //                 names at 0 and 7
-  u32(0); u32(8); //                               cutab: CU 0's files 0, 1 → filetab offsets 0, 8
-  str('/x/a.go'); str('/x/b.go');
+  u32(0xfffffff1);
+  u8(0, 0);
+  u8(1);
+  u8(8); // magic (Go 1.20+), pad, pc quantum 1, pointer size 8
+  u64(2);
+  u64(2);
+  u64(0x401000); //                nfunc, nfiles, textStart
+  u64(funcnametab);
+  u64(cutab);
+  u64(filetab);
+  u64(pctab);
+  u64(functab);
+  str('main.a');
+  str('main.b'); //                 names at 0 and 7
+  u32(0);
+  u32(8); //                               cutab: CU 0's files 0, 1 → filetab offsets 0, 8
+  str('/x/a.go');
+  str('/x/b.go');
   u8(0x00); //                                     pctab[0]: unused
   u8(0x02, 0x20, 0x00); //                         pctab[1] a.pcfile: file 0 for [0, 0x20)
   u8(0x16, 0x10, 0x04, 0x10, 0x00); //             pctab[4] a.pcln: line 10 for [0, 0x10), 12 for [0x10, 0x20)
@@ -85,11 +118,23 @@ function syntheticTable(): Uint8Array {
   // functab: (entryoff, funcoff) × 2, then the end entryoff; _func records follow (44 bytes each).
   const fa = 20;
   const fb = fa + 44;
-  u32(0x00); u32(fa); u32(0x20); u32(fb); u32(0x30);
+  u32(0x00);
+  u32(fa);
+  u32(0x20);
+  u32(fb);
+  u32(0x30);
   const func = (entryOff: number, nameOff: number, pcfile: number, pcln: number, startLine: number): void => {
-    u32(entryOff); u32(nameOff); u32(0); u32(0); // entryOff, nameOff, args, deferreturn
-    u32(0); u32(pcfile); u32(pcln); u32(0); //     pcsp, pcfile, pcln, npcdata
-    u32(0); u32(startLine); u8(0, 0, 0, 0); //     cuOffset, startLine, funcID, flag, pad, nfuncdata
+    u32(entryOff);
+    u32(nameOff);
+    u32(0);
+    u32(0); // entryOff, nameOff, args, deferreturn
+    u32(0);
+    u32(pcfile);
+    u32(pcln);
+    u32(0); //     pcsp, pcfile, pcln, npcdata
+    u32(0);
+    u32(startLine);
+    u8(0, 0, 0, 0); //     cuOffset, startLine, funcID, flag, pad, nfuncdata
   };
   func(0x00, 0, 1, 4, 9);
   func(0x20, 7, 9, 12, 4);
@@ -126,16 +171,28 @@ describe('gopclntab: a synthetic Go 1.20 table (hand-written bytes)', () => {
   it('rejects bad magic, 32-bit tables and unsorted functabs with FormatErrors', () => {
     const isPclnError = (e: unknown): boolean => e instanceof FormatError && e.section === '.gopclntab';
     const t = syntheticTable();
-    const badMagic = t.slice(); badMagic[0] = 0xee;
-    assert.throws(() => new GoPclntab(badMagic), (e: unknown) => isPclnError(e) && /bad magic/.test((e as Error).message));
-    const old = t.slice(); old[0] = 0xfb; // Go 1.2–1.15
-    assert.throws(() => new GoPclntab(old), (e: unknown) => isPclnError(e) && /not supported/.test((e as Error).message));
-    const ptr4 = t.slice(); ptr4[7] = 4;
+    const badMagic = t.slice();
+    badMagic[0] = 0xee;
+    assert.throws(
+      () => new GoPclntab(badMagic),
+      (e: unknown) => isPclnError(e) && /bad magic/.test((e as Error).message),
+    );
+    const old = t.slice();
+    old[0] = 0xfb; // Go 1.2–1.15
+    assert.throws(
+      () => new GoPclntab(old),
+      (e: unknown) => isPclnError(e) && /not supported/.test((e as Error).message),
+    );
+    const ptr4 = t.slice();
+    ptr4[7] = 4;
     assert.throws(() => new GoPclntab(ptr4), isPclnError);
     const unsorted = t.slice();
     const functab = 8 + 64 + 14 + 8 + 16 + 18;
     unsorted[functab + 16] = 0x10; // the end entry (0x30 → 0x10) now precedes main.b's entry (0x20)
-    assert.throws(() => new GoPclntab(unsorted), (e: unknown) => isPclnError(e) && /not sorted/.test((e as Error).message));
+    assert.throws(
+      () => new GoPclntab(unsorted),
+      (e: unknown) => isPclnError(e) && /not sorted/.test((e as Error).message),
+    );
   });
 
   it('every truncation fails with a FormatError (or decodes what is there), never anything else', () => {
@@ -155,7 +212,11 @@ describe('gopclntab: damaged real tables [go]', function () {
   this.timeout(300_000);
   it('truncated at many offsets and randomly mutated: only FormatErrors, no hangs', () => {
     const tc = goToolchains()[goToolchains().length - 1]!;
-    const bin = buildGoFixture('pclntab', tc, BUILD_VARIANTS.find((v) => v.name === 'stripped')!);
+    const bin = buildGoFixture(
+      'pclntab',
+      tc,
+      BUILD_VARIANTS.find((v) => v.name === 'stripped')!,
+    );
     const elf = parseElf(new Uint8Array(fs.readFileSync(bin)));
     const good = openGoPclntab(elf)!;
     const data = elf.sectionData(findPclntabSection(elf)!)!;
@@ -172,7 +233,10 @@ describe('gopclntab: damaged real tables [go]', function () {
         const sym = new GopclntabSymbolizer(tab);
         for (const pc of pcs) sym.symbolize(BigInt(pc));
       } catch (e) {
-        assert.ok(e instanceof FormatError && e.section === '.gopclntab' && /offset 0x[0-9a-f]+/.test(e.message), String((e as Error).stack));
+        assert.ok(
+          e instanceof FormatError && e.section === '.gopclntab' && /offset 0x[0-9a-f]+/.test(e.message),
+          String((e as Error).stack),
+        );
       }
     };
     for (let i = 0; i < 60; i++) exercise(data.subarray(0, Math.floor(rnd() * data.length)));

@@ -40,12 +40,25 @@ describe('pprof gzip bomb', function () {
 
   it('the limit is the only difference: the same profile decodes under it and is refused over it', () => {
     const p: PprofProfile = {
-      sampleTypes: [{ type: 'samples', unit: 'count' }], samples: [], mappings: [], locations: [], functions: [],
-      dropFrames: '', keepFrames: '', timeNanos: 0, durationNanos: 1e9, period: 1, comments: ['x'.repeat(5000)], defaultSampleType: '',
+      sampleTypes: [{ type: 'samples', unit: 'count' }],
+      samples: [],
+      mappings: [],
+      locations: [],
+      functions: [],
+      dropFrames: '',
+      keepFrames: '',
+      timeNanos: 0,
+      durationNanos: 1e9,
+      period: 1,
+      comments: ['x'.repeat(5000)],
+      defaultSampleType: '',
     };
     const gz = zlib.gzipSync(encodePprof(p));
     const raw = zlib.gunzipSync(gz);
     assert.doesNotThrow(() => decodePprof(gz, raw.length));
-    assert.throws(() => decodePprof(gz, raw.length - 1), (e: unknown) => e instanceof UserError && e.code === 'input-too-large');
+    assert.throws(
+      () => decodePprof(gz, raw.length - 1),
+      (e: unknown) => e instanceof UserError && e.code === 'input-too-large',
+    );
   });
 });

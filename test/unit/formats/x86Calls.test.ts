@@ -90,10 +90,15 @@ function compareCode(code: Uint8Array, address: number, what: string, t: Tally):
     const off = ref.offsets[k]!;
     const ours = instructionLength(code, off);
     t.instructions++;
-    if (ours === 0) { firstUnknown ??= off; continue; }
+    if (ours === 0) {
+      firstUnknown ??= off;
+      continue;
+    }
     t.known++;
     if (ref.invalid[k] || ours !== ref.lengths[k]) {
-      assert.fail(`${what}+0x${off.toString(16)}: ours ${ours} bytes, iced ${ref.invalid[k] ? 'INVALID' : ref.lengths[k]} (${hex(code.subarray(off, off + 16))})`);
+      assert.fail(
+        `${what}+0x${off.toString(16)}: ours ${ours} bytes, iced ${ref.invalid[k] ? 'INVALID' : ref.lengths[k]} (${hex(code.subarray(off, off + 16))})`,
+      );
     }
   }
   const calls = decodeCalls(code, address);
@@ -112,9 +117,15 @@ function compareCode(code: Uint8Array, address: number, what: string, t: Tally):
 }
 
 function report(name: string, t: Tally): string {
-  const top = [...t.unknown.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${k}×${n}`).join(' ');
-  return `${name}: ${t.fallbackFuncs}/${t.funcs} functions (${((100 * t.fallbackBytes) / Math.max(1, t.bytes)).toFixed(2)}% of bytes) fall back to iced; ` +
-    `${t.known}/${t.instructions} instructions known${top ? `; first unknown bytes: ${top}` : ''}`;
+  const top = [...t.unknown.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([k, n]) => `${k}×${n}`)
+    .join(' ');
+  return (
+    `${name}: ${t.fallbackFuncs}/${t.funcs} functions (${((100 * t.fallbackBytes) / Math.max(1, t.bytes)).toFixed(2)}% of bytes) fall back to iced; ` +
+    `${t.known}/${t.instructions} instructions known${top ? `; first unknown bytes: ${top}` : ''}`
+  );
 }
 
 function textReader(elf: ElfFile) {
@@ -137,7 +148,8 @@ describe('x86Calls: against iced-x86 on every function of Go binaries (every too
         const read = textReader(elf);
         const t = newTally();
         for (let i = 0; i < tab.nfunc; i++) {
-          const entry = tab.entryOf(i), end = tab.endOf(i);
+          const entry = tab.entryOf(i),
+            end = tab.endOf(i);
           const code = end > entry ? read(entry, end - entry) : undefined;
           if (!code) continue;
           compareCode(code, entry, `${tab.funcName(tab.func(i))}@0x${entry.toString(16)}`, t);
@@ -160,7 +172,8 @@ describe('x86Calls: against iced-x86 on every function of Go binaries (every too
     for (let i = 0; i < tab.nfunc; i++) if (tab.funcName(tab.func(i)) === 'runtime.goexit') goexit = tab.entryOf(i);
     let checked = 0;
     for (let i = 0; i < tab.nfunc; i++) {
-      const entry = tab.entryOf(i), end = tab.endOf(i);
+      const entry = tab.entryOf(i),
+        end = tab.endOf(i);
       const code = read(entry, end - entry);
       if (!code) continue;
       const ref = icedDecode(code, entry);
@@ -181,7 +194,7 @@ describe('x86Calls: against iced-x86 on every function of Go binaries (every too
 describe('x86Calls: against iced-x86 on a C binary and /usr/bin programs', function () {
   this.timeout(600_000);
   const files = ['/usr/bin/perf', '/usr/bin/gdb', '/usr/bin/bash', '/usr/bin/python3'].filter((f) => fs.existsSync(f));
-  it('every instruction ours knows has iced\'s length (.text, decoded from each function symbol)', () => {
+  it("every instruction ours knows has iced's length (.text, decoded from each function symbol)", () => {
     const bins = [buildCFixture('inline', ['-O2', '-g']), ...files];
     for (const bin of bins) {
       const elf = parseElf(fs.readFileSync(bin));
@@ -203,7 +216,9 @@ describe('x86Calls: fuzz against iced-x86 (seeded)', function () {
   const PREFIXES = [0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65];
   let ins: Instruction;
   const buf = new Uint8Array(32);
-  before(() => { ins = new Instruction(); });
+  before(() => {
+    ins = new Instruction();
+  });
   after(() => ins.free());
 
   /** Checks the bytes in buf; returns whether ours knew them. */
@@ -243,13 +258,17 @@ describe('x86Calls: fuzz against iced-x86 (seeded)', function () {
       // EVEX: mostly well-formed P0/P1 (reserved bits right), P2 random; sometimes all random.
       ...[1, 2, 3].map((m) => ({
         name: `EVEX map ${m}`,
-        head: (op: number) => (rnd() < 0.2 ? [0x62, byte(), byte(), byte(), op] : [0x62, (byte() & 0xf0) | m, byte() | 4, rnd() < 0.5 ? byte() & 0x6f : byte(), op]),
+        head: (op: number) =>
+          rnd() < 0.2
+            ? [0x62, byte(), byte(), byte(), op]
+            : [0x62, (byte() & 0xf0) | m, byte() | 4, rnd() < 0.5 ? byte() & 0x6f : byte(), op],
         vex: true,
       })),
     ];
     const summary: string[] = [];
     for (const h of heads) {
-      let known = 0, tried = 0;
+      let known = 0,
+        tried = 0;
       for (let op = 0; op < 256; op++) {
         for (let k = 0; k < 400; k++) {
           const bytes: number[] = [];
@@ -261,7 +280,14 @@ describe('x86Calls: fuzz against iced-x86 (seeded)', function () {
           bytes.push(...h.head(op));
           // ModRM: register form, memory forms with SIB (base 101 too), RIP-relative.
           const modrmKind = rnd();
-          const modrm = modrmKind < 0.25 ? 0xc0 | byte() : modrmKind < 0.4 ? (byte() & 0x38) | 0x05 : modrmKind < 0.55 ? (byte() & 0xf8) | 0x04 : byte();
+          const modrm =
+            modrmKind < 0.25
+              ? 0xc0 | byte()
+              : modrmKind < 0.4
+                ? (byte() & 0x38) | 0x05
+                : modrmKind < 0.55
+                  ? (byte() & 0xf8) | 0x04
+                  : byte();
           bytes.push(modrm, modrmKind < 0.7 && rnd() < 0.5 ? (byte() & 0xf8) | 5 : byte());
           while (bytes.length < buf.length) bytes.push(byte());
           buf.set(bytes.slice(0, buf.length));
@@ -277,7 +303,8 @@ describe('x86Calls: fuzz against iced-x86 (seeded)', function () {
   it('every VEX and EVEX map, pp and opcode, with random R/X/B/W/vvvv/L/z/b/aaa bits', () => {
     const rnd = seededRandom(4242);
     const byte = () => Math.floor(rnd() * 256);
-    let vex = 0, evex = 0;
+    let vex = 0,
+      evex = 0;
     for (let map = 1; map <= 3; map++) {
       for (let pp = 0; pp < 4; pp++) {
         for (let op = 0; op < 256; op++) {
@@ -313,8 +340,14 @@ describe('x86Calls: fuzz against iced-x86 (seeded)', function () {
     // iced's own list of call codes: each encoding ours knows among them must be listed as a call.
     const known: string[] = [];
     for (const [bytes, want] of [
-      ['e8 10 00 00 00', 0x1015], ['48 e8 f0 ff ff ff', 0x1006 - 0x10], ['ff d0', INDIRECT_TARGET], ['41 ff 14 24', INDIRECT_TARGET],
-      ['ff 15 00 00 00 00', INDIRECT_TARGET], ['48 ff 18', INDIRECT_TARGET], ['ff 1c 25 00 00 00 00', INDIRECT_TARGET], ['0f 05', NaN],
+      ['e8 10 00 00 00', 0x1015],
+      ['48 e8 f0 ff ff ff', 0x1006 - 0x10],
+      ['ff d0', INDIRECT_TARGET],
+      ['41 ff 14 24', INDIRECT_TARGET],
+      ['ff 15 00 00 00 00', INDIRECT_TARGET],
+      ['48 ff 18', INDIRECT_TARGET],
+      ['ff 1c 25 00 00 00 00', INDIRECT_TARGET],
+      ['0f 05', NaN],
     ] as const) {
       const code = Uint8Array.from(bytes.split(' ').map((x) => parseInt(x, 16)));
       const ours = decodeCalls(code, 0x1000);

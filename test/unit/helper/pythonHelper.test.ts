@@ -8,11 +8,18 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../support/goToolchains';
 
-interface PyResult { name: string; status: 'pass' | 'fail' | 'error' | 'skip'; detail: string }
+interface PyResult {
+  name: string;
+  status: 'pass' | 'fail' | 'error' | 'skip';
+  detail: string;
+}
 
 function runPythonTests(): { results: PyResult[]; trouble?: string } {
   const r = spawnSync('/usr/bin/python3', ['-I', path.join(REPO_ROOT, 'test', 'python', 'run_tests.py'), path.join(REPO_ROOT, 'bpf')], {
-    cwd: '/', encoding: 'utf8', timeout: 300000, maxBuffer: 64 << 20,
+    cwd: '/',
+    encoding: 'utf8',
+    timeout: 300000,
+    maxBuffer: 64 << 20,
   });
   const results: PyResult[] = [];
   for (const line of (r.stdout ?? '').split('\n')) if (line.trim()) results.push(JSON.parse(line) as PyResult);

@@ -33,15 +33,24 @@ describe('aggregate', () => {
     // address 10: mix (line 5) inlined into checksum (line 20) inlined into handler (line 40)
     t.add([10, 11], 2, 3);
     t.add([12, 11], 2, 1);
-    const a = aggregate(t, source({
-      10: [F('mix', 5), F('checksum', 20), F('handler', 40)],
-      12: [F('handler', 41)],
-      11: [F('serve', 7)],
-    }));
+    const a = aggregate(
+      t,
+      source({
+        10: [F('mix', 5), F('checksum', 20), F('handler', 40)],
+        12: [F('handler', 41)],
+        11: [F('serve', 7)],
+      }),
+    );
     const byName = new Map(a.functions.map((f) => [f.name, f]));
     assert.deepEqual([byName.get('mix')!.selfSamples, byName.get('mix')!.cumSamples, byName.get('mix')!.inlinedOnly], [3, 3, true]);
-    assert.deepEqual([byName.get('checksum')!.selfSamples, byName.get('checksum')!.cumSamples, byName.get('checksum')!.inlinedOnly], [0, 3, true]);
-    assert.deepEqual([byName.get('handler')!.selfSamples, byName.get('handler')!.cumSamples, byName.get('handler')!.inlinedOnly], [1, 4, undefined]);
+    assert.deepEqual(
+      [byName.get('checksum')!.selfSamples, byName.get('checksum')!.cumSamples, byName.get('checksum')!.inlinedOnly],
+      [0, 3, true],
+    );
+    assert.deepEqual(
+      [byName.get('handler')!.selfSamples, byName.get('handler')!.cumSamples, byName.get('handler')!.inlinedOnly],
+      [1, 4, undefined],
+    );
     assert.deepEqual([byName.get('serve')!.selfSamples, byName.get('serve')!.cumSamples], [0, 4]);
     const l5 = a.lines.find((l) => l.line1 === 5)!;
     assert.deepEqual(l5.inlinedInto, ['checksum', 'handler']);
@@ -55,7 +64,10 @@ describe('aggregate', () => {
     assert.deepEqual(a.callTree.selfSamples, [0, 1, 0, 3]);
     // The stack table keeps inline frames innermost first.
     const loc10 = a.stacks.locations.find((l) => l.address === '0xa')!;
-    assert.deepEqual(loc10.frames.map((f) => a.functions[f.function]!.name), ['mix', 'checksum', 'handler']);
+    assert.deepEqual(
+      loc10.frames.map((f) => a.functions[f.function]!.name),
+      ['mix', 'checksum', 'handler'],
+    );
     assert.deepEqual(a.stacks.counts.slice().sort(), [1, 3]);
   });
 
@@ -90,7 +102,10 @@ describe('aggregate', () => {
       table[k] = k % 4 === 0 ? [F(`pkg.inl${k % 5}`, 100 + k, '/src/inl.go'), outer] : [outer];
     }
     let seed = 12345;
-    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
     const stacks: { keys: number[]; count: number }[] = [];
     for (let k = 0; k < 600; k++) {
       const depth = 1 + rnd(7);
@@ -110,7 +125,10 @@ describe('aggregate', () => {
         const mid = agg.update(growing);
         updates++;
         // Each update is a whole, consistent model of what the trie holds by then.
-        assert.equal(mid.stacks.counts.reduce((a, b) => a + b, 0), growing.total);
+        assert.equal(
+          mid.stacks.counts.reduce((a, b) => a + b, 0),
+          growing.total,
+        );
       }
       if (rnd(40) === 0) agg.advance(growing);
     }

@@ -9,7 +9,14 @@ import { waitReasonName, waitReasonNames } from '../../../src/symbolize/goWaitRe
 
 describe('blocking heat: frames and wait reasons', () => {
   it('skips the frames that park for their callers and keeps the callers', () => {
-    for (const f of ['runtime.chanrecv1', 'sync.(*Mutex).lockSlow', 'sync/atomic.(*Int64).Load', 'internal/poll.(*FD).Read', 'time.Sleep', 'net.(*conn).Read']) {
+    for (const f of [
+      'runtime.chanrecv1',
+      'sync.(*Mutex).lockSlow',
+      'sync/atomic.(*Int64).Load',
+      'internal/poll.(*FD).Read',
+      'time.Sleep',
+      'net.(*conn).Read',
+    ]) {
       assert.ok(isParkingInternal(f), f);
     }
     for (const f of ['main.recvChan', 'net/http.(*conn).serve', 'os.(*File).Read', 'bufio.(*Reader).fill', 'timeutil.Wait', 'syncx.Do']) {

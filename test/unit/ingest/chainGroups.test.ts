@@ -14,10 +14,19 @@ function samples(n: number, chains: number, seed: number): PerfSamples {
   const r = rng(seed);
   const s: PerfSamples = {
     count: n,
-    pid: new Int32Array(n), tid: new Int32Array(n), time: new Float64Array(n), ip: new Float64Array(n),
-    period: new Float64Array(n), cpu: new Int32Array(n), attrIndex: new Uint16Array(n), cpumode: new Uint8Array(n),
-    chainOffset: new Uint32Array(n), chainLength: new Uint32Array(n), chain: new Float64Array(0),
-    chainWide: new Map(), ipWide: new Map(),
+    pid: new Int32Array(n),
+    tid: new Int32Array(n),
+    time: new Float64Array(n),
+    ip: new Float64Array(n),
+    period: new Float64Array(n),
+    cpu: new Int32Array(n),
+    attrIndex: new Uint16Array(n),
+    cpumode: new Uint8Array(n),
+    chainOffset: new Uint32Array(n),
+    chainLength: new Uint32Array(n),
+    chain: new Float64Array(0),
+    chainWide: new Map(),
+    ipWide: new Map(),
   };
   const ips = [0x401000, 0x402000, -0x7effff00, NaN];
   for (let i = 0; i < n; i++) {
@@ -79,10 +88,14 @@ describe('ChainGroups', function () {
     setFastGrouping(true);
     const g = new ChainGroups().update({ attrs: [{}, {}], samples: all } as unknown as PerfData);
     const t = g.totals(0, undefined);
-    let total = 0, periodSum = 0, tMin = Infinity, tMax = -Infinity;
+    let total = 0,
+      periodSum = 0,
+      tMin = Infinity,
+      tMax = -Infinity;
     for (let i = 0; i < all.count; i++) {
       if (all.attrIndex[i] !== 0) continue;
-      total++; periodSum += all.period[i]!;
+      total++;
+      periodSum += all.period[i]!;
       if (all.time[i]! < tMin) tMin = all.time[i]!;
       if (all.time[i]! > tMax) tMax = all.time[i]!;
     }

@@ -9,10 +9,32 @@ function profile(sampleTypes: { type: string; unit: string }[], values: number[]
   return {
     sampleTypes,
     samples: values.map((v, i) => ({ locationIds: i === 0 ? [1, 2] : [2], values: v, labels: [] })),
-    mappings: [{ id: 1, memoryStart: 0x400000, memoryLimit: 0x500000, fileOffset: 0, filename: '/srv/app', buildId: 'bid', hasFunctions: true, hasFilenames: true, hasLineNumbers: true, hasInlineFrames: true }],
+    mappings: [
+      {
+        id: 1,
+        memoryStart: 0x400000,
+        memoryLimit: 0x500000,
+        fileOffset: 0,
+        filename: '/srv/app',
+        buildId: 'bid',
+        hasFunctions: true,
+        hasFilenames: true,
+        hasLineNumbers: true,
+        hasInlineFrames: true,
+      },
+    ],
     locations: [
       // innermost first: mix (inlined) at line 5, inside sum at line 12
-      { id: 1, mappingId: 1, address: 0x401000, isFolded: false, lines: [{ functionId: 1, line: 5, column: 0 }, { functionId: 2, line: 12, column: 0 }] },
+      {
+        id: 1,
+        mappingId: 1,
+        address: 0x401000,
+        isFolded: false,
+        lines: [
+          { functionId: 1, line: 5, column: 0 },
+          { functionId: 2, line: 12, column: 0 },
+        ],
+      },
       { id: 2, mappingId: 1, address: 0x402000, isFolded: false, lines: [{ functionId: 3, line: 30, column: 0 }] },
     ],
     functions: [
@@ -20,17 +42,41 @@ function profile(sampleTypes: { type: string; unit: string }[], values: number[]
       { id: 2, name: 'main.sum', systemName: 'main.sum', filename: '/src/main.go', startLine: 10 },
       { id: 3, name: 'main.main', systemName: 'main.main', filename: '/src/main.go', startLine: 28 },
     ],
-    dropFrames: '', keepFrames: '', timeNanos: 0, durationNanos: 2e9,
-    periodType: { type: 'cpu', unit: 'nanoseconds' }, period, comments: [], defaultSampleType: '',
+    dropFrames: '',
+    keepFrames: '',
+    timeNanos: 0,
+    durationNanos: 2e9,
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period,
+    comments: [],
+    defaultSampleType: '',
   };
 }
 
 describe('pprof import', () => {
   it('counts the "samples" value of a Go CPU profile and expands inline lines', () => {
-    const p = ingestPprof(decodePprof(encodePprof(profile([{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }], [[3, 30_000_000], [2, 20_000_000]]))));
+    const p = ingestPprof(
+      decodePprof(
+        encodePprof(
+          profile(
+            [
+              { type: 'samples', unit: 'count' },
+              { type: 'cpu', unit: 'nanoseconds' },
+            ],
+            [
+              [3, 30_000_000],
+              [2, 20_000_000],
+            ],
+          ),
+        ),
+      ),
+    );
     assert.equal(p.totalSamples, 5);
     const f = new Map(p.functions.map((x) => [x.name, x]));
-    assert.deepEqual([f.get('main.mix')!.selfSamples, f.get('main.mix')!.cumSamples, f.get('main.mix')!.inlinedOnly, f.get('main.mix')!.line1], [3, 3, true, 4]);
+    assert.deepEqual(
+      [f.get('main.mix')!.selfSamples, f.get('main.mix')!.cumSamples, f.get('main.mix')!.inlinedOnly, f.get('main.mix')!.line1],
+      [3, 3, true, 4],
+    );
     assert.deepEqual([f.get('main.sum')!.selfSamples, f.get('main.sum')!.cumSamples], [0, 3]);
     assert.deepEqual([f.get('main.main')!.selfSamples, f.get('main.main')!.cumSamples], [2, 5]);
     assert.equal(p.event.unit, 'nanoseconds');
@@ -47,7 +93,18 @@ describe('pprof import', () => {
   });
 
   it('reads back our own export: event, lost samples and samples outside the binary', () => {
-    const first = ingestPprof(profile([{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }], [[3, 1], [2, 1]]));
+    const first = ingestPprof(
+      profile(
+        [
+          { type: 'samples', unit: 'count' },
+          { type: 'cpu', unit: 'nanoseconds' },
+        ],
+        [
+          [3, 1],
+          [2, 1],
+        ],
+      ),
+    );
     first.event = { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1001001, fallbackReason: 'no PMU' };
     first.lostSamples = 7;
     first.unattributedSamples = 4;
@@ -68,7 +125,13 @@ describe('pprof import', () => {
     assert.throws(() => ingestPprof(empty), UserError);
     const dangling = profile([{ type: 'samples', unit: 'count' }], [[1]]);
     dangling.samples[0]!.locationIds = [9];
-    assert.throws(() => ingestPprof(dangling), (e: unknown) => e instanceof UserError && /location 9/.test(e.message));
-    assert.throws(() => ingestPprof(profile([{ type: 'samples', unit: 'count' }], [[1]]), { sampleType: 'alloc_space' }), /no sample type "alloc_space"/);
+    assert.throws(
+      () => ingestPprof(dangling),
+      (e: unknown) => e instanceof UserError && /location 9/.test(e.message),
+    );
+    assert.throws(
+      () => ingestPprof(profile([{ type: 'samples', unit: 'count' }], [[1]]), { sampleType: 'alloc_space' }),
+      /no sample type "alloc_space"/,
+    );
   });
 });

@@ -13,20 +13,43 @@ function sampleProfile(): Profile {
   t.add([1, 2], 2, 3);
   t.add([3, 2], 2, 1);
   const frames: Record<number, { function: string; file: string; line: number }[]> = {
-    1: [{ function: 'main.mix', file: '/a/main.go', line: 5 }, { function: 'main.sum', file: '/a/main.go', line: 12 }],
+    1: [
+      { function: 'main.mix', file: '/a/main.go', line: 5 },
+      { function: 'main.sum', file: '/a/main.go', line: 12 },
+    ],
     2: [{ function: 'main.main', file: '/a/main.go', line: 30 }],
     3: [{ function: 'main.sum', file: '/a/main.go', line: 13 }],
   };
   const a = aggregate(t, { frames: (k) => frames[k] ?? [], address: (k) => `0x${k.toString(16)}` });
   return {
-    version: PROFILE_MODEL_VERSION, source: 'perf',
+    version: PROFILE_MODEL_VERSION,
+    source: 'perf',
     event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1001001.5, frequencyHz: 999, fallbackReason: 'no PMU' },
     binary: { path: '/a/bin', buildId: 'abc', goVersion: 'go1.23.5', vcsModified: false },
-    target: { pid: 42, cmdline: 'bin' }, startTimeMs: 1700000000123.5, durationNanos: 3e9,
-    totalSamples: 6, lostSamples: 1, unattributedSamples: 2,
-    functions: a.functions, lines: a.lines, callTree: a.callTree, stacks: a.stacks,
+    target: { pid: 42, cmdline: 'bin' },
+    startTimeMs: 1700000000123.5,
+    durationNanos: 3e9,
+    totalSamples: 6,
+    lostSamples: 1,
+    unattributedSamples: 2,
+    functions: a.functions,
+    lines: a.lines,
+    callTree: a.callTree,
+    stacks: a.stacks,
     warnings: ['something was lost'],
-    latency: [{ function: 'main.sum', calls: 10, unmatched: 0, sumNanos: 1000, p50Nanos: 90, p90Nanos: 120, p99Nanos: 150, buckets: [{ loNanos: 64, hiNanos: 128, count: 9 }], durationNanos: 3e9 }],
+    latency: [
+      {
+        function: 'main.sum',
+        calls: 10,
+        unmatched: 0,
+        sumNanos: 1000,
+        p50Nanos: 90,
+        p90Nanos: 120,
+        p99Nanos: 150,
+        buckets: [{ loNanos: 64, hiNanos: 128, count: 9 }],
+        durationNanos: 3e9,
+      },
+    ],
   };
 }
 
@@ -53,7 +76,10 @@ describe('session files', () => {
   ];
   for (const [name, text, re] of cases) {
     it(`rejects ${name} with a clear error`, () => {
-      assert.throws(() => parseSession(text, 'x.json'), (e: unknown) => e instanceof SessionError && e instanceof UserError && re.test(e.message) && e.message.startsWith('x.json: '));
+      assert.throws(
+        () => parseSession(text, 'x.json'),
+        (e: unknown) => e instanceof SessionError && e instanceof UserError && re.test(e.message) && e.message.startsWith('x.json: '),
+      );
     });
   }
 
@@ -72,18 +98,61 @@ describe('session files', () => {
       return JSON.stringify(s);
     };
     const bad: [string, RegExp][] = [
-      [mutate((p) => { p.callTree.parents[0] = 5; }), /pre-order/],
-      [mutate((p) => { p.callTree.functions[0] = 999; }), /outside profile.functions/],
-      [mutate((p) => { p.callTree.selfSamples.pop(); }), /callTree.selfSamples/],
-      [mutate((p) => { delete p.totalSamples; }), /totalSamples/],
-      [mutate((p) => { p.stacks.stacks[0] = [77]; }), /outside its locations/],
-      [mutate((p) => { p.functions = 'x'; }), /functions is malformed/],
-      [mutate((p) => { p.version = 7; }), /profile model version 7/],
+      [
+        mutate((p) => {
+          p.callTree.parents[0] = 5;
+        }),
+        /pre-order/,
+      ],
+      [
+        mutate((p) => {
+          p.callTree.functions[0] = 999;
+        }),
+        /outside profile.functions/,
+      ],
+      [
+        mutate((p) => {
+          p.callTree.selfSamples.pop();
+        }),
+        /callTree.selfSamples/,
+      ],
+      [
+        mutate((p) => {
+          delete p.totalSamples;
+        }),
+        /totalSamples/,
+      ],
+      [
+        mutate((p) => {
+          p.stacks.stacks[0] = [77];
+        }),
+        /outside its locations/,
+      ],
+      [
+        mutate((p) => {
+          p.functions = 'x';
+        }),
+        /functions is malformed/,
+      ],
+      [
+        mutate((p) => {
+          p.version = 7;
+        }),
+        /profile model version 7/,
+      ],
     ];
-    for (const [text, re] of bad) assert.throws(() => parseSession(text), (e: unknown) => e instanceof SessionError && re.test(e.message), String(re));
+    for (const [text, re] of bad)
+      assert.throws(
+        () => parseSession(text),
+        (e: unknown) => e instanceof SessionError && re.test(e.message),
+        String(re),
+      );
   });
 
   it('a missing file is a clear error', () => {
-    assert.throws(() => loadSession(path.join(tmp, 'nope.json')), (e: unknown) => e instanceof SessionError && /cannot read the session/.test(e.message));
+    assert.throws(
+      () => loadSession(path.join(tmp, 'nope.json')),
+      (e: unknown) => e instanceof SessionError && /cannot read the session/.test(e.message),
+    );
   });
 });

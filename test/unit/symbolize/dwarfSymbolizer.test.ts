@@ -21,7 +21,9 @@ function open(binary: string): DwarfSymbolizer {
 }
 
 function report(label: string, r: CompareResult): void {
-  const accepted = Object.entries(r.accepted).map(([k, n]) => `${ACCEPTED_CASES[k]!.name}: ${n}`).join(', ');
+  const accepted = Object.entries(r.accepted)
+    .map(([k, n]) => `${ACCEPTED_CASES[k]!.name}: ${n}`)
+    .join(', ');
   // A one-line record of what was compared and which named differences were accepted.
   console.log(`      ${label}: ${r.addresses} addresses, ${r.frames} frames, max depth ${r.maxDepth}; accepted: ${accepted || 'none'}`);
   assert.deepEqual(r.unexplained.slice(0, 5), [], `${r.unexplained.length} unexplained difference(s) from llvm-symbolizer`);
@@ -58,45 +60,67 @@ describe('DWARF symbolizer vs llvm-symbolizer: Go fixture [go, llvm-symbolizer]'
     }
   }
 
-  for (const tc of toolchains) it(`Go ${tc.version}: functions(), functionAt and declarations agree with the symbol table and llvm-symbolizer`, () => {
-    const bin = buildGoFixture('symbols', tc, VARIANTS[0]);
-    const sym = open(bin);
-    const fns = sym.functions();
-    for (let i = 1; i < fns.length; i++) assert.ok(fns[i - 1]!.lowPc <= fns[i]!.lowPc, 'functions() must be sorted by lowPc');
-    // Every DWARF function starts at a function symbol of the same name (ABI0 symbols carry ".abi0").
-    const syms = new Map(functionSymbols(bin).map((s) => [s.addr, s]));
-    let checked = 0;
-    for (const f of fns) {
-      const s = syms.get(f.lowPc);
-      assert.ok(s, `${f.name} at 0x${f.lowPc.toString(16)} has no symbol`);
-      assert.ok(s.name === f.name || s.name === `${f.name}.abi0` || s.name === f.name.replace(/·/g, '.'), `${f.name} vs symbol ${s.name}`);
-      assert.equal(Number(f.highPc - f.lowPc) <= s.size + 64, true, `${f.name}: range longer than its symbol`);
-      checked++;
-    }
-    assert.ok(checked > 1000);
-    // Declaration lines (DW_AT_decl_line) as llvm-symbolizer reports them (StartLine).
-    const sample = fns.filter((_, i) => i % 7 === 0);
-    const ref = llvmSymbolize(bin, sample.map((f) => f.lowPc));
-    sample.forEach((f, i) => {
-      const frames = ref[i]!;
-      const outer = frames[frames.length - 1]!;
-      assert.equal(f.declLine ?? 0, outer.startLine, `${f.name} decl line`); // 0: none recorded (Go 1.19)
-      assert.equal(sym.functionAt(f.lowPc)?.name, f.name);
-      assert.equal(sym.functionAt(f.highPc - 1n)?.name, f.name);
+  for (const tc of toolchains)
+    it(`Go ${tc.version}: functions(), functionAt and declarations agree with the symbol table and llvm-symbolizer`, () => {
+      const bin = buildGoFixture('symbols', tc, VARIANTS[0]);
+      const sym = open(bin);
+      const fns = sym.functions();
+      for (let i = 1; i < fns.length; i++) assert.ok(fns[i - 1]!.lowPc <= fns[i]!.lowPc, 'functions() must be sorted by lowPc');
+      // Every DWARF function starts at a function symbol of the same name (ABI0 symbols carry ".abi0").
+      const syms = new Map(functionSymbols(bin).map((s) => [s.addr, s]));
+      let checked = 0;
+      for (const f of fns) {
+        const s = syms.get(f.lowPc);
+        assert.ok(s, `${f.name} at 0x${f.lowPc.toString(16)} has no symbol`);
+        assert.ok(
+          s.name === f.name || s.name === `${f.name}.abi0` || s.name === f.name.replace(/·/g, '.'),
+          `${f.name} vs symbol ${s.name}`,
+        );
+        assert.equal(Number(f.highPc - f.lowPc) <= s.size + 64, true, `${f.name}: range longer than its symbol`);
+        checked++;
+      }
+      assert.ok(checked > 1000);
+      // Declaration lines (DW_AT_decl_line) as llvm-symbolizer reports them (StartLine).
+      const sample = fns.filter((_, i) => i % 7 === 0);
+      const ref = llvmSymbolize(
+        bin,
+        sample.map((f) => f.lowPc),
+      );
+      sample.forEach((f, i) => {
+        const frames = ref[i]!;
+        const outer = frames[frames.length - 1]!;
+        assert.equal(f.declLine ?? 0, outer.startLine, `${f.name} decl line`); // 0: none recorded (Go 1.19)
+        assert.equal(sym.functionAt(f.lowPc)?.name, f.name);
+        assert.equal(sym.functionAt(f.highPc - 1n)?.name, f.name);
+      });
+      const sum = sym.functionByName('main.(*ledger).sum');
+      assert.ok(sum);
+      assert.match(sum.declFile ?? '', /test\/fixtures\/go\/symbols\/main\.go$/);
+      if (Number(tc.version.split('.')[1]) >= 21) assert.equal(sum.declLine, 24, 'main.(*ledger).sum is declared on line 24 of main.go');
+      else assert.equal(sum.declLine, undefined, `Go ${tc.version} records no DW_AT_decl_line`);
     });
-    const sum = sym.functionByName('main.(*ledger).sum');
-    assert.ok(sum);
-    assert.match(sum.declFile ?? '', /test\/fixtures\/go\/symbols\/main\.go$/);
-    if (Number(tc.version.split('.')[1]) >= 21) assert.equal(sum.declLine, 24, 'main.(*ledger).sum is declared on line 24 of main.go');
-    else assert.equal(sum.declLine, undefined, `Go ${tc.version} records no DW_AT_decl_line`);
-  });
 
   it('structFieldOffset(runtime.g, goid) agrees with gdb for every toolchain [gdb]', () => {
     for (const tc of toolchains) {
       const bin = buildGoFixture('symbols', tc, VARIANTS[0]);
       const sym = open(bin);
-      const out = execFileSync('gdb', ['-batch', '-nx', '-iex', 'set auto-load off', '-ex', 'set language c',
-        '-ex', "print (long)&((struct 'runtime.g' *)0)->goid", '-ex', "print (long)&((struct 'runtime.g' *)0)->m", bin], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(
+        'gdb',
+        [
+          '-batch',
+          '-nx',
+          '-iex',
+          'set auto-load off',
+          '-ex',
+          'set language c',
+          '-ex',
+          "print (long)&((struct 'runtime.g' *)0)->goid",
+          '-ex',
+          "print (long)&((struct 'runtime.g' *)0)->m",
+          bin,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const values = [...out.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1]));
       assert.equal(values.length, 2, `gdb output: ${out}`);
       assert.equal(sym.structFieldOffset('runtime.g', 'goid'), values[0], `go${tc.version} runtime.g.goid`);
@@ -143,7 +167,10 @@ describe('DwarfSymbolizer.writeFramesJson (the CLI fast path) [go, gcc]', functi
       this.buf = b;
     }
   }
-  const bins = (): string[] => [buildGoFixture('symbols', goToolchains()[goToolchains().length - 1]!, VARIANTS[0]), buildCFixture('inline', ['-O2', '-g'])];
+  const bins = (): string[] => [
+    buildGoFixture('symbols', goToolchains()[goToolchains().length - 1]!, VARIANTS[0]),
+    buildCFixture('inline', ['-O2', '-g']),
+  ];
   it('writes exactly JSON.stringify(symbolize(pc)) for entries, samples, gaps and every line row', () => {
     for (const bin of bins()) {
       const sym = open(bin);
@@ -152,9 +179,14 @@ describe('DwarfSymbolizer.writeFramesJson (the CLI fast path) [go, gcc]', functi
       for (const f of funcs) extra.push(f.addr + BigInt(f.size), f.addr - 1n); // just past and before functions
       extra.push(0n, 1n << 40n);
       const addrs = sampleAddresses(funcs, 3000, 7, extra);
-      for (const pass of [1, 2]) { // the second pass reads the cached bytes
+      for (const pass of [1, 2]) {
+        // the second pass reads the cached bytes
         const sink = new Sink();
-        for (const a of addrs) { sym.writeFramesJson(Number(a), sink); sink.ensure(1); sink.buf[sink.pos++] = 10; }
+        for (const a of addrs) {
+          sym.writeFramesJson(Number(a), sink);
+          sink.ensure(1);
+          sink.buf[sink.pos++] = 10;
+        }
         const lines = Buffer.from(sink.buf.subarray(0, sink.pos)).toString('utf8').split('\n');
         addrs.forEach((a, i) => {
           const want = JSON.stringify(sym.symbolize(a).map((f) => ({ function: f.function, file: f.file, line: f.line })));

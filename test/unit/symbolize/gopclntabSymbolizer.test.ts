@@ -47,8 +47,15 @@ function samplePcs(sym: GopclntabSymbolizer, count: number, seed: number): numbe
 }
 
 function compareWithLlvm(bin: string, sym: GopclntabSymbolizer, pcs: number[]): LlvmComparison {
-  const ref = llvmSymbolize(bin, pcs.map((p) => BigInt(p)));
-  return compareFrameLists(pcs, pcs.map((pc) => sym.framesAt(pc)), ref);
+  const ref = llvmSymbolize(
+    bin,
+    pcs.map((p) => BigInt(p)),
+  );
+  return compareFrameLists(
+    pcs,
+    pcs.map((pc) => sym.framesAt(pc)),
+    ref,
+  );
 }
 
 describe('gopclntab symbolizer vs llvm-symbolizer --inlining, unstripped [go, llvm-symbolizer]', function () {
@@ -63,13 +70,15 @@ describe('gopclntab symbolizer vs llvm-symbolizer --inlining, unstripped [go, ll
           const sym = open(bin);
           const pcs = samplePcs(sym, 3000, 0x9c1 + Number(tc.version.split('.')[1]));
           const r = compareWithLlvm(bin, sym, pcs);
-          console.log(`      go${tc.version}/${fixture}/${variant.name}: ${r.addresses} PCs, max depth ${r.maxDepth}; accepted: ${describeAccepted(r.accepted)}`);
+          console.log(
+            `      go${tc.version}/${fixture}/${variant.name}: ${r.addresses} PCs, max depth ${r.maxDepth}; accepted: ${describeAccepted(r.accepted)}`,
+          );
           assert.deepEqual(r.unexplained.slice(0, 5), [], `${r.unexplained.length} unexplained difference(s) from llvm-symbolizer`);
           if (variant.name !== 'noopt') assert.ok(r.maxDepth >= 3, 'the fixture should produce inline chains at least 3 deep');
           if (!tc.version.startsWith('1.19')) {
-          assert.equal(r.accepted.wrapperInline ?? 0, 0, 'wrapperInline is a Go 1.19 case');
-          assert.equal(r.accepted.bracketName ?? 0, 0, 'bracketName is a Go 1.18/1.19 case');
-        }
+            assert.equal(r.accepted.wrapperInline ?? 0, 0, 'wrapperInline is a Go 1.19 case');
+            assert.equal(r.accepted.bracketName ?? 0, 0, 'bracketName is a Go 1.18/1.19 case');
+          }
         });
       }
     }
@@ -78,7 +87,8 @@ describe('gopclntab symbolizer vs llvm-symbolizer --inlining, unstripped [go, ll
 
 /** Differences from `go tool addr2line` we accept, each with its reason. */
 const ACCEPTED_VS_ADDR2LINE = {
-  padding: 'past a function\'s last instruction (alignment padding up to the next entry) the line table has no value: go tool addr2line prints the previous function with ":-1", we give no frames (as DWARF does)',
+  padding:
+    'past a function\'s last instruction (alignment padding up to the next entry) the line table has no value: go tool addr2line prints the previous function with ":-1", we give no frames (as DWARF does)',
 } as const;
 
 describe('gopclntab symbolizer vs go tool addr2line, stripped -ldflags=-s -w [go]', function () {
@@ -100,16 +110,26 @@ describe('gopclntab symbolizer vs go tool addr2line, stripped -ldflags=-s -w [go
         for (let i = 0; i < pcs.length; i++) {
           const ours = sym.framesAt(pcs[i]!);
           const r = ref[i]!;
-          if (ours.length === 0 && r.file === '' && r.line === -1) { padding++; continue; }
-          if (ours.length === 0) { bad.push(`0x${pcs[i]!.toString(16)}: ours [] vs ${JSON.stringify(r)}`); continue; }
+          if (ours.length === 0 && r.file === '' && r.line === -1) {
+            padding++;
+            continue;
+          }
+          if (ours.length === 0) {
+            bad.push(`0x${pcs[i]!.toString(16)}: ours [] vs ${JSON.stringify(r)}`);
+            continue;
+          }
           if (ours.length > 1) inlined++;
           const physical = ours[ours.length - 1]!.function;
           const inner = ours[0]!;
           if (physical !== r.function || inner.file !== r.file || inner.line !== r.line) {
-            bad.push(`0x${pcs[i]!.toString(16)}: ours ${physical} ${inner.file}:${inner.line} vs addr2line ${r.function} ${r.file}:${r.line}`);
+            bad.push(
+              `0x${pcs[i]!.toString(16)}: ours ${physical} ${inner.file}:${inner.line} vs addr2line ${r.function} ${r.file}:${r.line}`,
+            );
           }
         }
-        console.log(`      go${tc.version}/${fixture}/stripped: ${pcs.length} PCs, ${inlined} with inline chains; accepted: ${Object.keys(ACCEPTED_VS_ADDR2LINE)[0]}: ${padding}`);
+        console.log(
+          `      go${tc.version}/${fixture}/stripped: ${pcs.length} PCs, ${inlined} with inline chains; accepted: ${Object.keys(ACCEPTED_VS_ADDR2LINE)[0]}: ${padding}`,
+        );
         assert.deepEqual(bad.slice(0, 5), [], `${bad.length} difference(s) from go tool addr2line`);
         assert.ok(inlined > 100, 'stripped binaries must keep their inline chains');
       });
@@ -156,7 +176,8 @@ describe('gopclntab symbolizer: functions and declarations [go, llvm-symbolizer]
         const s = syms.get(f.lowPc);
         if (!s) continue;
         // The symbol table spells some names differently: see the symtabName and bracketName cases.
-        const same = s.name === f.name || s.name === `${f.name}.abi0` || s.name === f.name.replace(/·/g, '.') || bracketAbbreviationOf(f.name, s.name);
+        const same =
+          s.name === f.name || s.name === `${f.name}.abi0` || s.name === f.name.replace(/·/g, '.') || bracketAbbreviationOf(f.name, s.name);
         assert.ok(same, `${f.name} vs symbol ${s.name}`);
         assert.ok(Number(f.highPc - f.lowPc) <= s.size, `${f.name}: code range longer than its symbol`);
         matched++;
@@ -167,7 +188,10 @@ describe('gopclntab symbolizer: functions and declarations [go, llvm-symbolizer]
       assert.ok(sym.functionAt(work.lowPc + 5n)?.name === 'main.work');
       // llvm-symbolizer's StartLine is DW_AT_decl_line of the physical function.
       const sample = fns.filter((f) => f.name.startsWith('main.') || f.name.startsWith('fmt.'));
-      const ref = llvmSymbolize(bin, sample.map((f) => f.lowPc));
+      const ref = llvmSymbolize(
+        bin,
+        sample.map((f) => f.lowPc),
+      );
       for (let i = 0; i < sample.length; i++) {
         const outer = ref[i]![ref[i]!.length - 1];
         if (!outer || outer.startLine === 0) continue;

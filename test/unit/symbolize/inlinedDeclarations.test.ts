@@ -35,7 +35,10 @@ describe('declarations of inlined functions vs go/ast [go]', function () {
       // Symbolize every instruction start of main.* functions: every inlined helper is met.
       for (const f of pcl.functions()) {
         if (!f.name.startsWith('main.')) continue;
-        for (let pc = f.lowPc; pc < f.highPc; pc++) { pcl.symbolize(pc); dwarf.symbolize(pc); }
+        for (let pc = f.lowPc; pc < f.highPc; pc++) {
+          pcl.symbolize(pc);
+          dwarf.symbolize(pc);
+        }
       }
       const minor = Number(tc.version.split('.')[1]);
       for (const name of INLINED) {

@@ -34,11 +34,26 @@ describe('eBPF tracing: version gate', () => {
   it('accepts amd64 Go ≥ 1.17 and refuses older Go, other architectures and non-Go binaries clearly', () => {
     assert.equal(checkTraceable(EM_X86_64, 'go1.17').minor, 17);
     assert.equal(checkTraceable(EM_X86_64, 'go1.23.5').minor, 23);
-    assert.equal(codeOf(() => checkTraceable(EM_X86_64, 'go1.16.15')), 'go-too-old');
-    assert.equal(codeOf(() => checkTraceable(EM_X86_64, 'go1.9.7')), 'go-too-old');
-    assert.equal(codeOf(() => checkTraceable(EM_AARCH64, 'go1.22.1')), 'unsupported-arch');
-    assert.equal(codeOf(() => checkTraceable(EM_X86_64, undefined)), 'not-go');
-    assert.equal(codeOf(() => checkTraceable(EM_X86_64, 'weird')), 'go-version-unknown');
+    assert.equal(
+      codeOf(() => checkTraceable(EM_X86_64, 'go1.16.15')),
+      'go-too-old',
+    );
+    assert.equal(
+      codeOf(() => checkTraceable(EM_X86_64, 'go1.9.7')),
+      'go-too-old',
+    );
+    assert.equal(
+      codeOf(() => checkTraceable(EM_AARCH64, 'go1.22.1')),
+      'unsupported-arch',
+    );
+    assert.equal(
+      codeOf(() => checkTraceable(EM_X86_64, undefined)),
+      'not-go',
+    );
+    assert.equal(
+      codeOf(() => checkTraceable(EM_X86_64, 'weird')),
+      'go-version-unknown',
+    );
     try {
       checkTraceable(EM_X86_64, 'go1.16.15');
     } catch (e) {
@@ -76,19 +91,56 @@ describe('eBPF tracing: results into the model', () => {
   });
 
   it('converts helper results into FunctionLatency, SchedLatency and SyscallStat', () => {
-    const f = toFunctionLatency({ name: 'main.f', calls: 5, matched: 4, returnsWithoutEntry: 0, unmatched: 1, sum_ns: 8000, buckets: [{ lo_ns: 1024, hi_ns: 2048, count: 4 }], callsPerSecond: [5] }, 2);
-    assert.deepEqual(f, { function: 'main.f', calls: 5, unmatched: 1, sumNanos: 8000, p50Nanos: 1536, p90Nanos: 1946, p99Nanos: 2038, buckets: [{ loNanos: 1024, hiNanos: 2048, count: 4 }], durationNanos: 2e9, callsPerSecond: [5] });
-    const s = toSchedLatency({ count: 2, sum_ns: 3, buckets: [{ lo_ns: 1, hi_ns: 2, count: 2 }], worst: [{ goid: 7, wait_ns: 2 }], elapsedSec: 1 });
+    const f = toFunctionLatency(
+      {
+        name: 'main.f',
+        calls: 5,
+        matched: 4,
+        returnsWithoutEntry: 0,
+        unmatched: 1,
+        sum_ns: 8000,
+        buckets: [{ lo_ns: 1024, hi_ns: 2048, count: 4 }],
+        callsPerSecond: [5],
+      },
+      2,
+    );
+    assert.deepEqual(f, {
+      function: 'main.f',
+      calls: 5,
+      unmatched: 1,
+      sumNanos: 8000,
+      p50Nanos: 1536,
+      p90Nanos: 1946,
+      p99Nanos: 2038,
+      buckets: [{ loNanos: 1024, hiNanos: 2048, count: 4 }],
+      durationNanos: 2e9,
+      callsPerSecond: [5],
+    });
+    const s = toSchedLatency({
+      count: 2,
+      sum_ns: 3,
+      buckets: [{ lo_ns: 1, hi_ns: 2, count: 2 }],
+      worst: [{ goid: 7, wait_ns: 2 }],
+      elapsedSec: 1,
+    });
     assert.deepEqual(s.worst, [{ goid: 7, waitNanos: 2 }]);
-    const sc = toSyscallStats({ syscalls: [{ nr: 1, name: 'write', count: 3, total_ns: 30, buckets: [], topSites: [{ addrs: [0x401000, 0x402000], count: 3 }] }], elapsedSec: 1 },
-      (pc) => (pc === 0x401000n ? ['syscall.write (a.go:1)', 'syscall.Write (a.go:2)'] : []));
+    const sc = toSyscallStats(
+      {
+        syscalls: [{ nr: 1, name: 'write', count: 3, total_ns: 30, buckets: [], topSites: [{ addrs: [0x401000, 0x402000], count: 3 }] }],
+        elapsedSec: 1,
+      },
+      (pc) => (pc === 0x401000n ? ['syscall.write (a.go:1)', 'syscall.Write (a.go:2)'] : []),
+    );
     assert.deepEqual(sc[0]!.topSites, [{ frames: ['syscall.write (a.go:1)', 'syscall.Write (a.go:2)'], count: 3 }]);
   });
 });
 
 describe('eBPF tracing: terminal output and arguments', () => {
   it('draws funclatency-style rows for every slot between the first and last non-empty one', () => {
-    const text = formatLog2Histogram([{ loNanos: 4096, hiNanos: 8192, count: 40 }, { loNanos: 32768, hiNanos: 65536, count: 10 }]);
+    const text = formatLog2Histogram([
+      { loNanos: 4096, hiNanos: 8192, count: 40 },
+      { loNanos: 32768, hiNanos: 65536, count: 10 },
+    ]);
     const rows = text.trimEnd().split('\n');
     assert.match(rows[0]!, /nsecs\s+: count\s+distribution/);
     assert.equal(rows.length, 1 + 4);
@@ -109,8 +161,20 @@ describe('eBPF tracing: terminal output and arguments', () => {
     assert.equal(o.json, true);
     assert.deepEqual(o.multi.get('func'), ['main.(*S).f', 'main.G[...]']);
     assert.equal(parseEbpfArgs(['--help'], 'usage'), 'help');
-    for (const bad of [[], ['--pid', 'x'], ['--pid', '0'], ['--pid', '1', '--duration', '0'], ['--pid', '1', '--duration', 'abc'], ['--pid', '1', '--bogus'], ['--pid']]) {
-      assert.equal(codeOf(() => parseEbpfArgs(bad, 'usage', ['func'])), 'usage', JSON.stringify(bad));
+    for (const bad of [
+      [],
+      ['--pid', 'x'],
+      ['--pid', '0'],
+      ['--pid', '1', '--duration', '0'],
+      ['--pid', '1', '--duration', 'abc'],
+      ['--pid', '1', '--bogus'],
+      ['--pid'],
+    ]) {
+      assert.equal(
+        codeOf(() => parseEbpfArgs(bad, 'usage', ['func'])),
+        'usage',
+        JSON.stringify(bad),
+      );
     }
   });
 });
@@ -118,11 +182,20 @@ describe('eBPF tracing: terminal output and arguments', () => {
 describe('eBPF tracing: fine histogram percentiles', () => {
   it('uses the finer buckets when the helper sends them', () => {
     // 100 calls of about 2.1 ms: log2 says only "in [2.10 ms, 4.19 ms)"; the fine buckets know better.
-    const f = toFunctionLatency({
-      name: 'main.sleepy', calls: 100, matched: 100, returnsWithoutEntry: 0, unmatched: 0, sum_ns: 210_000_000,
-      buckets: [{ lo_ns: 2097152, hi_ns: 4194304, count: 100 }],
-      fine: [[2097152, 2359296, 100]], callsPerSecond: [100],
-    }, 1);
+    const f = toFunctionLatency(
+      {
+        name: 'main.sleepy',
+        calls: 100,
+        matched: 100,
+        returnsWithoutEntry: 0,
+        unmatched: 0,
+        sum_ns: 210_000_000,
+        buckets: [{ lo_ns: 2097152, hi_ns: 4194304, count: 100 }],
+        fine: [[2097152, 2359296, 100]],
+        callsPerSecond: [100],
+      },
+      1,
+    );
     assert.ok(f.p50Nanos >= 2097152 && f.p50Nanos < 2359296, String(f.p50Nanos));
     assert.deepEqual(f.buckets, [{ loNanos: 2097152, hiNanos: 4194304, count: 100 }]);
   });

@@ -5,7 +5,12 @@ import { rng } from '../../support/rng';
 
 /** A call tree (pre-order, as ingest builds it) from stacks given root first, with their counts. */
 function treeOf(stacks: { fns: number[]; count: number }[]): CallTree {
-  interface N { fn: number; total: number; self: number; kids: Map<number, N> }
+  interface N {
+    fn: number;
+    total: number;
+    self: number;
+    kids: Map<number, N>;
+  }
   const root: N = { fn: -1, total: 0, self: 0, kids: new Map() };
   for (const s of stacks) {
     let n = root;
@@ -70,11 +75,23 @@ describe('ui: call paths of the hot-functions tree (numbers that nest)', () => {
   });
 
   it('children are sorted hottest first, and a leaf-only path has no children', () => {
-    const stacks = [{ fns: [0, 1, 2], count: 5 }, { fns: [0, 3], count: 9 }];
+    const stacks = [
+      { fns: [0, 1, 2], count: 5 },
+      { fns: [0, 3], count: 9 },
+    ];
     const paths = new CallPaths(treeOf(stacks));
-    assert.deepEqual(paths.extend(paths.root(0), 'callees').map((p) => [p.fns, p.samples]), [[[0, 3], 9], [[0, 1], 5]]);
+    assert.deepEqual(
+      paths.extend(paths.root(0), 'callees').map((p) => [p.fns, p.samples]),
+      [
+        [[0, 3], 9],
+        [[0, 1], 5],
+      ],
+    );
     assert.deepEqual(paths.extend(paths.root(2), 'callees'), []);
-    assert.deepEqual(paths.extend(paths.root(2), 'callers').map((p) => [p.fns, p.samples]), [[[2, 1], 5]]);
+    assert.deepEqual(
+      paths.extend(paths.root(2), 'callers').map((p) => [p.fns, p.samples]),
+      [[[2, 1], 5]],
+    );
     assert.deepEqual(paths.extend(paths.root(0), 'callers'), []);
   });
 });

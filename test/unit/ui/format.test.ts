@@ -1,5 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { formatCount, formatDeltaPercent, formatDuration, formatLineFigure, formatPercent, formatRate, formatShareChange } from '../../../src/ui/format';
+import {
+  formatCount,
+  formatDeltaPercent,
+  formatDuration,
+  formatLineFigure,
+  formatPercent,
+  formatRate,
+  formatShareChange,
+} from '../../../src/ui/format';
 
 describe('ui: number formatting', () => {
   it('counts: exact below 1000, one decimal below 10 of a unit, whole above', () => {

@@ -54,16 +54,24 @@ func main() {
 describe('ui: finding func declarations [go toolchain]', function () {
   const tc = newestGo();
   const goFiles = [
-    ...fs.readdirSync(GO_FIXTURES).map((d) => path.join(GO_FIXTURES, d, 'main.go')).filter((f) => fs.existsSync(f)),
+    ...fs
+      .readdirSync(GO_FIXTURES)
+      .map((d) => path.join(GO_FIXTURES, d, 'main.go'))
+      .filter((f) => fs.existsSync(f)),
     // Big and generic standard-library files: methods, pointer and value receivers, type parameters.
-    ...['net/http/server.go', 'fmt/print.go', 'sort/sort.go', 'slices/sort.go', 'sync/map.go', 'strings/builder.go', 'runtime/proc.go'].map((f) => path.join(tc.goroot, 'src', f)),
+    ...['net/http/server.go', 'fmt/print.go', 'sort/sort.go', 'slices/sort.go', 'sync/map.go', 'strings/builder.go', 'runtime/proc.go'].map(
+      (f) => path.join(tc.goroot, 'src', f),
+    ),
   ].filter((f) => fs.existsSync(f));
 
   it('scanFuncDecls finds exactly what go/parser finds, on the same lines', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-funcdecl-'));
     try {
       fs.writeFileSync(path.join(dir, 'ref.go'), REFERENCE_GO);
-      execFileSync(tc.goBin, ['build', '-o', path.join(dir, 'ref'), path.join(dir, 'ref.go')], { env: goEnv(tc, FIXTURE_CACHE), stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(tc.goBin, ['build', '-o', path.join(dir, 'ref'), path.join(dir, 'ref.go')], {
+        env: goEnv(tc, FIXTURE_CACHE),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       const out = execFileSync(path.join(dir, 'ref'), goFiles, { encoding: 'utf8', maxBuffer: 64 << 20 });
       const expected = new Map<string, string[]>();
       for (const line of out.trim().split('\n')) {
@@ -74,7 +82,9 @@ describe('ui: finding func declarations [go toolchain]', function () {
       }
       let total = 0;
       for (const f of goFiles) {
-        const got = scanFuncDecls(fs.readFileSync(f, 'utf8')).map((d) => `${d.line1} ${d.name} ${d.receiver ?? ''} ${d.pointerReceiver === true}`);
+        const got = scanFuncDecls(fs.readFileSync(f, 'utf8')).map(
+          (d) => `${d.line1} ${d.name} ${d.receiver ?? ''} ${d.pointerReceiver === true}`,
+        );
         assert.deepEqual(got, expected.get(f) ?? [], f);
         total += got.length;
       }
@@ -106,16 +116,35 @@ describe('ui: finding func declarations [go toolchain]', function () {
 
   it('splits runtime names into package, receiver and name', () => {
     assert.deepEqual(parseGoFuncName('main.handler'), { pkg: 'main', name: 'handler', anonymous: false });
-    assert.deepEqual(parseGoFuncName('example.com/svc/store.(*DB).Get'), { pkg: 'example.com/svc/store', receiver: 'DB', pointerReceiver: true, name: 'Get', anonymous: false });
-    assert.deepEqual(parseGoFuncName('net/http.Header.Get'), { pkg: 'net/http', receiver: 'Header', pointerReceiver: false, name: 'Get', anonymous: false });
+    assert.deepEqual(parseGoFuncName('example.com/svc/store.(*DB).Get'), {
+      pkg: 'example.com/svc/store',
+      receiver: 'DB',
+      pointerReceiver: true,
+      name: 'Get',
+      anonymous: false,
+    });
+    assert.deepEqual(parseGoFuncName('net/http.Header.Get'), {
+      pkg: 'net/http',
+      receiver: 'Header',
+      pointerReceiver: false,
+      name: 'Get',
+      anonymous: false,
+    });
     assert.deepEqual(parseGoFuncName('main.handleSort.func1'), { pkg: 'main', name: 'handleSort', anonymous: true });
     assert.deepEqual(parseGoFuncName('slices.SortFunc[...]'), { pkg: 'slices', name: 'SortFunc', anonymous: false });
-    assert.deepEqual(parseGoFuncName('main.(*List[...]).Push'), { pkg: 'main', receiver: 'List', pointerReceiver: true, name: 'Push', anonymous: false });
+    assert.deepEqual(parseGoFuncName('main.(*List[...]).Push'), {
+      pkg: 'main',
+      receiver: 'List',
+      pointerReceiver: true,
+      name: 'Push',
+      anonymous: false,
+    });
     assert.equal(shortFuncName('example.com/svc/store.(*DB).Get'), '(*DB).Get');
   });
 
   it('builds the runtime name of the func around a line', () => {
-    const text = 'package store\n\ntype DB struct{}\n\nfunc (d *DB) Get(k string) int {\n\treturn 1\n}\n\nfunc (d DB) Len() int {\n\treturn 0\n}\n';
+    const text =
+      'package store\n\ntype DB struct{}\n\nfunc (d *DB) Get(k string) int {\n\treturn 1\n}\n\nfunc (d DB) Len() int {\n\treturn 0\n}\n';
     const decls = scanFuncDecls(text);
     assert.equal(goFuncFullName('example.com/svc/store', enclosingFuncDecl(decls, 6)!), 'example.com/svc/store.(*DB).Get');
     assert.equal(goFuncFullName('example.com/svc/store', enclosingFuncDecl(decls, 10)!), 'example.com/svc/store.DB.Len');

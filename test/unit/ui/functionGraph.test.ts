@@ -13,8 +13,13 @@ function profile(): Profile {
   const totalSamples = [100, 70, 50, 15, 30, 20, 12];
   const selfSamples = [0, 5, 50, 15, 30, 8, 12];
   return {
-    version: PROFILE_MODEL_VERSION, source: 'test', event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1e6 },
-    durationNanos: 1e9, totalSamples: 120, lostSamples: 0, unattributedSamples: 0,
+    version: PROFILE_MODEL_VERSION,
+    source: 'test',
+    event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1e6 },
+    durationNanos: 1e9,
+    totalSamples: 120,
+    lostSamples: 0,
+    unattributedSamples: 0,
     functions: names.map((name, i) => ({
       name,
       selfSamples: [0, 5, 50, 45, 20][i]!,
@@ -34,13 +39,31 @@ describe('ui: function graph (hot functions, callers, callees)', () => {
   });
 
   it('callees aggregate every call edge of a function, hottest first', () => {
-    assert.deepEqual(g.callees(0).map((e) => [name(e.fn), e.samples]), [['main.handle', 70], ['main.hash', 30]]);
-    assert.deepEqual(g.callees(1).map((e) => [name(e.fn), e.samples]), [['main.encode', 50], ['main.hash', 15]]);
+    assert.deepEqual(
+      g.callees(0).map((e) => [name(e.fn), e.samples]),
+      [
+        ['main.handle', 70],
+        ['main.hash', 30],
+      ],
+    );
+    assert.deepEqual(
+      g.callees(1).map((e) => [name(e.fn), e.samples]),
+      [
+        ['main.encode', 50],
+        ['main.hash', 15],
+      ],
+    );
     assert.deepEqual(g.callees(2), []);
   });
 
   it('callers of a function called from two places', () => {
-    assert.deepEqual(g.callers(3).map((e) => [name(e.fn), e.samples]), [['main.main', 30], ['main.handle', 15]]);
+    assert.deepEqual(
+      g.callers(3).map((e) => [name(e.fn), e.samples]),
+      [
+        ['main.main', 30],
+        ['main.handle', 15],
+      ],
+    );
     assert.deepEqual(g.callers(0), []);
   });
 

@@ -24,8 +24,15 @@ function synthetic(): Profile {
   add(11, 5);
   lines.push({ file: '/elsewhere/x.go', line1: 1, selfSamples: 100, cumSamples: 100, function: 'x.f' });
   return {
-    version: PROFILE_MODEL_VERSION, source: 'test', event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1e6 },
-    durationNanos: 1e10, totalSamples: 10000, lostSamples: 0, unattributedSamples: 0, functions: [], lines,
+    version: PROFILE_MODEL_VERSION,
+    source: 'test',
+    event: { name: 'cpu-clock', unit: 'nanoseconds', periodPerSample: 1e6 },
+    durationNanos: 1e10,
+    totalSamples: 10000,
+    lostSamples: 0,
+    unattributedSamples: 0,
+    functions: [],
+    lines,
     callTree: { parents: [], functions: [], callLines: [], totalSamples: [], selfSamples: [] },
   };
 }
@@ -35,7 +42,10 @@ describe('ui: line heat', () => {
     const idx = new HeatIndex(synthetic(), (f) => (f.startsWith('/w/') ? f : undefined));
     assert.deepEqual(idx.files(), ['/w/main.go']);
     const heat = idx.heatFor('/w/main.go', opts);
-    assert.deepEqual(heat.map((h) => h.line1), [3, 5, 7, 9]); // line 11 (0.05%) is under the 0.1% threshold
+    assert.deepEqual(
+      heat.map((h) => h.line1),
+      [3, 5, 7, 9],
+    ); // line 11 (0.05%) is under the 0.1% threshold
     const level = new Map(heat.map((h) => [h.line1, h.level]));
     assert.equal(level.get(3), HEAT_LEVELS);
     assert.ok(level.get(3)! >= level.get(5)! && level.get(5)! >= level.get(7)! && level.get(7)! >= level.get(9)!);
@@ -43,7 +53,10 @@ describe('ui: line heat', () => {
     // Inlined copies of one line add up, and both entries stay for the hover's inline chain.
     const l7 = heat.find((h) => h.line1 === 7)!;
     assert.equal(l7.counts.selfSamples, 100);
-    assert.deepEqual(l7.counts.stats.map((s) => s.inlinedInto), [['main.a'], ['main.b']]);
+    assert.deepEqual(
+      l7.counts.stats.map((s) => s.inlinedInto),
+      [['main.a'], ['main.b']],
+    );
     assert.equal(l7.figure, formatLineFigure(100, 10000, 'samples'));
     assert.equal(l7.figure, '1.0% · 100');
   });

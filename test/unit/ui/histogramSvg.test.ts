@@ -24,7 +24,10 @@ describe('ui: latency histogram SVG', () => {
     const sparse = buckets.filter((b) => b.count > 0);
     assert.equal(sparse.length, 4);
     const t = trimBuckets(sparse);
-    assert.deepEqual(t.map((b) => [b.loNanos, b.hiNanos, b.count]), trimBuckets(buckets).map((b) => [b.loNanos, b.hiNanos, b.count]));
+    assert.deepEqual(
+      t.map((b) => [b.loNanos, b.hiNanos, b.count]),
+      trimBuckets(buckets).map((b) => [b.loNanos, b.hiNanos, b.count]),
+    );
     const svg = histogramSvg(sparse, { width: 440, height: 120 });
     assert.equal([...svg.matchAll(/<rect /g)].length, 11);
   });

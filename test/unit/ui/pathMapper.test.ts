@@ -26,7 +26,13 @@ describe('ui: mapping recorded file names to workspace files [go toolchain]', ()
   after(() => fs.rmSync(ws, { recursive: true, force: true }));
 
   function mapper(extra: Partial<ConstructorParameters<typeof PathMapper>[0]> = {}): PathMapper {
-    return new PathMapper({ workspaceFolders: [ws], modules: [{ folder: path.join(ws, 'svc'), modulePath: 'example.com/svc' }], goroot: newestGo().goroot, exists, ...extra });
+    return new PathMapper({
+      workspaceFolders: [ws],
+      modules: [{ folder: path.join(ws, 'svc'), modulePath: 'example.com/svc' }],
+      goroot: newestGo().goroot,
+      exists,
+      ...extra,
+    });
   }
 
   it('reads the module path of go.mod', () => {
@@ -43,9 +49,17 @@ describe('ui: mapping recorded file names to workspace files [go toolchain]', ()
     assert.deepEqual(m.resolve('/home/ci/src/svc/internal/store/db.go'), { path: db, readOnly: false, how: 'suffix' });
     assert.deepEqual(m.resolve('/build/agent/svc/main.go'), { path: path.join(ws, 'svc', 'main.go'), readOnly: false, how: 'mapping' });
     const goroot = newestGo().goroot;
-    assert.deepEqual(m.resolve('$GOROOT/src/fmt/print.go'), { path: path.join(goroot, 'src', 'fmt', 'print.go'), readOnly: true, how: 'goroot' });
+    assert.deepEqual(m.resolve('$GOROOT/src/fmt/print.go'), {
+      path: path.join(goroot, 'src', 'fmt', 'print.go'),
+      readOnly: true,
+      how: 'goroot',
+    });
     assert.deepEqual(m.resolve('fmt/print.go'), { path: path.join(goroot, 'src', 'fmt', 'print.go'), readOnly: true, how: 'goroot' });
-    assert.deepEqual(m.resolve('/usr/local/go/src/fmt/print.go'), { path: path.join(goroot, 'src', 'fmt', 'print.go'), readOnly: true, how: 'goroot' });
+    assert.deepEqual(m.resolve('/usr/local/go/src/fmt/print.go'), {
+      path: path.join(goroot, 'src', 'fmt', 'print.go'),
+      readOnly: true,
+      how: 'goroot',
+    });
     assert.equal(m.resolve('example.com/other/x.go'), undefined);
     assert.equal(m.resolve('/nowhere/at/all.go'), undefined);
   });
@@ -56,7 +70,12 @@ describe('ui: mapping recorded file names to workspace files [go toolchain]', ()
     const bin = buildGoFixture('exampleservice', tc, trim);
     const { symbolizer } = openSymbolizer(fs.readFileSync(bin), bin, 'dwarf');
     const src = path.join(GO_FIXTURES, 'exampleservice');
-    const m = new PathMapper({ workspaceFolders: [src], modules: [{ folder: src, modulePath: 'example.com/exampleservice' }], goroot: tc.goroot, exists });
+    const m = new PathMapper({
+      workspaceFolders: [src],
+      modules: [{ folder: src, modulePath: 'example.com/exampleservice' }],
+      goroot: tc.goroot,
+      exists,
+    });
     const files = new Set<string>();
     for (const f of symbolizer.functions()) if (f.declFile) files.add(f.declFile);
     let mainSeen = false;

@@ -19,8 +19,28 @@ function profile(total: number, fns: [string, number, number][], lines: [string,
 
 describe('ui: profile diff against a baseline (shares, not raw counts)', () => {
   it('compares each profile’s share of its own total', () => {
-    const base = profile(1000, [['main.a', 100, 500], ['main.gone', 50, 50]], [['/m.go', 10, 100], ['/m.go', 11, 50]]);
-    const cur = profile(4000, [['main.a', 800, 2000], ['main.new', 40, 40]], [['/m.go', 10, 800], ['/m.go', 12, 40]]);
+    const base = profile(
+      1000,
+      [
+        ['main.a', 100, 500],
+        ['main.gone', 50, 50],
+      ],
+      [
+        ['/m.go', 10, 100],
+        ['/m.go', 11, 50],
+      ],
+    );
+    const cur = profile(
+      4000,
+      [
+        ['main.a', 800, 2000],
+        ['main.new', 40, 40],
+      ],
+      [
+        ['/m.go', 10, 800],
+        ['/m.go', 12, 40],
+      ],
+    );
     const d = diffProfiles(cur, base);
     const a = d.functions.get('main.a')!;
     assert.ok(Math.abs(a.self.delta - (0.2 - 0.1)) < 1e-12);

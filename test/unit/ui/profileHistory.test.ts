@@ -11,9 +11,15 @@ describe('ui/profileHistory', () => {
     const h = new ProfileHistory<{ profile: Profile; label: string }>(3);
     const ps = [1, 2, 3, 4].map((n) => ({ profile: profile(n), label: `p${n}` }));
     for (const p of ps) h.add(p);
-    assert.deepEqual(h.entries().map((e) => e.loaded.label), ['p4', 'p3', 'p2']);
+    assert.deepEqual(
+      h.entries().map((e) => e.loaded.label),
+      ['p4', 'p3', 'p2'],
+    );
     h.add(ps[2]!);
-    assert.deepEqual(h.entries().map((e) => e.loaded.label), ['p3', 'p4', 'p2']);
+    assert.deepEqual(
+      h.entries().map((e) => e.loaded.label),
+      ['p3', 'p4', 'p2'],
+    );
   });
 
   it('previous() is the newest one that is not the current profile', () => {
@@ -29,8 +35,14 @@ describe('ui/profileHistory', () => {
   });
 
   it('describes how a recording ended', () => {
-    assert.equal(historyDescription(profile(10, { target: { pid: 7 }, ended: { by: 'target-exited', afterSec: 1, requestedSec: 10 } })), '10 samples · 2.5 s · PID 7 · partial: the process exited');
-    assert.equal(historyDescription(profile(10, { ended: { by: 'stop', afterSec: 2.5, requestedSec: 10 } })), '10 samples · 2.5 s · stopped early');
+    assert.equal(
+      historyDescription(profile(10, { target: { pid: 7 }, ended: { by: 'target-exited', afterSec: 1, requestedSec: 10 } })),
+      '10 samples · 2.5 s · PID 7 · partial: the process exited',
+    );
+    assert.equal(
+      historyDescription(profile(10, { ended: { by: 'stop', afterSec: 2.5, requestedSec: 10 } })),
+      '10 samples · 2.5 s · stopped early',
+    );
     assert.equal(historyDescription(profile(3)), '3 samples · 2.5 s');
   });
 });

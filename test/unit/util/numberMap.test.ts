@@ -7,7 +7,10 @@ describe('NumberMap', function () {
     const ref = new Map<number, number>();
     const m = new NumberMap(4);
     let seed = 12345;
-    const rnd = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
     const bases = [0x400000, 0x55d4c8a00000, 0x7fff00000000, 2 ** 53 - 2 ** 20, 0];
     for (let k = 0; k < 20_000; k++) {
       const key = bases[k % bases.length]! + Math.floor(rnd() * 65536) * 16;
