@@ -4,7 +4,7 @@
  * pprof values that cannot be shown as they are. Real perf and Go binaries.
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -94,6 +94,23 @@ describe('CLI messages that tell the truth [root, perf, go]', function () {
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^go-perf-lens: cannot read binary ${cut}: `));
       assert.doesNotMatch(r.stderr, /cannot read the input/);
+    }
+  });
+
+  it('--binary that none of the samples fall in: refused naming both files, never "N samples, 0 functions" and exit 0', () => {
+    // A recording of another program (sha256sum), with and without perf's build ids.
+    const input = path.join(tmp, 'hash-input');
+    fs.writeFileSync(input, Buffer.alloc(32 << 20, 7));
+    for (const ids of [[], ['--no-buildid']]) {
+      const data = path.join(tmp, `sha${ids.length}.data`);
+      execFileSync('perf', ['record', '-q', ...ids, '-g', '-F', '999', '-e', 'cpu-clock', '-o', data, '--', 'sha256sum', input], {
+        stdio: 'ignore',
+      });
+      const r = runCli(['report', data, '--binary', hotBin]);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /^go-perf-lens: the recording is of another (binary|build) than /);
+      assert.ok(r.stderr.includes(hotBin) && r.stderr.includes('sha256sum'), r.stderr);
+      assert.doesNotMatch(r.stdout, /0 functions/);
     }
   });
 
