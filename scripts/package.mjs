@@ -31,7 +31,18 @@ const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 if (!fs.existsSync(vsce)) die('node_modules/@vscode/vsce is missing: run `node scripts/ensureDeps.mjs` (npm run package does)');
 
 fs.mkdirSync(path.dirname(out), { recursive: true });
-const vsceArgs = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out];
+// --no-rewrite-relative-links: the README's screenshots (media/screenshots, packaged) resolve inside the
+// installed extension; rewriting them would need a public repository URL, which this package does not name.
+const vsceArgs = [
+  vsce,
+  'package',
+  '--no-dependencies',
+  '--allow-missing-repository',
+  '--no-rewrite-relative-links',
+  '--skip-license',
+  '--out',
+  out,
+];
 const hasLicense = fs.readdirSync(root).some((f) => /^LICEN[CS]E(\.(md|txt))?$/i.test(f));
 if (hasLicense) vsceArgs.splice(vsceArgs.indexOf('--skip-license'), 1);
 const r = spawnSync(process.execPath, vsceArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180000 });

@@ -64,9 +64,15 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
     ]) {
       assert.ok(entries.includes(must), `${must} is not in the .vsix`);
     }
+    // Every file of the helper package (bpf/ and its perflens_helper/ folder), not Python's caches.
     const helperFiles = fs.existsSync(path.join(REPO_ROOT, 'bpf'))
-      ? fs.readdirSync(path.join(REPO_ROOT, 'bpf')).filter((f) => !f.startsWith('__'))
+      ? (fs.readdirSync(path.join(REPO_ROOT, 'bpf'), { recursive: true }) as string[]).filter(
+          (f) =>
+            !f.split('/').some((part) => part.startsWith('__') && part !== '__init__.py') &&
+            fs.statSync(path.join(REPO_ROOT, 'bpf', f)).isFile(),
+        )
       : [];
+    assert.ok(helperFiles.includes('helper.py') && helperFiles.includes('perflens_helper/main.py'), helperFiles.join(' '));
     for (const f of helperFiles) assert.ok(entries.includes(`dist/bpf/${f}`), `dist/bpf/${f} (the helper) is not in the .vsix`);
     const unwanted = entries.filter(
       (e) => /^(src|test|out|scripts|bpf|node_modules|test-results)\//.test(e) || /\.(ts|map)$/.test(e) || e.includes('fixtures/'),

@@ -166,12 +166,8 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     });
     await shot('remote-process-pick');
     assert.match(await quickTitle(), new RegExp(`Profile Go process — ${ALIAS}`));
-    // The list came through the test's ssh config and this sshd, not from this machine directly
-    // (sshd's log lines reach us through a pipe: give them a moment).
-    assert.ok(
-      sshd!.sshCalls().some((c) => c.split(' ').includes(ALIAS)),
-      `the extension ran no ssh to ${ALIAS}; ${sshStory()}`,
-    );
+    // The list came through ssh and this sshd, not from this machine directly: sshd logs the
+    // extension's login (its log lines reach us through a pipe: give them a moment).
     await until('sshd to log a login by the extension', 5000, () => (sshd!.acceptedLogins() > loginsBefore ? true : undefined)).catch(
       (e: Error) => {
         throw new Error(`${e.message}; ${sshStory()}`);

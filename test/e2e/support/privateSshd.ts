@@ -187,6 +187,13 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
     { mode: 0o755 },
   );
   fs.writeFileSync(f('ssh-calls.log'), '');
+  // The extension runs /usr/bin/ssh by its absolute path (never an `ssh` found on PATH), which reads
+  // the user's and the system's config: the alias is made known the way an admin would, through a
+  // drop-in of the system config (Debian's /etc/ssh/ssh_config includes ssh_config.d/*.conf) that
+  // only includes this test's Host block, and is removed by stop().
+  const dropIn = path.join('/etc/ssh/ssh_config.d', `gpl-e2e-${port}.conf`);
+  fs.mkdirSync(path.dirname(dropIn), { recursive: true });
+  fs.writeFileSync(dropIn, `# Made by a Go Perf Lens e2e test; removed when it ends.\nInclude ${f('ssh_config')}\n`);
 
   const sshd = child;
   const pid = sshd.pid!;
@@ -213,6 +220,7 @@ export async function startPrivateSshd(dir: string, alias: string): Promise<Priv
         } catch {
           /* gone */
         }
+    fs.rmSync(dropIn, { force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
