@@ -88,7 +88,10 @@ function matches(pp: PprofProfile, m: PprofProfile['mappings'][number], bin: Loa
     const fileOffset = l.address - m.memoryStart + m.fileOffset;
     const seg = bin.segments.find((g) => fileOffset >= g.offset && fileOffset < g.offset + g.filesz);
     const vaddr = seg ? fileOffset - seg.offset + seg.vaddr : l.address;
-    if (bin.symbolizer.functionAt(BigInt(vaddr))?.name === want) agree++;
+    // Go writes return addresses for callers: after a call that ends its function (a panic helper)
+    // that address is the next function's first byte, so the byte before it is checked too.
+    const at = (a: number): string | undefined => bin.symbolizer.functionAt(BigInt(a))?.name;
+    if (at(vaddr) === want || at(vaddr - 1) === want) agree++;
   }
   if (checked === 0) return 'the profile has no addresses with names to check it against';
   return agree === checked ? true : `${checked - agree} of ${checked} sampled addresses name another function`;
