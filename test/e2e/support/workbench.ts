@@ -230,11 +230,10 @@ export class Workbench {
 
   /** The text (label, description, detail) of the rows the open quick pick shows, top first. */
   async quickPickItems(): Promise<string[]> {
-    const rows = this.page.locator(QUICK_ROWS);
-    const n = await rows.count();
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push((await rows.nth(i).innerText()).replace(/\s+/g, ' ').trim());
-    return out;
+    // One read of all rows at once: the list can re-render (fewer rows) between a count and a
+    // per-row read, which then waits for a row that is gone.
+    const texts = await this.page.locator(QUICK_ROWS).allInnerTexts();
+    return texts.map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
   /** The label of the focused (preselected) row of the open quick pick. */
