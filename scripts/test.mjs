@@ -3,7 +3,8 @@
 //    (`npm run lint`; skipped with --unit or --grep, the quick runs);
 // 2. runs every mocha suite under out/test/unit and out/test/integration in Node;
 // 3. runs the extension-host and UI suites in a real VS Code (scripts/vscodeTests.mjs), unless --unit;
-// then prints the totals as the last line: "N passed, N failed" (what CI reads).
+// then lists the failed tests (a line each, so they are in the last lines of a long log) and prints
+// the totals as the last line: "N passed, N failed" (what CI reads).
 // Flags: --unit (Node suites only), --grep RE (mocha grep).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,11 +20,13 @@ const grep = grepAt >= 0 ? args[grepAt + 1] : undefined;
 let passed = 0,
   failed = 0,
   skipped = 0;
+const failedTests = [];
 function step(name, fn) {
   try {
     fn();
   } catch (e) {
     failed++;
+    failedTests.push(`${name}: ${e.message}`);
     console.error(`\n[test] ${name} failed: ${e.message}`);
   }
 }
@@ -53,6 +56,7 @@ if (files.length) {
     passed += s.passes;
     failed += s.failures;
     skipped += s.pending;
+    failedTests.push(...(s.failed ?? []));
   } else {
     failed++;
     console.error(`[test] mocha exited with ${r.status} before reporting`);
@@ -71,11 +75,17 @@ if (!unitOnly && fs.existsSync(path.join(root, 'scripts', 'vscodeTests.mjs'))) {
     passed += s.passes;
     failed += s.failures;
     skipped += s.pending ?? 0;
+    failedTests.push(...(s.failed ?? []));
   } else {
     failed++;
     console.error(`[test] VS Code tests exited with ${r.status} before reporting`);
   }
 }
 
+if (failedTests.length) {
+  // The first line of each error is enough to find the test; its whole output is above.
+  const oneLine = (t) => t.split('\n').slice(0, 2).join(' | ').slice(0, 400);
+  console.log(`\nFailed:\n${failedTests.map((t) => `  ✗ ${oneLine(t)}`).join('\n')}`);
+}
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);

@@ -30,11 +30,12 @@ const TOTAL_MS = Number(process.env.GPL_VSCODE_TOTAL_MS) || 16 * 60_000; // env 
 const SUITE_MS = 10 * 60_000; // the host-stall test records 400,000 samples twice (minutes on a loaded machine)
 const E2E_MS = 4.5 * 60_000;
 
-const stats = { passes: 0, failures: 0, pending: 0 };
+const stats = { passes: 0, failures: 0, pending: 0, failed: [] };
 const started = Date.now();
 const log = (msg) => console.log(`[vscode-tests ${Math.round((Date.now() - started) / 1000)}s] ${msg}`);
 const fail = (msg) => {
   stats.failures++;
+  stats.failed.push(`VS Code tests: ${msg}`);
   console.error(`[vscode-tests] FAILED: ${msg}`);
 };
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-vscode-'));
@@ -179,6 +180,7 @@ async function extensionHostSuite() {
     stats.passes += r.passes;
     stats.failures += r.failures;
     stats.pending += r.pending;
+    for (const l of r.lines) if (l.startsWith('✗ ')) stats.failed.push(l.slice(2));
     if (r.passes + r.failures + r.pending === 0 && !grep) fail('the extension-host suite ran no tests');
   } finally {
     if (wb) await wb.close();
@@ -229,6 +231,7 @@ async function endToEnd() {
   stats.passes += s.passes;
   stats.failures += s.failures;
   stats.pending += s.pending;
+  stats.failed.push(...(s.failed ?? []));
   if (s.passes + s.failures + s.pending === 0 && !grep) fail('the end-to-end run ran no tests');
 }
 
