@@ -79,6 +79,7 @@ function matches(pp: PprofProfile, m: PprofProfile['mappings'][number], bin: Loa
   const fnName = new Map(pp.functions.map((f) => [f.id, f.name]));
   let checked = 0,
     agree = 0;
+  let example = '';
   for (const l of pp.locations) {
     if (checked >= CHECKED_LOCATIONS) break;
     if (l.mappingId !== m.id || !l.address || l.lines.length === 0) continue;
@@ -92,7 +93,8 @@ function matches(pp: PprofProfile, m: PprofProfile['mappings'][number], bin: Loa
     // that address is the next function's first byte, so the byte before it is checked too.
     const at = (a: number): string | undefined => bin.symbolizer.functionAt(BigInt(a))?.name;
     if (at(vaddr) === want || at(vaddr - 1) === want) agree++;
+    else example ||= `; e.g. at 0x${l.address.toString(16)} the profile names ${want}, the file ${at(vaddr) ?? 'no function'}`;
   }
   if (checked === 0) return 'the profile has no addresses with names to check it against';
-  return agree === checked ? true : `${checked - agree} of ${checked} sampled addresses name another function`;
+  return agree === checked ? true : `${checked - agree} of ${checked} sampled addresses name another function${example}`;
 }

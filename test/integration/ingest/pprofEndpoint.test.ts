@@ -228,7 +228,7 @@ describe('pprof endpoints of a real Go program, through the CLI [go]', function 
       assert.match(
         r.stdout,
         new RegExp(
-          `warning: +${exe.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} here is not the binary that was profiled \\(\\d+ of \\d+ sampled addresses name another function\\)`,
+          `warning: +${exe.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} here is not the binary that was profiled \\(\\d+ of \\d+ sampled addresses name another function; e\\.g\\. at 0x[0-9a-f]+ the profile names .+, the file .+\\)`,
         ),
       );
       assert.equal(loadSession(session).profile.binary?.path, exe);
