@@ -12,7 +12,13 @@ import { NumberMap } from '../util/numberMap';
 import { type Aggregates, Aggregator, type FrameSource, StackTrie } from './aggregate';
 import { ChainGroups } from './chainGroups';
 import type { LoadedBinary } from './loadBinary';
-import { type CallerRepairCounts, emptyRepairCounts, missingCallerWarning, stillMissing } from '../symbolize/framelessCallers';
+import {
+  type CallerRepairCounts,
+  emptyRepairCounts,
+  type FramelessIndex,
+  missingCallerWarning,
+  stillMissing,
+} from '../symbolize/framelessCallers';
 import { framelessIndexOf } from './framelessIndexOf';
 import { linkAddressOf, UnwoundSamples } from './unwoundSamples';
 import type { UnwindEnd } from './goStackUnwind';
@@ -70,13 +76,23 @@ function findBinaryFile(
   const ids = [bin.info.buildId, bin.info.goBuildId].filter((x): x is string => !!x);
   for (const m of d.mmaps) if (m.buildId && ids.includes(m.buildId)) return { file: m.filename, bySamples: false };
   for (const b of d.features.buildIds) if (ids.includes(b.buildId) && files.has(b.filename)) return { file: b.filename, bySamples: false };
+  const hits = executableHits(d, idx, attrIndex);
+  let best: string | undefined;
+  for (const [f, n] of hits) if (best === undefined || n > hits.get(best)!) best = f;
+  return { file: best, bySamples: true };
+}
+
+/**
+ * How many of the innermost user frames of (up to 5,000 evenly spread) samples fall in each
+ * mapped executable, shared libraries and [special] mappings left out; of one event if attrIndex ≥ 0.
+ */
+function executableHits(d: PerfData, idx: MappingIndex, attrIndex = -1): Map<string, number> {
   const hits = new Map<string, number>();
   const s = d.samples;
   const step = Math.max(1, Math.floor(s.count / 5000));
   for (let i = 0; i < s.count; i += step) {
     if (attrIndex >= 0 && s.attrIndex[i] !== attrIndex) continue;
-    const chain = userCallchain(d, i);
-    for (const a of chain.slice(0, 4)) {
+    for (const a of userCallchain(d, i).slice(0, 4)) {
       const r = idx.resolve(s.pid[i]!, a);
       if (!r || !isExecMmap(r.mmap)) continue;
       const f = r.mmap.filename;
@@ -84,9 +100,7 @@ function findBinaryFile(
       hits.set(f, (hits.get(f) ?? 0) + 1);
     }
   }
-  let best: string | undefined;
-  for (const [f, n] of hits) if (best === undefined || n > hits.get(best)!) best = f;
-  return { file: best, bySamples: true };
+  return hits;
 }
 
 /**
@@ -210,7 +224,6 @@ interface MappedSamples {
 /** Groups the new samples, maps the new groups to the binary, adds the new counts to the trie. */
 function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, state: PerfIngestState): MappedSamples {
   const d = unwoundView(raw, bin, state);
-  const s = d.samples;
   const warnings = [...(opts.warnings ?? [])];
   // Pass 1, per sample: group by raw callchain (the parser shares identical ones), so that each
   // distinct one (a few thousand, even in a million samples) is mapped and inserted once.
@@ -219,73 +232,24 @@ function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, s
   const perAttr = groups.samplesPerAttr(d.attrs.length);
   const attrIndex = perAttr.indexOf(Math.max(...perAttr));
 
-  // Which mapped file is the binary, and that it matches: asked again only when the mappings
-  // changed (a streamed recording is taken in once a second), unless the samples decided it.
-  let known = state.binaryFile;
-  const recordedIds = JSON.stringify(opts.recordedIds ?? {});
-  if (
-    !known ||
-    known.bin !== bin ||
-    known.mmaps !== d.mmaps.length ||
-    known.attrIndex !== attrIndex ||
-    known.bySamples ||
-    known.recordedIds !== recordedIds
-  ) {
-    const idx = new MappingIndex(d);
-    const found = findBinaryFile(d, idx, bin, attrIndex);
-    const match = found.file !== undefined ? matchBinary(d, found.file, bin, opts.recordedIds) : undefined;
-    known = state.binaryFile = {
-      bin,
-      mmaps: d.mmaps.length,
-      attrIndex,
-      idx,
-      file: found.file,
-      bySamples: found.bySamples,
-      recordedIds,
-      match,
-    };
-  }
+  const known = binaryFileOf(d, bin, attrIndex, opts, state);
   const unchecked = known.match && uncheckedWarning(known.match, bin);
   if (unchecked) warnings.push(unchecked);
-  const { idx, file } = known;
-  if (file === undefined && s.count > 0) warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
+  if (known.file === undefined && d.samples.count > 0)
+    warnings.push(`no sample's user frames fall in ${bin.path}: was it the recorded binary?`);
 
-  const key = JSON.stringify([attrIndex, opts.pid ?? null, file ?? null, opts.repairFramelessCallers !== false]);
-  if (state.mapped?.key !== key || state.mapped.bin !== bin) {
-    state.mapped = {
-      key,
-      bin,
-      trie: new StackTrie(),
-      aggregator: new Aggregator(symbolizerFrames(bin.symbolizer)),
-      caches: new Map(),
-      node: [],
-      added: [],
-      repairBits: [],
-      complete: false,
-      unattributed: 0,
-      corrupt: 0,
-      missing: emptyRepairCounts(),
-      unwindEnds: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 },
-      unwindEndOf: [],
-    };
-  }
-  const st = state.mapped;
-
-  // raw address → link-time address (NaN: not in the binary).
-  const segs = bin.segments;
-  const toVaddr = (fileOffset: number): number => {
-    for (const g of segs) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
-    return NaN;
-  };
-  const callerPc = returnAddressLookup(bin.symbolizer);
-  const trie = st.trie;
-  const buf = new Float64Array(4096);
-  const chain = new Float64Array(buf.length);
+  const st = mappedGroupsOf(
+    bin,
+    JSON.stringify([attrIndex, opts.pid ?? null, known.file ?? null, opts.repairFramelessCallers !== false]),
+    state,
+  );
   // Samples whose leaf is where its function has no frame: the fp stack skips their caller.
   // (Unwound stacks are exact: nothing to repair.)
   const frameless = opts.repairFramelessCallers === false || state.unwound ? undefined : framelessIndexOf(bin);
-  // Only the groups whose counts changed since the last pass; every group in a first pass (or
-  // after a pass that did not finish).
+  const mapGroup = groupMapper(d, bin, known, st, frameless);
+
+  // Pass 2, per group: only the groups whose counts changed since the last pass; every group in
+  // a first pass (or after a pass that did not finish).
   const changed = groups.takeChanged();
   const ids = st.complete ? changed : Array.from({ length: groups.size }, (_, g) => g);
   st.complete = false;
@@ -295,63 +259,144 @@ function mapSamples(raw: PerfData, bin: LoadedBinary, opts: PerfIngestOptions, s
     const delta = count - (st.added[g] ?? 0);
     if (delta === 0) continue;
     st.added[g] = count;
-    let node = st.node[g];
-    if (node === undefined) {
+    if (st.node[g] === undefined) {
       // A new group: map its user frames and find its stack's trie node, once.
       const i = groups.sampleOf(g);
-      const pid = s.pid[i]!;
-      let cache = st.caches.get(pid);
-      if (!cache) st.caches.set(pid, (cache = { leaf: new NumberMap(), ret: new NumberMap() }));
-      let bits = 0;
-      if (hasInvalidContext(d, i)) node = CORRUPT;
-      else {
-        const len = userCallchainInto(d, i, chain);
-        let n = 0;
-        for (let j = 0; j < len; j++) {
-          const a = chain[j]!;
-          const m = j === 0 ? cache.leaf : cache.ret;
-          let v = m.get(a, UNSEEN);
-          if (v === UNSEEN) {
-            const res = idx.resolve(pid, a);
-            v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
-            if (j > 0 && !Number.isNaN(v)) v = callerPc(v);
-            m.set(a, v);
-          }
-          if (!Number.isNaN(v)) buf[n++] = v;
-        }
-        if (n === 0) node = UNATTRIBUTED;
-        else {
-          // A frameless leaf: the fp walk skipped its caller. Perf records no word at SP, so it is
-          // put back only where that is exact (buf[1] is a return address minus one).
-          const caller =
-            frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)
-              ? frameless.callerWithoutWord(buf[0]!, n > 1 ? buf[1]! + 1 : undefined)
-              : undefined;
-          if (caller !== undefined) bits = caller !== null ? FRAMELESS_INFERRED : FRAMELESS_NO_WORD;
-          if (caller !== undefined && caller !== null && n < buf.length) {
-            buf.copyWithin(2, 1, n);
-            buf[1] = caller - 1;
-            n++;
-          }
-          node = trie.insert(buf, n);
-        }
-      }
-      st.node[g] = node;
-      st.repairBits[g] = bits;
+      const mapped = mapGroup(i);
+      st.node[g] = mapped.node;
+      st.repairBits[g] = mapped.bits;
       st.unwindEndOf[g] = state.unwound?.samples.endOfSample(i);
     }
-    const end = st.unwindEndOf[g];
-    if (end !== undefined && node >= 0) st.unwindEnds[end] += delta;
-    if (node >= 0) trie.addCount(node, delta);
-    else {
-      st.unattributed += delta;
-      if (node === CORRUPT) st.corrupt += delta;
-    }
-    const bits = st.repairBits[g]!;
-    if (bits) for (let b = 0; b < REPAIR_FIELDS.length; b++) if (bits & (1 << b)) st.missing[REPAIR_FIELDS[b]!] += delta;
+    addGroupCount(st, g, delta);
   }
   st.complete = true;
   return { st, groups, attrIndex, warnings, frameless: frameless !== undefined, unwound: state.unwound?.samples };
+}
+
+type KnownBinaryFile = NonNullable<PerfIngestState['binaryFile']>;
+
+/**
+ * Which mapped file is the binary, and that it matches: asked again only when the mappings
+ * changed (a streamed recording is taken in once a second), unless the samples decided it.
+ */
+function binaryFileOf(d: PerfData, bin: LoadedBinary, attrIndex: number, opts: PerfIngestOptions, state: PerfIngestState): KnownBinaryFile {
+  const known = state.binaryFile;
+  const recordedIds = JSON.stringify(opts.recordedIds ?? {});
+  if (
+    known &&
+    known.bin === bin &&
+    known.mmaps === d.mmaps.length &&
+    known.attrIndex === attrIndex &&
+    !known.bySamples &&
+    known.recordedIds === recordedIds
+  )
+    return known;
+  const idx = new MappingIndex(d);
+  const found = findBinaryFile(d, idx, bin, attrIndex);
+  const match = found.file !== undefined ? matchBinary(d, found.file, bin, opts.recordedIds) : undefined;
+  return (state.binaryFile = {
+    bin,
+    mmaps: d.mmaps.length,
+    attrIndex,
+    idx,
+    file: found.file,
+    bySamples: found.bySamples,
+    recordedIds,
+    match,
+  });
+}
+
+/** The mapped groups of this binary and key (event, pid filter, file, repair), kept or begun afresh. */
+function mappedGroupsOf(bin: LoadedBinary, key: string, state: PerfIngestState): MappedGroups {
+  if (state.mapped?.key === key && state.mapped.bin === bin) return state.mapped;
+  return (state.mapped = {
+    key,
+    bin,
+    trie: new StackTrie(),
+    aggregator: new Aggregator(symbolizerFrames(bin.symbolizer)),
+    caches: new Map(),
+    node: [],
+    added: [],
+    repairBits: [],
+    complete: false,
+    unattributed: 0,
+    corrupt: 0,
+    missing: emptyRepairCounts(),
+    unwindEnds: { bottom: 0, truncated: 0, notGo: 0, stackSwitch: 0, noTable: 0 },
+    unwindEndOf: [],
+  });
+}
+
+/**
+ * Maps the user callchain of sample i to the binary's link-time addresses (return addresses
+ * minus one; frames outside the binary dropped; a frameless leaf's caller put back where that is
+ * exact) and inserts it into the trie: its node (or UNATTRIBUTED / CORRUPT) and frameless bits.
+ */
+function groupMapper(
+  d: PerfData,
+  bin: LoadedBinary,
+  known: KnownBinaryFile,
+  st: MappedGroups,
+  frameless: FramelessIndex | undefined,
+): (i: number) => { node: number; bits: number } {
+  const { idx, file } = known;
+  // raw address → link-time address (NaN: not in the binary).
+  const segs = bin.segments;
+  const toVaddr = (fileOffset: number): number => {
+    for (const g of segs) if (fileOffset >= g.offset && fileOffset < g.offset + g.filesz) return fileOffset - g.offset + g.vaddr;
+    return NaN;
+  };
+  const callerPc = returnAddressLookup(bin.symbolizer);
+  const buf = new Float64Array(4096);
+  const chain = new Float64Array(buf.length);
+  return (i) => {
+    const pid = d.samples.pid[i]!;
+    let cache = st.caches.get(pid);
+    if (!cache) st.caches.set(pid, (cache = { leaf: new NumberMap(), ret: new NumberMap() }));
+    if (hasInvalidContext(d, i)) return { node: CORRUPT, bits: 0 };
+    const len = userCallchainInto(d, i, chain);
+    let n = 0;
+    for (let j = 0; j < len; j++) {
+      const a = chain[j]!;
+      const m = j === 0 ? cache.leaf : cache.ret;
+      let v = m.get(a, UNSEEN);
+      if (v === UNSEEN) {
+        const res = idx.resolve(pid, a);
+        v = res && res.mmap.filename === file ? toVaddr(res.fileOffset) : NaN;
+        if (j > 0 && !Number.isNaN(v)) v = callerPc(v);
+        m.set(a, v);
+      }
+      if (!Number.isNaN(v)) buf[n++] = v;
+    }
+    if (n === 0) return { node: UNATTRIBUTED, bits: 0 };
+    // A frameless leaf: the fp walk skipped its caller. Perf records no word at SP, so it is
+    // put back only where that is exact (buf[1] is a return address minus one).
+    const caller =
+      frameless && len > 0 && buf[0] === cache.leaf.get(chain[0]!, NaN)
+        ? frameless.callerWithoutWord(buf[0]!, n > 1 ? buf[1]! + 1 : undefined)
+        : undefined;
+    const bits = caller === undefined ? 0 : caller !== null ? FRAMELESS_INFERRED : FRAMELESS_NO_WORD;
+    if (caller !== undefined && caller !== null && n < buf.length) {
+      buf.copyWithin(2, 1, n);
+      buf[1] = caller - 1;
+      n++;
+    }
+    return { node: st.trie.insert(buf, n), bits };
+  };
+}
+
+/** Adds delta more samples of group g: to its trie node, or to the unattributed (and corrupt) counts; and to its frameless and unwinding outcomes. */
+function addGroupCount(st: MappedGroups, g: number, delta: number): void {
+  const node = st.node[g]!;
+  const end = st.unwindEndOf[g];
+  if (end !== undefined && node >= 0) st.unwindEnds[end] += delta;
+  if (node >= 0) st.trie.addCount(node, delta);
+  else {
+    st.unattributed += delta;
+    if (node === CORRUPT) st.corrupt += delta;
+  }
+  const bits = st.repairBits[g]!;
+  if (bits) for (let b = 0; b < REPAIR_FIELDS.length; b++) if (bits & (1 << b)) st.missing[REPAIR_FIELDS[b]!] += delta;
 }
 
 /**
@@ -460,19 +505,7 @@ function describeUnwinding(p: Profile, u: UnwoundSamples, ends: Record<UnwindEnd
 
 /** The executable the recording mapped most, as a local path, when that file exists here. */
 export function recordedBinaryPath(d: PerfData): string | undefined {
-  const idx = new MappingIndex(d);
-  const hits = new Map<string, number>();
-  const s = d.samples;
-  const step = Math.max(1, Math.floor(s.count / 5000));
-  for (let i = 0; i < s.count; i += step) {
-    for (const a of userCallchain(d, i).slice(0, 4)) {
-      const r = idx.resolve(s.pid[i]!, a);
-      if (!r || !isExecMmap(r.mmap)) continue;
-      const f = r.mmap.filename;
-      if (f.startsWith('[') || /\.so(\.|$)/.test(path.basename(f))) continue;
-      hits.set(f, (hits.get(f) ?? 0) + 1);
-    }
-  }
+  const hits = executableHits(d, new MappingIndex(d));
   const ranked = [...hits].sort((a, b) => b[1] - a[1]).map(([f]) => f);
   for (const b of d.features.buildIds) if (isUserBuildIdEntry(b) && !ranked.includes(b.filename)) ranked.push(b.filename);
   return ranked.find((f) => fs.existsSync(f));
