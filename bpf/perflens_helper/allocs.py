@@ -1,13 +1,19 @@
 """`allocs`: the allocations the Go runtime samples for its memory profile, with their stacks
 (go_alloc_heat.c, one uprobe on runtime.mProf_Malloc after its stack check), and the process's
 runtime.MemProfileRate, read from its memory at the start and the end, which the TypeScript
-side needs to unsample the counts the way pprof does."""
+side needs to unsample the counts the way pprof does.
+
+The probe fires once per sampled allocation: about one per 512 KiB allocated at the default rate,
+but once per allocation in a program that set runtime.MemProfileRate = 1, and each hit costs the
+program a few microseconds (the stack walk). So the recording watches its own probe rate: above
+--maxHitsPerSec (default 20,000 hits/s over a second, about 5-10% of one CPU here; 10 GB/s
+allocated at the default rate) it stops early with what it has and says why."""
 
 import struct
 import time
 
-from .cpu_profile import _p_load_bias
-from .ebpf import alive, compile_bpf, duration_arg, report_attached, run_until_done, target_exe
+from .ebpf import (StackRecording, alive, compile_bpf, duration_arg, load_bias, report_attached, run_until_done,
+                   stack_entries, target_exe)
 from .lifecycle import on_cleanup
 from .protocol import fail
 from .registry import subcommand
@@ -16,6 +22,7 @@ from .resources import resource
 _A_STATS = ('samples', 'stackErrors', 'stackCollisions', 'hashFull')
 _A_STACK_ENTRIES = 16384
 _A_COUNT_ENTRIES = 65536
+DEFAULT_MAX_HITS = 20000
 
 
 def _read_rate(pid, addr):
@@ -37,7 +44,7 @@ def _read_rate(pid, addr):
 def cmd_allocs(args):
     """go_alloc_heat. --pid, --duration, --mprofMalloc (vaddr after the stack check, inside
     runtime.mProf_Malloc), --sizeReg bx|cx, --rateAddr (vaddr of runtime.MemProfileRate, in
-    writable data), --goBuildId and/or --gnuBuildId."""
+    writable data), --maxHitsPerSec, --goBuildId and/or --gnuBuildId."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
     exe = target_exe(args, pid)
@@ -45,11 +52,12 @@ def cmd_allocs(args):
     exe.check_entry(probe, 'runtime.mProf_Malloc', 'runtime.mProf_Malloc')
     size_reg = args.choice('sizeReg', ('bx', 'cx'))
     rate_addr = args.int('rateAddr', 1, (1 << 47) - 1)
+    max_hits = args.int('maxHitsPerSec', 100, 10000000, default=DEFAULT_MAX_HITS, what=' hits/s')
     args.done()
     data = [(s['vaddr'], s['vaddr'] + s['memsz']) for s in exe.elf.segments if s['type'] == 1 and s['flags'] & 2]
     if not any(lo <= rate_addr and rate_addr + 8 <= hi for lo, hi in data):
         fail('bad-argument', 'runtime.MemProfileRate 0x%x is not in a writable segment of the target' % rate_addr)
-    bias = _p_load_bias(pid, exe.link)
+    bias = load_bias(pid, exe.link)
     rate_start = _read_rate(pid, rate_addr + bias)
     if rate_start <= 0:
         # mallocgc samples nothing then: say so instead of recording an empty profile.
@@ -69,35 +77,20 @@ def cmd_allocs(args):
             fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)
         fail('unsupported', 'attaching the uprobe failed: %s' % str(e)[:300])
     attach_ms = report_attached(t0, compiled, 1)
-    stats, counts, stacks = b['stats'], b['counts'], b['stacks']
-    last = [0]
-    per_sec = []
-
-    def stat_values():
-        return dict((name, int(sum(stats[stats.Key(i)]))) for i, name in enumerate(_A_STATS))
+    rec = StackRecording(b, _A_STATS, lambda st: st['samples'], max_hits)
+    counts, stacks = b['counts'], b['stacks']
 
     def snapshot(elapsed, final=False):
-        st = stat_values()
-        per_sec.append(st['samples'] - last[0])
-        last[0] = st['samples']
-        res = {'samples': st['samples'], 'samplesPerSecond': list(per_sec), 'elapsedSec': round(elapsed, 3)}
+        st = rec.tick()
+        res = {'samples': st['samples'], 'samplesPerSecond': list(rec.counts), 'elapsedSec': round(elapsed, 3)}
         if not final:
             return res
-        out, walk_failed = [], 0
-        for k, v in counts.items():
-            e = {'size': int(k.size), 'count': int(v.value), 'user': []}
-            if k.ustack >= 0:
-                try:
-                    e['user'] = [int(a) for a in stacks.walk(k.ustack)]
-                except KeyError:
-                    walk_failed += int(v.value)
-            else:
-                e['userStackError'] = int(k.ustack)
-            out.append(e)
-        res.update({'stacks': out, 'stats': st, 'stackWalkFailed': walk_failed, 'hashCapacity': _A_COUNT_ENTRIES})
+        out, walk_failed = stack_entries(counts, stacks, lambda k, v: ({'size': int(k.size), 'count': int(v.value)}, int(v.value)))
+        res.update({'stacks': out, 'stats': st, 'stackWalkFailed': walk_failed, 'hashCapacity': _A_COUNT_ENTRIES,
+                    'maxHitsPerSec': max_hits})
         return res
 
-    res = run_until_done(b, pid, duration, snapshot)
+    res = run_until_done(b, pid, duration, snapshot, rec.over_budget)
     res['memProfileRateEnd'] = _read_rate(pid, rate_addr + bias) if alive(pid) else rate_start
     res.update({'pid': pid, 'memProfileRate': rate_start, 'loadBias': bias, 'probes': 1, 'attachMs': attach_ms})
     return res

@@ -8,8 +8,8 @@ has and says why."""
 
 import time
 
-from .cpu_profile import _p_load_bias
-from .ebpf import alive, compile_bpf, duration_arg, report_attached, run_until_done, target_exe
+from .ebpf import (StackRecording, alive, compile_bpf, duration_arg, load_bias, report_attached, run_until_done,
+                   stack_entries, target_exe)
 from .lifecycle import on_cleanup
 from .protocol import fail
 from .registry import subcommand
@@ -35,7 +35,7 @@ def cmd_blocking(args):
     exe.check_entry(execute, 'runtime.execute', 'runtime.execute')
     max_hits = args.int('maxHitsPerSec', 100, 10000000, default=DEFAULT_MAX_HITS, what=' hits/s')
     args.done()
-    bias = _p_load_bias(pid, exe.link)
+    bias = load_bias(pid, exe.link)
     cflags = ['-DTGID=%d' % pid, '-DSTACK_ENTRIES=%d' % _B_STACK_ENTRIES, '-DCOUNT_ENTRIES=%d' % _B_COUNT_ENTRIES,
               '-DPARKED_ENTRIES=%d' % _B_PARKED_ENTRIES]
     t0 = time.time()
@@ -53,33 +53,18 @@ def cmd_blocking(args):
             fail('pid-gone', 'PID %d exited while the probes were being attached' % pid)
         fail('unsupported', 'attaching uprobe %d failed: %s' % (probes + 1, str(e)[:300]))
     attach_ms = report_attached(t0, compiled, probes)
-    stats, blocked, stacks, parked = b['stats'], b['blocked'], b['stacks'], b['parked']
-    last = {'hits': 0, 't': time.time()}
-    per_sec = []
+    rec = StackRecording(b, _B_STATS, lambda st: st['parks'] + st['executes'], max_hits)
+    blocked, stacks, parked = b['blocked'], b['stacks'], b['parked']
 
-    def stat_values():
-        return dict((name, int(sum(stats[stats.Key(i)]))) for i, name in enumerate(_B_STATS))
+    def entry(k, v):
+        return {'reason': int(k.reason), 'ns': int(v.ns), 'waits': int(v.waits)}, int(v.waits)
 
     def snapshot(elapsed, final=False):
-        st = stat_values()
-        hits = st['parks'] + st['executes']
-        now = time.time()
-        per_sec.append(int((hits - last['hits']) / max(now - last['t'], 1e-3)))
-        last['hits'], last['t'] = hits, now
-        res = {'parks': st['parks'], 'paired': st['paired'], 'hitsPerSecond': list(per_sec), 'elapsedSec': round(elapsed, 3)}
+        st = rec.tick()
+        res = {'parks': st['parks'], 'paired': st['paired'], 'hitsPerSecond': list(rec.rates), 'elapsedSec': round(elapsed, 3)}
         if not final:
             return res
-        out, walk_failed = [], 0
-        for k, v in blocked.items():
-            e = {'reason': int(k.reason), 'ns': int(v.ns), 'waits': int(v.waits), 'user': []}
-            if k.ustack >= 0:
-                try:
-                    e['user'] = [int(a) for a in stacks.walk(k.ustack)]
-                except KeyError:
-                    walk_failed += int(v.waits)
-            else:
-                e['userStackError'] = int(k.ustack)
-            out.append(e)
+        out, walk_failed = stack_entries(blocked, stacks, entry)
         # Goroutines parked and not yet running again: counted, with how long so far, not folded in.
         now_ns = time.monotonic_ns()
         still, still_ns = 0, 0
@@ -90,13 +75,6 @@ def cmd_blocking(args):
                     'stillParkedNs': still_ns, 'hashCapacity': _B_COUNT_ENTRIES, 'maxHitsPerSec': max_hits})
         return res
 
-    def over_budget():
-        rate = per_sec[-1] if per_sec else 0
-        if rate > max_hits:
-            return ('the probes fired %d times in the last second, above the budget of %d/s: stopped early so as not to slow the program'
-                    % (rate, max_hits))
-        return None
-
-    res = run_until_done(b, pid, duration, snapshot, over_budget)
+    res = run_until_done(b, pid, duration, snapshot, rec.over_budget)
     res.update({'pid': pid, 'probes': probes, 'attachMs': attach_ms, 'loadBias': bias})
     return res

@@ -7,11 +7,10 @@ into the missing caller; the TypeScript side decides, from the binary's pcsp tab
 it."""
 
 import os
-import struct
 import time
 
-from .ebpf import alive, check_addr, compile_bpf, duration_arg, report_attached, run_until_done, target_exe
-from .exe import Elf
+from .ebpf import (StackRecording, alive, check_addr, compile_bpf, duration_arg, load_bias, report_attached,
+                   run_until_done, stack_entries, target_exe)
 from .lifecycle import on_cleanup
 from .perf_tools import NO_PMU_REASON
 from .protocol import fail
@@ -24,39 +23,6 @@ _P_STACK_ENTRIES = 16384
 _P_COUNT_ENTRIES = 65536
 _PERF_TYPE_HARDWARE, _PERF_TYPE_SOFTWARE = 0, 1
 _PERF_COUNT_HW_CPU_CYCLES, _PERF_COUNT_SW_CPU_CLOCK = 0, 0
-
-
-def _p_exec_mappings(pid, exe_ino):
-    """The executable mappings of the target's own executable: [(start, end, pgoff)]."""
-    out = []
-    try:
-        with open('/proc/%d/maps' % pid, 'r') as f:
-            for line in f:
-                parts = line.split(None, 5)
-                if len(parts) < 5 or 'x' not in parts[1]:
-                    continue
-                if int(parts[4]) != exe_ino:
-                    continue
-                lo, hi = parts[0].split('-')
-                out.append((int(lo, 16), int(hi, 16), int(parts[2], 16)))
-    except (OSError, ValueError):
-        fail('pid-gone', 'cannot read the memory map of PID %d (did it exit?)' % pid)
-    return out
-
-
-def _p_load_bias(pid, exe):
-    """runtime address - link-time address of the executable's code (0 unless PIE)."""
-    try:
-        ino = os.stat(exe).st_ino
-        with open(exe, 'rb') as f:
-            segs = [s for s in Elf(f).segments if s['type'] == 1 and s['flags'] & 1]
-    except (OSError, ValueError, struct.error) as e:
-        fail('pid-gone', 'cannot read the executable of PID %d: %s' % (pid, e))
-    for lo, _hi, pgoff in _p_exec_mappings(pid, ino):
-        for s in segs:
-            if s['off'] - s['off'] % 4096 <= pgoff < s['off'] + s['filesz']:
-                return (lo - pgoff) - (s['vaddr'] - s['off'])
-    fail('unsupported', 'PID %d has no executable mapping of its own binary' % pid)
 
 
 @subcommand('profile', capability='ebpf-profile')
@@ -74,7 +40,7 @@ def cmd_profile(args):
     if text_hi <= text_lo:
         fail('bad-argument', '--textHi must be above --textLo')
     args.done()
-    bias = _p_load_bias(pid, exe.link)
+    bias = load_bias(pid, exe.link)
     cflags = ['-DTGID=%d' % pid, '-DTEXT_LO=0x%xULL' % (text_lo + bias), '-DTEXT_HI=0x%xULL' % (text_hi + bias),
               '-DSTACK_ENTRIES=%d' % _P_STACK_ENTRIES, '-DCOUNT_ENTRIES=%d' % _P_COUNT_ENTRIES]
     if want_kernel:
@@ -106,40 +72,28 @@ def cmd_profile(args):
             fail('unsupported', 'attaching the cpu-clock perf event failed: %s' % str(e)[:300])
     ncpu = len(list(b.open_perf_events.values())[0]) if b.open_perf_events else 0
     attach_ms = report_attached(t0, compiled, ncpu)
-    stats, counts, stacks = b['stats'], b['counts'], b['stacks']
-    last = [0]
-    per_sec = []
+    rec = StackRecording(b, _P_STATS, lambda st: st['samples'])
+    counts, stacks = b['counts'], b['stacks']
 
-    def stat_values():
-        return dict((name, int(sum(stats[stats.Key(i)]))) for i, name in enumerate(_P_STATS))
+    def entry(k, v):
+        e = {'count': int(v.value)}
+        if k.ustack < 0:
+            e['user'] = [int(k.ip)] if k.ip else []
+        if k.spword:
+            e['spWord'] = int(k.spword)
+        if k.kstack >= 0:
+            try:
+                e['kernel'] = ['0x%x' % a for a in stacks.walk(k.kstack)]
+            except KeyError:
+                pass
+        return e, int(v.value)
 
     def snapshot(elapsed, final=False):
-        st = stat_values()
-        per_sec.append(st['samples'] - last[0])
-        last[0] = st['samples']
-        res = {'samples': st['samples'], 'samplesPerSecond': list(per_sec), 'elapsedSec': round(elapsed, 3)}
+        st = rec.tick()
+        res = {'samples': st['samples'], 'samplesPerSecond': list(rec.counts), 'elapsedSec': round(elapsed, 3)}
         if not final:
             return res
-        out, walk_failed = [], 0
-        for k, v in counts.items():
-            e = {'count': int(v.value)}
-            if k.ustack >= 0:
-                try:
-                    e['user'] = [int(a) for a in stacks.walk(k.ustack)]
-                except KeyError:
-                    walk_failed += int(v.value)
-                    e['user'] = []
-            else:
-                e['user'] = [int(k.ip)] if k.ip else []
-                e['userStackError'] = int(k.ustack)
-            if k.spword:
-                e['spWord'] = int(k.spword)
-            if k.kstack >= 0:
-                try:
-                    e['kernel'] = ['0x%x' % a for a in stacks.walk(k.kstack)]
-                except KeyError:
-                    pass
-            out.append(e)
+        out, walk_failed = stack_entries(counts, stacks, entry)
         res.update({'stacks': out, 'stats': st, 'stackWalkFailed': walk_failed,
                     'distinctKeys': len(out), 'hashCapacity': _P_COUNT_ENTRIES})
         return res

@@ -1,11 +1,13 @@
-"""What the BCC subcommands (tracer, sched, syscalls, cpu_profile) share.
+"""What the BCC subcommands (tracer, sched, syscalls, cpu_profile, allocs, blocking) share.
 
 The TypeScript side decodes the binary and sends the probe addresses (virtual addresses in
 /proc/PID/exe); the tools only load, attach, read and detach. Results: log2 histograms as
 [{lo_ns, hi_ns, count}] (BCC's bpf_log2l slot s holds [2^(s-1), 2^s) ns), a `partial` each
 second, the final snapshot as the result. A new tool: a module with @subcommand('name') that uses
 Args, compile_bpf(resource('x.c'), cflags), check_addr(), on_cleanup(b.cleanup) and
-run_until_done(); import it in main.py. BCC is imported only inside compile_bpf."""
+run_until_done(); import it in main.py. A tool that counts stacks keeps its per-CPU `stats` and
+its probe rate in a StackRecording and lists its counts map with stack_entries(). BCC is
+imported only inside compile_bpf."""
 
 import json
 import os
@@ -21,8 +23,6 @@ from .resources import resource
 
 NSLOTS = 64
 NFINE = 512
-
-
 
 _INCLUDE = re.compile(r'^#include "([A-Za-z0-9_]+\.h)"$', re.M)
 
@@ -242,3 +242,90 @@ def report_attached(t0, compiled, probes):
     return round((now - t0) * 1000)
 
 
+
+
+def _exec_mappings(pid, exe_ino):
+    """The executable mappings of the target's own executable: [(start, end, pgoff)]."""
+    out = []
+    try:
+        with open('/proc/%d/maps' % pid, 'r') as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) < 5 or 'x' not in parts[1]:
+                    continue
+                if int(parts[4]) != exe_ino:
+                    continue
+                lo, hi = parts[0].split('-')
+                out.append((int(lo, 16), int(hi, 16), int(parts[2], 16)))
+    except (OSError, ValueError):
+        fail('pid-gone', 'cannot read the memory map of PID %d (did it exit?)' % pid)
+    return out
+
+
+def load_bias(pid, exe):
+    """runtime address - link-time address of the executable's code (0 unless PIE)."""
+    try:
+        ino = os.stat(exe).st_ino
+        with open(exe, 'rb') as f:
+            segs = [s for s in Elf(f).segments if s['type'] == 1 and s['flags'] & 1]
+    except (OSError, ValueError, struct.error) as e:
+        fail('pid-gone', 'cannot read the executable of PID %d: %s' % (pid, e))
+    for lo, _hi, pgoff in _exec_mappings(pid, ino):
+        for s in segs:
+            if s['off'] - s['off'] % 4096 <= pgoff < s['off'] + s['filesz']:
+                return (lo - pgoff) - (s['vaddr'] - s['off'])
+    fail('unsupported', 'PID %d has no executable mapping of its own binary' % pid)
+
+
+class StackRecording(object):
+    """The running state of a tool that counts stacks (cpu_profile, allocs, blocking): its per-CPU
+    `stats` array summed by name, and, once a second (tick), how many times its probes fired —
+    per interval (`counts`) and per second of wall time (`rates`) — against an optional budget
+    of hits per second. `hits(stats)` says which stats are probe hits."""
+
+    def __init__(self, b, names, hits, max_hits_per_sec=None):
+        self._table, self._names, self._hits = b['stats'], names, hits
+        self.max_hits_per_sec = max_hits_per_sec
+        self.counts, self.rates = [], []
+        self._last, self._t = 0, time.time()
+
+    def stats(self):
+        return dict((name, int(sum(self._table[self._table.Key(i)]))) for i, name in enumerate(self._names))
+
+    def tick(self):
+        """Reads the stats and notes the hits since the last tick; returns the stats."""
+        st = self.stats()
+        hits, now = self._hits(st), time.time()
+        self.counts.append(hits - self._last)
+        self.rates.append(int((hits - self._last) / max(now - self._t, 1e-3)))
+        self._last, self._t = hits, now
+        return st
+
+    def over_budget(self):
+        """For run_until_done: why to stop (the last second's rate above the budget), or None."""
+        rate = self.rates[-1] if self.rates else 0
+        if self.max_hits_per_sec is not None and rate > self.max_hits_per_sec:
+            return ('the probes fired %d times in the last second, above the budget of %d/s: stopped early so as not to slow the program'
+                    % (rate, self.max_hits_per_sec))
+        return None
+
+
+def stack_entries(counts, stacks, entry):
+    """The counts map of a stack-counting tool as a list: entry(key, value) gives (dict, weight)
+    for each key; the key's user stack (key.ustack) is walked into its 'user' addresses, or its
+    get_stackid error kept as 'userStackError' ('user' stays as entry left it, else []). Returns
+    (entries, total weight of keys whose stack was evicted from the stack map meanwhile)."""
+    out, walk_failed = [], 0
+    for k, v in counts.items():
+        e, weight = entry(k, v)
+        if k.ustack >= 0:
+            try:
+                e['user'] = [int(a) for a in stacks.walk(k.ustack)]
+            except KeyError:
+                walk_failed += weight
+                e['user'] = []
+        else:
+            e.setdefault('user', [])
+            e['userStackError'] = int(k.ustack)
+        out.append(e)
+    return out, walk_failed

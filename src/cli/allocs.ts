@@ -1,27 +1,29 @@
 /**
- * `go-perf-lens allocs --pid PID --duration S [--json]`: what allocates, estimated from the
+ * `go-perf-lens allocs --pid PID --duration S [--max-hits N] [--json]`: what allocates, estimated from the
  * allocations the Go runtime samples for its memory profile (one uprobe on
  * runtime.mProf_Malloc), unsampled as pprof does. With --json:
  * {"bytes","objects","duration_s","functions":[{"name","file","line","self_bytes","bytes","self_objects","objects"}],
  *  "lines":[{"file","line","bytes","objects"}]} (bytes/objects cumulative, self_* at the function's own lines),
- * plus "mem_profile_rate", "samples", "unattributed_bytes", "ended_by" and "warnings".
+ * plus "mem_profile_rate", "samples", "unattributed_bytes", "ended_by" (duration, stop, target-exited,
+ * budget) and "warnings".
  */
 import { recordAllocs } from '../commands/recordAllocs';
-import { parseEbpfArgs, terminalTracing } from './ebpfArgs';
+import { intOption, parseEbpfArgs, terminalTracing } from './ebpfArgs';
 
-const USAGE = 'usage: go-perf-lens allocs --pid PID [--duration S (default 10)] [--top N (default 20)] [--json] [--python PATH]\n';
+const USAGE =
+  'usage: go-perf-lens allocs --pid PID [--duration S (default 10)] [--max-hits N (probe hits/s before stopping early, default 20000)] [--top N (default 20)] [--json] [--python PATH]\n';
 
 export async function run(argv: string[]): Promise<number> {
-  const o = parseEbpfArgs(argv, USAGE, ['top']);
+  const o = parseEbpfArgs(argv, USAGE, ['top', 'max-hits']);
   if (o === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
-  const topArg = o.multi.get('top')?.at(-1);
-  const top = topArg !== undefined && /^[1-9][0-9]{0,5}$/.test(topArg) ? Number(topArg) : 20;
+  const top = intOption(o, 'top', 1, 100000, USAGE) ?? 20;
+  const maxHits = intOption(o, 'max-hits', 100, 10000000, USAGE);
   const t = terminalTracing(o, 'sampling allocations');
   try {
-    const { heat: h, wire } = await recordAllocs(t.opts);
+    const { heat: h, wire } = await recordAllocs({ ...t.opts, ...(maxHits !== undefined ? { maxHitsPerSec: maxHits } : {}) });
     if (o.json) {
       process.stdout.write(
         `${JSON.stringify({

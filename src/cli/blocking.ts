@@ -6,20 +6,11 @@
  * "ended_by" (duration, stop, target-exited, budget) and "warnings".
  */
 import { recordBlocking } from '../commands/recordBlocking';
-import { UserError } from '../util/userError';
-import { parseEbpfArgs, terminalTracing } from './ebpfArgs';
+import { intOption, parseEbpfArgs, terminalTracing } from './ebpfArgs';
 import { formatNanos } from './histogramText';
 
 const USAGE =
   'usage: go-perf-lens blocking --pid PID [--duration S (default 10)] [--max-hits N (probe hits/s before stopping early, default 20000)] [--top N] [--json] [--python PATH]\n';
-
-function intOption(o: { multi: Map<string, string[]> }, name: string, lo: number, hi: number): number | undefined {
-  const v = o.multi.get(name)?.at(-1);
-  if (v === undefined) return undefined;
-  if (!/^[0-9]{1,9}$/.test(v) || Number(v) < lo || Number(v) > hi)
-    throw new UserError(`--${name} must be a whole number from ${lo} to ${hi}, got "${v}"`, USAGE.trimEnd(), 'usage');
-  return Number(v);
-}
 
 export async function run(argv: string[]): Promise<number> {
   const o = parseEbpfArgs(argv, USAGE, ['top', 'max-hits']);
@@ -27,8 +18,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const top = intOption(o, 'top', 1, 100000) ?? 20;
-  const maxHits = intOption(o, 'max-hits', 100, 10000000);
+  const top = intOption(o, 'top', 1, 100000, USAGE) ?? 20;
+  const maxHits = intOption(o, 'max-hits', 100, 10000000, USAGE);
   const t = terminalTracing(o, 'measuring where goroutines wait');
   try {
     const { heat: h } = await recordBlocking({ ...t.opts, ...(maxHits !== undefined ? { maxHitsPerSec: maxHits } : {}) });

@@ -67,6 +67,15 @@ export function parseEbpfArgs(argv: string[], usage: string, multiNames: string[
   return o;
 }
 
+/** The last value of a whole-number option in [lo, hi] (undefined when not given); a usage error otherwise. */
+export function intOption(o: EbpfCliOptions, name: string, lo: number, hi: number, usage: string): number | undefined {
+  const v = o.multi.get(name)?.at(-1);
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,9}$/.test(v) || Number(v) < lo || Number(v) > hi)
+    throw new UserError(`--${name} must be a whole number from ${lo} to ${hi}, got "${v}"`, usage.trimEnd(), 'usage');
+  return Number(v);
+}
+
 /** TracingOptions for a local run, wired to the terminal: `attached` on stderr, Ctrl-C stops. */
 export function terminalTracing(o: EbpfCliOptions, what: string): { opts: TracingOptions; dispose: () => void } {
   const t0 = Date.now();

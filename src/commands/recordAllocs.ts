@@ -17,7 +17,8 @@ export interface AllocsRecording {
   wire: WireAllocsResult;
 }
 
-export async function recordAllocs(opts: TracingOptions): Promise<AllocsRecording> {
+/** maxHitsPerSec: the probe budget (hits/s over a second) above which the helper stops early (its default: 20,000). */
+export async function recordAllocs(opts: TracingOptions & { maxHitsPerSec?: number }): Promise<AllocsRecording> {
   const bin = await loadTargetBinary(opts.target, opts.pid, opts);
   const plan = planAllocProbe(new GoBinaryIndex(bin.elf));
   const run = await runHelper<WireAllocsResult>(
@@ -30,6 +31,7 @@ export async function recordAllocs(opts: TracingOptions): Promise<AllocsRecordin
       sizeReg: plan.sizeReg,
       rateAddr: Number(plan.rateAddr),
       ...buildIdArgs(bin.elf),
+      ...(opts.maxHitsPerSec !== undefined ? { maxHitsPerSec: opts.maxHitsPerSec } : {}),
     },
     {
       signal: opts.signal,

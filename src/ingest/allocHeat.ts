@@ -34,7 +34,10 @@ export interface WireAllocsResult {
   hashCapacity?: number;
   samplesPerSecond?: number[];
   elapsedSec: number;
-  endedBy: 'duration' | 'stop' | 'target-exited' | 'profiling-off';
+  endedBy: 'duration' | 'stop' | 'target-exited' | 'budget' | 'profiling-off';
+  /** Why a recording that ended by 'budget' stopped (the probe rate against the budget). */
+  budgetReason?: string;
+  maxHitsPerSec?: number;
   loadBias: number;
   probes: number;
   attachMs: number;
@@ -187,6 +190,7 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
     warnings.push(
       `runtime.MemProfileRate changed from ${w.memProfileRate} to ${w.memProfileRateEnd} during the recording; estimates use ${w.memProfileRate}`,
     );
+  if (w.endedBy === 'budget') warnings.push(`stopped after ${w.elapsedSec.toFixed(1)} s: ${w.budgetReason ?? 'over the probe budget'}`);
   if (w.endedBy === 'target-exited')
     warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the figures cover that time only`);
   return {

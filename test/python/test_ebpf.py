@@ -46,3 +46,67 @@ class EbpfSharedTest(unittest.TestCase):
     def test_alive(self):
         self.assertTrue(ebpf.alive(os.getpid()))
         self.assertFalse(ebpf.alive(4194304))
+
+
+class _FakeStats(object):
+    """A BCC per-CPU array as StackRecording reads it: table[table.Key(i)] is one value per CPU."""
+
+    class Key(object):
+        def __init__(self, i):
+            self.value = i
+
+    def __init__(self, n):
+        self.cpus = [[0] * n, [0] * n]
+
+    def __getitem__(self, key):
+        return [cpu[key.value] for cpu in self.cpus]
+
+
+class _Key(object):
+    def __init__(self, ustack):
+        self.ustack = ustack
+
+
+class _Val(object):
+    def __init__(self, value):
+        self.value = value
+
+
+class _FakeStacks(object):
+    def __init__(self, stacks):
+        self.stacks = stacks
+
+    def walk(self, stack_id):
+        return iter(self.stacks[stack_id])  # KeyError when evicted, as BCC's walk
+
+
+class StackRecordingTest(unittest.TestCase):
+    def test_stats_are_summed_over_cpus_and_the_rate_is_held_to_the_budget(self):
+        table = _FakeStats(2)
+        rec = ebpf.StackRecording({'stats': table}, ('samples', 'errors'), lambda st: st['samples'], 1000)
+        table.cpus[0][0], table.cpus[1][0], table.cpus[1][1] = 30, 20, 4
+        self.assertEqual(rec.tick(), {'samples': 50, 'errors': 4})
+        self.assertEqual(rec.counts, [50])
+        self.assertGreater(rec.rates[-1], 0)
+        rec.rates[-1] = 999  # ticks come a second apart; the rate is per second of wall time
+        self.assertIsNone(rec.over_budget())
+        rec.rates[-1] = 1001
+        self.assertEqual(rec.over_budget(), 'the probes fired 1001 times in the last second, above the budget of 1000/s: '
+                         'stopped early so as not to slow the program')
+        table.cpus[0][0] += 7
+        rec.tick()
+        self.assertEqual(rec.counts, [50, 7])
+        self.assertIsNone(ebpf.StackRecording({'stats': table}, ('samples',), lambda st: 10 ** 9).over_budget())
+
+    def test_stack_entries_walk_user_stacks_and_count_what_was_evicted(self):
+        counts = {_Key(1): _Val(5), _Key(2): _Val(3), _Key(-14): _Val(2)}
+
+        class Items(dict):
+            def items(self):
+                return list(dict.items(self))
+
+        out, walk_failed = ebpf.stack_entries(Items(counts), _FakeStacks({1: [0x401000, 0x402000]}),
+                                              lambda k, v: ({'count': v.value}, v.value))
+        self.assertEqual(out, [{'count': 5, 'user': [0x401000, 0x402000]}, {'count': 3, 'user': []},
+                               {'count': 2, 'user': [], 'userStackError': -14}])
+        self.assertEqual(walk_failed, 3)

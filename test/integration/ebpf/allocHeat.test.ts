@@ -4,7 +4,8 @@
  * sizes from known lines, then writes the runtime's own allocs profile of the same run, which
  * `go tool pprof` reads as the reference. The probe sees exactly the allocations the runtime
  * samples, so bytes and objects per function must agree with that profile closely, and with the
- * known truth within sampling error. Also: MemProfileRate = 0 gets a clear message.
+ * known truth within sampling error. Also: MemProfileRate = 0 gets a clear message, and the
+ * probe budget stops a recording of a program that allocates fast early and says why.
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
@@ -28,6 +29,7 @@ interface AllocsJson {
   mem_profile_rate: number;
   samples: number;
   ended_by: string;
+  warnings: string[];
 }
 
 const RATE = 16384;
@@ -171,6 +173,33 @@ describe('eBPF go_alloc_heat: allocs [root, bcc, go]', function () {
     assert.ok(t.proc.exitCode === null && t.proc.signalCode === null, 'the program died');
     t.proc.kill('SIGTERM');
     await t.exited;
+  });
+  it('stops early at the probe budget, keeps what it sampled and says why, leaving the program running', async () => {
+    // MemProfileRate = 512 and 64-byte objects: about one sampled allocation per 8, thousands of
+    // probe hits per second (even on a loaded machine) against a budget of 100.
+    const t = await startTracee(buildGoFixture('allocs', goToolchains().at(-1)!), ['512', 'loop']);
+    const r = await runCli(['allocs', '--pid', String(t.pid), '--duration', '120', '--max-hits', '100', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as AllocsJson;
+    assert.equal(out.ended_by, 'budget');
+    assert.match(
+      out.warnings.join('\n'),
+      /^stopped after [\d.]+ s: the probes fired \d+ times in the last second, above the budget of 100\/s: stopped early so as not to slow the program$/m,
+    );
+    assert.ok(out.duration_s < 60, `ran ${out.duration_s} s of the 120 asked for`);
+    const small = out.functions.find((f) => f.name === 'main.small');
+    assert.ok(small && small.self_bytes > 0, `main.small kept: ${JSON.stringify(out.functions.slice(0, 5))}`);
+    const line = out.lines.find((l) => l.file.endsWith('allocs/main.go') && l.line === lineOf('sinkSmall = new([64]byte)'));
+    assert.equal(line?.bytes, small.self_bytes);
+    assert.ok(t.proc.exitCode === null && t.proc.signalCode === null, 'the program died');
+    t.proc.kill('SIGTERM');
+    await t.exited;
+  });
+
+  it('refuses a budget out of range with a usage message', async () => {
+    const r = await runCli(['allocs', '--pid', String(process.pid), '--max-hits', '5']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--max-hits must be a whole number from 100 to 10000000/);
   });
 });
 
