@@ -3,46 +3,30 @@
  * model. Locations keep their own lines when they have them; addresses without lines are
  * symbolized with the binary, when one is given.
  */
-import { PROFILE_MODEL_VERSION, type EventInfo, type Profile } from '../model/profile';
+import { PROFILE_MODEL_VERSION, type Profile } from '../model/profile';
 import type { PprofProfile } from '../formats/pprof';
 import type { SourceFrame } from '../symbolize/symbolizer';
 import { UserError } from '../util/userError';
 import { aggregate, type FrameSource, StackTrie } from './aggregate';
+import { attachMetrics } from '../model/metrics';
+import { chooseSampleType, comment, sampleTypeMetrics } from './pprofMetrics';
 import type { LoadedBinary } from './loadBinary';
-import { COMMENT_PREFIX, UNATTRIBUTED_FUNCTION } from './toPprof';
+import { UNATTRIBUTED_FUNCTION } from './toPprof';
 
 export interface PprofIngestOptions {
   /** Symbolizes locations that carry an address but no lines. */
   binary?: LoadedBinary;
-  /** Which sample type to count (pprof's -sample_index by type name); default "samples", else the first. */
+  /**
+   * Which sample type to show first (pprof's -sample_index by type name, or a metric id such as
+   * "cpu"); default "samples", else the profile's default, else the last (as go tool pprof).
+   * Every sample type is kept as a metric of the profile either way.
+   */
   sampleType?: string;
-}
-
-function comment(pp: PprofProfile, key: string): string | undefined {
-  const c = pp.comments.find((x) => x.startsWith(`${COMMENT_PREFIX}${key}: `));
-  return c?.slice(COMMENT_PREFIX.length + key.length + 2);
 }
 
 export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Profile {
   if (pp.sampleTypes.length === 0) throw new UserError('the pprof profile has no sample types', undefined, 'pprof-empty');
-  const want = opts.sampleType ?? 'samples';
-  let vi = pp.sampleTypes.findIndex((t) => t.type === want);
-  if (vi < 0 && opts.sampleType !== undefined) {
-    throw new UserError(
-      `the pprof profile has no sample type "${opts.sampleType}" (it has: ${pp.sampleTypes.map((t) => t.type).join(', ')})`,
-      undefined,
-      'pprof-sample-type',
-    );
-  }
-  // The profile's own choice next (Go's /allocs says alloc_space), as go tool pprof does.
-  if (vi < 0 && pp.defaultSampleType) vi = pp.sampleTypes.findIndex((t) => t.type === pp.defaultSampleType);
-  // Without a count, turn the weight back into samples through the period.
-  let divisor = 1;
-  if (vi < 0 || pp.sampleTypes[vi]!.type !== want) {
-    if (vi < 0) vi = pp.sampleTypes.length - 1;
-    const t = pp.sampleTypes[vi]!;
-    if (pp.period > 0 && pp.periodType && pp.periodType.unit === t.unit) divisor = pp.period;
-  }
+  const shownIndex = chooseSampleType(pp, opts.sampleType);
   const warnings: string[] = [];
   const locIndex = new Map<number, number>();
   pp.locations.forEach((l, i) => locIndex.set(l.id, i));
@@ -92,19 +76,25 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
       `${noLines} location(s) have neither source lines nor an address ${bin ? `that ${bin.path} maps` : 'we could symbolize (pass the binary with --binary)'}`,
     );
 
+  // Every stack that any sample type counts goes into one trie (one per pprof sample); each
+  // sample type's values are summed per trie node, then become a metric of the profile.
+  const nTypes = pp.sampleTypes.length;
   const trie = new StackTrie();
   const buf = new Float64Array(4096);
-  let total = 0,
-    unattributed = 0,
-    negativeValues = 0,
+  const perNode: number[][] = pp.sampleTypes.map(() => [0]);
+  const totals = new Array<number>(nTypes).fill(0);
+  const unattributed = new Array<number>(nTypes).fill(0);
+  let negativeValues = 0,
     inexactValues = 0;
   for (const s of pp.samples) {
-    const v = s.values[vi]!;
-    const count = divisor === 1 ? v : Math.round(v / divisor);
-    if (count < 0) negativeValues++;
-    if (!Number.isSafeInteger(count)) inexactValues++;
-    if (count <= 0) continue;
-    total += count;
+    let any = false;
+    for (let k = 0; k < nTypes; k++) {
+      const v = s.values[k]!;
+      if (v < 0) negativeValues++;
+      else if (v > 0) any = true;
+      if (!Number.isSafeInteger(v)) inexactValues++;
+    }
+    if (!any) continue;
     let n = 0;
     for (const id of s.locationIds) {
       const li = locIndex.get(id);
@@ -116,14 +106,22 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
         );
       if (n < buf.length) buf[n++] = li;
     }
-    if (n === 1 && frames[buf[0]!]![0]?.function === UNATTRIBUTED_FUNCTION) {
-      unattributed += count;
-      continue;
+    const outside = n === 1 && frames[buf[0]!]![0]?.function === UNATTRIBUTED_FUNCTION;
+    const node = outside ? -1 : trie.insert(buf, n);
+    if (node >= 0) trie.addCount(node, 1);
+    for (let k = 0; k < nTypes; k++) {
+      const v = Math.max(0, s.values[k]!);
+      totals[k]! += v;
+      if (outside) unattributed[k]! += v;
+      else {
+        const a = perNode[k]!;
+        while (a.length <= node) a.push(0);
+        a[node]! += v;
+      }
     }
-    trie.add(buf, n, count);
   }
-  if (negativeValues > 0) warnings.push(`${negativeValues} sample(s) have a negative value (a damaged profile?): they are left out`);
-  if (inexactValues > 0 || !Number.isSafeInteger(total)) {
+  if (negativeValues > 0) warnings.push(`${negativeValues} sample value(s) are negative (a damaged profile?): they are left out`);
+  if (inexactValues > 0 || !totals.every((t) => Number.isSafeInteger(t))) {
     warnings.push(
       `sample values ${inexactValues > 0 ? `(${inexactValues} of them) ` : ''}exceed 2^53, the largest whole number counted exactly here: the counts shown are approximate (a damaged profile?)`,
     );
@@ -143,32 +141,29 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     },
   };
   const agg = aggregate(trie, source);
+  // The aggregate's stacks are the trie's nodes with samples, in node order.
+  const stackNodes: number[] = [];
+  for (let i = 1; i < trie.size; i++) if (trie.counts[i] !== 0) stackNodes.push(i);
 
-  const t = pp.sampleTypes[vi]!;
-  const unit: EventInfo['unit'] =
-    pp.periodType?.unit === 'nanoseconds' ? 'nanoseconds' : pp.periodType?.type === 'cycles' ? 'cycles' : 'count';
-  const event: EventInfo = {
-    name: comment(pp, 'event') ?? (t.type === 'samples' && pp.periodType ? pp.periodType.type : t.type),
-    unit,
-    periodPerSample: pp.period || 1,
-  };
-  if (unit === 'nanoseconds' && pp.period > 0) event.frequencyHz = Math.round(1e9 / pp.period);
-  const fallback = comment(pp, 'fallback');
-  if (fallback) event.fallbackReason = fallback;
-
-  const p: Profile = {
+  const infos = sampleTypeMetrics(pp, totals, unattributed);
+  const base: Profile = {
     version: PROFILE_MODEL_VERSION,
     source: 'pprof',
-    event,
+    event: infos[shownIndex]!.event,
     durationNanos: pp.durationNanos,
-    totalSamples: total + 0,
+    totalSamples: 0,
     lostSamples: Number(comment(pp, 'lost') ?? 0) || 0,
-    unattributedSamples: unattributed,
+    unattributedSamples: 0,
     functions: agg.functions,
     lines: agg.lines,
     callTree: agg.callTree,
     stacks: agg.stacks,
   };
+  const p = attachMetrics(
+    base,
+    infos.map((info, k) => ({ info, stackCounts: stackNodes.map((i) => perNode[k]![i] ?? 0) })),
+    infos[shownIndex]!.id,
+  );
   const main = pp.mappings.find((m) => m.filename && !m.filename.startsWith('['));
   if (bin) p.binary = bin.identity;
   else if (main) {

@@ -2,6 +2,13 @@
  * The profile model: plain data that ingest/ builds, ui/ draws and sessions save.
  * Counts are in samples; `event` says what one sample means (its period and unit), so the UI
  * can say "cycles" or "ms of CPU" truthfully. Lines are 1-based (`line1`).
+ *
+ * A profile can measure several things at once (a heap profile: allocated and in-use bytes and
+ * objects; a blocking recording: blocked time and waits). Then `metrics` lists them and the
+ * "samples" fields (selfSamples, cumSamples, totalSamples, the call tree's and the stacks'
+ * counts) hold the values of the one named by `metric`, in its own unit (bytes, nanoseconds,
+ * objects…, as its `event` says); the others' values wait in `metricValues`. model/metrics.ts
+ * switches between them (withMetric) and builds a metric's values from per-stack counts.
  */
 
 export const PROFILE_MODEL_VERSION = 1;
@@ -9,8 +16,8 @@ export const PROFILE_MODEL_VERSION = 1;
 export interface EventInfo {
   /** perf's event name: "cycles", "cycles:u", "cpu-clock", ... or "samples" for pprof imports. */
   name: string;
-  /** What `period` is measured in: "nanoseconds" (cpu-clock), "cycles", "count". */
-  unit: 'nanoseconds' | 'cycles' | 'count';
+  /** What `period` is measured in: "nanoseconds" (cpu-clock, blocked time), "cycles", "bytes" (allocations), "count". */
+  unit: 'nanoseconds' | 'cycles' | 'bytes' | 'count';
   /** Average period of one sample in `unit` (e.g. 1e9/999 ns for cpu-clock at 999 Hz). */
   periodPerSample: number;
   /** Sampling frequency asked for, in Hz, when known. */
@@ -159,6 +166,56 @@ export interface RecordingEnd {
   requestedSec: number;
 }
 
+/** What a metric's figures are about: it picks the words ("1.2 GB/s alloc", "blocked 3.2 s"). */
+export type MetricMeasure =
+  'cpu' | 'alloc-bytes' | 'alloc-objects' | 'inuse-bytes' | 'inuse-objects' | 'blocked-time' | 'waits' | 'goroutines' | 'other';
+
+/** One quantity a profile measures (see the file comment). */
+export interface MetricInfo {
+  /**
+   * Stable key of the quantity, the same in every profile that measures it: the switch
+   * remembers it and the baseline diff compares only equal ids. "cpu" for CPU samples (perf,
+   * eBPF, pprof's "samples"); pprof's sample type otherwise ("alloc_space", "alloc_objects",
+   * "inuse_space", "inuse_objects", "contentions", "delay", "goroutine", "cpu_time" for cpu
+   * nanoseconds); "blocked_time" and "waits" for the eBPF blocking recording.
+   */
+  id: string;
+  /** What menus and the status bar call it: "CPU", "allocated bytes", "blocked time". */
+  label: string;
+  measures: MetricMeasure;
+  /** What one unit of its values is (unit, and the period one sample stands for). */
+  event: EventInfo;
+  /** Sum of its values over the whole profile (totalSamples when it is shown). */
+  total: number;
+  /** Of total, what has no frame in the code (unattributedSamples when it is shown). */
+  unattributed?: number;
+  /**
+   * How many samples or events the figures rest on, for the baseline diff's noise test (a
+   * share of 1e9 bytes from 2,000 sampled allocations is as noisy as 2,000 samples). Absent:
+   * `total` itself is a count of samples.
+   */
+  samples?: number;
+  /** A state at one moment (in-use memory, goroutines), not an amount over the recording: no rates per second. */
+  snapshot?: boolean;
+  /** The metric whose figure goes beside this one's (objects beside bytes, waits beside blocked time). */
+  companion?: string;
+}
+
+/**
+ * A metric's values, aligned with the profile's arrays: functions[i], lines[i], call-tree node
+ * i, stacks.stacks[i].
+ */
+export interface MetricValues {
+  functionSelf: number[];
+  functionCum: number[];
+  lineSelf: number[];
+  lineCum: number[];
+  treeSelf: number[];
+  treeTotal: number[];
+  /** Absent when the profile keeps no stacks. */
+  stackCounts?: number[];
+}
+
 export interface Profile {
   version: typeof PROFILE_MODEL_VERSION;
   /** Where it came from: "perf", "pprof", "session". */
@@ -209,4 +266,10 @@ export interface Profile {
   latency?: FunctionLatency[];
   sched?: SchedLatency;
   syscalls?: SyscallStat[];
+  /** Every metric the profile carries (absent: one, CPU samples as `event` says). */
+  metrics?: MetricInfo[];
+  /** Id of the metric whose values are in the samples fields (absent: metrics[0]). */
+  metric?: string;
+  /** The values of every other metric in `metrics`, by id. */
+  metricValues?: Record<string, MetricValues>;
 }

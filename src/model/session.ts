@@ -7,11 +7,16 @@ import { UserError } from '../util/userError';
 import { PROFILE_MODEL_VERSION, Profile } from './profile';
 
 export const SESSION_FORMAT = 'go-perf-lens-session';
-export const SESSION_VERSION = 1;
+/**
+ * The newest version this build writes and reads. 1: one metric (CPU samples, or one pprof
+ * sample type). 2: the profile may carry several metrics (Profile.metrics/metricValues). A
+ * profile with one metric is still written as version 1, so older builds keep reading it.
+ */
+export const SESSION_VERSION = 2;
 
 export interface SessionFile {
   format: typeof SESSION_FORMAT;
-  version: typeof SESSION_VERSION;
+  version: 1 | typeof SESSION_VERSION;
   /** When the session was written (ms since epoch). */
   createdMs: number;
   /** Tool that wrote it, e.g. "go-perf-lens 0.1.0 record". */
@@ -31,7 +36,8 @@ export class SessionError extends UserError {
 }
 
 export function makeSession(profile: Profile, createdBy?: string, createdMs = Date.now()): SessionFile {
-  const s: SessionFile = { format: SESSION_FORMAT, version: SESSION_VERSION, createdMs, profile };
+  const several = (profile.metrics?.length ?? 0) > 1;
+  const s: SessionFile = { format: SESSION_FORMAT, version: several ? SESSION_VERSION : 1, createdMs, profile };
   if (createdBy !== undefined) s.createdBy = createdBy;
   return s;
 }
@@ -106,6 +112,44 @@ function checkProfile(p: unknown): string | undefined {
       return 'profile.stacks.locations is malformed';
     }
   }
+  return checkMetrics(p, nf, p.lines.length, n, isObj(p.stacks) && Array.isArray(p.stacks.stacks) ? p.stacks.stacks.length : undefined);
+}
+
+/** The metric list and every metric's values, aligned with the profile's arrays. */
+function checkMetrics(p: Record<string, unknown>, nf: number, nl: number, nt: number, ns: number | undefined): string | undefined {
+  if (p.metrics === undefined) return p.metricValues === undefined ? undefined : 'profile.metricValues without profile.metrics';
+  if (
+    !Array.isArray(p.metrics) ||
+    p.metrics.length === 0 ||
+    !p.metrics.every(
+      (m) => isObj(m) && typeof m.id === 'string' && typeof m.label === 'string' && typeof m.total === 'number' && isObj(m.event),
+    )
+  )
+    return 'profile.metrics is malformed';
+  const ids = p.metrics.map((m) => (m as { id: string }).id);
+  if (new Set(ids).size !== ids.length) return 'profile.metrics names one metric twice';
+  const shown = p.metric ?? ids[0];
+  if (!ids.includes(shown as string)) return `profile.metric "${String(p.metric)}" is not one of its metrics`;
+  const vals = p.metricValues ?? {};
+  if (!isObj(vals)) return 'profile.metricValues is malformed';
+  for (const id of ids) {
+    if (id === shown) continue;
+    const v = vals[id];
+    if (!isObj(v)) return `profile.metricValues has no values for "${id}"`;
+    const lengths: [string, number | undefined][] = [
+      ['functionSelf', nf],
+      ['functionCum', nf],
+      ['lineSelf', nl],
+      ['lineCum', nl],
+      ['treeSelf', nt],
+      ['treeTotal', nt],
+      ['stackCounts', ns],
+    ];
+    for (const [k, len] of lengths) {
+      if (k === 'stackCounts' && len === undefined && v[k] === undefined) continue;
+      if (!isNumArray(v[k]) || (v[k] as number[]).length !== len) return `profile.metricValues["${id}"].${k} is malformed`;
+    }
+  }
   return undefined;
 }
 
@@ -120,7 +164,7 @@ export function parseSession(text: string, path?: string): SessionFile {
   if (!isObj(v) || v.format !== SESSION_FORMAT) {
     throw new SessionError(`not a Go Perf Lens session (the "format" field is not "${SESSION_FORMAT}")`, path);
   }
-  if (v.version !== SESSION_VERSION) {
+  if (v.version !== 1 && v.version !== SESSION_VERSION) {
     const newer = typeof v.version === 'number' && v.version > SESSION_VERSION;
     throw new SessionError(
       `session version ${String(v.version)} is not supported: this build reads version ${SESSION_VERSION}${newer ? ' (the file comes from a newer Go Perf Lens; update it)' : ''}`,

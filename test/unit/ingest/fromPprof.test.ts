@@ -86,10 +86,12 @@ describe('pprof import', () => {
     assert.equal(p.lines.find((l) => l.line1 === 5)!.inlinedInto?.[0], 'main.sum');
   });
 
-  it('turns a weight-only profile (Pyroscope/Parca style, cpu nanoseconds) back into samples through the period', () => {
+  it('shows a weight-only profile (Pyroscope/Parca style, cpu nanoseconds) as CPU time, resting on weight/period samples', () => {
     const p = ingestPprof(profile([{ type: 'cpu', unit: 'nanoseconds' }], [[30_000_000], [20_000_000]]));
-    assert.equal(p.totalSamples, 5);
-    assert.equal(p.functions.find((x) => x.name === 'main.main')!.cumSamples, 5);
+    assert.equal(p.totalSamples, 50_000_000);
+    assert.deepEqual(p.event, { name: 'cpu', unit: 'nanoseconds', periodPerSample: 1 });
+    assert.equal(p.functions.find((x) => x.name === 'main.main')!.cumSamples, 50_000_000);
+    assert.equal(p.metrics?.[0]?.samples, 5);
   });
 
   it('reads back our own export: event, lost samples and samples outside the binary', () => {

@@ -70,7 +70,7 @@ describe('session files', () => {
   const cases: [string, string, RegExp][] = [
     ['not JSON', '{"format": "go-perf-lens-session", ', /not valid JSON/],
     ['another format', JSON.stringify({ format: 'something-else', version: 1 }), /not a Go Perf Lens session/],
-    ['a newer version', JSON.stringify({ format: 'go-perf-lens-session', version: 2, profile: {} }), /version 2 is not supported.*newer/],
+    ['a newer version', JSON.stringify({ format: 'go-perf-lens-session', version: 3, profile: {} }), /version 3 is not supported.*newer/],
     ['an older version', JSON.stringify({ format: 'go-perf-lens-session', version: 0, profile: {} }), /version 0 is not supported/],
     ['no profile', JSON.stringify({ format: 'go-perf-lens-session', version: 1, createdMs: 1 }), /corrupt session: the "profile" field/],
   ];
