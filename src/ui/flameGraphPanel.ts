@@ -2,16 +2,17 @@
  * The flame-graph webview panel: one per window, in the editor area where it is opened, redrawn
  * from the ProfileSession when the profile or the baseline changes (not on other settings, which
  * would lose the zoom). The call tree goes over in pages (FLAME_PAGE_SIZE nodes, the next page
- * when the webview asks), the page has a strict CSP with a nonce, and it keeps its zoom, search
+ * when the webview asks, answered only for the tree on show: ui/flameFeed.ts), the page has a strict CSP with a nonce, and it keeps its zoom, search
  * and scroll while hidden. A click zooms; Ctrl/Cmd+click or a double-click opens the function's
  * source in another editor group, so the graph stays in view.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { FLAME_PAGE_SIZE, type FlameKind, type FlameViewState, type FromFlameGraph, type ToFlameGraph } from '../webview/messages';
+import type { FlameKind, FlameViewState, FromFlameGraph, ToFlameGraph } from '../webview/messages';
 import { CODE_KINDS } from './codeKind';
 import type { FlameGraphStatus } from './extensionApi';
 import { flameDiff } from './flameDiff';
+import { FlameFeed, type FlameInitFields } from './flameFeed';
 import { nanosPerSample } from './heatIndex';
 import type { Profile } from '../model/profile';
 import type { ProfileSession } from './profileSession';
@@ -21,11 +22,10 @@ export class FlameGraphPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
-  /** Nodes the webview has acknowledged (it asks for the next page after storing one). */
-  private nodesAcked = 0;
+  /** The tree on show, page by page, and which of the page's requests are still current. */
+  private readonly feed = new FlameFeed();
   /** What was last sent: a redraw only when the profile or the baseline compared with changed. */
   private sent: { profile: Profile | undefined; baseline: Profile | undefined } | undefined;
-  private diff: number[] | undefined;
   private pageState: FlameViewState | undefined;
 
   constructor(
@@ -102,46 +102,22 @@ export class FlameGraphPanel implements vscode.Disposable {
     const baseline = this.session.comparing ? this.session.baseline : undefined;
     this.sent = { profile: cur?.profile, baseline: baseline?.profile };
     if (!cur) {
-      this.post({ type: 'clear', message: 'No profile loaded. Run "Go Perf Lens: Profile Go process" or open a profile.' });
+      this.post(this.feed.clear('No profile loaded. Run "Go Perf Lens: Profile Go process" or open a profile.'));
       return;
     }
     const p = cur.profile;
     const kinds = this.session.view()!.kinds;
-    this.diff = baseline ? flameDiff(p, baseline.profile) : undefined;
-    const init: ToFlameGraph = {
-      type: 'init',
+    const init: FlameInitFields = {
       profileKey: `${cur.label}|${p.startTimeMs ?? ''}|${p.totalSamples}|${p.callTree.parents.length}|${baseline?.label ?? ''}`,
       names: p.functions.map((f) => f.name),
       kinds: p.functions.map((f) => CODE_KINDS.indexOf(kinds.kindOf(f.name)) as FlameKind),
-      nodeCount: p.callTree.parents.length,
       totalSamples: p.totalSamples,
       eventLabel: eventLabel(p),
     };
     const nps = nanosPerSample(p);
     if (nps !== undefined) init.nanosPerSample = nps;
     if (baseline) init.baselineLabel = baseline.label;
-    this.nodesAcked = 0;
-    this.post(init);
-    this.sendPage(0);
-  }
-
-  private sendPage(from: number): void {
-    const t = this.session.current?.profile.callTree;
-    if (!t) return;
-    if (from >= t.parents.length) {
-      this.post({ type: 'done' });
-      return;
-    }
-    const to = Math.min(from + FLAME_PAGE_SIZE, t.parents.length);
-    this.post({
-      type: 'nodes',
-      start: from,
-      parents: t.parents.slice(from, to),
-      functions: t.functions.slice(from, to),
-      totalSamples: t.totalSamples.slice(from, to),
-      selfSamples: t.selfSamples.slice(from, to),
-      ...(this.diff ? { diff: this.diff.slice(from, to) } : {}),
-    });
+    for (const m of this.feed.start(p.callTree, init, baseline ? flameDiff(p, baseline.profile) : undefined)) this.post(m);
   }
 
   /** Another editor group than the graph's (the first one), or a new one beside it. */
@@ -157,13 +133,15 @@ export class FlameGraphPanel implements vscode.Disposable {
         this.ready = true;
         this.sendAll();
         break;
-      case 'more':
-        this.nodesAcked = m.from;
-        this.sendPage(m.from);
+      case 'more': {
+        const answer = this.feed.more(m);
+        if (answer) this.post(answer);
         break;
+      }
       case 'open': {
+        const node = this.feed.node(m);
         const p = this.session.current?.profile;
-        const fn = p?.callTree.functions[m.node];
+        const fn = node !== undefined ? p?.callTree.functions[node] : undefined;
         const name = fn !== undefined ? p?.functions[fn]?.name : undefined;
         if (name) void this.openFunction(name, this.otherColumn());
         break;
@@ -181,7 +159,7 @@ export class FlameGraphPanel implements vscode.Disposable {
     const s: FlameGraphStatus = {
       open: !!this.panel,
       ready: this.ready,
-      nodesAcked: this.nodesAcked,
+      nodesAcked: this.feed.acked,
       nodeCount: this.session.current?.profile.callTree.parents.length ?? 0,
       groups: vscode.window.tabGroups.all.length,
     };

@@ -37,6 +37,8 @@ const tip = document.getElementById('tip')!;
 let names: string[] = [];
 let kinds: number[] = [];
 let profileKey = '';
+/** The generation of the tree on show (messages.ts): pages of another one are stale, and requests carry it. */
+let gen = 0;
 let baselineLabel: string | undefined;
 let diffs: Float64Array | undefined;
 let maxAbsDiff = 0;
@@ -62,6 +64,8 @@ let hits: { node: number; x: number; y: number; w: number }[] = [];
 
 window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
   const m = ev.data;
+  if (m.type === 'init' || m.type === 'clear') gen = m.gen;
+  else if (m.gen !== gen) return;
   switch (m.type) {
     case 'init':
       names = m.names;
@@ -89,7 +93,7 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
       if (diffs && m.diff) diffs.set(m.diff, m.start);
       received = m.start + m.parents.length;
       status.textContent = `Loading ${received.toLocaleString()} / ${n.toLocaleString()} frames…`;
-      vscode.postMessage({ type: 'more', from: received });
+      vscode.postMessage({ type: 'more', gen, from: received });
       break;
     case 'done':
       finish();
@@ -319,12 +323,12 @@ function zoomTo(i: number, redraw = true): void {
 canvas.addEventListener('click', (ev) => {
   const i = nodeAt(ev);
   if (i < 0) return;
-  if (ev.ctrlKey || ev.metaKey) vscode.postMessage({ type: 'open', node: i });
+  if (ev.ctrlKey || ev.metaKey) vscode.postMessage({ type: 'open', gen, node: i });
   else zoomTo(i);
 });
 canvas.addEventListener('dblclick', (ev) => {
   const i = nodeAt(ev);
-  if (i >= 0) vscode.postMessage({ type: 'open', node: i });
+  if (i >= 0) vscode.postMessage({ type: 'open', gen, node: i });
 });
 
 canvas.addEventListener('mousemove', (ev) => {

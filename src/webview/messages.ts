@@ -2,6 +2,9 @@
  * The messages between the extension and the flame-graph webview, as one typed union each
  * way. The tree travels in pages of flat arrays (never one giant JSON string), so a
  * 100,000-node profile neither blocks the extension host nor hits string-length limits.
+ * Every message carries the generation of the tree it concerns (a new one for each tree and each
+ * clear): the page ignores pages of another generation, and the extension drops a 'more' or an
+ * 'open' the page sent before a profile switch (ui/flameFeed.ts).
  * Types only: imported by src/ui (Node) and src/webview (DOM) alike.
  */
 
@@ -10,6 +13,7 @@ export type FlameKind = 0 | 1 | 2 | 3;
 
 export interface FlameInit {
   type: 'init';
+  gen: number;
   /** Identifies the profile (and baseline): a page restored from its saved state keeps its zoom only for the same one. */
   profileKey: string;
   /** Function names, indexed by CallTree.functions values. */
@@ -28,6 +32,7 @@ export interface FlameInit {
 
 export interface FlameNodesPage {
   type: 'nodes';
+  gen: number;
   /** Index of the first node in this page. */
   start: number;
   parents: number[];
@@ -43,10 +48,12 @@ export interface FlameNodesPage {
 
 export interface FlameDone {
   type: 'done';
+  gen: number;
 }
 
 export interface FlameClear {
   type: 'clear';
+  gen: number;
   message: string;
 }
 
@@ -64,9 +71,9 @@ export interface FlameViewState {
 export type FromFlameGraph =
   | { type: 'ready' }
   /** Ctrl/Cmd+click or double-click on a frame: open its function's source (in another editor group). */
-  | { type: 'open'; node: number }
+  | { type: 'open'; gen: number; node: number }
   /** The user asked for the next page (back-pressure: one page in flight at a time). */
-  | { type: 'more'; from: number }
+  | { type: 'more'; gen: number; from: number }
   | ({ type: 'state' } & FlameViewState);
 
 export const FLAME_PAGE_SIZE = 20000;
