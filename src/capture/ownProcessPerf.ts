@@ -4,8 +4,8 @@
  * kernel.perf_event_paranoid ≤ 2 (root may always). Used for benchmarks and tests, whose test
  * binary is our child from its first instruction to its exit.
  */
-import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { execa } from 'execa';
 import { UserError } from '../util/userError';
 
 const PERF_PATHS = ['/usr/bin/perf', '/usr/sbin/perf', '/usr/local/bin/perf'];
@@ -32,15 +32,10 @@ function findPerf(): string | undefined {
 }
 
 /** `perf stat -e EVENT true`: whether the event opens here (a VM has no cycles). */
-function eventOpens(perf: string, event: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile(perf, ['stat', '-x', ',', '-e', event, '--', 'true'], { timeout: 10_000 }, (err, _out, stderr) => {
-      const line = String(stderr)
-        .split('\n')
-        .find((l) => l.split(',')[2] === event);
-      resolve(!err && line !== undefined && !line.startsWith('<not supported>'));
-    });
-  });
+async function eventOpens(perf: string, event: string): Promise<boolean> {
+  const r = await execa(perf, ['stat', '-x', ',', '-e', event, '--', 'true'], { timeout: 10_000, reject: false, stdin: 'ignore' });
+  const line = r.stderr.split('\n').find((l) => l.split(',')[2] === event);
+  return !r.failed && line !== undefined && !line.startsWith('<not supported>');
 }
 
 /**
@@ -87,7 +82,12 @@ export interface RecordCommandOptions {
  * `perf record -g --call-graph fp` of `argv` from its start to its exit, into `outFile`.
  * Cancelling kills perf and the command (their process group) and rejects with 'cancelled'.
  */
-export function recordCommand(plan: OwnPerfPlan, argv: string[], outFile: string, opts: RecordCommandOptions): Promise<RecordedCommand> {
+export async function recordCommand(
+  plan: OwnPerfPlan,
+  argv: string[],
+  outFile: string,
+  opts: RecordCommandOptions,
+): Promise<RecordedCommand> {
   const args = [
     'record',
     '-q',
@@ -103,41 +103,33 @@ export function recordCommand(plan: OwnPerfPlan, argv: string[], outFile: string
     '--',
     ...argv,
   ];
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) {
-      reject(new UserError('cancelled', undefined, 'cancelled'));
-      return;
-    }
-    const child = spawn(plan.perf, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const onAbort = (): void => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      reject(new UserError('cancelled', undefined, 'cancelled'));
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => {
-      opts.signal?.removeEventListener('abort', onAbort);
-      reject(new UserError(`cannot start ${plan.perf}: ${e.message}`, undefined, 'perf-failed'));
-    });
-    child.on('close', (exitCode, signal) => {
-      opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ exitCode, signal, stdout, stderr });
-    });
+  if (opts.signal?.aborted) throw new UserError('cancelled', undefined, 'cancelled');
+  const sub = execa(plan.perf, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    detached: true, // its own process group: a cancel stops the command too, not only perf
+    maxBuffer: 256 << 20,
+    stripFinalNewline: false,
+    reject: false,
   });
+  // execa's cancelSignal would signal perf alone, and the command it started would run on.
+  const onAbort = (): void => {
+    try {
+      process.kill(-sub.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const r = await sub;
+    if (opts.signal?.aborted) throw new UserError('cancelled', undefined, 'cancelled');
+    if (r.exitCode === undefined && r.signal === undefined)
+      throw new UserError(`cannot start ${plan.perf}: ${r.originalMessage ?? r.shortMessage}`, undefined, 'perf-failed');
+    return { exitCode: r.exitCode ?? null, signal: (r.signal as NodeJS.Signals | undefined) ?? null, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
 }

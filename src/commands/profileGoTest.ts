@@ -4,10 +4,10 @@
  * root where kernel.perf_event_paranoid ≤ 2); the recording and the benchmark's own figures
  * come back as the model. No vscode import: the CLI's `bench` and the editor's code lens share it.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execa } from 'execa';
 import { planOwnProcessPerf, recordCommand } from '../capture/ownProcessPerf';
 import { type BenchmarkResult, parseGoTestOutput } from '../formats/goBenchOutput';
 import type { Profile } from '../model/profile';
@@ -44,20 +44,32 @@ export interface GoTestOptions {
   onPhase?: (phase: GoTestPhase) => void;
 }
 
-function run(
+/** Runs a Go tool or the test binary to its end; `spawnError` when it could not start (ENOENT: not installed). */
+async function run(
   cmd: string,
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv | undefined,
   signal: AbortSignal | undefined,
-): Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: NodeJS.ErrnoException }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env: env ?? process.env, maxBuffer: 64 << 20, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-      if (e && typeof e.code === 'string') resolve({ code: null, stdout, stderr, spawnError: e });
-      else resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
-    });
+): Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: { code?: string; message: string } }> {
+  const r = await execa(cmd, args, {
+    cwd,
+    env: env ?? process.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    maxBuffer: 64 << 20,
+    stripFinalNewline: false,
+    reject: false,
+    cancelSignal: signal,
   });
+  if (r.exitCode === undefined && r.signal === undefined && !r.isCanceled)
+    return {
+      code: null,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      spawnError: { code: r.code, message: r.originalMessage ?? r.shortMessage ?? 'could not start' },
+    };
+  return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 const tail = (s: string, lines: number): string => s.trim().split('\n').slice(-lines).join('\n');
