@@ -14,7 +14,8 @@ from .resources import resource
 def cmd_sched(args):
     """go_goroutine_latency. --pid, --duration, --casgstatus (vaddr, inside runtime.casgstatus),
     --goidOffset, --goBuildId and/or --gnuBuildId, optional --gopcOffset/--startpcOffset (runtime.g
-    fields: each worst wait's creation site and start function)."""
+    fields: each worst wait's creation site and start function; with gopcOffset also the creating
+    call stack, raw return addresses innermost first, for goroutines created while tracing)."""
     pid = args.pid(require_go=True)
     duration = duration_arg(args)
     exe = target_exe(args, pid)
@@ -37,7 +38,7 @@ def cmd_sched(args):
             fail('pid-gone', 'PID %d exited while the probe was being attached' % pid)
         fail('unsupported', 'attaching the uprobe failed: %s' % str(e)[:300])
     attach_ms = report_attached(t0, compiled, 1)
-    hist, stats, worst, fine, origin = b['hist'], b['stats'], b['worst'], b['fine'], b['origin']
+    hist, stats, worst, fine, origin, stacks = b['hist'], b['stats'], b['worst'], b['fine'], b['origin'], b['stacks']
 
     def waiter(goid, ns):
         w = {'goid': goid, 'wait_ns': ns}
@@ -46,6 +47,11 @@ def cmd_sched(args):
             w['gopc'] = int(o.gopc)
             if o.startpc:
                 w['startpc'] = int(o.startpc)
+            if o.stackid >= 0:
+                try:
+                    w['creation_stack'] = [int(a) for a in stacks.walk(o.stackid)]
+                except KeyError:
+                    pass  # evicted from the stack map: said as "not recorded" by the client
         return w
 
     def snapshot(elapsed, final=False):

@@ -2,7 +2,9 @@
  * `go-perf-lens sched --pid PID --duration S [--json]`: how long runnable goroutines wait to
  * run (one uprobe on runtime.casgstatus, keyed by goid). With --json:
  * {"count", "sum_ns", "p50_ns", "p90_ns", "p99_ns", "buckets":[{lo_ns, hi_ns, count}],
- *  "worst":[{goid, wait_ns, created_at?, start_function?}]} (created_at: the `go` statement, "func (file:line)").
+ *  "worst":[{goid, wait_ns, created_at?, start_function?, creation_stack?}]} (created_at: the `go`
+ *  statement, "func (file:line)"; creation_stack: that frame and its callers, for goroutines
+ *  created while tracing).
  */
 import { traceSched } from '../commands/goTracing';
 import { parseEbpfArgs, terminalTracing } from './ebpfArgs';
@@ -34,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
             wait_ns: w.waitNanos,
             ...(w.createdAt ? { created_at: w.createdAt } : {}),
             ...(w.startFunction ? { start_function: w.startFunction } : {}),
+            ...(w.creationStack ? { creation_stack: w.creationStack } : {}),
           })),
           elapsed_sec: r.wire.elapsedSec,
           ended_by: r.wire.endedBy ?? 'duration',
@@ -50,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
         for (const w of s.worst) {
           const origin = w.createdAt ? `  ${w.startFunction ?? '?'}, created at ${w.createdAt}` : '';
           process.stdout.write(`  goroutine ${String(w.goid).padEnd(8)} ${formatNanos(w.waitNanos)}${origin}\n`);
+          for (const f of w.creationStack?.slice(1) ?? []) process.stdout.write(`      called from ${f}\n`);
         }
       }
     }

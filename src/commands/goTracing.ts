@@ -10,6 +10,8 @@ import { type ElfFile, parseElf } from '../formats/elf';
 import {
   toFunctionLatencies,
   toSchedLatency,
+  type GoroutineOrigin,
+  type GoroutineOriginPcs,
   toSyscallStats,
   type WireSchedResult,
   type WireSyscallsResult,
@@ -17,6 +19,7 @@ import {
 } from '../ingest/ebpfResults';
 import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profile';
 import { GopclntabSymbolizer } from '../symbolize/gopclntabSymbolizer';
+import type { SourceFrame } from '../symbolize/symbolizer';
 import { openGoPclntab } from '../formats/openGoPclntab';
 import { gFieldOffsetFromDwarf, goidOffset } from '../symbolize/goRuntimeLayout';
 import { GoBinaryIndex, type TracePlan } from '../symbolize/goTracePlan';
@@ -148,17 +151,28 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
   };
 }
 
-/** Names a goroutine's creation PC (the return address of its newproc call) and its start PC. */
-function goroutineOrigin(
-  bin: TargetBinary,
-): ((gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string }) | undefined {
+/**
+ * Names a goroutine's creation PC (the return address of its newproc call), its start PC and the
+ * stack that created it. The helper's walk starts inside the runtime (casgstatus, newproc1,
+ * systemstack); the `go` statement's frame is the one whose return address is gopc, and the
+ * stack is kept from there only: a walk that does not pass through gopc is not this goroutine's.
+ */
+function goroutineOrigin(bin: TargetBinary): ((pcs: GoroutineOriginPcs) => GoroutineOrigin) | undefined {
   const tab = openGoPclntab(bin.elf);
   if (!tab) return undefined;
   const sym = new GopclntabSymbolizer(tab);
-  return (gopc, startpc) => {
+  const text = (f: SourceFrame): string => `${f.function} (${f.file}:${f.line})`;
+  return ({ gopc, startpc, creationStack }) => {
     const at = sym.symbolize(gopc - 1n)[0];
     const start = startpc !== undefined ? sym.symbolize(startpc)[0] : undefined;
-    return { ...(at ? { createdAt: `${at.function} (${at.file}:${at.line})` } : {}), ...(start ? { startFunction: start.function } : {}) };
+    const from = creationStack?.indexOf(gopc) ?? -1;
+    // Return addresses: the call is the byte before; inlined calls expand, innermost first.
+    const stack = from >= 0 ? creationStack!.slice(from).flatMap((ret) => sym.symbolize(ret - 1n).map(text)) : [];
+    return {
+      ...(at ? { createdAt: text(at) } : {}),
+      ...(start ? { startFunction: start.function } : {}),
+      ...(stack.length ? { creationStack: stack } : {}),
+    };
   };
 }
 

@@ -47,8 +47,12 @@ export interface WireSchedResult {
   sum_ns: number;
   buckets: WireBucket[];
   fine?: FineBucket[];
-  /** gopc/startpc: the goroutine's creation PC and start PC, when the helper could read them. */
-  worst: { goid: number; wait_ns: number; gopc?: number; startpc?: number }[];
+  /**
+   * gopc/startpc: the goroutine's creation PC and start PC, when the helper could read them;
+   * creation_stack: the creating thread's frame-pointer walk at newproc1 (innermost first, from
+   * inside the runtime), for goroutines created while tracing.
+   */
+  worst: { goid: number; wait_ns: number; gopc?: number; startpc?: number; creation_stack?: number[] }[];
   elapsedSec: number;
   endedBy?: 'duration' | 'stop' | 'target-exited';
   attachMs?: number;
@@ -121,11 +125,18 @@ export function toFunctionLatencies(w: WireTraceResult): FunctionLatency[] {
   return w.functions.map((f) => toFunctionLatency(f, w.elapsedSec));
 }
 
-/** `origin(gopc, startpc)` names where a goroutine was created and the function it runs. */
-export function toSchedLatency(
-  w: WireSchedResult,
-  origin?: (gopc: bigint, startpc: bigint | undefined) => { createdAt?: string; startFunction?: string },
-): SchedLatency {
+/** Where a goroutine was created, as the helper read it (addresses in the binary). */
+export interface GoroutineOriginPcs {
+  gopc: bigint;
+  startpc?: bigint;
+  creationStack?: bigint[];
+}
+
+/** Where a goroutine was created, the function it runs and the creating stack, symbolized. */
+export type GoroutineOrigin = Pick<SchedLatency['worst'][number], 'createdAt' | 'startFunction' | 'creationStack'>;
+
+/** `origin` names where a goroutine was created, the function it runs and the stack that created it. */
+export function toSchedLatency(w: WireSchedResult, origin?: (pcs: GoroutineOriginPcs) => GoroutineOrigin): SchedLatency {
   const buckets = toBuckets(w.buckets);
   return {
     count: w.count,
@@ -134,7 +145,13 @@ export function toSchedLatency(
     worst: w.worst.map((x) => ({
       goid: x.goid,
       waitNanos: x.wait_ns,
-      ...(x.gopc && origin ? origin(BigInt(x.gopc), x.startpc ? BigInt(x.startpc) : undefined) : {}),
+      ...(x.gopc && origin
+        ? origin({
+            gopc: BigInt(x.gopc),
+            ...(x.startpc ? { startpc: BigInt(x.startpc) } : {}),
+            ...(x.creation_stack ? { creationStack: x.creation_stack.map(BigInt) } : {}),
+          })
+        : {}),
     })),
     durationNanos: Math.round(w.elapsedSec * 1e9),
   };

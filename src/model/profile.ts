@@ -111,6 +111,11 @@ export interface SchedLatency {
     /** Where the goroutine was created (the `go` statement: g.gopc) and the function it runs (g.startpc), symbolized, when the tracer read them. */
     createdAt?: string;
     startFunction?: string;
+    /**
+     * The call stack that ran the `go` statement, "func (file:line)" innermost first (createdAt's
+     * frame, then its callers); only for goroutines created while the tracer was attached.
+     */
+    creationStack?: string[];
   }[];
   durationNanos: number;
 }

@@ -89,7 +89,9 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
     if (s.worst.length) {
       out.push('<h3>Worst waits</h3><table><tr><th>goroutine</th><th>worst wait</th><th>runs</th><th>created at</th></tr>');
       for (const w of s.worst) {
-        const created = w.createdAt ? siteOrText(w.createdAt) : '<span class="muted">not recorded</span>';
+        const created = w.createdAt
+          ? siteOrText(w.createdAt) + creationStackHtml(w.creationStack)
+          : '<span class="muted">not recorded</span>';
         out.push(
           `<tr><td>${w.goid}</td><td>${formatDuration(w.waitNanos)}</td><td>${w.startFunction ? `<code>${esc(w.startFunction)}</code>` : '<span class="muted">—</span>'}</td><td>${created}</td></tr>`,
         );
@@ -137,6 +139,14 @@ export function latencyPanelBody(p: Profile | undefined, kinds: CodeKinds = new 
   }
   out.push('</section></div>');
   return out.join('\n');
+}
+
+/** The callers of the `go` statement (its own frame is the "created at" link), each a link. */
+function creationStackHtml(stack: string[] | undefined): string {
+  if (!stack) return ' <span class="muted">· no creating stack (created before tracing began, or its stack was not walkable)</span>';
+  const callers = stack.slice(1);
+  if (!callers.length) return '';
+  return `<details class="creation-stack"><summary>called from ${callers.length} frame${callers.length === 1 ? '' : 's'}</summary>${callers.map((f) => `<div class="frame">${siteOrText(f)}</div>`).join('')}</details>`;
 }
 
 /** A symbolized "func (file:line)" as a link to the site; anything else as text. */

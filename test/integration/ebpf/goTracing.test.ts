@@ -272,6 +272,60 @@ describe('eBPF go_goroutine_latency: sched [root, bcc]', function () {
       }
     });
   }
+
+  // tracee spawn: main.main → spawnBurst → spawnOne's `go func() {`, each line read from the source.
+  const lineIn = (from: number, code: string): number => {
+    const i = traceeLines.findIndex((l, j) => j > from && l.trim().startsWith(code));
+    assert.ok(from >= 0 && i > from, code);
+    return i + 1;
+  };
+  const funcLine = (name: string): number => traceeLines.findIndex((l) => l.startsWith(`func ${name}(`));
+  const spawnStack: [string, number][] = [
+    ['main.spawnOne', lineIn(funcLine('spawnOne'), 'go func() {')],
+    ['main.spawnBurst', lineIn(funcLine('spawnBurst'), 'spawnOne(&wg)')],
+    [
+      'main.main',
+      lineIn(
+        traceeLines.findIndex((l) => l.includes('case "spawn":')),
+        'spawnBurst(20)',
+      ),
+    ],
+  ];
+
+  for (const tc of goToolchains()) {
+    it(`gives the worst waits of goroutines created while tracing their creating call stack (Go ${tc.version})`, async () => {
+      const bin = buildGoFixture('tracee', tc);
+      const t = await startTracee(bin, ['spawn']);
+      t.start();
+      await t.done();
+      try {
+        const r = await runCli(['sched', '--pid', String(t.pid), '--duration', '2', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        const s = JSON.parse(r.stdout) as {
+          worst: { goid: number; created_at?: string; start_function?: string; creation_stack?: string[] }[];
+        };
+        // Bursts of 20 goroutines on one P, each running ~300 µs: the later ones of a burst wait
+        // for the earlier ones, longer than anything else in the program waits.
+        const spawned = s.worst.filter((w) => w.start_function === 'main.spawnOne.func1');
+        assert.ok(spawned.length >= 3, `worst waits: ${JSON.stringify(s.worst)}`);
+        for (const w of spawned) {
+          const st = w.creation_stack ?? [];
+          const at = JSON.stringify(w);
+          assert.equal(st[0], w.created_at, at);
+          spawnStack.forEach(([fn, line], i) => assert.ok(st[i]?.startsWith(`${fn} (`) && st[i]?.endsWith(`/tracee/main.go:${line})`), at));
+          assert.match(st[3] ?? '', /^runtime\.main \(/, at);
+          // Below runtime.main only goexit, where every goroutine's stack ends.
+          assert.ok(
+            st.slice(4).every((f) => f.startsWith('runtime.goexit (')),
+            at,
+          );
+        }
+      } finally {
+        t.proc.kill('SIGTERM');
+        await t.exited;
+      }
+    });
+  }
 });
 
 describe('eBPF go_syscall_breakdown: syscalls [root, bcc]', function () {

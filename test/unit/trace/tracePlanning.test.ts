@@ -124,6 +124,25 @@ describe('eBPF tracing: results into the model', () => {
       elapsedSec: 1,
     });
     assert.deepEqual(s.worst, [{ goid: 7, waitNanos: 2 }]);
+    // The creation PCs go to the symbolizer as they came, the stack in order.
+    const seen: unknown[] = [];
+    const o = toSchedLatency(
+      {
+        count: 1,
+        sum_ns: 1,
+        buckets: [],
+        worst: [{ goid: 9, wait_ns: 5, gopc: 0x401005, startpc: 0x402000, creation_stack: [0x400100, 0x401005, 0x403009] }],
+        elapsedSec: 1,
+      },
+      (pcs) => {
+        seen.push(pcs);
+        return { createdAt: 'main.f (a.go:3)', creationStack: ['main.f (a.go:3)', 'main.main (a.go:9)'] };
+      },
+    );
+    assert.deepEqual(seen, [{ gopc: 0x401005n, startpc: 0x402000n, creationStack: [0x400100n, 0x401005n, 0x403009n] }]);
+    assert.deepEqual(o.worst, [
+      { goid: 9, waitNanos: 5, createdAt: 'main.f (a.go:3)', creationStack: ['main.f (a.go:3)', 'main.main (a.go:9)'] },
+    ]);
     const sc = toSyscallStats(
       {
         syscalls: [{ nr: 1, name: 'write', count: 3, total_ns: 30, buckets: [], topSites: [{ addrs: [0x401000, 0x402000], count: 3 }] }],

@@ -136,6 +136,36 @@ describe('ui: the latency panel page', () => {
     assert.match(empty, /“Syscalls”/);
   });
 
+  it('a worst wait names its creation site and start function, and lists the creating call stack as links', () => {
+    const p = profile();
+    p.sched!.worst = [
+      {
+        goid: 40,
+        waitNanos: 5e6,
+        startFunction: 'main.spawnOne.func1',
+        createdAt: 'main.spawnOne (/w/main.go:116)',
+        creationStack: ['main.spawnOne (/w/main.go:116)', 'main.spawnBurst (/w/main.go:109)', 'main.main (/w/main.go:199)'],
+      },
+      { goid: 2, waitNanos: 4e6, startFunction: 'main.worker', createdAt: 'main.main (/w/main.go:20)' },
+    ];
+    const h = latencyPanelBody(p);
+    const link = (file: string, line: number, fn: string): string =>
+      `<a href="command:goPerfLens.openSite?${encodeURIComponent(JSON.stringify([file, line]))}" title="Open ${file}:${line}"><code>${fn}</code> (main.go:${line})</a>`;
+    assert.ok(
+      h.includes(
+        `<td>${link('/w/main.go', 116, 'main.spawnOne')}<details class="creation-stack"><summary>called from 2 frames</summary><div class="frame">${link('/w/main.go', 109, 'main.spawnBurst')}</div><div class="frame">${link('/w/main.go', 199, 'main.main')}</div></details></td>`,
+      ),
+      h,
+    );
+    // Created before tracing began: the site is known (g.gopc), the stack is not, and that is said.
+    assert.ok(
+      h.includes(
+        `<td>${link('/w/main.go', 20, 'main.main')} <span class="muted">· no creating stack (created before tracing began, or its stack was not walkable)</span></td>`,
+      ),
+      h,
+    );
+  });
+
   it('names are escaped, never markup', () => {
     assert.ok(!html.includes('<script>'));
     assert.match(html, /main\.\(\*T\[int\]\)\.M&lt;script&gt;/);
