@@ -2,8 +2,9 @@
 // stack check) keeps, per goroutine (the g pointer in R14, Go ≥ 1.17 on amd64), when it parked,
 // why (gopark's waitReason argument, in CL for Go 1.19–1.23) and its frame-pointer stack; a
 // uprobe on runtime.execute(gp, ...) (gp in RAX), where every goroutine starts running again,
-// closes the wait: time and count are added to (stack, reason) with atomic adds. Goroutines
-// still parked when the recording ends are counted by the helper, not folded in.
+// closes the wait: time and count are added to (stack, reason, log2 slot of the wait's length)
+// with atomic adds, so each line's wait-time histogram can be drawn. Goroutines still parked
+// when the recording ends are counted by the helper, not folded in.
 //
 // Compiled with -DTGID=<pid> -DSTACK_ENTRIES=<n> -DCOUNT_ENTRIES=<n> -DPARKED_ENTRIES=<n>.
 #include <uapi/linux/ptrace.h>
@@ -17,6 +18,7 @@ struct park_t {
 struct key_t {
     s32 ustack;  // user stack id at gopark, or the negative errno of get_stackid
     u32 reason;
+    u32 slot;  // bpf_log2l(ns): the wait lasted [2^(slot-1), 2^slot) ns (slot 0: 0 ns)
 };
 
 struct val_t {
@@ -74,6 +76,7 @@ int on_execute(struct pt_regs *ctx) {
     key.ustack = p->ustack;
     key.reason = p->reason;
     u64 ns = now > p->ts ? now - p->ts : 0;
+    key.slot = bpf_log2l(ns);
     parked.delete(&g);
     bump(ST_PAIRED);
     struct val_t zero = {};

@@ -1,5 +1,6 @@
 """`blocking`: where goroutines park and for how long (go_block_heat.c): a uprobe on
-runtime.gopark and one on runtime.execute, paired by goroutine inside the BPF program.
+runtime.gopark and one on runtime.execute, paired by goroutine inside the BPF program. Each
+result entry is one (stack, wait reason, log2 slot of the wait's length): ns and waits in it.
 
 Parking is frequent in busy servers and each probe hit costs a few microseconds of the target's
 time, so the recording watches its own probe rate: above --maxHitsPerSec (default 20,000 hits/s
@@ -17,7 +18,7 @@ from .resources import resource
 
 _B_STATS = ('parks', 'executes', 'paired', 'parkedFull', 'hashFull', 'stackErrors', 'stackCollisions')
 _B_STACK_ENTRIES = 16384
-_B_COUNT_ENTRIES = 65536
+_B_COUNT_ENTRIES = 131072  # keys are (stack, reason, log2 slot): a few slots per stack
 _B_PARKED_ENTRIES = 262144
 DEFAULT_MAX_HITS = 20000
 
@@ -57,7 +58,7 @@ def cmd_blocking(args):
     blocked, stacks, parked = b['blocked'], b['stacks'], b['parked']
 
     def entry(k, v):
-        return {'reason': int(k.reason), 'ns': int(v.ns), 'waits': int(v.waits)}, int(v.waits)
+        return {'reason': int(k.reason), 'slot': int(k.slot), 'ns': int(v.ns), 'waits': int(v.waits)}, int(v.waits)
 
     def snapshot(elapsed, final=False):
         st = rec.tick()

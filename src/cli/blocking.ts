@@ -2,7 +2,8 @@
  * `go-perf-lens blocking --pid PID --duration S [--json]`: where goroutines wait and for how
  * long (uprobes on runtime.gopark and runtime.execute, paired by goroutine). With --json:
  * {"duration_s","functions":[{"name","file","line","blocked_ns","waits","reasons":{"REASON":NS}}],
- *  "lines":[{"file","line","blocked_ns","waits"}]}, plus "blocked_ns", "waits", "still_parked",
+ *  "lines":[{"file","line","blocked_ns","waits","reasons":{"REASON":NS},"histogram":[{"lo_ns","hi_ns","waits"}]}]}
+ * (histogram: how long the line's waits lasted, in log2 buckets [lo_ns, hi_ns)), plus "blocked_ns", "waits", "still_parked",
  * "ended_by" (duration, stop, target-exited, budget) and "warnings".
  */
 import { recordBlocking } from '../commands/recordBlocking';
@@ -35,7 +36,14 @@ export async function run(argv: string[]): Promise<number> {
             waits: f.waits,
             reasons: f.reasons,
           })),
-          lines: h.lines.map((l) => ({ file: l.file, line: l.line, blocked_ns: l.blockedNs, waits: l.waits })),
+          lines: h.lines.map((l) => ({
+            file: l.file,
+            line: l.line,
+            blocked_ns: l.blockedNs,
+            waits: l.waits,
+            reasons: l.reasons,
+            histogram: l.histogram.map((b) => ({ lo_ns: b.loNanos, hi_ns: b.hiNanos, waits: b.count })),
+          })),
           blocked_ns: h.blockedNs,
           waits: h.waits,
           still_parked: h.stillParked,

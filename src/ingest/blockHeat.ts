@@ -1,13 +1,15 @@
 /**
- * The blocking sampler's result (the helper's `blocking`: per (stack at gopark, wait reason),
- * the time from gopark to runtime.execute of the same goroutine and the number of such waits)
- * + the Go binary → blocked time per function, line and reason.
+ * The blocking sampler's result (the helper's `blocking`: per (stack at gopark, wait reason, log2
+ * slot of the wait's length), the time from gopark to runtime.execute of the same goroutine and
+ * the number of such waits) + the Go binary → blocked time per function, line and reason, and
+ * each line's wait-time histogram.
  *
  * Where a wait is charged: the first frame of the stack at gopark outside the Go runtime and
  * the packages whose internals do the parking for their callers — `runtime.`, `sync.`,
  * `internal/…`, `time.` and `net.` (net's own frames, not net/http) — so a wait in
  * mu.Lock(), <-ch, time.Sleep or conn.Read lands on the caller's line.
  */
+import type { HistogramBucket } from '../model/profile';
 import { waitReasonName } from '../symbolize/goWaitReasons';
 import { UserError } from '../util/userError';
 import { returnAddressLookup } from './fromPerfData';
@@ -15,6 +17,8 @@ import type { LoadedBinary } from './loadBinary';
 
 export interface WireBlockStack {
   reason: number;
+  /** bpf_log2l of each wait's length: they lasted [2^(slot-1), 2^slot) ns (slot 0: 0 ns). */
+  slot: number;
   ns: number;
   waits: number;
   /** Runtime user addresses at gopark: its own ip first, then return addresses. */
@@ -63,6 +67,10 @@ export interface BlockLine {
   line: number;
   blockedNs: number;
   waits: number;
+  /** Blocked ns by wait reason. */
+  reasons: Record<string, number>;
+  /** How long the waits at this line lasted: log2 buckets of waits, ascending. */
+  histogram: HistogramBucket[];
 }
 
 export interface BlockHeat {
@@ -92,13 +100,20 @@ export function isParkingInternal(fn: string): boolean {
 export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonNames: readonly string[] | undefined): BlockHeat {
   if (!w || !Array.isArray(w.stacks) || !w.stats)
     throw new UserError('the blocking sampler returned no result', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');
+  if (!w.stacks.every((st) => Number.isInteger(st.slot) && st.slot >= 0 && st.slot < 64))
+    throw new UserError(
+      'the blocking sampler returned waits without their length slot',
+      'this is a bug in go-perf-lens (helper protocol)',
+      'helper-protocol',
+    );
   const sym = bin.symbolizer;
   const callerPc = returnAddressLookup(sym);
   const text = bin.segments.filter((s) => s.flags & 1);
   const inText = (v: number): boolean => text.some((s) => v >= s.vaddr && v < s.vaddr + s.memsz);
   type Fn = BlockFunction & { physical?: number };
   const fns = new Map<string, Fn>();
-  const lines = new Map<string, BlockLine>();
+  type Line = BlockLine & { slots: Map<number, number> };
+  const lines = new Map<string, Line>();
   let total = 0;
   let waits = 0;
   let noStackNs = 0;
@@ -137,9 +152,12 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
     fn.reasons[r] = (fn.reasons[r] ?? 0) + st.ns;
     const lk = `${charged.file}\0${charged.line}`;
     let l = lines.get(lk);
-    if (!l) lines.set(lk, (l = { file: charged.file, line: charged.line, blockedNs: 0, waits: 0 }));
+    if (!l)
+      lines.set(lk, (l = { file: charged.file, line: charged.line, blockedNs: 0, waits: 0, reasons: {}, histogram: [], slots: new Map() }));
     l.blockedNs += st.ns;
     l.waits += st.waits;
+    l.reasons[r] = (l.reasons[r] ?? 0) + st.ns;
+    l.slots.set(st.slot, (l.slots.get(st.slot) ?? 0) + st.waits);
   }
   const functions: BlockFunction[] = [...fns.values()].map((f) => {
     const decl = f.physical !== undefined ? sym.declarationAt(f.physical) : sym.inlinedDeclarationOf(f.name);
@@ -153,7 +171,9 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
     };
   });
   functions.sort((a, b) => b.blockedNs - a.blockedNs || a.name.localeCompare(b.name));
-  const lineList = [...lines.values()].sort((a, b) => b.blockedNs - a.blockedNs || a.file.localeCompare(b.file) || a.line - b.line);
+  const lineList: BlockLine[] = [...lines.values()]
+    .map(({ slots, ...l }) => ({ ...l, histogram: log2Histogram(slots) }))
+    .sort((a, b) => b.blockedNs - a.blockedNs || a.file.localeCompare(b.file) || a.line - b.line);
 
   const warnings: string[] = [];
   const s = w.stats;
@@ -182,4 +202,12 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
     endedBy: w.endedBy,
     warnings,
   };
+}
+
+/** Waits per bpf_log2l slot → buckets [2^(slot-1), 2^slot) ns, ascending (slot 0 holds waits of 0 ns: [0, 1)). */
+export function log2Histogram(slots: ReadonlyMap<number, number>): HistogramBucket[] {
+  return [...slots.entries()]
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([slot, count]) => ({ loNanos: slot === 0 ? 0 : 2 ** (slot - 1), hiNanos: 2 ** slot, count }));
 }

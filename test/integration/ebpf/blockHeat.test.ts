@@ -22,7 +22,14 @@ import { killAll, runCli, startCli, startTracee } from './goProcess';
 interface BlockingJson {
   duration_s: number;
   functions: { name: string; file: string; line: number; blocked_ns: number; waits: number; reasons: Record<string, number> }[];
-  lines: { file: string; line: number; blocked_ns: number; waits: number }[];
+  lines: {
+    file: string;
+    line: number;
+    blocked_ns: number;
+    waits: number;
+    reasons: Record<string, number>;
+    histogram: { lo_ns: number; hi_ns: number; waits: number }[];
+  }[];
   still_parked: number;
   ended_by: string;
   warnings: string[];
@@ -119,7 +126,7 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
 
         assert.deepEqual(Object.keys(out).slice(0, 3), ['duration_s', 'functions', 'lines']);
         assert.deepEqual(Object.keys(out.functions[0]!), ['name', 'file', 'line', 'blocked_ns', 'waits', 'reasons']);
-        assert.deepEqual(Object.keys(out.lines[0]!), ['file', 'line', 'blocked_ns', 'waits']);
+        assert.deepEqual(Object.keys(out.lines[0]!), ['file', 'line', 'blocked_ns', 'waits', 'reasons', 'histogram']);
         assert.equal(out.ended_by, 'stop');
 
         const own = Object.fromEntries([...done.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
@@ -135,6 +142,41 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
         assert.equal(chanLine.waits, 50);
         assert.equal(sleepLine.waits, 100);
 
+        // Each line's wait-time histogram: every wait in it once, spread over the log2 slots as
+        // the program's own timing of each wait spreads them (its clock runs from just before
+        // the call that parks to just after it returns: a wait near a slot's edge may land in
+        // the next slot, so a few may differ).
+        for (const [name, l] of [
+          ['mutex', mutexLine],
+          ['chan', chanLine],
+          ['sleep', sleepLine],
+        ] as const) {
+          assert.equal(
+            l.histogram.reduce((n, b) => n + b.waits, 0),
+            l.waits,
+            `${name}: the histogram holds every wait ${JSON.stringify(l.histogram)}`,
+          );
+          const mine = new Map(l.histogram.map((b) => [Math.log2(b.hi_ns), b.waits]));
+          for (const b of l.histogram) assert.equal(b.lo_ns, b.hi_ns / 2, `${name}: log2 bucket ${JSON.stringify(b)}`);
+          const theirs = new Map(
+            Object.entries(own).flatMap(([k, v]) => (k.startsWith(`hist_${name}_`) ? [[Number(k.split('_')[2]), v]] : [])),
+          );
+          assert.ok(theirs.size > 0, `the program's histogram of ${name}: ${done}`);
+          const differ = [...new Set([...mine.keys(), ...theirs.keys()])].reduce(
+            (n, slot) => n + Math.abs((mine.get(slot) ?? 0) - (theirs.get(slot) ?? 0)),
+            0,
+          );
+          assert.ok(
+            differ <= Math.max(4, 0.1 * l.waits),
+            `${name}: histogram ${JSON.stringify([...mine])} vs the program's ${JSON.stringify([...theirs])}`,
+          );
+          assert.equal(
+            Object.values(l.reasons).reduce((a, b) => a + b, 0),
+            l.blocked_ns,
+            `${name}: the reasons add up to the line's time ${JSON.stringify(l.reasons)}`,
+          );
+        }
+
         const by = new Map(out.functions.map((f) => [f.name, f]));
         const minor = Number(tc.version.split('.')[1]);
         assert.ok(
@@ -142,6 +184,13 @@ describe('eBPF go_block_heat: blocking [root, bcc, go]', function () {
           JSON.stringify(by.get('main.waitMutex')),
         );
         assert.ok(by.get('main.recvChan')!.reasons['chan receive']! >= chanLine.blocked_ns);
+        // (Nearly) all of it: a rare GC assist wait may park at the same line.
+        assert.ok(chanLine.reasons['chan receive']! >= 0.99 * chanLine.blocked_ns, JSON.stringify(chanLine.reasons));
+        assert.ok(sleepLine.reasons.sleep! >= 0.99 * sleepLine.blocked_ns, JSON.stringify(sleepLine.reasons));
+        assert.ok(
+          (mutexLine.reasons[minor >= 21 ? 'sync.Mutex.Lock' : 'semacquire'] ?? 0) > 0.9 * mutexLine.blocked_ns,
+          JSON.stringify(mutexLine.reasons),
+        );
         assert.ok(by.get('main.sleeper')!.reasons.sleep! >= sleepLine.blocked_ns);
         assert.equal(by.get('main.sleeper')!.line, lineOf('func sleeper()'));
 

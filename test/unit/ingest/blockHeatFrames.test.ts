@@ -4,7 +4,7 @@
  * prints for the reasons the tests wait on.
  */
 import { strict as assert } from 'node:assert';
-import { isParkingInternal } from '../../../src/ingest/blockHeat';
+import { isParkingInternal, log2Histogram } from '../../../src/ingest/blockHeat';
 import { waitReasonName, waitReasonNames } from '../../../src/symbolize/goWaitReasons';
 
 describe('blocking heat: frames and wait reasons', () => {
@@ -35,5 +35,23 @@ describe('blocking heat: frames and wait reasons', () => {
     assert.equal(waitReasonNames(v(20)), undefined);
     assert.equal(waitReasonName(undefined, 21), 'wait reason 21');
     assert.equal(waitReasonName(waitReasonNames(v(23)), 200), 'wait reason 200');
+  });
+
+  it("turns bpf_log2l slots into ascending [2^(slot-1), 2^slot) buckets, as BCC's log2 histograms read", () => {
+    // bpf_log2l(v) is the bit length of v: 0 → 0, 1 → 1, 10 ms = 10,000,000 ns → 24.
+    const hist = log2Histogram(
+      new Map([
+        [24, 7],
+        [0, 1],
+        [1, 2],
+        [26, 0],
+      ]),
+    );
+    assert.deepEqual(hist, [
+      { loNanos: 0, hiNanos: 1, count: 1 },
+      { loNanos: 1, hiNanos: 2, count: 2 },
+      { loNanos: 8388608, hiNanos: 16777216, count: 7 },
+    ]);
+    assert.equal((10_000_000).toString(2).length, 24);
   });
 });
