@@ -1,14 +1,17 @@
 /**
  * Parse + symbolize + ingest off the caller's thread: the extension host (and the CLI, through the
- * same path) hands the worker a file or a stream and gets a profile back, so no other extension
+ * same path) hands the worker a file, a perf stream, an eBPF sampler's result or a pprof
+ * endpoint's answer and gets a profile back, so no other extension
  * in the window waits while a large recording is read. One worker per job, ended when the job
  * ends (or is abandoned): nothing is shared between jobs, and a crash loses only that job.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BpfIngestOptions, WireProfileResult } from '../ingest/fromBpfProfile';
+import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile } from '../model/profile';
-import { type FromWorker, fromWire, type ToWorker } from './ingestWorkerProtocol';
+import { type BpfBinaryFacts, type FromWorker, fromWire, type ToWorker } from './ingestWorkerProtocol';
 import type { ReadProfile } from './readProfileFile';
 
 /** The worker's script: beside this module (out/src/commands/) or beside the bundle (dist/). */
@@ -116,5 +119,53 @@ export class StreamedIngestInWorker {
 
   dispose(): void {
     this.job.dispose();
+  }
+}
+
+/**
+ * The eBPF sampler's recording ingested on a worker: open() reads nothing more than it is given
+ * (the target's executable) and says what the sampler's arguments need; finish() ingests its
+ * result. dispose() whatever happens.
+ */
+export class BpfIngestInWorker {
+  private constructor(
+    private readonly job: IngestJob,
+    readonly binaryPath: string,
+    readonly facts: BpfBinaryFacts,
+  ) {}
+
+  /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
+  static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<BpfIngestInWorker> {
+    const job = new IngestJob();
+    try {
+      const m = await job.ask({ op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid });
+      if (m.op !== 'opened' || !m.bpf) throw new Error(`the ingest worker answered ${m.op} to bpf-open`);
+      return new BpfIngestInWorker(job, m.path, m.bpf);
+    } catch (e) {
+      job.dispose();
+      throw e;
+    }
+  }
+
+  async finish(result: WireProfileResult, opts: BpfIngestOptions): Promise<Profile> {
+    const m = await this.job.ask({ op: 'bpf-finish', result, opts });
+    if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to bpf-finish`);
+    return m.profile;
+  }
+
+  dispose(): void {
+    this.job.dispose();
+  }
+}
+
+/** ingestEndpointProfile (a net/http/pprof endpoint's answer) on a worker thread. */
+export async function ingestEndpointInWorker(bytes: Uint8Array, source: string, opts: EndpointIngestOptions = {}): Promise<Profile> {
+  const job = new IngestJob();
+  try {
+    const m = await job.ask({ op: 'endpoint', bytes, source, opts });
+    if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to endpoint`);
+    return m.profile;
+  } finally {
+    job.dispose();
   }
 }

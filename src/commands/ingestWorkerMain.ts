@@ -6,6 +6,9 @@
  */
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { bpfTextRange, ingestBpfProfile } from '../ingest/fromBpfProfile';
+import { ingestEndpointProfile } from '../ingest/fromEndpoint';
+import type { LoadedBinary } from '../ingest/loadBinary';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import { readProfileFile } from './readProfileFile';
 import { openTargetBinary } from './targetBinary';
@@ -17,6 +20,7 @@ if (!port) throw new Error('ingestWorkerMain.ts runs as a worker thread (see ing
 const send = (m: FromWorker): void => port.postMessage(m);
 let binaryAnswer: ((path: string | undefined) => void) | undefined;
 let live: StreamedPerfIngest | undefined;
+let bpfBinary: LoadedBinary | undefined;
 
 function fail(e: unknown): void {
   send({ op: 'error', error: toWire(e) });
@@ -52,6 +56,25 @@ port.on('message', (m: ToWorker) => {
         send({ op: 'done', profile });
         break;
       }
+      case 'bpf-open': {
+        const bin = openTargetBinary(m.bytes, m.path, m.pid);
+        const { lo, hi } = bpfTextRange(bin);
+        const { goBuildId, gnuBuildId } = bin.elf;
+        bpfBinary = bin;
+        send({
+          op: 'opened',
+          path: bin.path,
+          bpf: { textLo: lo, textHi: hi, ...(goBuildId ? { goBuildId } : {}), ...(gnuBuildId ? { gnuBuildId } : {}) },
+        });
+        break;
+      }
+      case 'bpf-finish':
+        if (!bpfBinary) throw new Error('bpf-finish before bpf-open');
+        send({ op: 'done', profile: ingestBpfProfile(m.result, bpfBinary, m.opts) });
+        break;
+      case 'endpoint':
+        send({ op: 'done', profile: ingestEndpointProfile(m.bytes, m.source, m.opts) });
+        break;
     }
   } catch (e) {
     fail(e);

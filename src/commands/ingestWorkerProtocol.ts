@@ -1,8 +1,11 @@
 /**
  * The messages between the extension host (or the CLI) and the ingest worker
  * (ingestWorkerMain.ts), and how an error crosses between them. One job per worker: a file to
- * read, or a perf recording streamed in; a profile (or an error) comes back.
+ * read, a perf recording streamed in, an eBPF sampler's result or a pprof endpoint's answer; a
+ * profile (or an error) comes back.
  */
+import type { BpfIngestOptions, WireProfileResult } from '../ingest/fromBpfProfile';
+import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile } from '../model/profile';
 import { UserError } from '../util/userError';
@@ -17,13 +20,27 @@ export type ToWorker =
   /** The next piece of perf's pipe output. */
   | { op: 'stream-data'; bytes: Uint8Array }
   /** The recording ended: the complete perf.data is at `perfDataPath`. */
-  | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions };
+  | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions }
+  /** Open the target's executable for the eBPF sampler (answered with `opened`, its code range and build ids included). */
+  | { op: 'bpf-open'; bytes: Uint8Array; path: string; pid: number }
+  /** The sampler's result, for the executable of `bpf-open`. */
+  | { op: 'bpf-finish'; result: WireProfileResult; opts: BpfIngestOptions }
+  /** What a net/http/pprof endpoint answered. */
+  | { op: 'endpoint'; bytes: Uint8Array; source: string; opts: EndpointIngestOptions };
 
 export type FromWorker =
   | { op: 'need-binary'; recorded: string | undefined }
-  | { op: 'opened'; path: string }
+  | { op: 'opened'; path: string; bpf?: BpfBinaryFacts }
   | { op: 'done'; profile: Profile; label?: string }
   | { op: 'error'; error: WireError };
+
+/** What the eBPF sampler's arguments need from the executable (its code's link-time range, its build ids). */
+export interface BpfBinaryFacts {
+  textLo: number;
+  textHi: number;
+  goBuildId?: string;
+  gnuBuildId?: string;
+}
 
 export interface WireError {
   name: string;

@@ -6,10 +6,10 @@
  */
 import * as vscode from 'vscode';
 import { fetchPprofEndpoint, parsePprofUrl } from '../capture/pprofEndpoint';
-import { ingestEndpointProfile } from '../ingest/fromEndpoint';
 import type { Profile } from '../model/profile';
 import type { ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
+import { ingestEndpointInWorker } from './ingestWorker';
 
 const LAST_URL_KEY = 'goPerfLens.lastPprofUrl';
 
@@ -47,7 +47,8 @@ export async function fetchEndpointProfile(url: URL): Promise<Profile | undefine
           },
         });
         progress.report({ message: 'reading the profile…' });
-        return ingestEndpointProfile(fetched.bytes, url.href);
+        // Decoded and tied to a local binary on a worker thread: a large profile never holds the extension host.
+        return await ingestEndpointInWorker(fetched.bytes, url.href);
       } catch (e) {
         if (e instanceof UserError && e.code === 'cancelled') return undefined;
         throw e;

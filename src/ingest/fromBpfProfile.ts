@@ -79,6 +79,15 @@ function eventOf(w: WireProfileResult): EventInfo {
   return ev;
 }
 
+/** The link-time range of the binary's code, which bounds the SP words the sampler keeps. */
+export function bpfTextRange(bin: LoadedBinary): { lo: number; hi: number } {
+  const t = bin.elf.section('.text');
+  if (t && t.size > 0) return { lo: Number(t.addr), hi: Number(t.addr) + t.size };
+  const x = bin.segments.filter((s) => s.flags & 1);
+  if (x.length === 0) throw new UserError(`${bin.path} has no executable code segment`, 'pass the PID of a Go process', 'not-go');
+  return { lo: Math.min(...x.map((s) => s.vaddr)), hi: Math.max(...x.map((s) => s.vaddr + s.memsz)) };
+}
+
 export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: BpfIngestOptions = {}): Profile {
   if (!w || !Array.isArray(w.stacks) || !w.stats)
     throw new UserError('the eBPF sampler returned no stacks', 'this is a bug in go-perf-lens (helper protocol)', 'helper-protocol');

@@ -1,0 +1,152 @@
+/**
+ * The eBPF sampler's result and a pprof endpoint's answer are ingested on the ingest worker (the
+ * extension host only sends bytes and gets a profile back): what comes back is the profile the
+ * same ingest gives on this thread, the executable's facts the sampler's arguments need are the
+ * ones `go tool nm` and the ELF headers give, and a UserError keeps its code and hint across.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { BpfIngestInWorker, ingestEndpointInWorker } from '../../../src/commands/ingestWorker';
+import { encodePprof } from '../../../src/formats/pprof';
+import { bpfTextRange, ingestBpfProfile, type WireProfileResult } from '../../../src/ingest/fromBpfProfile';
+import { ingestEndpointProfile } from '../../../src/ingest/fromEndpoint';
+import { loadBinaryBytes } from '../../../src/ingest/loadBinary';
+import { toPprof } from '../../../src/ingest/toPprof';
+import { UserError } from '../../../src/util/userError';
+import { buildGoFixture, newestGo } from '../../support/goToolchains';
+
+/** Addresses of text symbols by name, as `go tool nm` lists them (the reference). */
+function nmAddresses(goBin: string, bin: string): Map<string, number> {
+  const out = execFileSync(goBin, ['tool', 'nm', bin], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const m = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 3 && (f[1] === 'T' || f[1] === 't')) m.set(f[2]!, parseInt(f[0]!, 16));
+  }
+  return m;
+}
+
+function wireResult(stacks: WireProfileResult['stacks'], textLo: number, textHi: number): WireProfileResult {
+  const samples = stacks.reduce((n, s) => n + s.count, 0);
+  return {
+    samples,
+    samplesPerSecond: [samples],
+    elapsedSec: 1,
+    stacks,
+    stats: {
+      samples,
+      userStackErrors: 0,
+      kernelStackErrors: 0,
+      hashFull: 0,
+      spUnreadable: 0,
+      kernelModeSamples: 0,
+      noUserRegs: 0,
+      userStackCollisions: 0,
+      periodSum: samples * 1_001_001,
+    },
+    stackWalkFailed: 0,
+    distinctKeys: stacks.length,
+    hashCapacity: 16384,
+    endedBy: 'duration',
+    pid: 4242,
+    event: 'cpu-clock',
+    fallbackReason: null,
+    freqHz: 999,
+    cpus: 2,
+    loadBias: 0,
+    textLo,
+    textHi,
+    attachMs: 1,
+    kernelStacks: false,
+  };
+}
+
+async function userError(p: Promise<unknown>, code: string): Promise<UserError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${(e as Error)?.stack ?? e}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected the UserError ${code}`);
+}
+
+describe('commands: eBPF sampler results and pprof endpoint answers are ingested on the ingest worker [go]', function () {
+  this.timeout(180_000);
+  const tc = newestGo();
+  let binPath: string;
+  let bytes: Uint8Array;
+  let nm: Map<string, number>;
+
+  before(() => {
+    binPath = buildGoFixture('hotline', tc);
+    bytes = fs.readFileSync(binPath);
+    nm = nmAddresses(tc.goBin, binPath);
+  });
+
+  it('the sampler’s result: the executable’s code range and build ids, then the same profile as ingested here', async () => {
+    const live = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242);
+    try {
+      const here = loadBinaryBytes(bytes, binPath);
+      const { lo, hi } = bpfTextRange(here);
+      assert.deepEqual(live.facts, {
+        textLo: lo,
+        textHi: hi,
+        ...(here.elf.goBuildId ? { goBuildId: here.elf.goBuildId } : {}),
+        ...(here.elf.gnuBuildId ? { gnuBuildId: here.elf.gnuBuildId } : {}),
+      });
+      const spin = nm.get('main.spin');
+      const main = nm.get('main.main');
+      assert.ok(spin !== undefined && main !== undefined, 'go tool nm lists no main.spin / main.main');
+      assert.ok(
+        spin >= lo && spin < hi,
+        `main.spin at 0x${spin.toString(16)} is outside the code range [0x${lo.toString(16)}, 0x${hi.toString(16)})`,
+      );
+      const wire = wireResult(
+        [
+          { count: 30, user: [spin + 1, main + 1] },
+          { count: 12, user: [main + 1] },
+        ],
+        lo,
+        hi,
+      );
+      const opts = { target: { pid: 4242, cmdline: binPath, recordedAs: 'root' as const }, startTimeMs: 1, warnings: ['w'] };
+      const got = await live.finish(wire, opts);
+      assert.equal(got.functions.find((f) => f.name === 'main.spin')?.selfSamples, 30);
+      assert.equal(got.totalSamples, 42);
+      assert.deepEqual(got, ingestBpfProfile(wire, here, opts));
+    } finally {
+      live.dispose();
+    }
+  });
+
+  it('a non-Go executable is refused by the worker as not-go, before anything would be recorded', async () => {
+    const e = await userError(BpfIngestInWorker.open({ bytes: fs.readFileSync('/bin/true'), path: '/bin/true' }, 4242), 'not-go');
+    assert.match(e.message, /PID 4242 \(\/bin\/true\) is not a Go program/);
+    assert.ok(e.hint, 'the hint crossed the thread boundary');
+  });
+
+  it('an endpoint’s answer: the same profile as ingested here; bytes that are not a profile are a clear error', async () => {
+    const live = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242);
+    let pprofBytes: Uint8Array;
+    try {
+      const main = nm.get('main.main')!;
+      pprofBytes = encodePprof(
+        toPprof(await live.finish(wireResult([{ count: 7, user: [main + 1] }], live.facts.textLo, live.facts.textHi), {})),
+      );
+    } finally {
+      live.dispose();
+    }
+    const source = 'http://127.0.0.1:1/debug/pprof/profile';
+    const got = await ingestEndpointInWorker(pprofBytes, source);
+    assert.equal(got.totalSamples, 7);
+    assert.deepEqual(got, ingestEndpointProfile(pprofBytes, source));
+    const e = await userError(
+      ingestEndpointInWorker(new TextEncoder().encode('<html>not a profile</html>'), source),
+      'endpoint-not-profile',
+    );
+    assert.match(e.message, /is not a valid pprof profile/);
+  });
+});
