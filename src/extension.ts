@@ -3,7 +3,7 @@
  * listener is created here and pushed onto context.subscriptions.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execa } from 'execa';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfileCommand } from './commands/profileFiles';
@@ -198,9 +198,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   });
 
   // GOROOT for mapping standard-library frames; asked once, in the background.
-  execFile('go', ['env', 'GOROOT'], { timeout: 10000 }, (err, stdout) => {
-    if (!err && stdout.trim()) {
-      session.goroot = stdout.trim();
+  void execa('go', ['env', 'GOROOT'], { timeout: 10000, reject: false, stdin: 'ignore' }).then((r) => {
+    if (!r.failed && r.stdout.trim()) {
+      session.goroot = r.stdout.trim();
       session.refresh();
     }
   });

@@ -3,9 +3,10 @@
  * vcs.revision / vcs.modified (asked once per profile, asynchronously), and each file's
  * modification time against the binary's. The decorator dims heat where this says so.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import { execa } from 'execa';
 import * as vscode from 'vscode';
+import type { Profile } from '../model/profile';
 import type { ProfileSession } from './profileSession';
 import { binaryMismatch, fileStaleness, type WorkspaceRevision } from './staleness';
 
@@ -37,22 +38,25 @@ export class Freshness implements vscode.Disposable {
     }
     const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
     if (!bin?.vcsRevision || !folder) return;
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: folder, timeout: 5000 }, (err, stdout) => {
-      if (gen !== this.generation || err) return;
-      const head = stdout.trim();
-      execFile('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: folder, timeout: 5000 }, (err2, out2) => {
-        if (gen !== this.generation) return;
-        const before = binaryMismatch(bin, this.revision);
-        this.revision = { head, dirty: !err2 && out2.trim().length > 0 };
-        const now = binaryMismatch(bin, this.revision);
-        if (now !== before) this.emitter.fire();
-        // Say it once per profile, where the user looks; the hovers repeat it on each hot line.
-        if (now && now !== this.warned) {
-          this.warned = now;
-          void vscode.window.showWarningMessage(`${now} Its heat is dimmed.`);
-        }
-      });
-    });
+    void this.compareWithGit(gen, bin, folder);
+  }
+
+  /** git HEAD and whether tracked files changed, against the binary's revision; warns once when they differ. */
+  private async compareWithGit(gen: number, bin: NonNullable<Profile['binary']>, folder: string): Promise<void> {
+    const git = (args: string[]) => execa('git', args, { cwd: folder, timeout: 5000, reject: false, stdin: 'ignore' });
+    const head = await git(['rev-parse', 'HEAD']);
+    if (gen !== this.generation || head.failed) return;
+    const status = await git(['status', '--porcelain', '--untracked-files=no']);
+    if (gen !== this.generation) return;
+    const before = binaryMismatch(bin, this.revision);
+    this.revision = { head: head.stdout.trim(), dirty: !status.failed && status.stdout.trim().length > 0 };
+    const now = binaryMismatch(bin, this.revision);
+    if (now !== before) this.emitter.fire();
+    // Say it once per profile, where the user looks; the hovers repeat it on each hot line.
+    if (now && now !== this.warned) {
+      this.warned = now;
+      void vscode.window.showWarningMessage(`${now} Its heat is dimmed.`);
+    }
   }
 
   /** Why the whole binary may not match the workspace, if it may not. */
