@@ -49,7 +49,7 @@ sym.index.decodeAll();
 const t3 = performance.now();
 const c3 = cpuMs();
 let frames = 0;
-for (let k = 0; k < COUNT; k++) frames += sym.symbolizeNumber(pcs[k]).length;
+for (let k = 0; k < COUNT; k++) frames += sym.framesAt(pcs[k]).length;
 const t4 = performance.now();
 const c4 = cpuMs();
 const rssMB = process.memoryUsage().rss / 1e6;

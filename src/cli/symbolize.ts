@@ -5,8 +5,8 @@
  *
  * Streams both ways: stdin is scanned chunk by chunk (never held whole), output is written in
  * ~1 MB batches honouring backpressure; a closed stdout (EPIPE, e.g. `| head`) ends quietly.
- * With the .gopclntab backend, 65,536 addresses at a time are looked up in address order (far
- * fewer cache misses than random order) and written back in input order.
+ * 65,536 addresses at a time are looked up in address order (far fewer cache misses than
+ * random order) and written back in input order. The frames' JSON is framesJson.ts's.
  *
  * Input lines: `0x` + hex (the `0x` may be omitted, upper case is fine, surrounding spaces and
  * CR are ignored, blank lines are skipped). A line that is not an address still gets an output
@@ -17,9 +17,7 @@ import { UserError } from '../util/userError';
 import { readBinary } from './readBinary';
 import { binaryInfo, openSymbolizer, type Backend } from '../symbolize/openSymbolizer';
 import { parseElf } from '../formats/elf';
-import { DwarfSymbolizer } from '../symbolize/dwarfSymbolizer';
-import { type ByteSink, GopclntabSymbolizer, type OutputMemory, RESOLVED } from '../symbolize/gopclntabSymbolizer';
-import type { Symbolizer } from '../symbolize/symbolizer';
+import { type ByteSink, FramesJson } from './framesJson';
 
 const USAGE = `usage: go-perf-lens symbolize --binary PATH [--backend auto|dwarf|gopclntab] < addresses
   reads hex addresses (0x…), one per line, on stdin; writes one JSON line per address:
@@ -62,45 +60,6 @@ export function parseArgs(argv: string[]): SymbolizeArgs | 'help' {
   return { binary, backend };
 }
 
-/** Writes the frames of a numeric pc as a JSON array into a sink. */
-export type FramesWriter = (pc: number, sink: ByteSink) => void;
-
-/** A symbolizer's JSON writer, and the output memory it copies fastest into (if it has one). */
-export interface FramesJson {
-  write: FramesWriter;
-  memory?: OutputMemory;
-  /** Batch lookups in address order (GopclntabSymbolizer.resolveBatch / writeResolvedJson). */
-  batch?: {
-    resolve(pcs: Float64Array, n: number, order: Int32Array, out: Int32Array): void;
-    write(out: Int32Array, j: number, sink: ByteSink): void;
-  };
-}
-
-export function framesJsonWriter(sym: Symbolizer): FramesJson {
-  if (sym instanceof GopclntabSymbolizer) {
-    return {
-      write: (pc, sink) => sym.writeFramesJson(pc, sink),
-      memory: sym.outputMemory,
-      batch: {
-        resolve: (pcs, n, order, out) => sym.resolveBatch(pcs, n, order, out),
-        write: (out, j, sink) => sym.writeResolvedJson(out, j, sink),
-      },
-    };
-  }
-  if (sym instanceof DwarfSymbolizer) return { write: (pc, sink) => sym.writeFramesJson(pc, sink) };
-  return {
-    write: (pc, sink) => {
-      const frames = sym.symbolize(BigInt(pc));
-      const bytes = Buffer.from(
-        frames.length === 0 ? '[]' : JSON.stringify(frames.map((f) => ({ function: f.function, file: f.file, line: f.line }))),
-      );
-      sink.ensure(bytes.length);
-      sink.buf.set(bytes, sink.pos);
-      sink.pos += bytes.length;
-    },
-  };
-}
-
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) {
@@ -109,28 +68,24 @@ for (let i = 0; i < 6; i++) {
 }
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef');
-/** Addresses looked up together, in address order (see FramesJson.batch). */
+/** Addresses looked up together, in address order. */
 const BATCH_ADDRESSES = 1 << 16;
+/** Below this, pc × BATCH_ADDRESSES + its index is an exact double (< 2^53): one sort key. */
+const SORTABLE_PC = 2 ** 37;
 const ADDR_OPEN = Buffer.from('{"addr":"0x');
 const FRAMES_OPEN = Buffer.from('","frames":');
 const CLOSE = Buffer.from('}\n');
 
-/** A batch being filled: [start, end) of buf; `release` frees it once written. */
+/** A batch being filled; `release` frees it once written. */
 interface Batch {
-  buf: Uint8Array;
-  start: number;
-  end: number;
+  buf: Buffer;
   release?: () => void;
 }
 
-/**
- * Output assembled as bytes in ~1 MB batches, written with backpressure; EPIPE ends quietly.
- * With an OutputMemory, batches are regions of the symbolizer's own memory (its frames are
- * then copied in with copyWithin); else, and when all regions are in flight, plain buffers.
- */
+/** Output assembled as bytes in ~1 MB batches, written with backpressure; EPIPE ends quietly. */
 class Output implements ByteSink {
   buf: Uint8Array;
-  pos: number;
+  pos = 0;
   private batch: Batch;
   private ready: { bytes: Buffer; release?: () => void }[] = [];
   /** Plain batch buffers whose writes have completed, for reuse (no 1 MB allocation per batch). */
@@ -138,10 +93,7 @@ class Output implements ByteSink {
   private closed = false;
   private drainWaiter: (() => void) | undefined;
 
-  constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly memory?: OutputMemory,
-  ) {
+  constructor(private readonly out: NodeJS.WritableStream) {
     out.on('error', (e: NodeJS.ErrnoException) => {
       // The reader went away (`| head`): stop quietly; anything else is a real failure.
       this.closed = true;
@@ -150,7 +102,6 @@ class Output implements ByteSink {
     });
     this.batch = this.fresh(0);
     this.buf = this.batch.buf;
-    this.pos = this.batch.start;
   }
   get isClosed(): boolean {
     return this.closed;
@@ -163,36 +114,22 @@ class Output implements ByteSink {
    * starts (a line may span two batches; they are written in order).
    */
   ensure(n: number): void {
-    if (this.pos + n > this.batch.end) this.rotate(n);
+    if (this.pos + n > this.buf.length) this.rotate(n);
   }
   private rotate(n: number): void {
-    this.finishBatch();
+    const b = this.batch;
+    if (this.pos > 0) this.ready.push({ bytes: b.buf.subarray(0, this.pos), release: b.release });
+    else b.release?.();
     this.batch = this.fresh(n);
     this.buf = this.batch.buf;
-    this.pos = this.batch.start;
+    this.pos = 0;
   }
-  private finishBatch(): void {
-    const b = this.batch;
-    if (this.pos > b.start)
-      this.ready.push({ bytes: Buffer.from(b.buf.buffer, b.buf.byteOffset + b.start, this.pos - b.start), release: b.release });
-    else b.release?.();
-  }
-  /** A batch with room for n bytes: a free region of the shared memory, a spare buffer, or a new one. */
+  /** A batch with room for n bytes: a spare buffer, or a new one. */
   private fresh(n: number): Batch {
-    const m = this.memory;
-    if (m && n <= m.regionSize) {
-      const start = m.takeRegion();
-      if (start >= 0) {
-        const mem = m.mem;
-        return { buf: mem, start, end: start + m.regionSize, release: () => m.giveBack(mem, start) };
-      }
-    }
-    if (n > BATCH_BYTES) return { buf: Buffer.allocUnsafe(n), start: 0, end: n };
+    if (n > BATCH_BYTES) return { buf: Buffer.allocUnsafe(n) };
     const buf = this.spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
     return {
       buf,
-      start: 0,
-      end: BATCH_BYTES,
       release: () => {
         if (this.spare.length < 8) this.spare.push(buf);
       },
@@ -263,24 +200,49 @@ export async function symbolizeStream(
   output: NodeJS.WritableStream,
   warn: (msg: string) => void,
 ): Promise<number> {
-  const out = new Output(output, frames.memory);
-  const framesJson = frames.write;
+  const out = new Output(output);
   let lineNo = 0;
   let bad = 0;
   let carry: Buffer | undefined;
 
-  // Batch mode: addresses are collected, looked up together in address order, then written in
-  // input order. Lines that are not looked up (bad ones, addresses above 2^53) wait in `texts`
-  // as their finished output, so the order of lines is kept.
-  const batch = frames.batch;
-  const pcs = new Float64Array(batch ? BATCH_ADDRESSES : 0);
-  const order = new Int32Array(pcs.length);
-  const resolved = new Int32Array(pcs.length * RESOLVED);
+  // Addresses are collected, looked up together in address order, then written in input order.
+  // Lines that are not looked up (bad ones, addresses above 2^53) wait in `texts` as their
+  // finished output, so the order of lines is kept.
+  const pcs = new Float64Array(BATCH_ADDRESSES);
+  const keys = new Float64Array(BATCH_ADDRESSES);
+  // The frames found, as id triples: address j's are `frameCount[j]` triples from `frameAt[j]` of `found`.
+  const frameAt = new Int32Array(BATCH_ADDRESSES);
+  const frameCount = new Int32Array(BATCH_ADDRESSES);
+  let found = new Int32Array(BATCH_ADDRESSES * 3 * 4);
   const texts: (string | undefined)[] = [];
   let pending = 0;
   const writeBatch = (): void => {
-    if (!batch || pending === 0) return;
-    batch.resolve(pcs, pending, order, resolved);
+    if (pending === 0) return;
+    // Sorted by pc (its index in the low bits); a batch with a pc too large for that stays in input order.
+    let sortable = true;
+    for (let j = 0; j < pending; j++) {
+      const pc = pcs[j]!;
+      if (pc >= SORTABLE_PC) sortable = false;
+      keys[j] = Number.isNaN(pc) ? j : pc * BATCH_ADDRESSES + j; // a text line (NaN) sorts first
+    }
+    const order = keys.subarray(0, pending);
+    if (sortable) order.sort();
+    let used = 0;
+    for (let s = 0; s < pending; s++) {
+      const j = sortable ? order[s]! % BATCH_ADDRESSES : s;
+      if (texts[j] !== undefined) continue;
+      const ids = frames.idsAt(pcs[j]!);
+      const n = frames.count;
+      if (used + n * 3 > found.length) {
+        const grown = new Int32Array(Math.max(found.length * 2, used + n * 3));
+        grown.set(found.subarray(0, used));
+        found = grown;
+      }
+      for (let k = 0; k < n * 3; k++) found[used + k] = ids[k]!;
+      frameAt[j] = used;
+      frameCount[j] = n;
+      used += n * 3;
+    }
     for (let j = 0; j < pending; j++) {
       const text = texts[j];
       if (text !== undefined) {
@@ -288,17 +250,13 @@ export async function symbolizeStream(
         continue;
       }
       out.addressOpen(pcs[j]!);
-      batch.write(resolved, j, out);
+      frames.writeIds(found, frameAt[j]!, frameCount[j]!, out);
       out.lineEnd();
     }
     pending = 0;
     texts.length = 0;
   };
   const textLine = (text: string): void => {
-    if (!batch) {
-      out.text(text);
-      return;
-    }
     pcs[pending] = NaN;
     texts[pending++] = text;
     if (pending === pcs.length) writeBatch();
@@ -333,11 +291,7 @@ export async function symbolizeStream(
     }
     // Above 2^53 a number loses bits; no user-space text address is that high.
     if (digits > 13 && v > Number.MAX_SAFE_INTEGER) textLine(`{"addr":"0x${b.toString('latin1', p, e).toLowerCase()}","frames":[]}\n`);
-    else if (!batch) {
-      out.addressOpen(v);
-      framesJson(v, out);
-      out.lineEnd();
-    } else {
+    else {
       texts[pending] = undefined;
       pcs[pending++] = v;
       if (pending === pcs.length) writeBatch();
@@ -384,7 +338,7 @@ export async function run(argv: string[]): Promise<number> {
   // Where the .gopclntab cannot serve (damaged), auto falls back to DWARF, which the lean read left unread.
   if (args.backend === 'auto' && !pclntabUsable(bytes)) bytes = readBinary(args.binary);
   const { symbolizer } = openSymbolizer(bytes, args.binary, args.backend);
-  const bad = await symbolizeStream(framesJsonWriter(symbolizer), process.stdin, process.stdout, (m) =>
+  const bad = await symbolizeStream(new FramesJson(symbolizer), process.stdin, process.stdout, (m) =>
     process.stderr.write(`go-perf-lens: ${m}\n`),
   );
   return bad > 0 ? 1 : 0;

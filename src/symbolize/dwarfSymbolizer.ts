@@ -5,10 +5,7 @@
  */
 import type { ElfFile } from '../formats/elf';
 import { dwarfIndexOf, type DwarfFunction, type DwarfIndex } from '../formats/dwarf/dwarfIndex';
-import type { ByteSink } from './gopclntabSymbolizer';
 import type { FunctionInfo, GoFrameInfo, SourceDeclaration, SourceFrame, Symbolizer } from './symbolizer';
-
-const EMPTY_FRAMES = Buffer.from('[]');
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -33,6 +30,30 @@ export class DwarfSymbolizer implements Symbolizer {
 
   framesAt(pc: number): SourceFrame[] {
     return this.index.symbolize(pc);
+  }
+
+  /** Names and files by id, interned as frames are asked for. */
+  private readonly idOf = new Map<string, number>();
+  private readonly strings: string[] = [];
+
+  frameIdsAt(pc: number, out: Int32Array): number {
+    const frames = this.index.symbolize(pc);
+    for (let f = 0; f < frames.length && f * 3 + 3 <= out.length; f++) {
+      out[f * 3] = this.intern(frames[f]!.function);
+      out[f * 3 + 1] = this.intern(frames[f]!.file);
+      out[f * 3 + 2] = frames[f]!.line;
+    }
+    return frames.length;
+  }
+
+  stringOf(id: number): string {
+    return this.strings[id]!;
+  }
+
+  private intern(s: string): number {
+    let id = this.idOf.get(s);
+    if (id === undefined) this.idOf.set(s, (id = this.strings.push(s) - 1));
+    return id;
   }
 
   entryOf(pc: number): number | undefined {
@@ -74,78 +95,10 @@ export class DwarfSymbolizer implements Symbolizer {
     return this.byName.get(name);
   }
 
-  /**
-   * Writes exactly JSON.stringify(symbolize(pc)) — the frames as {function, file, line} — into
-   * the sink, from bytes cached per inlined node (its innermost-frame prefix and its callers'
-   * frames) and per file: a million addresses cost no objects and no string building.
-   */
-  writeFramesJson(pc: number, sink: ByteSink): void {
-    const ix = this.index;
-    if (!ix.locate(pc)) {
-      copy(sink, EMPTY_FRAMES);
-      return;
-    }
-    const ui = ix.hitUnit;
-    const node = ix.hitNode;
-    const nodes = (this.nodeJson[ui] ??= new Array<NodeJson | undefined>(ix.nodeCount(ui)).fill(undefined));
-    let nj = nodes[node];
-    if (!nj) {
-      const outer = JSON.stringify(ix.pushOuterFrames(ui, node, []));
-      nj = {
-        prefix: Buffer.from(`[{"function":${JSON.stringify(ix.nodeFunctionName(ui, node))},"file":`),
-        suffix: Buffer.from(outer === '[]' ? '}]' : `},${outer.slice(1)}`),
-      };
-      nodes[node] = nj;
-    }
-    const files = (this.fileJson[ui] ??= []);
-    const f = ix.hitFile;
-    const fileBytes = f < 0 ? EMPTY_FILE : (files[f] ??= Buffer.from(`${JSON.stringify(ix.fileName(ui, f))},"line":`));
-    copy(sink, nj.prefix);
-    copy(sink, fileBytes);
-    sink.ensure(12);
-    sink.pos = writeUint(sink.buf, sink.pos, ix.hitLine);
-    copy(sink, nj.suffix);
-  }
-
-  private readonly nodeJson: ((NodeJson | undefined)[] | undefined)[] = [];
-  private readonly fileJson: (Buffer[] | undefined)[] = [];
-
   /** Byte offset of a struct member from DWARF type information, e.g. ("runtime.g", "goid"). */
   structFieldOffset(typeName: string, fieldName: string): number | undefined {
     return this.index.structFieldOffset(typeName, fieldName);
   }
-}
-
-interface NodeJson {
-  /** `[{"function":NAME,"file":` */
-  prefix: Uint8Array;
-  /** `}` then `,{...}` for each caller, then `]` */
-  suffix: Uint8Array;
-}
-
-const EMPTY_FILE = Buffer.from('"","line":');
-
-function copy(sink: ByteSink, bytes: Uint8Array): void {
-  sink.ensure(bytes.length);
-  const b = sink.buf;
-  let o = sink.pos;
-  if (bytes.length > 32) b.set(bytes, o);
-  else for (let i = 0; i < bytes.length; i++) b[o + i] = bytes[i]!;
-  o += bytes.length;
-  sink.pos = o;
-}
-
-/** Writes a non-negative integer in decimal; returns the new position. */
-function writeUint(b: Uint8Array, o: number, v: number): number {
-  if (v < 0) {
-    b[o++] = 45;
-    v = -v;
-  } // '-': DWARF lines are unsigned, but a corrupt program can wrap
-  let n = 1;
-  for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
-  let p = o + n;
-  for (let t = v; p > o; t = Math.floor(t / 10)) b[--p] = 48 + (t % 10);
-  return o + n;
 }
 
 /** A DWARF symbolizer for the binary, or undefined when it has no DWARF. */

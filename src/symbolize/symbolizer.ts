@@ -50,6 +50,15 @@ export interface Symbolizer {
    * the CLI call per sample or per line, without a bigint each time.
    */
   framesAt(pc: number): readonly SourceFrame[];
+  /**
+   * The same frames as numbers, for a caller that takes in millions of addresses (the CLI's
+   * symbolize): per frame, innermost first, [function name id, file id, line] into `out`, as
+   * many frames as it holds; returns the frame count (0: no frames), which may exceed what fit.
+   * An id stands for the same string for the symbolizer's life (stringOf).
+   */
+  frameIdsAt(pc: number, out: Int32Array): number;
+  /** The function or file name an id of frameIdsAt stands for. */
+  stringOf(id: number): string;
   /** Entry address of the physical function holding pc, undefined outside every function. */
   entryOf(pc: number): number | undefined;
   /** Declaration (`func` line) of the physical function holding pc, when the binary records it. */

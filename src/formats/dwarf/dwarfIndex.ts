@@ -558,16 +558,16 @@ export class DwarfIndex {
   // ---------- queries ----------
 
   /** Results of the last successful locate(): unit, deepest node, line-table file index (-1: no row) and line. */
-  hitUnit = -1;
-  hitNode = -1;
-  hitFile = -1;
-  hitLine = 0;
+  private hitUnit = -1;
+  private hitNode = -1;
+  private hitFile = -1;
+  private hitLine = 0;
 
   /**
-   * Finds the deepest (inlined) node covering pc and the line row for it, into the hit* fields
-   * (no allocation: the CLI's JSON writer caches its output per node). False outside every function.
+   * Finds the deepest (inlined) node covering pc and the line row for it, into the hit* fields.
+   * False outside every function.
    */
-  locate(pc: number): boolean {
+  private locate(pc: number): boolean {
     const ui = this.unitIndexAt(pc);
     if (ui < 0) return false;
     const code = this.unitCode(ui);
@@ -601,7 +601,7 @@ export class DwarfIndex {
   }
 
   /** The callers' frames of a node (all but the innermost frame), appended to `out`. */
-  pushOuterFrames(ui: number, node: number, out: DwarfFrame[]): DwarfFrame[] {
+  private pushOuterFrames(ui: number, node: number, out: DwarfFrame[]): DwarfFrame[] {
     const code = this.unitCode(ui);
     for (let parent = code.nodeParent[node]!; parent >= 0; node = parent, parent = code.nodeParent[node]!) {
       out.push({
@@ -614,13 +614,8 @@ export class DwarfIndex {
   }
 
   /** The function name of a node (an inlined subroutine's is the inlined function's). */
-  nodeFunctionName(ui: number, node: number): string {
+  private nodeFunctionName(ui: number, node: number): string {
     return this.nodeName(this.unitCode(ui), node);
-  }
-
-  /** Number of nodes (functions and inlined subroutines) of a unit. */
-  nodeCount(ui: number): number {
-    return this.unitCode(ui).nodeParent.length;
   }
 
   /** A file of a unit's line table by its DWARF number; '' when out of range (or -1). */

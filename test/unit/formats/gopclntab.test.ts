@@ -9,6 +9,7 @@ import { FormatError } from '../../../src/util/byteReader';
 import { parseElf } from '../../../src/formats/elf';
 import { GoPclntab, decodePcValueTable, pcTableValue } from '../../../src/formats/gopclntab';
 import { findPclntabSection, openGoPclntab } from '../../../src/formats/openGoPclntab';
+import { FramesJson } from '../../../src/cli/framesJson';
 import { GopclntabSymbolizer } from '../../../src/symbolize/gopclntabSymbolizer';
 import { BUILD_VARIANTS, buildGoFixture, goToolchains } from '../../support/goToolchains';
 import { seededRandom } from '../../support/symbolizerCompare';
@@ -164,7 +165,7 @@ describe('gopclntab: a synthetic Go 1.20 table (hand-written bytes)', () => {
     ]);
     // The CLI's byte path gives exactly JSON.stringify of the same frames.
     const sink = { buf: new Uint8Array(256), pos: 0, ensure(): void {} };
-    sym.writeFramesJson(0x401028, sink);
+    new FramesJson(sym).write(0x401028, sink);
     assert.equal(Buffer.from(sink.buf.subarray(0, sink.pos)).toString(), JSON.stringify(sym.symbolize(0x401028n)));
   });
 

@@ -13,6 +13,7 @@ import { buildCFixture } from '../../support/cFixtures';
 import { BUILD_VARIANTS, buildGoFixture, goToolchains } from '../../support/goToolchains';
 import { llvmSymbolize } from '../../support/llvmSymbolizer';
 import { ACCEPTED_CASES, compareWithLlvm, functionSymbols, sampleAddresses, type CompareResult } from '../../support/symbolizerCompare';
+import { FramesJson } from '../../../src/cli/framesJson';
 
 function open(binary: string): DwarfSymbolizer {
   const sym = createDwarfSymbolizer(parseElf(fs.readFileSync(binary)));
@@ -154,7 +155,7 @@ describe('DWARF symbolizer vs llvm-symbolizer: C built by gcc 12 [gcc, llvm-symb
   }
 });
 
-describe('DwarfSymbolizer.writeFramesJson (the CLI fast path) [go, gcc]', function () {
+describe("FramesJson over the DWARF symbolizer (the CLI's output) [go, gcc]", function () {
   this.timeout(300_000);
   /** A plain growing sink. */
   class Sink {
@@ -174,6 +175,7 @@ describe('DwarfSymbolizer.writeFramesJson (the CLI fast path) [go, gcc]', functi
   it('writes exactly JSON.stringify(symbolize(pc)) for entries, samples, gaps and every line row', () => {
     for (const bin of bins()) {
       const sym = open(bin);
+      const json = new FramesJson(sym);
       const funcs = functionSymbols(bin);
       const extra = sym.index.lineRowAddresses().map((a) => BigInt(a));
       for (const f of funcs) extra.push(f.addr + BigInt(f.size), f.addr - 1n); // just past and before functions
@@ -183,7 +185,7 @@ describe('DwarfSymbolizer.writeFramesJson (the CLI fast path) [go, gcc]', functi
         // the second pass reads the cached bytes
         const sink = new Sink();
         for (const a of addrs) {
-          sym.writeFramesJson(Number(a), sink);
+          json.write(Number(a), sink);
           sink.ensure(1);
           sink.buf[sink.pos++] = 10;
         }
