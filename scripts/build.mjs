@@ -32,9 +32,8 @@ const jobs = [
   esbuild.build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   // Parse + symbolize + ingest on a worker thread (src/commands/ingestWorker.ts starts it).
   esbuild.build({ ...node, entryPoints: ['src/commands/ingestWorkerMain.ts'], outfile: 'dist/ingestWorkerMain.js' }),
-  // The CLI: its bundle, and the executable that runs it through V8's code cache (src/cliLauncher.ts).
-  esbuild.build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cliMain.js' }),
-  esbuild.build({ ...node, entryPoints: ['src/cliLauncher.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  // The CLI.
+  esbuild.build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
 ];
 const webviewDir = path.join(root, 'src', 'webview');
 if (fs.existsSync(webviewDir)) {
@@ -48,6 +47,9 @@ if (fs.existsSync(webviewDir)) {
     );
   }
 }
+// A CLI launcher of an older build (dist/cliMain.js ran through V8's code cache) is gone.
+fs.rmSync(path.join(dist, 'cliMain.js'), { force: true });
+fs.rmSync(path.join(dist, 'cliMain.js.map'), { force: true });
 await Promise.all(jobs);
 fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
 

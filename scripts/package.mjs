@@ -19,7 +19,7 @@ function die(msg) {
   process.exit(1);
 }
 
-for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/cliMain.js']) {
+for (const f of ['dist/extension.js', 'dist/cli.js']) {
   if (!fs.existsSync(path.join(root, f))) die(`${f} is missing: run \`node scripts/build.mjs --production\` first (npm run package does)`);
 }
 if (fs.existsSync(path.join(root, 'bpf')) && !fs.existsSync(path.join(root, 'dist', 'bpf')))

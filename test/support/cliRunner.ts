@@ -8,8 +8,7 @@ export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 /** Builds dist/ when it is missing (the test runner builds it before the suites). */
 export function ensureCli(): void {
-  if (!fs.existsSync(CLI) || !fs.existsSync(path.join(path.dirname(CLI), 'cliMain.js')))
-    execFileSync('node', ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!fs.existsSync(CLI)) execFileSync('node', ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
 export interface CliResult {
