@@ -10,9 +10,8 @@
  * address). There the word at SP is the return address into the missing caller; we accept it
  * only when an instruction of a Go function that ends exactly there is a CALL.
  */
-import { loadIced } from '../formats/icedX86';
 import { type GoPclntab, type PcTable, pcTableValue } from '../formats/gopclntab';
-import { decodeCalls, INDIRECT_TARGET, type X86Calls } from '../formats/x86Calls';
+import { decodeCalls, INDIRECT_TARGET, type X86Calls } from '../formats/icedX86';
 
 /** Why a caller could (not) be put back, per sample. */
 export interface CallerRepairCounts {
@@ -47,17 +46,11 @@ export class FramelessIndex {
   private readonly decoded = new Map<number, X86Calls | null>();
   private readonly inferred = new Map<string, number | undefined>();
   private goexitEntry: number | undefined | null = null;
-  private fallbacks = 0;
 
   constructor(
     readonly tab: GoPclntab,
     private readonly readText: TextReader,
   ) {}
-
-  /** Functions our own decoder (formats/x86Calls) did not fully know, so iced-x86 decoded them. */
-  get icedFallbacks(): number {
-    return this.fallbacks;
-  }
 
   /**
    * SP delta (bytes SP has moved down since the function's entry) at link-time address pc, from
@@ -141,42 +134,9 @@ export class FramelessIndex {
     got = null;
     const f = this.tab.func(i);
     const code = f.end > f.entry ? this.readText(f.entry, f.end - f.entry) : undefined;
-    if (code) got = decodeCalls(code, f.entry) ?? this.decodeWithIced(code, f.entry);
+    if (code) got = decodeCalls(code, f.entry);
     this.decoded.set(i, got);
     return got ?? undefined;
-  }
-
-  /** The full decoder, for code formats/x86Calls does not fully know. */
-  private decodeWithIced(code: Uint8Array, entry: number): X86Calls {
-    this.fallbacks++;
-    const { Decoder, DecoderOptions, FlowControl, Instruction, OpKind } = loadIced();
-    const ends: number[] = [];
-    const targets: number[] = [];
-    // One reused Instruction (decodeOut), ends as numbers from lengths, and the branch target
-    // (a bigint) read only for calls: a fresh wasm-backed Instruction and a bigint nextIP per
-    // instruction cost more than the decoding itself.
-    const d = new Decoder(64, code, DecoderOptions.None);
-    const ins = new Instruction();
-    try {
-      d.ip = BigInt(entry);
-      let end = entry;
-      while (d.canDecode) {
-        d.decodeOut(ins);
-        end += ins.length;
-        const fc = ins.flowControl;
-        if (fc === FlowControl.Call) {
-          ends.push(end);
-          targets.push(ins.op0Kind === OpKind.NearBranch64 ? Number(ins.nearBranch64) : NaN);
-        } else if (fc === FlowControl.IndirectCall) {
-          ends.push(end);
-          targets.push(INDIRECT_TARGET);
-        }
-      }
-    } finally {
-      ins.free();
-      d.free();
-    }
-    return { ends, targets };
   }
 
   /**
