@@ -20,8 +20,13 @@ export async function probeTarget(target: Target, opts: CaptureOptions & { pid?:
   return (await runHelper<ProbeResult>(target, 'probe', args, opts)).result;
 }
 
-export async function listGoProcesses(target: Target, opts: CaptureOptions = {}): Promise<GoProcess[]> {
-  return (await runHelper<ProcessesResult>(target, 'processes', {}, opts)).result.processes;
+/**
+ * The target's Go processes. With `cpuSampleMs` the helper also measures each one's CPU use over
+ * that long, where the processes run (a remote host's /proc is out of this machine's reach).
+ */
+export async function listGoProcesses(target: Target, opts: CaptureOptions & { cpuSampleMs?: number } = {}): Promise<GoProcess[]> {
+  const args = opts.cpuSampleMs ? { cpuSampleMs: opts.cpuSampleMs } : {};
+  return (await runHelper<ProcessesResult>(target, 'processes', args, opts)).result.processes;
 }
 
 export interface FetchedBinary {

@@ -181,6 +181,8 @@ export interface GoProcess extends GoBuildInfo {
   uptimeSec?: number;
   /** Unix time (seconds) the process started. */
   startTime?: number | null;
+  /** CPU use, % of one CPU, measured by the helper where the process runs (only when asked: `cpuSampleMs`). */
+  cpuPercent?: number;
 }
 
 export interface ProcessesResult {

@@ -1,9 +1,9 @@
 /**
  * What the process picker lists and in which order: processes built from this workspace first
  * (their build info's main module is one of the workspace's go.mod modules, or their executable
- * lies in a workspace folder), then by CPU use, then the youngest. CPU % is measured here on this
- * machine from /proc/PID/stat (utime + stime, in clock ticks) over a short interval; remote
- * processes show none. No vscode import.
+ * lies in a workspace folder), then by CPU use, then the youngest. CPU % is measured from
+ * /proc/PID/stat (utime + stime, in clock ticks) over a short interval: here for this machine's
+ * processes, by the helper on the host for a remote one's (CPU_SAMPLE_MS). No vscode import.
  */
 import { readFile } from 'node:fs/promises';
 import type { GoProcess } from '../capture';
@@ -12,7 +12,7 @@ export interface ListedProcess {
   process: GoProcess;
   /** Built from this workspace. */
   ownBuild: boolean;
-  /** CPU use over the last measurement, % of one CPU; undefined until measured (or remote). */
+  /** CPU use over the last measurement, % of one CPU; undefined until measured. */
   cpuPercent?: number;
 }
 
@@ -33,6 +33,9 @@ export function orderProcesses(list: ListedProcess[]): ListedProcess[] {
   );
 }
 
+/** How long CPU use is measured over, here or by a remote host's helper. */
+export const CPU_SAMPLE_MS = 700;
+
 /** The Linux clock tick /proc counts in (USER_HZ): 100 on every architecture Go runs on with Linux. */
 const USER_HZ = 100;
 
@@ -50,7 +53,7 @@ export async function cpuTicks(pid: number): Promise<number | undefined> {
 }
 
 /** CPU % of one CPU for each pid over `intervalMs` (pids that vanish or cannot be read are left out). */
-export async function measureCpu(pids: readonly number[], intervalMs = 700): Promise<Map<number, number>> {
+export async function measureCpu(pids: readonly number[], intervalMs = CPU_SAMPLE_MS): Promise<Map<number, number>> {
   const before = await Promise.all(pids.map(cpuTicks));
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, intervalMs));

@@ -26,7 +26,7 @@ import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
 import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
 import { findModules } from '../ui/profileSession';
-import { isOwnBuild, measureCpu, orderProcesses, typedPid, type ListedProcess } from './processList';
+import { CPU_SAMPLE_MS, isOwnBuild, measureCpu, orderProcesses, typedPid, type ListedProcess } from './processList';
 import { lowRateReason, recordCpuProfile } from './recordCpuProfile';
 import type { RecordingControl } from './recordingControl';
 
@@ -178,10 +178,18 @@ async function pickProcess(
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   // The workspace's modules are found while the processes are listed (both asynchronously).
   const modules = findModules(folders).catch(() => []);
-  Promise.all([listGoProcesses(target, { askPassword: deps.askPassword }), modules]).then(
+  // A remote host's processes come with their CPU use, measured there by the helper.
+  const remoteCpu = target.kind === 'ssh' ? { cpuSampleMs: CPU_SAMPLE_MS } : {};
+  Promise.all([listGoProcesses(target, { askPassword: deps.askPassword, ...remoteCpu }), modules]).then(
     ([procs, found]) => {
       const modulePaths = found.map((m) => m.modulePath);
-      setListed(procs.map((process) => ({ process, ownBuild: target.kind === 'local' && isOwnBuild(process, modulePaths, folders) })));
+      setListed(
+        procs.map((process) => ({
+          process,
+          ownBuild: target.kind === 'local' && isOwnBuild(process, modulePaths, folders),
+          ...(process.cpuPercent !== undefined ? { cpuPercent: process.cpuPercent } : {}),
+        })),
+      );
       if (!procs.length) qp.placeholder = 'No Go processes found — type a PID, launch a binary, or try a remote host';
       qp.busy = false;
       // CPU use, measured on this machine (the list stays usable meanwhile).

@@ -4,7 +4,7 @@
  * 127.0.0.1 that takes a key made at test time, named by a Host alias in a test-owned ssh config
  * (support/privateSshd.ts: the extension host's `ssh` is the system ssh with `-F` that config).
  * F1 → "Go Perf Lens: Profile Go process" → "Remote host…" → type the alias → Enter: the list now
- * shows that host's Go processes, fetched over ssh; type the fixture's PID → Enter → CPU sampling,
+ * shows that host's Go processes, fetched over ssh, each with its CPU % measured there; type the fixture's PID → Enter → CPU sampling,
  * Enter. perf runs below a session of that sshd, heat appears above the hot func, and the status
  * bar's tooltip names the process, its PID and the host.
  * Needs root (perf, sshd as root) like the product does; the steps run in order, and a step fails
@@ -166,6 +166,10 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     });
     await shot('remote-process-pick');
     assert.match(await quickTitle(), new RegExp(`Profile Go process — ${ALIAS}`));
+    // Its CPU use, measured on that host by the helper: the fixture burns CPU, so more than none.
+    const row = rows.find((r) => r.includes(`PID ${pid}`))!;
+    const cpu = /(\d+(?:\.\d)?)% CPU/.exec(row);
+    assert.ok(cpu && Number(cpu[1]) > 0, `the fixture's row shows no CPU %: "${row}"`);
     // The list came through ssh and this sshd, not from this machine directly: sshd logs the
     // extension's login (its log lines reach us through a pipe: give them a moment).
     await until('sshd to log a login by the extension', 5000, () => (sshd!.acceptedLogins() > loginsBefore ? true : undefined)).catch(

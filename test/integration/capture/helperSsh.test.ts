@@ -8,7 +8,9 @@ import { INSTALLED_ARGV, SshTarget, listGoProcesses, probeTarget, recordPerf, re
 import { REPO_ROOT } from '../../support/goToolchains';
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { UserError } from '../../../src/util/userError';
-import { newestGo } from '../../support/goToolchains';
+import { buildGoFixture, newestGo } from '../../support/goToolchains';
+import { cpuTicks } from '../../../src/commands/processList';
+import { startTracee } from '../ebpf/goProcess';
 import {
   Spinner,
   eventually,
@@ -117,6 +119,33 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     const n = perfScriptSampleCount(r.perfDataPath);
     assert.ok(n > 0);
     assert.equal(r.result.samples, n);
+  });
+
+  it("processes over ssh with cpuSampleMs: each one's CPU % measured on the host (busy spinner vs. idle tracee, within what /proc shows)", async () => {
+    const idle = await startTracee(buildGoFixture('tracee', newestGo()), ['spawn']); // waits for SIGUSR1: idle
+    try {
+      const t0 = performance.now();
+      const busyBefore = (await cpuTicks(spin.pid))!;
+      const ps = await listGoProcesses(target, { cpuSampleMs: 500 });
+      const busyTicks = (await cpuTicks(spin.pid))! - busyBefore;
+      const seconds = (performance.now() - t0) / 1000;
+      const busy = ps.find((p) => p.pid === spin.pid);
+      const still = ps.find((p) => p.pid === idle.pid);
+      assert.ok(busy?.cpuPercent !== undefined && still?.cpuPercent !== undefined, JSON.stringify(ps));
+      // Idle: at most a stray clock tick of the runtime's sysmon (a tick is 10 ms: 2% of 0.5 s).
+      assert.ok(still.cpuPercent <= 2, `a Go process blocked on a signal: ${still.cpuPercent}%`);
+      assert.ok(busy.cpuPercent > still.cpuPercent + 1, `the spinner: ${busy.cpuPercent}%, the idle tracee: ${still.cpuPercent}%`);
+      // The helper's window (≥ 500 ms) lies inside ours: it cannot have seen more clock ticks
+      // (100 per CPU-second) than we did (+1 for a tick at either edge).
+      const helperTicks = (busy.cpuPercent / 100) * 100 * 0.5;
+      assert.ok(helperTicks <= busyTicks + 1, `${busy.cpuPercent}% over ≥ 0.5 s vs ${busyTicks} ticks in our ${seconds.toFixed(2)} s`);
+      assert.ok(busy.cpuPercent <= 100 * os.cpus().length + 5, `${busy.cpuPercent}%`);
+      // Without cpuSampleMs nothing is measured.
+      assert.ok((await listGoProcesses(target)).every((p) => p.cpuPercent === undefined));
+    } finally {
+      idle.proc.kill('SIGKILL');
+      await idle.exited;
+    }
   });
 
   it('record with stream over ssh: perf.data arrives during the recording, whole', async () => {
