@@ -8,10 +8,13 @@ import { buildIdArgs, runHelper } from '../capture';
 import { type AllocHeat, ingestAllocs, type WireAllocsResult } from '../ingest/allocHeat';
 import { type AllocProbePlan, planAllocProbe } from '../symbolize/goAllocPlan';
 import { GoBinaryIndex } from '../symbolize/goTracePlan';
+import type { LoadedBinary } from '../ingest/loadBinary';
 import type { TracingOptions } from './goTracing';
 import { loadTargetBinary } from './targetBinary';
 
 export interface AllocsRecording {
+  /** The target's binary, as the recording was symbolized with. */
+  bin: LoadedBinary;
   heat: AllocHeat;
   plan: AllocProbePlan;
   wire: WireAllocsResult;
@@ -47,5 +50,5 @@ export async function recordAllocs(opts: TracingOptions & { maxHitsPerSec?: numb
   const heat = ingestAllocs(run.result, bin);
   heat.warnings.unshift(...run.warnings);
   if (plan.warning) heat.warnings.unshift(plan.warning);
-  return { heat, plan, wire: run.result };
+  return { bin, heat, plan, wire: run.result };
 }

@@ -8,10 +8,13 @@ import { buildIdArgs, runHelper } from '../capture';
 import { type BlockHeat, ingestBlocking, type WireBlockingResult } from '../ingest/blockHeat';
 import { GoBinaryIndex } from '../symbolize/goTracePlan';
 import { waitReasonNames } from '../symbolize/goWaitReasons';
+import type { LoadedBinary } from '../ingest/loadBinary';
 import type { TracingOptions } from './goTracing';
 import { loadTargetBinary } from './targetBinary';
 
 export interface BlockingRecording {
+  /** The target's binary, as the recording was symbolized with. */
+  bin: LoadedBinary;
   heat: BlockHeat;
   wire: WireBlockingResult;
 }
@@ -40,5 +43,5 @@ export async function recordBlocking(opts: TracingOptions & { maxHitsPerSec?: nu
   });
   const heat = ingestBlocking(run.result, bin, waitReasonNames(idx.goVersion));
   heat.warnings.unshift(...run.warnings);
-  return { heat, wire: run.result };
+  return { bin, heat, wire: run.result };
 }

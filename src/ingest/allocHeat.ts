@@ -12,7 +12,7 @@
  * growslice, …) are skipped from the leaf; the first frame outside `runtime.` is where the
  * allocation is charged ("self"), and every distinct function on the stack gets it cumulatively.
  */
-import { returnAddressLookup } from './fromPerfData';
+import { chainReader, chargedIndex } from './ebpfStacks';
 import type { LoadedBinary } from './loadBinary';
 import { UserError } from '../util/userError';
 
@@ -83,7 +83,10 @@ export function unsampleScale(size: number, rate: number): number {
   return 1 / (1 - Math.exp(-size / rate));
 }
 
-const RUNTIME_PREFIX = 'runtime.';
+/** The runtime's frames, skipped from the leaf: an allocation is charged to the first frame outside them. */
+export function isAllocatorFrame(fn: string): boolean {
+  return fn.startsWith('runtime.');
+}
 
 export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat {
   if (!w || !Array.isArray(w.stacks) || !w.stats)
@@ -97,11 +100,8 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
   }
   const warnings: string[] = [];
   const rate = w.memProfileRate;
-  const bias = w.loadBias;
-  const text = bin.segments.filter((s) => s.flags & 1);
-  const inText = (v: number): boolean => text.some((s) => v >= s.vaddr && v < s.vaddr + s.memsz);
   const sym = bin.symbolizer;
-  const callerPc = returnAddressLookup(sym);
+  const chainOf = chainReader(bin, w.loadBias);
 
   type Fn = AllocFunction & { physical?: number };
   const fns = new Map<string, Fn>();
@@ -116,22 +116,13 @@ export function ingestAllocs(w: WireAllocsResult, bin: LoadedBinary): AllocHeat 
     const b = obj * st.size;
     bytes += b;
     objects += obj;
-    // Skip the probe's own ip (inside mProf_Malloc); the rest are return addresses.
-    const chain: { fn: string; file: string; line: number; pc: number; outer: boolean }[] = [];
-    for (let i = 1; i < st.user.length; i++) {
-      const v = st.user[i]! - bias;
-      if (!inText(v)) continue;
-      const pc = callerPc(v);
-      const fr = sym.framesAt(pc);
-      fr.forEach((f, j) => chain.push({ fn: f.function, file: f.file, line: f.line, pc, outer: j === fr.length - 1 }));
-    }
-    if (chain.length === 0) {
+    const chain = chainOf(st.user);
+    const leaf = chargedIndex(chain, isAllocatorFrame);
+    if (leaf < 0) {
       unattributed += b;
       if (st.userStackError !== undefined || st.user.length === 0) noStack += st.count;
       continue;
     }
-    let leaf = chain.findIndex((f) => !f.fn.startsWith(RUNTIME_PREFIX));
-    if (leaf < 0) leaf = 0; // the runtime's own allocations: charged to its innermost frame
     const seen = new Set<string>();
     for (let j = leaf; j < chain.length; j++) {
       const f = chain[j]!;

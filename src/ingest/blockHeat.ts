@@ -12,7 +12,7 @@
 import type { HistogramBucket } from '../model/profile';
 import { waitReasonName } from '../symbolize/goWaitReasons';
 import { UserError } from '../util/userError';
-import { returnAddressLookup } from './fromPerfData';
+import { chainReader, chargedIndex } from './ebpfStacks';
 import type { LoadedBinary } from './loadBinary';
 
 export interface WireBlockStack {
@@ -107,9 +107,7 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
       'helper-protocol',
     );
   const sym = bin.symbolizer;
-  const callerPc = returnAddressLookup(sym);
-  const text = bin.segments.filter((s) => s.flags & 1);
-  const inText = (v: number): boolean => text.some((s) => v >= s.vaddr && v < s.vaddr + s.memsz);
+  const chainOf = chainReader(bin, w.loadBias);
   type Fn = BlockFunction & { physical?: number };
   const fns = new Map<string, Fn>();
   type Line = BlockLine & { slots: Map<number, number> };
@@ -120,24 +118,9 @@ export function ingestBlocking(w: WireBlockingResult, bin: LoadedBinary, reasonN
   for (const st of w.stacks) {
     total += st.ns;
     waits += st.waits;
-    let charged: { fn: string; file: string; line: number; pc: number; outer: boolean } | undefined;
-    let innermostRuntime: typeof charged;
-    for (let i = 1; i < st.user.length && !charged; i++) {
-      const v = st.user[i]! - w.loadBias;
-      if (!inText(v)) continue;
-      const pc = callerPc(v);
-      const fr = sym.framesAt(pc);
-      for (let j = 0; j < fr.length; j++) {
-        const f = fr[j]!;
-        const c = { fn: f.function, file: f.file, line: f.line, pc, outer: j === fr.length - 1 };
-        innermostRuntime ??= c;
-        if (!isParkingInternal(f.function)) {
-          charged = c;
-          break;
-        }
-      }
-    }
-    charged ??= innermostRuntime; // the runtime's own goroutines (GC workers, the scavenger…)
+    const chain = chainOf(st.user);
+    const ci = chargedIndex(chain, isParkingInternal);
+    const charged = ci >= 0 ? chain[ci] : undefined;
     if (!charged) {
       noStackNs += st.ns;
       continue;

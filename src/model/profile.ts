@@ -132,6 +132,19 @@ export interface SyscallStat {
   windowNanos?: number;
 }
 
+/**
+ * The waits charged to one line by a blocking recording: how long they lasted (log2 buckets of
+ * waits) and why (blocked ns by wait reason: "chan receive", "sync.Mutex.Lock", "sleep"…).
+ */
+export interface LineWaits {
+  file: string;
+  line1: number;
+  blockedNanos: number;
+  waits: number;
+  reasons: Record<string, number>;
+  buckets: HistogramBucket[];
+}
+
 /** One inlined frame of a location: a function (index into Profile.functions) at a line. */
 export interface LocationFrame {
   function: number;
@@ -277,4 +290,6 @@ export interface Profile {
   metric?: string;
   /** The values of every other metric in `metrics`, by id. */
   metricValues?: Record<string, MetricValues>;
+  /** Per line, the wait-time histogram and reasons of a blocking recording (the hover shows them). */
+  waitLines?: LineWaits[];
 }
