@@ -26,6 +26,7 @@ import { Freshness } from './ui/freshness';
 import { HotFunctionsTree, type FunctionNode } from './ui/hotFunctionsTree';
 import { LatencyPanel } from './ui/latencyPanel';
 import { LineHeatDecorator } from './ui/lineHeatDecorator';
+import { MetricStatusBar, SHOW_HEAT_FOR, showHeatForCommand } from './ui/metricSwitch';
 import { ProfileCodeLensProvider } from './ui/profileCodeLensProvider';
 import { ProfileHistoryWatcher } from './ui/profileHistoryPicker';
 import { ProfileHoverProvider } from './ui/profileHoverProvider';
@@ -53,7 +54,21 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     openFunction(name, column).catch((e: unknown) => showError(e, log, 'Open function')),
   );
   const latencyPanel = new LatencyPanel(context.extensionUri, session);
-  subs.push(log, config, session, freshness, decorator, tree, treeView, codeLenses, flame, latencyPanel, new ProfileStatusBar(session));
+  const metricBar = new MetricStatusBar(session);
+  subs.push(
+    log,
+    config,
+    session,
+    freshness,
+    decorator,
+    tree,
+    treeView,
+    codeLenses,
+    flame,
+    latencyPanel,
+    new ProfileStatusBar(session),
+    metricBar,
+  );
   subs.push(
     vscode.languages.registerCodeLensProvider(goFiles, codeLenses),
     vscode.languages.registerHoverProvider(goFiles, new ProfileHoverProvider(session, freshness)),
@@ -66,7 +81,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       session.baseline && session.current
         ? session.comparing
           ? `Compared with baseline ${session.baseline.label}: changes within sampling noise are left out.`
-          : `Baseline ${session.baseline.label} pinned: the next profile will be compared with it.`
+          : session.baselineLacksMetric
+            ? `Baseline ${session.baseline.label} has no ${session.metric?.label ?? 'such metric'}: not compared.`
+            : `Baseline ${session.baseline.label} pinned: the next profile will be compared with it.`
         : undefined;
   };
   subs.push(session.onDidChange(describeTree), tree.onDidChangeState(describeTree));
@@ -114,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.stopRecording', 'Stop recording', () => recording.stop());
   command('goPerfLens.discardRecording', 'Discard recording', () => recording.discard());
   command('goPerfLens.switchProfile', 'Switch profile', () => history.pick());
+  command(SHOW_HEAT_FOR, 'Show heat for', (id?: string) => showHeatForCommand(session, id));
   command('goPerfLens.setupMachine', 'Set up this machine for profiling', () =>
     setupMachineCommand(context.extensionPath, config.value.remoteHost),
   );
@@ -179,7 +197,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   let offeredFor: Profile | undefined;
   subs.push(
     session.onDidChange(() => {
-      const p = session.current?.profile;
+      const p = session.loaded?.profile;
       if (!p || p === offeredFor || !session.isFreshRecording) return;
       offeredFor = p;
       void goToHottestLine(session, true).catch((e: unknown) => showError(e, log, 'Go to the hottest line'));
@@ -240,6 +258,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     flameGraphStatus: () => flame.status(),
     persistNow: () => session.persistNow(),
     loadedSamples: () => session.current?.profile.totalSamples,
+    metricStatus: () => metricBar.state(),
     lastGoTestRun: () => goTests.last,
   };
   return {

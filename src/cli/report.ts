@@ -6,6 +6,8 @@
  * counts in samples, sorted by self (descending). Without it: a table of the top functions
  * and, for the hottest, its source lines (like `pprof -list`).
  */
+import { metricsOf, shownMetric } from '../model/metrics';
+import { formatMetricAmount, isSampleMetric } from '../ui/metricText';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FunctionStat, LineStat, Profile } from '../model/profile';
@@ -58,6 +60,11 @@ export function reportJson(p: Profile, top?: number): ReportJson {
 const pct = (n: number, total: number): string => (total > 0 ? `${((100 * n) / total).toFixed(2)}%` : '-');
 
 function describeEvent(p: Profile): string {
+  const m = shownMetric(p);
+  if (!isSampleMetric(m)) {
+    const others = metricsOf(p).filter((x) => x.id !== m.id);
+    return `${m.id}: ${m.label} (in ${m.event.unit})${others.length ? `; also in the profile: ${others.map((x) => x.id).join(', ')}` : ''}`;
+  }
   const e = p.event;
   let per = '';
   if (e.unit === 'nanoseconds') per = `${(e.periodPerSample / 1e6).toFixed(3)} ms of CPU per sample`;
@@ -71,10 +78,17 @@ export function reportText(p: Profile, top = 20): string {
   const out: string[] = [];
   const total = p.totalSamples;
   out.push(`event:    ${describeEvent(p)}`);
-  const cpu = p.event.unit === 'nanoseconds' ? ` ≈ ${((total * p.event.periodPerSample) / 1e9).toFixed(2)} s of CPU` : '';
-  out.push(
-    `samples:  ${total}${cpu}, lost ${p.lostSamples}, outside the Go binary ${p.unattributedSamples}, over ${(p.durationNanos / 1e9).toFixed(2)} s`,
-  );
+  const m = shownMetric(p);
+  if (isSampleMetric(m)) {
+    const cpu = p.event.unit === 'nanoseconds' ? ` ≈ ${((total * p.event.periodPerSample) / 1e9).toFixed(2)} s of CPU` : '';
+    out.push(
+      `samples:  ${total}${cpu}, lost ${p.lostSamples}, outside the Go binary ${p.unattributedSamples}, over ${(p.durationNanos / 1e9).toFixed(2)} s`,
+    );
+  } else {
+    out.push(
+      `total:    ${total} (${formatMetricAmount(total, m)}), outside the Go binary ${p.unattributedSamples}${p.durationNanos > 0 ? `, over ${(p.durationNanos / 1e9).toFixed(2)} s` : ''}`,
+    );
+  }
   if (p.binary) {
     const b = p.binary;
     out.push(`binary:   ${b.path}${b.goVersion ? ` (${b.goVersion})` : ''}${b.buildId ? ` build id ${b.buildId}` : ''}`);

@@ -3,7 +3,8 @@
  * first (Location.line[0] is the innermost frame, pprof's convention) and the mapping says it
  * has functions, files, lines and inline frames, so pprof never re-symbolizes them.
  */
-import type { Profile } from '../model/profile';
+import { metricsOf, shownMetric, valuesOf } from '../model/metrics';
+import type { MetricInfo, Profile } from '../model/profile';
 import type { PprofLocation, PprofProfile, PprofSample, PprofValueType } from '../formats/pprof';
 
 /** Function name of the one location that holds samples with no frame in the binary. */
@@ -17,7 +18,21 @@ export function weightType(p: Profile): PprofValueType {
   return { type: 'events', unit: 'count' };
 }
 
+/** pprof's sample type of a metric (the inverse of pprofMetrics' names). */
+function sampleTypeOf(m: MetricInfo): PprofValueType {
+  const type = m.id === 'cpu' ? 'samples' : m.id === 'cpu_time' ? 'cpu' : m.id;
+  return { type, unit: m.event.unit === 'bytes' ? 'bytes' : m.event.unit === 'nanoseconds' ? 'nanoseconds' : 'count' };
+}
+
+/**
+ * A profile of metrics other than CPU (a heap profile, a blocking recording) is written with
+ * one sample type per metric, as Go writes them; CPU profiles as samples and their weight (the
+ * period times the count).
+ */
 export function toPprof(p: Profile): PprofProfile {
+  const metrics = metricsOf(p);
+  const several = !metrics.every((m) => m.measures === 'cpu');
+  const all = several ? metrics.map((m) => valuesOf(p, m.id)!) : [];
   const weight = weightType(p);
   const period = Math.round(p.event.periodPerSample) || 1;
   const functions = p.functions.map((f, i) => ({
@@ -64,7 +79,11 @@ export function toPprof(p: Profile): PprofProfile {
       });
     }
     p.stacks.stacks.forEach((st, i) =>
-      samples.push({ locationIds: st.map((l) => l + 1), values: values(p.stacks!.counts[i]!), labels: [] }),
+      samples.push({
+        locationIds: st.map((l) => l + 1),
+        values: several ? all.map((v) => v.stackCounts?.[i] ?? 0) : values(p.stacks!.counts[i]!),
+        labels: [],
+      }),
     );
   } else {
     // Aggregates only: one location per call-tree node (its function, the line it calls from).
@@ -81,10 +100,12 @@ export function toPprof(p: Profile): PprofProfile {
       });
       path.length = 0;
       for (let n = i; n >= 0; n = t.parents[n]!) path.push(n + 1);
-      if (t.selfSamples[i]! > 0) samples.push({ locationIds: path.slice(), values: values(t.selfSamples[i]!), labels: [] });
+      const v = several ? all.map((x) => x.treeSelf[i]!) : values(t.selfSamples[i]!);
+      if (several ? v.some((x) => x > 0) : t.selfSamples[i]! > 0) samples.push({ locationIds: path.slice(), values: v, labels: [] });
     }
   }
-  if (p.unattributedSamples > 0) {
+  const outside = several ? metrics.map((m) => m.unattributed ?? 0) : [p.unattributedSamples];
+  if (outside.some((n) => n > 0)) {
     functions.push({
       id: functions.length + 1,
       name: UNATTRIBUTED_FUNCTION,
@@ -99,7 +120,7 @@ export function toPprof(p: Profile): PprofProfile {
       isFolded: false,
       lines: [{ functionId: functions.length, line: 0, column: 0 }],
     });
-    samples.push({ locationIds: [locations.length], values: values(p.unattributedSamples), labels: [] });
+    samples.push({ locationIds: [locations.length], values: several ? outside : values(p.unattributedSamples), labels: [] });
   }
 
   const b = p.binary;
@@ -120,10 +141,13 @@ export function toPprof(p: Profile): PprofProfile {
           },
         ]
       : [];
-  const comments = [`${COMMENT_PREFIX}event: ${p.event.name}`, `${COMMENT_PREFIX}lost: ${p.lostSamples}`];
-  if (p.event.fallbackReason) comments.push(`${COMMENT_PREFIX}fallback: ${p.event.fallbackReason}`);
+  const shown = sampleTypeOf(shownMetric(p));
+  // Our own comments say what a CPU sample was; other metrics are what their sample types say.
+  const comments = several ? [] : [`${COMMENT_PREFIX}event: ${p.event.name}`];
+  comments.push(`${COMMENT_PREFIX}lost: ${p.lostSamples}`);
+  if (!several && p.event.fallbackReason) comments.push(`${COMMENT_PREFIX}fallback: ${p.event.fallbackReason}`);
   return {
-    sampleTypes: [{ type: 'samples', unit: 'count' }, weight],
+    sampleTypes: several ? metrics.map(sampleTypeOf) : [{ type: 'samples', unit: 'count' }, weight],
     samples,
     mappings,
     locations,
@@ -132,9 +156,9 @@ export function toPprof(p: Profile): PprofProfile {
     keepFrames: '',
     timeNanos: p.startTimeMs !== undefined ? Math.round(p.startTimeMs * 1e6) : 0,
     durationNanos: p.durationNanos,
-    periodType: weight,
-    period,
+    periodType: several ? shown : weight,
+    period: several ? 1 : period,
     comments,
-    defaultSampleType: 'samples',
+    defaultSampleType: several ? shown.type : 'samples',
   };
 }

@@ -49,6 +49,8 @@ export interface GoPerfLensTesting {
   persistNow(): Promise<string | undefined>;
   /** Samples in the loaded profile (undefined without one). */
   loadedSamples(): number | undefined;
+  /** The "what the heat shows" status-bar item: shown (the profile has several metrics), its text and command. */
+  metricStatus(): { visible: boolean; text: string; command: string | undefined };
   /** The last benchmark or test profiled from its code lens: label, comparison with the previous run, time from click to heat. */
   lastGoTestRun():
     { label: string; comparison?: string; totalMs: number; timings: { buildMs: number; runMs: number; ingestMs: number } } | undefined;

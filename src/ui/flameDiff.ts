@@ -6,6 +6,7 @@
  * are 0. Pure: no vscode import.
  */
 import type { Profile } from '../model/profile';
+import { noiseSamples } from '../model/metrics';
 import { isSignificant } from './profileDiff';
 
 /** Path ids: (parent path id, function name id) → id, shared by both trees so equal paths get equal ids. */
@@ -42,9 +43,11 @@ export function flameDiff(current: Profile, baseline: Profile): number[] {
   baseline.callTree.totalSamples.forEach((n, i) => baseSamples.set(base[i]!, (baseSamples.get(base[i]!) ?? 0) + n));
   const ct = Math.max(current.totalSamples, 1);
   const bt = Math.max(baseline.totalSamples, 1);
+  const cn = Math.max(noiseSamples(current), 1);
+  const bn = Math.max(noiseSamples(baseline), 1);
   return current.callTree.totalSamples.map((n, i) => {
     const after = n / ct;
     const before = (baseSamples.get(cur[i]!) ?? 0) / bt;
-    return isSignificant(after, before, ct, bt) ? after - before : 0;
+    return isSignificant(after, before, cn, bn) ? after - before : 0;
   });
 }

@@ -13,7 +13,9 @@ import { CODE_KINDS } from './codeKind';
 import type { FlameGraphStatus } from './extensionApi';
 import { flameDiff } from './flameDiff';
 import { FlameFeed, type FlameInitFields } from './flameFeed';
+import { shownMetric } from '../model/metrics';
 import { nanosPerSample } from './heatIndex';
+import { countNoun, isSampleMetric } from './metricText';
 import type { Profile } from '../model/profile';
 import type { ProfileSession } from './profileSession';
 import { eventLabel } from './summaryText';
@@ -114,8 +116,13 @@ export class FlameGraphPanel implements vscode.Disposable {
       totalSamples: p.totalSamples,
       eventLabel: eventLabel(p),
     };
+    const metric = shownMetric(p);
     const nps = nanosPerSample(p);
-    if (nps !== undefined) init.nanosPerSample = nps;
+    if (!isSampleMetric(metric)) {
+      // Amounts in the metric's own unit (periodPerSample is 1 for every metric but CPU samples).
+      const unit = metric.event.unit === 'bytes' || metric.event.unit === 'nanoseconds' ? metric.event.unit : 'count';
+      init.amount = { unit, noun: countNoun(metric) };
+    } else if (nps !== undefined) init.nanosPerSample = nps;
     if (baseline) init.baselineLabel = baseline.label;
     for (const m of this.feed.start(p.callTree, init, baseline ? flameDiff(p, baseline.profile) : undefined)) this.post(m);
   }

@@ -3,24 +3,30 @@
  * and the after-line figure "4.2% · 1.3k". Pure: no vscode import, so it unit-tests in Node.
  */
 
-/** 950 → "950", 1340 → "1.3k", 83000 → "83k", 1.2e6 → "1.2M". */
-export function formatCount(n: number): string {
+/**
+ * `n` in the largest of `units` (largest first) it reaches: two significant figures below 10
+ * ("1.3k"), whole numbers above ("83k"); undefined below the smallest unit.
+ */
+export function formatScaled(n: number, units: readonly (readonly [number, string])[]): string | undefined {
   const a = Math.abs(n);
-  if (a < 1000) return String(Math.round(n));
-  const units: [number, string][] = [
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
   for (const [div, suffix] of units) {
     if (a >= div) {
       const v = n / div;
-      // Two significant figures below 10 ("1.3k"), whole numbers above ("83k").
-      const text = Math.abs(v) < 9.95 ? v.toFixed(1).replace(/\.0$/, '') : String(Math.round(v));
-      return text + suffix;
+      return (Math.abs(v) < 9.95 ? v.toFixed(1).replace(/\.0$/, '') : String(Math.round(v))) + suffix;
     }
   }
-  return String(n);
+  return undefined;
+}
+
+const COUNT_UNITS = [
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+] as const;
+
+/** 950 → "950", 1340 → "1.3k", 83000 → "83k", 1.2e6 → "1.2M". */
+export function formatCount(n: number): string {
+  return formatScaled(n, COUNT_UNITS) ?? String(Math.round(n));
 }
 
 /** A rate per second: one decimal below 10 ("6.5"), else as a count ("83k"). */
@@ -79,6 +85,8 @@ export type LineFigureAmount = 'samples' | 'time' | 'none';
  * The figure after a hot line: "4.2% · 1.3k" (samples), "4.2% · 13 ms" (time) or "4.2%"; with
  * `selfSamples` (cumulative figures), "39.5% (self 0.8%) · 1.3k".
  * `nanosPerSample` is undefined when the event is not time-based; then time falls back to samples.
+ * `inUnit`: for metrics that are not CPU samples, the amount in their own unit ("1.2 MB", "3.2 s"),
+ * shown whenever an amount is ("samples" and "time" alike).
  */
 export function formatLineFigure(
   samples: number,
@@ -86,6 +94,7 @@ export function formatLineFigure(
   amount: LineFigureAmount,
   nanosPerSample?: number,
   selfSamples?: number,
+  inUnit?: (value: number) => string,
 ): string {
   let pct = formatPercent(totalSamples > 0 ? samples / totalSamples : 0);
   // Cumulative figures name the line's own share too where it differs (pprof's flat and cum).
@@ -94,6 +103,7 @@ export function formatLineFigure(
     if (self !== pct) pct += ` (self ${self})`;
   }
   if (amount === 'none') return pct;
+  if (inUnit) return `${pct} · ${inUnit(samples)}`;
   if (amount === 'time' && nanosPerSample !== undefined) return `${pct} · ${formatDuration(samples * nanosPerSample)}`;
   return `${pct} · ${formatCount(samples)}`;
 }

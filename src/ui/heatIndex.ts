@@ -5,7 +5,9 @@
  * unit tests run it in Node).
  */
 import type { LineStat, Profile } from '../model/profile';
+import { shownMetric } from '../model/metrics';
 import { formatLineFigure, type LineFigureAmount } from './format';
+import { formatMetricAmount, isSampleMetric } from './metricText';
 
 export interface LineCounts {
   selfSamples: number;
@@ -92,7 +94,7 @@ export class HeatIndex {
   }
 }
 
-/** Nanoseconds one sample stands for, when the event measures time. */
+/** Nanoseconds one sample stands for, when the event measures time (CPU samples; 1 for metrics counted in nanoseconds). */
 export function nanosPerSample(profile: Profile): number | undefined {
   return profile.event.unit === 'nanoseconds' ? profile.event.periodPerSample : undefined;
 }
@@ -111,6 +113,8 @@ export function computeLineHeat(
   const total = profile.totalSamples;
   if (total <= 0) return [];
   const nps = nanosPerSample(profile);
+  const metric = shownMetric(profile);
+  const inUnit = isSampleMetric(metric) ? undefined : (v: number): string => formatMetricAmount(v, metric);
   const threshold = Math.max(options.threshold, 1e-9);
   const top = Math.max(maxShare, threshold);
   const span = Math.log(top / threshold);
@@ -126,7 +130,7 @@ export function computeLineHeat(
       level,
       share,
       figure: options.showFigure
-        ? formatLineFigure(samples, total, options.amount, nps, options.basis === 'cumulative' ? counts.selfSamples : undefined)
+        ? formatLineFigure(samples, total, options.amount, nps, options.basis === 'cumulative' ? counts.selfSamples : undefined, inUnit)
         : '',
       counts,
     });

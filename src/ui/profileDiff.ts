@@ -11,6 +11,7 @@
  * than 2 because a file shows dozens of lines at once: at 2, one line in twenty would light up
  * by chance. Pure: no vscode import.
  */
+import { noiseSamples } from '../model/metrics';
 import type { Profile } from '../model/profile';
 
 /** Standard errors a change must exceed to be shown (see above). */
@@ -57,12 +58,19 @@ export function isSignificant(current: number, baseline: number, n1: number, n0:
   return Math.abs(delta) > NOISE_Z * se;
 }
 
+/**
+ * Both profiles must show the same metric (ProfileSession compares only then). Shares are of
+ * each one's total; the noise test counts the samples those shares rest on (noiseSamples: for
+ * bytes, the sampled allocations, not the bytes).
+ */
 export function diffProfiles(current: Profile, baseline: Profile): ProfileDiff {
   const ct = Math.max(current.totalSamples, 1);
   const bt = Math.max(baseline.totalSamples, 1);
+  const cn = Math.max(noiseSamples(current), 1);
+  const bn = Math.max(noiseSamples(baseline), 1);
   const finish = (d: ShareDelta): void => {
     d.delta = d.current - d.baseline;
-    d.significant = isSignificant(d.current, d.baseline, ct, bt);
+    d.significant = isSignificant(d.current, d.baseline, cn, bn);
   };
   const functions = new Map<string, SelfCumDelta>();
   const fnEntry = (name: string): SelfCumDelta => {

@@ -16,20 +16,20 @@ export class ProfileHistoryWatcher implements vscode.Disposable {
   }
 
   private take(): void {
-    const cur = this.session.current;
+    const cur = this.session.loaded;
     if (cur && this.history.entries()[0]?.loaded.profile !== cur.profile) this.history.add(cur);
   }
 
   /** Loads the newest earlier profile; false when there is none. */
   back(): boolean {
-    const prev = this.history.previous(this.session.current?.profile);
+    const prev = this.history.previous(this.session.loaded?.profile);
     if (prev) this.session.set(prev);
     return prev !== undefined;
   }
 
   /** The quick pick of this window's profiles, newest first; the current one is marked. */
   async pick(): Promise<void> {
-    const cur = this.session.current?.profile;
+    const cur = this.session.loaded?.profile;
     const items = this.history.entries().map((e) => ({
       label: `${e.loaded.profile === cur ? '$(check) ' : ''}${e.loaded.label}`,
       description: historyDescription(e.loaded.profile),

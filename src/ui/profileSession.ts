@@ -3,12 +3,19 @@
  * change event. Decorations, code lenses, hovers, the tree, the status bar and the webviews
  * all redraw from it. It persists itself in the extension's storage, so a window reload
  * brings the same heat back.
+ *
+ * It also holds the one switch for what the heat means: of a profile with several metrics
+ * (allocated bytes, in-use bytes, blocked time…), `current` shows the chosen one, so every
+ * view follows it, and the baseline is compared on that same metric, or not at all when it
+ * lacks it (`baselineLacksMetric`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FunctionLatency, Profile, SchedLatency, SyscallStat } from '../model/profile';
+import { metricsOf, shownMetric, withMetric } from '../model/metrics';
+import type { FunctionLatency, MetricInfo, Profile, SchedLatency, SyscallStat } from '../model/profile';
 import { makeSession, saveSession, serializeSession } from '../model/session';
+import { UserError } from '../util/userError';
 import type { ConfigWatcher } from './config';
 import { parseModulePath, type ModuleRoot } from './pathMapper';
 import { ProfileView } from './profileView';
@@ -28,6 +35,11 @@ export class ProfileSession implements vscode.Disposable {
   /** The profile the baseline was pinned from: while it is still the current one there is nothing to compare. */
   private baselinePinnedFrom: Profile | undefined;
   private cachedView: ProfileView | undefined;
+  /** The metric the user chose last ("Show heat for…"): shown in every profile that has it. */
+  private chosenMetric: string | undefined;
+  /** The current profile and the baseline as shown (the chosen metric's values); cleared on every change. */
+  private shownCurrent: LoadedProfile | undefined;
+  private shownBaseline: LoadedProfile | undefined;
   /** The current profile came back from the last window's storage. */
   private restored = false;
   private readonly emitter = new vscode.EventEmitter<void>();
@@ -68,12 +80,68 @@ export class ProfileSession implements vscode.Disposable {
     });
   }
 
+  /** The current profile showing the chosen metric (what every view draws). */
   get current(): LoadedProfile | undefined {
+    const cur = this.currentProfile;
+    if (!cur) return undefined;
+    if (!this.shownCurrent) {
+      const p = this.chosenMetric !== undefined ? withMetric(cur.profile, this.chosenMetric) : undefined;
+      this.shownCurrent = p && p !== cur.profile ? { ...cur, profile: p } : cur;
+    }
+    return this.shownCurrent;
+  }
+
+  /** The current profile as it was loaded (for identity: history, pinning), whatever metric is shown. */
+  get loaded(): LoadedProfile | undefined {
     return this.currentProfile;
   }
 
+  /** The baseline on the metric shown; as loaded when it lacks that metric (see baselineLacksMetric). */
   get baseline(): LoadedProfile | undefined {
-    return this.baselineProfile;
+    const b = this.baselineProfile;
+    if (!b) return undefined;
+    if (!this.shownBaseline) {
+      const id = this.metric?.id;
+      const p = id !== undefined ? withMetric(b.profile, id) : undefined;
+      this.shownBaseline = p && p !== b.profile ? { ...b, profile: p } : b;
+    }
+    return this.shownBaseline;
+  }
+
+  /** The metrics of the current profile (one for a CPU profile). */
+  get metrics(): MetricInfo[] {
+    const cur = this.currentProfile;
+    return cur ? metricsOf(cur.profile) : [];
+  }
+
+  /** The metric the heat shows. */
+  get metric(): MetricInfo | undefined {
+    const cur = this.current;
+    return cur && shownMetric(cur.profile);
+  }
+
+  /** Shows metric `id` of the current profile everywhere (and in later profiles that have it). */
+  setMetric(id: string): void {
+    const cur = this.currentProfile;
+    if (!cur) throw new UserError('no profile is loaded', 'open or record a profile first', 'no-profile');
+    const m = metricsOf(cur.profile).find((x) => x.id === id);
+    if (!m)
+      throw new UserError(
+        `"${cur.label}" has no metric "${id}"`,
+        `choose one of: ${metricsOf(cur.profile)
+          .map((x) => x.label)
+          .join(', ')}`,
+        'no-such-metric',
+      );
+    this.chosenMetric = id;
+    this.invalidate(true);
+  }
+
+  /** True when a baseline is pinned but does not measure the metric shown: nothing is compared. */
+  get baselineLacksMetric(): boolean {
+    const b = this.baselineProfile;
+    const id = this.metric?.id;
+    return !!b && id !== undefined && !metricsOf(b.profile).some((m) => m.id === id);
   }
 
   set(loaded: LoadedProfile | undefined): void {
@@ -92,13 +160,20 @@ export class ProfileSession implements vscode.Disposable {
   /** `pinnedFrom`: the current profile the baseline is a copy of (no difference is drawn until another profile comes). */
   setBaseline(loaded: LoadedProfile | undefined, pinnedFrom?: Profile): void {
     this.baselineProfile = loaded;
-    this.baselinePinnedFrom = loaded ? pinnedFrom : undefined;
+    // Pinned from the profile as shown: the same recording as the one loaded.
+    const from = pinnedFrom !== undefined && pinnedFrom === this.shownCurrent?.profile ? this.currentProfile?.profile : pinnedFrom;
+    this.baselinePinnedFrom = loaded ? from : undefined;
     this.invalidate(true);
   }
 
-  /** True when a baseline is pinned and the current profile is another recording: views show the difference. */
+  /** True when a baseline is pinned, the current profile is another recording and both measure the metric shown: views show the difference. */
   get comparing(): boolean {
-    return !!this.baselineProfile && !!this.currentProfile && this.baselinePinnedFrom !== this.currentProfile.profile;
+    return (
+      !!this.baselineProfile &&
+      !!this.currentProfile &&
+      this.baselinePinnedFrom !== this.currentProfile.profile &&
+      !this.baselineLacksMetric
+    );
   }
 
   /** Adds (or replaces) latency results of traced functions in the current profile. */
@@ -118,9 +193,10 @@ export class ProfileSession implements vscode.Disposable {
     this.invalidate(true);
   }
 
-  /** The derived view for the current settings; undefined without a profile. */
+  /** The derived view for the current settings and metric; undefined without a profile. */
   view(): ProfileView | undefined {
-    if (!this.currentProfile) return undefined;
+    const current = this.current;
+    if (!current) return undefined;
     if (!this.cachedView) {
       const mapperOptions = {
         workspaceFolders: this.localFolders(),
@@ -135,17 +211,15 @@ export class ProfileSession implements vscode.Disposable {
         },
         ...(this.goroot ? { goroot: this.goroot } : {}),
       };
-      this.cachedView = new ProfileView(
-        this.currentProfile.profile,
-        mapperOptions,
-        this.comparing ? this.baselineProfile?.profile : undefined,
-      );
+      this.cachedView = new ProfileView(current.profile, mapperOptions, this.comparing ? this.baseline?.profile : undefined);
     }
     return this.cachedView;
   }
 
   private invalidate(profileChanged: boolean): void {
     this.cachedView = undefined;
+    this.shownCurrent = undefined;
+    this.shownBaseline = undefined;
     void vscode.commands.executeCommand('setContext', 'goPerfLens.hasProfile', !!this.currentProfile);
     void vscode.commands.executeCommand('setContext', 'goPerfLens.hasBaseline', !!this.baselineProfile);
     if (profileChanged) this.schedulePersist();
@@ -171,7 +245,7 @@ export class ProfileSession implements vscode.Disposable {
     const dir = this.storageDir;
     if (!dir) return Promise.resolve(undefined);
     const slots = [
-      ['current', this.currentProfile],
+      ['current', this.current],
       ['baseline', this.baselineProfile],
     ] as const;
     // What to write is taken now; the files are written after any earlier write has finished.
@@ -233,7 +307,8 @@ export class ProfileSession implements vscode.Disposable {
       this.baselineProfile = baseline;
       // The baseline pinned from the profile still loaded: the same recording, nothing to compare yet.
       const c = current?.profile;
-      const b = baseline?.profile;
+      // Compared on the metric the current one shows (saved as shown; the baseline as loaded).
+      const b = baseline && c ? (withMetric(baseline.profile, shownMetric(c).id) ?? baseline.profile) : undefined;
       this.baselinePinnedFrom =
         c && b && c.startTimeMs === b.startTimeMs && c.totalSamples === b.totalSamples && c.durationNanos === b.durationNanos
           ? c
@@ -250,7 +325,7 @@ export class ProfileSession implements vscode.Disposable {
       try {
         fs.mkdirSync(this.storageDir, { recursive: true });
         for (const [slot, loaded] of [
-          ['current', this.currentProfile],
+          ['current', this.current],
           ['baseline', this.baselineProfile],
         ] as const) {
           const file = path.join(this.storageDir, `${slot}.session.json`);

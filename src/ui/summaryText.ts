@@ -2,15 +2,19 @@
  * The words and Markdown the editor shows: code-lens titles, hover texts, the tree's
  * descriptions, the status-bar text. Pure: no vscode import (vscode wraps these strings).
  */
+import { shownMetric } from '../model/metrics';
 import type { FunctionLatency, FunctionStat, Profile } from '../model/profile';
+import { companionValues, formatMetricAmount, isSampleMetric, metricFigure, metricWord } from './metricText';
 import { formatCount, formatDeltaPercent, formatDuration, formatPercent, formatRate, formatShareChange } from './format';
 import { histogramSvg, svgDataUri } from './histogramSvg';
 import type { LineCounts } from './heatIndex';
 import { shortFuncName } from './funcDecl';
 import type { SelfCumDelta } from './profileDiff';
 
-/** What one sample is called in the UI: "cycles", or "CPU time" when perf fell back to cpu-clock. */
+/** What one sample is called in the UI: "cycles", or "CPU time" when perf fell back to cpu-clock; other metrics by their label ("allocated bytes"). */
 export function eventLabel(profile: Profile): string {
+  const m = shownMetric(profile);
+  if (!isSampleMetric(m)) return m.label;
   const n = profile.event.name.replace(/:.*$/, '');
   if (n === 'cpu-clock' || n === 'task-clock') return 'CPU time';
   return n;
@@ -24,6 +28,8 @@ export function callsPerSecond(lat: FunctionLatency): number | undefined {
  * "12.4% CPU (self 3.1%) · 83k calls/s · p50 1.2 µs · p99 4.1 ms" — only the parts that have data.
  * Against a baseline: "3.9% → 9.5% CPU (+5.6 pp) · self 0.8% → 1.0%", "(within noise)" when the
  * change is no larger than two recordings of the same program differ by.
+ * Other metrics lead with their amount and their companion's: "1.2 GB/s alloc · 3.4M obj/s ·
+ * 12.4% (self 3.1%)", "blocked 3.2 s · 41k waits · 12.4% (self 3.1%)"; diffs say "alloc", "blocked".
  */
 export function codeLensTitle(
   profile: Profile | undefined,
@@ -32,13 +38,23 @@ export function codeLensTitle(
   diff?: SelfCumDelta,
 ): string {
   const parts: string[] = [];
+  const m = profile && shownMetric(profile);
+  const word = m ? metricWord(m) : 'CPU';
   if (diff && (diff.cum.current > 0 || diff.cum.baseline > 0)) {
     parts.push(
-      `${formatPercent(diff.cum.baseline)} → ${formatPercent(diff.cum.current)} CPU (${diff.cum.significant ? formatDeltaPercent(diff.cum.delta) : 'within noise'})`,
+      `${formatPercent(diff.cum.baseline)} → ${formatPercent(diff.cum.current)} ${word} (${diff.cum.significant ? formatDeltaPercent(diff.cum.delta) : 'within noise'})`,
     );
     parts.push(`self ${formatPercent(diff.self.baseline)} → ${formatPercent(diff.self.current)}`);
-  } else if (profile && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
-    parts.push(`${formatPercent(fn.cumSamples / profile.totalSamples)} CPU (self ${formatPercent(fn.selfSamples / profile.totalSamples)})`);
+  } else if (profile && m && fn && profile.totalSamples > 0 && fn.cumSamples > 0) {
+    const shares = `${formatPercent(fn.cumSamples / profile.totalSamples)}`;
+    const self = `(self ${formatPercent(fn.selfSamples / profile.totalSamples)})`;
+    if (isSampleMetric(m)) parts.push(`${shares} CPU ${self}`);
+    else {
+      parts.push(metricFigure(fn.cumSamples, m, profile.durationNanos));
+      const c = companionValues(profile, { fn });
+      if (c) parts.push(metricFigure(c.cum, c.metric, profile.durationNanos, true));
+      parts.push(`${shares} ${self}`);
+    }
   }
   if (lat) {
     const rate = callsPerSecond(lat);
@@ -80,15 +96,32 @@ export function latencyHoverMarkdown(lat: FunctionLatency, cpu?: string): string
 export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: string, diff?: SelfCumDelta): string {
   const total = Math.max(profile.totalSamples, 1);
   const label = eventLabel(profile);
+  const m = shownMetric(profile);
   const nps = profile.event.unit === 'nanoseconds' ? profile.event.periodPerSample : undefined;
   const amount = (n: number): string =>
-    nps !== undefined ? `${formatCount(n)} samples ≈ ${formatDuration(n * nps)}` : `${formatCount(n)} samples`;
+    !isSampleMetric(m)
+      ? formatMetricAmount(n, m)
+      : nps !== undefined
+        ? `${formatCount(n)} samples ≈ ${formatDuration(n * nps)}`
+        : `${formatCount(n)} samples`;
   const lines = [
     `**Go Perf Lens** — ${escapeMd(label)}`,
     '',
     `self: ${amount(counts.selfSamples)} (${formatPercent(counts.selfSamples / total)})  `,
     `with callees: ${amount(counts.cumSamples)} (${formatPercent(counts.cumSamples / total)})`,
   ];
+  // The companion metric beside (objects beside bytes, waits beside blocked time), summed over the line's entries.
+  const comp = counts.stats.map((line) => companionValues(profile, { line })).filter((c) => c !== undefined);
+  if (comp.length) {
+    const cm = comp[0]!.metric;
+    const self = comp.reduce((n, c) => n + c.self, 0);
+    const cum = comp.reduce((n, c) => n + c.cum, 0);
+    lines.push(`${cm.label}: self ${formatMetricAmount(self, cm)}, with callees ${formatMetricAmount(cum, cm)}`);
+  }
+  if (!isSampleMetric(m) && !m.snapshot && profile.durationNanos > 0)
+    lines.push(
+      `over ${formatDuration(profile.durationNanos)} recorded: ${metricFigure(counts.selfSamples, m, profile.durationNanos)} here (self)`,
+    );
   if (diff) {
     const noise = (d: SelfCumDelta['cum']): string => (d.significant ? '' : ' — within sampling noise');
     lines.push(
@@ -101,10 +134,7 @@ export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: 
   if (fns.size) lines.push('', `in ${[...fns].map((f) => '`' + shortFuncName(f) + '`').join(', ')}`);
   for (const s of counts.stats) {
     if (s.inlinedInto && s.inlinedInto.length) {
-      lines.push(
-        '',
-        `inlined into ${s.inlinedInto.map((f) => '`' + shortFuncName(f) + '`').join(' → ')} (${formatCount(s.selfSamples)} samples)`,
-      );
+      lines.push('', `inlined into ${s.inlinedInto.map((f) => '`' + shortFuncName(f) + '`').join(' → ')} (${amount(s.selfSamples)})`);
     }
   }
   if (stale) lines.push('', `$(warning) ${escapeMd(stale)}`);
@@ -117,19 +147,30 @@ export function statusText(profile: Profile): string {
     const n = profile.latency?.length ?? 0;
     return `$(watch) ${n} traced function${n === 1 ? '' : 's'}${profile.sched ? ' · sched' : ''}${profile.syscalls ? ' · syscalls' : ''}`;
   }
-  return `$(flame) ${eventLabel(profile)} · ${formatCount(profile.totalSamples)} samples · ${formatDuration(profile.durationNanos)}`;
+  const m = shownMetric(profile);
+  if (isSampleMetric(m))
+    return `$(flame) ${eventLabel(profile)} · ${formatCount(profile.totalSamples)} samples · ${formatDuration(profile.durationNanos)}`;
+  // A heap or goroutine snapshot has no duration.
+  const over = profile.durationNanos > 0 ? ` · ${formatDuration(profile.durationNanos)}` : '';
+  return `$(flame) ${eventLabel(profile)} · ${formatMetricAmount(profile.totalSamples, m)}${over}`;
 }
 
 /** The tree's description for a function row: "self 3.1% · cum 12.4%". */
 export function functionDescription(profile: Profile, fn: FunctionStat): string {
   const total = Math.max(profile.totalSamples, 1);
-  return `self ${formatPercent(fn.selfSamples / total)} · cum ${formatPercent(fn.cumSamples / total)}`;
+  const m = shownMetric(profile);
+  const amount = isSampleMetric(m) ? '' : ` · ${formatMetricAmount(fn.cumSamples, m)}`;
+  return `self ${formatPercent(fn.selfSamples / total)} · cum ${formatPercent(fn.cumSamples / total)}${amount}`;
 }
 
 /** A plain-text line for "Copy as text". */
 export function functionAsText(profile: Profile, fn: FunctionStat): string {
   const where = fn.file ? ` (${fn.file}${fn.line1 ? `:${fn.line1}` : ''})` : '';
-  return `${fn.name}${where}\t${functionDescription(profile, fn)}\t${fn.selfSamples}/${fn.cumSamples} of ${profile.totalSamples} samples`;
+  const m = shownMetric(profile);
+  const of = isSampleMetric(m)
+    ? `${fn.selfSamples}/${fn.cumSamples} of ${profile.totalSamples} samples`
+    : `${formatMetricAmount(fn.selfSamples, m)}/${formatMetricAmount(fn.cumSamples, m)} of ${formatMetricAmount(profile.totalSamples, m)} ${m.label}`;
+  return `${fn.name}${where}\t${functionDescription(profile, fn)}\t${of}`;
 }
 
 function escapeMd(s: string): string {

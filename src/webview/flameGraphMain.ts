@@ -9,7 +9,7 @@
  * Only frames wider than half a pixel are drawn, and a too-narrow frame's whole subtree is
  * skipped (children follow their parent in pre-order), so 100,000 nodes stay responsive.
  */
-import type { FlameViewState, FromFlameGraph, ToFlameGraph } from './messages';
+import type { FlameInit, FlameViewState, FromFlameGraph, ToFlameGraph } from './messages';
 
 interface SavedState {
   profileKey: string;
@@ -45,6 +45,7 @@ let maxAbsDiff = 0;
 let colorBy: 'kind' | 'diff' = 'kind';
 let eventLabel = '';
 let nanosPerSample: number | undefined;
+let amount: FlameInit['amount'];
 let totalSamples = 0;
 let n = 0;
 let received = 0;
@@ -75,6 +76,7 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
       diffs = baselineLabel !== undefined ? new Float64Array(m.nodeCount) : undefined;
       eventLabel = m.eventLabel;
       nanosPerSample = m.nanosPerSample;
+      amount = m.amount;
       totalSamples = m.totalSamples;
       n = m.nodeCount;
       received = 0;
@@ -148,7 +150,7 @@ function finish(): void {
     if (diffs) colorBy = saved.view.colorBy;
   }
   colorBySelect.value = colorBy;
-  status.textContent = `${n.toLocaleString()} frames · ${totalSamples.toLocaleString()} samples of ${eventLabel}${baselineLabel !== undefined ? `, compared with ${baselineLabel}` : ''}. Click a frame to zoom in; Ctrl/Cmd+click or double-click opens its source beside; Escape zooms out.`;
+  status.textContent = `${n.toLocaleString()} frames · ${amount ? formatAmount(totalSamples) : `${totalSamples.toLocaleString()} samples`} of ${eventLabel}${baselineLabel !== undefined ? `, compared with ${baselineLabel}` : ''}. Click a frame to zoom in; Ctrl/Cmd+click or double-click opens its source beside; Escape zooms out.`;
   applySearch();
   draw();
   if (saved && saved.profileKey === profileKey) document.scrollingElement!.scrollTop = saved.view.scrollTop;
@@ -293,7 +295,9 @@ function describe(i: number): string {
   const t = totals[i]!;
   const share = totalSamples > 0 ? ((100 * t) / totalSamples).toFixed(1) : '0';
   const time = nanosPerSample !== undefined ? ` ≈ ${formatNanos(t * nanosPerSample)}` : '';
-  let text = `${names[functions[i]!]}\n${share}% · ${t.toLocaleString()} samples${time} (self ${selfs[i]!.toLocaleString()})`;
+  let text = amount
+    ? `${names[functions[i]!]}\n${share}% · ${formatAmount(t)} (self ${formatAmount(selfs[i]!)})`
+    : `${names[functions[i]!]}\n${share}% · ${t.toLocaleString()} samples${time} (self ${selfs[i]!.toLocaleString()})`;
   if (diffs) {
     const d = diffs[i]!;
     const before = totalSamples > 0 ? (100 * t) / totalSamples - 100 * d : 0;
@@ -303,6 +307,22 @@ function describe(i: number): string {
         : `\nbaseline ${before.toFixed(1)}% → ${share}% (${d > 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp)`;
   }
   return `${text}\nclick: zoom · Ctrl/Cmd+click or double-click: open source`;
+}
+
+/** An amount of the metric shown (when it is not CPU samples): "1.2 MB", "3.2 s", "41,000 waits". */
+function formatAmount(v: number): string {
+  if (!amount) return v.toLocaleString();
+  if (amount.unit === 'nanoseconds') return formatNanos(v);
+  if (amount.unit === 'bytes') {
+    const units: [number, string][] = [
+      [1e9, 'GB'],
+      [1e6, 'MB'],
+      [1e3, 'kB'],
+    ];
+    for (const [div, u] of units) if (v >= div) return `${(v / div).toFixed(1)} ${u}`;
+    return `${Math.round(v)} B`;
+  }
+  return `${Math.round(v).toLocaleString()}${amount.noun ? ` ${amount.noun}` : ''}`;
 }
 
 function formatNanos(ns: number): string {
@@ -374,7 +394,7 @@ function applySearch(): void {
       }
     }
   }
-  status.textContent = `“${search.value}”: ${totalSamples > 0 ? ((100 * samples) / totalSamples).toFixed(1) : '0'}% of samples`;
+  status.textContent = `“${search.value}”: ${totalSamples > 0 ? ((100 * samples) / totalSamples).toFixed(1) : '0'}% of ${amount ? eventLabel : 'samples'}`;
 }
 
 let searchTimer: number | undefined;

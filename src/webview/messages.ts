@@ -26,6 +26,11 @@ export interface FlameInit {
   eventLabel: string;
   /** Nanoseconds per sample when the event is time-based. */
   nanosPerSample?: number;
+  /**
+   * Set when the values are not CPU samples but amounts of another metric (allocated bytes,
+   * blocked nanoseconds, objects): their unit, and for counts the noun after the number.
+   */
+  amount?: { unit: 'bytes' | 'nanoseconds' | 'count'; noun: string };
   /** Set when the pages carry `diff`: the baseline's label. */
   baselineLabel?: string;
 }

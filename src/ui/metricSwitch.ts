@@ -1,0 +1,85 @@
+/**
+ * The one switch for what the heat means, for profiles with several metrics: a status-bar item
+ * ("$(symbol-event) allocated bytes") and the command "Go Perf Lens: Show heat for…" (a quick
+ * pick of the profile's metrics, or a metric id as argument). Choosing one redraws everything
+ * through ProfileSession; a baseline that lacks the metric is said, not compared.
+ */
+import * as vscode from 'vscode';
+import { UserError } from '../util/userError';
+import { formatMetricAmount } from './metricText';
+import type { ProfileSession } from './profileSession';
+
+export const SHOW_HEAT_FOR = 'goPerfLens.showHeatFor';
+
+export class MetricStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('goPerfLens.metric', vscode.StatusBarAlignment.Left, 49);
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly session: ProfileSession) {
+    this.item.name = 'Go Perf Lens: what the heat shows';
+    this.item.command = SHOW_HEAT_FOR;
+    this.sub = session.onDidChange(() => this.update());
+    this.update();
+  }
+
+  private update(): void {
+    const metrics = this.session.metrics;
+    const shown = this.session.metric;
+    const several = metrics.length > 1 && shown !== undefined;
+    void vscode.commands.executeCommand('setContext', 'goPerfLens.hasSeveralMetrics', several);
+    if (!several) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = `$(symbol-event) ${shown.label}`;
+    const lacks = this.session.baselineLacksMetric
+      ? `\n\n$(warning) The baseline "${this.session.baseline?.label}" has no ${shown.label}: nothing is compared.`
+      : '';
+    this.item.tooltip = new vscode.MarkdownString(
+      `**Go Perf Lens** — the heat, lenses, hovers, tree and flame graph show **${shown.label}** (${metrics.length} metrics in this profile).${lacks}\n\nClick to choose another.`,
+      true,
+    );
+    this.item.show();
+  }
+
+  /** For tests: what the item shows. */
+  state(): { visible: boolean; text: string; command: string | undefined } {
+    const c = this.item.command;
+    return { visible: this.session.metrics.length > 1, text: this.item.text, command: typeof c === 'string' ? c : c?.command };
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.item.dispose();
+  }
+}
+
+/** "Show heat for…": `id` chooses directly (the tests, a keybinding), else a quick pick of the loaded metrics. */
+export async function showHeatForCommand(session: ProfileSession, id?: string): Promise<void> {
+  const cur = session.current;
+  if (!cur) throw new UserError('no profile is loaded', 'open a profile or a pprof endpoint, or record one, first', 'no-profile');
+  const shown = session.metric;
+  if (id === undefined) {
+    const items = session.metrics.map((m) => ({
+      label: `${m.id === shown?.id ? '$(check) ' : ''}${m.label}`,
+      description: `${formatMetricAmount(m.total, m)}${m.snapshot ? ' at one moment' : ''}`,
+      id: m.id,
+    }));
+    if (items.length < 2) {
+      void vscode.window.showInformationMessage(`Go Perf Lens: "${cur.label}" measures one thing only (${shown?.label ?? 'CPU'}).`);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Show heat for… (${cur.label})`,
+      placeHolder: 'What the heat, lenses, hovers, tree and flame graph show',
+    });
+    if (!picked) return;
+    id = picked.id;
+  }
+  session.setMetric(id);
+  const now = session.metric;
+  if (session.baselineLacksMetric && now)
+    void vscode.window.showInformationMessage(
+      `Go Perf Lens: the baseline "${session.baseline?.label}" has no ${now.label}, so nothing is compared: the heat shows this profile alone. Switch back, or pin a baseline that measures it.`,
+    );
+}
