@@ -1,28 +1,89 @@
-"""`profile`: a CPU sampler that keeps the word at the user SP (go_cpu_profile.c).
+"""`profile`: a CPU sampler that sends each sample whole through a ring buffer (go_cpu_profile.c).
 
 perf's frame-pointer stacks lose the caller of a function sampled where it has no frame (a
-frameless leaf, a prologue, an epilogue). This sampler takes the same user stack (get_stackid
+frameless leaf, a prologue, an epilogue). This sampler takes the same user stack (bpf_get_stack
 walks the same frame pointers) plus the word at the user SP, which there is the return address
 into the missing caller; the TypeScript side decides, from the binary's pcsp table, where to use
-it."""
+it. Every sample travels as its own record, so no stack is lost to a stack map's collisions;
+records that find the ring full are counted (ringFull), and equal records are counted here."""
 
+import ctypes
 import os
+import struct
 import time
 
 from .ebpf import (StackRecording, alive, check_addr, compile_bpf, duration_arg, load_bias, report_attached,
-                   run_until_done, stack_entries, target_exe)
+                   run_until_done, target_exe)
 from .lifecycle import on_cleanup
 from .perf_tools import NO_PMU_REASON
 from .protocol import fail
 from .registry import subcommand
 from .resources import resource
 
-_P_STATS = ('samples', 'userStackErrors', 'kernelStackErrors', 'hashFull', 'spUnreadable',
-            'kernelModeSamples', 'noUserRegs', 'userStackCollisions', 'periodSum')
-_P_STACK_ENTRIES = 16384
-_P_COUNT_ENTRIES = 65536
+_P_STATS = ('samples', 'userStackErrors', 'kernelStackErrors', 'ringFull', 'spUnreadable',
+            'kernelModeSamples', 'noUserRegs', 'periodSum')
+_P_MAX_DEPTH = 127  # frames per stack: the kernel's default perf_event_max_stack
+_P_HEADER = struct.Struct('<QQii')  # struct sample_t: spword, ip, ulen, klen, then the frames
+_P_RING_MIN_PAGES, _P_RING_MAX_PAGES = 256, 8192  # 1 MB .. 32 MB
 _PERF_TYPE_HARDWARE, _PERF_TYPE_SOFTWARE = 0, 1
 _PERF_COUNT_HW_CPU_CYCLES, _PERF_COUNT_SW_CPU_CLOCK = 0, 0
+
+
+def _p_depth():
+    """Frames bpf_get_stack may return: ours, capped by the kernel's perf_event_max_stack."""
+    try:
+        with open('/proc/sys/kernel/perf_event_max_stack') as f:
+            return max(1, min(_P_MAX_DEPTH, int(f.read().strip())))
+    except (OSError, ValueError):
+        return _P_MAX_DEPTH
+
+
+def _p_ring_pages(freq, ncpu, record_bytes):
+    """A ring that holds half a second of samples from every CPU (the reader drains it every
+    50 ms), as a power of two of pages."""
+    want = freq * ncpu * (record_bytes + 8) // 2 // 4096
+    pages = _P_RING_MIN_PAGES
+    while pages < want and pages < _P_RING_MAX_PAGES:
+        pages *= 2
+    return pages
+
+
+class _Records(object):
+    """Counts the ring's records by their bytes (header + the frames actually written)."""
+
+    def __init__(self, depth, want_kernel):
+        self.counts = {}
+        self.received = 0
+        self.kernel_off = _P_HEADER.size + 8 * depth
+        self.want_kernel = want_kernel
+
+    def on_record(self, _ctx, data, _size):
+        _sp, _ip, ulen, klen = _P_HEADER.unpack(ctypes.string_at(data, _P_HEADER.size))
+        key = ctypes.string_at(data, _P_HEADER.size + (ulen if ulen > 0 else 0))
+        if self.want_kernel and klen > 0:
+            key += ctypes.string_at(data + self.kernel_off, klen)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.received += 1
+        return 0
+
+    def stacks(self):
+        out = []
+        h = _P_HEADER.size
+        for key, count in self.counts.items():
+            spword, ip, ulen, klen = _P_HEADER.unpack_from(key)
+            e = {'count': count}
+            n = ulen if ulen > 0 else 0
+            if ulen >= 0:
+                e['user'] = list(struct.unpack_from('<%dQ' % (n // 8), key, h))
+            else:
+                e['user'] = [ip] if ip else []
+                e['userStackError'] = ulen
+            if spword:
+                e['spWord'] = spword
+            if klen > 0:
+                e['kernel'] = ['0x%x' % a for a in struct.unpack_from('<%dQ' % (klen // 8), key, h + n)]
+            out.append(e)
+        return out
 
 
 @subcommand('profile', capability='ebpf-profile')
@@ -41,13 +102,23 @@ def cmd_profile(args):
         fail('bad-argument', '--textHi must be above --textLo')
     args.done()
     bias = load_bias(pid, exe.link)
+    depth = _p_depth()
+    kernel_depth = _P_MAX_DEPTH if want_kernel else 1
+    ncpu_possible = os.cpu_count() or 1
+    ring_pages = _p_ring_pages(freq, ncpu_possible, _P_HEADER.size + 8 * (depth + kernel_depth))
     cflags = ['-DTGID=%d' % pid, '-DTEXT_LO=0x%xULL' % (text_lo + bias), '-DTEXT_HI=0x%xULL' % (text_hi + bias),
-              '-DSTACK_ENTRIES=%d' % _P_STACK_ENTRIES, '-DCOUNT_ENTRIES=%d' % _P_COUNT_ENTRIES]
+              '-DUSER_DEPTH=%d' % depth, '-DKERNEL_DEPTH=%d' % kernel_depth, '-DRING_PAGES=%d' % ring_pages]
     if want_kernel:
         cflags.append('-DWANT_KERNEL=1')
     t0 = time.time()
     b = compile_bpf(resource('go_cpu_profile.c'), cflags)
     on_cleanup(b.cleanup)
+    records = _Records(depth, want_kernel)
+    try:
+        b['samples'].open_ring_buffer(records.on_record)
+    except Exception as e:
+        fail('unsupported', 'the BPF ring buffer cannot be opened here: %s' % str(e)[:200],
+             'the eBPF sampler needs Linux 5.8 or later; record with perf instead (--sampler perf)')
     compiled = time.time()
     event, fallback = 'cpu-clock', None
     if requested in ('auto', 'cycles'):
@@ -59,7 +130,6 @@ def cmd_profile(args):
             if requested == 'cycles':
                 fail('event-unsupported', 'cycles cannot be opened here (no PMU, or it is busy): %s — use --event cpu-clock' % str(e)[:200],
                      'record with --event cpu-clock (or --event auto, which falls back by itself)')
-            import ctypes
             err = ctypes.get_errno()  # libbcc is loaded with use_errno: perf_event_open's errno
             fallback = NO_PMU_REASON if err in (2, 95) else 'cycles cannot be opened here (%s)' % (os.strerror(err) if err else str(e)[:200])
     if event == 'cpu-clock':
@@ -73,34 +143,21 @@ def cmd_profile(args):
     ncpu = len(list(b.open_perf_events.values())[0]) if b.open_perf_events else 0
     attach_ms = report_attached(t0, compiled, ncpu)
     rec = StackRecording(b, _P_STATS, lambda st: st['samples'])
-    counts, stacks = b['counts'], b['stacks']
-
-    def entry(k, v):
-        e = {'count': int(v.value)}
-        if k.ustack < 0:
-            e['user'] = [int(k.ip)] if k.ip else []
-        if k.spword:
-            e['spWord'] = int(k.spword)
-        if k.kstack >= 0:
-            try:
-                e['kernel'] = ['0x%x' % a for a in stacks.walk(k.kstack)]
-            except KeyError:
-                pass
-        return e, int(v.value)
 
     def snapshot(elapsed, final=False):
         st = rec.tick()
         res = {'samples': st['samples'], 'samplesPerSecond': list(rec.counts), 'elapsedSec': round(elapsed, 3)}
         if not final:
             return res
-        out, walk_failed = stack_entries(counts, stacks, entry)
-        res.update({'stacks': out, 'stats': st, 'stackWalkFailed': walk_failed,
-                    'distinctKeys': len(out), 'hashCapacity': _P_COUNT_ENTRIES})
+        out = records.stacks()
+        # Every sample is a record received, or counted as ringFull; any other gap is said too.
+        res.update({'stacks': out, 'stats': st, 'received': records.received,
+                    'unreceived': max(0, st['samples'] - st['ringFull'] - records.received),
+                    'distinctKeys': len(out), 'userDepth': depth, 'ringBytes': ring_pages * 4096})
         return res
 
-    res = run_until_done(b, pid, duration, snapshot)
+    res = run_until_done(b, pid, duration, snapshot, drain=b.ring_buffer_consume)
     res.update({'pid': pid, 'event': event, 'fallbackReason': fallback, 'freqHz': freq, 'cpus': ncpu,
                 'loadBias': bias, 'textLo': text_lo, 'textHi': text_hi, 'attachMs': attach_ms,
                 'kernelStacks': want_kernel})
     return res
-

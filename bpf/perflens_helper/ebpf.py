@@ -203,10 +203,25 @@ def detach_all(b):
     time.sleep(0.01)  # let programs already running on other CPUs finish
 
 
-def run_until_done(b, pid, duration, snapshot, over_budget=None):
+def _sleep_draining(seconds, drain):
+    """sleep_unless_stopped, calling drain() every 50 ms meanwhile (when given)."""
+    if drain is None:
+        return sleep_unless_stopped(seconds)
+    end = time.time() + seconds
+    while True:
+        drain()
+        left = end - time.time()
+        if left <= 0:
+            return False
+        if sleep_unless_stopped(min(0.05, left)):
+            return True
+
+
+def run_until_done(b, pid, duration, snapshot, over_budget=None, drain=None):
     """Streams a partial each second until the duration ends, a stop arrives or the target
     exits (or over_budget(), asked each second, names a reason to stop: endedBy 'budget'); then
-    detaches and returns the final snapshot with how the run ended."""
+    detaches and returns the final snapshot with how the run ended. drain(), when given, is
+    called every 50 ms and once more after the detach (a ring buffer's reader)."""
     start = time.time()
     ended_by = 'duration'
     budget_reason = None
@@ -214,7 +229,7 @@ def run_until_done(b, pid, duration, snapshot, over_budget=None):
         left = duration - (time.time() - start)
         if left <= 0:
             break
-        if sleep_unless_stopped(min(1.0, left)):
+        if _sleep_draining(min(1.0, left), drain):
             check_abort()
             ended_by = 'stop'
             break
@@ -228,6 +243,8 @@ def run_until_done(b, pid, duration, snapshot, over_budget=None):
             break
     elapsed = time.time() - start
     detach_all(b)
+    if drain is not None:
+        drain()
     res = snapshot(elapsed, True)
     res['endedBy'] = ended_by
     if budget_reason:

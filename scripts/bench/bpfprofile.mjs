@@ -1,8 +1,10 @@
-// Overhead of the eBPF CPU sampler (bpf/go_cpu_profile.c through the helper's `profile`) on its
-// target, beside perf's, measured in the same run: the example service's requests/s under the
-// load generator at 999 Hz with no profiler, with `perf record -F 999 -g --call-graph fp`, and
-// with the eBPF sampler (rounds alternate, so drift in the machine hits all three alike).
-// Prints both losses and their ratio. Needs root, perf and BCC.
+// What the DEFAULT CPU recording (recordCpuProfile with no sampler asked for: the eBPF sampler,
+// bpf/go_cpu_profile.c, where BCC runs) costs its target beside `perf record -g` alone: the example
+// service's requests/s under the load generator at 999 Hz with no profiler, with
+// `perf record -F 999 -g --call-graph fp`, and with the default recording (rounds alternate, so
+// drift in the machine hits all three alike; medians); each one's output size (perf.data; the
+// default's session file, what `go-perf-lens record` writes) and its share of samples whose
+// caller is unknown (our ingest of each). Needs root, perf and BCC.
 // Usage: node scripts/bench/bpfprofile.mjs [--quick]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,11 +23,15 @@ const FREQ = 999;
 
 const { buildGoFixture, newestGo } = require(out('test/support/goToolchains.js'));
 const { buildGoPackage } = require(out('test/support/profileTargets.js'));
-const { parseElf } = require(out('src/formats/elf.js'));
+const { recordCpuProfile } = require(out('src/commands/recordCpuProfile.js'));
+const { makeSession, serializeSession } = require(out('src/model/session.js'));
+const { unknownCallerShare } = require(out('src/model/stacksText.js'));
+const { parsePerfData } = require(out('src/formats/perfData.js'));
+const { ingestPerfData } = require(out('src/ingest/fromPerfData.js'));
+const { loadBinary } = require(out('src/ingest/loadBinary.js'));
 const tc = newestGo();
 const svcBin = buildGoFixture('exampleservice', tc);
 const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
-const text = parseElf(fs.readFileSync(svcBin)).section('.text');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-bench-bpfprofile-'));
 
 async function startService() {
@@ -57,66 +63,36 @@ function runLoadAsync(url, seconds) {
   return new Promise((r, j) => p.on('exit', (c) => (c === 0 ? r(JSON.parse(s.trim())) : j(new Error(`load exited ${c}`)))));
 }
 
-/** The helper's `profile` on pid; resolves once attached, with a promise of its result. */
-async function startSampler(pid, seconds) {
-  const h = spawn(
-    '/usr/bin/python3',
-    [
-      path.join(root, 'bpf', 'helper.py'),
-      'profile',
-      '--pid',
-      String(pid),
-      '--duration',
-      String(seconds),
-      '--freq',
-      String(FREQ),
-      '--textLo',
-      String(Number(text.addr)),
-      '--textHi',
-      String(Number(text.addr) + text.size),
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  let buf = '';
-  let attached, result;
+/** The default recording of pid; the load runs from the moment its sampler has attached. */
+async function defaultRound(pid, url) {
+  let attached;
   const isAttached = new Promise((r) => {
     attached = r;
   });
-  const done = new Promise((r) => {
-    result = r;
-  });
-  h.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const m = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      if (m.type === 'progress' && m.phase === 'attached') attached(m);
-      if (m.type === 'result') result(m.data);
-      if (m.type === 'error') {
-        attached(m);
-        result(m);
-      }
-    }
-  });
-  h.on('exit', () => {
-    attached({});
-    result({});
-  });
-  const a = await isAttached;
-  if (a.type === 'error') throw new Error(`sampler: ${a.message}`);
-  return { done, attachMs: a.attachMs };
+  const rec = recordCpuProfile(
+    { kind: 'local' },
+    { pid, durationSec: secs + 1, freqHz: FREQ, event: 'auto' },
+    { onProgress: (m) => (m.phase === 'attached' || typeof m.perfPid === 'number' ? attached() : undefined) },
+  );
+  rec.catch(() => attached());
+  await isAttached;
+  const load = await runLoadAsync(url, secs);
+  const profile = await rec;
+  return { rps: load.rps, profile, bytes: Buffer.byteLength(serializeSession(makeSession(profile, 'bench'))) };
 }
 
 const svc = await startService();
 const none = [],
   perf = [],
-  bpf = [];
-let bpfSamples = 0,
-  bpfSecs = 0,
-  attachMs = [];
+  dflt = [];
+const perfBytes = [],
+  perfUnknown = [],
+  dfltBytes = [],
+  dfltUnknown = [];
+let method = '';
 try {
   runLoad(svc.url, 2); // warm up
+  const bin = loadBinary(svcBin);
   for (let i = 0; i < rounds; i++) {
     none.push(runLoad(svc.url, secs).rps);
 
@@ -130,31 +106,39 @@ try {
     perf.push((await runLoadAsync(svc.url, secs)).rps);
     rec.kill('SIGINT');
     await new Promise((r) => rec.on('exit', r));
+    perfBytes.push(fs.statSync(file).size);
+    perfUnknown.push(unknownCallerShare(ingestPerfData(parsePerfData(fs.readFileSync(file)), bin, { pid: svc.proc.pid })));
 
-    const s = await startSampler(svc.proc.pid, secs + 1);
-    attachMs.push(s.attachMs);
-    bpf.push((await runLoadAsync(svc.url, secs)).rps);
-    const res = await s.done;
-    bpfSamples += res.samples ?? 0;
-    bpfSecs += res.elapsedSec ?? 0;
+    const d = await defaultRound(svc.proc.pid, svc.url);
+    dflt.push(d.rps);
+    dfltBytes.push(d.bytes);
+    dfltUnknown.push(unknownCallerShare(d.profile));
+    method = d.profile.stackMethod;
   }
 } finally {
   svc.proc.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
-const a = mean(none),
-  p = mean(perf),
-  b = mean(bpf);
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const a = median(none),
+  p = median(perf),
+  b = median(dflt);
 const lossP = (100 * (a - p)) / a,
   lossB = (100 * (a - b)) / a;
+const kb = (x) => `${(x / 1024).toFixed(0)} KB`;
+const pcts = (xs) => xs.map((x) => `${(100 * x).toFixed(2)}%`).join(', ');
 console.log(
-  `overhead at ${FREQ} Hz on the example service (${rounds} x ${secs} s each, alternating; load generator -c 2 on the same 2 cores)`,
+  `overhead at ${FREQ} Hz on the example service (${rounds} x ${secs} s each, alternating, medians; load generator -c 2 on the same 2 cores)`,
 );
-console.log(`no profiler:        ${none.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${a.toFixed(0)})`);
-console.log(`perf record -g fp:  ${perf.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${p.toFixed(0)}) → loss ${lossP.toFixed(1)}%`);
+console.log(`no profiler:         ${none.map((x) => x.toFixed(0)).join(', ')} req/s (median ${a.toFixed(0)})`);
 console.log(
-  `eBPF sampler:       ${bpf.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${b.toFixed(0)}) → loss ${lossB.toFixed(1)}%  [${bpfSamples} samples in ${bpfSecs.toFixed(1)} s; attach ${attachMs.join(', ')} ms]`,
+  `perf record -g fp:   ${perf.map((x) => x.toFixed(0)).join(', ')} req/s (median ${p.toFixed(0)}) → loss ${lossP.toFixed(1)}%; perf.data ${perfBytes.map(kb).join(', ')}; unknown caller ${pcts(perfUnknown)}`,
 );
+console.log(
+  `default recording:   ${dflt.map((x) => x.toFixed(0)).join(', ')} req/s (median ${b.toFixed(0)}) → loss ${lossB.toFixed(1)}%; session ${dfltBytes.map(kb).join(', ')}; unknown caller ${pcts(dfltUnknown)}`,
+);
+console.log(`  (stacks: ${method})`);
 const ratio = Math.abs(lossP) < 0.05 ? 'n/a (perf loss ≈ 0)' : `${(lossB / lossP).toFixed(2)}x perf's loss`;
-console.log(`ratio (eBPF sampler loss / perf loss): ${ratio}; throughput eBPF/perf: ${(b / p).toFixed(3)}`);
+console.log(
+  `ratio (default loss / perf loss): ${ratio}; throughput default/perf: ${(b / p).toFixed(3)}; output size default/perf: ${(median(dfltBytes) / median(perfBytes)).toFixed(2)}`,
+);

@@ -8,6 +8,7 @@ import { recordedAsText } from '../capture/captureApi';
 import type { Target } from '../capture/target';
 import { MAX_SAMPLING_HZ, recordCpuProfile } from '../commands/recordCpuProfile';
 import type { Profile } from '../model/profile';
+import { stacksText } from '../model/stacksText';
 import { makeSession, serializeSession } from '../model/session';
 import { UserError } from '../util/userError';
 import { checkOutputPath, writeOutputFile } from './outputFile';
@@ -15,7 +16,13 @@ import { intOption, parseArgs } from './parseArgs';
 import { StopOnSignal } from './stopOnSignal';
 
 const USAGE =
-  'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--sampler perf|bpf] [--host user@host[:port]] -o session.json';
+  'usage: go-perf-lens record --pid PID --duration S [--freq 999] [--event auto|cycles|cpu-clock] [--sampler auto|perf|bpf] [--host user@host[:port]] -o session.json';
+
+const SAMPLER_WORDS = {
+  auto: 'the eBPF sampler where it runs, else perf',
+  bpf: 'the eBPF sampler',
+  perf: 'perf',
+} as const;
 
 /** "user@host:port" → an ssh target (validated by capture). */
 export function parseHost(spec: string): Target {
@@ -51,9 +58,11 @@ export async function run(argv: string[]): Promise<number> {
   if (event !== 'auto' && event !== 'cycles' && event !== 'cpu-clock')
     throw new UserError(`--event must be auto, cycles or cpu-clock (got "${event}")`, USAGE, 'usage');
   // --sampler bpf: the eBPF sampler (src/commands/recordBpfProfile.ts), which puts back the
-  // callers that perf's frame-pointer stacks skip at frameless points.
-  const sampler = args.values.get('sampler') ?? 'perf';
-  if (sampler !== 'perf' && sampler !== 'bpf') throw new UserError(`--sampler must be perf or bpf (got "${sampler}")`, USAGE, 'usage');
+  // callers that perf's frame-pointer stacks skip at frameless points; auto (the default): that
+  // sampler where it can run, else perf (recordCpuProfile says which in the profile).
+  const sampler = args.values.get('sampler') ?? 'auto';
+  if (sampler !== 'auto' && sampler !== 'perf' && sampler !== 'bpf')
+    throw new UserError(`--sampler must be auto, perf or bpf (got "${sampler}")`, USAGE, 'usage');
   const out = args.values.get('output');
   if (!out) throw new UserError('record needs -o session.json', USAGE, 'usage');
   const host = args.values.get('host');
@@ -65,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const where = target.kind === 'ssh' ? ` on ${target.host}` : '';
     process.stderr.write(
-      `recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${sampler === 'bpf' ? 'the eBPF sampler' : 'perf'} (Ctrl-C stops early and keeps the recording)…\n`,
+      `recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${SAMPLER_WORDS[sampler]} (Ctrl-C stops early and keeps the recording)…\n`,
     );
     let profile;
     try {
@@ -88,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `recorded ${profile.totalSamples} samples of pid ${pid} over ${coveredText(profile)} (${profile.event.name}${profile.event.fallbackReason ? `: ${profile.event.fallbackReason}` : ''}) → ${out}\n`,
     );
+    const stacks = stacksText(profile);
+    if (stacks) process.stderr.write(`stacks: ${stacks}\n`);
     if (profile.target?.recordedAs) process.stderr.write(`${recordedAsText(profile.target.recordedAs)}\n`);
     return 0;
   } finally {

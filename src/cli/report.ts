@@ -11,6 +11,7 @@ import { formatMetricAmount, isSampleMetric } from '../ui/metricText';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FunctionStat, LineStat, Profile } from '../model/profile';
+import { stacksText } from '../model/stacksText';
 import { makeSession, serializeSession } from '../model/session';
 import { UserError } from '../util/userError';
 import { openInput } from './openInput';
@@ -93,7 +94,8 @@ export function reportText(p: Profile, top = 20): string {
     const b = p.binary;
     out.push(`binary:   ${b.path}${b.goVersion ? ` (${b.goVersion})` : ''}${b.buildId ? ` build id ${b.buildId}` : ''}`);
   }
-  if (p.stackMethod) out.push(`stacks:   ${p.stackMethod}`);
+  const stacks = stacksText(p);
+  if (stacks) out.push(`stacks:   ${stacks}`);
   for (const w of p.warnings ?? []) out.push(`warning:  ${w}`);
   out.push('');
   const fns = sortedFunctions(p).slice(0, top);

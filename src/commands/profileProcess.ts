@@ -428,15 +428,15 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
       },
       async (progress, token) => {
         token.onCancellationRequested(() => handle.stop());
-        // The clock starts when perf records (attaching takes seconds on a busy machine); the
-        // eBPF sampler sends no such progress, so its clock starts now.
-        let recordingSince: number | undefined = cfg.sampler === 'bpf' ? Date.now() : undefined;
+        // The clock starts when perf records or the eBPF sampler has attached (starting either
+        // takes seconds on a busy machine).
+        let recordingSince: number | undefined;
         let lastPct = 0;
         const tick = (): void => {
           let message: string;
           let pct = lastPct;
           if (handle.endedBy === 'stop') message = 'stopping, keeping what was recorded…';
-          else if (recordingSince === undefined) message = 'starting perf…';
+          else if (recordingSince === undefined) message = cfg.sampler === 'perf' ? 'starting perf…' : 'starting the sampler…';
           else {
             const left = Math.max(0, durationSec - (Date.now() - recordingSince) / 1000);
             pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
@@ -451,7 +451,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
           lastPct = pct;
         };
         const onProgress = (m: ProgressMessage): void => {
-          if (recordingSince === undefined && typeof m.perfPid === 'number') {
+          if (recordingSince === undefined && (typeof m.perfPid === 'number' || m.phase === 'attached')) {
             recordingSince = Date.now();
             tick();
           }

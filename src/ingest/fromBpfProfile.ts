@@ -14,7 +14,7 @@ import { framelessIndexOf } from './framelessIndexOf';
 import { returnAddressLookup } from './fromPerfData';
 import type { LoadedBinary } from './loadBinary';
 
-/** One distinct sample key of the sampler. */
+/** One distinct sample record of the sampler, with how many samples had it. */
 export interface WireBpfStack {
   count: number;
   /** Runtime user addresses, leaf (the ip) first, then return addresses. */
@@ -23,7 +23,7 @@ export interface WireBpfStack {
   spWord?: number;
   /** Kernel addresses (hex), when kernel stacks were asked for and the sample was in the kernel. */
   kernel?: string[];
-  /** get_stackid's negative errno when the user stack could not be taken (user is then [ip]). */
+  /** bpf_get_stack's negative errno when the user stack could not be taken (user is then [ip]). */
   userStackError?: number;
 }
 
@@ -31,11 +31,11 @@ export interface WireBpfStats {
   samples: number;
   userStackErrors: number;
   kernelStackErrors: number;
-  hashFull: number;
+  /** Samples that found the ring buffer full: dropped, counted as lost. */
+  ringFull: number;
   spUnreadable: number;
   kernelModeSamples: number;
   noUserRegs: number;
-  userStackCollisions: number;
   /** Sum of the samples' periods (ns for cpu-clock, cycles for cycles). */
   periodSum?: number;
 }
@@ -46,9 +46,14 @@ export interface WireProfileResult {
   elapsedSec: number;
   stacks: WireBpfStack[];
   stats: WireBpfStats;
-  stackWalkFailed: number;
+  /** Records the helper read from the ring buffer (= samples − ringFull when none went astray). */
+  received: number;
+  /** Samples neither received nor counted as ringFull (lost on the way; should be 0). */
+  unreceived: number;
   distinctKeys: number;
-  hashCapacity: number;
+  /** Frames a user stack can hold: a stack this long may have been cut at its bottom. */
+  userDepth: number;
+  ringBytes: number;
   endedBy: 'duration' | 'stop' | 'target-exited';
   pid: number;
   event: 'cpu-clock' | 'cycles';
@@ -61,6 +66,9 @@ export interface WireProfileResult {
   attachMs: number;
   kernelStacks: boolean;
 }
+
+/** How this sampler takes stacks, as the report says it. */
+export const BPF_STACK_METHOD = 'frame pointers and the return address at SP, every sample whole (eBPF sampler)';
 
 export interface BpfIngestOptions {
   target?: Profile['target'];
@@ -108,13 +116,21 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   const keys: number[] = [];
   let total = 0;
   let unattributed = 0;
-  /** Samples with a leaf in the binary but no user stack (get_stackid failed): their callers are unknown. */
+  /**
+   * Samples whose callers are (partly) unknown although the leaf is known: a leaf in the binary
+   * but no user stack (bpf_get_stack failed), or a stack as deep as the walk goes (cut at its
+   * bottom, unless it ends at runtime.goexit). cutNotFrameless: those not already counted as a
+   * frameless leaf left unrepaired.
+   */
   let leafOnly = 0,
-    leafOnlyNotFrameless = 0;
+    deep = 0,
+    cutNotFrameless = 0;
   for (const st of w.stacks) {
     const count = st.count;
     total += count;
-    const cut = st.userStackError !== undefined;
+    const noStack = st.userStackError !== undefined;
+    const bottom = st.user.length ? link(st.user[st.user.length - 1]!) : NaN;
+    const tooDeep = !noStack && st.user.length >= w.userDepth && !(frameless && frameless.isGoexitReturn(bottom));
     const missingBefore = stillMissing(repairs);
     let stack: readonly number[] = st.user.map(link);
     const leafIn = stack.length > 0 && !Number.isNaN(stack[0]!);
@@ -128,9 +144,10 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
       continue;
     }
     // Counted once: a frameless leaf left unrepaired is in stillMissing already.
-    if (cut && leafIn) {
-      leafOnly += count;
-      leafOnlyNotFrameless += count - (stillMissing(repairs) - missingBefore);
+    if ((noStack && leafIn) || tooDeep) {
+      if (noStack) leafOnly += count;
+      else deep += count;
+      cutNotFrameless += count - (stillMissing(repairs) - missingBefore);
     }
     keys.length = 0;
     for (let j = 0; j < stack.length; j++) keys.push(j === 0 && leafIn ? stack[0]! : callerPc(stack[j]!));
@@ -147,11 +164,18 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
   if (agg.unsymbolizedSamples > 0)
     warnings.push(`${agg.unsymbolizedSamples} sample(s) fell in ${path.basename(bin.path)} at addresses no function covers`);
   const s = w.stats;
-  if (s.hashFull > 0) warnings.push(`${s.hashFull} sample(s) were dropped: the sampler's map (${w.hashCapacity} distinct stacks) was full`);
-  const noStack = s.userStackErrors + s.userStackCollisions + w.stackWalkFailed;
-  if (noStack > 0)
+  const lost = s.ringFull + w.unreceived;
+  if (lost > 0)
     warnings.push(
-      `${noStack} sample(s) kept only their leaf: the kernel could not take or keep their user stack (${s.userStackCollisions} stack-map collisions, ${s.userStackErrors} other errors, ${w.stackWalkFailed} evicted)`,
+      `${lost} sample(s) were dropped (${s.ringFull} found the sampler's ${Math.round(w.ringBytes / 1024)} KB ring buffer full${w.unreceived ? `, ${w.unreceived} never arrived` : ''}): counted as lost, in no figure`,
+    );
+  if (s.userStackErrors > 0)
+    warnings.push(
+      `${s.userStackErrors} sample(s) kept only their leaf: the kernel could not take their user stack (their callers are unknown)`,
+    );
+  if (deep > 0)
+    warnings.push(
+      `${deep} sample(s) had stacks of ${w.userDepth} frames, as deep as the kernel walks: their outermost callers are cut off and unknown`,
     );
   if (w.endedBy === 'target-exited')
     warnings.push(`process ${w.pid} exited after ${w.elapsedSec.toFixed(1)} s: the profile covers that time only`);
@@ -165,12 +189,12 @@ export function ingestBpfProfile(w: WireProfileResult, bin: LoadedBinary, opts: 
     binary: bin.identity,
     durationNanos: Math.round(w.elapsedSec * 1e9),
     totalSamples: total,
-    lostSamples: s.hashFull,
+    lostSamples: lost,
     unattributedSamples: unattributed,
-    // A leaf-only sample's callers are unknown, its frameless leaf repaired or not.
-    missingCallerSamples: stillMissing(repairs) + leafOnlyNotFrameless,
-    truncatedStackSamples: leafOnly,
-    stackMethod: 'frame pointers and the return address at SP (eBPF sampler)',
+    // A leaf-only or cut sample's callers are unknown, its frameless leaf repaired or not.
+    missingCallerSamples: stillMissing(repairs) + cutNotFrameless,
+    truncatedStackSamples: leafOnly + deep,
+    stackMethod: BPF_STACK_METHOD,
     repairedCallerSamples: repairs.repaired + repairs.inferred,
     functions: agg.functions,
     lines: agg.lines,

@@ -83,9 +83,14 @@ export class FramelessIndex {
   isReturnAddress(ret: number): boolean {
     let ok = this.afterCall.get(ret);
     if (ok !== undefined) return ok;
-    ok = ret === this.goexit() + 1 || this.callEndsAt(ret);
+    ok = this.isGoexitReturn(ret) || this.callEndsAt(ret);
     this.afterCall.set(ret, ok);
     return ok;
+  }
+
+  /** True when ret is runtime.goexit+1: the bottom of every goroutine's stack. */
+  isGoexitReturn(ret: number): boolean {
+    return ret === this.goexit() + 1;
   }
 
   private goexit(): number {
@@ -242,7 +247,7 @@ export function missingCallerWarning(c: CallerRepairCounts, totalSamples: number
     const inferred = c.inferred
       ? ` (${c.inferred} other such sample(s) got their caller back where the next frame's direct call makes it certain)`
       : '';
-    return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples${inferred}. Record with the eBPF sampler (go-perf-lens record --sampler bpf), which reads the return address at SP and puts the caller back exactly.`;
+    return `${missing} sample(s)${pct} have an unknown caller: ${why}; callers' cumulative counts miss these samples${inferred}. The eBPF sampler (the default wherever BCC runs; go-perf-lens record --sampler bpf) reads the return address at SP and puts the caller back exactly.`;
   }
   return `${missing} sample(s)${pct} still have an unknown caller: ${why}, and the word at SP was ${c.invalidWord ? `not a return address (${c.invalidWord}) or ` : ''}not a text address of the binary (${c.noWord}).`;
 }

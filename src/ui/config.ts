@@ -16,8 +16,8 @@ export interface UiConfig {
   readonly remoteHost: string;
   /** Python that imports bcc on the profiled machine; '' = /usr/bin/python3, else python3 on PATH. */
   readonly pythonPath: string;
-  /** CPU sampler: perf record, or the eBPF sampler that keeps callers of frameless leaves. */
-  readonly sampler: 'perf' | 'bpf';
+  /** CPU sampler: auto (the eBPF sampler where it runs, else perf), perf record, or the eBPF sampler. */
+  readonly sampler: 'auto' | 'perf' | 'bpf';
 }
 
 function read(): UiConfig {
@@ -36,7 +36,7 @@ function read(): UiConfig {
     pathMappings: Object.freeze({ ...(c.get<Record<string, string>>('pathMappings') ?? {}) }),
     remoteHost: c.get<string>('remoteHost', ''),
     pythonPath: c.get<string>('pythonPath', '').trim(),
-    sampler: pick('sampler', ['perf', 'bpf'] as const, 'perf'),
+    sampler: pick('sampler', ['auto', 'perf', 'bpf'] as const, 'auto'),
   });
 }
 

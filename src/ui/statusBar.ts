@@ -1,6 +1,7 @@
 /** The status bar item: the loaded profile (event, samples, duration); clicking reopens the views. */
 import * as vscode from 'vscode';
 import type { ProfileSession } from './profileSession';
+import { stacksText } from '../model/stacksText';
 import { statusText } from './summaryText';
 
 export class ProfileStatusBar implements vscode.Disposable {
@@ -22,8 +23,12 @@ export class ProfileStatusBar implements vscode.Disposable {
     }
     this.item.text = statusText(cur.profile);
     const fallback = cur.profile.event.fallbackReason ? `\n\n${cur.profile.event.fallbackReason}` : '';
+    const how = stacksText(cur.profile);
+    const stacks = how ? `\n\nStacks: ${how}` : '';
     const base = this.session.baseline ? `\n\nBaseline: ${this.session.baseline.label}` : '';
-    this.item.tooltip = new vscode.MarkdownString(`**Go Perf Lens** — ${cur.label}${fallback}${base}\n\nClick to show the hot functions.`);
+    this.item.tooltip = new vscode.MarkdownString(
+      `**Go Perf Lens** — ${cur.label}${fallback}${stacks}${base}\n\nClick to show the hot functions.`,
+    );
     this.item.show();
   }
 

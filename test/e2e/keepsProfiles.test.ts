@@ -129,9 +129,13 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
   });
 
   step('a process that exits mid-recording: "PID X exited after N s — partial profile", and Back brings the previous one', async () => {
-    // It lives 12 s: perf may take seconds to attach on a busy machine, and it must record some.
-    shortLived = spawn(hotBin, ['12'], { stdio: 'ignore', detached: true });
+    // It exits (killed) once the recording runs: the sampler may take many seconds to attach on
+    // a busy machine (BCC compiles its program), and it must record some first.
+    shortLived = spawn(hotBin, ['600'], { stdio: 'ignore', detached: true });
     await startProfiling(shortLived.pid!);
+    await note(new RegExp(`Profiling PID ${shortLived.pid}.*\\d+ s left`), 60000);
+    await wb!.page.waitForTimeout(2000);
+    shortLived.kill('SIGKILL');
     const partial = await note(
       new RegExp(`PID ${shortLived.pid} exited after \\d+\\.\\d s — partial profile \\(\\d+ samples of the ${DURATION_SEC} s asked for\\)`),
       60000,

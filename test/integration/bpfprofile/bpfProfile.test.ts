@@ -482,6 +482,6 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     assert.ok(main.cum + worker.cum >= 0.9 * crunch.self, JSON.stringify({ crunch, main, worker }));
     const bad = await runCli(['record', '--pid', '1', '--duration', '1', '--sampler', 'dtrace', '-o', out]);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /--sampler must be perf or bpf/);
+    assert.match(bad.stderr, /--sampler must be auto, perf or bpf/);
   });
 });

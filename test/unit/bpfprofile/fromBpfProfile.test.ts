@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { ingestBpfProfile, type WireProfileResult, type WireBpfStack } from '../../../src/ingest/fromBpfProfile';
 import { loadBinary } from '../../../src/ingest/loadBinary';
 import type { Profile } from '../../../src/model/profile';
+import { stacksText } from '../../../src/model/stacksText';
 import { buildGoFixture, type GoToolchain, goToolchains } from '../../support/goToolchains';
 
 interface Insn {
@@ -52,15 +53,16 @@ function wire(stacks: WireBpfStack[]): WireProfileResult {
       samples,
       userStackErrors: 0,
       kernelStackErrors: 0,
-      hashFull: 0,
+      ringFull: 0,
       spUnreadable: 0,
       kernelModeSamples: 0,
       noUserRegs: 0,
-      userStackCollisions: 0,
     },
-    stackWalkFailed: 0,
+    received: samples,
+    unreceived: 0,
     distinctKeys: stacks.length,
-    hashCapacity: 65536,
+    userDepth: 127,
+    ringBytes: 1 << 20,
     endedBy: 'duration',
     pid: 1,
     event: 'cpu-clock',
@@ -128,6 +130,54 @@ describe('eBPF sampler ingest: the caller skipped at frameless points', () => {
         (p.warnings ?? []).some((w) => /10 sample\(s\).*still have an unknown caller/.test(w)),
         JSON.stringify(p.warnings),
       );
+    });
+  }
+
+  for (const tc of goToolchains()) {
+    it(`counts every sample whose callers cannot be known: no user stack, a stack as deep as the walk, a dropped record (Go ${tc.version})`, () => {
+      const path = buildGoFixture('frameless', tc);
+      const bin = loadBinary(path);
+      const crunch = objdump(tc, path, 'main.crunch');
+      const heavy = objdump(tc, path, 'main.heavy');
+      const intoMain = retAfterCall(objdump(tc, path, 'main.main'), 'main.crunch');
+      const intoRuntimeMain = retAfterCall(objdump(tc, path, 'runtime.main'), '*');
+      const goexitRet = objdump(tc, path, 'runtime.goexit.abi0')[0]!.addr + 1; // the bottom of a goroutine's stack (an assembly function)
+      const loopPc = crunch.find((x) => /^J(G|L|LT|GT|NE)\b/.test(x.asm))?.addr ?? crunch[2]!.addr;
+      const heavyBody = heavy[Math.floor(heavy.length / 2)]!.addr;
+      const deep = (leaf: number, bottom: number): number[] => [leaf, ...Array<number>(125).fill(intoRuntimeMain.ret), bottom];
+      const w = wire([
+        { count: 4, user: [heavyBody], userStackError: -14 }, // no user stack: callers unknown
+        { count: 6, user: [loopPc], userStackError: -14, spWord: intoMain.ret }, // caller repaired, its callers unknown
+        { count: 5, user: deep(heavyBody, intoRuntimeMain.ret) }, // 127 frames, no bottom: cut
+        { count: 2, user: deep(loopPc, intoRuntimeMain.ret) }, // cut, and a frameless leaf without a word: counted once
+        { count: 8, user: deep(heavyBody, goexitRet) }, // 127 frames that end at goexit: whole
+        { count: 20, user: [heavyBody, intoMain.ret, goexitRet] }, // whole
+      ]);
+      w.stats.ringFull = 9;
+      w.unreceived = 1;
+      w.stats.userStackErrors = 10;
+      const p = ingestBpfProfile(w, bin);
+      assert.equal(p.totalSamples, 45);
+      assert.equal(p.truncatedStackSamples, 4 + 6 + 5 + 2);
+      assert.equal(p.missingCallerSamples, 4 + 6 + 5 + 2);
+      assert.equal(p.repairedCallerSamples, 6);
+      assert.equal(p.lostSamples, 10);
+      const ws = p.warnings ?? [];
+      assert.ok(
+        ws.some((x) =>
+          /^10 sample\(s\) were dropped \(9 found the sampler's 1024 KB ring buffer full, 1 never arrived\): counted as lost/.test(x),
+        ),
+        JSON.stringify(ws),
+      );
+      assert.ok(
+        ws.some((x) => /^10 sample\(s\) kept only their leaf/.test(x)),
+        JSON.stringify(ws),
+      );
+      assert.ok(
+        ws.some((x) => /^7 sample\(s\) had stacks of 127 frames, as deep as the kernel walks/.test(x)),
+        JSON.stringify(ws),
+      );
+      assert.match(stacksText(p)!, /\(eBPF sampler\); unknown caller: 37\.78% \(17 of 45 samples\)$/);
     });
   }
 });
