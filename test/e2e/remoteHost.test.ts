@@ -70,7 +70,8 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
   before(async function () {
     this.timeout(180000);
     assert.equal(process.getuid?.(), 0, 'this test runs as root (perf, and sshd logging in as root)');
-    ws = makeWorkspace('e2e-remote-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
+    // perf, not the default (the eBPF sampler where it runs): this test watches perf run below the sshd.
+    ws = makeWorkspace('e2e-remote-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS, 'goPerfLens.sampler': 'perf' });
     copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
     // Built in the workspace, as the user would: the binary's DWARF names these very files (the
     // "remote" host is this machine, so they are where the binary says).

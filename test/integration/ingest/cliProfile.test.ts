@@ -195,7 +195,7 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
   });
 
   describe('record (through the helper)', () => {
-    it('records the example service under load into a session that report reads', async () => {
+    it('records the example service under load with --sampler perf into a session that report reads', async () => {
       const tc = newestGo();
       const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
       const svc = await startService(svcBin);
@@ -203,7 +203,9 @@ describe('CLI record/report/pprof [root, perf, go]', function () {
       const out = path.join(tmp, 'rec.json');
       const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
         const p = track(
-          spawn('node', [CLI, 'record', '--pid', String(svc.pid), '--duration', '3', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] }),
+          spawn('node', [CLI, 'record', '--pid', String(svc.pid), '--duration', '3', '--sampler', 'perf', '-o', out], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          }),
         );
         let stderr = '';
         p.stderr!.on('data', (d: Buffer) => {
