@@ -17,7 +17,6 @@ import {
   type PerfTaskEvent,
 } from './perfDataTypes';
 import { eventName, parseAttr } from './perfDataAttr';
-import { fastSampleLoop, type FastSampleLoop, type SampleSink, type StagedSamples } from './perfSamplesFast';
 import { UserStacks } from './perfUserStacks';
 
 const MAGIC = 'PERFILE2';
@@ -213,7 +212,7 @@ function layoutOf(a: PerfEventAttrInfo): Layout {
 }
 
 /** Growable columns; trimmed to `count` at the end. */
-class SampleColumns implements SampleSink {
+class SampleColumns {
   count = 0;
   private cap: number;
   pid: Int32Array;
@@ -263,30 +262,6 @@ class SampleColumns implements SampleSink {
   next(): number {
     if (this.count === this.cap) this.grow();
     return this.count++;
-  }
-
-  /** Adds samples read by the fast loop (perfSamplesFast.ts), and the callchains new among them. */
-  take(st: StagedSamples): void {
-    const n = st.count,
-      c = this.count;
-    while (c + n > this.cap) this.grow();
-    this.pid.set(st.pid, c);
-    this.tid.set(st.tid, c);
-    this.time.set(st.time, c);
-    this.ip.set(st.ip, c);
-    this.period.set(st.period, c);
-    this.cpu.set(st.cpu, c);
-    this.cpumode.set(st.cpumode, c);
-    this.chainOffset.set(st.chainOffset, c);
-    this.chainLength.set(st.chainLength, c);
-    this.attrIndex.set(st.attrIndex, c);
-    this.count = c + n;
-    const m = st.newChains.length;
-    if (m > 0) {
-      this.reserveChain(m);
-      this.chain.set(st.newChains, this.chainUsed);
-      this.chainUsed += m;
-    }
   }
 
   private grow(): void {
@@ -422,10 +397,6 @@ class Parser {
   u32?: Uint32Array;
   i32?: Int32Array;
 
-  /** The WebAssembly sample loop, for a recording of one event of a plain layout; chosen for fastFor attrs. */
-  private fast: FastSampleLoop | undefined;
-  private fastFor = -1;
-
   /** `dataBytes`: how much record data to size the sample columns for (they grow beyond it). */
   constructor(bytes: Uint8Array, dataBytes: number) {
     this.bind(bytes);
@@ -439,7 +410,6 @@ class Parser {
   /** Reads records from `bytes` from now on (a stream's next piece; state carries over). */
   bind(bytes: Uint8Array): void {
     this.bytes = bytes;
-    this.fast?.invalidate();
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const aligned = bytes.byteOffset % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
     this.u32 = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2) : undefined;
@@ -494,14 +464,6 @@ class Parser {
     const dv = this.dv;
     let p = start;
     while (p < end) {
-      if (this.fastFor !== this.attrs.length) this.pickFastLoop();
-      if (this.fast !== undefined) {
-        // Samples in WebAssembly up to a record it leaves to this loop (one record, below).
-        const before = this.samples.count;
-        p = this.fast.run(this.bytes, p, end, this.samples);
-        this.counts[PERF_RECORD.SAMPLE] += this.samples.count - before;
-        if (p >= end) break;
-      }
       if (p + 8 > end) {
         this.cut(p, end, 'record header', cutMeansTruncated);
         return p;
@@ -531,33 +493,6 @@ class Parser {
       }
     }
     return p;
-  }
-
-  /**
-   * The fast loop when every event's samples are the same fixed fields and a callchain (perf
-   * record -g; `-p PID` adds a dummy event, told apart by the sample's id).
-   */
-  private pickFastLoop(): void {
-    this.fastFor = this.attrs.length;
-    this.fast = undefined;
-    const l = this.layouts[0];
-    if (!l || !l.callchain || l.read || l.hasTail || l.unknownBits) return;
-    const same = (m: Layout): boolean =>
-      m.ipAt === l.ipAt &&
-      m.tidAt === l.tidAt &&
-      m.timeAt === l.timeAt &&
-      m.cpuAt === l.cpuAt &&
-      m.periodAt === l.periodAt &&
-      m.fixedEnd === l.fixedEnd &&
-      m.callchain &&
-      !m.read &&
-      !m.hasTail &&
-      !m.unknownBits &&
-      (l.periodAt >= 0 || m.fixedPeriod === l.fixedPeriod);
-    if (!this.layouts.every(same)) return;
-    // As attrFor has it: one event, or no id in samples → event 0; else by the id.
-    const ids = this.attrs.length > 1 && this.sampleIdPos >= 0 ? { idAt: 8 + this.sampleIdPos * 8, attrOf: this.idToAttr } : undefined;
-    this.fast = fastSampleLoop(l, ids);
   }
 
   /** A record other than a sample; returns the bytes of payload that follow it beyond its size. */
@@ -744,9 +679,8 @@ class Parser {
     q += 8;
     if (nr > (end - q) / 8) this.sampleFail(`callchain of ${nr} entries`, p, size);
     const s = this.samples;
-    // Aligned (always, for whole files): plain typed-array reads. (Most samples come through
-    // the WebAssembly loop instead; this path is its reference and reads what it leaves.) Kept
-    // small, the rarer paths in functions of their own, so that V8 compiles it soon.
+    // Aligned (always, for whole files): plain typed-array reads. Kept small, the rarer paths in
+    // functions of their own, so that V8 compiles it soon.
     s.chainOffset[i] = this.u32 !== undefined && (q & 3) === 0 && nr > 0 ? this.alignedChain(q >> 2, nr) : this.copyChain(q, nr);
     s.chainLength[i] = nr;
     return q + nr * 8;

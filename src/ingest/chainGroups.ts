@@ -3,12 +3,9 @@
  * work of a perf ingest. The parser stores each distinct callchain once and points every sample
  * that repeats it at the same copy, so a group is found by chainOffset alone. Groups are kept
  * up to date incrementally (update() reads only the samples added since the last call), so a
- * recording streamed in can be grouped while it is still being recorded. The per-sample loop
- * runs in WebAssembly where it can (chainGroupsFast.ts); the JavaScript loop here is its
- * reference and fallback.
+ * recording streamed in can be grouped while it is still being recorded.
  */
 import type { PerfData } from '../formats/perfData';
-import { fastGrouping, type FastGrouping } from './chainGroupsFast';
 
 /** Totals over the groups of one event (and pid). */
 export interface GroupTotals {
@@ -19,15 +16,12 @@ export interface GroupTotals {
 }
 
 export class ChainGroups {
-  /**
-   * Per group: representative sample, sample count, period sum, time range (the JavaScript
-   * loop's arrays, or views of the WebAssembly loop's, renewed by each update).
-   */
-  private rep: ArrayLike<number> = [];
-  private count: ArrayLike<number> = [];
-  private periodSum: ArrayLike<number> = [];
-  private tMin: ArrayLike<number> = [];
-  private tMax: ArrayLike<number> = [];
+  /** Per group: representative sample, sample count, period sum, time range. */
+  private readonly rep: number[] = [];
+  private readonly count: number[] = [];
+  private readonly periodSum: number[] = [];
+  private readonly tMin: number[] = [];
+  private readonly tMax: number[] = [];
   /** The next group with the same key (another pid, mode or event on the same chain), or -1. */
   private readonly next: number[] = [];
   /** First group + 1 per chainOffset (0: none yet), for samples with a callchain; by ip for those without. */
@@ -40,34 +34,14 @@ export class ChainGroups {
   /** Samples already grouped. */
   private seen = 0;
   private source: PerfData | undefined;
-  /** The WebAssembly loop (chosen at the first update, then kept; null: the JavaScript loop). */
-  private fast: FastGrouping | null | undefined;
 
   /** Groups the samples of `d` not grouped yet. `d` is the same recording each time, grown (a stream's snapshot). */
   update(d: PerfData): this {
     if (this.source !== undefined && this.source.attrs !== d.attrs) throw new Error('ChainGroups.update: samples of another recording');
     this.source = d;
     const s = d.samples;
-    this.fast ??= fastGrouping() ?? null;
-    if (this.fast) {
-      // Cold, the JavaScript loop below spends its first tens of thousands of samples interpreted
-      // (160k samples of one recording: ~17 ms, against ~11 ms here).
-      for (const g of this.fast.update(s, this.seen, s.count)) {
-        if (this.changedIn[g] !== this.round) {
-          this.changedIn[g] = this.round;
-          this.changed.push(g);
-        }
-      }
-      ({ rep: this.rep, count: this.count, periodSum: this.periodSum, tMin: this.tMin, tMax: this.tMax } = this.fast.arrays());
-      this.seen = s.count;
-      return this;
-    }
     const { pid, cpumode, attrIndex, chainOffset, chainLength, ip, period, time } = s;
-    const rep = this.rep as number[],
-      count = this.count as number[],
-      periodSum = this.periodSum as number[];
-    const tMin = this.tMin as number[],
-      tMax = this.tMax as number[];
+    const { rep, count, periodSum, tMin, tMax } = this;
     for (let i = this.seen; i < s.count; i++) {
       const n = chainLength[i]!;
       const o = chainOffset[i]!;

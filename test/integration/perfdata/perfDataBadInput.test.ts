@@ -9,10 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chainU64, ipU64, parsePerfData, parsePerfDataFile, type PerfData } from '../../../src/formats/perfData';
-import { setFastSampleLoop } from '../../../src/formats/perfSamplesFast';
 import { readPerfDataFile } from '../../../src/ingest/readPerfDataFile';
 import { FormatError } from '../../../src/util/byteReader';
-import { perfDataAsRead } from '../../support/perfDataAsRead';
 import { rng } from '../../support/rng';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { havePerf, perfDump, perfRecord, type DumpSample } from './perfReference';
@@ -34,30 +32,15 @@ function tryParse(bytes: Uint8Array, what: string): PerfData | FormatError {
       ),
     `${what}, read in pieces of ${piece} bytes`,
   );
-  // The JavaScript parser alone (the WebAssembly sample loop off): the same samples, or the same error.
-  setFastSampleLoop(false);
-  let js: PerfData | FormatError;
-  try {
-    js = parseOrError(() => parsePerfData(bytes), `${what}, without the fast loop`);
-  } finally {
-    setFastSampleLoop(true);
-  }
   if (res instanceof FormatError) {
-    for (const [other, how] of [
-      [pieces, 'in pieces'],
-      [js, 'without the fast loop'],
-    ] as const) {
-      assert.ok(other instanceof FormatError, `${what}: an error when whole, a result ${how}`);
-      assert.deepEqual(
-        [other.message, other.section, other.offset],
-        [res.message, res.section, res.offset],
-        `${what}: the same error ${how}`,
-      );
-    }
+    assert.ok(pieces instanceof FormatError, `${what}: an error when whole, a result in pieces`);
+    assert.deepEqual(
+      [pieces.message, pieces.section, pieces.offset],
+      [res.message, res.section, res.offset],
+      `${what}: the same error in pieces`,
+    );
   } else {
     assert.deepStrictEqual(pieces, res, `${what}: the same result in pieces`);
-    if (js instanceof FormatError) assert.fail(`${what}: an error without the fast loop: ${js.message}`);
-    assert.deepStrictEqual(perfDataAsRead(js), perfDataAsRead(res), `${what}: the same samples without the fast loop`);
   }
   return res;
 }
