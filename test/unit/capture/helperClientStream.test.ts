@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Envelope, HelperClient } from '../../../src/capture/helperClient';
+import { Envelope, HelperClient, LIMITS } from '../../../src/capture/helperClient';
 import { HELPER_VERSION, HelperMessage } from '../../../src/capture/helperProtocol';
 import { BOOTSTRAP } from '../../../src/capture/launchPlan';
 import { UserError } from '../../../src/util/userError';
@@ -93,3 +93,63 @@ describe('capture: HelperClient with files of unknown size (streamed) and receiv
     }
   });
 });
+
+describe('capture: HelperClient caps what a helper sends back (a fake helper over the real stream code)', () => {
+  let dir: string;
+  const saved = { ...LIMITS };
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-caps-'));
+  });
+  afterEach(() => Object.assign(LIMITS, saved));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the fake; it must end with a helper-protocol error naming `why`, and its process must be gone. */
+  async function refused(body: string, why: RegExp): Promise<HelperMessage[]> {
+    const d = fs.mkdtempSync(path.join(dir, 'c-'));
+    // The fake writes its own PID first, so the test can check it was stopped, not left running.
+    const r = await runFake(`${PRELUDE}open('${d}/pid','w').write(str(__import__('os').getpid()))\n${body}`, d);
+    assert.equal(r.error?.code, 'helper-protocol', r.error?.message ?? JSON.stringify(r.messages.map((m) => m.type)));
+    assert.match(r.error!.message, why);
+    assert.ok(!r.messages.some((m) => m.type === 'result'));
+    const pid = Number(fs.readFileSync(path.join(d, 'pid'), 'utf8'));
+    await eventuallyGone(pid);
+    return r.messages;
+  }
+
+  it('a line longer than the cap, still growing, ends the run with a clear error (the helper is stopped, not waited for)', async () => {
+    LIMITS.maxLineBytes = 1 << 20;
+    // 8 MB without a newline, then the helper would wait forever.
+    await refused("sys.stdout.write('x'*(8<<20)); sys.stdout.flush()\n__import__('time').sleep(600)", /a line longer than 1048576 bytes/);
+  });
+
+  it('more files than the cap are refused at the first one too many', async () => {
+    const msgs = await refused(
+      "for i in range(20): W(type='file',name='f%d.bin'%i,size=0); W(type='file-end',name='f%d.bin'%i,size=0,sha256=hashlib.sha256(b'').hexdigest())\nW(type='result',data=1)",
+      new RegExp(`more than ${LIMITS.maxFiles} files`),
+    );
+    assert.equal(msgs.filter((m) => m.type === 'received-file').length, LIMITS.maxFiles);
+  });
+
+  it('a file larger than the cap is refused before its bytes past the cap are written', async () => {
+    LIMITS.maxFileBytes = 1000;
+    const d = await refused(
+      "W(type='file',name='s.bin',size=None)\nC(b'a'*600)\nC(b'b'*600)\nW(type='file-end',name='s.bin',size=1200,sha256='0'*64)\nW(type='result',data=1)",
+      /s\.bin larger than 1000 bytes/,
+    );
+    assert.equal(d.filter((m) => m.type === 'received-chunk').length, 1);
+  });
+});
+
+/** Waits (up to 20 s) until `pid` no longer exists. */
+async function eventuallyGone(pid: number): Promise<void> {
+  const end = Date.now() + 20000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > end) throw new Error(`the fake helper (PID ${pid}) is still running`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
