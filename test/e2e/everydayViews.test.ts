@@ -17,7 +17,7 @@ import type { Frame } from './support/playwright';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
 import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
-import { closeWorkbench, killProcessGroup, orderedSteps } from './support/orderedSteps';
+import { closeWorkbench, killProcessGroup, orderedSteps, until } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
 
 const FIXTURE = 'e2eservice';
@@ -109,8 +109,14 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
 
   step('a typed PID that the list does not show is offered and active; Enter checks it and names it in "What to record"', async () => {
     await profileByTypedPid(true);
-    const items = await wb!.quickPickItems();
-    const active = await wb!.quickPickActive();
+    // The list redraws after each keystroke: wait for the typed PID's row rather than a fixed time.
+    let items: string[] = [];
+    let active: string | undefined;
+    await until(`the row of PID ${service!.pid} to be active`, 20000, async () => {
+      items = await wb!.quickPickItems();
+      active = await wb!.quickPickActive();
+      return new RegExp(`^PID ${service!.pid}(?!\\d)`).test(active ?? '') ? true : undefined;
+    }).catch(() => undefined); // the assertions below say what was seen
     await shot('typed-pid');
     assert.match(active ?? '', new RegExp(`^PID ${service!.pid}(?!\\d)`), `active row: ${active}; rows: ${items.join(' | ')}`);
     assert.ok(!items.some((i) => /Launch a binary/.test(i) && i === active));
@@ -209,6 +215,69 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     assert.ok(zoomed, 'the click did not zoom');
     assert.match(await activeTab(), /Flame graph/, 'a click left the flame graph');
     assert.equal(await groups(), 1, 'a click opened an editor');
+  });
+
+  /**
+   * The canvas pixel at the middle of the zoomed frame (row 2), its size, the page's theme class,
+   * and whether the page saw a resize since `watchResize` (the graph must follow a theme change
+   * by itself, not on the next resize).
+   */
+  interface FlamePixel {
+    lightness: number;
+    width: number;
+    height: number;
+    dark: boolean;
+    resized: boolean;
+  }
+  const flamePixel = (f: Frame): Promise<FlamePixel> =>
+    f.evaluate<FlamePixel>(`(() => {
+      const c = document.getElementById('flame');
+      const dpr = window.devicePixelRatio || 1;
+      const [r, g, b] = c.getContext('2d').getImageData(Math.floor((c.clientWidth / 2) * dpr), Math.floor(${2 * ROW + ROW / 2} * dpr), 1, 1).data;
+      const max = Math.max(r, g, b) / 255, min = Math.min(r, g, b) / 255;
+      return { lightness: Math.round(((max + min) / 2) * 100), width: c.width, height: c.height,
+        dark: document.body.classList.contains('vscode-dark'), resized: window.__gplResized === true };
+    })()`);
+  const pickTheme = async (name: string): Promise<void> => {
+    await wb!.runCommand('Preferences: Color Theme');
+    await wb!.waitForQuickPick(/theme/i, 20000);
+    await wb!.typeInQuickInput(name);
+    await until(`"${name}" to be the focused theme`, 15000, async () => ((await wb!.quickPickActive())?.includes(name) ? true : undefined));
+    await wb!.press('Enter');
+  };
+
+  step('the flame graph follows a colour theme change at once, without a resize', async () => {
+    const f = await flameFrame();
+    await f.evaluate(
+      `(() => { window.__gplResized = false; window.addEventListener('resize', () => { window.__gplResized = true; }); })()`,
+    );
+    const before = await flamePixel(f);
+    // Dark frames are drawn at 21–39% lightness, light ones at 72–84%.
+    const looksDark = (p: FlamePixel): boolean => p.dark && p.lightness < 50;
+    const looksLight = (p: FlamePixel): boolean => !p.dark && p.lightness > 60;
+    assert.ok(looksDark(before) || looksLight(before), `the frame before: ${JSON.stringify(before)}`);
+    const [other, back] = before.dark ? ['Light Modern', 'Dark Modern'] : ['Dark Modern', 'Light Modern'];
+    let now = before;
+    try {
+      await pickTheme(other);
+      await until(`the frame to be redrawn for ${other}`, 20000, async () => {
+        now = await flamePixel(f);
+        return (before.dark ? looksLight(now) : looksDark(now)) ? true : undefined;
+      });
+      await shot('flame-other-theme');
+      assert.equal(now.resized, false, 'the page was resized');
+      assert.deepEqual([now.width, now.height], [before.width, before.height]);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; before: ${JSON.stringify(before)}, now: ${JSON.stringify(now)}`);
+    } finally {
+      // Back to a theme of the first kind, for the steps that follow.
+      await pickTheme(back);
+    }
+    await until(`the frame to be redrawn for ${back}`, 20000, async () => {
+      now = await flamePixel(f);
+      return (before.dark ? looksDark(now) : looksLight(now)) ? true : undefined;
+    });
+    assert.equal(now.resized, false, 'the page was resized');
   });
 
   step('zoom and search survive switching to another tab and back', async () => {

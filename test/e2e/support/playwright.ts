@@ -67,6 +67,7 @@ export interface ConsoleMessage {
 export interface Frame {
   url(): string;
   locator(selector: string, options?: { hasText?: string | RegExp; has?: Locator }): Locator;
+  evaluate<R>(expression: string): Promise<R>;
 }
 
 export interface Page {
