@@ -84,6 +84,19 @@ export async function readProfileInWorker(
   }
 }
 
+/** A new job that opens the target's executable (`stream-open`, `bpf-open`); ended again when that fails. */
+async function openJob(m: ToWorker): Promise<{ job: IngestJob; opened: Extract<FromWorker, { op: 'opened' }> }> {
+  const job = new IngestJob();
+  try {
+    const a = await job.ask(m);
+    if (a.op !== 'opened') throw new Error(`the ingest worker answered ${a.op} to ${m.op}`);
+    return { job, opened: a };
+  } catch (e) {
+    job.dispose();
+    throw e;
+  }
+}
+
 /**
  * A perf recording ingested on a worker while it is recorded (StreamedPerfIngest, there): push
  * perf's output as it comes, finish() when the recording ended. dispose() whatever happens.
@@ -96,15 +109,8 @@ export class StreamedIngestInWorker {
 
   /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
   static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<StreamedIngestInWorker> {
-    const job = new IngestJob();
-    try {
-      const m = await job.ask({ op: 'stream-open', bytes: exe.bytes, path: exe.path, pid });
-      if (m.op !== 'opened') throw new Error(`the ingest worker answered ${m.op} to stream-open`);
-      return new StreamedIngestInWorker(job, m.path);
-    } catch (e) {
-      job.dispose();
-      throw e;
-    }
+    const { job, opened } = await openJob({ op: 'stream-open', bytes: exe.bytes, path: exe.path, pid });
+    return new StreamedIngestInWorker(job, opened.path);
   }
 
   push(chunk: Uint8Array): void {
@@ -136,15 +142,12 @@ export class BpfIngestInWorker {
 
   /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
   static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<BpfIngestInWorker> {
-    const job = new IngestJob();
-    try {
-      const m = await job.ask({ op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid });
-      if (m.op !== 'opened' || !m.bpf) throw new Error(`the ingest worker answered ${m.op} to bpf-open`);
-      return new BpfIngestInWorker(job, m.path, m.bpf);
-    } catch (e) {
+    const { job, opened } = await openJob({ op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid });
+    if (!opened.bpf) {
       job.dispose();
-      throw e;
+      throw new Error('the ingest worker opened the executable without what the eBPF sampler needs');
     }
+    return new BpfIngestInWorker(job, opened.path, opened.bpf);
   }
 
   async finish(result: WireProfileResult, opts: BpfIngestOptions): Promise<Profile> {
