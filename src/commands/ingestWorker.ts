@@ -25,7 +25,7 @@ class IngestJob {
 
   constructor(private readonly onMessage: (m: FromWorker) => void = () => undefined) {
     this.worker.on('message', (m: FromWorker) => {
-      if (m.op === 'need-binary') {
+      if (m.op === 'need-binary' || m.op === 'partial') {
         this.onMessage(m);
         return;
       }
@@ -85,8 +85,11 @@ export async function readProfileInWorker(
 }
 
 /** A new job that opens the target's executable (`stream-open`, `bpf-open`); ended again when that fails. */
-async function openJob(m: ToWorker): Promise<{ job: IngestJob; opened: Extract<FromWorker, { op: 'opened' }> }> {
-  const job = new IngestJob();
+async function openJob(
+  m: ToWorker,
+  onMessage?: (m: FromWorker) => void,
+): Promise<{ job: IngestJob; opened: Extract<FromWorker, { op: 'opened' }> }> {
+  const job = new IngestJob(onMessage);
   try {
     const a = await job.ask(m);
     if (a.op !== 'opened') throw new Error(`the ingest worker answered ${a.op} to ${m.op}`);
@@ -105,12 +108,28 @@ export class StreamedIngestInWorker {
   private constructor(
     private readonly job: IngestJob,
     readonly binaryPath: string,
+    /** No partial profile is passed on after this (the final one is on its way). */
+    private readonly stopPartials: () => void,
   ) {}
 
-  /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
-  static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<StreamedIngestInWorker> {
-    const { job, opened } = await openJob({ op: 'stream-open', bytes: exe.bytes, path: exe.path, pid });
-    return new StreamedIngestInWorker(job, opened.path);
+  /**
+   * Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing
+   * recorded yet). `onPartial`: the profile so far, about once a second while it records (until
+   * finish()), without its stack table (what the views draw has no need of it).
+   */
+  static async open(
+    exe: { bytes: Uint8Array; path: string },
+    pid: number,
+    onPartial?: (profile: Profile) => void,
+  ): Promise<StreamedIngestInWorker> {
+    let finished = false;
+    const { job, opened } = await openJob(
+      { op: 'stream-open', bytes: exe.bytes, path: exe.path, pid, live: onPartial !== undefined },
+      (m) => {
+        if (m.op === 'partial' && !finished) onPartial?.(JSON.parse(m.json) as Profile);
+      },
+    );
+    return new StreamedIngestInWorker(job, opened.path, () => (finished = true));
   }
 
   push(chunk: Uint8Array): void {
@@ -118,12 +137,14 @@ export class StreamedIngestInWorker {
   }
 
   async finish(perfDataPath: string, opts: PerfIngestOptions): Promise<Profile> {
+    this.stopPartials();
     const m = await this.job.ask({ op: 'stream-finish', perfDataPath, opts });
     if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to stream-finish`);
     return m.profile;
   }
 
   dispose(): void {
+    this.stopPartials();
     this.job.dispose();
   }
 }

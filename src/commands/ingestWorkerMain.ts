@@ -10,6 +10,7 @@ import { bpfTextRange, ingestBpfProfile } from '../ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../ingest/fromEndpoint';
 import type { LoadedBinary } from '../ingest/loadBinary';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
+import type { Profile } from '../model/profile';
 import { readProfileFile } from './readProfileFile';
 import { openTargetBinary } from './targetBinary';
 import { type FromWorker, toWire, type ToWorker } from './ingestWorkerProtocol';
@@ -42,7 +43,10 @@ port.on('message', (m: ToWorker) => {
         break;
       case 'stream-open': {
         const bin = openTargetBinary(m.bytes, m.path, m.pid);
-        live = new StreamedPerfIngest(bin, { pid: m.pid });
+        const onSnapshot = m.live
+          ? (profile: Profile): void => send({ op: 'partial', json: JSON.stringify({ ...profile, stacks: undefined }) })
+          : undefined;
+        live = new StreamedPerfIngest(bin, { pid: m.pid }, onSnapshot);
         send({ op: 'opened', path: bin.path });
         break;
       }

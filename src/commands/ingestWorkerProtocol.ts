@@ -15,8 +15,11 @@ export type ToWorker =
   | { op: 'read'; file: string }
   /** The answer to `need-binary`: a path, or undefined when the user cancelled. */
   | { op: 'binary'; path: string | undefined }
-  /** Open the target's executable for a streamed perf recording (answered with `opened`). */
-  | { op: 'stream-open'; bytes: Uint8Array; path: string; pid: number }
+  /**
+   * Open the target's executable for a streamed perf recording (answered with `opened`).
+   * `live`: also send the profile so far (`partial`) each time the samples are taken in.
+   */
+  | { op: 'stream-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean }
   /** The next piece of perf's pipe output. */
   | { op: 'stream-data'; bytes: Uint8Array }
   /** The recording ended: the complete perf.data is at `perfDataPath`. */
@@ -31,6 +34,12 @@ export type ToWorker =
 export type FromWorker =
   | { op: 'need-binary'; recorded: string | undefined }
   | { op: 'opened'; path: string; bpf?: BpfBinaryFacts }
+  /**
+   * The profile of a streamed recording so far (about once a second while it records), without its
+   * stack table, as JSON: the host parses a string in a fraction of the time a structured clone
+   * of the same objects takes to arrive, and it does this every second.
+   */
+  | { op: 'partial'; json: string }
   | { op: 'done'; profile: Profile; label?: string }
   | { op: 'error'; error: WireError };
 

@@ -1,10 +1,12 @@
 /**
  * "Profile Go process": pick a running Go process (or launch a binary, or go to a remote
  * host), pick what to record — CPU sampling first and preselected, named for the event that
- * will be used — and Enter records for goPerfLens.duration seconds under a progress
- * notification whose Cancel stops early and keeps what was recorded ("Discard recording" drops
- * it). The result goes into the ProfileSession, so heat appears in every open editor; a shorter
- * one (stopped, or the process exited) says how much it covers.
+ * will be used, for goPerfLens.duration seconds, another length, or until I stop it — and Enter
+ * records under a progress notification whose Cancel stops early and keeps what was recorded
+ * (as the status bar's Stop does; "Discard recording" drops it). While perf records, the profile
+ * so far is drawn about once a second (live heat); the whole one then goes into the
+ * ProfileSession, so heat stays in every open editor; a shorter one (stopped, or the process
+ * exited) says how much it covers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
@@ -20,6 +22,7 @@ import {
   type ProgressMessage,
   type Target,
 } from '../capture';
+import type { Profile } from '../model/profile';
 import type { UiConfig } from '../ui/config';
 import { formatDuration } from '../ui/format';
 import type { ProfileHistoryWatcher } from '../ui/profileHistoryPicker';
@@ -222,7 +225,7 @@ interface ModeChoice {
 
 /** Durations offered beside the setting's (seconds). */
 const DURATIONS_SEC = [5, 10, 30];
-/** "Until stopped": the longest recording the helper takes (an hour); Cancel stops it and keeps it. */
+/** "Until I stop it": the longest recording the helper takes (an hour); Stop (or Cancel) ends it and keeps it. */
 const UNTIL_STOPPED_SEC = 3600;
 
 async function pickMode(
@@ -257,8 +260,8 @@ async function pickMode(
       durationSec: sec,
     })),
     {
-      label: `$(pulse) CPU sampling (${eventName(p)}) · until stopped`,
-      description: 'Cancel on the notification stops and keeps it (at most an hour)',
+      label: `$(pulse) CPU sampling (${eventName(p)}) · until I stop it`,
+      description: 'heat refreshes every second; Stop in the status bar (or Cancel) keeps it · at most an hour',
       mode: 'cpu' as const,
       durationSec: UNTIL_STOPPED_SEC,
     },
@@ -442,7 +445,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
             pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
             message =
               durationSec >= UNTIL_STOPPED_SEC && left > 0
-                ? `${Math.floor(durationSec - left)} s recorded — Cancel stops and keeps it`
+                ? `${Math.floor(durationSec - left)} s recorded, heat refreshed every second — Cancel stops and keeps it`
                 : left > 0
                   ? `${Math.ceil(left)} s left`
                   : 'reading the recording…';
@@ -458,14 +461,27 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
         };
         tick();
         const timer = setInterval(tick, 1000);
+        const labelOf = (profile: Profile): string =>
+          `${(profile.target?.cmdline ?? `PID ${pid}`).split('/').pop()} (PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''})`;
+        // Live heat: the profile so far, about once a second, drawn in place of the loaded one
+        // until the whole recording comes (or, thrown away, the loaded one comes back).
+        const onPartial = (profile: Profile): void => {
+          if (!handle.endedBy) deps.session.showLive({ profile, label: `${labelOf(profile)} · recording` });
+        };
         try {
           const profile = await recordCpuProfile(
             target,
             { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
-            { signal: handle.signal, onStart: handle.onStart, onProgress, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
+            {
+              signal: handle.signal,
+              onStart: handle.onStart,
+              onProgress,
+              onPartial,
+              askPassword: deps.askPassword,
+              binaryCacheDir: deps.cacheDir,
+            },
           );
-          const name = (profile.target?.cmdline ?? `PID ${pid}`).split('/').pop();
-          return { profile, label: `${name} (PID ${pid}${target.kind === 'ssh' ? ` on ${target.host}` : ''})` };
+          return { profile, label: labelOf(profile) };
         } catch (e) {
           if (e instanceof UserError && e.code === 'cancelled' && handle.endedBy === 'stop') {
             throw new UserError(`stopped before anything of PID ${pid} was recorded: there is nothing to keep`, undefined, 'stopped-empty');
@@ -477,6 +493,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
       },
     );
   } catch (e) {
+    deps.session.endLive();
     if (handle.endedBy === 'discard') {
       void vscode.window.showInformationMessage(`Go Perf Lens: discarded the recording of PID ${pid}.`);
       return;
@@ -487,6 +504,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
   }
   // A discard that came while the helper was winding down still discards.
   if (handle.endedBy === 'discard') {
+    deps.session.endLive();
     void vscode.window.showInformationMessage(`Go Perf Lens: discarded the recording of PID ${pid}.`);
     return;
   }

@@ -66,6 +66,11 @@ export interface CpuProfileOptions {
   onStart?: (client: HelperClient) => void;
   /** Samples taken so far, each second (the eBPF sampler's partial results; perf sends none). */
   onSamples?: (samplesSoFar: number) => void;
+  /**
+   * The profile so far, about once a second while perf records (live heat); not called once the
+   * recording has ended (the result is the whole profile). The eBPF sampler sends none.
+   */
+  onPartial?: (profile: Profile) => void;
 }
 
 export async function recordCpuProfile(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions = {}): Promise<Profile> {
@@ -101,11 +106,21 @@ async function recordWithBpf(target: Target, req: CpuProfileRequest, opts: CpuPr
 }
 
 async function recordWithPerf(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions): Promise<Profile> {
+  // A partial profile says what the final one will about the process and the start.
+  const known: { target: NonNullable<Profile['target']>; startTimeMs: number } = { target: { pid: req.pid }, startTimeMs: Date.now() };
+  const onPartial = opts.onPartial;
+  const partial =
+    onPartial && ((p: Profile): void => onPartial({ ...p, target: { ...p.target, ...known.target }, startTimeMs: known.startTimeMs }));
   // Read the executable first: a non-Go PID fails before anything is recorded. It is opened,
   // and the recording parsed and ingested, on a worker thread (ingestWorker.ts).
-  const live = await StreamedIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid);
+  const live = await StreamedIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid, partial);
   try {
-    return await recordStreamed(target, req, opts, live);
+    const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
+    known.target.cmdline = live.binaryPath;
+    if (target.kind === 'ssh') known.target.host = target.host;
+    else if (startTicks !== undefined) known.target.startTicks = startTicks;
+    known.startTimeMs = Date.now();
+    return await recordStreamed(target, req, opts, live, known);
   } finally {
     live.dispose();
   }
@@ -116,9 +131,9 @@ async function recordStreamed(
   req: CpuProfileRequest,
   opts: CpuProfileOptions,
   live: StreamedIngestInWorker,
+  known: { target: NonNullable<Profile['target']>; startTimeMs: number },
 ): Promise<Profile> {
-  const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
-  const startTimeMs = Date.now();
+  const { target: targetInfo, startTimeMs } = known;
   // perf's output streams in while it records: it is parsed as it comes and taken into the
   // ingest once a second, so only the last second is left to do when the recording ends.
   const rec = await recordPerf(
@@ -127,9 +142,6 @@ async function recordStreamed(
     { ...opts, onData: (chunk) => live.push(chunk) },
   );
   try {
-    const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: live.binaryPath };
-    if (target.kind === 'ssh') targetInfo.host = target.host;
-    else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
     targetInfo.recordedAs = rec.recordedAs;
     const warnings = [...rec.warnings];
     const ingestOpts: PerfIngestOptions = { pid: req.pid, frequencyHz: rec.result.freqHz, target: targetInfo, startTimeMs, warnings };

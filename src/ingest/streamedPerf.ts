@@ -23,10 +23,14 @@ export class StreamedPerfIngest {
   /** Times the samples so far were taken in (for tests and benchmarks). */
   advances = 0;
 
-  /** `early`: the options of the ingests while recording (the final one takes its own; same pid). */
+  /**
+   * `early`: the options of the ingests while recording (the final one takes its own; same pid).
+   * `onSnapshot`: given, each take-in also builds the profile so far and hands it over (live heat).
+   */
   constructor(
     private readonly bin: LoadedBinary,
     private readonly early: PerfIngestOptions = {},
+    private readonly onSnapshot?: (profile: Profile) => void,
   ) {}
 
   /** Bytes of perf.data received so far. */
@@ -54,15 +58,20 @@ export class StreamedPerfIngest {
     }
   }
 
-  /** Takes the samples so far into the ingest's state. */
+  /** Takes the samples so far into the ingest's state (and hands the profile so far to onSnapshot). */
   advance(): void {
     if (this.failed) return;
+    let profile: Profile | undefined;
     try {
-      advancePerfIngest(this.stream.snapshot(), this.bin, this.early, this.state);
+      // The same incremental state either way: a snapshot only also builds the model's objects.
+      if (this.onSnapshot) profile = ingestPerfData(this.stream.snapshot(), this.bin, this.early, this.state);
+      else advancePerfIngest(this.stream.snapshot(), this.bin, this.early, this.state);
       this.advances++;
     } catch {
       // Not enough yet (no attr), or a problem (another binary) the final ingest reports.
+      return;
     }
+    if (profile && profile.totalSamples > 0) this.onSnapshot?.(profile);
   }
 
   /**

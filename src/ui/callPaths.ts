@@ -60,6 +60,18 @@ export class CallPaths {
     return (cached[direction] ??= this.computeExtend(path, direction));
   }
 
+  /** Whether extend() would give any path, without making them (the tree asks it of every row it shows). */
+  canExtend(path: CallPath, direction: PathDirection): boolean {
+    if (direction === 'callees') return path.nodes.some((node) => this.subtreeEnd[node]! > node + 1);
+    const { parents } = this.tree;
+    const steps = path.fns.length;
+    return path.nodes.some((node) => {
+      let a = node;
+      for (let k = 0; k < steps && a >= 0; k++) a = parents[a]!;
+      return a >= 0;
+    });
+  }
+
   private computeExtend(path: CallPath, direction: PathDirection): CallPath[] {
     const { parents, functions } = this.tree;
     const byFn = new Map<number, number[]>();

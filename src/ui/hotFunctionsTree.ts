@@ -4,7 +4,8 @@
  * functions as roots and folds the standard library, the runtime and other modules into one
  * expandable row each; a search keeps the rows whose name holds the text. Below a function, rows
  * are call paths (callees, or callers, by toggle) whose numbers nest: a child counts the samples
- * of its parent's path that go through it (CallPaths).
+ * of its parent's path that go through it (CallPaths). While a recording refreshes it every second,
+ * rows keep their order unless a rank really changed (stableRanking).
  */
 import * as vscode from 'vscode';
 import type { CallPath } from './callPaths';
@@ -12,6 +13,7 @@ import { CODE_KIND_LABEL, type CodeKind } from './codeKind';
 import { formatPercent, formatShareChange } from './format';
 import type { ProfileSession } from './profileSession';
 import type { ProfileView } from './profileView';
+import { stableRanking } from './stableRanking';
 import { functionDescription } from './summaryText';
 
 export interface FunctionNode {
@@ -46,6 +48,12 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
   private filterValue: TreeFilter = 'all';
   private searchValue = '';
   private roots: FunctionNode[] | undefined;
+  /**
+   * The last order of each list (the roots, each folded group): function name → rank. Kept only
+   * across profiles of one recording with the same settings (rankingOf says which).
+   */
+  private readonly lastRanks = new Map<string, Map<string, number>>();
+  private rankingOf = '';
   private readonly sub: vscode.Disposable;
 
   constructor(private readonly session: ProfileSession) {
@@ -113,7 +121,7 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     const view = this.session.view();
     if (!view) return [];
     if (!node) return (this.roots ??= this.buildRoots(view));
-    if (node.group) return this.order(view, node.group.fns).map((fn) => this.fnRow(view, fn, node));
+    if (node.group) return this.order(view, node.group.fns, node.name).map((fn) => this.fnRow(view, fn, node));
     const path = node.path ?? view.paths.root(node.fn);
     return view.paths
       .extend(path, this.modeValue)
@@ -124,20 +132,47 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     return { fn, name: view.profile.functions[fn]!.name, path: view.paths.root(fn), ...(parent ? { parent } : {}) };
   }
 
-  /** Function indexes sorted the way the tree is: by change against a baseline, else by the chosen share. */
-  private order(view: ProfileView, fns: number[]): number[] {
+  /**
+   * Function indexes sorted the way the tree is: by change against a baseline, else by the chosen
+   * share, the order of the last refresh of the same recording kept where counts differ by noise.
+   * `list` names the list (roots, a folded group) for that.
+   */
+  private order(view: ProfileView, fns: number[], list: string): number[] {
     const stats = view.profile.functions;
     const diff = view.diff;
-    const key = (i: number): number => {
-      if (diff) {
-        // Changes beyond sampling noise first, each group by the size of the change.
+    const byName = (a: number, b: number): number => stats[a]!.name.localeCompare(stats[b]!.name);
+    const self = this.sortValue === 'self';
+    const count = (i: number): number => (self ? stats[i]!.selfSamples : stats[i]!.cumSamples);
+    const second = (i: number): number => (self ? stats[i]!.cumSamples : stats[i]!.selfSamples);
+    if (diff) {
+      // Changes beyond sampling noise first, each group by the size of the change.
+      const key = (i: number): number => {
         const d = diff.functions.get(stats[i]!.name)?.cum;
         return d ? Math.abs(d.delta) + (d.significant ? 2 : 0) : 0;
-      }
-      return this.sortValue === 'self' ? stats[i]!.selfSamples : stats[i]!.cumSamples;
-    };
-    const second = (i: number): number => (this.sortValue === 'self' ? stats[i]!.cumSamples : stats[i]!.selfSamples);
-    return fns.sort((a, b) => key(b) - key(a) || second(b) - second(a) || stats[a]!.name.localeCompare(stats[b]!.name));
+      };
+      return fns.sort((a, b) => key(b) - key(a) || second(b) - second(a) || byName(a, b));
+    }
+    const ranks = this.ranksFor(view, list);
+    const ordered = stableRanking(fns, count, (a, b) => second(b) - second(a) || byName(a, b), ranks && ((i) => ranks.get(stats[i]!.name)));
+    const next = new Map<string, number>();
+    ordered.forEach((fn, rank) => next.set(stats[fn]!.name, rank));
+    this.lastRanks.set(list, next);
+    return ordered;
+  }
+
+  /**
+   * The last ranks of `list` when the view is another refresh of the profile they were taken from:
+   * the same recording (process and start), sort, filter and search. Otherwise none, and a plain sort.
+   */
+  private ranksFor(view: ProfileView, list: string): ReadonlyMap<string, number> | undefined {
+    const p = view.profile;
+    const recording = p.startTimeMs !== undefined && p.target?.pid !== undefined ? `${p.target.pid}@${p.startTimeMs}` : undefined;
+    const ranking = `${recording}|${this.sortValue}|${this.filterValue}|${this.searchValue}`;
+    if (ranking !== this.rankingOf || recording === undefined) {
+      this.rankingOf = ranking;
+      this.lastRanks.clear();
+    }
+    return this.lastRanks.get(list);
   }
 
   private buildRoots(view: ProfileView): FunctionNode[] {
@@ -147,7 +182,7 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     if (q) fns = fns.filter((i) => stats[i]!.name.toLowerCase().includes(q) || view.labels.of(stats[i]!.name).toLowerCase().includes(q));
     const minCum = MIN_CUM_SHARE_ROOT * view.profile.totalSamples;
     const capped = (list: number[]): number[] =>
-      this.order(view, list).filter((fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum);
+      this.order(view, list, 'roots').filter((fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum);
     if (this.filterValue === 'all') return capped(fns).map((fn) => this.fnRow(view, fn));
     const roots = capped(fns.filter((i) => view.kinds.kindOf(stats[i]!.name) === 'mine')).map((fn) => this.fnRow(view, fn));
     for (const kind of FOLDED) {
@@ -188,7 +223,7 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     const item = new vscode.TreeItem(label);
     const path = node.path ?? view.paths.root(node.fn);
     const isRoot = !node.parent || !!node.parent.group;
-    item.collapsibleState = view.paths.extend(path, this.modeValue).length
+    item.collapsibleState = view.paths.canExtend(path, this.modeValue)
       ? vscode.TreeItemCollapsibleState.Collapsed
       : vscode.TreeItemCollapsibleState.None;
     item.id = isRoot ? `fn:${node.name}${node.parent?.group ? `:${node.parent.group.kind}` : ''}` : undefined;

@@ -16,6 +16,8 @@ export class ProfileHistoryWatcher implements vscode.Disposable {
   }
 
   private take(): void {
+    // A recording's profile so far is not one of the window's profiles: its whole one will be.
+    if (this.session.isLive) return;
     const cur = this.session.loaded;
     if (cur && this.history.entries()[0]?.loaded.profile !== cur.profile) this.history.add(cur);
   }

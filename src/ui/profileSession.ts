@@ -17,7 +17,7 @@ import type { FunctionLatency, MetricInfo, Profile, SchedLatency, SyscallStat } 
 import { makeSession, saveSession, serializeSession } from '../model/session';
 import { UserError } from '../util/userError';
 import type { ConfigWatcher } from './config';
-import { parseModulePath, type ModuleRoot } from './pathMapper';
+import { parseModulePath, type ModuleRoot, type PathMapper } from './pathMapper';
 import { ProfileView } from './profileView';
 
 /** A profile whose recording ended less than this long ago counts as just recorded. */
@@ -40,8 +40,12 @@ export class ProfileSession implements vscode.Disposable {
   /** The current profile and the baseline as shown (the chosen metric's values); cleared on every change. */
   private shownCurrent: LoadedProfile | undefined;
   private shownBaseline: LoadedProfile | undefined;
+  /** The path mapper of the last view, kept across the refreshes of a recording shown live (same settings, files found once). */
+  private liveMapper: PathMapper | undefined;
   /** The current profile came back from the last window's storage. */
   private restored = false;
+  /** While a recording shows its heat as it comes: what was loaded before it (put back if it is thrown away). */
+  private live: { before: LoadedProfile | undefined; beforeRestored: boolean } | undefined;
   private readonly emitter = new vscode.EventEmitter<void>();
   /** Fires after the profile, the baseline, or a setting that changes what is drawn, changed. */
   readonly onDidChange = this.emitter.event;
@@ -145,15 +149,50 @@ export class ProfileSession implements vscode.Disposable {
   }
 
   set(loaded: LoadedProfile | undefined): void {
+    this.live = undefined;
     this.currentProfile = loaded;
     this.restored = false;
     this.invalidate(true);
   }
 
-  /** True when the current profile was just recorded (not restored from the last window, not an old file). */
+  /**
+   * The profile so far of a recording under way (live heat): drawn like any profile, but neither
+   * stored nor a "fresh recording" until set() brings the whole one. endLive() puts back what
+   * was loaded before the recording.
+   */
+  showLive(loaded: LoadedProfile): void {
+    this.live ??= { before: this.currentProfile, beforeRestored: this.restored };
+    this.currentProfile = loaded;
+    this.restored = false;
+    const mapper = this.cachedView?.mapper ?? this.liveMapper;
+    this.invalidate(false);
+    this.liveMapper = mapper;
+  }
+
+  /** The recording shown live ended without a profile (discarded, failed): the one before it comes back. */
+  endLive(): void {
+    if (!this.live) return;
+    const { before, beforeRestored } = this.live;
+    this.live = undefined;
+    this.currentProfile = before;
+    this.restored = beforeRestored;
+    this.invalidate(false);
+  }
+
+  /** What the store keeps as the current profile: never a recording's profile so far. */
+  private get storedCurrent(): LoadedProfile | undefined {
+    return this.live ? this.live.before : this.current;
+  }
+
+  /** True while the current profile is a recording's profile so far (showLive). */
+  get isLive(): boolean {
+    return this.live !== undefined;
+  }
+
+  /** True when the current profile was just recorded (not restored from the last window, not an old file, not still recording). */
   get isFreshRecording(): boolean {
     const p = this.currentProfile?.profile;
-    if (!p || this.restored || p.startTimeMs === undefined) return false;
+    if (!p || this.restored || this.live || p.startTimeMs === undefined) return false;
     return Date.now() - (p.startTimeMs + p.durationNanos / 1e6) < FRESH_MS;
   }
 
@@ -211,7 +250,12 @@ export class ProfileSession implements vscode.Disposable {
         },
         ...(this.goroot ? { goroot: this.goroot } : {}),
       };
-      this.cachedView = new ProfileView(current.profile, mapperOptions, this.comparing ? this.baseline?.profile : undefined);
+      this.cachedView = new ProfileView(
+        current.profile,
+        mapperOptions,
+        this.comparing ? this.baseline?.profile : undefined,
+        this.liveMapper,
+      );
     }
     return this.cachedView;
   }
@@ -220,6 +264,7 @@ export class ProfileSession implements vscode.Disposable {
     this.cachedView = undefined;
     this.shownCurrent = undefined;
     this.shownBaseline = undefined;
+    this.liveMapper = undefined;
     void vscode.commands.executeCommand('setContext', 'goPerfLens.hasProfile', !!this.currentProfile);
     void vscode.commands.executeCommand('setContext', 'goPerfLens.hasBaseline', !!this.baselineProfile);
     if (profileChanged) this.schedulePersist();
@@ -245,7 +290,7 @@ export class ProfileSession implements vscode.Disposable {
     const dir = this.storageDir;
     if (!dir) return Promise.resolve(undefined);
     const slots = [
-      ['current', this.current],
+      ['current', this.storedCurrent],
       ['baseline', this.baselineProfile],
     ] as const;
     // What to write is taken now; the files are written after any earlier write has finished.
@@ -278,7 +323,7 @@ export class ProfileSession implements vscode.Disposable {
         console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
       });
     this.persisting = write;
-    return write.then(() => (this.currentProfile ? path.join(dir, 'current.session.json') : undefined));
+    return write.then(() => (texts[0]?.[1] !== undefined ? path.join(dir, 'current.session.json') : undefined));
   }
 
   /** Brings back what the last window had loaded (read on the ingest worker); silently ignores missing or unreadable files. */
@@ -325,7 +370,7 @@ export class ProfileSession implements vscode.Disposable {
       try {
         fs.mkdirSync(this.storageDir, { recursive: true });
         for (const [slot, loaded] of [
-          ['current', this.current],
+          ['current', this.storedCurrent],
           ['baseline', this.baselineProfile],
         ] as const) {
           const file = path.join(this.storageDir, `${slot}.session.json`);

@@ -23,43 +23,60 @@ export interface FunctionLocation {
 export class ProfileView {
   readonly mapper: PathMapper;
   readonly heat: HeatIndex;
-  readonly graph: FunctionGraph;
   readonly diff: ProfileDiff | undefined;
   /** Whose code each function is (the workspace's modules, std, runtime, other). */
   readonly kinds: CodeKinds;
   private labelsCache: FunctionLabels | undefined;
+  private graphCache: FunctionGraph | undefined;
   private pathsCache: CallPaths | undefined;
   private diffByLocalFile: Map<string, Map<number, SelfCumDelta>> | undefined;
-  /** Local file → indexes of functions declared or sampled in it. */
-  private readonly functionsByFile = new Map<string, Set<number>>();
+  /** Local file → indexes of functions declared or sampled in it (built on first use). */
+  private functionsByFile: Map<string, Set<number>> | undefined;
   private readonly latencyByName = new Map<string, FunctionLatency>();
 
+  /** `mapper`: one made for these options already (it caches what it found: a live refresh reuses it). */
   constructor(
     readonly profile: Profile,
     mapperOptions: PathMapperOptions,
     readonly baseline?: Profile,
+    mapper?: PathMapper,
   ) {
-    this.mapper = new PathMapper(mapperOptions);
+    this.mapper = mapper ?? new PathMapper(mapperOptions);
     const resolve = (f: string): string | undefined => this.mapper.resolve(f)?.path;
     this.heat = new HeatIndex(profile, resolve);
-    this.graph = new FunctionGraph(profile);
     this.diff = baseline ? diffProfiles(profile, baseline) : undefined;
     this.kinds = new CodeKinds(mapperOptions.modules.map((m) => m.modulePath));
-    profile.functions.forEach((f, i) => {
-      if (f.file) this.addFileFunction(resolve(f.file), i);
-    });
-    for (const l of profile.lines) {
-      const i = this.graph.indexOf(l.function);
-      if (i !== undefined) this.addFileFunction(resolve(l.file), i);
-    }
     for (const lat of profile.latency ?? []) this.latencyByName.set(lat.function, lat);
   }
 
-  private addFileFunction(path: string | undefined, fn: number): void {
-    if (path === undefined) return;
-    let s = this.functionsByFile.get(path);
-    if (!s) this.functionsByFile.set(path, (s = new Set()));
-    s.add(fn);
+  /**
+   * Callers and callees of each function, by name too. Built on first use: a recording shown live
+   * makes a view every second, and most of its refreshes never ask.
+   */
+  get graph(): FunctionGraph {
+    return (this.graphCache ??= new FunctionGraph(this.profile));
+  }
+
+  private filesIndex(): Map<string, Set<number>> {
+    if (this.functionsByFile) return this.functionsByFile;
+    const byFile = (this.functionsByFile = new Map<string, Set<number>>());
+    const add = (recorded: string | undefined, fn: number): void => {
+      const path = recorded === undefined ? undefined : this.mapper.resolve(recorded)?.path;
+      if (path === undefined) return;
+      let s = byFile.get(path);
+      if (!s) byFile.set(path, (s = new Set()));
+      s.add(fn);
+    };
+    const byName = new Map<string, number>();
+    this.profile.functions.forEach((f, i) => {
+      byName.set(f.name, i);
+      if (f.file) add(f.file, i);
+    });
+    for (const l of this.profile.lines) {
+      const i = byName.get(l.function);
+      if (i !== undefined) add(l.file, i);
+    }
+    return byFile;
   }
 
   /** Package-qualified row labels, full import paths where they collide. */
@@ -93,7 +110,7 @@ export class ProfileView {
   }
 
   functionsIn(localFile: string): number[] {
-    return [...(this.functionsByFile.get(localFile) ?? [])];
+    return [...(this.filesIndex().get(localFile) ?? [])];
   }
 
   latencyOf(name: string): FunctionLatency | undefined {

@@ -133,8 +133,8 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
         `no ${sec} s choice: ${rows.join(' | ')}`,
       );
     assert.ok(
-      rows.some((r) => r.includes('CPU sampling') && r.includes('until stopped')),
-      `no "until stopped" choice: ${rows.join(' | ')}`,
+      rows.some((r) => r.includes('CPU sampling') && r.includes('until I stop it')),
+      `no "until I stop it" choice: ${rows.join(' | ')}`,
     );
     await wb!.press('Enter');
   });

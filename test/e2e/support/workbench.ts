@@ -299,11 +299,8 @@ export class Workbench {
     }
   }
 
-  /**
-   * Waits until the active editor shows code lenses with some figure (a percentage) and returns
-   * every lens with the text of the line right below it (the line it belongs to).
-   */
-  async lensesAboveLines(timeoutMs: number): Promise<{ text: string; lineText: string }[]> {
+  /** Every code lens of the active editor as drawn now, with the text of the line right below it (the line it belongs to). */
+  async lensesWithLines(): Promise<{ text: string; lineText: string }[]> {
     const script = `(() => {
       const ed = document.querySelector('.editor-group-container.active .monaco-editor');
       if (!ed) return [];
@@ -317,9 +314,17 @@ export class Workbench {
       }
       return out;
     })()`;
+    return this.page.evaluate<{ text: string; lineText: string }[]>(script);
+  }
+
+  /**
+   * Waits until the active editor shows code lenses with some figure (a percentage) and returns
+   * every lens with the text of the line right below it (the line it belongs to).
+   */
+  async lensesAboveLines(timeoutMs: number): Promise<{ text: string; lineText: string }[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const lenses = await this.page.evaluate<{ text: string; lineText: string }[]>(script);
+      const lenses = await this.lensesWithLines();
       if (lenses.some((l) => /\d\s*%/.test(l.text))) return lenses;
       if (Date.now() > deadline) {
         const notes = await this.notifications().catch(() => []);

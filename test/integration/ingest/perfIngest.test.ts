@@ -148,9 +148,11 @@ describe('ingest perf.data [root, perf, go]', function () {
     let streamed: Profile;
     let dataFile: string;
     let chunks = 0;
+    /** The profiles so far handed over while it recorded (live heat), with the advance each came from. */
+    const snapshots: { profile: Profile; advance: number }[] = [];
     before(async function () {
       binary = await withServiceUnderLoad(async (pid, bin) => {
-        live = new StreamedPerfIngest(loadBinary(bin), { pid });
+        live = new StreamedPerfIngest(loadBinary(bin), { pid }, (profile) => snapshots.push({ profile, advance: live.advances }));
         const rec = await recordPerf(
           { kind: 'local' },
           { pid, durationSec: 4, freqHz: 999, event: 'cpu-clock', stream: true },
@@ -171,6 +173,27 @@ describe('ingest perf.data [root, perf, go]', function () {
     it('was taken in while it was recorded, not only at its end', () => {
       assert.ok(chunks >= 3, `${chunks} pieces of perf.data`);
       assert.ok(live.advances >= 2, `taken in ${live.advances} time(s) while recording`);
+    });
+
+    it('handed over the profile so far each time it took samples in (live heat): growing, each within the whole', () => {
+      assert.ok(snapshots.length >= 2, `${snapshots.length} profile(s) handed over while recording`);
+      assert.deepEqual(
+        snapshots.map((s) => s.advance),
+        snapshots.map((_, i) => snapshots[0]!.advance + i),
+        'one per take-in',
+      );
+      const finalCum = new Map(streamed.functions.map((f) => [f.name, f.cumSamples]));
+      let before = 0;
+      for (const { profile } of snapshots) {
+        assert.ok(
+          profile.totalSamples > before && profile.totalSamples <= streamed.totalSamples,
+          `${profile.totalSamples} after ${before}`,
+        );
+        before = profile.totalSamples;
+        for (const f of profile.functions)
+          assert.ok(f.cumSamples <= (finalCum.get(f.name) ?? 0), `${f.name}: ${f.cumSamples} so far, ${finalCum.get(f.name)} in the whole`);
+        assert.equal(profile.target?.pid, streamed.target?.pid);
+      }
     });
 
     it('counts every sample perf script shows, and the same per-function cumulative counts', () => {
@@ -194,7 +217,7 @@ describe('ingest perf.data [root, perf, go]', function () {
       assert.deepEqual(diffs, []);
     });
 
-    it('gives the model a whole-file ingest gives: functions, lines, stacks, call tree', () => {
+    it('gives the model a whole-file ingest gives (the profiles handed over on the way changed nothing): functions, lines, stacks, call tree', () => {
       const whole = ingestPerfData(parsePerfData(fs.readFileSync(dataFile)), loadBinary(binary), { pid: streamed.target!.pid! });
       assert.deepEqual(canonical(streamed), canonical(whole));
     });

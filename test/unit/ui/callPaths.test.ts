@@ -60,6 +60,8 @@ describe('ui: call paths of the hot-functions tree (numbers that nest)', () => {
         const root = paths.root(fn);
         assert.equal(root.samples, holding(stacks, [fn]), `seed ${seed}: root ${fn}`);
         const check = (p: CallPath, dir: 'callees' | 'callers', depth: number): void => {
+          // canExtend (what the tree asks of each row it shows) says whether extend gives any.
+          assert.equal(paths.canExtend(p, dir), paths.extend(p, dir).length > 0, `seed ${seed}: canExtend ${dir} ${p.fns.join('→')}`);
           for (const c of paths.extend(p, dir)) {
             // Callers extend upwards: the stack (root first) holds them before F.
             const seq = dir === 'callees' ? [...c.fns] : [...c.fns].reverse();
