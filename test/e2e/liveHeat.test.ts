@@ -44,7 +44,8 @@ describe('end to end: live heat while recording until I stop it, then Stop keeps
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('live-chromium'),
     });
-    await wb.grantTrust(20000);
+    // The trust dialog can take long to come on a loaded machine: a picker opened before it would be hidden by it.
+    await wb.grantTrust(60000);
     await wb.waitForEditor('main.go');
   });
 
