@@ -28,12 +28,28 @@ const node = {
   external: ['vscode', 'iced-x86'],
 };
 
+// The MCP SDK (with zod, most of a megabyte) is its own bundle, required by the CLI's bundle only
+// when `go-perf-lens mcp` runs (src/cli/mcpSdk.ts).
+const mcpSdkApart = {
+  name: 'mcp-sdk-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/mcpSdk$/ }, () => ({ path: './mcpSdk.js', external: true }));
+  },
+};
+
 const jobs = [
   esbuild.build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   // Parse + symbolize + ingest on a worker thread (src/commands/ingestWorker.ts starts it).
   esbuild.build({ ...node, entryPoints: ['src/commands/ingestWorkerMain.ts'], outfile: 'dist/ingestWorkerMain.js' }),
-  // The CLI.
-  esbuild.build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  // The CLI, and the MCP SDK it loads only for `go-perf-lens mcp`.
+  esbuild.build({
+    ...node,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [mcpSdkApart],
+  }),
+  esbuild.build({ ...node, entryPoints: ['src/cli/mcpSdk.ts'], outfile: 'dist/mcpSdk.js' }),
 ];
 const webviewDir = path.join(root, 'src', 'webview');
 if (fs.existsSync(webviewDir)) {

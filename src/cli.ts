@@ -63,6 +63,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'syscalls --pid PID --duration S [--stacks] [--json]: syscall counts and latency (eBPF)',
     load: () => import('./cli/syscalls'),
   },
+  mcp: {
+    summary: 'mcp: a Model Context Protocol server on stdio, for AI assistants (record, trace, top functions, hot lines, open profiles)',
+    load: () => import('./cli/mcp'),
+  },
   'install-helper': {
     summary:
       'install-helper [--group go-perf-lens] [--admin-group NAME] [--host USER@HOST [--yes]]: as root, install the helper and its sudoers drop-in (or on HOST over ssh, one sudo prompt there)',

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { exportPprofCommand, openProfileCommand, pinBaselineCommand, saveProfileCommand } from './commands/profileFiles';
 import { readProfileInWorker } from './commands/ingestWorker';
 import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
+import { registerLanguageModelTools } from './commands/languageModelTools';
 import { GoTestProfiler } from './commands/profileGoTestCommand';
 import { chooseProcess, passwordPrompt, type ProcessPickDeps, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { setupMachineCommand } from './commands/setupMachine';
@@ -114,6 +115,9 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
     history,
     runTrace: (target, pid, mode) => runTraceMode(traceDeps, target, pid, mode),
   };
+
+  // The same tools as `go-perf-lens mcp`, for VS Code's agent mode, answering from this window's profile.
+  subs.push(...registerLanguageModelTools({ session, askPassword, cacheDir }));
 
   // Every command reports errors the same way: a message with a way forward, never a stack.
   const command = (id: string, what: string, fn: (...args: never[]) => unknown): void => {

@@ -59,6 +59,7 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
       'package.json',
       'dist/extension.js',
       'dist/cli.js',
+      'dist/mcpSdk.js',
       'dist/node_modules/iced-x86/package.json',
       'dist/node_modules/iced-x86/iced_x86_bg.wasm',
     ]) {
