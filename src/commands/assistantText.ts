@@ -5,23 +5,55 @@
  */
 import * as fs from 'node:fs';
 import type { GoProcess } from '../capture';
+import { metricsOf, shownMetric } from '../model/metrics';
 import type { FunctionLatency, LineStat, Profile } from '../model/profile';
 import { formatDuration, formatPercent } from '../ui/format';
 import { UserError } from '../util/userError';
 
-/** "12.3% (1234)": a share of the profile's samples with the count it stands for. */
-function share(n: number, total: number): string {
-  return `${formatPercent(total > 0 ? n / total : 0)} (${n})`;
+/**
+ * How a value of the profile's shown metric reads: a count of samples (CPU) or of objects,
+ * goroutines, contentions as the number itself; bytes and nanoseconds (pprof's heap and delay
+ * profiles) with their unit.
+ */
+function amountOf(p: Profile): (n: number) => string {
+  const e = p.event;
+  if (e.unit === 'bytes') return (n) => formatBytes(n * e.periodPerSample);
+  if (e.unit === 'nanoseconds' && e.periodPerSample === 1) return (n) => formatDuration(n);
+  return (n) => String(n);
+}
+
+function formatBytes(n: number): string {
+  const units: [number, string][] = [
+    [2 ** 30, 'GiB'],
+    [2 ** 20, 'MiB'],
+    [2 ** 10, 'KiB'],
+  ];
+  for (const [div, unit] of units) if (Math.abs(n) >= div) return `${(n / div).toFixed(1)} ${unit}`;
+  return `${Math.round(n)} B`;
+}
+
+/** "12.3% (1234)": a share of the profile's total with the amount it stands for. */
+function shareOf(p: Profile): (n: number) => string {
+  const amount = amountOf(p);
+  return (n) => `${formatPercent(p.totalSamples > 0 ? n / p.totalSamples : 0)} (${amount(n)})`;
 }
 
 /** The header every profile answer starts with: what was measured, how much, and what is not attributed. */
 export function profileSummary(p: Profile, label: string): string[] {
   const e = p.event;
   const out: string[] = [];
-  const rate = e.frequencyHz ? ` at ${e.frequencyHz} Hz` : '';
-  const cpu = e.unit === 'nanoseconds' ? ` ≈ ${formatDuration(p.totalSamples * e.periodPerSample)} of CPU` : '';
   const over = p.durationNanos > 0 ? ` over ${formatDuration(p.durationNanos)}` : '';
-  out.push(`Profile "${label}": ${p.totalSamples} samples of ${e.name}${rate}${cpu}${over}.`);
+  const metric = shownMetric(p);
+  if (metric.id === 'cpu') {
+    const rate = e.frequencyHz ? ` at ${e.frequencyHz} Hz` : '';
+    const cpu = e.unit === 'nanoseconds' ? ` ≈ ${formatDuration(p.totalSamples * e.periodPerSample)} of CPU` : '';
+    out.push(`Profile "${label}": ${p.totalSamples} samples of ${e.name}${rate}${cpu}${over}.`);
+  } else {
+    const when = metric.snapshot ? ' at the moment it was taken' : over;
+    out.push(`Profile "${label}": ${metric.label}, ${amountOf(p)(p.totalSamples)} in all${when}; shares below are of that total.`);
+  }
+  const others = metricsOf(p).filter((m) => m.id !== metric.id);
+  if (others.length) out.push(`It also holds ${others.map((m) => m.label).join(', ')} (not shown here).`);
   if (e.fallbackReason) out.push(`Event: ${e.fallbackReason}.`);
   if (p.target?.pid)
     out.push(
@@ -53,13 +85,14 @@ export function topFunctionsText(p: Profile, count: number, sortBy: SortBy, wher
     .sort((a, b) => key(b)[0] - key(a)[0] || key(b)[1] - key(a)[1] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .slice(0, count);
   if (fns.length === 0) return ['No function has samples in this profile.'];
+  const share = shareOf(p);
   const out = [
     `Top ${fns.length} functions by ${sortBy} share (self = in the function's own code; cumulative = with everything it calls):`,
   ];
   fns.forEach((f, i) => {
     const decl = f.file ? ` — ${where(f.file)}${f.line1 ? `:${f.line1}` : ''}` : '';
     out.push(
-      `${i + 1}. ${f.name}${f.inlinedOnly ? ' (inlined)' : ''}: self ${share(f.selfSamples, p.totalSamples)}, cumulative ${share(f.cumSamples, p.totalSamples)}${decl}`,
+      `${i + 1}. ${f.name}${f.inlinedOnly ? ' (inlined)' : ''}: self ${share(f.selfSamples)}, cumulative ${share(f.cumSamples)}${decl}`,
     );
   });
   return out;
@@ -112,10 +145,11 @@ export function hotLinesText(p: Profile, file: string, count: number, local: (re
 }
 
 function lineText(p: Profile, path: string, l: LineStat, source: string[] | undefined): string {
+  const share = shareOf(p);
   const inlined = l.inlinedInto?.length ? ` (inlined into ${l.inlinedInto.join(', ')})` : '';
   const text = source?.[l.line1 - 1]?.trim();
   const quoted = text ? ` | ${text.length > 100 ? `${text.slice(0, 100)}…` : text}` : '';
-  return `${path}:${l.line1} in ${l.function}${inlined}: cumulative ${share(l.cumSamples, p.totalSamples)}, self ${share(l.selfSamples, p.totalSamples)}${quoted}`;
+  return `${path}:${l.line1} in ${l.function}${inlined}: cumulative ${share(l.cumSamples)}, self ${share(l.selfSamples)}${quoted}`;
 }
 
 function readLines(file: string): string[] | undefined {
