@@ -113,7 +113,7 @@ export const ASSISTANT_TOOLS: readonly ToolSpec[] = [
     required: ['pid'],
     privileged: (a) => ({
       title: `Record the CPU of PID ${a.pid}?`,
-      message: `Go Perf Lens will record process ${a.pid} with perf for ${a.seconds} s at ${a.frequencyHz} Hz, through its privileged helper (as root).`,
+      message: `Go Perf Lens will record process ${a.pid} with perf for ${a.seconds} s at ${a.frequencyHz} Hz, through its helper (as root unless you may profile that process yourself).`,
       running: `Recording the CPU of PID ${a.pid} for ${a.seconds} s…`,
     }),
   },

@@ -106,7 +106,7 @@ describe('assistant tools in VS Code agent mode [vscode, go]', function () {
     assert.equal(rec.confirmationMessages?.title, 'Record the CPU of PID 4242?');
     assert.equal(
       rec.confirmationMessages?.message,
-      'Go Perf Lens will record process 4242 with perf for 7 s at 999 Hz, through its privileged helper (as root).',
+      'Go Perf Lens will record process 4242 with perf for 7 s at 999 Hz, through its helper (as root unless you may profile that process yourself).',
     );
     const trace = prepareInvocation(findTool('goPerfLens_traceLatency')!, { pid: 4242, function: 'main.(*Server).handle' });
     assert.equal(trace.confirmationMessages?.title, 'Trace main.(*Server).handle in PID 4242?');
