@@ -10,10 +10,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PasswordPrompt } from '../capture';
 import { fetchPprofEndpoint, parsePprofUrl } from '../capture/pprofEndpoint';
-import { ingestEndpointProfile } from '../ingest/fromEndpoint';
 import type { ProfileSession } from '../ui/profileSession';
 import { ASSISTANT_TOOLS, AssistantTools, type ToolInput, type ToolSpec, validateInput } from './assistantTools';
-import { readProfileInWorker } from './ingestWorker';
+import { ingestEndpointInWorker, readProfileInWorker } from './ingestWorker';
 import { endpointLabel } from './openPprofEndpoint';
 
 export interface LanguageModelToolDeps {
@@ -35,7 +34,7 @@ export function registerLanguageModelTools(deps: LanguageModelToolDeps): vscode.
       if (/^https?:\/\//i.test(source)) {
         const url = parsePprofUrl(source);
         const fetched = await fetchPprofEndpoint(url, signal ? { signal } : {});
-        return { profile: ingestEndpointProfile(fetched.bytes, url.href), label: endpointLabel(url) };
+        return { profile: await ingestEndpointInWorker(fetched.bytes, url.href), label: endpointLabel(url) };
       }
       return readProfileInWorker(workspacePath(source), async () => binary);
     },
