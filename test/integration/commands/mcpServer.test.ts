@@ -226,7 +226,11 @@ describe('go-perf-lens mcp on a real Go process [root, perf, go]', function () {
       const a = await call(client, 'goPerfLens_openProfile', { source: url });
       assert.equal(a.isError, false, a.text);
       assert.ok(a.text.startsWith(`Profile "${url}": `), a.text);
-      assert.match(a.text, /^\d+\. runtime\.gopark: self /m);
+      assert.match(a.text, /: goroutines, \d+ in all at the moment it was taken/);
+      // Whatever else runs, the main goroutine serves HTTP: main.main → net/http.(*Server).Serve.
+      const top = await call(client, 'goPerfLens_topFunctions', { sortBy: 'cumulative', count: 200 });
+      assert.match(top.text, /^\d+\. main\.main: self [\d.]+% \(0\), cumulative /m);
+      assert.match(top.text, /^\d+\. net\/http\.\(\*Server\)\.Serve: self [\d.]+% \(0\), cumulative /m);
     } finally {
       await svc.stop();
     }
