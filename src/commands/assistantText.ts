@@ -8,6 +8,7 @@ import type { GoProcess } from '../capture';
 import { metricsOf, shownMetric } from '../model/metrics';
 import type { FunctionLatency, LineStat, Profile } from '../model/profile';
 import { formatDuration, formatPercent } from '../ui/format';
+import { CPU_SAMPLE_MS } from './processList';
 import { UserError } from '../util/userError';
 
 /**
@@ -195,7 +196,7 @@ export function latencyText(f: FunctionLatency, elapsedSec: number, returnsWitho
 /** The Go processes, one a line: PID, name, Go version, CPU use, executable, module, arguments. */
 export function processesText(list: { process: GoProcess; cpuPercent?: number }[]): string[] {
   if (list.length === 0) return ['No Go process is running on this machine (none that the helper can see).'];
-  const out = [`${list.length} Go process${list.length === 1 ? '' : 'es'} (CPU: % of one CPU over the last half second):`];
+  const out = [`${list.length} Go process${list.length === 1 ? '' : 'es'} (CPU: % of one CPU over the last ${CPU_SAMPLE_MS / 1000} s):`];
   for (const { process: p, cpuPercent } of list) {
     const name = p.comm || p.exe.split('/').pop() || '?';
     const cpu = cpuPercent !== undefined ? `, CPU ${cpuPercent.toFixed(0)}%` : '';

@@ -275,13 +275,7 @@ export class AssistantTools {
     switch (name) {
       case 'goPerfLens_listProcesses': {
         const procs = await listGoProcesses(h.target, opts);
-        const cpu =
-          h.target.kind === 'local'
-            ? await measureCpu(
-                procs.map((p) => p.pid),
-                500,
-              )
-            : new Map<number, number>();
+        const cpu = h.target.kind === 'local' ? await measureCpu(procs.map((p) => p.pid)) : new Map<number, number>();
         const listed = orderProcesses(procs.map((p) => ({ process: p, ownBuild: false, cpuPercent: cpu.get(p.pid) })));
         return processesText(listed).join('\n');
       }
