@@ -31,7 +31,9 @@ import { UserError } from '../util/userError';
 import { findModules } from '../ui/profileSession';
 import { CPU_SAMPLE_MS, isOwnBuild, measureCpu, orderProcesses, typedPid, type ListedProcess } from './processList';
 import { lowRateReason, recordCpuProfile } from './recordCpuProfile';
-import type { RecordingControl } from './recordingControl';
+import type { RecordingControl, RecordingHandle } from './recordingControl';
+import { recordHeat } from './recordHeat';
+import { metricsOf, shownMetric } from '../model/metrics';
 
 export interface ProfileDeps {
   session: ProfileSession;
@@ -57,7 +59,12 @@ type ProcessItem = vscode.QuickPickItem & {
   action?: 'launch' | 'remote';
   /** A PID typed by the user, not from the list. */ typed?: boolean;
 };
-type ModeItem = vscode.QuickPickItem & { mode: 'cpu' | 'latency' | 'sched' | 'syscalls'; durationSec?: number };
+type ModeItem = vscode.QuickPickItem & {
+  mode: 'cpu' | 'latency' | 'sched' | 'syscalls' | 'heat';
+  durationSec?: number;
+  /** For 'heat': what is recorded together in one window. */
+  heat?: { allocs: boolean; blocking: boolean; cpu: boolean };
+};
 
 /** Asks for the sudo password of one user@host (named in the prompt), kept in memory for a few minutes. */
 export function passwordPrompt(): PasswordPrompt {
@@ -217,10 +224,33 @@ async function pickProcess(
   }
 }
 
-/** What to record, and for CPU sampling for how long. */
+/** What to record, and for CPU sampling (alone or with allocations or blocking) for how long. */
 interface ModeChoice {
   mode: ModeItem['mode'];
   durationSec?: number;
+  heat?: ModeItem['heat'];
+}
+
+/** Allocations and blocking, alone or with CPU sampling in the same window. */
+function heatItems(sec: number): ModeItem[] {
+  const item = (label: string, description: string, heat: NonNullable<ModeItem['heat']>): ModeItem => ({
+    label: `${label} · ${sec} s`,
+    description,
+    mode: 'heat',
+    durationSec: sec,
+    heat,
+  });
+  return [
+    { label: '', kind: vscode.QuickPickItemKind.Separator, mode: 'cpu' },
+    item('$(symbol-array) Allocations', 'eBPF · the allocations the Go runtime samples (bytes, objects)', {
+      allocs: true,
+      blocking: false,
+      cpu: false,
+    }),
+    item('$(clock) Blocking', 'eBPF · where goroutines wait, how long, why', { allocs: false, blocking: true, cpu: false }),
+    item('$(pulse) CPU sampling + allocations', 'in the same window', { allocs: true, blocking: false, cpu: true }),
+    item('$(pulse) CPU sampling + blocking', 'in the same window', { allocs: false, blocking: true, cpu: true }),
+  ];
 }
 
 /** Durations offered beside the setting's (seconds). */
@@ -273,19 +303,26 @@ async function pickMode(
     { label: '$(terminal) Syscalls', description: 'eBPF', mode: 'syscalls' },
   ];
   const first = cpuItem(undefined, defaultSec);
-  qp.items = [first, ...others(undefined), ...rest];
+  const heat = heatItems(defaultSec);
+  qp.items = [first, ...others(undefined), ...heat, ...rest];
   qp.activeItems = [first];
   // Rename the CPU items when the probe answers, keeping the active one so Enter still takes it.
   void probe.then((p) => {
     if (!p) return;
     const activeIndex = qp.items.indexOf(qp.activeItems[0]!);
-    qp.items = [cpuItem(p, defaultSec), ...others(p), ...rest];
+    qp.items = [cpuItem(p, defaultSec), ...others(p), ...heat, ...rest];
     qp.activeItems = [qp.items[Math.max(0, activeIndex)]!];
   });
   const result = new Promise<ModeChoice | undefined>((resolve) => {
     qp.onDidAccept(() => {
       const it = qp.selectedItems[0] ?? qp.activeItems[0];
-      resolve(it && { mode: it.mode, ...(it.durationSec !== undefined ? { durationSec: it.durationSec } : {}) });
+      resolve(
+        it && {
+          mode: it.mode,
+          ...(it.durationSec !== undefined ? { durationSec: it.durationSec } : {}),
+          ...(it.heat ? { heat: it.heat } : {}),
+        },
+      );
       qp.hide();
     });
     qp.onDidHide(() => resolve(undefined));
@@ -407,12 +444,91 @@ export async function profileProcessCommand(deps: ProfileDeps): Promise<void> {
   if (!chosen) return;
   const choice = await pickMode(chosen.probe, chosen.label, deps.config().durationSec);
   if (!choice) return;
-  if (choice.mode === 'cpu') await recordCpu(deps, chosen.target, chosen.pid, choice.durationSec ?? deps.config().durationSec);
-  else await deps.runTrace(chosen.target, chosen.pid, choice.mode);
+  const durationSec = choice.durationSec ?? deps.config().durationSec;
+  if (choice.mode === 'cpu') await recordCpu(deps, chosen.target, chosen.pid, durationSec);
+  else if (choice.mode === 'heat' && choice.heat) await recordModes(deps, chosen.target, chosen.pid, durationSec, choice.heat);
+  else if (choice.mode !== 'heat') await deps.runTrace(chosen.target, chosen.pid, choice.mode);
 }
+
+/** How a recording is run under the progress notification: started() when it really records. */
+type Recorder = (handle: RecordingHandle, started: () => void, onPartial: (profile: Profile) => void) => Promise<Profile>;
 
 async function recordCpu(deps: ProfileDeps, target: Target, pid: number, durationSec: number): Promise<void> {
   const cfg = deps.config();
+  const loaded = await underProgress(
+    deps,
+    target,
+    pid,
+    durationSec,
+    cfg.sampler === 'perf' ? 'starting perf…' : 'starting the sampler…',
+    (handle, started, onPartial) => {
+      // The clock starts when perf records or the eBPF sampler has attached; the profile so far is drawn live.
+      return recordCpuProfile(
+        target,
+        { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
+        {
+          signal: handle.signal,
+          onStart: handle.onStart,
+          onProgress: (m: ProgressMessage) => {
+            if (typeof m.perfPid === 'number' || m.phase === 'attached') started();
+          },
+          onPartial,
+          askPassword: deps.askPassword,
+          binaryCacheDir: deps.cacheDir,
+        },
+      );
+    },
+  );
+  if (!loaded) return;
+  deps.session.set(loaded);
+  announce(deps, loaded, pid);
+}
+
+/** Allocations and/or blocking (with CPU sampling when asked), in one window, as one profile with a metric each. */
+async function recordModes(
+  deps: ProfileDeps,
+  target: Target,
+  pid: number,
+  durationSec: number,
+  modes: NonNullable<ModeItem['heat']>,
+): Promise<void> {
+  const cfg = deps.config();
+  const loaded = await underProgress(deps, target, pid, durationSec, 'attaching the probes…', (handle, started) =>
+    recordHeat(
+      target,
+      pid,
+      durationSec,
+      { allocs: modes.allocs, blocking: modes.blocking, ...(modes.cpu ? { cpu: { freqHz: cfg.frequencyHz, sampler: cfg.sampler } } : {}) },
+      { signal: handle.signal, onStart: handle.onStart, onAttached: started, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir },
+    ),
+  );
+  if (!loaded) return;
+  deps.session.set(loaded);
+  const p = loaded.profile;
+  const what = metricsOf(p)
+    .map((m) => m.label)
+    .join(', ');
+  void vscode.window.setStatusBarMessage(`Go Perf Lens: ${what} of PID ${pid} over ${formatDuration(p.durationNanos)}`, 8000);
+  const notes = (p.warnings ?? []).filter((w) => /stopped after|exited after|dropped|turned its memory profiling off/.test(w));
+  if (notes.length) void vscode.window.showWarningMessage(`Go Perf Lens: ${notes.join(' — ')}`);
+  if (p.totalSamples === 0)
+    void vscode.window.showWarningMessage(
+      `Go Perf Lens: nothing of ${shownMetric(p).label} was recorded in PID ${pid} while it ran: put load on it and record again.`,
+    );
+}
+
+/**
+ * Runs a recording under a progress notification whose Cancel stops and keeps it; undefined when
+ * discarded. The label names the process (and the host).
+ */
+async function underProgress(
+  deps: ProfileDeps,
+  target: Target,
+  pid: number,
+  durationSec: number,
+  startingText: string,
+  record: Recorder,
+): Promise<LoadedProfile | undefined> {
   const busy = deps.recording.current;
   if (busy)
     throw new UserError(
@@ -431,15 +547,14 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
       },
       async (progress, token) => {
         token.onCancellationRequested(() => handle.stop());
-        // The clock starts when perf records or the eBPF sampler has attached (starting either
-        // takes seconds on a busy machine).
+        // The clock starts when the recording really records (started()): attaching takes seconds on a busy machine.
         let recordingSince: number | undefined;
         let lastPct = 0;
         const tick = (): void => {
           let message: string;
           let pct = lastPct;
           if (handle.endedBy === 'stop') message = 'stopping, keeping what was recorded…';
-          else if (recordingSince === undefined) message = cfg.sampler === 'perf' ? 'starting perf…' : 'starting the sampler…';
+          else if (recordingSince === undefined) message = startingText;
           else {
             const left = Math.max(0, durationSec - (Date.now() - recordingSince) / 1000);
             pct = Math.min(100, (100 * (durationSec - left)) / durationSec);
@@ -453,11 +568,10 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
           progress.report({ message, increment: pct - lastPct });
           lastPct = pct;
         };
-        const onProgress = (m: ProgressMessage): void => {
-          if (recordingSince === undefined && (typeof m.perfPid === 'number' || m.phase === 'attached')) {
-            recordingSince = Date.now();
-            tick();
-          }
+        const started = (): void => {
+          if (recordingSince !== undefined) return;
+          recordingSince = Date.now();
+          tick();
         };
         tick();
         const timer = setInterval(tick, 1000);
@@ -469,18 +583,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
           if (!handle.endedBy) deps.session.showLive({ profile, label: `${labelOf(profile)} · recording` });
         };
         try {
-          const profile = await recordCpuProfile(
-            target,
-            { pid, durationSec, freqHz: cfg.frequencyHz, event: 'auto', sampler: cfg.sampler },
-            {
-              signal: handle.signal,
-              onStart: handle.onStart,
-              onProgress,
-              onPartial,
-              askPassword: deps.askPassword,
-              binaryCacheDir: deps.cacheDir,
-            },
-          );
+          const profile = await record(handle, started, onPartial);
           return { profile, label: labelOf(profile) };
         } catch (e) {
           if (e instanceof UserError && e.code === 'cancelled' && handle.endedBy === 'stop') {
@@ -496,7 +599,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
     deps.session.endLive();
     if (handle.endedBy === 'discard') {
       void vscode.window.showInformationMessage(`Go Perf Lens: discarded the recording of PID ${pid}.`);
-      return;
+      return undefined;
     }
     throw e;
   } finally {
@@ -506,10 +609,9 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
   if (handle.endedBy === 'discard') {
     deps.session.endLive();
     void vscode.window.showInformationMessage(`Go Perf Lens: discarded the recording of PID ${pid}.`);
-    return;
+    return undefined;
   }
-  deps.session.set(loaded);
-  announce(deps, loaded, pid);
+  return loaded;
 }
 
 /** Says what was kept: how long it covers, and why it is shorter than asked when it is. */

@@ -7,10 +7,10 @@
 import * as vscode from 'vscode';
 import type { HelperClient } from '../capture';
 
-/** One recording: the abort signal for the recorder, and its helper once started. */
+/** One recording: the abort signal for the recorder, and its helpers once started (several when modes record together). */
 export class RecordingHandle {
   private readonly abort = new AbortController();
-  private client: HelperClient | undefined;
+  private readonly clients: HelperClient[] = [];
   private how: 'stop' | 'discard' | undefined;
   readonly signal = this.abort.signal;
 
@@ -18,7 +18,8 @@ export class RecordingHandle {
 
   /** For the recorder's onStart. */
   readonly onStart = (client: HelperClient): void => {
-    this.client = client;
+    this.clients.push(client);
+    if (this.how === 'stop') client.stop();
   };
 
   /** What the user asked for, if anything. */
@@ -30,7 +31,7 @@ export class RecordingHandle {
   stop(): void {
     if (this.how) return;
     this.how = 'stop';
-    if (this.client) this.client.stop();
+    if (this.clients.length) for (const c of this.clients) c.stop();
     else this.abort.abort();
   }
 

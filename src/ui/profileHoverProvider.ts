@@ -1,7 +1,8 @@
 /**
  * Hovers: on a function name, its latency histogram (SVG image), count, rate, percentiles and
  * unmatched calls — or its CPU share when it was not traced; on a hot line, samples, share
- * and the inline chain.
+ * and the inline chain, and, when the profile shows blocked time or waits, the wait-time
+ * histogram of that line and its wait reasons.
  */
 import * as vscode from 'vscode';
 import type { Freshness } from './freshness';
@@ -9,6 +10,8 @@ import { documentFunctions } from './documentFunctions';
 import { parseGoFuncName } from './funcDecl';
 import type { ProfileSession } from './profileSession';
 import { codeLensTitle, latencyHoverMarkdown, lineHoverMarkdown } from './summaryText';
+import { shownMetric } from '../model/metrics';
+import { waitHoverMarkdown, waitsAt } from './waitHover';
 
 export class ProfileHoverProvider implements vscode.HoverProvider {
   constructor(
@@ -53,6 +56,9 @@ export class ProfileHoverProvider implements vscode.HoverProvider {
           diff,
         ),
       );
+      const measures = shownMetric(view.profile).measures;
+      const waits = counts && (measures === 'blocked-time' || measures === 'waits') ? waitsAt(view.profile, counts.stats) : undefined;
+      if (waits) parts.push(waitHoverMarkdown(waits));
     }
     if (!parts.length) return undefined;
     const md = new vscode.MarkdownString(parts.join('\n\n---\n\n'), true);
