@@ -31,6 +31,15 @@ export type TreeMode = 'callees' | 'callers';
 export type TreeSort = 'cumulative' | 'self';
 export type TreeFilter = 'all' | 'mine';
 
+/**
+ * Where every stack starts (Go's TOPFRAME functions): runtime.goexit lies below every goroutine's
+ * first frame, so its cumulative share is the share of all goroutine samples and answers no
+ * question; pprof drops it from its stacks. Without a search, and with no samples of their own,
+ * they are no function rows at the top; they stay in "My code"'s runtime row, the call paths and
+ * the flame graph.
+ */
+const STACK_BOTTOMS = new Set(['runtime.goexit', 'runtime.mstart', 'runtime.rt0_go']);
+
 /** Enough roots for any real question; more would only slow the view down. */
 const MAX_ROOTS = 500;
 /** Functions at or above this cumulative share are roots even past MAX_ROOTS. */
@@ -182,7 +191,9 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
     if (q) fns = fns.filter((i) => stats[i]!.name.toLowerCase().includes(q) || view.labels.of(stats[i]!.name).toLowerCase().includes(q));
     const minCum = MIN_CUM_SHARE_ROOT * view.profile.totalSamples;
     const capped = (list: number[]): number[] =>
-      this.order(view, list, 'roots').filter((fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum);
+      this.order(view, q ? list : list.filter((i) => stats[i]!.selfSamples > 0 || !STACK_BOTTOMS.has(stats[i]!.name)), 'roots').filter(
+        (fn, rank) => rank < MAX_ROOTS || stats[fn]!.cumSamples >= minCum,
+      );
     if (this.filterValue === 'all') return capped(fns).map((fn) => this.fnRow(view, fn));
     const roots = capped(fns.filter((i) => view.kinds.kindOf(stats[i]!.name) === 'mine')).map((fn) => this.fnRow(view, fn));
     for (const kind of FOLDED) {

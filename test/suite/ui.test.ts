@@ -71,6 +71,14 @@ function modelLines(p: Profile, file: string, count: 'selfSamples' | 'cumSamples
   return m;
 }
 
+/**
+ * Go's stack bottoms (runtime.goexit below every goroutine, mstart, rt0_go) with no samples of
+ * their own: the tree shows them as no root row, as pprof drops goexit from its stacks.
+ */
+function stackBottom(f: { name: string; selfSamples: number }): boolean {
+  return ['runtime.goexit', 'runtime.mstart', 'runtime.rt0_go'].includes(f.name) && f.selfSamples === 0;
+}
+
 describe('editor UI on a recorded session [vscode, root, perf, bcc]', function () {
   this.timeout(600_000);
   let fx: Fixture;
@@ -281,7 +289,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
 
   it('the hot-functions tree sorts by cumulative share by default, by self on request, and says so', () => {
     const total = fx.profile.totalSamples;
-    const fns = fx.profile.functions.filter((f) => f.selfSamples > 0 || f.cumSamples > 0);
+    const fns = fx.profile.functions.filter((f) => (f.selfSamples > 0 || f.cumSamples > 0) && !stackBottom(f));
     const byCum = [...fns].sort((a, b) => b.cumSamples - a.cumSamples || b.selfSamples - a.selfSamples || a.name.localeCompare(b.name));
     const rows = api.testing!.hotFunctionRows();
     assert.deepEqual(
@@ -376,7 +384,18 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
       bigCum.some((f) => f.name === fx.tracedFunction),
       `${fx.tracedFunction} should have ≥0.5% cumulative`,
     );
-    for (const f of bigCum) assert.ok(names.has(f.name), `${f.name} (cum ${f.cumSamples}/${total}, self ${f.selfSamples}) is not a root`);
+    for (const f of bigCum.filter((f) => !stackBottom(f)))
+      assert.ok(names.has(f.name), `${f.name} (cum ${f.cumSamples}/${total}, self ${f.selfSamples}) is not a root`);
+  });
+
+  it('runtime.goexit, the frame below every goroutine, is no root row but a search finds it', () => {
+    const goexit = fx.profile.functions.find((f) => f.name === 'runtime.goexit');
+    assert.ok(goexit && goexit.cumSamples > 0.5 * fx.profile.totalSamples && goexit.selfSamples === 0, JSON.stringify(goexit));
+    assert.ok(!api.testing!.hotFunctionRows().some((r) => r.name === 'runtime.goexit'), 'runtime.goexit is a root row');
+    api.testing!.setTreeSearch('goexit');
+    const found = api.testing!.hotFunctionRows().map((r) => r.name);
+    api.testing!.setTreeSearch('');
+    assert.ok(found.includes('runtime.goexit'), `the search for goexit found ${found.join(', ')}`);
   });
 
   it('revealing the coldest profiled function (as its code lens does) makes it a root', async () => {
