@@ -184,7 +184,9 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
 
   it('SIGKILL during record leaves its capture folder; the next record removes it', async () => {
     const target = track(spawn(hotBin, ['60'], { stdio: 'ignore' }));
-    const rec = startRecord(['--pid', String(target.pid), '--duration', '30', '-o', path.join(tmp, 'killed.json')]);
+    // perf's recording streams perf.data into the client's capture folder (the eBPF sampler, the
+    // default where BCC runs, sends its stacks as messages and makes none).
+    const rec = startRecord(['--pid', String(target.pid), '--duration', '30', '--sampler', 'perf', '-o', path.join(tmp, 'killed.json')]);
     const mine = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`go-perf-lens-capture-${rec.proc.pid}-`));
     // The folder appears with perf.data's first bytes, which stream in while perf records.
     await waitFor(() => mine().length > 0, 60_000);
@@ -193,7 +195,17 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
     rec.proc.kill('SIGKILL');
     await rec.done;
     assert.ok(fs.existsSync(path.join(left, 'perf.data')), 'a killed client cannot clean up after itself');
-    const again = runCli(['record', '--pid', String(target.pid), '--duration', '1', '-o', path.join(tmp, 'next.json')]);
+    const again = runCli([
+      'record',
+      '--pid',
+      String(target.pid),
+      '--duration',
+      '1',
+      '--sampler',
+      'perf',
+      '-o',
+      path.join(tmp, 'next.json'),
+    ]);
     target.kill();
     assert.equal(again.status, 0, again.stderr);
     assert.ok(!fs.existsSync(left), `${left} was removed by the next start`);

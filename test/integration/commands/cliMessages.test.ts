@@ -125,7 +125,7 @@ describe('CLI messages that tell the truth [root, perf, go]', function () {
       String(p.warnings),
     );
     assert.ok(
-      p.warnings?.some((w) => /1 sample\(s\) have a negative value/.test(w)),
+      p.warnings?.some((w) => /1 sample value\(s\) are negative \(a damaged profile\?\): they are left out/.test(w)),
       String(p.warnings),
     );
     assert.equal(p.totalSamples, 3);
