@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { BpfIngestInWorker, ingestEndpointInWorker } from '../../../src/commands/ingestWorker';
 import { encodePprof } from '../../../src/formats/pprof';
+import { wireProfileResult } from '../../support/bpfWire';
 import { bpfTextRange, ingestBpfProfile, type WireProfileResult } from '../../../src/ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../../../src/ingest/fromEndpoint';
 import { loadBinaryBytes } from '../../../src/ingest/loadBinary';
@@ -29,38 +30,7 @@ function nmAddresses(goBin: string, bin: string): Map<string, number> {
 
 function wireResult(stacks: WireProfileResult['stacks'], textLo: number, textHi: number): WireProfileResult {
   const samples = stacks.reduce((n, s) => n + s.count, 0);
-  return {
-    samples,
-    samplesPerSecond: [samples],
-    elapsedSec: 1,
-    stacks,
-    stats: {
-      samples,
-      userStackErrors: 0,
-      kernelStackErrors: 0,
-      ringFull: 0,
-      spUnreadable: 0,
-      kernelModeSamples: 0,
-      noUserRegs: 0,
-      periodSum: samples * 1_001_001,
-    },
-    received: samples,
-    unreceived: 0,
-    distinctKeys: stacks.length,
-    userDepth: 127,
-    ringBytes: 1 << 20,
-    endedBy: 'duration',
-    pid: 4242,
-    event: 'cpu-clock',
-    fallbackReason: null,
-    freqHz: 999,
-    cpus: 2,
-    loadBias: 0,
-    textLo,
-    textHi,
-    attachMs: 1,
-    kernelStacks: false,
-  };
+  return wireProfileResult(stacks, { pid: 4242, textLo, textHi, attachMs: 1 }, { periodSum: samples * 1_001_001 });
 }
 
 async function userError(p: Promise<unknown>, code: string): Promise<UserError> {

@@ -7,7 +7,8 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { ingestBpfProfile, type WireProfileResult, type WireBpfStack } from '../../../src/ingest/fromBpfProfile';
+import { ingestBpfProfile } from '../../../src/ingest/fromBpfProfile';
+import { wireProfileResult as wire } from '../../support/bpfWire';
 import { loadBinary } from '../../../src/ingest/loadBinary';
 import type { Profile } from '../../../src/model/profile';
 import { stacksText } from '../../../src/model/stacksText';
@@ -40,41 +41,6 @@ function retAfterCall(insns: Insn[], callee: string): { ret: number; line: numbe
   const i = insns.findIndex((x) => x.asm.startsWith('CALL ') && (callee === '*' || x.asm.includes(`${callee}(SB)`)));
   assert.ok(i >= 0 && i + 1 < insns.length, `no CALL ${callee}`);
   return { ret: insns[i + 1]!.addr, line: insns[i]!.line };
-}
-
-function wire(stacks: WireBpfStack[]): WireProfileResult {
-  const samples = stacks.reduce((s, x) => s + x.count, 0);
-  return {
-    samples,
-    samplesPerSecond: [samples],
-    elapsedSec: 1,
-    stacks,
-    stats: {
-      samples,
-      userStackErrors: 0,
-      kernelStackErrors: 0,
-      ringFull: 0,
-      spUnreadable: 0,
-      kernelModeSamples: 0,
-      noUserRegs: 0,
-    },
-    received: samples,
-    unreceived: 0,
-    distinctKeys: stacks.length,
-    userDepth: 127,
-    ringBytes: 1 << 20,
-    endedBy: 'duration',
-    pid: 1,
-    event: 'cpu-clock',
-    fallbackReason: null,
-    freqHz: 999,
-    cpus: 2,
-    loadBias: 0,
-    textLo: 0,
-    textHi: 0,
-    attachMs: 0,
-    kernelStacks: false,
-  };
 }
 
 function callerOf(p: Profile, leaf: string): Map<string, number> {
