@@ -5,10 +5,10 @@
  * wait time, the reason (chan receive) and the wait-time histogram. Needs root (BCC).
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
-import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
+import { startGoService, workspaceWithFixture } from './support/goService';
+import { REPO_ROOT, freshDir } from './support/runDir';
 import { startServer, type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
@@ -26,28 +26,9 @@ describe('end to end: What to record → Blocking → heat and wait histogram on
 
   before(async function () {
     this.timeout(180000);
-    ws = makeWorkspace('e2e-waits-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
-    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
-    const tc = newestGo();
-    const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
-      cwd: ws,
-      env: goEnv(tc, FIXTURE_CACHE),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 120000,
-    });
-    service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      service!.once('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`${FIXTURE} exited with ${c}`));
-      });
-    });
+    let bin: string;
+    ({ ws, bin } = workspaceWithFixture('e2e-waits-ws', FIXTURE, { 'goPerfLens.duration': RECORD_SECONDS }));
+    service = await startGoService(bin, ws);
     server = await startServer({ dataDir: freshDir('e2e-waits-server') });
     wb = await Workbench.open({
       server,
