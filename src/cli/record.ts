@@ -73,15 +73,19 @@ export async function run(argv: string[]): Promise<number> {
   const signals = new StopOnSignal();
   try {
     const where = target.kind === 'ssh' ? ` on ${target.host}` : '';
-    process.stderr.write(
-      `recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz with ${SAMPLER_WORDS[sampler]} (Ctrl-C stops early and keeps the recording)…\n`,
-    );
+    process.stderr.write(`starting to record pid ${pid}${where} with ${SAMPLER_WORDS[sampler]}…\n`);
+    // Said once samples are really being taken: the eBPF sampler's compile can take seconds.
+    const onRecording = (): void => {
+      process.stderr.write(
+        `recording pid ${pid}${where} for ${durationSec} s at ${freqHz} Hz (Ctrl-C stops early and keeps the recording)…\n`,
+      );
+    };
     let profile;
     try {
       profile = await recordCpuProfile(
         target,
         { pid, durationSec, freqHz, event, sampler },
-        { signal: signals.signal, onStart: signals.onStart },
+        { signal: signals.signal, onStart: signals.onStart, onRecording },
       );
     } catch (e) {
       if (e instanceof UserError && e.code === 'cancelled') {

@@ -19,7 +19,6 @@ import {
   type GoProcess,
   type PasswordPrompt,
   type ProbeResult,
-  type ProgressMessage,
   type Target,
 } from '../capture';
 import type { Profile } from '../model/profile';
@@ -469,9 +468,7 @@ async function recordCpu(deps: ProfileDeps, target: Target, pid: number, duratio
         {
           signal: handle.signal,
           onStart: handle.onStart,
-          onProgress: (m: ProgressMessage) => {
-            if (typeof m.perfPid === 'number' || m.phase === 'attached') started();
-          },
+          onRecording: started,
           onPartial,
           askPassword: deps.askPassword,
           binaryCacheDir: deps.cacheDir,

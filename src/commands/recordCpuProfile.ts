@@ -62,6 +62,11 @@ export interface CpuProfileOptions {
   askPassword?: PasswordPrompt;
   binaryCacheDir?: string;
   onProgress?: (p: ProgressMessage) => void;
+  /**
+   * Once, when samples start being taken: perf runs on the target, or the eBPF sampler has
+   * attached (its compile alone can take seconds). "Recording" is said from here, not before.
+   */
+  onRecording?: () => void;
   /** The recording's helper, once started: its stop() ends the recording early and keeps it. */
   onStart?: (client: HelperClient) => void;
   /** Samples taken so far, each second (the eBPF sampler's partial results; perf sends none). */
@@ -73,7 +78,8 @@ export interface CpuProfileOptions {
   onPartial?: (profile: Profile) => void;
 }
 
-export async function recordCpuProfile(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions = {}): Promise<Profile> {
+export async function recordCpuProfile(target: Target, req: CpuProfileRequest, options: CpuProfileOptions = {}): Promise<Profile> {
+  const opts = withOnRecording(options);
   const sampler = req.sampler ?? 'auto';
   if (sampler === 'bpf') return recordWithBpf(target, req, opts);
   if (sampler === 'perf') return recordWithPerf(target, req, opts);
@@ -91,6 +97,23 @@ export async function recordCpuProfile(target: Target, req: CpuProfileRequest, o
     ];
     return profile;
   }
+}
+
+/** Folds onRecording into onProgress: the helper's first "perf runs" (perfPid) or "attached" message. */
+function withOnRecording(opts: CpuProfileOptions): CpuProfileOptions {
+  const { onRecording, onProgress } = opts;
+  if (!onRecording) return opts;
+  let told = false;
+  return {
+    ...opts,
+    onProgress: (m) => {
+      onProgress?.(m);
+      if (!told && (typeof m.perfPid === 'number' || m.phase === 'attached')) {
+        told = true;
+        onRecording();
+      }
+    },
+  };
 }
 
 async function recordWithBpf(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions): Promise<Profile> {

@@ -55,12 +55,44 @@ export const BUILD_VARIANTS: BuildVariant[] = [
   { name: 'stripped', flags: ['-ldflags=-s -w'] },
 ];
 
-function hashDir(dir: string, h: ReturnType<typeof createHash>): void {
+/**
+ * Hashes every file under dir (names and contents) into h; returns the newest modification time.
+ * withPaths: hash full paths rather than base names.
+ */
+export function hashSources(dir: string, h: ReturnType<typeof createHash>, withPaths = false): number {
+  let newest = 0;
   for (const f of fs.readdirSync(dir).sort()) {
     const p = path.join(dir, f);
-    if (fs.statSync(p).isDirectory()) hashDir(p, h);
-    else h.update(f).update(fs.readFileSync(p));
+    const st = fs.statSync(p);
+    if (st.isDirectory()) newest = Math.max(newest, hashSources(p, h, withPaths));
+    else {
+      h.update(withPaths ? p : f).update(fs.readFileSync(p));
+      newest = Math.max(newest, st.mtimeMs);
+    }
   }
+  return newest;
+}
+
+/**
+ * Builds with `go build FLAGS -o out PKG` in src unless out exists and is newer than every source. A
+ * cached binary older than its sources (a fresh clone over a cache a previous run left in /tmp)
+ * would make the editor dim its heat as stale, so it is rebuilt (Go's build cache keeps that fast).
+ */
+export function cachedGoBuild(tc: GoToolchain, src: string, out: string, flags: string[], pkg: string, newestSourceMs: number): string {
+  try {
+    if (fs.statSync(out).mtimeMs >= newestSourceMs) return out;
+  } catch {
+    /* not built yet */
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.tmp${process.pid}`;
+  execFileSync(tc.goBin, ['build', ...flags, '-o', tmp, pkg], {
+    cwd: src,
+    env: goEnv(tc, FIXTURE_CACHE),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  fs.renameSync(tmp, out);
+  return out;
 }
 
 export function goEnv(tc: GoToolchain, cacheRoot: string): NodeJS.ProcessEnv {
@@ -87,17 +119,7 @@ export function buildGoFixture(name: string, tc: GoToolchain, variant: BuildVari
   const src = path.join(GO_FIXTURES, name);
   // The source path is part of the key: binaries record it (DWARF, pclntab), and a clone elsewhere must not reuse them.
   const h = createHash('sha256').update(tc.version).update(tc.goBin).update(JSON.stringify(variant.flags)).update(src);
-  hashDir(src, h);
+  const newest = hashSources(src, h);
   const key = h.digest('hex').slice(0, 16);
-  const out = path.join(FIXTURE_CACHE, `${name}-go${tc.version}-${variant.name}-${key}`);
-  if (fs.existsSync(out)) return out;
-  fs.mkdirSync(FIXTURE_CACHE, { recursive: true });
-  const tmp = `${out}.tmp${process.pid}`;
-  execFileSync(tc.goBin, ['build', ...variant.flags, '-o', tmp, '.'], {
-    cwd: src,
-    env: goEnv(tc, FIXTURE_CACHE),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  fs.renameSync(tmp, out);
-  return out;
+  return cachedGoBuild(tc, src, path.join(FIXTURE_CACHE, `${name}-go${tc.version}-${variant.name}-${key}`), variant.flags, '.', newest);
 }

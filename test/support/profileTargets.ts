@@ -5,33 +5,16 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURE_CACHE, GO_FIXTURES, type GoToolchain, goEnv } from './goToolchains';
+import { cachedGoBuild, FIXTURE_CACHE, GO_FIXTURES, type GoToolchain, hashSources } from './goToolchains';
 
 /** Builds a package of a fixture module (e.g. exampleservice's ./cmd/load), cached by content. */
 export function buildGoPackage(fixture: string, pkg: string, tc: GoToolchain, flags: string[] = []): string {
   const src = path.join(GO_FIXTURES, fixture);
   const h = createHash('sha256').update(tc.goBin).update(pkg).update(JSON.stringify(flags));
-  const walk = (d: string): void => {
-    for (const f of fs.readdirSync(d).sort()) {
-      const p = path.join(d, f);
-      if (fs.statSync(p).isDirectory()) walk(p);
-      else h.update(p).update(fs.readFileSync(p));
-    }
-  };
-  walk(src);
+  const newest = hashSources(src, h, true);
   const out = path.join(FIXTURE_CACHE, `${fixture}-${path.basename(pkg)}-go${tc.version}-${h.digest('hex').slice(0, 16)}`);
-  if (fs.existsSync(out)) return out;
-  fs.mkdirSync(FIXTURE_CACHE, { recursive: true });
-  const tmp = `${out}.tmp${process.pid}`;
-  execFileSync(tc.goBin, ['build', ...flags, '-o', tmp, pkg], {
-    cwd: src,
-    env: goEnv(tc, FIXTURE_CACHE),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  fs.renameSync(tmp, out);
-  return out;
+  return cachedGoBuild(tc, src, out, flags, pkg, newest);
 }
 
 const started = new Set<ChildProcess>();
