@@ -30,6 +30,7 @@ import {
   perfProcessesFor,
   perfScriptSampleCount,
   Spinner,
+  startRecordWithSlowPerf,
   startSpin,
 } from './captureSupport';
 
@@ -186,36 +187,26 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     );
   });
 
-  /**
-   * Runs fn with a `perf` first on PATH (the helper inherits it) that sleeps 3 s before
-   * `perf record -p` starts, as perf's start-up does on a busy machine, then runs the real perf.
-   */
-  async function withSlowPerf<T>(fn: () => Promise<T>): Promise<T> {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-slowperf-'));
-    dirs.push(bin);
-    const real = execFileSync('sh', ['-c', 'command -v perf']).toString().trim();
-    fs.writeFileSync(path.join(bin, 'perf'), `#!/bin/sh\ncase " $* " in *" record "*" -p "*) sleep 3;; esac\nexec ${real} "$@"\n`, {
-      mode: 0o755,
-    });
-    const savedPath = process.env.PATH;
-    process.env.PATH = `${bin}:${savedPath}`;
-    try {
-      return await fn();
-    } finally {
-      process.env.PATH = savedPath;
-    }
-  }
-
   for (const sync of ['auto', 'events-open'] as const) {
-    it(`a perf that takes 3 s to attach (a loaded machine) still records the whole second (sync ${sync})`, async () => {
-      // The duration must count from when perf samples, not from its spawn.
-      const r = await withSlowPerf(() => runHelper<RecordResult>(local, 'record', { pid: spin.pid, duration: 1, freq: 499, sync }));
-      dirs.push(r.tempDir!);
-      assert.equal(r.result.clock, sync === 'auto' ? 'perf-ack' : 'events-open');
-      assert.equal(r.result.endedBy, 'duration');
-      const n = perfScriptSampleCount(r.files.find((x) => x.name === 'perf.data')!.path);
+    it(`a perf that takes 3 s to attach (a loaded machine) still records the whole second (sync ${sync}) [unshare]`, async () => {
+      // The duration must count from when perf samples, not from its spawn: counted from the
+      // spawn, the second would be over before perf had attached.
+      const run = startRecordWithSlowPerf({ pid: spin.pid, duration: 1, freq: 499, sync }, 3);
+      dirs.push(run.dir);
+      const reply = await run.reply;
+      assert.ok(reply.ok, JSON.stringify(reply.error));
+      // The helper's own perf (its fixed path) was the slow one: it waited, then attached.
+      assert.deepEqual(
+        run.log().map((l) => l.split(' ')[0]),
+        ['waiting', 'attaching'],
+      );
+      assert.match(run.log()[0]!, new RegExp(` record .* -p ${spin.pid} `));
+      const r = reply.result as unknown as RecordResult;
+      assert.equal(r.clock, sync === 'auto' ? 'perf-ack' : 'events-open');
+      assert.equal(r.endedBy, 'duration');
+      const n = perfScriptSampleCount(reply.filePaths!['perf.data']!);
       assert.ok(n > 0, 'samples recorded');
-      assert.equal(r.result.samples, n);
+      assert.equal(r.samples, n);
     });
   }
 
@@ -419,27 +410,27 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     }
   });
 
-  it('stop() while a slow perf starts (it dies of SIGINT, writing nothing): "cancelled" from the helper, not a perf failure', async () => {
+  it('stop() while a slow perf starts (it dies of SIGINT, writing nothing): "cancelled" from the helper, not a perf failure [unshare]', async () => {
     const target = await startSpin(newestGo());
     try {
-      let client: HelperClient | undefined;
-      const p = withSlowPerf(() =>
-        recordPerf(
-          local,
-          { pid: target.pid, durationSec: 30 },
-          {
-            onStart: (c) => {
-              client = c;
-            },
-            onProgress: (m) => {
-              if (/^starting perf/.test(m.message)) client?.stop();
-            },
-          },
-        ),
-      );
+      // perf waits (in the wrapper) until a signal ends it: the stop surely comes while it starts.
+      const run = startRecordWithSlowPerf({ pid: target.pid, duration: 30 }, 'until-signalled');
+      dirs.push(run.dir);
+      await run.waiting();
+      run.stop();
+      const reply = await run.reply;
       // stop() is not cancel(): the code comes from the helper itself.
-      await expectUserError(p, 'cancelled', /^stopped before perf had written any data/);
-      assert.ok(await eventually(() => perfProcessesFor(target.pid).length === 0), 'no perf left');
+      assert.equal(reply.ok, false, 'no recording');
+      assert.equal(reply.error!.code, 'cancelled', reply.error!.message);
+      assert.match(reply.error!.message, /^stopped before perf had written any data/);
+      assert.ok(reply.progress!.some((m) => /^starting perf/.test(m)));
+      assert.ok(!reply.progress!.some((m) => /^recording PID/.test(m)), reply.progress!.join('; '));
+      assert.deepEqual(
+        run.log().map((l) => l.split(' ')[0]),
+        ['waiting', 'interrupted'],
+      );
+      const wrapperPid = Number(run.log()[0]!.split(' ')[1]);
+      assert.ok(await eventually(() => !isAlive(wrapperPid) && perfProcessesFor(target.pid).length === 0), 'no perf left');
     } finally {
       killSpin(target);
     }

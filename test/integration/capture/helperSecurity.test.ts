@@ -13,19 +13,12 @@ import * as esbuild from 'esbuild';
 import { INSTALLED_ARGV, INSTALLED_HELPER, LOADER, SUDOERS_FILE, runHelper } from '../../../src/capture';
 import { loadHelperPayload } from '../../../src/capture/helperFiles';
 import { buildGoFixture, newestGo, REPO_ROOT } from '../../support/goToolchains';
+import type { ClientReply } from './captureSupport';
 
 const tag = String(process.pid % 100000);
 const GROUP = `gplsec${tag}`;
 const MEMBER = `gplmem${tag}`;
 const OUTSIDER = `gplout${tag}`;
-
-interface ClientReply {
-  ok: boolean;
-  hello?: { caller?: { uid: number; via: string } };
-  result?: Record<string, unknown>;
-  files?: string[];
-  error?: { code: string; message: string; hint?: string };
-}
 
 function uidOf(user: string): number {
   return Number(execFileSync('id', ['-u', user]).toString().trim());

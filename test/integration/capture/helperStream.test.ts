@@ -1,14 +1,25 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HelloMessage, HelperClient, HelperMessage, ProgressMessage, RecordResult, recordPerf, runHelper } from '../../../src/capture';
+import { HelloMessage, HelperClient, HelperMessage, RecordResult, recordPerf, runHelper } from '../../../src/capture';
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { resolveBpfDir } from '../../../src/capture/helperFiles';
 import { newestGo } from '../../support/goToolchains';
-import { eventually, expectUserError, isAlive, killSpin, perfCmdline, perfProcessesFor, Spinner, startSpin } from './captureSupport';
+import {
+  eventually,
+  expectUserError,
+  isAlive,
+  killSpin,
+  perfCmdline,
+  perfProcessesFor,
+  procState,
+  usedCpu,
+  Spinner,
+  startSpin,
+} from './captureSupport';
 
 const local = { kind: 'local' as const };
 
@@ -23,6 +34,15 @@ function perfScriptSamples(file: string): { count: number; pids: Set<number> } {
   }).toString();
   const lines = out.split('\n').filter((l) => l.trim());
   return { count: lines.length, pids: new Set(lines.map((l) => Number(l.trim().split(/\s+/)[0]))) };
+}
+
+/** Whether the process sleeps in a write to a full pipe (its wait channel is the kernel's pipe_write). */
+function blockedWritingPipe(pid: number): boolean {
+  try {
+    return procState(pid) === 'S' && /pipe_write/.test(fs.readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** The chunks of perf.data a run received, checked against the file and the helper's sha256. */
@@ -50,54 +70,76 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('stream: onData gets perf.data during the recording; the chunks are the file; perf script and our parser agree', async () => {
-    // One log of what arrived, in order: data chunks and progress messages.
-    const log: Array<{ data: Buffer } | { progress: ProgressMessage }> = [];
+  it('stream: samples reach onData while perf records, long before its ring buffers would have made it write', async () => {
+    // Once perf records, the target runs 300 ms of CPU (~300 samples at 999 Hz, far below half a
+    // ring buffer, 256 KiB a CPU, where perf writes by itself) and is then stopped. At least 100 of
+    // those samples must arrive while the 60 s recording goes on: a helper that sent perf.data only
+    // at the end, or one that left perf to write when its buffers fill (no pings), would send them
+    // only after the 60 s, and the recording would end by its duration instead of our stop().
+    const target = await startSpin(newestGo());
+    spinners.push(target);
+    let client: HelperClient | undefined;
+    const chunks: Buffer[] = [];
+    let targetStopped = false;
+    let stopping = false;
+    let cpuSpent: Promise<void> | undefined;
+    const stopOnceArrived = (): void => {
+      if (stopping || !targetStopped) return;
+      try {
+        if (parsePerfData(Buffer.concat(chunks)).samples.count < 100) return;
+      } catch {
+        return; // not even the first attr yet
+      }
+      stopping = true;
+      client?.stop();
+    };
     const r = await recordPerf(
       local,
-      { pid: spin.pid, durationSec: 3, stream: true },
+      { pid: target.pid, durationSec: 60, stream: true },
       {
-        onProgress: (p) => log.push({ progress: p }),
-        onData: (b) => log.push({ data: b }),
+        onStart: (c) => {
+          client = c;
+        },
+        onProgress: (p) => {
+          if (p.perfPid === undefined) return;
+          cpuSpent = usedCpu(target.pid, 300).then(() => {
+            target.proc.kill('SIGSTOP');
+            targetStopped = true;
+            stopOnceArrived();
+          });
+          cpuSpent.catch(() => undefined); // awaited below
+        },
+        onData: (b) => {
+          chunks.push(b);
+          stopOnceArrived();
+        },
       },
     );
     dirs.push(r.tempDir);
-    const chunks = log.flatMap((e) => ('data' in e ? [e.data] : []));
-    assert.ok(chunks.length > 1, `onData called ${chunks.length} times`);
-
-    // The data that had arrived before the `recording` progress message at 2 s of the 3 (sent by
-    // the helper from its clock loop, while perf samples) already holds samples of the target: a
-    // helper that sent perf.data only at the end would have sent nothing by then, and so would a
-    // perf left to write only when a ring buffer is half full (256 KiB a CPU: ~3 s at 999 Hz).
-    const at2s = log.findIndex((e) => 'progress' in e && e.progress.message === 'recording' && (e.progress.elapsedSec ?? 0) >= 2);
-    assert.ok(at2s > 0, 'the helper reported progress at 2 s');
-    const early = Buffer.concat(log.slice(0, at2s).flatMap((e) => ('data' in e ? [e.data] : [])));
-    assert.ok(early.length > 16, `${early.length} bytes before 2 s`);
-    const earlyParsed = parsePerfData(early);
-    assert.equal(earlyParsed.pipeMode, true);
-    assert.ok(earlyParsed.samples.count > 0, 'samples arrived during the recording');
+    await cpuSpent;
+    assert.equal(r.result.endedBy, 'stop', 'samples arrived, and stop() ended the recording before its 60 s');
     assert.ok(
-      log.slice(at2s).some((e) => 'data' in e),
-      'the rest came after',
+      r.warnings.some((w) => /^stopped early after [0-9.]+ s of 60 s$/.test(w)),
+      r.warnings.join('; '),
     );
+    assert.ok(chunks.length > 1, `onData called ${chunks.length} times`);
 
     const all = assertChunksAreTheFile(chunks, r.perfDataPath, r.result);
     const parsed = parsePerfData(all);
     assert.equal(parsed.pipeMode, true);
     assert.equal(parsed.truncated, undefined);
     assert.ok(parsed.samples.count > 0);
-    for (let i = 0; i < parsed.samples.count; i++) assert.equal(parsed.samples.pid[i], spin.pid, `sample ${i}'s pid`);
+    for (let i = 0; i < parsed.samples.count; i++) assert.equal(parsed.samples.pid[i], target.pid, `sample ${i}'s pid`);
     const ps = perfScriptSamples(r.perfDataPath);
     assert.equal(parsed.samples.count, ps.count, 'our parser and perf script count the same samples');
-    assert.deepEqual([...ps.pids], [spin.pid]);
+    assert.deepEqual([...ps.pids], [target.pid]);
 
     assert.equal(r.result.streamed, true);
     assert.equal(r.result.samples, null, 'perf in pipe mode prints no sample count');
-    assert.equal(r.result.endedBy, 'duration');
     assert.equal(r.result.clock, 'perf-ack');
-    assert.deepEqual(r.warnings, []);
     assert.match(perfCmdline(r.perfDataPath), / -o - /);
     assert.match(perfCmdline(r.perfDataPath), / -D -1 --control fifo:/);
+    killSpin(target);
   });
 
   it('without stream, onData still gets the whole (file-mode) perf.data, at the end', async () => {
@@ -311,24 +353,53 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
       r.warnings.some((w) => w === `no samples: PID ${idle.pid} used no CPU while it was recorded`),
       r.warnings.join('; '),
     );
+    assert.equal(r.result.endedBy, 'duration');
+    assert.equal(r.result.clock, 'perf-ack');
+    assert.equal(r.result.streamed, true);
     assert.equal(perfScriptSamples(r.perfDataPath).count, 0);
     assert.equal(parsePerfData(fs.readFileSync(r.perfDataPath)).samples.count, 0);
     killSpin(idle);
   });
 
-  it("perf blocks on a pipe nobody reads and loses samples; the helper's record counter agrees with perf on them", async () => {
+  it("perf blocks on a pipe nobody reads and loses samples; the helper's record counter agrees with perf on them", async function () {
+    this.timeout(300000);
     // Why the helper drains perf's pipe into a spool file instead of waiting on its own link:
-    // here perf's output sits unread for 4 s, perf blocks in write() and its ring buffers overflow.
+    // here perf's output sits unread, perf blocks in write() and its ring buffers overflow. Waited
+    // for as conditions, not times: the pipe is read only once perf is blocked writing to it and
+    // the target has since used a second of CPU (thousands of samples at 4999 Hz, against ring
+    // buffers of one page a CPU, -m 1, that hold a few dozen).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-stream-'));
     dirs.push(dir);
     const file = path.join(dir, 'blocked.data');
-    execFileSync('sh', [
-      '-c',
-      'timeout -s INT 3 perf record -g -F 4999 -e cpu-clock -p "$1" -o - 2>/dev/null | (sleep 4; cat > "$2")',
+    const readNow = path.join(dir, 'read-now');
+    const sh = spawn(
       'sh',
-      String(spin.pid),
-      file,
-    ]);
+      [
+        '-c',
+        'perf record -m 1 -g -F 4999 -e cpu-clock -p "$1" -o - 2>/dev/null | { while [ ! -e "$3" ]; do sleep 0.05; done; exec cat > "$2"; }',
+        'sh',
+        String(spin.pid),
+        file,
+        readNow,
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((r) => sh.once('exit', (code) => r(code)));
+    let perf: number | undefined;
+    try {
+      assert.ok(
+        await eventually(() => (perf = perfProcessesFor(spin.pid)[0]) !== undefined && blockedWritingPipe(perf), 120000),
+        'perf blocks writing to its pipe',
+      );
+      await usedCpu(spin.pid, 1000);
+      process.kill(perf!, 'SIGINT');
+      fs.writeFileSync(readNow, '');
+      assert.equal(await exited, 0);
+    } finally {
+      // A failure above must leave no perf running: unblock it and stop it.
+      fs.writeFileSync(readNow, '');
+      if (perf !== undefined && isAlive(perf)) process.kill(perf, 'SIGINT');
+    }
     const stats = execFileSync('perf', ['report', '--stats', '-i', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     const lostSamples = [...stats.matchAll(/LOST_SAMPLES events:\s+(\d+)\s*$/gm)].map((m) => Number(m[1])).at(-1) ?? 0;
     const script = execFileSync('perf', ['script', '--show-lost-events', '-G', '-i', file, '-F', 'pid,event'], {
