@@ -5,7 +5,13 @@ frameless leaf, a prologue, an epilogue). This sampler takes the same user stack
 walks the same frame pointers) plus the word at the user SP, which there is the return address
 into the missing caller; the TypeScript side decides, from the binary's pcsp table, where to use
 it. Every sample travels as its own record, so no stack is lost to a stack map's collisions;
-records that find the ring full are counted (ringFull), and equal records are counted here."""
+records that find the ring full are counted (ringFull), and equal records are counted here.
+
+The stacks go out as they come: each second's partial carries the stacks received since the last
+one (live heat; the client takes them in as they arrive), and the result only what is left, so the
+stacks of all messages together are the recording. No message carries more than about
+_P_MESSAGE_MAX_BYTES of stacks: what does not fit waits for the next one (and at the end goes
+ahead of the result in partials of its own)."""
 
 import ctypes
 import os
@@ -25,6 +31,9 @@ _P_STATS = ('samples', 'userStackErrors', 'kernelStackErrors', 'ringFull', 'spUn
 _P_MAX_DEPTH = 127  # frames per stack: the kernel's default perf_event_max_stack
 _P_HEADER = struct.Struct('<QQii')  # struct sample_t: spword, ip, ulen, klen, then the frames
 _P_RING_MIN_PAGES, _P_RING_MAX_PAGES = 256, 8192  # 1 MB .. 32 MB
+# Stacks per message, as JSON, at most about this (an address is at most 16 characters and a key's
+# 8 bytes per frame, so 3 bytes of JSON per byte of key, plus the entry's own fields, bounds it).
+_P_MESSAGE_MAX_BYTES = 4 << 20
 _PERF_TYPE_HARDWARE, _PERF_TYPE_SOFTWARE = 0, 1
 _PERF_COUNT_HW_CPU_CYCLES, _PERF_COUNT_SW_CPU_CLOCK = 0, 0
 
@@ -49,7 +58,8 @@ def _p_ring_pages(freq, ncpu, record_bytes):
 
 
 class _Records(object):
-    """Counts the ring's records by their bytes (header + the frames actually written)."""
+    """Counts the ring's records by their bytes (header + the frames actually written), until they
+    are taken (take()): `counts` holds the records not sent yet, in the order first seen."""
 
     def __init__(self, depth, want_kernel):
         self.counts = {}
@@ -66,24 +76,41 @@ class _Records(object):
         self.received += 1
         return 0
 
-    def stacks(self):
-        out = []
-        h = _P_HEADER.size
+    def take(self, max_bytes=_P_MESSAGE_MAX_BYTES):
+        """The records not sent yet as stack entries, oldest first, about max_bytes of JSON at
+        most (at least one entry); the rest stay for the next take."""
+        out, size, taken = [], 0, []
         for key, count in self.counts.items():
-            spword, ip, ulen, klen = _P_HEADER.unpack_from(key)
-            e = {'count': count}
-            n = ulen if ulen > 0 else 0
-            if ulen >= 0:
-                e['user'] = list(struct.unpack_from('<%dQ' % (n // 8), key, h))
-            else:
-                e['user'] = [ip] if ip else []
-                e['userStackError'] = ulen
-            if spword:
-                e['spWord'] = spword
-            if klen > 0:
-                e['kernel'] = ['0x%x' % a for a in struct.unpack_from('<%dQ' % (klen // 8), key, h + n)]
-            out.append(e)
+            size += 3 * len(key) + 64
+            if out and size > max_bytes:
+                break
+            out.append(_entry(key, count))
+            taken.append(key)
+        if len(taken) == len(self.counts):
+            self.counts = {}
+        else:
+            for key in taken:
+                del self.counts[key]
         return out
+
+
+def _entry(key, count):
+    """One record's bytes (struct sample_t's header, its user frames, its kernel frames) as the
+    wire's stack entry."""
+    h = _P_HEADER.size
+    spword, ip, ulen, klen = _P_HEADER.unpack_from(key)
+    e = {'count': count}
+    n = ulen if ulen > 0 else 0
+    if ulen >= 0:
+        e['user'] = list(struct.unpack_from('<%dQ' % (n // 8), key, h))
+    else:
+        e['user'] = [ip] if ip else []
+        e['userStackError'] = ulen
+    if spword:
+        e['spWord'] = spword
+    if klen > 0:
+        e['kernel'] = ['0x%x' % a for a in struct.unpack_from('<%dQ' % (klen // 8), key, h + n)]
+    return e
 
 
 @subcommand('profile', capability='ebpf-profile')
@@ -146,18 +173,20 @@ def cmd_profile(args):
 
     def snapshot(elapsed, final=False):
         st = rec.tick()
-        res = {'samples': st['samples'], 'samplesPerSecond': list(rec.counts), 'elapsedSec': round(elapsed, 3)}
-        if not final:
-            return res
-        out = records.stacks()
-        # Every sample is a record received, or counted as ringFull; any other gap is said too.
-        res.update({'stacks': out, 'stats': st, 'received': records.received,
-                    'unreceived': max(0, st['samples'] - st['ringFull'] - records.received),
-                    'distinctKeys': len(out), 'userDepth': depth, 'ringBytes': ring_pages * 4096})
+        res = {'samples': st['samples'], 'samplesPerSecond': list(rec.counts), 'elapsedSec': round(elapsed, 3),
+               'stats': st, 'received': records.received, 'loadBias': bias, 'userDepth': depth,
+               'pid': pid, 'event': event, 'fallbackReason': fallback, 'freqHz': freq, 'ringBytes': ring_pages * 4096}
+        stacks = records.take()
+        if final:
+            # What one message cannot hold goes ahead of the result, in partials of its own.
+            while records.counts:
+                partial(dict(res, stacks=stacks, backlog=True))
+                stacks = records.take()
+            # Every sample is a record received, or counted as ringFull; any other gap is said too.
+            res['unreceived'] = max(0, st['samples'] - st['ringFull'] - records.received)
+        res['stacks'] = stacks
         return res
 
     res = run_until_done(b, pid, duration, snapshot, drain=b.ring_buffer_consume)
-    res.update({'pid': pid, 'event': event, 'fallbackReason': fallback, 'freqHz': freq, 'cpus': ncpu,
-                'loadBias': bias, 'textLo': text_lo, 'textHi': text_hi, 'attachMs': attach_ms,
-                'kernelStacks': want_kernel})
+    res.update({'cpus': ncpu, 'textLo': text_lo, 'textHi': text_hi, 'attachMs': attach_ms, 'kernelStacks': want_kernel})
     return res

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BpfIngestOptions, WireProfileResult } from '../ingest/fromBpfProfile';
+import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile } from '../model/profile';
@@ -150,34 +150,55 @@ export class StreamedIngestInWorker {
 }
 
 /**
- * The eBPF sampler's recording ingested on a worker: open() reads nothing more than it is given
- * (the target's executable) and says what the sampler's arguments need; finish() ingests its
- * result. dispose() whatever happens.
+ * The eBPF sampler's recording ingested on a worker while it is recorded (BpfProfileIngest,
+ * there): open() reads nothing more than it is given (the target's executable) and says what the
+ * sampler's arguments need; push() hands over each partial's stacks as they come, finish() the
+ * result's (the last second's). dispose() whatever happens.
  */
 export class BpfIngestInWorker {
   private constructor(
     private readonly job: IngestJob,
     readonly binaryPath: string,
     readonly facts: BpfBinaryFacts,
+    /** No partial profile is passed on after this (the final one is on its way). */
+    private readonly stopPartials: () => void,
   ) {}
 
-  /** Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing recorded yet). */
-  static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<BpfIngestInWorker> {
-    const { job, opened } = await openJob({ op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid });
+  /**
+   * Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing
+   * recorded yet). `onPartial`: the profile so far after each partial's stacks (until finish()),
+   * without its stack table.
+   */
+  static async open(
+    exe: { bytes: Uint8Array; path: string },
+    pid: number,
+    onPartial?: (profile: Profile) => void,
+  ): Promise<BpfIngestInWorker> {
+    let finished = false;
+    const { job, opened } = await openJob({ op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid, live: onPartial !== undefined }, (m) => {
+      if (m.op === 'partial' && !finished) onPartial?.(JSON.parse(m.json) as Profile);
+    });
     if (!opened.bpf) {
       job.dispose();
       throw new Error('the ingest worker opened the executable without what the eBPF sampler needs');
     }
-    return new BpfIngestInWorker(job, opened.path, opened.bpf);
+    return new BpfIngestInWorker(job, opened.path, opened.bpf, () => (finished = true));
+  }
+
+  /** One partial of the sampler (its stacks received since the last one), in order. */
+  push(batch: WireBpfBatch): void {
+    this.job.send({ op: 'bpf-stacks', batch });
   }
 
   async finish(result: WireProfileResult, opts: BpfIngestOptions): Promise<Profile> {
+    this.stopPartials();
     const m = await this.job.ask({ op: 'bpf-finish', result, opts });
     if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to bpf-finish`);
     return m.profile;
   }
 
   dispose(): void {
+    this.stopPartials();
     this.job.dispose();
   }
 }

@@ -6,9 +6,8 @@
  */
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { bpfTextRange, ingestBpfProfile } from '../ingest/fromBpfProfile';
+import { BpfProfileIngest, bpfTextRange } from '../ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../ingest/fromEndpoint';
-import type { LoadedBinary } from '../ingest/loadBinary';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
 import { readProfileFile } from './readProfileFile';
@@ -19,9 +18,12 @@ const port = parentPort;
 if (!port) throw new Error('ingestWorkerMain.ts runs as a worker thread (see ingestWorker.ts)');
 
 const send = (m: FromWorker): void => port.postMessage(m);
+/** The profile so far, for live heat: without its stack table (what the views draw has no need of it). */
+const sendPartial = (profile: Profile): void => send({ op: 'partial', json: JSON.stringify({ ...profile, stacks: undefined }) });
 let binaryAnswer: ((path: string | undefined) => void) | undefined;
 let live: StreamedPerfIngest | undefined;
-let bpfBinary: LoadedBinary | undefined;
+/** The eBPF sampler's stacks taken in so far; whether to send the profile so far after each batch; why a batch was refused. */
+let bpf: { ingest: BpfProfileIngest; live: boolean; failed?: unknown } | undefined;
 
 function fail(e: unknown): void {
   send({ op: 'error', error: toWire(e) });
@@ -43,10 +45,7 @@ port.on('message', (m: ToWorker) => {
         break;
       case 'stream-open': {
         const bin = openTargetBinary(m.bytes, m.path, m.pid);
-        const onSnapshot = m.live
-          ? (profile: Profile): void => send({ op: 'partial', json: JSON.stringify({ ...profile, stacks: undefined }) })
-          : undefined;
-        live = new StreamedPerfIngest(bin, { pid: m.pid }, onSnapshot);
+        live = new StreamedPerfIngest(bin, { pid: m.pid }, m.live ? sendPartial : undefined);
         send({ op: 'opened', path: bin.path });
         break;
       }
@@ -64,7 +63,7 @@ port.on('message', (m: ToWorker) => {
         const bin = openTargetBinary(m.bytes, m.path, m.pid);
         const { lo, hi } = bpfTextRange(bin);
         const { goBuildId, gnuBuildId } = bin.elf;
-        bpfBinary = bin;
+        bpf = { ingest: new BpfProfileIngest(bin), live: m.live === true };
         send({
           op: 'opened',
           path: bin.path,
@@ -72,9 +71,23 @@ port.on('message', (m: ToWorker) => {
         });
         break;
       }
+      case 'bpf-stacks': {
+        if (!bpf || bpf.failed !== undefined) break;
+        try {
+          bpf.ingest.add(m.batch);
+        } catch (e) {
+          bpf.failed = e; // told at bpf-finish, the one message answered
+          break;
+        }
+        // A backlog batch came after the recording ended: the whole profile follows at once.
+        if (bpf.live && !m.batch.backlog && bpf.ingest.samples > 0) sendPartial(bpf.ingest.profile(m.batch));
+        break;
+      }
       case 'bpf-finish':
-        if (!bpfBinary) throw new Error('bpf-finish before bpf-open');
-        send({ op: 'done', profile: ingestBpfProfile(m.result, bpfBinary, m.opts) });
+        if (!bpf) throw new Error('bpf-finish before bpf-open');
+        if (bpf.failed !== undefined) throw bpf.failed;
+        bpf.ingest.add(m.result);
+        send({ op: 'done', profile: bpf.ingest.profile(m.result, m.opts) });
         break;
       case 'endpoint':
         send({ op: 'done', profile: ingestEndpointProfile(m.bytes, m.source, m.opts) });

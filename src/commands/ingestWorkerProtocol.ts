@@ -4,7 +4,7 @@
  * read, a perf recording streamed in, an eBPF sampler's result or a pprof endpoint's answer; a
  * profile (or an error) comes back.
  */
-import type { BpfIngestOptions, WireProfileResult } from '../ingest/fromBpfProfile';
+import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile } from '../model/profile';
@@ -24,9 +24,14 @@ export type ToWorker =
   | { op: 'stream-data'; bytes: Uint8Array }
   /** The recording ended: the complete perf.data is at `perfDataPath`. */
   | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions }
-  /** Open the target's executable for the eBPF sampler (answered with `opened`, its code range and build ids included). */
-  | { op: 'bpf-open'; bytes: Uint8Array; path: string; pid: number }
-  /** The sampler's result, for the executable of `bpf-open`. */
+  /**
+   * Open the target's executable for the eBPF sampler (answered with `opened`, its code range and
+   * build ids included). `live`: also send the profile so far (`partial`) after each `bpf-stacks`.
+   */
+  | { op: 'bpf-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean }
+  /** One of the sampler's partials: the stacks received since the last one (not answered; a bad one fails `bpf-finish`). */
+  | { op: 'bpf-stacks'; batch: WireBpfBatch }
+  /** The sampler's result (the last stacks), for the executable of `bpf-open`. */
   | { op: 'bpf-finish'; result: WireProfileResult; opts: BpfIngestOptions }
   /** What a net/http/pprof endpoint answered. */
   | { op: 'endpoint'; bytes: Uint8Array; source: string; opts: EndpointIngestOptions };
@@ -35,7 +40,7 @@ export type FromWorker =
   | { op: 'need-binary'; recorded: string | undefined }
   | { op: 'opened'; path: string; bpf?: BpfBinaryFacts }
   /**
-   * The profile of a streamed recording so far (about once a second while it records), without its
+   * The profile of a streamed recording (perf's or the eBPF sampler's) so far (about once a second while it records), without its
    * stack table, as JSON: the host parses a string in a fraction of the time a structured clone
    * of the same objects takes to arrive, and it does this every second.
    */

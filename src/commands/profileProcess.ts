@@ -3,7 +3,7 @@
  * host), pick what to record — CPU sampling first and preselected, named for the event that
  * will be used, for goPerfLens.duration seconds, another length, or until I stop it — and Enter
  * records under a progress notification whose Cancel stops early and keeps what was recorded
- * (as the status bar's Stop does; "Discard recording" drops it). While perf records, the profile
+ * (as the status bar's Stop does; "Discard recording" drops it). While it records (perf or the eBPF sampler), the profile
  * so far is drawn about once a second (live heat); the whole one then goes into the
  * ProfileSession, so heat stays in every open editor; a shorter one (stopped, or the process
  * exited) says how much it covers.

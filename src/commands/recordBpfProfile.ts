@@ -1,11 +1,13 @@
 /**
  * Records a Go process with the eBPF CPU sampler (the helper's `profile`, bpf/go_cpu_profile.c)
  * and ingests it into the Profile model: the same model as a perf recording, but with the
- * caller that frame-pointer stacks skip at frameless points put back exactly. No vscode here.
+ * caller that frame-pointer stacks skip at frameless points put back exactly. The sampler's
+ * stacks arrive with its partials, once a second, and are taken in on the ingest worker as they
+ * come (and drawn, given onPartial), so its end leaves only the last second to do. No vscode here.
  */
 import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
-import type { WireProfileResult } from '../ingest/fromBpfProfile';
+import type { WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { Profile } from '../model/profile';
 import { localStartTicks } from './processIdentity';
 import { BpfIngestInWorker } from './ingestWorker';
@@ -29,17 +31,33 @@ export interface BpfProfileOptions {
   onStart?: (client: HelperClient) => void;
   /** Where remote binaries are cached; default ~/.cache/go-perf-lens/binaries. */
   binaryCacheDir?: string;
+  /** The profile so far, about once a second while it records (live heat); not called once the recording has ended. */
+  onPartial?: (profile: Profile) => void;
 }
 
 export interface BpfRecording {
   profile: Profile;
+  /** The sampler's result: its `stacks` are only those its partials had not carried (see isStacksPartial). */
   wire: WireProfileResult;
+}
+
+/** A partial of the sampler that carries stacks (all of its partials do). */
+export function isStacksPartial(m: HelperMessage): m is HelperMessage & { type: 'partial'; data: WireBpfBatch } {
+  return m.type === 'partial' && Array.isArray((m.data as { stacks?: unknown } | null)?.stacks);
 }
 
 /** Samples a Go process with the eBPF sampler for durationSec and returns the model. */
 export async function recordBpfProfile(target: Target, req: BpfProfileRequest, opts: BpfProfileOptions = {}): Promise<BpfRecording> {
-  // The executable is opened, and the result ingested, on a worker thread (ingestWorker.ts).
-  const live = await BpfIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid);
+  // A profile so far says what the final one will about the process and the start (known once
+  // the executable is open, before the sampler starts).
+  let known: { target: NonNullable<Profile['target']>; startTimeMs: number } | undefined;
+  const onPartial = opts.onPartial;
+  const partial =
+    onPartial &&
+    ((p: Profile): void =>
+      known ? onPartial({ ...p, target: { ...p.target, ...known.target }, startTimeMs: known.startTimeMs }) : undefined);
+  // The executable is opened, and the stacks ingested as they come, on a worker thread (ingestWorker.ts).
+  const live = await BpfIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid, partial);
   try {
     const { textLo, textHi } = live.facts;
     const args: Record<string, unknown> = {
@@ -53,16 +71,20 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
     };
     if (req.kernelStacks) args.kernel = true;
     const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
-    const startTimeMs = Date.now();
-    const run = await runHelper<WireProfileResult>(target, 'profile', args, {
-      signal: opts.signal,
-      askPassword: opts.askPassword,
-      onMessage: opts.onMessage,
-      onStart: opts.onStart,
-    });
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: live.binaryPath, recordedAs: 'root' };
     if (target.kind === 'ssh') targetInfo.host = target.host;
     else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
+    const startTimeMs = Date.now();
+    known = { target: targetInfo, startTimeMs };
+    const run = await runHelper<WireProfileResult>(target, 'profile', args, {
+      signal: opts.signal,
+      askPassword: opts.askPassword,
+      onMessage: (m) => {
+        if (isStacksPartial(m)) live.push(m.data);
+        opts.onMessage?.(m);
+      },
+      onStart: opts.onStart,
+    });
     const profile = await live.finish(run.result, { target: targetInfo, startTimeMs, warnings: run.warnings });
     profile.ended = { by: run.result.endedBy, afterSec: run.result.elapsedSec, requestedSec: req.durationSec };
     return { profile, wire: run.result };

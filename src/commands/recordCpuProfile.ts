@@ -72,8 +72,9 @@ export interface CpuProfileOptions {
   /** Samples taken so far, each second (the eBPF sampler's partial results; perf sends none). */
   onSamples?: (samplesSoFar: number) => void;
   /**
-   * The profile so far, about once a second while perf records (live heat); not called once the
-   * recording has ended (the result is the whole profile). The eBPF sampler sends none.
+   * The profile so far, about once a second while it records (live heat: perf's stream and the
+   * eBPF sampler's stacks alike); not called once the recording has ended (the result is the
+   * whole profile).
    */
   onPartial?: (profile: Profile) => void;
 }

@@ -1,11 +1,12 @@
 /**
  * Live heat, end to end in VS Code 1.100 (VS Code server + headless Chromium), as a user meets it:
- * Profile Go process → the service's PID → "CPU sampling · until I stop it". While perf records,
- * heat appears (a code lens with a share above the hot func, tinted lines) and refreshes as
+ * Profile Go process → the service's PID → "CPU sampling · until I stop it", with the default
+ * sampler (the eBPF sampler, where BCC runs as it does here). While it records, heat appears (a code lens with a share above the hot func, tinted lines) and refreshes as
  * samples stream in: a later refresh shows more samples and other figures, the lens and the
  * tints staying drawn through every refresh (replaced in place, never cleared in between).
  * Then Stop in the status bar ends it: the profile is kept ("stopped early — kept N s"), its heat
- * stays. Needs root (perf) like the product does.
+ * stays. Needs root and BCC like the product's default does (perf's live path: perfIngest's
+ * integration test).
  */
 import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -19,7 +20,7 @@ import { Workbench } from './support/workbench';
 const FIXTURE = 'e2eservice';
 const HOT_DECL = 'func crunch(';
 
-describe('end to end: live heat while recording until I stop it, then Stop keeps it [vscode, root, perf]', function () {
+describe('end to end: live heat while recording until I stop it, then Stop keeps it [vscode, root, bcc]', function () {
   this.timeout(180000);
   let ws: string;
   let bin: string;
@@ -32,9 +33,9 @@ describe('end to end: live heat while recording until I stop it, then Stop keeps
 
   before(async function () {
     this.timeout(180000);
-    // goPerfLens.duration stays at its default: the recording asked for here has no end of its own.
-    // Live heat comes from perf's streamed output: the eBPF sampler (the default where BCC runs) sends none yet.
-    ({ ws, bin } = workspaceWithFixture('live-ws', FIXTURE, { 'goPerfLens.sampler': 'perf' }));
+    // goPerfLens.duration and goPerfLens.sampler stay at their defaults: the recording asked for
+    // here has no end of its own, and its stacks come from the eBPF sampler once a second.
+    ({ ws, bin } = workspaceWithFixture('live-ws', FIXTURE, {}));
     service = await startGoService(bin, ws);
     server = await startServer({ dataDir: freshDir('live-server') });
     wb = await Workbench.open({
@@ -95,7 +96,7 @@ describe('end to end: live heat while recording until I stop it, then Stop keeps
   });
 
   step('while it records, heat appears, then a later refresh shows more samples; lens and tints stay drawn throughout', async () => {
-    // perf may take seconds to attach on a busy machine; then the first refresh comes within a second or so.
+    // The sampler's compile takes seconds (more on a busy machine); then the first refresh comes within a second or so.
     const first = await until('heat while recording (a lens with a share above the hot func, tinted lines)', 90000, async () => {
       const d = await drawn();
       return d.lens && d.tinted > 0 ? d : undefined;

@@ -27,7 +27,6 @@ export function wireProfileResult(
     },
     received: samples,
     unreceived: 0,
-    distinctKeys: stacks.length,
     userDepth: 127,
     ringBytes: 1 << 20,
     endedBy: 'duration',
@@ -43,4 +42,16 @@ export function wireProfileResult(
     kernelStacks: false,
     ...extra,
   };
+}
+
+/** Equal stacks merged, their counts summed, in the order first seen: what a sampler sending everything at once would send. */
+export function mergeStacks(stacks: readonly WireBpfStack[]): WireBpfStack[] {
+  const merged = new Map<string, WireBpfStack>();
+  for (const st of stacks) {
+    const k = JSON.stringify([st.user, st.spWord ?? null, st.kernel ?? null, st.userStackError ?? null]);
+    const m = merged.get(k);
+    if (m) m.count += st.count;
+    else merged.set(k, { ...st });
+  }
+  return [...merged.values()];
 }

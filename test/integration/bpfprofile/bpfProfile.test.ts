@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { recordBpfProfile } from '../../../src/commands/recordBpfProfile';
+import { isStacksPartial, recordBpfProfile } from '../../../src/commands/recordBpfProfile';
+import type { WireBpfStack } from '../../../src/ingest/fromBpfProfile';
 import { parseElf } from '../../../src/formats/elf';
 import { parsePerfData, userCallchain } from '../../../src/formats/perfData';
 import { framelessIndexOf } from '../../../src/ingest/framelessIndexOf';
@@ -108,13 +109,20 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
         const bin = buildGoFixture('frameless', tc, variant);
         const t = await startTracee(bin, ['frameless']);
         let rec;
+        // The stacks come with the partials and the result: all of them are the recording.
+        const partialStacks: WireBpfStack[] = [];
         try {
-          rec = await recordBpfProfile(LOCAL, { pid: t.pid, durationSec: 3 });
+          rec = await recordBpfProfile(
+            LOCAL,
+            { pid: t.pid, durationSec: 3 },
+            { onMessage: (m) => (isStacksPartial(m) ? partialStacks.push(...m.data.stacks) : undefined) },
+          );
         } finally {
           t.proc.kill('SIGKILL');
           await t.exited;
         }
-        const { profile: p, wire } = rec;
+        const { profile: p } = rec;
+        const wire = { ...rec.wire, stacks: [...partialStacks, ...rec.wire.stacks] };
         assert.equal(p.source, 'bpf');
         if (variant.name === 'pie') assert.notEqual(wire.loadBias, 0, 'a PIE should load at a bias');
         assert.equal(

@@ -1,5 +1,5 @@
 /**
- * The eBPF sampler's result and a pprof endpoint's answer are ingested on the ingest worker (the
+ * The eBPF sampler's partials and result, and a pprof endpoint's answer, are ingested on the ingest worker (the
  * extension host only sends bytes and gets a profile back): what comes back is the profile the
  * same ingest gives on this thread, the executable's facts the sampler's arguments need are the
  * ones `go tool nm` and the ELF headers give, and a UserError keeps its code and hint across.
@@ -9,11 +9,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { BpfIngestInWorker, ingestEndpointInWorker } from '../../../src/commands/ingestWorker';
 import { encodePprof } from '../../../src/formats/pprof';
-import { wireProfileResult } from '../../support/bpfWire';
+import { mergeStacks, wireProfileResult } from '../../support/bpfWire';
 import { bpfTextRange, ingestBpfProfile, type WireProfileResult } from '../../../src/ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../../../src/ingest/fromEndpoint';
 import { loadBinaryBytes } from '../../../src/ingest/loadBinary';
 import { toPprof } from '../../../src/ingest/toPprof';
+import type { Profile } from '../../../src/model/profile';
 import { UserError } from '../../../src/util/userError';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 
@@ -90,6 +91,49 @@ describe('commands: eBPF sampler results and pprof endpoint answers are ingested
       assert.deepEqual(got, ingestBpfProfile(wire, here, opts));
     } finally {
       live.dispose();
+    }
+  });
+
+  it('the sampler’s partials are taken in as they come, each followed by the profile so far; a malformed one fails the recording as helper-protocol', async () => {
+    const spin = nm.get('main.spin')!;
+    const main = nm.get('main.main')!;
+    const batches = [
+      [{ count: 30, user: [spin + 1, main + 1] }],
+      [
+        { count: 12, user: [main + 1] },
+        { count: 5, user: [spin + 1, main + 1] },
+      ],
+      [{ count: 3, user: [spin + 1, main + 1] }],
+    ];
+    // Every message says the counters so far; here those of the whole recording.
+    const sofar: Profile[] = [];
+    const live = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242, (p) => sofar.push(p));
+    const whole = wireResult(mergeStacks(batches.flat()), live.facts.textLo, live.facts.textHi);
+    try {
+      live.push({ ...whole, stacks: batches[0]! });
+      live.push({ ...whole, stacks: batches[1]! });
+      for (let waited = 0; sofar.length < 2 && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(
+        sofar.map((p) => [p.totalSamples, p.functions.find((f) => f.name === 'main.spin')?.selfSamples]),
+        [
+          [30, 30],
+          [47, 35],
+        ],
+      );
+      const got = await live.finish({ ...whole, stacks: batches[2]! }, {});
+      assert.equal(sofar.length, 2, 'a profile so far after finish');
+      assert.deepEqual(got, ingestBpfProfile(whole, loadBinaryBytes(bytes, binPath)));
+    } finally {
+      live.dispose();
+    }
+    const bad = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242, (p) => sofar.push(p));
+    try {
+      bad.push({ ...whole, stacks: [{ count: 1, user: 'x' as unknown as number[] }] });
+      bad.push({ ...whole, stacks: batches[1]! });
+      const e = await userError(bad.finish({ ...whole, stacks: batches[2]! }, {}), 'helper-protocol');
+      assert.match(e.message, /the eBPF sampler sent a stack that is not/);
+    } finally {
+      bad.dispose();
     }
   });
 

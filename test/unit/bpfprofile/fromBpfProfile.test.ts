@@ -7,12 +7,13 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { ingestBpfProfile } from '../../../src/ingest/fromBpfProfile';
-import { wireProfileResult as wire } from '../../support/bpfWire';
+import { BpfProfileIngest, ingestBpfProfile, type WireBpfStack } from '../../../src/ingest/fromBpfProfile';
+import { mergeStacks, wireProfileResult as wire } from '../../support/bpfWire';
 import { loadBinary } from '../../../src/ingest/loadBinary';
 import type { Profile } from '../../../src/model/profile';
 import { stacksText } from '../../../src/model/stacksText';
-import { buildGoFixture, type GoToolchain, goToolchains } from '../../support/goToolchains';
+import { buildGoFixture, type GoToolchain, goToolchains, newestGo } from '../../support/goToolchains';
+import { UserError } from '../../../src/util/userError';
 
 interface Insn {
   addr: number;
@@ -146,4 +147,62 @@ describe('eBPF sampler ingest: the caller skipped at frameless points', () => {
       assert.match(stacksText(p)!, /\(eBPF sampler\); unknown caller: 37\.78% \(17 of 45 samples\)$/);
     });
   }
+
+  it('takes the stacks in batch by batch as the sampler sends them: the same profile as one ingest of them all, and malformed batches refused', () => {
+    const tc = newestGo();
+    const path = buildGoFixture('frameless', tc);
+    const crunch = objdump(tc, path, 'main.crunch');
+    const heavyBody = objdump(tc, path, 'main.heavy')[5]!.addr;
+    const intoMain = retAfterCall(objdump(tc, path, 'main.main'), 'main.crunch');
+    const intoRuntimeMain = retAfterCall(objdump(tc, path, 'runtime.main'), '*');
+    const loopPc = crunch.find((x) => /^J(G|L|LT|GT|NE)\b/.test(x.asm))?.addr ?? crunch[2]!.addr;
+    const batches: WireBpfStack[][] = [
+      [
+        { count: 5, user: [loopPc, intoRuntimeMain.ret], spWord: intoMain.ret },
+        { count: 2, user: [heavyBody], userStackError: -14 },
+      ],
+      [
+        { count: 3, user: [heavyBody, intoMain.ret, intoRuntimeMain.ret] },
+        { count: 4, user: [loopPc, intoRuntimeMain.ret], spWord: intoMain.ret }, // a stack seen before, again
+      ],
+      [{ count: 1, user: [loopPc, intoRuntimeMain.ret] }],
+    ];
+    // One ingest of all: equal stacks merged (as a sampler sending once would), in the order first seen.
+    const whole = wire(mergeStacks(batches.flat()), {}, { ringFull: 3, userStackErrors: 2 });
+    const oneShot = ingestBpfProfile(whole, loadBinary(path));
+
+    const ingest = new BpfProfileIngest(loadBinary(path));
+    const sofar: number[] = [];
+    for (const stacks of batches.slice(0, -1)) {
+      // A partial: the stacks since the last one, the counters so far (unreceived only at the end).
+      const partial = { ...whole, stacks, unreceived: undefined };
+      ingest.add(partial);
+      const p = ingest.profile(partial);
+      sofar.push(p.totalSamples);
+      assert.equal(p.lostSamples, 3, 'a partial counts what found the ring full');
+    }
+    assert.deepEqual(sofar, [7, 14]);
+    // Malformed batches: refused whole, before anything of them is taken in.
+    const bad: unknown[] = [
+      {
+        ...whole,
+        stacks: [
+          { count: 1, user: [loopPc] },
+          { count: 1, user: ['0x1'] },
+        ],
+      },
+      { ...whole, stacks: [{ count: -1, user: [loopPc] }] },
+      { ...whole, stacks: 'x' },
+      { ...whole, loadBias: undefined },
+      { ...whole, stats: { ...whole.stats, ringFull: undefined } },
+    ];
+    for (const b of bad)
+      assert.throws(
+        () => ingest.add(b as typeof whole),
+        (e: unknown) => e instanceof UserError && e.code === 'helper-protocol',
+      );
+    assert.equal(ingest.samples, 14);
+    ingest.add({ ...whole, stacks: batches[2]! });
+    assert.deepEqual(ingest.profile(whole), oneShot);
+  });
 });
