@@ -204,7 +204,11 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       const p = session.loaded?.profile;
       if (!p || p === offeredFor || !session.isFreshRecording) return;
       offeredFor = p;
-      void goToHottestLine(session, true).catch((e: unknown) => showError(e, log, 'Go to the hottest line'));
+      // Its own task, after the views have drawn the profile: the search walks every stack.
+      setImmediate(() => {
+        if (session.loaded?.profile !== p) return;
+        void goToHottestLine(session, true).catch((e: unknown) => showError(e, log, 'Go to the hottest line'));
+      });
     }),
   );
   command('goPerfLens.showViews', 'Show views', () => vscode.commands.executeCommand('workbench.view.extension.goPerfLens'));

@@ -70,14 +70,15 @@ export function rememberPassword(
   return f;
 }
 
-let staleDirsSwept = false;
+/** The removal of killed clients' folders, started by the first private folder this process makes. */
+let staleSweep: Promise<unknown> | undefined;
 
-/** A new private folder named for this process; the first call also removes those of clients that were killed. */
+/**
+ * A new private folder named for this process; the first call also starts removing those of
+ * clients that were killed (in the background; runHelper waits for it before it returns).
+ */
 export function makePrivateTempDir(prefix = `${CAPTURE_DIR_PREFIX}${process.pid}-`): string {
-  if (!staleDirsSwept) {
-    staleDirsSwept = true;
-    removeStaleCaptureDirs();
-  }
+  staleSweep ??= removeStaleCaptureDirs();
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(d, 0o700);
   return d;
@@ -114,6 +115,7 @@ export async function runHelper<R = unknown>(
     for (let attempt = 0; ; attempt++) {
       try {
         const run = await runOnce<R>(plan, envelope, dirFor, opts);
+        await staleSweep;
         return { ...run, tempDir: run.files.length ? tempDir : opts.tempDir };
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
@@ -134,7 +136,7 @@ export async function runHelper<R = unknown>(
       }
     }
   } catch (e) {
-    if (ownDir && tempDir !== undefined) fs.rmSync(tempDir, { recursive: true, force: true });
+    if (ownDir && tempDir !== undefined) await fs.promises.rm(tempDir, { recursive: true, force: true });
     throw e;
   }
 }

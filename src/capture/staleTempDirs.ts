@@ -22,13 +22,15 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Removes this user's capture folders in `dir` whose process has exited; returns their paths.
- * Never touches another user's folder, nor one of a live process.
+ * Removes this user's capture folders in `dir` whose process has exited; resolves to their paths.
+ * Never touches another user's folder, nor one of a live process. Asynchronous: a killed
+ * client's folder may hold a recording of hundreds of megabytes, and the caller may be the
+ * extension host, whose thread every extension shares.
  */
-export function removeStaleCaptureDirs(dir = os.tmpdir(), nowMs = Date.now()): string[] {
+export async function removeStaleCaptureDirs(dir = os.tmpdir(), nowMs = Date.now()): Promise<string[]> {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => n.startsWith(CAPTURE_DIR_PREFIX));
+    names = (await fs.promises.readdir(dir)).filter((n) => n.startsWith(CAPTURE_DIR_PREFIX));
   } catch {
     return [];
   }
@@ -37,12 +39,12 @@ export function removeStaleCaptureDirs(dir = os.tmpdir(), nowMs = Date.now()): s
   for (const name of names) {
     const full = path.join(dir, name);
     try {
-      const st = fs.lstatSync(full);
+      const st = await fs.promises.lstat(full);
       if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
       const m = /^go-perf-lens-capture-(\d+)-/.exec(name);
       const stale = m ? Number(m[1]) !== process.pid && !alive(Number(m[1])) : nowMs - st.mtimeMs > UNNAMED_STALE_MS;
       if (!stale) continue;
-      fs.rmSync(full, { recursive: true, force: true });
+      await fs.promises.rm(full, { recursive: true, force: true });
       removed.push(full);
     } catch {
       /* gone meanwhile, or not ours to remove */

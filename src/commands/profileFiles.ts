@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { gzipPprof } from '../formats/pprof';
 import { toPprof } from '../ingest/toPprof';
 import type { Profile } from '../model/profile';
-import { makeSession, saveSession } from '../model/session';
+import { makeSession, saveSessionInSlices, type SessionFile } from '../model/session';
 import type { LoadedProfile, ProfileSession } from '../ui/profileSession';
 import { UserError } from '../util/userError';
 import { readProfileInWorker } from './ingestWorker';
@@ -52,7 +52,8 @@ export async function saveProfileCommand(session: ProfileSession): Promise<void>
     defaultUri: defaultUri(`${slug(cur.label)}.goperflens.json`),
   });
   if (!target) return;
-  saveSession(target.fsPath, { ...makeSession(cur.profile, 'go-perf-lens extension'), label: cur.label } as ReturnType<typeof makeSession>);
+  // A slice at a time: the extension host's thread is every extension's (model/session).
+  await saveSessionInSlices(target.fsPath, { ...makeSession(cur.profile, 'go-perf-lens extension'), label: cur.label } as SessionFile);
   void vscode.window.showInformationMessage(`Saved the profile to ${target.fsPath}`);
 }
 

@@ -3,6 +3,7 @@
  * be reopened later, in the CLI or the extension, exactly as it was ingested.
  */
 import * as fs from 'node:fs';
+import { writeJsonInSlices } from '../util/jsonInSlices';
 import { UserError } from '../util/userError';
 import { PROFILE_MODEL_VERSION, Profile } from './profile';
 
@@ -188,6 +189,16 @@ export function saveSession(path: string, session: SessionFile): void {
   const tmp = `${path}.tmp${process.pid}`;
   fs.writeFileSync(tmp, serializeSession(session));
   fs.renameSync(tmp, path);
+}
+
+/**
+ * saveSession for a thread others wait on (the extension host): the text is written a slice at
+ * a time, with the event loop running between slices (util/jsonInSlices), then renamed into place.
+ */
+export async function saveSessionInSlices(path: string, session: SessionFile): Promise<void> {
+  const tmp = `${path}.tmp${process.pid}`;
+  await writeJsonInSlices(tmp, session);
+  await fs.promises.rename(tmp, path);
 }
 
 export function loadSession(path: string): SessionFile {

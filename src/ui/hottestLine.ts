@@ -5,7 +5,7 @@
  * their stacks (aggregates only) fall back to the line of your code with the most samples of
  * its own. Pure: no vscode import.
  */
-import type { Profile } from '../model/profile';
+import type { LocationFrame, Profile } from '../model/profile';
 import type { CodeKinds } from './codeKind';
 
 export interface HotLine {
@@ -28,11 +28,21 @@ export function hottestOwnLine(profile: Profile, kinds: CodeKinds): HotLine | un
       best = { file, line1, function: fn, samples, basis };
   };
   if (st && st.stacks.length) {
+    // A location's first frame of the workspace's code, found once however many stacks hold it.
+    const ownFrames = new Map<number, LocationFrame | null>();
+    const ownFrameOf = (loc: number): LocationFrame | null => {
+      let f = ownFrames.get(loc);
+      if (f === undefined) {
+        f = st.locations[loc]?.frames.find((x) => kinds.kindOf(fns[x.function]?.name ?? '') === 'mine') ?? null;
+        ownFrames.set(loc, f);
+      }
+      return f;
+    };
     const counts = new Map<string, { file: string; line1: number; fn: string; n: number }>();
     st.stacks.forEach((stack, s) => {
       const n = st.counts[s] ?? 0;
       for (const loc of stack) {
-        const frame = st.locations[loc]?.frames.find((f) => kinds.kindOf(fns[f.function]?.name ?? '') === 'mine');
+        const frame = ownFrameOf(loc);
         if (!frame) continue;
         const stat = fns[frame.function]!;
         const file = frame.file ?? stat.file;

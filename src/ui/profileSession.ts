@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { metricsOf, shownMetric, withMetric } from '../model/metrics';
 import type { FunctionLatency, MetricInfo, Profile, SchedLatency, SyscallStat } from '../model/profile';
-import { makeSession, saveSession, serializeSession } from '../model/session';
+import { makeSession, saveSession, saveSessionInSlices, type SessionFile } from '../model/session';
 import { UserError } from '../util/userError';
 import type { ConfigWatcher } from './config';
 import { parseModulePath, type ModuleRoot, type PathMapper } from './pathMapper';
@@ -293,37 +293,27 @@ export class ProfileSession implements vscode.Disposable {
       ['current', this.storedCurrent],
       ['baseline', this.baselineProfile],
     ] as const;
-    // What to write is taken now; the files are written after any earlier write has finished.
-    const texts = slots.map(
+    // What to write is taken now; it is written after any earlier write has finished, a slice at
+    // a time (the session of a long recording is megabytes of JSON: one JSON.stringify would hold
+    // every extension of the window while it runs).
+    const sessions = slots.map(
       ([slot, loaded]) =>
-        [
-          slot,
-          loaded &&
-            serializeSession({ ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as ReturnType<
-              typeof makeSession
-            >),
-        ] as const,
+        [slot, loaded && ({ ...makeSession(loaded.profile, 'go-perf-lens extension'), label: loaded.label } as SessionFile)] as const,
     );
     const write = this.persisting
       .then(async () => {
         await fs.promises.mkdir(dir, { recursive: true });
-        for (const [slot, text] of texts) {
+        for (const [slot, session] of sessions) {
           const file = path.join(dir, `${slot}.session.json`);
-          if (text === undefined) {
-            await fs.promises.rm(file, { force: true });
-            continue;
-          }
-          // Temp file + rename: a reader never sees half a file.
-          const tmp = `${file}.tmp${process.pid}`;
-          await fs.promises.writeFile(tmp, text);
-          await fs.promises.rename(tmp, file);
+          if (session === undefined) await fs.promises.rm(file, { force: true });
+          else await saveSessionInSlices(file, session);
         }
       })
       .catch((e: unknown) => {
         console.error(`Go Perf Lens: could not persist the session: ${(e as Error).message}`);
       });
     this.persisting = write;
-    return write.then(() => (texts[0]?.[1] !== undefined ? path.join(dir, 'current.session.json') : undefined));
+    return write.then(() => (sessions[0]?.[1] !== undefined ? path.join(dir, 'current.session.json') : undefined));
   }
 
   /** Brings back what the last window had loaded (read on the ingest worker); silently ignores missing or unreadable files. */

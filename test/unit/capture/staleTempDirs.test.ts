@@ -18,7 +18,7 @@ describe('capture/staleTempDirs', () => {
     return Number(String(r.stdout).trim());
   }
 
-  it('removes the folders of exited clients, keeps live ones, recent unnamed ones and other files', () => {
+  it('removes the folders of exited clients, keeps live ones, recent unnamed ones and other files', async () => {
     const live = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       const dead = path.join(dir, `go-perf-lens-capture-${deadPid()}-abc123`);
@@ -32,7 +32,7 @@ describe('capture/staleTempDirs', () => {
       fs.writeFileSync(other, '');
       const old = new Date(Date.now() - 3 * 24 * 3600 * 1000);
       fs.utimesSync(unnamedOld, old, old);
-      const removed = removeStaleCaptureDirs(dir);
+      const removed = await removeStaleCaptureDirs(dir);
       assert.deepEqual(removed.sort(), [dead, unnamedOld].sort());
       assert.deepEqual(fs.readdirSync(dir).sort(), [mine, running, unnamedNew, other].map((p) => path.basename(p)).sort());
     } finally {
@@ -40,12 +40,12 @@ describe('capture/staleTempDirs', () => {
     }
   });
 
-  it("never removes another user's folder [root]", () => {
+  it("never removes another user's folder [root]", async () => {
     if (process.getuid?.() !== 0) throw new Error('this test needs root (to give a folder to another user)');
     const theirs = path.join(dir, `go-perf-lens-capture-${deadPid()}-zzz`);
     fs.mkdirSync(theirs);
     fs.chownSync(theirs, 65534, 65534);
-    assert.deepEqual(removeStaleCaptureDirs(dir), []);
+    assert.deepEqual(await removeStaleCaptureDirs(dir), []);
     assert.ok(fs.existsSync(theirs));
   });
 });

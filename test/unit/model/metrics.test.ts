@@ -1,5 +1,8 @@
 /** Profiles with several metrics: ingest keeps every pprof sample type, the switch, values from stacks, sessions. */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { PprofProfile } from '../../../src/formats/pprof';
 import { aggregate, StackTrie } from '../../../src/ingest/aggregate';
 import { ingestPprof } from '../../../src/ingest/fromPprof';
@@ -13,7 +16,7 @@ import {
   withMetric,
 } from '../../../src/model/metrics';
 import { PROFILE_MODEL_VERSION, type Profile } from '../../../src/model/profile';
-import { makeSession, parseSession, serializeSession } from '../../../src/model/session';
+import { loadSession, makeSession, parseSession, saveSessionInSlices, serializeSession } from '../../../src/model/session';
 import { rng } from '../../support/rng';
 
 /** A Go heap profile by hand: main.main → main.build (line 12) → main.grow (line 20, allocating) and main.main line 31 allocating itself. */
@@ -286,6 +289,21 @@ describe('model: sessions of profiles with several metrics', () => {
     assert.deepStrictEqual(back, s);
     assert.equal(shownMetric(back.profile).id, 'alloc_space');
     assert.equal(withMetric(back.profile, 'inuse_space')!.totalSamples, 6400);
+  });
+
+  it("written a slice at a time (the extension host's way): the same text as serializeSession, renamed into place", async () => {
+    const p = withMetric(ingestPprof(heapProfile()), 'alloc_space')!;
+    const s = makeSession(p, 'test', 1);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-session-slices-'));
+    try {
+      const file = path.join(dir, 'current.session.json');
+      await saveSessionInSlices(file, s);
+      assert.equal(fs.readFileSync(file, 'utf8'), serializeSession(s));
+      assert.deepStrictEqual(loadSession(file), s);
+      assert.deepEqual(fs.readdirSync(dir), ['current.session.json'], 'a temporary file was left');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a profile with one metric is still written as version 1', () => {
