@@ -137,8 +137,16 @@ describe('--call-graph dwarf recordings unwound with Go frame tables [root, perf
             b = cumShare(fp, name);
           assert.ok(Math.abs(a - b) < 0.05, `${name}: ${(a * 100).toFixed(1)}% unwound, ${(b * 100).toFixed(1)}% with frame pointers`);
         }
-        // level3 is on half the paths by construction (even seeds).
-        assert.ok(Math.abs(cumShare(dwarf, 'main.level3') - cumShare(fp, 'main.level3')) < 0.08);
+        // level3 is on half the paths by construction (even seeds): two recordings of it differ by
+        // sampling noise, which grows as a loaded machine gives the workload fewer samples. Beyond
+        // four standard errors of that difference (or 8 points, whichever is wider) it is no noise.
+        const l3 = [cumShare(dwarf, 'main.level3'), cumShare(fp, 'main.level3')] as const;
+        const p3 = (l3[0] + l3[1]) / 2;
+        const noise = 4 * Math.sqrt(p3 * (1 - p3) * (1 / dwarf.totalSamples + 1 / fp.totalSamples));
+        assert.ok(
+          Math.abs(l3[0] - l3[1]) < Math.max(0.08, noise),
+          `main.level3: ${(l3[0] * 100).toFixed(1)}% of ${dwarf.totalSamples} unwound, ${(l3[1] * 100).toFixed(1)}% of ${fp.totalSamples} with frame pointers`,
+        );
         assert.ok(cumShare(dwarf, 'main.level6') >= cumShare(dwarf, 'main.spin'));
         assert.ok(fp.missingCallerSamples! > 0.5 * fp.totalSamples);
       });
