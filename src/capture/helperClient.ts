@@ -6,10 +6,11 @@
  * then SIGTERM, then SIGKILL to the whole process group (ours is detached; for ssh, ssh's exit
  * makes sshd close the remote side).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execa } from 'execa';
 import { UserError } from '../util/userError';
 import { HELPER_VERSION, HelperMessage, PROTOCOL_VERSION, WireMessage } from './helperProtocol';
 import { LaunchPlan, LOADER, READY_LINE, SERVE_READY_LINE, SUDO_PROMPT, installHint, launchEnv, whereLabel } from './launchPlan';
@@ -48,9 +49,11 @@ export const LIMITS = { maxLineBytes: 256 << 20, maxFiles: 16, maxFileBytes: 16 
 const SAFE_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,100}$/;
 
 export class HelperClient {
+  /** Started with execa: no shell, exactly launchEnv's environment, its own process group. */
   private readonly child: ChildProcess;
   private stderrText = '';
-  private spawnError: NodeJS.ErrnoException | undefined;
+  /** Why the process could not be started (code ENOENT: not installed), from execa's result. */
+  private spawnError: { code: string | undefined; message: string } | undefined;
   private exited = false;
   private cancelled = false;
   private wrongPassword = false;
@@ -66,24 +69,29 @@ export class HelperClient {
     private readonly opts: HelperClientOptions,
   ) {
     if (opts.signal?.aborted) throw cancelledError();
-    this.child = spawn(plan.file, plan.args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const child = execa(plan.file, plan.args, {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false, // the messages are read as they come (lines()), stderr's tail below
       detached: true, // own process group: cancel can signal the whole tree
       cwd: '/', // nothing of the caller's folder can be imported or read
       env: launchEnv(plan),
+      extendEnv: false, // exactly launchEnv: nothing else of the caller's environment
+      reject: false,
     });
-    this.exitInfo = new Promise((resolve) => {
-      this.child.once('error', (e: NodeJS.ErrnoException) => {
-        this.spawnError = e;
-        this.exited = true;
-        resolve({ code: null, signal: null });
-      });
-      this.child.once('close', (code, signal) => {
-        this.exited = true;
-        resolve({ code, signal });
-      });
+    this.child = child;
+    // execa's result comes once the process has exited and its output ended (ChildProcess's
+    // 'close'); a process that never started (no pid) carries the reason, ENOENT when missing.
+    this.exitInfo = child.then((r) => {
+      this.exited = true;
+      if (child.pid === undefined) this.spawnError = { code: r.code, message: r.originalMessage ?? r.shortMessage ?? 'could not start' };
+      return { code: r.exitCode ?? null, signal: r.signal ?? null };
     });
     void this.exitInfo.then(() => this.finish());
+    // Held until messages() reads it: execa resumes an output nobody reads yet (buffer: false),
+    // and the lines that flowed by then (the ready line) would be lost.
+    this.child.stdout!.pause();
     this.child.stdin!.on('error', () => {
       /* the helper exited first: EPIPE is expected */
     });

@@ -303,4 +303,28 @@ describe('capture: HelperClient over real processes', () => {
     assert.deepEqual(got.at(-1), { type: 'result', data: 'fine' });
     void LOADER;
   });
+
+  it('what the helper printed before messages() is read stays there (the ready line is not lost)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-'));
+    dirs.push(dir);
+    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: PRELUDE + "W(type='result',data='late')" };
+    // BOOTSTRAP, and a word on stderr once the ready line is out.
+    const bootstrap = BOOTSTRAP.replace(
+      'sys.stdout.flush();',
+      "sys.stdout.flush();sys.stderr.write('ready-sent'+chr(10));sys.stderr.flush();",
+    );
+    assert.notEqual(bootstrap, BOOTSTRAP);
+    const c = new HelperClient(
+      { target: { kind: 'local' }, file: PY, args: ['-I', '-c', bootstrap], via: 'direct', mode: 'ephemeral', python: PY },
+      env,
+      { tempDir: dir, signal: AbortSignal.timeout(60_000) },
+    );
+    for (const deadline = Date.now() + 30_000; !c.stderr.includes('ready-sent');) {
+      assert.ok(Date.now() < deadline, `the stand-in printed no ready line within 30 s: ${c.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const got: HelperMessage[] = [];
+    for await (const m of c.messages()) got.push(m);
+    assert.deepEqual(got.at(-1), { type: 'result', data: 'late' });
+  });
 });
