@@ -1,18 +1,22 @@
 /**
  * Parse + symbolize + ingest off the caller's thread: the extension host (and the CLI, through the
  * same path) hands the worker a file, a perf stream, an eBPF sampler's result or a pprof
- * endpoint's answer and gets a profile back, so no other extension
+ * endpoint's answer and gets a profile back (or an eBPF tracer's executable, and gets its probes
+ * and named results back), so no other extension
  * in the window waits while a large recording is read. One worker per job, ended when the job
  * ends (or is abandoned): nothing is shared between jobs, and a crash loses only that job.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
 import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
-import type { Profile } from '../model/profile';
+import type { Profile, SchedLatency, SyscallStat } from '../model/profile';
+import type { TracePlan } from '../symbolize/goTracePlan';
 import { type BpfBinaryFacts, type FromWorker, fromWire, type ToWorker } from './ingestWorkerProtocol';
 import type { ReadProfile } from './readProfileFile';
+import type { BuildIds, SchedProbes } from './traceTarget';
 
 /** The worker's script: beside this module (out/src/commands/) or beside the bundle (dist/). */
 const WORKER_SCRIPT = path.join(__dirname, 'ingestWorkerMain.js');
@@ -44,17 +48,19 @@ class IngestJob {
     this.waiting = undefined;
   }
 
-  send(m: ToWorker, transfer: ArrayBuffer[] = []): void {
-    if (!this.ended) this.worker.postMessage(m, transfer);
+  send(m: ToWorker): void {
+    if (!this.ended) this.worker.postMessage(m);
   }
 
-  /** Sends m and waits for the worker's answer (`done` or `opened`); an `error` answer is thrown. */
-  ask(m: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
-    if (this.ended) return Promise.reject(this.ended);
-    return new Promise((resolve, reject) => {
+  /** Sends m and waits for the worker's answer, which must be an `op` one; an `error` answer is thrown. */
+  async ask<K extends FromWorker['op']>(m: ToWorker, op: K): Promise<Extract<FromWorker, { op: K }>> {
+    if (this.ended) throw this.ended;
+    const a = await new Promise<FromWorker>((resolve, reject) => {
       this.waiting = { resolve, reject };
-      this.send(m, transfer);
+      this.send(m);
     });
+    if (a.op !== op) throw new Error(`the ingest worker answered ${a.op} to ${m.op}`);
+    return a as Extract<FromWorker, { op: K }>;
   }
 
   dispose(): void {
@@ -76,24 +82,21 @@ export async function readProfileInWorker(
     );
   });
   try {
-    const done = await job.ask({ op: 'read', file });
-    if (done.op !== 'done') throw new Error(`the ingest worker answered ${done.op} to read`);
+    const done = await job.ask({ op: 'read', file }, 'done');
     return { profile: done.profile, label: done.label ?? path.basename(file) };
   } finally {
     job.dispose();
   }
 }
 
-/** A new job that opens the target's executable (`stream-open`, `bpf-open`); ended again when that fails. */
+/** A new job that opens the target's executable (`stream-open`, `bpf-open`, `trace-open`); ended again when that fails. */
 async function openJob(
   m: ToWorker,
   onMessage?: (m: FromWorker) => void,
 ): Promise<{ job: IngestJob; opened: Extract<FromWorker, { op: 'opened' }> }> {
   const job = new IngestJob(onMessage);
   try {
-    const a = await job.ask(m);
-    if (a.op !== 'opened') throw new Error(`the ingest worker answered ${a.op} to ${m.op}`);
-    return { job, opened: a };
+    return { job, opened: await job.ask(m, 'opened') };
   } catch (e) {
     job.dispose();
     throw e;
@@ -138,9 +141,7 @@ export class StreamedIngestInWorker {
 
   async finish(perfDataPath: string, opts: PerfIngestOptions): Promise<Profile> {
     this.stopPartials();
-    const m = await this.job.ask({ op: 'stream-finish', perfDataPath, opts });
-    if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to stream-finish`);
-    return m.profile;
+    return (await this.job.ask({ op: 'stream-finish', perfDataPath, opts }, 'done')).profile;
   }
 
   dispose(): void {
@@ -192,9 +193,7 @@ export class BpfIngestInWorker {
 
   async finish(result: WireProfileResult, opts: BpfIngestOptions): Promise<Profile> {
     this.stopPartials();
-    const m = await this.job.ask({ op: 'bpf-finish', result, opts });
-    if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to bpf-finish`);
-    return m.profile;
+    return (await this.job.ask({ op: 'bpf-finish', result, opts }, 'done')).profile;
   }
 
   dispose(): void {
@@ -207,10 +206,47 @@ export class BpfIngestInWorker {
 export async function ingestEndpointInWorker(bytes: Uint8Array, source: string, opts: EndpointIngestOptions = {}): Promise<Profile> {
   const job = new IngestJob();
   try {
-    const m = await job.ask({ op: 'endpoint', bytes, source, opts });
-    if (m.op !== 'done') throw new Error(`the ingest worker answered ${m.op} to endpoint`);
-    return m.profile;
+    return (await job.ask({ op: 'endpoint', bytes, source, opts }, 'done')).profile;
   } finally {
     job.dispose();
+  }
+}
+
+/**
+ * The target's executable for an eBPF tracer (latency, scheduling, syscalls), opened on a worker:
+ * the probes are planned there (the ELF, its pclntab, DWARF and code are read and decoded there)
+ * and the tracer's result is named there. dispose() whatever happens.
+ */
+export class TraceTargetInWorker {
+  private constructor(
+    private readonly job: IngestJob,
+    readonly buildIds: BuildIds,
+  ) {}
+
+  /** Opens the target's executable in the worker; one that is not an ELF file is a not-go UserError. */
+  static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<TraceTargetInWorker> {
+    const { job, opened } = await openJob({ op: 'trace-open', bytes: exe.bytes, path: exe.path, pid });
+    return new TraceTargetInWorker(job, opened.buildIds ?? {});
+  }
+
+  /** The functions' probe points (TraceTarget.plan); a name that cannot be traced is a UserError. */
+  async plan(functions: string[]): Promise<TracePlan> {
+    return (await this.job.ask({ op: 'trace-plan', functions }, 'trace-plan')).plan;
+  }
+
+  async schedProbes(): Promise<SchedProbes> {
+    return (await this.job.ask({ op: 'sched-probes' }, 'sched-probes')).probes;
+  }
+
+  async schedLatency(result: WireSchedResult): Promise<SchedLatency> {
+    return (await this.job.ask({ op: 'sched-finish', result }, 'sched')).sched;
+  }
+
+  async syscallStats(result: WireSyscallsResult): Promise<SyscallStat[]> {
+    return (await this.job.ask({ op: 'syscalls-finish', result }, 'syscalls')).syscalls;
+  }
+
+  dispose(): void {
+    this.job.dispose();
   }
 }

@@ -12,6 +12,7 @@ import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
 import { readProfileFile } from './readProfileFile';
 import { openTargetBinary } from './targetBinary';
+import { TraceTarget } from './traceTarget';
 import { type FromWorker, toWire, type ToWorker } from './ingestWorkerProtocol';
 
 const port = parentPort;
@@ -24,6 +25,12 @@ let binaryAnswer: ((path: string | undefined) => void) | undefined;
 let live: StreamedPerfIngest | undefined;
 /** The eBPF sampler's stacks taken in so far; whether to send the profile so far after each batch; why a batch was refused. */
 let bpf: { ingest: BpfProfileIngest; live: boolean; failed?: unknown } | undefined;
+let traced: TraceTarget | undefined;
+
+function tracedTarget(): TraceTarget {
+  if (!traced) throw new Error("a tracer's question before trace-open");
+  return traced;
+}
 
 function fail(e: unknown): void {
   send({ op: 'error', error: toWire(e) });
@@ -91,6 +98,22 @@ port.on('message', (m: ToWorker) => {
         break;
       case 'endpoint':
         send({ op: 'done', profile: ingestEndpointProfile(m.bytes, m.source, m.opts) });
+        break;
+      case 'trace-open':
+        traced = new TraceTarget(m.bytes, m.pid);
+        send({ op: 'opened', path: m.path, buildIds: traced.buildIds() });
+        break;
+      case 'trace-plan':
+        send({ op: 'trace-plan', plan: tracedTarget().plan(m.functions) });
+        break;
+      case 'sched-probes':
+        send({ op: 'sched-probes', probes: tracedTarget().schedProbes() });
+        break;
+      case 'sched-finish':
+        send({ op: 'sched', sched: tracedTarget().schedLatency(m.result) });
+        break;
+      case 'syscalls-finish':
+        send({ op: 'syscalls', syscalls: tracedTarget().syscallStats(m.result) });
         break;
     }
   } catch (e) {

@@ -2,13 +2,17 @@
  * The messages between the extension host (or the CLI) and the ingest worker
  * (ingestWorkerMain.ts), and how an error crosses between them. One job per worker: a file to
  * read, a perf recording streamed in, an eBPF sampler's result or a pprof endpoint's answer; a
- * profile (or an error) comes back.
+ * profile (or an error) comes back. Or the target's executable for an eBPF tracer: its probes are
+ * planned and its results named there.
  */
+import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
 import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
-import type { Profile } from '../model/profile';
+import type { Profile, SchedLatency, SyscallStat } from '../model/profile';
+import type { TracePlan } from '../symbolize/goTracePlan';
 import { UserError } from '../util/userError';
+import type { BuildIds, SchedProbes } from './traceTarget';
 
 export type ToWorker =
   /** Read a profile file (session, pprof, perf.data); the worker may ask for the binary. */
@@ -34,11 +38,20 @@ export type ToWorker =
   /** The sampler's result (the last stacks), for the executable of `bpf-open`. */
   | { op: 'bpf-finish'; result: WireProfileResult; opts: BpfIngestOptions }
   /** What a net/http/pprof endpoint answered. */
-  | { op: 'endpoint'; bytes: Uint8Array; source: string; opts: EndpointIngestOptions };
+  | { op: 'endpoint'; bytes: Uint8Array; source: string; opts: EndpointIngestOptions }
+  /** Open the target's executable for an eBPF tracer (answered with `opened`, its build ids included). */
+  | { op: 'trace-open'; bytes: Uint8Array; path: string; pid: number }
+  /** Plan the probes of these functions in the executable of `trace-open` (answered with `trace-plan`). */
+  | { op: 'trace-plan'; functions: string[] }
+  /** The scheduling-latency probe's addresses and offsets (answered with `sched-probes`). */
+  | { op: 'sched-probes' }
+  /** Name a tracer's result with the executable of `trace-open` (answered with `sched` or `syscalls`). */
+  | { op: 'sched-finish'; result: WireSchedResult }
+  | { op: 'syscalls-finish'; result: WireSyscallsResult };
 
 export type FromWorker =
   | { op: 'need-binary'; recorded: string | undefined }
-  | { op: 'opened'; path: string; bpf?: BpfBinaryFacts }
+  | { op: 'opened'; path: string; bpf?: BpfBinaryFacts; buildIds?: BuildIds }
   /**
    * The profile of a streamed recording (perf's or the eBPF sampler's) so far (about once a second while it records), without its
    * stack table, as JSON: the host parses a string in a fraction of the time a structured clone
@@ -46,14 +59,16 @@ export type FromWorker =
    */
   | { op: 'partial'; json: string }
   | { op: 'done'; profile: Profile; label?: string }
+  | { op: 'trace-plan'; plan: TracePlan }
+  | { op: 'sched-probes'; probes: SchedProbes }
+  | { op: 'sched'; sched: SchedLatency }
+  | { op: 'syscalls'; syscalls: SyscallStat[] }
   | { op: 'error'; error: WireError };
 
 /** What the eBPF sampler's arguments need from the executable (its code's link-time range, its build ids). */
-export interface BpfBinaryFacts {
+export interface BpfBinaryFacts extends BuildIds {
   textLo: number;
   textHi: number;
-  goBuildId?: string;
-  gnuBuildId?: string;
 }
 
 export interface WireError {

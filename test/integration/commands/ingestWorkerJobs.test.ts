@@ -3,11 +3,18 @@
  * extension host only sends bytes and gets a profile back): what comes back is the profile the
  * same ingest gives on this thread, the executable's facts the sampler's arguments need are the
  * ones `go tool nm` and the ELF headers give, and a UserError keeps its code and hint across.
+ * The eBPF tracers' executable is opened there too: the probes planned there are at the
+ * addresses `go tool nm` gives, and the call sites named there are the ones `go tool addr2line` names.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { BpfIngestInWorker, ingestEndpointInWorker } from '../../../src/commands/ingestWorker';
+import { BpfIngestInWorker, ingestEndpointInWorker, TraceTargetInWorker } from '../../../src/commands/ingestWorker';
+import { parseElf } from '../../../src/formats/elf';
+import type { WireSchedResult, WireSyscallsResult } from '../../../src/ingest/ebpfResults';
+import { goidOffset } from '../../../src/symbolize/goRuntimeLayout';
+import { GoBinaryIndex } from '../../../src/symbolize/goTracePlan';
+import { goAddr2line } from '../../support/goAddr2line';
 import { encodePprof } from '../../../src/formats/pprof';
 import { mergeStacks, wireProfileResult } from '../../support/bpfWire';
 import { bpfTextRange, ingestBpfProfile, type WireProfileResult } from '../../../src/ingest/fromBpfProfile';
@@ -45,7 +52,7 @@ async function userError(p: Promise<unknown>, code: string): Promise<UserError> 
   assert.fail(`expected the UserError ${code}`);
 }
 
-describe('commands: eBPF sampler results and pprof endpoint answers are ingested on the ingest worker [go]', function () {
+describe('commands: eBPF sampler results, pprof endpoint answers and tracers’ executables go to the ingest worker [go]', function () {
   this.timeout(180_000);
   const tc = newestGo();
   let binPath: string;
@@ -163,5 +170,79 @@ describe('commands: eBPF sampler results and pprof endpoint answers are ingested
       'endpoint-not-profile',
     );
     assert.match(e.message, /is not a valid pprof profile/);
+  });
+
+  it('a tracer’s executable: the probes are planned at go tool nm’s addresses, its build ids come back', async () => {
+    const traced = await TraceTargetInWorker.open({ bytes, path: binPath }, 4242);
+    try {
+      const elf = parseElf(bytes);
+      assert.deepEqual(traced.buildIds, {
+        ...(elf.goBuildId ? { goBuildId: elf.goBuildId } : {}),
+        ...(elf.gnuBuildId ? { gnuBuildId: elf.gnuBuildId } : {}),
+      });
+      assert.ok(elf.goBuildId, 'a Go build id');
+      const plan = await traced.plan(['main.spin']);
+      const spin = plan.functions[0]!;
+      assert.equal(plan.functions.length, 1);
+      assert.equal(spin.lowPc, BigInt(nm.get('main.spin')!), 'main.spin where go tool nm puts it');
+      assert.ok(spin.entry >= spin.lowPc && spin.entry < spin.highPc, 'the entry probe inside the function');
+      assert.equal(spin.entry > spin.lowPc, spin.stackCheck, 'past the stack check where there is one');
+      assert.ok(spin.rets.length > 0 && spin.rets.every((r) => r > spin.entry && r < spin.highPc), spin.rets.join(' '));
+      assert.deepEqual(plan, new GoBinaryIndex(elf).plan(['main.spin']), 'the plan made on this thread');
+      const probes = await traced.schedProbes();
+      const cas = BigInt(probes.casgstatus);
+      const casFn = new GoBinaryIndex(elf).resolve('runtime.casgstatus');
+      assert.deepEqual(
+        casFn.map((f) => [f.lowPc, cas >= f.lowPc && cas < f.highPc]),
+        [[BigInt(nm.get('runtime.casgstatus')!), true]],
+        'in runtime.casgstatus, where go tool nm puts it',
+      );
+      assert.deepEqual(goidOffset(elf, plan.goVersion), { offset: probes.goidOffset, source: 'dwarf' });
+      assert.equal(probes.goidOffsetSource, 'dwarf');
+      assert.ok(probes.gopcOffset !== undefined && probes.startpcOffset !== undefined, 'gopc and startpc from DWARF');
+      const e = await userError(traced.plan(['main.nosuch']), 'no-such-function');
+      assert.ok(e.hint, 'the hint crossed the thread boundary');
+    } finally {
+      traced.dispose();
+    }
+  });
+
+  it('a tracer’s results are named on the worker as go tool addr2line names the addresses', async () => {
+    const traced = await TraceTargetInWorker.open({ bytes, path: binPath }, 4242);
+    try {
+      // A return address just past main.main's first instruction: the call site is its first byte.
+      const ret = nm.get('main.main')! + 1;
+      const [ref] = goAddr2line(tc, binPath, [ret - 1]);
+      const site = `${ref!.function} (${ref!.file}:${ref!.line})`;
+      const syscalls: WireSyscallsResult = {
+        elapsedSec: 2,
+        syscalls: [{ nr: 1, name: 'write', count: 5, total_ns: 5000, buckets: [], topSites: [{ addrs: [ret], count: 5 }] }],
+      };
+      const stats = await traced.syscallStats(syscalls);
+      assert.deepEqual(stats[0]!.topSites, [{ frames: [site], count: 5 }]);
+      assert.equal(stats[0]!.count, 5);
+      const sched: WireSchedResult = {
+        count: 1,
+        sum_ns: 1000,
+        buckets: [],
+        worst: [{ goid: 7, wait_ns: 1000, gopc: ret, creation_stack: [nm.get('runtime.newproc')! + 1, ret] }],
+        elapsedSec: 2,
+      };
+      const worst = (await traced.schedLatency(sched)).worst;
+      assert.deepEqual(worst, [{ goid: 7, waitNanos: 1000, createdAt: site, creationStack: [site] }]);
+    } finally {
+      traced.dispose();
+    }
+  });
+
+  it('a tracer’s executable that is not ELF, or not Go, is refused as not-go', async () => {
+    const e = await userError(TraceTargetInWorker.open({ bytes: new TextEncoder().encode('#!/bin/sh\n'), path: '/x.sh' }, 4242), 'not-go');
+    assert.match(e.message, /PID 4242 is not a Go program: its executable is not a 64-bit ELF file/);
+    const notGo = await TraceTargetInWorker.open({ bytes: fs.readFileSync('/bin/true'), path: '/bin/true' }, 4242);
+    try {
+      await userError(notGo.plan(['main.main']), 'not-go');
+    } finally {
+      notGo.dispose();
+    }
   });
 });
