@@ -1,9 +1,10 @@
 /**
  * The INPUT of `report` and `pprof`: a profile file, or the URL of a pprof endpoint, which is
- * fetched (progress on stderr; Ctrl-C cancels) and tied to a local binary when one matches.
+ * fetched (progress on stderr; Ctrl-C cancels) and tied to a local binary when one matches — on
+ * the ingest worker, the editor's path for the same answer.
  */
 import { fetchPprofEndpoint, parsePprofUrl, type EndpointProgress } from '../capture/pprofEndpoint';
-import { ingestEndpointProfile } from '../ingest/fromEndpoint';
+import { ingestEndpointInWorker } from '../commands/ingestWorker';
 import { openProfileFile } from '../ingest/openInput';
 import type { Profile } from '../model/profile';
 
@@ -28,7 +29,7 @@ export async function openInput(input: string, binary: string | undefined): Prom
   };
   try {
     const fetched = await fetchPprofEndpoint(url, { onProgress });
-    return ingestEndpointProfile(fetched.bytes, url.href, binary ? { binary } : {});
+    return await ingestEndpointInWorker(fetched.bytes, url.href, binary ? { binary } : {});
   } finally {
     if (tty) process.stderr.write('\n');
   }
