@@ -126,7 +126,18 @@ async function recordWithBpf(target: Target, req: CpuProfileRequest, opts: CpuPr
       if (typeof n === 'number') opts.onSamples?.(n);
     }
   };
-  return (await recordBpfProfile(target, { pid, durationSec, freqHz, event }, { ...opts, onMessage })).profile;
+  const { profile, wire } = await recordBpfProfile(target, { pid, durationSec, freqHz, event }, { ...opts, onMessage });
+  noteLowRate(profile, freqHz, wire.elapsedSec);
+  return profile;
+}
+
+/**
+ * No samples at a very low rate: the rate is why, said in place of a helper's "used no CPU"
+ * (which judges the samples alone).
+ */
+function noteLowRate(profile: Profile, freqHz: number, elapsedSec: number): void {
+  const lowRate = profile.totalSamples === 0 ? lowRateReason(freqHz, elapsedSec) : undefined;
+  if (lowRate) profile.warnings = [...(profile.warnings ?? []).filter((w) => !/^no samples: PID \d+ used no CPU/.test(w)), lowRate];
 }
 
 async function recordWithPerf(target: Target, req: CpuProfileRequest, opts: CpuProfileOptions): Promise<Profile> {
@@ -175,9 +186,7 @@ async function recordStreamed(
     ingestOpts.recordedIds = { ...(goBuildId ? { go: goBuildId } : {}), ...(gnuBuildId ? { gnu: gnuBuildId } : {}) };
     const profile = await live.finish(rec.perfDataPath, ingestOpts);
     if (rec.result.elapsedSec > 0) profile.durationNanos = Math.round(rec.result.elapsedSec * 1e9);
-    // The helper judges "no samples" as "used no CPU"; at a very low rate that is not the cause.
-    const lowRate = profile.totalSamples === 0 ? lowRateReason(rec.result.freqHz, rec.result.elapsedSec) : undefined;
-    if (lowRate) profile.warnings = [...(profile.warnings ?? []).filter((w) => !/^no samples: PID \d+ used no CPU/.test(w)), lowRate];
+    noteLowRate(profile, rec.result.freqHz, rec.result.elapsedSec);
     // perf ends on its own when the target exits; the helper says which (it saw the process gone).
     const exited = rec.result.endedBy === 'perf-exited' && rec.warnings.some((w) => w.startsWith(`PID ${req.pid} exited`));
     profile.ended = { by: exited ? 'target-exited' : rec.result.endedBy, afterSec: rec.result.elapsedSec, requestedSec: req.durationSec };
