@@ -132,10 +132,17 @@ export class Workbench {
     if (await this.trustIfAsked(dialogWaitMs)) return true;
     const restricted = this.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first();
     if (!(await restricted.isVisible())) return false;
-    await restricted.click();
-    const trust = this.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
-    await trust.waitFor({ state: 'visible', timeout: 20000 });
-    await trust.click();
+    try {
+      await restricted.click({ timeout: 20000 });
+      const trust = this.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+      await trust.waitFor({ state: 'visible', timeout: 20000 });
+      await trust.click({ timeout: 20000 });
+    } catch (e) {
+      // On a loaded machine the startup dialog can come after dialogWaitMs; it is modal, so the
+      // clicks above never land: answer the dialog instead.
+      if (await this.trustIfAsked(30000)) return true;
+      throw e;
+    }
     await restricted.waitFor({ state: 'hidden', timeout: 20000 });
     return true;
   }
