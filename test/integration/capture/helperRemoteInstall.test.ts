@@ -6,11 +6,12 @@
  * membership, then that uninstall removes them all.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { INSTALLED_HELPER, SUDOERS_FILE } from '../../../src/capture/launchPlan';
+import { bundle, installStepCommand, uploadBundle } from '../../../src/capture/remoteInstall';
 import { startPrivateSshd, type PrivateSshd } from '../../e2e/support/privateSshd';
 import { REPO_ROOT } from '../../support/goToolchains';
 
@@ -87,6 +88,125 @@ describe('install-helper --host over ssh, on a loopback "remote" host [root, ssh
     assert.ok(!fs.existsSync(path.dirname(INSTALLED_HELPER)), 'the helper folder is gone');
     assert.ok(!fs.existsSync(SUDOERS_FILE), 'the drop-in is gone');
     assert.notEqual(spawnSync('getent', ['group', GROUP]).status, 0, `group ${GROUP} is gone`);
+  });
+
+  describe('the folder between the two ssh calls [a temporary user]', () => {
+    const other = `gplswap${process.pid % 100000}`;
+    let otherUid = 0;
+    let otherGid = 0;
+    const marker = path.join(os.tmpdir(), `gpl-remote-install-ran-${process.pid}`);
+    before(() => {
+      assert.ok(!fs.existsSync(INSTALLED_HELPER), 'the tests above left no helper installed');
+      execFileSync('useradd', ['-M', '-U', '-s', '/bin/sh', other]);
+      otherUid = Number(execFileSync('id', ['-u', other], { encoding: 'utf8' }).trim());
+      otherGid = Number(execFileSync('id', ['-g', other], { encoding: 'utf8' }).trim());
+    });
+    after(() => {
+      spawnSync('userdel', [other]);
+      spawnSync('groupdel', [other]);
+      fs.rmSync(marker, { force: true });
+    });
+
+    /** The second ssh call's exact command, run through the same sshd; its exit status and output. */
+    const installStep = (dir: string, sha256: string) => {
+      const r = spawnSync(
+        'ssh',
+        ['-T', '-o', 'BatchMode=yes', sshd!.alias, installStepCommand(sshd!.alias, dir, sha256, 'install', { group: GROUP })],
+        {
+          encoding: 'utf8',
+          timeout: 120000,
+        },
+      );
+      return { status: r.status, out: r.stdout + r.stderr };
+    };
+    const asOther = (cmd: string) =>
+      spawnSync('/bin/sh', ['-c', cmd], { uid: otherUid, gid: otherGid, cwd: '/', encoding: 'utf8', timeout: 30000 });
+
+    it("another local user can neither read, change nor swap what the first call left (0700 folder, 0600 bundle of the ssh user's)", async () => {
+      const b = bundle();
+      const dir = await uploadBundle(sshd!.alias, b);
+      try {
+        const file = path.join(dir, 'bundle.json');
+        const [sd, sf] = [fs.lstatSync(dir), fs.lstatSync(file)];
+        assert.equal(sd.uid, 0, 'the ssh user (root here) owns the folder');
+        assert.equal(sd.mode & 0o7777, 0o700);
+        assert.ok(sf.isFile() && sf.uid === 0 && (sf.mode & 0o7777) === 0o600, `bundle.json: ${(sf.mode & 0o7777).toString(8)}`);
+        assert.ok(fs.readFileSync(file).equals(b.bytes), 'the bytes sent');
+        for (const attempt of [
+          `cat ${file}`,
+          `echo x >> ${file}`,
+          `rm -f ${file}`,
+          `ln -s /tmp ${dir}/perflens_helper`,
+          `mv ${dir} ${dir}.swapped`,
+          `rm -rf ${dir}`,
+        ]) {
+          const r = asOther(attempt);
+          assert.notEqual(r.status, 0, `${other} could: ${attempt}`);
+          assert.match(r.stderr, /Permission denied|Operation not permitted/, attempt);
+        }
+        assert.ok(fs.readFileSync(file).equals(b.bytes), 'unchanged');
+        assert.equal(fs.readdirSync(dir).join(','), 'bundle.json');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('the root step refuses a bundle changed after upload, a loosened folder, a linked or foreign bundle; nothing of it runs and nothing is installed', async () => {
+      const b = bundle();
+      // What a change would run as root, were it trusted: a marker file.
+      const files = JSON.parse(b.bytes.toString('utf8')) as Record<string, string>;
+      files['install_helper.py'] = `open(${JSON.stringify(marker)}, 'w').write('ran')\n`;
+      const evil = Buffer.from(JSON.stringify(files));
+      const cases: [string, (dir: string) => void, RegExp][] = [
+        [
+          'changed',
+          (dir) => fs.writeFileSync(path.join(dir, 'bundle.json'), evil),
+          /bundle\.json is not what was sent \(its sha256 differs\): it was changed on this host/,
+        ],
+        ['folder 0755', (dir) => fs.chmodSync(dir, 0o755), /is not a private \(0700\) folder of uid 0/],
+        ['bundle 0644', (dir) => fs.chmodSync(path.join(dir, 'bundle.json'), 0o644), /bundle\.json is not a private regular file of uid 0/],
+        [
+          'bundle a symlink',
+          (dir) => {
+            fs.renameSync(path.join(dir, 'bundle.json'), path.join(dir, 'real.json'));
+            fs.symlinkSync(path.join(dir, 'real.json'), path.join(dir, 'bundle.json'));
+          },
+          /cannot open .*bundle\.json: Too many levels of symbolic links/,
+        ],
+        [
+          'bundle hard-linked',
+          (dir) => fs.linkSync(path.join(dir, 'bundle.json'), path.join(dir, 'second-link')),
+          /not a private regular file/,
+        ],
+        [
+          "folder another user's",
+          (dir) => {
+            fs.chownSync(dir, otherUid, otherGid);
+            fs.chownSync(path.join(dir, 'bundle.json'), otherUid, otherGid);
+          },
+          /is not a private \(0700\) folder of uid 0/,
+        ],
+      ];
+      for (const [what, tamper, why] of cases) {
+        const dir = await uploadBundle(sshd!.alias, b);
+        tamper(dir);
+        const r = installStep(dir, b.sha256);
+        assert.equal(r.status, 1, `${what}: ${r.out}`);
+        assert.match(r.out, /go-perf-lens: not installing: /, what);
+        assert.match(r.out, why, what);
+        assert.ok(!fs.existsSync(dir), `${what}: the folder was removed`);
+      }
+      assert.ok(!fs.existsSync(marker), 'the changed installer never ran');
+      assert.ok(!fs.existsSync(INSTALLED_HELPER) && !fs.existsSync(SUDOERS_FILE), 'nothing was installed');
+      // The same step with the folder as it was sent installs (then uninstall leaves nothing).
+      const dir = await uploadBundle(sshd!.alias, b);
+      const ok = installStep(dir, b.sha256);
+      assert.equal(ok.status, 0, ok.out);
+      assert.equal(fs.readFileSync(INSTALLED_HELPER, 'utf8'), fs.readFileSync(path.join(REPO_ROOT, 'bpf', 'helper.py'), 'utf8'));
+      const leftovers = spawnSync('sh', ['-c', 'ls -d /tmp/go-perf-lens-install-* 2>/dev/null'], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(leftovers, '', 'both temporary folders were removed');
+      assert.equal(cli(['uninstall-helper']).status, 0);
+    });
   });
 
   it('an unreachable host ends in a message that says so, and nothing is installed', () => {
