@@ -327,4 +327,37 @@ describe('capture: HelperClient over real processes', () => {
     for await (const m of c.messages()) got.push(m);
     assert.deepEqual(got.at(-1), { type: 'result', data: 'late' });
   });
+
+  it("a password is written only once sudo's prompt appears: never to a launch that does not ask (a login that is root already), never twice", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-client-pw-'));
+    dirs.push(dir);
+    const secret = 'SECRET-pw-4711';
+    const env: Envelope = { v: 1, subcommand: 'x', args: {}, files: {}, modules: {}, program: PRELUDE + "W(type='result',data='fine')" };
+    // Python reads its first line on stdin as code (the loader): a password written to a launch
+    // that did not ask for it, or written again after the answer, would end the run as a crash.
+    const run = async (prompt: boolean): Promise<HelperMessage[]> => {
+      const ask = prompt ? `printf '%s' '${SUDO_PROMPT}' >&2; IFS= read -r pw; printf '%s' "$pw" > ${dir}/answer; ` : '';
+      const c = new HelperClient(
+        {
+          target: { kind: 'local' },
+          file: 'sh',
+          args: ['-c', `${ask}exec ${PY} -I -c "${BOOTSTRAP}"`],
+          via: 'sudo-password',
+          mode: 'ephemeral',
+          python: PY,
+          password: secret,
+        },
+        env,
+        { tempDir: dir },
+      );
+      const got: HelperMessage[] = [];
+      for await (const m of c.messages()) got.push(m);
+      return got;
+    };
+    assert.deepEqual((await run(false)).at(-1), { type: 'result', data: 'fine' });
+    assert.ok(!fs.existsSync(path.join(dir, 'answer')));
+    // The prompt: the password answers it, once.
+    assert.deepEqual((await run(true)).at(-1), { type: 'result', data: 'fine' });
+    assert.equal(fs.readFileSync(path.join(dir, 'answer'), 'utf8'), secret);
+  });
 });
