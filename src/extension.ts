@@ -27,7 +27,7 @@ import { Freshness } from './ui/freshness';
 import { HotFunctionsTree, type FunctionNode } from './ui/hotFunctionsTree';
 import { LatencyPanel } from './ui/latencyPanel';
 import { LineHeatDecorator } from './ui/lineHeatDecorator';
-import { MetricStatusBar, SHOW_HEAT_FOR, showHeatForCommand } from './ui/metricSwitch';
+import { MetricStatusBar, noticeUncomparedBaseline, SHOW_HEAT_FOR, showHeatForCommand } from './ui/metricSwitch';
 import { ProfileCodeLensProvider } from './ui/profileCodeLensProvider';
 import { ProfileHistoryWatcher } from './ui/profileHistoryPicker';
 import { ProfileHoverProvider } from './ui/profileHoverProvider';
@@ -82,12 +82,10 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       session.baseline && session.current
         ? session.comparing
           ? `Compared with baseline ${session.baseline.label}: changes within sampling noise are left out.`
-          : session.baselineLacksMetric
-            ? `Baseline ${session.baseline.label} has no ${session.metric?.label ?? 'such metric'}: not compared.`
-            : `Baseline ${session.baseline.label} pinned: the next profile will be compared with it.`
+          : (session.notComparedReason ?? `Baseline ${session.baseline.label} pinned: the next profile will be compared with it.`)
         : undefined;
   };
-  subs.push(session.onDidChange(describeTree), tree.onDidChangeState(describeTree));
+  subs.push(session.onDidChange(describeTree), tree.onDidChangeState(describeTree), noticeUncomparedBaseline(session));
   describeTree();
 
   const recording = new RecordingControl();
@@ -164,6 +162,12 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   command('goPerfLens.traceFunction', 'Trace latency', (arg?: FunctionNode | string) => traceFunctionCommand(traceDeps, arg));
   command('goPerfLens.traceAgain', 'Trace latency again', (name: string) => traceAgainCommand(traceDeps, name));
   command('goPerfLens.showFlameGraph', 'Show flame graph', () => flame.show());
+  command('goPerfLens.showInFlameGraph', 'Show in flame graph', (arg?: FunctionNode | string) => {
+    const name = typeof arg === 'string' ? arg : arg?.name;
+    if (!name) return flame.show();
+    if (!flame.showFunction(name))
+      throw new UserError(`${name} has no frame in the flame graph of this profile`, undefined, 'not-in-flame-graph');
+  });
   command('goPerfLens.showLatency', 'Show latency', () => latencyPanel.show());
   command('goPerfLens.showCallers', 'Show callers', () => tree.setMode('callers'));
   command('goPerfLens.showCallees', 'Show callees', () => tree.setMode('callees'));
@@ -254,6 +258,7 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
       return node ? tree.getChildren(node).map((n) => row(tree, n)) : [];
     },
     treeState: () => tree.describeState(),
+    treeMessage: () => treeView.message,
     setTreeMode: (mode) => tree.setMode(mode),
     setTreeSort: (sort) => tree.setSort(sort),
     setTreeFilter: (filter) => tree.setFilter(filter),

@@ -65,7 +65,7 @@ export async function readProfileFile(
           'unknown-format',
         );
       }
-      return { profile: ingestPprof(pp), label };
+      return { profile: ingestPprof(pp, { name: file }), label };
     }
     case 'perf.data': {
       const data = parsePerfData(bytes);

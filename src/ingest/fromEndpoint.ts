@@ -38,7 +38,11 @@ export function ingestEndpointProfile(bytes: Uint8Array, source: string, opts: E
   }
   const warnings: string[] = [];
   const bin = opts.binary ? loadBinary(opts.binary) : localBinary(pp, warnings);
-  const profile = ingestPprof(pp, { ...(bin ? { binary: bin } : {}), ...(opts.sampleType ? { sampleType: opts.sampleType } : {}) });
+  const profile = ingestPprof(pp, {
+    name: source,
+    ...(bin ? { binary: bin } : {}),
+    ...(opts.sampleType ? { sampleType: opts.sampleType } : {}),
+  });
   if (warnings.length) profile.warnings = [...warnings, ...(profile.warnings ?? [])];
   return profile;
 }

@@ -9,9 +9,10 @@ import type { SourceFrame } from '../symbolize/symbolizer';
 import { UserError } from '../util/userError';
 import { aggregate, type FrameSource, StackTrie } from './aggregate';
 import { attachMetrics } from '../model/metrics';
+import { distinguishContention } from '../model/contentionKind';
 import { chooseSampleType, comment, sampleTypeMetrics } from './pprofMetrics';
 import type { LoadedBinary } from './loadBinary';
-import { UNATTRIBUTED_FUNCTION } from './toPprof';
+import { CONTENTION_COMMENT, UNATTRIBUTED_FUNCTION } from './toPprof';
 
 export interface PprofIngestOptions {
   /** Symbolizes locations that carry an address but no lines. */
@@ -22,6 +23,11 @@ export interface PprofIngestOptions {
    * Every sample type is kept as a metric of the profile either way.
    */
   sampleType?: string;
+  /**
+   * Where the profile came from (an endpoint's URL, a file's name): tells a block profile from a
+   * mutex profile when its samples do not (model/contentionKind.ts).
+   */
+  name?: string;
 }
 
 export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Profile {
@@ -159,10 +165,13 @@ export function ingestPprof(pp: PprofProfile, opts: PprofIngestOptions = {}): Pr
     callTree: agg.callTree,
     stacks: agg.stacks,
   };
-  const p = attachMetrics(
-    base,
-    infos.map((info, k) => ({ info, stackCounts: stackNodes.map((i) => perNode[k]![i] ?? 0) })),
-    infos[shownIndex]!.id,
+  const p = distinguishContention(
+    attachMetrics(
+      base,
+      infos.map((info, k) => ({ info, stackCounts: stackNodes.map((i) => perNode[k]![i] ?? 0) })),
+      infos[shownIndex]!.id,
+    ),
+    comment(pp, CONTENTION_COMMENT) ?? opts.name,
   );
   const main = pp.mappings.find((m) => m.filename && !m.filename.startsWith('['));
   if (bin) p.binary = bin.identity;

@@ -45,7 +45,7 @@ export function openProfileFile(path: string, opts: OpenInputOptions = {}): Open
   if (kind === 'session') return { kind, profile: parseSession(Buffer.from(bytes).toString('utf8'), file).profile };
   if (kind === 'pprof') {
     const bin = opts.binary ? loadBinary(opts.binary) : undefined;
-    return { kind, profile: ingestPprof(decodePprof(bytes), bin ? { binary: bin } : {}) };
+    return { kind, profile: ingestPprof(decodePprof(bytes), { name: file, ...(bin ? { binary: bin } : {}) }) };
   }
   if (kind === 'perf') return { kind, profile: ingestRecording(parsePerfData(bytes), file, opts) };
   throw new UserError(

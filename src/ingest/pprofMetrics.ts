@@ -1,10 +1,12 @@
 /**
  * What each pprof sample type measures, as a metric of the model: Go's CPU profile (samples,
  * cpu), heap and allocs (alloc_space, alloc_objects, inuse_space, inuse_objects), block and
- * mutex (contentions, delay), goroutine; any other type is kept under its own name and unit.
+ * mutex (contentions, delay: named for their kind afterwards, model/contentionKind.ts), goroutine;
+ * any other type is kept under its own name and unit.
  */
 import type { EventInfo, MetricInfo, MetricMeasure } from '../model/profile';
 import type { PprofProfile } from '../formats/pprof';
+import { contentionSampleType } from '../model/contentionKind';
 import { UserError } from '../util/userError';
 import { COMMENT_PREFIX } from './toPprof';
 
@@ -46,7 +48,9 @@ function unitOf(unit: string): EventInfo['unit'] {
 export function chooseSampleType(pp: PprofProfile, asked: string | undefined): number {
   const types = pp.sampleTypes.map((t) => t.type);
   if (asked !== undefined) {
-    const i = types.findIndex((t) => t === asked || KNOWN[t]?.id === asked);
+    // "mutex_delay" and "block_delay" ask for "delay" (the file itself does not say which kind it is).
+    const type = contentionSampleType(asked);
+    const i = types.findIndex((t) => t === type || KNOWN[t]?.id === type);
     if (i < 0)
       throw new UserError(`the pprof profile has no sample type "${asked}" (it has: ${types.join(', ')})`, undefined, 'pprof-sample-type');
     return i;

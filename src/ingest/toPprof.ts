@@ -3,6 +3,7 @@
  * first (Location.line[0] is the innermost frame, pprof's convention) and the mapping says it
  * has functions, files, lines and inline frames, so pprof never re-symbolizes them.
  */
+import { contentionKindOfId, contentionSampleType } from '../model/contentionKind';
 import { metricsOf, shownMetric, valuesOf } from '../model/metrics';
 import type { MetricInfo, Profile } from '../model/profile';
 import type { PprofLocation, PprofProfile, PprofSample, PprofValueType } from '../formats/pprof';
@@ -10,6 +11,8 @@ import type { PprofLocation, PprofProfile, PprofSample, PprofValueType } from '.
 /** Function name of the one location that holds samples with no frame in the binary. */
 export const UNATTRIBUTED_FUNCTION = '[not in the Go binary]';
 export const COMMENT_PREFIX = 'go-perf-lens ';
+/** Our comment naming a contention profile's kind ("block", "mutex"): its sample types do not say it. */
+export const CONTENTION_COMMENT = 'contention';
 
 /** The pprof value type of one sample's weight, from the event. */
 export function weightType(p: Profile): PprofValueType {
@@ -20,7 +23,7 @@ export function weightType(p: Profile): PprofValueType {
 
 /** pprof's sample type of a metric (the inverse of pprofMetrics' names). */
 function sampleTypeOf(m: MetricInfo): PprofValueType {
-  const type = m.id === 'cpu' ? 'samples' : m.id === 'cpu_time' ? 'cpu' : m.id;
+  const type = m.id === 'cpu' ? 'samples' : m.id === 'cpu_time' ? 'cpu' : contentionSampleType(m.id);
   return { type, unit: m.event.unit === 'bytes' ? 'bytes' : m.event.unit === 'nanoseconds' ? 'nanoseconds' : 'count' };
 }
 
@@ -146,6 +149,8 @@ export function toPprof(p: Profile): PprofProfile {
   const comments = several ? [] : [`${COMMENT_PREFIX}event: ${p.event.name}`];
   comments.push(`${COMMENT_PREFIX}lost: ${p.lostSamples}`);
   if (!several && p.event.fallbackReason) comments.push(`${COMMENT_PREFIX}fallback: ${p.event.fallbackReason}`);
+  const kind = metrics.map((m) => contentionKindOfId(m.id)).find((k) => k !== undefined);
+  if (kind) comments.push(`${COMMENT_PREFIX}${CONTENTION_COMMENT}: ${kind}`);
   return {
     sampleTypes: several ? metrics.map(sampleTypeOf) : [{ type: 'samples', unit: 'count' }, weight],
     samples,

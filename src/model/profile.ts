@@ -186,7 +186,17 @@ export interface RecordingEnd {
 
 /** What a metric's figures are about: it picks the words ("1.2 GB/s alloc", "blocked 3.2 s"). */
 export type MetricMeasure =
-  'cpu' | 'alloc-bytes' | 'alloc-objects' | 'inuse-bytes' | 'inuse-objects' | 'blocked-time' | 'waits' | 'goroutines' | 'other';
+  | 'cpu'
+  | 'alloc-bytes'
+  | 'alloc-objects'
+  | 'inuse-bytes'
+  | 'inuse-objects'
+  | 'blocked-time'
+  /** A mutex profile's delay: how long others waited for a lock, charged to the unlock that let them go. */
+  | 'lock-delay'
+  | 'waits'
+  | 'goroutines'
+  | 'other';
 
 /** One quantity a profile measures (see the file comment). */
 export interface MetricInfo {
@@ -194,8 +204,10 @@ export interface MetricInfo {
    * Stable key of the quantity, the same in every profile that measures it: the switch
    * remembers it and the baseline diff compares only equal ids. "cpu" for CPU samples (perf,
    * eBPF, pprof's "samples"); pprof's sample type otherwise ("alloc_space", "alloc_objects",
-   * "inuse_space", "inuse_objects", "contentions", "delay", "goroutine", "cpu_time" for cpu
-   * nanoseconds); "blocked_time" and "waits" for the eBPF blocking recording.
+   * "inuse_space", "inuse_objects", "goroutine", "cpu_time" for cpu nanoseconds); a block or
+   * mutex profile's "block_delay", "block_contentions", "mutex_delay", "mutex_contentions"
+   * ("delay" and "contentions" where the kind is unknown: model/contentionKind.ts);
+   * "blocked_time" and "waits" for the eBPF blocking recording.
    */
   id: string;
   /** What menus and the status bar call it: "CPU", "allocated bytes", "blocked time". */

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { writeJsonInSlices } from '../util/jsonInSlices';
 import { UserError } from '../util/userError';
+import { distinguishContention } from './contentionKind';
 import { PROFILE_MODEL_VERSION, Profile } from './profile';
 
 export const SESSION_FORMAT = 'go-perf-lens-session';
@@ -175,7 +176,9 @@ export function parseSession(text: string, path?: string): SessionFile {
   if (typeof v.createdMs !== 'number') throw new SessionError('corrupt session: "createdMs" is missing', path);
   const problem = checkProfile(v.profile);
   if (problem) throw new SessionError(`corrupt session: ${problem}`, path);
-  return v as unknown as SessionFile;
+  const session = v as unknown as SessionFile;
+  // Written before block and mutex profiles were told apart: their generic metrics get their kind's ids.
+  return { ...session, profile: distinguishContention(session.profile) };
 }
 
 /** True when the text looks like a session (cheap sniff for front ends choosing a reader). */

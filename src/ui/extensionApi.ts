@@ -22,8 +22,11 @@ export interface FlameGraphStatus {
   /** The editor column the panel is in, and how many editor groups there are. */
   viewColumn?: number;
   groups: number;
-  /** What the page last reported: zoomed frame's function (or '' when zoomed out), search text, scroll. */
-  state?: { zoomed: string; search: string; scrollTop: number; colorBy: string };
+  /**
+   * What the page last reported: zoomed frame's function (or '' when zoomed out), search text,
+   * scroll, colouring, its status line and the zoomed frame's tooltip text ('' when zoomed out).
+   */
+  state?: { zoomed: string; search: string; scrollTop: number; colorBy: string; status: string; frame: string };
 }
 
 export interface GoPerfLensTesting {
@@ -37,6 +40,8 @@ export interface GoPerfLensTesting {
   hotFunctionPath(names: string[]): TreeRow[];
   /** The tree's state in words (mode, sort, filter, search), as the view's description shows it. */
   treeState(): string;
+  /** The message above the tree (the baseline: compared, pinned, or why it is not compared). */
+  treeMessage(): string | undefined;
   setTreeMode(mode: 'callees' | 'callers'): void;
   setTreeSort(sort: 'cumulative' | 'self'): void;
   setTreeFilter(filter: 'all' | 'mine'): void;

@@ -52,6 +52,11 @@ export class FlameFeed {
     return this.current(m) && m.node >= 0 && m.node < this.tree!.parents.length ? m.node : undefined;
   }
 
+  /** The message that zooms the page into `node` of the tree on show; undefined without a tree or for a node out of range. */
+  zoom(node: number): ToFlameGraph | undefined {
+    return this.tree && node >= 0 && node < this.tree.parents.length ? { type: 'zoom', gen: this.gen, node } : undefined;
+  }
+
   private page(from: number): ToFlameGraph {
     const t = this.tree!;
     if (from >= t.parents.length) return { type: 'done', gen: this.gen };

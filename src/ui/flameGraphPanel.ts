@@ -4,7 +4,8 @@
  * would lose the zoom). The call tree goes over in pages (FLAME_PAGE_SIZE nodes, the next page
  * when the webview asks, answered only for the tree on show: ui/flameFeed.ts), the page has a strict CSP with a nonce, and it keeps its zoom, search
  * and scroll while hidden. A click zooms; Ctrl/Cmd+click or a double-click opens the function's
- * source in another editor group, so the graph stays in view.
+ * source in another editor group, so the graph stays in view. "Show in flame graph" on a hot
+ * function opens it zoomed into that function's heaviest call path.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -15,7 +16,7 @@ import { flameDiff } from './flameDiff';
 import { FlameFeed, type FlameInitFields } from './flameFeed';
 import { shownMetric } from '../model/metrics';
 import { nanosPerSample } from './heatIndex';
-import { countNoun, isSampleMetric } from './metricText';
+import { isSampleMetric } from './metricText';
 import type { Profile } from '../model/profile';
 import type { ProfileSession } from './profileSession';
 import { eventLabel } from './summaryText';
@@ -29,6 +30,8 @@ export class FlameGraphPanel implements vscode.Disposable {
   /** What was last sent: a redraw only when the profile or the baseline compared with changed. */
   private sent: { profile: Profile | undefined; baseline: Profile | undefined } | undefined;
   private pageState: FlameViewState | undefined;
+  /** A function to zoom into once the page is ready for the tree (showFunction before the panel was open). */
+  private pendingZoom: string | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -118,13 +121,38 @@ export class FlameGraphPanel implements vscode.Disposable {
     };
     const metric = shownMetric(p);
     const nps = nanosPerSample(p);
-    if (!isSampleMetric(metric)) {
-      // Amounts in the metric's own unit (periodPerSample is 1 for every metric but CPU samples).
-      const unit = metric.event.unit === 'bytes' || metric.event.unit === 'nanoseconds' ? metric.event.unit : 'count';
-      init.amount = { unit, noun: countNoun(metric) };
-    } else if (nps !== undefined) init.nanosPerSample = nps;
+    // Other metrics than CPU samples: amounts in their own unit and words (allocated bytes, blocked time…).
+    if (!isSampleMetric(metric)) init.amount = metric;
+    else if (nps !== undefined) init.nanosPerSample = nps;
     if (baseline) init.baselineLabel = baseline.label;
     for (const m of this.feed.start(p.callTree, init, baseline ? flameDiff(p, baseline.profile) : undefined)) this.post(m);
+    if (this.pendingZoom !== undefined) this.zoomTo(this.pendingZoom);
+  }
+
+  /**
+   * Shows the graph zoomed into `name`'s heaviest call path (its call-tree node with the most of
+   * the metric shown): "Show in flame graph" on a hot function. False when the profile has no such frame.
+   */
+  showFunction(name: string): boolean {
+    const p = this.session.current?.profile;
+    const fn = p ? p.functions.findIndex((f) => f.name === name) : -1;
+    if (!p || fn < 0 || !p.callTree.functions.includes(fn)) return false;
+    this.show();
+    if (this.ready) this.zoomTo(name);
+    else this.pendingZoom = name;
+    return true;
+  }
+
+  private zoomTo(name: string): void {
+    this.pendingZoom = undefined;
+    const p = this.session.current?.profile;
+    if (!p) return;
+    const t = p.callTree;
+    let best = -1;
+    for (let i = 0; i < t.parents.length; i++)
+      if (p.functions[t.functions[i]!]?.name === name && (best < 0 || t.totalSamples[i]! > t.totalSamples[best]!)) best = i;
+    const m = best >= 0 ? this.feed.zoom(best) : undefined;
+    if (m) this.post(m);
   }
 
   /** Another editor group than the graph's (the first one), or a new one beside it. */
@@ -154,8 +182,8 @@ export class FlameGraphPanel implements vscode.Disposable {
         break;
       }
       case 'state': {
-        const { zoomed, search, scrollTop, colorBy } = m;
-        this.pageState = { zoomed, search, scrollTop, colorBy };
+        const { zoomed, search, scrollTop, colorBy, status, frame } = m;
+        this.pageState = { zoomed, search, scrollTop, colorBy, status, frame };
         break;
       }
     }

@@ -2,7 +2,7 @@
  * The one switch for what the heat means, for profiles with several metrics: a status-bar item
  * ("$(symbol-event) allocated bytes") and the command "Go Perf Lens: Show heat for…" (a quick
  * pick of the profile's metrics, or a metric id as argument). Choosing one redraws everything
- * through ProfileSession; a baseline that lacks the metric is said, not compared.
+ * through ProfileSession; a baseline that lacks the metric is said (noticeUncomparedBaseline), not compared.
  */
 import * as vscode from 'vscode';
 import { UserError } from '../util/userError';
@@ -32,9 +32,8 @@ export class MetricStatusBar implements vscode.Disposable {
       return;
     }
     this.item.text = `$(symbol-event) ${shown.label}`;
-    const lacks = this.session.baselineLacksMetric
-      ? `\n\n$(warning) The baseline "${this.session.baseline?.label}" has no ${shown.label}: nothing is compared.`
-      : '';
+    const why = this.session.notComparedReason;
+    const lacks = why ? `\n\n$(warning) ${why}` : '';
     this.item.tooltip = new vscode.MarkdownString(
       `**Go Perf Lens** — the heat, lenses, hovers, tree and flame graph show **${shown.label}** (${metrics.length} metrics in this profile).${lacks}\n\nClick to choose another.`,
       true,
@@ -77,9 +76,22 @@ export async function showHeatForCommand(session: ProfileSession, id?: string): 
     id = picked.id;
   }
   session.setMetric(id);
-  const now = session.metric;
-  if (session.baselineLacksMetric && now)
-    void vscode.window.showInformationMessage(
-      `Go Perf Lens: the baseline "${session.baseline?.label}" has no ${now.label}, so nothing is compared: the heat shows this profile alone. Switch back, or pin a baseline that measures it.`,
-    );
+}
+
+/**
+ * Says it, once for each profile, baseline and metric, when a pinned baseline cannot be compared
+ * because it does not measure the metric shown (a new profile of another kind, another baseline,
+ * another metric chosen): the heat then shows the profile alone, which must not pass for a diff.
+ */
+export function noticeUncomparedBaseline(session: ProfileSession): vscode.Disposable {
+  let said: { profile: unknown; baseline: unknown; metric: string | undefined } | undefined;
+  return session.onDidChange(() => {
+    const why = session.notComparedReason;
+    const now = { profile: session.loaded?.profile, baseline: session.baseline?.profile, metric: session.metric?.id };
+    if (!why) said = undefined;
+    else if (!said || said.profile !== now.profile || said.baseline !== now.baseline || said.metric !== now.metric) {
+      said = now;
+      void vscode.window.showInformationMessage(`Go Perf Lens: ${why}`);
+    }
+  });
 }

@@ -4,6 +4,7 @@
  * samples, time through the period); every other metric is shown in its own unit. Pure: no
  * vscode import.
  */
+import { contentionSampleType } from '../model/contentionKind';
 import { shownMetric } from '../model/metrics';
 import type { FunctionStat, LineStat, MetricInfo, Profile } from '../model/profile';
 import { formatCount, formatDuration, formatScaled } from './format';
@@ -32,7 +33,7 @@ export function countNoun(m: MetricInfo): string {
     case 'inuse-objects':
       return 'obj';
     case 'waits':
-      return m.id === 'contentions' ? 'contentions' : 'waits';
+      return isContentions(m) ? 'contentions' : 'waits';
     case 'goroutines':
       return 'goroutines';
     case 'cpu':
@@ -40,6 +41,11 @@ export function countNoun(m: MetricInfo): string {
     default:
       return '';
   }
+}
+
+/** pprof's contention counts (a block or mutex profile's), not the eBPF recording's waits. */
+function isContentions(m: MetricInfo): boolean {
+  return contentionSampleType(m.id) === 'contentions';
 }
 
 /** One amount of the metric in its unit: "1.2 MB", "3.2 s", "41k waits", "3.4M obj". */
@@ -66,8 +72,10 @@ export function metricWord(m: MetricInfo): string {
       return 'in-use obj';
     case 'blocked-time':
       return 'blocked';
+    case 'lock-delay':
+      return 'lock delay';
     case 'waits':
-      return m.id === 'contentions' ? 'contentions' : 'waits';
+      return isContentions(m) ? 'contentions' : 'waits';
     case 'goroutines':
       return 'goroutines';
     default:
@@ -94,6 +102,8 @@ export function metricFigure(value: number, m: MetricInfo, durationNanos: number
       return beside ? `${formatCount(value)} obj` : `in use ${formatCount(value)} obj`;
     case 'blocked-time':
       return `blocked ${formatDuration(value * (m.event.periodPerSample || 1))}`;
+    case 'lock-delay':
+      return `lock delay ${formatDuration(value * (m.event.periodPerSample || 1))}`;
     default:
       return formatMetricAmount(value, m);
   }

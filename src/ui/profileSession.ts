@@ -19,6 +19,7 @@ import { UserError } from '../util/userError';
 import type { ConfigWatcher } from './config';
 import { parseModulePath, type ModuleRoot, type PathMapper } from './pathMapper';
 import { ProfileView } from './profileView';
+import { notComparedText } from './summaryText';
 
 /** A profile whose recording ended less than this long ago counts as just recorded. */
 const FRESH_MS = 120_000;
@@ -146,6 +147,13 @@ export class ProfileSession implements vscode.Disposable {
     const b = this.baselineProfile;
     const id = this.metric?.id;
     return !!b && id !== undefined && !metricsOf(b.profile).some((m) => m.id === id);
+  }
+
+  /** Why the pinned baseline is not compared, in words, when it lacks the metric shown; else undefined. */
+  get notComparedReason(): string | undefined {
+    const b = this.baselineProfile;
+    const m = this.metric;
+    return b && m && this.baselineLacksMetric ? notComparedText(b.label, metricsOf(b.profile), m) : undefined;
   }
 
   set(loaded: LoadedProfile | undefined): void {

@@ -3,7 +3,7 @@
  * descriptions, the status-bar text. Pure: no vscode import (vscode wraps these strings).
  */
 import { shownMetric } from '../model/metrics';
-import type { FunctionLatency, FunctionStat, Profile } from '../model/profile';
+import type { FunctionLatency, FunctionStat, MetricInfo, Profile } from '../model/profile';
 import { companionValues, formatMetricAmount, isSampleMetric, metricFigure, metricWord } from './metricText';
 import { formatCount, formatDeltaPercent, formatDuration, formatPercent, formatRate, formatShareChange } from './format';
 import { histogramSvg, svgDataUri } from './histogramSvg';
@@ -139,6 +139,16 @@ export function lineHoverMarkdown(profile: Profile, counts: LineCounts, stale?: 
   }
   if (stale) lines.push('', `$(warning) ${escapeMd(stale)}`);
   return lines.join('\n');
+}
+
+/**
+ * Why a pinned baseline is not compared: it does not measure the metric shown (a CPU baseline
+ * against an allocation profile, a block profile's against a mutex profile's). A difference only
+ * subtracts like from like, so the views show the profile alone and say so.
+ */
+export function notComparedText(baselineLabel: string, baselineMetrics: readonly MetricInfo[], shown: MetricInfo): string {
+  const has = baselineMetrics.map((m) => m.label).join(', ');
+  return `Baseline "${baselineLabel}" measures ${has}, not ${shown.label}: nothing is compared (a difference needs the same metric in both); the views show this profile alone.`;
 }
 
 /** Status bar: "$(flame) CPU time · 12.3k samples · 10 s". */

@@ -10,6 +10,8 @@
  * skipped (children follow their parent in pre-order), so 100,000 nodes stay responsive.
  */
 import type { FlameInit, FlameViewState, FromFlameGraph, ToFlameGraph } from './messages';
+import { formatMetricAmount, metricFigure } from '../ui/metricText';
+import { formatDuration } from '../ui/format';
 
 interface SavedState {
   profileKey: string;
@@ -60,6 +62,12 @@ let end = new Int32Array(0);
 let rootTotal = 0;
 let maxDepth = 0;
 let zoom = { x0: 0, x1: 1, node: -1 };
+/** Whether the tree on show is all in and laid out (finish ran for it). */
+let laidOut = false;
+/** A zoom the extension asked for before the whole tree was in (applied by finish). */
+let pendingZoom = -1;
+/** The status line when zoomed out and no search is on (totals and how to use the graph). */
+let summary = '';
 let matches: Uint8Array | undefined;
 let hits: { node: number; x: number; y: number; w: number }[] = [];
 
@@ -84,6 +92,8 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
       functions = new Int32Array(n);
       totals = new Float64Array(n);
       selfs = new Float64Array(n);
+      pendingZoom = -1;
+      laidOut = false;
       status.textContent = `Loading ${n.toLocaleString()} frames…`;
       if (n === 0) finish();
       break;
@@ -97,11 +107,17 @@ window.addEventListener('message', (ev: MessageEvent<ToFlameGraph>) => {
       status.textContent = `Loading ${received.toLocaleString()} / ${n.toLocaleString()} frames…`;
       vscode.postMessage({ type: 'more', gen, from: received });
       break;
+    case 'zoom':
+      if (laidOut) zoomTo(m.node);
+      else pendingZoom = m.node;
+      break;
     case 'done':
       finish();
       break;
     case 'clear':
       n = 0;
+      laidOut = false;
+      pendingZoom = -1;
       hits = [];
       status.textContent = m.message;
       legend.textContent = '';
@@ -149,8 +165,14 @@ function finish(): void {
     search.value = saved.view.search;
     if (diffs) colorBy = saved.view.colorBy;
   }
+  if (pendingZoom >= 0 && pendingZoom < n) zoomTo(pendingZoom, false);
+  pendingZoom = -1;
+  laidOut = true;
   colorBySelect.value = colorBy;
-  status.textContent = `${n.toLocaleString()} frames · ${amount ? formatAmount(totalSamples) : `${totalSamples.toLocaleString()} samples`} of ${eventLabel}${baselineLabel !== undefined ? `, compared with ${baselineLabel}` : ''}. Click a frame to zoom in; Ctrl/Cmd+click or double-click opens its source beside; Escape zooms out.`;
+  const inAll = amount
+    ? `${amount.label}: ${formatMetricAmount(totalSamples, amount)} in all`
+    : `${totalSamples.toLocaleString()} samples of ${eventLabel}`;
+  summary = `${n.toLocaleString()} frames · ${inAll}${baselineLabel !== undefined ? `, compared with ${baselineLabel}` : ''}. Click a frame to zoom in; Ctrl/Cmd+click or double-click opens its source beside; Escape zooms out.`;
   applySearch();
   draw();
   if (saved && saved.profileKey === profileKey) document.scrollingElement!.scrollTop = saved.view.scrollTop;
@@ -164,6 +186,8 @@ function saveState(): void {
     search: search.value,
     scrollTop: Math.round(document.scrollingElement?.scrollTop ?? 0),
     colorBy,
+    status: status.textContent ?? '',
+    frame: zoom.node >= 0 ? frameText(zoom.node) : '',
   };
   vscode.setState({ profileKey, zoomNode: zoom.node, view });
   // Also on the page itself, for end-to-end tests that read the DOM.
@@ -291,12 +315,19 @@ function nodeAt(ev: MouseEvent): number {
   return -1;
 }
 
-function describe(i: number): string {
+/**
+ * A frame in words: its function, then its share and amount with its own (self) part — in the
+ * metric's unit and words for other metrics than CPU ("131 MB alloc (self 131 MB)", "blocked
+ * 132 ms (self 0 ns)", "50 contentions"), else samples and the time they stand for — and against
+ * a baseline, the change.
+ */
+function frameText(i: number): string {
   const t = totals[i]!;
   const share = totalSamples > 0 ? ((100 * t) / totalSamples).toFixed(1) : '0';
-  const time = nanosPerSample !== undefined ? ` ≈ ${formatNanos(t * nanosPerSample)}` : '';
+  const time = nanosPerSample !== undefined ? ` ≈ ${formatDuration(t * nanosPerSample)}` : '';
+  // A frame's amount is what it had over the whole profile, not a rate (duration 0).
   let text = amount
-    ? `${names[functions[i]!]}\n${share}% · ${formatAmount(t)} (self ${formatAmount(selfs[i]!)})`
+    ? `${names[functions[i]!]}\n${share}% · ${metricFigure(t, amount, 0)} (self ${formatMetricAmount(selfs[i]!, amount)})`
     : `${names[functions[i]!]}\n${share}% · ${t.toLocaleString()} samples${time} (self ${selfs[i]!.toLocaleString()})`;
   if (diffs) {
     const d = diffs[i]!;
@@ -306,38 +337,27 @@ function describe(i: number): string {
         ? '\nno change against the baseline beyond sampling noise'
         : `\nbaseline ${before.toFixed(1)}% → ${share}% (${d > 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp)`;
   }
-  return `${text}\nclick: zoom · Ctrl/Cmd+click or double-click: open source`;
+  return text;
 }
 
-/** An amount of the metric shown (when it is not CPU samples): "1.2 MB", "3.2 s", "41,000 waits". */
-function formatAmount(v: number): string {
-  if (!amount) return v.toLocaleString();
-  if (amount.unit === 'nanoseconds') return formatNanos(v);
-  if (amount.unit === 'bytes') {
-    const units: [number, string][] = [
-      [1e9, 'GB'],
-      [1e6, 'MB'],
-      [1e3, 'kB'],
-    ];
-    for (const [div, u] of units) if (v >= div) return `${(v / div).toFixed(1)} ${u}`;
-    return `${Math.round(v)} B`;
-  }
-  return `${Math.round(v).toLocaleString()}${amount.noun ? ` ${amount.noun}` : ''}`;
-}
-
-function formatNanos(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(1)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
-  return `${Math.round(ns)} ns`;
+/** The tooltip of a frame: frameText and how to use it. */
+function describe(i: number): string {
+  return `${frameText(i)}\nclick: zoom · Ctrl/Cmd+click or double-click: open source`;
 }
 
 function zoomTo(i: number, redraw = true): void {
   zoom = { x0: xs[i]!, x1: xs[i]! + Math.max(totals[i]!, 1e-9), node: i };
   if (redraw) {
+    showStatus();
     draw();
     saveState();
   }
+}
+
+/** The status line: the search's share while searching, else the zoomed frame, else the totals. */
+function showStatus(): void {
+  if (matches) return;
+  status.textContent = zoom.node >= 0 ? `Zoomed into ${frameText(zoom.node).replace(/\n/g, ' · ')} — Escape zooms out.` : summary;
 }
 
 canvas.addEventListener('click', (ev) => {
@@ -366,6 +386,7 @@ canvas.addEventListener('mouseleave', () => (tip.hidden = true));
 
 function zoomOut(): void {
   zoom = { x0: 0, x1: Math.max(rootTotal, 1), node: -1 };
+  showStatus();
   draw();
   saveState();
 }
@@ -378,6 +399,7 @@ function applySearch(): void {
   const q = search.value.trim().toLowerCase();
   if (!q) {
     matches = undefined;
+    showStatus();
     return;
   }
   const nameHit = names.map((s) => s.toLowerCase().includes(q));
@@ -394,7 +416,10 @@ function applySearch(): void {
       }
     }
   }
-  status.textContent = `“${search.value}”: ${totalSamples > 0 ? ((100 * samples) / totalSamples).toFixed(1) : '0'}% of ${amount ? eventLabel : 'samples'}`;
+  const share = `${totalSamples > 0 ? ((100 * samples) / totalSamples).toFixed(1) : '0'}%`;
+  status.textContent = amount
+    ? `“${search.value}”: ${share} of ${amount.label} (${formatMetricAmount(samples, amount)})`
+    : `“${search.value}”: ${share} of samples`;
 }
 
 let searchTimer: number | undefined;

@@ -7,6 +7,7 @@
  * 'open' the page sent before a profile switch (ui/flameFeed.ts).
  * Types only: imported by src/ui (Node) and src/webview (DOM) alike.
  */
+import type { MetricInfo } from '../model/profile';
 
 /** Whose code a frame is, by index: 0 the workspace's, 1 standard library, 2 runtime, 3 other modules (ui/codeKind's order). */
 export type FlameKind = 0 | 1 | 2 | 3;
@@ -28,9 +29,10 @@ export interface FlameInit {
   nanosPerSample?: number;
   /**
    * Set when the values are not CPU samples but amounts of another metric (allocated bytes,
-   * blocked nanoseconds, objects): their unit, and for counts the noun after the number.
+   * blocked nanoseconds, objects, contentions): the metric, whose unit and words the page uses
+   * (ui/metricText, as the lenses and hovers do).
    */
-  amount?: { unit: 'bytes' | 'nanoseconds' | 'count'; noun: string };
+  amount?: MetricInfo;
   /** Set when the pages carry `diff`: the baseline's label. */
   baselineLabel?: string;
 }
@@ -51,6 +53,13 @@ export interface FlameNodesPage {
   diff?: number[];
 }
 
+/** Zoom into a node (the extension's "Show in flame graph"); applied once the whole tree is in. */
+export interface FlameZoom {
+  type: 'zoom';
+  gen: number;
+  node: number;
+}
+
 export interface FlameDone {
   type: 'done';
   gen: number;
@@ -62,7 +71,7 @@ export interface FlameClear {
   message: string;
 }
 
-export type ToFlameGraph = FlameInit | FlameNodesPage | FlameDone | FlameClear;
+export type ToFlameGraph = FlameInit | FlameNodesPage | FlameZoom | FlameDone | FlameClear;
 
 /** What the page shows, reported after each change (the tests read it; the page restores it). */
 export interface FlameViewState {
@@ -71,6 +80,10 @@ export interface FlameViewState {
   search: string;
   scrollTop: number;
   colorBy: 'kind' | 'diff';
+  /** The status line's text: the totals, the zoomed frame or the search's share. */
+  status: string;
+  /** What the zoomed frame's tooltip says (name, share, amount, self), '' when zoomed out. */
+  frame: string;
 }
 
 export type FromFlameGraph =

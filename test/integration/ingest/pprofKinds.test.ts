@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { decodePprof, gzipPprof } from '../../../src/formats/pprof';
 import { ingestPprof } from '../../../src/ingest/fromPprof';
 import { toPprof } from '../../../src/ingest/toPprof';
+import { contentionSampleType } from '../../../src/model/contentionKind';
 import { metricsOf, shownMetric, withMetric } from '../../../src/model/metrics';
 import type { Profile } from '../../../src/model/profile';
 import { HeatIndex } from '../../../src/ui/heatIndex';
@@ -58,8 +59,9 @@ function pprofTop(tc: GoToolchain, file: string, sampleIndex: string, unit: stri
   return { type, total, rows };
 }
 
-/** The profile showing `type`, checked against go tool pprof for it: total, functions, lines. */
-function assertSameAsPprof(tc: GoToolchain, file: string, p: Profile, type: string): void {
+/** The profile showing metric `id`, checked against go tool pprof for its sample type: total, functions, lines. */
+function assertSameAsPprof(tc: GoToolchain, file: string, p: Profile, id: string): void {
+  const type = contentionSampleType(id);
   const m = shownMetric(p);
   const unit = m.event.unit === 'bytes' ? 'B' : m.event.unit === 'nanoseconds' ? 'ns' : 'B';
   const ref = pprofTop(tc, file, type, unit);
@@ -86,8 +88,8 @@ function assertSameAsPprof(tc: GoToolchain, file: string, p: Profile, type: stri
 const KINDS: { kind: string; types: string[]; shownFirst: string }[] = [
   { kind: 'heap', types: ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'], shownFirst: 'inuse_space' },
   { kind: 'allocs', types: ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'], shownFirst: 'alloc_space' },
-  { kind: 'block', types: ['contentions', 'delay'], shownFirst: 'delay' },
-  { kind: 'mutex', types: ['contentions', 'delay'], shownFirst: 'delay' },
+  { kind: 'block', types: ['block_contentions', 'block_delay'], shownFirst: 'block_delay' },
+  { kind: 'mutex', types: ['mutex_contentions', 'mutex_delay'], shownFirst: 'mutex_delay' },
   { kind: 'goroutine', types: ['goroutine'], shownFirst: 'goroutine' },
 ];
 
@@ -125,6 +127,30 @@ for (const tc of all.length > 1 ? [all[0]!, all[all.length - 1]!] : all) {
         for (const t of types) assertSameAsPprof(tc, exported, withMetric(p, t)!, t);
       });
     }
+
+    it('the block and the mutex profile are told apart: metrics of their own, named for their kind, none in common', () => {
+      const read = (kind: string): Profile => ingestPprof(decodePprof(fs.readFileSync(path.join(dir, `${kind}.pb.gz`))));
+      const block = metricsOf(read('block'));
+      const mutex = metricsOf(read('mutex'));
+      assert.deepEqual(
+        block.map((m) => m.label),
+        ['Blocking: contentions', 'Blocking: delay'],
+      );
+      assert.deepEqual(
+        mutex.map((m) => m.label),
+        ['Mutex contention: contentions', 'Mutex contention: delay'],
+      );
+      // So "Show heat for…" names them apart and a baseline of one is never compared with the other.
+      assert.ok(!block.some((b) => mutex.some((m) => m.id === b.id)));
+      // The mutex profile charges the waits for mu to the Unlock of the goroutine holding it; the block profile to the waiter's Lock.
+      const self = (p: Profile, name: string): number => p.functions.find((f) => f.name === name)?.selfSamples ?? 0;
+      const cum = (p: Profile, name: string): number => p.functions.find((f) => f.name === name)?.cumSamples ?? 0;
+      const m = read('mutex');
+      const b = read('block');
+      assert.ok(self(m, 'sync.(*Mutex).Unlock') > 0 && cum(m, 'main.waitMutex.func1') > 0, 'mutex: the holder’s Unlock');
+      assert.ok(self(b, 'sync.(*Mutex).Lock') > 0 && cum(b, 'main.waitMutex') > 0, 'block: the waiter’s Lock');
+      assert.equal(self(b, 'sync.(*Mutex).Unlock') + self(m, 'sync.(*Mutex).Lock'), 0);
+    });
 
     it('the heat follows the metric: the line allocating 64 KiB blocks leads in bytes, the 32-byte one in objects', () => {
       const p = ingestPprof(decodePprof(fs.readFileSync(path.join(dir, 'allocs.pb.gz'))));

@@ -69,6 +69,16 @@ describe('flame graph paging: a request from before a profile switch is dropped,
     assert.equal(feed.node({ type: 'open', gen: newInit!.gen, node: 10 }), undefined, 'a node past the tree');
   });
 
+  it('a zoom ("Show in flame graph") names a node of the tree on show, under its generation; none without a tree', () => {
+    const feed = new FlameFeed();
+    assert.equal(feed.zoom(0), undefined, 'no tree yet');
+    const [first] = feed.start(chain(10, 0), init);
+    assert.deepEqual(feed.zoom(4), { type: 'zoom', gen: first!.gen, node: 4 });
+    assert.equal(feed.zoom(10), undefined, 'a node past the tree');
+    feed.clear('No profile loaded.');
+    assert.equal(feed.zoom(4), undefined, 'after a clear');
+  });
+
   it('after a clear, no request of the tree shown before is answered', () => {
     const feed = new FlameFeed();
     const [oldInit] = feed.start(chain(2 * FLAME_PAGE_SIZE, 0), init);

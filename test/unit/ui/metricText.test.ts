@@ -93,7 +93,7 @@ describe('ui: the words for metrics other than CPU', () => {
     const u = withMetric(p, 'inuse_space')!;
     assert.equal(codeLensTitle(u, grow(u), undefined), 'in use 640 B · 10 obj · 100% (self 100%)');
     const b = block();
-    assert.equal(eventLabel(b), 'delay (blocked or waiting for a lock)');
+    assert.equal(eventLabel(b), 'Blocking: delay');
     assert.equal(codeLensTitle(b, grow(b), undefined), 'blocked 3.2 s · 41k contentions · 50.0% (self 50.0%)');
   });
 
@@ -110,7 +110,7 @@ describe('ui: the words for metrics other than CPU', () => {
     assert.match(md, /allocated objects: self 34M obj, with callees 34M obj/);
     assert.match(md, /1\.2 GB\/s alloc here/);
     assert.equal(statusText(p), '$(flame) allocated bytes · 24 GB · 10 s');
-    assert.equal(statusText(block()), '$(flame) delay (blocked or waiting for a lock) · 6.4 s');
+    assert.equal(statusText(block()), '$(flame) Blocking: delay · 6.4 s');
     assert.equal(functionDescription(p, grow(p)), 'self 50.0% · cum 50.0% · 12 GB');
   });
 
