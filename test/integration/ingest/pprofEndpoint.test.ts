@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { decodePprof } from '../../../src/formats/pprof';
 import { loadSession } from '../../../src/model/session';
 import { ensureCli, CLI } from '../../support/cliRunner';
+import { hasLeafIn, pprofSampleCount } from '../../support/cpuProfileUntil';
 import { BUILD_VARIANTS, buildGoFixture, type GoToolchain, newestGo } from '../../support/goToolchains';
 import { freePort } from '../../support/ports';
 import { buildGoPackage, type RunningService, startLoad, startService, stopAllTargets } from '../../support/profileTargets';
@@ -132,13 +133,22 @@ describe('pprof endpoints of a real Go program, through the CLI [go]', function 
 
   it('report URL of a CPU profile under load: the counts go tool pprof gives for the same bytes, tied to the local binary', async () => {
     const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
-    const load = startLoad(loadBin, svc.url, 60);
+    const load = startLoad(loadBin, svc.url, 180);
     const q = '/debug/pprof/profile?seconds=2';
     const session = path.join(tmp, 'cpu.json');
-    const r = await cli(['report', `${proxy.base}${q}`, '--json', '-o', session]);
+    // A loaded machine may give the service little CPU in the 2 s: report until the profile the
+    // CLI fetched (as the proxy saw it) holds more than 20 samples, some of them on main.go.
+    const deadline = Date.now() + 120000;
+    let r: Awaited<ReturnType<typeof cli>>;
+    for (;;) {
+      r = await cli(['report', `${proxy.base}${q}`, '--json', '-o', session]);
+      assert.equal(r.code, 0, r.stderr);
+      const fetched = decodePprof(proxy.bodies.get(q)!);
+      if (pprofSampleCount(fetched) > 20 && hasLeafIn(fetched, 'exampleservice/main.go')) break;
+      assert.ok(Date.now() < deadline, `no profile of 2 s with more than 20 samples in 120 s (the last: ${pprofSampleCount(fetched)})`);
+    }
     load.proc.kill('SIGTERM');
     await load.done;
-    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /fetching http:\/\/127\.0\.0\.1:\d+\/debug\/pprof\/profile\?seconds=2 \(the program records for 2 s\)/);
     const file = path.join(tmp, 'cpu.pb.gz');
     fs.writeFileSync(file, proxy.bodies.get(q)!);

@@ -6,28 +6,14 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodePprof } from '../../../src/formats/pprof';
 import { ingestPprof } from '../../../src/ingest/fromPprof';
 import { loadBinary } from '../../../src/ingest/loadBinary';
+import { cpuProfileUntil, pprofSampleCount } from '../../support/cpuProfileUntil';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { buildGoPackage, startLoad, startService, stopAllTargets } from '../../support/profileTargets';
-
-function fetchBytes(url: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${url}: HTTP ${res.statusCode}`)),
-        );
-      })
-      .on('error', reject);
-  });
-}
 
 describe('import a net/http/pprof CPU profile [go]', function () {
   this.timeout(300_000);
@@ -42,8 +28,9 @@ describe('import a net/http/pprof CPU profile [go]', function () {
     const svcBin = buildGoFixture('exampleservice', tc);
     const loadBin = buildGoPackage('exampleservice', './cmd/load', tc);
     const svc = await startService(svcBin, ['-pprof']);
-    const load = startLoad(loadBin, svc.url, 60);
-    const bytes = await fetchBytes(`${svc.url}/debug/pprof/profile?seconds=2`);
+    const load = startLoad(loadBin, svc.url, 180);
+    // 2 s profiles until one has more than 20 samples (a loaded machine may give the service little CPU).
+    const bytes = (await cpuProfileUntil(svc.url, 2, (pp) => pprofSampleCount(pp) > 20)).bytes;
     load.proc.kill('SIGTERM');
     await load.done;
     await svc.stop();

@@ -8,6 +8,7 @@ import { readProfileFile, sniffProfile } from '../../../src/commands/readProfile
 import { decodePprof } from '../../../src/formats/pprof';
 import { makeSession, saveSession } from '../../../src/model/session';
 import { UserError } from '../../../src/util/userError';
+import { cpuProfileUntil } from '../../support/cpuProfileUntil';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 
 const noBinary = async (): Promise<string | undefined> => {
@@ -35,9 +36,13 @@ describe('commands: Open profile reads sessions and pprof files [go toolchain]',
       while (!stop) await (await fetch(`http://${addr}/checksum?n=3`)).arrayBuffer();
     };
     const loads = [drive(), drive()];
-    pb = Buffer.from(await (await fetch(`http://${addr}/debug/pprof/profile?seconds=1`)).arrayBuffer());
-    stop = true;
-    await Promise.all(loads);
+    try {
+      // 1 s profiles until one has samples (a loaded machine may give the service no CPU in one).
+      pb = Buffer.from((await cpuProfileUntil(`http://${addr}`, 1, (pp) => pp.samples.length > 0)).bytes);
+    } finally {
+      stop = true;
+      await Promise.all(loads);
+    }
   });
   after(() => {
     svc?.kill('SIGKILL');

@@ -1,11 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { decodePprof } from '../../../src/formats/pprof';
+import type { PprofProfile } from '../../../src/formats/pprof';
 import { ingestPprof } from '../../../src/ingest/fromPprof';
 import { PROFILE_MODEL_VERSION, type Profile } from '../../../src/model/profile';
 import { formatLineFigure } from '../../../src/ui/format';
 import { computeLineHeat, HEAT_LEVELS, HeatIndex, type HeatOptions } from '../../../src/ui/heatIndex';
+import { cpuProfileUntil } from '../../support/cpuProfileUntil';
 import { buildGoFixture, GO_FIXTURES, newestGo } from '../../support/goToolchains';
 
 const opts: HeatOptions = { basis: 'self', showFigure: true, amount: 'samples', threshold: 0.001 };
@@ -96,33 +97,41 @@ describe('ui: line heat of a real Go CPU profile matches the raw pprof samples [
       });
       svc!.once('exit', (c) => reject(new Error(`service exited with ${c}`)));
     });
-    // Load from Node while Go's own profiler samples for 2 s.
+    const mainGo = path.join(GO_FIXTURES, 'exampleservice', 'main.go');
+    // The reference: straight from the pprof samples, independent of ingest and the index.
+    const selfByLine = (pp: PprofProfile): Map<number, number> => {
+      const vi = pp.sampleTypes.findIndex((t) => t.type === 'samples');
+      const fnById = new Map(pp.functions.map((f) => [f.id, f]));
+      const locById = new Map(pp.locations.map((l) => [l.id, l]));
+      const want = new Map<number, number>();
+      for (const s of pp.samples) {
+        const leaf = locById.get(s.locationIds[0]!);
+        const inner = leaf?.lines[0];
+        if (!inner || fnById.get(inner.functionId)?.filename !== mainGo) continue;
+        want.set(inner.line, (want.get(inner.line) ?? 0) + s.values[vi]!);
+      }
+      return want;
+    };
+    // Load from Node while Go's own profiler samples, 2 s at a time until a profile has samples
+    // on at least 3 lines of main.go (a loaded machine may give the service little CPU).
     let stop = false;
     const drive = async (p: string): Promise<void> => {
       while (!stop) await (await fetch(`http://${addr}${p}?n=${Math.floor(Math.random() * 100)}`)).arrayBuffer();
     };
     const loads = ['/checksum', '/sort', '/orders'].map(drive);
-    const pb = new Uint8Array(await (await fetch(`http://${addr}/debug/pprof/profile?seconds=2`)).arrayBuffer());
-    stop = true;
-    await Promise.all(loads);
+    let pp: PprofProfile;
+    try {
+      ({ pp } = await cpuProfileUntil(`http://${addr}`, 2, (p) => selfByLine(p).size >= 3));
+    } finally {
+      stop = true;
+      await Promise.all(loads);
+    }
 
-    const pp = decodePprof(pb);
     const profile = ingestPprof(pp);
-    const mainGo = path.join(GO_FIXTURES, 'exampleservice', 'main.go');
     const idx = new HeatIndex(profile, (f) => f);
     const got = new Map([...(idx.linesOf(mainGo) ?? new Map())].map(([l, c]) => [l, c.selfSamples]));
-
-    // The reference: straight from the pprof samples, independent of ingest and the index.
+    const want = selfByLine(pp);
     const vi = pp.sampleTypes.findIndex((t) => t.type === 'samples');
-    const fnById = new Map(pp.functions.map((f) => [f.id, f]));
-    const locById = new Map(pp.locations.map((l) => [l.id, l]));
-    const want = new Map<number, number>();
-    for (const s of pp.samples) {
-      const leaf = locById.get(s.locationIds[0]!);
-      const inner = leaf?.lines[0];
-      if (!inner || fnById.get(inner.functionId)?.filename !== mainGo) continue;
-      want.set(inner.line, (want.get(inner.line) ?? 0) + s.values[vi]!);
-    }
     for (const [l, n] of [...got]) if (n === 0) got.delete(l);
     assert.ok(want.size >= 3, `only ${want.size} hot lines in main.go`);
     assert.deepEqual(new Map([...got].sort((a, b) => a[0] - b[0])), new Map([...want].sort((a, b) => a[0] - b[0])));
