@@ -57,7 +57,7 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('views-chromium'),
     });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
   });
 

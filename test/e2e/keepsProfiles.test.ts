@@ -63,7 +63,7 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('keep-chromium'),
     });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
   });
 

@@ -84,7 +84,7 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('e2e-launch-chromium'),
     });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
   });
 

@@ -46,7 +46,7 @@ describe('end to end: live heat while recording until I stop it, then Stop keeps
       userDataDir: freshDir('live-chromium'),
     });
     // The trust dialog can take long to come on a loaded machine: a picker opened before it would be hidden by it.
-    await wb.grantTrust(60000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
   });
 

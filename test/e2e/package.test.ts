@@ -101,7 +101,7 @@ describe('package: the .vsix installs into VS Code 1.100 and activates there [vs
     server = await startServer({ dataDir, extensionsDir });
     // No extensionDevelopmentPath: what runs is the installed copy.
     wb = await Workbench.open({ server, folder: ws, file: path.join(ws, 'main.go'), userDataDir: freshDir('package-chromium') });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
     const listed = await wb.paletteCommands('Go Perf Lens:');
     const titles = (pkg.contributes?.commands ?? [])

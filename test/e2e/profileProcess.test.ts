@@ -78,7 +78,7 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('e2e-chromium'),
     });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
     await shot('opened');
   });

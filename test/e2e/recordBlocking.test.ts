@@ -37,7 +37,7 @@ describe('end to end: What to record → Blocking → heat and wait histogram on
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('e2e-waits-chromium'),
     });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
   });
 

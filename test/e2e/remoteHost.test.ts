@@ -106,7 +106,7 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
       extensionDevelopmentPath: REPO_ROOT,
       userDataDir: freshDir('e2e-remote-chromium'),
     });
-    await wb.grantTrust(20000);
+    await wb.grantTrust();
     await wb.waitForEditor('main.go');
   });
 

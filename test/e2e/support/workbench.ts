@@ -110,41 +110,46 @@ export class Workbench {
     }
   }
 
-  /** Clicks "Yes, I trust the authors" if the workspace trust dialog shows up within timeoutMs. */
-  async trustIfAsked(timeoutMs = 15000): Promise<boolean> {
-    const button = this.page.getByRole('button', { name: /Yes, I trust the authors/ });
-    try {
-      await button.first().waitFor({ state: 'visible', timeout: timeoutMs });
-    } catch {
-      return false;
-    }
-    await button.first().click();
-    await button.first().waitFor({ state: 'hidden', timeout: 10000 });
-    return true;
-  }
-
   /**
-   * Makes the workspace trusted as a user would: "Yes, I trust the authors" in the startup dialog,
-   * or — when no dialog comes (extension test runs skip it) — the "Restricted Mode" status bar
-   * item, then "Trust" in the Workspace Trust editor. Resolves false if neither shows up.
+   * Makes the workspace trusted as a user would, the way VS Code offers it: 'dialog' — "Yes, I
+   * trust the authors" in the startup dialog (a workbench opened with an extension under
+   * development); 'status-bar' — where no dialog comes (extension test runs skip it), the
+   * "Restricted Mode" status bar item, then "Trust" in the Workspace Trust editor. Waits for what
+   * it clicks (on a loaded machine the dialog can take a minute) and returns once the dialog and
+   * the item are gone; throws after timeoutMs, saying what still shows.
    */
-  async grantTrust(dialogWaitMs = 15000): Promise<boolean> {
-    if (await this.trustIfAsked(dialogWaitMs)) return true;
+  async grantTrust(way: 'dialog' | 'status-bar' = 'dialog', timeoutMs = 120000): Promise<void> {
+    const dialog = this.page.getByRole('button', { name: /Yes, I trust the authors/ }).first();
     const restricted = this.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first();
-    if (!(await restricted.isVisible())) return false;
-    try {
-      await restricted.click({ timeout: 20000 });
-      const trust = this.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
-      await trust.waitFor({ state: 'visible', timeout: 20000 });
-      await trust.click({ timeout: 20000 });
-    } catch (e) {
-      // On a loaded machine the startup dialog can come after dialogWaitMs; it is modal, so the
-      // clicks above never land: answer the dialog instead.
-      if (await this.trustIfAsked(30000)) return true;
-      throw e;
+    const trust = this.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+    // A click can time out on a loaded machine although it landed: what shows afterwards decides.
+    const tryClick = (l: Locator): Promise<void> => l.click({ timeout: 10000 }).catch(() => undefined);
+    const deadline = Date.now() + timeoutMs;
+    let clicked = false;
+    for (;;) {
+      const dialogShown = await dialog.isVisible();
+      const restrictedShown = await restricted.isVisible();
+      if (clicked && !dialogShown && !restrictedShown) return;
+      if (way === 'dialog') {
+        // The Restricted Mode item can show before the dialog: wait for the dialog itself.
+        if (dialogShown) {
+          clicked = true;
+          await tryClick(dialog);
+        }
+      } else if (restrictedShown && (await trust.isVisible())) {
+        clicked = true;
+        await tryClick(trust);
+      } else if (restrictedShown) {
+        await tryClick(restricted);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the workspace was not trusted through the ${way} within ${timeoutMs / 1000} s (${clicked ? 'trust clicked' : 'never offered'}; ` +
+            `dialog ${dialogShown ? 'shown' : 'not shown'}, Restricted Mode item ${restrictedShown ? 'shown' : 'not shown'})`,
+        );
+      }
+      await this.page.waitForTimeout(250);
     }
-    await restricted.waitFor({ state: 'hidden', timeout: 20000 });
-    return true;
   }
 
   /** The active editor's text area (visible lines). */
