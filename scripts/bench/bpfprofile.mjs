@@ -4,7 +4,8 @@
 // `perf record -F 999 -g --call-graph fp`, and with the default recording (rounds alternate, so
 // drift in the machine hits all three alike; medians); each one's output size (perf.data; the
 // default's session file, what `go-perf-lens record` writes) and its share of samples whose
-// caller is unknown (our ingest of each). Needs root, perf and BCC.
+// caller is unknown (our ingest of each). The default recording is made as the editor makes it,
+// with the profile so far handed over each second (live heat). Needs root, perf and BCC.
 // Usage: node scripts/bench/bpfprofile.mjs [--quick]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -63,22 +64,68 @@ function runLoadAsync(url, seconds) {
   return new Promise((r, j) => p.on('exit', (c) => (c === 0 ? r(JSON.parse(s.trim())) : j(new Error(`load exited ${c}`)))));
 }
 
-/** The default recording of pid; the load runs from the moment its sampler has attached. */
+/**
+ * The default recording of pid as the editor makes it (the profile so far handed over each
+ * second: live heat); the load runs from the moment its sampler has attached.
+ */
 async function defaultRound(pid, url) {
   let attached;
   const isAttached = new Promise((r) => {
     attached = r;
   });
+  // The sampler's own cost while it records: the helper's CPU time (read from /proc every 100 ms,
+  // from the attach to its last read before it exits) per second of that window; and this
+  // process's (the host and its ingest worker) from the attach to the profile, per recorded second.
+  let helperPid;
+  let helperTicks = [];
+  const readHelper = () => {
+    const t = helperPid && cpuTicks(helperPid);
+    if (t !== undefined) helperTicks.push({ t, at: Date.now() });
+  };
+  const poll = setInterval(readHelper, 100);
+  let clientAtAttach;
   const rec = recordCpuProfile(
     { kind: 'local' },
     { pid, durationSec: secs + 1, freqHz: FREQ, event: 'auto' },
-    { onProgress: (m) => (m.phase === 'attached' || typeof m.perfPid === 'number' ? attached() : undefined) },
+    {
+      onStart: (client) => (helperPid = client.pid),
+      onProgress: (m) => {
+        if (m.phase !== 'attached' && typeof m.perfPid !== 'number') return;
+        helperTicks = [];
+        readHelper();
+        clientAtAttach = process.cpuUsage();
+        attached();
+      },
+      onPartial: () => liveProfiles++,
+    },
   );
   rec.catch(() => attached());
   await isAttached;
   const load = await runLoadAsync(url, secs);
   const profile = await rec;
-  return { rps: load.rps, profile, bytes: Buffer.byteLength(serializeSession(makeSession(profile, 'bench'))) };
+  clearInterval(poll);
+  const recordedSec = profile.durationNanos / 1e9;
+  const client = process.cpuUsage(clientAtAttach);
+  const [h0, h1] = [helperTicks[0], helperTicks.at(-1)];
+  const helperMsPerSec = helperTicks.length > 1 ? ((h1.t - h0.t) * 1000) / CLK_TCK / ((h1.at - h0.at) / 1000) : NaN;
+  return {
+    rps: load.rps,
+    profile,
+    bytes: Buffer.byteLength(serializeSession(makeSession(profile, 'bench'))),
+    helperMsPerSec,
+    clientMsPerSec: (client.user + client.system) / 1000 / recordedSec,
+  };
+}
+
+const CLK_TCK = 100;
+/** utime + stime of a process, in clock ticks; undefined once it is gone. */
+function cpuTicks(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop().split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return undefined;
+  }
 }
 
 const svc = await startService();
@@ -90,6 +137,9 @@ const perfBytes = [],
   dfltBytes = [],
   dfltUnknown = [];
 let method = '';
+let liveProfiles = 0;
+const helperCost = [],
+  clientCost = [];
 try {
   runLoad(svc.url, 2); // warm up
   const bin = loadBinary(svcBin);
@@ -113,6 +163,8 @@ try {
     dflt.push(d.rps);
     dfltBytes.push(d.bytes);
     dfltUnknown.push(unknownCallerShare(d.profile));
+    helperCost.push(d.helperMsPerSec);
+    clientCost.push(d.clientMsPerSec);
     method = d.profile.stackMethod;
   }
 } finally {
@@ -137,7 +189,11 @@ console.log(
 console.log(
   `default recording:   ${dflt.map((x) => x.toFixed(0)).join(', ')} req/s (median ${b.toFixed(0)}) → loss ${lossB.toFixed(1)}%; session ${dfltBytes.map(kb).join(', ')}; unknown caller ${pcts(dfltUnknown)}`,
 );
-console.log(`  (stacks: ${method})`);
+const ms = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
+console.log(
+  `  the default recording's own CPU per second recorded: helper ${ms(helperCost)} ms; this process (host + ingest worker) ${ms(clientCost)} ms`,
+);
+console.log(`  (stacks: ${method}; profiles so far handed over while recording, as live heat draws them: ${liveProfiles})`);
 const ratio = Math.abs(lossP) < 0.05 ? 'n/a (perf loss ≈ 0)' : `${(lossB / lossP).toFixed(2)}x perf's loss`;
 console.log(
   `ratio (default loss / perf loss): ${ratio}; throughput default/perf: ${(b / p).toFixed(3)}; output size default/perf: ${(median(dfltBytes) / median(perfBytes)).toFixed(2)}`,

@@ -252,6 +252,11 @@ function heatItems(sec: number): ModeItem[] {
   ];
 }
 
+/** The CPU row's description for the eBPF samplers (goPerfLens.sampler auto or bpf). */
+function samplerText(sampler: 'auto' | 'bpf'): string {
+  return sampler === 'bpf' ? 'eBPF sampler' : 'eBPF sampler (perf where BCC cannot run)';
+}
+
 /** Durations offered beside the setting's (seconds). */
 const DURATIONS_SEC = [5, 10, 30];
 /** "Until I stop it": the longest recording the helper takes (an hour); Stop (or Cancel) ends it and keeps it. */
@@ -261,6 +266,7 @@ async function pickMode(
   probe: Promise<ProbeResult | undefined>,
   processLabel: string,
   defaultSec: number,
+  sampler: UiConfig['sampler'],
 ): Promise<ModeChoice | undefined> {
   const qp = vscode.window.createQuickPick<ModeItem>();
   qp.title = `What to record — ${processLabel}`;
@@ -272,7 +278,7 @@ async function pickMode(
     const known = p !== undefined;
     return {
       label: `$(pulse) CPU sampling (${eventName(p)}) · ${sec} s`,
-      description: known ? (cycles ? 'perf · cycles:u' : 'perf · cpu-clock') : 'perf',
+      description: sampler === 'perf' ? (known ? (cycles ? 'perf · cycles:u' : 'perf · cpu-clock') : 'perf') : samplerText(sampler),
       detail: !known
         ? undefined
         : cycles
@@ -441,7 +447,7 @@ async function checkTypedPid(target: Target, pid: number, deps: ProcessPickDeps)
 export async function profileProcessCommand(deps: ProfileDeps): Promise<void> {
   const chosen = await chooseProcess(deps);
   if (!chosen) return;
-  const choice = await pickMode(chosen.probe, chosen.label, deps.config().durationSec);
+  const choice = await pickMode(chosen.probe, chosen.label, deps.config().durationSec, deps.config().sampler);
   if (!choice) return;
   const durationSec = choice.durationSec ?? deps.config().durationSec;
   if (choice.mode === 'cpu') await recordCpu(deps, chosen.target, chosen.pid, durationSec);

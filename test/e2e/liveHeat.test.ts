@@ -84,6 +84,10 @@ describe('end to end: live heat while recording until I stop it, then Stop keeps
     );
     await wb!.press('Enter');
     await wb!.waitForQuickPick(/What to record/, 30000);
+    // The default sampler is named on the CPU row.
+    await until('the CPU row naming the eBPF sampler', 20000, async () =>
+      (await wb!.quickPickItems()).find((i) => /CPU sampling .*eBPF sampler/.test(i)),
+    );
     await wb!.typeInQuickInput('until I stop it');
     const active = await until('the "until I stop it" row active', 20000, async () => {
       const a = await wb!.quickPickActive();
