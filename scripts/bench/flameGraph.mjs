@@ -20,7 +20,7 @@ const NODES = 100_000;
 const PAGE = 20_000; // FLAME_PAGE_SIZE
 
 const html = `<!DOCTYPE html><html><head><style>${css}</style></head><body class="vscode-dark" style="--vscode-editor-background:#1e1e1e;--vscode-editor-foreground:#d4d4d4;--vscode-editor-font-family:monospace;--vscode-editor-font-size:12">
-<header><input id="search" type="search"><button id="reset">Reset zoom</button><span id="status"></span></header>
+<header><input id="search" type="search"><button id="reset">Reset zoom</button><select id="colorBy"><option value="kind">kind</option><option value="diff">diff</option></select><span id="legend"></span></header><div id="status"></div>
 <div id="wrap" style="width:1400px"><canvas id="flame"></canvas></div><div id="tip" hidden></div>
 <script>
 // A deterministic pre-order tree: each node's children split (part of) its samples.
@@ -35,14 +35,15 @@ const stack = [0]; for (let i = 1; i < N; i++) {
 const kids = Array.from({ length: N }, () => []); for (let i = 1; i < N; i++) kids[parents[i]].push(i);
 for (let i = N - 1; i >= 0; i--) { selfs[i] = 1 + Math.floor(rnd() * 20); totals[i] = selfs[i] + kids[i].reduce((s, k) => s + totals[k], 0); }
 window.__t = {};
+const GEN = 1; // the tree's generation: the page drops messages of another one (src/webview/messages.ts)
 const send = (m) => window.postMessage(m, '*');
 function page(from) {
-  if (from >= N) { send({ type: 'done' }); setTimeout(() => { window.__t.drawn = performance.now(); }, 0); return; }
+  if (from >= N) { send({ type: 'done', gen: GEN }); setTimeout(() => { window.__t.drawn = performance.now(); }, 0); return; }
   const to = Math.min(from + ${PAGE}, N);
-  send({ type: 'nodes', start: from, parents: parents.slice(from, to), functions: functions.slice(from, to), totalSamples: totals.slice(from, to), selfSamples: selfs.slice(from, to) });
+  send({ type: 'nodes', gen: GEN, start: from, parents: parents.slice(from, to), functions: functions.slice(from, to), totalSamples: totals.slice(from, to), selfSamples: selfs.slice(from, to) });
 }
-window.acquireVsCodeApi = () => ({ postMessage(m) {
-  if (m.type === 'ready') { window.__t.start = performance.now(); send({ type: 'init', names, nodeCount: N, totalSamples: totals[0], eventLabel: 'CPU time', nanosPerSample: 1001001 }); page(0); }
+window.acquireVsCodeApi = () => ({ getState() { return undefined; }, setState() {}, postMessage(m) {
+  if (m.type === 'ready') { window.__t.start = performance.now(); send({ type: 'init', gen: GEN, profileKey: 'bench', names, kinds: names.map(() => 0), nodeCount: N, totalSamples: totals[0], eventLabel: 'CPU time', nanosPerSample: 1001001 }); page(0); }
   else if (m.type === 'more') page(m.from);
   else if (m.type === 'open') window.__opened = m.node;
 } });
@@ -81,8 +82,15 @@ try {
     },
     { x: box.x + 300, y: box.y + 2 * 18 + 8 },
   );
-  const opened = await page.evaluate(() => window.__opened);
-  if (typeof opened !== 'number') throw new Error('clicking a frame did not ask to open its source');
+  // A click zooms; Ctrl+click asks the extension to open the frame's source.
+  const opened = await page.evaluate(
+    ({ x, y }) => {
+      document.getElementById('flame').dispatchEvent(new MouseEvent('click', { clientX: x, clientY: y, ctrlKey: true, bubbles: true }));
+      return window.__opened;
+    },
+    { x: box.x + 300, y: box.y + 2 * 18 + 8 },
+  );
+  if (typeof opened !== 'number') throw new Error('Ctrl+clicking a frame did not ask to open its source');
   await page.keyboard.press('Escape');
   const search = await page.evaluate(() => {
     const s = document.getElementById('search');
