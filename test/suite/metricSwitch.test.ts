@@ -58,9 +58,11 @@ describe('Show heat for…: one switch for what the heat means [vscode, go]', fu
   before(async () => {
     ({ api, dir, uri, src } = await pprofKinds('gpl-b14-metrics-'));
   });
-  after(() => {
+  after(async () => {
     api?.clear();
     api?.pinBaseline(undefined);
+    // The flame graph and the sources it opened are closed: the next file starts with the editors it opens.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
