@@ -53,11 +53,14 @@ def _proc_user(pid):
 
 
 def cpu_ticks(pid):
-    """(start time, utime + stime) of a process in clock ticks, or None when it is gone."""
+    """(start time, utime + stime) of a process in clock ticks, or None when it is gone (a zombie
+    has exited: its parent has just not reaped it yet)."""
     try:
         with open('/proc/%d/stat' % pid, 'rb') as f:
             data = f.read()
         fields = data[data.rindex(b')') + 2:].split()
+        if fields[0] in (b'Z', b'X'):
+            return None
         return int(fields[19]), int(fields[11]) + int(fields[12])
     except (OSError, ValueError, IndexError):
         return None

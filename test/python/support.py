@@ -1,10 +1,16 @@
-"""Shared by the helper's Python tests: capturing protocol messages, temp dirs."""
+"""Shared by the helper's Python tests: capturing protocol messages, temp dirs, real Go processes,
+real unprivileged users."""
 
+import glob
 import io
 import json
 import os
+import pwd
 import shutil
+import subprocess
 import tempfile
+import time
+import uuid
 
 from perflens_helper import protocol
 
@@ -34,3 +40,83 @@ def temp_dir(test):
 def bpf_dir():
     import perflens_helper
     return os.path.dirname(os.path.dirname(os.path.realpath(perflens_helper.__file__)))
+
+
+def needs_root(test):
+    """Skips (a visible reason; the mocha wrapper reports a skip as a failure) unless root: CI is."""
+    if os.geteuid() != 0:
+        test.skipTest('needs root (CI runs as root)')
+
+
+GO_TOOLS = sorted(glob.glob('/usr/lib/go-1.*/bin/gofmt'))
+
+
+def newest_gofmt():
+    """A real Go program from the newest Go toolchain (scripts/setup.sh installs them)."""
+    if not GO_TOOLS:
+        raise AssertionError('no Go toolchain under /usr/lib/go-1.* (scripts/setup.sh installs them)')
+    return GO_TOOLS[-1]
+
+
+def go_tool(binary):
+    """The `go` command of the toolchain a /usr/lib/go-1.N/bin binary came with."""
+    return os.path.join(os.path.dirname(binary), 'go')
+
+
+def wait_for(cond, what, timeout=60.0):
+    """Polls cond() until it is true; fails the test with `what` after timeout seconds."""
+    deadline = time.time() + timeout
+    while not cond():
+        if time.time() > deadline:
+            raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
+        time.sleep(0.02)
+
+
+def start_process(test, argv, user=None):
+    """Starts argv (idle: it waits on its stdin) as root or as `user` (a TestUser); it is killed
+    at the test's end. Returns the Popen once /proc/PID/exe is argv[0] (after exec)."""
+    kw = {}
+    if user is not None:
+        kw = {'user': user.uid, 'group': user.gid, 'extra_groups': []}
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd='/', **kw)
+
+    def stop():
+        p.kill()
+        p.wait()
+        p.stdin.close()
+    test.addCleanup(stop)
+
+    def execed():
+        try:
+            return os.readlink('/proc/%d/exe' % p.pid) == os.path.realpath(argv[0])
+        except OSError:
+            return False
+    wait_for(execed, 'PID %d to run %s' % (p.pid, argv[0]))
+    return p
+
+
+class TestUser(object):
+    """A real unprivileged account (no home, no login shell) created for one test and removed at
+    its end [root, useradd]."""
+
+    def __init__(self, test):
+        self.name = 'gplpy%s' % uuid.uuid4().hex[:10]
+        subprocess.check_call(['/usr/sbin/useradd', '-M', '-U', '-s', '/usr/sbin/nologin', self.name])
+        test.addCleanup(self._remove)
+        pw = pwd.getpwnam(self.name)
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+
+    def _remove(self):
+        subprocess.call(['/usr/sbin/userdel', self.name], stderr=subprocess.DEVNULL)
+        subprocess.call(['/usr/sbin/groupdel', self.name], stderr=subprocess.DEVNULL)
+
+
+class TestGroup(object):
+    """A system group created for one test and removed at its end [root, groupadd]."""
+
+    def __init__(self, test, members=()):
+        self.name = 'gplpyg%s' % uuid.uuid4().hex[:10]
+        subprocess.check_call(['/usr/sbin/groupadd', self.name])
+        test.addCleanup(subprocess.call, ['/usr/sbin/groupdel', self.name], stderr=subprocess.DEVNULL)
+        for m in members:
+            subprocess.check_call(['/usr/sbin/usermod', '-aG', self.name, m.name])
