@@ -41,7 +41,8 @@ def perf_event_status(perf, event, pid=None):
     if rc is None:
         return 'error: ' + err.strip()[:200]
     low = err.lower()
-    if 'not supported' in low or 'unknown' in low or 'invalid' in low:
+    # 'event syntax error': this perf has no event of that name (it then prints its usage).
+    if 'not supported' in low or 'unknown' in low or 'invalid' in low or 'event syntax error' in low:
         return 'unsupported'
     return 'error: ' + (err.strip().splitlines() or ['perf stat exited with %s' % rc])[-1][:200]
 
@@ -55,7 +56,6 @@ def read_paranoid():
             return int(f.read().strip())
     except (OSError, ValueError):
         return None
-
 
 
 def last_lines(text, n=3):

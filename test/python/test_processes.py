@@ -49,7 +49,7 @@ class ProcessesTest(unittest.TestCase):
             self.assertEqual(d['goBuildId'], build_id)
             self.assertEqual((d['exe'], d['cmdline'], d['comm']), (os.path.realpath(b), [b, '-l'], 'gofmt'))
             self.assertEqual((d['uid'], d['user']), (os.getuid(), pwd.getpwuid(os.getuid()).pw_name))
-            etimes = int(subprocess.check_output(['/usr/bin/ps', '-o', 'etimes=', '-p', str(p.pid)]))
+            etimes = int(subprocess.check_output(['/bin/ps', '-o', 'etimes=', '-p', str(p.pid)]))
             self.assertLessEqual(abs(d['uptimeSec'] - etimes), 2.0)
             self.assertNotIn('cpuPercent', d)
         self.assertEqual(res['caller']['uid'], os.getuid())

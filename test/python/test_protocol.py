@@ -1,6 +1,8 @@
 import base64
+import glob
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -17,6 +19,35 @@ class ProtocolTest(unittest.TestCase):
         for code, meaning in codes.items():
             self.assertRegex(code, r'^[a-z]+(-[a-z]+)*$')
             self.assertTrue(meaning)
+
+    def test_every_code_the_helper_sends_is_in_the_json_file(self):
+        # fail() checks its code only when it runs; this finds a misspelt code on a rare path.
+        used = set()
+        for p in glob.glob(os.path.join(bpf_dir(), 'perflens_helper', '*.py')):
+            with open(p) as f:
+                used.update(re.findall(r"(?:\bfail\(|\bcode=|None, \()'([a-z]+(?:-[a-z]+)*)'", f.read()))
+        self.assertGreaterEqual(len(used), 15)
+        self.assertEqual(sorted(used - set(protocol.ERROR_CODES)), [])
+
+    def test_no_other_file_keeps_its_own_copy_of_the_error_codes(self):
+        # The client imports error_codes.json (src/capture/helperProtocol.ts); a file naming most
+        # of the codes is a second list that will drift from it.
+        root = os.path.dirname(bpf_dir())
+        with open(os.path.join(root, 'src', 'capture', 'helperProtocol.ts')) as f:
+            self.assertIn("import HELPER_ERRORS from '../../bpf/perflens_helper/error_codes.json'", f.read())
+        codes = set(protocol.ERROR_CODES)
+        copies = []
+        for top in ('src', 'bpf', 'scripts', 'docs', 'README.md'):
+            for d, dirs, files in os.walk(os.path.join(root, top)) if top != 'README.md' else [(root, [], ['README.md'])]:
+                dirs[:] = [x for x in dirs if x not in ('node_modules', '__pycache__')]
+                for n in files:
+                    if n == 'error_codes.json' or not n.endswith(('.ts', '.py', '.md', '.json', '.mjs', '.js')):
+                        continue
+                    with open(os.path.join(d, n), encoding='utf-8', errors='replace') as f:
+                        named = codes & set(re.findall(r"['\"`]([a-z]+(?:-[a-z]+)*)['\"`]", f.read()))
+                    if len(named) > len(codes) // 2:
+                        copies.append('%s (%d codes)' % (os.path.relpath(os.path.join(d, n), root), len(named)))
+        self.assertEqual(copies, [])
 
     def test_fail_raises_a_helper_error_with_code_message_hint(self):
         with self.assertRaises(protocol.HelperError) as cm:
