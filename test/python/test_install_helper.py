@@ -27,7 +27,10 @@ def root_dir(test):
 
 def quiet():
     """What install() and uninstall() print is for the person running them, not for the test."""
-    return contextlib.redirect_stdout(io.StringIO())
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    return stack
 
 
 def sudoers_json(path):
@@ -165,14 +168,14 @@ class InstallTest(unittest.TestCase):
     def test_a_drop_in_visudo_rejects_is_never_put_in_place_needs_root(self):
         self.addCleanup(setattr, install_helper, 'sudoers_rule', install_helper.sudoers_rule)
         install_helper.sudoers_rule = lambda group: '%%%s ALL=(root) NOPASSWD /usr/bin/true\n' % group  # no colon
-        with self.assertRaises(SystemExit):
+        with self.assertRaises(SystemExit), quiet():
             self.install()
         self.assertEqual(os.listdir(os.path.dirname(install_helper.SUDOERS_FILE)), [])
 
     def test_bad_group_names_and_a_source_without_the_helper_are_refused_before_anything_changes_needs_root(self):
         for group, source in (('x ALL', self.source), (self.group, temp_dir(self))):
             self.source = source
-            with self.assertRaises(SystemExit):
+            with self.assertRaises(SystemExit), quiet():
                 self.install(group=group)
         self.assertFalse(os.path.exists(os.path.dirname(install_helper.INSTALL_DIR)))
         self.assertEqual(os.listdir(os.path.dirname(install_helper.SUDOERS_FILE)), [])
