@@ -32,9 +32,37 @@ import {
   Spinner,
   startRecordWithSlowPerf,
   startSpin,
+  usedCpu,
 } from './captureSupport';
 
 const local = { kind: 'local' as const };
+
+/** How long a target may take to get its CPU time while recorded, on a loaded machine (under the tests' 120 s). */
+const CPU_LIMIT_MS = 90000;
+
+/**
+ * For recordPerf's callbacks: stop() the recording once `pid` has used 300 ms of CPU after perf
+ * attached. stopped() resolves when it did (and fails, saying so, when the target never ran).
+ */
+function stopOnceTargetRan(pid: number) {
+  let client: HelperClient | undefined;
+  let ran: Promise<void> | undefined;
+  return {
+    onStart: (c: HelperClient): void => {
+      client = c;
+    },
+    stopAfterCpu: (m: ProgressMessage): void => {
+      if (m.perfPid === undefined || ran) return;
+      // Stopped also when the target never ran, so that stopped() fails saying so (not a timeout).
+      ran = usedCpu(pid, 300, CPU_LIMIT_MS).finally(() => client!.stop());
+      ran.catch(() => undefined); // awaited by stopped()
+    },
+    stopped: async (): Promise<void> => {
+      assert.ok(ran, 'perf never said it was recording');
+      await ran;
+    },
+  };
+}
 
 async function sha256File(p: string): Promise<string> {
   const h = createHash('sha256');
@@ -147,8 +175,23 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
 
   it('record auto: picks the event the machine has, perf script reads the samples', async () => {
     const progress: ProgressMessage[] = [];
-    const r = await recordPerf(local, { pid: spin.pid, durationSec: 1, freqHz: 499 }, { onProgress: (p) => progress.push(p) });
+    // Stopped once the spinner has used 300 ms of CPU while perf samples (a loaded machine gives it
+    // little CPU in a fixed second): samples are then certain, whatever the load.
+    const { stopped, onStart, stopAfterCpu } = stopOnceTargetRan(spin.pid);
+    const r = await recordPerf(
+      local,
+      { pid: spin.pid, durationSec: 600, freqHz: 499 },
+      {
+        onStart,
+        onProgress: (p) => {
+          progress.push(p);
+          stopAfterCpu(p);
+        },
+      },
+    );
     dirs.push(r.tempDir);
+    await stopped();
+    assert.equal(r.result.endedBy, 'stop');
     const cycles = machineHasCycles();
     assert.equal(r.event, cycles ? 'cycles:u' : 'cpu-clock');
     if (!cycles) assert.match(r.fallbackReason ?? '', /cycles is not supported/);
@@ -249,19 +292,24 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
   });
 
   it('a PID that exits mid-recording: what was recorded plus a warning', async () => {
-    // It exits 1 s after perf attached (a fixed lifetime would race with a slow start on a busy machine).
+    // It exits once it has used 300 ms of CPU while perf samples it: neither a fixed lifetime (a
+    // race with a slow start) nor a fixed second after the attach (little CPU on a busy machine).
     const short = await startSpin(newestGo(), ['-exit-after-ms', '600000']);
+    let ran: Promise<void> | undefined;
     try {
       const r = await recordPerf(
         local,
-        { pid: short.pid, durationSec: 30 },
+        { pid: short.pid, durationSec: 600 },
         {
           onProgress: (m) => {
-            if (m.perfPid) setTimeout(() => short.proc.kill('SIGTERM'), 1000);
+            if (m.perfPid === undefined || ran) return;
+            ran = usedCpu(short.pid, 300, CPU_LIMIT_MS).finally(() => short.proc.kill('SIGTERM'));
+            ran.catch(() => undefined); // awaited below
           },
         },
       );
       dirs.push(r.tempDir);
+      await ran;
       assert.ok(
         r.warnings.some((w) => new RegExp(`PID ${short.pid} exited`).test(w)),
         r.warnings.join('; '),
@@ -439,20 +487,11 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
   it('stop() ends a recording early and still delivers the perf.data', async () => {
     const target = await startSpin(newestGo());
     try {
-      let client: HelperClient | undefined;
-      const r = await recordPerf(
-        local,
-        { pid: target.pid, durationSec: 30 },
-        {
-          onStart: (c) => {
-            client = c;
-          },
-          onProgress: (m) => {
-            if (m.elapsedSec !== undefined && m.elapsedSec >= 1) client?.stop();
-          },
-        },
-      );
+      // stop() once the target has used 300 ms of CPU while perf samples, not after a second.
+      const { stopped, onStart, stopAfterCpu } = stopOnceTargetRan(target.pid);
+      const r = await recordPerf(local, { pid: target.pid, durationSec: 600 }, { onStart, onProgress: stopAfterCpu });
       dirs.push(r.tempDir);
+      await stopped();
       assert.equal(r.result.endedBy, 'stop');
       assert.ok(r.warnings.some((w) => /stopped early/.test(w)));
       assert.ok(perfScriptSampleCount(r.perfDataPath) > 0);
