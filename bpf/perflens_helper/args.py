@@ -11,6 +11,7 @@ from .protocol import fail
 
 _INT_RE = re.compile(r'^[0-9]{1,10}$')
 PID_MAX = 4194304
+START_TICKS_MAX = (1 << 53) - 1  # what the client's numbers hold exactly
 
 
 class Args(object):
@@ -61,8 +62,11 @@ class Args(object):
         return v
 
     def pid(self, key='pid', require_go=False):
+        """The validated PID; with the optional --startTicks (the start time the caller saw, field 22
+        of /proc/PID/stat), also that the PID still names that process (not a new one that reuses it)."""
         self.used.add(key)
-        return validate_pid(self.raw.get(key), require_go)
+        ticks = self.int('startTicks', 0, START_TICKS_MAX) if self.has('startTicks') else None
+        return validate_pid(self.raw.get(key), require_go, ticks)
 
     def raw_value(self, key, default=None):
         """An unvalidated value (lists/objects): the caller validates it."""
@@ -74,18 +78,22 @@ class Args(object):
             fail('bad-argument', 'unknown argument(s): %s' % ', '.join('--' + str(k) for k in extra))
 
 
-def validate_pid(value, require_go=False):
+def validate_pid(value, require_go=False, start_ticks=None):
     """A positive integer naming a live process (not a zombie) the caller may act on (see authz);
-    with require_go, a Go program."""
+    with start_ticks, the process that started then; with require_go, a Go program."""
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and _INT_RE.match(value))):
         fail('bad-argument', '--pid must be a positive whole number, got %s' % json.dumps(value)[:60])
     pid = int(value)
     if pid < 1 or pid > PID_MAX:
         fail('bad-argument', '--pid must be between 1 and %d, got %d' % (PID_MAX, pid))
-    state, _ = proc_starttime(pid)
+    state, started = proc_starttime(pid)
     if state is None or state in ('Z', 'X'):
         fail('pid-gone', 'no process with PID %d' % pid, 'check the PID (it may have exited)')
     authz.check_may_act_on(pid)  # before anything of the process is read
+    if start_ticks is not None and started != start_ticks:
+        fail('pid-reused', 'PID %d is now another process: it started at clock tick %d after boot, the process '
+             'expected started at tick %d' % (pid, started, start_ticks),
+             'the process that was chosen has exited and its PID was reused: pick the process again')
     if require_go:
         info = go_info_for_pid(pid)
         if info is None or not info.get('goVersion'):

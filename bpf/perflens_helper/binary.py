@@ -1,10 +1,13 @@
-"""`binary`: a process's executable (its build ids and sha256, and optionally its bytes)."""
+"""`binary`: a process's executable (its build ids and sha256, and optionally its bytes), and the
+process's start time (field 22 of /proc/PID/stat), which with the build id tells this process
+from a later one that reuses its PID."""
 
 import hashlib
 import os
 import struct
 
 from .exe import read_go_buildinfo
+from .lifecycle import proc_starttime
 from .protocol import check_abort, fail, stream_file
 from .registry import subcommand
 
@@ -14,6 +17,7 @@ def cmd_binary(args):
     pid = args.pid()
     info_only = args.bool('infoOnly', False)  # build ids + sha256 only: lets the client use its cache
     args.done()
+    _, started = proc_starttime(pid)
     link = '/proc/%d/exe' % pid
     try:
         f = open(link, 'rb')  # one open: the bytes, build ids and hash all come from this file
@@ -46,7 +50,9 @@ def cmd_binary(args):
             digest = h.hexdigest()
         else:
             size, digest = stream_file(f, 'exe')
-    res = {'pid': pid, 'exe': exe, 'size': size, 'sha256': digest, 'infoOnly': info_only}
+    if proc_starttime(pid)[1] != started:
+        fail('pid-gone', 'PID %d exited while its executable was read' % pid, 'check the PID (it may have exited)')
+    res = {'pid': pid, 'startTicks': started, 'exe': exe, 'size': size, 'sha256': digest, 'infoOnly': info_only}
     res.update({k: info.get(k) for k in ('goVersion', 'modulePath', 'goBuildId', 'gnuBuildId')})
     return res
 

@@ -43,11 +43,19 @@ function cacheKey(info: BinaryResult): string {
 }
 
 /**
+ * What the helper reads of a process where it runs, without copying its executable: the
+ * executable's path, size, sha256 and build ids, and the process's start time.
+ */
+export async function binaryInfo(target: Target, pid: number, opts: CaptureOptions = {}): Promise<BinaryResult> {
+  return (await runHelper<BinaryResult>(target, 'binary', { pid, infoOnly: true }, opts)).result;
+}
+
+/**
  * Copies /proc/PID/exe from the target into cacheDir/<build id>/<name>, unless an identical copy
  * (same build id and sha256) is there already.
  */
 export async function fetchBinary(target: Target, pid: number, cacheDir: string, opts: CaptureOptions = {}): Promise<FetchedBinary> {
-  const info = (await runHelper<BinaryResult>(target, 'binary', { pid, infoOnly: true }, opts)).result;
+  const info = await binaryInfo(target, pid, opts);
   const dir = path.join(cacheDir, cacheKey(info));
   const name =
     path
@@ -91,6 +99,8 @@ export interface RecordRequest {
    * then a pipe-mode perf.data and RecordResult.samples is null. Default false.
    */
   stream?: boolean;
+  /** The process's start time as the caller saw it: the helper refuses (pid-reused) if the PID names another process now. */
+  startTicks?: number;
 }
 
 export interface RecordOptions extends CaptureOptions {
@@ -130,6 +140,7 @@ export function recordedAsText(how: RecordedAs): string {
 export async function recordPerf(target: Target, req: RecordRequest, opts: RecordOptions = {}): Promise<PerfRecording> {
   const args: Record<string, unknown> = { pid: req.pid, duration: req.durationSec, freq: req.freqHz ?? 999, event: req.event ?? 'auto' };
   if (req.stream !== undefined) args.stream = req.stream;
+  if (req.startTicks !== undefined) args.startTicks = req.startTicks;
   const run = await runHelper<RecordResult>(target, 'record', args, {
     signal: opts.signal,
     askPassword: opts.askPassword,

@@ -192,6 +192,8 @@ export interface ProcessesResult {
 
 export interface BinaryResult extends GoBuildInfo {
   pid: number;
+  /** The process's start time in clock ticks after boot (/proc/PID/stat field 22), read on its host. */
+  startTicks?: number;
   exe: string | null;
   size: number;
   sha256: string;

@@ -18,6 +18,7 @@ import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profil
 import type { TracePlan } from '../symbolize/goTracePlan';
 import { UserError } from '../util/userError';
 import { TraceTargetInWorker } from './ingestWorker';
+import { identityMismatch, type ProcessIdentity } from './processIdentity';
 import { readTargetExecutable } from './targetBinary';
 
 export interface AttachedInfo {
@@ -41,11 +42,37 @@ export interface TracingOptions {
   onStart?: (client: HelperClient) => void;
   /** Where remote binaries are cached; default ~/.cache/go-perf-lens/binaries. */
   binaryCacheDir?: string;
+  /**
+   * The process the caller means (a loaded profile's): its start time and build id. A PID that now
+   * names another process, or runs another program, is refused before anything is attached.
+   */
+  expect?: { startTicks?: number; buildId?: string };
 }
 
-/** The target's executable, opened on the ingest worker (its ELF is parsed and planned from there, off this thread). */
+/**
+ * The target's executable, opened on the ingest worker (its ELF is parsed and planned from there,
+ * off this thread), checked against `opts.expect`: the start time read with the executable, then
+ * the build id the worker found in it.
+ */
 async function openTarget(opts: TracingOptions): Promise<TraceTargetInWorker> {
-  return TraceTargetInWorker.open(await readTargetExecutable(opts.target, opts.pid, opts), opts.pid);
+  const exe = await readTargetExecutable(opts.target, opts.pid, opts);
+  const expected: ProcessIdentity = { pid: opts.pid, ...opts.expect };
+  if (opts.target.kind === 'ssh') expected.host = opts.target.host;
+  const reused = identityMismatch(expected, { pid: opts.pid, startTicks: exe.startTicks });
+  if (reused) throw new UserError(reused, 'pick the process again', 'pid-reused');
+  const bin = await TraceTargetInWorker.open(exe, opts.pid);
+  const changed = identityMismatch(expected, { pid: opts.pid, buildId: buildIdOf(bin) });
+  if (changed) {
+    bin.dispose();
+    throw new UserError(changed, 'pick the process again', 'binary-changed');
+  }
+  return bin;
+}
+
+/** The helper's own check, as it starts, that the PID still names the process read (or expected): its start time. */
+function startTicksArg(opts: TracingOptions, bin?: TraceTargetInWorker): { startTicks?: number } {
+  const ticks = opts.expect?.startTicks ?? bin?.startTicks;
+  return ticks === undefined ? {} : { startTicks: ticks };
 }
 
 function forward(opts: TracingOptions) {
@@ -69,6 +96,8 @@ function buildIdOf(bin: TraceTargetInWorker): string | undefined {
 export interface FunctionTraceResult {
   /** The traced executable's build id. */
   buildId?: string;
+  /** The traced process's start time (clock ticks after boot), read where it runs. */
+  startTicks?: number;
   plan: TracePlan;
   latency: FunctionLatency[];
   wire: WireTraceResult;
@@ -91,15 +120,16 @@ export async function traceFunctions(
   const run = await runHelper<WireTraceResult>(
     opts.target,
     'trace',
-    { pid: opts.pid, duration: opts.durationSec, functions, ...buildIdArgs(bin.buildIds) },
+    { pid: opts.pid, duration: opts.durationSec, functions, ...buildIdArgs(bin.buildIds), ...startTicksArg(opts, bin) },
     runOpts(opts),
   );
   const wire = run.result;
-  return { plan, wire, latency: toFunctionLatencies(wire), buildId: buildIdOf(bin) };
+  return { plan, wire, latency: toFunctionLatencies(wire), buildId: buildIdOf(bin), startTicks: bin.startTicks };
 }
 
 export interface SchedTraceResult {
   buildId?: string;
+  startTicks?: number;
   sched: SchedLatency;
   wire: WireSchedResult;
   goidOffsetSource: 'dwarf' | 'table';
@@ -116,12 +146,19 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
       casgstatus,
       goidOffset,
       ...buildIdArgs(bin.buildIds),
+      ...startTicksArg(opts, bin),
     };
     // Where each worst-waiting goroutine was created (its `go` statement) and what it runs: from DWARF only.
     if (gopcOffset !== undefined) args.gopcOffset = gopcOffset;
     if (startpcOffset !== undefined) args.startpcOffset = startpcOffset;
     const run = await runHelper<WireSchedResult>(opts.target, 'sched', args, runOpts(opts));
-    return { sched: await bin.schedLatency(run.result), wire: run.result, goidOffsetSource, buildId: buildIdOf(bin) };
+    return {
+      sched: await bin.schedLatency(run.result),
+      wire: run.result,
+      goidOffsetSource,
+      buildId: buildIdOf(bin),
+      startTicks: bin.startTicks,
+    };
   } finally {
     bin.dispose();
   }
@@ -130,21 +167,24 @@ export async function traceSched(opts: TracingOptions): Promise<SchedTraceResult
 export interface SyscallTraceResult {
   /** Known when the binary was read (with `stacks`). */
   buildId?: string;
+  startTicks?: number;
   syscalls: SyscallStat[];
   wire: WireSyscallsResult;
 }
 
 /** Per-syscall counts, time and latency, with the top Go call sites when `stacks` (go_syscall_breakdown). */
 export async function traceSyscalls(opts: TracingOptions & { stacks?: boolean }): Promise<SyscallTraceResult> {
-  const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec };
+  const args: Record<string, unknown> = { pid: opts.pid, duration: opts.durationSec, ...startTicksArg(opts) };
   if (opts.stacks) args.stacks = true;
-  // The binary is only needed to name the call sites afterwards: open it while the helper runs.
-  const opening = opts.stacks ? openTarget(opts).catch(() => undefined) : Promise.resolve(undefined);
+  // The binary is only needed to name the call sites afterwards: open it while the helper runs —
+  // unless a build id is expected, which is checked before anything is attached.
+  const opened = opts.expect?.buildId ? await openTarget(opts) : undefined;
+  const opening = opened || !opts.stacks ? Promise.resolve(opened) : openTarget(opts).catch(() => undefined);
   try {
     const run = await runHelper<WireSyscallsResult>(opts.target, 'syscalls', args, runOpts(opts));
     const bin = await opening;
-    const syscalls = bin ? await bin.syscallStats(run.result) : toSyscallStats(run.result);
-    return { wire: run.result, syscalls, buildId: bin && buildIdOf(bin) };
+    const syscalls = bin && opts.stacks ? await bin.syscallStats(run.result) : toSyscallStats(run.result);
+    return { wire: run.result, syscalls, buildId: bin && buildIdOf(bin), startTicks: opts.expect?.startTicks ?? bin?.startTicks };
   } finally {
     void opening.then((bin) => bin?.dispose());
   }

@@ -221,12 +221,14 @@ export class TraceTargetInWorker {
   private constructor(
     private readonly job: IngestJob,
     readonly buildIds: BuildIds,
+    /** The process's start time when its executable was read (readTargetExecutable). */
+    readonly startTicks: number | undefined,
   ) {}
 
   /** Opens the target's executable in the worker; one that is not an ELF file is a not-go UserError. */
-  static async open(exe: { bytes: Uint8Array; path: string }, pid: number): Promise<TraceTargetInWorker> {
+  static async open(exe: { bytes: Uint8Array; path: string; startTicks?: number }, pid: number): Promise<TraceTargetInWorker> {
     const { job, opened } = await openJob({ op: 'trace-open', bytes: exe.bytes, path: exe.path, pid });
-    return new TraceTargetInWorker(job, opened.buildIds ?? {});
+    return new TraceTargetInWorker(job, opened.buildIds ?? {}, exe.startTicks);
   }
 
   /** The functions' probe points (TraceTarget.plan); a name that cannot be traced is a UserError. */

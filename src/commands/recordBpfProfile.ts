@@ -9,7 +9,6 @@ import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHe
 import type { HelperMessage } from '../capture/helperProtocol';
 import type { WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { Profile } from '../model/profile';
-import { localStartTicks } from './processIdentity';
 import { BpfIngestInWorker } from './ingestWorker';
 import { readTargetExecutable } from './targetBinary';
 
@@ -57,7 +56,8 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
     ((p: Profile): void =>
       known ? onPartial({ ...p, target: { ...p.target, ...known.target }, startTimeMs: known.startTimeMs }) : undefined);
   // The executable is opened, and the stacks ingested as they come, on a worker thread (ingestWorker.ts).
-  const live = await BpfIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid, partial);
+  const exe = await readTargetExecutable(target, req.pid, opts);
+  const live = await BpfIngestInWorker.open(exe, req.pid, partial);
   try {
     const { textLo, textHi } = live.facts;
     const args: Record<string, unknown> = {
@@ -70,10 +70,11 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
       ...buildIdArgs(live.facts),
     };
     if (req.kernelStacks) args.kernel = true;
-    const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
+    // The helper checks that the PID still names the process whose executable was just read.
+    if (exe.startTicks !== undefined) args.startTicks = exe.startTicks;
     const targetInfo: NonNullable<Profile['target']> = { pid: req.pid, cmdline: live.binaryPath, recordedAs: 'root' };
     if (target.kind === 'ssh') targetInfo.host = target.host;
-    else if (startTicks !== undefined) targetInfo.startTicks = startTicks;
+    if (exe.startTicks !== undefined) targetInfo.startTicks = exe.startTicks;
     const startTimeMs = Date.now();
     known = { target: targetInfo, startTimeMs };
     const run = await runHelper<WireProfileResult>(target, 'profile', args, {

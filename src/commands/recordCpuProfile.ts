@@ -14,7 +14,6 @@ import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile } from '../model/profile';
 import { UserError } from '../util/userError';
 import { StreamedIngestInWorker } from './ingestWorker';
-import { localStartTicks } from './processIdentity';
 import { recordBpfProfile } from './recordBpfProfile';
 import { readTargetExecutable } from './targetBinary';
 
@@ -148,12 +147,12 @@ async function recordWithPerf(target: Target, req: CpuProfileRequest, opts: CpuP
     onPartial && ((p: Profile): void => onPartial({ ...p, target: { ...p.target, ...known.target }, startTimeMs: known.startTimeMs }));
   // Read the executable first: a non-Go PID fails before anything is recorded. It is opened,
   // and the recording parsed and ingested, on a worker thread (ingestWorker.ts).
-  const live = await StreamedIngestInWorker.open(await readTargetExecutable(target, req.pid, opts), req.pid, partial);
+  const exe = await readTargetExecutable(target, req.pid, opts);
+  const live = await StreamedIngestInWorker.open(exe, req.pid, partial);
   try {
-    const startTicks = target.kind === 'local' ? localStartTicks(req.pid) : undefined;
     known.target.cmdline = live.binaryPath;
     if (target.kind === 'ssh') known.target.host = target.host;
-    else if (startTicks !== undefined) known.target.startTicks = startTicks;
+    if (exe.startTicks !== undefined) known.target.startTicks = exe.startTicks;
     known.startTimeMs = Date.now();
     return await recordStreamed(target, req, opts, live, known);
   } finally {
@@ -173,7 +172,7 @@ async function recordStreamed(
   // ingest once a second, so only the last second is left to do when the recording ends.
   const rec = await recordPerf(
     target,
-    { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true },
+    { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true, startTicks: targetInfo.startTicks },
     { ...opts, onData: (chunk) => live.push(chunk) },
   );
   try {

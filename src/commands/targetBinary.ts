@@ -10,6 +10,7 @@ import { fetchBinary, type PasswordPrompt, type Target } from '../capture';
 import { type LoadedBinary, loadBinaryBytes } from '../ingest/loadBinary';
 import { FormatError } from '../util/byteReader';
 import { UserError } from '../util/userError';
+import { localStartTicks } from './processIdentity';
 
 export interface TargetBinaryOptions {
   signal?: AbortSignal;
@@ -22,14 +23,19 @@ export function defaultBinaryCacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'go-perf-lens', 'binaries');
 }
 
-/** The bytes of /proc/PID/exe and where they came from (the executable's path, or the cached copy). */
-export async function readTargetExecutable(
-  target: Target,
-  pid: number,
-  opts: TargetBinaryOptions = {},
-): Promise<{ bytes: Uint8Array; path: string }> {
+export interface TargetExecutable {
+  bytes: Uint8Array;
+  /** The executable's path, or the cached copy's. */
+  path: string;
+  /** The process's start time (clock ticks after boot), read where it runs: with the PID, which process this is. */
+  startTicks?: number;
+}
+
+/** The bytes of /proc/PID/exe, where they came from, and the process's start time. */
+export async function readTargetExecutable(target: Target, pid: number, opts: TargetBinaryOptions = {}): Promise<TargetExecutable> {
   if (target.kind === 'local') {
     const link = `/proc/${pid}/exe`;
+    const startTicks = localStartTicks(pid);
     try {
       // Asynchronous reads: on the extension host a large executable would hold every extension.
       const bytes = await fs.promises.readFile(link);
@@ -39,7 +45,7 @@ export async function readTargetExecutable(
       } catch {
         /* keep /proc path */
       }
-      return { bytes, path: where };
+      return startTicks === undefined ? { bytes, path: where } : { bytes, path: where, startTicks };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ESRCH')
@@ -51,7 +57,9 @@ export async function readTargetExecutable(
     signal: opts.signal,
     askPassword: opts.askPassword,
   });
-  return { bytes: await fs.promises.readFile(got.path), path: got.path };
+  const exe: TargetExecutable = { bytes: await fs.promises.readFile(got.path), path: got.path };
+  if (got.info.startTicks !== undefined) exe.startTicks = got.info.startTicks;
+  return exe;
 }
 
 /** The target's executable opened for symbolization; a non-Go (or unreadable) one is a clear UserError. */

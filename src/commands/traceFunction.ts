@@ -17,7 +17,7 @@ import type { ProfileSession } from '../ui/profileSession';
 import { findModules } from '../ui/profileSession';
 import { UserError } from '../util/userError';
 import { traceFunctions, traceSched, traceSyscalls } from './goTracing';
-import { localStartTicks, processName, sameProcess, type ProcessIdentity } from './processIdentity';
+import { currentIdentity, identityMismatch, processName, sameProcess, savedIdentity, type ProcessIdentity } from './processIdentity';
 
 export interface TraceDeps {
   session: ProfileSession;
@@ -70,28 +70,30 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<strin
   return goFuncFullName(rel ? `${mod.modulePath}/${rel}` : mod.modulePath, decl);
 }
 
+interface TraceTarget {
+  target: Target;
+  pid: number;
+  /** The loaded profile's process, which the tracer checks again before attaching. */
+  expect?: { startTicks?: number; buildId?: string };
+}
+
 /**
- * The process to trace: the loaded profile's, while that very process runs (same PID and start
- * time); else the user picks one, in a picker titled for `purpose` that says why it asks.
+ * The process to trace: the loaded profile's, while that very process runs — the same start time
+ * and build id, read here or by the helper on the profile's ssh host; else the user picks one, in a
+ * picker titled for `purpose` that says why it asks.
  */
-async function processFor(deps: TraceDeps, purpose: string): Promise<{ target: Target; pid: number } | undefined> {
-  const t = deps.session.current?.profile.target;
+async function processFor(deps: TraceDeps, purpose: string): Promise<TraceTarget | undefined> {
+  const profile = deps.session.current?.profile;
+  const saved = profile && savedIdentity(profile);
   let why: string | undefined;
-  if (t?.pid !== undefined) {
+  if (saved) {
     const python = deps.config().pythonPath || undefined;
-    if (t.host) {
-      // The host came from a file (the loaded profile): never connect to it, nor let its sudo ask
-      // for a password, without the user saying so.
-      if (!(await confirmHostFromFile(t.host))) return undefined;
-      return { target: { kind: 'ssh', host: t.host, python }, pid: t.pid };
-    }
-    const ticks = localStartTicks(t.pid);
-    if (ticks !== undefined && (t.startTicks === undefined || t.startTicks === ticks))
-      return { target: { kind: 'local', python }, pid: t.pid };
-    why =
-      ticks === undefined
-        ? `PID ${t.pid} of the loaded profile has exited`
-        : `PID ${t.pid} is now another process than the loaded profile's`;
+    // The host came from a file (the loaded profile): never connect to it, nor let its sudo ask
+    // for a password, without the user saying so.
+    if (saved.host && !(await confirmHostFromFile(saved.host))) return undefined;
+    const target: Target = saved.host ? { kind: 'ssh', host: saved.host, python } : { kind: 'local', python };
+    why = identityMismatch(saved, await currentIdentity(target, saved.pid, { askPassword: deps.askPassword }));
+    if (!why) return { target, pid: saved.pid, expect: { startTicks: saved.startTicks, buildId: saved.buildId } };
   }
   return deps.pickPid(purpose, why && `${why}: pick the process to trace (its results get a profile of their own)`);
 }
@@ -111,17 +113,13 @@ async function confirmHostFromFile(host: string): Promise<boolean> {
   return pick === go;
 }
 
-/** Identity of a traced process: its start time read before the trace (local), the build id from the trace. */
-function identityOf(target: Target, pid: number, startTicks: number | undefined, buildId: string | undefined): ProcessIdentity {
+/** Identity of a traced process: its start time and build id, as the trace read them. */
+function identityOf(target: Target, pid: number, traced: { startTicks?: number; buildId?: string }): ProcessIdentity {
   const id: ProcessIdentity = { pid };
   if (target.kind === 'ssh') id.host = target.host;
-  if (startTicks !== undefined) id.startTicks = startTicks;
-  if (buildId) id.buildId = buildId;
+  if (traced.startTicks !== undefined) id.startTicks = traced.startTicks;
+  if (traced.buildId) id.buildId = traced.buildId;
   return id;
-}
-
-function startTicksOf(target: Target, pid: number): number | undefined {
-  return target.kind === 'local' ? localStartTicks(pid) : undefined;
 }
 
 /**
@@ -176,8 +174,8 @@ export async function traceFunctionsInto(
   pid: number,
   names: string[],
   durationSec = deps.config().durationSec,
+  expect?: TraceTarget['expect'],
 ): Promise<void> {
-  const ticks = startTicksOf(target, pid);
   const result = await withTraceProgress(
     `Tracing ${names.length === 1 ? names[0] : `${names.length} functions`} in PID ${pid}`,
     durationSec,
@@ -191,9 +189,10 @@ export async function traceFunctionsInto(
         binaryCacheDir: deps.cacheDir,
         functions: names,
         onAttached: attached,
+        expect,
       }),
   );
-  profileOf(deps, identityOf(target, pid, ticks, result.buildId), 'the latency');
+  profileOf(deps, identityOf(target, pid, result), 'the latency');
   deps.session.addLatency(result.latency);
   const summary = result.latency
     .map((l) => `${l.function}: ${formatCount(l.calls)} calls, p50 ${formatDuration(l.p50Nanos)}, p99 ${formatDuration(l.p99Nanos)}`)
@@ -215,7 +214,7 @@ export async function traceFunctionCommand(deps: TraceDeps, arg?: FunctionNode |
   refuseRuntime(name);
   const proc = await processFor(deps, `Trace latency of ${name} — which process?`);
   if (!proc) return;
-  await traceFunctionsInto(deps, proc.target, proc.pid, [name]);
+  await traceFunctionsInto(deps, proc.target, proc.pid, [name], undefined, proc.expect);
 }
 
 /** The runtime's internals (findObject, mallocgc, the scheduler) are not traced: see the message. */
@@ -244,7 +243,7 @@ export async function traceAgainCommand(deps: TraceDeps, name: string): Promise<
   if (!pick) return;
   const proc = await processFor(deps, `Trace latency of ${name} again — which process?`);
   if (!proc) return;
-  await traceFunctionsInto(deps, proc.target, proc.pid, [name], pick.sec);
+  await traceFunctionsInto(deps, proc.target, proc.pid, [name], pick.sec, proc.expect);
 }
 
 /** The eBPF modes of "Profile Go process". */
@@ -258,18 +257,17 @@ export async function runTraceMode(deps: TraceDeps, target: Target, pid: number,
     return;
   }
   const opts = { target, pid, durationSec, askPassword: deps.askPassword, binaryCacheDir: deps.cacheDir };
-  const ticks = startTicksOf(target, pid);
   if (mode === 'sched') {
     const r = await withTraceProgress(`Goroutine scheduling latency of PID ${pid}`, durationSec, (signal, attached) =>
       traceSched({ ...opts, signal, onAttached: attached }),
     );
-    profileOf(deps, identityOf(target, pid, ticks, r.buildId), 'goroutine scheduling latency');
+    profileOf(deps, identityOf(target, pid, r), 'goroutine scheduling latency');
     deps.session.setSchedAndSyscalls(r.sched, undefined);
   } else {
     const r = await withTraceProgress(`Syscalls of PID ${pid}`, durationSec, (signal, attached) =>
       traceSyscalls({ ...opts, signal, onAttached: attached, stacks: true }),
     );
-    profileOf(deps, identityOf(target, pid, ticks, r.buildId), 'the syscalls');
+    profileOf(deps, identityOf(target, pid, r), 'the syscalls');
     deps.session.setSchedAndSyscalls(undefined, r.syscalls);
   }
   deps.showLatencyPanel();

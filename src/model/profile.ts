@@ -254,7 +254,7 @@ export interface Profile {
   binary?: BinaryIdentity;
   /**
    * The process recorded. startTicks: its start time in clock ticks after boot (/proc/PID/stat),
-   * which tells a reused PID apart; local recordings only. recordedAs: which way a live recording
+   * read where it runs (here or over ssh), which tells a reused PID apart. recordedAs: which way a live recording
    * was made (as the user without root, or as root).
    */
   target?: { pid?: number; host?: string; cmdline?: string; startTicks?: number; recordedAs?: 'user' | 'root' };

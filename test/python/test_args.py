@@ -61,3 +61,28 @@ class ArgsTest(unittest.TestCase):
         code, msg = code_of(lambda: validate_pid(os.getpid(), require_go=True))
         self.assertEqual(code, 'not-go')
         self.assertIn('is not a Go program', msg)
+
+    def test_start_ticks_tell_a_reused_pid_apart(self):
+        # The reference: field 22 of /proc/PID/stat as cut reads it (this process's name has no spaces).
+        ticks = int(subprocess.check_output(['cut', '-d', ' ', '-f22', '/proc/%d/stat' % os.getpid()]).decode().strip())
+        self.assertEqual(validate_pid(os.getpid(), start_ticks=ticks), os.getpid())
+        code, msg = code_of(lambda: validate_pid(os.getpid(), start_ticks=ticks + 1))
+        self.assertEqual(code, 'pid-reused')
+        self.assertIn('started at clock tick %d' % ticks, msg)
+        self.assertIn('expected started at tick %d' % (ticks + 1), msg)
+        # Through the arguments of any subcommand that takes a PID: validated, and used.
+        a = Args({'pid': os.getpid(), 'startTicks': str(ticks)})
+        self.assertEqual(a.pid(), os.getpid())
+        a.done()
+        self.assertEqual(code_of(lambda: Args({'pid': os.getpid(), 'startTicks': ticks - 1}).pid())[0], 'pid-reused')
+        self.assertEqual(code_of(lambda: Args({'pid': os.getpid(), 'startTicks': '1 ; id'}).pid())[0], 'bad-argument')
+        self.assertEqual(code_of(lambda: Args({'pid': os.getpid(), 'startTicks': -1}).pid())[0], 'bad-argument')
+
+    def test_binary_reports_the_start_time_and_build_ids(self):
+        from perflens_helper.binary import cmd_binary
+        ticks = int(subprocess.check_output(['cut', '-d', ' ', '-f22', '/proc/%d/stat' % os.getpid()]).decode().strip())
+        r = cmd_binary(Args({'pid': os.getpid(), 'infoOnly': True, 'startTicks': ticks}))
+        self.assertEqual(r['startTicks'], ticks)
+        self.assertEqual(r['exe'], os.path.realpath('/proc/self/exe'))
+        self.assertEqual(code_of(lambda: cmd_binary(Args({'pid': os.getpid(), 'infoOnly': True, 'startTicks': ticks + 7})))[0],
+                         'pid-reused')

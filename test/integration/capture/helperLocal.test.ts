@@ -16,6 +16,8 @@ import {
   recordPerf,
   runHelper,
 } from '../../../src/capture';
+import { traceFunctions } from '../../../src/commands/goTracing';
+import { localStartTicks } from '../../../src/commands/processIdentity';
 import { UserError } from '../../../src/util/userError';
 import { BUILD_VARIANTS, goToolchains, newestGo } from '../../support/goToolchains';
 import {
@@ -289,6 +291,34 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
     await expectUserError(rec({ pid: spin.pid, output: '/etc/passwd' }), 'bad-argument', /unknown argument.*--output/);
     await expectUserError(runHelper(local, 'no-such-thing', {}), 'unknown-subcommand');
     await expectUserError(runHelper(local, 'binary', { pid: 'self' }), 'bad-argument');
+  });
+
+  it("a saved PID's identity here: another start time or build id is refused before attaching, by the tracer and by the helper", async () => {
+    const ticks = localStartTicks(spin.pid)!;
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-local-identity-'));
+    dirs.push(cacheDir);
+    const trace = (expect: { startTicks?: number; buildId?: string }) =>
+      traceFunctions({ target: local, pid: spin.pid, durationSec: 1, functions: ['main.main'], expect, binaryCacheDir: cacheDir });
+    await assert.rejects(
+      trace({ startTicks: ticks + 1 }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.code === 'pid-reused' &&
+        e.message ===
+          `PID ${spin.pid} is now another process than the loaded profile's (it started at clock tick ${ticks} after boot, the profile's at ${ticks + 1})`,
+    );
+    await assert.rejects(
+      trace({ startTicks: ticks, buildId: 'another/build/id/x' }),
+      (e: unknown) =>
+        e instanceof UserError && e.code === 'binary-changed' && /now runs another program than the loaded profile's/.test(e.message),
+    );
+    // The helper's own check, at the moment it validates the PID (here: before perf starts).
+    await assert.rejects(
+      recordPerf(local, { pid: spin.pid, durationSec: 1, startTicks: ticks - 1 }),
+      (e: unknown) => e instanceof UserError && e.code === 'pid-reused' && /pick the process again/.test(e.hint ?? ''),
+    );
+    assert.equal(perfProcessesFor(spin.pid).length, 0, 'no perf was started');
+    assert.ok(isAlive(spin.pid));
   });
 
   it('a PID that exits mid-recording: what was recorded plus a warning', async () => {

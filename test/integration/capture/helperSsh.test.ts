@@ -4,13 +4,15 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { INSTALLED_ARGV, SshTarget, listGoProcesses, probeTarget, recordPerf, rememberPassword } from '../../../src/capture';
+import { INSTALLED_ARGV, SshTarget, listGoProcesses, probeTarget, recordPerf, rememberPassword, runHelper } from '../../../src/capture';
+import { traceFunctions } from '../../../src/commands/goTracing';
+import { currentIdentity, identityMismatch } from '../../../src/commands/processIdentity';
 import { REPO_ROOT } from '../../support/goToolchains';
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { UserError } from '../../../src/util/userError';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 import { cpuTicks } from '../../../src/commands/processList';
-import { startTracee } from '../ebpf/goProcess';
+import { type Tracee, startTracee, startTraceeAtPid } from '../ebpf/goProcess';
 import {
   Spinner,
   eventually,
@@ -207,6 +209,79 @@ describe('capture: helper over ssh to a private sshd on 127.0.0.1 [root, sshd, p
     // The remote side is this machine: perf must be gone and the target alive.
     assert.ok(await eventually(() => !isAlive(perfPid!) && perfProcessesFor(spin.pid).length === 0), 'perf stopped');
     assert.ok(isAlive(spin.pid));
+  });
+
+  describe("a loaded profile's PID on the ssh host: checked by its start time and build id before attaching", () => {
+    const tracees: Tracee[] = [];
+    let cacheDir = '';
+    before(() => {
+      cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ssh-identity-'));
+      dirs.push(cacheDir);
+    });
+    after(async () => {
+      for (const t of tracees) t.proc.kill('SIGKILL');
+      await Promise.all(tracees.map((t) => t.exited));
+    });
+    const go = (): string => buildGoFixture('tracee', newestGo());
+    const started = async (pid?: number): Promise<Tracee> => {
+      const t = pid === undefined ? await startTracee(go(), ['spawn']) : await startTraceeAtPid(pid, go(), ['spawn']);
+      tracees.push(t);
+      return t;
+    };
+    const stop = async (t: Tracee): Promise<void> => {
+      t.proc.kill('SIGKILL');
+      await t.exited;
+    };
+
+    it('the helper reads the start time and the build id there; the same process passes, a restarted one with the same PID is refused (also by the helper itself), an exited one is named', async () => {
+      const first = await started();
+      // The references: field 22 of /proc/PID/stat (cut) and the build id `go tool buildid` prints.
+      const ticks = (pid: number): number =>
+        Number(execFileSync('cut', ['-d', ' ', '-f22', `/proc/${pid}/stat`], { encoding: 'utf8' }).trim());
+      const buildId = execFileSync(newestGo().goBin, ['tool', 'buildid', go()], { encoding: 'utf8' }).trim();
+      const id = await currentIdentity(target, first.pid);
+      assert.deepEqual(id, { pid: first.pid, host: '127.0.0.1', startTicks: ticks(first.pid), buildId });
+      const saved = { pid: first.pid, host: '127.0.0.1', startTicks: ticks(first.pid), buildId };
+      assert.equal(identityMismatch(saved, id), undefined);
+      // A profile of another program under that PID (e.g. rebuilt, exec'd): the build id differs.
+      assert.match(
+        identityMismatch({ ...saved, buildId: 'another/build/id/x' }, id) ?? '',
+        new RegExp(
+          `^PID ${first.pid} on 127\\.0\\.0\\.1 now runs another program than the loaded profile's \\(build id ${buildId}, the profile's another/build/id/x\\)$`,
+        ),
+      );
+
+      // The fixture restarted: a new process that got the very same PID (a later start time).
+      await stop(first);
+      const second = await started(first.pid);
+      assert.equal(second.pid, saved.pid);
+      assert.notEqual(ticks(second.pid), saved.startTicks);
+      const now = await currentIdentity(target, saved.pid);
+      assert.equal(now?.startTicks, ticks(second.pid));
+      assert.match(
+        identityMismatch(saved, now) ?? '',
+        new RegExp(
+          `^PID ${saved.pid} on 127\\.0\\.0\\.1 is now another process than the loaded profile's \\(it started at clock tick ${ticks(second.pid)} after boot, the profile's at ${saved.startTicks}\\)$`,
+        ),
+      );
+      // The tracer refuses it before anything is attached...
+      const expect = { startTicks: saved.startTicks, buildId };
+      await assert.rejects(
+        traceFunctions({ target, pid: saved.pid, durationSec: 1, functions: ['main.main'], expect, binaryCacheDir: cacheDir }),
+        (e: unknown) => e instanceof UserError && e.code === 'pid-reused' && /is now another process/.test(e.message),
+      );
+      // ...and so does the helper on the host, given the start time the client expects.
+      await assert.rejects(
+        runHelper(target, 'binary', { pid: saved.pid, infoOnly: true, startTicks: saved.startTicks }),
+        (e: unknown) =>
+          e instanceof UserError && e.code === 'pid-reused' && e.message.includes(`started at clock tick ${ticks(second.pid)} after boot`),
+      );
+      assert.ok(isAlive(second.pid), 'the process now holding the PID is unharmed');
+
+      await stop(second);
+      assert.equal(await currentIdentity(target, saved.pid), undefined);
+      assert.equal(identityMismatch(saved, undefined), `PID ${saved.pid} on 127.0.0.1 of the loaded profile has exited`);
+    });
   });
 
   describe('as a non-root user there, through sudo on the host [a temporary user]', () => {

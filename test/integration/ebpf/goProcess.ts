@@ -4,6 +4,7 @@
  * watched for the `attached` line. Every process started here is killed by killAll().
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../support/goToolchains';
 
@@ -74,6 +75,22 @@ export async function startTracee(binary: string, args: string[], env: NodeJS.Pr
     done: (timeoutMs = 120000) => out.wait(/^done/, timeoutMs, "the tracee's done line"),
     exited,
   };
+}
+
+/**
+ * Starts the tracee so that it gets PID `pid` again (a process that reuses an exited one's PID), as
+ * root: the kernel gives the next fork ns_last_pid + 1. Another fork on the machine can take it
+ * first; then that tracee is stopped and it is tried again.
+ */
+export async function startTraceeAtPid(pid: number, binary: string, args: string[]): Promise<Tracee> {
+  for (let attempt = 1; ; attempt++) {
+    fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+    const t = await startTracee(binary, args);
+    if (t.pid === pid) return t;
+    t.proc.kill('SIGKILL');
+    await t.exited;
+    if (attempt === 100) throw new Error(`could not start a process with PID ${pid} again (100 tries; last got ${t.pid})`);
+  }
 }
 
 export interface CliRun {

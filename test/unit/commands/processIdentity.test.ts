@@ -3,7 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { localStartTicks, sameProcess } from '../../../src/commands/processIdentity';
+import { identityMismatch, localStartTicks, sameProcess, savedIdentity } from '../../../src/commands/processIdentity';
 import type { Profile } from '../../../src/model/profile';
 
 describe('commands/processIdentity', () => {
@@ -40,5 +40,23 @@ describe('commands/processIdentity', () => {
     const file = { binary: { path: '/x', goBuildId: 'g1' } } as Profile; // a pprof file: no PID
     assert.equal(sameProcess(file, { pid: 3, buildId: 'g1' }), true);
     assert.equal(sameProcess(file, { pid: 3, buildId: 'g9' }), false);
+  });
+
+  it('savedIdentity and identityMismatch: what a loaded profile saved of its process, and why another one is not it', () => {
+    const p = { target: { pid: 10, host: 'h', startTicks: 500 }, binary: { path: '/x', goBuildId: 'g1' } } as Profile;
+    const saved = savedIdentity(p)!;
+    assert.deepEqual(saved, { pid: 10, host: 'h', startTicks: 500, buildId: 'g1' });
+    assert.equal(savedIdentity({ binary: { path: '/x' } } as Profile), undefined, 'a file with no PID');
+    assert.equal(identityMismatch(saved, { pid: 10, host: 'h', startTicks: 500, buildId: 'g1' }), undefined);
+    assert.equal(identityMismatch(saved, { pid: 10, host: 'h' }), undefined, 'nothing known disagrees');
+    assert.equal(identityMismatch(saved, undefined), 'PID 10 on h of the loaded profile has exited');
+    assert.equal(
+      identityMismatch(saved, { pid: 10, startTicks: 900, buildId: 'g1' }),
+      "PID 10 on h is now another process than the loaded profile's (it started at clock tick 900 after boot, the profile's at 500)",
+    );
+    assert.equal(
+      identityMismatch(saved, { pid: 10, startTicks: 500, buildId: 'g2' }),
+      "PID 10 on h now runs another program than the loaded profile's (build id g2, the profile's g1)",
+    );
   });
 });
