@@ -22,7 +22,7 @@ from .ebpf import (StackRecording, alive, check_addr, compile_bpf, duration_arg,
                    run_until_done, target_exe)
 from .lifecycle import on_cleanup
 from .perf_tools import NO_PMU_REASON
-from .protocol import fail
+from .protocol import fail, partial
 from .registry import subcommand
 from .resources import resource
 

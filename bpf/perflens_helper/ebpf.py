@@ -17,6 +17,7 @@ import sys
 import time
 
 from .exe import Elf, GoFuncTable, read_go_buildinfo
+from .x86len import insn_starts
 from .lifecycle import on_cleanup, proc_starttime
 from .protocol import fail, partial, progress, check_abort, sleep_unless_stopped
 from .resources import resource
@@ -94,17 +95,20 @@ def fine_buckets(counts):
 
 BUILD_ID_RE = r'^[A-Za-z0-9_/=+-]{1,400}$'
 RET_OPCODES = (0xC3, 0xC2)  # RET, RET imm16
+MAX_FUNC_BYTES = 1 << 20  # the largest Go function whose instructions are decoded for a probe
 
 
 class TargetExe(object):
     """The target's executable as the probes will see it (/proc/PID/exe): its executable segments,
-    its function table and its code, so that every probe address is checked before it is attached
-    (a uprobe in the middle of an instruction would corrupt the target)."""
+    its function table and its code, so that every probe address is checked before it is attached:
+    inside the function it names, where an instruction starts (decoded from the function's entry:
+    a uprobe in the middle of an instruction would corrupt the target), a RET for a RET probe."""
 
     def __init__(self, link, f, elf):
         self.link, self.f, self.elf = link, f, elf
         self.segs = [(s['vaddr'], s['vaddr'] + s['filesz']) for s in elf.segments if s['type'] == 1 and s['flags'] & 1]
         self._funcs = None
+        self._starts = {}
 
     def funcs(self):
         if self._funcs is None:
@@ -123,13 +127,35 @@ class TargetExe(object):
             fail('bad-probe', '%s 0x%x is in no function of the binary\'s function table' % (what, v))
         if name is not None and hit[2] != name:
             fail('bad-probe', '%s 0x%x is in %s, not in %s' % (what, v, hit[2], name))
+        self._check_insn_start(v, (hit[0], hit[1]), what)
         return hit[0], hit[1]
+
+    def insn_starts(self, func):
+        """The addresses where the instructions of func = (entry, end) start, decoded from its
+        entry (a Go function holds no data between its instructions)."""
+        if func not in self._starts:
+            entry, end = func
+            if end - entry > MAX_FUNC_BYTES:
+                fail('bad-probe', 'the function at 0x%x is %d bytes long: too long to check its instructions' % (entry, end - entry))
+            try:
+                code = self.elf.read_vaddr(entry, end - entry)
+                self._starts[func] = frozenset(entry + o for o in insn_starts(code))
+            except ValueError as e:  # DecodeError, or the read budget spent
+                fail('bad-probe', 'cannot decode the instructions of the function at 0x%x: %s' % (entry, e),
+                     'the binary does not match what was decoded, or holds code this helper cannot read')
+        return self._starts[func]
+
+    def _check_insn_start(self, v, func, what):
+        if v not in self.insn_starts(func):
+            fail('bad-probe', '%s 0x%x is not where an instruction starts' % (what, v),
+                 'the binary does not match what was decoded: try again, and report it if it persists')
 
     def check_ret(self, v, func, what):
         """A RET instruction (0xC3 or 0xC2) inside func = (entry, end)."""
         check_addr(v, self.segs, what)
         if not func[0] <= v < func[1]:
             fail('bad-probe', '%s 0x%x is outside its function [0x%x, 0x%x)' % (what, v, func[0], func[1]))
+        self._check_insn_start(v, func, what)
         b = self.elf.read_vaddr(v, 1)
         if len(b) != 1 or b[0] not in RET_OPCODES:
             fail('bad-probe', '%s 0x%x is not a RET instruction (byte %s)' % (what, v, b.hex() or 'unreadable'),

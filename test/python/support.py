@@ -1,6 +1,7 @@
 """Shared by the helper's Python tests: capturing protocol messages, temp dirs, real Go processes,
 real unprivileged users."""
 
+import atexit
 import glob
 import io
 import json
@@ -120,3 +121,87 @@ class TestGroup(object):
         test.addCleanup(subprocess.call, ['/usr/sbin/groupdel', self.name], stderr=subprocess.DEVNULL)
         for m in members:
             subprocess.check_call(['/usr/sbin/usermod', '-aG', self.name, m.name])
+
+
+_built = {}
+
+
+def build_go(source, go=None):
+    """Builds a one-file Go program (main package) with the newest Go, once per test run, and
+    returns the binary's path [go]. The Go build cache is the one the TypeScript fixtures use
+    (content-addressed, so a stale entry cannot be picked up); the binary lives in a folder of
+    this run, removed at exit."""
+    go = go or go_tool(newest_gofmt())
+    key = (go, source)
+    if key not in _built:
+        d = tempfile.mkdtemp(prefix='gpl-pytest-go-')
+        atexit.register(shutil.rmtree, d, True)
+        with open(os.path.join(d, 'main.go'), 'w') as f:
+            f.write(source)
+        version = os.path.basename(os.path.dirname(os.path.dirname(go)))[len('go-'):]
+        cache = os.path.join(tempfile.gettempdir(), 'go-perf-lens-fixtures')
+        env = dict(os.environ, GOTOOLCHAIN='local', GOPROXY='off', GO111MODULE='off', CGO_ENABLED='0', HOME=d,
+                   GOCACHE=os.path.join(cache, 'gocache', version), GOPATH=os.path.join(cache, 'gopath'))
+        subprocess.check_call([go, 'build', '-o', 'prog', 'main.go'], cwd=d, env=env, stdout=subprocess.DEVNULL)
+        os.chmod(d, 0o755)
+        _built[key] = os.path.join(d, 'prog')
+    return _built[key]
+
+
+# A Go program that calls main.work once per line it reads on stdin, prints "did N" after each,
+# and exits at the end of its input.
+LINE_WORKER = '''package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+)
+
+var sink int
+
+//go:noinline
+func work(n int) int {
+	s := 0
+	for i := 0; i < n; i++ {
+		s += i * i
+	}
+	if s%7 == 3 {
+		return -s
+	}
+	return s
+}
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	n := 0
+	for in.Scan() {
+		sink += work(len(in.Text()) * 1000)
+		n++
+		fmt.Println("did", n)
+	}
+}
+'''
+
+
+def go_nm(binary):
+    """{name: (address, size)} of the text symbols, as `go tool nm -size` lists them [go]."""
+    out = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'nm', '-size', binary]).decode()
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in ('T', 't'):
+            syms[parts[3]] = (int(parts[0], 16), int(parts[1]))
+    return syms
+
+
+def go_objdump(binary, func):
+    """[(address, instruction bytes, text)] of one function, as `go tool objdump` decodes it [go]."""
+    import re
+    out = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'objdump', '-s', '^%s$' % re.escape(func), binary]).decode()
+    insns = []
+    for line in out.splitlines():
+        m = re.match(r'\s+\S+:\d+\s+0x([0-9a-f]+)\s+([0-9a-f]+)\s+(.*)', line)
+        if m:
+            insns.append((int(m.group(1), 16), bytes.fromhex(m.group(2)), m.group(3).strip()))
+    return insns
