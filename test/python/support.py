@@ -149,13 +149,15 @@ def build_go(source, go=None):
 
 
 # A Go program that calls main.work once per line it reads on stdin, prints "did N" after each,
-# and exits at the end of its input.
+# and exits at the end of its input. It refers to runtime.MemProfile, so the linker leaves memory
+# profiling on (runtime.MemProfileRate keeps its default, 512 KiB).
 LINE_WORKER = '''package main
 
 import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 )
 
 var sink int
@@ -173,6 +175,11 @@ func work(n int) int {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "memprofile" {
+		var recs []runtime.MemProfileRecord
+		n, _ := runtime.MemProfile(recs, true)
+		fmt.Println("records", n)
+	}
 	in := bufio.NewScanner(os.Stdin)
 	n := 0
 	for in.Scan() {
@@ -205,3 +212,73 @@ def go_objdump(binary, func):
         if m:
             insns.append((int(m.group(1), 16), bytes.fromhex(m.group(2)), m.group(3).strip()))
     return insns
+
+
+def go_symbols(binary):
+    """{name: (address, size, type)} of every symbol, as `go tool nm -size` lists them [go]."""
+    out = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'nm', '-size', binary]).decode()
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            syms[parts[3]] = (int(parts[0], 16), int(parts[1]), parts[2])
+    return syms
+
+
+class Compiled(Exception):
+    """Raised in place of compiling the BPF program: the arguments passed every check."""
+
+
+class ProbeArgsTest(object):
+    """A mixin for the tests of an eBPF subcommand's checks: a running LINE_WORKER program (root's
+    own process, the caller root or the user), its symbols, and checked()."""
+
+    module = None  # the subcommand's module
+    command = None  # its cmd_ function's name
+
+    @classmethod
+    def setUpClass(cls):
+        cls.binary = build_go(LINE_WORKER)
+        cls.syms = go_symbols(cls.binary)
+        cls.build_id = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'buildid', cls.binary]).decode().strip()
+
+    def setUp(self):
+        from perflens_helper import authz, lifecycle
+        authz._caller[0] = authz.Caller(os.getuid(), 'root' if os.geteuid() == 0 else 'user')
+        self.addCleanup(authz._caller.__setitem__, 0, None)
+        self.addCleanup(lifecycle.run_cleanups)
+        self.proc = start_process(self, [self.binary])
+
+    def entry_of(self, name):
+        """The first instruction after the function's stack check (where the client probes)."""
+        insns = go_objdump(self.binary, name)
+        for i, (_, _, text) in enumerate(insns[:6]):
+            if text.startswith('JBE') or text.startswith('JLS'):
+                return insns[i + 1][0]
+        return insns[0][0]
+
+    def inside_of(self, name):
+        """An address inside (not at the start of) one of the function's instructions."""
+        for addr, code, _ in go_objdump(self.binary, name):
+            if len(code) > 1:
+                return addr + 1
+        raise AssertionError('%s has only one-byte instructions' % name)
+
+    def checked(self, args):
+        """'ok' when every check passed (compile_bpf was reached), else (code, message)."""
+        from perflens_helper.args import Args
+        from perflens_helper.protocol import HelperError
+
+        def compiled(*a, **kw):
+            raise Compiled()
+        saved = self.module.compile_bpf
+        self.module.compile_bpf = compiled
+        try:
+            getattr(self.module, self.command)(Args(dict({'pid': self.proc.pid, 'duration': 5}, **args)))
+        except Compiled:
+            return 'ok'
+        except HelperError as e:
+            return e.code, e.message
+        finally:
+            self.module.compile_bpf = saved
+        raise AssertionError('neither refused nor compiled')

@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 from perflens_helper.exe import MAX_READ, Elf, GoFuncTable, read_go_buildinfo
-from support import temp_dir
+from support import build_go, go_tool, newest_gofmt, temp_dir
 
 GO_BINARIES = sorted(glob.glob('/usr/lib/go-1.*/bin/gofmt'))
 
@@ -56,18 +56,13 @@ class ExeTest(unittest.TestCase):
                 read_go_buildinfo(f)
 
     def test_function_table_matches_go_tool_nm_needs_go(self):
-        d = temp_dir(self)
-        with open(os.path.join(d, 'main.go'), 'w') as f:
-            f.write('package main\n\nimport "fmt"\n\n//go:noinline\nfunc work(n int) int { s := 0; for i := 0; i < n; i++ { s += i * i }; return s }\n\n'
-                    'func main() { fmt.Println(work(10)) }\n')
-        go = sorted(glob.glob('/usr/lib/go-1.*/bin/go'))[-1]
-        env = dict(os.environ, GOTOOLCHAIN='local', GOPROXY='off', GOFLAGS='-mod=mod', GOCACHE=os.path.join(d, 'cache'), HOME=d, GO111MODULE='off')
-        subprocess.check_call([go, 'build', '-o', 'prog', 'main.go'], cwd=d, env=env)
-        nm = subprocess.check_output([go, 'tool', 'nm', '-size', os.path.join(d, 'prog')], env=env).decode()
+        prog = build_go('package main\n\nimport "fmt"\n\n//go:noinline\nfunc work(n int) int { s := 0; for i := 0; i < n; i++ { s += i * i }; return s }\n\n'
+                        'func main() { fmt.Println(work(10)) }\n')
+        nm = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'nm', '-size', prog]).decode()
         syms = [l.split() for l in nm.splitlines()]
         funcs = [(int(s[0], 16), int(s[1]), s[3]) for s in syms if len(s) == 4 and s[2] == 'T' and s[3].startswith(('main.', 'runtime.casgstatus'))]
         self.assertGreaterEqual(len(funcs), 3)
-        with open(os.path.join(d, 'prog'), 'rb') as f:
+        with open(prog, 'rb') as f:
             table = GoFuncTable(Elf(f))
             for addr, size, name in funcs:
                 self.assertEqual(table.lookup(addr)[:1] + table.lookup(addr)[2:], (addr, name))
