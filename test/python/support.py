@@ -75,7 +75,7 @@ def wait_for(cond, what, timeout=60.0):
 
 def start_process(test, argv, user=None):
     """Starts argv (idle: it waits on its stdin) as root or as `user` (a TestUser); it is killed
-    at the test's end. Returns the Popen once /proc/PID/exe is argv[0] (after exec)."""
+    at the test's end. Returns the Popen once it runs argv[0] (wait_running)."""
     kw = {}
     if user is not None:
         kw = {'user': user.uid, 'group': user.gid, 'extra_groups': []}
@@ -87,13 +87,24 @@ def start_process(test, argv, user=None):
         p.stdin.close()
     test.addCleanup(stop)
 
-    def execed():
-        try:
-            return os.readlink('/proc/%d/exe' % p.pid) == os.path.realpath(argv[0])
-        except OSError:
-            return False
-    wait_for(execed, 'PID %d to run %s' % (p.pid, argv[0]))
+    wait_running(p.pid, argv[0])
     return p
+
+
+def wait_running(pid, path):
+    """Waits until PID runs the program at path: exec'd, and its code mapped (/proc/PID/exe names
+    the new program before the kernel has mapped it)."""
+    path = os.path.realpath(path)
+
+    def mapped():
+        try:
+            if os.readlink('/proc/%d/exe' % pid) != path:
+                return False
+            with open('/proc/%d/maps' % pid) as f:
+                return any(line.split()[1].startswith('r-x') and line.rstrip('\n').endswith(' ' + path) for line in f)
+        except (OSError, IndexError):
+            return False
+    wait_for(mapped, 'PID %d to run %s' % (pid, path))
 
 
 class TestUser(object):

@@ -27,7 +27,7 @@ class AllocsTest(ProbeArgsTest, unittest.TestCase):
                                 ({'rateAddr': 1 << 46}, 'bad-argument', 'not in a writable segment'),
                                 ({'sizeReg': 'ax'}, 'bad-argument', '--sizeReg must be one of bx, cx'),
                                 ({'maxHitsPerSec': 99}, 'bad-argument', 'between 100 and 10000000'),
-                                ({'goBuildId': 'x' + self.build_id[1:]}, 'binary-changed', 'not the x'),
+                                ({'goBuildId': ('A' if self.build_id[0] != 'A' else 'B') + self.build_id[1:]}, 'binary-changed', 'that was decoded'),
                                 ({'stackDepth': 5}, 'bad-argument', 'unknown argument(s): --stackDepth')):
             got = self.checked(dict(good, **bad))
             self.assertEqual(got[0], code, bad)

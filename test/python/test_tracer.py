@@ -12,7 +12,7 @@ import unittest
 from perflens_helper import authz, lifecycle, protocol, tracer
 from perflens_helper.args import Args
 from perflens_helper.protocol import HelperError
-from support import LINE_WORKER, Messages, build_go, go_nm, go_objdump, go_tool, newest_gofmt, needs_root, wait_for
+from support import LINE_WORKER, Messages, build_go, go_nm, go_objdump, go_tool, newest_gofmt, needs_root, wait_for, wait_running
 
 
 class _Compiled(Exception):
@@ -40,8 +40,7 @@ class TracerTest(unittest.TestCase):
         self.proc = subprocess.Popen([self.binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd='/')
         self.addCleanup(self.proc.wait)
         self.addCleanup(self.proc.kill)
-        wait_for(lambda: os.path.exists('/proc/%d/exe' % self.proc.pid) and os.readlink('/proc/%d/exe' % self.proc.pid) == self.binary,
-                 'the Go program to start')
+        wait_running(self.proc.pid, self.binary)
 
     def trace_args(self, functions, **extra):
         return dict({'pid': self.proc.pid, 'duration': 60, 'goBuildId': self.build_id, 'functions': functions}, **extra)
