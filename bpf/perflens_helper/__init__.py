@@ -12,6 +12,7 @@
   serve       the installed helper's entry: one validated JSON request on stdin, no code
   probe, processes, binary, perf_record      the perf-side subcommands
   ebpf        what the BCC subcommands share (compile, address checks, run loop, detach)
+  x86len      x86-64 instruction lengths: a probe goes only where an instruction starts
   tracer (trace), sched, syscalls, cpu_profile (profile)   one module per eBPF tool
   main        entry points: run one subcommand, the envelope, the command line
 
