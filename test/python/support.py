@@ -123,6 +123,20 @@ class TestUser(object):
         subprocess.call(['/usr/sbin/groupdel', self.name], stderr=subprocess.DEVNULL)
 
 
+def run_as_user(test, user, code):
+    """Runs Python `code` (which prints one JSON value) as `user`, with no privilege, importing a
+    copy of the helper package the user can read; returns the printed value."""
+    d = temp_dir(test)
+    os.chmod(d, 0o755)
+    shutil.copytree(os.path.join(bpf_dir(), 'perflens_helper'), os.path.join(d, 'perflens_helper'),
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    p = subprocess.run(['/usr/bin/python3', '-I', '-c', 'import sys; sys.path.insert(0, %r)\n%s' % (d, code)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd='/', user=user.uid, group=user.gid,
+                       extra_groups=[], timeout=60)
+    test.assertEqual(p.returncode, 0, p.stderr)
+    return json.loads(p.stdout)
+
+
 class TestGroup(object):
     """A system group created for one test and removed at its end [root, groupadd]."""
 

@@ -1,16 +1,13 @@
 """Who may act on which process, against real processes of real unprivileged accounts created at
 test time [root, useradd], and what is decided without root (the caller is then just the user)."""
 
-import json
 import os
-import shutil
 import subprocess
-import sys
 import unittest
 
 from perflens_helper import authz
 from perflens_helper.protocol import HelperError
-from support import TestGroup, TestUser, bpf_dir, needs_root, newest_gofmt, start_process, temp_dir
+from support import TestGroup, TestUser, needs_root, newest_gofmt, run_as_user, start_process
 
 
 def refusal(pid):
@@ -99,24 +96,17 @@ class AuthzTest(unittest.TestCase):
     def test_without_root_the_caller_is_the_user_whatever_sudo_uid_says_needs_root(self):
         needs_root(self)  # to create the account the check runs as
         alice = TestUser(self)
-        d = temp_dir(self)
-        os.chmod(d, 0o755)
-        shutil.copytree(os.path.join(bpf_dir(), 'perflens_helper'), os.path.join(d, 'perflens_helper'),
-                        ignore=shutil.ignore_patterns('__pycache__'))
         roots = start_process(self, [newest_gofmt()]).pid
         mine = start_process(self, [newest_gofmt()], user=alice).pid
-        code = ('import json, sys; sys.path.insert(0, %r)\n'
-                'from perflens_helper import authz\n'
-                'from perflens_helper.protocol import HelperError\n'
-                'c = authz.identify({"SUDO_UID": "0", "PKEXEC_UID": "0"}, installed=True, admin_group="root")\n'
-                'out = {"caller": c.describe(), "mine": authz.may_act_on(%d)}\n'
-                'try:\n    authz.check_may_act_on(%d)\n    out["roots"] = "allowed"\n'
-                'except HelperError as e:\n    out["roots"] = e.code\n'
-                'print(json.dumps(out))\n') % (d, mine, roots)
-        p = subprocess.run([sys.executable, '-I', '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           cwd='/', user=alice.uid, group=alice.gid, extra_groups=[], timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        out = json.loads(p.stdout)
+        out = run_as_user(self, alice, (
+            'import json\n'
+            'from perflens_helper import authz\n'
+            'from perflens_helper.protocol import HelperError\n'
+            'c = authz.identify({"SUDO_UID": "0", "PKEXEC_UID": "0"}, installed=True, admin_group="root")\n'
+            'out = {"caller": c.describe(), "mine": authz.may_act_on(%d)}\n'
+            'try:\n    authz.check_may_act_on(%d)\n    out["roots"] = "allowed"\n'
+            'except HelperError as e:\n    out["roots"] = e.code\n'
+            'print(json.dumps(out))\n') % (mine, roots))
         self.assertEqual(out['caller'], {'uid': alice.uid, 'user': alice.name, 'via': 'user', 'admin': False})
         self.assertIs(out['mine'], True)
         self.assertEqual(out['roots'], 'not-permitted')

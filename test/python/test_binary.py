@@ -3,7 +3,6 @@ against the file, sha256sum and the Go tools), also when the file was deleted or
 and who may read it [root, useradd, Go]."""
 
 import base64
-import json
 import os
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ import unittest
 from perflens_helper import authz, binary
 from perflens_helper.args import Args
 from perflens_helper.protocol import HelperError
-from support import Messages, TestUser, bpf_dir, go_tool, needs_root, newest_gofmt, start_process, temp_dir
+from support import Messages, TestUser, go_tool, needs_root, newest_gofmt, run_as_user, start_process, temp_dir
 
 
 class BinaryTest(unittest.TestCase):
@@ -76,10 +75,6 @@ class BinaryTest(unittest.TestCase):
     def test_without_root_a_program_the_kernel_keeps_from_its_user_is_not_root_needs_root(self):
         needs_root(self)  # to create the account the check runs as
         alice = TestUser(self)
-        d = temp_dir(self)
-        os.chmod(d, 0o755)
-        shutil.copytree(os.path.join(bpf_dir(), 'perflens_helper'), os.path.join(d, 'perflens_helper'),
-                        ignore=shutil.ignore_patterns('__pycache__'))
         # Alice's own process that made itself not dumpable (as programs holding secrets do): the
         # kernel refuses her its executable.
         hidden = subprocess.Popen([sys.executable, '-I', '-c', 'import ctypes, sys; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); '
@@ -88,14 +83,11 @@ class BinaryTest(unittest.TestCase):
         self.addCleanup(hidden.wait)
         self.addCleanup(hidden.kill)
         self.assertEqual(hidden.stdout.readline(), b'ready\n')
-        code = ('import json, sys; sys.path.insert(0, %r)\n'
-                'from perflens_helper import binary\n'
-                'from perflens_helper.args import Args\n'
-                'from perflens_helper.protocol import HelperError\n'
-                'try:\n    binary.cmd_binary(Args({"pid": %d, "infoOnly": True}))\n    print(json.dumps("read"))\n'
-                'except HelperError as e:\n    print(json.dumps([e.code, e.message, e.hint]))\n') % (d, hidden.pid)
-        r = subprocess.run([sys.executable, '-I', '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd='/',
-                           user=alice.uid, group=alice.gid, extra_groups=[], timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.loads(r.stdout), ['not-root', 'cannot read the executable of PID %d (permission denied)' % hidden.pid,
-                                                'run the helper as root'])
+        out = run_as_user(self, alice, (
+            'import json\n'
+            'from perflens_helper import binary\n'
+            'from perflens_helper.args import Args\n'
+            'from perflens_helper.protocol import HelperError\n'
+            'try:\n    binary.cmd_binary(Args({"pid": %d, "infoOnly": True}))\n    print(json.dumps("read"))\n'
+            'except HelperError as e:\n    print(json.dumps([e.code, e.message, e.hint]))\n') % hidden.pid)
+        self.assertEqual(out, ['not-root', 'cannot read the executable of PID %d (permission denied)' % hidden.pid, 'run the helper as root'])
