@@ -227,16 +227,27 @@ def go_nm(binary):
     return syms
 
 
+def go_objdump_all(binary, pattern):
+    """{function: [(address, instruction bytes, text)]} of the functions whose names match the
+    regular expression, as `go tool objdump` decodes them [go]."""
+    import re
+    out = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'objdump', '-s', pattern, binary]).decode()
+    funcs, insns = {}, None
+    for line in out.splitlines():
+        if line.startswith('TEXT '):
+            insns = funcs.setdefault(re.sub(r'\(SB\)$', '', line.split()[1]), [])
+            continue
+        m = re.match(r'\s+\S+:\d+\s+0x([0-9a-f]+)\s+([0-9a-f]+)\s+(.*)', line)
+        if m and insns is not None:
+            insns.append((int(m.group(1), 16), bytes.fromhex(m.group(2)), m.group(3).strip()))
+    return funcs
+
+
 def go_objdump(binary, func):
     """[(address, instruction bytes, text)] of one function, as `go tool objdump` decodes it [go]."""
     import re
-    out = subprocess.check_output([go_tool(newest_gofmt()), 'tool', 'objdump', '-s', '^%s$' % re.escape(func), binary]).decode()
-    insns = []
-    for line in out.splitlines():
-        m = re.match(r'\s+\S+:\d+\s+0x([0-9a-f]+)\s+([0-9a-f]+)\s+(.*)', line)
-        if m:
-            insns.append((int(m.group(1), 16), bytes.fromhex(m.group(2)), m.group(3).strip()))
-    return insns
+    funcs = go_objdump_all(binary, '^%s$' % re.escape(func))
+    return next(iter(funcs.values())) if funcs else []
 
 
 def go_symbols(binary):

@@ -12,7 +12,7 @@ import unittest
 from perflens_helper import authz, lifecycle, protocol, tracer
 from perflens_helper.args import Args
 from perflens_helper.protocol import HelperError
-from support import LINE_WORKER, Messages, build_go, go_nm, go_objdump, go_tool, newest_gofmt, needs_root, wait_for, wait_running
+from support import LINE_WORKER, Messages, build_go, go_nm, go_objdump, go_objdump_all, go_tool, newest_gofmt, needs_root, wait_for, wait_running
 
 
 class _Compiled(Exception):
@@ -86,8 +86,7 @@ class TracerTest(unittest.TestCase):
 
     def test_a_byte_that_reads_as_ret_inside_another_instruction_is_refused_needs_go(self):
         # The place the old check (the byte is 0xC3 or 0xC2) let through: inside an instruction.
-        for name in sorted(n for n in self.nm if n.startswith('runtime.'))[:400]:
-            insns = go_objdump(self.binary, name)
+        for name, insns in sorted(go_objdump_all(self.binary, '^runtime\\.').items()):
             rets = [a for a, _, t in insns if t.startswith('RET')]
             inside = [a + i for a, b, _ in insns for i in range(1, len(b)) if b[i] in (0xC3, 0xC2)]
             if rets and inside:
