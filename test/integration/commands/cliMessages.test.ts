@@ -13,24 +13,19 @@ import { encodePprof, type PprofProfile } from '../../../src/formats/pprof';
 import { ingestPprof } from '../../../src/ingest/fromPprof';
 import { ensureCli, runCli } from '../../support/cliRunner';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
+import { goFunction, lineLocation, pprofProfile, pprofSample } from '../../support/pprofBuilder';
 import { havePerfAndRoot, perfRecordCommand, stopAllTargets, track } from '../../support/profileTargets';
 
 /** A small pprof profile: main.f at line `line`, one sample per value. */
 function pprofWith(line: number, values: number[]): PprofProfile {
-  return {
+  return pprofProfile({
     sampleTypes: [{ type: 'samples', unit: 'count' }],
-    samples: values.map((v) => ({ locationIds: [1], values: [v], labels: [] })),
-    mappings: [],
-    locations: [{ id: 1, mappingId: 0, address: 0, lines: [{ functionId: 1, line, column: 0 }], isFolded: false }],
-    functions: [{ id: 1, name: 'main.f', systemName: 'main.f', filename: '/src/main.go', startLine: 3 }],
-    dropFrames: '',
-    keepFrames: '',
-    timeNanos: 0,
+    samples: values.map((v) => pprofSample([1], [v])),
+    locations: [lineLocation(1, 1, line)],
+    functions: [goFunction(1, 'main.f', '/src/main.go', 3)],
     durationNanos: 1e9,
     period: 1,
-    comments: [],
-    defaultSampleType: '',
-  };
+  });
 }
 
 describe('CLI messages that tell the truth [root, perf, go]', function () {

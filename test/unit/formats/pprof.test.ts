@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { decodePprof, encodePprof, gzipPprof, type PprofProfile } from '../../../src/formats/pprof';
 import { FormatError } from '../../../src/util/byteReader';
+import { goFunction, pprofSample, symbolizedMapping } from '../../support/pprofBuilder';
 
 /** A length-delimited field. */
 const ld = (field: number, body: number[]): number[] => [(field << 3) | 2, body.length, ...body];
@@ -77,22 +78,9 @@ describe('pprof profile.proto', () => {
             { key: 'bytes', num: 5, numUnit: 'bytes' },
           ],
         },
-        { locationIds: [2], values: [1, 1_001_001], labels: [] },
+        pprofSample([2], [1, 1_001_001]),
       ],
-      mappings: [
-        {
-          id: 1,
-          memoryStart: 0x400000,
-          memoryLimit: 0x500000,
-          fileOffset: 0,
-          filename: '/bin/x',
-          buildId: 'abc/def',
-          hasFunctions: true,
-          hasFilenames: true,
-          hasLineNumbers: true,
-          hasInlineFrames: true,
-        },
-      ],
+      mappings: [symbolizedMapping('/bin/x', 'abc/def')],
       locations: [
         {
           id: 1,
@@ -106,10 +94,7 @@ describe('pprof profile.proto', () => {
         },
         { id: 2, mappingId: 1, address: 0x402000, isFolded: false, lines: [{ functionId: 2, line: 22, column: 3 }] },
       ],
-      functions: [
-        { id: 1, name: 'main.mix', systemName: 'main.mix', filename: '/a/main.go', startLine: 4 },
-        { id: 2, name: 'main.(*T).run', systemName: 'main.(*T).run', filename: '/a/main.go', startLine: 18 },
-      ],
+      functions: [goFunction(1, 'main.mix', '/a/main.go', 4), goFunction(2, 'main.(*T).run', '/a/main.go', 18)],
       dropFrames: '',
       keepFrames: '',
       timeNanos: 1_700_000_000_000_000_000,

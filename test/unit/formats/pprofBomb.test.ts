@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { MAX_PPROF_DECOMPRESSED_BYTES, decodePprof, encodePprof, type PprofProfile } from '../../../src/formats/pprof';
+import { MAX_PPROF_DECOMPRESSED_BYTES, decodePprof, encodePprof } from '../../../src/formats/pprof';
 import { UserError } from '../../../src/util/userError';
+import { pprofProfile } from '../../support/pprofBuilder';
 
 describe('pprof gzip bomb', function () {
   this.timeout(120_000);
@@ -39,20 +40,12 @@ describe('pprof gzip bomb', function () {
   });
 
   it('the limit is the only difference: the same profile decodes under it and is refused over it', () => {
-    const p: PprofProfile = {
+    const p = pprofProfile({
       sampleTypes: [{ type: 'samples', unit: 'count' }],
-      samples: [],
-      mappings: [],
-      locations: [],
-      functions: [],
-      dropFrames: '',
-      keepFrames: '',
-      timeNanos: 0,
       durationNanos: 1e9,
       period: 1,
       comments: ['x'.repeat(5000)],
-      defaultSampleType: '',
-    };
+    });
     const gz = zlib.gzipSync(encodePprof(p));
     const raw = zlib.gunzipSync(gz);
     assert.doesNotThrow(() => decodePprof(gz, raw.length));

@@ -4,25 +4,13 @@ import { decodePprof, encodePprof, type PprofProfile } from '../../../src/format
 import { ingestPprof } from '../../../src/ingest/fromPprof';
 import { toPprof, UNATTRIBUTED_FUNCTION } from '../../../src/ingest/toPprof';
 import { UserError } from '../../../src/util/userError';
+import { goFunction, pprofProfile, pprofSample, symbolizedMapping } from '../../support/pprofBuilder';
 
 function profile(sampleTypes: { type: string; unit: string }[], values: number[][], period = 10_000_000): PprofProfile {
-  return {
+  return pprofProfile({
     sampleTypes,
-    samples: values.map((v, i) => ({ locationIds: i === 0 ? [1, 2] : [2], values: v, labels: [] })),
-    mappings: [
-      {
-        id: 1,
-        memoryStart: 0x400000,
-        memoryLimit: 0x500000,
-        fileOffset: 0,
-        filename: '/srv/app',
-        buildId: 'bid',
-        hasFunctions: true,
-        hasFilenames: true,
-        hasLineNumbers: true,
-        hasInlineFrames: true,
-      },
-    ],
+    samples: values.map((v, i) => pprofSample(i === 0 ? [1, 2] : [2], v)),
+    mappings: [symbolizedMapping('/srv/app', 'bid')],
     locations: [
       // innermost first: mix (inlined) at line 5, inside sum at line 12
       {
@@ -38,19 +26,14 @@ function profile(sampleTypes: { type: string; unit: string }[], values: number[]
       { id: 2, mappingId: 1, address: 0x402000, isFolded: false, lines: [{ functionId: 3, line: 30, column: 0 }] },
     ],
     functions: [
-      { id: 1, name: 'main.mix', systemName: 'main.mix', filename: '/src/main.go', startLine: 4 },
-      { id: 2, name: 'main.sum', systemName: 'main.sum', filename: '/src/main.go', startLine: 10 },
-      { id: 3, name: 'main.main', systemName: 'main.main', filename: '/src/main.go', startLine: 28 },
+      goFunction(1, 'main.mix', '/src/main.go', 4),
+      goFunction(2, 'main.sum', '/src/main.go', 10),
+      goFunction(3, 'main.main', '/src/main.go', 28),
     ],
-    dropFrames: '',
-    keepFrames: '',
-    timeNanos: 0,
     durationNanos: 2e9,
     periodType: { type: 'cpu', unit: 'nanoseconds' },
     period,
-    comments: [],
-    defaultSampleType: '',
-  };
+  });
 }
 
 describe('pprof import', () => {

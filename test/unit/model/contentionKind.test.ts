@@ -13,38 +13,21 @@ import { metricsOf, shownMetric, withMetric } from '../../../src/model/metrics';
 import type { Profile } from '../../../src/model/profile';
 import { makeSession, parseSession, serializeSession } from '../../../src/model/session';
 import { codeLensTitle } from '../../../src/ui/summaryText';
-
-const loc = (id: number, fn: number, line: number) => ({
-  id,
-  mappingId: 0,
-  address: 0,
-  isFolded: false,
-  lines: [{ functionId: fn, line, column: 0 }],
-});
+import { contentionSampleTypes, goFunction, lineLocation, pprofProfile, pprofSample } from '../../support/pprofBuilder';
 
 /** A contention profile as Go writes block and mutex profiles: `leaf` (a Lock or an Unlock) called from main.work line 12. */
 function contention(leaf: string | undefined, samples = true): PprofProfile {
-  return {
-    sampleTypes: [
-      { type: 'contentions', unit: 'count' },
-      { type: 'delay', unit: 'nanoseconds' },
-    ],
-    samples: samples && leaf ? [{ locationIds: [1, 2], values: [20, 68_000_000], labels: [] }] : [],
-    mappings: [],
-    locations: [loc(1, 1, 50), loc(2, 2, 12)],
+  return pprofProfile({
+    sampleTypes: contentionSampleTypes(),
+    samples: samples && leaf ? [pprofSample([1, 2], [20, 68_000_000])] : [],
+    locations: [lineLocation(1, 1, 50), lineLocation(2, 2, 12)],
     functions: [
       { id: 1, name: leaf ?? 'sync.(*Mutex).Lock', systemName: leaf ?? '', filename: '/go/src/sync/mutex.go', startLine: 40 },
-      { id: 2, name: 'main.work', systemName: 'main.work', filename: '/src/main.go', startLine: 10 },
+      goFunction(2, 'main.work', '/src/main.go', 10),
     ],
-    dropFrames: '',
-    keepFrames: '',
-    timeNanos: 0,
-    durationNanos: 0,
     periodType: { type: 'contentions', unit: 'count' },
     period: 1,
-    comments: [],
-    defaultSampleType: '',
-  };
+  });
 }
 
 const ids = (p: Profile): string[] => metricsOf(p).map((m) => m.id);

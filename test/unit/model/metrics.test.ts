@@ -17,46 +17,29 @@ import {
 } from '../../../src/model/metrics';
 import { PROFILE_MODEL_VERSION, type Profile } from '../../../src/model/profile';
 import { loadSession, makeSession, parseSession, saveSessionInSlices, serializeSession } from '../../../src/model/session';
+import { goFunction, heapSampleTypes, lineLocation, pprofProfile, pprofSample } from '../../support/pprofBuilder';
 import { rng } from '../../support/rng';
 
 /** A Go heap profile by hand: main.main → main.build (line 12) → main.grow (line 20, allocating) and main.main line 31 allocating itself. */
 function heapProfile(): PprofProfile {
-  const loc = (id: number, fn: number, line: number) => ({
-    id,
-    mappingId: 0,
-    address: 0,
-    isFolded: false,
-    lines: [{ functionId: fn, line, column: 0 }],
-  });
-  return {
-    sampleTypes: [
-      { type: 'alloc_objects', unit: 'count' },
-      { type: 'alloc_space', unit: 'bytes' },
-      { type: 'inuse_objects', unit: 'count' },
-      { type: 'inuse_space', unit: 'bytes' },
-    ],
+  return pprofProfile({
+    sampleTypes: heapSampleTypes(),
     samples: [
       // grow ← build ← main: 100 objects, 6400 B, all still in use
-      { locationIds: [1, 2, 3], values: [100, 6400, 100, 6400], labels: [] },
+      pprofSample([1, 2, 3], [100, 6400, 100, 6400]),
       // main itself at line 31: 1000 objects, 1 MB, none in use any more
-      { locationIds: [4], values: [1000, 1_000_000, 0, 0], labels: [] },
+      pprofSample([4], [1000, 1_000_000, 0, 0]),
     ],
-    mappings: [],
-    locations: [loc(1, 1, 20), loc(2, 2, 12), loc(3, 3, 30), loc(4, 3, 31)],
+    locations: [lineLocation(1, 1, 20), lineLocation(2, 2, 12), lineLocation(3, 3, 30), lineLocation(4, 3, 31)],
     functions: [
-      { id: 1, name: 'main.grow', systemName: 'main.grow', filename: '/src/main.go', startLine: 19 },
-      { id: 2, name: 'main.build', systemName: 'main.build', filename: '/src/main.go', startLine: 10 },
-      { id: 3, name: 'main.main', systemName: 'main.main', filename: '/src/main.go', startLine: 28 },
+      goFunction(1, 'main.grow', '/src/main.go', 19),
+      goFunction(2, 'main.build', '/src/main.go', 10),
+      goFunction(3, 'main.main', '/src/main.go', 28),
     ],
-    dropFrames: '',
-    keepFrames: '',
-    timeNanos: 0,
-    durationNanos: 0,
     periodType: { type: 'space', unit: 'bytes' },
     period: 524288,
-    comments: [],
     defaultSampleType: 'inuse_space',
-  };
+  });
 }
 
 const fn = (p: Profile, name: string) => p.functions.find((f) => f.name === name)!;
@@ -123,20 +106,10 @@ describe('model: profiles with several metrics', () => {
 
   it('the call tree is ordered by the metric shown: the heaviest child first', () => {
     // main calls a (many objects, few bytes) and b (one big object).
-    const loc = (id: number, f: number) => ({
-      id,
-      mappingId: 0,
-      address: 0,
-      isFolded: false,
-      lines: [{ functionId: f, line: id, column: 0 }],
-    });
     const pp: PprofProfile = {
       ...heapProfile(),
-      samples: [
-        { locationIds: [1, 3], values: [1000, 16000, 0, 0], labels: [] },
-        { locationIds: [2, 3], values: [1, 1_000_000, 0, 0], labels: [] },
-      ],
-      locations: [loc(1, 1), loc(2, 2), loc(3, 3)],
+      samples: [pprofSample([1, 3], [1000, 16000, 0, 0]), pprofSample([2, 3], [1, 1_000_000, 0, 0])],
+      locations: [lineLocation(1, 1, 1), lineLocation(2, 2, 2), lineLocation(3, 3, 3)],
     };
     const objs = ingestPprof(pp, { sampleType: 'alloc_objects' });
     const bytes = withMetric(objs, 'alloc_space')!;

@@ -8,67 +8,40 @@ import { HeatIndex } from '../../../src/ui/heatIndex';
 import { formatBytes, formatMetricAmount } from '../../../src/ui/metricText';
 import { diffProfiles } from '../../../src/ui/profileDiff';
 import { codeLensTitle, eventLabel, functionDescription, lineHoverMarkdown, statusText } from '../../../src/ui/summaryText';
+import { contentionSampleTypes, goFunction, heapSampleTypes, lineLocation, pprofProfile, pprofSample } from '../../support/pprofBuilder';
 
-const loc = (id: number, fn: number, line: number) => ({
-  id,
-  mappingId: 0,
-  address: 0,
-  isFolded: false,
-  lines: [{ functionId: fn, line, column: 0 }],
-});
-const functions = [
-  { id: 1, name: 'main.grow', systemName: 'main.grow', filename: '/src/main.go', startLine: 19 },
-  { id: 2, name: 'main.main', systemName: 'main.main', filename: '/src/main.go', startLine: 28 },
-];
-const base = {
-  mappings: [],
-  locations: [loc(1, 1, 20), loc(2, 2, 30)],
-  functions,
-  dropFrames: '',
-  keepFrames: '',
-  timeNanos: 0,
-  comments: [],
-};
+/** main.main (line 30) → main.grow (line 20), with the sample types and values of `fields`. */
+const growProfile = (fields: Partial<PprofProfile>): PprofProfile =>
+  pprofProfile({
+    locations: [lineLocation(1, 1, 20), lineLocation(2, 2, 30)],
+    functions: [goFunction(1, 'main.grow', '/src/main.go', 19), goFunction(2, 'main.main', '/src/main.go', 28)],
+    ...fields,
+  });
 
 /** An allocs delta profile over 10 s (as /debug/pprof/allocs?seconds=10 gives): grow allocates 12 GB in 34M objects, main as much. */
 function allocs(bytes = 12e9, objects = 34e6, mainBytes = bytes): Profile {
-  const pp: PprofProfile = {
-    ...base,
-    sampleTypes: [
-      { type: 'alloc_objects', unit: 'count' },
-      { type: 'alloc_space', unit: 'bytes' },
-      { type: 'inuse_objects', unit: 'count' },
-      { type: 'inuse_space', unit: 'bytes' },
-    ],
-    samples: [
-      { locationIds: [1, 2], values: [objects, bytes, 10, 640], labels: [] },
-      { locationIds: [2], values: [objects, mainBytes, 0, 0], labels: [] },
-    ],
-    durationNanos: 10e9,
-    periodType: { type: 'space', unit: 'bytes' },
-    period: 524288,
-    defaultSampleType: 'alloc_space',
-  };
-  return ingestPprof(pp);
+  return ingestPprof(
+    growProfile({
+      sampleTypes: heapSampleTypes(),
+      samples: [pprofSample([1, 2], [objects, bytes, 10, 640]), pprofSample([2], [objects, mainBytes, 0, 0])],
+      durationNanos: 10e9,
+      periodType: { type: 'space', unit: 'bytes' },
+      period: 524288,
+      defaultSampleType: 'alloc_space',
+    }),
+  );
 }
 
 /** A block profile: grow waits 3.2 s in 41,000 waits, main 3.2 s more. */
 function block(): Profile {
-  return ingestPprof({
-    ...base,
-    sampleTypes: [
-      { type: 'contentions', unit: 'count' },
-      { type: 'delay', unit: 'nanoseconds' },
-    ],
-    samples: [
-      { locationIds: [1, 2], values: [41000, 3.2e9], labels: [] },
-      { locationIds: [2], values: [1000, 3.2e9], labels: [] },
-    ],
-    durationNanos: 0,
-    periodType: { type: 'contentions', unit: 'count' },
-    period: 1,
-    defaultSampleType: '',
-  });
+  return ingestPprof(
+    growProfile({
+      sampleTypes: contentionSampleTypes(),
+      samples: [pprofSample([1, 2], [41000, 3.2e9]), pprofSample([2], [1000, 3.2e9])],
+      periodType: { type: 'contentions', unit: 'count' },
+      period: 1,
+    }),
+  );
 }
 
 const grow = (p: Profile) => p.functions.find((f) => f.name === 'main.grow')!;
