@@ -15,7 +15,7 @@ from perflens_helper import authz, processes
 from perflens_helper.args import Args
 from perflens_helper.exe import MAX_READ, go_info_for_pid
 from perflens_helper.protocol import HelperError
-from support import GO_TOOLS, TestUser, go_tool, needs_root, newest_gofmt, start_process, temp_dir
+from support import GO_TOOLS, TestUser, go_tool, needs_root, newest_gofmt, start_process, temp_dir, wait_for
 
 
 def rchar():
@@ -24,6 +24,11 @@ def rchar():
         for line in f:
             if line.startswith('rchar:'):
                 return int(line.split()[1])
+
+
+def state(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(')', 1)[1].split()[0]
 
 
 def listed(res):
@@ -74,15 +79,24 @@ class ProcessesTest(unittest.TestCase):
     def test_cpu_percent_is_measured_and_left_out_for_a_process_that_exits(self):
         spinner = start_process(self, [sys.executable, '-I', '-c', 'while True: pass'])
         idle = start_process(self, ['/bin/cat'])
-        gone = subprocess.Popen(['/bin/sleep', '0.2'])
-        self.addCleanup(gone.wait)
-        procs = [{'pid': spinner.pid}, {'pid': idle.pid}, {'pid': gone.pid}]
+        leaving = start_process(self, ['/bin/cat'])
+        saved = processes.sleep_unless_stopped
+
+        def window(seconds):
+            # The third process exits during the measurement (its parent, this test, has not
+            # reaped it yet: a zombie, as a process whose parent is slow to wait).
+            leaving.stdin.close()
+            wait_for(lambda: state(leaving.pid) == 'Z', 'cat to exit')
+            return saved(seconds)
+        self.addCleanup(setattr, processes, 'sleep_unless_stopped', saved)
+        processes.sleep_unless_stopped = window
+        procs = [{'pid': spinner.pid}, {'pid': idle.pid}, {'pid': leaving.pid}]
         processes.add_cpu_percent(procs, 1000)
         self.assertGreater(procs[0]['cpuPercent'], 0)
         self.assertLessEqual(procs[0]['cpuPercent'], 101)
         self.assertEqual(procs[1]['cpuPercent'], 0.0)
-        gone.wait()
         self.assertNotIn('cpuPercent', procs[2])
+        self.assertEqual(state(leaving.pid), 'Z')
 
     def test_arguments_are_checked(self):
         for bad in ({'cpuSampleMs': 5001}, {'cpuSampleMs': '1; id'}, {'all': True}):
