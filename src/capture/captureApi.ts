@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/userError';
+import type { DecodeElsewhere } from './helperOutput';
 import { BinaryResult, GoProcess, ProbeResult, ProcessesResult, ProgressMessage, RecordResult } from './helperProtocol';
 import { PasswordPrompt, RunHelperOptions, runHelper } from './runHelper';
 import { Target } from './target';
@@ -112,6 +113,11 @@ export interface RecordOptions extends CaptureOptions {
    * whole perf.data. An exception thrown here cancels the recording and rejects with it.
    */
   onData?: (chunk: Buffer) => void;
+  /**
+   * Decode the helper's output on another thread instead (the ingest worker: perf.data's chunks
+   * are decoded, checked, written and used there); onData is not called then.
+   */
+  decodeElsewhere?: DecodeElsewhere;
 }
 
 export interface PerfRecording {
@@ -145,6 +151,7 @@ export async function recordPerf(target: Target, req: RecordRequest, opts: Recor
     signal: opts.signal,
     askPassword: opts.askPassword,
     onStart: opts.onStart,
+    decodeElsewhere: opts.decodeElsewhere,
     onMessage: (m) => {
       if (m.type === 'progress') opts.onProgress?.(m);
       else if (m.type === 'received-chunk' && m.name === 'perf.data') opts.onData?.(m.data);

@@ -7,13 +7,11 @@
  * makes sshd close the remote side).
  */
 import type { ChildProcess } from 'node:child_process';
-import { createHash, Hash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../util/userError';
-import { HELPER_VERSION, HelperMessage, PROTOCOL_VERSION, WireMessage } from './helperProtocol';
-import { LaunchPlan, LOADER, READY_LINE, SERVE_READY_LINE, SUDO_PROMPT, installHint, launchEnv, whereLabel } from './launchPlan';
+import { type DecodeElsewhere, decodeHere, protocolError } from './helperOutput';
+import { HELPER_VERSION, HelperMessage } from './helperProtocol';
+import { LaunchPlan, LOADER, SUDO_PROMPT, installHint, launchEnv, whereLabel } from './launchPlan';
 
 export interface Envelope {
   v: number;
@@ -32,21 +30,15 @@ export interface HelperClientOptions {
   signal?: AbortSignal;
   /** Wait between the stop request, SIGTERM and SIGKILL (default 3000 ms each). */
   graceMs?: number;
-}
-
-interface OpenFile {
-  name: string;
-  path: string;
-  fd: number;
-  size: number;
-  expected: number | null;
-  hash: Hash;
+  /**
+   * Decode stdout on another thread (its private directory made before the helper is asked
+   * anything): streamed files are written and checked there, and no `received-chunk` is yielded.
+   * Default: here, as it comes.
+   */
+  decodeElsewhere?: DecodeElsewhere;
 }
 
 const STDERR_KEEP = 16 * 1024;
-/** What a helper may send back, at most: one line (a result with many stacks is tens of MB), files, their sizes. */
-export const LIMITS = { maxLineBytes: 256 << 20, maxFiles: 16, maxFileBytes: 16 * 2 ** 30 };
-const SAFE_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,100}$/;
 
 export class HelperClient {
   /** Started with execa: no shell, exactly launchEnv's environment, its own process group. */
@@ -165,29 +157,6 @@ export class HelperClient {
     }
   }
 
-  private async *lines(): AsyncGenerator<Buffer> {
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    for await (const chunk of this.child.stdout! as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(0x0a, start);
-        if (nl < 0) break;
-        pending.push(chunk.subarray(start, nl));
-        yield pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-        pending = [];
-        pendingBytes = 0;
-        start = nl + 1;
-      }
-      if (start < chunk.length) {
-        pending.push(chunk.subarray(start));
-        pendingBytes += chunk.length - start;
-        if (pendingBytes > LIMITS.maxLineBytes) throw protocolError(`a line longer than ${LIMITS.maxLineBytes} bytes`);
-      }
-    }
-    if (pending.length) yield Buffer.concat(pending);
-  }
-
   /**
    * The helper's messages, in order; ends after `result` or `error` (an `error` message is
    * yielded, not thrown: runHelper turns it into a UserError). Throws a UserError when the helper
@@ -199,105 +168,46 @@ export class HelperClient {
     this.consumed = true;
     let ready = false;
     let terminal = false;
-    const files = new Map<string, OpenFile>();
-    let fileCount = 0;
+    const where = whereLabel(this.plan);
+    const stdout = this.child.stdout! as AsyncIterable<Buffer>;
+    const dir = this.opts.tempDir;
+    const items = this.opts.decodeElsewhere
+      ? this.opts.decodeElsewhere(stdout, { dir: typeof dir === 'string' ? dir : dir(), where })
+      : decodeHere(stdout, { dir, where });
     try {
-      for await (const raw of this.lines()) {
-        if (!ready) {
-          // Anything a login shell prints before the helper runs is not ours: skip it.
-          const line = raw.toString('utf8').trim();
-          if (line === SERVE_READY_LINE) {
-            ready = true;
-            const { v, subcommand, args } = this.envelope;
-            this.child.stdin!.write(`${JSON.stringify({ v, client: HELPER_VERSION, subcommand, args })}\n`);
-          } else if (line === READY_LINE) {
-            // The program goes only to a Python that runs as root already (see launchPlan).
-            if (this.plan.mode !== 'ephemeral' && this.plan.target.kind === 'local')
-              throw protocolError('the ephemeral ready line where the installed helper was started');
-            ready = true;
-            this.child.stdin!.write(`${LOADER}\n${JSON.stringify(this.envelope)}\n`);
-          }
-          continue;
-        }
-        let msg: WireMessage;
-        try {
-          msg = JSON.parse(raw.toString('utf8')) as WireMessage;
-        } catch {
-          throw protocolError(`a line that is not JSON: ${raw.toString('utf8').slice(0, 200)}`);
-        }
-        switch (msg.type) {
-          case 'hello':
-            if (msg.protocol !== PROTOCOL_VERSION || msg.helper !== HELPER_VERSION) {
-              throw new UserError(
-                `the helper on ${whereLabel(this.plan)} is version ${msg.helper} (protocol ${msg.protocol}); this go-perf-lens needs ${HELPER_VERSION} (protocol ${PROTOCOL_VERSION})`,
-                'upgrade it: sudo go-perf-lens install-helper (with this go-perf-lens)',
-                'version-mismatch',
-              );
+      for await (const m of items) {
+        switch (m.type) {
+          case 'ready':
+            if (m.ephemeral) {
+              // The program goes only to a Python that runs as root already (see launchPlan).
+              if (this.plan.mode !== 'ephemeral' && this.plan.target.kind === 'local')
+                throw protocolError('the ephemeral ready line where the installed helper was started');
+              this.child.stdin!.write(`${LOADER}\n${JSON.stringify(this.envelope)}\n`);
+            } else {
+              const { v, subcommand, args } = this.envelope;
+              this.child.stdin!.write(`${JSON.stringify({ v, client: HELPER_VERSION, subcommand, args })}\n`);
             }
-            yield msg;
+            ready = true;
             break;
-          case 'file': {
-            if (!SAFE_FILE.test(msg.name) || files.has(msg.name)) throw protocolError(`a bad file name ${JSON.stringify(msg.name)}`);
-            if (++fileCount > LIMITS.maxFiles) throw protocolError(`more than ${LIMITS.maxFiles} files`);
-            if (msg.size !== null && !(Number.isSafeInteger(msg.size) && msg.size >= 0))
-              throw protocolError(`a bad size for ${msg.name}: ${JSON.stringify(msg.size)}`);
-            const dir = typeof this.opts.tempDir === 'string' ? this.opts.tempDir : this.opts.tempDir();
-            const p = path.join(dir, msg.name);
-            const fd = fs.openSync(p, 'w', 0o600);
-            files.set(msg.name, { name: msg.name, path: p, fd, size: 0, expected: msg.size, hash: createHash('sha256') });
-            break;
-          }
-          case 'chunk': {
-            const f = files.get(msg.name);
-            if (!f) throw protocolError(`a chunk of an unopened file ${JSON.stringify(msg.name)}`);
-            const b = Buffer.from(msg.data, 'base64');
-            if (f.size + b.length > LIMITS.maxFileBytes) throw protocolError(`${f.name} larger than ${LIMITS.maxFileBytes} bytes`);
-            writeAll(f.fd, b);
-            f.hash.update(b);
-            f.size += b.length;
-            yield { type: 'received-chunk', name: f.name, data: b };
-            break;
-          }
-          case 'file-end': {
-            const f = files.get(msg.name);
-            if (!f) throw protocolError(`the end of an unopened file ${JSON.stringify(msg.name)}`);
-            fs.closeSync(f.fd);
-            files.delete(msg.name);
-            const digest = f.hash.digest('hex');
-            if (f.size !== msg.size || digest !== msg.sha256 || (f.expected !== null && f.expected !== f.size)) {
-              throw protocolError(
-                `${msg.name} arrived damaged (${f.size} of ${f.expected ?? msg.size} bytes, sha256 ${digest} ≠ ${msg.sha256})`,
-              );
-            }
-            yield { type: 'received-file', name: f.name, path: f.path, size: f.size, sha256: digest };
-            break;
-          }
           case 'error':
             // After cancel(), whatever went wrong next (perf killed before it could write,
             // say) is a consequence of the cancel: report that, not the symptom.
             if (this.cancelled) throw cancelledError();
             terminal = true;
-            yield msg;
+            yield m;
             break;
           case 'result':
             terminal = true;
-            yield msg;
+            yield m;
             break;
           default:
-            yield msg;
+            yield m;
         }
       }
       const exit = await this.exitInfo;
       if (this.cancelled) throw cancelledError();
       if (!terminal) throw this.failure(ready, exit.code, exit.signal);
     } finally {
-      for (const f of files.values()) {
-        try {
-          fs.closeSync(f.fd);
-        } catch {
-          /* closed */
-        }
-      }
       if (!this.exited) this.cancel();
     }
   }
@@ -407,15 +317,6 @@ function sshError(where: string, err: string, tail: string): UserError {
     );
   }
   return new UserError(`ssh to ${where} failed: ${tail || 'exit code 255'}`, 'try "ssh HOST true" in a terminal to see why', 'ssh-failed');
-}
-
-/** fs.writeSync may write less than asked (large buffers): loop until all of it is written. */
-function writeAll(fd: number, b: Buffer): void {
-  for (let off = 0; off < b.length;) off += fs.writeSync(fd, b, off, b.length - off);
-}
-
-function protocolError(what: string): UserError {
-  return new UserError(`the helper sent ${what}`, 'this is a bug in go-perf-lens: please report it', 'helper-protocol');
 }
 
 export function cancelledError(): UserError {

@@ -2,6 +2,7 @@
 export * from './captureApi';
 export * from './helperProtocol';
 export { HelperClient, Envelope, HelperClientOptions } from './helperClient';
+export { type DecodeElsewhere, HelperOutputDecoder, type HelperOutputItem } from './helperOutput';
 export { resolveBpfDir, loadHelperPayload } from './helperFiles';
 export {
   BOOTSTRAP,

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../util/userError';
 import { Envelope, HelperClient, cancelledError } from './helperClient';
+import type { DecodeElsewhere } from './helperOutput';
 import { loadHelperPayload, resolveBpfDir } from './helperFiles';
 import { HelloMessage, HelperMessage, PROTOCOL_VERSION, ReceivedFileMessage } from './helperProtocol';
 import { LaunchPlan, initialPlan, userPlan, withPassword } from './launchPlan';
@@ -31,6 +32,8 @@ export interface RunHelperOptions {
   tempDir?: string;
   /** Exposes the client (e.g. to call stop() for a graceful early end). */
   onStart?: (client: HelperClient) => void;
+  /** Decode the helper's stdout on another thread (HelperClientOptions.decodeElsewhere); no `received-chunk` then. */
+  decodeElsewhere?: DecodeElsewhere;
 }
 
 export interface HelperRun<R> {
@@ -116,6 +119,8 @@ export async function runHelper<R = unknown>(
       try {
         const run = await runOnce<R>(plan, envelope, dirFor, opts);
         await staleSweep;
+        // A folder made up front (decodeElsewhere) for a run that sent no file is ours to remove.
+        if (!run.files.length && ownDir && tempDir !== undefined) await fs.promises.rm(tempDir, { recursive: true, force: true });
         return { ...run, tempDir: run.files.length ? tempDir : opts.tempDir };
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
@@ -147,7 +152,7 @@ async function runOnce<R>(
   tempDir: () => string,
   opts: RunHelperOptions,
 ): Promise<Omit<HelperRun<R>, 'tempDir'>> {
-  const client = new HelperClient(plan, envelope, { tempDir, signal: opts.signal });
+  const client = new HelperClient(plan, envelope, { tempDir, signal: opts.signal, decodeElsewhere: opts.decodeElsewhere });
   opts.onStart?.(client);
   let hello: HelloMessage | undefined;
   const files: ReceivedFileMessage[] = [];

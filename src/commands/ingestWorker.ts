@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { DecodeElsewhere, HelperOutputItem } from '../capture/helperOutput';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
 import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
@@ -26,11 +27,17 @@ class IngestJob {
   private readonly worker = new Worker(WORKER_SCRIPT);
   private waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
   private ended: Error | undefined;
+  /** A helper's stdout decoded on this worker (used by a streamed recording). */
+  readonly helperOutput = new HelperOutputOnWorker(this);
 
   constructor(private readonly onMessage: (m: FromWorker) => void = () => undefined) {
     this.worker.on('message', (m: FromWorker) => {
       if (m.op === 'need-binary' || m.op === 'partial') {
         this.onMessage(m);
+        return;
+      }
+      if (m.op === 'helper-items' || m.op === 'helper-ended' || m.op === 'helper-failed') {
+        this.helperOutput.take(m);
         return;
       }
       const w = this.waiting;
@@ -43,13 +50,14 @@ class IngestJob {
   }
 
   private end(e: Error): void {
+    if (!this.ended) this.helperOutput.fail(e);
     this.ended ??= e;
     this.waiting?.reject(e);
     this.waiting = undefined;
   }
 
-  send(m: ToWorker): void {
-    if (!this.ended) this.worker.postMessage(m);
+  send(m: ToWorker, transfer?: ArrayBuffer[]): void {
+    if (!this.ended) this.worker.postMessage(m, transfer);
   }
 
   /** Sends m and waits for the worker's answer, which must be an `op` one; an `error` answer is thrown. */
@@ -63,9 +71,77 @@ class IngestJob {
     return a as Extract<FromWorker, { op: K }>;
   }
 
+  /** Why the job ended (the worker stopped, or it was abandoned); undefined while it runs. */
+  get endedBy(): Error | undefined {
+    return this.ended;
+  }
+
   dispose(): void {
-    this.ended ??= new Error('the ingest job was abandoned');
+    this.end(new Error('the ingest job was abandoned'));
     void this.worker.terminate();
+  }
+}
+
+/**
+ * A helper's stdout decoded on a job's worker (HelperOutputDecoder there): the bytes go over as
+ * they come, the items come back in order. One decoding at a time (a relaunch after a sudo
+ * password starts the next once the last has closed).
+ */
+class HelperOutputOnWorker {
+  private current: { items: HelperOutputItem[]; ended: boolean; failure: Error | undefined; wake?: () => void } | undefined;
+
+  constructor(private readonly job: IngestJob) {}
+
+  /** The worker's helper-* messages. */
+  take(m: FromWorker): void {
+    if (m.op === 'helper-items') this.settle((d) => d.items.push(...m.items));
+    else if (m.op === 'helper-ended') this.settle((d) => (d.ended = true));
+    else if (m.op === 'helper-failed') this.settle((d) => (d.failure ??= fromWire(m.error)));
+  }
+
+  /** The worker stopped (or the job was abandoned): the decoding fails with why. */
+  fail(e: Error): void {
+    this.settle((d) => (d.failure ??= e));
+  }
+
+  private settle(change: (d: NonNullable<HelperOutputOnWorker['current']>) => void): void {
+    const d = this.current;
+    if (!d) return;
+    change(d);
+    const wake = d.wake;
+    d.wake = undefined;
+    wake?.();
+  }
+
+  /** A DecodeElsewhere (HelperClientOptions.decodeElsewhere). */
+  async *decode(stdout: AsyncIterable<Buffer>, opts: { dir: string; where: string }): AsyncGenerator<HelperOutputItem> {
+    const d: NonNullable<HelperOutputOnWorker['current']> = { items: [], ended: false, failure: this.job.endedBy };
+    this.current = d;
+    this.job.send({ op: 'helper-start', dir: opts.dir, where: opts.where });
+    // Only this decoding's bytes go over: once it is over, a late piece is not fed to the next one.
+    const pump = async (): Promise<void> => {
+      for await (const bytes of stdout) {
+        if (this.current !== d) return;
+        // A piece read from the pipe has a memory of its own: moved, not copied (nor left for this thread's GC).
+        const own = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+        this.job.send({ op: 'helper-out', bytes }, own ? [bytes.buffer as ArrayBuffer] : undefined);
+      }
+      if (this.current === d) this.job.send({ op: 'helper-end' });
+    };
+    pump().catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+    try {
+      for (;;) {
+        const item = d.items.shift();
+        if (item) yield item;
+        else if (d.failure) throw d.failure;
+        else if (d.ended) return;
+        else await new Promise<void>((resolve) => (d.wake = resolve));
+      }
+    } finally {
+      this.current = undefined;
+      // The worker closes what it still has open before the job can be disposed (its fds are the process's).
+      await this.job.ask({ op: 'helper-close' }, 'helper-closed').catch(() => undefined);
+    }
   }
 }
 
@@ -104,16 +180,26 @@ async function openJob(
 }
 
 /**
- * A perf recording ingested on a worker while it is recorded (StreamedPerfIngest, there): push
- * perf's output as it comes, finish() when the recording ended. dispose() whatever happens.
+ * A perf recording ingested on a worker while it is recorded (StreamedPerfIngest, there): the
+ * recording helper's stdout is decoded there (decodeHelperOutput), perf.data's bytes taken in as
+ * they come; finish() when the recording ended. dispose() whatever happens.
  */
 export class StreamedIngestInWorker {
+  /**
+   * For the recording's HelperClient (RecordOptions.decodeElsewhere): the helper's stdout is
+   * parsed, perf.data's base64 chunks decoded, hashed, written and ingested on the worker, so
+   * the extension host's thread only passes bytes on.
+   */
+  readonly decodeHelperOutput: DecodeElsewhere;
+
   private constructor(
     private readonly job: IngestJob,
     readonly binaryPath: string,
     /** No partial profile is passed on after this (the final one is on its way). */
     private readonly stopPartials: () => void,
-  ) {}
+  ) {
+    this.decodeHelperOutput = (stdout, opts) => job.helperOutput.decode(stdout, opts);
+  }
 
   /**
    * Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing
@@ -133,10 +219,6 @@ export class StreamedIngestInWorker {
       },
     );
     return new StreamedIngestInWorker(job, opened.path, () => (finished = true));
-  }
-
-  push(chunk: Uint8Array): void {
-    this.job.send({ op: 'stream-data', bytes: chunk });
   }
 
   async finish(perfDataPath: string, opts: PerfIngestOptions): Promise<Profile> {

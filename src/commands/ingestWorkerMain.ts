@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { HelperOutputDecoder, type HelperOutputItem } from '../capture/helperOutput';
 import { BpfProfileIngest, bpfTextRange } from '../ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../ingest/fromEndpoint';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
@@ -26,6 +27,8 @@ let live: StreamedPerfIngest | undefined;
 /** The eBPF sampler's stacks taken in so far; whether to send the profile so far after each batch; why a batch was refused. */
 let bpf: { ingest: BpfProfileIngest; live: boolean; failed?: unknown } | undefined;
 let traced: TraceTarget | undefined;
+/** A helper's stdout being decoded here (helper-start until helper-end, a failure or helper-close). */
+let helperOut: HelperOutputDecoder | undefined;
 
 function tracedTarget(): TraceTarget {
   if (!traced) throw new Error("a tracer's question before trace-open");
@@ -34,6 +37,30 @@ function tracedTarget(): TraceTarget {
 
 function fail(e: unknown): void {
   send({ op: 'error', error: toWire(e) });
+}
+
+/**
+ * Sends the decoded items on; perf.data's bytes go into the streamed ingest instead (the host
+ * never sees them). A decoding error ends the decoding (its files closed) and is told.
+ */
+function decodeHelperOutput(decode: (d: HelperOutputDecoder) => Iterable<HelperOutputItem>, ended: boolean): void {
+  const decoder = helperOut;
+  if (!decoder) return; // closed already: the host stopped reading
+  const items: HelperOutputItem[] = [];
+  try {
+    for (const item of decode(decoder)) {
+      if (item.type !== 'received-chunk') items.push(item);
+      else if (item.name === 'perf.data') live?.push(item.data);
+    }
+  } catch (e) {
+    decoder.close();
+    helperOut = undefined;
+    if (items.length) send({ op: 'helper-items', items });
+    send({ op: 'helper-failed', error: toWire(e) });
+    return;
+  }
+  if (items.length) send({ op: 'helper-items', items });
+  if (ended) send({ op: 'helper-ended' });
 }
 
 port.on('message', (m: ToWorker) => {
@@ -56,8 +83,22 @@ port.on('message', (m: ToWorker) => {
         send({ op: 'opened', path: bin.path });
         break;
       }
-      case 'stream-data':
-        live?.push(m.bytes);
+      case 'helper-start':
+        helperOut?.close();
+        helperOut = new HelperOutputDecoder({ dir: m.dir, where: m.where });
+        break;
+      case 'helper-out': {
+        const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+        decodeHelperOutput((d) => d.push(bytes), false);
+        break;
+      }
+      case 'helper-end':
+        decodeHelperOutput((d) => d.end(), true);
+        break;
+      case 'helper-close':
+        helperOut?.close();
+        helperOut = undefined;
+        send({ op: 'helper-closed' });
         break;
       case 'stream-finish': {
         if (!live) throw new Error('stream-finish before stream-open');

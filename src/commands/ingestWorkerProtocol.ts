@@ -5,6 +5,7 @@
  * profile (or an error) comes back. Or the target's executable for an eBPF tracer: its probes are
  * planned and its results named there.
  */
+import type { HelperOutputItem } from '../capture/helperOutput';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
 import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
@@ -24,8 +25,18 @@ export type ToWorker =
    * `live`: also send the profile so far (`partial`) each time the samples are taken in.
    */
   | { op: 'stream-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean }
-  /** The next piece of perf's pipe output. */
-  | { op: 'stream-data'; bytes: Uint8Array }
+  /**
+   * Decode a helper's stdout here (HelperOutputDecoder): its streamed files go into `dir`, and
+   * perf.data's bytes into the streamed ingest of `stream-open` as they come. Answered with
+   * `helper-items` as lines complete, then `helper-ended` (or `helper-failed`).
+   */
+  | { op: 'helper-start'; dir: string; where: string }
+  /** The next bytes of the helper's stdout. */
+  | { op: 'helper-out'; bytes: Uint8Array }
+  /** The helper's stdout ended. */
+  | { op: 'helper-end' }
+  /** Stop decoding and close the files still open (answered with `helper-closed`). */
+  | { op: 'helper-close' }
   /** The recording ended: the complete perf.data is at `perfDataPath`. */
   | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions }
   /**
@@ -58,6 +69,11 @@ export type FromWorker =
    * of the same objects takes to arrive, and it does this every second.
    */
   | { op: 'partial'; json: string }
+  /** The helper's messages decoded from `helper-out` (never a `received-chunk`: those bytes stay in the worker). */
+  | { op: 'helper-items'; items: HelperOutputItem[] }
+  | { op: 'helper-ended' }
+  | { op: 'helper-failed'; error: WireError }
+  | { op: 'helper-closed' }
   | { op: 'done'; profile: Profile; label?: string }
   | { op: 'trace-plan'; plan: TracePlan }
   | { op: 'sched-probes'; probes: SchedProbes }

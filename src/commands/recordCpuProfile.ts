@@ -168,12 +168,13 @@ async function recordStreamed(
   known: { target: NonNullable<Profile['target']>; startTimeMs: number },
 ): Promise<Profile> {
   const { target: targetInfo, startTimeMs } = known;
-  // perf's output streams in while it records: it is parsed as it comes and taken into the
-  // ingest once a second, so only the last second is left to do when the recording ends.
+  // perf's output streams in while it records: the helper's output is decoded on the ingest
+  // worker, perf.data parsed there as it comes and taken into the ingest once a second, so only
+  // the last second is left to do when the recording ends, and this thread only passes bytes on.
   const rec = await recordPerf(
     target,
     { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true, startTicks: targetInfo.startTicks },
-    { ...opts, onData: (chunk) => live.push(chunk) },
+    { ...opts, decodeElsewhere: live.decodeHelperOutput },
   );
   try {
     targetInfo.recordedAs = rec.recordedAs;

@@ -2,35 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Envelope, HelperClient, LIMITS } from '../../../src/capture/helperClient';
-import { HELPER_VERSION, HelperMessage } from '../../../src/capture/helperProtocol';
-import { BOOTSTRAP } from '../../../src/capture/launchPlan';
-import { UserError } from '../../../src/util/userError';
-
-const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-
-/** A stand-in helper: a real Python process started like the real one, running `body`. */
-async function runFake(body: string, dir: string): Promise<{ messages: HelperMessage[]; error?: UserError }> {
-  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
-  const client = new HelperClient(
-    { target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY },
-    envelope,
-    { tempDir: dir },
-  );
-  const messages: HelperMessage[] = [];
-  try {
-    for await (const m of client.messages()) messages.push(m);
-    return { messages };
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return { messages, error: e };
-  }
-}
-
-const PRELUDE =
-  'import sys,json,base64,hashlib\nW=lambda **m: (sys.stdout.write(json.dumps(m)+chr(10)), sys.stdout.flush())\n' +
-  `W(type='hello',protocol=1,helper='${HELPER_VERSION}',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n` +
-  "C=lambda d: W(type='chunk',name='s.bin',data=base64.b64encode(d).decode())\n";
+import { LIMITS } from '../../../src/capture/helperOutput';
+import type { HelperMessage } from '../../../src/capture/helperProtocol';
+import { eventuallyGone, PRELUDE, runFake } from '../../support/fakeHelper';
 
 describe('capture: HelperClient with files of unknown size (streamed) and received-chunk', () => {
   let dir: string;
@@ -139,17 +113,3 @@ describe('capture: HelperClient caps what a helper sends back (a fake helper ove
     assert.equal(d.filter((m) => m.type === 'received-chunk').length, 1);
   });
 });
-
-/** Waits (up to 20 s) until `pid` no longer exists. */
-async function eventuallyGone(pid: number): Promise<void> {
-  const end = Date.now() + 20000;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    if (Date.now() > end) throw new Error(`the fake helper (PID ${pid}) is still running`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
