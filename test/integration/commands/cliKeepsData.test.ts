@@ -196,10 +196,10 @@ describe('CLI keeps the data: stop, bad output paths [root, perf, go]', function
     // default where BCC runs, sends its stacks as messages and makes none).
     const rec = startRecord(['--pid', String(target.pid), '--duration', '30', '--sampler', 'perf', '-o', path.join(tmp, 'killed.json')]);
     const mine = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`go-perf-lens-capture-${rec.proc.pid}-`));
-    // The folder appears with perf.data's first bytes, which stream in while perf records.
-    await waitFor(() => mine().length > 0, 60_000);
-    const left = path.join(os.tmpdir(), mine()[0]!);
-    await new Promise((r) => setTimeout(r, 1000));
+    // The folder is made as the helper starts; perf.data's first bytes stream into it while perf records.
+    const withData = (): string[] => mine().filter((n) => fs.existsSync(path.join(os.tmpdir(), n, 'perf.data')));
+    await waitFor(() => withData().length > 0, 60_000);
+    const left = path.join(os.tmpdir(), withData()[0]!);
     rec.proc.kill('SIGKILL');
     await rec.done;
     assert.ok(fs.existsSync(path.join(left, 'perf.data')), 'a killed client cannot clean up after itself');
