@@ -180,12 +180,13 @@ function recordingChild(pid, secs, keepAs, srcDir) {
   return `
     const fs = require('fs');
     const { recordPerf } = require(${JSON.stringify(out('src/capture/index.js'))});
-    const { loadTargetBinary } = require(${JSON.stringify(out('src/commands/targetBinary.js'))});
+    const { openTargetBinary, readTargetExecutable } = require(${JSON.stringify(out('src/commands/targetBinary.js'))});
     const { StreamedPerfIngest } = require(${JSON.stringify(out('src/ingest/streamedPerf.js'))});
     const { ProfileView } = require(${JSON.stringify(out('src/ui/profileView.js'))});
     const now = () => Number(process.hrtime.bigint()) / 1e6;
     (async () => {
-      const bin = await loadTargetBinary({ kind: 'local' }, ${pid}, {});
+      const exe = await readTargetExecutable({ kind: 'local' }, ${pid});
+      const bin = openTargetBinary(exe.bytes, exe.path, ${pid});
       let started;
       const live = new StreamedPerfIngest(bin, { pid: ${pid} });
       const rec = await recordPerf({ kind: 'local' }, { pid: ${pid}, durationSec: ${secs}, freqHz: 999, event: 'auto', stream: true },
@@ -246,11 +247,12 @@ function extensionChild(file, binary, srcDir, session) {
 function productRecorder(pid, secs) {
   const code = `
     const { recordPerf } = require(${JSON.stringify(out('src/capture/index.js'))});
-    const { loadTargetBinary } = require(${JSON.stringify(out('src/commands/targetBinary.js'))});
+    const { openTargetBinary, readTargetExecutable } = require(${JSON.stringify(out('src/commands/targetBinary.js'))});
     const { StreamedPerfIngest } = require(${JSON.stringify(out('src/ingest/streamedPerf.js'))});
     const fs = require('fs');
     async function once() {
-      const bin = await loadTargetBinary({ kind: 'local' }, ${pid}, {});
+      const exe = await readTargetExecutable({ kind: 'local' }, ${pid});
+      const bin = openTargetBinary(exe.bytes, exe.path, ${pid});
       const live = new StreamedPerfIngest(bin, { pid: ${pid} });
       const rec = await recordPerf({ kind: 'local' }, { pid: ${pid}, durationSec: ${secs}, freqHz: 999, event: 'auto', stream: true },
         { onProgress: (m) => { if (/^recording PID/.test(m.message)) console.log('recording'); }, onData: (c) => live.push(c) });

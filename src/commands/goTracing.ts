@@ -17,7 +17,7 @@ import {
 import type { FunctionLatency, SchedLatency, SyscallStat } from '../model/profile';
 import type { TracePlan } from '../symbolize/goTracePlan';
 import { UserError } from '../util/userError';
-import { TraceTargetInWorker } from './ingestWorker';
+import { HeatTargetInWorker, TraceTargetInWorker } from './ingestWorker';
 import { identityMismatch, type ProcessIdentity } from './processIdentity';
 import { readTargetExecutable } from './targetBinary';
 
@@ -70,9 +70,14 @@ async function openTarget(opts: TracingOptions): Promise<TraceTargetInWorker> {
 }
 
 /** The helper's own check, as it starts, that the PID still names the process read (or expected): its start time. */
-function startTicksArg(opts: TracingOptions, bin?: TraceTargetInWorker): { startTicks?: number } {
+export function startTicksArg(opts: TracingOptions, bin?: { startTicks: number | undefined }): { startTicks?: number } {
   const ticks = opts.expect?.startTicks ?? bin?.startTicks;
   return ticks === undefined ? {} : { startTicks: ticks };
+}
+
+/** The target's executable for the allocation and blocking recordings, opened on the ingest worker (heatTarget.ts there). */
+export async function openHeatTarget(opts: TracingOptions): Promise<HeatTargetInWorker> {
+  return HeatTargetInWorker.open(await readTargetExecutable(opts.target, opts.pid, opts), opts.pid);
 }
 
 function forward(opts: TracingOptions) {
@@ -84,7 +89,8 @@ function forward(opts: TracingOptions) {
   };
 }
 
-function runOpts(opts: TracingOptions) {
+/** runHelper's options for an eBPF recording: its signal and password prompt, its messages passed on (attached → onAttached). */
+export function runOpts(opts: TracingOptions) {
   return { signal: opts.signal, askPassword: opts.askPassword, onMessage: forward(opts), onStart: opts.onStart };
 }
 

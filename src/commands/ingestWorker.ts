@@ -3,12 +3,15 @@
  * same path) hands the worker a file, a perf stream, an eBPF sampler's result or a pprof
  * endpoint's answer and gets a profile back (or an eBPF tracer's executable, and gets its probes
  * and named results back), so no other extension
- * in the window waits while a large recording is read. One worker per job, ended when the job
+ * in the window waits while a large recording is read. The allocation and blocking recordings
+ * hand it the target's executable too, and get their probes, figures and profile back. One worker per job, ended when the job
  * ends (or is abandoned): nothing is shared between jobs, and a crash loses only that job.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DecodeElsewhere, HelperOutputItem } from '../capture/helperOutput';
+import type { AllocHeat, WireAllocsResult } from '../ingest/allocHeat';
+import type { BlockHeat, WireBlockingResult } from '../ingest/blockHeat';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
 import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
@@ -17,15 +20,20 @@ import type { Profile, SchedLatency, SyscallStat } from '../model/profile';
 import type { TracePlan } from '../symbolize/goTracePlan';
 import { type BpfBinaryFacts, type FromWorker, fromWire, type ToWorker } from './ingestWorkerProtocol';
 import type { ReadProfile } from './readProfileFile';
+import type { AllocProbes, BlockingProbes, HeatProfileOptions } from './heatTarget';
 import type { BuildIds, SchedProbes } from './traceTarget';
 
 /** The worker's script: beside this module (out/src/commands/) or beside the bundle (dist/). */
 const WORKER_SCRIPT = path.join(__dirname, 'ingestWorkerMain.js');
 
-/** One running worker: send messages, wait for its next answer of some kinds. */
+/**
+ * One running worker: send messages, wait for its answers. The worker answers the messages asked
+ * in the order they came (each at once, except `read`), so several questions may be open at a
+ * time (allocations and blocking recorded together ask one job).
+ */
 class IngestJob {
   private readonly worker = new Worker(WORKER_SCRIPT);
-  private waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
+  private readonly waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void }[] = [];
   private ended: Error | undefined;
   /** A helper's stdout decoded on this worker (used by a streamed recording). */
   readonly helperOutput = new HelperOutputOnWorker(this);
@@ -40,8 +48,7 @@ class IngestJob {
         this.helperOutput.take(m);
         return;
       }
-      const w = this.waiting;
-      this.waiting = undefined;
+      const w = this.waiting.shift();
       if (m.op === 'error') w?.reject(fromWire(m.error));
       else w?.resolve(m);
     });
@@ -52,8 +59,7 @@ class IngestJob {
   private end(e: Error): void {
     if (!this.ended) this.helperOutput.fail(e);
     this.ended ??= e;
-    this.waiting?.reject(e);
-    this.waiting = undefined;
+    for (const w of this.waiting.splice(0)) w.reject(e);
   }
 
   send(m: ToWorker, transfer?: ArrayBuffer[]): void {
@@ -64,7 +70,7 @@ class IngestJob {
   async ask<K extends FromWorker['op']>(m: ToWorker, op: K): Promise<Extract<FromWorker, { op: K }>> {
     if (this.ended) throw this.ended;
     const a = await new Promise<FromWorker>((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      this.waiting.push({ resolve, reject });
       this.send(m);
     });
     if (a.op !== op) throw new Error(`the ingest worker answered ${a.op} to ${m.op}`);
@@ -165,7 +171,7 @@ export async function readProfileInWorker(
   }
 }
 
-/** A new job that opens the target's executable (`stream-open`, `bpf-open`, `trace-open`); ended again when that fails. */
+/** A new job that opens the target's executable (`stream-open`, `bpf-open`, `trace-open`, `heat-open`); ended again when that fails. */
 async function openJob(
   m: ToWorker,
   onMessage?: (m: FromWorker) => void,
@@ -328,6 +334,53 @@ export class TraceTargetInWorker {
 
   async syscallStats(result: WireSyscallsResult): Promise<SyscallStat[]> {
     return (await this.job.ask({ op: 'syscalls-finish', result }, 'syscalls')).syscalls;
+  }
+
+  dispose(): void {
+    this.job.dispose();
+  }
+}
+
+/**
+ * The target's executable for the allocation and blocking recordings, opened on a worker: their
+ * probes are planned there, the helper's results ingested there (symbolized, charged, unsampled)
+ * and, for "What to record", made into one profile there. Both recordings of one window may share
+ * it (their questions are answered in turn). dispose() whatever happens.
+ */
+export class HeatTargetInWorker {
+  private constructor(
+    private readonly job: IngestJob,
+    readonly buildIds: BuildIds,
+    /** The process's start time when its executable was read (readTargetExecutable). */
+    readonly startTicks: number | undefined,
+  ) {}
+
+  /** Opens the target's executable in the worker; a non-Go or unreadable one is a not-go UserError. */
+  static async open(exe: { bytes: Uint8Array; path: string; startTicks?: number }, pid: number): Promise<HeatTargetInWorker> {
+    const { job, opened } = await openJob({ op: 'heat-open', bytes: exe.bytes, path: exe.path, pid });
+    return new HeatTargetInWorker(job, opened.buildIds ?? {}, exe.startTicks);
+  }
+
+  async allocProbes(): Promise<AllocProbes> {
+    return (await this.job.ask({ op: 'alloc-probes' }, 'alloc-probes')).probes;
+  }
+
+  async blockingProbes(): Promise<BlockingProbes> {
+    return (await this.job.ask({ op: 'blocking-probes' }, 'blocking-probes')).probes;
+  }
+
+  /** The allocation sampler's result ingested; `warnings` (the helper's) come first in the heat's. */
+  async allocHeat(result: WireAllocsResult, warnings: string[]): Promise<AllocHeat> {
+    return (await this.job.ask({ op: 'allocs-finish', result, warnings }, 'alloc-heat')).heat;
+  }
+
+  async blockHeat(result: WireBlockingResult, warnings: string[]): Promise<BlockHeat> {
+    return (await this.job.ask({ op: 'blocking-finish', result, warnings }, 'block-heat')).heat;
+  }
+
+  /** The profile of the results ingested so far in this job, with `opts.cpu`'s samples. */
+  async profile(opts: HeatProfileOptions): Promise<Profile> {
+    return (await this.job.ask({ op: 'heat-profile', opts }, 'done')).profile;
   }
 
   dispose(): void {

@@ -14,6 +14,7 @@ import type { Profile } from '../model/profile';
 import { readProfileFile } from './readProfileFile';
 import { openTargetBinary } from './targetBinary';
 import { TraceTarget } from './traceTarget';
+import { HeatTarget } from './heatTarget';
 import { type FromWorker, toWire, type ToWorker } from './ingestWorkerProtocol';
 
 const port = parentPort;
@@ -29,10 +30,16 @@ let bpf: { ingest: BpfProfileIngest; live: boolean; failed?: unknown } | undefin
 let traced: TraceTarget | undefined;
 /** A helper's stdout being decoded here (helper-start until helper-end, a failure or helper-close). */
 let helperOut: HelperOutputDecoder | undefined;
+let heat: HeatTarget | undefined;
 
 function tracedTarget(): TraceTarget {
   if (!traced) throw new Error("a tracer's question before trace-open");
   return traced;
+}
+
+function heatTarget(): HeatTarget {
+  if (!heat) throw new Error('an allocation or blocking question before heat-open');
+  return heat;
 }
 
 function fail(e: unknown): void {
@@ -155,6 +162,25 @@ port.on('message', (m: ToWorker) => {
         break;
       case 'syscalls-finish':
         send({ op: 'syscalls', syscalls: tracedTarget().syscallStats(m.result) });
+        break;
+      case 'heat-open':
+        heat = new HeatTarget(m.bytes, m.path, m.pid);
+        send({ op: 'opened', path: m.path, buildIds: heat.buildIds() });
+        break;
+      case 'alloc-probes':
+        send({ op: 'alloc-probes', probes: heatTarget().allocProbes() });
+        break;
+      case 'blocking-probes':
+        send({ op: 'blocking-probes', probes: heatTarget().blockingProbes() });
+        break;
+      case 'allocs-finish':
+        send({ op: 'alloc-heat', heat: heatTarget().allocHeat(m.result, m.warnings) });
+        break;
+      case 'blocking-finish':
+        send({ op: 'block-heat', heat: heatTarget().blockHeat(m.result, m.warnings) });
+        break;
+      case 'heat-profile':
+        send({ op: 'done', profile: heatTarget().profile(m.opts) });
         break;
     }
   } catch (e) {

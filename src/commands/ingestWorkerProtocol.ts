@@ -3,9 +3,12 @@
  * (ingestWorkerMain.ts), and how an error crosses between them. One job per worker: a file to
  * read, a perf recording streamed in, an eBPF sampler's result or a pprof endpoint's answer; a
  * profile (or an error) comes back. Or the target's executable for an eBPF tracer: its probes are
- * planned and its results named there.
+ * planned and its results named there. Or the executable for the allocation and blocking
+ * recordings: their probes are planned, their results ingested and made into a profile there.
  */
 import type { HelperOutputItem } from '../capture/helperOutput';
+import type { AllocHeat, WireAllocsResult } from '../ingest/allocHeat';
+import type { BlockHeat, WireBlockingResult } from '../ingest/blockHeat';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
 import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
@@ -13,6 +16,7 @@ import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile, SchedLatency, SyscallStat } from '../model/profile';
 import type { TracePlan } from '../symbolize/goTracePlan';
 import { UserError } from '../util/userError';
+import type { AllocProbes, BlockingProbes, HeatProfileOptions } from './heatTarget';
 import type { BuildIds, SchedProbes } from './traceTarget';
 
 export type ToWorker =
@@ -58,7 +62,17 @@ export type ToWorker =
   | { op: 'sched-probes' }
   /** Name a tracer's result with the executable of `trace-open` (answered with `sched` or `syscalls`). */
   | { op: 'sched-finish'; result: WireSchedResult }
-  | { op: 'syscalls-finish'; result: WireSyscallsResult };
+  | { op: 'syscalls-finish'; result: WireSyscallsResult }
+  /** Open the target's executable for the allocation and/or blocking recordings (answered with `opened`, its build ids included). */
+  | { op: 'heat-open'; bytes: Uint8Array; path: string; pid: number }
+  /** The helper's arguments for `allocs` / `blocking` (answered with `alloc-probes` / `blocking-probes`). */
+  | { op: 'alloc-probes' }
+  | { op: 'blocking-probes' }
+  /** Ingest a sampler's result, the helper's warnings with it (answered with `alloc-heat` / `block-heat`). */
+  | { op: 'allocs-finish'; result: WireAllocsResult; warnings: string[] }
+  | { op: 'blocking-finish'; result: WireBlockingResult; warnings: string[] }
+  /** One profile of the results ingested in this job and the CPU samples of the same window (answered with `done`). */
+  | { op: 'heat-profile'; opts: HeatProfileOptions };
 
 export type FromWorker =
   | { op: 'need-binary'; recorded: string | undefined }
@@ -79,6 +93,10 @@ export type FromWorker =
   | { op: 'sched-probes'; probes: SchedProbes }
   | { op: 'sched'; sched: SchedLatency }
   | { op: 'syscalls'; syscalls: SyscallStat[] }
+  | { op: 'alloc-probes'; probes: AllocProbes }
+  | { op: 'blocking-probes'; probes: BlockingProbes }
+  | { op: 'alloc-heat'; heat: AllocHeat }
+  | { op: 'block-heat'; heat: BlockHeat }
   | { op: 'error'; error: WireError };
 
 /** What the eBPF sampler's arguments need from the executable (its code's link-time range, its build ids). */

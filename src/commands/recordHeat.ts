@@ -1,13 +1,15 @@
 /**
  * "What to record" beyond CPU: allocations and/or blocking, alone or with CPU sampling in the
  * same window. Each runs its own helper at once (for the same duration; a stop stops them
- * all), and their results become one profile with a metric each (ingest/heatProfile).
+ * all), and their results become one profile with a metric each (ingest/heatProfile). The
+ * target's executable is opened once, on the ingest worker: the eBPF recordings plan their probes
+ * and ingest their results there, and the profile is made there too.
  */
 import type { PasswordPrompt, ProgressMessage, Target, HelperClient } from '../capture';
-import { heatProfile } from '../ingest/heatProfile';
 import type { Profile } from '../model/profile';
-import { type AllocsRecording, recordAllocs } from './recordAllocs';
-import { type BlockingRecording, recordBlocking } from './recordBlocking';
+import { openHeatTarget } from './goTracing';
+import { recordAllocs } from './recordAllocs';
+import { recordBlocking } from './recordBlocking';
 import { type CpuSampler, recordCpuProfile } from './recordCpuProfile';
 
 export interface HeatModes {
@@ -57,38 +59,45 @@ export async function recordHeat(
     ...(opts.onStart ? { onStart: opts.onStart } : {}),
     onAttached: () => opts.onAttached?.(),
   };
-  const [allocs, blocking, cpu] = await Promise.all([
-    modes.allocs ? failFast(recordAllocs(tracing)) : undefined,
-    modes.blocking ? failFast(recordBlocking(tracing)) : undefined,
-    modes.cpu
-      ? failFast(
-          recordCpuProfile(
-            target,
-            { pid, durationSec, freqHz: modes.cpu.freqHz, event: 'auto', sampler: modes.cpu.sampler },
-            {
-              signal,
-              ...(opts.onStart ? { onStart: opts.onStart } : {}),
-              ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-              ...(opts.askPassword ? { askPassword: opts.askPassword } : {}),
-              ...(opts.binaryCacheDir ? { binaryCacheDir: opts.binaryCacheDir } : {}),
-            },
-          ),
-        )
-      : undefined,
-  ]).finally(() => opts.signal?.removeEventListener('abort', onAbort));
-  const rec: AllocsRecording | BlockingRecording | undefined = allocs ?? blocking;
-  if (!rec) throw new Error('recordHeat: neither allocations nor blocking asked for');
-  return heatProfile({
-    bin: rec.bin,
-    ...(cpu ? { cpu } : {}),
-    ...(allocs ? { allocs: { wire: allocs.wire, heat: allocs.heat } } : {}),
-    ...(blocking ? { blocking: { wire: blocking.wire, heat: blocking.heat } } : {}),
-    target: {
-      pid,
-      ...(target.kind === 'ssh' ? { host: target.host } : {}),
-      ...(cpu?.target?.cmdline ? { cmdline: cpu.target.cmdline } : {}),
-    },
-    requestedSec: durationSec,
-    startTimeMs,
-  });
+  if (!modes.allocs && !modes.blocking) throw new Error('recordHeat: neither allocations nor blocking asked for');
+  // Opened while the CPU recording starts; both eBPF recordings ask it, and it makes the profile.
+  const opening = failFast(openHeatTarget(tracing));
+  try {
+    const [, , cpu] = await Promise.all([
+      modes.allocs ? opening.then((bin) => failFast(recordAllocs(tracing, bin))) : undefined,
+      modes.blocking ? opening.then((bin) => failFast(recordBlocking(tracing, bin))) : undefined,
+      modes.cpu
+        ? failFast(
+            recordCpuProfile(
+              target,
+              { pid, durationSec, freqHz: modes.cpu.freqHz, event: 'auto', sampler: modes.cpu.sampler },
+              {
+                signal,
+                ...(opts.onStart ? { onStart: opts.onStart } : {}),
+                ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+                ...(opts.askPassword ? { askPassword: opts.askPassword } : {}),
+                ...(opts.binaryCacheDir ? { binaryCacheDir: opts.binaryCacheDir } : {}),
+              },
+            ),
+          )
+        : undefined,
+    ]);
+    const bin = await opening;
+    return await bin.profile({
+      ...(cpu ? { cpu } : {}),
+      target: {
+        pid,
+        ...(target.kind === 'ssh' ? { host: target.host } : {}),
+        ...(cpu?.target?.cmdline ? { cmdline: cpu.target.cmdline } : {}),
+      },
+      requestedSec: durationSec,
+      startTimeMs,
+    });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    void opening.then(
+      (bin) => bin.dispose(),
+      () => undefined,
+    );
+  }
 }

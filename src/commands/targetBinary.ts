@@ -62,13 +62,7 @@ export async function readTargetExecutable(target: Target, pid: number, opts: Ta
   return exe;
 }
 
-/** The target's executable opened for symbolization; a non-Go (or unreadable) one is a clear UserError. */
-export async function loadTargetBinary(target: Target, pid: number, opts: TargetBinaryOptions = {}): Promise<LoadedBinary> {
-  const exe = await readTargetExecutable(target, pid, opts);
-  return openTargetBinary(exe.bytes, exe.path, pid);
-}
-
-/** The executable of PID `pid`, read already, opened for symbolization (what loadTargetBinary does after the read). */
+/** The executable of PID `pid` (readTargetExecutable's), opened for symbolization; a non-Go (or unreadable) one is a clear not-go UserError. */
 export function openTargetBinary(bytes: Uint8Array, exePath: string, pid: number): LoadedBinary {
   const exe = { bytes, path: exePath };
   let bin: LoadedBinary;

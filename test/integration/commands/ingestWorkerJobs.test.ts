@@ -5,11 +5,17 @@
  * ones `go tool nm` and the ELF headers give, and a UserError keeps its code and hint across.
  * The eBPF tracers' executable is opened there too: the probes planned there are at the
  * addresses `go tool nm` gives, and the call sites named there are the ones `go tool addr2line` names.
+ * So is the allocation and blocking recordings': their probes at go tool nm's addresses, their
+ * figures charged to the lines go tool addr2line names, and their profile the one made here.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { BpfIngestInWorker, ingestEndpointInWorker, TraceTargetInWorker } from '../../../src/commands/ingestWorker';
+import { BpfIngestInWorker, HeatTargetInWorker, ingestEndpointInWorker, TraceTargetInWorker } from '../../../src/commands/ingestWorker';
+import { ingestAllocs, unsampleScale, type WireAllocsResult } from '../../../src/ingest/allocHeat';
+import { ingestBlocking, type WireBlockingResult } from '../../../src/ingest/blockHeat';
+import { heatProfile } from '../../../src/ingest/heatProfile';
+import { waitReasonName, waitReasonNames } from '../../../src/symbolize/goWaitReasons';
 import { parseElf } from '../../../src/formats/elf';
 import type { WireSchedResult, WireSyscallsResult } from '../../../src/ingest/ebpfResults';
 import { goidOffset } from '../../../src/symbolize/goRuntimeLayout';
@@ -25,13 +31,13 @@ import type { Profile } from '../../../src/model/profile';
 import { UserError } from '../../../src/util/userError';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
 
-/** Addresses of text symbols by name, as `go tool nm` lists them (the reference). */
-function nmAddresses(goBin: string, bin: string): Map<string, number> {
+/** Addresses of symbols of these kinds (text by default) by name, as `go tool nm` lists them (the reference). */
+function nmAddresses(goBin: string, bin: string, kinds = ['T', 't']): Map<string, number> {
   const out = execFileSync(goBin, ['tool', 'nm', bin], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const m = new Map<string, number>();
   for (const line of out.split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f.length >= 3 && (f[1] === 'T' || f[1] === 't')) m.set(f[2]!, parseInt(f[0]!, 16));
+    if (f.length >= 3 && kinds.includes(f[1]!)) m.set(f[2]!, parseInt(f[0]!, 16));
   }
   return m;
 }
@@ -244,5 +250,118 @@ describe('commands: eBPF sampler results, pprof endpoint answers and tracers’ 
     } finally {
       notGo.dispose();
     }
+  });
+  it('the allocation and blocking recordings’ executable: their probes, asked together, in the functions go tool nm places, MemProfileRate where it lists it', async () => {
+    const heat = await HeatTargetInWorker.open({ bytes, path: binPath }, 4242);
+    try {
+      const elf = parseElf(bytes);
+      assert.deepEqual(heat.buildIds, {
+        ...(elf.goBuildId ? { goBuildId: elf.goBuildId } : {}),
+        ...(elf.gnuBuildId ? { gnuBuildId: elf.gnuBuildId } : {}),
+      });
+      const [allocs, blocking] = await Promise.all([heat.allocProbes(), heat.blockingProbes()]);
+      const idx = new GoBinaryIndex(elf);
+      const inFunction = (name: string, at: number): void => {
+        const fns = idx.resolve(name);
+        assert.deepEqual(
+          fns.map((f) => [f.lowPc, BigInt(at) >= f.lowPc && BigInt(at) < f.highPc]),
+          [[BigInt(nm.get(name)!), true]],
+          `the probe 0x${at.toString(16)} in ${name}, where go tool nm puts it`,
+        );
+      };
+      inFunction('runtime.mProf_Malloc', allocs.mprofMalloc);
+      inFunction('runtime.gopark', blocking.gopark);
+      inFunction('runtime.execute', blocking.execute);
+      const data = nmAddresses(tc.goBin, binPath, ['D', 'd', 'B', 'b']);
+      assert.equal(allocs.rateAddr, data.get('runtime.MemProfileRate'), 'runtime.MemProfileRate where go tool nm lists it');
+      assert.equal(allocs.rateAddrFrom, 'symtab');
+      assert.equal(allocs.sizeReg, Number(tc.version.split('.')[1]) >= 23 ? 'cx' : 'bx');
+    } finally {
+      heat.dispose();
+    }
+  });
+
+  it('allocation and blocking results are ingested on the worker, charged to the line go tool addr2line names, and made into the profile made here', async () => {
+    const heat = await HeatTargetInWorker.open({ bytes, path: binPath }, 4242);
+    try {
+      const here = loadBinaryBytes(bytes, binPath);
+      // Stacks as the helper sends them: the probe's ip, a return address in the runtime (skipped), main.main's call site.
+      const ret = nm.get('main.main')! + 1;
+      const [ref] = goAddr2line(tc, binPath, [ret - 1]);
+      const rate = 512 * 1024;
+      const allocWire: WireAllocsResult = {
+        pid: 4242,
+        memProfileRate: rate,
+        memProfileRateEnd: rate,
+        stacks: [{ size: 4096, count: 10, user: [nm.get('runtime.mProf_Malloc')!, nm.get('runtime.mallocgc')! + 1, ret] }],
+        stats: { samples: 10, stackErrors: 0, stackCollisions: 0, hashFull: 0 },
+        elapsedSec: 2,
+        endedBy: 'duration',
+        loadBias: 0,
+        probes: 1,
+        attachMs: 1,
+      };
+      const off = await userError(heat.allocHeat({ ...allocWire, memProfileRate: 0 }, []), 'memprofile-off');
+      assert.match(off.message, /PID 4242 has turned its memory profiling off/);
+      assert.ok(off.hint, 'the hint crossed the thread boundary');
+
+      const allocs = await heat.allocHeat(allocWire, ['the helper’s warning']);
+      const objects = 10 * unsampleScale(4096, rate);
+      assert.deepEqual(allocs.lines, [
+        { file: ref!.file, line: ref!.line, bytes: Math.round(objects * 4096), objects: Math.round(objects) },
+      ]);
+      assert.equal(allocs.functions[0]!.name, ref!.function);
+      assert.equal(allocs.warnings[0], 'the helper’s warning');
+      const allocsHere = ingestAllocs(allocWire, here);
+      allocsHere.warnings.unshift('the helper’s warning');
+      assert.deepEqual(allocs, allocsHere, 'the figures ingested on this thread');
+
+      const reason = 13;
+      const blockWire: WireBlockingResult = {
+        pid: 4242,
+        stacks: [{ reason, slot: 20, ns: 700_000, waits: 2, user: [nm.get('runtime.gopark')!, nm.get('runtime.chanrecv')! + 1, ret] }],
+        stats: { parks: 2, executes: 2, paired: 2, parkedFull: 0, hashFull: 0, stackErrors: 0, stackCollisions: 0 },
+        stackWalkFailed: 0,
+        stillParked: 0,
+        stillParkedNs: 0,
+        hitsPerSecond: [4],
+        maxHitsPerSec: 20000,
+        loadBias: 0,
+        elapsedSec: 2,
+        endedBy: 'stop',
+        probes: 2,
+        attachMs: 1,
+      };
+      const blocking = await heat.blockHeat(blockWire, []);
+      const names = waitReasonNames(new GoBinaryIndex(here.elf).goVersion);
+      assert.ok(names, `the wait reasons of Go ${tc.version} are known`);
+      const reasonName = waitReasonName(names, reason);
+      assert.deepEqual(
+        blocking.lines.map((l) => [l.file, l.line, l.blockedNs, l.waits, l.reasons]),
+        [[ref!.file, ref!.line, 700_000, 2, { [reasonName]: 700_000 }]],
+      );
+      assert.deepEqual(blocking, ingestBlocking(blockWire, here, names), 'the figures ingested on this thread');
+
+      const opts = { requestedSec: 2, target: { pid: 4242 }, startTimeMs: 1 };
+      const profile = await heat.profile(opts);
+      assert.deepEqual(
+        profile,
+        heatProfile({ bin: here, allocs: { wire: allocWire, heat: allocsHere }, blocking: { wire: blockWire, heat: blocking }, ...opts }),
+        'the profile made on this thread',
+      );
+      assert.deepEqual(
+        profile.metrics?.map((m) => m.id),
+        ['alloc_space', 'alloc_objects', 'blocked_time', 'waits'],
+      );
+    } finally {
+      heat.dispose();
+    }
+  });
+
+  it('the allocation and blocking recordings’ executable that is not Go is refused as not-go', async () => {
+    const e = await userError(HeatTargetInWorker.open({ bytes: fs.readFileSync('/bin/true'), path: '/bin/true' }, 4242), 'not-go');
+    assert.match(e.message, /PID 4242 \(\/bin\/true\) is not a Go program/);
+    assert.ok(e.hint, 'the hint crossed the thread boundary');
+    await userError(HeatTargetInWorker.open({ bytes: new TextEncoder().encode('#!/bin/sh\n'), path: '/x.sh' }, 4242), 'not-go');
   });
 });
