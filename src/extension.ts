@@ -2,7 +2,6 @@
  * Go Perf Lens in VS Code. activate() only wires things up: every provider, view, command and
  * listener is created here and pushed onto context.subscriptions.
  */
-import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,6 +10,7 @@ import { readProfileInWorker } from './commands/ingestWorker';
 import { openPprofEndpointCommand } from './commands/openPprofEndpoint';
 import { registerLanguageModelTools } from './commands/languageModelTools';
 import { GoTestProfiler } from './commands/profileGoTestCommand';
+import type { LaunchedProgram } from './commands/launchProgram';
 import { chooseProcess, passwordPrompt, type ProcessPickDeps, profileProcessCommand, type ProfileDeps } from './commands/profileProcess';
 import { setupMachineCommand } from './commands/setupMachine';
 import { showError } from './commands/showError';
@@ -36,7 +36,7 @@ import { ProfileStatusBar } from './ui/statusBar';
 import { scanFuncDecls, findFuncDecl, parseGoFuncName, wrappedFunctions } from './ui/funcDecl';
 import { UserError } from './util/userError';
 
-const launched = new Set<ChildProcess>();
+const launched = new Set<LaunchedProgram>();
 
 export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   const subs = context.subscriptions;

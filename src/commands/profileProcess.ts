@@ -8,7 +8,6 @@
  * ProfileSession, so heat stays in every open editor; a shorter one (stopped, or the process
  * exited) says how much it covers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import {
   describeTarget,
@@ -32,6 +31,7 @@ import { CPU_SAMPLE_MS, isOwnBuild, measureCpu, orderProcesses, typedPid, type L
 import { lowRateReason, recordCpuProfile } from './recordCpuProfile';
 import type { RecordingControl, RecordingHandle } from './recordingControl';
 import { recordHeat } from './recordHeat';
+import { type LaunchedProgram, launchProgram } from './launchProgram';
 import { metricsOf, shownMetric } from '../model/metrics';
 
 export interface ProfileDeps {
@@ -41,7 +41,7 @@ export interface ProfileDeps {
   cacheDir: string;
   askPassword: PasswordPrompt;
   /** Processes we launched, killed when the extension deactivates. */
-  launched: Set<ChildProcess>;
+  launched: Set<LaunchedProgram>;
   /** The recording under way (Stop keeps it, Discard drops it). */
   recording: RecordingControl;
   /** This window's earlier profiles. */
@@ -351,16 +351,10 @@ async function launchBinary(deps: ProcessPickDeps): Promise<number | undefined> 
   });
   if (argsText === undefined) return undefined;
   const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  const child = spawn(bin, argsText.split(/\s+/).filter(Boolean), { cwd, stdio: 'ignore' });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', () => resolve());
-    child.once('error', (e) =>
-      reject(new UserError(`cannot launch ${bin}: ${e.message}`, 'pick an executable Go binary', 'launch-failed')),
-    );
-  });
-  deps.launched.add(child);
-  child.once('exit', () => deps.launched.delete(child));
-  return child.pid;
+  const program = await launchProgram(bin, argsText.split(/\s+/).filter(Boolean), cwd);
+  deps.launched.add(program);
+  void program.exited.then(() => deps.launched.delete(program));
+  return program.pid;
 }
 
 async function askRemote(deps: ProcessPickDeps): Promise<Target | undefined> {
