@@ -3,7 +3,10 @@
 // (test/suite/hostStall.test.ts: perf_hooks.monitorEventLoopDelay inside the extension host, the
 // thread every extension of the window shares) and prints its figures beside the reference measured
 // in the same run: the same host idle for 3 s with nothing of ours to do (its floor on this
-// machine: timer jitter, other extensions, a CPU shared with other work), as a ratio.
+// machine: timer jitter, other extensions, a CPU shared with other work), as a ratio. Beside them,
+// the window's first editor opened with no profile: VS Code activates its built-in Emmet extension
+// in the same host then (no work of ours; the opening phases come after it, so they measure ours).
+// GPL_STALL_CPUPROFILE=DIR also writes a CPU profile of the host for each phase, to see what held it.
 // Needs root, perf and the VS Code server scripts/setup.sh installs; takes minutes.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -292,7 +292,9 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
   it('the hot-functions tree sorts by cumulative share by default, by self on request, and says so', () => {
     const total = fx.profile.totalSamples;
     const fns = fx.profile.functions.filter((f) => (f.selfSamples > 0 || f.cumSamples > 0) && !stackBottom(f));
-    const byCum = [...fns].sort((a, b) => b.cumSamples - a.cumSamples || b.selfSamples - a.selfSamples || a.name.localeCompare(b.name));
+    // Ties by name in code-unit order (as pprof sorts names).
+    const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const byCum = [...fns].sort((a, b) => b.cumSamples - a.cumSamples || b.selfSamples - a.selfSamples || byName(a, b));
     const rows = api.testing!.hotFunctionRows();
     assert.deepEqual(
       rows.slice(0, 15).map((r) => r.name),
@@ -302,7 +304,7 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     assert.match(api.testing!.treeState(), /^callees \(what each calls\) · by cumulative$/);
     api.testing!.setTreeSort('self');
     try {
-      const bySelf = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || a.name.localeCompare(b.name));
+      const bySelf = [...fns].sort((a, b) => b.selfSamples - a.selfSamples || b.cumSamples - a.cumSamples || byName(a, b));
       assert.deepEqual(
         api
           .testing!.hotFunctionRows()
