@@ -10,15 +10,15 @@
  * to test-results/ (the README shows them). Needs root (perf), like the product does.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from './support/playwright';
-import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
-import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps, until } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
+import { startGoService, workspaceWithFixture } from './support/goService';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2eservice';
 const RECORD_SECONDS = 3;
@@ -38,27 +38,9 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
   };
 
   before(async function () {
-    this.timeout(180000);
-    ws = makeWorkspace('views-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
-    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
-    const tc = newestGo();
-    bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
-      cwd: ws,
-      env: goEnv(tc, FIXTURE_CACHE),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 120000,
-    });
-    server = await startServer({ dataDir: freshDir('views-server') });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: path.join(ws, 'main.go'),
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('views-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    this.timeout(STARTUP_TIMEOUT_MS);
+    ({ ws, bin } = workspaceWithFixture('views-ws', FIXTURE, { 'goPerfLens.duration': RECORD_SECONDS }));
+    ({ server, wb } = await openWorkbench('views', ws));
   });
 
   const step = orderedSteps({ workbench: () => wb, shotPrefix: 'views', everyStepNeeded: true });
@@ -68,22 +50,6 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
     await closeWorkbench(wb, server);
     await killProcessGroup(service);
   });
-
-  const startService = async (): Promise<ChildProcess> => {
-    const child = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      child.stdout!.once('data', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`${FIXTURE} exited with ${c}`));
-      });
-    });
-    return child;
-  };
 
   /** Profile Go process → type the PID → Enter → (What to record) Enter. */
   const profileByTypedPid = async (startAfterListing: boolean): Promise<void> => {
@@ -101,7 +67,7 @@ describe('end to end: the everyday views — picker, hottest line, tree, flame g
       )
         await wb!.page.waitForTimeout(300);
       await wb!.page.waitForTimeout(1500);
-      service = await startService();
+      service = await startGoService(bin, ws);
     }
     await wb!.typeInQuickInput(String(service!.pid));
     await wb!.page.waitForTimeout(700);

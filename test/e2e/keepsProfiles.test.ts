@@ -8,13 +8,13 @@
  * Needs root (perf, BCC) like the product.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
-import { FIXTURE_CACHE, GO_FIXTURES, buildGoFixture, goEnv, newestGo } from '../support/goToolchains';
-import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { buildGoFixture, newestGo } from '../support/goToolchains';
 import { closeWorkbench, killProcessGroup, orderedSteps, profilingNotice, until } from './support/orderedSteps';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { type VsCodeServer } from './support/vscodeServer';
 import { Workbench } from './support/workbench';
+import { GO_BUILD_MS, startGoService, workspaceWithFixture } from './support/goService';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2eservice';
 const HOT_DECL = 'func crunch(';
@@ -31,40 +31,12 @@ describe('end to end: Stop keeps, partial profile and history, no cross-process 
   let wb: Workbench | undefined;
 
   before(async function () {
-    this.timeout(180000);
-    ws = makeWorkspace('keep-ws', {}, { 'goPerfLens.duration': DURATION_SEC });
-    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
-    const tc = newestGo();
-    const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
-      cwd: ws,
-      env: goEnv(tc, FIXTURE_CACHE),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 120000,
-    });
-    hotBin = buildGoFixture('hotline', tc);
-    service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      service!.once('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`${FIXTURE} exited with ${c}`));
-      });
-    });
-    server = await startServer({ dataDir: freshDir('keep-server') });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: path.join(ws, 'main.go'),
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('keep-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    this.timeout(STARTUP_TIMEOUT_MS + GO_BUILD_MS);
+    let bin: string;
+    ({ ws, bin } = workspaceWithFixture('keep-ws', FIXTURE, { 'goPerfLens.duration': DURATION_SEC }));
+    hotBin = buildGoFixture('hotline', newestGo());
+    service = await startGoService(bin, ws);
+    ({ server, wb } = await openWorkbench('keep', ws));
   });
 
   const step = orderedSteps({ workbench: () => wb, shotPrefix: 'e2e-keep', everyStepNeeded: true });

@@ -10,14 +10,12 @@
  * when an earlier one did. Whatever happens, after() kills every process running the binary.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
-import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, orderedSteps, profilingNotice, until } from './support/orderedSteps';
 import { QUICK_INPUT_BOX, QUICK_ROWS, Workbench } from './support/workbench';
+import { workspaceWithFixture } from './support/goService';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
@@ -63,29 +61,11 @@ describe('end to end: Launch a binary… → heat [vscode, root, perf]', functio
   const quickValue = (): Promise<string> => wb!.quickInputValue();
 
   before(async function () {
-    this.timeout(180000);
-    ws = makeWorkspace('e2e-launch-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
-    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
+    this.timeout(STARTUP_TIMEOUT_MS);
     // Built in the workspace, as the user would: the binary's DWARF names these very files.
-    const tc = newestGo();
-    bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
-      cwd: ws,
-      env: goEnv(tc, FIXTURE_CACHE),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 120000,
-    });
+    ({ ws, bin } = workspaceWithFixture('e2e-launch-ws', FIXTURE, { 'goPerfLens.duration': RECORD_SECONDS }));
     assert.deepEqual(pidsRunning(bin), [], `${bin} runs before the test launched it`);
-    server = await startServer({ dataDir: freshDir('e2e-launch-server') });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: path.join(ws, 'main.go'),
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('e2e-launch-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    ({ server, wb } = await openWorkbench('e2e-launch', ws));
   });
 
   const step = orderedSteps({ workbench: () => wb, shotPrefix: 'e2e-launch', everyStepNeeded: true });

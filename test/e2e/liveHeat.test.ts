@@ -10,12 +10,11 @@
  */
 import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { startGoService, workspaceWithFixture } from './support/goService';
-import { REPO_ROOT, freshDir } from './support/runDir';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps, profilingNotice, until } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2eservice';
 const HOT_DECL = 'func crunch(';
@@ -32,22 +31,12 @@ describe('end to end: live heat while recording until I stop it, then Stop keeps
   let laterSamples = 0;
 
   before(async function () {
-    this.timeout(180000);
+    this.timeout(STARTUP_TIMEOUT_MS);
     // goPerfLens.duration and goPerfLens.sampler stay at their defaults: the recording asked for
     // here has no end of its own, and its stacks come from the eBPF sampler once a second.
     ({ ws, bin } = workspaceWithFixture('live-ws', FIXTURE, {}));
     service = await startGoService(bin, ws);
-    server = await startServer({ dataDir: freshDir('live-server') });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: path.join(ws, 'main.go'),
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('live-chromium'),
-    });
-    // The trust dialog can take long to come on a loaded machine: a picker opened before it would be hidden by it.
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    ({ server, wb } = await openWorkbench('live', ws));
   });
 
   const step = orderedSteps({ workbench: () => wb, shotPrefix: 'e2e-live', everyStepNeeded: true });

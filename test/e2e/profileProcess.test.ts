@@ -8,14 +8,15 @@
  * own when an earlier one did.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
-import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { REPO_ROOT } from './support/runDir';
+import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
+import { startGoService, workspaceWithFixture } from './support/goService';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
@@ -33,7 +34,6 @@ function funcBody(source: string, decl: string): { first: number; last: number }
 
 describe('end to end: Profile Go process → heat, tree, latency hover [vscode, root, perf, bcc]', function () {
   this.timeout(150000);
-  let ws: string;
   let mainGo: string;
   let service: ChildProcess | undefined;
   let server: VsCodeServer | undefined;
@@ -45,41 +45,12 @@ describe('end to end: Profile Go process → heat, tree, latency hover [vscode, 
   };
 
   before(async function () {
-    this.timeout(180000);
-    ws = makeWorkspace('e2e-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS });
-    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
-    mainGo = path.join(ws, 'main.go');
+    this.timeout(STARTUP_TIMEOUT_MS);
     // Built in the workspace, as the user would: the binary's DWARF names these very files.
-    const tc = newestGo();
-    const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
-      cwd: ws,
-      env: goEnv(tc, FIXTURE_CACHE),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 120000,
-    });
-    service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      service!.once('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`${FIXTURE} exited with ${c}`));
-      });
-    });
-    server = await startServer({ dataDir: freshDir('e2e-server') });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: mainGo,
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('e2e-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    const { ws, bin } = workspaceWithFixture('e2e-ws', FIXTURE, { 'goPerfLens.duration': RECORD_SECONDS });
+    mainGo = path.join(ws, 'main.go');
+    service = await startGoService(bin, ws);
+    ({ server, wb } = await openWorkbench('e2e', ws));
     await shot('opened');
   });
 

@@ -6,12 +6,11 @@
  */
 import * as assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { startGoService, workspaceWithFixture } from './support/goService';
-import { REPO_ROOT, freshDir } from './support/runDir';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps } from './support/orderedSteps';
 import { Workbench } from './support/workbench';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2ewaits';
 const WAIT_LINE = 'got += <-ch // waits here';
@@ -25,20 +24,11 @@ describe('end to end: What to record → Blocking → heat and wait histogram on
   let wb: Workbench | undefined;
 
   before(async function () {
-    this.timeout(180000);
+    this.timeout(STARTUP_TIMEOUT_MS);
     let bin: string;
     ({ ws, bin } = workspaceWithFixture('e2e-waits-ws', FIXTURE, { 'goPerfLens.duration': RECORD_SECONDS }));
     service = await startGoService(bin, ws);
-    server = await startServer({ dataDir: freshDir('e2e-waits-server') });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: path.join(ws, 'main.go'),
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('e2e-waits-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    ({ server, wb } = await openWorkbench('e2e-waits', ws));
   });
 
   const step = orderedSteps({ workbench: () => wb, shotPrefix: 'e2e-waits', everyStepNeeded: true });

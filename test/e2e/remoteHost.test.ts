@@ -12,15 +12,16 @@
  * ssh client using its config, and removes the keys; /root/.ssh and /etc/ssh are never touched.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../support/goToolchains';
-import { descendsFrom, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
-import { REPO_ROOT, copyTree, freshDir, makeWorkspace } from './support/runDir';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { descendsFrom, PRIVATE_SSHD_START_MS, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
+import { freshDir } from './support/runDir';
+import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps, profilingNotice, until } from './support/orderedSteps';
 import { QUICK_INPUT, QUICK_INPUT_BOX, Workbench } from './support/workbench';
+import { startGoService, workspaceWithFixture } from './support/goService';
+import { openWorkbench, STARTUP_TIMEOUT_MS } from './support/startup';
 
 const FIXTURE = 'e2eservice';
 const HOT_FUNC = 'crunch';
@@ -68,46 +69,18 @@ describe('end to end: Remote host… over ssh → heat [vscode, root, perf, sshd
     `ssh calls through the test's config: ${sshd?.sshCalls().length ?? 0}; sshd accepted ${sshd?.acceptedLogins() ?? 0} logins; sshd log tail:\n${(sshd?.log() ?? '').trim().split('\n').slice(-8).join('\n')}`;
 
   before(async function () {
-    this.timeout(180000);
+    this.timeout(STARTUP_TIMEOUT_MS + PRIVATE_SSHD_START_MS);
     assert.equal(process.getuid?.(), 0, 'this test runs as root (perf, and sshd logging in as root)');
     // perf, not the default (the eBPF sampler where it runs): this test watches perf run below the sshd.
-    ws = makeWorkspace('e2e-remote-ws', {}, { 'goPerfLens.duration': RECORD_SECONDS, 'goPerfLens.sampler': 'perf' });
-    copyTree(path.join(GO_FIXTURES, FIXTURE), ws);
     // Built in the workspace, as the user would: the binary's DWARF names these very files (the
     // "remote" host is this machine, so they are where the binary says).
-    const tc = newestGo();
-    const bin = path.join(ws, FIXTURE);
-    execFileSync(tc.goBin, ['build', '-o', bin, '.'], {
-      cwd: ws,
-      env: goEnv(tc, FIXTURE_CACHE),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 120000,
-    });
-    service = spawn(bin, [], { cwd: ws, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${FIXTURE} printed nothing within 10 s`)), 10000);
-      service!.stdout!.once('data', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      service!.once('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`${FIXTURE} exited with ${c}`));
-      });
-    });
+    let bin: string;
+    ({ ws, bin } = workspaceWithFixture('e2e-remote-ws', FIXTURE, { 'goPerfLens.duration': RECORD_SECONDS, 'goPerfLens.sampler': 'perf' }));
+    service = await startGoService(bin, ws);
     // Also checks that `ssh ALIAS` logs in as root there before any UI is involved.
     sshd = await startPrivateSshd(freshDir('e2e-remote-ssh'), ALIAS);
     loginsBefore = sshd.acceptedLogins();
-    server = await startServer({ dataDir: freshDir('e2e-remote-server'), env: sshd.serverEnv });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: path.join(ws, 'main.go'),
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('e2e-remote-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    ({ server, wb } = await openWorkbench('e2e-remote', ws, { serverEnv: sshd.serverEnv }));
   });
 
   // A failed step also prints what ssh and sshd saw.

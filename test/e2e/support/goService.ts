@@ -8,6 +8,10 @@ import * as path from 'node:path';
 import { FIXTURE_CACHE, GO_FIXTURES, goEnv, newestGo } from '../../support/goToolchains';
 import { copyTree, makeWorkspace } from './runDir';
 
+/** Deadlines: `go build` of a fixture, and a started fixture's first line (both slow on a loaded machine). */
+export const GO_BUILD_MS = 120000;
+export const SERVICE_READY_MS = 60000;
+
 /** A fresh workspace holding test/fixtures/go/FIXTURE and its binary (named FIXTURE). */
 export function workspaceWithFixture(prefix: string, fixture: string, settings: Record<string, unknown>): { ws: string; bin: string } {
   const ws = makeWorkspace(prefix, {}, settings);
@@ -18,7 +22,7 @@ export function workspaceWithFixture(prefix: string, fixture: string, settings: 
     cwd: ws,
     env: goEnv(tc, FIXTURE_CACHE),
     stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 120000,
+    timeout: GO_BUILD_MS,
   });
   return { ws, bin };
 }
@@ -27,7 +31,10 @@ export function workspaceWithFixture(prefix: string, fixture: string, settings: 
 export async function startGoService(bin: string, cwd: string): Promise<ChildProcess> {
   const child = spawn(bin, [], { cwd, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${path.basename(bin)} printed nothing within 10 s`)), 10000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // the caller never gets it to stop
+      reject(new Error(`${path.basename(bin)} printed nothing within ${SERVICE_READY_MS / 1000} s`));
+    }, SERVICE_READY_MS);
     child.stdout!.once('data', () => {
       clearTimeout(timer);
       resolve();

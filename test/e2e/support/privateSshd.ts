@@ -86,6 +86,9 @@ function cmdlineHas(pid: number, text: string): boolean {
   }
 }
 
+/** What startPrivateSshd may take at most: three tries of 15 s at listening, the 30 s ssh login, 10 s for its log line. */
+export const PRIVATE_SSHD_START_MS = 3 * 15000 + 30000 + 10000;
+
 /** Starts sshd on a free port of 127.0.0.1 with everything in `dir` (made fresh by the caller). */
 export async function startPrivateSshd(dir: string, alias: string): Promise<PrivateSshd> {
   if (process.getuid?.() !== 0) throw new Error('the private sshd needs root (it logs in as root)');

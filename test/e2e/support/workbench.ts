@@ -27,6 +27,13 @@ export interface OpenWorkbenchOptions {
   timeoutMs?: number;
 }
 
+/** Workbench.open's deadlines: Chromium launched, the page loaded, the workbench drawn. */
+const CHROMIUM_LAUNCH_MS = 70000;
+const PAGE_LOAD_MS = 60000;
+const WORKBENCH_DRAWN_MS = 60000;
+/** What Workbench.open may take at most (without a timeoutMs of its own). */
+export const WORKBENCH_OPEN_MS = CHROMIUM_LAUNCH_MS + PAGE_LOAD_MS + WORKBENCH_DRAWN_MS;
+
 export const QUICK_INPUT = '.quick-input-widget';
 export const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
 export const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
@@ -83,7 +90,7 @@ export class Workbench {
     });
   }
 
-  /** Launches Chromium with a fresh profile and loads the workbench; waits until it is drawn. */
+  /** Launches Chromium with a fresh profile and loads the workbench; waits until it is drawn (WORKBENCH_OPEN_MS at most). */
   static async open(o: OpenWorkbenchOptions): Promise<Workbench> {
     const viewport = o.viewport ?? { width: 1400, height: 900 };
     const context = await withTimeout(
@@ -91,18 +98,18 @@ export class Workbench {
         executablePath: CHROMIUM,
         args: CHROMIUM_ARGS,
         headless: true,
-        timeout: 60000,
+        timeout: CHROMIUM_LAUNCH_MS - 10000,
         viewport,
       }),
-      70000,
+      CHROMIUM_LAUNCH_MS,
       'launching Chromium',
     );
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       page.setDefaultTimeout(20000);
       const wb = new Workbench(page, context);
-      await page.goto(workbenchUrl(o), { timeout: 60000, waitUntil: 'domcontentloaded' });
-      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: o.timeoutMs ?? 60000 });
+      await page.goto(workbenchUrl(o), { timeout: PAGE_LOAD_MS, waitUntil: 'domcontentloaded' });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: o.timeoutMs ?? WORKBENCH_DRAWN_MS });
       return wb;
     } catch (e) {
       await withTimeout(context.close(), 10000, 'closing Chromium').catch(() => undefined);
