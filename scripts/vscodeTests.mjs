@@ -26,7 +26,7 @@ const runSuite = !flag('--e2e-only');
 const runE2e = !flag('--suite-only');
 
 // Time limits (this machine has 2 cores; CI reads the totals, so nothing may hang).
-// The end-to-end run has no limit of its own on its length, which follows the machine's load (eight
+// The end-to-end run has no limit of its own on its length, which follows the machine's load (nine
 // files, each with its own VS Code server and Chromium; every CPU recording compiles its eBPF
 // sampler first): every test and hook has its own mocha limit, the sum of its steps' deadlines.
 // It is stopped only when it has printed nothing for longer than the longest of those (a

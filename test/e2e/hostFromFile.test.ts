@@ -14,10 +14,11 @@ import * as path from 'node:path';
 import { ingestPprof } from '../../src/ingest/fromPprof';
 import { makeSession, saveSession } from '../../src/model/session';
 import { goFunction, lineLocation, pprofProfile, pprofSample } from '../support/pprofBuilder';
-import { startPrivateSshd, type PrivateSshd } from './support/privateSshd';
-import { REPO_ROOT, freshDir, makeWorkspace } from './support/runDir';
+import { PRIVATE_SSHD_START_MS, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
+import { freshDir, makeWorkspace } from './support/runDir';
 import { closeWorkbench, orderedSteps, until } from './support/orderedSteps';
-import { startServer, type VsCodeServer } from './support/vscodeServer';
+import { OPEN_TIMEOUT_MS, openWorkbench } from './support/startup';
+import { type VsCodeServer } from './support/vscodeServer';
 import { QUICK_INPUT_BOX, QUICK_ROWS, Workbench } from './support/workbench';
 
 const ALIAS = 'gpl-e2e-filehost';
@@ -73,7 +74,7 @@ describe('end to end: tracing from a profile recorded on an ssh host asks before
     `ssh processes to ${ALIAS} seen: ${[...sshSeen].join(' | ') || 'none'}; sshd accepted ${sshd?.acceptedLogins() ?? 0} logins (${loginsBefore} before the UI)`;
 
   before(async function () {
-    this.timeout(180000);
+    this.timeout(OPEN_TIMEOUT_MS + PRIVATE_SSHD_START_MS);
     assert.equal(process.getuid?.(), 0, 'this test runs as root (sshd logging in as root)');
     ws = makeWorkspace('e2e-filehost-ws', { 'go.mod': 'module example.com/filehost\n\ngo 1.19\n', 'main.go': MAIN_GO.join('\n') });
     // The profile's process: one that has exited (its PID is checked on the host after connecting).
@@ -103,16 +104,7 @@ describe('end to end: tracing from a profile recorded on an ssh host asks before
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
-    server = await startServer({ dataDir: freshDir('e2e-filehost-server'), env: sshd.serverEnv });
-    wb = await Workbench.open({
-      server,
-      folder: ws,
-      file: mainGo,
-      extensionDevelopmentPath: REPO_ROOT,
-      userDataDir: freshDir('e2e-filehost-chromium'),
-    });
-    await wb.grantTrust();
-    await wb.waitForEditor('main.go');
+    ({ server, wb } = await openWorkbench('e2e-filehost', ws, { serverEnv: sshd.serverEnv }));
   });
 
   const step = orderedSteps({
