@@ -199,7 +199,12 @@ async function pickProcess(
           ...(process.cpuPercent !== undefined ? { cpuPercent: process.cpuPercent } : {}),
         })),
       );
-      if (!procs.length) qp.placeholder = 'No Go processes found — type a PID, launch a binary, or try a remote host';
+      // The caller's reason for asking (a loaded profile's process has exited, say) stays in front.
+      const next = 'type a PID, launch a binary, or try a remote host';
+      if (!procs.length)
+        qp.placeholder = purpose.placeholder
+          ? `${purpose.placeholder} (no Go processes found: ${next})`
+          : `No Go processes found — ${next}`;
       qp.busy = false;
       // CPU use, measured on this machine (the list stays usable meanwhile).
       if (target.kind === 'local' && procs.length) {
