@@ -9,11 +9,11 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ingestPprof } from '../../src/ingest/fromPprof';
 import { makeSession, saveSession } from '../../src/model/session';
 import { goFunction, lineLocation, pprofProfile, pprofSample } from '../support/pprofBuilder';
+import { runningProcesses } from '../support/procScan';
 import { PRIVATE_SSHD_START_MS, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
 import { freshDir, makeWorkspace } from './support/runDir';
 import { closeWorkbench, orderedSteps, until } from './support/orderedSteps';
@@ -41,18 +41,9 @@ const DIALOG = '.monaco-dialog-box';
 
 /** Live ssh client processes whose arguments name `host` (from /proc, independent of the extension): "PID args". */
 function sshProcessesTo(host: string): string[] {
-  const out: string[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (path.basename(argv[0] ?? '') === 'ssh' && argv.includes(host)) out.push(`${d} ${argv.join(' ').slice(0, 200)}`);
-  }
-  return out;
+  return runningProcesses()
+    .filter(({ argv }) => path.basename(argv[0] ?? '') === 'ssh' && argv.includes(host))
+    .map(({ pid, argv }) => `${pid} ${argv.join(' ').slice(0, 200)}`);
 }
 
 describe('end to end: tracing from a profile recorded on an ssh host asks before connecting [vscode, root, sshd]', function () {

@@ -13,10 +13,10 @@
  */
 import * as assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { descendsFrom, PRIVATE_SSHD_START_MS, startPrivateSshd, type PrivateSshd } from './support/privateSshd';
 import { freshDir } from './support/runDir';
+import { runningProcesses } from '../support/procScan';
 import { type VsCodeServer } from './support/vscodeServer';
 import { closeWorkbench, killProcessGroup, orderedSteps, profilingNotice, until } from './support/orderedSteps';
 import { QUICK_INPUT, QUICK_INPUT_BOX, Workbench } from './support/workbench';
@@ -32,18 +32,11 @@ const ALIAS = 'gpl-e2e-remote';
 /** `perf record … -p PID` processes running below `sshdPid` (from /proc, independent of the extension). */
 function perfRecordingUnder(sshdPid: number, pid: number): number[] {
   const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
+  for (const { pid: p, argv } of runningProcesses()) {
     if (!/^perf(_[\d.]+)?$/.test(path.basename(argv[0] ?? '')) || argv[1] !== 'record') continue;
-    const p = argv.indexOf('-p');
-    if (p < 0 || argv[p + 1] !== String(pid)) continue;
-    if (descendsFrom(Number(d), sshdPid)) out.push(Number(d));
+    const at = argv.indexOf('-p');
+    if (at < 0 || argv[at + 1] !== String(pid)) continue;
+    if (descendsFrom(p, sshdPid)) out.push(p);
   }
   return out;
 }

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuildVariant, GoToolchain, buildGoFixture, newestGo } from '../../support/goToolchains';
+import { runningProcesses } from '../../support/procScan';
 import { UserError } from '../../../src/util/userError';
 
 export interface Spinner {
@@ -54,19 +55,12 @@ export function isAlive(pid: number): boolean {
 
 /** Live perf processes whose command line attaches to `pid` (-p PID). */
 export function perfProcessesFor(pid: number): number[] {
-  const found: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (/(^|\/)perf$/.test(argv[0] ?? '') && argv.includes('-p') && argv[argv.indexOf('-p') + 1] === String(pid) && isAlive(Number(d))) {
-        found.push(Number(d));
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
+  return runningProcesses()
+    .filter(
+      ({ pid: p, argv }) =>
+        /(^|\/)perf$/.test(argv[0] ?? '') && argv.includes('-p') && argv[argv.indexOf('-p') + 1] === String(pid) && isAlive(p),
+    )
+    .map(({ pid: p }) => p);
 }
 
 /** Polls `cond` every 100 ms until it holds or `limitMs` passes; returns whether it held. */
