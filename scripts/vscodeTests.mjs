@@ -183,6 +183,12 @@ async function extensionHostSuite() {
     stats.failures += r.failures;
     stats.pending += r.pending;
     for (const l of r.lines) if (l.startsWith('✗ ')) stats.failed.push(l.slice(2));
+    // What the page said (webviews' errors, the extension host's forwarded errors) explains many failures.
+    if (r.failures > 0) {
+      const said = wb.console.filter((l) => /^\[(error|warning|pageerror)\]|service worker|webview/i.test(l)).slice(-40);
+      if (said.length)
+        console.log(`  workbench console (errors and warnings, last ${said.length}):\n${said.map((l) => `    ${l}`).join('\n')}`);
+    }
     if (r.passes + r.failures + r.pending === 0 && !grep) fail('the extension-host suite ran no tests');
   } finally {
     if (wb) await wb.close();

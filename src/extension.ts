@@ -51,8 +51,11 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   const codeLenses = new ProfileCodeLensProvider(session, config);
   const goFiles: vscode.DocumentSelector = { language: 'go', scheme: 'file' };
   const openFunction = (name: string, column?: vscode.ViewColumn): Promise<void> => openFunctionSource(session, name, column);
-  const flame = new FlameGraphPanel(context.extensionUri, session, (name, column) =>
-    openFunction(name, column).catch((e: unknown) => showError(e, log, 'Open function')),
+  const flame = new FlameGraphPanel(
+    context.extensionUri,
+    session,
+    (name, column) => openFunction(name, column).catch((e: unknown) => showError(e, log, 'Open function')),
+    (line) => log.appendLine(line),
   );
   const latencyPanel = new LatencyPanel(context.extensionUri, session);
   const metricBar = new MetricStatusBar(session);

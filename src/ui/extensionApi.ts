@@ -17,6 +17,8 @@ export interface TreeRow {
 export interface FlameGraphStatus {
   open: boolean;
   ready: boolean;
+  /** How many times a page that never said it was ready was opened again (FlameGraphPanel.watchStart). */
+  reopened: number;
   nodesAcked: number;
   nodeCount: number;
   /** The editor column the panel is in, and how many editor groups there are. */

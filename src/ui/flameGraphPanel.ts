@@ -21,10 +21,17 @@ import type { Profile } from '../model/profile';
 import type { ProfileSession } from './profileSession';
 import { eventLabel } from './summaryText';
 
+/** How long a new page may take to say it is ready before it is opened again (once). */
+const READY_WAIT_MS = 10_000;
+
 export class FlameGraphPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
+  /** Waits for a new page's "ready" (watchStart); whether this opening was retried; how many times pages were. */
+  private startTimer: NodeJS.Timeout | undefined;
+  private retried = false;
+  private reopened = 0;
   /** The tree on show, page by page, and which of the page's requests are still current. */
   private readonly feed = new FlameFeed();
   /** What was last sent: a redraw only when the profile or the baseline compared with changed. */
@@ -38,35 +45,70 @@ export class FlameGraphPanel implements vscode.Disposable {
     private readonly session: ProfileSession,
     /** Opens a function (by name) in an editor of the given column. */
     private readonly openFunction: (name: string, column: vscode.ViewColumn) => Promise<void>,
+    /** A line for the extension's log. */
+    private readonly log: (line: string) => void = () => undefined,
   ) {
     this.subs.push(session.onDidChange(() => this.sendIfChanged()));
   }
 
+  /** Opens the panel in the active editor group, or brings it to the front. */
   show(): void {
     if (this.panel) {
       this.panel.reveal();
       return;
     }
+    this.retried = false;
+    // The active editor group: the whole editor area when there is one group, not a narrow extra column.
+    this.create({ viewColumn: vscode.ViewColumn.Active });
+  }
+
+  private create(where: { viewColumn: vscode.ViewColumn; preserveFocus?: boolean }): void {
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const scripts = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    // The active editor group: the whole editor area when there is one group, not a narrow extra column.
-    this.panel = vscode.window.createWebviewPanel('goPerfLens.flameGraph', 'Flame graph', vscode.ViewColumn.Active, {
+    const panel = vscode.window.createWebviewPanel('goPerfLens.flameGraph', 'Flame graph', where, {
       enableScripts: true,
       localResourceRoots: [media, scripts],
       // Zoom, search and scroll stay as they were when the user comes back to the tab.
       retainContextWhenHidden: true,
     });
-    this.panel.iconPath = vscode.Uri.joinPath(media, 'goPerfLens.svg');
+    this.panel = panel;
+    panel.iconPath = vscode.Uri.joinPath(media, 'goPerfLens.svg');
     this.ready = false;
     this.sent = undefined;
-    this.panel.webview.html = this.html(this.panel.webview, media, scripts);
-    this.panel.webview.onDidReceiveMessage((m: FromFlameGraph) => this.onMessage(m), undefined, this.subs);
-    this.panel.onDidDispose(() => {
+    panel.webview.html = this.html(panel.webview, media, scripts);
+    panel.webview.onDidReceiveMessage((m: FromFlameGraph) => this.onMessage(m), undefined, this.subs);
+    panel.onDidDispose(() => {
+      if (this.panel !== panel) return;
+      clearTimeout(this.startTimer);
       this.panel = undefined;
       this.ready = false;
       this.sent = undefined;
       this.pageState = undefined;
     });
+    this.watchStart();
+  }
+
+  /**
+   * VS Code for the Web (code-server) serves every webview from one origin, and a new page's
+   * service worker sometimes never takes control of it: the page then never loads and the tab
+   * stays blank ("Found unexpected service worker controller… Waiting for controllerchange" in
+   * the browser's console). A page that has not said it is ready within READY_WAIT_MS is closed
+   * and opened again in its column, once per opening; a slow page that is merely late loses only
+   * that wait.
+   */
+  private watchStart(): void {
+    clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => {
+      const panel = this.panel;
+      if (!panel || this.ready || this.retried) return;
+      this.retried = true;
+      this.reopened++;
+      this.log(`The flame graph's page did not start within ${READY_WAIT_MS / 1000} s: opening it again.`);
+      const viewColumn = panel.viewColumn ?? vscode.ViewColumn.Active;
+      panel.dispose();
+      // Where it was, without taking the keyboard from wherever the user went meanwhile.
+      this.create({ viewColumn, preserveFocus: true });
+    }, READY_WAIT_MS);
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri, scripts: vscode.Uri): string {
@@ -165,6 +207,7 @@ export class FlameGraphPanel implements vscode.Disposable {
   private onMessage(m: FromFlameGraph): void {
     switch (m.type) {
       case 'ready':
+        clearTimeout(this.startTimer);
         this.ready = true;
         this.sendAll();
         break;
@@ -194,6 +237,7 @@ export class FlameGraphPanel implements vscode.Disposable {
     const s: FlameGraphStatus = {
       open: !!this.panel,
       ready: this.ready,
+      reopened: this.reopened,
       nodesAcked: this.feed.acked,
       nodeCount: this.session.current?.profile.callTree.parents.length ?? 0,
       groups: vscode.window.tabGroups.all.length,
@@ -204,6 +248,7 @@ export class FlameGraphPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.startTimer);
     this.panel?.dispose();
     for (const s of this.subs) s.dispose();
   }

@@ -609,14 +609,15 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     const groupsBefore = vscode.window.tabGroups.all.length;
     const activeColumn = vscode.window.tabGroups.activeTabGroup.viewColumn;
     await vscode.commands.executeCommand('goPerfLens.showFlameGraph');
-    const deadline = Date.now() + 30_000;
+    // Long enough for a page that never starts to be opened again (FlameGraphPanel.watchStart).
+    const deadline = Date.now() + 60_000;
     let s = api.testing!.flameGraphStatus();
     while (!(s.ready && s.nodesAcked === s.nodeCount) && Date.now() < deadline) {
       await sleep(200);
       s = api.testing!.flameGraphStatus();
     }
     assert.equal(s.nodeCount, fx.profile.callTree.parents.length);
-    assert.ok(s.ready, 'the webview script never said it was ready (CSP or bundle problem?)');
+    assert.ok(s.ready, `the webview script never said it was ready (CSP or bundle problem?), opened again ${s.reopened} time(s)`);
     assert.equal(s.nodesAcked, s.nodeCount);
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
     assert.ok(
