@@ -18,7 +18,7 @@ import { RecordingControl } from './commands/recordingControl';
 import { runTraceMode, traceAgainCommand, traceFunctionCommand, type TraceDeps } from './commands/traceFunction';
 import type { Profile } from './model/profile';
 import { ConfigWatcher } from './ui/config';
-import type { GoPerfLensApi, GoPerfLensTesting } from './ui/extensionApi';
+import type { GoPerfLensApi, GoPerfLensTesting, TreeRow } from './ui/extensionApi';
 import { FlameGraphPanel } from './ui/flameGraphPanel';
 import { GoTestCodeLensProvider } from './ui/goTestCodeLensProvider';
 import { functionAsText } from './ui/summaryText';
@@ -287,10 +287,19 @@ export function activate(context: vscode.ExtensionContext): GoPerfLensApi {
   };
 }
 
-function row(tree: HotFunctionsTree, n: FunctionNode): { name: string; label: string; description: string; samples: number } {
+function row(tree: HotFunctionsTree, n: FunctionNode): TreeRow {
   const item = tree.getTreeItem(n);
   const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
-  return { name: n.name, label, description: typeof item.description === 'string' ? item.description : '', samples: tree.samplesOf(n) };
+  const description = typeof item.description === 'string' ? item.description : '';
+  // The tooltip as a hover makes it (VS Code calls resolveTreeItem then).
+  const tooltip = tree.resolveTreeItem(item, n).tooltip;
+  return {
+    name: n.name,
+    label,
+    description,
+    samples: tree.samplesOf(n),
+    tooltip: typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? ''),
+  };
 }
 
 /** Opens a function's declaration (GOROOT and module-cache files read-only), in `column` when given. */

@@ -5,7 +5,10 @@
 // in the same run: the same host idle for 3 s with nothing of ours to do (its floor on this
 // machine: timer jitter, other extensions, a CPU shared with other work), as a ratio. Beside them,
 // the window's first editor opened with no profile: VS Code activates its built-in Emmet extension
-// in the same host then (no work of ours; the opening phases come after it, so they measure ours).
+// in the same host then (no work of ours; the opening phases come after it, so they measure ours),
+// and the host beside a Go program busy on every CPU with nothing recorded (the scheduler's floor
+// on a saturated machine; the recorded program keeps one CPU busy so as to measure ours). The
+// recording is also compared with `perf record` recording the same program alone, nothing of ours.
 // GPL_STALL_CPUPROFILE=DIR also writes a CPU profile of the host for each phase, to see what held it.
 // Needs root, perf and the VS Code server scripts/setup.sh installs; takes minutes.
 import { spawnSync } from 'node:child_process';
@@ -47,7 +50,10 @@ if (!idle) {
 console.log(
   `\nextension host's longest stall (monitorEventLoopDelay, 5 ms resolution; target < 50 ms), load ${os.loadavg()[0].toFixed(1)}:`,
 );
+// A recording is compared with perf recording the same program by itself (nothing of ours) too.
+const perfAlone = rows.find((r) => r.what.startsWith('perf record alone'));
 for (const r of rows) {
-  const ratio = r === idle ? '' : `  ${(r.ms / Math.max(idle.ms, 1)).toFixed(1)}× idle`;
-  console.log(`  ${r.what.padEnd(48)} ${r.ms.toFixed(1).padStart(7)} ms${ratio}`);
+  let ratio = r === idle ? '' : `  ${(r.ms / Math.max(idle.ms, 1)).toFixed(1)}× idle`;
+  if (perfAlone && r.what.startsWith('recording')) ratio += `, ${(r.ms / Math.max(perfAlone.ms, 1)).toFixed(1)}× perf record alone`;
+  console.log(`  ${r.what.padEnd(60)} ${r.ms.toFixed(1).padStart(7)} ms${ratio}`);
 }

@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/userError';
-import type { DecodeElsewhere } from './helperOutput';
 import { BinaryResult, GoProcess, ProbeResult, ProcessesResult, ProgressMessage, RecordResult } from './helperProtocol';
 import { PasswordPrompt, RunHelperOptions, runHelper } from './runHelper';
 import { Target } from './target';
@@ -114,10 +113,10 @@ export interface RecordOptions extends CaptureOptions {
    */
   onData?: (chunk: Buffer) => void;
   /**
-   * Decode the helper's output on another thread instead (the ingest worker: perf.data's chunks
+   * Start and read the helper on another thread instead (the ingest worker: perf.data's chunks
    * are decoded, checked, written and used there); onData is not called then.
    */
-  decodeElsewhere?: DecodeElsewhere;
+  runElsewhere?: RunHelperOptions['runElsewhere'];
 }
 
 export interface PerfRecording {
@@ -151,7 +150,7 @@ export async function recordPerf(target: Target, req: RecordRequest, opts: Recor
     signal: opts.signal,
     askPassword: opts.askPassword,
     onStart: opts.onStart,
-    decodeElsewhere: opts.decodeElsewhere,
+    runElsewhere: opts.runElsewhere,
     onMessage: (m) => {
       if (m.type === 'progress') opts.onProgress?.(m);
       else if (m.type === 'received-chunk' && m.name === 'perf.data') opts.onData?.(m.data);

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { UserError } from '../util/userError';
-import { type DecodeElsewhere, decodeHere, protocolError } from './helperOutput';
+import { decodeHere, protocolError } from './helperOutput';
 import { HELPER_VERSION, HelperMessage } from './helperProtocol';
 import { LaunchPlan, LOADER, SUDO_PROMPT, installHint, launchEnv, whereLabel } from './launchPlan';
 
@@ -30,17 +30,33 @@ export interface HelperClientOptions {
   signal?: AbortSignal;
   /** Wait between the stop request, SIGTERM and SIGKILL (default 3000 ms each). */
   graceMs?: number;
-  /**
-   * Decode stdout on another thread (its private directory made before the helper is asked
-   * anything): streamed files are written and checked there, and no `received-chunk` is yielded.
-   * Default: here, as it comes.
-   */
-  decodeElsewhere?: DecodeElsewhere;
+}
+
+/**
+ * One helper run as its callers use it, wherever its process was started and is read: a
+ * HelperClient on this thread, or one on the ingest worker (RunElsewhere in runHelper.ts).
+ */
+export interface HelperProcess {
+  /** The launched process (python, sudo, pkexec or ssh), leader of its own process group; undefined until known. */
+  readonly pid: number | undefined;
+  /** Asks the helper to finish early, keeping what it has (a record returns a shorter perf.data). */
+  stop(): void;
+  /** Cancels: stop + EOF on stdin, then SIGTERM, then SIGKILL to the process group. */
+  cancel(): void;
+  /** Resolves when the process has exited. */
+  exit(): Promise<HelperExit>;
+  /** The helper's messages, in order (HelperClient.messages); can be iterated once. */
+  messages(): AsyncIterable<HelperMessage>;
+}
+
+export interface HelperExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 const STDERR_KEEP = 16 * 1024;
 
-export class HelperClient {
+export class HelperClient implements HelperProcess {
   /** Started with execa: no shell, exactly launchEnv's environment, its own process group. */
   private readonly child: ChildProcess;
   private stderrText = '';
@@ -51,7 +67,7 @@ export class HelperClient {
   private wrongPassword = false;
   private passwordSent = false;
   private timers: NodeJS.Timeout[] = [];
-  private readonly exitInfo: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly exitInfo: Promise<HelperExit>;
   private readonly onAbort = (): void => this.cancel();
   private consumed = false;
 
@@ -134,7 +150,7 @@ export class HelperClient {
   }
 
   /** Resolves when the process has exited. */
-  async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async exit(): Promise<HelperExit> {
     return this.exitInfo;
   }
 
@@ -169,11 +185,7 @@ export class HelperClient {
     let ready = false;
     let terminal = false;
     const where = whereLabel(this.plan);
-    const stdout = this.child.stdout! as AsyncIterable<Buffer>;
-    const dir = this.opts.tempDir;
-    const items = this.opts.decodeElsewhere
-      ? this.opts.decodeElsewhere(stdout, { dir: typeof dir === 'string' ? dir : dir(), where })
-      : decodeHere(stdout, { dir, where });
+    const items = decodeHere(this.child.stdout! as AsyncIterable<Buffer>, { dir: this.opts.tempDir, where });
     try {
       for await (const m of items) {
         switch (m.type) {

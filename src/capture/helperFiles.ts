@@ -40,25 +40,36 @@ export function resolveBpfDir(): string {
 const RESOURCE_EXT = /\.(c|h|bt|txt|json)$/;
 const MAX_RESOURCE = 1 << 20;
 
-function readResources(dir: string, files: Record<string, string>): void {
-  for (const name of fs.readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (!RESOURCE_EXT.test(name) || !fs.statSync(p).isFile() || fs.statSync(p).size > MAX_RESOURCE) continue;
-    files[name] = fs.readFileSync(p, 'utf8');
-  }
+/** The resource files of `dir` by base name (read in parallel: no file waits for another). */
+async function readResources(dir: string): Promise<[string, string][]> {
+  const names = (await fs.promises.readdir(dir)).filter((n) => RESOURCE_EXT.test(n)).sort();
+  const read = await Promise.all(
+    names.map(async (name): Promise<[string, string] | undefined> => {
+      const p = path.join(dir, name);
+      const st = await fs.promises.stat(p);
+      return st.isFile() && st.size <= MAX_RESOURCE ? [name, await fs.promises.readFile(p, 'utf8')] : undefined;
+    }),
+  );
+  return read.filter((e) => e !== undefined);
 }
 
-export function loadHelperPayload(dir = resolveBpfDir()): HelperPayload {
-  const program = fs.readFileSync(path.join(dir, 'envelope_loader.py'), 'utf8');
+/**
+ * Reads the payload with asynchronous I/O: it is read on every root or ssh run, on the thread
+ * of whoever records (the extension host's), which must not wait for some thirty files.
+ */
+export async function loadHelperPayload(dir = resolveBpfDir()): Promise<HelperPayload> {
   const pkg = path.join(dir, HELPER_PACKAGE);
+  const moduleNames = (await fs.promises.readdir(pkg)).filter((n) => n.endsWith('.py')).sort();
+  const [program, moduleTexts, dirFiles, pkgFiles] = await Promise.all([
+    fs.promises.readFile(path.join(dir, 'envelope_loader.py'), 'utf8'),
+    Promise.all(moduleNames.map((name) => fs.promises.readFile(path.join(pkg, name), 'utf8'))),
+    readResources(dir),
+    readResources(pkg),
+  ]);
   const modules: Record<string, string> = {};
-  for (const name of fs.readdirSync(pkg).sort()) {
-    if (!name.endsWith('.py')) continue;
-    const mod = name === '__init__.py' ? HELPER_PACKAGE : `${HELPER_PACKAGE}.${name.slice(0, -3)}`;
-    modules[mod] = fs.readFileSync(path.join(pkg, name), 'utf8');
-  }
-  const files: Record<string, string> = {};
-  readResources(dir, files);
-  readResources(pkg, files);
-  return { program, modules, files };
+  moduleNames.forEach((name, i) => {
+    modules[name === '__init__.py' ? HELPER_PACKAGE : `${HELPER_PACKAGE}.${name.slice(0, -3)}`] = moduleTexts[i]!;
+  });
+  // The package's resources win over the folder's of the same name, as before.
+  return { program, modules, files: Object.fromEntries([...dirFiles, ...pkgFiles]) };
 }

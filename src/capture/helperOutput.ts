@@ -1,9 +1,8 @@
 /**
  * The helper's stdout, decoded: lines (capped), the ready line, JSON messages, and the streamed
- * files written into a private directory and checked (size, sha256). It holds no process and no
- * thread: HelperClient runs it where stdout is read, or hands stdout's bytes to another thread
- * that runs it (DecodeElsewhere: a long recording's base64 chunks are decoded, hashed and
- * written there, not on the extension host's thread).
+ * files written into a private directory and checked (size, sha256). It holds no process:
+ * HelperClient runs it on the thread that started the helper (the ingest worker's, for a long
+ * recording whose base64 chunks are decoded, hashed and written there: runHelper's RunElsewhere).
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -158,16 +157,7 @@ export class HelperOutputDecoder {
   }
 }
 
-/**
- * Decodes stdout on another thread: HelperClient hands over stdout (read it as it comes), the
- * private directory for streamed files and where the helper runs; what comes back are the items in
- * order, without `received-chunk` (the bytes stay on that thread, which uses them). An error
- * there (a helper-protocol UserError) is thrown from the iteration; ending the iteration early
- * must close the files that thread opened.
- */
-export type DecodeElsewhere = (stdout: AsyncIterable<Buffer>, opts: { dir: string; where: string }) => AsyncIterable<HelperOutputItem>;
-
-/** Decodes stdout here, on this thread, as it comes. */
+/** Decodes stdout on this thread, as it comes. */
 export async function* decodeHere(stdout: AsyncIterable<Buffer>, opts: HelperOutputOptions): AsyncGenerator<HelperOutputItem> {
   const decoder = new HelperOutputDecoder(opts);
   try {

@@ -1,8 +1,7 @@
 /** capture/: starts the helper (bpf/helper.py, or the installed one) locally or over ssh. Imports only util and Node. */
 export * from './captureApi';
 export * from './helperProtocol';
-export { HelperClient, Envelope, HelperClientOptions } from './helperClient';
-export { type DecodeElsewhere, HelperOutputDecoder, type HelperOutputItem } from './helperOutput';
+export { HelperClient, Envelope, HelperClientOptions, HelperProcess, HelperExit, cancelledError } from './helperClient';
 export { resolveBpfDir, loadHelperPayload } from './helperFiles';
 export {
   BOOTSTRAP,
@@ -23,5 +22,5 @@ export {
 } from './launchPlan';
 export { mayRunAsUser, perfEventParanoid } from './ownProcess';
 export { rootOwnedProblem, checkRootOwned } from './trustedPath';
-export { runHelper, rememberPassword, makePrivateTempDir, HelperRun, RunHelperOptions, PasswordPrompt } from './runHelper';
+export { runHelper, rememberPassword, makePrivateTempDir, HelperRun, RunHelperOptions, RunElsewhere, PasswordPrompt } from './runHelper';
 export * from './target';

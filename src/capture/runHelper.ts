@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../util/userError';
-import { Envelope, HelperClient, cancelledError } from './helperClient';
-import type { DecodeElsewhere } from './helperOutput';
+import { Envelope, HelperClient, type HelperProcess, cancelledError } from './helperClient';
 import { loadHelperPayload, resolveBpfDir } from './helperFiles';
 import { HelloMessage, HelperMessage, PROTOCOL_VERSION, ReceivedFileMessage } from './helperProtocol';
 import { LaunchPlan, initialPlan, userPlan, withPassword } from './launchPlan';
@@ -30,11 +29,20 @@ export interface RunHelperOptions {
   askPassword?: PasswordPrompt;
   /** A private directory for streamed files; default: a new one (returned in HelperRun.tempDir). */
   tempDir?: string;
-  /** Exposes the client (e.g. to call stop() for a graceful early end). */
-  onStart?: (client: HelperClient) => void;
-  /** Decode the helper's stdout on another thread (HelperClientOptions.decodeElsewhere); no `received-chunk` then. */
-  decodeElsewhere?: DecodeElsewhere;
+  /** Exposes the running helper (e.g. to call stop() for a graceful early end). */
+  onStart?: (client: HelperProcess) => void;
+  /** Start and read the helper on another thread (RunElsewhere); no `received-chunk` then. */
+  runElsewhere?: RunElsewhere;
 }
+
+/**
+ * Starts the helper on another thread (the ingest worker, for a long recording): its process,
+ * stdin and output belong to that thread, its streamed files are written, checked and used there
+ * (into `dir`, the caller's private folder, made before the helper is asked anything), and what
+ * comes back are its messages without the `received-chunk`s. So the caller's thread (the
+ * extension host's) neither spawns it nor reads a byte of its output.
+ */
+export type RunElsewhere = (plan: LaunchPlan, envelope: Envelope, opts: { dir: string; signal?: AbortSignal }) => HelperProcess;
 
 export interface HelperRun<R> {
   hello: HelloMessage;
@@ -100,7 +108,7 @@ export async function runHelper<R = unknown>(
   let plan: LaunchPlan = asUser ? userPlan(asUser, path.join(resolveBpfDir(), 'helper.py')) : initialPlan(target);
   // The program travels only where it may run: a Python that is root already (or an ssh host,
   // which runs it only when the login is root: see remoteCommand).
-  const payload = plan.mode === 'ephemeral' || target.kind === 'ssh' ? loadHelperPayload() : { files: {}, modules: {}, program: '' };
+  const payload = plan.mode === 'ephemeral' || target.kind === 'ssh' ? await loadHelperPayload() : { files: {}, modules: {}, program: '' };
   const envelope: Envelope = {
     v: PROTOCOL_VERSION,
     subcommand,
@@ -119,7 +127,7 @@ export async function runHelper<R = unknown>(
       try {
         const run = await runOnce<R>(plan, envelope, dirFor, opts);
         await staleSweep;
-        // A folder made up front (decodeElsewhere) for a run that sent no file is ours to remove.
+        // A folder made up front (runElsewhere) for a run that sent no file is ours to remove.
         if (!run.files.length && ownDir && tempDir !== undefined) await fs.promises.rm(tempDir, { recursive: true, force: true });
         return { ...run, tempDir: run.files.length ? tempDir : opts.tempDir };
       } catch (e) {
@@ -152,7 +160,9 @@ async function runOnce<R>(
   tempDir: () => string,
   opts: RunHelperOptions,
 ): Promise<Omit<HelperRun<R>, 'tempDir'>> {
-  const client = new HelperClient(plan, envelope, { tempDir, signal: opts.signal, decodeElsewhere: opts.decodeElsewhere });
+  const client = opts.runElsewhere
+    ? opts.runElsewhere(plan, envelope, { dir: tempDir(), signal: opts.signal })
+    : new HelperClient(plan, envelope, { tempDir, signal: opts.signal });
   opts.onStart?.(client);
   let hello: HelloMessage | undefined;
   const files: ReceivedFileMessage[] = [];

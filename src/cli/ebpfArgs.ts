@@ -3,7 +3,7 @@
  * `attached` line on stderr once the probes are live, and Ctrl-C as a graceful early stop
  * (the results so far are still printed; a second Ctrl-C cancels).
  */
-import type { HelperClient } from '../capture';
+import type { HelperProcess } from '../capture';
 import type { TracingOptions } from '../commands/goTracing';
 import { UserError } from '../util/userError';
 
@@ -80,7 +80,7 @@ export function intOption(o: EbpfCliOptions, name: string, lo: number, hi: numbe
 export function terminalTracing(o: EbpfCliOptions, what: string): { opts: TracingOptions; dispose: () => void } {
   const t0 = Date.now();
   const abort = new AbortController();
-  let client: HelperClient | undefined;
+  let client: HelperProcess | undefined;
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts++;

@@ -3,11 +3,11 @@
  * keeps what was recorded (the helper's graceful stop), a second one aborts and keeps nothing.
  * Before the helper runs there is nothing to keep, so the first signal aborts.
  */
-import type { HelperClient } from '../capture';
+import type { HelperProcess } from '../capture';
 
 export class StopOnSignal {
   private readonly abort = new AbortController();
-  private client: HelperClient | undefined;
+  private client: HelperProcess | undefined;
   private signals = 0;
   /** Aborts the helper (the second signal, or a first one before it started). */
   readonly signal = this.abort.signal;
@@ -19,7 +19,7 @@ export class StopOnSignal {
   }
 
   /** For the recorder's onStart: the helper whose stop() ends the recording early. */
-  readonly onStart = (client: HelperClient): void => {
+  readonly onStart = (client: HelperProcess): void => {
     this.client = client;
   };
 

@@ -5,7 +5,7 @@
  * subcommand, and turn its results into the model (named on the worker too). The helper only
  * loads, attaches, counts and detaches.
  */
-import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
+import { type HelperProcess, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import {
   toFunctionLatencies,
@@ -39,7 +39,7 @@ export interface TracingOptions {
   /** Every helper message (partial results each second, warnings...). */
   onMessage?: (m: HelperMessage) => void;
   /** The helper client, e.g. to stop() early and still get the results so far. */
-  onStart?: (client: HelperClient) => void;
+  onStart?: (client: HelperProcess) => void;
   /** Where remote binaries are cached; default ~/.cache/go-perf-lens/binaries. */
   binaryCacheDir?: string;
   /**

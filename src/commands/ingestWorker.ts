@@ -9,7 +9,10 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecodeElsewhere, HelperOutputItem } from '../capture/helperOutput';
+import { cancelledError, type Envelope, type HelperExit, type HelperProcess } from '../capture/helperClient';
+import type { HelperMessage } from '../capture/helperProtocol';
+import type { LaunchPlan } from '../capture/launchPlan';
+import type { RunElsewhere } from '../capture/runHelper';
 import type { AllocHeat, WireAllocsResult } from '../ingest/allocHeat';
 import type { BlockHeat, WireBlockingResult } from '../ingest/blockHeat';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
@@ -35,8 +38,9 @@ class IngestJob {
   private readonly worker = new Worker(WORKER_SCRIPT);
   private readonly waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void }[] = [];
   private ended: Error | undefined;
-  /** A helper's stdout decoded on this worker (used by a streamed recording). */
-  readonly helperOutput = new HelperOutputOnWorker(this);
+  /** The helpers started on this worker (a streamed recording's: a relaunch after a sudo password is the next), by run id, until their process has exited. */
+  private readonly helpers = new Map<number, HelperOnWorker>();
+  private nextHelperId = 1;
 
   constructor(private readonly onMessage: (m: FromWorker) => void = () => undefined) {
     this.worker.on('message', (m: FromWorker) => {
@@ -44,8 +48,8 @@ class IngestJob {
         this.onMessage(m);
         return;
       }
-      if (m.op === 'helper-items' || m.op === 'helper-ended' || m.op === 'helper-failed') {
-        this.helperOutput.take(m);
+      if (m.op === 'helper-started' || m.op === 'helper-items' || m.op === 'helper-failed' || m.op === 'helper-exited') {
+        this.helpers.get(m.id)?.take(m);
         return;
       }
       const w = this.waiting.shift();
@@ -53,11 +57,24 @@ class IngestJob {
       else w?.resolve(m);
     });
     this.worker.on('error', (e) => this.end(e));
-    this.worker.on('exit', (code) => this.end(new Error(`the ingest worker stopped (exit code ${code})`)));
+    this.worker.on('exit', (code) => {
+      this.end(new Error(`the ingest worker stopped (exit code ${code})`));
+      for (const [id, h] of this.helpers) h.take({ op: 'helper-exited', id, code: null, signal: null });
+    });
+  }
+
+  /** Starts the helper on this worker (RunElsewhere), once the one before it (if any) has exited. */
+  runHelper(plan: LaunchPlan, envelope: Envelope, opts: { dir: string; signal?: AbortSignal }): HelperProcess {
+    if (this.ended) throw this.ended;
+    const id = this.nextHelperId++;
+    const h = new HelperOnWorker(this, id, opts.signal, () => this.helpers.delete(id));
+    this.helpers.set(id, h);
+    this.send({ op: 'helper-run', id, plan, envelope, dir: opts.dir });
+    return h;
   }
 
   private end(e: Error): void {
-    if (!this.ended) this.helperOutput.fail(e);
+    if (!this.ended) for (const h of this.helpers.values()) h.fail(e);
     this.ended ??= e;
     for (const w of this.waiting.splice(0)) w.reject(e);
   }
@@ -83,70 +100,101 @@ class IngestJob {
   }
 
   dispose(): void {
+    // A helper still running here is cancelled, and the worker ended once it has exited: its
+    // stop, SIGTERM and SIGKILL run on this worker, and ending the worker first would leave it
+    // only the EOF on its stdin.
+    const running = [...this.helpers.values()];
+    for (const h of running) h.cancel();
     this.end(new Error('the ingest job was abandoned'));
-    void this.worker.terminate();
+    const exited = running.length
+      ? Promise.race([Promise.all(running.map((h) => h.exit())), new Promise((r) => setTimeout(r, HELPER_EXIT_WAIT_MS))])
+      : Promise.resolve();
+    void exited.then(() => this.worker.terminate());
   }
 }
 
+/** How long an abandoned job waits for its helper to exit (its cancel takes up to twice 3 s). */
+const HELPER_EXIT_WAIT_MS = 10_000;
+
 /**
- * A helper's stdout decoded on a job's worker (HelperOutputDecoder there): the bytes go over as
- * they come, the items come back in order. One decoding at a time (a relaunch after a sudo
- * password starts the next once the last has closed).
+ * The host's side of a helper started on a job's worker (IngestJob.runHelper): what it sends is
+ * taken here and yielded in order; stop and cancel go over as messages (the caller's AbortSignal
+ * cancels too).
  */
-class HelperOutputOnWorker {
-  private current: { items: HelperOutputItem[]; ended: boolean; failure: Error | undefined; wake?: () => void } | undefined;
+class HelperOnWorker implements HelperProcess {
+  pid: number | undefined;
+  private readonly items: HelperMessage[] = [];
+  private failure: Error | undefined;
+  private exited: HelperExit | undefined;
+  private wake: (() => void) | undefined;
+  private readonly exitInfo: Promise<HelperExit>;
+  private resolveExit: (e: HelperExit) => void = () => undefined;
+  private consumed = false;
+  private readonly onAbort = (): void => this.cancel();
 
-  constructor(private readonly job: IngestJob) {}
-
-  /** The worker's helper-* messages. */
-  take(m: FromWorker): void {
-    if (m.op === 'helper-items') this.settle((d) => d.items.push(...m.items));
-    else if (m.op === 'helper-ended') this.settle((d) => (d.ended = true));
-    else if (m.op === 'helper-failed') this.settle((d) => (d.failure ??= fromWire(m.error)));
+  constructor(
+    private readonly job: IngestJob,
+    private readonly id: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onExit: () => void,
+  ) {
+    if (signal?.aborted) throw cancelledError();
+    this.exitInfo = new Promise((resolve) => (this.resolveExit = resolve));
+    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** The worker stopped (or the job was abandoned): the decoding fails with why. */
+  /** The worker's helper-* messages (and a helper-exited of our own when the worker itself stopped). */
+  take(m: Extract<FromWorker, { op: 'helper-started' | 'helper-items' | 'helper-failed' | 'helper-exited' }>): void {
+    if (m.op === 'helper-started') this.pid = m.pid;
+    else if (m.op === 'helper-items') this.items.push(...m.items);
+    else if (m.op === 'helper-failed') this.failure ??= fromWire(m.error);
+    else if (!this.exited) {
+      this.exited = { code: m.code, signal: m.signal };
+      this.signal?.removeEventListener('abort', this.onAbort);
+      this.resolveExit(this.exited);
+      this.onExit();
+    }
+    this.wakeReader();
+  }
+
+  /** The job ended (its worker stopped, or it was abandoned): the messages end with why. */
   fail(e: Error): void {
-    this.settle((d) => (d.failure ??= e));
+    this.failure ??= e;
+    this.wakeReader();
   }
 
-  private settle(change: (d: NonNullable<HelperOutputOnWorker['current']>) => void): void {
-    const d = this.current;
-    if (!d) return;
-    change(d);
-    const wake = d.wake;
-    d.wake = undefined;
+  private wakeReader(): void {
+    const wake = this.wake;
+    this.wake = undefined;
     wake?.();
   }
 
-  /** A DecodeElsewhere (HelperClientOptions.decodeElsewhere). */
-  async *decode(stdout: AsyncIterable<Buffer>, opts: { dir: string; where: string }): AsyncGenerator<HelperOutputItem> {
-    const d: NonNullable<HelperOutputOnWorker['current']> = { items: [], ended: false, failure: this.job.endedBy };
-    this.current = d;
-    this.job.send({ op: 'helper-start', dir: opts.dir, where: opts.where });
-    // Only this decoding's bytes go over: once it is over, a late piece is not fed to the next one.
-    const pump = async (): Promise<void> => {
-      for await (const bytes of stdout) {
-        if (this.current !== d) return;
-        // A piece read from the pipe has a memory of its own: moved, not copied (nor left for this thread's GC).
-        const own = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-        this.job.send({ op: 'helper-out', bytes }, own ? [bytes.buffer as ArrayBuffer] : undefined);
-      }
-      if (this.current === d) this.job.send({ op: 'helper-end' });
-    };
-    pump().catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+  stop(): void {
+    if (!this.exited) this.job.send({ op: 'helper-stop', id: this.id });
+  }
+
+  cancel(): void {
+    if (!this.exited) this.job.send({ op: 'helper-cancel', id: this.id });
+  }
+
+  exit(): Promise<HelperExit> {
+    return this.exitInfo;
+  }
+
+  /** As HelperClient.messages: in order, ending with the run; breaking out of the loop cancels the helper. */
+  async *messages(): AsyncGenerator<HelperMessage> {
+    if (this.consumed) throw new Error('HelperOnWorker.messages() can be iterated once');
+    this.consumed = true;
     try {
       for (;;) {
-        const item = d.items.shift();
+        const item = this.items.shift();
         if (item) yield item;
-        else if (d.failure) throw d.failure;
-        else if (d.ended) return;
-        else await new Promise<void>((resolve) => (d.wake = resolve));
+        else if (this.failure) throw this.failure;
+        else if (this.exited) return;
+        else await new Promise<void>((resolve) => (this.wake = resolve));
       }
     } finally {
-      this.current = undefined;
-      // The worker closes what it still has open before the job can be disposed (its fds are the process's).
-      await this.job.ask({ op: 'helper-close' }, 'helper-closed').catch(() => undefined);
+      if (!this.exited) this.cancel();
     }
   }
 }
@@ -187,16 +235,16 @@ async function openJob(
 
 /**
  * A perf recording ingested on a worker while it is recorded (StreamedPerfIngest, there): the
- * recording helper's stdout is decoded there (decodeHelperOutput), perf.data's bytes taken in as
- * they come; finish() when the recording ended. dispose() whatever happens.
+ * recording helper runs there (runHelper), perf.data's bytes taken in as they come; finish()
+ * when the recording ended. dispose() whatever happens.
  */
 export class StreamedIngestInWorker {
   /**
-   * For the recording's HelperClient (RecordOptions.decodeElsewhere): the helper's stdout is
-   * parsed, perf.data's base64 chunks decoded, hashed, written and ingested on the worker, so
-   * the extension host's thread only passes bytes on.
+   * For the recording's helper (RecordOptions.runElsewhere): it is started and read on the
+   * worker, where perf.data's base64 chunks are decoded, hashed, written and ingested, so the
+   * extension host's thread neither spawns it nor reads a byte of its output.
    */
-  readonly decodeHelperOutput: DecodeElsewhere;
+  readonly runHelper: RunElsewhere;
 
   private constructor(
     private readonly job: IngestJob,
@@ -204,7 +252,7 @@ export class StreamedIngestInWorker {
     /** No partial profile is passed on after this (the final one is on its way). */
     private readonly stopPartials: () => void,
   ) {
-    this.decodeHelperOutput = (stdout, opts) => job.helperOutput.decode(stdout, opts);
+    this.runHelper = (plan, envelope, opts) => job.runHelper(plan, envelope, opts);
   }
 
   /**

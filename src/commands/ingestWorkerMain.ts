@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { HelperOutputDecoder, type HelperOutputItem } from '../capture/helperOutput';
+import { cancelledError, HelperClient } from '../capture/helperClient';
 import { BpfProfileIngest, bpfTextRange } from '../ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../ingest/fromEndpoint';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
@@ -28,8 +28,9 @@ let live: StreamedPerfIngest | undefined;
 /** The eBPF sampler's stacks taken in so far; whether to send the profile so far after each batch; why a batch was refused. */
 let bpf: { ingest: BpfProfileIngest; live: boolean; failed?: unknown } | undefined;
 let traced: TraceTarget | undefined;
-/** A helper's stdout being decoded here (helper-start until helper-end, a failure or helper-close). */
-let helperOut: HelperOutputDecoder | undefined;
+/** The helper runs asked for (helper-run), by id, until their process has exited; they run one after the other. */
+const helperRuns = new Map<number, { client?: HelperClient; cancelled?: boolean }>();
+let helperQueue: Promise<void> = Promise.resolve();
 let heat: HeatTarget | undefined;
 
 function tracedTarget(): TraceTarget {
@@ -47,27 +48,36 @@ function fail(e: unknown): void {
 }
 
 /**
- * Sends the decoded items on; perf.data's bytes go into the streamed ingest instead (the host
- * never sees them). A decoding error ends the decoding (its files closed) and is told.
+ * Runs the helper here to its end: its messages go to the host as they come, perf.data's bytes
+ * into the streamed ingest instead (the host never sees them); then how it ended, and once its
+ * process has exited (after a failure, HelperClient's stop, SIGTERM and SIGKILL run here), that.
  */
-function decodeHelperOutput(decode: (d: HelperOutputDecoder) => Iterable<HelperOutputItem>, ended: boolean): void {
-  const decoder = helperOut;
-  if (!decoder) return; // closed already: the host stopped reading
-  const items: HelperOutputItem[] = [];
+async function runHelperHere(m: Extract<ToWorker, { op: 'helper-run' }>): Promise<void> {
+  const { id } = m;
+  const run = helperRuns.get(id)!;
+  let client: HelperClient;
   try {
-    for (const item of decode(decoder)) {
-      if (item.type !== 'received-chunk') items.push(item);
+    if (run.cancelled) throw cancelledError();
+    client = new HelperClient(m.plan, m.envelope, { tempDir: m.dir });
+  } catch (e) {
+    helperRuns.delete(id);
+    send({ op: 'helper-failed', id, error: toWire(e) });
+    send({ op: 'helper-exited', id, code: null, signal: null });
+    return;
+  }
+  run.client = client;
+  send({ op: 'helper-started', id, pid: client.pid });
+  try {
+    for await (const item of client.messages()) {
+      if (item.type !== 'received-chunk') send({ op: 'helper-items', id, items: [item] });
       else if (item.name === 'perf.data') live?.push(item.data);
     }
   } catch (e) {
-    decoder.close();
-    helperOut = undefined;
-    if (items.length) send({ op: 'helper-items', items });
-    send({ op: 'helper-failed', error: toWire(e) });
-    return;
+    send({ op: 'helper-failed', id, error: toWire(e) });
   }
-  if (items.length) send({ op: 'helper-items', items });
-  if (ended) send({ op: 'helper-ended' });
+  const exit = await client.exit();
+  helperRuns.delete(id);
+  send({ op: 'helper-exited', id, ...exit });
 }
 
 port.on('message', (m: ToWorker) => {
@@ -90,23 +100,19 @@ port.on('message', (m: ToWorker) => {
         send({ op: 'opened', path: bin.path });
         break;
       }
-      case 'helper-start':
-        helperOut?.close();
-        helperOut = new HelperOutputDecoder({ dir: m.dir, where: m.where });
+      case 'helper-run':
+        helperRuns.set(m.id, {});
+        helperQueue = helperQueue.then(() => runHelperHere(m));
         break;
-      case 'helper-out': {
-        const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
-        decodeHelperOutput((d) => d.push(bytes), false);
+      case 'helper-stop':
+        helperRuns.get(m.id)?.client?.stop();
+        break;
+      case 'helper-cancel': {
+        const run = helperRuns.get(m.id);
+        if (run) run.cancelled = true;
+        run?.client?.cancel();
         break;
       }
-      case 'helper-end':
-        decodeHelperOutput((d) => d.end(), true);
-        break;
-      case 'helper-close':
-        helperOut?.close();
-        helperOut = undefined;
-        send({ op: 'helper-closed' });
-        break;
       case 'stream-finish': {
         if (!live) throw new Error('stream-finish before stream-open');
         const file = m.perfDataPath;

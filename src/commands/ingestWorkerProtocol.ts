@@ -6,7 +6,9 @@
  * planned and its results named there. Or the executable for the allocation and blocking
  * recordings: their probes are planned, their results ingested and made into a profile there.
  */
-import type { HelperOutputItem } from '../capture/helperOutput';
+import type { Envelope, HelperExit } from '../capture/helperClient';
+import type { HelperMessage } from '../capture/helperProtocol';
+import type { LaunchPlan } from '../capture/launchPlan';
 import type { AllocHeat, WireAllocsResult } from '../ingest/allocHeat';
 import type { BlockHeat, WireBlockingResult } from '../ingest/blockHeat';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
@@ -30,17 +32,18 @@ export type ToWorker =
    */
   | { op: 'stream-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean }
   /**
-   * Decode a helper's stdout here (HelperOutputDecoder): its streamed files go into `dir`, and
-   * perf.data's bytes into the streamed ingest of `stream-open` as they come. Answered with
-   * `helper-items` as lines complete, then `helper-ended` (or `helper-failed`).
+   * Start the helper here (a HelperClient: its process, stdin and output are this thread's):
+   * its streamed files go into `dir`, and perf.data's bytes into the streamed ingest of
+   * `stream-open` as they come. Answered with `helper-started`, `helper-items` as messages come,
+   * `helper-failed` if the run ends in an error, and `helper-exited` once the process has exited,
+   * each with the run's `id`. Runs go one after the other (a relaunch after a sudo password waits
+   * for the last one's exit).
    */
-  | { op: 'helper-start'; dir: string; where: string }
-  /** The next bytes of the helper's stdout. */
-  | { op: 'helper-out'; bytes: Uint8Array }
-  /** The helper's stdout ended. */
-  | { op: 'helper-end' }
-  /** Stop decoding and close the files still open (answered with `helper-closed`). */
-  | { op: 'helper-close' }
+  | { op: 'helper-run'; id: number; plan: LaunchPlan; envelope: Envelope; dir: string }
+  /** Ask the helper to finish early, keeping what it has (HelperClient.stop). */
+  | { op: 'helper-stop'; id: number }
+  /** Cancel the helper (HelperClient.cancel: stop, EOF, then SIGTERM and SIGKILL to its group), or a run not started yet. */
+  | { op: 'helper-cancel'; id: number }
   /** The recording ended: the complete perf.data is at `perfDataPath`. */
   | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions }
   /**
@@ -83,11 +86,11 @@ export type FromWorker =
    * of the same objects takes to arrive, and it does this every second.
    */
   | { op: 'partial'; json: string }
-  /** The helper's messages decoded from `helper-out` (never a `received-chunk`: those bytes stay in the worker). */
-  | { op: 'helper-items'; items: HelperOutputItem[] }
-  | { op: 'helper-ended' }
-  | { op: 'helper-failed'; error: WireError }
-  | { op: 'helper-closed' }
+  /** The answers to `helper-run`: its pid, its messages (never a `received-chunk`: those bytes stay in the worker), how it ended. */
+  | { op: 'helper-started'; id: number; pid: number | undefined }
+  | { op: 'helper-items'; id: number; items: HelperMessage[] }
+  | { op: 'helper-failed'; id: number; error: WireError }
+  | ({ op: 'helper-exited'; id: number } & HelperExit)
   | { op: 'done'; profile: Profile; label?: string }
   | { op: 'trace-plan'; plan: TracePlan }
   | { op: 'sched-probes'; probes: SchedProbes }

@@ -5,7 +5,7 @@
  * stacks arrive with its partials, once a second, and are taken in on the ingest worker as they
  * come (and drawn, given onPartial), so its end leaves only the last second to do. No vscode here.
  */
-import { type HelperClient, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
+import { type HelperProcess, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import type { WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { Profile } from '../model/profile';
@@ -27,7 +27,7 @@ export interface BpfProfileOptions {
   signal?: AbortSignal;
   askPassword?: PasswordPrompt;
   onMessage?: (m: HelperMessage) => void;
-  onStart?: (client: HelperClient) => void;
+  onStart?: (client: HelperProcess) => void;
   /** Where remote binaries are cached; default ~/.cache/go-perf-lens/binaries. */
   binaryCacheDir?: string;
   /** The profile so far, about once a second while it records (live heat); not called once the recording has ended. */

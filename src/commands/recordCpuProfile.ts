@@ -8,7 +8,7 @@
  * with perf and says why in the profile's warnings; the profile's stackMethod names the method.
  */
 import * as fs from 'node:fs';
-import { type HelperClient, mayRunAsUser, type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
+import { type HelperProcess, mayRunAsUser, type PasswordPrompt, type ProgressMessage, recordPerf, type Target } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile } from '../model/profile';
@@ -67,7 +67,7 @@ export interface CpuProfileOptions {
    */
   onRecording?: () => void;
   /** The recording's helper, once started: its stop() ends the recording early and keeps it. */
-  onStart?: (client: HelperClient) => void;
+  onStart?: (client: HelperProcess) => void;
   /** Samples taken so far, each second (the eBPF sampler's partial results; perf sends none). */
   onSamples?: (samplesSoFar: number) => void;
   /**
@@ -168,13 +168,13 @@ async function recordStreamed(
   known: { target: NonNullable<Profile['target']>; startTimeMs: number },
 ): Promise<Profile> {
   const { target: targetInfo, startTimeMs } = known;
-  // perf's output streams in while it records: the helper's output is decoded on the ingest
+  // perf's output streams in while it records: the helper is started and read on the ingest
   // worker, perf.data parsed there as it comes and taken into the ingest once a second, so only
-  // the last second is left to do when the recording ends, and this thread only passes bytes on.
+  // the last second is left to do when the recording ends, and this thread only hears its messages.
   const rec = await recordPerf(
     target,
     { pid: req.pid, durationSec: req.durationSec, freqHz: req.freqHz, event: req.event, stream: true, startTicks: targetInfo.startTicks },
-    { ...opts, decodeElsewhere: live.decodeHelperOutput },
+    { ...opts, runElsewhere: live.runHelper },
   );
   try {
     targetInfo.recordedAs = rec.recordedAs;

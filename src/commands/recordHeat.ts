@@ -5,7 +5,7 @@
  * target's executable is opened once, on the ingest worker: the eBPF recordings plan their probes
  * and ingest their results there, and the profile is made there too.
  */
-import type { PasswordPrompt, ProgressMessage, Target, HelperClient } from '../capture';
+import type { PasswordPrompt, ProgressMessage, Target, HelperProcess } from '../capture';
 import type { Profile } from '../model/profile';
 import { openHeatTarget } from './goTracing';
 import { recordAllocs } from './recordAllocs';
@@ -24,7 +24,7 @@ export interface HeatRecordingOptions {
   askPassword?: PasswordPrompt;
   binaryCacheDir?: string;
   /** Each helper as it starts (a stop must reach every one). */
-  onStart?: (client: HelperClient) => void;
+  onStart?: (client: HelperProcess) => void;
   /** The eBPF probes are live (once per eBPF mode). */
   onAttached?: () => void;
   onProgress?: (m: ProgressMessage) => void;

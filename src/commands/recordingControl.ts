@@ -5,19 +5,19 @@
  * shows both commands in the palette.
  */
 import * as vscode from 'vscode';
-import type { HelperClient } from '../capture';
+import type { HelperProcess } from '../capture';
 
 /** One recording: the abort signal for the recorder, and its helpers once started (several when modes record together). */
 export class RecordingHandle {
   private readonly abort = new AbortController();
-  private readonly clients: HelperClient[] = [];
+  private readonly clients: HelperProcess[] = [];
   private how: 'stop' | 'discard' | undefined;
   readonly signal = this.abort.signal;
 
   constructor(readonly pid: number) {}
 
   /** For the recorder's onStart. */
-  readonly onStart = (client: HelperClient): void => {
+  readonly onStart = (client: HelperProcess): void => {
     this.clients.push(client);
     if (this.how === 'stop') client.stop();
   };

@@ -12,6 +12,8 @@ export interface TreeRow {
   label: string;
   description: string;
   samples: number;
+  /** Its tooltip's Markdown, as hovering the row makes it. */
+  tooltip: string;
 }
 
 export interface FlameGraphStatus {

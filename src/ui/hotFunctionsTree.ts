@@ -57,6 +57,8 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
   private filterValue: TreeFilter = 'all';
   private searchValue = '';
   private roots: FunctionNode[] | undefined;
+  /** Each drawn row's tooltip text, for resolveTreeItem. */
+  private readonly tooltips = new WeakMap<FunctionNode, string>();
   /**
    * The last order of each list (the roots, each folded group): function name → rank. Kept only
    * across profiles of one recording with the same settings (rankingOf says which).
@@ -256,13 +258,22 @@ export class HotFunctionsTree implements vscode.TreeDataProvider<FunctionNode>, 
       tooltip = `${formatPercent(path.samples / total)} of all samples have the call path ${how} in their stack; that is ${formatPercent(path.samples / parentSamples)} of the parent row's samples.`;
     }
     item.description = description;
-    item.tooltip = new vscode.MarkdownString(
-      `\`${node.name}\`\n\n${tooltip}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`,
-    );
+    this.tooltips.set(node, `\`${node.name}\`\n\n${tooltip}${stat.file ? `\n\n${stat.file}${stat.line1 ? `:${stat.line1}` : ''}` : ''}`);
     // Runtime internals get no "Trace latency" (see traceFunction.ts).
     item.contextValue = view.kinds.kindOf(node.name) === 'runtime' ? 'goPerfLens.runtimeFunction' : 'goPerfLens.function';
     item.iconPath = new vscode.ThemeIcon(stat.selfSamples / total >= 0.05 ? 'flame' : 'symbol-function');
     item.command = { command: 'goPerfLens.openFunction', title: 'Open function', arguments: [node.name] };
+    return item;
+  }
+
+  /**
+   * The row's Markdown tooltip, made when it is hovered: VS Code parses a Markdown tooltip on the
+   * extension host for every row it is given, so hundreds of rows drawn at once would hold the
+   * host for tens of milliseconds for tooltips nobody reads.
+   */
+  resolveTreeItem(item: vscode.TreeItem, node: FunctionNode): vscode.TreeItem {
+    const text = this.tooltips.get(node);
+    if (text !== undefined) item.tooltip = new vscode.MarkdownString(text);
     return item;
   }
 

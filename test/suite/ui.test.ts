@@ -380,6 +380,18 @@ describe('editor UI on a recorded session [vscode, root, perf, bcc]', function (
     }
   });
 
+  it('hovering a row shows its tooltip (made then, not with every row): the full name, what self and cum mean, its source line; a call path under it', () => {
+    const fn = fx.profile.functions.find((f) => f.name === fx.tracedFunction)!;
+    const root = api.testing!.hotFunctionRows().find((r) => r.name === fn.name);
+    assert.ok(root, `no row for ${fn.name}`);
+    assert.ok(root.tooltip.startsWith(`\`${fn.name}\``), root.tooltip);
+    assert.match(root.tooltip, /its own code \(self\) and everything it calls \(cum\)/);
+    assert.ok(fn.file && root.tooltip.includes(`${fn.file}:${fn.line1}`), root.tooltip);
+    const child = api.testing!.hotFunctionChildren(fn.name)[0];
+    assert.ok(child, `${fn.name} has no callee rows`);
+    assert.match(child.tooltip, /have the call path .+ → .+ in their stack/);
+  });
+
   it('a function with no self time but a large cumulative share is a root, wherever it ranks by self', () => {
     const names = new Set(api.testing!.hotFunctionRows().map((r) => r.name));
     const total = fx.profile.totalSamples;

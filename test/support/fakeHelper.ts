@@ -4,9 +4,9 @@
  */
 import * as fs from 'node:fs';
 import { type Envelope, HelperClient } from '../../src/capture/helperClient';
-import type { DecodeElsewhere } from '../../src/capture/helperOutput';
 import { HELPER_VERSION, type HelperMessage } from '../../src/capture/helperProtocol';
-import { BOOTSTRAP } from '../../src/capture/launchPlan';
+import { BOOTSTRAP, type LaunchPlan } from '../../src/capture/launchPlan';
+import type { RunElsewhere } from '../../src/capture/runHelper';
 import { UserError } from '../../src/util/userError';
 
 const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -17,18 +17,28 @@ export const PRELUDE =
   `W(type='hello',protocol=1,helper='${HELPER_VERSION}',subcommand='fake',capabilities=[],pid=1,root=True,python='',pythonVersion='',tempDir='/x')\n` +
   "C=lambda d: W(type='chunk',name='s.bin',data=base64.b64encode(d).decode())\n";
 
-/** Runs `body` to its end: the messages, and the UserError it ended with; its stdout decoded here or elsewhere. */
+/** How the stand-in is started: as the real ephemeral helper is. */
+export const FAKE_PLAN: LaunchPlan = {
+  target: { kind: 'local' },
+  file: PY,
+  args: ['-I', '-c', BOOTSTRAP],
+  via: 'direct',
+  mode: 'ephemeral',
+  python: PY,
+};
+
+/** The envelope that makes the stand-in run `body`. */
+export const fakeEnvelope = (body: string): Envelope => ({ v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body });
+
+/** Runs `body` to its end: the messages, and the UserError it ended with; started and read here or elsewhere. */
 export async function runFake(
   body: string,
   dir: string,
-  decodeElsewhere?: DecodeElsewhere,
+  runElsewhere?: RunElsewhere,
 ): Promise<{ messages: HelperMessage[]; error?: UserError }> {
-  const envelope: Envelope = { v: 1, subcommand: 'fake', args: {}, files: {}, modules: {}, program: body };
-  const client = new HelperClient(
-    { target: { kind: 'local' }, file: PY, args: ['-I', '-c', BOOTSTRAP], via: 'direct', mode: 'ephemeral', python: PY },
-    envelope,
-    { tempDir: dir, ...(decodeElsewhere ? { decodeElsewhere } : {}) },
-  );
+  const client = runElsewhere
+    ? runElsewhere(FAKE_PLAN, fakeEnvelope(body), { dir })
+    : new HelperClient(FAKE_PLAN, fakeEnvelope(body), { tempDir: dir });
   const messages: HelperMessage[] = [];
   try {
     for await (const m of client.messages()) messages.push(m);

@@ -5,9 +5,9 @@
  * Argument: JSON {target, subcommand, args, tempDir?, stopOnInput?}. An error's reply also
  * carries the helper's hello when it came (its PID and private folder: what a test checks is gone). tempDir receives the files
  * (the caller's folder, so that no other client's sweep of stale capture folders can take them);
- * with stopOnInput, a line on stdin makes the client ask the helper to stop (HelperClient.stop()).
+ * with stopOnInput, a line on stdin makes the client ask the helper to stop (HelperProcess.stop()).
  */
-import type { HelperClient } from '../../src/capture/helperClient';
+import type { HelperProcess } from '../../src/capture/helperClient';
 import type { HelloMessage } from '../../src/capture/helperProtocol';
 import { runHelper } from '../../src/capture/runHelper';
 import type { Target } from '../../src/capture/target';
@@ -23,7 +23,7 @@ interface Request {
 
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '{}') as Request;
-  let client: HelperClient | undefined;
+  let client: HelperProcess | undefined;
   let hello: HelloMessage | undefined;
   const progress: string[] = [];
   if (req.stopOnInput) process.stdin.on('data', () => client?.stop());

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HelperClient } from '../../../src/capture';
+import type { HelperProcess } from '../../../src/capture';
 import { type CpuProfileOptions, type CpuProfileRequest, recordCpuProfile } from '../../../src/commands/recordCpuProfile';
 import { BPF_STACK_METHOD } from '../../../src/ingest/fromBpfProfile';
 import type { Profile } from '../../../src/model/profile';
@@ -81,7 +81,7 @@ function assertCallersAgree(p: Profile, ref: { cum: Map<string, number>; samples
 
 /** Recording options that stop the recording (keeping it) once it has `samples` samples. */
 function stopAt(samples: number, also: CpuProfileOptions = {}): CpuProfileOptions {
-  let client: HelperClient | undefined;
+  let client: HelperProcess | undefined;
   return {
     ...also,
     onStart: (c) => {
@@ -141,7 +141,7 @@ describe('default CPU recording: the eBPF sampler, exact callers, unknown caller
     const load = startLoad(buildGoPackage('exampleservice', './cmd/load', tc), svc.url, 600);
     const goProf = path.join(tmp, 'service.pprof');
     let fetched: Promise<void> | undefined;
-    let client: HelperClient | undefined;
+    let client: HelperProcess | undefined;
     let p: Profile;
     try {
       // Go's profile covers 8 s from the sampler's attach; the recording stops when it is fetched.

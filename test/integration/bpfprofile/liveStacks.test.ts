@@ -7,7 +7,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import type { HelperClient } from '../../../src/capture';
+import type { HelperProcess } from '../../../src/capture';
 import { isStacksPartial, recordBpfProfile } from '../../../src/commands/recordBpfProfile';
 import { ingestBpfProfile, type WireBpfBatch } from '../../../src/ingest/fromBpfProfile';
 import { loadBinaryBytes } from '../../../src/ingest/loadBinary';
@@ -26,7 +26,7 @@ describe('eBPF sampler, live: stacks streamed once a second and taken in as they
     const batches: WireBpfBatch[] = [];
     const warnings: string[] = [];
     const sofar: Profile[] = [];
-    let client: HelperClient | undefined;
+    let client: HelperProcess | undefined;
     let resolved = false;
     let deadline: NodeJS.Timeout | undefined;
     let rec;

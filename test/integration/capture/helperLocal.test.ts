@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import {
   BinaryResult,
   HelloMessage,
-  HelperClient,
+  HelperProcess,
   ProgressMessage,
   RecordResult,
   fetchBinary,
@@ -47,10 +47,10 @@ const CPU_LIMIT_MS = 90000;
  * attached. stopped() resolves when it did (and fails, saying so, when the target never ran).
  */
 function stopOnceTargetRan(pid: number) {
-  let client: HelperClient | undefined;
+  let client: HelperProcess | undefined;
   let ran: Promise<void> | undefined;
   return {
-    onStart: (c: HelperClient): void => {
+    onStart: (c: HelperProcess): void => {
       client = c;
     },
     stopAfterCpu: (m: ProgressMessage): void => {
@@ -373,7 +373,7 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
   /** Starts a 30 s recording of a fresh spinner and resolves once perf runs. */
   async function recordingInFlight(signal?: AbortSignal) {
     const target = await startSpin(newestGo());
-    let client: HelperClient | undefined;
+    let client: HelperProcess | undefined;
     let hello: HelloMessage | undefined;
     let perfPid: number | undefined;
     let started!: () => void;
@@ -452,7 +452,7 @@ describe('capture: helper on this machine [root, perf, Go]', function () {
   it('stop() while perf is still starting: a short recording or "cancelled", never a perf failure', async () => {
     const target = await startSpin(newestGo());
     try {
-      let client: HelperClient | undefined;
+      let client: HelperProcess | undefined;
       let stoppedEarly = false;
       const p = recordPerf(
         local,

@@ -205,9 +205,9 @@ describe('security: the installed helper, its sudoers rule and real unprivileged
     );
   });
 
-  it('(d) the installed helper refuses program text on stdin, and sudo refuses any other Python command', () => {
+  it('(d) the installed helper refuses program text on stdin, and sudo refuses any other Python command', async () => {
     const marker = path.join(dir, 'program-ran');
-    const payload = loadHelperPayload(path.join(dir, 'bpf'));
+    const payload = await loadHelperPayload(path.join(dir, 'bpf'));
     const envelope = {
       v: 1,
       subcommand: 'probe',

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HelloMessage, HelperClient, HelperMessage, RecordResult, recordPerf, runHelper } from '../../../src/capture';
+import { HelloMessage, HelperProcess, HelperMessage, RecordResult, recordPerf, runHelper } from '../../../src/capture';
 import { parsePerfData } from '../../../src/formats/perfDataParser';
 import { resolveBpfDir } from '../../../src/capture/helperFiles';
 import { newestGo } from '../../support/goToolchains';
@@ -78,7 +78,7 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
     // only after the 60 s, and the recording would end by its duration instead of our stop().
     const target = await startSpin(newestGo());
     spinners.push(target);
-    let client: HelperClient | undefined;
+    let client: HelperProcess | undefined;
     const chunks: Buffer[] = [];
     let targetStopped = false;
     let stopping = false;
@@ -186,7 +186,7 @@ describe('capture: perf.data streamed while perf records (pipe mode) [root, perf
   it('stream + stop(): ends early, delivers what was recorded; no perf and no helper temp dir left', async () => {
     const target = await startSpin(newestGo());
     spinners.push(target);
-    let client: HelperClient | undefined;
+    let client: HelperProcess | undefined;
     let hello: HelloMessage | undefined;
     let perfPid: number | undefined;
     const chunks: Buffer[] = [];

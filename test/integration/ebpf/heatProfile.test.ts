@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { recordHeat } from '../../../src/commands/recordHeat';
-import type { HelperClient } from '../../../src/capture';
+import type { HelperProcess } from '../../../src/capture';
 import { metricsOf, withMetric } from '../../../src/model/metrics';
 import type { Profile } from '../../../src/model/profile';
 import { buildGoFixture, GO_FIXTURES, goToolchains } from '../../support/goToolchains';
@@ -46,7 +46,7 @@ describe('Profile Go process beyond CPU: allocations and blocking as metrics of 
 
   it("blocking alone: blocked time and waits per line as the program timed them, with each line's histogram and reasons", async () => {
     const t = await startTracee(buildGoFixture('blocking', tc), [tmp]);
-    const clients: HelperClient[] = [];
+    const clients: HelperProcess[] = [];
     let attached = false;
     const run = recordHeat(
       { kind: 'local' },
@@ -101,7 +101,7 @@ describe('Profile Go process beyond CPU: allocations and blocking as metrics of 
   it('allocations with CPU sampling in the same window: allocated bytes and objects, and CPU, over one set of stacks', async () => {
     // The loop calls main.small (new([64]byte)) forever: all its CPU and nearly all its allocations are there.
     const t = await startTracee(buildGoFixture('allocs', tc), ['65536', 'loop']);
-    const clients: HelperClient[] = [];
+    const clients: HelperProcess[] = [];
     const p = await recordHeat(
       { kind: 'local' },
       t.pid,

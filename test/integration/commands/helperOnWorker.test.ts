@@ -1,9 +1,10 @@
 /**
- * A streamed perf recording's helper output is decoded on the ingest worker
- * (StreamedIngestInWorker.decodeHelperOutput): the extension host's thread only passes stdout's
- * bytes on. What comes back must be what decoding on this thread gives (without the chunks,
- * which stay on the worker), damage found there must end the run here as it would have, and
- * perf.data's bytes must reach the streamed ingest there while perf records.
+ * A streamed perf recording's helper is started and read on the ingest worker
+ * (StreamedIngestInWorker.runHelper): the extension host's thread neither spawns it nor reads its
+ * output. What comes back must be what a helper run on this thread gives (without the chunks,
+ * which stay on the worker), damage found there must end the run here as it would have, stop and
+ * cancel must reach it, a job abandoned while it runs must still stop it (the worker ends after
+ * the helper), and perf.data's bytes must reach the streamed ingest there while perf records.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,17 +13,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type HelperMessage, recordPerf } from '../../../src/capture';
 import { StreamedIngestInWorker } from '../../../src/commands/ingestWorker';
-import { eventuallyGone, PRELUDE, runFake } from '../../support/fakeHelper';
+import { eventuallyGone, FAKE_PLAN, fakeEnvelope, PRELUDE, runFake } from '../../support/fakeHelper';
 import { killSpin, type Spinner, startSpin } from '../capture/captureSupport';
 
-describe('commands: a streamed recording’s helper output is decoded on the ingest worker [go]', function () {
+describe('commands: a streamed recording’s helper is started and read on the ingest worker [go]', function () {
   this.timeout(180_000);
   let spin: Spinner;
   let dir: string;
   let live: StreamedIngestInWorker;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-stallrec13-worker-decode-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-helper-on-worker-'));
     spin = await startSpin();
   });
   beforeEach(async () => {
@@ -49,7 +50,7 @@ describe('commands: a streamed recording’s helper output is decoded on the ing
     const hereDir = fs.mkdtempSync(path.join(dir, 'here-'));
     const thereDir = fs.mkdtempSync(path.join(dir, 'there-'));
     const here = await runFake(body, hereDir);
-    const there = await runFake(body, thereDir, live.decodeHelperOutput);
+    const there = await runFake(body, thereDir, live.runHelper);
     assert.equal(here.error, undefined, here.error?.message);
     assert.equal(there.error, undefined, there.error?.message);
     assert.equal(here.messages.filter((m) => m.type === 'received-chunk').length, 39);
@@ -78,11 +79,49 @@ describe('commands: a streamed recording’s helper output is decoded on the ing
     ];
     for (const c of cases) {
       const d = fs.mkdtempSync(path.join(dir, 'bad-'));
-      const r = await runFake(`${PRELUDE}open('${d}/pid','w').write(str(__import__('os').getpid()))\n${c}`, d, live.decodeHelperOutput);
+      const r = await runFake(`${PRELUDE}open('${d}/pid','w').write(str(__import__('os').getpid()))\n${c}`, d, live.runHelper);
       assert.equal(r.error?.code, 'helper-protocol', `${c}: ${r.error?.message}`);
       assert.ok(!r.messages.some((m) => m.type === 'received-file' || m.type === 'result'), c);
       await eventuallyGone(Number(fs.readFileSync(path.join(d, 'pid'), 'utf8')));
     }
+  });
+
+  /** A stand-in that says hello, writes its pid, then sleeps, deaf to stop and EOF: only SIGTERM ends it. */
+  const deaf = (d: string): string =>
+    `${PRELUDE}open('${d}/pid','w').write(str(__import__('os').getpid()))\nW(type='progress',message='asleep')\n__import__('time').sleep(600)`;
+
+  it('the caller’s AbortSignal cancels the helper there: the run ends as cancelled, the process is gone', async () => {
+    const d = fs.mkdtempSync(path.join(dir, 'abort-'));
+    const abort = new AbortController();
+    const client = live.runHelper(FAKE_PLAN, fakeEnvelope(deaf(d)), { dir: d, signal: abort.signal });
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const m of client.messages()) {
+          seen.push(m.type);
+          if (m.type === 'progress') abort.abort();
+        }
+      })(),
+      (e: Error & { code?: string }) => e.code === 'cancelled',
+    );
+    assert.deepEqual(seen, ['hello', 'progress']);
+    assert.ok(client.pid !== undefined && client.pid > 0, `pid ${client.pid}`);
+    const exit = await client.exit();
+    assert.equal(exit.signal, 'SIGTERM', JSON.stringify(exit));
+    await eventuallyGone(Number(fs.readFileSync(path.join(d, 'pid'), 'utf8')));
+  });
+
+  it('a job abandoned while its helper runs cancels it there, and its worker ends only after the helper has exited', async () => {
+    const d = fs.mkdtempSync(path.join(dir, 'abandoned-'));
+    const client = live.runHelper(FAKE_PLAN, fakeEnvelope(deaf(d)), { dir: d });
+    const reading = (async () => {
+      for await (const m of client.messages()) if (m.type === 'progress') live.dispose();
+    })();
+    await assert.rejects(reading, /the ingest job was abandoned/);
+    // Deaf to stop and EOF: had the worker ended at once, nobody would send SIGTERM.
+    const exit = await client.exit();
+    assert.equal(exit.signal, 'SIGTERM', JSON.stringify(exit));
+    await eventuallyGone(Number(fs.readFileSync(path.join(d, 'pid'), 'utf8')));
   });
 
   it('perf.data reaches the streamed ingest there while perf records: the profile so far comes, the whole has every sample perf script shows [root, perf]', async () => {
@@ -98,7 +137,7 @@ describe('commands: a streamed recording’s helper output is decoded on the ing
     const rec = await recordPerf(
       { kind: 'local' },
       { pid: spin.pid, durationSec: 120, freqHz: 999, event: 'cpu-clock', stream: true },
-      { decodeElsewhere: live.decodeHelperOutput, onStart: (c) => (stop = () => c.stop()) },
+      { runElsewhere: live.runHelper, onStart: (c) => (stop = () => c.stop()) },
     );
     try {
       assert.equal(rec.result.endedBy, 'stop');
