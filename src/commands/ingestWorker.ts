@@ -289,32 +289,45 @@ export class StreamedIngestInWorker {
 /**
  * The eBPF sampler's recording ingested on a worker while it is recorded (BpfProfileIngest,
  * there): open() reads nothing more than it is given (the target's executable) and says what the
- * sampler's arguments need; push() hands over each partial's stacks as they come, finish() the
- * result's (the last second's). dispose() whatever happens.
+ * sampler's arguments need; the sampler's helper runs there (runHelper), where each partial's
+ * stacks are taken in as they come; finish() takes the result's (the last second's). dispose()
+ * whatever happens.
  */
 export class BpfIngestInWorker {
+  /**
+   * For the sampler's helper (RunHelperOptions.runElsewhere): started and read on the worker, which
+   * takes each partial's stacks in and passes the partial on without them (unless `keepStacks`).
+   */
+  readonly runHelper: RunElsewhere;
+
   private constructor(
     private readonly job: IngestJob,
     readonly binaryPath: string,
     readonly facts: BpfBinaryFacts,
     /** No partial profile is passed on after this (the final one is on its way). */
     private readonly stopPartials: () => void,
-  ) {}
+  ) {
+    this.runHelper = (plan, envelope, opts) => job.runHelper(plan, envelope, opts);
+  }
 
   /**
    * Opens the target's executable in the worker; a non-Go or unreadable one is a UserError (nothing
    * recorded yet). `onPartial`: the profile so far after each partial's stacks (until finish()),
-   * without its stack table.
+   * without its stack table. `keepStacks`: the partials reach the caller with their stacks too.
    */
   static async open(
     exe: { bytes: Uint8Array; path: string },
     pid: number,
     onPartial?: (profile: Profile) => void,
+    keepStacks = false,
   ): Promise<BpfIngestInWorker> {
     let finished = false;
-    const { job, opened } = await openJob({ op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid, live: onPartial !== undefined }, (m) => {
-      if (m.op === 'partial' && !finished) onPartial?.(JSON.parse(m.json) as Profile);
-    });
+    const { job, opened } = await openJob(
+      { op: 'bpf-open', bytes: exe.bytes, path: exe.path, pid, live: onPartial !== undefined, keepStacks },
+      (m) => {
+        if (m.op === 'partial' && !finished) onPartial?.(JSON.parse(m.json) as Profile);
+      },
+    );
     if (!opened.bpf) {
       job.dispose();
       throw new Error('the ingest worker opened the executable without what the eBPF sampler needs');
@@ -322,7 +335,7 @@ export class BpfIngestInWorker {
     return new BpfIngestInWorker(job, opened.path, opened.bpf, () => (finished = true));
   }
 
-  /** One partial of the sampler (its stacks received since the last one), in order. */
+  /** One partial of the sampler read elsewhere (its stacks received since the last one), in order. */
   push(batch: WireBpfBatch): void {
     this.job.send({ op: 'bpf-stacks', batch });
   }

@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { cancelledError, HelperClient } from '../capture/helperClient';
-import { BpfProfileIngest, bpfTextRange } from '../ingest/fromBpfProfile';
+import type { HelperMessage } from '../capture/helperProtocol';
+import { BpfProfileIngest, bpfTextRange, type WireBpfBatch } from '../ingest/fromBpfProfile';
 import { ingestEndpointProfile } from '../ingest/fromEndpoint';
 import { StreamedPerfIngest } from '../ingest/streamedPerf';
 import type { Profile } from '../model/profile';
@@ -25,8 +26,11 @@ const send = (m: FromWorker): void => port.postMessage(m);
 const sendPartial = (profile: Profile): void => send({ op: 'partial', json: JSON.stringify({ ...profile, stacks: undefined }) });
 let binaryAnswer: ((path: string | undefined) => void) | undefined;
 let live: StreamedPerfIngest | undefined;
-/** The eBPF sampler's stacks taken in so far; whether to send the profile so far after each batch; why a batch was refused. */
-let bpf: { ingest: BpfProfileIngest; live: boolean; failed?: unknown } | undefined;
+/**
+ * The eBPF sampler's stacks taken in so far; whether to send the profile so far after each batch
+ * and to pass the stacks on to the host too; why a batch was refused.
+ */
+let bpf: { ingest: BpfProfileIngest; live: boolean; keepStacks: boolean; failed?: unknown } | undefined;
 let traced: TraceTarget | undefined;
 /** The helper runs asked for (helper-run), by id, until their process has exited; they run one after the other. */
 const helperRuns = new Map<number, { client?: HelperClient; cancelled?: boolean }>();
@@ -69,8 +73,9 @@ async function runHelperHere(m: Extract<ToWorker, { op: 'helper-run' }>): Promis
   send({ op: 'helper-started', id, pid: client.pid });
   try {
     for await (const item of client.messages()) {
-      if (item.type !== 'received-chunk') send({ op: 'helper-items', id, items: [item] });
-      else if (item.name === 'perf.data') live?.push(item.data);
+      if (item.type === 'received-chunk') {
+        if (item.name === 'perf.data') live?.push(item.data);
+      } else send({ op: 'helper-items', id, items: [bpf ? takeStacks(item) : item] });
     }
   } catch (e) {
     send({ op: 'helper-failed', id, error: toWire(e) });
@@ -78,6 +83,33 @@ async function runHelperHere(m: Extract<ToWorker, { op: 'helper-run' }>): Promis
   const exit = await client.exit();
   helperRuns.delete(id);
   send({ op: 'helper-exited', id, ...exit });
+}
+
+/**
+ * A sampler's partial: its stacks are taken into the eBPF ingest here (and the profile so far
+ * sent, when live); what goes on to the host is the partial without them (its counts stay), unless
+ * the caller keeps the stacks.
+ */
+function takeStacks(item: HelperMessage): HelperMessage {
+  const batch = item.type === 'partial' ? (item.data as WireBpfBatch | null) : null;
+  if (!bpf || item.type !== 'partial' || !batch || !Array.isArray(batch.stacks)) return item;
+  addBpfBatch(batch);
+  if (bpf.keepStacks) return item;
+  const { stacks: _taken, ...counts } = batch;
+  return { ...item, data: counts };
+}
+
+/** A partial's stacks into the eBPF ingest (then the profile so far, when live); a bad batch is told at bpf-finish. */
+function addBpfBatch(batch: WireBpfBatch): void {
+  if (!bpf || bpf.failed !== undefined) return;
+  try {
+    bpf.ingest.add(batch);
+  } catch (e) {
+    bpf.failed = e; // told at bpf-finish, the one message answered
+    return;
+  }
+  // A backlog batch came after the recording ended: the whole profile follows at once.
+  if (bpf.live && !batch.backlog && bpf.ingest.samples > 0) sendPartial(bpf.ingest.profile(batch));
 }
 
 port.on('message', (m: ToWorker) => {
@@ -124,7 +156,7 @@ port.on('message', (m: ToWorker) => {
         const bin = openTargetBinary(m.bytes, m.path, m.pid);
         const { lo, hi } = bpfTextRange(bin);
         const { goBuildId, gnuBuildId } = bin.elf;
-        bpf = { ingest: new BpfProfileIngest(bin), live: m.live === true };
+        bpf = { ingest: new BpfProfileIngest(bin), live: m.live === true, keepStacks: m.keepStacks === true };
         send({
           op: 'opened',
           path: bin.path,
@@ -132,18 +164,9 @@ port.on('message', (m: ToWorker) => {
         });
         break;
       }
-      case 'bpf-stacks': {
-        if (!bpf || bpf.failed !== undefined) break;
-        try {
-          bpf.ingest.add(m.batch);
-        } catch (e) {
-          bpf.failed = e; // told at bpf-finish, the one message answered
-          break;
-        }
-        // A backlog batch came after the recording ended: the whole profile follows at once.
-        if (bpf.live && !m.batch.backlog && bpf.ingest.samples > 0) sendPartial(bpf.ingest.profile(m.batch));
+      case 'bpf-stacks':
+        addBpfBatch(m.batch);
         break;
-      }
       case 'bpf-finish':
         if (!bpf) throw new Error('bpf-finish before bpf-open');
         if (bpf.failed !== undefined) throw bpf.failed;

@@ -48,10 +48,12 @@ export type ToWorker =
   | { op: 'stream-finish'; perfDataPath: string; opts: PerfIngestOptions }
   /**
    * Open the target's executable for the eBPF sampler (answered with `opened`, its code range and
-   * build ids included). `live`: also send the profile so far (`partial`) after each `bpf-stacks`.
+   * build ids included). The sampler's helper runs here (`helper-run`): each partial's stacks are
+   * taken in here as it comes (a bad one fails `bpf-finish`), and the partial goes to the host
+   * without them unless `keepStacks`. `live`: also send the profile so far (`partial`) after each.
    */
-  | { op: 'bpf-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean }
-  /** One of the sampler's partials: the stacks received since the last one (not answered; a bad one fails `bpf-finish`). */
+  | { op: 'bpf-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean; keepStacks?: boolean }
+  /** One of the sampler's partials read elsewhere (not answered; a bad one fails `bpf-finish`). */
   | { op: 'bpf-stacks'; batch: WireBpfBatch }
   /** The sampler's result (the last stacks), for the executable of `bpf-open`. */
   | { op: 'bpf-finish'; result: WireProfileResult; opts: BpfIngestOptions }

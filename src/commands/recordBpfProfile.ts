@@ -2,8 +2,9 @@
  * Records a Go process with the eBPF CPU sampler (the helper's `profile`, bpf/go_cpu_profile.c)
  * and ingests it into the Profile model: the same model as a perf recording, but with the
  * caller that frame-pointer stacks skip at frameless points put back exactly. The sampler's
- * stacks arrive with its partials, once a second, and are taken in on the ingest worker as they
- * come (and drawn, given onPartial), so its end leaves only the last second to do. No vscode here.
+ * helper runs on the ingest worker: its stacks arrive with its partials, once a second, and are
+ * taken in there as they come (and drawn, given onPartial), so its end leaves only the last second
+ * to do, and this thread never parses them. No vscode here.
  */
 import { type HelperProcess, type PasswordPrompt, type Target, buildIdArgs, runHelper } from '../capture';
 import type { HelperMessage } from '../capture/helperProtocol';
@@ -32,6 +33,12 @@ export interface BpfProfileOptions {
   binaryCacheDir?: string;
   /** The profile so far, about once a second while it records (live heat); not called once the recording has ended. */
   onPartial?: (profile: Profile) => void;
+  /**
+   * The partials reach onMessage with their raw stacks (isStacksPartial), for callers that check
+   * them; by default they come without: the stacks are taken in on the worker, and carrying them
+   * to this thread costs it a large parse every second.
+   */
+  keepStacks?: boolean;
 }
 
 export interface BpfRecording {
@@ -57,7 +64,7 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
       known ? onPartial({ ...p, target: { ...p.target, ...known.target }, startTimeMs: known.startTimeMs }) : undefined);
   // The executable is opened, and the stacks ingested as they come, on a worker thread (ingestWorker.ts).
   const exe = await readTargetExecutable(target, req.pid, opts);
-  const live = await BpfIngestInWorker.open(exe, req.pid, partial);
+  const live = await BpfIngestInWorker.open(exe, req.pid, partial, opts.keepStacks);
   try {
     const { textLo, textHi } = live.facts;
     const args: Record<string, unknown> = {
@@ -77,14 +84,13 @@ export async function recordBpfProfile(target: Target, req: BpfProfileRequest, o
     if (exe.startTicks !== undefined) targetInfo.startTicks = exe.startTicks;
     const startTimeMs = Date.now();
     known = { target: targetInfo, startTimeMs };
+    // The sampler's helper is started and read on the worker, which takes each partial's stacks in.
     const run = await runHelper<WireProfileResult>(target, 'profile', args, {
       signal: opts.signal,
       askPassword: opts.askPassword,
-      onMessage: (m) => {
-        if (isStacksPartial(m)) live.push(m.data);
-        opts.onMessage?.(m);
-      },
+      onMessage: opts.onMessage,
       onStart: opts.onStart,
+      runElsewhere: live.runHelper,
     });
     const profile = await live.finish(run.result, { target: targetInfo, startTimeMs, warnings: run.warnings });
     profile.ended = { by: run.result.endedBy, afterSec: run.result.elapsedSec, requestedSec: req.durationSec };

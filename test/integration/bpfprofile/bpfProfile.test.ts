@@ -145,7 +145,7 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
           rec = await recordBpfProfile(
             LOCAL,
             { pid: t.pid, durationSec: 3 },
-            { onMessage: (m) => (isStacksPartial(m) ? partialStacks.push(...m.data.stacks) : undefined) },
+            { keepStacks: true, onMessage: (m) => (isStacksPartial(m) ? partialStacks.push(...m.data.stacks) : undefined) },
           );
         } finally {
           t.proc.kill('SIGKILL');
@@ -452,12 +452,14 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     const bin = buildGoFixture('frameless', tc);
     const t = await startTracee(bin, ['frameless']);
     let killed = false;
+    let firstPartial: unknown;
     const rec = await recordBpfProfile(
       LOCAL,
       { pid: t.pid, durationSec: 60 },
       {
         onMessage: (m) => {
           if (m.type === 'partial' && !killed) {
+            firstPartial = m.data;
             killed = true;
             t.proc.kill('SIGKILL');
           }
@@ -467,6 +469,9 @@ describe('eBPF CPU sampler: exact callers above frameless leaves [root, bcc]', f
     await t.exited;
     assert.equal(rec.wire.endedBy, 'target-exited');
     assert.ok(rec.profile.totalSamples > 0);
+    // Without keepStacks a partial reaches this thread with its counts, its stacks taken in on the worker.
+    const counts = firstPartial as { samples?: unknown; stacks?: unknown };
+    assert.ok(typeof counts.samples === 'number' && counts.stacks === undefined, JSON.stringify(counts).slice(0, 300));
     assert.ok(
       (rec.profile.warnings ?? []).some((w) => /exited/.test(w)),
       JSON.stringify(rec.profile.warnings),

@@ -36,6 +36,7 @@ describe('eBPF sampler, live: stacks streamed once a second and taken in as they
         { pid: t.pid, durationSec: 600 },
         {
           onStart: (c) => (client = c),
+          keepStacks: true,
           onMessage: (m) => {
             // A deadline, not a timing: without three profiles so far in two minutes, stop and let the assertions say why.
             if (m.type === 'progress' && m.phase === 'attached') deadline = setTimeout(() => client?.stop(), 120000);
