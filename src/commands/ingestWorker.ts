@@ -94,11 +94,6 @@ class IngestJob {
     return a as Extract<FromWorker, { op: K }>;
   }
 
-  /** Why the job ended (the worker stopped, or it was abandoned); undefined while it runs. */
-  get endedBy(): Error | undefined {
-    return this.ended;
-  }
-
   dispose(): void {
     // A helper still running here is cancelled, and the worker ended once it has exited: its
     // stop, SIGTERM and SIGKILL run on this worker, and ending the worker first would leave it
