@@ -5,6 +5,8 @@
  * error; see ingestWorkerProtocol.ts for the messages.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { cancelledError, HelperClient } from '../capture/helperClient';
 import type { HelperMessage } from '../capture/helperProtocol';
@@ -18,8 +20,13 @@ import { TraceTarget } from './traceTarget';
 import { HeatTarget } from './heatTarget';
 import { type FromWorker, toWire, type ToWorker } from './ingestWorkerProtocol';
 
+/** Nice +10: a CPU shared with a nice-0 thread goes ~90% to it. */
+const WORKER_NICE = 10;
+
 const port = parentPort;
 if (!port) throw new Error('ingestWorkerMain.ts runs as a worker thread (see ingestWorker.ts)');
+
+yieldToOtherThreads();
 
 const send = (m: FromWorker): void => port.postMessage(m);
 /** The profile so far, for live heat: without its stack table (what the views draw has no need of it). */
@@ -216,3 +223,17 @@ port.on('message', (m: ToWorker) => {
     fail(e);
   }
 });
+
+/**
+ * Lowers this thread's scheduling priority (nice +10, Linux): the work is here so that the
+ * extension host's thread never waits for it, and on a machine whose CPUs are busy (the target,
+ * the recorder) it would otherwise take a CPU the host's thread is waiting for.
+ */
+function yieldToOtherThreads(): void {
+  try {
+    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    if (os.getPriority(tid) < WORKER_NICE) os.setPriority(tid, WORKER_NICE);
+  } catch {
+    // Not Linux, or not allowed: the work runs at the priority it has.
+  }
+}

@@ -26,9 +26,9 @@ export class ProfileStatusBar implements vscode.Disposable {
     const how = stacksText(cur.profile);
     const stacks = how ? `\n\nStacks: ${how}` : '';
     const base = this.session.baseline ? `\n\nBaseline: ${this.session.baseline.label}` : '';
-    this.item.tooltip = new vscode.MarkdownString(
-      `**Go Perf Lens** — ${cur.label}${fallback}${stacks}${base}\n\nClick to show the hot functions.`,
-    );
+    // Plain text: a MarkdownString is lexed on the extension host whenever the item changes, and
+    // the host's first lex (its parser warming up) held the thread ~30 ms as a profile opened.
+    this.item.tooltip = `Go Perf Lens — ${cur.label}${fallback}${stacks}${base}\n\nClick to show the hot functions.`;
     this.item.show();
   }
 

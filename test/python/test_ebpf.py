@@ -1,8 +1,11 @@
 import os
+import sys
+import types
 import unittest
 
 from perflens_helper import ebpf
 from perflens_helper.protocol import HelperError
+from support import needs_root
 
 
 def fine_slot(v):
@@ -110,3 +113,46 @@ class StackRecordingTest(unittest.TestCase):
         self.assertEqual(out, [{'count': 5, 'user': [0x401000, 0x402000]}, {'count': 3, 'user': []},
                                {'count': 2, 'user': [], 'userStackError': -14}])
         self.assertEqual(walk_failed, 3)
+
+
+class CompilePriorityTest(unittest.TestCase):
+    """BCC's compile (seconds of a CPU) runs at nice +10, so that the program being profiled and the
+    user's editor come first; the priority is restored for reading the samples, after a failed
+    compile too. A stand-in for bcc.BPF records the priority it was constructed at."""
+
+    def setUp(self):
+        needs_root(self)  # raising the priority back needs CAP_SYS_NICE
+        self.seen = []
+        outer = self
+
+        class FakeBPF(object):
+            def __init__(self, text, cflags):
+                outer.seen.append(os.getpriority(os.PRIO_PROCESS, 0))
+                if 'broken' in text:
+                    raise Exception('error: expected expression')
+
+        saved_bcc, saved_headers = sys.modules.get('bcc'), ebpf.kernel_headers
+        sys.modules['bcc'] = types.SimpleNamespace(BPF=FakeBPF)
+        ebpf.kernel_headers = lambda: ('/lib/modules/x/build', None)
+        self.before = os.getpriority(os.PRIO_PROCESS, 0)
+
+        def restore():
+            ebpf.kernel_headers = saved_headers
+            if saved_bcc is None:
+                sys.modules.pop('bcc', None)
+            else:
+                sys.modules['bcc'] = saved_bcc
+            os.setpriority(os.PRIO_PROCESS, 0, self.before)
+        self.addCleanup(restore)
+
+    def test_the_compile_runs_at_nice_10_and_the_priority_is_restored_root(self):
+        ebpf.compile_bpf('int x;', [])
+        self.assertEqual(self.seen, [max(self.before, 10)])
+        self.assertEqual(os.getpriority(os.PRIO_PROCESS, 0), self.before)
+
+    def test_a_failed_compile_restores_the_priority_too_root(self):
+        with self.assertRaises(HelperError) as cm:
+            ebpf.compile_bpf('broken', [])
+        self.assertEqual(cm.exception.code, 'unsupported')
+        self.assertEqual(self.seen, [max(self.before, 10)])
+        self.assertEqual(os.getpriority(os.PRIO_PROCESS, 0), self.before)

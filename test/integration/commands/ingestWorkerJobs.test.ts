@@ -11,6 +11,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { BpfIngestInWorker, HeatTargetInWorker, ingestEndpointInWorker, TraceTargetInWorker } from '../../../src/commands/ingestWorker';
 import { ingestAllocs, unsampleScale, type WireAllocsResult } from '../../../src/ingest/allocHeat';
 import { ingestBlocking, type WireBlockingResult } from '../../../src/ingest/blockHeat';
@@ -102,6 +103,32 @@ describe('commands: eBPF sampler results, pprof endpoint answers and tracers’ 
       assert.equal(got.functions.find((f) => f.name === 'main.spin')?.selfSamples, 30);
       assert.equal(got.totalSamples, 42);
       assert.deepEqual(got, ingestBpfProfile(wire, here, opts));
+    } finally {
+      live.dispose();
+    }
+  });
+
+  it('the worker’s thread runs at nice +10 (it yields to this thread and to the target on busy CPUs); this thread keeps its priority', async () => {
+    // Each thread's nice value, as the kernel reports it (/proc/self/task/TID/stat, field 19).
+    const niceByThread = (): Map<number, number> =>
+      new Map(
+        fs.readdirSync('/proc/self/task').map((tid) => {
+          const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+        }),
+      );
+    const before = niceByThread();
+    const mine = os.getPriority();
+    const live = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242);
+    try {
+      const started = [...niceByThread()].filter(([tid]) => !before.has(tid));
+      assert.deepEqual(
+        started.filter(([, nice]) => nice === 10).length,
+        1,
+        `threads started with the worker, [tid, nice]: ${JSON.stringify(started)}`,
+      );
+      assert.equal(os.getPriority(), mine);
+      assert.equal(niceByThread().get(process.pid), mine);
     } finally {
       live.dispose();
     }
