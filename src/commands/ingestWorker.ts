@@ -16,7 +16,7 @@ import type { RunElsewhere } from '../capture/runHelper';
 import type { AllocHeat, WireAllocsResult } from '../ingest/allocHeat';
 import type { BlockHeat, WireBlockingResult } from '../ingest/blockHeat';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
-import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
+import type { BpfIngestOptions, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile, SchedLatency, SyscallStat } from '../model/profile';
@@ -328,11 +328,6 @@ export class BpfIngestInWorker {
       throw new Error('the ingest worker opened the executable without what the eBPF sampler needs');
     }
     return new BpfIngestInWorker(job, opened.path, opened.bpf, () => (finished = true));
-  }
-
-  /** One partial of the sampler read elsewhere (its stacks received since the last one), in order. */
-  push(batch: WireBpfBatch): void {
-    this.job.send({ op: 'bpf-stacks', batch });
   }
 
   async finish(result: WireProfileResult, opts: BpfIngestOptions): Promise<Profile> {

@@ -171,9 +171,6 @@ port.on('message', (m: ToWorker) => {
         });
         break;
       }
-      case 'bpf-stacks':
-        addBpfBatch(m.batch);
-        break;
       case 'bpf-finish':
         if (!bpf) throw new Error('bpf-finish before bpf-open');
         if (bpf.failed !== undefined) throw bpf.failed;

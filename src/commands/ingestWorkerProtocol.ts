@@ -12,7 +12,7 @@ import type { LaunchPlan } from '../capture/launchPlan';
 import type { AllocHeat, WireAllocsResult } from '../ingest/allocHeat';
 import type { BlockHeat, WireBlockingResult } from '../ingest/blockHeat';
 import type { WireSchedResult, WireSyscallsResult } from '../ingest/ebpfResults';
-import type { BpfIngestOptions, WireBpfBatch, WireProfileResult } from '../ingest/fromBpfProfile';
+import type { BpfIngestOptions, WireProfileResult } from '../ingest/fromBpfProfile';
 import type { EndpointIngestOptions } from '../ingest/fromEndpoint';
 import type { PerfIngestOptions } from '../ingest/fromPerfData';
 import type { Profile, SchedLatency, SyscallStat } from '../model/profile';
@@ -53,8 +53,6 @@ export type ToWorker =
    * without them unless `keepStacks`. `live`: also send the profile so far (`partial`) after each.
    */
   | { op: 'bpf-open'; bytes: Uint8Array; path: string; pid: number; live?: boolean; keepStacks?: boolean }
-  /** One of the sampler's partials read elsewhere (not answered; a bad one fails `bpf-finish`). */
-  | { op: 'bpf-stacks'; batch: WireBpfBatch }
   /** The sampler's result (the last stacks), for the executable of `bpf-open`. */
   | { op: 'bpf-finish'; result: WireProfileResult; opts: BpfIngestOptions }
   /** What a net/http/pprof endpoint answered. */

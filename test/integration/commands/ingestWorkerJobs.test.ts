@@ -12,6 +12,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { BpfIngestInWorker, HeatTargetInWorker, ingestEndpointInWorker, TraceTargetInWorker } from '../../../src/commands/ingestWorker';
 import { ingestAllocs, unsampleScale, type WireAllocsResult } from '../../../src/ingest/allocHeat';
 import { ingestBlocking, type WireBlockingResult } from '../../../src/ingest/blockHeat';
@@ -31,6 +32,7 @@ import { toPprof } from '../../../src/ingest/toPprof';
 import type { Profile } from '../../../src/model/profile';
 import { UserError } from '../../../src/util/userError';
 import { buildGoFixture, newestGo } from '../../support/goToolchains';
+import { PRELUDE, runFake } from '../../support/fakeHelper';
 
 /** Addresses of symbols of these kinds (text by default) by name, as `go tool nm` lists them (the reference). */
 function nmAddresses(goBin: string, bin: string, kinds = ['T', 't']): Map<string, number> {
@@ -145,13 +147,24 @@ describe('commands: eBPF sampler results, pprof endpoint answers and tracers’ 
       ],
       [{ count: 3, user: [spin + 1, main + 1] }],
     ];
-    // Every message says the counters so far; here those of the whole recording.
+    // Every message says the counters so far; here those of the whole recording. A stand-in helper
+    // started on the worker (as the sampler's is) sends the batches as its partials.
+    const partials = (stacks: WireProfileResult['stacks'][]): string =>
+      PRELUDE +
+      stacks.map((b) => `W(type='partial', data=json.loads(${JSON.stringify(JSON.stringify({ ...whole, stacks: b }))}))\n`).join('') +
+      "W(type='result', data={})\n";
     const sofar: Profile[] = [];
     const live = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242, (p) => sofar.push(p));
     const whole = wireResult(mergeStacks(batches.flat()), live.facts.textLo, live.facts.textHi);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-bpf-partials-'));
     try {
-      live.push({ ...whole, stacks: batches[0]! });
-      live.push({ ...whole, stacks: batches[1]! });
+      const run = await runFake(partials([batches[0]!, batches[1]!]), dir, live.runHelper);
+      assert.equal(run.error, undefined);
+      // The partials reach the caller with their counts, not their stacks (taken in on the worker).
+      assert.deepEqual(
+        run.messages.filter((m) => m.type === 'partial').map((m) => 'stacks' in (m.data as object)),
+        [false, false],
+      );
       for (let waited = 0; sofar.length < 2 && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(
         sofar.map((p) => [p.totalSamples, p.functions.find((f) => f.name === 'main.spin')?.selfSamples]),
@@ -168,12 +181,12 @@ describe('commands: eBPF sampler results, pprof endpoint answers and tracers’ 
     }
     const bad = await BpfIngestInWorker.open({ bytes, path: binPath }, 4242, (p) => sofar.push(p));
     try {
-      bad.push({ ...whole, stacks: [{ count: 1, user: 'x' as unknown as number[] }] });
-      bad.push({ ...whole, stacks: batches[1]! });
+      await runFake(partials([[{ count: 1, user: 'x' as unknown as number[] }], batches[1]!]), dir, bad.runHelper);
       const e = await userError(bad.finish({ ...whole, stacks: batches[2]! }, {}), 'helper-protocol');
       assert.match(e.message, /the eBPF sampler sent a stack that is not/);
     } finally {
       bad.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
