@@ -87,5 +87,23 @@ describe('commands: Launch a binary… starts the program with execa', function 
       `cannot launch ${notExecutable} --flag 'two words': permission denied (is it an executable file?) (EACCES)`,
     );
     assert.match((await launchError(tmp)).message, /^cannot launch .* permission denied .*\(EACCES\)$/);
+    // execvp would hand a file the kernel does not run to /bin/sh, which would "start" it.
+    const garbage = path.join(tmp, 'garbage');
+    fs.writeFileSync(garbage, 'not a program\n', { mode: 0o755 });
+    assert.equal((await launchError(garbage)).message, `cannot launch ${garbage}: not an executable format this machine runs (ENOEXEC)`);
+    const empty = path.join(tmp, 'empty');
+    fs.writeFileSync(empty, '', { mode: 0o755 });
+    assert.equal((await launchError(empty)).message, `cannot launch ${empty}: not an executable format this machine runs (ENOEXEC)`);
+  });
+
+  it('a script the kernel runs by itself ("#!") starts, as execve would start it', async () => {
+    const script = path.join(tmp, 'wrapper.sh');
+    fs.writeFileSync(script, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    const p = await launchProgram(script, [], tmp);
+    await until('the script to become sleep', 30_000, () =>
+      fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').startsWith('sleep\0') ? true : undefined,
+    );
+    p.kill();
+    await p.exited;
   });
 });
