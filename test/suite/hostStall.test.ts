@@ -68,17 +68,24 @@ async function watched<T>(phase: string, work: () => Promise<T>): Promise<Watche
   let worst = none;
   let worstNoSteal = none;
   let worstHeld = none;
-  const clock = setInterval(() => {
-    const now = { at: performance.now(), ...kernelClocks() };
-    const gap: Gap = {
-      gapMs: now.at - last.at,
-      atSec: (now.at - t0) / 1000,
-      runQueueMs: now.runQueueMs - last.runQueueMs,
-      stealMs: now.stealMs - last.stealMs,
-    };
+  const rank = (gap: Gap): void => {
     if (gap.gapMs > worst.gapMs) worst = gap;
     if (gap.stealMs === 0 && gap.gapMs > worstNoSteal.gapMs) worstNoSteal = gap;
     if (gap.stealMs === 0 && gap.gapMs - gap.runQueueMs > worstHeld.gapMs - worstHeld.runQueueMs) worstHeld = gap;
+  };
+  // The kernel counts steal at the stolen CPU's next tick, which can come after this thread has
+  // run again: a gap is ranked once the next one has ended, with that one's steal counted in too.
+  let pending: Gap | undefined;
+  const clock = setInterval(() => {
+    const now = { at: performance.now(), ...kernelClocks() };
+    const stealMs = now.stealMs - last.stealMs;
+    if (pending) rank({ ...pending, stealMs: pending.stealMs + stealMs });
+    pending = {
+      gapMs: now.at - last.at,
+      atSec: (now.at - t0) / 1000,
+      runQueueMs: now.runQueueMs - last.runQueueMs,
+      stealMs,
+    };
     last = now;
   }, 5);
   // Garbage collection holds the thread too, whoever allocated: its longest pause is said apart.
@@ -127,7 +134,7 @@ interface Gap {
   atSec: number;
   /** How much of it this thread spent runnable, waiting for a CPU (/proc/thread-self/schedstat). */
   runQueueMs: number;
-  /** CPU time the hypervisor took from the machine meanwhile, all CPUs together (/proc/stat's steal, in 10 ms steps). */
+  /** CPU time the hypervisor took from the machine meanwhile, all CPUs together (/proc/stat's steal, in 10 ms steps, over the gap and the tick after it). */
   stealMs: number;
 }
 
